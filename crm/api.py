@@ -1,0 +1,197 @@
+"""API v1 of the memory (API.md): validate → call a service → serialize."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from crm import selectors, services
+from crm.models import Customer, Organization
+from crm.serializers import (
+    ContactSerializer,
+    CustomerSerializer,
+    IssueSerializer,
+    PreferenceSerializer,
+    TokenRequestSerializer,
+    TokenResponseSerializer,
+)
+
+
+class TokenView(APIView):
+    """Exchange a username and password for an API token."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(request=TokenRequestSerializer, responses={200: TokenResponseSerializer}, tags=["auth"])
+    def post(self, request: Request) -> Response:
+        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})
+
+
+class OrganizationScoped:
+    """The request's organization, from the staff profile (IsStaffMember guarantees one)."""
+
+    request: Request
+
+    @cached_property
+    def organization(self) -> Organization:
+        return selectors.staff_of(self.request.user).organization
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()  # type: ignore[misc]
+        if not getattr(self, "swagger_fake_view", False):
+            context["organization"] = self.organization
+        return context
+
+    def created(self, serializer_class, instance) -> Response:
+        return Response(serializer_class(instance, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[OpenApiParameter("q", str, description="Lookup text: any part of any name in any script, "
+                                     "an email, or the last 4+ digits of a phone number. Best match first.")],
+    ),
+)
+@extend_schema(tags=["customers"])
+class CustomerViewSet(OrganizationScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                      viewsets.GenericViewSet):
+    serializer_class = CustomerSerializer
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Customer]:
+        if getattr(self, "swagger_fake_view", False):
+            return Customer.objects.none()
+        return selectors.customer_list(organization=self.organization, q=self.request.query_params.get("q"))
+
+    def get_object(self) -> Customer:
+        return selectors.customer_get(organization=self.organization, pk=self.kwargs["pk"])
+
+    def create(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        customer = services.customer_create(organization=self.organization, actor=request.user,
+                                            **serializer.validated_data)
+        return self.created(CustomerSerializer, customer)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        customer = self.get_object()
+        serializer = self.get_serializer(customer, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        customer = services.customer_update(customer=customer, actor=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(customer).data)
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        services.customer_erase(customer=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CustomerChildList(OrganizationScoped, generics.ListCreateAPIView):
+    """GET lists, POST adds, one kind of a customer's history: preferences, issues or contacts."""
+
+    @cached_property
+    def customer(self) -> Customer:
+        return selectors.customer_get(organization=self.organization, pk=self.kwargs["customer_id"])
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.serializer_class.Meta.model.objects.none()
+        return self.list_selector(customer=self.customer)
+
+    def create(self, request: Request, customer_id: str) -> Response:
+        customer = self.customer
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        instance = self.create_service(customer=customer, actor=request.user,
+                                       **self.service_arguments(serializer.validated_data))
+        return self.created(self.serializer_class, instance)
+
+    def service_arguments(self, data: dict) -> dict:
+        staff = selectors.staff_of(self.request.user)
+        data.setdefault("property", staff.property if staff else None)
+        return data
+
+
+@extend_schema(tags=["preferences"])
+class CustomerPreferenceList(CustomerChildList):
+    serializer_class = PreferenceSerializer
+    list_selector = staticmethod(selectors.preference_list)
+    create_service = staticmethod(services.preference_record)
+
+
+@extend_schema(tags=["issues"])
+class CustomerIssueList(CustomerChildList):
+    serializer_class = IssueSerializer
+    list_selector = staticmethod(selectors.issue_list)
+    create_service = staticmethod(services.issue_open)
+
+
+@extend_schema(tags=["contacts"])
+class CustomerContactList(CustomerChildList):
+    serializer_class = ContactSerializer
+    list_selector = staticmethod(selectors.contact_list)
+    create_service = staticmethod(services.contact_log)
+
+
+@extend_schema(tags=["preferences"])
+class PreferenceDetail(OrganizationScoped, generics.RetrieveUpdateDestroyAPIView):
+    serializer_class = PreferenceSerializer
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    def get_object(self):
+        return selectors.preference_get(organization=self.organization, pk=self.kwargs["pk"])
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        preference = self.get_object()
+        serializer = self.get_serializer(preference, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        preference = services.preference_update(preference=preference, actor=request.user,
+                                                **serializer.validated_data)
+        return Response(self.get_serializer(preference).data)
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        services.preference_delete(preference=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["preferences"])
+class PreferenceConfirm(OrganizationScoped, generics.GenericAPIView):
+    """Mark a preference confirmed now (the guest said it is still true)."""
+
+    serializer_class = PreferenceSerializer
+
+    @extend_schema(request=None, responses={200: PreferenceSerializer})
+    def post(self, request: Request, pk: str) -> Response:
+        preference = selectors.preference_get(organization=self.organization, pk=pk)
+        preference = services.preference_confirm(preference=preference, actor=request.user)
+        return Response(self.get_serializer(preference).data)
+
+
+@extend_schema(tags=["issues"])
+class IssueDetail(OrganizationScoped, generics.RetrieveUpdateAPIView):
+    """Read or change an issue; moving it to resolved needs a resolution and schedules a follow-up."""
+
+    serializer_class = IssueSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_object(self):
+        return selectors.issue_get(organization=self.organization, pk=self.kwargs["pk"])
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        issue = self.get_object()
+        serializer = self.get_serializer(issue, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        issue = services.issue_update(issue=issue, actor=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(issue).data)

@@ -1,0 +1,18 @@
+"""Events the memory announces, sent inside the writing transaction.
+
+personalization connects receivers that write their rows (touches, delights)
+in that same transaction; crm never imports personalization.
+"""
+
+from django.dispatch import Signal
+
+# sender=Issue, issue=Issue, actor=User|None
+issue_resolved = Signal()
+# sender=Issue, issue=Issue, actor=User|None — a resolved or closed issue opened again
+issue_reopened = Signal()
+# sender=Contact, contact=Contact, actor=User|None
+contact_logged = Signal()
+# sender=Customer, customer=Customer, actor=User|None — consent withdrawn or do-not-contact set
+customer_contact_restricted = Signal()
+# sender=Customer, customer=Customer — sent just before the customer and their history are erased
+customer_erasing = Signal()
