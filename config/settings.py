@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("RAPPORT_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+for _dir in ("", "static"):
+    (VAR_DIR / _dir).mkdir(parents=True, exist_ok=True)
 
 env = environ.Env()
 

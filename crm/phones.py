@@ -19,7 +19,9 @@ def to_e164(raw: str, *, region: str | None = None) -> str:
         number = phonenumbers.parse(raw, region or settings.PHONE_DEFAULT_REGION)
     except phonenumbers.NumberParseException as exc:
         raise ValidationError(INVALID_MESSAGE, code="invalid") from exc
-    if not phonenumbers.is_valid_number(number):
+    # "Possible" (right length for its country) rather than "valid": the metadata of
+    # number ranges lags new ranges, and staff must be able to save a real guest.
+    if not phonenumbers.is_possible_number(number):
         raise ValidationError(INVALID_MESSAGE, code="invalid")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

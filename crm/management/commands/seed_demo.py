@@ -1,0 +1,160 @@
+"""Demo data: one hotel group, two properties, a user per role, ~50 guests across scripts."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from crm import services
+from crm.models import Customer, NameOrder, Organization, Property
+from crm.partial_dates import PartialDate
+
+ORGANIZATION = "Harbour & Hill Hotels"
+PROPERTIES = [("Harbour Hotel Shanghai", "Asia/Shanghai"), ("Hill House New York", "America/New_York")]
+DEMO_PASSWORD = "rapport-demo"
+STAFF = [
+    ("frontdesk", "frontdesk", PROPERTIES[0][0]),
+    ("frontdesk.ny", "frontdesk", PROPERTIES[1][0]),
+    ("manager", "manager", PROPERTIES[0][0]),
+    ("admin", "admin", None),
+]
+
+# given, family, native, preferred, salutation, language, pronunciation, note, email, phone
+GUESTS = [
+    ("Wei", "Zhang", "张伟", "", "先生", "zh-hans", "", "", "zhang.wei@example.cn", "+86 138 0013 8000"),
+    ("Wei", "Chang", "張偉", "David", "Mr", "zh-hant", "", "", "david.chang@example.tw", "+886 912 345 678"),
+    ("Zhiwei", "Zeng", "曾志伟", "", "先生", "zh-hans", "", "Surname 曾 is read Zēng, not céng", "", "+86 139 1234 5678"),
+    ("Tianfang", "Shan", "单田芳", "", "先生", "zh-hans", "", "Surname 单 is read Shàn", "shan.tf@example.cn", ""),
+    ("Xiaodong", "Xie", "解晓东", "", "先生", "zh-hans", "", "Surname 解 is read Xiè", "", "+86 137 0000 1111"),
+    ("Na", "Li", "李娜", "Nina", "女士", "zh-hans", "", "", "li.na@example.cn", "+86 135 2222 3333"),
+    ("Fang", "Wang", "王芳", "", "女士", "zh-hans", "", "", "wangfang@example.cn", ""),
+    ("Jing", "Chen", "陳靜", "", "小姐", "zh-hant", "", "", "jing.chen@example.hk", "+852 9123 4567"),
+    ("Yi-Chun", "Lin", "林怡君", "Yvonne", "小姐", "zh-hant", "", "", "yvonne.lin@example.tw", ""),
+    ("Ka Ming", "Wong", "黃家明", "Kevin", "Mr", "zh-hant", "", "Cantonese: Wong Ka-ming", "kevin.wong@example.hk", "+852 6123 9876"),
+    ("Min", "Liu", "刘敏", "", "女士", "zh-hans", "", "", "", "+86 136 4444 5555"),
+    ("Jun", "Yang", "杨军", "", "先生", "zh-hans", "", "", "yangjun@example.cn", ""),
+    ("Lei", "Zhao", "赵磊", "", "先生", "zh-hans", "", "", "zhao.lei@example.cn", ""),
+    ("Xiulan", "Huang", "黄秀兰", "", "女士", "zh-hans", "", "", "", "+86 131 6666 7777"),
+    ("Hao", "Zhou", "周浩", "Howard", "Mr", "en", "", "", "howard.zhou@example.com", "+1 415 555 0134"),
+    ("José", "Álvarez", "José Álvarez", "Pepe", "Sr.", "es", "ho-SEH AL-vah-reth", "", "jose.alvarez@example.es", "+34 612 345 678"),
+    ("Siobhán", "O'Connor", "", "", "Ms", "en", "shiv-AWN oh-KON-er", "Irish: not 'see-oh-ban'", "siobhan@example.ie", "+353 85 123 4567"),
+    ("François", "Müller", "", "", "M.", "fr", "frahn-SWAH MUE-ler", "", "f.muller@example.fr", "+33 6 12 34 56 78"),
+    ("An", "Nguyễn", "Nguyễn Văn An", "", "Mr", "vi", "nwin van ahn", "", "an.nguyen@example.vn", "+84 912 345 678"),
+    ("Zoë", "Smith", "", "", "Ms", "en", "ZOH-ee", "", "zoe.smith@example.co.uk", "+44 7700 900123"),
+    ("Robert", "Johnson", "", "Bob", "Mr", "en", "", "", "bob.johnson@example.com", "+1 212 555 0187"),
+    ("Katherine", "Lee", "", "Kathy", "Dr", "en", "", "", "kathy.lee@example.com", "+1 646 555 0142"),
+    ("William", "Turner", "", "Bill", "Mr", "en", "", "", "bill.turner@example.com", "+1 917 555 0199"),
+    ("Elizabeth", "Brown", "", "Liz", "Ms", "en", "", "", "liz.brown@example.com", "+1 718 555 0123"),
+    ("Margaret", "Davis", "", "Peggy", "Mrs", "en", "", "", "peggy.davis@example.com", ""),
+    ("Jürgen", "Schmidt", "", "", "Herr", "de", "YUR-gen", "", "juergen.schmidt@example.de", "+49 151 23456789"),
+    ("Søren", "Kjær", "", "", "Mr", "da", "SUR-en KYAIR", "", "soren@example.dk", ""),
+    ("Chloé", "Dubois", "", "", "Mme", "fr", "klo-AY dew-BWAH", "", "chloe.dubois@example.fr", ""),
+    ("Aoife", "Murphy", "", "", "Ms", "en", "EE-fa", "Irish name", "aoife.murphy@example.ie", ""),
+    ("Niamh", "Kelly", "", "", "Ms", "en", "NEEV", "", "niamh.kelly@example.ie", "+353 87 765 4321"),
+    ("Hiroshi", "Tanaka", "田中 宏", "", "Mr", "ja", "hee-ROH-shee", "", "h.tanaka@example.jp", "+81 90 1234 5678"),
+    ("Ji-woo", "Park", "박지우", "", "Ms", "ko", "jee-woo", "", "jiwoo.park@example.kr", ""),
+    ("Priya", "Sharma", "", "", "Ms", "en", "PREE-yah", "", "priya.sharma@example.in", "+91 98765 43210"),
+    ("Mohammed", "Al-Farsi", "", "", "Mr", "ar", "", "", "m.alfarsi@example.ae", ""),
+    ("Anna", "Kowalska", "", "", "Pani", "pl", "", "", "anna.kowalska@example.pl", ""),
+    ("Björn", "Andersson", "", "", "Mr", "sv", "byurn", "", "bjorn@example.se", ""),
+    ("Renée", "Fontaine", "", "", "Mme", "fr", "ruh-NAY", "", "renee.fontaine@example.fr", ""),
+    ("Michael", "O'Brien", "", "Mike", "Mr", "en", "", "", "mike.obrien@example.com", "+1 332 555 0110"),
+    ("Jennifer", "Garcia", "", "Jen", "Ms", "en", "", "", "jen.garcia@example.com", ""),
+    ("Richard", "Miller", "", "Dick", "Mr", "en", "", "Prefers 'Richard' at work events", "r.miller@example.com", ""),
+    ("Alexander", "Ivanov", "Александр Иванов", "Sasha", "Mr", "ru", "", "", "sasha.ivanov@example.ru", ""),
+    ("Théo", "Lefèvre", "", "", "M.", "fr", "tay-OH", "", "theo.lefevre@example.fr", ""),
+    ("Mei", "Chan", "陳美", "May", "Ms", "zh-hant", "", "", "may.chan@example.hk", "+852 5123 0000"),
+    ("Xin", "Guo", "郭欣", "", "女士", "zh-hans", "", "", "", "+86 150 0000 2222"),
+    ("Qiang", "Sun", "孙强", "", "先生", "zh-hans", "", "", "sunqiang@example.cn", ""),
+    ("Ting", "Ma", "马婷", "", "女士", "zh-hans", "", "", "ma.ting@example.cn", ""),
+    ("Yu", "Hu", "胡宇", "", "先生", "zh-hans", "", "", "", ""),
+    ("Hui", "Zheng", "鄭慧", "", "小姐", "zh-hant", "", "", "hui.zheng@example.tw", ""),
+    ("Dong", "Xu", "徐东", "", "先生", "zh-hans", "", "", "xu.dong@example.cn", ""),
+    ("Ling", "He", "何玲", "", "女士", "zh-hans", "", "", "", "+86 188 1234 0000"),
+]
+
+PREFERENCES = [
+    ("allergy", "Peanuts and tree nuts (carries an EpiPen)", "avoid"),
+    ("allergy", "Shellfish", "avoid"),
+    ("dietary", "Vegetarian", "likes"),
+    ("dietary", "No pork", "avoid"),
+    ("accessibility", "Step-free room near the lift", "likes"),
+    ("drink", "Oat-milk flat white", "likes"),
+    ("drink", "Jasmine tea on arrival", "likes"),
+    ("drink", "Sparkling water, no ice", "likes"),
+    ("room", "High floor, away from the lift", "likes"),
+    ("room", "Feather pillows", "dislikes"),
+    ("seating", "Quiet table by the window", "likes"),
+    ("food", "Congee for breakfast", "likes"),
+    ("food", "Very spicy food", "dislikes"),
+    ("amenity", "Yoga mat in the room", "likes"),
+    ("communication", "WeChat rather than email", "likes"),
+]
+ISSUES = [
+    ("Air conditioning noisy in room 1204", "high", "resolved", "Moved to 1508; engineer replaced the fan"),
+    ("Breakfast order arrived cold", "medium", "open", ""),
+    ("Charged twice for the minibar", "medium", "in_progress", ""),
+    ("Waited 25 minutes at check-in", "low", "resolved", "Apologized; complimentary late check-out"),
+]
+
+
+class Command(BaseCommand):
+    help = "Load demo data (idempotent): an organization, two properties, staff per role, ~50 guests."
+
+    def handle(self, *args, **options):
+        for username, role, property_name in STAFF:
+            services.staff_upsert(username=username, password=DEMO_PASSWORD, organization_name=ORGANIZATION,
+                                  property_name=property_name, role=role)
+        organization = Organization.objects.get(name=ORGANIZATION)
+        for name, tz in PROPERTIES:
+            Property.objects.filter(organization=organization, name=name).update(timezone=tz)
+        if Customer.objects.filter(organization=organization).exists():
+            self.stdout.write("Demo guests already loaded.")
+        else:
+            self._guests(organization)
+        self.stdout.write(self.style.SUCCESS(f"Demo logins (password '{DEMO_PASSWORD}'):"))
+        for username, role, property_name in STAFF:
+            self.stdout.write(f"  {username:<14} {role:<10} {property_name or ORGANIZATION}")
+
+    @transaction.atomic
+    def _guests(self, organization: Organization) -> None:
+        rng = random.Random(20261122)  # the same demo every time
+        properties = list(organization.properties.order_by("name"))
+        now = timezone.now()
+        today = timezone.localdate()
+        for index, (given, family, native, preferred, salutation, language, respelling, note, email, phone) in (
+            enumerate(GUESTS)
+        ):
+            # Every fifth guest has a birthday within the coming week, for the delight demos.
+            soon = today + timedelta(days=index % 7)
+            birthday = (PartialDate(month=soon.month, day=soon.day, year=1970 + index) if index % 5 == 0
+                        else PartialDate(month=rng.randint(1, 12), day=rng.randint(1, 28)) if index % 3 else None)
+            customer = services.customer_create(
+                organization=organization,
+                given_name=given, family_name=family, native_name=native, preferred_name=preferred,
+                salutation=salutation, language=language, pronunciation=respelling, pronunciation_note=note,
+                email=email, phone=phone, birthday=birthday,
+                name_order=NameOrder.FAMILY_FIRST if language.startswith(("zh", "ja", "ko")) else NameOrder.GIVEN_FIRST,
+                tags=rng.sample(["vip", "business", "family", "runner", "foodie", "long-stay"], k=rng.randint(0, 2)),
+                consent_marketing=rng.random() < 0.5,
+                home_property=properties[index % len(properties)],
+            )
+            for category, text, polarity in rng.sample(PREFERENCES, k=rng.randint(1, 4)):
+                services.preference_record(customer=customer, category=category, text=text, polarity=polarity,
+                                           source=rng.choice(["customer", "customer", "staff", "inferred"]),
+                                           property=properties[index % len(properties)])
+            for visit in range(rng.randint(0, 6)):
+                when = now - timedelta(days=rng.randint(5, 700), hours=visit)
+                services.contact_log(customer=customer, kind=rng.choice(["arrival", "visit"]), occurred_at=when,
+                                     property=rng.choice(properties), greeted_by_name=rng.random() < 0.7)
+            if index % 6 == 1:
+                summary, severity, status, resolution = ISSUES[(index // 6) % len(ISSUES)]
+                issue = services.issue_open(customer=customer, summary=summary, severity=severity,
+                                            property=properties[index % len(properties)],
+                                            opened_at=now - timedelta(days=rng.randint(1, 20)))
+                if status != "open":
+                    services.issue_update(issue=issue, status=status, resolution=resolution)

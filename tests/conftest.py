@@ -1,0 +1,110 @@
+"""Shared fixtures: two organizations, a staff member per role, API clients with tokens.
+
+Tests marked ``postgres`` run only on PostgreSQL (skipped with a reason on
+SQLite). Tests marked ``redis`` need the Redis broker; outside CI they are
+skipped when it is down, in CI (CI=true) a missing Redis is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.db import connection
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from tests.factories import CustomerFactory, PropertyFactory, StaffFactory
+
+REDIS_URL = os.environ.get("CELERY_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
+
+
+def _reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port or 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_collection_modifyitems(config, items):
+    in_ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+    redis_up = _reachable(REDIS_URL)
+    for item in items:
+        if "redis" in item.keywords and not redis_up and not in_ci:
+            item.add_marker(pytest.mark.skip(reason=f"Redis not reachable at {REDIS_URL}"))
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(request):
+    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (set DATABASE_URL=postgres://...)")
+
+
+@pytest.fixture
+def property_(db):
+    return PropertyFactory(name="Harbour Hotel")
+
+
+@pytest.fixture
+def organization(property_):
+    return property_.organization
+
+
+@pytest.fixture
+def other_property(db):
+    return PropertyFactory(name="Elsewhere Inn")
+
+
+@pytest.fixture
+def frontdesk(property_):
+    return StaffFactory(property=property_, role="frontdesk")
+
+
+@pytest.fixture
+def manager(property_):
+    return StaffFactory(property=property_, role="manager")
+
+
+@pytest.fixture
+def outsider(other_property):
+    """Front desk of another organization."""
+    return StaffFactory(property=other_property, role="frontdesk")
+
+
+def _client_for(staff) -> APIClient:
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=staff.user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def api(frontdesk) -> APIClient:
+    """An API client authenticated as front desk of `organization`."""
+    return _client_for(frontdesk)
+
+
+@pytest.fixture
+def manager_api(manager) -> APIClient:
+    return _client_for(manager)
+
+
+@pytest.fixture
+def outsider_api(outsider) -> APIClient:
+    return _client_for(outsider)
+
+
+@pytest.fixture
+def customer(organization):
+    return CustomerFactory(organization=organization, given_name="Siobhán", family_name="O'Connor",
+                           email="siobhan@example.ie")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness is a production property; tests make many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

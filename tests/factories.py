@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from crm.models import Contact, Customer, Issue, Organization, Preference, Property, Staff
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f"Hotel group {n}")
+
+
+class PropertyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Property
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Property {n}")
+    timezone = "Asia/Shanghai"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.PostGenerationMethodCall("set_password", "s3cret-pass!")
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class StaffFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Staff
+
+    user = factory.SubFactory(UserFactory)
+    property = factory.SubFactory(PropertyFactory)
+    organization = factory.SelfAttribute("property.organization")
+    role = "frontdesk"
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    organization = factory.SubFactory(OrganizationFactory)
+    given_name = factory.Faker("first_name")
+    family_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda c: f"{c.given_name}.{c.family_name}@example.com".lower().replace(" ", ""))
+
+
+class PreferenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Preference
+
+    customer = factory.SubFactory(CustomerFactory)
+    category = "drink"
+    text = "Oat-milk flat white"
+    last_confirmed_at = factory.LazyFunction(timezone.now)
+
+
+class IssueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Issue
+
+    customer = factory.SubFactory(CustomerFactory)
+    summary = "Room too noisy"
+    opened_at = factory.LazyFunction(timezone.now)
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    customer = factory.SubFactory(CustomerFactory)
+    kind = "visit"
+    occurred_at = factory.LazyFunction(timezone.now)
