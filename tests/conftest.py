@@ -108,3 +108,10 @@ def customer(organization):
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness is a production property; tests make many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    # The manifest storage of production needs collectstatic; tests render templates without it.
+    settings.STORAGES = {**settings.STORAGES,
+                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}

@@ -1,0 +1,171 @@
+"""Auth, health, schema, commands and screens: the service as a whole."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+
+from crm.models import Customer, Organization, Staff
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+# --- token auth ----------------------------------------------------------------
+
+def test_token_for_good_credentials_works_on_the_api(client, frontdesk):
+    response = client.post("/api/v1/auth/token/", {"username": frontdesk.user.username,
+                                                   "password": "s3cret-pass!"}, content_type="application/json")
+    assert response.status_code == 200
+    token = response.json()["token"]
+    listed = client.get("/api/v1/customers/", HTTP_AUTHORIZATION=f"Token {token}")
+    assert listed.status_code == 200
+
+
+@pytest.mark.parametrize("payload", [{"username": "nobody", "password": "x"}, {"username": "only"}, {}])
+def test_token_for_bad_credentials_is_400(client, frontdesk, payload):
+    response = client.post("/api/v1/auth/token/", payload, content_type="application/json")
+    assert response.status_code == 400
+    assert "token" not in response.json()
+
+
+def test_invalid_token_is_401(client, customer):
+    response = client.get("/api/v1/customers/", HTTP_AUTHORIZATION="Token not-a-real-token")
+    assert response.status_code == 401
+
+
+# --- health --------------------------------------------------------------------
+
+def test_health_is_200(client):
+    assert client.get("/health/").json() == {"status": "ok"}
+
+
+def test_ready_when_database_and_broker_answer(client, tmp_path):
+    folder = str(tmp_path)
+    with override_settings(CELERY_BROKER_URL="filesystem://", CELERY_BROKER_TRANSPORT_OPTIONS={
+        "data_folder_in": folder, "data_folder_out": folder}):
+        response = client.get("/ready/")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": True, "broker": True}
+
+
+def test_not_ready_when_the_broker_is_down(client):
+    with override_settings(CELERY_BROKER_URL="redis://127.0.0.1:1/0"):
+        response = client.get("/ready/")
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": True, "broker": False}
+
+
+# --- OpenAPI -------------------------------------------------------------------
+
+def test_schema_describes_every_endpoint_of_the_contract(client):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    expected = {
+        "/api/v1/auth/token/": {"post"},
+        "/api/v1/customers/": {"get", "post"},
+        "/api/v1/customers/{id}/": {"get", "patch", "delete"},
+        "/api/v1/customers/{customer_id}/preferences/": {"get", "post"},
+        "/api/v1/customers/{customer_id}/issues/": {"get", "post"},
+        "/api/v1/customers/{customer_id}/contacts/": {"get", "post"},
+        "/api/v1/preferences/{id}/": {"get", "patch", "delete"},
+        "/api/v1/preferences/{id}/confirm/": {"post"},
+        "/api/v1/issues/{id}/": {"get", "patch"},
+    }
+    for path, methods in expected.items():
+        assert path in paths, path
+        assert set(paths[path]) - {"parameters"} == methods, path
+    customer_fields = response.json()["components"]["schemas"]["Customer"]["properties"]
+    assert {"birthday", "tags", "visit_count", "consent_service"} <= set(customer_fields)
+    assert any(p["name"] == "q" for p in paths["/api/v1/customers/"]["get"]["parameters"])
+
+
+def test_api_docs_page_is_served(client):
+    assert client.get("/api/docs/").status_code == 200
+
+
+# --- commands ------------------------------------------------------------------
+
+def test_create_staff_creates_organization_property_and_login(client, capsys):
+    call_command("create_staff", "maria", "--password", "front-desk-42", "--organization", "Harbour",
+                 "--property", "Shanghai", "--role", "frontdesk")
+    staff = Staff.objects.select_related("organization", "property").get(user__username="maria")
+    assert (staff.organization.name, staff.property.name, staff.role) == ("Harbour", "Shanghai", "frontdesk")
+    assert client.login(username="maria", password="front-desk-42")
+    call_command("create_staff", "maria", "--password", "another-pass-43", "--organization", "Harbour",
+                 "--property", "Shanghai", "--role", "manager")
+    assert Organization.objects.count() == 1
+    staff.refresh_from_db()
+    assert staff.role == "manager"
+    assert client.login(username="maria", password="another-pass-43")
+
+
+def test_create_staff_rejects_an_unknown_role():
+    from django.core.management import CommandError
+    with pytest.raises(CommandError, match="janitor"):
+        call_command("create_staff", "x", "--password", "p", "--organization", "O", "--role", "janitor")
+
+
+def test_seed_demo_is_idempotent_and_prints_logins(capsys):
+    call_command("seed_demo")
+    count = Customer.objects.count()
+    assert 40 <= count <= 60
+    call_command("seed_demo")
+    assert Customer.objects.count() == count
+    out = capsys.readouterr().out
+    assert "frontdesk" in out and "manager" in out and "rapport-demo" in out
+    scripts = Customer.objects.values_list("native_name", flat=True)
+    assert "张伟" in scripts and "張偉" in scripts
+    assert Customer.objects.filter(given_name="Siobhán", pronunciation__gt="").exists()
+
+
+# --- screens -------------------------------------------------------------------
+
+def test_front_desk_logs_in_and_finds_a_guest(client, frontdesk, organization):
+    CustomerFactory(organization=organization, given_name="Zoë", family_name="Smith")
+    assert client.get("/").status_code == 302  # to the login page
+    response = client.post("/accounts/login/", {"username": frontdesk.user.username, "password": "s3cret-pass!"})
+    assert response.status_code == 302
+    page = client.get("/", {"q": "zoë"})
+    assert "Zoë Smith" in page.content.decode()
+
+
+def test_screens_follow_the_staff_language(client, frontdesk):
+    frontdesk.language = "zh-hans"
+    frontdesk.save()
+    client.force_login(frontdesk.user)
+    assert "查找客人" in client.get("/").content.decode()
+    frontdesk.language = "zh-hant"
+    frontdesk.save()
+    assert "查詢客人" in client.get("/").content.decode()
+
+
+def test_another_organizations_guest_card_is_404(client, outsider, customer):
+    client.force_login(outsider.user)
+    assert client.get(f"/customers/{customer.pk}/").status_code == 404
+
+
+def test_guest_card_shows_safety_preferences(client, frontdesk, customer):
+    from crm import services
+    services.preference_record(customer=customer, category="allergy", text="Peanuts")
+    client.force_login(frontdesk.user)
+    page = client.get(f"/customers/{customer.pk}/").content.decode()
+    assert 'class="safety"' in page and "Peanuts" in page
+
+
+# --- admin ---------------------------------------------------------------------
+
+def test_manager_sees_only_their_organizations_customers_in_admin(client, manager, customer, outsider):
+    from crm.services import _manager_group
+    manager.user.is_staff = True
+    manager.user.save()
+    manager.user.groups.add(_manager_group())
+    theirs = CustomerFactory(organization=outsider.organization, given_name="Hidden", family_name="Guest")
+    client.force_login(manager.user)
+    page = client.get("/admin/crm/customer/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "O&#x27;Connor" in html and "Hidden" not in html
+    assert client.get(f"/admin/crm/customer/{theirs.pk}/change/").status_code == 302  # "doesn't exist" redirect
