@@ -55,19 +55,25 @@ class OrganizationScoped:
         return context
 
     def created(self, serializer_class, instance) -> Response:
-        return Response(serializer_class(instance, context=self.get_serializer_context()).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            serializer_class(instance, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
+        )
 
 
 @extend_schema_view(
     list=extend_schema(
-        parameters=[OpenApiParameter("q", str, description="Lookup text: any part of any name in any script, "
-                                     "an email, or the last 4+ digits of a phone number. Best match first.")],
+        parameters=[
+            OpenApiParameter(
+                "q",
+                str,
+                description="Lookup text: any part of any name in any script, "
+                "an email, or the last 4+ digits of a phone number. Best match first.",
+            )
+        ],
     ),
 )
 @extend_schema(tags=["customers"])
-class CustomerViewSet(OrganizationScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                      viewsets.GenericViewSet):
+class CustomerViewSet(OrganizationScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = CustomerSerializer
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
@@ -82,8 +88,9 @@ class CustomerViewSet(OrganizationScoped, mixins.ListModelMixin, mixins.Retrieve
     def create(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        customer = services.customer_create(organization=self.organization, actor=request.user,
-                                            **serializer.validated_data)
+        customer = services.customer_create(
+            organization=self.organization, actor=request.user, **serializer.validated_data
+        )
         return self.created(CustomerSerializer, customer)
 
     def partial_update(self, request: Request, pk: str) -> Response:
@@ -114,8 +121,9 @@ class CustomerChildList(OrganizationScoped, generics.ListCreateAPIView):
         customer = self.customer
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        instance = self.create_service(customer=customer, actor=request.user,
-                                       **self.service_arguments(serializer.validated_data))
+        instance = self.create_service(
+            customer=customer, actor=request.user, **self.service_arguments(serializer.validated_data)
+        )
         return self.created(self.serializer_class, instance)
 
     def service_arguments(self, data: dict) -> dict:
@@ -157,8 +165,7 @@ class PreferenceDetail(OrganizationScoped, generics.RetrieveUpdateDestroyAPIView
         preference = self.get_object()
         serializer = self.get_serializer(preference, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        preference = services.preference_update(preference=preference, actor=request.user,
-                                                **serializer.validated_data)
+        preference = services.preference_update(preference=preference, actor=request.user, **serializer.validated_data)
         return Response(self.get_serializer(preference).data)
 
     def destroy(self, request: Request, pk: str) -> Response:

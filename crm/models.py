@@ -153,14 +153,26 @@ class Customer(TimeStamped):
             ),
             models.CheckConstraint(
                 condition=Q(birthday_month__isnull=True, birthday_day__isnull=True, birthday_year__isnull=True)
-                | Q(birthday_month__gte=1, birthday_month__lte=12, birthday_day__gte=1, birthday_day__lte=31),
+                | Q(
+                    birthday_month__isnull=False,
+                    birthday_day__isnull=False,
+                    birthday_month__gte=1,
+                    birthday_month__lte=12,
+                    birthday_day__gte=1,
+                    birthday_day__lte=31,
+                ),
                 name="customer_birthday_valid",
             ),
             models.CheckConstraint(
-                condition=Q(anniversary_month__isnull=True, anniversary_day__isnull=True,
-                            anniversary_year__isnull=True)
-                | Q(anniversary_month__gte=1, anniversary_month__lte=12, anniversary_day__gte=1,
-                    anniversary_day__lte=31),
+                condition=Q(anniversary_month__isnull=True, anniversary_day__isnull=True, anniversary_year__isnull=True)
+                | Q(
+                    anniversary_month__isnull=False,
+                    anniversary_day__isnull=False,
+                    anniversary_month__gte=1,
+                    anniversary_month__lte=12,
+                    anniversary_day__gte=1,
+                    anniversary_day__lte=31,
+                ),
                 name="customer_anniversary_valid",
             ),
             models.CheckConstraint(
@@ -173,8 +185,9 @@ class Customer(TimeStamped):
         return self.display_name
 
     def clean(self) -> None:
-        if not any((self.given_name.strip(), self.family_name.strip(), self.native_name.strip(),
-                    self.preferred_name.strip())):
+        if not any(
+            (self.given_name.strip(), self.family_name.strip(), self.native_name.strip(), self.preferred_name.strip())
+        ):
             raise ValidationError({"given_name": NAME_REQUIRED_MESSAGE}, code="required")
 
     @property
@@ -384,8 +397,9 @@ class ChangeRecord(models.Model):
     """Append-only history: who changed what in the memory, and when."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     action = models.CharField(max_length=64)
     target_type = models.CharField(max_length=32)
     target_id = models.BigIntegerField()

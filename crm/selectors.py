@@ -59,12 +59,14 @@ def _customer_lookup(customers: QuerySet[Customer], q: str) -> QuerySet[Customer
         matches |= Q(phone__endswith=digits)
     return (
         customers.filter(matches)
-        .annotate(rank=Case(
-            When(name_exact | Q(email__iexact=q), then=Value(0)),
-            When(name_prefix, then=Value(1)),
-            default=Value(2),
-            output_field=IntegerField(),
-        ))
+        .annotate(
+            rank=Case(
+                When(name_exact | Q(email__iexact=q), then=Value(0)),
+                When(name_prefix, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+        )
         .order_by("rank", "-last_seen", "-id")
     )
 
@@ -78,8 +80,9 @@ def preference_list(*, customer: Customer) -> QuerySet[Preference]:
 
 
 def preference_get(*, organization: Organization, pk: object) -> Preference:
-    return _get(Preference.objects.filter(customer__organization=organization)
-                .select_related("customer__organization"), pk)
+    return _get(
+        Preference.objects.filter(customer__organization=organization).select_related("customer__organization"), pk
+    )
 
 
 def issue_list(*, customer: Customer) -> QuerySet[Issue]:
@@ -87,8 +90,7 @@ def issue_list(*, customer: Customer) -> QuerySet[Issue]:
 
 
 def issue_get(*, organization: Organization, pk: object) -> Issue:
-    return _get(Issue.objects.filter(customer__organization=organization)
-                .select_related("customer__organization"), pk)
+    return _get(Issue.objects.filter(customer__organization=organization).select_related("customer__organization"), pk)
 
 
 def contact_list(*, customer: Customer) -> QuerySet[Contact]:
@@ -104,5 +106,6 @@ def property_list(*, organization: Organization) -> QuerySet[Property]:
 
 
 def change_history(*, organization: Organization, target_type: str, target_id: int) -> QuerySet[ChangeRecord]:
-    return ChangeRecord.objects.filter(organization=organization, target_type=target_type,
-                                       target_id=target_id).select_related("actor")
+    return ChangeRecord.objects.filter(
+        organization=organization, target_type=target_type, target_id=target_id
+    ).select_related("actor")

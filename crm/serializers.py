@@ -18,8 +18,14 @@ MAX_TAGS = 50
 MAX_TAG_LENGTH = 50
 
 
-@extend_schema_field({"type": "string", "nullable": True, "example": "1985-03-14",
-                      "description": '"YYYY-MM-DD" or "MM-DD" (year unknown)'})
+@extend_schema_field(
+    {
+        "type": "string",
+        "nullable": True,
+        "example": "1985-03-14",
+        "description": '"YYYY-MM-DD" or "MM-DD" (year unknown)',
+    }
+)
 class PartialDateField(serializers.Field):
     def to_internal_value(self, data):
         if data in (None, ""):
@@ -40,20 +46,45 @@ class CustomerSerializer(serializers.ModelSerializer):
     anniversary = PartialDateField(required=False, allow_null=True)
     tags = serializers.ListField(
         child=serializers.CharField(max_length=MAX_TAG_LENGTH, allow_blank=False),
-        max_length=MAX_TAGS, required=False,
+        max_length=MAX_TAGS,
+        required=False,
     )
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True,
-                                  help_text="Stored as E.164; input may be formatted.")
+    phone = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, help_text="Stored as E.164; input may be formatted."
+    )
     display_name = serializers.CharField(read_only=True)
 
     class Meta:
         model = Customer
         fields = [
-            "id", "display_name", "given_name", "family_name", "name_order", "native_name", "latin_name",
-            "preferred_name", "salutation", "pronunciation", "pronunciation_ipa", "pronunciation_note",
-            "language", "email", "phone", "birthday", "anniversary", "tags", "consent_service",
-            "consent_marketing", "consent_surprises", "do_not_contact", "home_property", "visit_count",
-            "first_seen", "last_seen", "created_at", "updated_at",
+            "id",
+            "display_name",
+            "given_name",
+            "family_name",
+            "name_order",
+            "native_name",
+            "latin_name",
+            "preferred_name",
+            "salutation",
+            "pronunciation",
+            "pronunciation_ipa",
+            "pronunciation_note",
+            "language",
+            "email",
+            "phone",
+            "birthday",
+            "anniversary",
+            "tags",
+            "consent_service",
+            "consent_marketing",
+            "consent_surprises",
+            "do_not_contact",
+            "home_property",
+            "visit_count",
+            "first_seen",
+            "last_seen",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = ["visit_count", "first_seen", "last_seen", "created_at", "updated_at"]
 
@@ -89,30 +120,71 @@ class PreferenceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Preference
         fields = [
-            "id", "customer", "category", "text", "key", "value", "polarity", "source", "safety_critical",
-            "last_confirmed_at", "times_confirmed", "recorded_by", "recorded_at_property", "created_at",
+            "id",
+            "customer",
+            "category",
+            "text",
+            "key",
+            "value",
+            "polarity",
+            "source",
+            "safety_critical",
+            "last_confirmed_at",
+            "times_confirmed",
+            "recorded_by",
+            "recorded_at_property",
+            "created_at",
             "updated_at",
         ]
-        read_only_fields = ["last_confirmed_at", "times_confirmed", "recorded_by", "recorded_at_property",
-                            "created_at", "updated_at"]
+        read_only_fields = [
+            "last_confirmed_at",
+            "times_confirmed",
+            "recorded_by",
+            "recorded_at_property",
+            "created_at",
+            "updated_at",
+        ]
 
 
 class IssueSerializer(serializers.ModelSerializer):
     customer = serializers.PrimaryKeyRelatedField(read_only=True)
     recovery_steps = serializers.ListField(
-        child=serializers.ChoiceField(choices=RecoveryStep.choices), required=False,
+        child=serializers.ChoiceField(choices=RecoveryStep.choices),
+        required=False,
         help_text="Recovery steps done so far (L.E.A.S.T.): listen, empathize, apologize, solve, thank.",
     )
 
     class Meta:
         model = Issue
         fields = [
-            "id", "customer", "summary", "detail", "severity", "status", "resolution", "compensation",
-            "recovery_steps", "follow_up", "property", "owner", "opened_at", "first_response_at",
-            "resolved_at", "closed_at", "created_at", "updated_at",
+            "id",
+            "customer",
+            "summary",
+            "detail",
+            "severity",
+            "status",
+            "resolution",
+            "compensation",
+            "recovery_steps",
+            "follow_up",
+            "property",
+            "owner",
+            "opened_at",
+            "first_response_at",
+            "resolved_at",
+            "closed_at",
+            "created_at",
+            "updated_at",
         ]
-        read_only_fields = ["owner", "opened_at", "first_response_at", "resolved_at", "closed_at",
-                            "created_at", "updated_at"]
+        read_only_fields = [
+            "owner",
+            "opened_at",
+            "first_response_at",
+            "resolved_at",
+            "closed_at",
+            "created_at",
+            "updated_at",
+        ]
 
     def get_fields(self):
         fields = super().get_fields()
@@ -132,8 +204,17 @@ class ContactSerializer(serializers.ModelSerializer):
     class Meta:
         model = Contact
         fields = [
-            "id", "customer", "kind", "occurred_at", "note", "greeted_by_name", "preference_honored",
-            "delight_delivered", "property", "staff", "created_at",
+            "id",
+            "customer",
+            "kind",
+            "occurred_at",
+            "note",
+            "greeted_by_name",
+            "preference_honored",
+            "delight_delivered",
+            "property",
+            "staff",
+            "created_at",
         ]
         read_only_fields = ["staff", "created_at"]
 
@@ -152,5 +233,3 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenResponseSerializer(serializers.Serializer):
     token = serializers.CharField()
-
-

@@ -32,17 +32,46 @@ from crm.models import (
 
 User = AbstractBaseUser
 
-CUSTOMER_FIELDS = frozenset({
-    "given_name", "family_name", "name_order", "native_name", "latin_name", "preferred_name", "salutation",
-    "pronunciation", "pronunciation_ipa", "pronunciation_note", "language", "email", "phone",
-    "birthday", "anniversary", "tags", "consent_service", "consent_marketing", "consent_surprises",
-    "do_not_contact", "home_property",
-})
+CUSTOMER_FIELDS = frozenset(
+    {
+        "given_name",
+        "family_name",
+        "name_order",
+        "native_name",
+        "latin_name",
+        "preferred_name",
+        "salutation",
+        "pronunciation",
+        "pronunciation_ipa",
+        "pronunciation_note",
+        "language",
+        "email",
+        "phone",
+        "birthday",
+        "anniversary",
+        "tags",
+        "consent_service",
+        "consent_marketing",
+        "consent_surprises",
+        "do_not_contact",
+        "home_property",
+    }
+)
 PREFERENCE_FIELDS = frozenset({"category", "text", "key", "value", "polarity", "source", "safety_critical"})
-ISSUE_FIELDS = frozenset({
-    "summary", "detail", "severity", "status", "resolution", "compensation", "recovery_steps", "follow_up",
-    "owner", "property",
-})
+ISSUE_FIELDS = frozenset(
+    {
+        "summary",
+        "detail",
+        "severity",
+        "status",
+        "resolution",
+        "compensation",
+        "recovery_steps",
+        "follow_up",
+        "owner",
+        "property",
+    }
+)
 
 # Which status an issue may move to from each status. Reopening is allowed
 # from resolved and closed: a guest whose fix did not hold is a new problem.
@@ -52,8 +81,12 @@ ISSUE_TRANSITIONS: dict[str, frozenset[str]] = {
     IssueStatus.RESOLVED: frozenset({IssueStatus.CLOSED, IssueStatus.OPEN, IssueStatus.IN_PROGRESS}),
     IssueStatus.CLOSED: frozenset({IssueStatus.OPEN}),
 }
-RESTRICTING_FLAGS = {"consent_service": False, "consent_marketing": False, "consent_surprises": False,
-                     "do_not_contact": True}
+RESTRICTING_FLAGS = {
+    "consent_service": False,
+    "consent_marketing": False,
+    "consent_surprises": False,
+    "do_not_contact": True,
+}
 
 
 def _jsonable(value: Any) -> Any:
@@ -66,8 +99,9 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _record(*, organization: Organization, actor: User | None, action: str, target: Model,
-            changes: dict[str, Any] | None = None) -> None:
+def _record(
+    *, organization: Organization, actor: User | None, action: str, target: Model, changes: dict[str, Any] | None = None
+) -> None:
     ChangeRecord.objects.create(
         organization=organization,
         actor=actor if actor is not None and actor.is_authenticated else None,
@@ -141,8 +175,7 @@ def customer_update(*, customer: Customer, actor: User | None = None, **fields: 
         return customer
     customer.full_clean()
     customer.save(update_fields=_update_fields(changed))
-    _record(organization=customer.organization, actor=actor, action="customer.update", target=customer,
-            changes=changed)
+    _record(organization=customer.organization, actor=actor, action="customer.update", target=customer, changes=changed)
     if any(name in changed and changed[name] == value for name, value in RESTRICTING_FLAGS.items()):
         signals.customer_contact_restricted.send(sender=Customer, customer=customer, actor=actor)
     return customer
@@ -157,18 +190,24 @@ def customer_erase(*, customer: Customer, actor: User | None = None) -> None:
 
 
 @transaction.atomic
-def preference_record(*, customer: Customer, actor: User | None = None, property: Property | None = None,
-                      **fields: Any) -> Preference:
+def preference_record(
+    *, customer: Customer, actor: User | None = None, property: Property | None = None, **fields: Any
+) -> Preference:
     """Remember a preference; allergy and dietary ones are safety-critical unless said otherwise."""
-    preference = Preference(customer=customer, recorded_by=_user_or_none(actor), recorded_at_property=property,
-                            last_confirmed_at=timezone.now())
+    preference = Preference(
+        customer=customer,
+        recorded_by=_user_or_none(actor),
+        recorded_at_property=property,
+        last_confirmed_at=timezone.now(),
+    )
     _assign(preference, fields, PREFERENCE_FIELDS)
     if "safety_critical" not in fields:
         preference.safety_critical = preference.category in SAFETY_CATEGORIES
     preference.full_clean()
     preference.save()
-    _record(organization=customer.organization, actor=actor, action="preference.record", target=preference,
-            changes=fields)
+    _record(
+        organization=customer.organization, actor=actor, action="preference.record", target=preference, changes=fields
+    )
     return preference
 
 
@@ -179,8 +218,13 @@ def preference_update(*, preference: Preference, actor: User | None = None, **fi
         return preference
     preference.full_clean()
     preference.save(update_fields=_update_fields(changed))
-    _record(organization=preference.customer.organization, actor=actor, action="preference.update",
-            target=preference, changes=changed)
+    _record(
+        organization=preference.customer.organization,
+        actor=actor,
+        action="preference.update",
+        target=preference,
+        changes=changed,
+    )
     return preference
 
 
@@ -192,25 +236,36 @@ def preference_confirm(*, preference: Preference, actor: User | None = None) -> 
         times_confirmed=F("times_confirmed") + 1, last_confirmed_at=now, updated_at=now
     )
     preference.refresh_from_db(fields=["times_confirmed", "last_confirmed_at", "updated_at"])
-    _record(organization=preference.customer.organization, actor=actor, action="preference.confirm",
-            target=preference)
+    _record(organization=preference.customer.organization, actor=actor, action="preference.confirm", target=preference)
     return preference
 
 
 @transaction.atomic
 def preference_delete(*, preference: Preference, actor: User | None = None) -> None:
-    _record(organization=preference.customer.organization, actor=actor, action="preference.delete",
-            target=preference, changes={"text": preference.text, "category": preference.category})
+    _record(
+        organization=preference.customer.organization,
+        actor=actor,
+        action="preference.delete",
+        target=preference,
+        changes={"text": preference.text, "category": preference.category},
+    )
     preference.delete()
 
 
 @transaction.atomic
-def issue_open(*, customer: Customer, actor: User | None = None, property: Property | None = None,
-               opened_at: datetime | None = None, **fields: Any) -> Issue:
+def issue_open(
+    *,
+    customer: Customer,
+    actor: User | None = None,
+    property: Property | None = None,
+    opened_at: datetime | None = None,
+    **fields: Any,
+) -> Issue:
     """Record what went wrong; an issue may be created already in progress or resolved."""
     status = fields.pop("status", IssueStatus.OPEN)
-    issue = Issue(customer=customer, property=property, owner=_user_or_none(actor),
-                  opened_at=opened_at or timezone.now())
+    issue = Issue(
+        customer=customer, property=property, owner=_user_or_none(actor), opened_at=opened_at or timezone.now()
+    )
     _assign(issue, fields, ISSUE_FIELDS)
     issue.full_clean(exclude=["status"])
     issue.save()
@@ -232,10 +287,8 @@ def issue_update(*, issue: Issue, actor: User | None = None, **fields: Any) -> I
         _apply_transition(issue, old_status, new_status)
         changed.update(status=new_status)
     issue.full_clean()
-    issue.save(update_fields=_update_fields(
-        set(changed) | {"first_response_at", "resolved_at", "closed_at"}))
-    _record(organization=issue.customer.organization, actor=actor, action="issue.update", target=issue,
-            changes=changed)
+    issue.save(update_fields=_update_fields(set(changed) | {"first_response_at", "resolved_at", "closed_at"}))
+    _record(organization=issue.customer.organization, actor=actor, action="issue.update", target=issue, changes=changed)
     if new_status != old_status:
         if new_status == IssueStatus.RESOLVED:
             signals.issue_resolved.send(sender=Issue, issue=issue, actor=actor)
@@ -246,9 +299,9 @@ def issue_update(*, issue: Issue, actor: User | None = None, **fields: Any) -> I
 
 def _apply_transition(issue: Issue, old: str, new: str) -> None:
     if new not in ISSUE_TRANSITIONS[old]:
-        raise ValidationError({"status": [
-            _("An issue cannot move from %(old)s to %(new)s.") % {"old": old, "new": new}
-        ]})
+        raise ValidationError(
+            {"status": [_("An issue cannot move from %(old)s to %(new)s.") % {"old": old, "new": new}]}
+        )
     now = timezone.now()
     if new == IssueStatus.RESOLVED and not issue.resolution.strip():
         raise ValidationError({"resolution": [_("A resolution is required to resolve an issue.")]})
@@ -265,15 +318,32 @@ def _apply_transition(issue: Issue, old: str, new: str) -> None:
 
 
 @transaction.atomic
-def contact_log(*, customer: Customer, kind: str, actor: User | None = None, property: Property | None = None,
-                occurred_at: datetime | None = None, note: str = "", greeted_by_name: bool = False,
-                preference_honored: bool = False, delight_delivered: bool = False,
-                brief_shown: dict | None = None) -> Contact:
+def contact_log(
+    *,
+    customer: Customer,
+    kind: str,
+    actor: User | None = None,
+    property: Property | None = None,
+    occurred_at: datetime | None = None,
+    note: str = "",
+    greeted_by_name: bool = False,
+    preference_honored: bool = False,
+    delight_delivered: bool = False,
+    brief_shown: dict | None = None,
+) -> Contact:
     """Log an interaction and keep the customer's visit count and first/last seen in step."""
-    contact = Contact(customer=customer, kind=kind, staff=_user_or_none(actor), property=property,
-                      occurred_at=occurred_at or timezone.now(), note=note, greeted_by_name=greeted_by_name,
-                      preference_honored=preference_honored, delight_delivered=delight_delivered,
-                      brief_shown=brief_shown)
+    contact = Contact(
+        customer=customer,
+        kind=kind,
+        staff=_user_or_none(actor),
+        property=property,
+        occurred_at=occurred_at or timezone.now(),
+        note=note,
+        greeted_by_name=greeted_by_name,
+        preference_honored=preference_honored,
+        delight_delivered=delight_delivered,
+        brief_shown=brief_shown,
+    )
     contact.full_clean(exclude=["customer"])
     # Lock the customer row: two desks logging at once must both count.
     locked = Customer.objects.select_for_update().get(pk=customer.pk)
@@ -285,9 +355,13 @@ def contact_log(*, customer: Customer, kind: str, actor: User | None = None, pro
     locked.last_seen = max(locked.last_seen, when) if locked.last_seen else when
     locked.save(update_fields=["visit_count", "first_seen", "last_seen", "updated_at"])
     customer.visit_count, customer.first_seen, customer.last_seen = (
-        locked.visit_count, locked.first_seen, locked.last_seen)
-    _record(organization=customer.organization, actor=actor, action="contact.log", target=contact,
-            changes={"kind": kind})
+        locked.visit_count,
+        locked.first_seen,
+        locked.last_seen,
+    )
+    _record(
+        organization=customer.organization, actor=actor, action="contact.log", target=contact, changes={"kind": kind}
+    )
     signals.contact_logged.send(sender=Contact, contact=contact, actor=actor)
     return contact
 
@@ -306,16 +380,25 @@ def _manager_group():
     group, created = Group.objects.get_or_create(name=MANAGER_GROUP)
     if created:
         group.permissions.set(
-            Permission.objects.filter(content_type__app_label__in=["crm", "personalization", "django_celery_beat"])
-            .exclude(codename__in=["add_organization", "delete_organization", "add_changerecord",
-                                   "change_changerecord", "delete_changerecord"])
+            Permission.objects.filter(
+                content_type__app_label__in=["crm", "personalization", "django_celery_beat"]
+            ).exclude(
+                codename__in=[
+                    "add_organization",
+                    "delete_organization",
+                    "add_changerecord",
+                    "change_changerecord",
+                    "delete_changerecord",
+                ]
+            )
         )
     return group
 
 
 @transaction.atomic
-def staff_upsert(*, username: str, password: str, organization_name: str, property_name: str | None,
-                 role: str) -> Staff:
+def staff_upsert(
+    *, username: str, password: str, organization_name: str, property_name: str | None, role: str
+) -> Staff:
     """Create (or update the password and role of) a staff user, creating the organization and property.
 
     Password strength is the operator's call here (the command warns); the screens' password change

@@ -8,8 +8,7 @@ router.register("customers", api.CustomerViewSet, basename="customer")
 
 urlpatterns = [
     path("auth/token/", api.TokenView.as_view(), name="api-token"),
-    path("customers/<int:customer_id>/preferences/", api.CustomerPreferenceList.as_view(),
-         name="customer-preferences"),
+    path("customers/<int:customer_id>/preferences/", api.CustomerPreferenceList.as_view(), name="customer-preferences"),
     path("customers/<int:customer_id>/issues/", api.CustomerIssueList.as_view(), name="customer-issues"),
     path("customers/<int:customer_id>/contacts/", api.CustomerContactList.as_view(), name="customer-contacts"),
     path("preferences/<int:pk>/", api.PreferenceDetail.as_view(), name="preference-detail"),

@@ -32,9 +32,13 @@ def home(request: HttpRequest) -> HttpResponse:
 def customer_card(request: HttpRequest, pk: int) -> HttpResponse:
     """One guest: who they are, what they like, what went wrong, recent contacts."""
     customer = selectors.customer_get(organization=_organization(request), pk=pk)
-    return render(request, "crm/customer.html", {
-        "customer": customer,
-        "preferences": selectors.preference_list(customer=customer),
-        "issues": selectors.issue_list(customer=customer),
-        "contacts": selectors.contact_list(customer=customer)[:10],
-    })
+    return render(
+        request,
+        "crm/customer.html",
+        {
+            "customer": customer,
+            "preferences": selectors.preference_list(customer=customer),
+            "issues": selectors.issue_list(customer=customer),
+            "contacts": selectors.contact_list(customer=customer)[:10],
+        },
+    )

@@ -100,8 +100,9 @@ def outsider_api(outsider) -> APIClient:
 
 @pytest.fixture
 def customer(organization):
-    return CustomerFactory(organization=organization, given_name="Siobhán", family_name="O'Connor",
-                           email="siobhan@example.ie")
+    return CustomerFactory(
+        organization=organization, given_name="Siobhán", family_name="O'Connor", email="siobhan@example.ie"
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -113,5 +114,7 @@ def _fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     # The manifest storage of production needs collectstatic; tests render templates without it.
-    settings.STORAGES = {**settings.STORAGES,
-                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

@@ -14,9 +14,13 @@ pytestmark = pytest.mark.django_db
 
 # --- token auth ----------------------------------------------------------------
 
+
 def test_token_for_good_credentials_works_on_the_api(client, frontdesk):
-    response = client.post("/api/v1/auth/token/", {"username": frontdesk.user.username,
-                                                   "password": "s3cret-pass!"}, content_type="application/json")
+    response = client.post(
+        "/api/v1/auth/token/",
+        {"username": frontdesk.user.username, "password": "s3cret-pass!"},
+        content_type="application/json",
+    )
     assert response.status_code == 200
     token = response.json()["token"]
     listed = client.get("/api/v1/customers/", HTTP_AUTHORIZATION=f"Token {token}")
@@ -37,14 +41,17 @@ def test_invalid_token_is_401(client, customer):
 
 # --- health --------------------------------------------------------------------
 
+
 def test_health_is_200(client):
     assert client.get("/health/").json() == {"status": "ok"}
 
 
 def test_ready_when_database_and_broker_answer(client, tmp_path):
     folder = str(tmp_path)
-    with override_settings(CELERY_BROKER_URL="filesystem://", CELERY_BROKER_TRANSPORT_OPTIONS={
-        "data_folder_in": folder, "data_folder_out": folder}):
+    with override_settings(
+        CELERY_BROKER_URL="filesystem://",
+        CELERY_BROKER_TRANSPORT_OPTIONS={"data_folder_in": folder, "data_folder_out": folder},
+    ):
         response = client.get("/ready/")
     assert response.status_code == 200
     assert response.json()["checks"] == {"database": True, "broker": True}
@@ -58,6 +65,7 @@ def test_not_ready_when_the_broker_is_down(client):
 
 
 # --- OpenAPI -------------------------------------------------------------------
+
 
 def test_schema_describes_every_endpoint_of_the_contract(client):
     response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
@@ -88,14 +96,35 @@ def test_api_docs_page_is_served(client):
 
 # --- commands ------------------------------------------------------------------
 
+
 def test_create_staff_creates_organization_property_and_login(client, capsys):
-    call_command("create_staff", "maria", "--password", "front-desk-42", "--organization", "Harbour",
-                 "--property", "Shanghai", "--role", "frontdesk")
+    call_command(
+        "create_staff",
+        "maria",
+        "--password",
+        "front-desk-42",
+        "--organization",
+        "Harbour",
+        "--property",
+        "Shanghai",
+        "--role",
+        "frontdesk",
+    )
     staff = Staff.objects.select_related("organization", "property").get(user__username="maria")
     assert (staff.organization.name, staff.property.name, staff.role) == ("Harbour", "Shanghai", "frontdesk")
     assert client.login(username="maria", password="front-desk-42")
-    call_command("create_staff", "maria", "--password", "another-pass-43", "--organization", "Harbour",
-                 "--property", "Shanghai", "--role", "manager")
+    call_command(
+        "create_staff",
+        "maria",
+        "--password",
+        "another-pass-43",
+        "--organization",
+        "Harbour",
+        "--property",
+        "Shanghai",
+        "--role",
+        "manager",
+    )
     assert Organization.objects.count() == 1
     staff.refresh_from_db()
     assert staff.role == "manager"
@@ -104,6 +133,7 @@ def test_create_staff_creates_organization_property_and_login(client, capsys):
 
 def test_create_staff_rejects_an_unknown_role():
     from django.core.management import CommandError
+
     with pytest.raises(CommandError, match="janitor"):
         call_command("create_staff", "x", "--password", "p", "--organization", "O", "--role", "janitor")
 
@@ -122,6 +152,7 @@ def test_seed_demo_is_idempotent_and_prints_logins(capsys):
 
 
 # --- screens -------------------------------------------------------------------
+
 
 def test_front_desk_logs_in_and_finds_a_guest(client, frontdesk, organization):
     CustomerFactory(organization=organization, given_name="Zoë", family_name="Smith")
@@ -149,6 +180,7 @@ def test_another_organizations_guest_card_is_404(client, outsider, customer):
 
 def test_guest_card_shows_safety_preferences(client, frontdesk, customer):
     from crm import services
+
     services.preference_record(customer=customer, category="allergy", text="Peanuts")
     client.force_login(frontdesk.user)
     page = client.get(f"/customers/{customer.pk}/").content.decode()
@@ -157,8 +189,10 @@ def test_guest_card_shows_safety_preferences(client, frontdesk, customer):
 
 # --- admin ---------------------------------------------------------------------
 
+
 def test_manager_sees_only_their_organizations_customers_in_admin(client, manager, customer, outsider):
     from crm.services import _manager_group
+
     manager.user.is_staff = True
     manager.user.save()
     manager.user.groups.add(_manager_group())
@@ -169,3 +203,17 @@ def test_manager_sees_only_their_organizations_customers_in_admin(client, manage
     html = page.content.decode()
     assert "O&#x27;Connor" in html and "Hidden" not in html
     assert client.get(f"/admin/crm/customer/{theirs.pk}/change/").status_code == 302  # "doesn't exist" redirect
+
+
+@pytest.mark.redis
+def test_ready_with_the_real_redis_broker(client):
+    from tests.conftest import REDIS_URL
+
+    with override_settings(CELERY_BROKER_URL=REDIS_URL):
+        assert client.get("/ready/").status_code == 200
+
+
+def test_api_errors_speak_the_callers_language(api):
+    response = api.post("/api/v1/customers/", {"given_name": "Ann", "phone": "12"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 400
+    assert "电话号码" in response.json()["phone"][0]

@@ -13,10 +13,20 @@ URL = "/api/v1/customers/"
 
 
 def test_create_read_update_delete(api):
-    created = api.post(URL, {"given_name": "Wei", "family_name": "Zhang", "native_name": "张伟",
-                             "email": "zhang.wei@example.cn", "phone": "+86 138 0013 8000",
-                             "birthday": "03-14", "anniversary": "2010-06-01", "tags": ["vip"],
-                             "language": "zh-Hans"})
+    created = api.post(
+        URL,
+        {
+            "given_name": "Wei",
+            "family_name": "Zhang",
+            "native_name": "张伟",
+            "email": "zhang.wei@example.cn",
+            "phone": "+86 138 0013 8000",
+            "birthday": "03-14",
+            "anniversary": "2010-06-01",
+            "tags": ["vip"],
+            "language": "zh-Hans",
+        },
+    )
     assert created.status_code == 201, created.json()
     body = created.json()
     assert body["phone"] == "+8613800138000"
@@ -74,33 +84,37 @@ def test_without_credentials_is_401(client, customer):
 
 def test_user_outside_every_organization_is_403(db, django_user_model):
     from rest_framework.test import APIClient
+
     user = django_user_model.objects.create_user("loner", password="pw-123456")
     client = APIClient()
     client.force_authenticate(user)
     assert client.get(URL).status_code == 403
 
 
-@pytest.mark.parametrize(("payload", "field"), [
-    ({}, "given_name"),
-    ({"given_name": "   "}, "given_name"),
-    ({"given_name": "Ann", "email": "not-an-email"}, "email"),
-    ({"given_name": "Ann", "phone": "12"}, "phone"),
-    ({"given_name": "Ann", "phone": "call me maybe"}, "phone"),
-    ({"given_name": "Ann", "birthday": "02-30"}, "birthday"),
-    ({"given_name": "Ann", "birthday": "13-01"}, "birthday"),
-    ({"given_name": "Ann", "birthday": "2023-02-29"}, "birthday"),
-    ({"given_name": "Ann", "birthday": "14/03/1985"}, "birthday"),
-    ({"given_name": "Ann", "birthday": 314}, "birthday"),
-    ({"given_name": "Ann", "anniversary": "00-10"}, "anniversary"),
-    ({"given_name": "A" * 151}, "given_name"),
-    ({"given_name": "Ann", "pronunciation": "x" * 201}, "pronunciation"),
-    ({"given_name": "Ann", "tags": "vip"}, "tags"),
-    ({"given_name": "Ann", "tags": ["x" * 51]}, "tags"),
-    ({"given_name": "Ann", "consent_marketing": "maybe"}, "consent_marketing"),
-    ({"given_name": "Ann", "language": "english please"}, "language"),
-    ({"given_name": "Ann", "name_order": "sideways"}, "name_order"),
-    ({"given_name": 42.5, "family_name": ["x"]}, "family_name"),
-])
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({}, "given_name"),
+        ({"given_name": "   "}, "given_name"),
+        ({"given_name": "Ann", "email": "not-an-email"}, "email"),
+        ({"given_name": "Ann", "phone": "12"}, "phone"),
+        ({"given_name": "Ann", "phone": "call me maybe"}, "phone"),
+        ({"given_name": "Ann", "birthday": "02-30"}, "birthday"),
+        ({"given_name": "Ann", "birthday": "13-01"}, "birthday"),
+        ({"given_name": "Ann", "birthday": "2023-02-29"}, "birthday"),
+        ({"given_name": "Ann", "birthday": "14/03/1985"}, "birthday"),
+        ({"given_name": "Ann", "birthday": 314}, "birthday"),
+        ({"given_name": "Ann", "anniversary": "00-10"}, "anniversary"),
+        ({"given_name": "A" * 151}, "given_name"),
+        ({"given_name": "Ann", "pronunciation": "x" * 201}, "pronunciation"),
+        ({"given_name": "Ann", "tags": "vip"}, "tags"),
+        ({"given_name": "Ann", "tags": ["x" * 51]}, "tags"),
+        ({"given_name": "Ann", "consent_marketing": "maybe"}, "consent_marketing"),
+        ({"given_name": "Ann", "language": "english please"}, "language"),
+        ({"given_name": "Ann", "name_order": "sideways"}, "name_order"),
+        ({"given_name": 42.5, "family_name": ["x"]}, "family_name"),
+    ],
+)
 def test_bad_input_is_400_with_the_field_and_writes_nothing(api, payload, field):
     response = api.post(URL, payload, format="json")
     assert response.status_code == 400, response.content
@@ -134,8 +148,14 @@ def test_home_property_of_another_organization_is_refused(api, other_property):
 
 
 def test_lookup_finds_by_name_email_and_phone_digits_in_own_organization(api, organization, other_property):
-    wei = CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang", native_name="张伟",
-                          email="zw@example.cn", phone="+8613800138000")
+    wei = CustomerFactory(
+        organization=organization,
+        given_name="Wei",
+        family_name="Zhang",
+        native_name="张伟",
+        email="zw@example.cn",
+        phone="+8613800138000",
+    )
     CustomerFactory(organization=organization, given_name="Anna", family_name="Weiss", email="a@example.com")
     CustomerFactory(organization=other_property.organization, given_name="Wei", family_name="Zhang")
 

@@ -27,6 +27,7 @@ def contacts_url(customer):
 
 # --- preferences -------------------------------------------------------------
 
+
 def test_add_list_confirm_update_delete_preference(api, customer, frontdesk):
     created = api.post(prefs_url(customer), {"category": "allergy", "text": "Peanuts"})
     assert created.status_code == 201, created.json()
@@ -54,16 +55,19 @@ def test_drink_preference_is_not_safety_critical_by_default(api, customer):
     assert body["safety_critical"] is False
 
 
-@pytest.mark.parametrize(("payload", "field"), [
-    ({"text": "Peanuts"}, "category"),
-    ({"category": "mood", "text": "Cheerful"}, "category"),
-    ({"category": "drink"}, "text"),
-    ({"category": "drink", "text": ""}, "text"),
-    ({"category": "drink", "text": "x" * 501}, "text"),
-    ({"category": "drink", "text": "Tea", "polarity": "adores"}, "polarity"),
-    ({"category": "drink", "text": "Tea", "source": "rumour"}, "source"),
-    ({"category": "drink", "text": "Tea", "safety_critical": "sometimes"}, "safety_critical"),
-])
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"text": "Peanuts"}, "category"),
+        ({"category": "mood", "text": "Cheerful"}, "category"),
+        ({"category": "drink"}, "text"),
+        ({"category": "drink", "text": ""}, "text"),
+        ({"category": "drink", "text": "x" * 501}, "text"),
+        ({"category": "drink", "text": "Tea", "polarity": "adores"}, "polarity"),
+        ({"category": "drink", "text": "Tea", "source": "rumour"}, "source"),
+        ({"category": "drink", "text": "Tea", "safety_critical": "sometimes"}, "safety_critical"),
+    ],
+)
 def test_bad_preference_is_400(api, customer, payload, field):
     response = api.post(prefs_url(customer), payload, format="json")
     assert response.status_code == 400 and field in response.json()
@@ -83,6 +87,7 @@ def test_preferences_of_another_organization_are_not_found(outsider_api, custome
 
 
 # --- issues ------------------------------------------------------------------
+
 
 def test_open_progress_and_resolve_an_issue(api, customer):
     created = api.post(issues_url(customer), {"summary": "Air conditioning noisy"})
@@ -104,15 +109,18 @@ def test_open_progress_and_resolve_an_issue(api, customer):
     assert api.get(issues_url(customer)).json()["results"][0]["status"] == "resolved"
 
 
-@pytest.mark.parametrize(("payload", "field"), [
-    ({}, "summary"),
-    ({"summary": ""}, "summary"),
-    ({"summary": "x" * 501}, "summary"),
-    ({"summary": "Cold food", "severity": "apocalyptic"}, "severity"),
-    ({"summary": "Cold food", "status": "forgotten"}, "status"),
-    ({"summary": "Cold food", "status": "resolved"}, "resolution"),
-    ({"summary": "Cold food", "recovery_steps": ["shrug"]}, "recovery_steps"),
-])
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({}, "summary"),
+        ({"summary": ""}, "summary"),
+        ({"summary": "x" * 501}, "summary"),
+        ({"summary": "Cold food", "severity": "apocalyptic"}, "severity"),
+        ({"summary": "Cold food", "status": "forgotten"}, "status"),
+        ({"summary": "Cold food", "status": "resolved"}, "resolution"),
+        ({"summary": "Cold food", "recovery_steps": ["shrug"]}, "recovery_steps"),
+    ],
+)
 def test_bad_issue_is_400_and_writes_nothing(api, customer, payload, field):
     response = api.post(issues_url(customer), payload, format="json")
     assert response.status_code == 400 and field in response.json(), response.json()
@@ -120,8 +128,9 @@ def test_bad_issue_is_400_and_writes_nothing(api, customer, payload, field):
 
 
 def test_issue_created_resolved_with_resolution(api, customer):
-    response = api.post(issues_url(customer), {"summary": "Late taxi", "status": "resolved",
-                                               "resolution": "Refunded the fare"})
+    response = api.post(
+        issues_url(customer), {"summary": "Late taxi", "status": "resolved", "resolution": "Refunded the fare"}
+    )
     assert response.status_code == 201 and response.json()["resolved_at"]
 
 
@@ -135,6 +144,7 @@ def test_issues_of_another_organization_are_not_found(outsider_api, customer):
 
 
 # --- contacts ----------------------------------------------------------------
+
 
 def test_logging_contacts_updates_visits_and_seen_dates(api, customer):
     earlier = (timezone.now() - timedelta(days=30)).isoformat()
@@ -152,12 +162,15 @@ def test_logging_contacts_updates_visits_and_seen_dates(api, customer):
     assert sorted(kinds) == ["arrival", "call", "visit"]
 
 
-@pytest.mark.parametrize(("payload", "field"), [
-    ({}, "kind"),
-    ({"kind": "seance"}, "kind"),
-    ({"kind": "visit", "occurred_at": "yesterday"}, "occurred_at"),
-    ({"kind": "visit", "greeted_by_name": "kind of"}, "greeted_by_name"),
-])
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({}, "kind"),
+        ({"kind": "seance"}, "kind"),
+        ({"kind": "visit", "occurred_at": "yesterday"}, "occurred_at"),
+        ({"kind": "visit", "greeted_by_name": "kind of"}, "greeted_by_name"),
+    ],
+)
 def test_bad_contact_is_400_and_counts_nothing(api, customer, payload, field):
     response = api.post(contacts_url(customer), payload, format="json")
     assert response.status_code == 400 and field in response.json()

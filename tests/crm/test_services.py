@@ -11,15 +11,20 @@ from django.utils import timezone
 from crm import services, signals
 from crm.models import ChangeRecord, Customer, IssueStatus, Preference
 from crm.partial_dates import PartialDate
-from tests.factories import CustomerFactory, IssueFactory, PreferenceFactory
+from tests.factories import IssueFactory, PreferenceFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_customer_create_normalizes_phone_email_and_tags(organization, frontdesk):
     customer = services.customer_create(
-        organization=organization, actor=frontdesk.user, given_name="Zoë", family_name="Smith",
-        email="  zoe@example.co.uk ", phone="(415) 555-0100", tags=["vip", " vip", "", "runner"],
+        organization=organization,
+        actor=frontdesk.user,
+        given_name="Zoë",
+        family_name="Smith",
+        email="  zoe@example.co.uk ",
+        phone="(415) 555-0100",
+        tags=["vip", " vip", "", "runner"],
         birthday=PartialDate(month=2, day=29),
     )
     customer.refresh_from_db()
@@ -27,8 +32,7 @@ def test_customer_create_normalizes_phone_email_and_tags(organization, frontdesk
     assert customer.email == "zoe@example.co.uk"
     assert customer.tags == ["vip", "runner"]
     assert str(customer.birthday) == "02-29"
-    assert ChangeRecord.objects.filter(action="customer.create", target_id=customer.pk,
-                                       actor=frontdesk.user).exists()
+    assert ChangeRecord.objects.filter(action="customer.create", target_id=customer.pk, actor=frontdesk.user).exists()
 
 
 def test_customer_create_without_any_name_is_refused_and_writes_nothing(organization):
@@ -52,8 +56,10 @@ def test_customer_update_that_changes_nothing_records_nothing(customer):
 
 def test_withdrawing_consent_announces_it(customer):
     heard = []
+
     def receiver(sender, customer, **kwargs):
         heard.append(customer.pk)
+
     signals.customer_contact_restricted.connect(receiver)
     try:
         services.customer_update(customer=customer, consent_marketing=True)
@@ -71,8 +77,9 @@ def test_preference_safety_critical_defaults_by_category(customer, category, exp
 
 
 def test_preference_explicit_safety_flag_wins(customer):
-    preference = services.preference_record(customer=customer, category="allergy", text="Mild hay fever",
-                                            safety_critical=False)
+    preference = services.preference_record(
+        customer=customer, category="allergy", text="Mild hay fever", safety_critical=False
+    )
     assert preference.safety_critical is False
 
 
@@ -96,10 +103,13 @@ def test_issue_cannot_be_resolved_without_a_resolution(customer):
 
 def test_issue_lifecycle_stamps_times_and_announces_resolution_and_reopening(customer):
     resolved, reopened = [], []
+
     def on_resolved(sender, issue, **kwargs):
         resolved.append(issue.pk)
+
     def on_reopened(sender, issue, **kwargs):
         reopened.append(issue.pk)
+
     signals.issue_resolved.connect(on_resolved)
     signals.issue_reopened.connect(on_reopened)
     try:
@@ -155,21 +165,24 @@ def test_erasing_a_customer_removes_their_history(customer):
 
 
 def test_staff_upsert_creates_then_updates(db):
-    staff = services.staff_upsert(username="amy", password="first-pass-123", organization_name="Org A",
-                                  property_name="Prop 1", role="frontdesk")
+    staff = services.staff_upsert(
+        username="amy", password="first-pass-123", organization_name="Org A", property_name="Prop 1", role="frontdesk"
+    )
     assert staff.organization.name == "Org A" and staff.property.name == "Prop 1"
     assert not staff.user.is_staff
-    staff = services.staff_upsert(username="amy", password="second-pass-456", organization_name="Org A",
-                                  property_name="Prop 1", role="manager")
+    staff = services.staff_upsert(
+        username="amy", password="second-pass-456", organization_name="Org A", property_name="Prop 1", role="manager"
+    )
     staff.user.refresh_from_db()
     assert staff.role == "manager" and staff.user.is_staff
     assert staff.user.check_password("second-pass-456")
 
 
 def test_staff_cannot_move_to_another_organization(db):
-    services.staff_upsert(username="bo", password="pw-123456", organization_name="Org A", property_name=None,
-                          role="frontdesk")
+    services.staff_upsert(
+        username="bo", password="pw-123456", organization_name="Org A", property_name=None, role="frontdesk"
+    )
     with pytest.raises(ValidationError):
-        services.staff_upsert(username="bo", password="pw-123456", organization_name="Org B",
-                              property_name=None, role="frontdesk")
-
+        services.staff_upsert(
+            username="bo", password="pw-123456", organization_name="Org B", property_name=None, role="frontdesk"
+        )

@@ -22,8 +22,9 @@ class Command(BaseCommand):
         except ValidationError as exc:
             self.stderr.write(self.style.WARNING("weak password: " + " ".join(exc.messages)))
         try:
-            staff = services.staff_upsert(username=username, password=password, organization_name=organization,
-                                          property_name=property, role=role)
+            staff = services.staff_upsert(
+                username=username, password=password, organization_name=organization, property_name=property, role=role
+            )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
         where = f"{staff.organization}" + (f" / {staff.property}" if staff.property else "")

@@ -27,21 +27,65 @@ STAFF = [
 GUESTS = [
     ("Wei", "Zhang", "张伟", "", "先生", "zh-hans", "", "", "zhang.wei@example.cn", "+86 138 0013 8000"),
     ("Wei", "Chang", "張偉", "David", "Mr", "zh-hant", "", "", "david.chang@example.tw", "+886 912 345 678"),
-    ("Zhiwei", "Zeng", "曾志伟", "", "先生", "zh-hans", "", "Surname 曾 is read Zēng, not céng", "", "+86 139 1234 5678"),
+    (
+        "Zhiwei",
+        "Zeng",
+        "曾志伟",
+        "",
+        "先生",
+        "zh-hans",
+        "",
+        "Surname 曾 is read Zēng, not céng",
+        "",
+        "+86 139 1234 5678",
+    ),
     ("Tianfang", "Shan", "单田芳", "", "先生", "zh-hans", "", "Surname 单 is read Shàn", "shan.tf@example.cn", ""),
     ("Xiaodong", "Xie", "解晓东", "", "先生", "zh-hans", "", "Surname 解 is read Xiè", "", "+86 137 0000 1111"),
     ("Na", "Li", "李娜", "Nina", "女士", "zh-hans", "", "", "li.na@example.cn", "+86 135 2222 3333"),
     ("Fang", "Wang", "王芳", "", "女士", "zh-hans", "", "", "wangfang@example.cn", ""),
     ("Jing", "Chen", "陳靜", "", "小姐", "zh-hant", "", "", "jing.chen@example.hk", "+852 9123 4567"),
     ("Yi-Chun", "Lin", "林怡君", "Yvonne", "小姐", "zh-hant", "", "", "yvonne.lin@example.tw", ""),
-    ("Ka Ming", "Wong", "黃家明", "Kevin", "Mr", "zh-hant", "", "Cantonese: Wong Ka-ming", "kevin.wong@example.hk", "+852 6123 9876"),
+    (
+        "Ka Ming",
+        "Wong",
+        "黃家明",
+        "Kevin",
+        "Mr",
+        "zh-hant",
+        "",
+        "Cantonese: Wong Ka-ming",
+        "kevin.wong@example.hk",
+        "+852 6123 9876",
+    ),
     ("Min", "Liu", "刘敏", "", "女士", "zh-hans", "", "", "", "+86 136 4444 5555"),
     ("Jun", "Yang", "杨军", "", "先生", "zh-hans", "", "", "yangjun@example.cn", ""),
     ("Lei", "Zhao", "赵磊", "", "先生", "zh-hans", "", "", "zhao.lei@example.cn", ""),
     ("Xiulan", "Huang", "黄秀兰", "", "女士", "zh-hans", "", "", "", "+86 131 6666 7777"),
     ("Hao", "Zhou", "周浩", "Howard", "Mr", "en", "", "", "howard.zhou@example.com", "+1 415 555 0134"),
-    ("José", "Álvarez", "José Álvarez", "Pepe", "Sr.", "es", "ho-SEH AL-vah-reth", "", "jose.alvarez@example.es", "+34 612 345 678"),
-    ("Siobhán", "O'Connor", "", "", "Ms", "en", "shiv-AWN oh-KON-er", "Irish: not 'see-oh-ban'", "siobhan@example.ie", "+353 85 123 4567"),
+    (
+        "José",
+        "Álvarez",
+        "José Álvarez",
+        "Pepe",
+        "Sr.",
+        "es",
+        "ho-SEH AL-vah-reth",
+        "",
+        "jose.alvarez@example.es",
+        "+34 612 345 678",
+    ),
+    (
+        "Siobhán",
+        "O'Connor",
+        "",
+        "",
+        "Ms",
+        "en",
+        "shiv-AWN oh-KON-er",
+        "Irish: not 'see-oh-ban'",
+        "siobhan@example.ie",
+        "+353 85 123 4567",
+    ),
     ("François", "Müller", "", "", "M.", "fr", "frahn-SWAH MUE-ler", "", "f.muller@example.fr", "+33 6 12 34 56 78"),
     ("An", "Nguyễn", "Nguyễn Văn An", "", "Mr", "vi", "nwin van ahn", "", "an.nguyen@example.vn", "+84 912 345 678"),
     ("Zoë", "Smith", "", "", "Ms", "en", "ZOH-ee", "", "zoe.smith@example.co.uk", "+44 7700 900123"),
@@ -107,8 +151,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         for username, role, property_name in STAFF:
-            services.staff_upsert(username=username, password=DEMO_PASSWORD, organization_name=ORGANIZATION,
-                                  property_name=property_name, role=role)
+            services.staff_upsert(
+                username=username,
+                password=DEMO_PASSWORD,
+                organization_name=ORGANIZATION,
+                property_name=property_name,
+                role=role,
+            )
         organization = Organization.objects.get(name=ORGANIZATION)
         for name, tz in PROPERTIES:
             Property.objects.filter(organization=organization, name=name).update(timezone=tz)
@@ -126,35 +175,71 @@ class Command(BaseCommand):
         properties = list(organization.properties.order_by("name"))
         now = timezone.now()
         today = timezone.localdate()
-        for index, (given, family, native, preferred, salutation, language, respelling, note, email, phone) in (
-            enumerate(GUESTS)
-        ):
+        for index, (
+            given,
+            family,
+            native,
+            preferred,
+            salutation,
+            language,
+            respelling,
+            note,
+            email,
+            phone,
+        ) in enumerate(GUESTS):
             # Every fifth guest has a birthday within the coming week, for the delight demos.
             soon = today + timedelta(days=index % 7)
-            birthday = (PartialDate(month=soon.month, day=soon.day, year=1970 + index) if index % 5 == 0
-                        else PartialDate(month=rng.randint(1, 12), day=rng.randint(1, 28)) if index % 3 else None)
+            birthday = (
+                PartialDate(month=soon.month, day=soon.day, year=1970 + index)
+                if index % 5 == 0
+                else PartialDate(month=rng.randint(1, 12), day=rng.randint(1, 28))
+                if index % 3
+                else None
+            )
             customer = services.customer_create(
                 organization=organization,
-                given_name=given, family_name=family, native_name=native, preferred_name=preferred,
-                salutation=salutation, language=language, pronunciation=respelling, pronunciation_note=note,
-                email=email, phone=phone, birthday=birthday,
+                given_name=given,
+                family_name=family,
+                native_name=native,
+                preferred_name=preferred,
+                salutation=salutation,
+                language=language,
+                pronunciation=respelling,
+                pronunciation_note=note,
+                email=email,
+                phone=phone,
+                birthday=birthday,
                 name_order=NameOrder.FAMILY_FIRST if language.startswith(("zh", "ja", "ko")) else NameOrder.GIVEN_FIRST,
                 tags=rng.sample(["vip", "business", "family", "runner", "foodie", "long-stay"], k=rng.randint(0, 2)),
                 consent_marketing=rng.random() < 0.5,
                 home_property=properties[index % len(properties)],
             )
             for category, text, polarity in rng.sample(PREFERENCES, k=rng.randint(1, 4)):
-                services.preference_record(customer=customer, category=category, text=text, polarity=polarity,
-                                           source=rng.choice(["customer", "customer", "staff", "inferred"]),
-                                           property=properties[index % len(properties)])
+                services.preference_record(
+                    customer=customer,
+                    category=category,
+                    text=text,
+                    polarity=polarity,
+                    source=rng.choice(["customer", "customer", "staff", "inferred"]),
+                    property=properties[index % len(properties)],
+                )
             for visit in range(rng.randint(0, 6)):
                 when = now - timedelta(days=rng.randint(5, 700), hours=visit)
-                services.contact_log(customer=customer, kind=rng.choice(["arrival", "visit"]), occurred_at=when,
-                                     property=rng.choice(properties), greeted_by_name=rng.random() < 0.7)
+                services.contact_log(
+                    customer=customer,
+                    kind=rng.choice(["arrival", "visit"]),
+                    occurred_at=when,
+                    property=rng.choice(properties),
+                    greeted_by_name=rng.random() < 0.7,
+                )
             if index % 6 == 1:
                 summary, severity, status, resolution = ISSUES[(index // 6) % len(ISSUES)]
-                issue = services.issue_open(customer=customer, summary=summary, severity=severity,
-                                            property=properties[index % len(properties)],
-                                            opened_at=now - timedelta(days=rng.randint(1, 20)))
+                issue = services.issue_open(
+                    customer=customer,
+                    summary=summary,
+                    severity=severity,
+                    property=properties[index % len(properties)],
+                    opened_at=now - timedelta(days=rng.randint(1, 20)),
+                )
                 if status != "open":
                     services.issue_update(issue=issue, status=status, resolution=resolution)

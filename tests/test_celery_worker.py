@@ -1,0 +1,72 @@
+"""A real Celery worker process consuming from the real Redis broker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from celery import Celery
+
+from tests.conftest import REDIS_URL
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKER_START_TIMEOUT = 60
+
+
+@pytest.fixture
+def redis_worker(tmp_path):
+    """Start `celery -A config worker` on REDIS_URL; yield a client app on the same broker."""
+    env = {
+        **os.environ,
+        "CELERY_BROKER_URL": REDIS_URL,
+        "CELERY_RESULT_BACKEND": REDIS_URL,
+        "RAPPORT_VAR_DIR": str(tmp_path),
+    }
+    log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 - closed below
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname",
+            f"test-{os.getpid()}@localhost",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    client = Celery("rapport-test-client", broker=REDIS_URL, backend=REDIS_URL)
+    client.conf.broker_connection_retry_on_startup = True
+    try:
+        yield client
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        log.close()
+        client.close()
+
+
+@pytest.mark.redis
+def test_a_real_worker_answers_ping_through_redis(redis_worker):
+    result = redis_worker.send_task("rapport.ping")
+    deadline = time.monotonic() + WORKER_START_TIMEOUT
+    while not result.ready() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert result.get(timeout=1) == "pong"
