@@ -217,3 +217,42 @@ def test_api_errors_speak_the_callers_language(api):
     response = api.post("/api/v1/customers/", {"given_name": "Ann", "phone": "12"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert response.status_code == 400
     assert "电话号码" in response.json()["phone"][0]
+
+
+# --- production settings -------------------------------------------------------
+
+
+def _manage(*args, **env):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "SECURE_SSL_REDIRECT")}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_deploy_check_is_clean_with_a_real_secret():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        SECRET_KEY="x" * 60 + "-unpredictable-Q9",
+        DEBUG="false",
+        ALLOWED_HOSTS="rapport.example.com",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_without_a_secret_key_fails_at_start_naming_it():
+    result = _manage("check", DEBUG="false")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
