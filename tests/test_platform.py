@@ -256,3 +256,8 @@ def test_production_without_a_secret_key_fails_at_start_naming_it():
     result = _manage("check", DEBUG="false")
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_openapi_schema_validates_without_warnings(tmp_path):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+    assert "/api/v1/customers/" in (tmp_path / "schema.yaml").read_text()
