@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
@@ -17,6 +19,17 @@ from tests.factories import CustomerFactory
 MAX_EXAMPLES = 25  # per operation; the whole API takes ~20 s on this machine
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def keep_test_connection():
+    """Requests go through the bare WSGI app, whose end-of-request hook would close the
+    connection holding the test's transaction; Django's own test client unhooks it the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
@@ -38,7 +51,7 @@ def _aim(case, existing):
         case.path_parameters[name] = existing["customers" if name == "customer_id" else collection]
 
 
-def test_no_input_makes_the_api_fail(existing, frontdesk):
+def test_no_input_makes_the_api_fail(existing, frontdesk, keep_test_connection):
     token = Token.objects.create(user=frontdesk.user).key
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
     failures = []
