@@ -89,6 +89,18 @@ class NameOrder(models.TextChoices):
     FAMILY_FIRST = "family_first", _("Family name first")
 
 
+def _partial_date_constraint(prefix: str) -> models.CheckConstraint:
+    """Month and day both set and in range, or the whole date (year included) empty."""
+    month, day, year = f"{prefix}_month", f"{prefix}_day", f"{prefix}_year"
+    return models.CheckConstraint(
+        condition=Q(**{f"{month}__isnull": True, f"{day}__isnull": True, f"{year}__isnull": True})
+        | Q(
+            **{f"{month}__isnull": False, f"{day}__isnull": False, f"{month}__range": (1, 12), f"{day}__range": (1, 31)}
+        ),
+        name=f"customer_{prefix}_valid",
+    )
+
+
 NAME_REQUIRED_MESSAGE = _("At least one name is required (given, family, native or preferred name).")
 
 
@@ -151,30 +163,8 @@ class Customer(TimeStamped):
                 name="customer_has_a_name",
                 violation_error_message=NAME_REQUIRED_MESSAGE,
             ),
-            models.CheckConstraint(
-                condition=Q(birthday_month__isnull=True, birthday_day__isnull=True, birthday_year__isnull=True)
-                | Q(
-                    birthday_month__isnull=False,
-                    birthday_day__isnull=False,
-                    birthday_month__gte=1,
-                    birthday_month__lte=12,
-                    birthday_day__gte=1,
-                    birthday_day__lte=31,
-                ),
-                name="customer_birthday_valid",
-            ),
-            models.CheckConstraint(
-                condition=Q(anniversary_month__isnull=True, anniversary_day__isnull=True, anniversary_year__isnull=True)
-                | Q(
-                    anniversary_month__isnull=False,
-                    anniversary_day__isnull=False,
-                    anniversary_month__gte=1,
-                    anniversary_month__lte=12,
-                    anniversary_day__gte=1,
-                    anniversary_day__lte=31,
-                ),
-                name="customer_anniversary_valid",
-            ),
+            _partial_date_constraint("birthday"),
+            _partial_date_constraint("anniversary"),
             models.CheckConstraint(
                 condition=Q(first_seen__isnull=True) | Q(last_seen__gte=models.F("first_seen")),
                 name="customer_seen_in_order",

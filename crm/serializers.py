@@ -41,7 +41,21 @@ class PartialDateField(serializers.Field):
         return str(value) if value else None
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class OrganizationPropertiesMixin:
+    """Property fields offer only the request organization's properties: a foreign id is "not found"."""
+
+    property_fields = ("property",)
+
+    def get_fields(self):
+        fields = super().get_fields()  # type: ignore[misc]
+        organization = self.context.get("organization")  # type: ignore[attr-defined]
+        if organization is not None:
+            for name in self.property_fields:
+                fields[name].queryset = organization.properties.all()
+        return fields
+
+
+class CustomerSerializer(OrganizationPropertiesMixin, serializers.ModelSerializer):
     birthday = PartialDateField(required=False, allow_null=True)
     anniversary = PartialDateField(required=False, allow_null=True)
     tags = serializers.ListField(
@@ -88,13 +102,7 @@ class CustomerSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["visit_count", "first_seen", "last_seen", "created_at", "updated_at"]
 
-    def get_fields(self):
-        fields = super().get_fields()
-        # A home property from another organization is "not found", like any foreign id.
-        organization = self.context.get("organization")
-        if organization is not None:
-            fields["home_property"].queryset = organization.properties.all()
-        return fields
+    property_fields = ("home_property",)
 
     def validate_language(self, value: str) -> str:
         if not LANGUAGE_TAG.match(value):
@@ -146,7 +154,7 @@ class PreferenceSerializer(serializers.ModelSerializer):
         ]
 
 
-class IssueSerializer(serializers.ModelSerializer):
+class IssueSerializer(OrganizationPropertiesMixin, serializers.ModelSerializer):
     customer = serializers.PrimaryKeyRelatedField(read_only=True)
     recovery_steps = serializers.ListField(
         child=serializers.ChoiceField(choices=RecoveryStep.choices),
@@ -186,18 +194,11 @@ class IssueSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
 
-    def get_fields(self):
-        fields = super().get_fields()
-        organization = self.context.get("organization")
-        if organization is not None:
-            fields["property"].queryset = organization.properties.all()
-        return fields
-
     def validate_recovery_steps(self, value: list[str]) -> list[str]:
         return list(dict.fromkeys(value))
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(OrganizationPropertiesMixin, serializers.ModelSerializer):
     customer = serializers.PrimaryKeyRelatedField(read_only=True)
     occurred_at = serializers.DateTimeField(required=False, help_text="Default: now.")
 
@@ -217,13 +218,6 @@ class ContactSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["staff", "created_at"]
-
-    def get_fields(self):
-        fields = super().get_fields()
-        organization = self.context.get("organization")
-        if organization is not None:
-            fields["property"].queryset = organization.properties.all()
-        return fields
 
 
 class TokenRequestSerializer(serializers.Serializer):
