@@ -191,11 +191,11 @@ def test_guest_card_shows_safety_preferences(client, frontdesk, customer):
 
 
 def test_manager_sees_only_their_organizations_customers_in_admin(client, manager, customer, outsider):
-    from crm.services import _manager_group
+    from crm.services import manager_group
 
     manager.user.is_staff = True
     manager.user.save()
-    manager.user.groups.add(_manager_group())
+    manager.user.groups.add(manager_group())
     theirs = CustomerFactory(organization=outsider.organization, given_name="Hidden", family_name="Guest")
     client.force_login(manager.user)
     page = client.get("/admin/crm/customer/")

@@ -1,0 +1,19 @@
+"""Finding a returning guest however the name was typed.
+
+Write time (``terms.py``): every name field, the email and the phone of a
+customer become normalized *search terms* in ``SearchTerm`` (one row per term,
+btree-indexed by organization and term): simplified Han and its suffixes,
+pinyin without tones (with the family-name reading too: 曾 → zeng as well as
+ceng), Latin folded to ASCII (José → jose, Müller → muller and mueller,
+O'Connor → oconnor and connor), a phonetic key per Latin word (metaphone), the
+email and its local part, and the phone's digits reversed (so "the last four
+digits" is a prefix). Converting costs ~40 µs a name: done once per write,
+never per search (NOTES.md).
+
+Search time (``search.py``): the query is analyzed into the same kinds of
+variants, plus nickname expansions (Bob → Robert from a maintained table);
+candidates come from exact and prefix range scans on the term index; when
+those find nothing strong, a typo stage finds names within one or two edits
+(PostgreSQL: a trigram GIN index on ``Customer.search_name``; SQLite: a
+bounded scan with rapidfuzz). Candidates are then ranked in Python.
+"""

@@ -1,0 +1,107 @@
+"""Text → comparable keys: Han script, pinyin, folded Latin, phonetic codes."""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from functools import cache
+from pathlib import Path
+
+import jellyfish
+import opencc
+from anyascii import anyascii
+from pypinyin import Style, lazy_pinyin
+
+DATA = Path(__file__).resolve().parent / "data"
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
+KANA_OR_HANGUL = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uac00-\ud7af\u1100-\u11ff]")
+# Letters that German (and Nordic) names spell two ways: Müller = Mueller.
+DIGRAPHS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss", "ø": "oe"})
+APOSTROPHES = re.compile(r"['’`ʼ‘]")
+NOT_WORD = re.compile(r"[^a-z0-9]+")
+MAX_TERM_LENGTH = 100
+
+_to_simplified = opencc.OpenCC("t2s")
+
+
+def has_han(text: str) -> bool:
+    return bool(HAN.search(text))
+
+
+def is_japanese_or_korean(text: str) -> bool:
+    return bool(KANA_OR_HANGUL.search(text))
+
+
+def simplified(text: str) -> str:
+    """Traditional → simplified Han (張偉 → 张伟); other characters unchanged."""
+    return _to_simplified.convert(text) if has_han(text) else text
+
+
+def han_runs(text: str) -> list[str]:
+    """The Han parts of a text, simplified, spaces removed: "張 偉 David" → ["张伟"]."""
+    return ["".join(run) for run in HAN_RUN.findall(simplified(text).replace(" ", "").replace("\u3000", ""))]
+
+
+def latin_words(text: str) -> list[str]:
+    """ASCII-folded lowercase words of the non-Han part: "José O'Connor-Smith" → ["jose", "oconnor", "smith"]."""
+    text = HAN_RUN.sub(" ", unicodedata.normalize("NFKC", text))
+    text = APOSTROPHES.sub("", anyascii(text).lower())
+    return [word for word in NOT_WORD.split(text) if word]
+
+
+def latin_word_variants(text: str) -> set[str]:
+    """Every folded spelling of each word: plain (muller), digraph (mueller), split at apostrophes (connor)."""
+    variants = set(latin_words(text)) | set(latin_words(text.translate(DIGRAPHS)))
+    for part in APOSTROPHES.split(unicodedata.normalize("NFKC", text)):
+        variants |= set(latin_words(part))
+    for word in list(variants):
+        # Typed without the umlaut but spelled with the digraph: Mueller → muller too.
+        collapsed = word.replace("ae", "a").replace("oe", "o").replace("ue", "u")
+        if collapsed != word and len(collapsed) >= 3:
+            variants.add(collapsed)
+    return variants
+
+
+def phonetic(word: str) -> str:
+    """Metaphone code of one folded word ("katherine" and "kathrine" → "K0RN"); "" when too short."""
+    return jellyfish.metaphone(word) if len(word) >= 3 and word.isalpha() else ""
+
+
+@cache
+def surname_readings() -> dict[str, str]:
+    """Family-name readings that differ from the usual reading, longest names first (曾 → zēng)."""
+    with open(DATA / "surnames.csv", encoding="utf-8") as handle:
+        rows = {row["surname"]: row["reading"] for row in csv.DictReader(handle)}
+    return dict(sorted(rows.items(), key=lambda item: -len(item[0])))
+
+
+def split_family_name(han: str) -> tuple[str, str]:
+    """(family, given) of a Han name written family first: 欧阳娜娜 → (欧阳, 娜娜), 张伟 → (张, 伟)."""
+    for surname in surname_readings():
+        if len(surname) > 1 and han.startswith(surname) and len(han) > len(surname):
+            return surname, han[len(surname) :]
+    return han[:1], han[1:]
+
+
+def pinyin_syllables(han: str, *, tones: bool) -> list[str]:
+    style = Style.TONE if tones else Style.NORMAL
+    return lazy_pinyin(han, style=style, errors="ignore", v_to_u=tones)
+
+
+def family_pinyin(family: str, *, tones: bool) -> list[str]:
+    """The family name's syllables, with its surname reading when it has one."""
+    reading = surname_readings().get(family)
+    if reading is None:
+        return pinyin_syllables(family, tones=tones)
+    syllables = reading.split()
+    return syllables if tones else [fold_tones(s) for s in syllables]
+
+
+def fold_tones(syllable: str) -> str:
+    return anyascii(syllable).lower()
+
+
+def fit(term: str) -> str:
+    return term[:MAX_TERM_LENGTH]

@@ -1,0 +1,47 @@
+"""The memory: who the customers are, what they like, what went wrong, every contact.
+
+One module per family of models; everything is importable from ``crm.models``.
+"""
+
+from crm.models.audit import ChangeRecord
+from crm.models.base import TimeStamped
+from crm.models.customers import NAME_REQUIRED_MESSAGE, Customer, NameOrder
+from crm.models.history import (
+    SAFETY_CATEGORIES,
+    VISIT_KINDS,
+    Contact,
+    ContactKind,
+    Issue,
+    IssueStatus,
+    Polarity,
+    Preference,
+    PreferenceCategory,
+    RecoveryStep,
+    Severity,
+    Source,
+)
+from crm.models.tenancy import Organization, Property, Role, Staff
+
+__all__ = [
+    "NAME_REQUIRED_MESSAGE",
+    "SAFETY_CATEGORIES",
+    "VISIT_KINDS",
+    "ChangeRecord",
+    "Contact",
+    "ContactKind",
+    "Customer",
+    "Issue",
+    "IssueStatus",
+    "NameOrder",
+    "Organization",
+    "Polarity",
+    "Preference",
+    "PreferenceCategory",
+    "Property",
+    "RecoveryStep",
+    "Role",
+    "Severity",
+    "Source",
+    "Staff",
+    "TimeStamped",
+]

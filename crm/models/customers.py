@@ -1,0 +1,143 @@
+"""The customer: names in several scripts, how to say them, dates, consent."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from crm.models.base import TimeStamped
+from crm.models.tenancy import Organization, Property
+from crm.partial_dates import PartialDate
+
+
+class NameOrder(models.TextChoices):
+    GIVEN_FIRST = "given_first", _("Given name first")
+    FAMILY_FIRST = "family_first", _("Family name first")
+
+
+def _partial_date_constraint(prefix: str) -> models.CheckConstraint:
+    """Month and day both set and in range, or the whole date (year included) empty."""
+    month, day, year = f"{prefix}_month", f"{prefix}_day", f"{prefix}_year"
+    return models.CheckConstraint(
+        condition=Q(**{f"{month}__isnull": True, f"{day}__isnull": True, f"{year}__isnull": True})
+        | Q(
+            **{f"{month}__isnull": False, f"{day}__isnull": False, f"{month}__range": (1, 12), f"{day}__range": (1, 31)}
+        ),
+        name=f"customer_{prefix}_valid",
+    )
+
+
+NAME_REQUIRED_MESSAGE = _("At least one name is required (given, family, native or preferred name).")
+
+
+class Customer(TimeStamped):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="customers")
+    home_property = models.ForeignKey(
+        Property, on_delete=models.SET_NULL, null=True, blank=True, related_name="customers"
+    )
+
+    given_name = models.CharField(_("given name"), max_length=150, blank=True)
+    family_name = models.CharField(_("family name"), max_length=150, blank=True)
+    name_order = models.CharField(
+        _("name order"), max_length=16, choices=NameOrder.choices, default=NameOrder.GIVEN_FIRST
+    )
+    native_name = models.CharField(_("name in its own script"), max_length=200, blank=True)
+    latin_name = models.CharField(_("name in Latin letters"), max_length=200, blank=True)
+    preferred_name = models.CharField(_("preferred name"), max_length=150, blank=True)
+    salutation = models.CharField(_("salutation"), max_length=50, blank=True)
+
+    pronunciation = models.CharField(_("pronunciation (respelling)"), max_length=200, blank=True)
+    pronunciation_ipa = models.CharField(_("pronunciation (IPA)"), max_length=200, blank=True)
+    pronunciation_audio = models.FileField(_("pronunciation audio"), upload_to="pronunciations/", blank=True)
+    pronunciation_note = models.CharField(_("pronunciation note"), max_length=500, blank=True)
+
+    language = models.CharField(_("preferred language"), max_length=35, default="en")
+    email = models.EmailField(_("email"), max_length=254, blank=True)
+    phone = models.CharField(_("phone (E.164)"), max_length=16, blank=True)
+
+    # Month and day are required for a date; the year is optional ("MM-DD").
+    birthday_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    birthday_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    birthday_day = models.PositiveSmallIntegerField(null=True, blank=True)
+    anniversary_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    anniversary_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    anniversary_day = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    first_seen = models.DateTimeField(_("first seen"), null=True, blank=True)
+    last_seen = models.DateTimeField(_("last seen"), null=True, blank=True)
+    visit_count = models.PositiveIntegerField(_("visits"), default=0)
+
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    consent_service = models.BooleanField(_("service messages allowed"), default=True)
+    consent_marketing = models.BooleanField(_("marketing messages allowed"), default=False)
+    consent_surprises = models.BooleanField(_("surprises allowed"), default=True)
+    do_not_contact = models.BooleanField(_("do not contact"), default=False)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The customer list: WHERE organization_id = %s ORDER BY created_at DESC, id DESC.
+            models.Index(fields=["organization", "-created_at", "-id"], name="customer_org_newest"),
+            # Lookup by email within an organization.
+            models.Index(fields=["organization", "email"], name="customer_org_email"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(given_name="") | ~Q(family_name="") | ~Q(native_name="") | ~Q(preferred_name=""),
+                name="customer_has_a_name",
+                violation_error_message=NAME_REQUIRED_MESSAGE,
+            ),
+            _partial_date_constraint("birthday"),
+            _partial_date_constraint("anniversary"),
+            models.CheckConstraint(
+                condition=Q(first_seen__isnull=True) | Q(last_seen__gte=models.F("first_seen")),
+                name="customer_seen_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def clean(self) -> None:
+        if not any(
+            (self.given_name.strip(), self.family_name.strip(), self.native_name.strip(), self.preferred_name.strip())
+        ):
+            raise ValidationError({"given_name": NAME_REQUIRED_MESSAGE}, code="required")
+
+    @property
+    def display_name(self) -> str:
+        """The name staff read on screen: native script first, else given/family in their order."""
+        if self.native_name:
+            return self.native_name
+        parts = [self.given_name, self.family_name]
+        if self.name_order == NameOrder.FAMILY_FIRST:
+            parts.reverse()
+        return " ".join(p for p in parts if p) or self.preferred_name
+
+    @property
+    def birthday(self) -> PartialDate | None:
+        return _partial(self.birthday_year, self.birthday_month, self.birthday_day)
+
+    @birthday.setter
+    def birthday(self, value: PartialDate | None) -> None:
+        self.birthday_year, self.birthday_month, self.birthday_day = _parts(value)
+
+    @property
+    def anniversary(self) -> PartialDate | None:
+        return _partial(self.anniversary_year, self.anniversary_month, self.anniversary_day)
+
+    @anniversary.setter
+    def anniversary(self, value: PartialDate | None) -> None:
+        self.anniversary_year, self.anniversary_month, self.anniversary_day = _parts(value)
+
+
+def _partial(year: int | None, month: int | None, day: int | None) -> PartialDate | None:
+    return PartialDate(month=month, day=day, year=year) if month and day else None
+
+
+def _parts(value: PartialDate | None) -> tuple[int | None, int | None, int | None]:
+    return (value.year, value.month, value.day) if value else (None, None, None)

@@ -1,0 +1,71 @@
+"""Organization → Property → Staff: the tenancy chain. A chain recognizes its
+guests at all of its properties; one organization never sees another's rows."""
+
+from __future__ import annotations
+
+import builtins
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from crm.models.base import TimeStamped
+
+
+class Organization(TimeStamped):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+
+    class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Property(TimeStamped):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="properties")
+    name = models.CharField(_("name"), max_length=200)
+    timezone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    sender_email = models.EmailField(_("sender email"), blank=True)
+
+    class Meta:
+        verbose_name = _("property")
+        verbose_name_plural = _("properties")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="property_unique_name_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    FRONTDESK = "frontdesk", _("Front desk")
+    MANAGER = "manager", _("Manager")
+    ADMIN = "admin", _("Admin")
+
+
+class Staff(TimeStamped):
+    """A user's place in one organization: its role and home property."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="staff")
+    property = models.ForeignKey(Property, on_delete=models.SET_NULL, null=True, blank=True, related_name="staff")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.FRONTDESK)
+    language = models.CharField(_("screen language"), max_length=16, blank=True, choices=settings.LANGUAGES)
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff")
+        constraints = [
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="staff_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()})"
+
+    @builtins.property  # the name "property" is a field here
+    def is_manager(self) -> bool:
+        return self.role in (Role.MANAGER, Role.ADMIN)

@@ -1,0 +1,103 @@
+"""Writes of customers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from crm import phones, signals
+from crm.models import (
+    Customer,
+    Organization,
+)
+from crm.services.common import User, assign, record, update_fields
+
+CUSTOMER_FIELDS = frozenset(
+    {
+        "given_name",
+        "family_name",
+        "name_order",
+        "native_name",
+        "latin_name",
+        "preferred_name",
+        "salutation",
+        "pronunciation",
+        "pronunciation_ipa",
+        "pronunciation_note",
+        "language",
+        "email",
+        "phone",
+        "birthday",
+        "anniversary",
+        "tags",
+        "consent_service",
+        "consent_marketing",
+        "consent_surprises",
+        "do_not_contact",
+        "home_property",
+    }
+)
+
+RESTRICTING_FLAGS = {
+    "consent_service": False,
+    "consent_marketing": False,
+    "consent_surprises": False,
+    "do_not_contact": True,
+}
+
+
+def _normalize_customer_fields(fields: dict[str, Any], *, organization: Organization) -> dict[str, Any]:
+    fields = dict(fields)
+    if "phone" in fields:
+        try:
+            fields["phone"] = phones.to_e164(fields["phone"] or "")
+        except ValidationError as exc:
+            raise ValidationError({"phone": exc.messages}) from exc
+    if "email" in fields:
+        fields["email"] = (fields["email"] or "").strip()
+    if "language" in fields:
+        fields["language"] = (fields["language"] or "en").strip().lower()
+    if "tags" in fields:
+        fields["tags"] = list(dict.fromkeys(t.strip() for t in fields["tags"] if t and t.strip()))
+    home = fields.get("home_property")
+    if home is not None and home.organization_id != organization.pk:
+        raise ValidationError({"home_property": [_("Unknown property.")]})
+    return fields
+
+
+@transaction.atomic
+def customer_create(*, organization: Organization, actor: User | None = None, **fields: Any) -> Customer:
+    """Create a customer in organization from validated fields (see CUSTOMER_FIELDS)."""
+    fields = _normalize_customer_fields(fields, organization=organization)
+    customer = Customer(organization=organization)
+    assign(customer, fields, CUSTOMER_FIELDS)
+    customer.full_clean()
+    customer.save()
+    record(organization=organization, actor=actor, action="customer.create", target=customer, changes=fields)
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, customer: Customer, actor: User | None = None, **fields: Any) -> Customer:
+    """Change some of a customer's fields; withdrawing consent announces it so pending touches stop."""
+    fields = _normalize_customer_fields(fields, organization=customer.organization)
+    changed = assign(customer, fields, CUSTOMER_FIELDS)
+    if not changed:
+        return customer
+    customer.full_clean()
+    customer.save(update_fields=update_fields(changed))
+    record(organization=customer.organization, actor=actor, action="customer.update", target=customer, changes=changed)
+    if any(name in changed and changed[name] == value for name, value in RESTRICTING_FLAGS.items()):
+        signals.customer_contact_restricted.send(sender=Customer, customer=customer, actor=actor)
+    return customer
+
+
+@transaction.atomic
+def customer_erase(*, customer: Customer, actor: User | None = None) -> None:
+    """Erase a customer and everything remembered about them; the change record keeps only the id."""
+    signals.customer_erasing.send(sender=Customer, customer=customer, actor=actor)
+    record(organization=customer.organization, actor=actor, action="customer.erase", target=customer)
+    customer.delete()

@@ -1,0 +1,227 @@
+"""Writes of what a customer likes, what went wrong, and each contact."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm import signals
+from crm.models import (
+    SAFETY_CATEGORIES,
+    VISIT_KINDS,
+    Contact,
+    Customer,
+    Issue,
+    IssueStatus,
+    Preference,
+    Property,
+)
+from crm.services.common import User, assign, record, update_fields, user_or_none
+
+PREFERENCE_FIELDS = frozenset({"category", "text", "key", "value", "polarity", "source", "safety_critical"})
+ISSUE_FIELDS = frozenset(
+    {
+        "summary",
+        "detail",
+        "severity",
+        "status",
+        "resolution",
+        "compensation",
+        "recovery_steps",
+        "follow_up",
+        "owner",
+        "property",
+    }
+)
+
+# Which status an issue may move to from each status. Reopening is allowed
+# from resolved and closed: a guest whose fix did not hold is a new problem.
+ISSUE_TRANSITIONS: dict[str, frozenset[str]] = {
+    IssueStatus.OPEN: frozenset({IssueStatus.IN_PROGRESS, IssueStatus.RESOLVED, IssueStatus.CLOSED}),
+    IssueStatus.IN_PROGRESS: frozenset({IssueStatus.OPEN, IssueStatus.RESOLVED, IssueStatus.CLOSED}),
+    IssueStatus.RESOLVED: frozenset({IssueStatus.CLOSED, IssueStatus.OPEN, IssueStatus.IN_PROGRESS}),
+    IssueStatus.CLOSED: frozenset({IssueStatus.OPEN}),
+}
+
+
+@transaction.atomic
+def preference_record(
+    *, customer: Customer, actor: User | None = None, property: Property | None = None, **fields: Any
+) -> Preference:
+    """Remember a preference; allergy and dietary ones are safety-critical unless said otherwise."""
+    preference = Preference(
+        customer=customer,
+        recorded_by=user_or_none(actor),
+        recorded_at_property=property,
+        last_confirmed_at=timezone.now(),
+    )
+    assign(preference, fields, PREFERENCE_FIELDS)
+    if "safety_critical" not in fields:
+        preference.safety_critical = preference.category in SAFETY_CATEGORIES
+    preference.full_clean()
+    preference.save()
+    record(
+        organization=customer.organization, actor=actor, action="preference.record", target=preference, changes=fields
+    )
+    return preference
+
+
+@transaction.atomic
+def preference_update(*, preference: Preference, actor: User | None = None, **fields: Any) -> Preference:
+    changed = assign(preference, fields, PREFERENCE_FIELDS)
+    if not changed:
+        return preference
+    preference.full_clean()
+    preference.save(update_fields=update_fields(changed))
+    record(
+        organization=preference.customer.organization,
+        actor=actor,
+        action="preference.update",
+        target=preference,
+        changes=changed,
+    )
+    return preference
+
+
+@transaction.atomic
+def preference_confirm(*, preference: Preference, actor: User | None = None) -> Preference:
+    """The customer (or staff) confirmed it is still true: count it and reset its age."""
+    now = timezone.now()
+    Preference.objects.filter(pk=preference.pk).update(
+        times_confirmed=F("times_confirmed") + 1, last_confirmed_at=now, updated_at=now
+    )
+    preference.refresh_from_db(fields=["times_confirmed", "last_confirmed_at", "updated_at"])
+    record(organization=preference.customer.organization, actor=actor, action="preference.confirm", target=preference)
+    return preference
+
+
+@transaction.atomic
+def preference_delete(*, preference: Preference, actor: User | None = None) -> None:
+    record(
+        organization=preference.customer.organization,
+        actor=actor,
+        action="preference.delete",
+        target=preference,
+        changes={"text": preference.text, "category": preference.category},
+    )
+    preference.delete()
+
+
+@transaction.atomic
+def issue_open(
+    *,
+    customer: Customer,
+    actor: User | None = None,
+    property: Property | None = None,
+    opened_at: datetime | None = None,
+    **fields: Any,
+) -> Issue:
+    """Record what went wrong; an issue may be created already in progress or resolved."""
+    status = fields.pop("status", IssueStatus.OPEN)
+    issue = Issue(
+        customer=customer, property=property, owner=user_or_none(actor), opened_at=opened_at or timezone.now()
+    )
+    assign(issue, fields, ISSUE_FIELDS)
+    issue.full_clean(exclude=["status"])
+    issue.save()
+    record(organization=customer.organization, actor=actor, action="issue.open", target=issue, changes=fields)
+    if status != IssueStatus.OPEN:
+        issue_update(issue=issue, actor=actor, status=status)
+    return issue
+
+
+@transaction.atomic
+def issue_update(*, issue: Issue, actor: User | None = None, **fields: Any) -> Issue:
+    """Change an issue; a status change follows ISSUE_TRANSITIONS and stamps its times."""
+    old_status = issue.status
+    changed = assign(issue, fields, ISSUE_FIELDS)
+    if not changed:
+        return issue
+    new_status = issue.status
+    if new_status != old_status:
+        _apply_transition(issue, old_status, new_status)
+        changed.update(status=new_status)
+    issue.full_clean()
+    issue.save(update_fields=update_fields(set(changed) | {"first_response_at", "resolved_at", "closed_at"}))
+    record(organization=issue.customer.organization, actor=actor, action="issue.update", target=issue, changes=changed)
+    if new_status != old_status:
+        if new_status == IssueStatus.RESOLVED:
+            signals.issue_resolved.send(sender=Issue, issue=issue, actor=actor)
+        elif old_status in (IssueStatus.RESOLVED, IssueStatus.CLOSED):
+            signals.issue_reopened.send(sender=Issue, issue=issue, actor=actor)
+    return issue
+
+
+def _apply_transition(issue: Issue, old: str, new: str) -> None:
+    if new not in ISSUE_TRANSITIONS[old]:
+        raise ValidationError(
+            {"status": [_("An issue cannot move from %(old)s to %(new)s.") % {"old": old, "new": new}]}
+        )
+    now = timezone.now()
+    if new == IssueStatus.RESOLVED and not issue.resolution.strip():
+        raise ValidationError({"resolution": [_("A resolution is required to resolve an issue.")]})
+    if new != IssueStatus.OPEN and issue.first_response_at is None:
+        issue.first_response_at = now
+    if new == IssueStatus.RESOLVED:
+        issue.resolved_at = now
+        issue.closed_at = None
+    elif new == IssueStatus.CLOSED:
+        issue.closed_at = now
+    else:  # open or in progress again
+        issue.resolved_at = None
+        issue.closed_at = None
+
+
+@transaction.atomic
+def contact_log(
+    *,
+    customer: Customer,
+    kind: str,
+    actor: User | None = None,
+    property: Property | None = None,
+    occurred_at: datetime | None = None,
+    note: str = "",
+    greeted_by_name: bool = False,
+    preference_honored: bool = False,
+    delight_delivered: bool = False,
+    brief_shown: dict | None = None,
+) -> Contact:
+    """Log an interaction and keep the customer's visit count and first/last seen in step."""
+    contact = Contact(
+        customer=customer,
+        kind=kind,
+        staff=user_or_none(actor),
+        property=property,
+        occurred_at=occurred_at or timezone.now(),
+        note=note,
+        greeted_by_name=greeted_by_name,
+        preference_honored=preference_honored,
+        delight_delivered=delight_delivered,
+        brief_shown=brief_shown,
+    )
+    contact.full_clean(exclude=["customer"])
+    # Lock the customer row: two desks logging at once must both count.
+    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    contact.save()
+    if kind in VISIT_KINDS:
+        locked.visit_count += 1
+    when = contact.occurred_at
+    locked.first_seen = min(locked.first_seen, when) if locked.first_seen else when
+    locked.last_seen = max(locked.last_seen, when) if locked.last_seen else when
+    locked.save(update_fields=["visit_count", "first_seen", "last_seen", "updated_at"])
+    customer.visit_count, customer.first_seen, customer.last_seen = (
+        locked.visit_count,
+        locked.first_seen,
+        locked.last_seen,
+    )
+    record(
+        organization=customer.organization, actor=actor, action="contact.log", target=contact, changes={"kind": kind}
+    )
+    signals.contact_logged.send(sender=Contact, contact=contact, actor=actor)
+    return contact

@@ -1,0 +1,73 @@
+"""Staff accounts: users placed in an organization with a role."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from crm.models import (
+    Organization,
+    Property,
+    Role,
+    Staff,
+)
+
+MANAGER_GROUP = "Rapport managers"
+
+
+def manager_group():
+    """The admin-site permissions of managers and admins: everything in the memory but its history."""
+    from django.contrib.auth.models import Group, Permission
+
+    group, created = Group.objects.get_or_create(name=MANAGER_GROUP)
+    if created:
+        group.permissions.set(
+            Permission.objects.filter(
+                content_type__app_label__in=["crm", "personalization", "django_celery_beat"]
+            ).exclude(
+                codename__in=[
+                    "add_organization",
+                    "delete_organization",
+                    "add_changerecord",
+                    "change_changerecord",
+                    "delete_changerecord",
+                ]
+            )
+        )
+    return group
+
+
+@transaction.atomic
+def staff_upsert(
+    *, username: str, password: str, organization_name: str, property_name: str | None, role: str
+) -> Staff:
+    """Create (or update the password and role of) a staff user, creating the organization and property.
+
+    Password strength is the operator's call here (the command warns); the screens' password change
+    applies the validators."""
+    from django.contrib.auth import get_user_model
+
+    organization, _created = Organization.objects.get_or_create(name=organization_name)
+    property = None
+    if property_name:
+        property, _created = Property.objects.get_or_create(organization=organization, name=property_name)
+    user_model = get_user_model()
+    user = user_model.objects.filter(username=username).first() or user_model(username=username)
+    user.set_password(password)
+    user.is_staff = role in (Role.MANAGER, Role.ADMIN)
+    user.save()
+    staff = Staff.objects.filter(user=user).first()
+    if staff is not None and staff.organization_id != organization.pk:
+        raise ValidationError({"organization": [_("This user already belongs to another organization.")]})
+    staff = staff or Staff(user=user, organization=organization)
+    staff.property = property or staff.property
+    staff.role = role
+    staff.full_clean()
+    staff.save()
+    group = manager_group()
+    if user.is_staff:
+        user.groups.add(group)
+    else:
+        user.groups.remove(group)
+    return staff
