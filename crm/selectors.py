@@ -5,15 +5,11 @@ is simply not found (404), so ids leak nothing."""
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, QuerySet, Value, When
 from django.http import Http404
 
-from crm import phones
+from crm.lookup.search import search as lookup_search
 from crm.models import ChangeRecord, Contact, Customer, Issue, Organization, Preference, Property, Staff
-
-LOOKUP_NAME_FIELDS = ("given_name", "family_name", "native_name", "latin_name", "preferred_name")
-MIN_PHONE_DIGITS = 4
-MAX_QUERY_LENGTH = 100
 
 
 def staff_of(user: AbstractBaseUser | None) -> Staff | None:
@@ -33,46 +29,25 @@ def _get(queryset: QuerySet, pk: object):
         raise Http404 from exc
 
 
+def customers_of(organization: Organization) -> QuerySet[Customer]:
+    """An organization's customers, without the profiles merged into others."""
+    return Customer.objects.filter(organization=organization, merged_into__isnull=True)
+
+
 def customer_list(*, organization: Organization, q: str | None = None) -> QuerySet[Customer]:
-    """Customers of an organization, newest first; with q, those matching it, best first."""
-    customers = Customer.objects.filter(organization=organization)
+    """Customers of an organization, newest first; with q, those matching it, best first
+    (at most crm.lookup.search.RESULT_LIMIT)."""
+    customers = customers_of(organization)
     if q is None:
         return customers.order_by("-created_at", "-id")
-    return _customer_lookup(customers, q)
-
-
-def _customer_lookup(customers: QuerySet[Customer], q: str) -> QuerySet[Customer]:
-    """Simple, index-free lookup across names, email and phone digits."""
-    q = " ".join(q.split())[:MAX_QUERY_LENGTH]
-    if not q:
+    ids = lookup_search(organization=organization, text=q)
+    if not ids:
         return customers.none()
-    name_exact = Q()
-    name_prefix = Q()
-    name_contains = Q()
-    for field in LOOKUP_NAME_FIELDS:
-        name_exact |= Q(**{f"{field}__iexact": q})
-        name_prefix |= Q(**{f"{field}__istartswith": q})
-        name_contains |= Q(**{f"{field}__icontains": q})
-    matches = name_contains | Q(email__iexact=q) | Q(email__istartswith=f"{q}@")
-    digits = phones.digits(q)
-    if len(digits) >= MIN_PHONE_DIGITS and len(digits) >= len(q.replace(" ", "").replace("-", "")) - 1:
-        matches |= Q(phone__endswith=digits)
-    return (
-        customers.filter(matches)
-        .annotate(
-            rank=Case(
-                When(name_exact | Q(email__iexact=q), then=Value(0)),
-                When(name_prefix, then=Value(1)),
-                default=Value(2),
-                output_field=IntegerField(),
-            )
-        )
-        .order_by("rank", "-last_seen", "-id")
-    )
+    return customers.filter(pk__in=ids).order_by(Case(*(When(pk=pk, then=Value(i)) for i, pk in enumerate(ids))))
 
 
 def customer_get(*, organization: Organization, pk: object) -> Customer:
-    return _get(Customer.objects.filter(organization=organization).select_related("organization"), pk)
+    return _get(customers_of(organization).select_related("organization"), pk)
 
 
 def preference_list(*, customer: Customer) -> QuerySet[Preference]:

@@ -20,6 +20,7 @@ from crm.models.history import (
     Severity,
     Source,
 )
+from crm.models.lookup import Merge, SearchTerm, TermKind
 from crm.models.tenancy import Organization, Property, Role, Staff
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "ContactKind",
     "Customer",
     "Issue",
+    "Merge",
     "IssueStatus",
     "NameOrder",
     "Organization",
@@ -40,8 +42,10 @@ __all__ = [
     "Property",
     "RecoveryStep",
     "Role",
+    "SearchTerm",
     "Severity",
     "Source",
     "Staff",
+    "TermKind",
     "TimeStamped",
 ]

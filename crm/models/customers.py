@@ -75,6 +75,14 @@ class Customer(TimeStamped):
     consent_surprises = models.BooleanField(_("surprises allowed"), default=True)
     do_not_contact = models.BooleanField(_("do not contact"), default=False)
 
+    # Derived at write time by the lookup (crm.lookup.terms), never typed by staff.
+    pinyin = models.CharField(_("pinyin"), max_length=200, blank=True, editable=False)
+    search_name = models.CharField(max_length=500, blank=True, editable=False)
+    # Set when this profile was merged into another; such a profile is hidden everywhere until undone.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
@@ -82,8 +90,9 @@ class Customer(TimeStamped):
         indexes = [
             # The customer list: WHERE organization_id = %s ORDER BY created_at DESC, id DESC.
             models.Index(fields=["organization", "-created_at", "-id"], name="customer_org_newest"),
-            # Lookup by email within an organization.
+            # Likely duplicates: the same email or phone within an organization.
             models.Index(fields=["organization", "email"], name="customer_org_email"),
+            models.Index(fields=["organization", "phone"], name="customer_org_phone"),
         ]
         constraints = [
             models.CheckConstraint(

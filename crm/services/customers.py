@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from crm import phones, signals
+from crm.lookup import terms
 from crm.models import (
     Customer,
     Organization,
@@ -41,6 +42,8 @@ CUSTOMER_FIELDS = frozenset(
     }
 )
 
+# Fields whose change changes how the customer is found (crm.lookup.terms).
+LOOKUP_FIELDS = frozenset({*terms.NAME_FIELDS, "email", "phone", "language"})
 RESTRICTING_FLAGS = {
     "consent_service": False,
     "consent_marketing": False,
@@ -75,7 +78,9 @@ def customer_create(*, organization: Organization, actor: User | None = None, **
     customer = Customer(organization=organization)
     assign(customer, fields, CUSTOMER_FIELDS)
     customer.full_clean()
+    terms.derive_name_fields(customer)
     customer.save()
+    terms.index_customer(customer)
     record(organization=organization, actor=actor, action="customer.create", target=customer, changes=fields)
     return customer
 
@@ -88,7 +93,12 @@ def customer_update(*, customer: Customer, actor: User | None = None, **fields: 
     if not changed:
         return customer
     customer.full_clean()
-    customer.save(update_fields=update_fields(changed))
+    reindex = LOOKUP_FIELDS.intersection(changed)
+    if reindex:
+        terms.derive_name_fields(customer)
+    customer.save(update_fields=update_fields(set(changed) | ({"pinyin", "search_name"} if reindex else set())))
+    if reindex:
+        terms.index_customer(customer)
     record(organization=customer.organization, actor=actor, action="customer.update", target=customer, changes=changed)
     if any(name in changed and changed[name] == value for name, value in RESTRICTING_FLAGS.items()):
         signals.customer_contact_restricted.send(sender=Customer, customer=customer, actor=actor)

@@ -1,0 +1,213 @@
+"""Query → ranked customer ids: analyze, retrieve candidates by index, rank."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
+
+from django.db import connection
+from django.db.models import Q
+from rapidfuzz.distance import DamerauLevenshtein
+
+from crm.lookup.nicknames import related_names
+from crm.lookup.normalize import han_runs, latin_words, phonetic, pinyin_syllables
+from crm.lookup.terms import EMAIL_SIGIL, PHONE_SIGIL, PHONETIC_SIGIL
+from crm.models import Customer, Organization, SearchTerm
+from crm.phones import digits
+
+MAX_QUERY_LENGTH = 100
+MIN_PREFIX = 2  # a one-letter prefix would match a tenth of a million customers
+MIN_PHONE_DIGITS = 4
+CANDIDATE_ROWS = 1000  # term rows read per query; exact matches come first
+RESULT_LIMIT = 50
+MIN_SCORE = 0.5
+STRONG_SCORE = 0.85  # below this for every candidate, the typo stage runs
+FUZZY_MIN_WORD = 4
+FUZZY_CANDIDATES = 200
+SQLITE_FUZZY_SCAN = 200_000  # rows the embedded default scans for typos; beyond, use PostgreSQL
+TRIGRAM_WORD_THRESHOLD = 0.45
+PREFIX_FACTOR = 0.85
+WHOLE = -1  # the slot of variants that stand for the whole query
+UPPER = "\U0010ffff"  # sorts after every character: term < q + UPPER means "starts with q"
+EMAIL_LOCAL = re.compile(r"[a-z0-9._%+-]{2,}")
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    term: str
+    slot: int
+    weight: float
+    prefix: bool
+
+
+@dataclass
+class Query:
+    words: list[str] = field(default_factory=list)
+    variants: list[Variant] = field(default_factory=list)
+
+    def add(self, term: str, slot: int, weight: float, *, prefix: bool) -> None:
+        if term:
+            self.variants.append(Variant(term[:MAX_QUERY_LENGTH], slot, weight, prefix))
+
+
+def analyze(text: str) -> Query:
+    """The ways this query could be written in the index (see crm.lookup.terms)."""
+    text = unicodedata.normalize("NFKC", text or "").strip()[:MAX_QUERY_LENGTH]
+    query = Query()
+    if not text:
+        return query
+    lower = text.lower()
+    if "@" in lower:
+        query.add(EMAIL_SIGIL + lower, WHOLE, 1.0, prefix=True)
+    elif EMAIL_LOCAL.fullmatch(lower):
+        query.add(EMAIL_SIGIL + lower, WHOLE, 0.9, prefix=len(lower) > MIN_PREFIX)
+    number = digits(text)
+    if len(number) >= MIN_PHONE_DIGITS and 2 * len(number) >= len(re.sub(r"\s", "", text)):
+        query.add(PHONE_SIGIL + number[::-1], WHOLE, 1.0, prefix=True)
+    for run in han_runs(text):
+        query.add(run, WHOLE, 1.0, prefix=True)
+        query.add("".join(pinyin_syllables(run, tones=False)), WHOLE, 0.9, prefix=False)
+    query.words = [word for word in latin_words(text) if not word.isdigit()]
+    for slot, word in enumerate(query.words):
+        query.add(word, slot, 1.0, prefix=len(word) >= MIN_PREFIX)
+        for name in related_names(word):
+            query.add(name, slot, 0.85, prefix=False)
+        query.add(PHONETIC_SIGIL + phonetic(word) if phonetic(word) else "", slot, 0.7, prefix=False)
+    if len(query.words) > 1:
+        query.add("".join(query.words), WHOLE, 1.0, prefix=True)
+    return query
+
+
+def search(*, organization: Organization, text: str, limit: int = RESULT_LIMIT) -> list[int]:
+    """Ids of the organization's customers matching text, best first."""
+    query = analyze(text)
+    if not query.variants:
+        return []
+    scores = _Scores(query)
+    for customer_id, term in _term_rows(organization, query):
+        scores.add_term(customer_id, term)
+    if scores.strongest() < STRONG_SCORE and any(len(w) >= FUZZY_MIN_WORD for w in query.words):
+        for customer_id, search_name in _fuzzy_rows(organization, query):
+            scores.add_fuzzy(customer_id, search_name)
+    ranked = scores.ranked()
+    if not ranked:
+        return []
+    # Ties (two "Wei Zhang"s) go to the guest seen most recently.
+    last_seen = dict(
+        Customer.objects.filter(pk__in=[cid for cid, _ in ranked], merged_into__isnull=True).values_list(
+            "pk", "last_seen"
+        )
+    )
+    ordered = sorted(
+        (item for item in ranked if item[0] in last_seen),
+        key=lambda item: (-round(item[1], 3), -(last_seen[item[0]].timestamp() if last_seen[item[0]] else 0), -item[0]),
+    )
+    return [customer_id for customer_id, _ in ordered[:limit]]
+
+
+def term_queryset(organization: Organization, query: Query):
+    """Exact matches first, then prefix ranges; both served by the searchterm_org_term index."""
+    exact = {v.term for v in query.variants}
+    prefixes = sorted({v.term for v in query.variants if v.prefix})
+    rows = SearchTerm.objects.filter(organization=organization)
+    exact_rows = rows.filter(term__in=exact).values_list("customer_id", "term")
+    if not prefixes:
+        return exact_rows[:CANDIDATE_ROWS]
+    ranges = reduce(or_, (Q(term__gte=p, term__lt=p + UPPER) for p in prefixes))
+    prefix_rows = rows.filter(ranges).values_list("customer_id", "term")
+    return exact_rows.union(prefix_rows, all=True)[:CANDIDATE_ROWS]
+
+
+def _term_rows(organization: Organization, query: Query):
+    return list(term_queryset(organization, query))
+
+
+def fuzzy_queryset(organization: Organization, word: str):
+    """PostgreSQL: names within a trigram word-similarity of word (customer_search_name_trgm index)."""
+    return (
+        Customer.objects.filter(organization=organization, merged_into__isnull=True)
+        .filter(search_name__trigram_word_similar=word)
+        .values_list("pk", "search_name")[:FUZZY_CANDIDATES]
+    )
+
+
+def _fuzzy_rows(organization: Organization, query: Query):
+    words = [w for w in query.words if len(w) >= FUZZY_MIN_WORD]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET pg_trgm.word_similarity_threshold = %s", [TRIGRAM_WORD_THRESHOLD])
+        rows: dict[int, str] = {}
+        for word in words:
+            rows.update(fuzzy_queryset(organization, word))
+        return rows.items()
+    # SQLite (the embedded default, small by design): a bounded scan of the folded names.
+    names = Customer.objects.filter(organization=organization, merged_into__isnull=True).values_list(
+        "pk", "search_name"
+    )[:SQLITE_FUZZY_SCAN]
+    return [(pk, name) for pk, name in names.iterator(chunk_size=5000) if _close_to_any(words, name.split())]
+
+
+def max_edits(word: str) -> int:
+    """One typo in a short name, two in a longer one."""
+    return 1 if len(word) < 8 else 2
+
+
+def _edits(word: str, candidates: list[str]) -> int | None:
+    limit = max_edits(word)
+    best = None
+    for candidate in candidates:
+        distance = DamerauLevenshtein.distance(word, candidate, score_cutoff=limit)
+        if distance <= limit and (best is None or distance < best):
+            best = distance
+    return best
+
+
+def _close_to_any(words: list[str], candidates: list[str]) -> bool:
+    return any(_edits(word, candidates) is not None for word in words)
+
+
+class _Scores:
+    """Best weight per (customer, query slot); a customer's score is the mean over the query's words,
+    or the whole-query match when that is better."""
+
+    def __init__(self, query: Query) -> None:
+        self.query = query
+        self.best: dict[int, dict[int, float]] = defaultdict(dict)
+        self.exact = defaultdict(list)
+        for variant in query.variants:
+            self.exact[variant.term].append(variant)
+        self.prefixes = [v for v in query.variants if v.prefix]
+
+    def _hit(self, customer_id: int, slot: int, weight: float) -> None:
+        slots = self.best[customer_id]
+        if weight > slots.get(slot, 0.0):
+            slots[slot] = weight
+
+    def add_term(self, customer_id: int, term: str) -> None:
+        for variant in self.exact.get(term, ()):
+            self._hit(customer_id, variant.slot, variant.weight)
+        for variant in self.prefixes:
+            if term.startswith(variant.term) and term != variant.term:
+                self._hit(customer_id, variant.slot, variant.weight * PREFIX_FACTOR)
+
+    def add_fuzzy(self, customer_id: int, search_name: str) -> None:
+        names = search_name.split()
+        for slot, word in enumerate(self.query.words):
+            if len(word) >= FUZZY_MIN_WORD and (distance := _edits(word, names)) is not None:
+                self._hit(customer_id, slot, 0.8 - 0.1 * distance)
+
+    def score(self, customer_id: int) -> float:
+        slots = self.best[customer_id]
+        words = len(self.query.words)
+        per_word = sum(slots.get(slot, 0.0) for slot in range(words)) / words if words else 0.0
+        return max(slots.get(WHOLE, 0.0), per_word)
+
+    def strongest(self) -> float:
+        return max((self.score(cid) for cid in self.best), default=0.0)
+
+    def ranked(self) -> list[tuple[int, float]]:
+        return [(cid, score) for cid in self.best if (score := self.score(cid)) >= MIN_SCORE]

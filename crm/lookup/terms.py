@@ -1,0 +1,122 @@
+"""A customer → its search terms; kept in step by the customer services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from crm.lookup.normalize import (
+    family_pinyin,
+    fit,
+    han_runs,
+    latin_word_variants,
+    latin_words,
+    phonetic,
+    pinyin_syllables,
+    split_family_name,
+)
+from crm.lookup.pronounce import han_name_pinyin
+from crm.models import Customer, SearchTerm, TermKind
+from crm.phones import digits
+
+NAME_FIELDS = ("given_name", "family_name", "native_name", "latin_name", "preferred_name")
+MAX_SEARCH_NAME = 500
+REINDEX_BATCH = 500  # customers per transaction: ~10 terms each, one bulk insert per batch
+
+PHONETIC_SIGIL, EMAIL_SIGIL, PHONE_SIGIL = "~", "@", "#"
+
+
+def _han_terms(run: str) -> set[str]:
+    """张伟 → 张伟, 伟, zhangwei, weizhang, zhang, wei; 曾志伟 adds the surname reading zeng… beside ceng…."""
+    terms = {run[i:] for i in range(len(run))}
+    family, given = split_family_name(run)
+    given_py = "".join(pinyin_syllables(given, tones=False))
+    for reading in {"".join(family_pinyin(family, tones=False)), "".join(pinyin_syllables(family, tones=False))}:
+        terms |= {reading, reading + given_py, given_py + reading}
+    terms.add(given_py)
+    return terms
+
+
+def name_terms(customer: Customer) -> tuple[set[str], set[str]]:
+    """(every name term, the Latin words among them that get a phonetic code)."""
+    terms: set[str] = set()
+    words_for_phonetic: set[str] = set()
+    for field in NAME_FIELDS:
+        text = getattr(customer, field)
+        if not text:
+            continue
+        for run in han_runs(text):
+            terms |= _han_terms(run)
+        variants = {word for word in latin_word_variants(text) if len(word) > 1}
+        terms |= variants
+        words_for_phonetic |= variants
+        words = latin_words(text)
+        if len(words) > 1:
+            terms.add("".join(words))
+    given, family = latin_words(customer.given_name), latin_words(customer.family_name)
+    if given and family:
+        terms |= {"".join(given + family), "".join(family + given)}
+    return {term for term in terms if term}, words_for_phonetic
+
+
+def customer_terms(customer: Customer) -> set[tuple[str, int]]:
+    names, words = name_terms(customer)
+    terms = {(fit(term), TermKind.NAME) for term in names}
+    terms |= {(PHONETIC_SIGIL + code, TermKind.PHONETIC) for code in map(phonetic, words) if code}
+    if customer.email:
+        email = customer.email.lower()
+        terms |= {(fit(EMAIL_SIGIL + email), TermKind.EMAIL), (fit(EMAIL_SIGIL + email.split("@")[0]), TermKind.EMAIL)}
+    if customer.phone:
+        terms.add((PHONE_SIGIL + digits(customer.phone)[::-1], TermKind.PHONE))
+    return terms
+
+
+def derive_name_fields(customer: Customer) -> None:
+    """Fill the fields computed from the names: pinyin with tones, and the folded search name."""
+    customer.pinyin = han_name_pinyin(
+        customer.native_name or customer.family_name + customer.given_name, language=customer.language
+    )[:200]
+    latin = sorted(term for term in name_terms(customer)[0] if term.isascii())
+    customer.search_name = " ".join(latin)[:MAX_SEARCH_NAME]
+
+
+def index_customer(customer: Customer) -> None:
+    """Replace the customer's search terms (call inside the writing transaction)."""
+    SearchTerm.objects.filter(customer=customer).delete()
+    if customer.merged_into_id is None:
+        SearchTerm.objects.bulk_create(_rows([customer]))
+
+
+def reindex(customers: Iterable[Customer], *, customer_model=Customer, term_model=SearchTerm) -> int:
+    """Recompute derived fields and terms of many customers, in batches; returns how many.
+
+    The models can be a migration's historical ones (crm/migrations/0003)."""
+    from django.db import transaction
+
+    count = 0
+    batch: list[Customer] = []
+    for customer in customers:
+        batch.append(customer)
+        if len(batch) == REINDEX_BATCH:
+            count += _reindex_batch(batch, customer_model, term_model, transaction)
+            batch = []
+    if batch:
+        count += _reindex_batch(batch, customer_model, term_model, transaction)
+    return count
+
+
+def _reindex_batch(batch, customer_model, term_model, transaction) -> int:
+    with transaction.atomic():
+        for customer in batch:
+            derive_name_fields(customer)
+        customer_model.objects.bulk_update(batch, ["pinyin", "search_name"])
+        term_model.objects.filter(customer__in=batch).delete()
+        term_model.objects.bulk_create(_rows((c for c in batch if c.merged_into_id is None), term_model))
+    return len(batch)
+
+
+def _rows(customers: Iterable[Customer], term_model=SearchTerm) -> list[SearchTerm]:
+    return [
+        term_model(organization_id=customer.organization_id, customer_id=customer.pk, term=term, kind=kind)
+        for customer in customers
+        for term, kind in customer_terms(customer)
+    ]

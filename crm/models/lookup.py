@@ -1,0 +1,71 @@
+"""What makes a guest findable (search terms) and what keeps merges undoable."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from crm.models.customers import Customer
+from crm.models.tenancy import Organization
+
+
+class TermKind(models.IntegerChoices):
+    NAME = 1, _("name")  # folded Latin word, pinyin, or simplified Han
+    PHONETIC = 2, _("phonetic")  # "~" + metaphone code
+    EMAIL = 3, _("email")  # "@" + email or its local part
+    PHONE = 4, _("phone")  # "#" + digits reversed
+
+
+class SearchTerm(models.Model):
+    """One normalized way to find a customer, kept in step by the customer services
+    (crm.lookup.terms) and rebuilt by `manage.py rebuild_search_terms`."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="search_terms")
+    # On PostgreSQL the column is COLLATE "C" (migration 0003): byte order, so a prefix is a
+    # btree range (term >= 'q' AND term < 'q' || U+10FFFF), the same comparison SQLite makes.
+    term = models.CharField(max_length=100)
+    kind = models.PositiveSmallIntegerField(choices=TermKind.choices)
+
+    class Meta:
+        indexes = [
+            # Lookup: WHERE organization_id = %s AND (term = %s OR term >= %s AND term < %s ...).
+            models.Index(fields=["organization", "term"], name="searchterm_org_term"),
+            # Re-indexing one customer: DELETE WHERE customer_id = %s.
+            models.Index(fields=["customer"], name="searchterm_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return self.term
+
+
+class Merge(models.Model):
+    """A duplicate profile folded into the kept one: what moved where, so it can be undone."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    kept = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="merges_kept")
+    duplicate = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="merges_absorbed")
+    # {"app_label.model": [pk, ...]}: every row that pointed at the duplicate and now points at kept.
+    moved = models.JSONField(default=dict)
+    # The kept profile's fields that the merge filled from the duplicate, with their old values.
+    filled = models.JSONField(default=dict)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    merged_at = models.DateTimeField(auto_now_add=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("merge")
+        verbose_name_plural = _("merges")
+        ordering = ["-merged_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(kept=models.F("duplicate")), name="merge_not_into_itself"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.duplicate_id} → #{self.kept_id}"
