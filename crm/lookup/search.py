@@ -131,6 +131,7 @@ def fuzzy_queryset(organization: Organization, word: str):
     return (
         Customer.objects.filter(organization=organization, merged_into__isnull=True)
         .filter(search_name__trigram_word_similar=word)
+        .order_by()
         .values_list("pk", "search_name")[:FUZZY_CANDIDATES]
     )
 

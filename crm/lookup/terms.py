@@ -89,7 +89,7 @@ def index_customer(customer: Customer) -> None:
 def reindex(customers: Iterable[Customer], *, customer_model=Customer, term_model=SearchTerm) -> int:
     """Recompute derived fields and terms of many customers, in batches; returns how many.
 
-    The models can be a migration's historical ones (crm/migrations/0003)."""
+    The models can be a migration's historical ones (crm/migrations/0002)."""
     from django.db import transaction
 
     count = 0

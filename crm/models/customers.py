@@ -33,7 +33,8 @@ NAME_REQUIRED_MESSAGE = _("At least one name is required (given, family, native 
 
 
 class Customer(TimeStamped):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="customers")
+    # No index of its own: customer_org_newest leads with it.
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="customers", db_index=False)
     home_property = models.ForeignKey(
         Property, on_delete=models.SET_NULL, null=True, blank=True, related_name="customers"
     )
@@ -80,7 +81,7 @@ class Customer(TimeStamped):
     search_name = models.CharField(max_length=500, blank=True, editable=False)
     # Set when this profile was merged into another; such a profile is hidden everywhere until undone.
     merged_into = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False, db_index=False
     )
 
     class Meta:
@@ -93,6 +94,8 @@ class Customer(TimeStamped):
             # Likely duplicates: the same email or phone within an organization.
             models.Index(fields=["organization", "email"], name="customer_org_email"),
             models.Index(fields=["organization", "phone"], name="customer_org_phone"),
+            # The few merged-away profiles (a full index on a mostly-NULL column only misleads the planner).
+            models.Index(fields=["merged_into"], name="customer_merged", condition=Q(merged_into__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(

@@ -21,9 +21,11 @@ class SearchTerm(models.Model):
     """One normalized way to find a customer, kept in step by the customer services
     (crm.lookup.terms) and rebuilt by `manage.py rebuild_search_terms`."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: searchterm_org_term leads with it.
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # Its FK index serves re-indexing one customer (DELETE ... WHERE customer_id = %s).
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="search_terms")
-    # On PostgreSQL the column is COLLATE "C" (migration 0003): byte order, so a prefix is a
+    # On PostgreSQL the column is COLLATE "C" (migration 0002): byte order, so a prefix is a
     # btree range (term >= 'q' AND term < 'q' || U+10FFFF), the same comparison SQLite makes.
     term = models.CharField(max_length=100)
     kind = models.PositiveSmallIntegerField(choices=TermKind.choices)
@@ -32,8 +34,6 @@ class SearchTerm(models.Model):
         indexes = [
             # Lookup: WHERE organization_id = %s AND (term = %s OR term >= %s AND term < %s ...).
             models.Index(fields=["organization", "term"], name="searchterm_org_term"),
-            # Re-indexing one customer: DELETE WHERE customer_id = %s.
-            models.Index(fields=["customer"], name="searchterm_customer"),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,52 @@
+"""On PostgreSQL the lookup's queries are served by its indexes, never by a sequential scan.
+
+The planner is told that sequential scans are prohibitively expensive (enable_seqscan = off):
+it still chooses one when no index can serve the query (a LOWER() the index lacks, a
+collation mismatch), so a plan without "Seq Scan" proves an index fits."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from crm.lookup.search import analyze, fuzzy_queryset, term_queryset
+from crm.models import Customer
+from tests.factories import CustomerFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+
+def plan(queryset) -> str:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute("SET pg_trgm.word_similarity_threshold = 0.45")
+        cursor.execute("EXPLAIN " + sql, params)
+        text = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("RESET enable_seqscan")
+    return text
+
+
+@pytest.mark.parametrize("text", ["zhang wei", "张伟", "8000", "jose.alvarez@example.es", "bob", "O'Connor"])
+def test_term_lookup_uses_the_term_index(organization, text):
+    CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang")
+    explained = plan(term_queryset(organization, analyze(text)))
+    assert "searchterm_org_term" in explained, explained
+    assert "Seq Scan" not in explained, explained
+
+
+def test_typo_stage_uses_the_trigram_index(organization):
+    # A chain's many guests, so that "this organization" alone is not selective (as in production).
+    Customer.objects.bulk_create(
+        (
+            Customer(organization=organization, given_name=f"Guest{i}", search_name=f"guest{i} family{i % 97}")
+            for i in range(20_000)
+        ),
+        batch_size=5000,
+    )
+    CustomerFactory(organization=organization, given_name="Katherine", family_name="Lee")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE crm_customer")
+    explained = plan(fuzzy_queryset(organization, "katherne"))
+    assert "customer_search_name_trgm" in explained, explained
+    assert "Seq Scan" not in explained, explained

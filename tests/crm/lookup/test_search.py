@@ -1,0 +1,142 @@
+"""Finding a guest however the name was typed: every variant class of the lookup issue."""
+
+from __future__ import annotations
+
+import pytest
+
+from crm import services
+from crm.lookup.search import search
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def guests(organization):
+    make = lambda **kw: CustomerFactory(organization=organization, **kw)  # noqa: E731
+    return {
+        "zhang": make(given_name="Wei", family_name="Zhang", native_name="张伟", phone="+86 138 0013 8000"),
+        "chen": make(given_name="Jing", family_name="Chen", native_name="陳靜", preferred_name="Jenny"),
+        "zeng": make(given_name="Zhiwei", family_name="Zeng", native_name="曾志伟"),
+        "jose": make(given_name="José", family_name="Álvarez", email="jose.alvarez@example.es"),
+        "siobhan": make(given_name="Siobhán", family_name="O'Connor", phone="+353 85 123 4567"),
+        "muller": make(given_name="François", family_name="Müller"),
+        "mueller": make(given_name="Anna", family_name="Mueller"),
+        "nguyen": make(given_name="An", family_name="Nguyễn", native_name="Nguyễn Văn An"),
+        "robert": make(given_name="Robert", family_name="Johnson"),
+        "katherine": make(given_name="Katherine", family_name="Lee"),
+        "william": make(given_name="William", family_name="Turner"),
+        "alexander": make(given_name="Alexander", family_name="Whitfield"),
+    }
+
+
+def find(organization, text):
+    return search(organization=organization, text=text)
+
+
+def top(organization, text):
+    found = find(organization, text)
+    return found[0] if found else None
+
+
+@pytest.mark.parametrize(
+    ("text", "who"),
+    [
+        # simplified ↔ traditional
+        ("张伟", "zhang"),
+        ("張偉", "zhang"),
+        ("曾志偉", "zeng"),
+        ("陈静", "chen"),
+        ("陳靜", "chen"),
+        # Han ↔ pinyin, with or without tones and spaces
+        ("zhang wei", "zhang"),
+        ("zhangwei", "zhang"),
+        ("Zhāng Wěi", "zhang"),
+        ("zeng zhiwei", "zeng"),  # the surname reading (pypinyin alone says céng)
+        ("ceng zhiwei", "zeng"),  # and the everyday one people type
+        ("zhiwei", "zeng"),
+        ("chen jing", "chen"),
+        ("Chén Jìng", "chen"),
+        # Latin with or without diacritics and punctuation
+        ("jose", "jose"),
+        ("José Álvarez", "jose"),
+        ("alvarez", "jose"),
+        ("oconnor", "siobhan"),
+        ("O'Connor", "siobhan"),
+        ("connor", "siobhan"),
+        ("siobhan", "siobhan"),
+        ("nguyen", "nguyen"),
+        ("Nguyễn", "nguyen"),
+        ("francois muller", "muller"),
+        ("françois mueller", "muller"),
+        # common English nicknames
+        ("Bob Johnson", "robert"),
+        ("bob", "robert"),
+        ("Kathy Lee", "katherine"),
+        ("kathy", "katherine"),
+        ("Bill", "william"),
+        # one or two typos in a longer name
+        ("Katherne", "katherine"),
+        ("Johnsen", "robert"),
+        ("Alexnader", "alexander"),
+        ("Alexandre Witfield", "alexander"),
+        ("Whitfeild", "alexander"),
+        # phone digits, email, its local part
+        ("8000", "zhang"),
+        ("138 0013 8000", "zhang"),
+        ("+86 138 0013 8000", "zhang"),
+        ("4567", "siobhan"),
+        ("jose.alvarez@example.es", "jose"),
+        ("JOSE.ALVAREZ@example.es", "jose"),
+        ("jose.alvarez", "jose"),
+    ],
+)
+def test_finds_each_variant_best_first(organization, guests, text, who):
+    assert top(organization, text) == guests[who].pk, f"{text!r} should find {who} first"
+
+
+def test_mueller_and_muller_find_both_spellings(organization, guests):
+    assert {guests["muller"].pk, guests["mueller"].pk} <= set(find(organization, "muller"))
+    assert {guests["muller"].pk, guests["mueller"].pk} <= set(find(organization, "mueller"))
+
+
+def test_simplified_and_traditional_namesakes_are_both_found(organization, guests):
+    traditional = CustomerFactory(organization=organization, given_name="Wei", family_name="Chang", native_name="張偉")
+    assert {guests["zhang"].pk, traditional.pk} == set(find(organization, "张伟"))
+    assert {guests["zhang"].pk, traditional.pk} == set(find(organization, "張偉"))
+    assert {guests["zhang"].pk, traditional.pk} <= set(find(organization, "zhang wei"))
+
+
+def test_a_preferred_name_is_found(organization, guests):
+    assert top(organization, "jenny") == guests["chen"].pk
+
+
+def test_namesakes_are_ranked_by_most_recent_visit(organization):
+    earlier = CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang")
+    recent = CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang")
+    services.contact_log(customer=earlier, kind="visit")
+    services.contact_log(customer=recent, kind="visit")
+    assert find(organization, "wei zhang")[:2] == [recent.pk, earlier.pk]
+
+
+def test_a_renamed_customer_is_found_by_the_new_name_only(organization):
+    customer = CustomerFactory(organization=organization, given_name="Ann", family_name="Smith")
+    services.customer_update(customer=customer, family_name="Whitaker")
+    assert find(organization, "whitaker") == [customer.pk]
+    assert find(organization, "smith") == []
+
+
+def test_unrelated_names_are_not_returned(organization, guests):
+    assert find(organization, "Zyxwvut") == []
+    assert find(organization, "123") == []  # fewer than four digits is no phone search
+
+
+@pytest.mark.parametrize("text", ["", "   ", "%", "_", "' OR 1=1 --", ".*", "😀", "x" * 200, "\\", "%%%%", "a_b%"])
+def test_odd_queries_return_nothing_and_never_fail(organization, guests, text):
+    assert find(organization, text) == []
+
+
+def test_another_organizations_guests_are_never_found(organization, other_property, guests):
+    CustomerFactory(organization=other_property.organization, given_name="Wei", family_name="Zhang")
+    found = find(other_property.organization, "zhang wei")
+    assert len(found) == 1 and guests["zhang"].pk not in found
