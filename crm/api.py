@@ -8,17 +8,24 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm import selectors, services
-from crm.models import Customer, Organization
+from crm.models import Customer, Merge, Organization
+from crm.pagination import Pagination
+from crm.permissions import IsManager, ManagersOnly
 from crm.serializers import (
     ContactSerializer,
+    CustomerDetailSerializer,
     CustomerSerializer,
+    DuplicatePairSerializer,
     IssueSerializer,
+    MergeRequestSerializer,
+    MergeSerializer,
     PreferenceSerializer,
     TokenRequestSerializer,
     TokenResponseSerializer,
@@ -85,13 +92,49 @@ class CustomerViewSet(OrganizationScoped, mixins.ListModelMixin, mixins.Retrieve
     def get_object(self) -> Customer:
         return selectors.customer_get(organization=self.organization, pk=self.kwargs["pk"])
 
+    def get_serializer_class(self):
+        return CustomerDetailSerializer if self.action == "retrieve" else CustomerSerializer
+
+    def detail_context(self, customer: Customer) -> dict:
+        return {**self.get_serializer_context(), "likely_duplicates": selectors.likely_duplicates_of(customer)}
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        customer = self.get_object()
+        return Response(CustomerDetailSerializer(customer, context=self.detail_context(customer)).data)
+
+    @extend_schema(responses={201: CustomerDetailSerializer})
     def create(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         customer = services.customer_create(
             organization=self.organization, actor=request.user, **serializer.validated_data
         )
-        return self.created(CustomerSerializer, customer)
+        data = CustomerDetailSerializer(customer, context=self.detail_context(customer)).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=MergeRequestSerializer,
+        responses={201: MergeSerializer},
+        description="Managers: fold the duplicate profile into this one (undoable for 30 days).",
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsManager])
+    def merge(self, request: Request, pk: str) -> Response:
+        kept = self.get_object()
+        serializer = MergeRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        duplicate = selectors.customer_get(organization=self.organization, pk=serializer.validated_data["duplicate_id"])
+        merge = services.customer_merge(kept=kept, duplicate=duplicate, actor=request.user)
+        return Response(MergeSerializer(merge).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses={200: DuplicatePairSerializer(many=True)},
+        description="Managers: pairs of profiles that look like one person (same email, phone, or whole name).",
+    )
+    @action(detail=False, methods=["get"], permission_classes=[ManagersOnly], pagination_class=Pagination)
+    def duplicates(self, request: Request) -> Response:
+        pairs = selectors.likely_duplicates(organization=self.organization)
+        page = self.paginate_queryset(pairs)
+        return self.get_paginated_response(DuplicatePairSerializer(page, many=True).data)
 
     def partial_update(self, request: Request, pk: str) -> Response:
         customer = self.get_object()
@@ -202,3 +245,25 @@ class IssueDetail(OrganizationScoped, generics.RetrieveUpdateAPIView):
         serializer.is_valid(raise_exception=True)
         issue = services.issue_update(issue=issue, actor=request.user, **serializer.validated_data)
         return Response(self.get_serializer(issue).data)
+
+
+@extend_schema(tags=["customers"])
+class MergeViewSet(OrganizationScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Merges of duplicate profiles, newest first; managers may undo one within 30 days."""
+
+    serializer_class = MergeSerializer
+    permission_classes = [ManagersOnly]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Merge.objects.none()
+        return selectors.merge_list(organization=self.organization)
+
+    def get_object(self) -> Merge:
+        return selectors.merge_get(organization=self.organization, pk=self.kwargs["pk"])
+
+    @extend_schema(request=None, responses={200: MergeSerializer})
+    @action(detail=True, methods=["post"])
+    def undo(self, request: Request, pk: str) -> Response:
+        merge = services.merge_undo(merge=self.get_object(), actor=request.user)
+        return Response(MergeSerializer(merge).data)

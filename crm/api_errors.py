@@ -2,19 +2,24 @@
 
 Services raise Django's ValidationError (they know nothing of HTTP); here it
 becomes a 400 with the same field keys. NON_FIELD_ERRORS becomes DRF's
-"non_field_errors".
+"non_field_errors". A crm.errors.Conflict becomes a 409 with {"detail": message}.
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions
+from rest_framework import exceptions, status
+from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from crm.errors import Conflict
+
 
 def exception_handler(exc, context):
+    if isinstance(exc, Conflict):
+        return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             detail = {

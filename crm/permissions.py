@@ -22,3 +22,11 @@ class IsManager(IsStaffMember):
         if staff is None:
             return False
         return request.method in ("GET", "HEAD", "OPTIONS") or staff.is_manager
+
+
+class ManagersOnly(IsStaffMember):
+    """Managers and admins, for reads too (the duplicates list, merges)."""
+
+    def has_permission(self, request, view) -> bool:
+        staff = staff_of(request.user) if request.user and request.user.is_authenticated else None
+        return staff is not None and staff.is_manager

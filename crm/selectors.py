@@ -4,12 +4,28 @@ is simply not found (404), so ids leak nothing."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
+from itertools import combinations
+
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Case, QuerySet, Value, When
+from django.db.models import Case, Count, QuerySet, Value, When
 from django.http import Http404
 
 from crm.lookup.search import search as lookup_search
-from crm.models import ChangeRecord, Contact, Customer, Issue, Organization, Preference, Property, Staff
+from crm.models import (
+    ChangeRecord,
+    Contact,
+    Customer,
+    Issue,
+    Merge,
+    Organization,
+    Preference,
+    Property,
+    SearchTerm,
+    Staff,
+    TermKind,
+)
 
 
 def staff_of(user: AbstractBaseUser | None) -> Staff | None:
@@ -84,3 +100,89 @@ def change_history(*, organization: Organization, target_type: str, target_id: i
     return ChangeRecord.objects.filter(
         organization=organization, target_type=target_type, target_id=target_id
     ).select_related("actor")
+
+
+# --- likely duplicates and merges ---------------------------------------------
+
+DUPLICATE_KINDS = (TermKind.EMAIL, TermKind.PHONE, TermKind.FULL_NAME)
+REASONS = {TermKind.EMAIL: "same_email", TermKind.PHONE: "same_phone", TermKind.FULL_NAME: "same_name"}
+MAX_NAME_GROUP = 20  # a name shared by more guests than this is a common name, not a duplicate
+
+
+@dataclass(frozen=True)
+class DuplicatePair:
+    first: Customer
+    second: Customer
+    reasons: tuple[str, ...]
+
+
+def _contradict(a: Customer, b: Customer) -> bool:
+    """Two profiles with the same name are still two people when their emails, phones or birthdays differ."""
+    return any(
+        getattr(a, field) and getattr(b, field) and getattr(a, field) != getattr(b, field)
+        for field in ("email", "phone", "birthday_month", "birthday_day")
+    )
+
+
+def _pairs(keys: dict[tuple[str, int], list[int]], customers: dict[int, Customer]) -> list[DuplicatePair]:
+    reasons: dict[tuple[int, int], set[str]] = defaultdict(set)
+    for (_term, kind), ids in keys.items():
+        if kind == TermKind.FULL_NAME and len(ids) > MAX_NAME_GROUP:
+            continue
+        for a, b in combinations(sorted(set(ids)), 2):
+            reasons[(a, b)].add(REASONS[kind])
+    pairs = []
+    for (a, b), why in sorted(reasons.items()):
+        if why == {"same_name"} and _contradict(customers[a], customers[b]):
+            continue
+        pairs.append(DuplicatePair(customers[a], customers[b], tuple(sorted(why))))
+    return pairs
+
+
+def likely_duplicates_of(customer: Customer) -> list[tuple[Customer, tuple[str, ...]]]:
+    """Other profiles of the organization that share this one's email, phone or whole name."""
+    own = SearchTerm.objects.filter(customer=customer, kind__in=DUPLICATE_KINDS).values("term")
+    rows = (
+        SearchTerm.objects.filter(organization_id=customer.organization_id, kind__in=DUPLICATE_KINDS, term__in=own)
+        .exclude(customer=customer)
+        .values_list("term", "kind", "customer_id")
+    )
+    keys: dict[tuple[str, int], list[int]] = defaultdict(lambda: [customer.pk])
+    for term, kind, other in rows:
+        keys[(term, kind)].append(other)
+    others = {c.pk: c for c in Customer.objects.filter(pk__in={i for ids in keys.values() for i in ids})}
+    others[customer.pk] = customer
+    return [
+        (pair.second if pair.first.pk == customer.pk else pair.first, pair.reasons)
+        for pair in _pairs(keys, others)
+        if customer.pk in (pair.first.pk, pair.second.pk)
+    ]
+
+
+def likely_duplicates(*, organization: Organization) -> list[DuplicatePair]:
+    """Every pair of the organization's profiles sharing an email, a phone, or a whole name (set-based)."""
+    shared = (
+        SearchTerm.objects.filter(organization=organization, kind__in=DUPLICATE_KINDS)
+        .values("term", "kind")
+        .annotate(n=Count("customer_id", distinct=True))
+        .filter(n__gt=1)
+        .values("term")
+    )
+    rows = SearchTerm.objects.filter(organization=organization, kind__in=DUPLICATE_KINDS, term__in=shared).values_list(
+        "term", "kind", "customer_id"
+    )
+    keys: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for term, kind, customer_id in rows:
+        keys[(term, kind)].append(customer_id)
+    customers = (
+        customers_of(organization).select_related("home_property").in_bulk({i for ids in keys.values() for i in ids})
+    )
+    return [pair for pair in _pairs(keys, customers) if pair.first.pk in customers and pair.second.pk in customers]
+
+
+def merge_list(*, organization: Organization) -> QuerySet[Merge]:
+    return Merge.objects.filter(organization=organization).select_related("kept", "duplicate", "merged_by")
+
+
+def merge_get(*, organization: Organization, pk: object) -> Merge:
+    return _get(merge_list(organization=organization), pk)

@@ -4,14 +4,16 @@ output; the writing itself happens in services."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from crm.models import Contact, Customer, Issue, Preference, RecoveryStep
+from crm.models import Contact, Customer, Issue, Merge, Preference, RecoveryStep
 from crm.partial_dates import PartialDate
+from crm.services.merges import UNDO_WINDOW
 
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 MAX_TAGS = 50
@@ -227,3 +229,67 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenResponseSerializer(serializers.Serializer):
     token = serializers.CharField()
+
+
+class CustomerSummarySerializer(serializers.ModelSerializer):
+    """Enough to tell two namesakes apart."""
+
+    display_name = serializers.CharField(read_only=True)
+    email = serializers.EmailField(read_only=True, allow_blank=True)
+
+    class Meta:
+        model = Customer
+        fields = ["id", "display_name", "email", "phone", "last_seen", "visit_count", "home_property"]
+        read_only_fields = fields
+
+
+class LikelyDuplicateSerializer(serializers.Serializer):
+    customer = CustomerSummarySerializer()
+    reasons = serializers.ListField(
+        child=serializers.ChoiceField(choices=["same_email", "same_phone", "same_name"]),
+        help_text="Why they look like one person.",
+    )
+
+
+class CustomerDetailSerializer(CustomerSerializer):
+    """One customer with the other profiles that look like the same person (on create and read)."""
+
+    likely_duplicates = serializers.SerializerMethodField()
+
+    class Meta(CustomerSerializer.Meta):
+        fields = [*CustomerSerializer.Meta.fields, "likely_duplicates"]
+
+    @extend_schema_field(LikelyDuplicateSerializer(many=True))
+    def get_likely_duplicates(self, customer: Customer) -> list[dict]:
+        # The view looks them up (selectors.likely_duplicates_of) and passes them in.
+        return [
+            {"customer": CustomerSummarySerializer(other).data, "reasons": list(reasons)}
+            for other, reasons in self.context.get("likely_duplicates", ())
+        ]
+
+
+class DuplicatePairSerializer(serializers.Serializer):
+    first = CustomerSummarySerializer()
+    second = CustomerSummarySerializer()
+    reasons = serializers.ListField(child=serializers.ChoiceField(choices=["same_email", "same_phone", "same_name"]))
+
+
+class MergeRequestSerializer(serializers.Serializer):
+    duplicate_id = serializers.IntegerField(help_text="The profile to fold into this one.")
+
+
+class MergeSerializer(serializers.ModelSerializer):
+    moved = serializers.SerializerMethodField()
+    undo_until = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Merge
+        fields = ["id", "kept", "duplicate", "moved", "merged_by", "merged_at", "undo_until", "undone_at", "undone_by"]
+        read_only_fields = fields
+
+    def get_moved(self, merge: Merge) -> dict[str, int]:
+        """How many rows of each kind moved to the kept profile ("crm.preference.customer": 3)."""
+        return {key: len(ids) for key, ids in merge.moved.items()}
+
+    def get_undo_until(self, merge: Merge) -> datetime:
+        return merge.merged_at + UNDO_WINDOW

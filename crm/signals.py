@@ -16,3 +16,5 @@ contact_logged = Signal()
 customer_contact_restricted = Signal()
 # sender=Customer, customer=Customer — sent just before the customer and their history are erased
 customer_erasing = Signal()
+# sender=Customer, kept=Customer, duplicate=Customer, actor=User|None — after the history moved
+customer_merged = Signal()

@@ -5,6 +5,7 @@ from crm import api
 
 router = SimpleRouter()
 router.register("customers", api.CustomerViewSet, basename="customer")
+router.register("merges", api.MergeViewSet, basename="merge")
 
 urlpatterns = [
     path("auth/token/", api.TokenView.as_view(), name="api-token"),

@@ -36,6 +36,25 @@ def _han_terms(run: str) -> set[str]:
     return terms
 
 
+def full_name_keys(customer: Customer) -> set[str]:
+    """The whole name as single keys, both orders and every script: zhangwei, weizhang, 张伟."""
+    keys = set()
+    given, family = latin_words(customer.given_name), latin_words(customer.family_name)
+    if given and family:
+        keys |= {"".join(given + family), "".join(family + given)}
+    for field in ("native_name", "latin_name"):
+        text = getattr(customer, field)
+        for run in han_runs(text):
+            if len(run) > 1:
+                family_name, given_name = split_family_name(run)
+                given_py = "".join(pinyin_syllables(given_name, tones=False))
+                keys |= {run, "".join(family_pinyin(family_name, tones=False)) + given_py}
+        words = latin_words(text)
+        if len(words) > 1:
+            keys.add("".join(words))
+    return {fit(key) for key in keys if len(key) > 1}
+
+
 def name_terms(customer: Customer) -> tuple[set[str], set[str]]:
     """(every name term, the Latin words among them that get a phonetic code)."""
     terms: set[str] = set()
@@ -60,11 +79,16 @@ def name_terms(customer: Customer) -> tuple[set[str], set[str]]:
 
 def customer_terms(customer: Customer) -> set[tuple[str, int]]:
     names, words = name_terms(customer)
-    terms = {(fit(term), TermKind.NAME) for term in names}
+    full = full_name_keys(customer)
+    terms = {(fit(term), TermKind.NAME) for term in names if fit(term) not in full}
+    terms |= {(key, TermKind.FULL_NAME) for key in full}
     terms |= {(PHONETIC_SIGIL + code, TermKind.PHONETIC) for code in map(phonetic, words) if code}
     if customer.email:
         email = customer.email.lower()
-        terms |= {(fit(EMAIL_SIGIL + email), TermKind.EMAIL), (fit(EMAIL_SIGIL + email.split("@")[0]), TermKind.EMAIL)}
+        terms |= {
+            (fit(EMAIL_SIGIL + email), TermKind.EMAIL),
+            (fit(EMAIL_SIGIL + email.split("@")[0]), TermKind.EMAIL_LOCAL),
+        }
     if customer.phone:
         terms.add((PHONE_SIGIL + digits(customer.phone)[::-1], TermKind.PHONE))
     return terms

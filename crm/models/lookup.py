@@ -13,8 +13,10 @@ from crm.models.tenancy import Organization
 class TermKind(models.IntegerChoices):
     NAME = 1, _("name")  # folded Latin word, pinyin, or simplified Han
     PHONETIC = 2, _("phonetic")  # "~" + metaphone code
-    EMAIL = 3, _("email")  # "@" + email or its local part
+    EMAIL = 3, _("email")  # "@" + the whole email
     PHONE = 4, _("phone")  # "#" + digits reversed
+    FULL_NAME = 5, _("full name")  # the whole name as one key (zhangwei, 张伟): found, and compared for duplicates
+    EMAIL_LOCAL = 6, _("email local part")  # "@" + the part before the @
 
 
 class SearchTerm(models.Model):

@@ -11,6 +11,7 @@ from crm.services.history import (
     preference_record,
     preference_update,
 )
+from crm.services.merges import customer_merge, merge_undo
 from crm.services.staff import MANAGER_GROUP, manager_group, staff_upsert
 
 __all__ = [
@@ -18,10 +19,12 @@ __all__ = [
     "contact_log",
     "customer_create",
     "customer_erase",
+    "customer_merge",
     "customer_update",
     "issue_open",
     "issue_update",
     "manager_group",
+    "merge_undo",
     "preference_confirm",
     "preference_delete",
     "preference_record",

@@ -121,6 +121,13 @@ GUESTS = [
     ("Ling", "He", "何玲", "", "女士", "zh-hans", "", "", "", "+86 188 1234 0000"),
 ]
 
+# The same guests entered a second time (by the booking site, by a colleague), for the duplicates screen.
+DUPLICATES = [
+    ("Bob", "Johnson", "", "bob.johnson@example.com", ""),
+    ("Kathy", "Lee", "", "", "+1 646 555 0142"),
+    ("", "", "張偉", "", "+886 912 345 678"),
+]
+
 PREFERENCES = [
     ("allergy", "Peanuts and tree nuts (carries an EpiPen)", "avoid"),
     ("allergy", "Shellfish", "avoid"),
@@ -233,13 +240,22 @@ class Command(BaseCommand):
                     greeted_by_name=rng.random() < 0.7,
                 )
             if index % 6 == 1:
-                summary, severity, status, resolution = ISSUES[(index // 6) % len(ISSUES)]
-                issue = services.issue_open(
-                    customer=customer,
-                    summary=summary,
-                    severity=severity,
-                    property=properties[index % len(properties)],
-                    opened_at=now - timedelta(days=rng.randint(1, 20)),
-                )
-                if status != "open":
-                    services.issue_update(issue=issue, status=status, resolution=resolution)
+                self._issue(customer, index, rng, properties, now)
+        for given, family, native, email, phone in DUPLICATES:
+            duplicate = services.customer_create(organization=organization, given_name=given, family_name=family,
+                                                 native_name=native, email=email, phone=phone)  # fmt: skip
+            services.contact_log(
+                customer=duplicate, kind="visit", occurred_at=now - timedelta(days=rng.randint(30, 90))
+            )
+
+    def _issue(self, customer, index, rng, properties, now) -> None:
+        summary, severity, status, resolution = ISSUES[(index // 6) % len(ISSUES)]
+        issue = services.issue_open(
+            customer=customer,
+            summary=summary,
+            severity=severity,
+            property=properties[index % len(properties)],
+            opened_at=now - timedelta(days=rng.randint(1, 20)),
+        )
+        if status != "open":
+            services.issue_update(issue=issue, status=status, resolution=resolution)

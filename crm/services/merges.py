@@ -1,0 +1,136 @@
+"""Folding a duplicate profile into the kept one, and undoing it within 30 days."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Max, Min, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm import signals
+from crm.errors import Conflict
+from crm.lookup import terms
+from crm.models import VISIT_KINDS, Customer, Merge, SearchTerm
+from crm.services.common import User, record, user_or_none
+
+UNDO_WINDOW = timedelta(days=30)
+# Kept-profile fields a merge fills from the duplicate when the kept one has none.
+FILLABLE_FIELDS = (
+    "given_name", "family_name", "native_name", "latin_name", "preferred_name", "salutation", "pronunciation",
+    "pronunciation_ipa", "pronunciation_note", "email", "phone", "birthday_year", "birthday_month",
+    "birthday_day", "anniversary_year", "anniversary_month", "anniversary_day", "home_property_id",
+)  # fmt: skip
+# After a merge the most careful wish of either profile holds.
+RESTRICTIVE_FLAGS = {"do_not_contact": any, "consent_service": all, "consent_marketing": all, "consent_surprises": all}
+# Relations that are the merge's own bookkeeping, not the customer's history.
+NOT_MOVED = {(SearchTerm, "customer"), (Merge, "kept"), (Merge, "duplicate"), (Customer, "merged_into")}
+
+
+def _relations():
+    """Every foreign key to Customer in every installed app (personalization's rows included,
+    without crm importing it): (model, field name)."""
+    for relation in Customer._meta.related_objects:
+        if relation.many_to_many or (relation.related_model, relation.field.name) in NOT_MOVED:
+            continue
+        yield relation.related_model, relation.field.name
+
+
+def _refresh_visits(customer: Customer) -> None:
+    stats = customer.contacts.aggregate(
+        visits=Count("pk", filter=Q(kind__in=VISIT_KINDS)), first=Min("occurred_at"), last=Max("occurred_at")
+    )
+    customer.visit_count, customer.first_seen, customer.last_seen = stats["visits"], stats["first"], stats["last"]
+
+
+def _lock(*customers: Customer) -> None:
+    # Both rows, in pk order, so two merges of the same pair cannot deadlock.
+    list(Customer.objects.select_for_update().filter(pk__in=[c.pk for c in customers]).order_by("pk"))
+
+
+@transaction.atomic
+def customer_merge(*, kept: Customer, duplicate: Customer, actor: User | None = None) -> Merge:
+    """Move the duplicate's history to kept, fill kept's empty fields, hide the duplicate; undoable."""
+    if kept.pk == duplicate.pk:
+        raise ValidationError({"duplicate_id": [_("A customer cannot be merged into itself.")]})
+    if kept.organization_id != duplicate.organization_id:
+        raise ValidationError({"duplicate_id": [_("Unknown customer.")]})
+    _lock(kept, duplicate)
+    kept.refresh_from_db()
+    duplicate.refresh_from_db()
+    if duplicate.merged_into_id or kept.merged_into_id:
+        raise Conflict(_("One of these customers has already been merged into another."))
+
+    moved: dict[str, list[int]] = {}
+    for model, field in _relations():
+        rows = model._base_manager.filter(**{field: duplicate})
+        ids = list(rows.order_by("pk").values_list("pk", flat=True))
+        if ids:
+            rows.update(**{field: kept})
+            moved[f"{model._meta.label_lower}.{field}"] = ids
+
+    filled = {}
+    for field in FILLABLE_FIELDS:
+        if getattr(kept, field) in ("", None) and getattr(duplicate, field) not in ("", None):
+            filled[field] = getattr(kept, field)
+            setattr(kept, field, getattr(duplicate, field))
+    if set(duplicate.tags) - set(kept.tags):
+        filled["tags"] = kept.tags
+        kept.tags = list(dict.fromkeys([*kept.tags, *duplicate.tags]))
+    for flag, combine in RESTRICTIVE_FLAGS.items():
+        value = combine([getattr(kept, flag), getattr(duplicate, flag)])
+        if value != getattr(kept, flag):
+            filled[flag] = getattr(kept, flag)
+            setattr(kept, flag, value)
+
+    _refresh_visits(kept)
+    terms.derive_name_fields(kept)
+    kept.save()
+    duplicate.merged_into = kept
+    duplicate.save(update_fields=["merged_into", "updated_at"])
+    terms.index_customer(kept)
+    terms.index_customer(duplicate)  # a merged profile has no terms: it is found through kept
+    merge = Merge.objects.create(
+        organization_id=kept.organization_id, kept=kept, duplicate=duplicate, moved=moved, filled=filled,
+        merged_by=user_or_none(actor),
+    )  # fmt: skip
+    counts = {key: len(ids) for key, ids in moved.items()}
+    record(organization=kept.organization, actor=actor, action="customer.merge", target=kept,
+           changes={"duplicate": duplicate.pk, "merge": merge.pk, "moved": counts})  # fmt: skip
+    signals.customer_merged.send(sender=Customer, kept=kept, duplicate=duplicate, actor=actor)
+    return merge
+
+
+@transaction.atomic
+def merge_undo(*, merge: Merge, actor: User | None = None) -> Merge:
+    """Give the duplicate back its history and the kept profile its old values; once, within 30 days."""
+    merge = Merge.objects.select_for_update().select_related("kept", "duplicate").get(pk=merge.pk)
+    if merge.undone_at is not None:
+        raise Conflict(_("This merge has already been undone."))
+    if timezone.now() - merge.merged_at > UNDO_WINDOW:
+        raise Conflict(_("A merge can be undone for 30 days; this one is older."))
+    kept, duplicate = merge.kept, merge.duplicate
+    _lock(kept, duplicate)
+    for key, ids in merge.moved.items():
+        label, field = key.rsplit(".", 1)
+        apps.get_model(label)._base_manager.filter(pk__in=ids, **{field: kept}).update(**{field: duplicate})
+    kept.refresh_from_db()
+    for field, old in merge.filled.items():
+        setattr(kept, field, old)
+    for customer in (kept, duplicate):
+        _refresh_visits(customer)
+        terms.derive_name_fields(customer)
+    duplicate.merged_into = None
+    kept.save()
+    duplicate.save()
+    terms.index_customer(kept)
+    terms.index_customer(duplicate)
+    merge.undone_at = timezone.now()
+    merge.undone_by = user_or_none(actor)
+    merge.save(update_fields=["undone_at", "undone_by"])
+    record(organization=kept.organization, actor=actor, action="customer.merge_undo", target=kept,
+           changes={"duplicate": duplicate.pk, "merge": merge.pk})  # fmt: skip
+    return merge

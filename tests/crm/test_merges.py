@@ -1,0 +1,187 @@
+"""Likely duplicates, merging them, and undoing a merge."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from crm import services
+from crm.errors import Conflict
+from crm.lookup.search import search
+from crm.models import ChangeRecord, Contact, Customer, Issue, Preference
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pair(organization):
+    """The same guest entered twice: once by the PMS, once at the desk with a nickname."""
+    kept = CustomerFactory(organization=organization, given_name="Robert", family_name="Johnson",
+                           email="bob@example.com", phone="")  # fmt: skip
+    duplicate = CustomerFactory(organization=organization, given_name="Bob", family_name="Johnson",
+                                email="BOB@example.com", phone="+1 212 555 0187", tags=["vip"])  # fmt: skip
+    services.preference_record(customer=duplicate, category="allergy", text="Peanuts")
+    services.issue_open(customer=duplicate, summary="Lost key card")
+    services.contact_log(customer=duplicate, kind="visit", occurred_at=timezone.now() - timedelta(days=3))
+    services.contact_log(customer=kept, kind="visit", occurred_at=timezone.now() - timedelta(days=30))
+    return kept, duplicate
+
+
+# --- finding duplicates ----------------------------------------------------------
+
+
+def test_same_email_is_a_likely_duplicate_on_create(api, pair):
+    kept, duplicate = pair
+    response = api.post("/api/v1/customers/", {"given_name": "Rob", "family_name": "J", "email": "bob@example.com"})
+    assert response.status_code == 201
+    found = {d["customer"]["id"]: d["reasons"] for d in response.json()["likely_duplicates"]}
+    assert found == {kept.pk: ["same_email"], duplicate.pk: ["same_email"]}
+
+
+def test_same_phone_and_same_name_are_likely_duplicates(api, organization):
+    first = CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang", native_name="张伟",
+                            email="", phone="+86 138 0013 8000")  # fmt: skip
+    second = CustomerFactory(organization=organization, native_name="張偉", email="", phone="")
+    third = CustomerFactory(organization=organization, given_name="Min", family_name="Liu", email="",
+                            phone="+86 138 0013 8000")  # fmt: skip
+    body = api.get(f"/api/v1/customers/{first.pk}/").json()
+    found = {d["customer"]["id"]: d["reasons"] for d in body["likely_duplicates"]}
+    assert found == {second.pk: ["same_name"], third.pk: ["same_phone"]}
+
+
+def test_namesakes_with_different_emails_are_not_duplicates(api, organization):
+    first = CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang", email="a@example.cn")
+    CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang", email="b@example.cn")
+    assert api.get(f"/api/v1/customers/{first.pk}/").json()["likely_duplicates"] == []
+
+
+def test_managers_list_every_likely_duplicate_pair(manager_api, pair, organization):
+    CustomerFactory(organization=organization, given_name="Solo", family_name="Guest")
+    body = manager_api.get("/api/v1/customers/duplicates/").json()
+    assert body["count"] == 1
+    only = body["results"][0]
+    assert {only["first"]["id"], only["second"]["id"]} == {p.pk for p in pair}
+    assert only["reasons"] == ["same_email"]
+
+
+def test_front_desk_cannot_list_duplicates_or_merge(api, pair):
+    kept, duplicate = pair
+    assert api.get("/api/v1/customers/duplicates/").status_code == 403
+    response = api.post(f"/api/v1/customers/{kept.pk}/merge/", {"duplicate_id": duplicate.pk})
+    assert response.status_code == 403
+    duplicate.refresh_from_db()
+    assert duplicate.merged_into is None
+
+
+# --- merging ----------------------------------------------------------------------
+
+
+def test_merge_moves_all_history_and_hides_the_duplicate(manager_api, pair, manager):
+    kept, duplicate = pair
+    response = manager_api.post(f"/api/v1/customers/{kept.pk}/merge/", {"duplicate_id": duplicate.pk})
+    assert response.status_code == 201, response.json()
+    merge = response.json()
+    assert merge["kept"] == kept.pk and merge["duplicate"] == duplicate.pk
+    assert merge["moved"] == {"crm.preference.customer": 1, "crm.issue.customer": 1, "crm.contact.customer": 1}
+    assert merge["undone_at"] is None and merge["undo_until"]
+
+    kept.refresh_from_db()
+    assert kept.visit_count == 2 and kept.last_seen > timezone.now() - timedelta(days=4)
+    assert kept.phone == "+12125550187" and kept.tags == ["vip"]  # filled from the duplicate
+    assert Preference.objects.get().customer == kept and Issue.objects.get().customer == kept
+    assert manager_api.get(f"/api/v1/customers/{duplicate.pk}/").status_code == 404
+    assert search(organization=kept.organization, text="0187") == [kept.pk]
+    assert ChangeRecord.objects.filter(action="customer.merge", target_id=kept.pk, actor=manager.user).exists()
+
+
+def test_merge_into_itself_is_400(manager_api, pair):
+    kept, _ = pair
+    response = manager_api.post(f"/api/v1/customers/{kept.pk}/merge/", {"duplicate_id": kept.pk})
+    assert response.status_code == 400 and "duplicate_id" in response.json()
+
+
+@pytest.mark.parametrize("payload", [{}, {"duplicate_id": "seven"}, {"duplicate_id": None}])
+def test_merge_without_a_duplicate_id_is_400(manager_api, pair, payload):
+    response = manager_api.post(f"/api/v1/customers/{pair[0].pk}/merge/", payload, format="json")
+    assert response.status_code == 400 and "duplicate_id" in response.json()
+
+
+def test_merge_across_organizations_is_404(manager_api, pair, outsider):
+    kept, _ = pair
+    foreign = CustomerFactory(organization=outsider.organization)
+    assert manager_api.post(f"/api/v1/customers/{kept.pk}/merge/", {"duplicate_id": foreign.pk}).status_code == 404
+    assert manager_api.post(f"/api/v1/customers/{foreign.pk}/merge/", {"duplicate_id": kept.pk}).status_code == 404
+    foreign.refresh_from_db()
+    assert foreign.merged_into is None
+
+
+def test_merging_an_already_merged_profile_is_not_found(manager_api, pair, organization):
+    kept, duplicate = pair
+    third = CustomerFactory(organization=organization)
+    services.customer_merge(kept=kept, duplicate=duplicate)
+    response = manager_api.post(f"/api/v1/customers/{third.pk}/merge/", {"duplicate_id": duplicate.pk})
+    assert response.status_code == 404
+
+
+def test_the_most_careful_consent_wins(organization):
+    kept = CustomerFactory(organization=organization, consent_marketing=True)
+    duplicate = CustomerFactory(organization=organization, consent_marketing=False, do_not_contact=True)
+    services.customer_merge(kept=kept, duplicate=duplicate)
+    kept.refresh_from_db()
+    assert kept.consent_marketing is False and kept.do_not_contact is True
+
+
+# --- undoing ------------------------------------------------------------------------
+
+
+def test_undo_gives_everything_back(manager_api, pair):
+    kept, duplicate = pair
+    merge_id = manager_api.post(f"/api/v1/customers/{kept.pk}/merge/", {"duplicate_id": duplicate.pk}).json()["id"]
+    response = manager_api.post(f"/api/v1/merges/{merge_id}/undo/")
+    assert response.status_code == 200 and response.json()["undone_at"]
+
+    kept.refresh_from_db()
+    duplicate.refresh_from_db()
+    assert duplicate.merged_into is None
+    assert (kept.phone, kept.tags, kept.visit_count) == ("", [], 1)
+    assert (duplicate.visit_count, Preference.objects.get().customer) == (1, duplicate)
+    assert Contact.objects.filter(customer=duplicate).count() == 1
+    assert manager_api.get(f"/api/v1/customers/{duplicate.pk}/").status_code == 200
+    assert search(organization=kept.organization, text="0187") == [duplicate.pk]
+
+
+def test_undo_twice_is_409(manager_api, pair):
+    merge = services.customer_merge(kept=pair[0], duplicate=pair[1])
+    assert manager_api.post(f"/api/v1/merges/{merge.pk}/undo/").status_code == 200
+    response = manager_api.post(f"/api/v1/merges/{merge.pk}/undo/")
+    assert response.status_code == 409 and "already been undone" in response.json()["detail"]
+
+
+def test_undo_after_thirty_days_is_409(manager_api, pair):
+    merge = services.customer_merge(kept=pair[0], duplicate=pair[1])
+    with time_machine.travel(timezone.now() + timedelta(days=31)):
+        response = manager_api.post(f"/api/v1/merges/{merge.pk}/undo/")
+    assert response.status_code == 409 and "30 days" in response.json()["detail"]
+    assert Customer.objects.get(pk=pair[1].pk).merged_into_id == pair[0].pk
+
+
+def test_undo_on_day_twenty_nine_works(pair):
+    merge = services.customer_merge(kept=pair[0], duplicate=pair[1])
+    with time_machine.travel(timezone.now() + timedelta(days=29)):
+        services.merge_undo(merge=merge)
+    with pytest.raises(Conflict):
+        services.merge_undo(merge=merge)
+
+
+def test_another_organizations_merge_is_404(manager_api, pair, outsider):
+    foreign_kept = CustomerFactory(organization=outsider.organization)
+    foreign_dup = CustomerFactory(organization=outsider.organization)
+    merge = services.customer_merge(kept=foreign_kept, duplicate=foreign_dup)
+    assert manager_api.get(f"/api/v1/merges/{merge.pk}/").status_code == 404
+    assert manager_api.post(f"/api/v1/merges/{merge.pk}/undo/").status_code == 404
+    merge.refresh_from_db()
+    assert merge.undone_at is None
