@@ -115,6 +115,10 @@ class DuplicatePair:
     second: Customer
     reasons: tuple[str, ...]
 
+    @property
+    def customers(self) -> tuple[Customer, Customer]:
+        return self.first, self.second
+
 
 def _contradict(a: Customer, b: Customer) -> bool:
     """Two profiles with the same name are still two people when their emails, phones or birthdays differ."""

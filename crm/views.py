@@ -1,37 +1,54 @@
-"""Front-desk screens: find a guest, open their card."""
+"""Front-desk and manager screens: find a guest, open their card, fold duplicates together."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from crm import selectors
+from crm import selectors, services
+from crm.errors import Conflict
+from crm.models import Staff
 
 HOME_RESULTS = 20
 
 
-def _organization(request: HttpRequest):
+def _staff(request: HttpRequest) -> Staff:
     staff = selectors.staff_of(request.user)
     if staff is None:
         raise PermissionDenied
-    return staff.organization
+    return staff
+
+
+def _manager(request: HttpRequest) -> Staff:
+    staff = _staff(request)
+    if not staff.is_manager:
+        raise PermissionDenied
+    return staff
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """The lookup box; with ?q= the best matches, else the newest guests."""
-    organization = _organization(request)
+    """The lookup box; results as you type (htmx swaps the #results partial), or on Enter without JavaScript."""
+    organization = _staff(request).organization
     q = request.GET.get("q", "")
-    customers = selectors.customer_list(organization=organization, q=q if q.strip() else None)
-    return render(request, "crm/home.html", {"q": q, "customers": customers[:HOME_RESULTS]})
+    if q.strip():
+        customers = selectors.customer_list(organization=organization, q=q).select_related("home_property")
+    else:
+        customers = selectors.customer_list(organization=organization).select_related("home_property")
+    context = {"q": q, "customers": customers[:HOME_RESULTS]}
+    template = "crm/home.html#results" if request.htmx else "crm/home.html"
+    return render(request, template, context)
 
 
 @login_required
 def customer_card(request: HttpRequest, pk: int) -> HttpResponse:
-    """One guest: who they are, what they like, what went wrong, recent contacts."""
-    customer = selectors.customer_get(organization=_organization(request), pk=pk)
+    """One guest: who they are and how to say it, what they like, what went wrong, recent contacts."""
+    customer = selectors.customer_get(organization=_staff(request).organization, pk=pk)
     return render(
         request,
         "crm/customer.html",
@@ -42,3 +59,48 @@ def customer_card(request: HttpRequest, pk: int) -> HttpResponse:
             "contacts": selectors.contact_list(customer=customer)[:10],
         },
     )
+
+
+@login_required
+def duplicates(request: HttpRequest) -> HttpResponse:
+    """Managers: profiles that look like one person, and the merges of the last 30 days."""
+    organization = _manager(request).organization
+    return render(
+        request,
+        "crm/duplicates.html",
+        {
+            "pairs": selectors.likely_duplicates(organization=organization),
+            "merges": selectors.merge_list(organization=organization)[:50],
+        },
+    )
+
+
+@login_required
+@require_POST
+def merge(request: HttpRequest) -> HttpResponse:
+    organization = _manager(request).organization
+    kept = selectors.customer_get(organization=organization, pk=request.POST.get("kept"))
+    duplicate = selectors.customer_get(organization=organization, pk=request.POST.get("duplicate"))
+    try:
+        services.customer_merge(kept=kept, duplicate=duplicate, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("%(duplicate)s was merged into %(kept)s.") % {"duplicate": duplicate, "kept": kept})
+    return redirect("crm:duplicates")
+
+
+@login_required
+@require_POST
+def merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    organization = _manager(request).organization
+    merge = selectors.merge_get(organization=organization, pk=pk)
+    try:
+        services.merge_undo(merge=merge, actor=request.user)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The merge was undone: %(duplicate)s is back.") % {"duplicate": merge.duplicate})
+    return redirect("crm:duplicates")

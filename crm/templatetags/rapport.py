@@ -1,0 +1,30 @@
+"""Template filters for the staff screens."""
+
+from __future__ import annotations
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def mask_phone(phone: str) -> str:
+    """+8613800138000 → "…8000": enough to tell two guests apart, not enough to copy."""
+    return f"…{phone[-4:]}" if phone else ""
+
+
+@register.filter
+def mask_email(email: str) -> str:
+    """zhang.wei@example.cn → "z•••@example.cn"."""
+    if not email or "@" not in email:
+        return ""
+    local, domain = email.split("@", 1)
+    return f"{local[:1]}•••@{domain}"
+
+
+@register.filter
+def speech_language(customer) -> str:
+    """The BCP 47 tag the browser's voice should read the name in."""
+    if customer.pinyin:
+        return "zh-TW" if customer.language == "zh-hant" else "zh-CN"
+    return customer.language or "en"
