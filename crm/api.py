@@ -87,7 +87,10 @@ class CustomerViewSet(OrganizationScoped, mixins.ListModelMixin, mixins.Retrieve
     def get_queryset(self) -> QuerySet[Customer]:
         if getattr(self, "swagger_fake_view", False):
             return Customer.objects.none()
-        return selectors.customer_list(organization=self.organization, q=self.request.query_params.get("q"))
+        q = self.request.query_params.get("q")
+        if q is not None:
+            return selectors.customer_lookup(organization=self.organization, q=q)  # type: ignore[return-value]
+        return selectors.customer_list(organization=self.organization)
 
     def get_object(self) -> Customer:
         return selectors.customer_get(organization=self.organization, pk=self.kwargs["pk"])

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Case, Count, QuerySet, Value, When
+from django.db.models import Count, QuerySet
 from django.http import Http404
 
 from crm.lookup.search import search as lookup_search
@@ -50,16 +50,14 @@ def customers_of(organization: Organization) -> QuerySet[Customer]:
     return Customer.objects.filter(organization=organization, merged_into__isnull=True)
 
 
-def customer_list(*, organization: Organization, q: str | None = None) -> QuerySet[Customer]:
-    """Customers of an organization, newest first; with q, those matching it, best first
-    (at most crm.lookup.search.RESULT_LIMIT)."""
-    customers = customers_of(organization)
-    if q is None:
-        return customers.order_by("-created_at", "-id")
-    ids = lookup_search(organization=organization, text=q)
-    if not ids:
-        return customers.none()
-    return customers.filter(pk__in=ids).order_by(Case(*(When(pk=pk, then=Value(i)) for i, pk in enumerate(ids))))
+def customer_list(*, organization: Organization) -> QuerySet[Customer]:
+    """Customers of an organization, newest first."""
+    return customers_of(organization).order_by("-created_at", "-id")
+
+
+def customer_lookup(*, organization: Organization, q: str) -> list[Customer]:
+    """The organization's customers matching q, best first (at most crm.lookup.search.RESULT_LIMIT)."""
+    return lookup_search(organization=organization, text=q, customers=customers_of(organization))
 
 
 def customer_get(*, organization: Organization, pk: object) -> Customer:

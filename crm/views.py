@@ -37,10 +37,10 @@ def home(request: HttpRequest) -> HttpResponse:
     organization = _staff(request).organization
     q = request.GET.get("q", "")
     if q.strip():
-        customers = selectors.customer_list(organization=organization, q=q).select_related("home_property")
+        customers = selectors.customer_lookup(organization=organization, q=q)[:HOME_RESULTS]
     else:
-        customers = selectors.customer_list(organization=organization).select_related("home_property")
-    context = {"q": q, "customers": customers[:HOME_RESULTS]}
+        customers = selectors.customer_list(organization=organization).select_related("home_property")[:HOME_RESULTS]
+    context = {"q": q, "customers": customers}
     template = "crm/home.html#results" if request.htmx else "crm/home.html"
     return render(request, template, context)
 

@@ -22,7 +22,7 @@ from crm.phones import digits
 MAX_QUERY_LENGTH = 100
 MIN_PREFIX = 2  # a one-letter prefix would match a tenth of a million customers
 MIN_PHONE_DIGITS = 4
-CANDIDATE_ROWS = 1000  # term rows read per query; exact matches come first
+CANDIDATE_ROWS = 500  # term rows read per query; exact matches come first
 RESULT_LIMIT = 50
 MIN_SCORE = 0.5
 STRONG_SCORE = 0.85  # below this for every candidate, the typo stage runs
@@ -82,31 +82,44 @@ def analyze(text: str) -> Query:
     return query
 
 
-def search(*, organization: Organization, text: str, limit: int = RESULT_LIMIT) -> list[int]:
-    """Ids of the organization's customers matching text, best first."""
+def search(*, organization: Organization, text: str, limit: int = RESULT_LIMIT, customers=None) -> list[Customer]:
+    """The organization's customers matching text, best first; ``customers`` is the queryset to load
+    them from (default: every unmerged customer of the organization)."""
     query = analyze(text)
     if not query.variants:
         return []
     scores = _Scores(query)
     for customer_id, term in _term_rows(organization, query):
         scores.add_term(customer_id, term)
-    if scores.strongest() < STRONG_SCORE and any(len(w) >= FUZZY_MIN_WORD for w in query.words):
+    ranked = scores.ranked()
+    if max((score for _, score in ranked), default=0.0) < STRONG_SCORE and any(
+        len(w) >= FUZZY_MIN_WORD for w in query.words
+    ):
         for customer_id, search_name in _fuzzy_rows(organization, query):
             scores.add_fuzzy(customer_id, search_name)
-    ranked = scores.ranked()
+        ranked = scores.ranked()
     if not ranked:
         return []
-    # Ties (two "Wei Zhang"s) go to the guest seen most recently.
-    last_seen = dict(
-        Customer.objects.filter(pk__in=[cid for cid, _ in ranked], merged_into__isnull=True).values_list(
-            "pk", "last_seen"
-        )
-    )
-    ordered = sorted(
-        (item for item in ranked if item[0] in last_seen),
-        key=lambda item: (-round(item[1], 3), -(last_seen[item[0]].timestamp() if last_seen[item[0]] else 0), -item[0]),
-    )
-    return [customer_id for customer_id, _ in ordered[:limit]]
+    ranked.sort(key=lambda item: -item[1])
+    # Only those that can still reach the first `limit` places matter; ties (two "Wei Zhang"s)
+    # go to the guest seen most recently.
+    cutoff = ranked[min(limit, len(ranked)) - 1][1]
+    contenders = {cid: score for cid, score in ranked if score >= cutoff}
+    if customers is None:
+        customers = Customer.objects.filter(organization=organization, merged_into__isnull=True)
+    if len(contenders) > 2 * limit:  # many namesakes: read their last visits first, then the winners
+        seen = customers.filter(pk__in=contenders).values_list("pk", "last_seen")
+        contenders = {pk: contenders[pk] for pk, _ in sorted(seen, key=_order(contenders))[:limit]}
+    rows = customers.filter(pk__in=contenders)
+    return sorted(rows, key=lambda c: _order(contenders)((c.pk, c.last_seen)))[:limit]
+
+
+def _order(scores: dict[int, float]):
+    def key(row: tuple[int, object]) -> tuple:
+        pk, last_seen = row
+        return (-round(scores[pk], 3), -(last_seen.timestamp() if last_seen else 0), -pk)
+
+    return key
 
 
 def term_queryset(organization: Organization, query: Query):
@@ -172,8 +185,8 @@ def _close_to_any(words: list[str], candidates: list[str]) -> bool:
 
 
 class _Scores:
-    """Best weight per (customer, query slot); a customer's score is the mean over the query's words,
-    or the whole-query match when that is better."""
+    """Best weight per (customer, query slot). A customer's score is the mean over the query's words
+    when every word matched ("zhang wei" is not every Zhang), or the whole-query match when better."""
 
     def __init__(self, query: Query) -> None:
         self.query = query
@@ -201,14 +214,19 @@ class _Scores:
             if len(word) >= FUZZY_MIN_WORD and (distance := _edits(word, names)) is not None:
                 self._hit(customer_id, slot, 0.8 - 0.1 * distance)
 
-    def score(self, customer_id: int) -> float:
+    def score(self, customer_id: int, *, every_word: bool = True) -> float:
         slots = self.best[customer_id]
         words = len(self.query.words)
-        per_word = sum(slots.get(slot, 0.0) for slot in range(words)) / words if words else 0.0
+        found = [slots.get(slot, 0.0) for slot in range(words)]
+        per_word = sum(found) / words if words and (all(found) or not every_word) else 0.0
         return max(slots.get(WHOLE, 0.0), per_word)
 
-    def strongest(self) -> float:
-        return max((self.score(cid) for cid in self.best), default=0.0)
-
     def ranked(self) -> list[tuple[int, float]]:
-        return [(cid, score) for cid in self.best if (score := self.score(cid)) >= MIN_SCORE]
+        """Customers matching every word of the query; when none does, those matching most of it."""
+        for every_word in (True, False):
+            ranked = [
+                (cid, score) for cid in self.best if (score := self.score(cid, every_word=every_word)) >= MIN_SCORE
+            ]
+            if ranked:
+                return ranked
+        return []

@@ -31,7 +31,7 @@ def guests(organization):
 
 
 def find(organization, text):
-    return search(organization=organization, text=text)
+    return [c.pk for c in search(organization=organization, text=text)]
 
 
 def top(organization, text):

@@ -1,0 +1,235 @@
+"""bench/run lookup: lookup latency at scale, beside its floor (the same SQL, bare) and a naive icontains.
+
+Prints "name value unit" lines. Through the API means over HTTP to gunicorn (1 sync worker, so
+requests do not queue behind each other), with keep-alive, from this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from functools import reduce
+from operator import or_
+from pathlib import Path
+from urllib.parse import quote, urlparse
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django.setup()
+
+import opencc  # noqa: E402
+import psycopg  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.db.models import Q  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from rest_framework.authtoken.models import Token  # noqa: E402
+
+from bench import dataset  # noqa: E402
+from bench.measure import line, report, timings_ms  # noqa: E402
+from crm import selectors, services  # noqa: E402
+from crm.lookup.normalize import latin_words  # noqa: E402
+from crm.models import Customer, Organization, SearchTerm  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+QUERIES = 400
+NAIVE_QUERIES = 30  # a sequential scan each: a handful is enough to know its order of magnitude
+PAGE = 20
+_s2t, _t2s = opencc.OpenCC("s2t"), opencc.OpenCC("t2s")
+
+
+def ensure_database() -> None:
+    url = urlparse(os.environ["DATABASE_URL"])
+    name = url.path.lstrip("/")
+    admin = url._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    call_command("migrate", verbosity=0)
+
+
+def bench_organization() -> tuple[Organization, str]:
+    staff = services.staff_upsert(
+        username="bench",
+        password="bench-password-1",
+        organization_name="Bench Hotels",
+        property_name="Bench Shanghai",
+        role="frontdesk",
+    )
+    token, _ = Token.objects.get_or_create(user=staff.user)
+    return staff.organization, token.key
+
+
+def typo(word: str, rng: random.Random) -> str:
+    i = rng.randint(1, len(word) - 3)
+    return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+
+
+def sample_queries(rng: random.Random, customers: int) -> list[tuple[str, str, int]]:
+    """(kind, query text, the customer it should find) drawn from real rows of the dataset."""
+    ids = rng.sample(range(1, customers + 1), min(customers, QUERIES * 3))
+    rows = Customer.objects.in_bulk(ids)
+    queries = []
+    for pk in ids:
+        c = rows.get(pk)
+        if c is None:
+            continue
+        options = []
+        if c.native_name and c.pinyin:
+            han = c.native_name.replace(" ", "")
+            options += [
+                ("han", han),
+                ("han_other_script", _s2t.convert(han) if _t2s.convert(han) == han else _t2s.convert(han)),
+                ("pinyin_spaced", f"{c.family_name} {c.given_name}".lower()),
+                ("pinyin_tones", c.pinyin),
+            ]
+        elif c.family_name and not c.native_name:
+            options += [
+                ("latin", f"{c.given_name} {c.family_name}"),
+                ("latin_folded", " ".join(latin_words(f"{c.given_name} {c.family_name}"))),
+            ]
+            if len(c.family_name) >= 6 and c.family_name.isascii() and c.family_name.isalpha():
+                options.append(("typo", f"{c.given_name} {typo(c.family_name, rng)}"))
+            nickname = dataset.NICKNAMES.get(c.given_name)
+            if nickname:
+                options.append(("nickname", f"{nickname} {c.family_name}"))
+        if c.phone:
+            options.append(("phone_last4", c.phone[-4:]))
+        if c.email:
+            options.append(("email_local", c.email.split("@")[0]))
+        if options:
+            kind, text = rng.choice(options)
+            queries.append((kind, text, pk))
+        if len(queries) == QUERIES:
+            break
+    return queries
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(port: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "--workers",
+            "1",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "CONN_MAX_AGE": "600"},
+    )
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--regenerate", action="store_true", help="rebuild the dataset even if it has that size")
+    parser.add_argument("--no-history", action="store_true", help="skip preferences, issues and contacts")
+    args = parser.parse_args()
+
+    ensure_database()
+    organization, token = bench_organization()
+    if args.regenerate or Customer.objects.count() != args.customers:
+        dataset.generate(
+            customers=args.customers,
+            organization_id=organization.pk,
+            history=not args.no_history,
+            say=lambda text: print(text, file=sys.stderr, flush=True),
+        )
+    line("dataset_customers", Customer.objects.count(), "rows")
+    line("dataset_search_terms", SearchTerm.objects.count(), "rows")
+
+    rng = random.Random(7)
+    queries = sample_queries(rng, args.customers)
+    texts = [text for _, text, _ in queries]
+
+    def through_selector(text: str) -> list[int]:
+        return [c.pk for c in selectors.customer_lookup(organization=organization, q=text)[:PAGE]]
+
+    # Found best-first? Correctness at scale, per kind of query.
+    found: dict[str, list[bool]] = {}
+    captured: dict[str, list[str]] = {}
+    for kind, text, pk in queries:
+        with CaptureQueriesContext(connection) as context:
+            result = through_selector(text)
+        captured[text] = [q["sql"] for q in context.captured_queries if not q["sql"].startswith("SET ")]
+        found.setdefault(kind, []).append(pk in result)
+    for kind, hits in sorted(found.items()):
+        line(f"lookup_found_in_top{PAGE}_{kind}", 100 * sum(hits) / len(hits), "%")
+    line(f"lookup_found_in_top{PAGE}_all", 100 * sum(sum(h) for h in found.values()) / len(queries), "%")
+
+    service = report("lookup_service", timings_ms(through_selector, texts))
+
+    def bare_sql(text: str) -> None:
+        with connection.cursor() as cursor:
+            for sql in captured[text]:
+                cursor.execute(sql)
+                cursor.fetchall()
+
+    floor = report("lookup_sql_floor", timings_ms(bare_sql, texts))
+
+    port = free_port()
+    server = start_gunicorn(port)
+    try:
+        client = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+        def through_api(text: str) -> None:
+            client.request(
+                "GET",
+                f"/api/v1/customers/?page_size={PAGE}&q={quote(text)}",
+                headers={"Authorization": f"Token {token}", "Host": "localhost"},
+            )
+            response = client.getresponse()
+            body = response.read()
+            if response.status != 200:
+                raise SystemExit(f"API answered {response.status}: {body[:200]!r}")
+            json.loads(body)
+
+        api = report("lookup_api", timings_ms(through_api, texts))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+    fields = ("given_name", "family_name", "native_name", "latin_name", "preferred_name", "email", "phone")
+
+    def naive(text: str) -> None:
+        match = reduce(or_, (Q(**{f"{field}__icontains": text}) for field in fields))
+        list(Customer.objects.filter(organization=organization).filter(match).order_by("-created_at")[:PAGE])
+
+    naive_figures = report("lookup_naive_icontains", timings_ms(naive, texts[:NAIVE_QUERIES], warmup=2))
+
+    line("lookup_python_layers_p95", api["lookup_api_p95"] - floor["lookup_sql_floor_p95"], "ms")
+    line("lookup_service_python_p95", service["lookup_service_p95"] - floor["lookup_sql_floor_p95"], "ms")
+    line("lookup_speedup_vs_naive_p95", naive_figures["lookup_naive_icontains_p95"] / api["lookup_api_p95"], "x")
+    line("lookup_queries_measured", len(texts), "queries")
+    line("lookup_api_p95_over_target", max(0.0, api["lookup_api_p95"] - 20), "ms")
+
+
+if __name__ == "__main__":
+    main()
