@@ -6,6 +6,7 @@ import pytest
 
 from crm import services
 from crm.lookup.search import search
+from crm.models import Customer
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -140,3 +141,16 @@ def test_another_organizations_guests_are_never_found(organization, other_proper
     CustomerFactory(organization=other_property.organization, given_name="Wei", family_name="Zhang")
     found = find(other_property.organization, "zhang wei")
     assert len(found) == 1 and guests["zhang"].pk not in found
+
+
+def test_rebuild_search_terms_restores_a_lost_index(organization, guests):
+    from django.core.management import call_command
+
+    from crm.models import SearchTerm
+
+    SearchTerm.objects.all().delete()
+    Customer.objects.update(pinyin="", search_name="")
+    assert find(organization, "zhang wei") == []
+    call_command("rebuild_search_terms")
+    assert top(organization, "zhang wei") == guests["zhang"].pk
+    assert Customer.objects.get(pk=guests["zeng"].pk).pinyin == "Zēng Zhìwěi"
