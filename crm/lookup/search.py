@@ -7,6 +7,7 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import reduce
+from itertools import combinations
 from operator import or_
 
 from django.db import connection
@@ -25,8 +26,11 @@ MIN_PHONE_DIGITS = 4
 CANDIDATE_ROWS = 500  # term rows read per query; exact matches come first
 RESULT_LIMIT = 50
 MIN_SCORE = 0.5
-STRONG_SCORE = 0.85  # below this for every candidate, the typo stage runs
 FUZZY_MIN_WORD = 4
+FUZZY_MIN_JOINED = 7
+FUZZY_BELOW = 0.7  # the typo stage runs when nothing scored this well (phonetic matches do)
+MAX_NICKNAME_CHOICES = 12
+MAX_NICKNAME_COMBINATIONS = 40
 FUZZY_CANDIDATES = 200
 SQLITE_FUZZY_SCAN = 200_000  # rows the embedded default scans for typos; beyond, use PostgreSQL
 TRIGRAM_WORD_THRESHOLD = 0.45
@@ -52,6 +56,19 @@ class Query:
     def add(self, term: str, slot: int, weight: float, *, prefix: bool) -> None:
         if term:
             self.variants.append(Variant(term[:MAX_QUERY_LENGTH], slot, weight, prefix))
+
+    def whole(self) -> list[Variant]:
+        return [v for v in self.variants if v.slot == WHOLE]
+
+    def per_word(self) -> list[Variant]:
+        return [v for v in self.variants if v.slot != WHOLE]
+
+    def fuzzy_words(self) -> list[str]:
+        """What the typo stage looks for: the whole name joined (selective), else the long words."""
+        joined = "".join(self.words)
+        if len(self.words) > 1 and len(joined) >= FUZZY_MIN_JOINED:
+            return [joined]
+        return [w for w in self.words if len(w) >= FUZZY_MIN_WORD]
 
 
 def analyze(text: str) -> Query:
@@ -79,7 +96,24 @@ def analyze(text: str) -> Query:
         query.add(PHONETIC_SIGIL + phonetic(word) if phonetic(word) else "", slot, 0.7, prefix=False)
     if len(query.words) > 1:
         query.add("".join(query.words), WHOLE, 1.0, prefix=True)
+        # "Bob Johnson" as whole names too (robertjohnson, …): a full-name key is selective where
+        # "robert" and "johnson" alone each match thousands.
+        for combination in _nickname_combinations(query.words):
+            query.add("".join(combination), WHOLE, 0.85, prefix=False)
     return query
+
+
+def _nickname_combinations(words: list[str]) -> list[list[str]]:
+    """The query with one word replaced by a related name (bob johnson → robert johnson), then two."""
+    options = [sorted(related_names(word))[:MAX_NICKNAME_CHOICES] for word in words]
+    singles = [[*words[:i], name, *words[i + 1 :]] for i, names in enumerate(options) for name in names]
+    doubles = [
+        [*words[:i], a, *words[i + 1 : j], b, *words[j + 1 :]]
+        for i, j in combinations(range(len(words)), 2)
+        for a in options[i]
+        for b in options[j]
+    ]
+    return (singles + doubles)[:MAX_NICKNAME_COMBINATIONS]
 
 
 def search(*, organization: Organization, text: str, limit: int = RESULT_LIMIT, customers=None) -> list[Customer]:
@@ -89,12 +123,16 @@ def search(*, organization: Organization, text: str, limit: int = RESULT_LIMIT, 
     if not query.variants:
         return []
     scores = _Scores(query)
-    for customer_id, term in _term_rows(organization, query):
-        scores.add_term(customer_id, term)
-    ranked = scores.ranked()
-    if max((score for _, score in ranked), default=0.0) < STRONG_SCORE and any(
-        len(w) >= FUZZY_MIN_WORD for w in query.words
-    ):
+    # Whole-query keys first (a full name, a phone, an email): selective, and usually the answer.
+    # The per-word keys only when those leave places free: "johnson" alone matches thousands.
+    for tier in (query.whole(), query.per_word()):
+        if tier:
+            for customer_id, term in _term_rows(organization, tier):
+                scores.add_term(customer_id, term)
+        ranked = scores.ranked()
+        if any(score >= 1.0 for _, score in ranked):  # the whole name, phone or email, exactly
+            break
+    if max((score for _, score in ranked), default=0.0) < FUZZY_BELOW and query.fuzzy_words():
         for customer_id, search_name in _fuzzy_rows(organization, query):
             scores.add_fuzzy(customer_id, search_name)
         ranked = scores.ranked()
@@ -108,7 +146,7 @@ def search(*, organization: Organization, text: str, limit: int = RESULT_LIMIT, 
     if customers is None:
         customers = Customer.objects.filter(organization=organization, merged_into__isnull=True)
     if len(contenders) > 2 * limit:  # many namesakes: read their last visits first, then the winners
-        seen = customers.filter(pk__in=contenders).values_list("pk", "last_seen")
+        seen = Customer.objects.filter(pk__in=contenders).values_list("pk", "last_seen")
         contenders = {pk: contenders[pk] for pk, _ in sorted(seen, key=_order(contenders))[:limit]}
     rows = customers.filter(pk__in=contenders)
     return sorted(rows, key=lambda c: _order(contenders)((c.pk, c.last_seen)))[:limit]
@@ -122,10 +160,10 @@ def _order(scores: dict[int, float]):
     return key
 
 
-def term_queryset(organization: Organization, query: Query):
+def term_queryset(organization: Organization, variants: list[Variant]):
     """Exact matches first, then prefix ranges; both served by the searchterm_org_term index."""
-    exact = {v.term for v in query.variants}
-    prefixes = sorted({v.term for v in query.variants if v.prefix})
+    exact = {v.term for v in variants}
+    prefixes = sorted({v.term for v in variants if v.prefix})
     rows = SearchTerm.objects.filter(organization=organization)
     exact_rows = rows.filter(term__in=exact).values_list("customer_id", "term")
     if not prefixes:
@@ -135,8 +173,8 @@ def term_queryset(organization: Organization, query: Query):
     return exact_rows.union(prefix_rows, all=True)[:CANDIDATE_ROWS]
 
 
-def _term_rows(organization: Organization, query: Query):
-    return list(term_queryset(organization, query))
+def _term_rows(organization: Organization, variants: list[Variant]):
+    return list(term_queryset(organization, variants))
 
 
 def fuzzy_queryset(organization: Organization, word: str):
@@ -150,7 +188,7 @@ def fuzzy_queryset(organization: Organization, word: str):
 
 
 def _fuzzy_rows(organization: Organization, query: Query):
-    words = [w for w in query.words if len(w) >= FUZZY_MIN_WORD]
+    words = query.fuzzy_words()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET pg_trgm.word_similarity_threshold = %s", [TRIGRAM_WORD_THRESHOLD])
@@ -213,6 +251,13 @@ class _Scores:
         for slot, word in enumerate(self.query.words):
             if len(word) >= FUZZY_MIN_WORD and (distance := _edits(word, names)) is not None:
                 self._hit(customer_id, slot, 0.8 - 0.1 * distance)
+        joined = "".join(self.query.words)
+        if (
+            len(self.query.words) > 1
+            and len(joined) >= FUZZY_MIN_JOINED
+            and (distance := _edits(joined, names)) is not None
+        ):
+            self._hit(customer_id, WHOLE, 0.8 - 0.1 * distance)
 
     def score(self, customer_id: int, *, every_word: bool = True) -> float:
         slots = self.best[customer_id]

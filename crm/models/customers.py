@@ -94,6 +94,8 @@ class Customer(TimeStamped):
             # Likely duplicates: the same email or phone within an organization.
             models.Index(fields=["organization", "email"], name="customer_org_email"),
             models.Index(fields=["organization", "phone"], name="customer_org_phone"),
+            # Ranking namesakes by their last visit: SELECT id, last_seen WHERE id IN (...), index only.
+            models.Index(fields=["id", "last_seen"], name="customer_id_last_seen"),
             # The few merged-away profiles (a full index on a mostly-NULL column only misleads the planner).
             models.Index(fields=["merged_into"], name="customer_merged", condition=Q(merged_into__isnull=False)),
         ]

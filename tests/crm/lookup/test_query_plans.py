@@ -30,7 +30,7 @@ def plan(queryset) -> str:
 @pytest.mark.parametrize("text", ["zhang wei", "张伟", "8000", "jose.alvarez@example.es", "bob", "O'Connor"])
 def test_term_lookup_uses_the_term_index(organization, text):
     CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang")
-    explained = plan(term_queryset(organization, analyze(text)))
+    explained = plan(term_queryset(organization, analyze(text).variants))
     assert "searchterm_org_term" in explained, explained
     assert "Seq Scan" not in explained, explained
 
