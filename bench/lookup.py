@@ -191,7 +191,7 @@ def main() -> None:
                 or (kind != "email_local" and full_name_keys(first) & full_name_keys(target))
             )
         )
-        correct.setdefault(kind, []).append(right)
+        correct.setdefault(kind, []).append(bool(right))
     for kind, hits in sorted(correct.items()):
         line(f"lookup_correct_{kind}", 100 * sum(hits) / len(hits), "%")
     line("lookup_correct_all", 100 * sum(sum(h) for h in correct.values()) / len(queries), "%")
