@@ -40,8 +40,10 @@ def full_name_keys(customer: Customer) -> set[str]:
     """The whole name as single keys, both orders and every script: zhangwei, weizhang, 张伟."""
     keys = set()
     given, family = latin_words(customer.given_name), latin_words(customer.family_name)
-    if given and family:
-        keys |= {"".join(given + family), "".join(family + given)}
+    preferred = latin_words(customer.preferred_name)
+    for first in (given, preferred):  # Katherine Lee who goes by Kathy is "Kathy Lee" too
+        if first and family:
+            keys |= {"".join(first + family), "".join(family + first)}
     for field in ("native_name", "latin_name"):
         text = getattr(customer, field)
         for run in han_runs(text):

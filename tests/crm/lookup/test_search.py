@@ -154,3 +154,11 @@ def test_rebuild_search_terms_restores_a_lost_index(organization, guests):
     call_command("rebuild_search_terms")
     assert top(organization, "zhang wei") == guests["zhang"].pk
     assert Customer.objects.get(pk=guests["zeng"].pk).pinyin == "Zēng Zhìwěi"
+
+
+def test_the_name_a_guest_goes_by_ranks_above_other_nickname_matches(organization):
+    CustomerFactory(organization=organization, given_name="Catherine", family_name="Russo")
+    kathy = CustomerFactory(
+        organization=organization, given_name="Katherine", family_name="Russo", preferred_name="Kathy"
+    )
+    assert find(organization, "Kathy Russo")[0] == kathy.pk
