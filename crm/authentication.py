@@ -13,7 +13,7 @@ class StaffTokenAuthentication(TokenAuthentication):
 
     def authenticate_credentials(self, key):
         try:
-            token = Token.objects.select_related("user__staff__organization", "user__staff__property").get(key=key)
+            token = Token.objects.select_related("user__staff__organization").get(key=key)
         except Token.DoesNotExist as exc:
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from exc
         if not token.user.is_active:
