@@ -7,6 +7,7 @@ with a message naming it.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import environ
@@ -22,9 +23,14 @@ env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=False)
 
+# Commands that work on code and schema, never on signed data: they run in a bare checkout.
+TOOLING_COMMANDS = {"makemigrations", "migrate", "showmigrations", "sqlmigrate", "makemessages", "compilemessages",
+                    "collectstatic", "spectacular", "help"}  # fmt: skip
+_tooling = Path(sys.argv[0]).name == "manage.py" and len(sys.argv) > 1 and sys.argv[1] in TOOLING_COMMANDS
+
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not DEBUG:
+    if not (DEBUG or _tooling):
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. Set SECRET_KEY in the environment (or DEBUG=true for local development)."
         )
