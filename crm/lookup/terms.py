@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db import transaction
+
 from crm.lookup.normalize import (
     family_pinyin,
     fit,
@@ -116,21 +118,19 @@ def reindex(customers: Iterable[Customer], *, customer_model=Customer, term_mode
     """Recompute derived fields and terms of many customers, in batches; returns how many.
 
     The models can be a migration's historical ones (crm/migrations/0002)."""
-    from django.db import transaction
-
     count = 0
     batch: list[Customer] = []
     for customer in customers:
         batch.append(customer)
         if len(batch) == REINDEX_BATCH:
-            count += _reindex_batch(batch, customer_model, term_model, transaction)
+            count += _reindex_batch(batch, customer_model, term_model)
             batch = []
     if batch:
-        count += _reindex_batch(batch, customer_model, term_model, transaction)
+        count += _reindex_batch(batch, customer_model, term_model)
     return count
 
 
-def _reindex_batch(batch, customer_model, term_model, transaction) -> int:
+def _reindex_batch(batch, customer_model, term_model) -> int:
     with transaction.atomic():
         for customer in batch:
             derive_name_fields(customer)
