@@ -140,6 +140,9 @@ STORAGES = {
     },
 }
 
+# The brief flags a preference "still true?" when nobody confirmed it for this many months.
+RAPPORT_RECONFIRM_AFTER_MONTHS = env.int("RAPPORT_RECONFIRM_AFTER_MONTHS", default=12)
+
 # Default region for phone numbers typed without a country code ("(415) 555-0100").
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
 

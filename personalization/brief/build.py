@@ -1,0 +1,207 @@
+"""The brief builder: one customer, their preferences and issues → the sections of API.md."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TypedDict
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
+
+from crm.lookup.normalize import han_runs, split_family_name
+from crm.models import Customer, Issue, IssueStatus, Preference, RecoveryStep
+from personalization.brief.ranking import months_since, relevance
+
+MAX_RECALL = 5
+REPAIR_RECENT_DAYS = 30
+CHINESE_SALUTATIONS = ("先生", "女士", "小姐", "太太", "老师", "博士", "醫生", "医生")
+
+
+class Pronunciation(TypedDict):
+    respelling: str
+    pinyin: str
+    note: str
+
+
+class Greet(TypedDict):
+    text: str
+    name: str
+    salutation: str
+    pronunciation: Pronunciation
+    visit_count: int
+    last_seen: datetime | None
+
+
+class SafetyItem(TypedDict):
+    preference_id: int
+    category: str
+    text: str
+    polarity: str
+
+
+class RecallItem(TypedDict):
+    preference_id: int
+    category: str
+    text: str
+    polarity: str
+    source: str
+    times_confirmed: int
+    last_confirmed_at: datetime
+    needs_reconfirmation: bool
+
+
+class RepairItem(TypedDict):
+    issue_id: int
+    summary: str
+    status: str
+    severity: str
+    next_step: str
+
+
+class Brief(TypedDict):
+    customer: dict
+    greet: Greet
+    safety: list[SafetyItem]
+    recall: list[RecallItem]
+    repair: list[RepairItem]
+    delight: list[dict]
+    tips: list[dict]
+    close: dict
+
+
+def customer_language(customer: Customer) -> str:
+    """The language of texts said to the customer: en, zh-hans or zh-hant."""
+    language = (customer.language or "en").lower()
+    if language.startswith("zh"):
+        return "zh-hant" if language in ("zh-hant", "zh-tw", "zh-hk", "zh-mo") else "zh-hans"
+    return "en"
+
+
+def address(customer: Customer, language: str) -> str:
+    """How to address them: 王女士 / Ms O'Connor / Kathy (the name they asked to be called wins)."""
+    if customer.preferred_name:
+        return customer.preferred_name
+    salutation = customer.salutation.strip()
+    if language.startswith("zh"):
+        runs = han_runs(customer.native_name or customer.family_name)
+        if runs and salutation in CHINESE_SALUTATIONS:
+            return split_family_name(runs[0])[0] + salutation
+        if runs:
+            return runs[0]
+    if salutation and customer.family_name:
+        return f"{salutation} {customer.family_name}"
+    return customer.given_name or customer.display_name
+
+
+def _greet(customer: Customer, language: str, now: datetime) -> Greet:
+    name = address(customer, language)
+    with translation.override(language):
+        if customer.visit_count == 0 or customer.last_seen is None:
+            text = _("Welcome, %(name)s!") % {"name": name}
+        else:
+            text = _("Welcome back, %(name)s! Visit number %(number)s; last here %(ago)s ago.") % {
+                "name": name,
+                "number": customer.visit_count + 1,
+                "ago": timesince(customer.last_seen, now, depth=1),
+            }
+    return {
+        "text": text,
+        "name": name,
+        "salutation": customer.salutation,
+        "pronunciation": {
+            "respelling": customer.pronunciation,
+            "pinyin": customer.pinyin,
+            "note": customer.pronunciation_note,
+        },
+        "visit_count": customer.visit_count,
+        "last_seen": customer.last_seen,
+    }
+
+
+def next_step(issue: Issue) -> str:
+    """The next move of the L.E.A.S.T. / H.E.A.R.T. recovery sequence, in the staff's language."""
+    summary = issue.summary
+    if issue.status == IssueStatus.RESOLVED:
+        return _("Ask whether “%(summary)s” is fixed to their satisfaction, and thank them for telling us.") % {
+            "summary": summary
+        }
+    steps = {
+        RecoveryStep.LISTEN: _("Listen: ask how “%(summary)s” affected their stay, and let them finish."),
+        RecoveryStep.EMPATHIZE: _("Empathize: acknowledge how frustrating “%(summary)s” was."),
+        RecoveryStep.APOLOGIZE: _("Apologize for “%(summary)s”, sincerely and without excuses."),
+        RecoveryStep.SOLVE: _("Solve: agree on a fix for “%(summary)s” and say when it will be done."),
+        RecoveryStep.THANK: _("Thank them for telling us about “%(summary)s”, then close the issue."),
+    }
+    done = set(issue.recovery_steps or ())
+    step = next((s for s in RecoveryStep.values if s not in done), RecoveryStep.THANK)
+    return steps[step] % {"summary": summary}
+
+
+def build_brief(
+    *,
+    customer: Customer,
+    property_id: int | None = None,
+    contact_kind: str | None = None,
+    now: datetime | None = None,
+) -> Brief:
+    """The brief for one customer at one contact. Two queries: preferences, then issues."""
+    now = now or timezone.now()
+    language = customer_language(customer)
+    stale_after = settings.RAPPORT_RECONFIRM_AFTER_MONTHS
+    preferences = list(Preference.objects.filter(customer=customer))
+    issues = list(
+        Issue.objects.filter(customer=customer)
+        .filter(
+            Q(status__in=[IssueStatus.OPEN, IssueStatus.IN_PROGRESS])
+            | Q(status=IssueStatus.RESOLVED, resolved_at__gte=now - timedelta(days=REPAIR_RECENT_DAYS))
+        )
+        .order_by("-opened_at", "-id")
+    )
+    safety = [p for p in preferences if p.safety_critical]
+    others = sorted(
+        (p for p in preferences if not p.safety_critical),
+        key=lambda p: relevance(p, contact_kind=contact_kind, property_id=property_id, now=now),
+        reverse=True,
+    )[:MAX_RECALL]
+    open_issues = [i for i in issues if i.status != IssueStatus.RESOLVED]
+    name = address(customer, language)
+    with translation.override(language):
+        close = _("Thank you, %(name)s. We look forward to seeing you again.") % {"name": name}
+        if open_issues:
+            close += " " + _("We will follow up on “%(summary)s”.") % {"summary": open_issues[0].summary}
+    return {
+        "customer": {"id": customer.pk, "display_name": customer.display_name, "language": language},
+        "greet": _greet(customer, language, now),
+        "safety": [
+            {"preference_id": p.pk, "category": p.category, "text": p.text, "polarity": p.polarity} for p in safety
+        ],
+        "recall": [
+            {
+                "preference_id": p.pk,
+                "category": p.category,
+                "text": p.text,
+                "polarity": p.polarity,
+                "source": p.source,
+                "times_confirmed": p.times_confirmed,
+                "last_confirmed_at": p.last_confirmed_at,
+                "needs_reconfirmation": months_since(p.last_confirmed_at, now) >= stale_after,
+            }
+            for p in others
+        ],
+        "repair": [
+            {
+                "issue_id": i.pk,
+                "summary": i.summary,
+                "status": i.status,
+                "severity": i.severity,
+                "next_step": next_step(i),
+            }
+            for i in issues
+        ],
+        "delight": [],
+        "tips": [],
+        "close": {"text": close},
+    }

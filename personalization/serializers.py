@@ -1,0 +1,85 @@
+"""API shapes of the personalization app. The brief is built as plain data (personalization.brief);
+these serializers describe it for the OpenAPI schema and validate the query parameters."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from crm.models import ContactKind, IssueStatus, Polarity, PreferenceCategory, Severity, Source
+
+
+class BriefQuerySerializer(serializers.Serializer):
+    contact_kind = serializers.ChoiceField(
+        choices=ContactKind.choices, required=False, help_text="What kind of contact this is; ranks the recall."
+    )
+
+
+class BriefCustomerSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    display_name = serializers.CharField()
+    language = serializers.ChoiceField(choices=["en", "zh-hans", "zh-hant"], help_text="Language of the texts.")
+
+
+class PronunciationSerializer(serializers.Serializer):
+    respelling = serializers.CharField(allow_blank=True)
+    pinyin = serializers.CharField(allow_blank=True, help_text="Tone-marked pinyin for Han names, else empty.")
+    note = serializers.CharField(allow_blank=True)
+
+
+class GreetSerializer(serializers.Serializer):
+    text = serializers.CharField(help_text="In the customer's language.")
+    name = serializers.CharField(help_text="How to address them.")
+    salutation = serializers.CharField(allow_blank=True)
+    pronunciation = PronunciationSerializer()
+    visit_count = serializers.IntegerField()
+    last_seen = serializers.DateTimeField(allow_null=True)
+
+
+class SafetySerializer(serializers.Serializer):
+    preference_id = serializers.IntegerField()
+    category = serializers.ChoiceField(choices=PreferenceCategory.choices)
+    text = serializers.CharField()
+    polarity = serializers.ChoiceField(choices=Polarity.choices)
+
+
+class RecallSerializer(SafetySerializer):
+    source = serializers.ChoiceField(choices=Source.choices)
+    times_confirmed = serializers.IntegerField()
+    last_confirmed_at = serializers.DateTimeField()
+    needs_reconfirmation = serializers.BooleanField(help_text="Not confirmed for a long time: ask “still true?”")
+
+
+class RepairSerializer(serializers.Serializer):
+    issue_id = serializers.IntegerField()
+    summary = serializers.CharField()
+    status = serializers.ChoiceField(choices=IssueStatus.choices)
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    next_step = serializers.CharField(help_text="The next move of the recovery sequence, in the staff's language.")
+
+
+class DelightSerializer(serializers.Serializer):
+    delight_id = serializers.IntegerField()
+    rule_id = serializers.IntegerField()
+    gift = serializers.CharField()
+    reason = serializers.CharField()
+    cost = serializers.DecimalField(max_digits=10, decimal_places=2)
+
+
+class TipSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    tags = serializers.ListField(child=serializers.CharField())
+
+
+class CloseSerializer(serializers.Serializer):
+    text = serializers.CharField(help_text="In the customer's language.")
+
+
+class BriefSerializer(serializers.Serializer):
+    customer = BriefCustomerSerializer()
+    greet = GreetSerializer()
+    safety = SafetySerializer(many=True)
+    recall = RecallSerializer(many=True)
+    repair = RepairSerializer(many=True)
+    delight = DelightSerializer(many=True, help_text="Empty until gift rules exist.")
+    tips = TipSerializer(many=True)
+    close = CloseSerializer()

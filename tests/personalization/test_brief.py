@@ -1,0 +1,141 @@
+"""The brief: greet, safety, recall, repair, close — through the API and the builder."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from crm import services
+from crm.models import Preference
+from personalization.brief import build_brief
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def brief_url(customer):
+    return f"/api/v1/customers/{customer.pk}/brief/"
+
+
+@pytest.fixture
+def regular(organization):
+    """A returning guest with a history: safety needs, likes, an open and a resolved issue."""
+    customer = CustomerFactory(organization=organization, given_name="Siobhán", family_name="O'Connor",
+                               salutation="Ms", pronunciation="shiv-AWN", language="en")  # fmt: skip
+    now = timezone.now()
+    for days in (400, 120):
+        services.contact_log(customer=customer, kind="arrival", occurred_at=now - timedelta(days=days))
+    services.preference_record(customer=customer, category="allergy", text="Peanuts", polarity="avoid")
+    services.preference_record(customer=customer, category="drink", text="Oat-milk flat white")
+    services.preference_record(customer=customer, category="seating", text="Window table", source="staff")
+    services.preference_record(customer=customer, category="room", text="High floor")
+    old = services.preference_record(customer=customer, category="amenity", text="Yoga mat")
+    Preference.objects.filter(pk=old.pk).update(last_confirmed_at=now - timedelta(days=400))
+    services.issue_open(customer=customer, summary="Noisy air conditioning", status="in_progress")
+    services.issue_open(customer=customer, summary="Cold breakfast", status="resolved", resolution="Re-made")
+    old_issue = services.issue_open(customer=customer, summary="Lost umbrella", status="resolved", resolution="Found")
+    old_issue.resolved_at = now - timedelta(days=60)
+    old_issue.save(update_fields=["resolved_at"])
+    return customer
+
+
+def test_the_brief_has_every_section_in_order(api, regular):
+    response = api.get(brief_url(regular))
+    assert response.status_code == 200
+    brief = response.json()
+    assert list(brief) == ["customer", "greet", "safety", "recall", "repair", "delight", "tips", "close"]
+    assert brief["customer"] == {"id": regular.pk, "display_name": "Siobhán O'Connor", "language": "en"}
+    greet = brief["greet"]
+    assert greet["name"] == "Ms O'Connor" and greet["visit_count"] == 2
+    assert greet["text"] == "Welcome back, Ms O'Connor! Visit number 3; last here 3\xa0months ago."
+    assert greet["pronunciation"] == {"respelling": "shiv-AWN", "pinyin": "", "note": ""}
+    assert [s["text"] for s in brief["safety"]] == ["Peanuts"]
+    assert "Peanuts" not in [r["text"] for r in brief["recall"]]
+    assert brief["delight"] == [] and brief["tips"] == []
+
+
+def test_recall_is_ranked_for_the_contact_and_flags_stale_memories(api, regular):
+    recall = api.get(brief_url(regular), {"contact_kind": "visit"}).json()["recall"]
+    assert [r["text"] for r in recall][:2] == ["Oat-milk flat white", "Window table"]  # a restaurant visit
+    stale = {r["text"]: r["needs_reconfirmation"] for r in recall}
+    assert stale["Yoga mat"] is True and stale["Oat-milk flat white"] is False
+    arrival = api.get(brief_url(regular), {"contact_kind": "arrival"}).json()["recall"]
+    assert arrival[0]["text"] in ("High floor", "Oat-milk flat white")  # the room matters at check-in
+
+
+def test_recall_holds_at_most_five(api, organization):
+    customer = CustomerFactory(organization=organization)
+    for i in range(9):
+        services.preference_record(customer=customer, category="food", text=f"Dish {i}")
+    assert len(api.get(brief_url(customer)).json()["recall"]) == 5
+
+
+def test_repair_has_open_and_recently_resolved_issues_with_a_next_step(api, regular):
+    repair = api.get(brief_url(regular)).json()["repair"]
+    assert {r["summary"]: r["status"] for r in repair} == {
+        "Noisy air conditioning": "in_progress",
+        "Cold breakfast": "resolved",
+    }
+    steps = {r["summary"]: r["next_step"] for r in repair}
+    assert steps["Noisy air conditioning"].startswith("Listen")
+    assert "is fixed" in steps["Cold breakfast"]
+
+
+def test_next_step_follows_the_recovery_sequence(regular):
+    issue = regular.issues.get(summary="Noisy air conditioning")
+    services.issue_update(issue=issue, recovery_steps=["listen", "empathize"])
+    brief = build_brief(customer=regular)
+    step = next(r["next_step"] for r in brief["repair"] if r["issue_id"] == issue.pk)
+    assert step.startswith("Apologize")
+
+
+def test_close_mentions_the_follow_up(api, regular):
+    close = api.get(brief_url(regular)).json()["close"]["text"]
+    assert close.startswith("Thank you, Ms O'Connor.") and "Noisy air conditioning" in close
+
+
+@pytest.mark.parametrize(
+    ("language", "greet", "close"),
+    [
+        ("zh-hans", "欢迎回来，王女士！这是您第3次光临，上次是3\xa0月前。", "谢谢您，王女士。期待您再次光临。"),
+        ("zh-hant", "歡迎回來，王女士！這是您第3次光臨，上次是3\xa0月前。", "謝謝您，王女士。期待您再次光臨。"),
+    ],
+)
+def test_greet_and_close_speak_the_customers_language(api, organization, language, greet, close):
+    customer = CustomerFactory(organization=organization, given_name="Fang", family_name="Wang", native_name="王芳",
+                               salutation="女士", language=language)  # fmt: skip
+    now = timezone.now()
+    for days in (200, 95):
+        services.contact_log(customer=customer, kind="visit", occurred_at=now - timedelta(days=days))
+    brief = api.get(brief_url(customer)).json()
+    assert brief["greet"]["text"] == greet
+    assert brief["greet"]["pronunciation"]["pinyin"] == "Wáng Fāng"
+    assert brief["close"]["text"] == close
+
+
+def test_a_customer_with_no_history_still_gets_a_useful_greeting(api, organization):
+    customer = CustomerFactory(organization=organization, given_name="Ann", family_name="Lee", salutation="")
+    brief = api.get(brief_url(customer)).json()
+    assert brief["greet"]["text"] == "Welcome, Ann!"
+    assert brief["safety"] == [] and brief["recall"] == [] and brief["repair"] == []
+    assert brief["close"]["text"] == "Thank you, Ann. We look forward to seeing you again."
+
+
+def test_the_brief_takes_a_fixed_number_of_queries(api, regular, django_assert_max_num_queries):
+    for i in range(30):
+        services.preference_record(customer=regular, category="food", text=f"Dish {i}")
+        services.issue_open(customer=regular, summary=f"Problem {i}")
+    # auth (1), the customer (1), preferences (1), issues (1)
+    with django_assert_max_num_queries(4):
+        assert api.get(brief_url(regular)).status_code == 200
+
+
+def test_another_organizations_brief_is_404(outsider_api, regular):
+    assert outsider_api.get(brief_url(regular)).status_code == 404
+
+
+def test_an_unknown_contact_kind_is_400(api, regular):
+    response = api.get(brief_url(regular), {"contact_kind": "telepathy"})
+    assert response.status_code == 400 and "contact_kind" in response.json()
