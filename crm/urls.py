@@ -5,7 +5,6 @@ from crm import views
 app_name = "crm"
 urlpatterns = [
     path("", views.home, name="home"),
-    path("customers/<int:pk>/", views.customer_card, name="customer"),
     path("duplicates/", views.duplicates, name="duplicates"),
     path("duplicates/merge/", views.merge, name="merge"),
     path("merges/<int:pk>/undo/", views.merge_undo, name="merge-undo"),

@@ -46,22 +46,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def customer_card(request: HttpRequest, pk: int) -> HttpResponse:
-    """One guest: who they are and how to say it, what they like, what went wrong, recent contacts."""
-    customer = selectors.customer_get(organization=_staff(request).organization, pk=pk)
-    return render(
-        request,
-        "crm/customer.html",
-        {
-            "customer": customer,
-            "preferences": selectors.preference_list(customer=customer),
-            "issues": selectors.issue_list(customer=customer),
-            "contacts": selectors.contact_list(customer=customer)[:10],
-        },
-    )
-
-
-@login_required
 def duplicates(request: HttpRequest) -> HttpResponse:
     """Managers: profiles that look like one person, and the merges of the last 30 days."""
     organization = _manager(request).organization

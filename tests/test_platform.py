@@ -178,15 +178,6 @@ def test_another_organizations_guest_card_is_404(client, outsider, customer):
     assert client.get(f"/customers/{customer.pk}/").status_code == 404
 
 
-def test_guest_card_shows_safety_preferences(client, frontdesk, customer):
-    from crm import services
-
-    services.preference_record(customer=customer, category="allergy", text="Peanuts")
-    client.force_login(frontdesk.user)
-    page = client.get(f"/customers/{customer.pk}/").content.decode()
-    assert 'class="safety"' in page and "Peanuts" in page
-
-
 # --- admin ---------------------------------------------------------------------
 
 

@@ -1,0 +1,55 @@
+"""Quick forms of the guest card: validation only; the writing is done by the services."""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import Contact, Issue, Preference
+
+SUBMITTED_KEY = "submitted_form_tokens"
+REMEMBERED_TOKENS = 200
+
+
+class OnceForm(forms.Form):
+    """A hidden token that makes a double-submitted form write once (see first_submission)."""
+
+    form_token = forms.CharField(widget=forms.HiddenInput, initial=lambda: uuid.uuid4().hex)
+
+
+def first_submission(request, token: str) -> bool:
+    """True the first time this session submits this token; a second click of the same form is ignored."""
+    seen = request.session.get(SUBMITTED_KEY, [])
+    if token in seen:
+        return False
+    request.session[SUBMITTED_KEY] = [*seen, token][-REMEMBERED_TOKENS:]
+    return True
+
+
+class PreferenceForm(OnceForm, forms.ModelForm):
+    class Meta:
+        model = Preference
+        fields = ["category", "text", "polarity", "source"]
+
+
+class IssueForm(OnceForm, forms.ModelForm):
+    class Meta:
+        model = Issue
+        fields = ["summary", "severity"]
+
+
+class ContactForm(OnceForm, forms.ModelForm):
+    acknowledged = forms.MultipleChoiceField(
+        label=_("Safety needs acknowledged"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Contact
+        fields = ["kind", "note", "greeted_by_name", "preference_honored", "delight_delivered"]
+        widgets = {"note": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, safety=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["acknowledged"].choices = [(str(p.pk), p.text) for p in safety]

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from personalization import views
+
+app_name = "card"
+urlpatterns = [
+    path("customers/<int:pk>/", views.card, name="customer"),
+    path("customers/<int:pk>/preferences/", views.preference_add, name="preference-add"),
+    path("customers/<int:pk>/issues/", views.issue_add, name="issue-add"),
+    path("customers/<int:pk>/contacts/", views.contact_add, name="contact-add"),
+    path("preferences/<int:pk>/confirm/", views.preference_confirm, name="preference-confirm"),
+]
