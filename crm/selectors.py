@@ -135,6 +135,8 @@ def _pairs(keys: dict[tuple[str, int], list[int]], customers: dict[int, Customer
             reasons[(a, b)].add(REASONS[kind])
     pairs = []
     for (a, b), why in sorted(reasons.items()):
+        if a not in customers or b not in customers:  # merged away or another organization's
+            continue
         if why == {"same_name"} and _contradict(customers[a], customers[b]):
             continue
         pairs.append(DuplicatePair(customers[a], customers[b], tuple(sorted(why))))

@@ -70,7 +70,8 @@ class Query:
 
 def analyze(text: str) -> Query:
     """The ways this query could be written in the index (see crm.lookup.terms)."""
-    text = unicodedata.normalize("NFKC", text or "").strip()[:MAX_QUERY_LENGTH]
+    # NUL cannot be stored in PostgreSQL text, so it cannot match anything either.
+    text = unicodedata.normalize("NFKC", text or "").replace("\x00", "").strip()[:MAX_QUERY_LENGTH]
     query = Query()
     if not text:
         return query

@@ -110,7 +110,8 @@ def derive_name_fields(customer: Customer) -> None:
 def index_customer(customer: Customer) -> None:
     """Replace the customer's search terms (call inside the writing transaction)."""
     SearchTerm.objects.filter(customer=customer).delete()
-    if customer.merged_into_id is None:
+    # Read from the database: a writer holding a stale copy must not revive a merged-away profile.
+    if Customer.objects.filter(pk=customer.pk, merged_into__isnull=True).exists():
         SearchTerm.objects.bulk_create(_rows([customer]))
 
 

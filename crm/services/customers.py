@@ -108,6 +108,12 @@ def customer_update(*, customer: Customer, actor: User | None = None, **fields: 
 @transaction.atomic
 def customer_erase(*, customer: Customer, actor: User | None = None) -> None:
     """Erase a customer and everything remembered about them; the change record keeps only the id."""
-    signals.customer_erasing.send(sender=Customer, customer=customer, actor=actor)
-    record(organization=customer.organization, actor=actor, action="customer.erase", target=customer)
-    customer.delete()
+    # The profiles merged into this one are the same person: they go too (else SET_NULL would revive them).
+    erased, ids = [customer], [customer.pk]
+    while ids:
+        ids = list(Customer.objects.filter(merged_into__in=ids).values_list("pk", flat=True))
+        erased += list(Customer.objects.filter(pk__in=ids))
+    for person in erased:
+        signals.customer_erasing.send(sender=Customer, customer=person, actor=actor)
+        record(organization=customer.organization, actor=actor, action="customer.erase", target=person)
+    Customer.objects.filter(pk__in=[person.pk for person in erased]).delete()

@@ -21,9 +21,11 @@ UNDO_WINDOW = timedelta(days=30)
 # Kept-profile fields a merge fills from the duplicate when the kept one has none.
 FILLABLE_FIELDS = (
     "given_name", "family_name", "native_name", "latin_name", "preferred_name", "salutation", "pronunciation",
-    "pronunciation_ipa", "pronunciation_note", "email", "phone", "birthday_year", "birthday_month",
-    "birthday_day", "anniversary_year", "anniversary_month", "anniversary_day", "home_property_id",
+    "pronunciation_ipa", "pronunciation_note", "email", "phone", "home_property_id",
 )  # fmt: skip
+# Dates move whole: a kept "02-29" and a duplicate's "1985-07-01" must not make 1985-02-29.
+FILLABLE_DATES = {"birthday": ("birthday_year", "birthday_month", "birthday_day"),
+                  "anniversary": ("anniversary_year", "anniversary_month", "anniversary_day")}  # fmt: skip
 # After a merge the most careful wish of either profile holds.
 RESTRICTIVE_FLAGS = {"do_not_contact": any, "consent_service": all, "consent_marketing": all, "consent_surprises": all}
 # Relations that are the merge's own bookkeeping, not the customer's history.
@@ -72,19 +74,26 @@ def customer_merge(*, kept: Customer, duplicate: Customer, actor: User | None = 
             rows.update(**{field: kept})
             moved[f"{model._meta.label_lower}.{field}"] = ids
 
-    filled = {}
+    # {field: {"old": before, "new": what the merge set}}: undo restores only what nobody changed since.
+    filled: dict[str, dict] = {}
+
+    def fill(field: str, value) -> None:
+        filled[field] = {"old": getattr(kept, field), "new": value}
+        setattr(kept, field, value)
+
     for field in FILLABLE_FIELDS:
         if getattr(kept, field) in ("", None) and getattr(duplicate, field) not in ("", None):
-            filled[field] = getattr(kept, field)
-            setattr(kept, field, getattr(duplicate, field))
+            fill(field, getattr(duplicate, field))
+    for _date, (year, month, day) in FILLABLE_DATES.items():
+        if getattr(kept, month) is None and getattr(duplicate, month) is not None:
+            for field in (year, month, day):
+                fill(field, getattr(duplicate, field))
     if set(duplicate.tags) - set(kept.tags):
-        filled["tags"] = kept.tags
-        kept.tags = list(dict.fromkeys([*kept.tags, *duplicate.tags]))
+        fill("tags", list(dict.fromkeys([*kept.tags, *duplicate.tags])))
     for flag, combine in RESTRICTIVE_FLAGS.items():
         value = combine([getattr(kept, flag), getattr(duplicate, flag)])
         if value != getattr(kept, flag):
-            filled[flag] = getattr(kept, flag)
-            setattr(kept, flag, value)
+            fill(flag, value)
 
     _refresh_visits(kept)
     terms.derive_name_fields(kept)
@@ -114,12 +123,19 @@ def merge_undo(*, merge: Merge, actor: User | None = None) -> Merge:
         raise Conflict(_("A merge can be undone for 30 days; this one is older."))
     kept, duplicate = merge.kept, merge.duplicate
     _lock(kept, duplicate)
+    kept.refresh_from_db()
+    if kept.merged_into_id is not None:
+        # Its history now lives further down the chain: undo the later merge first.
+        raise Conflict(
+            _("%(kept)s has since been merged into another profile; undo that merge first.") % {"kept": kept}
+        )
     for key, ids in merge.moved.items():
         label, field = key.rsplit(".", 1)
         apps.get_model(label)._base_manager.filter(pk__in=ids, **{field: kept}).update(**{field: duplicate})
     kept.refresh_from_db()
-    for field, old in merge.filled.items():
-        setattr(kept, field, old)
+    for field, change in merge.filled.items():
+        if getattr(kept, field) == change["new"]:  # staff changed it since: their value stays
+            setattr(kept, field, change["old"])
     for customer in (kept, duplicate):
         _refresh_visits(customer)
         terms.derive_name_fields(customer)

@@ -185,3 +185,57 @@ def test_another_organizations_merge_is_404(manager_api, pair, outsider):
     assert manager_api.post(f"/api/v1/merges/{merge.pk}/undo/").status_code == 404
     merge.refresh_from_db()
     assert merge.undone_at is None
+
+
+# --- regressions found in review ---------------------------------------------------
+
+
+def test_dates_move_whole_never_mixed(organization):
+    from crm.partial_dates import PartialDate
+
+    kept = CustomerFactory(organization=organization, birthday=None, anniversary=PartialDate(month=2, day=29))
+    duplicate = CustomerFactory(organization=organization, birthday=PartialDate(month=7, day=1, year=1985),
+                                anniversary=PartialDate(month=7, day=1, year=1985))  # fmt: skip
+    services.customer_merge(kept=kept, duplicate=duplicate)
+    kept.refresh_from_db()
+    assert str(kept.birthday) == "1985-07-01" and str(kept.anniversary) == "02-29"
+
+
+def test_undo_inside_a_chain_is_refused_until_the_later_merge_is_undone(manager_api, organization):
+    a, b, c = (CustomerFactory(organization=organization) for _ in range(3))
+    services.contact_log(customer=a, kind="visit")
+    first = services.customer_merge(kept=b, duplicate=a)
+    second = services.customer_merge(kept=c, duplicate=b)
+    response = manager_api.post(f"/api/v1/merges/{first.pk}/undo/")
+    assert response.status_code == 409 and "undo that merge first" in response.json()["detail"]
+    assert manager_api.post(f"/api/v1/merges/{second.pk}/undo/").status_code == 200
+    assert manager_api.post(f"/api/v1/merges/{first.pk}/undo/").status_code == 200
+    a.refresh_from_db()
+    assert a.visit_count == 1 and a.merged_into is None
+
+
+def test_erasing_the_kept_profile_erases_what_was_merged_into_it(api, pair):
+    kept, duplicate = pair
+    services.customer_merge(kept=kept, duplicate=duplicate)
+    assert api.delete(f"/api/v1/customers/{kept.pk}/").status_code == 204
+    assert not Customer.objects.filter(pk__in=[kept.pk, duplicate.pk]).exists()
+    assert api.get("/api/v1/customers/").json()["count"] == 0
+
+
+def test_undo_keeps_what_staff_changed_after_the_merge(pair):
+    kept, duplicate = pair
+    merge = services.customer_merge(kept=kept, duplicate=duplicate)
+    kept.refresh_from_db()
+    services.customer_update(customer=kept, phone="+1 415 555 0100")
+    services.merge_undo(merge=merge)
+    kept.refresh_from_db()
+    assert kept.phone == "+14155550100"  # not reset to the empty phone it had before the merge
+
+
+def test_a_stale_copy_of_a_merged_profile_does_not_bring_back_its_search_terms(manager_api, pair):
+    kept, duplicate = pair
+    stale = Customer.objects.get(pk=duplicate.pk)
+    services.customer_merge(kept=kept, duplicate=duplicate)
+    services.customer_update(customer=stale, family_name="Quixotic")
+    assert [c.pk for c in search(organization=kept.organization, text="quixotic")] == []
+    assert manager_api.get("/api/v1/customers/duplicates/").status_code == 200

@@ -162,3 +162,8 @@ def test_the_name_a_guest_goes_by_ranks_above_other_nickname_matches(organizatio
         organization=organization, given_name="Katherine", family_name="Russo", preferred_name="Kathy"
     )
     assert find(organization, "Kathy Russo")[0] == kathy.pk
+
+
+def test_a_nul_byte_in_the_query_is_harmless(api, guests):
+    assert api.get("/api/v1/customers/", {"q": "a\x00@b"}).status_code == 200
+    assert find(guests["zhang"].organization, "zhang\x00 wei")[0] == guests["zhang"].pk
