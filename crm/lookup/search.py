@@ -123,12 +123,15 @@ def search(*, organization: Organization, text: str, limit: int = RESULT_LIMIT, 
     scores = _Scores(query)
     # Whole-query keys first (a full name, a phone, an email): selective, and usually the answer.
     # The per-word keys only when those leave places free: "johnson" alone matches thousands.
-    for tier in (query.whole(), query.per_word()):
-        if tier:
-            for customer_id, term in _term_rows(organization, tier):
-                scores.add_term(customer_id, term)
+    tiers = [lambda: _term_rows(organization, query.whole())]
+    if len(query.words) > 1:
+        tiers.append(lambda: _rows(*every_word_sql(organization, query)))
+    tiers.append(lambda: _term_rows(organization, query.per_word()))  # any word: the lenient last resort
+    for tier in tiers:
+        for customer_id, term in tier():
+            scores.add_term(customer_id, term)
         ranked = scores.ranked()
-        if any(score >= 1.0 for _, score in ranked):  # the whole name, phone or email, exactly
+        if any(score >= 1.0 for _, score in ranked) or (ranked and tier is not tiers[0]):
             break
     if max((score for _, score in ranked), default=0.0) < FUZZY_BELOW and query.fuzzy_words():
         for customer_id, search_name in _fuzzy_rows(organization, query):
@@ -177,7 +180,52 @@ def term_sql(organization: Organization, variants: list[Variant]) -> tuple[str, 
     return f"{sql} LIMIT %s", [*params, CANDIDATE_ROWS]
 
 
+def _matching(variants: list[Variant]) -> tuple[str, list]:
+    """The WHERE condition "term is one of these, or starts with one of the prefix ones"."""
+    exact = sorted({v.term for v in variants})
+    prefixes = sorted({v.term for v in variants if v.prefix})
+    sql = f"term IN ({', '.join(['%s'] * len(exact))})"
+    params: list = list(exact)
+    for prefix in prefixes:
+        sql += " OR (term >= %s AND term < %s)"
+        params += [prefix, prefix + UPPER]
+    return f"({sql})", params
+
+
+def every_word_sql(organization: Organization, query: Query) -> tuple[str, list]:
+    """The terms of the customers matching *every* word ("anna smith": not the first 500 Smiths,
+    but the Smiths whose other term starts with anna). Each word's set comes from the term index."""
+    table = SearchTerm._meta.db_table
+    words = [[v for v in query.per_word() if v.slot == slot] for slot in range(len(query.words))]
+    conditions = [_matching(variants) for variants in words if variants]
+    # Only the table name, placeholders and fixed SQL are interpolated; every value is a parameter.
+    per_word = " INTERSECT ".join(
+        f"SELECT customer_id FROM {table} WHERE organization_id = %s AND {sql}"  # noqa: S608
+        for sql, _ in conditions
+    )
+    any_word = " OR ".join(sql for sql, _ in conditions)
+    sql = (
+        f"SELECT customer_id, term FROM {table} WHERE organization_id = %s"  # noqa: S608
+        f" AND customer_id IN ({per_word} LIMIT %s) AND ({any_word}) LIMIT %s"
+    )
+    params: list = [organization.pk]
+    for _, condition_params in conditions:
+        params += [organization.pk, *condition_params]
+    params.append(CANDIDATE_ROWS)
+    for _, condition_params in conditions:
+        params += condition_params
+    return sql, [*params, CANDIDATE_ROWS]
+
+
+def _rows(sql: str, params: list) -> list[tuple[int, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def _term_rows(organization: Organization, variants: list[Variant]) -> list[tuple[int, str]]:
+    if not variants:
+        return []
     sql, params = term_sql(organization, variants)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

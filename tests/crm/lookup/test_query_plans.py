@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from crm.lookup.search import analyze, fuzzy_queryset, term_sql
+from crm.lookup.search import analyze, every_word_sql, fuzzy_queryset, term_sql
 from crm.models import Customer
 from tests.factories import CustomerFactory
 
@@ -52,4 +52,11 @@ def test_typo_stage_uses_the_trigram_index(organization):
         cursor.execute("ANALYZE crm_customer")
     explained = plan(fuzzy_queryset(organization, "katherne"))
     assert "customer_search_name_trgm" in explained, explained
+    assert "Seq Scan" not in explained, explained
+
+
+def test_every_word_lookup_uses_the_term_index(organization):
+    CustomerFactory(organization=organization, given_name="Annabel", family_name="Smith")
+    explained = plan(every_word_sql(organization, analyze("anna smith")))
+    assert "searchterm_org_term" in explained, explained
     assert "Seq Scan" not in explained, explained
