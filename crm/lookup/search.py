@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
 
+from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
 from rapidfuzz.distance import DamerauLevenshtein
 
@@ -30,7 +31,8 @@ MAX_NICKNAME_CHOICES = 12
 MAX_NICKNAME_COMBINATIONS = 40
 FUZZY_CANDIDATES = 200
 SQLITE_FUZZY_SCAN = 200_000  # rows the embedded default scans for typos; beyond, use PostgreSQL
-TRIGRAM_WORD_THRESHOLD = 0.45
+# Low enough for two swapped letters in a short name ("jhonsmtih" ~ "johnsmith"); the closest first.
+TRIGRAM_WORD_THRESHOLD = 0.3
 PREFIX_FACTOR = 0.85
 WHOLE = -1  # the slot of variants that stand for the whole query
 UPPER = "\U0010ffff"  # sorts after every character: term < q + UPPER means "starts with q"
@@ -92,6 +94,12 @@ def analyze(text: str) -> Query:
         for name in related_names(word):
             query.add(name, slot, 0.85, prefix=False)
         query.add(PHONETIC_SIGIL + phonetic(word) if phonetic(word) else "", slot, 0.7, prefix=False)
+        # Two neighbouring letters swapped is the commonest typo ("Jhon", "Smtih"): try each swap by index.
+        if len(word) >= FUZZY_MIN_WORD:
+            for i in range(len(word) - 1):
+                swapped = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+                if swapped != word:
+                    query.add(swapped, slot, 0.75, prefix=False)
     if len(query.words) > 1:
         query.add("".join(query.words), WHOLE, 1.0, prefix=True)
         # "Bob Johnson" as whole names too (robertjohnson, …): a full-name key is selective where
@@ -237,7 +245,8 @@ def fuzzy_queryset(organization: Organization, word: str):
     return (
         Customer.objects.filter(organization=organization, merged_into__isnull=True)
         .filter(search_name__trigram_word_similar=word)
-        .order_by()
+        .annotate(similarity=TrigramWordSimilarity(word, "search_name"))
+        .order_by("-similarity")
         .values_list("pk", "search_name")[:FUZZY_CANDIDATES]
     )
 

@@ -28,6 +28,7 @@ def guests(organization):
         "katherine": make(given_name="Katherine", family_name="Lee"),
         "william": make(given_name="William", family_name="Turner"),
         "alexander": make(given_name="Alexander", family_name="Whitfield"),
+        "john": make(given_name="John", family_name="Smith"),
     }
 
 
@@ -82,6 +83,8 @@ def top(organization, text):
         ("Alexnader", "alexander"),
         ("Alexandre Witfield", "alexander"),
         ("Whitfeild", "alexander"),
+        ("Jhon Smtih", "john"),
+        ("Jonh Smith", "john"),
         # phone digits, email, its local part
         ("8000", "zhang"),
         ("138 0013 8000", "zhang"),
