@@ -1,0 +1,76 @@
+"""A front-desk user at tablet width: find a guest, read the brief, add a preference, log the contact."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.hashers import make_password
+from playwright.sync_api import expect
+
+from crm import services
+from crm.models import Contact, Preference
+from tests.browser.conftest import log_in
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "guest-card.png"
+
+TEXTS = {
+    "en": {"add": "Add preference", "log": "Log contact", "saved": "Preference saved.", "logged": "Contact logged.",
+           "greeted": "Greeted by name", "safety": "Safety"},
+    "zh-hans": {"add": "添加偏好", "log": "记录接触", "saved": "偏好已保存。", "logged": "接触已记录。",
+                "greeted": "已称呼姓名", "safety": "安全"},
+}  # fmt: skip
+
+
+@pytest.fixture
+def guest(organization, frontdesk):
+    frontdesk.user.password = make_password("s3cret-pass!")
+    frontdesk.user.save()
+    customer = CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang", native_name="张伟",
+                               salutation="先生", language="zh-hans")  # fmt: skip
+    services.preference_record(customer=customer, category="allergy", text="Peanuts", polarity="avoid")
+    services.preference_record(customer=customer, category="drink", text="Jasmine tea")
+    services.contact_log(customer=customer, kind="arrival")
+    services.issue_open(customer=customer, summary="Noisy air conditioning")
+    return customer
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_front_desk_serves_a_returning_guest(page, frontdesk, guest, language):
+    frontdesk.language = language
+    frontdesk.save()
+    text = TEXTS[language]
+    log_in(page, frontdesk.user.username)
+
+    page.locator("#q").press_sequentially("zhang wei", delay=30)
+    expect(page.locator("#results a.result").first).to_contain_text("张伟")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/customers/{guest.pk}/")
+
+    safety = page.locator(".safety-box")
+    expect(safety).to_contain_text("Peanuts")
+    assert safety.bounding_box()["y"] < page.locator("text=Jasmine tea").bounding_box()["y"]  # safety first
+    expect(page.locator(".say-this")).to_contain_text("欢迎回来，张先生")  # the greeting in the guest's language
+    expect(page.locator("text=Zhāng Wěi")).to_be_visible()
+
+    form = page.locator("#preference-form")
+    form.locator("select[name=category]").select_option("room")
+    form.locator("input[name=text]").fill("High floor, away from the lift")
+    form.get_by_role("button", name=text["add"]).click()
+    expect(page.locator(".messages")).to_contain_text(text["saved"])
+    assert Preference.objects.filter(customer=guest, text="High floor, away from the lift").count() == 1
+
+    contact = page.locator("#contact-form")
+    contact.locator("select[name=kind]").select_option("arrival")
+    contact.get_by_label(text["greeted"]).check()
+    contact.get_by_label("Peanuts").check()
+    if language == "en":
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
+    contact.get_by_role("button", name=text["log"]).click()
+    expect(page.locator(".messages")).to_contain_text(text["logged"])
+    logged = Contact.objects.filter(customer=guest).latest("created_at")
+    assert logged.greeted_by_name and logged.brief_shown["safety_acknowledged"][0]["text"] == "Peanuts"
