@@ -28,3 +28,15 @@ def speech_language(customer) -> str:
     if customer.pinyin:
         return "zh-TW" if customer.language == "zh-hant" else "zh-CN"
     return customer.language or "en"
+
+
+@register.filter
+def choice_label(value: str, kind: str) -> str:
+    """The translated label of a stored choice: {{ item.category|choice_label:"category" }}."""
+    from crm.models import IssueStatus, Polarity, PreferenceCategory, Severity
+
+    choices = {"category": PreferenceCategory, "polarity": Polarity, "status": IssueStatus, "severity": Severity}
+    try:
+        return choices[kind](value).label
+    except (KeyError, ValueError):
+        return value

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.hashers import make_password
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from crm import services
@@ -32,7 +34,7 @@ def guest(organization, frontdesk):
                                salutation="先生", language="zh-hans")  # fmt: skip
     services.preference_record(customer=customer, category="allergy", text="Peanuts", polarity="avoid")
     services.preference_record(customer=customer, category="drink", text="Jasmine tea")
-    services.contact_log(customer=customer, kind="arrival")
+    services.contact_log(customer=customer, kind="arrival", occurred_at=timezone.now() - timedelta(days=95))
     services.issue_open(customer=customer, summary="Noisy air conditioning")
     return customer
 
