@@ -14,8 +14,10 @@ from django.utils.translation import gettext as _
 from crm.lookup.normalize import han_runs, split_family_name
 from crm.models import Customer, Issue, IssueStatus, Preference, RecoveryStep
 from personalization.brief.ranking import months_since, relevance
+from personalization.models import Tip
 
 MAX_RECALL = 5
+MAX_TIPS = 2
 REPAIR_RECENT_DAYS = 30
 CHINESE_SALUTATIONS = ("先生", "女士", "小姐", "太太", "老师", "博士", "醫生", "医生")
 
@@ -140,6 +142,23 @@ def next_step(issue: Issue) -> str:
     return steps[step] % {"summary": summary}
 
 
+def _tips(customer: Customer, preferences: list[Preference], property_id: int | None) -> list[dict]:
+    """At most two tips of this property (or the whole organization) sharing the most interests with
+    the guest: their tags and the categories of what they like. One query."""
+    interests = {t.lower() for t in customer.tags} | {p.category for p in preferences if p.polarity == "likes"}
+    if not interests:
+        return []
+    tips = Tip.objects.filter(organization_id=customer.organization_id, active=True).filter(
+        Q(property__isnull=True) | Q(property_id=property_id)
+    )
+    scored = []
+    for tip in tips:
+        shared = interests & {t.lower() for t in tip.tags}
+        if shared:
+            scored.append((-len(shared), tip.property_id is None, tip.pk, tip))
+    return [{"text": tip.text, "tags": tip.tags} for *_, tip in sorted(scored)[:MAX_TIPS]]
+
+
 def build_brief(
     *,
     customer: Customer,
@@ -147,7 +166,7 @@ def build_brief(
     contact_kind: str | None = None,
     now: datetime | None = None,
 ) -> Brief:
-    """The brief for one customer at one contact. Two queries: preferences, then issues."""
+    """The brief for one customer at one contact. Three queries: preferences, issues, tips."""
     now = now or timezone.now()
     language = customer_language(customer)
     stale_after = settings.RAPPORT_RECONFIRM_AFTER_MONTHS
@@ -167,6 +186,7 @@ def build_brief(
         reverse=True,
     )[:MAX_RECALL]
     open_issues = [i for i in issues if i.status != IssueStatus.RESOLVED]
+    tips = _tips(customer, preferences, property_id)
     name = address(customer, language)
     with translation.override(language):
         close = _("Thank you, %(name)s. We look forward to seeing you again.") % {"name": name}
@@ -202,6 +222,6 @@ def build_brief(
             for i in issues
         ],
         "delight": [],
-        "tips": [],
+        "tips": tips,
         "close": {"text": close},
     }

@@ -1,5 +1,8 @@
 """The reasoning and the touches: brief, gift rules, delights, touches (outbox), feedback.
 
-Empty until the brief, touches and gift-rule issues add their models here,
-one module per model family (``personalization/models/touches.py``, ...).
+One module per model family; everything is importable from ``personalization.models``.
 """
+
+from personalization.models.tips import Tip
+
+__all__ = ["Tip"]

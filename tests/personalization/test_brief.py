@@ -53,7 +53,7 @@ def test_the_brief_has_every_section_in_order(api, regular):
     assert greet["pronunciation"] == {"respelling": "shiv-AWN", "pinyin": "", "note": ""}
     assert [s["text"] for s in brief["safety"]] == ["Peanuts"]
     assert "Peanuts" not in [r["text"] for r in brief["recall"]]
-    assert brief["delight"] == [] and brief["tips"] == []
+    assert brief["delight"] == []
 
 
 def test_recall_is_ranked_for_the_contact_and_flags_stale_memories(api, regular):
@@ -127,8 +127,8 @@ def test_the_brief_takes_a_fixed_number_of_queries(api, regular, django_assert_m
     for i in range(30):
         services.preference_record(customer=regular, category="food", text=f"Dish {i}")
         services.issue_open(customer=regular, summary=f"Problem {i}")
-    # auth (1), the customer (1), preferences (1), issues (1)
-    with django_assert_max_num_queries(4):
+    # auth (1), the customer (1), preferences (1), issues (1), tips (1)
+    with django_assert_max_num_queries(5):
         assert api.get(brief_url(regular)).status_code == 200
 
 
@@ -139,3 +139,17 @@ def test_another_organizations_brief_is_404(outsider_api, regular):
 def test_an_unknown_contact_kind_is_400(api, regular):
     response = api.get(brief_url(regular), {"contact_kind": "telepathy"})
     assert response.status_code == 400 and "contact_kind" in response.json()
+
+
+def test_tips_match_the_guests_interests_at_this_property(api, organization, property_, other_property, customer):
+    from personalization.models import Tip
+
+    services.customer_update(customer=customer, tags=["runner"])
+    services.preference_record(customer=customer, category="seating", text="Window table")
+    Tip.objects.create(organization=organization, property=property_, text="Riverside running route", tags=["runner"])
+    Tip.objects.create(organization=organization, text="The quiet table by the window", tags=["seating"])
+    Tip.objects.create(organization=organization, property=property_, text="Rooftop bar", tags=["nightlife"])
+    Tip.objects.create(organization=organization, text="Retired tip", tags=["runner"], active=False)
+    Tip.objects.create(organization=other_property.organization, text="Not ours", tags=["runner"])
+    tips = [t["text"] for t in api.get(brief_url(customer)).json()["tips"]]
+    assert sorted(tips) == ["Riverside running route", "The quiet table by the window"]

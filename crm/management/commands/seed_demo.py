@@ -168,6 +168,7 @@ class Command(BaseCommand):
         organization = Organization.objects.get(name=ORGANIZATION)
         for name, tz in PROPERTIES:
             Property.objects.filter(organization=organization, name=name).update(timezone=tz)
+        self._tips(organization)
         if Customer.objects.filter(organization=organization).exists():
             self.stdout.write("Demo guests already loaded.")
         else:
@@ -247,6 +248,19 @@ class Command(BaseCommand):
             services.contact_log(
                 customer=duplicate, kind="visit", occurred_at=now - timedelta(days=rng.randint(30, 90))
             )
+
+    def _tips(self, organization: Organization) -> None:
+        # Insider tips live in personalization; the demo is the one place that seeds both apps.
+        from django.apps import apps
+
+        tip = apps.get_model("personalization", "Tip")
+        shanghai = organization.properties.get(name=PROPERTIES[0][0])
+        for text, tags, at in [
+            ("Riverside running route: 5 km along the Bund, best before 7 a.m.", ["runner"], shanghai),
+            ("The quiet table by the window on the 2nd floor of the tea house next door", ["seating", "drink"], None),
+            ("Xiaolongbao at the stall behind the hotel, ask for the crab ones", ["foodie", "food"], shanghai),
+        ]:
+            tip.objects.get_or_create(organization=organization, text=text, defaults={"tags": tags, "property": at})
 
     def _issue(self, customer, index, rng, properties, now) -> None:
         summary, severity, status, resolution = ISSUES[(index // 6) % len(ISSUES)]
