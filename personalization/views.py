@@ -50,56 +50,58 @@ def _back(customer: Customer) -> HttpResponse:
     return redirect("card:customer", pk=customer.pk)
 
 
+def _quick_form(request: HttpRequest, pk: int, form_name: str, make_form, write, done: str) -> HttpResponse:
+    """Validate one quick form of the card; write once per form token; back to the card, or the card
+    again with the field errors (400) and what was typed."""
+    staff = _staff(request)
+    customer = selectors.customer_get(organization=staff.organization, pk=pk)
+    safety = [p for p in selectors.preference_list(customer=customer) if p.safety_critical]
+    form = make_form(request.POST, safety)
+    if not form.is_valid():
+        return _card(request, customer, staff, status=400, **{form_name: form})
+    if first_submission(request, form.cleaned_data["form_token"]):
+        data = {k: v for k, v in form.cleaned_data.items() if k not in ("form_token", "acknowledged")}
+        write(customer=customer, actor=request.user, property=staff.property, data=data, form=form, safety=safety)
+        messages.success(request, done)
+    return _back(customer)
+
+
 @login_required
 @require_POST
 def preference_add(request: HttpRequest, pk: int) -> HttpResponse:
-    staff = _staff(request)
-    customer = selectors.customer_get(organization=staff.organization, pk=pk)
-    form = PreferenceForm(request.POST)
-    if not form.is_valid():
-        return _card(request, customer, staff, status=400, preference_form=form)
-    if first_submission(request, form.cleaned_data["form_token"]):
-        data = {k: v for k, v in form.cleaned_data.items() if k != "form_token"}
-        services.preference_record(customer=customer, actor=request.user, property=staff.property, **data)
-        messages.success(request, _("Preference saved."))
-    return _back(customer)
+    def write(*, data, form, safety, **where):
+        services.preference_record(**where, **data)
+
+    return _quick_form(
+        request, pk, "preference_form", lambda post, _: PreferenceForm(post), write, _("Preference saved.")
+    )
 
 
 @login_required
 @require_POST
 def issue_add(request: HttpRequest, pk: int) -> HttpResponse:
-    staff = _staff(request)
-    customer = selectors.customer_get(organization=staff.organization, pk=pk)
-    form = IssueForm(request.POST)
-    if not form.is_valid():
-        return _card(request, customer, staff, status=400, issue_form=form)
-    if first_submission(request, form.cleaned_data["form_token"]):
-        data = {k: v for k, v in form.cleaned_data.items() if k != "form_token"}
-        services.issue_open(customer=customer, actor=request.user, property=staff.property, **data)
-        messages.success(request, _("Issue opened."))
-    return _back(customer)
+    def write(*, data, form, safety, **where):
+        services.issue_open(**where, **data)
+
+    return _quick_form(request, pk, "issue_form", lambda post, _: IssueForm(post), write, _("Issue opened."))
 
 
 @login_required
 @require_POST
 def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
-    staff = _staff(request)
-    customer = selectors.customer_get(organization=staff.organization, pk=pk)
-    safety = [p for p in selectors.preference_list(customer=customer) if p.safety_critical]
-    form = ContactForm(request.POST, safety=safety)
-    if not form.is_valid():
-        return _card(request, customer, staff, status=400, contact_form=form)
-    if first_submission(request, form.cleaned_data["form_token"]):
-        data = {k: v for k, v in form.cleaned_data.items() if k not in ("form_token", "acknowledged")}
+    def write(*, data, form, safety, actor, **where):
+        # Who acknowledged which safety need, and when: recorded on the contact itself.
         acknowledged = [
-            {"preference_id": p.pk, "text": p.text, "by": request.user.get_username(), "at": timezone.now().isoformat()}
+            {"preference_id": p.pk, "text": p.text, "by": actor.get_username(), "at": timezone.now().isoformat()}
             for p in safety
             if str(p.pk) in form.cleaned_data["acknowledged"]
         ]
-        services.contact_log(customer=customer, actor=request.user, property=staff.property,
-                             brief_shown={"safety_acknowledged": acknowledged}, **data)  # fmt: skip
-        messages.success(request, _("Contact logged."))
-    return _back(customer)
+        services.contact_log(actor=actor, brief_shown={"safety_acknowledged": acknowledged}, **where, **data)
+
+    def make_form(post, safety):
+        return ContactForm(post, safety=safety)
+
+    return _quick_form(request, pk, "contact_form", make_form, write, _("Contact logged."))
 
 
 @login_required
