@@ -1,4 +1,5 @@
-"""A front-desk user at tablet width: find a guest, read the brief, add a preference, log the contact."""
+"""A front-desk user at tablet width: find a guest, read the brief with safety first, confirm a
+preference, add one, open an issue and log the contact — in English, 简体中文 and 繁體中文."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from crm import services
-from crm.models import Contact, Preference
+from crm.models import Contact, Issue, Preference
 from tests.browser.conftest import log_in
 from tests.factories import CustomerFactory
 
@@ -20,10 +21,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "guest-card.png"
 
 TEXTS = {
-    "en": {"add": "Add preference", "log": "Log contact", "saved": "Preference saved.", "logged": "Contact logged.",
-           "greeted": "Greeted by name", "safety": "Safety"},
-    "zh-hans": {"add": "添加偏好", "log": "记录接触", "saved": "偏好已保存。", "logged": "接触已记录。",
-                "greeted": "已称呼姓名", "safety": "安全"},
+    "en": {"confirm": "Confirm", "confirmed": "Confirmed: “Jasmine tea”.", "add": "Add preference",
+           "saved": "Preference saved.", "open": "Open issue", "opened": "Issue opened.", "log": "Log contact",
+           "logged": "Contact logged.", "greeted": "Greeted by name"},
+    "zh-hans": {"confirm": "确认", "confirmed": "已确认：“Jasmine tea”。", "add": "添加偏好", "saved": "偏好已保存。",
+                "open": "登记问题", "opened": "问题已登记。", "log": "记录接触", "logged": "接触已记录。",
+                "greeted": "已称呼姓名"},
+    "zh-hant": {"confirm": "確認", "confirmed": "已確認：「Jasmine tea」。", "add": "新增偏好", "saved": "偏好已儲存。",
+                "open": "登記問題", "opened": "問題已登記。", "log": "記錄接觸", "logged": "接觸已記錄。",
+                "greeted": "已稱呼姓名"},
 }  # fmt: skip
 
 
@@ -40,7 +46,7 @@ def guest(organization, frontdesk):
     return customer
 
 
-@pytest.mark.parametrize("language", ["en", "zh-hans"])
+@pytest.mark.parametrize("language", ["en", "zh-hans", "zh-hant"])
 def test_front_desk_serves_a_returning_guest(page, frontdesk, guest, language):
     frontdesk.language = language
     frontdesk.save()
@@ -59,12 +65,25 @@ def test_front_desk_serves_a_returning_guest(page, frontdesk, guest, language):
     expect(page.locator(".say-this")).to_contain_text("欢迎回来，张先生")  # the greeting in the guest's language
     expect(page.locator("text=Zhāng Wěi")).to_be_visible()
 
+    tea = page.locator(".recall li", has_text="Jasmine tea")
+    tea.get_by_role("button", name=text["confirm"]).click()
+    expect(page.locator(".messages")).to_contain_text(text["confirmed"])
+    assert Preference.objects.get(customer=guest, text="Jasmine tea").times_confirmed == 1
+
     form = page.locator("#preference-form")
     form.locator("select[name=category]").select_option("room")
     form.locator("input[name=text]").fill("High floor, away from the lift")
     form.get_by_role("button", name=text["add"]).click()
     expect(page.locator(".messages")).to_contain_text(text["saved"])
     assert Preference.objects.filter(customer=guest, text="High floor, away from the lift").count() == 1
+
+    issue = page.locator("#issue-form")
+    issue.locator("input[name=summary]").fill("Late breakfast delivery")
+    issue.locator("select[name=severity]").select_option("high")
+    issue.get_by_role("button", name=text["open"]).click()
+    expect(page.locator(".messages")).to_contain_text(text["opened"])
+    expect(page.locator("section[aria-label] li", has_text="Late breakfast delivery")).to_be_visible()  # in Repair
+    assert Issue.objects.filter(customer=guest, summary="Late breakfast delivery", severity="high").count() == 1
 
     contact = page.locator("#contact-form")
     contact.locator("select[name=kind]").select_option("arrival")
