@@ -1,0 +1,84 @@
+"""The API's output is what DRF itself would render, field for field, whatever the output plan skips."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rest_framework import serializers
+
+from crm import services
+from crm.partial_dates import PartialDate
+from crm.serializers import (
+    ContactSerializer,
+    CustomerDetailSerializer,
+    CustomerSerializer,
+    CustomerSummarySerializer,
+    IssueSerializer,
+    MergeSerializer,
+    PreferenceSerializer,
+)
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def drf_rendering(serializer_class, instance, context=None):
+    serializer = serializer_class(instance, context=context or {})
+    return serializers.ModelSerializer.to_representation(serializer, instance)
+
+
+@pytest.fixture
+def customer(organization, property_):
+    customer = CustomerFactory(
+        organization=organization,
+        home_property=property_,
+        given_name="Siobhán",
+        family_name="O'Connor",
+        name_order="given_first",
+        email="siobhan@example.ie",
+        phone="+353861234567",
+        tags=["vip", "runner"],
+    )
+    services.customer_update(
+        customer=customer, birthday=PartialDate.parse("03-14"), anniversary=PartialDate.parse("2015-06-20")
+    )
+    services.contact_log(customer=customer, kind="arrival", occurred_at=timezone.now() - timedelta(days=3))
+    customer.refresh_from_db()
+    return customer
+
+
+def test_every_customer_field_renders_as_drf_would(customer, organization):
+    # Given a customer with every kind of field set (dates, partial dates, lists, choices, a property)
+    # When the API renders them / Then the output equals DRF's own field-by-field rendering
+    for serializer_class in (CustomerSerializer, CustomerSummarySerializer):
+        data = serializer_class(customer, context={"organization": organization}).data
+        assert data == drf_rendering(serializer_class, customer, {"organization": organization})
+    assert CustomerSerializer(customer).data["last_seen"].endswith("Z")
+    assert CustomerSerializer(customer).data["birthday"] == "03-14"
+
+
+def test_nulls_and_context_fields_render_as_drf_would(organization, customer):
+    bare = CustomerFactory(organization=organization, given_name="Ana", email="", phone="")
+    assert CustomerSerializer(bare).data == drf_rendering(CustomerSerializer, bare)
+    assert CustomerSerializer(bare).data["last_seen"] is None
+    context = {"likely_duplicates": [(customer, ["same_name"])]}
+    data = CustomerDetailSerializer(bare, context=context).data
+    assert data == drf_rendering(CustomerDetailSerializer, bare, context)
+    assert data["likely_duplicates"][0]["customer"]["id"] == customer.pk
+
+
+def test_history_renders_as_drf_would(customer, frontdesk):
+    preference = services.preference_record(customer=customer, category="drink", text="Flat white")
+    issue = services.issue_open(customer=customer, summary="Cold shower")
+    contact = customer.contacts.first()
+    duplicate = CustomerFactory(organization=customer.organization, given_name="Siobhan", family_name="OConnor")
+    merge = services.customer_merge(kept=customer, duplicate=duplicate, actor=frontdesk.user)
+    for serializer_class, instance in [
+        (PreferenceSerializer, preference),
+        (IssueSerializer, issue),
+        (ContactSerializer, contact),
+        (MergeSerializer, merge),
+    ]:
+        assert serializer_class(instance).data == drf_rendering(serializer_class, instance)
