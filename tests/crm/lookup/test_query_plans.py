@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from crm.lookup.search import analyze, every_word_sql, fuzzy_queryset, term_sql
+from crm.lookup.search import analyze, every_word_sql, fuzzy_queryset, namesakes_sql, term_sql
 from crm.models import Customer
 from tests.factories import CustomerFactory
 
@@ -60,3 +60,10 @@ def test_every_word_lookup_uses_the_term_index(organization):
     explained = plan(every_word_sql(organization, analyze("anna smith")))
     assert "searchterm_org_term" in explained, explained
     assert "Seq Scan" not in explained, explained
+
+
+def test_namesakes_are_ordered_through_the_customer_index(organization):
+    customers = [CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang") for _ in range(30)]
+    explained = plan(namesakes_sql({c.pk: 1.0 for c in customers}, 20))
+    assert "Index" in explained, explained
+    assert "Seq Scan on crm_customer" not in explained, explained

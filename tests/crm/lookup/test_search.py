@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from crm import services
 from crm.lookup.search import search
@@ -121,6 +124,19 @@ def test_namesakes_are_ranked_by_most_recent_visit(organization):
     services.contact_log(customer=earlier, kind="visit")
     services.contact_log(customer=recent, kind="visit")
     assert find(organization, "wei zhang")[:2] == [recent.pk, earlier.pk]
+
+
+def test_more_namesakes_than_fit_show_the_most_recent_visitors_first(organization):
+    # Given 25 guests called Wei Zhang, 22 of them seen on different days and 3 never seen
+    seen = [CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang") for _ in range(22)]
+    never = [CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang") for _ in range(3)]
+    for days_ago, customer in enumerate(seen):
+        services.contact_log(customer=customer, kind="visit", occurred_at=timezone.now() - timedelta(days=days_ago))
+    # When the front desk looks up "wei zhang"
+    found = find(organization, "wei zhang")
+    # Then the 20 shown are the 20 most recent visitors, latest first; the never-seen wait for a narrower query
+    assert found == [c.pk for c in seen[:20]]
+    assert not set(found) & {c.pk for c in never}
 
 
 def test_a_renamed_customer_is_found_by_the_new_name_only(organization):
