@@ -181,22 +181,16 @@ def namesakes_sql(scores: dict[int, float], limit: int) -> tuple[str, list]:
 
 
 def term_sql(organization: Organization, variants: list[Variant]) -> tuple[str, list]:
-    """Exact matches first, then prefix ranges; both served by the searchterm_org_term index
-    (index-only). Plain SQL: this runs on every keystroke, and the ORM took longer to compile it
-    than PostgreSQL took to answer it."""
-    exact = sorted({v.term for v in variants})
-    prefixes = sorted({v.term for v in variants if v.prefix})
+    """Exact matches first, then prefix ranges, each an index-only range of the searchterm_org_term
+    index. Plain SQL: this runs on every keystroke, and the ORM took longer to compile it than
+    PostgreSQL took to answer it."""
     table = SearchTerm._meta.db_table
-    # Only the table name and placeholders are interpolated; every value is a parameter.
-    placeholders = ", ".join(["%s"] * len(exact))
-    sql = f"SELECT customer_id, term FROM {table} WHERE organization_id = %s AND term IN ({placeholders})"  # noqa: S608
-    params: list = [organization.pk, *exact]
-    if prefixes:
-        ranges = " OR ".join(["(term >= %s AND term < %s)"] * len(prefixes))
-        sql = f"SELECT * FROM ({sql}) AS exact UNION ALL SELECT * FROM (SELECT customer_id, term FROM {table}"  # noqa: S608
-        sql += f" WHERE organization_id = %s AND ({ranges}) LIMIT %s) AS prefixed"
-        params += [organization.pk, *(bound for p in prefixes for bound in (p, p + UPPER)), CANDIDATE_ROWS]
-    return f"{sql} LIMIT %s", [*params, CANDIDATE_ROWS]
+    branches, params = [], []
+    for condition, condition_params in _ranges(variants):
+        # Only the table name and placeholders are interpolated; every value is a parameter.
+        branches.append(f"SELECT customer_id, term FROM {table} WHERE organization_id = %s AND {condition}")  # noqa: S608
+        params += [organization.pk, *condition_params]
+    return " UNION ALL ".join(branches) + " LIMIT %s", [*params, CANDIDATE_ROWS]
 
 
 def _matching(variants: list[Variant]) -> tuple[str, list]:
@@ -211,28 +205,42 @@ def _matching(variants: list[Variant]) -> tuple[str, list]:
     return f"({sql})", params
 
 
+def _ranges(variants: list[Variant]) -> list[tuple[str, list]]:
+    """The conditions "term is one of these" and "term starts with this", each an index range alone."""
+    exact = sorted({v.term for v in variants})
+    ranges = [(f"term IN ({', '.join(['%s'] * len(exact))})", exact)]
+    # Strictly after the prefix itself: the exact range already has it.
+    ranges += [("term > %s AND term < %s", [p, p + UPPER]) for p in sorted({v.term for v in variants if v.prefix})]
+    return ranges
+
+
 def every_word_sql(organization: Organization, query: Query) -> tuple[str, list]:
     """The terms of the customers matching *every* word ("anna smith": not the first 500 Smiths,
     but the Smiths whose other term starts with anna). Each word's set comes from the term index."""
     table = SearchTerm._meta.db_table
     words = [[v for v in query.per_word() if v.slot == slot] for slot in range(len(query.words))]
-    conditions = [_matching(variants) for variants in words if variants]
-    # Only the table name, placeholders and fixed SQL are interpolated; every value is a parameter.
-    per_word = " INTERSECT ".join(
-        f"SELECT customer_id FROM {table} WHERE organization_id = %s AND {sql}"  # noqa: S608
-        for sql, _ in conditions
-    )
+    words = [variants for variants in words if variants]
+    conditions = [_matching(variants) for variants in words]
+    # Each word's customers as a UNION ALL of plain index ranges (the exact terms, then each prefix):
+    # one OR across them made PostgreSQL combine bitmaps and read the table's pages, where each
+    # range alone is an index-only scan. Only the table name, placeholders and fixed SQL are
+    # interpolated; every value is a parameter.
+    params: list = []
+    per_word = []
+    for number, variants in enumerate(words):
+        branches = []
+        for sql, branch_params in _ranges(variants):
+            branches.append(f"SELECT customer_id FROM {table} WHERE organization_id = %s AND {sql}")  # noqa: S608
+            params += [organization.pk, *branch_params]
+        per_word.append(f"SELECT customer_id FROM ({' UNION ALL '.join(branches)}) AS word{number}")  # noqa: S608
     any_word = " OR ".join(sql for sql, _ in conditions)
     # Materialized: at most CANDIDATE_ROWS customers, whose terms are then read through the
     # customer_id index (inlined, PostgreSQL scanned the whole organization's terms instead).
     sql = (
-        f"WITH matched AS MATERIALIZED ({per_word} LIMIT %s) "  # noqa: S608
+        f"WITH matched AS MATERIALIZED ({' INTERSECT '.join(per_word)} LIMIT %s) "  # noqa: S608
         f"SELECT t.customer_id, t.term FROM {table} t JOIN matched ON matched.customer_id = t.customer_id"
         f" WHERE t.organization_id = %s AND ({any_word}) LIMIT %s"
     )
-    params: list = []
-    for _, condition_params in conditions:
-        params += [organization.pk, *condition_params]
     params += [CANDIDATE_ROWS, organization.pk]
     for _, condition_params in conditions:
         params += condition_params
