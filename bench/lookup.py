@@ -11,14 +11,9 @@ import http.client
 import json
 import os
 import random
-import socket
-import subprocess
-import sys
-import time
 from functools import reduce
 from operator import or_
-from pathlib import Path
-from urllib.parse import quote, urlparse
+from urllib.parse import quote
 
 import django
 
@@ -26,47 +21,23 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 
 import opencc  # noqa: E402
-import psycopg  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Q  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
 
 from bench import dataset  # noqa: E402
 from bench.measure import line, report, timings_ms  # noqa: E402
-from crm import selectors, services  # noqa: E402
+from bench.server import free_port, start_gunicorn, stop  # noqa: E402
+from bench.setup import ensure_dataset  # noqa: E402
+from crm import selectors  # noqa: E402
 from crm.lookup.normalize import latin_words  # noqa: E402
 from crm.lookup.terms import full_name_keys  # noqa: E402
-from crm.models import Customer, Organization, SearchTerm  # noqa: E402
+from crm.models import Customer, SearchTerm  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 QUERIES = 400
 NAIVE_QUERIES = 30  # a sequential scan each: a handful is enough to know its order of magnitude
 PAGE = 20
 _s2t, _t2s = opencc.OpenCC("s2t"), opencc.OpenCC("t2s")
-
-
-def ensure_database() -> None:
-    url = urlparse(os.environ["DATABASE_URL"])
-    name = url.path.lstrip("/")
-    admin = url._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-    call_command("migrate", verbosity=0)
-
-
-def bench_organization() -> tuple[Organization, str]:
-    staff = services.staff_upsert(
-        username="bench",
-        password="bench-password-1",
-        organization_name="Bench Hotels",
-        property_name="Bench Shanghai",
-        role="frontdesk",
-    )
-    token, _ = Token.objects.get_or_create(user=staff.user)
-    return staff.organization, token.key
 
 
 def typo(word: str, rng: random.Random) -> str:
@@ -114,39 +85,6 @@ def sample_queries(rng: random.Random, customers: int) -> list[tuple[str, str, i
     return queries
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(port: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi",
-            "--workers",
-            "1",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "CONN_MAX_AGE": "600"},
-    )
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("gunicorn did not start")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--customers", type=int, default=1_000_000)
@@ -154,15 +92,9 @@ def main() -> None:
     parser.add_argument("--no-history", action="store_true", help="skip preferences, issues and contacts")
     args = parser.parse_args()
 
-    ensure_database()
-    organization, token = bench_organization()
-    if args.regenerate or Customer.objects.count() != args.customers:
-        dataset.generate(
-            customers=args.customers,
-            organization_id=organization.pk,
-            history=not args.no_history,
-            say=lambda text: print(text, file=sys.stderr, flush=True),
-        )
+    organization, token = ensure_dataset(
+        customers=args.customers, regenerate=args.regenerate, history=not args.no_history
+    )
     line("dataset_customers", Customer.objects.count(), "rows")
     line("dataset_search_terms", SearchTerm.objects.count(), "rows")
 
@@ -225,8 +157,7 @@ def main() -> None:
 
         api = report("lookup_api", timings_ms(through_api, texts))
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop(server)
 
     fields = ("given_name", "family_name", "native_name", "latin_name", "preferred_name", "email", "phone")
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm import selectors
-from personalization.brief import build_brief
+from crm.models import Customer
+from personalization.brief import brief_for
 from personalization.serializers import BriefQuerySerializer, BriefSerializer
 
 
@@ -18,8 +20,16 @@ class CustomerBriefView(APIView):
     @extend_schema(parameters=[BriefQuerySerializer], responses={200: BriefSerializer}, tags=["brief"])
     def get(self, request: Request, customer_id: int) -> Response:
         staff = selectors.staff_of(request.user)
-        customer = selectors.customer_get(organization=staff.organization, pk=customer_id)
         query = BriefQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         kind = query.validated_data.get("contact_kind")
-        return Response(build_brief(customer=customer, property_id=staff.property_id, contact_kind=kind))
+        try:
+            brief = brief_for(
+                organization=staff.organization,
+                customer_id=customer_id,
+                property_id=staff.property_id,
+                contact_kind=kind,
+            )
+        except Customer.DoesNotExist as exc:
+            raise Http404 from exc
+        return Response(brief)

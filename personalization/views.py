@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from crm import selectors, services
 from crm.forms import ContactForm, IssueForm, PreferenceForm, first_submission
 from crm.models import Customer, Staff
-from personalization.brief import build_brief
+from personalization.brief import brief_for
 
 RECENT_CONTACTS = 5
 
@@ -27,7 +27,12 @@ def _staff(request: HttpRequest) -> Staff:
 
 
 def _card(request: HttpRequest, customer: Customer, staff: Staff, *, status: int = 200, **forms) -> HttpResponse:
-    brief = build_brief(customer=customer, property_id=staff.property_id, contact_kind=request.GET.get("kind"))
+    brief = brief_for(
+        organization=staff.organization,
+        customer_id=customer.pk,
+        property_id=staff.property_id,
+        contact_kind=request.GET.get("kind"),
+    )
     safety = [p for p in selectors.preference_list(customer=customer) if p.safety_critical]
     context = {
         "customer": customer,

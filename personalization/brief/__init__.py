@@ -3,6 +3,6 @@
 greet → safety → recall → repair → delight → close (API.md "The brief").
 """
 
-from personalization.brief.build import build_brief
+from personalization.brief.build import brief_for, build_brief
 
-__all__ = ["build_brief"]
+__all__ = ["brief_for", "build_brief"]

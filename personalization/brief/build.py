@@ -1,24 +1,24 @@
-"""The brief builder: one customer, their preferences and issues → the sections of API.md."""
+"""The brief builder: one customer, their preferences, issues and the place's tips → the sections of API.md."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TypedDict
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from crm.lookup.normalize import han_runs, split_family_name
-from crm.models import Customer, Issue, IssueStatus, Preference, RecoveryStep
+from crm.models import Customer, Issue, IssueStatus, Organization, Preference, RecoveryStep
+from personalization.brief import inputs
+from personalization.brief.inputs import BriefInputs
 from personalization.brief.ranking import months_since, relevance
 from personalization.models import Tip
 
 MAX_RECALL = 5
 MAX_TIPS = 2
-REPAIR_RECENT_DAYS = 30
 CHINESE_SALUTATIONS = ("先生", "女士", "小姐", "太太", "老师", "博士", "醫生", "医生")
 
 
@@ -142,15 +142,10 @@ def next_step(issue: Issue) -> str:
     return steps[step] % {"summary": summary}
 
 
-def _tips(customer: Customer, preferences: list[Preference], property_id: int | None) -> list[dict]:
-    """At most two tips of this property (or the whole organization) sharing the most interests with
-    the guest: their tags and the categories of what they like. One query."""
+def _tips(customer: Customer, preferences: list[Preference], tips: list[Tip]) -> list[dict]:
+    """At most two tips (of this property or the whole organization) sharing the most interests with
+    the guest: their tags and the categories of what they like."""
     interests = {t.lower() for t in customer.tags} | {p.category for p in preferences if p.polarity == "likes"}
-    if not interests:
-        return []
-    tips = Tip.objects.filter(organization_id=customer.organization_id, active=True).filter(
-        Q(property__isnull=True) | Q(property_id=property_id)
-    )
     scored = []
     for tip in tips:
         shared = interests & {t.lower() for t in tip.tags}
@@ -159,26 +154,28 @@ def _tips(customer: Customer, preferences: list[Preference], property_id: int | 
     return [{"text": tip.text, "tags": tip.tags} for *_, tip in sorted(scored)[:MAX_TIPS]]
 
 
-def build_brief(
+def brief_for(
     *,
-    customer: Customer,
+    organization: Organization,
+    customer_id: int,
     property_id: int | None = None,
     contact_kind: str | None = None,
     now: datetime | None = None,
 ) -> Brief:
-    """The brief for one customer at one contact. Three queries: preferences, issues, tips."""
+    """The brief of one of the organization's customers at one contact (Customer.DoesNotExist for
+    another's): one query reads everything it needs (personalization.brief.inputs)."""
     now = now or timezone.now()
+    loaded = inputs.load(organization=organization, customer_id=customer_id, property_id=property_id, now=now)
+    return build_brief(loaded, property_id=property_id, contact_kind=contact_kind, now=now)
+
+
+def build_brief(
+    loaded: BriefInputs, *, property_id: int | None = None, contact_kind: str | None = None, now: datetime
+) -> Brief:
+    """The sections of the brief from what inputs.load read; no query."""
+    customer, preferences, issues = loaded.customer, loaded.preferences, loaded.issues
     language = customer_language(customer)
     stale_after = settings.RAPPORT_RECONFIRM_AFTER_MONTHS
-    preferences = list(Preference.objects.filter(customer=customer))
-    issues = list(
-        Issue.objects.filter(customer=customer)
-        .filter(
-            Q(status__in=[IssueStatus.OPEN, IssueStatus.IN_PROGRESS])
-            | Q(status=IssueStatus.RESOLVED, resolved_at__gte=now - timedelta(days=REPAIR_RECENT_DAYS))
-        )
-        .order_by("-opened_at", "-id")
-    )
     safety = [p for p in preferences if p.safety_critical]
     others = sorted(
         (p for p in preferences if not p.safety_critical),
@@ -186,7 +183,7 @@ def build_brief(
         reverse=True,
     )[:MAX_RECALL]
     open_issues = [i for i in issues if i.status != IssueStatus.RESOLVED]
-    tips = _tips(customer, preferences, property_id)
+    tips = _tips(customer, preferences, loaded.tips)
     name = address(customer, language)
     with translation.override(language):
         close = _("Thank you, %(name)s. We look forward to seeing you again.") % {"name": name}

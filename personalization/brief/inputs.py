@@ -1,0 +1,121 @@
+"""The brief's inputs in one round trip: the customer, all their preferences, the issues to repair and
+the tips of the place, each table's rows built into JSON by the database.
+
+The brief is read at every contact and by integrations under load. Four ORM queries cost more in
+compiling SQL and building objects than the database spent answering them; one statement whose
+rows arrive as JSON leaves Python only the decoding (bench/run brief measures it). The statement
+is made once per database vendor from the models' own fields, so a new column needs no change here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from functools import cache
+
+from django.db import connection
+from django.db.models import Model
+from django.utils.dateparse import parse_date, parse_datetime
+
+from crm.models import Customer, Issue, IssueStatus, Organization, Preference
+from personalization.models import Tip
+
+REPAIR_RECENT_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class BriefInputs:
+    customer: Customer
+    preferences: list[Preference]
+    issues: list[Issue]  # open and in progress, and resolved in the last REPAIR_RECENT_DAYS; newest first
+    tips: list[Tip]  # active, of this property or the whole organization
+
+
+def load(*, organization: Organization, customer_id: int, property_id: int | None, now: datetime) -> BriefInputs:
+    """The organization's (unmerged) customer and what their brief needs; Customer.DoesNotExist otherwise."""
+    try:
+        customer_id = int(customer_id)
+    except (TypeError, ValueError):
+        raise Customer.DoesNotExist from None
+    recent = connection.ops.adapt_datetimefield_value(now - timedelta(days=REPAIR_RECENT_DAYS))
+    with connection.cursor() as cursor:
+        cursor.execute(_statement(connection.vendor), [recent, property_id, customer_id, organization.pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise Customer.DoesNotExist
+    customer, preferences, issues, tips = (_decode(value) for value in row)
+    return BriefInputs(
+        customer=_model(Customer, customer),
+        preferences=[_model(Preference, p) for p in preferences],
+        issues=sorted((_model(Issue, i) for i in issues), key=lambda i: (i.opened_at, i.pk), reverse=True),
+        tips=[_model(Tip, t) for t in tips],
+    )
+
+
+@cache
+def _statement(vendor: str) -> str:
+    postgres = vendor == "postgresql"
+    build, gather = ("json_build_object", "json_agg") if postgres else ("json_object", "json_group_array")
+
+    def as_json(model: type[Model], alias: str) -> str:
+        pairs = []
+        for field in model._meta.concrete_fields:
+            column = f"{alias}.{connection.ops.quote_name(field.column)}"
+            if not postgres and field.get_internal_type() == "JSONField":
+                column = f"json({column})"  # SQLite keeps JSON as text: embed it as JSON, not as a string
+            pairs.append(f"'{field.attname}', {column}")
+        return f"{build}({', '.join(pairs)})"
+
+    def rows(model: type[Model], alias: str, where: str) -> str:
+        table = model._meta.db_table
+        return f"(SELECT coalesce({gather}({as_json(model, alias)}), '[]') FROM {table} {alias} WHERE {where})"  # noqa: S608
+
+    active = [IssueStatus.OPEN.value, IssueStatus.IN_PROGRESS.value]
+    # Only table and column names from the models and fixed SQL are interpolated; values are parameters.
+    return (
+        f"SELECT {as_json(Customer, 'c')}, "  # noqa: S608
+        + rows(Preference, "p", "p.customer_id = c.id")
+        + ", "
+        + rows(
+            Issue,
+            "i",
+            f"i.customer_id = c.id AND (i.status IN ('{active[0]}', '{active[1]}')"
+            f" OR (i.status = '{IssueStatus.RESOLVED.value}' AND i.resolved_at >= %s))",
+        )
+        + ", "
+        + rows(
+            Tip,
+            "t",
+            "t.organization_id = c.organization_id AND t.active AND (t.property_id IS NULL OR t.property_id = %s)",
+        )
+        + f" FROM {Customer._meta.db_table} c WHERE c.id = %s AND c.organization_id = %s AND c.merged_into_id IS NULL"
+    )
+
+
+def _decode(value):
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _model(model: type[Model], data: dict) -> Model:
+    names = [field.attname for field in model._meta.concrete_fields]
+    values = [_python(field.get_internal_type(), data[field.attname]) for field in model._meta.concrete_fields]
+    return model.from_db(connection.alias, names, values)
+
+
+def _python(kind: str, value):
+    """A JSON value as the model field holds it (PostgreSQL writes ISO datetimes with an offset, SQLite
+    the stored UTC text and 0/1 for booleans)."""
+    if value is None:
+        return None
+    if kind == "DateTimeField":
+        moment = parse_datetime(value)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if kind == "DateField":
+        return parse_date(value)
+    if kind == "BooleanField":
+        return bool(value)
+    if kind == "DecimalField":
+        return Decimal(str(value))
+    return value
