@@ -2,20 +2,57 @@
 
 from __future__ import annotations
 
+from functools import cache
+
+from django.contrib.auth import get_user_model
+from django.db import connection
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
+from crm import rows
+from crm.models import Organization, Staff
+
 
 class StaffTokenAuthentication(TokenAuthentication):
-    """DRF's token scheme ("Authorization: Token <key>"); one query instead of three per request."""
+    """DRF's token scheme ("Authorization: Token <key>"): one query instead of three per request.
+
+    The statement is written once (crm.rows): compiling the equivalent select_related queryset took
+    twice as long as PostgreSQL took to answer it, on every API request."""
 
     def authenticate_credentials(self, key):
-        try:
-            token = Token.objects.select_related("user__staff__organization").get(key=key)
-        except Token.DoesNotExist as exc:
-            raise exceptions.AuthenticationFailed(_("Invalid token.")) from exc
-        if not token.user.is_active:
+        with connection.cursor() as cursor:
+            cursor.execute(_statement(), [key])
+            row = cursor.fetchone()
+        if row is None:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        user_model = get_user_model()
+        token_end = rows.width(Token)
+        user_end = token_end + rows.width(user_model)
+        staff_end = user_end + rows.width(Staff)
+        token = rows.instance(Token, row[:token_end])
+        user = rows.instance(user_model, row[token_end:user_end])
+        token.user = user
+        staff = None
+        if row[user_end] is not None:  # a user outside every organization has no staff profile
+            staff = rows.instance(Staff, row[user_end:staff_end])
+            staff.organization = rows.instance(Organization, row[staff_end:])
+            staff.user = user
+        user_model.staff.related.set_cached_value(user, staff)  # user.staff without a query
+        if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        return token.user, token
+        return user, token
+
+
+@cache
+def _statement() -> str:
+    user_model = get_user_model()
+    return (
+        f"SELECT {rows.columns(Token, 't')}, {rows.columns(user_model, 'u')}, "  # noqa: S608
+        f"{rows.columns(Staff, 's')}, {rows.columns(Organization, 'o')}"
+        f" FROM {Token._meta.db_table} t JOIN {user_model._meta.db_table} u ON u.id = t.user_id"
+        f" LEFT JOIN {Staff._meta.db_table} s ON s.user_id = u.id"
+        f" LEFT JOIN {Organization._meta.db_table} o ON o.id = s.organization_id"
+        " WHERE t.key = %s"
+    )
