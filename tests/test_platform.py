@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
+from rest_framework.authtoken.models import Token
 
 from crm.models import Customer, Organization, Staff
 from tests.factories import CustomerFactory
@@ -37,6 +38,24 @@ def test_token_for_bad_credentials_is_400(client, frontdesk, payload):
 def test_invalid_token_is_401(client, customer):
     response = client.get("/api/v1/customers/", HTTP_AUTHORIZATION="Token not-a-real-token")
     assert response.status_code == 401
+
+
+def test_a_deactivated_users_token_is_refused(api, frontdesk, customer):
+    assert api.get("/api/v1/customers/").status_code == 200
+    frontdesk.user.is_active = False
+    frontdesk.user.save()
+    assert api.get("/api/v1/customers/").status_code == 401
+
+
+def test_a_user_outside_every_organization_is_403(client, django_user_model):
+    user = django_user_model.objects.create_user("bare", password="s3cret-pass!", is_superuser=True)
+    token = Token.objects.create(user=user)
+    assert client.get("/api/v1/customers/", HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 403
+
+
+def test_a_token_sees_its_own_organization_only(api, outsider_api, customer):
+    assert [c["id"] for c in api.get("/api/v1/customers/").json()["results"]] == [customer.pk]
+    assert outsider_api.get("/api/v1/customers/").json()["results"] == []
 
 
 # --- health --------------------------------------------------------------------
