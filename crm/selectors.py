@@ -57,7 +57,7 @@ def customer_list(*, organization: Organization) -> QuerySet[Customer]:
 
 def customer_lookup(*, organization: Organization, q: str) -> list[Customer]:
     """The organization's customers matching q, best first (at most crm.lookup.search.RESULT_LIMIT)."""
-    return lookup_search(organization=organization, text=q, customers=customers_of(organization))
+    return lookup_search(organization=organization, text=q)
 
 
 def customer_get(*, organization: Organization, pk: object) -> Customer:

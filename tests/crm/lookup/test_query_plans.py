@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from crm.lookup.search import analyze, every_word_sql, fuzzy_queryset, namesakes_sql, term_sql
+from crm.lookup.search import analyze, every_word_sql, fuzzy_queryset, namesakes_sql, term_sql, winners_sql
 from crm.models import Customer
 from tests.factories import CustomerFactory
 
@@ -67,3 +67,10 @@ def test_namesakes_are_ordered_through_the_customer_index(organization):
     explained = plan(namesakes_sql({c.pk: 1.0 for c in customers}, 20))
     assert "Index" in explained, explained
     assert "Seq Scan on crm_customer" not in explained, explained
+
+
+def test_the_winners_are_read_by_id_through_an_index(organization):
+    customers = [CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang") for _ in range(20)]
+    explained = plan(winners_sql(organization, [c.pk for c in customers]))
+    assert "id = ANY" in explained and "Index" in explained, explained
+    assert "Seq Scan" not in explained, explained
