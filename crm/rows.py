@@ -16,6 +16,11 @@ from django.db.models import Model
 
 def columns(model: type[Model], alias: str) -> str:
     """The model's concrete columns, qualified by alias, in the order instance() expects them."""
+    return _columns(model, alias, connection.vendor)
+
+
+@cache
+def _columns(model: type[Model], alias: str, vendor: str) -> str:
     return ", ".join(f"{alias}.{connection.ops.quote_name(f.column)}" for f in model._meta.concrete_fields)
 
 
