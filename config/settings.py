@@ -143,6 +143,26 @@ STORAGES = {
 # The brief flags a preference "still true?" when nobody confirmed it for this many months.
 RAPPORT_RECONFIRM_AFTER_MONTHS = env.int("RAPPORT_RECONFIRM_AFTER_MONTHS", default=12)
 
+# --- Touches (personalization.touches) ----------------------------------------
+# An issue resolved → a follow-up this many hours later.
+RAPPORT_FOLLOW_UP_DELAY_HOURS = env.int("RAPPORT_FOLLOW_UP_DELAY_HOURS", default=48)
+# No email in these local hours of the property: postponed to the end of the window.
+RAPPORT_QUIET_HOURS = env.str("RAPPORT_QUIET_HOURS", default="21:00-09:00")
+# At most one non-service touch per customer in this many days (service follow-ups exempt).
+RAPPORT_PRESSURE_CAP_DAYS = env.int("RAPPORT_PRESSURE_CAP_DAYS", default=7)
+# Customers not seen for this many days (with marketing consent) get a win-back.
+RAPPORT_WIN_BACK_AFTER_DAYS = env.int("RAPPORT_WIN_BACK_AFTER_DAYS", default=180)
+# Birthdays and anniversaries this many days ahead are planned each night.
+RAPPORT_GREETING_WINDOW_DAYS = env.int("RAPPORT_GREETING_WINDOW_DAYS", default=7)
+# Transient mail errors are retried this many times in all (backoff 1, 2, 4... minutes), then failed.
+RAPPORT_TOUCH_MAX_ATTEMPTS = env.int("RAPPORT_TOUCH_MAX_ATTEMPTS", default=5)
+# A touch claimed by a worker that has not finished after this long is handed out again.
+RAPPORT_TOUCH_CLAIM_TIMEOUT_SECONDS = env.int("RAPPORT_TOUCH_CLAIM_TIMEOUT_SECONDS", default=300)
+# Where the links in messages (unsubscribe, survey) point.
+RAPPORT_PUBLIC_URL = env.str("RAPPORT_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+RAPPORT_UNSUBSCRIBE_MAX_AGE_DAYS = env.int("RAPPORT_UNSUBSCRIBE_MAX_AGE_DAYS", default=90)
+RAPPORT_FEEDBACK_MAX_AGE_DAYS = env.int("RAPPORT_FEEDBACK_MAX_AGE_DAYS", default=30)
+
 # Default region for phone numbers typed without a country code ("(415) 555-0100").
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
 
