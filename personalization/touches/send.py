@@ -96,7 +96,7 @@ def why_not(touch: Touch, now: datetime) -> str:
 def _prepare(touch_id: int, now: datetime, ignore_quiet_hours: bool) -> tuple[Outcome, Touch | None]:
     with transaction.atomic():
         touch = (
-            Touch.objects.select_for_update()
+            Touch.objects.select_for_update(of=("self",))
             .select_related("customer__organization", "property", "issue")
             .filter(pk=touch_id)
             .first()
