@@ -195,6 +195,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two models have a "status" and a "kind": name the touches' enums after what they are.
+    "ENUM_NAME_OVERRIDES": {
+        "IssueStatusEnum": "crm.models.IssueStatus",
+        "TouchStatusEnum": "personalization.models.TouchStatus",
+        "TouchKindEnum": "personalization.models.TouchKind",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------
