@@ -35,7 +35,9 @@ def test_the_api_lists_a_customers_touches_with_filters(api, follow_up, customer
     assert api.get("/api/v1/touches/").json()["count"] == 2
 
 
-@pytest.mark.parametrize("query", ["status=nope", "customer=abc", "customer=-1", "kind=1", "customer=99999999999999999999"])
+@pytest.mark.parametrize(
+    "query", ["status=nope", "customer=abc", "customer=-1", "kind=1", "customer=99999999999999999999"]
+)
 def test_bad_filters_are_a_400_naming_the_field(api, query):
     response = api.get(f"/api/v1/touches/?{query}")
     assert response.status_code == 400
@@ -85,14 +87,15 @@ def test_managers_filter_cancel_and_send_now_front_desk_may_not(
     follow_up.refresh_from_db()
     assert follow_up.status == TouchStatus.SENDING and enqueued == [follow_up.pk]
 
-    services_touch = Touch.objects.create(
+    birthday = Touch.objects.create(
         organization=customer.organization, customer=customer, kind=TouchKind.BIRTHDAY,
         due_at=timezone.now() + timedelta(days=3), idempotency_key="birthday:x:2026",
     )  # fmt: skip
-    client.post(f"/touches/{services_touch.pk}/cancel/")
-    services_touch.refresh_from_db()
-    assert services_touch.status == TouchStatus.CANCELLED
-    assert "Only a scheduled touch" in client.post(f"/touches/{services_touch.pk}/cancel/", follow=True).content.decode()
+    client.post(f"/touches/{birthday.pk}/cancel/")
+    birthday.refresh_from_db()
+    assert birthday.status == TouchStatus.CANCELLED
+    again = client.post(f"/touches/{birthday.pk}/cancel/", follow=True)
+    assert "Only a scheduled touch" in again.content.decode()
 
 
 def test_a_manager_of_another_organization_gets_404(client, other_property, follow_up):

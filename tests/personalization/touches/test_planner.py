@@ -100,8 +100,10 @@ def test_win_back_for_guests_away_long_enough_with_marketing_consent(organizatio
 def test_planning_is_set_based(organization, shanghai, settings):
     for n in range(30):
         _guest(organization, birthday=PartialDate(month=3, day=5), consent_marketing=bool(n % 2))
-    with time_machine.travel(datetime(2026, 3, 1, 18, 30, tzinfo=UTC), tick=False):
-        with CaptureQueriesContext(connection) as queries:
-            planner.touches_plan()
+    with (
+        time_machine.travel(datetime(2026, 3, 1, 18, 30, tzinfo=UTC), tick=False),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        planner.touches_plan()
     assert Touch.objects.count() == 30
     assert len(queries) < 20  # a handful per property, not one per customer
