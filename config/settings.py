@@ -169,7 +169,12 @@ PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
 # --- Email ----------------------------------------------------------------
 # EMAIL_URL: smtp://user:pass@host:587 (add ?ssl=True or use smtp+tls://), or
 # consolemail:// / filemail:///path for development.
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default=f"filemail://{VAR_DIR / 'outbox'}")
+EMAIL_URL = env.str("EMAIL_URL", default="") or f"filemail://{VAR_DIR / 'outbox'}"
+EMAIL_CONFIG = env.email_url_config(EMAIL_URL)
+if EMAIL_CONFIG["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):
+    # django-environ drops the leading "/" of an absolute path (the default under VAR_DIR included);
+    # a relative one ("filemail://var/outbox") is relative to the checkout, not the working directory.
+    EMAIL_CONFIG["EMAIL_FILE_PATH"] = str(BASE_DIR / EMAIL_URL.split("://", 1)[1].split("?", 1)[0])
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Rapport <rapport@localhost>")
 

@@ -7,6 +7,7 @@ name is always the property's name, so a guest sees where the message comes from
 
 from __future__ import annotations
 
+import email.policy
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import formataddr, make_msgid, parseaddr
@@ -93,6 +94,14 @@ def _subject(touch: Touch, name: str, place: str) -> str:
     return subjects[touch.kind] % {"name": name, "place": place}
 
 
+class TouchEmail(EmailMultiAlternatives):
+    """Headers folded at RFC 5322's hard limit (998): at the usual 78 a long List-Unsubscribe URL
+    becomes RFC 2047 encoded-words, which mail clients do not decode in that header."""
+
+    def message(self, *, policy=email.policy.default):
+        return super().message(policy=policy.clone(max_line_length=998))
+
+
 @dataclass(frozen=True)
 class Rendered:
     subject: str
@@ -128,7 +137,7 @@ def new_message_id(touch: Touch) -> str:
 
 def build(touch: Touch, connection=None) -> EmailMultiAlternatives:
     """The message as stored on the touch (the same Message-ID on every attempt)."""
-    message = EmailMultiAlternatives(
+    message = TouchEmail(
         subject=touch.subject,
         body=touch.body_text,
         from_email=sender_of(touch),

@@ -24,6 +24,7 @@ class Sink:
 
     def __init__(self) -> None:
         self.messages: list[email.message.EmailMessage] = []
+        self.raw: list[bytes] = []
         self.replies: list[str] = []
         self.refused = 0
 
@@ -31,6 +32,7 @@ class Sink:
         if self.replies:
             self.refused += 1
             return self.replies.pop(0)
+        self.raw.append(envelope.content)
         self.messages.append(email.message_from_bytes(envelope.content, policy=email_policy.default))
         return "250 2.0.0 OK"
 

@@ -60,6 +60,7 @@ def test_a_follow_up_reaches_the_guest_with_both_parts_headers_and_working_links
     unsubscribe, survey = _links(text)[-1], _links(text)[0]
     assert "/t/feedback/" in survey and "/t/unsubscribe/" in unsubscribe
     assert message["List-Unsubscribe"] == f"<http://testserver{unsubscribe}>"
+    assert f"List-Unsubscribe: <http://testserver{unsubscribe}>".encode() in smtp.raw[0]  # verbatim, not =?utf-8?
     touch.refresh_from_db()
     assert touch.status == TouchStatus.SENT and touch.sent_at and touch.body_text == text.replace("\r\n", "\n")
 
