@@ -121,3 +121,15 @@ def test_the_schedules_are_in_the_database_for_managers_to_edit():
 
     tasks = set(PeriodicTask.objects.values_list("task", flat=True))
     assert {"personalization.dispatch_touches", "personalization.plan_touches"} <= tasks
+
+
+def test_managers_read_touches_and_feedback_in_the_admin(client, organization, property_, follow_up):
+    from crm.services import staff_upsert
+
+    boss = staff_upsert(username="boss", password="s3cret-pass!", organization_name=organization.name,
+                        property_name=property_.name, role="manager")  # fmt: skip
+    client.force_login(boss.user)
+    assert client.get("/admin/personalization/touch/").status_code == 200
+    assert client.get(f"/admin/personalization/touch/{follow_up.pk}/change/").status_code == 200
+    assert client.get("/admin/personalization/feedback/").status_code == 200
+    assert client.get("/admin/django_celery_beat/periodictask/").status_code == 200
