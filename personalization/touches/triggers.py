@@ -21,6 +21,8 @@ from personalization.touches import policy
 
 THANK_YOU_KINDS = frozenset({ContactKind.DEPARTURE, ContactKind.VISIT})
 THANK_YOU_AT_MOST_EVERY = timedelta(days=7)
+# A contact logged after the fact (imported, back-filled) older than this is not thanked any more.
+THANK_YOU_WITHIN = timedelta(days=2)
 # Kinds of which a customer should have one per occasion: after a merge the later duplicate is cancelled.
 ONE_PER_OCCASION = (TouchKind.BIRTHDAY, TouchKind.ANNIVERSARY, TouchKind.WIN_BACK, TouchKind.ISSUE_FOLLOW_UP)
 
@@ -69,6 +71,8 @@ def touch_schedule_thank_you(*, contact: Contact) -> Touch | None:
     """A departure or a visit: thank them the next day at SEND_HOUR local, at most once a week."""
     customer = contact.customer
     if contact.kind not in THANK_YOU_KINDS or not customer.email:
+        return None
+    if contact.occurred_at < timezone.now() - THANK_YOU_WITHIN:
         return None
     # contact_log holds the customer's row lock: two desks logging at once cannot both pass this check.
     recent = Touch.objects.filter(

@@ -86,9 +86,7 @@ def test_merge_moves_all_history_and_hides_the_duplicate(manager_api, pair, mana
     assert response.status_code == 201, response.json()
     merge = response.json()
     assert merge["kept"] == kept.pk and merge["duplicate"] == duplicate.pk
-    # the contact's thank-you touch (personalization) moves too, without crm knowing the model
-    assert merge["moved"] == {"crm.preference.customer": 1, "crm.issue.customer": 1, "crm.contact.customer": 1,
-                              "personalization.touch.customer": 1}  # fmt: skip
+    assert merge["moved"] == {"crm.preference.customer": 1, "crm.issue.customer": 1, "crm.contact.customer": 1}
     assert merge["undone_at"] is None and merge["undo_until"]
 
     kept.refresh_from_db()

@@ -67,6 +67,12 @@ def test_a_departure_earns_a_thank_you_next_morning_at_most_once_a_week(customer
     assert Touch.objects.count() == 2
 
 
+def test_a_visit_logged_long_after_the_fact_is_not_thanked_now(customer, property_):
+    services.contact_log(customer=customer, kind="visit", property=property_,
+                         occurred_at=timezone.now() - timedelta(days=30))  # fmt: skip
+    assert not Touch.objects.exists()
+
+
 def test_withdrawn_consent_and_erasure_cancel_what_is_pending(customer, property_):
     resolve_issue(customer, property_)
     services.contact_log(customer=customer, kind="departure", property=property_)
