@@ -122,6 +122,7 @@ def render(touch: Touch) -> Rendered:
             "issue": touch.issue,
             "feedback_url": feedback_url(touch) if touch.kind in WITH_SURVEY else "",
             "unsubscribe_url": unsubscribe_url(customer),
+            "scores": range(1, 6),
         }
         return Rendered(
             subject=_subject(touch, name, place),

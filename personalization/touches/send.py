@@ -189,6 +189,8 @@ def _failed_attempt(touch: Touch, exc: Exception) -> Outcome:
     permanent = code is not None and 500 <= code < 600
     with transaction.atomic():
         touch = Touch.objects.select_for_update().get(pk=touch.pk)
+        if touch.status != TouchStatus.SENDING:  # cancelled while the server was refusing: leave it so
+            return Outcome.NOTHING
         if permanent or touch.attempts >= settings.RAPPORT_TOUCH_MAX_ATTEMPTS:
             _finish(touch, status=TouchStatus.FAILED, reason=error)
             log.warning("touch %s failed after %s attempt(s): %s", touch.pk, touch.attempts, error)

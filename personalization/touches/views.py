@@ -78,7 +78,9 @@ def feedback(request: HttpRequest, token: str) -> HttpResponse:
     language = touch_messages.language_of(touch.customer)
     context = {"place": touch.property.name if touch.property else "", "issue": touch.issue}
     with translation.override(language):
-        form = FeedbackForm(request.POST if request.method == "POST" else None)
+        # ?score=N: the score the guest clicked in the message, chosen already (a GET records nothing).
+        initial = {"score": request.GET["score"]} if request.GET.get("score") in {"1", "2", "3", "4", "5"} else {}
+        form = FeedbackForm(request.POST if request.method == "POST" else None, initial=initial)
         if request.method == "POST":
             if form.is_valid():
                 services.feedback_record(touch=touch, **form.cleaned_data)

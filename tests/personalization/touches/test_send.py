@@ -64,8 +64,10 @@ def test_a_follow_up_reaches_the_guest_with_both_parts_headers_and_working_links
     touch.refresh_from_db()
     assert touch.status == TouchStatus.SENT and touch.sent_at and touch.body_text == text.replace("\r\n", "\n")
 
-    # the survey link records a score and a comment
-    assert client.get(survey).status_code == 200
+    # the survey link records a score and a comment; the score clicked in the HTML part is chosen already
+    assert f'href="http://testserver{survey}?score=5"' in html
+    assert 'value="5" required id="id_score_4" checked' in client.get(f"{survey}?score=5").content.decode()
+    assert Feedback.objects.count() == 0
     assert client.post(survey, {"score": "4", "comment": "Much better"}).status_code == 200
     feedback = Feedback.objects.get()
     assert (feedback.score, feedback.comment, feedback.issue_id) == (4, "Much better", touch.issue_id)
