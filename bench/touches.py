@@ -17,6 +17,7 @@ Prints "name value unit" lines. Needs PostgreSQL (BENCH_DATABASE_URL) and Redis 
 from __future__ import annotations
 
 import argparse
+import email.policy
 import os
 import smtplib
 import subprocess
@@ -144,9 +145,11 @@ def bench_touches(count: int, broker: str) -> None:
         batch_size=2000,
     )
     sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=0)
+    from tests.personalization.touches.conftest import free_port
+
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
-    port = controller.server.sockets[0].getsockname()[1]
     client = Celery("bench", broker=broker)
     with client.connection_for_write() as conn:
         conn.default_channel.queue_purge("celery")
@@ -177,7 +180,11 @@ def bench_touches(count: int, broker: str) -> None:
 
     # The floor: the same stored messages, smtplib in a bare loop over one connection.
     sent = list(Touch.objects.filter(organization_id=organization_id).select_related("customer", "property"))
-    payloads = [(messages.sender_of(t), t.customer.email, messages.build(t).message().as_bytes()) for t in sent]
+    smtp_policy = email.policy.SMTP
+    payloads = [
+        (messages.sender_of(t), t.customer.email, messages.build(t).message(policy=smtp_policy).as_bytes())
+        for t in sent
+    ]
     started = time.perf_counter()
     with smtplib.SMTP("127.0.0.1", port) as smtp:
         for sender, to, payload in payloads:

@@ -158,16 +158,38 @@ def _describe(exc: Exception) -> str:
     return f"{code} {error}".strip() if code else f"{type(exc).__name__}: {exc}"
 
 
+def _ready(connection) -> None:
+    """Open a kept mail connection, or check it is still alive (NOOP) before a message goes on it:
+    a server that dropped an idle connection is noticed before, never during, a message."""
+    if not hasattr(connection, "open"):
+        return
+    live = getattr(connection, "connection", None)
+    if live is not None:
+        try:
+            live.noop()
+            return
+        except (smtplib.SMTPException, OSError):
+            connection.close()
+    connection.open()
+
+
 def touch_send(*, touch_id: int, connection=None, ignore_quiet_hours: bool = False) -> Outcome:
-    """Send one claimed touch, or skip, postpone, retry or fail it with a reason; idempotent."""
+    """Send one claimed touch, or skip, postpone, retry or fail it with a reason; idempotent.
+
+    connection: a mail connection kept open between touches (the worker keeps one per process);
+    without it each message opens and closes its own."""
     now = timezone.now()
     outcome, touch = _prepare(touch_id, now, ignore_quiet_hours)
     if outcome != Outcome.SENT or touch.channel == Channel.STAFF_TASK:
         return outcome
     message = messages.build(touch, connection=connection or get_connection())
     try:
+        if connection is not None:
+            _ready(connection)
         message.send(fail_silently=False)
     except (smtplib.SMTPException, OSError) as exc:
+        if connection is not None:
+            connection.close()  # the next touch starts on a fresh connection
         return _failed_attempt(touch, exc)
     status = getattr(message, "anymail_status", None)  # django-anymail's provider id, when configured
     provider_id = getattr(status, "message_id", None) or touch.message_id

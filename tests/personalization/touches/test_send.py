@@ -233,3 +233,20 @@ def test_a_mail_server_that_is_down_is_retried_then_the_touch_fails(settings, ho
         assert touch_send(touch_id=touch.pk) == Outcome.FAILED
     touch.refresh_from_db()
     assert touch.status == TouchStatus.FAILED and "ConnectionRefused" in touch.reason and touch.attempts == 2
+
+
+@time_machine.travel(SHANGHAI_NOON, tick=False)
+def test_a_kept_connection_carries_several_messages_and_survives_a_server_restart(smtp, hotel, organization):
+    from django.core.mail import get_connection
+
+    connection = get_connection()
+    guests = [CustomerFactory(organization=organization) for _ in range(3)]
+    touches = [_due_follow_up(guest, hotel) for guest in guests]
+    assert touch_send(touch_id=touches[0].pk, connection=connection) == Outcome.SENT
+    kept = connection.connection
+    assert touch_send(touch_id=touches[1].pk, connection=connection) == Outcome.SENT
+    assert connection.connection is kept  # the same SMTP session
+    kept.sock.close()  # the server (or a firewall) dropped the idle connection
+    assert touch_send(touch_id=touches[2].pk, connection=connection) == Outcome.SENT
+    assert len(smtp.messages) == 3
+    connection.close()
