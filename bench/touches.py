@@ -119,7 +119,7 @@ class Sink:
         return "250 OK"
 
 
-def bench_touches(count: int, broker: str) -> None:
+def bench_touches(count: int, broker: str, concurrency: int = 2) -> None:
     from celery import Celery
 
     properties = bench_properties()
@@ -156,8 +156,9 @@ def bench_touches(count: int, broker: str) -> None:
     env = {**os.environ, "CELERY_BROKER_URL": broker, "EMAIL_URL": f"smtp://127.0.0.1:{port}",
            "RAPPORT_QUIET_HOURS": "00:00-00:00", "LOG_LEVEL": "WARNING"}  # fmt: skip
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency", "2", "--loglevel", "WARNING",
-         "--without-gossip", "--without-mingle", "--hostname", f"bench-{os.getpid()}@localhost"],
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency", str(concurrency),
+         "--loglevel", "WARNING", "--without-gossip", "--without-mingle",
+         "--hostname", f"bench-{os.getpid()}@localhost"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     try:
@@ -200,12 +201,13 @@ def main() -> None:
     parser.add_argument("what", choices=["planner", "touches"])
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--touches", type=int, default=10_000)
+    parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
     args = parser.parse_args()
     ensure_database()
     if args.what == "planner":
         bench_planner(args.customers)
     else:
-        bench_touches(args.touches, os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/0"))
+        bench_touches(args.touches, os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/0"), args.concurrency)
 
 
 if __name__ == "__main__":
