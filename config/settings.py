@@ -220,7 +220,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
-        # Exchange tables (the dispatcher's fan-out, worker control): under var/ too, not the working directory.
+        # kombu's exchange tables (worker control, pidbox): under var/ too, not the working directory.
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
