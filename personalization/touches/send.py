@@ -39,9 +39,10 @@ from enum import StrEnum
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from crm.models import Issue, IssueStatus
+from crm.models import Customer, Issue, IssueStatus
 from personalization.models import Channel, Touch, TouchStatus
 from personalization.touches import messages, policy
 
@@ -85,8 +86,12 @@ def why_not(touch: Touch, now: datetime) -> str:
         return "open complaint"
     if rule.capped:
         since = now - timedelta(days=settings.RAPPORT_PRESSURE_CAP_DAYS)
+        # Sent lately, or going out right now on another worker (see the customer lock in _prepare).
         recent = Touch.objects.filter(
-            customer=customer, kind__in=policy.CAPPED_KINDS, status=TouchStatus.SENT, sent_at__gte=since
+            Q(status=TouchStatus.SENT, sent_at__gte=since)
+            | Q(status=TouchStatus.SENDING, attempt_started_at__isnull=False),
+            customer=customer,
+            kind__in=policy.CAPPED_KINDS,
         ).exclude(pk=touch.pk)
         if recent.exists():
             return f"pressure cap (one per {settings.RAPPORT_PRESSURE_CAP_DAYS} days)"
@@ -95,6 +100,10 @@ def why_not(touch: Touch, now: datetime) -> str:
 
 def _prepare(touch_id: int, now: datetime, ignore_quiet_hours: bool) -> tuple[Outcome, Touch | None]:
     with transaction.atomic():
+        # The customer's row first, as crm's writes do (merge, contact log), then the touch's: one
+        # customer's touches are checked one at a time, so two workers cannot both pass the pressure cap.
+        customer_id = Touch.objects.filter(pk=touch_id).values_list("customer_id", flat=True).first()
+        list(Customer.objects.select_for_update().filter(pk=customer_id).values_list("pk", flat=True))
         touch = (
             Touch.objects.select_for_update(of=("self",))
             .select_related("customer__organization", "property", "issue")

@@ -250,3 +250,12 @@ def test_a_kept_connection_carries_several_messages_and_survives_a_server_restar
     assert touch_send(touch_id=touches[2].pk, connection=connection) == Outcome.SENT
     assert len(smtp.messages) == 3
     connection.close()
+
+
+@time_machine.travel(SHANGHAI_NOON, tick=False)
+def test_a_greeting_going_out_on_another_worker_counts_against_the_cap(smtp, hotel, customer):
+    in_flight = _greeting(customer, hotel, TouchKind.BIRTHDAY)
+    Touch.objects.filter(pk=in_flight.pk).update(attempt_started_at=timezone.now())  # mid-SMTP elsewhere
+    assert touch_send(touch_id=_greeting(customer, hotel, TouchKind.ANNIVERSARY).pk) == Outcome.SKIPPED
+    assert Touch.objects.get(kind=TouchKind.ANNIVERSARY).reason.startswith("pressure cap")
+    assert smtp.messages == []
