@@ -143,13 +143,38 @@ STORAGES = {
 # The brief flags a preference "still true?" when nobody confirmed it for this many months.
 RAPPORT_RECONFIRM_AFTER_MONTHS = env.int("RAPPORT_RECONFIRM_AFTER_MONTHS", default=12)
 
+# --- Touches (personalization.touches) ----------------------------------------
+# An issue resolved → a follow-up this many hours later.
+RAPPORT_FOLLOW_UP_DELAY_HOURS = env.int("RAPPORT_FOLLOW_UP_DELAY_HOURS", default=48)
+# No email in these local hours of the property: postponed to the end of the window.
+RAPPORT_QUIET_HOURS = env.str("RAPPORT_QUIET_HOURS", default="21:00-09:00")
+# At most one non-service touch per customer in this many days (service follow-ups exempt).
+RAPPORT_PRESSURE_CAP_DAYS = env.int("RAPPORT_PRESSURE_CAP_DAYS", default=7)
+# Customers not seen for this many days (with marketing consent) get a win-back.
+RAPPORT_WIN_BACK_AFTER_DAYS = env.int("RAPPORT_WIN_BACK_AFTER_DAYS", default=180)
+# Birthdays and anniversaries this many days ahead are planned each night.
+RAPPORT_GREETING_WINDOW_DAYS = env.int("RAPPORT_GREETING_WINDOW_DAYS", default=7)
+# Transient mail errors are retried this many times in all (backoff 1, 2, 4... minutes), then failed.
+RAPPORT_TOUCH_MAX_ATTEMPTS = env.int("RAPPORT_TOUCH_MAX_ATTEMPTS", default=5)
+# A touch claimed by a worker that has not finished after this long is handed out again.
+RAPPORT_TOUCH_CLAIM_TIMEOUT_SECONDS = env.int("RAPPORT_TOUCH_CLAIM_TIMEOUT_SECONDS", default=300)
+# Where the links in messages (unsubscribe, survey) point.
+RAPPORT_PUBLIC_URL = env.str("RAPPORT_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+RAPPORT_UNSUBSCRIBE_MAX_AGE_DAYS = env.int("RAPPORT_UNSUBSCRIBE_MAX_AGE_DAYS", default=90)
+RAPPORT_FEEDBACK_MAX_AGE_DAYS = env.int("RAPPORT_FEEDBACK_MAX_AGE_DAYS", default=30)
+
 # Default region for phone numbers typed without a country code ("(415) 555-0100").
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
 
 # --- Email ----------------------------------------------------------------
 # EMAIL_URL: smtp://user:pass@host:587 (add ?ssl=True or use smtp+tls://), or
 # consolemail:// / filemail:///path for development.
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default=f"filemail://{VAR_DIR / 'outbox'}")
+EMAIL_URL = env.str("EMAIL_URL", default="") or f"filemail://{VAR_DIR / 'outbox'}"
+EMAIL_CONFIG = env.email_url_config(EMAIL_URL)
+if EMAIL_CONFIG["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):
+    # django-environ drops the leading "/" of an absolute path (the default under VAR_DIR included);
+    # a relative one ("filemail://var/outbox") is relative to the checkout, not the working directory.
+    EMAIL_CONFIG["EMAIL_FILE_PATH"] = str(BASE_DIR / EMAIL_URL.split("://", 1)[1].split("?", 1)[0])
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Rapport <rapport@localhost>")
 
@@ -175,6 +200,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two models have a "status" and a "kind": name the touches' enums after what they are.
+    "ENUM_NAME_OVERRIDES": {
+        "IssueStatusEnum": "crm.models.IssueStatus",
+        "TouchStatusEnum": "personalization.models.TouchStatus",
+        "TouchKindEnum": "personalization.models.TouchKind",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------
@@ -183,12 +214,14 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        # kombu's exchange tables (worker control, pidbox): under var/ too, not the working directory.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None

@@ -1,17 +1,24 @@
-"""API v1 of the personalization app: the brief."""
+"""API v1 of the personalization app: the brief, the touches."""
 
 from __future__ import annotations
 
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
+from rest_framework import generics
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm import selectors
 from crm.models import Customer
+from personalization import selectors as touch_selectors
 from personalization.brief import brief_for
-from personalization.serializers import BriefQuerySerializer, BriefSerializer
+from personalization.serializers import (
+    BriefQuerySerializer,
+    BriefSerializer,
+    TouchQuerySerializer,
+    TouchSerializer,
+)
 
 
 class CustomerBriefView(APIView):
@@ -33,3 +40,27 @@ class CustomerBriefView(APIView):
         except Customer.DoesNotExist as exc:
             raise Http404 from exc
         return Response(brief)
+
+
+class TouchList(generics.ListAPIView):
+    """Scheduled and past touches of the organization, latest due first; filter by customer, status, kind.
+    Another organization's customer simply has no touches here."""
+
+    serializer_class = TouchSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        staff = selectors.staff_of(self.request.user)
+        if staff is None:  # schema generation
+            return touch_selectors.touch_list(organization=None).none()
+        query = TouchQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        touches = touch_selectors.touch_list(organization=staff.organization)
+        filters = {name: value for name, value in query.validated_data.items()}
+        if "customer" in filters:
+            filters["customer_id"] = filters.pop("customer")
+        return touches.filter(**filters)
+
+    @extend_schema(parameters=[TouchQuerySerializer], tags=["touches"])
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)

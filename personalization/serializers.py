@@ -6,6 +6,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from crm.models import ContactKind, IssueStatus, Polarity, PreferenceCategory, Severity, Source
+from personalization.models import Channel, TouchKind, TouchStatus
 
 
 class BriefQuerySerializer(serializers.Serializer):
@@ -83,3 +84,23 @@ class BriefSerializer(serializers.Serializer):
     delight = DelightSerializer(many=True, help_text="Empty until gift rules exist.")
     tips = TipSerializer(many=True)
     close = CloseSerializer()
+
+
+class TouchSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    customer = serializers.IntegerField(source="customer_id")
+    issue = serializers.IntegerField(source="issue_id", allow_null=True)
+    kind = serializers.ChoiceField(choices=TouchKind.choices)
+    channel = serializers.ChoiceField(choices=Channel.choices, help_text="staff_task: a call-back shown to the desk.")
+    due_at = serializers.DateTimeField()
+    status = serializers.ChoiceField(choices=TouchStatus.choices)
+    reason = serializers.CharField(allow_blank=True, help_text="Why it was skipped, failed, cancelled or postponed.")
+    attempts = serializers.IntegerField()
+    subject = serializers.CharField(allow_blank=True, help_text="The subject as sent (empty until rendered).")
+    sent_at = serializers.DateTimeField(allow_null=True)
+
+
+class TouchQuerySerializer(serializers.Serializer):
+    customer = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    status = serializers.ChoiceField(choices=TouchStatus.choices, required=False)
+    kind = serializers.ChoiceField(choices=TouchKind.choices, required=False)

@@ -4,4 +4,5 @@ from personalization import api
 
 urlpatterns = [
     path("customers/<int:customer_id>/brief/", api.CustomerBriefView.as_view(), name="customer-brief"),
+    path("touches/", api.TouchList.as_view(), name="touch-list"),
 ]

@@ -14,9 +14,11 @@ from django.views.decorators.http import require_POST
 from crm import selectors, services
 from crm.forms import ContactForm, IssueForm, PreferenceForm, first_submission
 from crm.models import Customer, Staff
+from personalization import selectors as touch_selectors
 from personalization.brief import brief_for
 
 RECENT_CONTACTS = 5
+CARD_TOUCHES = 10
 
 
 def _staff(request: HttpRequest) -> Staff:
@@ -41,6 +43,7 @@ def _card(request: HttpRequest, customer: Customer, staff: Staff, *, status: int
         "issue_form": forms.get("issue_form") or IssueForm(),
         "contact_form": forms.get("contact_form") or ContactForm(safety=safety),
         "contacts": selectors.contact_list(customer=customer)[:RECENT_CONTACTS],
+        "touches": touch_selectors.touch_list_of(customer=customer)[:CARD_TOUCHES],
     }
     return render(request, "personalization/card.html", context, status=status)
 

@@ -4,5 +4,14 @@ One module per model family; everything is importable from ``personalization.mod
 """
 
 from personalization.models.tips import Tip
+from personalization.models.touches import (
+    PENDING_STATUSES,
+    Channel,
+    Feedback,
+    PlanningRun,
+    Touch,
+    TouchKind,
+    TouchStatus,
+)
 
-__all__ = ["Tip"]
+__all__ = ["PENDING_STATUSES", "Channel", "Feedback", "PlanningRun", "Tip", "Touch", "TouchKind", "TouchStatus"]

@@ -1,0 +1,137 @@
+"""Touches: the transactional outbox of follow-ups, greetings and staff tasks; and the feedback
+a survey link records. A touch is a row before it is a Celery message (personalization.touches)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import Customer, Issue, Organization, Property, TimeStamped
+
+
+class TouchKind(models.TextChoices):
+    ISSUE_FOLLOW_UP = "issue_follow_up", _("Issue follow-up")
+    THANK_YOU = "thank_you", _("Thank-you")
+    BIRTHDAY = "birthday", _("Birthday greeting")
+    ANNIVERSARY = "anniversary", _("Anniversary greeting")
+    WIN_BACK = "win_back", _("Win-back")
+    CSAT_SURVEY = "csat_survey", _("Satisfaction survey")
+    DELIGHT_NOTICE = "delight_notice", _("Delight notice")
+    STAFF_TASK = "staff_task", _("Call them back")
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    STAFF_TASK = "staff_task", _("Staff task")
+
+
+class TouchStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    SKIPPED = "skipped", _("Skipped")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+PENDING_STATUSES = (TouchStatus.SCHEDULED, TouchStatus.SENDING)
+
+
+class Touch(TimeStamped):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="touches", db_index=False)
+    # Whose local time (quiet hours) and whose sender address.
+    property = models.ForeignKey(Property, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    issue = models.ForeignKey(Issue, on_delete=models.SET_NULL, null=True, blank=True, related_name="touches")
+    kind = models.CharField(_("kind"), max_length=20, choices=TouchKind.choices)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.EMAIL)
+    due_at = models.DateTimeField(_("due at"))
+    status = models.CharField(_("status"), max_length=16, choices=TouchStatus.choices, default=TouchStatus.SCHEDULED)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # One greeting per customer per year, one follow-up per issue...: see touches.triggers and touches.planner.
+    # The original customer's id is part of the key, so a merge moving rows never collides.
+    idempotency_key = models.CharField(max_length=200, unique=True, editable=False)
+    # Handed to a worker by the dispatcher (status sending); a stale claim is handed out again.
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A worker started talking to the mail server; see touches.send for the exactly-once design.
+    attempt_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    body_text = models.TextField(_("text body"), blank=True)
+    body_html = models.TextField(_("HTML body"), blank=True)
+    message_id = models.CharField(_("Message-ID"), max_length=300, blank=True)
+    provider_message_id = models.CharField(_("provider message id"), max_length=300, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("touch")
+        verbose_name_plural = _("touches")
+        ordering = ["-due_at", "-id"]
+        indexes = [
+            # The dispatcher: WHERE status = 'scheduled' AND due_at <= now ORDER BY due_at, id.
+            models.Index(fields=["due_at", "id"], name="touch_due", condition=Q(status="scheduled")),
+            # Stale claims: WHERE status = 'sending' AND claimed_at < now - timeout.
+            models.Index(fields=["claimed_at"], name="touch_claimed", condition=Q(status="sending")),
+            # A customer's touches (card, API, pressure cap): WHERE customer_id = %s ORDER BY due_at DESC.
+            models.Index(fields=["customer", "-due_at"], name="touch_customer_recent"),
+            # The managers' queue: WHERE organization_id = %s [AND status = %s] ORDER BY due_at DESC.
+            models.Index(fields=["organization", "status", "-due_at"], name="touch_org_queue"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=TouchKind.values), name="touch_kind_valid"),
+            models.CheckConstraint(condition=Q(channel__in=Channel.values), name="touch_channel_valid"),
+            models.CheckConstraint(condition=Q(status__in=TouchStatus.values), name="touch_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status=TouchStatus.SENT) | Q(sent_at__isnull=False), name="touch_sent_has_sent_at"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=TouchStatus.SENDING) | Q(claimed_at__isnull=False),
+                name="touch_sending_is_claimed",
+            ),
+            models.CheckConstraint(
+                condition=(Q(channel=Channel.STAFF_TASK) & Q(kind=TouchKind.STAFF_TASK))
+                | (Q(channel=Channel.EMAIL) & ~Q(kind=TouchKind.STAFF_TASK)),
+                name="touch_staff_task_channel",
+            ),
+            models.CheckConstraint(condition=~Q(idempotency_key=""), name="touch_key_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.customer_id} ({self.status})"
+
+
+class Feedback(TimeStamped):
+    """A 1–5 satisfaction score and a comment left through a survey link."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="feedback")
+    touch = models.OneToOneField(Touch, on_delete=models.SET_NULL, null=True, blank=True, related_name="feedback")
+    issue = models.ForeignKey(Issue, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    score = models.PositiveSmallIntegerField(_("score"))
+    comment = models.TextField(_("comment"), blank=True, max_length=2000)
+
+    class Meta:
+        verbose_name = _("feedback")
+        verbose_name_plural = _("feedback")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="feedback_score_1_to_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.score}/5"
+
+
+class PlanningRun(models.Model):
+    """How far ahead the nightly planner has planned one property's greetings (local dates)."""
+
+    property = models.OneToOneField(Property, on_delete=models.CASCADE, related_name="+")
+    planned_through = models.DateField()
+    ran_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("planning run")
+        verbose_name_plural = _("planning runs")
+
+    def __str__(self) -> str:
+        return f"{self.property_id} → {self.planned_through}"

@@ -1,0 +1,39 @@
+"""Celery tasks: thin wrappers that take ids and call one service (personalization.touches)."""
+
+from __future__ import annotations
+
+import threading
+
+from celery import shared_task
+from django.core.mail import get_connection
+
+from personalization.touches import dispatch, planner, send
+
+
+@shared_task(name="personalization.dispatch_touches", ignore_result=True)
+def dispatch_touches() -> int:
+    """Every minute (beat): claim due touches and enqueue send_touch for each."""
+    return dispatch.touches_dispatch()
+
+
+# One mail connection per worker process (thread), kept open between touches: connecting, EHLO and
+# QUIT for every message cost more than the message itself.
+_mail = threading.local()
+
+
+def _mail_connection():
+    if getattr(_mail, "connection", None) is None:
+        _mail.connection = get_connection()
+    return _mail.connection
+
+
+@shared_task(name="personalization.send_touch", ignore_result=True)
+def send_touch(touch_id: int) -> str:
+    """Send one claimed touch. Retries of mail errors live in the outbox row (see touches.send)."""
+    return str(send.touch_send(touch_id=touch_id, connection=_mail_connection()))
+
+
+@shared_task(name="personalization.plan_touches", ignore_result=True)
+def plan_touches() -> int:
+    """Hourly (beat): plan greetings and win-backs for each property whose local night has come."""
+    return planner.touches_plan()

@@ -1,0 +1,155 @@
+"""The email of a touch: rendered in the customer's language, from the property's sender, with
+signed links (unsubscribe: one per customer; survey: one per touch) that expire.
+
+Sender: ``Property.sender_email`` when set, else the address of ``DEFAULT_FROM_EMAIL``; the display
+name is always the property's name, so a guest sees where the message comes from.
+"""
+
+from __future__ import annotations
+
+import email.policy
+from dataclasses import dataclass
+from datetime import timedelta
+from email.utils import formataddr, make_msgid, parseaddr
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from crm.models import Customer
+from personalization.models import Touch, TouchKind
+
+UNSUBSCRIBE_SALT = "personalization.touches.unsubscribe"
+FEEDBACK_SALT = "personalization.touches.feedback"
+# Kinds whose message asks "how did we do?" with a link to the 1–5 score page.
+WITH_SURVEY = frozenset({TouchKind.ISSUE_FOLLOW_UP, TouchKind.CSAT_SURVEY})
+
+
+def language_of(customer: Customer) -> str:
+    """en, zh-hans or zh-hant from the customer's BCP 47 tag (zh-TW, zh-HK → traditional)."""
+    tag = (customer.language or "en").lower()
+    if tag.startswith(("zh-hant", "zh-tw", "zh-hk", "zh-mo")):
+        return "zh-hant"
+    if tag.startswith("zh"):
+        return "zh-hans"
+    return "en"
+
+
+def name_of(customer: Customer) -> str:
+    return customer.preferred_name or customer.given_name or customer.native_name or customer.display_name
+
+
+def unsubscribe_token(customer: Customer) -> str:
+    return signing.dumps({"c": customer.pk}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def feedback_token(touch: Touch) -> str:
+    return signing.dumps({"t": touch.pk}, salt=FEEDBACK_SALT, compress=True)
+
+
+def read_unsubscribe_token(token: str) -> int:
+    """The customer id of a valid token; raises signing.BadSignature (SignatureExpired) otherwise."""
+    max_age = timedelta(days=settings.RAPPORT_UNSUBSCRIBE_MAX_AGE_DAYS)
+    return int(signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=max_age)["c"])
+
+
+def read_feedback_token(token: str) -> int:
+    max_age = timedelta(days=settings.RAPPORT_FEEDBACK_MAX_AGE_DAYS)
+    return int(signing.loads(token, salt=FEEDBACK_SALT, max_age=max_age)["t"])
+
+
+def _absolute(path: str) -> str:
+    return f"{settings.RAPPORT_PUBLIC_URL}{path}"
+
+
+def unsubscribe_url(customer: Customer) -> str:
+    return _absolute(reverse("touches:unsubscribe", args=[unsubscribe_token(customer)]))
+
+
+def feedback_url(touch: Touch) -> str:
+    return _absolute(reverse("touches:feedback", args=[feedback_token(touch)]))
+
+
+def sender_of(touch: Touch) -> str:
+    default_name, default_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    property_ = touch.property
+    address = (property_.sender_email if property_ else "") or default_address
+    return formataddr((property_.name if property_ else default_name, address))
+
+
+def _subject(touch: Touch, name: str, place: str) -> str:
+    subjects = {
+        TouchKind.ISSUE_FOLLOW_UP: _("%(name)s, is everything all right now?"),
+        TouchKind.THANK_YOU: _("Thank you for your visit, %(name)s"),
+        TouchKind.BIRTHDAY: _("Happy birthday, %(name)s!"),
+        TouchKind.ANNIVERSARY: _("Happy anniversary, %(name)s!"),
+        TouchKind.WIN_BACK: _("We miss you at %(place)s, %(name)s"),
+        TouchKind.CSAT_SURVEY: _("How did we do, %(name)s?"),
+        TouchKind.DELIGHT_NOTICE: _("A little something for you, %(name)s"),
+    }
+    return subjects[touch.kind] % {"name": name, "place": place}
+
+
+class TouchEmail(EmailMultiAlternatives):
+    """Headers folded at RFC 5322's hard limit (998): at the usual 78 a long List-Unsubscribe URL
+    becomes RFC 2047 encoded-words, which mail clients do not decode in that header."""
+
+    def message(self, *, policy=email.policy.default):
+        return super().message(policy=policy.clone(max_line_length=998))
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def render(touch: Touch) -> Rendered:
+    """Subject, text and HTML bodies of the touch, in the customer's language."""
+    customer = touch.customer
+    with translation.override(language_of(customer)):
+        name = name_of(customer)
+        place = touch.property.name if touch.property else customer.organization.name
+        context = {
+            "touch": touch,
+            "name": name,
+            "place": place,
+            "issue": touch.issue,
+            "feedback_url": feedback_url(touch) if touch.kind in WITH_SURVEY else "",
+            "unsubscribe_url": unsubscribe_url(customer),
+            "scores": range(1, 6),
+        }
+        return Rendered(
+            subject=_subject(touch, name, place),
+            text=render_to_string(f"personalization/email/{touch.kind}.txt", context).strip() + "\n",
+            html=render_to_string(f"personalization/email/{touch.kind}.html", context),
+        )
+
+
+def new_message_id(touch: Touch) -> str:
+    _name, address = parseaddr(sender_of(touch))
+    return make_msgid(idstring=f"touch-{touch.pk}", domain=address.rpartition("@")[2] or "localhost")
+
+
+def build(touch: Touch, connection=None) -> EmailMultiAlternatives:
+    """The message as stored on the touch (the same Message-ID on every attempt)."""
+    message = TouchEmail(
+        subject=touch.subject,
+        body=touch.body_text,
+        from_email=sender_of(touch),
+        to=[touch.customer.email],
+        connection=connection,
+        headers={
+            "Message-ID": touch.message_id,
+            "List-Unsubscribe": f"<{unsubscribe_url(touch.customer)}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "X-Rapport-Touch": str(touch.pk),
+        },
+    )
+    message.attach_alternative(touch.body_html, "text/html")
+    return message

@@ -1,0 +1,154 @@
+"""The nightly planner: birthdays, anniversaries and win-backs, per property at its local night.
+
+It runs hourly (celery beat) and plans each property once its local clock has passed PLAN_HOUR:
+greetings for the dates in (last planned date, today + window], so a missed night is caught up
+by the next run (dates already past are greeted at once, at most CATCH_UP_DAYS late). Idempotency
+keys make a re-run a no-op: ``birthday:<customer>:<year>``, ``win_back:<customer>:<last seen>``.
+
+Customers belong to their home property; those without one to their organization's first property.
+Selection is one indexed-filter query per property and occasion; rows are inserted with
+``bulk_create(ignore_conflicts=True)`` in PLAN_BATCH chunks — no Python pass over the table.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from crm.models import Customer, Property
+from personalization.models import PlanningRun, Touch, TouchKind
+from personalization.touches import policy
+
+PLAN_HOUR = time(2, 0)
+CATCH_UP_DAYS = 3
+# Touch rows per INSERT: ~2,000 rows is one round trip of a few hundred kB.
+PLAN_BATCH = 2000
+# A win-back goes to customers whose absence reached N days in this margin: turning the feature
+# on does not mail everyone who left years ago, and a few missed nights are still caught up.
+WIN_BACK_MARGIN = timedelta(days=30)
+
+
+def _date_pairs(days: list[date]) -> list[tuple[int, int]]:
+    """(month, day) pairs celebrated on these dates: 29 February on 28 February in common years."""
+    pairs = []
+    for day in days:
+        pairs.append((day.month, day.day))
+        if day.month == 2 and day.day == 28 and not calendar.isleap(day.year):
+            pairs.append((2, 29))
+    return pairs
+
+
+def _occasion_date(month: int, day: int, days: list[date]) -> date:
+    for candidate in days:
+        if (candidate.month, candidate.day) == (month, day):
+            return candidate
+    return next(d for d in days if (d.month, d.day) == (2, 28))  # 29 February in a common year
+
+
+def _customers_of(property_: Property) -> Q:
+    first = Property.objects.filter(organization_id=property_.organization_id).order_by("pk").first()
+    mine = Q(home_property=property_)
+    if first is not None and first.pk == property_.pk:
+        mine |= Q(home_property__isnull=True)
+    return (
+        Q(organization_id=property_.organization_id, merged_into__isnull=True, do_not_contact=False)
+        & mine
+        & ~Q(email="")
+    )
+
+
+def _insert(rows: list[Touch]) -> int:
+    Touch.objects.bulk_create(rows, batch_size=PLAN_BATCH, ignore_conflicts=True)
+    return len(rows)
+
+
+def _plan_greetings(property_: Property, kind: str, days: list[date], now: datetime) -> int:
+    prefix = "birthday" if kind == TouchKind.BIRTHDAY else "anniversary"
+    pairs = _date_pairs(days)
+    match = Q()
+    for month, day in pairs:
+        match |= Q(**{f"{prefix}_month": month, f"{prefix}_day": day})
+    candidates = Customer.objects.filter(_customers_of(property_), match, consent_surprises=True)
+    zone = policy.zone_of(property_)
+    planned, rows = 0, []
+    for pk, month, day in candidates.values_list("pk", f"{prefix}_month", f"{prefix}_day").iterator(PLAN_BATCH):
+        when = _occasion_date(month, day, days)
+        rows.append(
+            Touch(
+                organization_id=property_.organization_id,
+                customer_id=pk,
+                property=property_,
+                kind=kind,
+                due_at=max(policy.local_at(when, policy.SEND_HOUR, zone), now),
+                idempotency_key=f"{prefix}:{pk}:{when.year}",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        if len(rows) >= PLAN_BATCH:
+            planned += _insert(rows)
+            rows = []
+    return planned + (_insert(rows) if rows else 0)
+
+
+def _plan_win_back(property_: Property, today: date, now: datetime) -> int:
+    threshold = now - timedelta(days=settings.RAPPORT_WIN_BACK_AFTER_DAYS)
+    candidates = Customer.objects.filter(
+        _customers_of(property_),
+        consent_marketing=True,
+        last_seen__lt=threshold,
+        last_seen__gte=threshold - WIN_BACK_MARGIN,
+    )
+    zone = policy.zone_of(property_)
+    due = max(policy.local_at(today, policy.SEND_HOUR, zone), now)
+    planned, rows = 0, []
+    for pk, last_seen in candidates.values_list("pk", "last_seen").iterator(PLAN_BATCH):
+        rows.append(
+            Touch(
+                organization_id=property_.organization_id,
+                customer_id=pk,
+                property=property_,
+                kind=TouchKind.WIN_BACK,
+                due_at=due,
+                idempotency_key=f"win_back:{pk}:{last_seen.date().isoformat()}",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        if len(rows) >= PLAN_BATCH:
+            planned += _insert(rows)
+            rows = []
+    return planned + (_insert(rows) if rows else 0)
+
+
+@transaction.atomic
+def property_plan(*, property_: Property, now: datetime | None = None, force: bool = False) -> int:
+    """Plan one property's greetings and win-backs if its local night has come; returns rows offered."""
+    now = now or timezone.now()
+    zone = policy.zone_of(property_)
+    local = now.astimezone(zone)
+    today = local.date()
+    if not force and local.time() < PLAN_HOUR:
+        today -= timedelta(days=1)  # tonight's run has not come yet: yesterday's run is the latest due
+    run = PlanningRun.objects.select_for_update().filter(property=property_).first()
+    through = today + timedelta(days=settings.RAPPORT_GREETING_WINDOW_DAYS)
+    if run is not None and run.planned_through >= through:
+        return 0
+    # First run: from today. Later: from the day after the last planned one, a few missed days at most.
+    start = today if run is None else max(today - timedelta(days=CATCH_UP_DAYS), run.planned_through + timedelta(1))
+    days = [start + timedelta(days=n) for n in range((through - start).days + 1)]
+    planned = _plan_greetings(property_, TouchKind.BIRTHDAY, days, now)
+    planned += _plan_greetings(property_, TouchKind.ANNIVERSARY, days, now)
+    planned += _plan_win_back(property_, today, now)
+    PlanningRun.objects.update_or_create(property=property_, defaults={"planned_through": through, "ran_at": now})
+    return planned
+
+
+def touches_plan(*, now: datetime | None = None) -> int:
+    """Plan every property whose night has come (one transaction per property)."""
+    return sum(property_plan(property_=p, now=now) for p in Property.objects.order_by("pk"))

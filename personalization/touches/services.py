@@ -1,0 +1,71 @@
+"""What staff and customers do to touches: cancel, send now, unsubscribe, leave feedback."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm import services as crm_services
+from crm.errors import Conflict
+from crm.models import Customer
+from crm.services.common import User, record
+from personalization.models import Feedback, Touch, TouchStatus
+from personalization.touches import dispatch
+
+
+@transaction.atomic
+def touch_cancel(*, touch: Touch, actor: User | None = None) -> Touch:
+    """A manager cancels a scheduled touch (a sent one cannot be unsent)."""
+    touch = Touch.objects.select_for_update().get(pk=touch.pk)
+    if touch.status not in (TouchStatus.SCHEDULED, TouchStatus.SENDING) or touch.attempt_started_at:
+        raise Conflict(_("Only a scheduled touch can be cancelled."))
+    touch.status, touch.reason, touch.claimed_at = TouchStatus.CANCELLED, "cancelled by staff", None
+    touch.full_clean()
+    touch.save(update_fields=["status", "reason", "claimed_at", "updated_at"])
+    record(organization=touch.organization, actor=actor, action="touch.cancel", target=touch)
+    return touch
+
+
+@transaction.atomic
+def touch_send_now(*, touch: Touch, actor: User | None = None, enqueue: dispatch.Enqueue | None = None) -> Touch:
+    """A manager sends a scheduled touch now: claimed here and handed to a worker after the commit.
+
+    Consent and do-not-contact are still checked by the worker; quiet hours still apply."""
+    now = timezone.now()
+    claimed = Touch.objects.filter(pk=touch.pk, status=TouchStatus.SCHEDULED).update(
+        status=TouchStatus.SENDING, due_at=now, claimed_at=now, updated_at=now
+    )
+    if not claimed:
+        raise Conflict(_("Only a scheduled touch can be sent now."))
+    touch.refresh_from_db()
+    record(organization=touch.organization, actor=actor, action="touch.send_now", target=touch)
+    transaction.on_commit(partial(dispatch._enqueue_all, [touch.pk], enqueue or dispatch._default_enqueue), robust=True)
+    return touch
+
+
+@transaction.atomic
+def customer_unsubscribe(*, customer: Customer) -> Customer:
+    """The guest followed an unsubscribe link: no more automated messages. Through crm's service, so
+    the change is recorded and the restriction signal cancels their pending touches."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    return crm_services.customer_update(
+        customer=customer, consent_service=False, consent_marketing=False, consent_surprises=False
+    )
+
+
+@transaction.atomic
+def feedback_record(*, touch: Touch, score: int, comment: str = "") -> Feedback:
+    """Record (or correct) the 1–5 score a survey link collected for this touch."""
+    if not isinstance(score, int) or not 1 <= score <= 5:
+        raise ValidationError({"score": [_("Choose a score from 1 to 5.")]})
+    feedback = Feedback.objects.select_for_update().filter(touch=touch).first() or Feedback(
+        touch=touch, customer_id=touch.customer_id, issue_id=touch.issue_id
+    )
+    feedback.score, feedback.comment = score, comment.strip()
+    feedback.full_clean()
+    feedback.save()
+    return feedback

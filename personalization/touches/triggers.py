@@ -1,0 +1,159 @@
+"""crm's events → touches, written or cancelled in the event's own transaction.
+
+crm sends its signals from inside its services' transactions (crm.signals); these receivers
+are connected in PersonalizationConfig.ready(). A touch is therefore committed together with
+the issue resolution or the contact that caused it, or not at all (transactional outbox).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from crm import signals
+from crm.models import Contact, ContactKind, Customer, Issue
+from personalization.models import PENDING_STATUSES, Channel, Touch, TouchKind, TouchStatus
+from personalization.touches import policy
+
+THANK_YOU_KINDS = frozenset({ContactKind.DEPARTURE, ContactKind.VISIT})
+THANK_YOU_AT_MOST_EVERY = timedelta(days=7)
+# A contact logged after the fact (imported, back-filled) older than this is not thanked any more.
+THANK_YOU_WITHIN = timedelta(days=2)
+# Kinds of which a customer should have one per occasion: after a merge the later duplicate is cancelled.
+ONE_PER_OCCASION = (TouchKind.BIRTHDAY, TouchKind.ANNIVERSARY, TouchKind.WIN_BACK, TouchKind.ISSUE_FOLLOW_UP)
+
+
+def follow_up_key(issue: Issue) -> str:
+    return f"issue_follow_up:{issue.pk}"
+
+
+@transaction.atomic
+def touch_schedule_follow_up(*, issue: Issue) -> Touch | None:
+    """An issue was resolved: ask after the configured delay whether it is fixed (one follow-up per issue).
+
+    A customer without an email address gets a staff task ("call them back") instead."""
+    customer = issue.customer
+    property_ = issue.property or policy.default_property(customer)
+    due = timezone.now() + timedelta(hours=settings.RAPPORT_FOLLOW_UP_DELAY_HOURS)
+    by_email = bool(customer.email)
+    key = follow_up_key(issue)
+    existing = Touch.objects.select_for_update().filter(idempotency_key=key).first()
+    if existing is not None:
+        if existing.status != TouchStatus.CANCELLED:
+            return existing  # already pending, or already followed up: once per issue
+        # Resolved again after a reopen: the cancelled follow-up is scheduled afresh.
+        existing.status, existing.reason, existing.due_at, existing.attempts = TouchStatus.SCHEDULED, "", due, 0
+        existing.claimed_at = existing.attempt_started_at = None
+        existing.full_clean()
+        existing.save()
+        return existing
+    touch = Touch(
+        organization_id=customer.organization_id,
+        customer=customer,
+        property=property_,
+        issue=issue,
+        kind=TouchKind.ISSUE_FOLLOW_UP if by_email else TouchKind.STAFF_TASK,
+        channel=Channel.EMAIL if by_email else Channel.STAFF_TASK,
+        due_at=due,
+        idempotency_key=key,
+    )
+    touch.full_clean()
+    touch.save()
+    return touch
+
+
+@transaction.atomic
+def touch_schedule_thank_you(*, contact: Contact) -> Touch | None:
+    """A departure or a visit: thank them the next day at SEND_HOUR local, at most once a week."""
+    customer = contact.customer
+    if contact.kind not in THANK_YOU_KINDS or not customer.email:
+        return None
+    if contact.occurred_at < timezone.now() - THANK_YOU_WITHIN:
+        return None
+    # contact_log holds the customer's row lock: two desks logging at once cannot both pass this check.
+    recent = Touch.objects.filter(
+        customer=customer,
+        kind=TouchKind.THANK_YOU,
+        created_at__gte=timezone.now() - THANK_YOU_AT_MOST_EVERY,
+    ).exclude(status=TouchStatus.CANCELLED)
+    if recent.exists():
+        return None
+    property_ = contact.property or policy.default_property(customer)
+    zone = policy.zone_of(property_)
+    next_day = contact.occurred_at.astimezone(zone).date() + timedelta(days=1)
+    touch = Touch(
+        organization_id=customer.organization_id,
+        customer=customer,
+        property=property_,
+        kind=TouchKind.THANK_YOU,
+        due_at=max(policy.local_at(next_day, policy.SEND_HOUR, zone), timezone.now()),
+        idempotency_key=f"thank_you:{contact.pk}",
+    )
+    touch.full_clean()
+    touch.save()
+    return touch
+
+
+def touches_cancel(*, touches, reason: str) -> int:
+    """Cancel the pending ones of these touches with a reason; returns how many."""
+    return touches.filter(status__in=PENDING_STATUSES).update(
+        status=TouchStatus.CANCELLED, reason=reason[:500], claimed_at=None, updated_at=timezone.now()
+    )
+
+
+def _withdrawn_kinds(customer: Customer) -> list[str]:
+    if customer.do_not_contact:
+        return list(TouchKind.values)
+    return [kind for kind, rule in policy.POLICIES.items() if not getattr(customer, rule.consent)]
+
+
+def _on_issue_resolved(sender: Any, *, issue: Issue, **kwargs: Any) -> None:
+    touch_schedule_follow_up(issue=issue)
+
+
+def _on_issue_reopened(sender: Any, *, issue: Issue, **kwargs: Any) -> None:
+    touches_cancel(touches=Touch.objects.filter(issue=issue), reason="issue reopened")
+
+
+def _on_contact_logged(sender: Any, *, contact: Contact, **kwargs: Any) -> None:
+    touch_schedule_thank_you(contact=contact)
+
+
+def _on_contact_restricted(sender: Any, *, customer: Customer, **kwargs: Any) -> None:
+    kinds = _withdrawn_kinds(customer)
+    if kinds:
+        touches_cancel(touches=Touch.objects.filter(customer=customer, kind__in=kinds), reason="consent withdrawn")
+
+
+def _on_customer_erasing(sender: Any, *, customer: Customer, **kwargs: Any) -> None:
+    touches_cancel(touches=Touch.objects.filter(customer=customer), reason="customer erased")
+
+
+def _on_customer_merged(sender: Any, *, kept: Customer, duplicate: Customer, **kwargs: Any) -> None:
+    """The merge moved the duplicate's touches to kept (keys unchanged, so nothing collides); of two
+    pending touches for one occasion (a birthday this year, one issue) the later-created is cancelled.
+    Undoing the merge moves the rows back; a cancelled twin stays cancelled, which sends nothing twice."""
+    seen: set[tuple] = set()
+    extras: list[int] = []
+    pending = Touch.objects.filter(customer=kept, kind__in=ONE_PER_OCCASION, status__in=PENDING_STATUSES)
+    for touch in pending.order_by("created_at", "pk"):
+        occasion = (touch.kind, touch.issue_id) if touch.issue_id else (touch.kind, touch.due_at.year)
+        if occasion in seen:
+            extras.append(touch.pk)
+        seen.add(occasion)
+    if extras:
+        touches_cancel(touches=Touch.objects.filter(pk__in=extras), reason="duplicate after a merge")
+    _on_contact_restricted(sender, customer=kept)
+
+
+def connect() -> None:
+    signals.issue_resolved.connect(_on_issue_resolved, dispatch_uid="touches.issue_resolved")
+    signals.issue_reopened.connect(_on_issue_reopened, dispatch_uid="touches.issue_reopened")
+    signals.contact_logged.connect(_on_contact_logged, dispatch_uid="touches.contact_logged")
+    signals.customer_contact_restricted.connect(_on_contact_restricted, dispatch_uid="touches.restricted")
+    signals.customer_erasing.connect(_on_customer_erasing, dispatch_uid="touches.erasing")
+    signals.customer_merged.connect(_on_customer_merged, dispatch_uid="touches.merged")

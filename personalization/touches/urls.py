@@ -1,0 +1,12 @@
+from django.urls import path
+
+from personalization.touches import views
+
+app_name = "touches"
+urlpatterns = [
+    path("t/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("t/feedback/<str:token>/", views.feedback, name="feedback"),
+    path("touches/", views.queue, name="queue"),
+    path("touches/<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("touches/<int:pk>/send-now/", views.send_now, name="send-now"),
+]

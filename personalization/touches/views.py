@@ -1,0 +1,139 @@
+"""Screens of the touches: the guest's unsubscribe and survey pages (signed links, no login) and
+the managers' queue (filters, cancel, send now)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from crm import selectors as crm_selectors
+from crm.errors import Conflict
+from crm.models import Customer, Staff
+from personalization import selectors
+from personalization.models import Touch, TouchKind, TouchStatus
+from personalization.touches import messages as touch_messages
+from personalization.touches import services
+
+QUEUE_PAGE_SIZE = 50
+
+
+class FeedbackForm(forms.Form):
+    score = forms.TypedChoiceField(
+        label=gettext_lazy("Your score"),
+        choices=[(n, str(n)) for n in range(1, 6)],
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(label=gettext_lazy("Comment (optional)"), required=False, max_length=2000,
+                              widget=forms.Textarea(attrs={"rows": 4}))  # fmt: skip
+
+
+def _public(request: HttpRequest, template: str, context: dict, language: str, status: int = 200) -> HttpResponse:
+    with translation.override(language):
+        response = render(request, template, {**context, "language": language}, status=status)
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "no-referrer"  # the signed token is in the URL
+    return response
+
+
+def _invalid(request: HttpRequest) -> HttpResponse:
+    return _public(request, "personalization/touches/link_invalid.html", {}, translation.get_language(), 404)
+
+
+@csrf_exempt  # RFC 8058 one-click: the mail client POSTs "List-Unsubscribe=One-Click" without a cookie
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET: a page with one button (mail scanners prefetch links, so a GET must change nothing);
+    POST (that button, or the mail client's one-click): opted out, no login."""
+    try:
+        customer = Customer.objects.get(pk=touch_messages.read_unsubscribe_token(token), merged_into__isnull=True)
+    except (signing.BadSignature, Customer.DoesNotExist, ValueError, KeyError, TypeError):
+        return _invalid(request)
+    language = touch_messages.language_of(customer)
+    if request.method == "POST":
+        services.customer_unsubscribe(customer=customer)
+        return _public(request, "personalization/touches/unsubscribed.html", {"customer": customer}, language)
+    return _public(request, "personalization/touches/unsubscribe.html", {"customer": customer}, language)
+
+
+def feedback(request: HttpRequest, token: str) -> HttpResponse:
+    """The survey page of a follow-up: a 1–5 score and a comment, in the guest's language."""
+    try:
+        touch = Touch.objects.select_related("customer", "property", "issue").get(
+            pk=touch_messages.read_feedback_token(token)
+        )
+    except (signing.BadSignature, Touch.DoesNotExist, ValueError, KeyError, TypeError):
+        return _invalid(request)
+    language = touch_messages.language_of(touch.customer)
+    context = {"place": touch.property.name if touch.property else "", "issue": touch.issue}
+    with translation.override(language):
+        # ?score=N: the score the guest clicked in the message, chosen already (a GET records nothing).
+        initial = {"score": request.GET["score"]} if request.GET.get("score") in {"1", "2", "3", "4", "5"} else {}
+        form = FeedbackForm(request.POST if request.method == "POST" else None, initial=initial)
+        if request.method == "POST":
+            if form.is_valid():
+                services.feedback_record(touch=touch, **form.cleaned_data)
+                return _public(request, "personalization/touches/feedback_thanks.html", context, language)
+            return _public(request, "personalization/touches/feedback.html", {**context, "form": form}, language, 400)
+    return _public(request, "personalization/touches/feedback.html", {**context, "form": form}, language)
+
+
+def _manager(request: HttpRequest) -> Staff:
+    staff = crm_selectors.staff_of(request.user)
+    if staff is None or not staff.is_manager:
+        raise PermissionDenied
+    return staff
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    """The follow-up queue of the manager's organization, filtered by status and kind."""
+    staff = _manager(request)
+    touches = selectors.touch_list(organization=staff.organization)
+    status, kind = request.GET.get("status", ""), request.GET.get("kind", "")
+    if status in TouchStatus.values:
+        touches = touches.filter(status=status)
+    if kind in TouchKind.values:
+        touches = touches.filter(kind=kind)
+    page = Paginator(touches, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "status": status, "kind": kind, "statuses": TouchStatus.choices,
+               "kinds": TouchKind.choices}  # fmt: skip
+    return render(request, "personalization/touches/queue.html", context)
+
+
+def _act(request: HttpRequest, pk: int, action, done: str) -> HttpResponse:
+    staff = _manager(request)
+    touch = selectors.touch_get(organization=staff.organization, pk=pk)
+    try:
+        action(touch=touch, actor=request.user)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
+    return redirect("touches:queue")
+
+
+@login_required
+@require_POST
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, services.touch_cancel, _("Touch cancelled."))
+
+
+@login_required
+@require_POST
+def send_now(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, services.touch_send_now, _("Touch handed to the mail worker."))
