@@ -63,6 +63,11 @@ class DelightSerializer(serializers.Serializer):
     gift = serializers.CharField()
     reason = serializers.CharField()
     cost = serializers.DecimalField(max_digits=10, decimal_places=2)
+    status = serializers.ChoiceField(choices=["suggested", "planned"])
+    needs_approval = serializers.BooleanField(help_text="Costs more than the rule allows without a manager.")
+    budget_left = serializers.DecimalField(
+        max_digits=10, decimal_places=2, allow_null=True, help_text="This month; null when the rule has no cap."
+    )
 
 
 class TipSerializer(serializers.Serializer):
@@ -80,6 +85,6 @@ class BriefSerializer(serializers.Serializer):
     safety = SafetySerializer(many=True)
     recall = RecallSerializer(many=True)
     repair = RepairSerializer(many=True)
-    delight = DelightSerializer(many=True, help_text="Empty until gift rules exist.")
+    delight = DelightSerializer(many=True, help_text="What the gift rules suggest now, best first; POST /delights/{id}/deliver/ delivers one.")
     tips = TipSerializer(many=True)
     close = CloseSerializer()

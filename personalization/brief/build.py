@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from crm.lookup.normalize import han_runs, split_family_name
 from crm.models import Customer, Issue, IssueStatus, Preference, RecoveryStep
 from personalization.brief.ranking import months_since, relevance
+from personalization.gifts.services import delights_for_contact
 from personalization.models import Tip
 
 MAX_RECALL = 5
@@ -63,13 +64,24 @@ class RepairItem(TypedDict):
     next_step: str
 
 
+class DelightItem(TypedDict):
+    delight_id: int
+    rule_id: int
+    gift: str
+    reason: str
+    cost: str
+    status: str
+    needs_approval: bool
+    budget_left: str | None
+
+
 class Brief(TypedDict):
     customer: dict
     greet: Greet
     safety: list[SafetyItem]
     recall: list[RecallItem]
     repair: list[RepairItem]
-    delight: list[dict]
+    delight: list[DelightItem]
     tips: list[dict]
     close: dict
 
@@ -159,6 +171,28 @@ def _tips(customer: Customer, preferences: list[Preference], property_id: int | 
     return [{"text": tip.text, "tags": tip.tags} for *_, tip in sorted(scored)[:MAX_TIPS]]
 
 
+def _delights(customer, property_id, preferences, issues, now) -> list[DelightItem]:
+    """What the gift rules suggest now, best first, each a recorded Delight staff can deliver."""
+    items: list[DelightItem] = []
+    for c in delights_for_contact(
+        customer=customer, property_id=property_id, preferences=preferences, issues=issues, now=now
+    ):
+        budget = c.rule.monthly_budget
+        items.append(
+            {
+                "delight_id": c.existing.id,
+                "rule_id": c.rule.pk,
+                "gift": c.gift,
+                "reason": c.reason,
+                "cost": f"{c.cost:.2f}",
+                "status": c.existing.status,
+                "needs_approval": c.needs_approval,
+                "budget_left": None if budget is None else f"{budget - c.rule.spent_this_month:.2f}",
+            }
+        )
+    return items
+
+
 def build_brief(
     *,
     customer: Customer,
@@ -166,7 +200,8 @@ def build_brief(
     contact_kind: str | None = None,
     now: datetime | None = None,
 ) -> Brief:
-    """The brief for one customer at one contact. Three queries: preferences, issues, tips."""
+    """The brief for one customer at one contact. Three queries (preferences, issues, tips), and the
+    delight section's two at most (the gift rules; recording new suggestions)."""
     now = now or timezone.now()
     language = customer_language(customer)
     stale_after = settings.RAPPORT_RECONFIRM_AFTER_MONTHS
@@ -187,6 +222,7 @@ def build_brief(
     )[:MAX_RECALL]
     open_issues = [i for i in issues if i.status != IssueStatus.RESOLVED]
     tips = _tips(customer, preferences, property_id)
+    delights = _delights(customer, property_id, preferences, issues, now)
     name = address(customer, language)
     with translation.override(language):
         close = _("Thank you, %(name)s. We look forward to seeing you again.") % {"name": name}
@@ -221,7 +257,7 @@ def build_brief(
             }
             for i in issues
         ],
-        "delight": [],
+        "delight": delights,
         "tips": tips,
         "close": {"text": close},
     }

@@ -127,8 +127,8 @@ def test_the_brief_takes_a_fixed_number_of_queries(api, regular, django_assert_m
     for i in range(30):
         services.preference_record(customer=regular, category="food", text=f"Dish {i}")
         services.issue_open(customer=regular, summary=f"Problem {i}")
-    # auth (1), the customer (1), preferences (1), issues (1), tips (1)
-    with django_assert_max_num_queries(5):
+    # auth (1), the customer (1), preferences (1), issues (1), tips (1), gift rules (1), new delights (1)
+    with django_assert_max_num_queries(7):
         assert api.get(brief_url(regular)).status_code == 200
 
 
