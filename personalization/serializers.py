@@ -85,6 +85,8 @@ class BriefSerializer(serializers.Serializer):
     safety = SafetySerializer(many=True)
     recall = RecallSerializer(many=True)
     repair = RepairSerializer(many=True)
-    delight = DelightSerializer(many=True, help_text="What the gift rules suggest now, best first; POST /delights/{id}/deliver/ delivers one.")
+    delight = DelightSerializer(
+        many=True, help_text="What the gift rules suggest now, best first; POST /delights/{id}/deliver/ delivers it."
+    )
     tips = TipSerializer(many=True)
     close = CloseSerializer()

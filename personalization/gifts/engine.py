@@ -113,8 +113,16 @@ def rules_with_history(*, organization_id: int, property_id: int | None, custome
             rule.past = []
         if row.d_id is not None:
             rule.past.append(
-                PastDelight(row.d_id, row.d_key, row.d_status, row.d_gift, row.d_cost, row.d_created_at,
-                            row.d_delivered_at, row.d_expires_at)  # fmt: skip
+                PastDelight(
+                    row.d_id,
+                    row.d_key,
+                    row.d_status,
+                    row.d_gift,
+                    row.d_cost,
+                    row.d_created_at,
+                    row.d_delivered_at,
+                    row.d_expires_at,
+                )  # fmt: skip
             )
     return list(rules.values())
 
@@ -141,9 +149,13 @@ def _occasions(rule: GiftRule, customer: Customer, issues: Iterable[Issue], now:
             yield "first_visit", 0, today, end_of(today), _("First visit")
     elif trigger == Trigger.NTH_VISIT:
         if customer.visit_count + 1 == rule.visit_number:
-            yield f"visit:{rule.visit_number}", 0, today, end_of(today), _("Visit number %(n)d") % {
-                "n": rule.visit_number
-            }
+            yield (
+                f"visit:{rule.visit_number}",
+                0,
+                today,
+                end_of(today),
+                _("Visit number %(n)d") % {"n": rule.visit_number},
+            )
     elif trigger == Trigger.RETURN_AFTER_ABSENCE:
         if customer.last_seen is not None:
             away = (now - customer.last_seen).days

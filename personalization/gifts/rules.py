@@ -11,7 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from crm.models import Customer, Polarity, Preference, PreferenceCategory, SAFETY_CATEGORIES
+from crm.models import SAFETY_CATEGORIES, Customer, Polarity, Preference, PreferenceCategory
 from personalization.models import Trigger
 
 NAME_PLACEHOLDERS = ("preferred_name", "given_name", "family_name")
@@ -37,7 +37,7 @@ def placeholders_of(template: str) -> list[str]:
         if name not in PLACEHOLDERS or spec or conversion:
             raise ValidationError(
                 _("Unknown placeholder {%(name)s}. Use one of: %(known)s.")
-                % {"name": name, "known": ", ".join("{%s}" % p for p in PLACEHOLDERS)},
+                % {"name": name, "known": ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)},
                 code="unknown_placeholder",
             )
         names.append(name)

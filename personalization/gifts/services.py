@@ -96,9 +96,18 @@ def delights_for_contact(
     new = [c for c in candidates if c.existing is None]
     if new:
         rows = [
-            Delight(organization_id=customer.organization_id, customer=customer, rule=c.rule,
-                    property_id=property_id, occasion_key=c.occasion_key, gift=c.gift, reason=c.reason,
-                    cost=c.rule.cost, occasion_on=c.occasion_on, expires_at=c.expires_at)  # fmt: skip
+            Delight(
+                organization_id=customer.organization_id,
+                customer=customer,
+                rule=c.rule,
+                property_id=property_id,
+                occasion_key=c.occasion_key,
+                gift=c.gift,
+                reason=c.reason,
+                cost=c.rule.cost,
+                occasion_on=c.occasion_on,
+                expires_at=c.expires_at,
+            )  # fmt: skip
             for c in new
         ]
         Delight.objects.bulk_create(

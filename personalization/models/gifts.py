@@ -53,9 +53,7 @@ class GiftRule(TimeStamped):
         _("has a preference of category"), max_length=16, choices=PreferenceCategory.choices, blank=True
     )
     min_visits = models.PositiveIntegerField(_("minimum visits"), default=0)
-    min_severity = models.CharField(
-        _("minimum issue severity"), max_length=8, choices=Severity.choices, blank=True
-    )
+    min_severity = models.CharField(_("minimum issue severity"), max_length=8, choices=Severity.choices, blank=True)
 
     gift = models.CharField(_("gift"), max_length=300)
     cost = models.DecimalField(_("cost"), max_digits=10, decimal_places=2, default=0)
