@@ -175,6 +175,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set used by several serializers (drf-spectacular warns otherwise).
+    "ENUM_NAME_OVERRIDES": {
+        "SeverityEnum": "crm.models.Severity",
+        "CategoryEnum": "crm.models.PreferenceCategory",
+        "DelightStatusEnum": "personalization.models.DelightStatus",
+        "IssueStatusEnum": "crm.models.IssueStatus",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------

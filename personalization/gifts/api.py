@@ -87,10 +87,11 @@ class DelightViewSet(OrganizationScoped, mixins.ListModelMixin, mixins.RetrieveM
 
     def _act(self, service, pk: str) -> Response:
         delight = service(delight=self.get_object(), actor=self.request.user)
-        return Response(DelightSerializer(selectors.delight_list(organization=self.organization).get(pk=delight.pk)).data)
+        delight = selectors.delight_list(organization=self.organization).get(pk=delight.pk)
+        return Response(DelightSerializer(delight).data)
 
     @extend_schema(request=None, responses={200: DelightSerializer, 409: CONFLICT},
-                   description="Mark it delivered now and charge its cost to the rule's budget for this month.")  # fmt: skip
+                   description="Deliver it now; its cost is charged to the rule's budget this month.")  # fmt: skip
     @action(detail=True, methods=["post"])
     def deliver(self, request: Request, pk: str) -> Response:
         return self._act(services.delight_deliver, pk)

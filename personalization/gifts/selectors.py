@@ -6,8 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import OuterRef, QuerySet, Subquery, Value
-from django.http import Http404
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.utils import timezone
 
 from crm.models import ChangeRecord, Customer, Organization
@@ -58,9 +58,7 @@ def delight_get(*, organization: Organization, pk: object) -> Delight:
 def delights_delivered(*, organization: Organization) -> QuerySet[Delight]:
     """Delivered by staff, newest first: who handed what to whom, for how much."""
     return (
-        delight_list(organization=organization)
-        .filter(status=DelightStatus.DELIVERED)
-        .order_by("-delivered_at", "-id")
+        delight_list(organization=organization).filter(status=DelightStatus.DELIVERED).order_by("-delivered_at", "-id")
     )
 
 
