@@ -205,6 +205,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Copied into django-celery-beat's tables when beat starts; editable in the admin afterwards.
+CELERY_BEAT_SCHEDULE = {
+    "plan-delights-nightly": {"task": "personalization.plan_delights", "schedule": 24 * 60 * 60},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Keep the worker's database connection between tasks (NOTES.md: 4x throughput).
 CELERY_DB_REUSE_MAX = 200
