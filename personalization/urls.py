@@ -9,4 +9,5 @@ urlpatterns = [
     path("customers/<int:pk>/issues/", views.issue_add, name="issue-add"),
     path("customers/<int:pk>/contacts/", views.contact_add, name="contact-add"),
     path("preferences/<int:pk>/confirm/", views.preference_confirm, name="preference-confirm"),
+    path("delights/<int:pk>/deliver/", views.delight_deliver, name="delight-deliver"),
 ]

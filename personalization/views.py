@@ -12,9 +12,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm import selectors, services
+from crm.errors import Conflict
 from crm.forms import ContactForm, IssueForm, PreferenceForm, first_submission
 from crm.models import Customer, Staff
 from personalization.brief import build_brief
+from personalization.gifts import selectors as gift_selectors
+from personalization.gifts import services as gift_services
 
 RECENT_CONTACTS = 5
 
@@ -116,3 +119,18 @@ def preference_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Confirmed: “%(text)s”.") % {"text": preference.text})
     return _back(preference.customer)
+
+
+@login_required
+@require_POST
+def delight_deliver(request: HttpRequest, pk: int) -> HttpResponse:
+    """The deliver button of the card's delight section; a refusal (spent budget, expired) is said on the card."""
+    staff = _staff(request)
+    delight = gift_selectors.delight_get(organization=staff.organization, pk=pk)
+    try:
+        gift_services.delight_deliver(delight=delight, actor=request.user)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Delivered: “%(gift)s”.") % {"gift": delight.gift})
+    return redirect("card:customer", pk=delight.customer_id)
