@@ -127,3 +127,21 @@ def test_backtest_counts_visits_absences_and_issues(organization):
     assert backtest(rule=back, organization=organization).fired == 1
     result = backtest(rule=sorry, organization=organization)
     assert result.fired == 1 and result.percent_of_budget == 167 and result.over_budget
+
+
+@pytest.mark.parametrize(
+    ("language", "texts"),
+    [
+        ("zh-hans", ["还有 2 天生日", "送出", "惊喜"]),
+        ("zh-hant", ["還有 2 天生日", "送出", "驚喜"]),
+    ],
+)
+def test_the_delight_speaks_the_staffs_language(client, frontdesk, organization, language, texts):
+    frontdesk.language = language
+    frontdesk.save()
+    client.force_login(frontdesk.user)
+    services.gift_rule_create(organization=organization, name="Cake", trigger="birthday", gift="Cake")
+    guest = CustomerFactory(organization=organization, birthday=day(2))
+    page = client.get(f"/customers/{guest.pk}/").content.decode()
+    for text in texts:
+        assert text in page
