@@ -18,3 +18,6 @@ customer_contact_restricted = Signal()
 customer_erasing = Signal()
 # sender=Customer, kept=Customer, duplicate=Customer, actor=User|None — after the history moved
 customer_merged = Signal()
+# sender=Command class, organization=Organization — seed_demo loaded the demo organization; other apps
+# add their own demo rows (personalization: gift rules) without crm importing them
+demo_seeded = Signal()

@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class PersonalizationConfig(AppConfig):
     name = "personalization"
     verbose_name = _("Personalization")
+
+    def ready(self) -> None:
+        # Receivers of crm's signals: personalization listens, crm never imports it.
+        from personalization.gifts import demo  # noqa: F401

@@ -126,7 +126,8 @@ class Delight(TimeStamped):
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
-    rule = models.ForeignKey(GiftRule, on_delete=models.PROTECT, related_name="delights")
+    # RESTRICT: a rule with delights is never deleted alone (it is archived), but its organization may be.
+    rule = models.ForeignKey(GiftRule, on_delete=models.RESTRICT, related_name="delights")
     property = models.ForeignKey(Property, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     # "birthday:2026", "visit:10", "first_visit", "return:2026-03-14", "issue:42": one per rule and customer.
     occasion_key = models.CharField(max_length=64)
