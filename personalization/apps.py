@@ -8,4 +8,4 @@ class PersonalizationConfig(AppConfig):
 
     def ready(self) -> None:
         # Receivers of crm's signals: personalization listens, crm never imports it.
-        from personalization.gifts import demo  # noqa: F401
+        from personalization.gifts import demo, receivers  # noqa: F401

@@ -125,7 +125,8 @@ class Delight(TimeStamped):
     """One gift for one customer on one occasion; its occasion key makes it happen once."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    # Not hidden: merging two profiles moves the duplicate's delights (crm.services.merges finds every relation).
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="delights")
     # RESTRICT: a rule with delights is never deleted alone (it is archived), but its organization may be.
     rule = models.ForeignKey(GiftRule, on_delete=models.RESTRICT, related_name="delights")
     property = models.ForeignKey(Property, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")

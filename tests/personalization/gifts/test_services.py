@@ -205,3 +205,13 @@ def test_every_rule_change_and_delivery_is_recorded_with_who(organization, desse
     assert records[1].changes == {"cost": "5.00"}
     delivery = ChangeRecord.objects.get(action="delight.deliver")
     assert delivery.actor == frontdesk.user and delivery.changes["cost"] == "5.00"
+
+
+def test_merging_two_profiles_with_the_same_occasion_keeps_both_delights(organization):
+    services.gift_rule_create(organization=organization, name="Welcome", trigger="first_visit", gift="Tea")
+    kept, duplicate = CustomerFactory(organization=organization), CustomerFactory(organization=organization)
+    suggest(kept)
+    suggest(duplicate)
+    crm_services.customer_merge(kept=kept, duplicate=duplicate)
+    keys = sorted(Delight.objects.filter(customer=kept).values_list("occasion_key", flat=True))
+    assert keys == ["first_visit", f"first_visit~{duplicate.pk}"]
