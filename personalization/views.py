@@ -121,16 +121,33 @@ def preference_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     return _back(preference.customer)
 
 
-@login_required
-@require_POST
-def delight_deliver(request: HttpRequest, pk: int) -> HttpResponse:
-    """The deliver button of the card's delight section; a refusal (spent budget, expired) is said on the card."""
+def _delight_action(request: HttpRequest, pk: int, service, done: str) -> HttpResponse:
+    """A button of the card's delight section; a refusal (spent budget, expired, approval) is said on the card."""
     staff = _staff(request)
     delight = gift_selectors.delight_get(organization=staff.organization, pk=pk)
     try:
-        gift_services.delight_deliver(delight=delight, actor=request.user)
+        service(delight=delight, actor=request.user)
     except Conflict as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Delivered: “%(gift)s”.") % {"gift": delight.gift})
+        messages.success(request, done % {"gift": delight.gift})
     return redirect("card:customer", pk=delight.customer_id)
+
+
+@login_required
+@require_POST
+def delight_deliver(request: HttpRequest, pk: int) -> HttpResponse:
+    return _delight_action(request, pk, gift_services.delight_deliver, _("Delivered: “%(gift)s”."))
+
+
+@login_required
+@require_POST
+def delight_plan(request: HttpRequest, pk: int) -> HttpResponse:
+    """Planned (for a costly gift: a manager's approval)."""
+    return _delight_action(request, pk, gift_services.delight_plan, _("Planned: “%(gift)s”."))
+
+
+@login_required
+@require_POST
+def delight_decline(request: HttpRequest, pk: int) -> HttpResponse:
+    return _delight_action(request, pk, gift_services.delight_decline, _("Declined: “%(gift)s”."))

@@ -102,3 +102,17 @@ def test_one_statement_per_rule_whatever_the_number_of_customers(organization):
     assert sum(created.values()) == 30
     inserts = [q for q in queries.captured_queries if q["sql"].startswith("INSERT")]
     assert len(inserts) == 1 and len(queries) <= 6  # rules, budget, savepoints, the insert
+
+
+def test_the_nightly_task_expires_the_past_and_plans_the_coming(organization):
+    from personalization.tasks import plan_delights
+
+    rule = services.gift_rule_create(organization=organization, name="Cake", trigger="birthday", gift="Cake")
+    CustomerFactory(organization=organization, birthday=date_in(2))
+    gone = CustomerFactory(organization=organization)
+    old = Delight.objects.create(organization=organization, customer=gone, rule=rule, occasion_key="birthday:2000",
+                                 gift="Cake", cost=0, expires_at=timezone.now() - timedelta(days=1))  # fmt: skip
+    assert plan_delights() == 1
+    old.refresh_from_db()
+    assert old.status == "expired"
+    assert plan_delights() == 0

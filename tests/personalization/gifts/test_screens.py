@@ -145,3 +145,27 @@ def test_the_delight_speaks_the_staffs_language(client, frontdesk, organization,
     page = client.get(f"/customers/{guest.pk}/").content.decode()
     for text in texts:
         assert text in page
+
+
+def test_a_costly_gift_waits_for_a_managers_approval_on_the_card(client, frontdesk, manager, organization):
+    services.gift_rule_create(organization=organization, name="Suite", trigger="first_visit", gift="Suite upgrade",
+                              cost=Decimal("80"), approval_above=Decimal("50"))  # fmt: skip
+    guest = CustomerFactory(organization=organization)
+    client.force_login(frontdesk.user)
+    page = client.get(f"/customers/{guest.pk}/").content.decode()
+    assert "Needs a manager" in page and 'class="deliver"' not in page and 'class="approve"' not in page
+    delight = Delight.objects.get(customer=guest)
+    client.force_login(manager.user)
+    assert "Planned: “Suite upgrade”." in client.post(f"/delights/{delight.pk}/plan/", follow=True).content.decode()
+    client.force_login(frontdesk.user)
+    assert 'class="deliver"' in client.get(f"/customers/{guest.pk}/").content.decode()
+    assert "Delivered" in client.post(f"/delights/{delight.pk}/deliver/", follow=True).content.decode()
+
+
+def test_not_now_declines_the_gift_for_this_occasion(desk, organization):
+    services.gift_rule_create(organization=organization, name="Tea", trigger="first_visit", gift="Jasmine tea")
+    guest = CustomerFactory(organization=organization)
+    desk.get(f"/customers/{guest.pk}/")
+    delight = Delight.objects.get(customer=guest)
+    assert "Declined: “Jasmine tea”." in desk.post(f"/delights/{delight.pk}/decline/", follow=True).content.decode()
+    assert "Jasmine tea" not in desk.get(f"/customers/{guest.pk}/").content.decode()
