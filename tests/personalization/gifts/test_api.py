@@ -141,3 +141,24 @@ def test_the_schema_describes_gift_rules_and_delights(api):
     assert "409" in deliver["responses"]
     rule = schema["components"]["schemas"]["GiftRule"]["properties"]
     assert rule["window_days"]["maximum"] == 60 and "birthday" in str(schema["components"]["schemas"])
+
+
+def test_a_declined_delight_is_over_and_a_costly_one_waits_for_a_manager(api, manager_api, organization):
+    services.gift_rule_create(organization=organization, name="Suite", trigger="first_visit", gift="Suite upgrade",
+                              cost=80, approval_above=50)  # fmt: skip
+    services.gift_rule_create(organization=organization, name="Tea", trigger="first_visit", gift="Tea")
+    guest = CustomerFactory(organization=organization)
+    suite, tea = api.get(f"/api/v1/customers/{guest.pk}/brief/").json()["delight"]
+    assert (suite["gift"], suite["needs_approval"], tea["needs_approval"]) == ("Suite upgrade", True, False)
+
+    assert api.post(f"/api/v1/delights/{tea['delight_id']}/decline/").json()["status"] == "declined"
+    assert api.post(f"/api/v1/delights/{tea['delight_id']}/deliver/").status_code == 409
+
+    assert api.post(f"/api/v1/delights/{suite['delight_id']}/deliver/").status_code == 409
+    assert api.post(f"/api/v1/delights/{suite['delight_id']}/plan/").status_code == 409
+    assert manager_api.post(f"/api/v1/delights/{suite['delight_id']}/plan/").json()["status"] == "planned"
+    (planned,) = api.get(f"/api/v1/customers/{guest.pk}/brief/").json()["delight"]
+    assert planned["status"] == "planned"
+    assert api.post(f"/api/v1/delights/{suite['delight_id']}/deliver/").status_code == 200
+    statuses = {d["gift"]: d["status"] for d in api.get("/api/v1/delights/", {"customer": guest.pk}).json()["results"]}
+    assert statuses == {"Suite upgrade": "delivered"}  # the declined one is not listed
