@@ -17,7 +17,12 @@ from crm import selectors as crm_selectors
 from crm.api import OrganizationScoped
 from crm.permissions import IsManager
 from personalization.gifts import selectors, services
-from personalization.gifts.serializers import DelightQuerySerializer, DelightSerializer, GiftRuleSerializer
+from personalization.gifts.serializers import (
+    DelightOfferSerializer,
+    DelightQuerySerializer,
+    DelightSerializer,
+    GiftRuleSerializer,
+)
 from personalization.models import Delight, DelightStatus, GiftRule
 
 CONFLICT = OpenApiResponse(description='{"detail": "..."}: already delivered, expired, needs approval, or over budget.')
@@ -65,7 +70,13 @@ class GiftRuleViewSet(OrganizationScoped, viewsets.ModelViewSet):
 
 @extend_schema_view(list=extend_schema(parameters=[DelightQuerySerializer]))
 @extend_schema(tags=["delights"])
-class DelightViewSet(OrganizationScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DelightViewSet(
+    OrganizationScoped,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     """Delights the rules suggested: suggested → planned → delivered / declined / expired."""
 
     serializer_class = DelightSerializer
@@ -84,6 +95,19 @@ class DelightViewSet(OrganizationScoped, mixins.ListModelMixin, mixins.RetrieveM
 
     def get_object(self) -> Delight:
         return selectors.delight_get(organization=self.organization, pk=self.kwargs["pk"])
+
+    @extend_schema(request=DelightOfferSerializer, responses={201: DelightSerializer, 409: CONFLICT},
+                   description="Offer a manual rule's gift to a guest now (once a day per guest).")  # fmt: skip
+    def create(self, request: Request) -> Response:
+        offer = DelightOfferSerializer(data=request.data)
+        offer.is_valid(raise_exception=True)
+        customer = crm_selectors.customer_get(organization=self.organization, pk=offer.validated_data["customer"])
+        rule = selectors.gift_rule_get(organization=self.organization, pk=offer.validated_data["rule"])
+        staff = crm_selectors.staff_of(request.user)
+        delight = services.delight_offer(rule=rule, customer=customer, actor=request.user,
+                                         property_id=staff.property_id)  # fmt: skip
+        delight = selectors.delight_list(organization=self.organization).get(pk=delight.pk)
+        return Response(DelightSerializer(delight).data, status=status.HTTP_201_CREATED)
 
     def _act(self, service, pk: str) -> Response:
         delight = service(delight=self.get_object(), actor=self.request.user)

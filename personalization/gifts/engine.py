@@ -222,7 +222,7 @@ def evaluate(
                 existing.status not in OPEN or (existing.expires_at is not None and existing.expires_at <= now)
             ):
                 continue  # this occasion is over: delivered, declined or expired
-            if existing is None and not _allowed_again(rule, now):
+            if existing is None and not allowed_again(rule, now):
                 continue
             if not _budget_allows(rule, existing.cost if existing else rule.cost):
                 continue
@@ -237,7 +237,7 @@ def evaluate(
     return candidates
 
 
-def _allowed_again(rule: GiftRule, now: datetime) -> bool:
+def allowed_again(rule: GiftRule, now: datetime) -> bool:
     """Cooldown and yearly cap, counted on delivered and planned gifts of this rule to this customer."""
     given = [d.delivered_at or d.created_at for d in rule.past if d.status in (DelightStatus.DELIVERED,
                                                                                DelightStatus.PLANNED)]  # fmt: skip

@@ -60,3 +60,8 @@ class DelightSerializer(serializers.ModelSerializer):
 class DelightQuerySerializer(serializers.Serializer):
     customer = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False,
                                         help_text="Only this customer's delights.")  # fmt: skip
+
+
+class DelightOfferSerializer(serializers.Serializer):
+    customer = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    rule = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="A manual rule of the organization.")

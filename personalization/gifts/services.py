@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.forms.models import model_to_dict
@@ -18,9 +19,9 @@ from crm.errors import Conflict
 from crm.models import Customer, Issue, Organization, Preference
 from crm.services.common import assign, record, user_or_none
 from personalization.gifts import engine
-from personalization.gifts.rules import validate_rule
+from personalization.gifts.rules import fill, top_likes, validate_rule
 from personalization.gifts.signals import delight_planned
-from personalization.models import Delight, DelightStatus, GiftRule, GiftSpend
+from personalization.models import Delight, DelightStatus, GiftRule, GiftSpend, Trigger
 
 User = AbstractBaseUser
 RULE_FIELDS = (
@@ -120,6 +121,51 @@ def delights_for_contact(
             candidate.existing = engine.PastDelight(row.pk, row.occasion_key, row.status, row.gift, row.cost,
                                                     now, None, row.expires_at)  # fmt: skip
     return candidates
+
+
+@transaction.atomic
+def delight_offer(
+    *,
+    rule: GiftRule,
+    customer: Customer,
+    actor: User | None = None,
+    property_id: int | None = None,
+    now: datetime | None = None,
+) -> Delight:
+    """Staff offer a manual rule's gift now (at most once a day per guest), within its cooldown, yearly cap
+    and budget. ValidationError for a rule that is not manual; Conflict (409) when the rule forbids it."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    if rule.trigger != Trigger.MANUAL or not rule.active or rule.deleted_at is not None:
+        raise ValidationError(
+            {"rule": [_("Only an active manual rule is offered by hand; the brief suggests the others.")]}
+        )
+    if not customer.consent_surprises or customer.do_not_contact:
+        raise Conflict(_("This guest does not want surprises."))
+    rule = GiftRule.objects.select_for_update().get(pk=rule.pk)
+    rule.past = [
+        engine.PastDelight(d.pk, d.occasion_key, d.status, d.gift, d.cost, d.created_at, d.delivered_at, d.expires_at)
+        for d in Delight.objects.filter(rule=rule, customer=customer)
+    ]
+    key = f"manual:{today.isoformat()}"
+    if any(d.occasion_key == key for d in rule.past):
+        raise Conflict(_("This gift was already offered to this guest today."))
+    if not engine.allowed_again(rule, now):
+        raise Conflict(_("This guest had this gift recently (cooldown or yearly cap)."))
+    spent = GiftSpend.objects.filter(rule=rule, month=engine.month_of(today)).values_list("spent", flat=True).first()
+    if rule.monthly_budget is not None and rule.monthly_budget - (spent or 0) < rule.cost:
+        raise Conflict(_("The budget of “%(rule)s” for this month is spent.") % {"rule": rule.name})
+    gift = fill(rule.gift, customer=customer, favorites=top_likes(customer.preferences.all()))
+    if gift is None:
+        raise Conflict(_("This guest's profile cannot fill the gift's placeholders."))
+    delight = Delight(organization_id=customer.organization_id, customer=customer, rule=rule, property_id=property_id,
+                      occasion_key=key, gift=gift, reason=_("Offered by staff"), cost=rule.cost, occasion_on=today,
+                      expires_at=engine.end_of(today))  # fmt: skip
+    delight.full_clean()
+    delight.save()
+    record(organization=customer.organization, actor=actor, action="delight.offer", target=delight,
+           changes={"rule": rule.pk, "customer": customer.pk})  # fmt: skip
+    return delight
 
 
 def _locked(delight: Delight) -> tuple[Delight, GiftRule]:

@@ -162,3 +162,18 @@ def test_a_declined_delight_is_over_and_a_costly_one_waits_for_a_manager(api, ma
     assert api.post(f"/api/v1/delights/{suite['delight_id']}/deliver/").status_code == 200
     statuses = {d["gift"]: d["status"] for d in api.get("/api/v1/delights/", {"customer": guest.pk}).json()["results"]}
     assert statuses == {"Suite upgrade": "delivered"}  # the declined one is not listed
+
+
+def test_front_desk_offers_a_manual_gift_once_a_day(api, organization, outsider_api):
+    manual = services.gift_rule_create(organization=organization, name="Flowers", trigger="manual",
+                                       gift="Flowers for {preferred_name}", cost=10, cooldown_days=0)  # fmt: skip
+    auto = services.gift_rule_create(organization=organization, name="Tea", trigger="first_visit", gift="Tea")
+    guest = CustomerFactory(organization=organization, given_name="Niamh")
+    offered = api.post("/api/v1/delights/", {"customer": guest.pk, "rule": manual.pk})
+    assert offered.status_code == 201, offered.json()
+    assert offered.json()["gift"] == "Flowers for Niamh" and offered.json()["status"] == "suggested"
+    again = api.post("/api/v1/delights/", {"customer": guest.pk, "rule": manual.pk})
+    assert again.status_code == 409 and "today" in again.json()["detail"]
+    assert api.post("/api/v1/delights/", {"customer": guest.pk, "rule": auto.pk}).status_code == 400
+    assert outsider_api.post("/api/v1/delights/", {"customer": guest.pk, "rule": manual.pk}).status_code == 404
+    assert api.post(f"/api/v1/delights/{offered.json()['id']}/deliver/").status_code == 200
