@@ -39,6 +39,9 @@ def _card(request: HttpRequest, customer: Customer, staff: Staff, *, status: int
         "issue_form": forms.get("issue_form") or IssueForm(),
         "contact_form": forms.get("contact_form") or ContactForm(safety=safety),
         "contacts": selectors.contact_list(customer=customer)[:RECENT_CONTACTS],
+        "manual_rules": gift_selectors.gift_rule_list(organization=staff.organization).filter(
+            trigger="manual", active=True
+        ),
     }
     return render(request, "personalization/card.html", context, status=status)
 
@@ -151,3 +154,21 @@ def delight_plan(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def delight_decline(request: HttpRequest, pk: int) -> HttpResponse:
     return _delight_action(request, pk, gift_services.delight_decline, _("Declined: “%(gift)s”."))
+
+
+@login_required
+@require_POST
+def delight_offer(request: HttpRequest, pk: int) -> HttpResponse:
+    """Offer a manual rule's gift from the card."""
+    staff = _staff(request)
+    customer = selectors.customer_get(organization=staff.organization, pk=pk)
+    rule = gift_selectors.gift_rule_get(organization=staff.organization, pk=request.POST.get("rule"))
+    try:
+        delight = gift_services.delight_offer(
+            rule=rule, customer=customer, actor=request.user, property_id=staff.property_id
+        )
+    except (Conflict, ValidationError) as exc:
+        messages.error(request, exc.message if isinstance(exc, Conflict) else " ".join(exc.messages))
+    else:
+        messages.success(request, _("Offered: “%(gift)s”.") % {"gift": delight.gift})
+    return _back(customer)

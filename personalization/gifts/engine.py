@@ -83,13 +83,12 @@ def end_of(day: date) -> datetime:
 
 
 def rules_with_history(*, organization_id: int, property_id: int | None, customer_id: int, today: date) -> list:
-    """Live, active, in-date rules (manual ones aside) with this month's spending and, for each, the
+    """Live, active, in-date rules with this month's spending and, for each, the
     customer's delights. One query: rows are (rule, one of its delights for this customer or nothing)."""
     spent = GiftSpend.objects.filter(rule=OuterRef("pk"), month=month_of(today)).values("spent")[:1]
     rows = (
         GiftRule.objects.live()
         .filter(organization_id=organization_id, active=True)
-        .exclude(trigger=Trigger.MANUAL)
         .filter(Q(property__isnull=True) | Q(property_id=property_id))
         .filter(Q(starts_on__isnull=True) | Q(starts_on__lte=today), Q(ends_on__isnull=True) | Q(ends_on__gte=today))
         .annotate(
@@ -162,6 +161,11 @@ def _occasions(rule: GiftRule, customer: Customer, issues: Iterable[Issue], now:
             if away >= rule.absence_days:
                 key = f"return:{timezone.localdate(customer.last_seen).isoformat()}"
                 yield key, 0, today, end_of(today), _("Back after %(days)d days away") % {"days": away}
+    elif trigger == Trigger.MANUAL:
+        # Never suggested by itself: only what staff offered by hand and is still open.
+        for d in rule.past:
+            if d.status in OPEN and d.expires_at is not None and d.expires_at > now:
+                yield d.occasion_key, 0, today, d.expires_at, _("Offered by staff")
     elif trigger == Trigger.ISSUE_RESOLVED:
         least = SEVERITY_RANK.get(rule.min_severity, 0)
         for issue in issues:

@@ -169,3 +169,14 @@ def test_not_now_declines_the_gift_for_this_occasion(desk, organization):
     delight = Delight.objects.get(customer=guest)
     assert "Declined: “Jasmine tea”." in desk.post(f"/delights/{delight.pk}/decline/", follow=True).content.decode()
     assert "Jasmine tea" not in desk.get(f"/customers/{guest.pk}/").content.decode()
+
+
+def test_the_card_offers_a_manual_gift(desk, organization):
+    rule = services.gift_rule_create(organization=organization, name="Flowers", trigger="manual",
+                                     gift="Flowers for {given_name}")  # fmt: skip
+    guest = CustomerFactory(organization=organization, given_name="Ana")
+    assert "Offer a gift" in desk.get(f"/customers/{guest.pk}/").content.decode()
+    page = desk.post(f"/customers/{guest.pk}/delights/", {"rule": rule.pk}, follow=True).content.decode()
+    assert "Offered: “Flowers for Ana”." in page and 'class="deliver"' in page
+    again = desk.post(f"/customers/{guest.pk}/delights/", {"rule": rule.pk}, follow=True).content.decode()
+    assert "already offered" in again
