@@ -23,7 +23,7 @@ django.setup()
 
 import psycopg  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench.measure import line, report, timings_ms  # noqa: E402
@@ -121,7 +121,8 @@ def ensure_customers(count: int) -> Organization:
 def make_rules(organization: Organization, rng: random.Random) -> list[GiftRule]:
     """50 active rules: birthdays and anniversaries (windows 0–14 days), absences, tags, categories,
     placeholders, cooldowns and caps — what a chain of hotels might configure."""
-    GiftRule.objects.filter(organization=organization).delete()
+    with connection.cursor() as cursor:  # this database is the benchmark's own: start from no rules
+        cursor.execute("TRUNCATE personalization_delight, personalization_giftspend, personalization_giftrule")
     rules = []
     for i in range(RULES):
         kind = ("birthday", "birthday", "anniversary", "return_after_absence", "birthday")[i % 5]
@@ -159,6 +160,13 @@ def bench_floor(rules: list[GiftRule], now) -> float:
     """The floor: the same customer rows merely counted per rule (no conditions on history, no insert)."""
     today = timezone.localdate(now)
     started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")  # as the planner runs
+        _count_each(rules, now, today)
+    return time.perf_counter() - started
+
+
+def _count_each(rules: list[GiftRule], now, today) -> None:
     for rule in rules:
         customers = Customer.objects.filter(organization_id=rule.organization_id)
         if rule.trigger in ("birthday", "anniversary"):
@@ -167,7 +175,6 @@ def bench_floor(rules: list[GiftRule], now) -> float:
         else:
             threshold = now - timedelta(days=rule.absence_days)
             customers.filter(last_seen__lte=threshold, last_seen__gt=threshold - timedelta(days=7)).count()
-    return time.perf_counter() - started
 
 
 def bench_brief(organization: Organization, rng: random.Random) -> None:

@@ -122,14 +122,23 @@ class DelightStatus(models.TextChoices):
 
 
 class Delight(TimeStamped):
-    """One gift for one customer on one occasion; its occasion key makes it happen once."""
+    """One gift for one customer on one occasion; its occasion key makes it happen once.
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    The nightly planner inserts these by the hundred thousand: only the indexes a query needs (Meta), no
+    automatic one per foreign key. Those left without (property, the staff columns) are only looked up when
+    a property or a user is deleted, which is rare."""
+
+    # Organization-wide lists: delight_org_newest.
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
     # Not hidden: merging two profiles moves the duplicate's delights (crm.services.merges finds every relation).
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="delights")
+    # Indexed by delight_customer_rule.
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="delights", db_index=False)
     # RESTRICT: a rule with delights is never deleted alone (it is archived), but its organization may be.
-    rule = models.ForeignKey(GiftRule, on_delete=models.RESTRICT, related_name="delights")
-    property = models.ForeignKey(Property, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Indexed by delight_once_per_occasion (rule first).
+    rule = models.ForeignKey(GiftRule, on_delete=models.RESTRICT, related_name="delights", db_index=False)
+    property = models.ForeignKey(
+        Property, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
     # "birthday:2026", "visit:10", "first_visit", "return:2026-03-14", "issue:42": one per rule and customer.
     occasion_key = models.CharField(max_length=64)
     gift = models.CharField(_("gift"), max_length=500)
@@ -142,17 +151,17 @@ class Delight(TimeStamped):
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     planned_at = models.DateTimeField(null=True, blank=True)
     planned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     delivered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     # The first day of the month its cost was charged to (GiftSpend.month).
     charged_month = models.DateField(null=True, blank=True)
     declined_at = models.DateTimeField(null=True, blank=True)
     declined_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
 
     class Meta:
@@ -162,6 +171,8 @@ class Delight(TimeStamped):
         indexes = [
             # GET /delights/?customer= and the cooldown / yearly cap of one customer.
             models.Index(fields=["customer", "rule", "-created_at"], name="delight_customer_rule"),
+            # GET /delights/: an organization's delights, newest first.
+            models.Index(fields=["organization", "-created_at", "-id"], name="delight_org_newest"),
             # Delights delivered by staff, newest first (manager screen).
             models.Index(
                 fields=["organization", "-delivered_at"],
