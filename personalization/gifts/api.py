@@ -15,12 +15,13 @@ from rest_framework.response import Response
 
 from crm import selectors as crm_selectors
 from crm.api import OrganizationScoped
-from crm.permissions import IsManager
+from crm.permissions import IsManager, ManagersOnly
 from personalization.gifts import selectors, services
 from personalization.gifts.serializers import (
     DelightOfferSerializer,
     DelightQuerySerializer,
     DelightSerializer,
+    GiftAuditSerializer,
     GiftRuleSerializer,
 )
 from personalization.models import Delight, DelightStatus, GiftRule
@@ -66,6 +67,13 @@ class GiftRuleViewSet(OrganizationScoped, viewsets.ModelViewSet):
     def destroy(self, request: Request, pk: str) -> Response:
         services.gift_rule_delete(rule=self.get_object(), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses={200: GiftAuditSerializer(many=True)},
+                   description="Managers: who created and changed the rule, and what it paid for.")  # fmt: skip
+    @action(detail=True, methods=["get"], permission_classes=[ManagersOnly])
+    def history(self, request: Request, pk: str) -> Response:
+        page = self.paginate_queryset(selectors.gift_rule_history(rule=self.get_object()))
+        return self.get_paginated_response(GiftAuditSerializer(page, many=True).data)
 
 
 @extend_schema_view(list=extend_schema(parameters=[DelightQuerySerializer]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import OuterRef, QuerySet, Subquery, Value
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -68,4 +68,12 @@ def gift_audit(*, organization: Organization) -> QuerySet[ChangeRecord]:
         ChangeRecord.objects.filter(organization=organization, target_type__in=["giftrule", "delight"])
         .select_related("actor")
         .order_by("-created_at", "-id")
+    )
+
+
+def gift_rule_history(*, rule: GiftRule) -> QuerySet[ChangeRecord]:
+    """Who created and changed the rule, and every delivery it paid for, newest first."""
+    delivered = Delight.objects.filter(rule=rule).values("pk")
+    return gift_audit(organization=rule.organization).filter(
+        Q(target_type="giftrule", target_id=rule.pk) | Q(target_type="delight", target_id__in=delivered)
     )

@@ -65,3 +65,13 @@ class DelightQuerySerializer(serializers.Serializer):
 class DelightOfferSerializer(serializers.Serializer):
     customer = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     rule = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="A manual rule of the organization.")
+
+
+class GiftAuditSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    action = serializers.CharField(help_text="gift_rule.create|update|delete, delight.offer|plan|deliver|decline")
+    target_type = serializers.CharField()
+    target_id = serializers.IntegerField()
+    actor = serializers.CharField(source="actor.username", read_only=True, allow_null=True, default=None)
+    changes = serializers.DictField()
+    created_at = serializers.DateTimeField()

@@ -177,3 +177,19 @@ def test_front_desk_offers_a_manual_gift_once_a_day(api, organization, outsider_
     assert api.post("/api/v1/delights/", {"customer": guest.pk, "rule": auto.pk}).status_code == 400
     assert outsider_api.post("/api/v1/delights/", {"customer": guest.pk, "rule": manual.pk}).status_code == 404
     assert api.post(f"/api/v1/delights/{offered.json()['id']}/deliver/").status_code == 200
+
+
+def test_managers_read_a_rules_history_with_who_and_when(manager_api, api, manager, frontdesk, organization):
+    rule_id = manager_api.post(RULES, {**DESSERT, "trigger": "first_visit"}).json()["id"]
+    manager_api.patch(f"{RULES}{rule_id}/", {"cost": "5.00"})
+    guest = CustomerFactory(organization=organization)
+    (delight,) = api.get(f"/api/v1/customers/{guest.pk}/brief/").json()["delight"]
+    api.post(f"/api/v1/delights/{delight['delight_id']}/deliver/")
+    history = manager_api.get(f"{RULES}{rule_id}/history/").json()["results"]
+    assert [(h["action"], h["actor"]) for h in history] == [
+        ("delight.deliver", frontdesk.user.username),
+        ("gift_rule.update", manager.user.username),
+        ("gift_rule.create", manager.user.username),
+    ]
+    assert history[1]["changes"] == {"cost": "5.00"}
+    assert api.get(f"{RULES}{rule_id}/history/").status_code == 403
