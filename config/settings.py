@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -207,7 +208,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Copied into django-celery-beat's tables when beat starts; editable in the admin afterwards.
 CELERY_BEAT_SCHEDULE = {
-    "plan-delights-nightly": {"task": "personalization.plan_delights", "schedule": 24 * 60 * 60},
+    # Gift delights for the coming birthdays, anniversaries and absences, at 02:30 (TIME_ZONE).
+    "plan-delights-nightly": {"task": "personalization.plan_delights", "schedule": crontab(hour=2, minute=30)},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Keep the worker's database connection between tasks (NOTES.md: 4x throughput).
