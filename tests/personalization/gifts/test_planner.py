@@ -116,3 +116,12 @@ def test_the_nightly_task_expires_the_past_and_plans_the_coming(organization):
     old.refresh_from_db()
     assert old.status == "expired"
     assert plan_delights() == 0
+
+
+def test_the_plan_delights_command_says_how_many(organization, capsys):
+    from django.core.management import call_command
+
+    services.gift_rule_create(organization=organization, name="Cake", trigger="birthday", gift="Cake")
+    CustomerFactory(organization=organization, birthday=date_in(0))
+    call_command("plan_delights")
+    assert "1 delights suggested." in capsys.readouterr().out

@@ -180,3 +180,12 @@ def test_the_card_offers_a_manual_gift(desk, organization):
     assert "Offered: “Flowers for Ana”." in page and 'class="deliver"' in page
     again = desk.post(f"/customers/{guest.pk}/delights/", {"rule": rule.pk}, follow=True).content.decode()
     assert "already offered" in again
+
+
+def test_live_check_of_a_saved_rule_previews_the_change_without_saving(boss, organization):
+    rule = services.gift_rule_create(organization=organization, name="Cake", trigger="birthday", gift="Cake", cost=6)
+    CustomerFactory(organization=organization, birthday=day(-3))
+    page = boss.post(f"/gifts/{rule.pk}/check/", {**FORM, "cost": "9.00"}).content.decode()
+    assert "would have fired 1 times for 1 guests, costing 9.00" in page
+    rule.refresh_from_db()
+    assert rule.cost == 6
