@@ -111,18 +111,8 @@ def rules_with_history(*, organization_id: int, property_id: int | None, custome
         if not hasattr(rule, "past"):
             rule.past = []
         if row.d_id is not None:
-            rule.past.append(
-                PastDelight(
-                    row.d_id,
-                    row.d_key,
-                    row.d_status,
-                    row.d_gift,
-                    row.d_cost,
-                    row.d_created_at,
-                    row.d_delivered_at,
-                    row.d_expires_at,
-                )  # fmt: skip
-            )
+            fields = (row.d_key, row.d_status, row.d_gift, row.d_cost, row.d_created_at, row.d_delivered_at)
+            rule.past.append(PastDelight(row.d_id, *fields, row.d_expires_at))
     return list(rules.values())
 
 
