@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -53,7 +53,6 @@ class Candidate:
     occasion_on: date | None
     expires_at: datetime
     existing: PastDelight | None = None
-    past: list[PastDelight] = field(default_factory=list)
 
     @property
     def cost(self) -> Decimal:
@@ -223,9 +222,7 @@ def evaluate(
             gift = existing.gift if existing else fill(rule.gift, customer=customer, favorites=favorites)
             if gift is None:
                 continue
-            candidates.append(
-                Candidate(rule, key, gift, reason, closeness, occasion_on, expires_at, existing, rule.past)
-            )
+            candidates.append(Candidate(rule, key, gift, reason, closeness, occasion_on, expires_at, existing))
             break  # one occasion per rule at a time
     candidates.sort(key=lambda c: (-c.rule.priority, c.closeness, c.rule.pk))
     return candidates
