@@ -23,6 +23,7 @@ from personalization.models import GiftRule, Trigger
 
 DAYS = 90
 MONTHS = Decimal(3)  # 90 days of a monthly budget
+BATCH = 5_000  # customer ids per statement
 
 
 @dataclass(frozen=True)
@@ -95,18 +96,23 @@ def backtest(*, rule: GiftRule, organization: Organization, now: datetime | None
     now = now or timezone.now()
     start = now - timedelta(days=DAYS)
     occasions = sorted(_occasions(rule, organization, start, now), key=lambda o: o[1])
-    ids = {customer_id for customer_id, _when in occasions}
-    customers = {
-        c.pk: c
-        for c in Customer.objects.filter(pk__in=ids).filter(
-            Q(consent_surprises=True), Q(do_not_contact=False), Q(visit_count__gte=rule.min_visits)
+    ids = sorted({customer_id for customer_id, _when in occasions})
+    customers: dict[int, Customer] = {}
+    preferences = defaultdict(list)
+    # In batches: a big organization has tens of thousands of birthdays in 90 days, more ids than one
+    # statement may bind (PostgreSQL: 65,535 parameters; SQLite: 32,766).
+    for i in range(0, len(ids), BATCH):
+        batch = ids[i : i + BATCH]
+        customers.update(
+            (c.pk, c)
+            for c in Customer.objects.filter(pk__in=batch).filter(
+                Q(consent_surprises=True), Q(do_not_contact=False), Q(visit_count__gte=rule.min_visits)
+            )
         )
-    }
+        for p in Preference.objects.filter(customer_id__in=batch, polarity=Polarity.LIKES):
+            preferences[p.customer_id].append(p)
     if rule.property_id:
         customers = {pk: c for pk, c in customers.items() if c.home_property_id == rule.property_id}
-    preferences = defaultdict(list)
-    for p in Preference.objects.filter(customer_id__in=customers, polarity=Polarity.LIKES):
-        preferences[p.customer_id].append(p)
     wanted = {t.lower() for t in rule.tags or ()}
     given: dict[int, list[datetime]] = defaultdict(list)
     for customer_id, when in occasions:
