@@ -1,8 +1,9 @@
 """The preview a manager reads before saving a rule: over the last 90 days, how often would it have fired,
 for how many guests, at what cost — from the real contacts, issues and customer dates.
 
-The database finds the occasions (dates in the period, visits and the visit before each, resolved issues);
-conditions, placeholders, cooldown and the yearly cap are then applied in Python to those occasions only.
+Birthdays and anniversaries come round once in 90 days: one COUNT with the planner's conditions. For visits
+and issues the database finds the occasions (visits and the visit before each, resolved issues); conditions,
+placeholders, cooldown and the yearly cap are then applied in Python to those occasions only.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.utils import timezone
 
 from crm.models import VISIT_KINDS, Contact, Customer, Issue, IssueStatus, Organization, Polarity, Preference
 from personalization.gifts.engine import SEVERITY_RANK, YEAR
-from personalization.gifts.planner import _date_condition
+from personalization.gifts.planner import _date_condition, eligible
 from personalization.gifts.rules import fill, top_likes
 from personalization.models import GiftRule, Trigger
 
@@ -43,19 +44,8 @@ class Backtest:
 def _occasions(
     rule: GiftRule, organization: Organization, start: datetime, now: datetime
 ) -> list[tuple[int, datetime]]:
-    """(customer id, when) for every occasion of the rule's trigger in the period, before conditions."""
+    """(customer id, when) for every occasion of a visit or issue trigger in the period, before conditions."""
     customers = Customer.objects.filter(organization=organization, merged_into__isnull=True)
-    if rule.trigger in (Trigger.BIRTHDAY, Trigger.ANNIVERSARY):
-        today = timezone.localdate(now)
-        days = [today - timedelta(days=i) for i in range(DAYS + 1)]
-        match, cases = _date_condition(rule.trigger, days)
-        rows = customers.filter(match).values_list("pk", f"{rule.trigger}_month", f"{rule.trigger}_day")
-        when = {(d.month, d.day): d for d in days}
-        found = []
-        for pk, month, day in rows:
-            occasion = when.get((month, day)) or when.get((2, 28))  # 29 February in a common year
-            found.append((pk, timezone.make_aware(datetime.combine(occasion, datetime.min.time()))))
-        return found
     if rule.trigger == Trigger.FIRST_VISIT:
         return list(customers.filter(first_seen__gte=start).values_list("pk", "first_seen"))
     if rule.trigger == Trigger.ISSUE_RESOLVED:
@@ -95,6 +85,12 @@ def backtest(*, rule: GiftRule, organization: Organization, now: datetime | None
     """What the rule (saved or not) would have done over the last 90 days."""
     now = now or timezone.now()
     start = now - timedelta(days=DAYS)
+    if rule.trigger in (Trigger.BIRTHDAY, Trigger.ANNIVERSARY):
+        # A yearly date comes round once in 90 days: one COUNT of the guests it allows, as the planner selects them.
+        today = timezone.localdate(now)
+        match, _cases = _date_condition(rule.trigger, [today - timedelta(days=i) for i in range(DAYS + 1)])
+        fired = eligible(rule).filter(match).count()
+        return _result(rule, fired, fired)
     occasions = sorted(_occasions(rule, organization, start, now), key=lambda o: o[1])
     ids = sorted({customer_id for customer_id, _when in occasions})
     customers: dict[int, Customer] = {}
@@ -131,8 +127,11 @@ def backtest(*, rule: GiftRule, organization: Organization, now: datetime | None
         if rule.yearly_cap and sum(1 for b in before if when - b < YEAR) >= rule.yearly_cap:
             continue
         before.append(when)
-    fired = sum(len(v) for v in given.values())
+    return _result(rule, sum(len(v) for v in given.values()), len(given))
+
+
+def _result(rule: GiftRule, fired: int, guests: int) -> Backtest:
     cost = rule.cost * fired
     budget = None if rule.monthly_budget is None else rule.monthly_budget * MONTHS
     percent = None if not budget else round(cost * 100 / budget)
-    return Backtest(DAYS, fired, len(given), cost, budget, percent)
+    return Backtest(DAYS, fired, guests, cost, budget, percent)

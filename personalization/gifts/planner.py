@@ -116,8 +116,9 @@ def _tags_condition(tags: list[str]) -> Q:
     return q
 
 
-def candidates(rule: GiftRule, *, today: date, now: datetime) -> QuerySet | None:
-    """The rule's new delights as a SELECT of COLUMNS, or None when it has nothing to plan today."""
+def eligible(rule: GiftRule) -> QuerySet:
+    """Customers the rule's conditions allow (consent, visits, property, tags, a liked category) and
+    whose profile fills every placeholder of its gift (as aliases v_<placeholder>); no history, no dates."""
     customers = Customer.objects.filter(
         organization_id=rule.organization_id,
         merged_into__isnull=True,
@@ -137,6 +138,13 @@ def candidates(rule: GiftRule, *, today: date, now: datetime) -> QuerySet | None
                 )
             )  # fmt: skip
         )
+    _gift, values = gift_expression(rule.gift)
+    return customers.alias(**values).filter(**{f"{name}__isnull": False for name in values})
+
+
+def candidates(rule: GiftRule, *, today: date, now: datetime) -> QuerySet | None:
+    """The rule's new delights as a SELECT of COLUMNS, or None when it has nothing to plan today."""
+    customers = eligible(rule)
     given = Delight.objects.filter(
         rule=rule, customer=OuterRef("pk"), status__in=[DelightStatus.DELIVERED, DelightStatus.PLANNED]
     )
@@ -169,8 +177,7 @@ def candidates(rule: GiftRule, *, today: date, now: datetime) -> QuerySet | None
     else:
         return None
 
-    gift, values = gift_expression(rule.gift)
-    customers = customers.alias(**values).filter(**{f"{name}__isnull": False for name in values})
+    gift, _values = gift_expression(rule.gift)  # over the aliases eligible() defined
     annotations = {
         "p_organization_id": Value(rule.organization_id, output_field=IntegerField()),
         "p_customer_id": F("pk"),
