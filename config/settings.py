@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -200,8 +201,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    # Two models have a "status" and a "kind": name the touches' enums after what they are.
+    # One name per choice set used by several serializers, and the touches' enums named for what they are
+    # (two models have a "status" and a "kind"; drf-spectacular warns otherwise).
     "ENUM_NAME_OVERRIDES": {
+        "SeverityEnum": "crm.models.Severity",
+        "CategoryEnum": "crm.models.PreferenceCategory",
+        "DelightStatusEnum": "personalization.models.DelightStatus",
         "IssueStatusEnum": "crm.models.IssueStatus",
         "TouchStatusEnum": "personalization.models.TouchStatus",
         "TouchKindEnum": "personalization.models.TouchKind",
@@ -231,6 +236,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Copied into django-celery-beat's tables when beat starts; editable in the admin afterwards.
+CELERY_BEAT_SCHEDULE = {
+    # Gift delights for the coming birthdays, anniversaries and absences, at 02:30 (TIME_ZONE).
+    "plan-delights-nightly": {"task": "personalization.plan_delights", "schedule": crontab(hour=2, minute=30)},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Keep the worker's database connection between tasks (NOTES.md: 4x throughput).
 CELERY_DB_REUSE_MAX = 200

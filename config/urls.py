@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("crm.urls")),
     path("", include("personalization.urls")),
     path("", include("personalization.touches.urls")),
+    path("", include("personalization.gifts.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

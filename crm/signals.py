@@ -18,3 +18,9 @@ customer_contact_restricted = Signal()
 customer_erasing = Signal()
 # sender=Customer, kept=Customer, duplicate=Customer, actor=User|None — after the history moved
 customer_merged = Signal()
+# sender=Customer, kept=Customer, duplicate=Customer — before the history moves (both rows locked): a
+# receiver makes room for rows that would collide with a unique constraint once they belong to kept
+customer_merging = Signal()
+# sender=Command class, organization=Organization — seed_demo loaded the demo organization; other apps
+# add their own demo rows (personalization: gift rules) without crm importing them
+demo_seeded = Signal()

@@ -10,3 +10,5 @@ class PersonalizationConfig(AppConfig):
         from personalization.touches import triggers
 
         triggers.connect()
+        # Receivers of crm's signals: personalization listens, crm never imports it.
+        from personalization.gifts import demo, receivers  # noqa: F401

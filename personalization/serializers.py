@@ -6,7 +6,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from crm.models import ContactKind, IssueStatus, Polarity, PreferenceCategory, Severity, Source
-from personalization.models import Channel, TouchKind, TouchStatus
+from personalization.models import Channel, DelightStatus, TouchKind, TouchStatus
 
 
 class BriefQuerySerializer(serializers.Serializer):
@@ -58,12 +58,17 @@ class RepairSerializer(serializers.Serializer):
     next_step = serializers.CharField(help_text="The next move of the recovery sequence, in the staff's language.")
 
 
-class DelightSerializer(serializers.Serializer):
+class BriefDelightSerializer(serializers.Serializer):
     delight_id = serializers.IntegerField()
     rule_id = serializers.IntegerField()
     gift = serializers.CharField()
     reason = serializers.CharField()
     cost = serializers.DecimalField(max_digits=10, decimal_places=2)
+    status = serializers.ChoiceField(choices=DelightStatus.choices, help_text="suggested or planned.")
+    needs_approval = serializers.BooleanField(help_text="Costs more than the rule allows without a manager.")
+    budget_left = serializers.DecimalField(
+        max_digits=10, decimal_places=2, allow_null=True, help_text="This month; null when the rule has no cap."
+    )
 
 
 class TipSerializer(serializers.Serializer):
@@ -81,7 +86,9 @@ class BriefSerializer(serializers.Serializer):
     safety = SafetySerializer(many=True)
     recall = RecallSerializer(many=True)
     repair = RepairSerializer(many=True)
-    delight = DelightSerializer(many=True, help_text="Empty until gift rules exist.")
+    delight = BriefDelightSerializer(
+        many=True, help_text="What the gift rules suggest now, best first; POST /delights/{id}/deliver/ delivers it."
+    )
     tips = TipSerializer(many=True)
     close = CloseSerializer()
 

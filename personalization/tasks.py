@@ -1,4 +1,4 @@
-"""Celery tasks: thin wrappers that take ids and call one service (personalization.touches)."""
+"""Celery tasks: thin wrappers that take ids and call one service (touches, gifts); idempotent."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import threading
 from celery import shared_task
 from django.core.mail import get_connection
 
+from personalization.gifts.planner import delights_plan_nightly
+from personalization.gifts.services import delights_expire
 from personalization.touches import dispatch, planner, send
 
 
@@ -37,3 +39,11 @@ def send_touch(touch_id: int) -> str:
 def plan_touches() -> int:
     """Hourly (beat): plan greetings and win-backs for each property whose local night has come."""
     return planner.touches_plan()
+
+
+@shared_task(name="personalization.plan_delights")
+def plan_delights() -> int:
+    """Nightly: expire delights whose occasion has passed, then plan the coming birthdays, anniversaries
+    and absences (set-based; running it twice adds nothing). Returns how many delights were suggested."""
+    delights_expire()
+    return sum(delights_plan_nightly().values())

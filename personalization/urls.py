@@ -9,4 +9,8 @@ urlpatterns = [
     path("customers/<int:pk>/issues/", views.issue_add, name="issue-add"),
     path("customers/<int:pk>/contacts/", views.contact_add, name="contact-add"),
     path("preferences/<int:pk>/confirm/", views.preference_confirm, name="preference-confirm"),
+    path("customers/<int:pk>/delights/", views.delight_offer, name="delight-offer"),
+    path("delights/<int:pk>/deliver/", views.delight_deliver, name="delight-deliver"),
+    path("delights/<int:pk>/plan/", views.delight_plan, name="delight-plan"),
+    path("delights/<int:pk>/decline/", views.delight_decline, name="delight-decline"),
 ]

@@ -1,8 +1,15 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from personalization import api
+from personalization.gifts import api as gifts_api
+
+router = SimpleRouter()
+router.register("gift-rules", gifts_api.GiftRuleViewSet, basename="gift-rule")
+router.register("delights", gifts_api.DelightViewSet, basename="delight")
 
 urlpatterns = [
     path("customers/<int:customer_id>/brief/", api.CustomerBriefView.as_view(), name="customer-brief"),
     path("touches/", api.TouchList.as_view(), name="touch-list"),
+    *router.urls,
 ]

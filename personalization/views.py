@@ -12,10 +12,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm import selectors, services
+from crm.errors import Conflict
 from crm.forms import ContactForm, IssueForm, PreferenceForm, first_submission
 from crm.models import Customer, Staff
 from personalization import selectors as touch_selectors
 from personalization.brief import brief_for
+from personalization.gifts import selectors as gift_selectors
+from personalization.gifts import services as gift_services
 
 RECENT_CONTACTS = 5
 CARD_TOUCHES = 10
@@ -44,6 +47,9 @@ def _card(request: HttpRequest, customer: Customer, staff: Staff, *, status: int
         "contact_form": forms.get("contact_form") or ContactForm(safety=safety),
         "contacts": selectors.contact_list(customer=customer)[:RECENT_CONTACTS],
         "touches": touch_selectors.touch_list_of(customer=customer)[:CARD_TOUCHES],
+        "manual_rules": gift_selectors.gift_rule_list(organization=staff.organization).filter(
+            trigger="manual", active=True
+        ),
     }
     return render(request, "personalization/card.html", context, status=status)
 
@@ -124,3 +130,53 @@ def preference_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Confirmed: “%(text)s”.") % {"text": preference.text})
     return _back(preference.customer)
+
+
+def _delight_action(request: HttpRequest, pk: int, service, done: str) -> HttpResponse:
+    """A button of the card's delight section; a refusal (spent budget, expired, approval) is said on the card."""
+    staff = _staff(request)
+    delight = gift_selectors.delight_get(organization=staff.organization, pk=pk)
+    try:
+        service(delight=delight, actor=request.user)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done % {"gift": delight.gift})
+    return redirect("card:customer", pk=delight.customer_id)
+
+
+@login_required
+@require_POST
+def delight_deliver(request: HttpRequest, pk: int) -> HttpResponse:
+    return _delight_action(request, pk, gift_services.delight_deliver, _("Delivered: “%(gift)s”."))
+
+
+@login_required
+@require_POST
+def delight_plan(request: HttpRequest, pk: int) -> HttpResponse:
+    """Planned (for a costly gift: a manager's approval)."""
+    return _delight_action(request, pk, gift_services.delight_plan, _("Planned: “%(gift)s”."))
+
+
+@login_required
+@require_POST
+def delight_decline(request: HttpRequest, pk: int) -> HttpResponse:
+    return _delight_action(request, pk, gift_services.delight_decline, _("Declined: “%(gift)s”."))
+
+
+@login_required
+@require_POST
+def delight_offer(request: HttpRequest, pk: int) -> HttpResponse:
+    """Offer a manual rule's gift from the card."""
+    staff = _staff(request)
+    customer = selectors.customer_get(organization=staff.organization, pk=pk)
+    rule = gift_selectors.gift_rule_get(organization=staff.organization, pk=request.POST.get("rule"))
+    try:
+        delight = gift_services.delight_offer(
+            rule=rule, customer=customer, actor=request.user, property_id=staff.property_id
+        )
+    except (Conflict, ValidationError) as exc:
+        messages.error(request, exc.message if isinstance(exc, Conflict) else " ".join(exc.messages))
+    else:
+        messages.success(request, _("Offered: “%(gift)s”.") % {"gift": delight.gift})
+    return _back(customer)

@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 
 import pytest
 from django.db import connection
+from django.utils import translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -118,3 +119,11 @@ def _plain_static_storage(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request by a staff member with a screen language activates it for the thread (StaffLanguageMiddleware),
+    # and nothing resets it: a later test calling services directly would speak that language.
+    with translation.override("en"):
+        yield

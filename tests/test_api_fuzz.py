@@ -14,6 +14,8 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from config.wsgi import application
 from crm import services
+from personalization.gifts.services import gift_rule_create
+from personalization.models import Delight
 from tests.factories import CustomerFactory
 
 MAX_EXAMPLES = 25  # per operation; the whole API takes ~20 s on this machine
@@ -38,7 +40,12 @@ def existing(frontdesk, organization, settings):
     settings.ALLOWED_HOSTS = ["localhost", "testserver"]
     customer = CustomerFactory(organization=organization)
     merged = services.customer_merge(kept=customer, duplicate=CustomerFactory(organization=organization))
+    rule = gift_rule_create(organization=organization, name="Welcome", trigger="first_visit", gift="Tea")
+    delight = Delight.objects.create(organization=organization, customer=customer, rule=rule,
+                                     occasion_key="first_visit", gift="Tea", cost=0)  # fmt: skip
     return {
+        "gift-rules": rule.pk,
+        "delights": delight.pk,
         "merges": merged.pk,
         "customers": customer.pk,
         "preferences": services.preference_record(customer=customer, category="drink", text="Tea").pk,

@@ -66,6 +66,7 @@ def customer_merge(*, kept: Customer, duplicate: Customer, actor: User | None = 
     if duplicate.merged_into_id or kept.merged_into_id:
         raise Conflict(_("One of these customers has already been merged into another."))
 
+    signals.customer_merging.send(sender=Customer, kept=kept, duplicate=duplicate)
     moved: dict[str, list[int]] = {}
     for model, field in _relations():
         rows = model._base_manager.filter(**{field: duplicate})

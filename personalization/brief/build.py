@@ -15,6 +15,7 @@ from crm.models import Customer, Issue, IssueStatus, Organization, Preference, R
 from personalization.brief import inputs
 from personalization.brief.inputs import BriefInputs
 from personalization.brief.ranking import months_since, relevance
+from personalization.gifts.services import delights_for_contact
 from personalization.models import Tip
 
 MAX_RECALL = 5
@@ -63,13 +64,24 @@ class RepairItem(TypedDict):
     next_step: str
 
 
+class DelightItem(TypedDict):
+    delight_id: int
+    rule_id: int
+    gift: str
+    reason: str
+    cost: str
+    status: str
+    needs_approval: bool
+    budget_left: str | None
+
+
 class Brief(TypedDict):
     customer: dict
     greet: Greet
     safety: list[SafetyItem]
     recall: list[RecallItem]
     repair: list[RepairItem]
-    delight: list[dict]
+    delight: list[DelightItem]
     tips: list[dict]
     close: dict
 
@@ -154,6 +166,28 @@ def _tips(customer: Customer, preferences: list[Preference], tips: list[Tip]) ->
     return [{"text": tip.text, "tags": tip.tags} for *_, tip in sorted(scored)[:MAX_TIPS]]
 
 
+def _delights(customer, property_id, preferences, issues, now) -> list[DelightItem]:
+    """What the gift rules suggest now, best first, each a recorded Delight staff can deliver."""
+    items: list[DelightItem] = []
+    for c in delights_for_contact(
+        customer=customer, property_id=property_id, preferences=preferences, issues=issues, now=now
+    ):
+        budget = c.rule.monthly_budget
+        items.append(
+            {
+                "delight_id": c.existing.id,
+                "rule_id": c.rule.pk,
+                "gift": c.gift,
+                "reason": c.reason,
+                "cost": f"{c.cost:.2f}",
+                "status": c.existing.status,
+                "needs_approval": c.needs_approval,
+                "budget_left": None if budget is None else f"{budget - c.rule.spent_this_month:.2f}",
+            }
+        )
+    return items
+
+
 def brief_for(
     *,
     organization: Organization,
@@ -172,7 +206,8 @@ def brief_for(
 def build_brief(
     loaded: BriefInputs, *, property_id: int | None = None, contact_kind: str | None = None, now: datetime
 ) -> Brief:
-    """The sections of the brief from what inputs.load read; no query."""
+    """The sections of the brief from what inputs.load read; the delight section reads the gift rules
+    (one query) and records what they newly suggest (one more)."""
     customer, preferences, issues = loaded.customer, loaded.preferences, loaded.issues
     language = customer_language(customer)
     stale_after = settings.RAPPORT_RECONFIRM_AFTER_MONTHS
@@ -184,6 +219,7 @@ def build_brief(
     )[:MAX_RECALL]
     open_issues = [i for i in issues if i.status != IssueStatus.RESOLVED]
     tips = _tips(customer, preferences, loaded.tips)
+    delights = _delights(customer, property_id, preferences, issues, now)
     name = address(customer, language)
     with translation.override(language):
         close = _("Thank you, %(name)s. We look forward to seeing you again.") % {"name": name}
@@ -218,7 +254,7 @@ def build_brief(
             }
             for i in issues
         ],
-        "delight": [],
+        "delight": delights,
         "tips": tips,
         "close": {"text": close},
     }

@@ -3,6 +3,7 @@
 One module per model family; everything is importable from ``personalization.models``.
 """
 
+from personalization.models.gifts import Delight, DelightStatus, GiftRule, GiftSpend, Trigger
 from personalization.models.tips import Tip
 from personalization.models.touches import (
     PENDING_STATUSES,
@@ -14,4 +15,18 @@ from personalization.models.touches import (
     TouchStatus,
 )
 
-__all__ = ["PENDING_STATUSES", "Channel", "Feedback", "PlanningRun", "Tip", "Touch", "TouchKind", "TouchStatus"]
+__all__ = [
+    "PENDING_STATUSES",
+    "Channel",
+    "Delight",
+    "DelightStatus",
+    "Feedback",
+    "GiftRule",
+    "GiftSpend",
+    "PlanningRun",
+    "Tip",
+    "Touch",
+    "TouchKind",
+    "TouchStatus",
+    "Trigger",
+]

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from crm import services
+from crm import services, signals
 from crm.models import Customer, NameOrder, Organization, Property
 from crm.partial_dates import PartialDate
 
@@ -173,6 +173,7 @@ class Command(BaseCommand):
             self.stdout.write("Demo guests already loaded.")
         else:
             self._guests(organization)
+        signals.demo_seeded.send(sender=type(self), organization=organization)
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password '{DEMO_PASSWORD}'):"))
         for username, role, property_name in STAFF:
             self.stdout.write(f"  {username:<14} {role:<10} {property_name or ORGANIZATION}")

@@ -1,0 +1,247 @@
+"""The nightly planner: suggested delights for every customer whose birthday or anniversary is coming,
+or who has just been away long enough — set-based, one INSERT … SELECT per rule.
+
+The ORM builds the SELECT (conditions, gift text filled from the customer and their preferences, the
+occasion key); it is wrapped in ``INSERT … ON CONFLICT DO NOTHING`` on the delight's unique occasion key,
+so running twice, or after a brief already recorded the same occasion, adds nothing. Same SQL on
+PostgreSQL and SQLite; no Python loop over customers.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import string
+from datetime import date, datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Case as CaseExpr
+from django.db.models import (
+    CharField,
+    DateField,
+    DateTimeField,
+    DecimalField,
+    Exists,
+    Expression,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Concat, NullIf, TruncDate
+from django.db.models.lookups import Exact, In
+from django.utils import timezone
+
+from crm.models import Customer, Polarity, Preference
+from personalization.gifts.engine import end_of, month_of
+from personalization.gifts.signals import delights_suggested
+from personalization.models import Delight, DelightStatus, GiftRule, GiftSpend, Trigger
+
+PLANNED_TRIGGERS = (Trigger.BIRTHDAY, Trigger.ANNIVERSARY, Trigger.RETURN_AFTER_ABSENCE)
+# An absence is planned for in the week after it crosses the rule's threshold (a missed night catches
+# up); older absences were planned for then, and scanning every lapsed customer nightly would cost more.
+ABSENCE_CATCH_UP_DAYS = 7
+COLUMNS = ("organization_id", "customer_id", "rule_id", "property_id", "occasion_key", "gift", "reason", "cost",
+           "status", "occasion_on", "expires_at", "created_at", "updated_at")  # fmt: skip
+
+
+def _dates_in_window(today: date, window_days: int) -> list[date]:
+    return [today + timedelta(days=i) for i in range(window_days + 1)]
+
+
+def _date_condition(prefix: str, days: list[date]) -> tuple[Q, list[tuple[Q, date]]]:
+    """Q for a month/day in the window (one IN over month * 100 + day, cheaper per row than an OR of pairs),
+    and (Q, date) per day for the CASEs; 29 February counts on the 28th in other years."""
+    cases = []
+    codes = []
+    for day in days:
+        q = Q(**{f"{prefix}_month": day.month, f"{prefix}_day": day.day})
+        codes.append(day.month * 100 + day.day)
+        if day.month == 2 and day.day == 28 and not calendar.isleap(day.year):
+            q |= Q(**{f"{prefix}_month": 2, f"{prefix}_day": 29})
+            codes.append(229)
+        cases.append((q, day))
+    code = ExpressionWrapper(F(f"{prefix}_month") * 100 + F(f"{prefix}_day"), output_field=IntegerField())
+    return Q(Exact(code, codes[0])) if len(codes) == 1 else Q(In(code, codes)), cases
+
+
+def _name(field: str) -> Expression:
+    return NullIf(field, Value(""))
+
+
+def _favorite(category: str) -> Subquery:
+    return Subquery(
+        Preference.objects.filter(customer=OuterRef("pk"), category=category, polarity=Polarity.LIKES)
+        .order_by("-times_confirmed", "-last_confirmed_at", "-pk")
+        .values("text")[:1]
+    )
+
+
+def gift_expression(template: str) -> tuple[Expression, dict[str, Expression]]:
+    """The gift text as SQL (literal parts and customer values concatenated), and the placeholder values
+    as aliases that must not be NULL: a placeholder that cannot be filled means no suggestion."""
+    parts: list[Expression] = []
+    values: dict[str, Expression] = {}
+    for literal, name, _spec, _conversion in string.Formatter().parse(template):
+        if literal:
+            parts.append(Value(literal))
+        if name is None:
+            continue
+        if name == "preferred_name":
+            value = Coalesce(_name("preferred_name"), _name("given_name"), _name("native_name"), _name("family_name"))
+        elif name in ("given_name", "family_name"):
+            value = _name(name)
+        else:
+            value = _favorite(name.removeprefix("favorite_"))
+        values[f"v_{name}"] = value
+        parts.append(F(f"v_{name}"))
+    if not parts:
+        return Value(""), values
+    expression = parts[0] if len(parts) == 1 else Concat(*parts, output_field=CharField())
+    return expression, values
+
+
+def _tags_condition(tags: list[str]) -> Q:
+    """Any of the tags, ignoring case as the brief does: the tag, quoted, inside the stored JSON text
+    (PostgreSQL prints jsonb text unescaped; Django writes SQLite's JSON with ASCII escapes)."""
+    ascii_only = connection.vendor != "postgresql"
+    q = Q()
+    for tag in tags:
+        q |= Q(tags__icontains=json.dumps(tag, ensure_ascii=ascii_only))
+    return q
+
+
+def eligible(rule: GiftRule) -> QuerySet:
+    """Customers the rule's conditions allow (consent, visits, property, tags, a liked category) and
+    whose profile fills every placeholder of its gift (as aliases v_<placeholder>); no history, no dates."""
+    customers = Customer.objects.filter(
+        organization_id=rule.organization_id,
+        merged_into__isnull=True,
+        consent_surprises=True,
+        do_not_contact=False,
+        visit_count__gte=rule.min_visits,
+    )
+    if rule.property_id:
+        customers = customers.filter(home_property_id=rule.property_id)
+    if rule.tags:
+        customers = customers.filter(_tags_condition(rule.tags))
+    if rule.preference_category:
+        customers = customers.filter(
+            Exists(
+                Preference.objects.filter(
+                    customer=OuterRef("pk"), category=rule.preference_category, polarity=Polarity.LIKES
+                )
+            )  # fmt: skip
+        )
+    _gift, values = gift_expression(rule.gift)
+    return customers.alias(**values).filter(**{f"{name}__isnull": False for name in values})
+
+
+def candidates(rule: GiftRule, *, today: date, now: datetime) -> QuerySet | None:
+    """The rule's new delights as a SELECT of COLUMNS, or None when it has nothing to plan today."""
+    customers = eligible(rule)
+    given = Delight.objects.filter(
+        rule=rule, customer=OuterRef("pk"), status__in=[DelightStatus.DELIVERED, DelightStatus.PLANNED]
+    )
+    if rule.cooldown_days:
+        cutoff = now - timedelta(days=rule.cooldown_days)
+        customers = customers.exclude(Exists(given.filter(Q(delivered_at__gte=cutoff) | Q(planned_at__gte=cutoff))))
+    if rule.yearly_cap:
+        year_ago = now - timedelta(days=365)
+        recent = given.filter(Q(delivered_at__gte=year_ago) | Q(planned_at__gte=year_ago)).values("id")
+        # At most yearly_cap rows: an OFFSET probe instead of a count.
+        customers = customers.exclude(Exists(recent.order_by("id")[rule.yearly_cap - 1 : rule.yearly_cap]))
+
+    if rule.trigger in (Trigger.BIRTHDAY, Trigger.ANNIVERSARY):
+        match, cases = _date_condition(rule.trigger, _dates_in_window(today, rule.window_days))
+        customers = customers.filter(match)
+        key = CaseExpr(*(When(q, then=Value(f"{rule.trigger}:{day.year}")) for q, day in cases),
+                       output_field=CharField())  # fmt: skip
+        occasion_on = CaseExpr(*(When(q, then=Value(day)) for q, day in cases), output_field=DateField())
+        expires_at = CaseExpr(*(When(q, then=Value(end_of(day))) for q, day in cases), output_field=DateTimeField())
+        reason = Value(str(Trigger(rule.trigger).label))
+    elif rule.trigger == Trigger.RETURN_AFTER_ABSENCE:
+        threshold = now - timedelta(days=rule.absence_days)
+        customers = customers.filter(
+            last_seen__lte=threshold, last_seen__gt=threshold - timedelta(days=ABSENCE_CATCH_UP_DAYS)
+        )
+        key = Concat(Value("return:"), Cast(TruncDate("last_seen"), CharField()), output_field=CharField())
+        occasion_on = Value(today, output_field=DateField())
+        expires_at = Value(None, output_field=DateTimeField())  # waits for their return
+        reason = Value("Away for a while")
+    else:
+        return None
+
+    gift, _values = gift_expression(rule.gift)  # over the aliases eligible() defined
+    annotations = {
+        "p_organization_id": Value(rule.organization_id, output_field=IntegerField()),
+        "p_customer_id": F("pk"),
+        "p_rule_id": Value(rule.pk, output_field=IntegerField()),
+        "p_property_id": Value(rule.property_id, output_field=IntegerField()),
+        "p_occasion_key": key,
+        "p_gift": gift,
+        "p_reason": reason,
+        "p_cost": Value(rule.cost, output_field=DecimalField(max_digits=10, decimal_places=2)),
+        "p_status": Value(DelightStatus.SUGGESTED),
+        "p_occasion_on": occasion_on,
+        "p_expires_at": expires_at,
+        "p_created_at": Value(now, output_field=DateTimeField()),
+        "p_updated_at": Value(now, output_field=DateTimeField()),
+    }
+    customers = customers.annotate(**annotations)
+    return customers.order_by().values_list(*annotations)
+
+
+def _budget_allows(rule: GiftRule, today: date) -> bool:
+    if rule.monthly_budget is None:
+        return True
+    spent = GiftSpend.objects.filter(rule=rule, month=month_of(today)).values_list("spent", flat=True).first() or 0
+    return rule.monthly_budget - spent >= rule.cost
+
+
+def plan_rule(rule: GiftRule, *, today: date, now: datetime) -> int:
+    """New suggested delights of one rule (how many): one INSERT … SELECT … ON CONFLICT DO NOTHING."""
+    select = candidates(rule, today=today, now=now)
+    if select is None or not _budget_allows(rule, today):
+        return 0
+    sql, params = select.query.sql_with_params()
+    table = Delight._meta.db_table
+    insert = (
+        f"INSERT INTO {table} ({', '.join(COLUMNS)}) {sql} "  # noqa: S608 - identifiers are ours; values are params
+        "ON CONFLICT (rule_id, customer_id, occasion_key) DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The per-row subplans inflate the cost estimate past jit_above_cost: compiling then took ~600 ms of
+            # a 650 ms statement (bench/run rules). The scan itself is simple; plain execution is faster.
+            cursor.execute("SET LOCAL jit = off")
+        cursor.execute(insert, params)
+        return max(cursor.rowcount, 0)
+
+
+def delights_plan_nightly(*, now: datetime | None = None, organization_id: int | None = None) -> dict[int, int]:
+    """Run every live, active, in-date birthday / anniversary / absence rule; {rule id: new delights}.
+
+    One transaction per rule, so a big organization does not hold one long transaction."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    rules = (
+        GiftRule.objects.live()
+        .filter(active=True, trigger__in=PLANNED_TRIGGERS)
+        .filter(Q(starts_on__isnull=True) | Q(starts_on__lte=today), Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+        .order_by("organization_id", "-priority", "id")
+    )
+    if organization_id is not None:
+        rules = rules.filter(organization_id=organization_id)
+    created = {}
+    for rule in rules:
+        with transaction.atomic():
+            created[rule.pk] = count = plan_rule(rule, today=today, now=now)
+            if count:
+                delights_suggested.send(sender=GiftRule, rule=rule, count=count, since=now)
+    return created

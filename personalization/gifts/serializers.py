@@ -1,0 +1,77 @@
+"""API shapes of gift rules and delights (API.md "Gift rules"). Field checks here give a 400 on the
+field; whether a rule could ever fire is decided by the service (personalization.gifts.rules)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from crm.serializers import OrganizationPropertiesMixin
+from personalization.models import Delight, GiftRule
+
+MONEY = {"max_digits": 10, "decimal_places": 2, "min_value": Decimal("0.00")}
+
+
+class GiftRuleSerializer(OrganizationPropertiesMixin, serializers.ModelSerializer):
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=50), max_length=50, required=False, help_text="Customer tags, any of."
+    )
+    window_days = serializers.IntegerField(min_value=0, max_value=60, required=False, help_text=(
+        "birthday/anniversary: how many days before the date it applies (0–60, default 7)."))  # fmt: skip
+    visit_number = serializers.IntegerField(min_value=1, max_value=100_000, required=False, allow_null=True)
+    absence_days = serializers.IntegerField(min_value=1, max_value=36_500, required=False, allow_null=True)
+    min_visits = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
+    cooldown_days = serializers.IntegerField(min_value=0, max_value=36_500, required=False)
+    yearly_cap = serializers.IntegerField(min_value=1, max_value=366, required=False, allow_null=True)
+    priority = serializers.IntegerField(min_value=-100, max_value=100, required=False)
+    cost = serializers.DecimalField(**MONEY, required=False)
+    monthly_budget = serializers.DecimalField(**MONEY, required=False, allow_null=True,
+                                              help_text="null = no cap.")  # fmt: skip
+    approval_above = serializers.DecimalField(**MONEY, required=False, allow_null=True,
+                                              help_text="A gift costing more needs a manager to plan it.")  # fmt: skip
+    spent_this_month = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    delivered_this_month = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = GiftRule
+        fields = [
+            "id", "name", "trigger", "window_days", "visit_number", "absence_days", "gift", "cost",
+            "monthly_budget", "cooldown_days", "active", "property", "tags", "preference_category", "min_visits",
+            "min_severity", "yearly_cap", "approval_above", "starts_on", "ends_on", "priority",
+            "spent_this_month", "delivered_this_month", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class DelightSerializer(serializers.ModelSerializer):
+    rule_name = serializers.CharField(source="rule.name", read_only=True)
+    delivered_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Delight
+        fields = [
+            "id", "customer", "rule", "rule_name", "occasion_key", "occasion_on", "gift", "reason", "cost",
+            "status", "expires_at", "planned_at", "delivered_at", "delivered_by", "charged_month", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class DelightQuerySerializer(serializers.Serializer):
+    customer = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False,
+                                        help_text="Only this customer's delights.")  # fmt: skip
+
+
+class DelightOfferSerializer(serializers.Serializer):
+    customer = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    rule = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="A manual rule of the organization.")
+
+
+class GiftAuditSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    action = serializers.CharField(help_text="gift_rule.create|update|delete, delight.offer|plan|deliver|decline")
+    target_type = serializers.CharField()
+    target_id = serializers.IntegerField()
+    actor = serializers.CharField(source="actor.username", read_only=True, allow_null=True, default=None)
+    changes = serializers.DictField()
+    created_at = serializers.DateTimeField()

@@ -1,0 +1,257 @@
+"""All writes of gift rules and delights. One transaction each; rules are validated before saving; every
+rule change and every delivery leaves a crm ChangeRecord (who, when, what)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.forms.models import model_to_dict
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.errors import Conflict
+from crm.models import Customer, Issue, Organization, Preference
+from crm.services.common import assign, record, user_or_none
+from personalization.gifts import engine
+from personalization.gifts.rules import fill, top_likes, validate_rule
+from personalization.gifts.signals import delight_planned
+from personalization.models import Delight, DelightStatus, GiftRule, GiftSpend, Trigger
+
+User = AbstractBaseUser
+RULE_FIELDS = (
+    "name", "trigger", "window_days", "visit_number", "absence_days", "tags", "preference_category", "min_visits",
+    "min_severity", "gift", "cost", "monthly_budget", "cooldown_days", "yearly_cap", "approval_above", "starts_on",
+    "ends_on", "priority", "active", "property",
+)  # fmt: skip
+
+
+def _rule_data(rule: GiftRule) -> dict[str, Any]:
+    data = model_to_dict(rule, fields=[f for f in RULE_FIELDS if f != "property"])
+    data["property"] = rule.property
+    return data
+
+
+def _check(rule: GiftRule) -> None:
+    validate_rule(_rule_data(rule), today=timezone.localdate())
+    rule.full_clean()
+
+
+@transaction.atomic
+def gift_rule_create(*, organization: Organization, actor: User | None = None, **fields: Any) -> GiftRule:
+    """A new rule of this organization, refused (ValidationError by field) when it could never fire."""
+    rule = GiftRule(organization=organization)
+    assign(rule, fields, RULE_FIELDS)
+    _check(rule)
+    rule.save()
+    record(organization=organization, actor=actor, action="gift_rule.create", target=rule,
+           changes={k: v for k, v in _rule_data(rule).items()})  # fmt: skip
+    return rule
+
+
+@transaction.atomic
+def gift_rule_update(*, rule: GiftRule, actor: User | None = None, **fields: Any) -> GiftRule:
+    changed = assign(rule, fields, RULE_FIELDS)
+    if not changed:
+        return rule
+    _check(rule)
+    rule.save(update_fields=sorted(set(changed) | {"updated_at"}))
+    record(organization=rule.organization, actor=actor, action="gift_rule.update", target=rule, changes=changed)
+    return rule
+
+
+@transaction.atomic
+def gift_rule_delete(*, rule: GiftRule, actor: User | None = None) -> None:
+    """Deleting keeps the rule's delights and spending (history); it stops suggesting and leaves every list."""
+    rule.deleted_at = timezone.now()
+    rule.active = False
+    rule.save(update_fields=["deleted_at", "active", "updated_at"])
+    Delight.objects.filter(rule=rule, status=DelightStatus.SUGGESTED).update(
+        status=DelightStatus.EXPIRED, updated_at=timezone.now()
+    )
+    record(organization=rule.organization, actor=actor, action="gift_rule.delete", target=rule,
+           changes={"name": rule.name})  # fmt: skip
+
+
+def delights_for_contact(
+    *,
+    customer: Customer,
+    property_id: int | None,
+    preferences: list[Preference],
+    issues: list[Issue],
+    now: datetime | None = None,
+) -> list[engine.Candidate]:
+    """The brief's delights: what the rules suggest now, each recorded once as a suggested Delight.
+
+    Two queries at most: the rules (engine.evaluate), and one insert of the new suggestions. Two briefs
+    at the same moment both insert; the unique occasion key makes the second one a no-op update."""
+    now = now or timezone.now()
+    candidates = engine.evaluate(
+        customer=customer, property_id=property_id, preferences=preferences, issues=issues, now=now
+    )
+    new = [c for c in candidates if c.existing is None]
+    if new:
+        rows = [
+            Delight(
+                organization_id=customer.organization_id,
+                customer=customer,
+                rule=c.rule,
+                property_id=property_id,
+                occasion_key=c.occasion_key,
+                gift=c.gift,
+                reason=c.reason,
+                cost=c.rule.cost,
+                occasion_on=c.occasion_on,
+                expires_at=c.expires_at,
+            )  # fmt: skip
+            for c in new
+        ]
+        Delight.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["rule", "customer", "occasion_key"],
+            update_fields=["updated_at"],
+        )
+        for candidate, row in zip(new, rows, strict=True):
+            candidate.existing = engine.PastDelight(row.pk, row.occasion_key, row.status, row.gift, row.cost,
+                                                    now, None, row.expires_at)  # fmt: skip
+    return candidates
+
+
+@transaction.atomic
+def delight_offer(
+    *,
+    rule: GiftRule,
+    customer: Customer,
+    actor: User | None = None,
+    property_id: int | None = None,
+    now: datetime | None = None,
+) -> Delight:
+    """Staff offer a manual rule's gift now (at most once a day per guest), within its cooldown, yearly cap
+    and budget. ValidationError for a rule that is not manual; Conflict (409) when the rule forbids it."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    if rule.trigger != Trigger.MANUAL or not rule.active or rule.deleted_at is not None:
+        raise ValidationError(
+            {"rule": [_("Only an active manual rule is offered by hand; the brief suggests the others.")]}
+        )
+    if not customer.consent_surprises or customer.do_not_contact:
+        raise Conflict(_("This guest does not want surprises."))
+    rule = GiftRule.objects.select_for_update().get(pk=rule.pk)
+    rule.past = [
+        engine.PastDelight(d.pk, d.occasion_key, d.status, d.gift, d.cost, d.created_at, d.delivered_at, d.expires_at)
+        for d in Delight.objects.filter(rule=rule, customer=customer)
+    ]
+    key = f"manual:{today.isoformat()}"
+    if any(d.occasion_key == key for d in rule.past):
+        raise Conflict(_("This gift was already offered to this guest today."))
+    if not engine.allowed_again(rule, now):
+        raise Conflict(_("This guest had this gift recently (cooldown or yearly cap)."))
+    spent = GiftSpend.objects.filter(rule=rule, month=engine.month_of(today)).values_list("spent", flat=True).first()
+    if rule.monthly_budget is not None and rule.monthly_budget - (spent or 0) < rule.cost:
+        raise Conflict(_("The budget of “%(rule)s” for this month is spent.") % {"rule": rule.name})
+    gift = fill(rule.gift, customer=customer, favorites=top_likes(customer.preferences.all()))
+    if gift is None:
+        raise Conflict(_("This guest's profile cannot fill the gift's placeholders."))
+    delight = Delight(organization_id=customer.organization_id, customer=customer, rule=rule, property_id=property_id,
+                      occasion_key=key, gift=gift, reason=_("Offered by staff"), cost=rule.cost, occasion_on=today,
+                      expires_at=engine.end_of(today))  # fmt: skip
+    delight.full_clean()
+    delight.save()
+    record(organization=customer.organization, actor=actor, action="delight.offer", target=delight,
+           changes={"rule": rule.pk, "customer": customer.pk})  # fmt: skip
+    return delight
+
+
+def _locked(delight: Delight) -> tuple[Delight, GiftRule]:
+    # The rule row first, always: every delivery of one rule queues here, so the budget check and the
+    # charge are one step. Then the delight itself (two desks, one delight).
+    rule = GiftRule.objects.select_for_update().get(pk=delight.rule_id)
+    fresh = Delight.objects.select_for_update().get(pk=delight.pk)
+    return fresh, rule
+
+
+def _refuse_if_over(delight: Delight, now: datetime) -> None:
+    if delight.status == DelightStatus.DELIVERED:
+        raise Conflict(_("This gift was already delivered."))
+    if delight.status in (DelightStatus.DECLINED, DelightStatus.EXPIRED) or (
+        delight.expires_at is not None and delight.expires_at <= now
+    ):
+        raise Conflict(_("This gift has expired or was declined; it can no longer be delivered."))
+
+
+@transaction.atomic
+def delight_plan(*, delight: Delight, actor: User | None = None, now: datetime | None = None) -> Delight:
+    """Planned: someone will hand it over. A gift above the rule's approval cost needs a manager here."""
+    now = now or timezone.now()
+    delight, rule = _locked(delight)
+    _refuse_if_over(delight, now)
+    if delight.status == DelightStatus.PLANNED:
+        return delight
+    needs_approval = rule.approval_above is not None and delight.cost > rule.approval_above
+    staff = getattr(actor, "staff", None)
+    if needs_approval and not (staff is not None and staff.is_manager):
+        raise Conflict(_("This gift costs more than the rule allows without a manager's approval."))
+    delight.status, delight.planned_at, delight.planned_by = DelightStatus.PLANNED, now, user_or_none(actor)
+    delight.save(update_fields=["status", "planned_at", "planned_by", "updated_at"])
+    record(organization=rule.organization, actor=actor, action="delight.plan", target=delight,
+           changes={"status": delight.status})  # fmt: skip
+    delight_planned.send(sender=Delight, delight=delight, actor=actor)
+    return delight
+
+
+@transaction.atomic
+def delight_deliver(*, delight: Delight, actor: User | None = None, now: datetime | None = None) -> Delight:
+    """Delivered now, and its cost charged to the rule's month. Conflict (409) when it was already
+    delivered, has expired, needs a manager's approval first, or the month's budget cannot pay for it."""
+    now = now or timezone.now()
+    delight, rule = _locked(delight)
+    _refuse_if_over(delight, now)
+    needs_approval = rule.approval_above is not None and delight.cost > rule.approval_above
+    if needs_approval and delight.status != DelightStatus.PLANNED:
+        raise Conflict(_("This gift needs a manager's approval (plan it) before it is delivered."))
+    month = engine.month_of(timezone.localdate(now))
+    spend, _created = GiftSpend.objects.get_or_create(rule=rule, month=month)
+    if rule.monthly_budget is not None and spend.spent + delight.cost > rule.monthly_budget:
+        raise Conflict(
+            _("The budget of “%(rule)s” for this month is spent (%(left)s left, the gift costs %(cost)s).")
+            % {"rule": rule.name, "left": rule.monthly_budget - spend.spent, "cost": delight.cost}
+        )
+    GiftSpend.objects.filter(pk=spend.pk).update(spent=F("spent") + delight.cost, deliveries=F("deliveries") + 1)
+    delight.status, delight.delivered_at, delight.delivered_by = DelightStatus.DELIVERED, now, user_or_none(actor)
+    delight.charged_month = month
+    delight.save(update_fields=["status", "delivered_at", "delivered_by", "charged_month", "updated_at"])
+    record(organization=rule.organization, actor=actor, action="delight.deliver", target=delight,
+           changes={"rule": rule.pk, "customer": delight.customer_id, "cost": str(delight.cost),
+                    "month": month.isoformat()})  # fmt: skip
+    return delight
+
+
+@transaction.atomic
+def delight_decline(*, delight: Delight, actor: User | None = None, now: datetime | None = None) -> Delight:
+    """The guest or staff said no: this occasion is over for this rule."""
+    now = now or timezone.now()
+    delight, rule = _locked(delight)
+    _refuse_if_over(delight, now)
+    delight.status, delight.declined_at, delight.declined_by = DelightStatus.DECLINED, now, user_or_none(actor)
+    delight.save(update_fields=["status", "declined_at", "declined_by", "updated_at"])
+    record(organization=rule.organization, actor=actor, action="delight.decline", target=delight,
+           changes={"status": delight.status})  # fmt: skip
+    return delight
+
+
+def delights_expire(*, now: datetime | None = None) -> int:
+    """Suggested and planned delights whose occasion has passed become expired (nightly). One UPDATE."""
+    now = now or timezone.now()
+    return Delight.objects.filter(
+        status__in=[DelightStatus.SUGGESTED, DelightStatus.PLANNED], expires_at__lte=now
+    ).update(status=DelightStatus.EXPIRED, updated_at=now)
+
+
+def budget_left(rule: GiftRule, spent: Decimal) -> Decimal | None:
+    return None if rule.monthly_budget is None else rule.monthly_budget - spent

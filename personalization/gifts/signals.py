@@ -1,0 +1,15 @@
+"""Hooks of the gift rules for the rest of personalization.
+
+A delight-notice touch (issue 5's outbox) connects here instead of the gift code writing touches:
+
+- ``delight_planned`` (sender=Delight, delight=Delight, actor=User|None): a delight was planned, inside the
+  planning transaction; a receiver may write its touch row in that same transaction.
+- ``delights_suggested`` (sender=GiftRule, rule=GiftRule, count=int, since=datetime): the nightly planner
+  recorded ``count`` new suggested delights of ``rule`` (those created at or after ``since``), set-based:
+  a receiver should act on them with set-based SQL too.
+"""
+
+from django.dispatch import Signal
+
+delight_planned = Signal()
+delights_suggested = Signal()

@@ -1,0 +1,102 @@
+"""Managers' screens for gift rules: the list with this month's spending, the editor with live checks and
+the 90-day preview, delights delivered by staff and the history of changes. Front desk: 403."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm import selectors as crm_selectors
+from crm.models import Staff
+from personalization.gifts import selectors, services
+from personalization.gifts.backtest import backtest
+from personalization.gifts.forms import GiftRuleForm
+
+HISTORY = 100
+
+
+def _manager(request: HttpRequest) -> Staff:
+    staff = crm_selectors.staff_of(request.user)
+    if staff is None or not staff.is_manager:
+        raise PermissionDenied
+    return staff
+
+
+@login_required
+def rule_list(request: HttpRequest) -> HttpResponse:
+    organization = _manager(request).organization
+    rules = list(selectors.gift_rule_list(organization=organization))
+    for rule in rules:
+        rule.used_percent = round(rule.spent_this_month * 100 / rule.monthly_budget) if rule.monthly_budget else None
+    return render(request, "personalization/gifts/rules.html", {"rules": rules})
+
+
+def _form(request: HttpRequest, staff: Staff, rule=None) -> GiftRuleForm:
+    data = request.POST if request.method == "POST" else None
+    return GiftRuleForm(data, instance=rule, organization=staff.organization)
+
+
+@login_required
+def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """New rule, or change one. Saving goes through the service; its refusals land on the fields."""
+    staff = _manager(request)
+    rule = selectors.gift_rule_get(organization=staff.organization, pk=pk) if pk else None
+    form = _form(request, staff, rule)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if rule is None:
+                rule = services.gift_rule_create(organization=staff.organization, actor=request.user,
+                                                 **form.service_fields())  # fmt: skip
+            else:
+                rule = services.gift_rule_update(rule=rule, actor=request.user, **form.service_fields())
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            messages.success(request, _("Rule “%(name)s” saved.") % {"name": rule.name})
+            return redirect("gifts:rule", pk=rule.pk)
+    preview = backtest(rule=rule, organization=staff.organization) if rule is not None and not form.is_bound else None
+    status = 400 if form.is_bound and form.errors else 200
+    context = {"form": form, "rule": rule, "preview": preview}
+    return render(request, "personalization/gifts/editor.html", context, status=status)
+
+
+@login_required
+@require_POST
+def rule_check(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """htmx, as the manager types: the form's errors, or the 90-day preview of the rule as it stands."""
+    staff = _manager(request)
+    rule = selectors.gift_rule_get(organization=staff.organization, pk=pk) if pk else None
+    form = _form(request, staff, rule)
+    preview = None
+    if form.is_valid():
+        candidate = form.save(commit=False)  # never saved: the preview of an unsaved change
+        candidate.organization = staff.organization
+        preview = backtest(rule=candidate, organization=staff.organization)
+    return render(request, "personalization/gifts/editor.html#check", {"form": form, "preview": preview})
+
+
+@login_required
+@require_POST
+def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    staff = _manager(request)
+    rule = selectors.gift_rule_get(organization=staff.organization, pk=pk)
+    services.gift_rule_delete(rule=rule, actor=request.user)
+    messages.success(request, _("Rule “%(name)s” deleted; its delivered gifts stay on record.") % {"name": rule.name})
+    return redirect("gifts:rules")
+
+
+@login_required
+def delivered(request: HttpRequest) -> HttpResponse:
+    organization = _manager(request).organization
+    context = {
+        "delights": selectors.delights_delivered(organization=organization)[:HISTORY],
+        "history": selectors.gift_audit(organization=organization)[:HISTORY],
+    }
+    return render(request, "personalization/gifts/delivered.html", context)

@@ -1,0 +1,127 @@
+"""The nightly planner: set-based suggestions for birthdays, anniversaries and absences, idempotent."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from crm import services as crm_services
+from crm.models import Preference
+from crm.partial_dates import PartialDate
+from personalization.gifts import services
+from personalization.gifts.planner import delights_plan_nightly
+from personalization.models import Delight
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def date_in(days: int, year: int | None = 1985) -> PartialDate:
+    day = timezone.localdate() + timedelta(days=days)
+    return PartialDate(month=day.month, day=day.day, year=year)
+
+
+def suggested(rule):
+    return dict(Delight.objects.filter(rule=rule).values_list("customer__given_name", "gift"))
+
+
+def test_birthdays_in_the_window_get_one_suggestion_however_often_it_runs(organization):
+    rule = services.gift_rule_create(organization=organization, name="Cake", trigger="birthday", window_days=7,
+                                     gift="Cake for {preferred_name} with {favorite_drink}")  # fmt: skip
+    soon = CustomerFactory(organization=organization, given_name="Soon", preferred_name="Sunny", birthday=date_in(3))
+    crm_services.preference_record(customer=soon, category="drink", text="Jasmine tea")
+    crm_services.preference_record(customer=soon, category="drink", text="Cola", polarity="dislikes")
+    nodrink = CustomerFactory(organization=organization, given_name="Dry", birthday=date_in(1))
+    CustomerFactory(organization=organization, given_name="Later", birthday=date_in(9))
+    CustomerFactory(organization=organization, given_name="Shy", birthday=date_in(0), consent_surprises=False)
+    CustomerFactory(organization=organization, given_name="Unknown")
+
+    assert delights_plan_nightly() == {rule.pk: 1}
+    assert suggested(rule) == {"Soon": "Cake for Sunny with Jasmine tea"}
+    delight = Delight.objects.get(rule=rule)
+    occasion = timezone.localdate() + timedelta(days=3)
+    assert delight.occasion_key == f"birthday:{occasion.year}" and delight.occasion_on == occasion
+    assert delight.status == "suggested" and delight.cost == Decimal("0.00")
+
+    assert delights_plan_nightly() == {rule.pk: 0}  # the second run adds nothing
+    assert Delight.objects.filter(rule=rule).count() == 1
+    # The brief sees the planner's delight, and records nothing new.
+    (candidate,) = services.delights_for_contact(customer=soon, property_id=None,
+                                                 preferences=list(Preference.objects.filter(customer=soon)),
+                                                 issues=[])  # fmt: skip
+    assert candidate.existing.id == delight.pk
+    assert nodrink.pk not in Delight.objects.values_list("customer_id", flat=True)
+
+
+def test_the_brief_first_then_the_planner_still_one_gift(organization):
+    rule = services.gift_rule_create(organization=organization, name="Card", trigger="anniversary",
+                                     window_days=10, gift="A card for {preferred_name}")  # fmt: skip
+    guest = CustomerFactory(organization=organization, anniversary=date_in(10, year=None))
+    services.delights_for_contact(customer=guest, property_id=None, preferences=[], issues=[])
+    assert delights_plan_nightly() == {rule.pk: 0}
+    assert Delight.objects.filter(rule=rule, customer=guest).count() == 1
+
+
+def test_absence_tags_cooldown_and_cap(organization):
+    rule = services.gift_rule_create(organization=organization, name="Win-back", trigger="return_after_absence",
+                                     absence_days=90, tags=["vip"], gift="Welcome back, {given_name}",
+                                     cooldown_days=0, yearly_cap=1)  # fmt: skip
+    now = timezone.now()
+    away = CustomerFactory(organization=organization, given_name="Away", tags=["VIP"])
+    crm_services.contact_log(customer=away, kind="visit", occurred_at=now - timedelta(days=92))
+    long_gone = CustomerFactory(organization=organization, given_name="Gone", tags=["vip"])
+    crm_services.contact_log(customer=long_gone, kind="visit", occurred_at=now - timedelta(days=400))
+    plain = CustomerFactory(organization=organization, given_name="Plain")
+    crm_services.contact_log(customer=plain, kind="visit", occurred_at=now - timedelta(days=92))
+    capped = CustomerFactory(organization=organization, given_name="Capped", tags=["vip"])
+    crm_services.contact_log(customer=capped, kind="visit", occurred_at=now - timedelta(days=91))
+    old = Delight.objects.create(organization=organization, customer=capped, rule=rule, occasion_key="return:x",
+                                 gift="x", cost=0)  # fmt: skip
+    services.delight_deliver(delight=old, now=now - timedelta(days=30))
+
+    assert delights_plan_nightly() == {rule.pk: 1}
+    delight = Delight.objects.get(rule=rule, status="suggested")
+    assert delight.gift == "Welcome back, Away"
+    assert delight.occasion_key == f"return:{timezone.localdate(now - timedelta(days=92)).isoformat()}"
+    # When Away comes back, the brief offers that same delight.
+    (candidate,) = services.delights_for_contact(customer=away, property_id=None, preferences=[], issues=[])
+    assert candidate.existing.id == delight.pk
+
+
+def test_one_statement_per_rule_whatever_the_number_of_customers(organization):
+    services.gift_rule_create(organization=organization, name="Cake", trigger="birthday", gift="Cake")
+    for i in range(30):
+        CustomerFactory(organization=organization, birthday=date_in(i % 8))
+    with CaptureQueriesContext(connection) as queries:
+        created = delights_plan_nightly()
+    assert sum(created.values()) == 30
+    inserts = [q for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    assert len(inserts) == 1 and len(queries) <= 6  # rules, budget, savepoints, the insert
+
+
+def test_the_nightly_task_expires_the_past_and_plans_the_coming(organization):
+    from personalization.tasks import plan_delights
+
+    rule = services.gift_rule_create(organization=organization, name="Cake", trigger="birthday", gift="Cake")
+    CustomerFactory(organization=organization, birthday=date_in(2))
+    gone = CustomerFactory(organization=organization)
+    old = Delight.objects.create(organization=organization, customer=gone, rule=rule, occasion_key="birthday:2000",
+                                 gift="Cake", cost=0, expires_at=timezone.now() - timedelta(days=1))  # fmt: skip
+    assert plan_delights() == 1
+    old.refresh_from_db()
+    assert old.status == "expired"
+    assert plan_delights() == 0
+
+
+def test_the_plan_delights_command_says_how_many(organization, capsys):
+    from django.core.management import call_command
+
+    services.gift_rule_create(organization=organization, name="Cake", trigger="birthday", gift="Cake")
+    CustomerFactory(organization=organization, birthday=date_in(0))
+    call_command("plan_delights")
+    assert "1 delights suggested." in capsys.readouterr().out
