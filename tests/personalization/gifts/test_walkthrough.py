@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from crm import services as crm_services
 from crm.partial_dates import PartialDate
-from personalization.brief import build_brief
+from personalization.brief import brief_for
 from personalization.gifts import services
 from tests.factories import CustomerFactory
 
@@ -53,11 +53,11 @@ def test_the_delight_section_adds_at_most_two_queries_whatever_the_number_of_rul
         services.gift_rule_create(organization=organization, name=f"Rule {i}", trigger=trigger, priority=i % 3,
                                   gift="{favorite_drink} for {preferred_name}", tags=tags)  # fmt: skip
     guest.refresh_from_db()
-    # The brief without gift rules: preferences, issues, tips.
-    with django_assert_max_num_queries(3 + 2):
-        first = build_brief(customer=guest)
+    # The brief without gift rules: one query (the customer, preferences, issues, tips).
+    with django_assert_max_num_queries(1 + 2):
+        first = brief_for(organization=organization, customer_id=guest.pk)
     assert len(first["delight"]) == 30  # birthday, first visit and issue rules; no anniversary on file
-    with django_assert_max_num_queries(3 + 1):  # nothing new to record the second time
-        again = build_brief(customer=guest)
+    with django_assert_max_num_queries(1 + 1):  # nothing new to record the second time
+        again = brief_for(organization=organization, customer_id=guest.pk)
     assert [d["delight_id"] for d in again["delight"]] == [d["delight_id"] for d in first["delight"]]
     assert first["delight"][0]["gift"] == "Jasmine tea for " + guest.given_name
