@@ -166,11 +166,16 @@ def _tips(customer: Customer, preferences: list[Preference], tips: list[Tip]) ->
     return [{"text": tip.text, "tags": tip.tags} for *_, tip in sorted(scored)[:MAX_TIPS]]
 
 
-def _delights(customer, property_id, preferences, issues, now) -> list[DelightItem]:
+def _delights(loaded: BriefInputs, property_id: int | None, now: datetime) -> list[DelightItem]:
     """What the gift rules suggest now, best first, each a recorded Delight staff can deliver."""
     items: list[DelightItem] = []
     for c in delights_for_contact(
-        customer=customer, property_id=property_id, preferences=preferences, issues=issues, now=now
+        customer=loaded.customer,
+        property_id=property_id,
+        preferences=loaded.preferences,
+        issues=loaded.issues,
+        now=now,
+        rules=loaded.rules,
     ):
         budget = c.rule.monthly_budget
         items.append(
@@ -206,8 +211,8 @@ def brief_for(
 def build_brief(
     loaded: BriefInputs, *, property_id: int | None = None, contact_kind: str | None = None, now: datetime
 ) -> Brief:
-    """The sections of the brief from what inputs.load read; the delight section reads the gift rules
-    (one query) and records what they newly suggest (one more)."""
+    """The sections of the brief from what inputs.load read; the delight section records what the gift
+    rules newly suggest (one insert, only when there is something new)."""
     customer, preferences, issues = loaded.customer, loaded.preferences, loaded.issues
     language = customer_language(customer)
     stale_after = settings.RAPPORT_RECONFIRM_AFTER_MONTHS
@@ -219,7 +224,7 @@ def build_brief(
     )[:MAX_RECALL]
     open_issues = [i for i in issues if i.status != IssueStatus.RESOLVED]
     tips = _tips(customer, preferences, loaded.tips)
-    delights = _delights(customer, property_id, preferences, issues, now)
+    delights = _delights(loaded, property_id, now)
     name = address(customer, language)
     with translation.override(language):
         close = _("Thank you, %(name)s. We look forward to seeing you again.") % {"name": name}

@@ -1,5 +1,6 @@
-"""The brief's inputs in one round trip: the customer, all their preferences, the issues to repair and
-the tips of the place, each table's rows built into JSON by the database.
+"""The brief's inputs in one round trip: the customer, all their preferences, the issues to repair,
+the tips of the place and the live gift rules (with this month's spending and this customer's
+delights of each), each table's rows built into JSON by the database.
 
 The brief is read at every contact and by integrations under load. Four ORM queries cost more in
 compiling SQL and building objects than the database spent answering them; one statement whose
@@ -17,10 +18,12 @@ from functools import cache
 
 from django.db import connection
 from django.db.models import Model
+from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from crm.models import Customer, Issue, IssueStatus, Organization, Preference
-from personalization.models import Tip
+from personalization.gifts.engine import PastDelight, month_of
+from personalization.models import Delight, GiftRule, GiftSpend, Tip
 
 REPAIR_RECENT_DAYS = 30
 
@@ -31,6 +34,9 @@ class BriefInputs:
     preferences: list[Preference]
     issues: list[Issue]  # open and in progress, and resolved in the last REPAIR_RECENT_DAYS; newest first
     tips: list[Tip]  # active, of this property or the whole organization
+    # Live, active, in-date rules of this property or all, best first, each with .spent_this_month and
+    # .past (this customer's delights of it): what gifts.engine.evaluate needs.
+    rules: list[GiftRule]
 
 
 def load(*, organization: Organization, customer_id: int, property_id: int | None, now: datetime) -> BriefInputs:
@@ -40,18 +46,43 @@ def load(*, organization: Organization, customer_id: int, property_id: int | Non
     except (TypeError, ValueError):
         raise Customer.DoesNotExist from None
     recent = connection.ops.adapt_datetimefield_value(now - timedelta(days=REPAIR_RECENT_DAYS))
+    today = timezone.localdate(now)
+    day, month = connection.ops.adapt_datefield_value(today), connection.ops.adapt_datefield_value(month_of(today))
+    params = [recent, property_id, month, property_id, day, day, customer_id, organization.pk]
     with connection.cursor() as cursor:
-        cursor.execute(_statement(connection.vendor), [recent, property_id, customer_id, organization.pk])
+        cursor.execute(_statement(connection.vendor), params)
         row = cursor.fetchone()
     if row is None:
         raise Customer.DoesNotExist
-    customer, preferences, issues, tips = (_decode(value) for value in row)
+    customer, preferences, issues, tips, rules = (_decode(value) for value in row)
     return BriefInputs(
         customer=_model(Customer, customer),
         preferences=[_model(Preference, p) for p in preferences],
         issues=sorted((_model(Issue, i) for i in issues), key=lambda i: (i.opened_at, i.pk), reverse=True),
         tips=[_model(Tip, t) for t in tips],
+        rules=sorted((_rule(r) for r in rules), key=lambda r: (-r.priority, r.pk)),
     )
+
+
+def _rule(data: dict) -> GiftRule:
+    rule = _model(GiftRule, data)
+    rule.spent_this_month = _python("DecimalField", data["spent_this_month"])
+    rule.past = []
+    for item in data["past"]:
+        delight = _model(Delight, item)
+        rule.past.append(
+            PastDelight(
+                delight.pk,
+                delight.occasion_key,
+                delight.status,
+                delight.gift,
+                delight.cost,
+                delight.created_at,
+                delight.delivered_at,
+                delight.expires_at,
+            )
+        )
+    return rule
 
 
 @cache
@@ -59,8 +90,8 @@ def _statement(vendor: str) -> str:
     postgres = vendor == "postgresql"
     build, gather = ("json_build_object", "json_agg") if postgres else ("json_object", "json_group_array")
 
-    def as_json(model: type[Model], alias: str) -> str:
-        pairs = []
+    def as_json(model: type[Model], alias: str, *extra: str) -> str:
+        pairs = list(extra)
         for field in model._meta.concrete_fields:
             column = f"{alias}.{connection.ops.quote_name(field.column)}"
             if not postgres and field.get_internal_type() == "JSONField":
@@ -90,7 +121,26 @@ def _statement(vendor: str) -> str:
             "t",
             "t.organization_id = c.organization_id AND t.active AND (t.property_id IS NULL OR t.property_id = %s)",
         )
+        + ", "
+        + _rules(as_json, gather)
         + f" FROM {Customer._meta.db_table} c WHERE c.id = %s AND c.organization_id = %s AND c.merged_into_id IS NULL"
+    )
+
+
+def _rules(as_json, gather: str) -> str:
+    """Live, active rules of this property or all, in date, each with this month's spending and this
+    customer's delights of it (parameters: the month, the property, today twice)."""
+    spent = f"coalesce((SELECT s.spent FROM {GiftSpend._meta.db_table} s WHERE s.rule_id = r.id AND s.month = %s), 0)"  # noqa: S608
+    past = (
+        f"(SELECT coalesce({gather}({as_json(Delight, 'd')}), '[]') FROM {Delight._meta.db_table} d"  # noqa: S608
+        " WHERE d.rule_id = r.id AND d.customer_id = c.id)"
+    )
+    rule = as_json(GiftRule, "r", f"'spent_this_month', {spent}", f"'past', {past}")
+    return (
+        f"(SELECT coalesce({gather}({rule}), '[]') FROM {GiftRule._meta.db_table} r"  # noqa: S608
+        " WHERE r.organization_id = c.organization_id AND r.active AND r.deleted_at IS NULL"
+        " AND (r.property_id IS NULL OR r.property_id = %s)"
+        " AND (r.starts_on IS NULL OR r.starts_on <= %s) AND (r.ends_on IS NULL OR r.ends_on >= %s))"
     )
 
 

@@ -188,19 +188,22 @@ def evaluate(
     preferences: list[Preference],
     issues: list[Issue],
     now: datetime | None = None,
+    rules: list[GiftRule] | None = None,
 ) -> list[Candidate]:
     """The rules that apply to this customer now, best first: higher priority, then the closer occasion.
 
     A rule is left out when a condition fails, the occasion was already delivered, declined or expired,
     the cooldown or yearly cap forbids it, the budget left is below the cost, or a placeholder of its
-    gift cannot be filled from the customer. One query (none without surprise consent)."""
+    gift cannot be filled from the customer. One query (none without surprise consent, or when the
+    caller passes the rules as rules_with_history reads them: the brief reads them in its own statement)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     if not customer.consent_surprises or customer.do_not_contact:
         return []
-    rules = rules_with_history(
-        organization_id=customer.organization_id, property_id=property_id, customer_id=customer.pk, today=today
-    )
+    if rules is None:
+        rules = rules_with_history(
+            organization_id=customer.organization_id, property_id=property_id, customer_id=customer.pk, today=today
+        )
     favorites = top_likes(preferences)
     categories = {p.category for p in preferences if p.polarity == Polarity.LIKES}
     tags = {t.lower() for t in customer.tags or ()}

@@ -85,6 +85,7 @@ def delights_for_contact(
     preferences: list[Preference],
     issues: list[Issue],
     now: datetime | None = None,
+    rules: list[GiftRule] | None = None,
 ) -> list[engine.Candidate]:
     """The brief's delights: what the rules suggest now, each recorded once as a suggested Delight.
 
@@ -92,7 +93,7 @@ def delights_for_contact(
     at the same moment both insert; the unique occasion key makes the second one a no-op update."""
     now = now or timezone.now()
     candidates = engine.evaluate(
-        customer=customer, property_id=property_id, preferences=preferences, issues=issues, now=now
+        customer=customer, property_id=property_id, preferences=preferences, issues=issues, now=now, rules=rules
     )
     new = [c for c in candidates if c.existing is None]
     if new:
