@@ -35,8 +35,8 @@ from aiosmtpd.controller import Controller  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from bench.lookup import ensure_database  # noqa: E402
 from bench.measure import line  # noqa: E402
+from bench.setup import ensure_database  # noqa: E402
 from crm.models import Customer, Organization, Property  # noqa: E402
 from personalization.models import PlanningRun, Touch, TouchKind, TouchStatus  # noqa: E402
 from personalization.touches import dispatch, messages, planner  # noqa: E402

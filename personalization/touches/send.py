@@ -45,15 +45,15 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -139,6 +139,9 @@ def why_not(touch: Touch, checks: Checks) -> str:
     return ""
 
 
+STARTED_FIELDS = ["subject", "body_text", "body_html", "message_id", "attempts", "attempt_started_at", "updated_at"]
+
+
 def _prepare(ids: Sequence[int], now: datetime, ignore_quiet_hours: bool) -> tuple[dict[int, Outcome], list[Touch]]:
     """Check, render and stamp the batch in one transaction; return every outcome so far and the
     email touches to send now."""
@@ -185,10 +188,29 @@ def _prepare(ids: Sequence[int], now: datetime, ignore_quiet_hours: bool) -> tup
             touch.attempts += 1
             touch.attempt_started_at = touch.updated_at = now
             ready.append(touch)
-        Touch.objects.bulk_update(
-            ready, ["subject", "body_text", "body_html", "message_id", "attempts", "attempt_started_at", "updated_at"]
-        )
+        _update(ready, STARTED_FIELDS)
     return outcomes, ready
+
+
+def _update(touches: Sequence[Touch], fields: list[str]) -> None:
+    """Save these fields of these touches: one UPDATE per row, sent together (executemany; psycopg
+    pipelines them). Django's bulk_update builds a CASE per field and row, and compiling it cost
+    more than the SMTP conversation; a queryset update() per row, half as much again."""
+    if not touches:
+        return
+    connection = transaction.get_connection()
+    columns = [Touch._meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    # Only the model's own table and column names go into the text; every value is a parameter.
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608
+        quote(Touch._meta.db_table), ", ".join(f"{quote(c.column)} = %s" for c in columns), quote("id")
+    )
+    rows = [[c.get_db_prep_save(getattr(t, c.attname), connection) for c in columns] + [t.pk] for t in touches]
+    with connection.cursor() as cursor:
+        if len(rows) == 1:
+            cursor.execute(sql, rows[0])  # a pipeline of one costs more than the statement
+        else:
+            cursor.executemany(sql, rows)
 
 
 def _finish(touch: Touch, *, status: str, reason: str = "", **fields) -> None:
@@ -237,28 +259,25 @@ def _open(connection) -> None:
         connection.open()
 
 
-@contextmanager
-def _fast_commit() -> Iterator[None]:
-    """A transaction whose commit does not wait for the WAL flush (PostgreSQL): see step 3 above.
-    Inside someone else's transaction it changes nothing (SET LOCAL would reach their commit)."""
-    connection = transaction.get_connection()
-    outermost = not connection.in_atomic_block
-    with transaction.atomic():
-        if outermost and connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        yield
+def _wait_for_flush(wait: bool) -> None:
+    """Whether this connection's commits wait for the WAL flush (PostgreSQL; step 3 above). Left
+    alone inside someone else's transaction, whose commit it would reach."""
+    db = transaction.get_connection()
+    if db.vendor == "postgresql" and not db.in_atomic_block:
+        with db.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO DEFAULT" if wait else "SET synchronous_commit TO OFF")
+
+
+SENT_FIELDS = ["status", "sent_at", "provider_message_id", "reason", "attempt_started_at", "claimed_at", "updated_at"]
 
 
 def _mark_sent(touch: Touch, message) -> None:
+    """One UPDATE (autocommit): the record of success is a single write."""
     status = getattr(message, "anymail_status", None)  # django-anymail's provider id, when configured
-    provider_id = getattr(status, "message_id", None) or touch.message_id
-    now = timezone.now()
-    with _fast_commit():
-        Touch.objects.filter(pk=touch.pk).update(
-            status=TouchStatus.SENT, sent_at=now, provider_message_id=str(provider_id)[:300], reason="",
-            attempt_started_at=None, claimed_at=None, updated_at=now,
-        )  # fmt: skip
+    touch.provider_message_id = str(getattr(status, "message_id", None) or touch.message_id)[:300]
+    touch.status, touch.reason, touch.attempt_started_at, touch.claimed_at = TouchStatus.SENT, "", None, None
+    touch.sent_at = touch.updated_at = timezone.now()
+    _update([touch], SENT_FIELDS)
 
 
 def _deliver(touch: Touch, connection) -> Outcome:
@@ -301,13 +320,19 @@ def touches_send(*, touch_ids: Sequence[int], connection=None, ignore_quiet_hour
             _ready(connection)
         except (smtplib.SMTPException, OSError):
             connection.close()  # each touch tries (and fails, or not) on its own below
+        _wait_for_flush(False)
         for index, touch in enumerate(ready):
             if timezone.now() > deadline:
+                _wait_for_flush(True)
                 _release(ready[index:], now)
                 outcomes.update(dict.fromkeys((t.pk for t in ready[index:]), Outcome.POSTPONED))
                 break
+            if index == len(ready) - 1:
+                _wait_for_flush(True)  # the batch's last write: its flush carries every earlier one to disk
             outcomes[touch.pk] = _deliver(touch, connection)
     finally:
+        with suppress(DatabaseError):  # a broken connection is closed anyway, the setting with it
+            _wait_for_flush(True)
         if not kept:
             connection.close()
     return outcomes
