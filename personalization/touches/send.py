@@ -14,14 +14,18 @@ Exactly once, as far as SMTP allows
    and the same id), stamps ``attempt_started_at``, and commits — one durable commit for the whole
    batch, and no lock held while the mail server is slow.
 3. The messages go out one after another on one kept SMTP session. Right after the server's
-   ``250`` for a message, one UPDATE marks that touch ``sent`` with ``sent_at`` and the provider's
-   message id (or our ``Message-ID``), before the next message starts. That commit is asynchronous
-   on PostgreSQL (``SET LOCAL synchronous_commit TO OFF``): it is visible at once and survives any
-   crash of the worker, but not waiting for the WAL flush is what makes a message cost one round
-   trip instead of one disk sync. A crash of the *database server* (or its machine) can lose the
-   "sent" marks of the last ``3 × wal_writer_delay`` (≤ 0.6 s by default); those touches are still
+   ``250`` for a message, one UPDATE (autocommit) marks that touch ``sent`` with ``sent_at`` and the
+   provider's message id (or our ``Message-ID``), before the next message starts: the record of
+   success is a single write, and a worker killed mid-batch loses no mark but the one in flight.
+   While a batch is being sent, its connection's commits do not wait for the WAL flush (PostgreSQL
+   ``synchronous_commit = off``, reset after the batch): a mark then costs one round trip instead
+   of one disk sync, the 8–17 ms that made the old design slow on a busy machine. A mark is
+   visible to every other transaction at once and survives any crash of the worker; the batch's
+   last write waits for the flush, which carries every earlier mark to disk. Only a crash of the
+   *database server* (or its machine) in the middle of a batch can lose marks — that batch's, of
+   the last ``3 × wal_writer_delay`` (0.6 s by default) at most; those touches are still
    ``sending`` with their stored ``Message-ID`` and are re-sent with that same id (step 4). The
-   commit of step 2 stays synchronous: losing it would re-render a new ``Message-ID``.
+   commit of step 2 always waits for the flush: losing it would re-render a new ``Message-ID``.
 4. A worker killed between 2 and 3 leaves its unsent touches ``sending``. After
    ``RAPPORT_TOUCH_CLAIM_TIMEOUT_SECONDS`` the dispatcher hands them out again and the next attempt
    (seeing the stale ``attempt_started_at``) sends them. If the killed worker had reached the
@@ -87,14 +91,13 @@ def _claim_timeout() -> timedelta:
 class Checks:
     """What the send-time rules need about a batch's customers, read with one query per rule."""
 
-    now: datetime
     complaining: set[int] = field(default_factory=set)  # customers with an open complaint
     # customer → capped touches sent lately or going out now (here or on another worker)
     capped: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
 
     @classmethod
     def read(cls, touches: Sequence[Touch], now: datetime) -> Checks:
-        checks = cls(now=now)
+        checks = cls()
         calm = {t.customer_id for t in touches if policy.POLICIES[t.kind].needs_calm}
         if calm:
             checks.complaining = set(
