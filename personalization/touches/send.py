@@ -17,15 +17,15 @@ Exactly once, as far as SMTP allows
    ``250`` for a message, one UPDATE (autocommit) marks that touch ``sent`` with ``sent_at`` and the
    provider's message id (or our ``Message-ID``), before the next message starts: the record of
    success is a single write, and a worker killed mid-batch loses no mark but the one in flight.
-   While a batch is being sent, its connection's commits do not wait for the WAL flush (PostgreSQL
-   ``synchronous_commit = off``, reset after the batch): a mark then costs one round trip instead
-   of one disk sync, the 8–17 ms that made the old design slow on a busy machine. A mark is
-   visible to every other transaction at once and survives any crash of the worker; the batch's
-   last write waits for the flush, which carries every earlier mark to disk. Only a crash of the
-   *database server* (or its machine) in the middle of a batch can lose marks — that batch's, of
-   the last ``3 × wal_writer_delay`` (0.6 s by default) at most; those touches are still
-   ``sending`` with their stored ``Message-ID`` and are re-sent with that same id (step 4). The
-   commit of step 2 always waits for the flush: losing it would re-render a new ``Message-ID``.
+   These marks do not wait for the WAL flush (PostgreSQL: the UPDATE sets ``synchronous_commit``
+   off for its own one-statement transaction only): a mark costs one round trip instead of one
+   disk sync, the 8–17 ms that made the old design slow on a busy machine. A mark is visible to
+   every other transaction at once and survives any crash of the worker; the batch's last mark
+   waits for the flush, which carries every earlier one to disk. Only a crash of the *database
+   server* (or its machine) in the middle of a batch can lose marks — that batch's, of the last
+   ``3 × wal_writer_delay`` (0.6 s by default) at most; those touches are still ``sending`` with
+   their stored ``Message-ID`` and are re-sent with that same id (step 4). The commit of step 2
+   always waits for the flush: losing it would re-render a new ``Message-ID``.
 4. A worker killed between 2 and 3 leaves its unsent touches ``sending``. After
    ``RAPPORT_TOUCH_CLAIM_TIMEOUT_SECONDS`` the dispatcher hands them out again and the next attempt
    (seeing the stale ``attempt_started_at``) sends them. If the killed worker had reached the
@@ -50,14 +50,13 @@ import logging
 import smtplib
 from collections import defaultdict
 from collections.abc import Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -195,18 +194,26 @@ def _prepare(ids: Sequence[int], now: datetime, ignore_quiet_hours: bool) -> tup
     return outcomes, ready
 
 
-def _update(touches: Sequence[Touch], fields: list[str]) -> None:
+def _update(touches: Sequence[Touch], fields: list[str], *, flush: bool = True) -> None:
     """Save these fields of these touches: one UPDATE per row, sent together (executemany; psycopg
     pipelines them). Django's bulk_update builds a CASE per field and row, and compiling it cost
-    more than the SMTP conversation; a queryset update() per row, half as much again."""
+    more than the SMTP conversation; a queryset update() per row, half as much again.
+
+    flush=False (PostgreSQL, autocommit): the statement's own commit does not wait for the WAL
+    flush — ``set_config(..., true)`` lasts only for that one-statement transaction, so nothing
+    stays set on the connection (safe behind a transaction-pooling proxy too). See step 3 above."""
     if not touches:
         return
     connection = transaction.get_connection()
     columns = [Touch._meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
+    no_flush = not flush and connection.vendor == "postgresql" and not connection.in_atomic_block
     # Only the model's own table and column names go into the text; every value is a parameter.
-    sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608
-        quote(Touch._meta.db_table), ", ".join(f"{quote(c.column)} = %s" for c in columns), quote("id")
+    sql = "UPDATE {} SET {}{} WHERE {} = %s".format(  # noqa: S608
+        quote(Touch._meta.db_table),
+        ", ".join(f"{quote(c.column)} = %s" for c in columns),
+        " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS no_flush" if no_flush else "",
+        quote("id"),
     )
     rows = [[c.get_db_prep_save(getattr(t, c.attname), connection) for c in columns] + [t.pk] for t in touches]
     with connection.cursor() as cursor:
@@ -262,28 +269,19 @@ def _open(connection) -> None:
         connection.open()
 
 
-def _wait_for_flush(wait: bool) -> None:
-    """Whether this connection's commits wait for the WAL flush (PostgreSQL; step 3 above). Left
-    alone inside someone else's transaction, whose commit it would reach."""
-    db = transaction.get_connection()
-    if db.vendor == "postgresql" and not db.in_atomic_block:
-        with db.cursor() as cursor:
-            cursor.execute("SET synchronous_commit TO DEFAULT" if wait else "SET synchronous_commit TO OFF")
-
-
 SENT_FIELDS = ["status", "sent_at", "provider_message_id", "reason", "attempt_started_at", "claimed_at", "updated_at"]
 
 
-def _mark_sent(touch: Touch, message) -> None:
+def _mark_sent(touch: Touch, message, *, flush: bool) -> None:
     """One UPDATE (autocommit): the record of success is a single write."""
     status = getattr(message, "anymail_status", None)  # django-anymail's provider id, when configured
     touch.provider_message_id = str(getattr(status, "message_id", None) or touch.message_id)[:300]
     touch.status, touch.reason, touch.attempt_started_at, touch.claimed_at = TouchStatus.SENT, "", None, None
     touch.sent_at = touch.updated_at = timezone.now()
-    _update([touch], SENT_FIELDS)
+    _update([touch], SENT_FIELDS, flush=flush)
 
 
-def _deliver(touch: Touch, connection) -> Outcome:
+def _deliver(touch: Touch, connection, *, flush: bool = True) -> Outcome:
     message = messages.build(touch, connection=connection)
     try:
         _open(connection)
@@ -291,7 +289,7 @@ def _deliver(touch: Touch, connection) -> Outcome:
     except (smtplib.SMTPException, OSError) as exc:
         connection.close()  # the next touch starts on a fresh connection
         return _failed_attempt(touch, exc)
-    _mark_sent(touch, message)
+    _mark_sent(touch, message, flush=flush)
     return Outcome.SENT
 
 
@@ -323,19 +321,14 @@ def touches_send(*, touch_ids: Sequence[int], connection=None, ignore_quiet_hour
             _ready(connection)
         except (smtplib.SMTPException, OSError):
             connection.close()  # each touch tries (and fails, or not) on its own below
-        _wait_for_flush(False)
         for index, touch in enumerate(ready):
             if timezone.now() > deadline:
-                _wait_for_flush(True)
                 _release(ready[index:], now)
                 outcomes.update(dict.fromkeys((t.pk for t in ready[index:]), Outcome.POSTPONED))
                 break
-            if index == len(ready) - 1:
-                _wait_for_flush(True)  # the batch's last write: its flush carries every earlier one to disk
-            outcomes[touch.pk] = _deliver(touch, connection)
+            # The batch's last mark waits for the flush, which carries every earlier one to disk.
+            outcomes[touch.pk] = _deliver(touch, connection, flush=index == len(ready) - 1)
     finally:
-        with suppress(DatabaseError):  # a broken connection is closed anyway, the setting with it
-            _wait_for_flush(True)
         if not kept:
             connection.close()
     return outcomes

@@ -103,10 +103,10 @@ def test_a_worker_dying_between_a_message_and_its_sent_mark(smtp, organization, 
         first, second, third = (_due(_guest(organization), shanghai) for _ in range(3))
         mark = send._mark_sent
 
-        def dies_at_the_second(touch, message):
+        def dies_at_the_second(touch, message, **flush):
             if touch.pk == second.pk:
                 raise Killed
-            mark(touch, message)
+            mark(touch, message, **flush)
 
         monkeypatch.setattr(send, "_mark_sent", dies_at_the_second)
         with pytest.raises(Killed):
@@ -135,8 +135,8 @@ def test_a_batch_that_runs_out_of_time_hands_the_rest_back(smtp, organization, s
         touches = [_due(_guest(organization), shanghai) for _ in range(3)]
         deliver = send._deliver
 
-        def slow(touch, connection):
-            outcome = deliver(touch, connection)
+        def slow(touch, connection, **flush):
+            outcome = deliver(touch, connection, **flush)
             clock.shift(timedelta(seconds=settings.RAPPORT_TOUCH_CLAIM_TIMEOUT_SECONDS * 0.6))
             return outcome
 
