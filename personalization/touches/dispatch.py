@@ -15,8 +15,8 @@ from personalization.models import Touch, TouchStatus
 from personalization.touches.send import SEND_BATCH
 
 log = logging.getLogger(__name__)
-# Rows claimed per transaction: the locks are held for one short UPDATE; 500 ids make a task
-# message burst of ~50 ms on Redis.
+# Rows claimed per transaction: the locks are held for one short UPDATE; 500 ids make 10
+# send_touches task messages (SEND_BATCH each).
 DISPATCH_BATCH = 500
 # Batches per run: a backlog drains over several minutes instead of one long run overlapping the next.
 MAX_BATCHES_PER_RUN = 20
@@ -83,7 +83,8 @@ def _enqueue_batches(ids: list[int], enqueue: EnqueueBatch) -> None:
         try:
             enqueue(ids[start : start + SEND_BATCH])
         except Exception:  # the broker is down: the claims go stale and are handed out again later
-            log.exception("could not enqueue %d touches; they will be re-queued after the claim timeout", len(ids))
+            left = len(ids) - start
+            log.exception("could not enqueue %d touches; they will be re-queued after the claim timeout", left)
             return
 
 
