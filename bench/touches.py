@@ -35,8 +35,8 @@ from aiosmtpd.controller import Controller  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from bench.lookup import ensure_database  # noqa: E402
 from bench.measure import line  # noqa: E402
+from bench.setup import ensure_database  # noqa: E402
 from crm.models import Customer, Organization, Property  # noqa: E402
 from personalization.models import PlanningRun, Touch, TouchKind, TouchStatus  # noqa: E402
 from personalization.touches import dispatch, messages, planner  # noqa: E402
@@ -164,7 +164,7 @@ def bench_touches(count: int, broker: str, concurrency: int = 2) -> None:
     try:
         time.sleep(5)  # the worker is up and consuming
         started = time.perf_counter()
-        enqueue = lambda pk: client.send_task("personalization.send_touch", args=[pk])  # noqa: E731
+        enqueue = lambda ids: client.send_task("personalization.send_touches", args=[ids])  # noqa: E731
         while Touch.objects.filter(organization_id=organization_id, status=TouchStatus.SENT).count() < count:
             dispatch.touches_dispatch(enqueue=enqueue)
             time.sleep(0.5)

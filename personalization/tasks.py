@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 
 from celery import shared_task
 from django.core.mail import get_connection
@@ -14,11 +15,11 @@ from personalization.touches import dispatch, planner, send
 
 @shared_task(name="personalization.dispatch_touches", ignore_result=True)
 def dispatch_touches() -> int:
-    """Every minute (beat): claim due touches and enqueue send_touch for each."""
+    """Every minute (beat): claim due touches and enqueue send_touches for each batch of them."""
     return dispatch.touches_dispatch()
 
 
-# One mail connection per worker process (thread), kept open between touches: connecting, EHLO and
+# One mail connection per worker process (thread), kept open between batches: connecting, EHLO and
 # QUIT for every message cost more than the message itself.
 _mail = threading.local()
 
@@ -29,9 +30,17 @@ def _mail_connection():
     return _mail.connection
 
 
+@shared_task(name="personalization.send_touches", ignore_result=True)
+def send_touches(touch_ids: list[int]) -> dict[str, int]:
+    """Send a batch of claimed touches (the dispatcher's). Retries of mail errors live in the outbox
+    rows (see touches.send); a redelivered batch finds its sent touches done and skips them."""
+    outcomes = send.touches_send(touch_ids=touch_ids, connection=_mail_connection())
+    return dict(Counter(str(outcome) for outcome in outcomes.values()))
+
+
 @shared_task(name="personalization.send_touch", ignore_result=True)
 def send_touch(touch_id: int) -> str:
-    """Send one claimed touch. Retries of mail errors live in the outbox row (see touches.send)."""
+    """Send one claimed touch (a manager's send-now): a batch of one."""
     return str(send.touch_send(touch_id=touch_id, connection=_mail_connection()))
 
 

@@ -12,22 +12,32 @@ from django.db import transaction
 from django.utils import timezone
 
 from personalization.models import Touch, TouchStatus
+from personalization.touches.send import SEND_BATCH
 
 log = logging.getLogger(__name__)
-# Rows claimed per transaction: the locks are held for one short UPDATE; 500 ids make a task
-# message burst of ~50 ms on Redis.
+# Rows claimed per transaction: the locks are held for one short UPDATE; 500 ids make 10
+# send_touches task messages (SEND_BATCH each).
 DISPATCH_BATCH = 500
 # Batches per run: a backlog drains over several minutes instead of one long run overlapping the next.
 MAX_BATCHES_PER_RUN = 20
 
-Enqueue = Callable[[int], object]
+# Few publish retries: with the broker down the claim simply goes stale and is re-queued later.
+PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0.2}
+
+Enqueue = Callable[[int], object]  # one touch (send-now)
+EnqueueBatch = Callable[[list[int]], object]  # up to SEND_BATCH touches (the dispatcher)
 
 
 def _default_enqueue(touch_id: int) -> object:
     from personalization.tasks import send_touch
 
-    # Few publish retries: with the broker down the claim simply goes stale and is re-queued later.
-    return send_touch.apply_async((touch_id,), retry=True, retry_policy={"max_retries": 2, "interval_start": 0.2})
+    return send_touch.apply_async((touch_id,), retry=True, retry_policy=PUBLISH_RETRY)
+
+
+def _default_enqueue_batch(touch_ids: list[int]) -> object:
+    from personalization.tasks import send_touches
+
+    return send_touches.apply_async((touch_ids,), retry=True, retry_policy=PUBLISH_RETRY)
 
 
 @transaction.atomic
@@ -68,13 +78,24 @@ def _enqueue_all(ids: list[int], enqueue: Enqueue) -> None:
             return
 
 
-def touches_dispatch(*, enqueue: Enqueue | None = None, now: datetime | None = None) -> int:
-    """Claim due touches batch by batch and enqueue send_touch for each after its batch commits."""
-    enqueue = enqueue or _default_enqueue
+def _enqueue_batches(ids: list[int], enqueue: EnqueueBatch) -> None:
+    for start in range(0, len(ids), SEND_BATCH):
+        try:
+            enqueue(ids[start : start + SEND_BATCH])
+        except Exception:  # the broker is down: the claims go stale and are handed out again later
+            left = len(ids) - start
+            log.exception("could not enqueue %d touches; they will be re-queued after the claim timeout", left)
+            return
+
+
+def touches_dispatch(*, enqueue: EnqueueBatch | None = None, now: datetime | None = None) -> int:
+    """Claim due touches batch by batch and, after each claim commits, enqueue send_touches once per
+    SEND_BATCH of them."""
+    enqueue = enqueue or _default_enqueue_batch
     total = 0
     for _batch in range(MAX_BATCHES_PER_RUN):
         ids = touches_claim(now=now)
-        transaction.on_commit(partial(_enqueue_all, ids, enqueue), robust=True)
+        transaction.on_commit(partial(_enqueue_batches, ids, enqueue), robust=True)
         total += len(ids)
         if len(ids) < DISPATCH_BATCH:
             break

@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from datetime import timedelta
 
+from django.core.mail import get_connection
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -48,11 +49,17 @@ class Command(BaseCommand):
             )
             self.stdout.write(f"Fast-forwarded {pulled} touches to now.")
         outcomes: Counter[str] = Counter()
-        while ids := dispatch.touches_claim(now=timezone.now()):
-            for pk in ids:
-                outcomes[send.touch_send(touch_id=pk, ignore_quiet_hours=options["ignore_quiet_hours"])] += 1
-            if all(outcome == send.Outcome.NOTHING for outcome in outcomes):
-                break
+        connection = get_connection()  # one SMTP session for the whole run
+        try:
+            while ids := dispatch.touches_claim(now=timezone.now()):
+                for start in range(0, len(ids), send.SEND_BATCH):
+                    batch = send.touches_send(touch_ids=ids[start : start + send.SEND_BATCH], connection=connection,
+                                              ignore_quiet_hours=options["ignore_quiet_hours"])  # fmt: skip
+                    outcomes.update(batch.values())
+                if all(outcome == send.Outcome.NOTHING for outcome in outcomes):
+                    break
+        finally:
+            connection.close()
         summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(outcomes.items())) or "nothing due"
         self.stdout.write(self.style.SUCCESS(f"Touches: {summary}."))
 

@@ -104,7 +104,7 @@ def start_worker(tmp_path, sink):
 
 
 def _enqueue(client):
-    return lambda pk: client.send_task("personalization.send_touch", args=[pk])
+    return lambda ids: client.send_task("personalization.send_touches", args=[ids])
 
 
 def _wait(condition, what: str) -> None:
@@ -166,8 +166,8 @@ def test_the_broker_down_when_an_issue_is_resolved(broker, sink, start_worker, a
     down.conf.broker_connection_retry = False
     down.conf.broker_connection_max_retries = 0
 
-    def enqueue_nowhere(pk):
-        return down.send_task("personalization.send_touch", args=[pk], retry=False)
+    def enqueue_nowhere(ids):
+        return down.send_task("personalization.send_touches", args=[ids], retry=False)
 
     # when staff resolve an issue, the request succeeds and the touch row exists
     issue = api.post(f"/api/v1/customers/{customer.pk}/issues/", {"summary": "No hot water"}).json()
