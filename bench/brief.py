@@ -27,6 +27,8 @@ from bench.measure import line, report, timings_ms  # noqa: E402
 from bench.server import free_port, start_gunicorn, stop  # noqa: E402
 from bench.setup import ensure_dataset  # noqa: E402
 from crm.models import Customer  # noqa: E402
+from personalization.gifts.services import gift_rule_create  # noqa: E402
+from personalization.models import GiftRule  # noqa: E402
 
 CUSTOMERS_SAMPLED = 500
 LATENCY_REQUESTS = 500
@@ -38,6 +40,24 @@ ENDPOINTS = {
     "drf_nested": "/bench/drf/customers/{}/",
     "pg_json": "/bench/pg-json/customers/{}/",
 }
+# Gift rules the brief's delight section evaluates for every guest (some fire: first visits, returns,
+# resolved issues; the first request for a guest records its suggestions, later ones find them).
+RULES = [
+    {"name": "Welcome card", "trigger": "first_visit", "gift": "A handwritten welcome card", "cost": "1.00"},
+    {"name": "Tenth stay", "trigger": "nth_visit", "visit_number": 10, "gift": "A room upgrade", "cost": "0.00"},
+    {"name": "Welcome back", "trigger": "return_after_absence", "absence_days": 180, "gift": "A welcome drink",
+     "cost": "4.00", "monthly_budget": "5000.00"},
+    {"name": "Sorry again", "trigger": "issue_resolved", "gift": "Breakfast on the house", "cost": "12.00",
+     "monthly_budget": "20000.00"},
+    {"name": "Birthday dessert", "trigger": "birthday", "window_days": 7, "gift": "A slice of cake",
+     "cost": "6.00", "monthly_budget": "3000.00"},
+    {"name": "Anniversary flowers", "trigger": "anniversary", "window_days": 3, "gift": "Flowers in the room",
+     "cost": "15.00"},
+    {"name": "VIP fruit", "trigger": "return_after_absence", "absence_days": 30, "tags": ["vip"],
+     "gift": "A fruit basket", "cost": "8.00"},
+    {"name": "Tea lover", "trigger": "nth_visit", "visit_number": 3, "preference_category": "drink",
+     "gift": "{favorite_drink} on the house", "cost": "3.00"},
+]  # fmt: skip
 WRK_SCRIPT = """
 ids = {%s}
 i = 0
@@ -94,6 +114,10 @@ def main() -> None:
         raise SystemExit("needs wrk (apt-get install wrk) for the load runs")
 
     organization, token = ensure_dataset(customers=args.customers)
+    for fields in RULES:
+        if not GiftRule.objects.filter(organization=organization, name=fields["name"]).exists():
+            gift_rule_create(organization=organization, **fields)
+    line("brief_gift_rules", GiftRule.objects.filter(organization=organization, active=True).count(), "rules")
     ids = sample_customers(organization, random.Random(11), args.customers)
     line("brief_customers_sampled", len(ids), "customers")
 
