@@ -1,8 +1,27 @@
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
 from rest_framework.permissions import BasePermission
 
+from crm.models import Staff
 from crm.selectors import staff_of
+
+
+def screen_staff(request: HttpRequest) -> Staff:
+    """The staff member using a screen (after login_required); 403 for a user outside every organization."""
+    staff = staff_of(request.user)
+    if staff is None:
+        raise PermissionDenied
+    return staff
+
+
+def screen_manager(request: HttpRequest) -> Staff:
+    """The manager or admin using a manager's screen; 403 for front desk."""
+    staff = screen_staff(request)
+    if not staff.is_manager:
+        raise PermissionDenied
+    return staff
 
 
 class IsStaffMember(BasePermission):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -12,29 +12,15 @@ from django.views.decorators.http import require_POST
 
 from crm import selectors, services
 from crm.errors import Conflict
-from crm.models import Staff
+from crm.permissions import screen_manager, screen_staff
 
 HOME_RESULTS = 20
-
-
-def _staff(request: HttpRequest) -> Staff:
-    staff = selectors.staff_of(request.user)
-    if staff is None:
-        raise PermissionDenied
-    return staff
-
-
-def _manager(request: HttpRequest) -> Staff:
-    staff = _staff(request)
-    if not staff.is_manager:
-        raise PermissionDenied
-    return staff
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """The lookup box; results as you type (htmx swaps the #results partial), or on Enter without JavaScript."""
-    organization = _staff(request).organization
+    organization = screen_staff(request).organization
     q = request.GET.get("q", "")
     if q.strip():
         customers = selectors.customer_lookup(organization=organization, q=q)[:HOME_RESULTS]
@@ -48,7 +34,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def duplicates(request: HttpRequest) -> HttpResponse:
     """Managers: profiles that look like one person, and the merges of the last 30 days."""
-    organization = _manager(request).organization
+    organization = screen_manager(request).organization
     return render(
         request,
         "crm/duplicates.html",
@@ -62,7 +48,7 @@ def duplicates(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def merge(request: HttpRequest) -> HttpResponse:
-    organization = _manager(request).organization
+    organization = screen_manager(request).organization
     kept = selectors.customer_get(organization=organization, pk=request.POST.get("kept"))
     duplicate = selectors.customer_get(organization=organization, pk=request.POST.get("duplicate"))
     try:
@@ -79,7 +65,7 @@ def merge(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
-    organization = _manager(request).organization
+    organization = screen_manager(request).organization
     merge = selectors.merge_get(organization=organization, pk=pk)
     try:
         services.merge_undo(merge=merge, actor=request.user)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,6 +15,7 @@ from crm import selectors, services
 from crm.errors import Conflict
 from crm.forms import ContactForm, IssueForm, PreferenceForm, first_submission
 from crm.models import Customer, Staff
+from crm.permissions import screen_staff
 from personalization import selectors as touch_selectors
 from personalization.brief import brief_for
 from personalization.gifts import selectors as gift_selectors
@@ -22,13 +23,6 @@ from personalization.gifts import services as gift_services
 
 RECENT_CONTACTS = 5
 CARD_TOUCHES = 10
-
-
-def _staff(request: HttpRequest) -> Staff:
-    staff = selectors.staff_of(request.user)
-    if staff is None:
-        raise PermissionDenied
-    return staff
 
 
 def _card(request: HttpRequest, customer: Customer, staff: Staff, *, status: int = 200, **forms) -> HttpResponse:
@@ -56,7 +50,7 @@ def _card(request: HttpRequest, customer: Customer, staff: Staff, *, status: int
 
 @login_required
 def card(request: HttpRequest, pk: int) -> HttpResponse:
-    staff = _staff(request)
+    staff = screen_staff(request)
     return _card(request, selectors.customer_get(organization=staff.organization, pk=pk), staff)
 
 
@@ -67,7 +61,7 @@ def _back(customer: Customer) -> HttpResponse:
 def _quick_form(request: HttpRequest, pk: int, form_name: str, make_form, write, done: str) -> HttpResponse:
     """Validate one quick form of the card; write once per form token; back to the card, or the card
     again with the field errors (400) and what was typed."""
-    staff = _staff(request)
+    staff = screen_staff(request)
     customer = selectors.customer_get(organization=staff.organization, pk=pk)
     safety = [p for p in selectors.preference_list(customer=customer) if p.safety_critical]
     form = make_form(request.POST, safety)
@@ -121,7 +115,7 @@ def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def preference_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    staff = _staff(request)
+    staff = screen_staff(request)
     preference = selectors.preference_get(organization=staff.organization, pk=pk)
     try:
         services.preference_confirm(preference=preference, actor=request.user)
@@ -134,7 +128,7 @@ def preference_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _delight_action(request: HttpRequest, pk: int, service, done: str) -> HttpResponse:
     """A button of the card's delight section; a refusal (spent budget, expired, approval) is said on the card."""
-    staff = _staff(request)
+    staff = screen_staff(request)
     delight = gift_selectors.delight_get(organization=staff.organization, pk=pk)
     try:
         service(delight=delight, actor=request.user)
@@ -168,7 +162,7 @@ def delight_decline(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def delight_offer(request: HttpRequest, pk: int) -> HttpResponse:
     """Offer a manual rule's gift from the card."""
-    staff = _staff(request)
+    staff = screen_staff(request)
     customer = selectors.customer_get(organization=staff.organization, pk=pk)
     rule = gift_selectors.gift_rule_get(organization=staff.organization, pk=request.POST.get("rule"))
     try:

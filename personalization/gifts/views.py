@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm import selectors as crm_selectors
 from crm.models import Staff
+from crm.permissions import screen_manager
 from personalization.gifts import selectors, services
 from personalization.gifts.backtest import backtest
 from personalization.gifts.forms import GiftRuleForm
@@ -20,16 +20,9 @@ from personalization.gifts.forms import GiftRuleForm
 HISTORY = 100
 
 
-def _manager(request: HttpRequest) -> Staff:
-    staff = crm_selectors.staff_of(request.user)
-    if staff is None or not staff.is_manager:
-        raise PermissionDenied
-    return staff
-
-
 @login_required
 def rule_list(request: HttpRequest) -> HttpResponse:
-    organization = _manager(request).organization
+    organization = screen_manager(request).organization
     rules = list(selectors.gift_rule_list(organization=organization))
     for rule in rules:
         rule.used_percent = round(rule.spent_this_month * 100 / rule.monthly_budget) if rule.monthly_budget else None
@@ -44,7 +37,7 @@ def _form(request: HttpRequest, staff: Staff, rule=None) -> GiftRuleForm:
 @login_required
 def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """New rule, or change one. Saving goes through the service; its refusals land on the fields."""
-    staff = _manager(request)
+    staff = screen_manager(request)
     rule = selectors.gift_rule_get(organization=staff.organization, pk=pk) if pk else None
     form = _form(request, staff, rule)
     if request.method == "POST" and form.is_valid():
@@ -71,7 +64,7 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @require_POST
 def rule_check(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """htmx, as the manager types: the form's errors, or the 90-day preview of the rule as it stands."""
-    staff = _manager(request)
+    staff = screen_manager(request)
     rule = selectors.gift_rule_get(organization=staff.organization, pk=pk) if pk else None
     form = _form(request, staff, rule)
     preview = None
@@ -85,7 +78,7 @@ def rule_check(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @login_required
 @require_POST
 def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    staff = _manager(request)
+    staff = screen_manager(request)
     rule = selectors.gift_rule_get(organization=staff.organization, pk=pk)
     services.gift_rule_delete(rule=rule, actor=request.user)
     messages.success(request, _("Rule “%(name)s” deleted; its delivered gifts stay on record.") % {"name": rule.name})
@@ -94,7 +87,7 @@ def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def delivered(request: HttpRequest) -> HttpResponse:
-    organization = _manager(request).organization
+    organization = screen_manager(request).organization
     context = {
         "delights": selectors.delights_delivered(organization=organization)[:HISTORY],
         "history": selectors.gift_audit(organization=organization)[:HISTORY],

@@ -7,7 +7,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,9 +17,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from crm import selectors as crm_selectors
 from crm.errors import Conflict
-from crm.models import Customer, Staff
+from crm.models import Customer
+from crm.permissions import screen_manager
 from personalization import selectors
 from personalization.models import Touch, TouchKind, TouchStatus
 from personalization.touches import messages as touch_messages
@@ -89,17 +88,10 @@ def feedback(request: HttpRequest, token: str) -> HttpResponse:
     return _public(request, "personalization/touches/feedback.html", {**context, "form": form}, language)
 
 
-def _manager(request: HttpRequest) -> Staff:
-    staff = crm_selectors.staff_of(request.user)
-    if staff is None or not staff.is_manager:
-        raise PermissionDenied
-    return staff
-
-
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     """The follow-up queue of the manager's organization, filtered by status and kind."""
-    staff = _manager(request)
+    staff = screen_manager(request)
     touches = selectors.touch_list(organization=staff.organization)
     status, kind = request.GET.get("status", ""), request.GET.get("kind", "")
     if status in TouchStatus.values:
@@ -113,7 +105,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 def _act(request: HttpRequest, pk: int, action, done: str) -> HttpResponse:
-    staff = _manager(request)
+    staff = screen_manager(request)
     touch = selectors.touch_get(organization=staff.organization, pk=pk)
     try:
         action(touch=touch, actor=request.user)
