@@ -42,12 +42,25 @@ def chromium():
 
 
 @pytest.fixture
-def page(chromium, live_server):
-    context = chromium.new_context(viewport=TABLET, locale="en-US", base_url=live_server.url)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
+def browser_page(chromium, live_server):
+    """A page factory: a tablet-width page of a new browser context speaking `locale`."""
+    contexts = []
+
+    def open_page(locale: str = "en-US"):
+        context = chromium.new_context(viewport=TABLET, locale=locale, base_url=live_server.url)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(browser_page):
+    return browser_page()
 
 
 def log_in(page, username: str, password: str = "s3cret-pass!") -> None:

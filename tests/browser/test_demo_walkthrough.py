@@ -9,7 +9,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from crm.models import Contact, Customer, Issue, Preference
-from tests.browser.conftest import TABLET, log_in
+from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,12 +20,8 @@ def demo():
 
 
 @pytest.fixture
-def chinese_page(chromium, live_server):
-    context = chromium.new_context(viewport=TABLET, locale="zh-CN", base_url=live_server.url)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
+def chinese_page(browser_page):
+    return browser_page("zh-CN")
 
 
 def test_a_new_front_desk_user_serves_a_demo_guest_in_chinese(demo, chinese_page):
