@@ -43,7 +43,9 @@ def _public(request: HttpRequest, template: str, context: dict, language: str, s
     with translation.override(language):
         response = render(request, template, {**context, "language": language}, status=status)
     response["X-Robots-Tag"] = "noindex"
-    response["Referrer-Policy"] = "no-referrer"  # the signed token is in the URL
+    # The signed token is in the URL: never sent to another site. Not "no-referrer": with it the browser
+    # sends "Origin: null" on the survey's own POST, and the CSRF check refuses the guest's answer.
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
