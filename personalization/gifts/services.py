@@ -27,7 +27,7 @@ User = AbstractBaseUser
 RULE_FIELDS = (
     "name", "trigger", "window_days", "visit_number", "absence_days", "tags", "preference_category", "min_visits",
     "min_severity", "gift", "cost", "monthly_budget", "cooldown_days", "yearly_cap", "approval_above", "starts_on",
-    "ends_on", "priority", "active", "property",
+    "ends_on", "priority", "active", "notify_guest", "property",
 )  # fmt: skip
 
 

@@ -79,6 +79,17 @@ def test_a_manager_changes_a_saved_rule_in_the_editor(boss, manager):
     assert ChangeRecord.objects.filter(action="gift_rule.update", actor=manager.user, target_id=rule.pk).exists()
 
 
+def test_the_editor_lets_a_manager_tell_the_guest_ahead(boss):
+    page = boss.get("/gifts/new/").content.decode()
+    assert 'name="notify_guest"' in page and "Tell the guest ahead" in page
+    boss.post("/gifts/new/", {**FORM, "notify_guest": "on"})
+    rule = GiftRule.objects.get()
+    assert rule.notify_guest is True
+    boss.post(f"/gifts/{rule.pk}/", FORM)  # an unticked box is "no"
+    rule.refresh_from_db()
+    assert rule.notify_guest is False
+
+
 def test_live_check_shows_the_field_message_or_the_preview(boss, organization):
     bad = boss.post("/gifts/check/", {**FORM, "gift": "Cake for {prefered_name}", "window_days": "90"})
     text = bad.content.decode()
