@@ -43,7 +43,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from crm.models import Customer, Issue, IssueStatus
-from personalization.models import Channel, Touch, TouchStatus
+from personalization.models import Channel, DelightStatus, Touch, TouchStatus
 from personalization.touches import messages, policy
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,11 @@ def why_not(touch: Touch, now: datetime) -> str:
         return f"no consent ({rule.consent})"
     if touch.channel == Channel.EMAIL and not customer.email:
         return "no email address"
+    delight = touch.delight  # a delight notice: not for a gift delivered, declined or expired meanwhile
+    if delight is not None and delight.status not in (DelightStatus.SUGGESTED, DelightStatus.PLANNED):
+        return f"gift {delight.status}"
+    if delight is not None and delight.expires_at is not None and delight.expires_at <= now:
+        return "gift expired"
     if (
         rule.needs_calm
         and Issue.objects.filter(customer=customer, status__in=(IssueStatus.OPEN, IssueStatus.IN_PROGRESS)).exists()
@@ -106,7 +111,7 @@ def _prepare(touch_id: int, now: datetime, ignore_quiet_hours: bool) -> tuple[Ou
         list(Customer.objects.select_for_update().filter(pk=customer_id).values_list("pk", flat=True))
         touch = (
             Touch.objects.select_for_update(of=("self",))
-            .select_related("customer__organization", "property", "issue")
+            .select_related("customer__organization", "property", "issue", "delight")
             .filter(pk=touch_id)
             .first()
         )
