@@ -122,3 +122,36 @@ def test_a_gift_delivered_before_its_notice_goes_out_is_not_announced(smtp, orga
         assert touch_send(touch_id=claim(touch).pk) == Outcome.SKIPPED
     touch.refresh_from_db()
     assert touch.reason == "gift delivered" and smtp.messages == []
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", ["For your next visit to Harbour Hotel, we have prepared something just for you:",
+                "We look forward to welcoming you."]),
+        ("zh-Hans", ["我们为您下次光临 Harbour Hotel 准备了一份专属心意：", "期待您的光临。"]),
+        ("zh-TW", ["我們為您下次光臨 Harbour Hotel 準備了一份專屬心意：", "期待您的光臨。"]),
+    ],
+)  # fmt: skip
+@time_machine.travel(MORNING, tick=False)
+def test_the_notice_names_the_gift_and_the_hotel_in_the_guests_language(smtp, organization, language, words):
+    # Given a planned notice for a guest who reads this language
+    cake_rule(organization)
+    CustomerFactory(organization=organization, preferred_name="Mei", language=language, birthday=birthday_in(3),
+                    email="mei@example.cn")  # fmt: skip
+    delights_plan_nightly()
+    (touch,) = notices()
+
+    # when it is due and sent through the real mail server
+    with time_machine.travel(touch.due_at, tick=False):
+        assert touch_send(touch_id=claim(touch).pk) == Outcome.SENT
+
+    # then both parts name the gift and the hotel, warmly, in her language
+    [message] = smtp.messages
+    assert message["To"] == "mei@example.cn" and "Harbour Hotel" in message["From"]
+    assert "Mei" in message["Subject"]
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "A slice of cake for Mei" in text and "<strong>A slice of cake for Mei</strong>" in html
+    for phrase in words:
+        assert phrase in text and phrase in html
