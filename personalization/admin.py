@@ -19,7 +19,7 @@ class TouchAdmin(OrganizationScopedAdmin):
     list_filter = ["status", "kind", "channel"]
     date_hierarchy = "due_at"
     list_select_related = ["customer"]
-    raw_id_fields = ["customer", "issue"]
+    raw_id_fields = ["customer", "issue", "delight"]
 
     def has_add_permission(self, request):
         return False

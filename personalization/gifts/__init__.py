@@ -5,5 +5,5 @@ engine.py     which rules apply to one customer at a contact (the brief), best f
 planner.py    the nightly, set-based variant: birthdays, anniversaries, absences for every customer
 services.py   all writes: rules (audited), suggesting, planning, delivering (budget under a lock)
 selectors.py  all reads, scoped to one organization; backtest.py the 90-day preview
-signals.py    delight_planned: the hook a delight-notice touch listens to
+signals.py    the hooks the delight-notice touches listen to (planned, suggested, declined, expired)
 """

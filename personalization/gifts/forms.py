@@ -16,7 +16,7 @@ from personalization.models import GiftRule
 EDITABLE = [
     "name", "trigger", "window_days", "visit_number", "absence_days", "gift", "cost", "monthly_budget",
     "cooldown_days", "yearly_cap", "approval_above", "tags", "preference_category", "min_visits", "min_severity",
-    "property", "starts_on", "ends_on", "priority", "active",
+    "property", "starts_on", "ends_on", "priority", "active", "notify_guest",
 ]  # fmt: skip
 
 

@@ -30,6 +30,10 @@ class GiftRuleSerializer(OrganizationPropertiesMixin, serializers.ModelSerialize
                                               help_text="null = no cap.")  # fmt: skip
     approval_above = serializers.DecimalField(**MONEY, required=False, allow_null=True,
                                               help_text="A gift costing more needs a manager to plan it.")  # fmt: skip
+    notify_guest = serializers.BooleanField(required=False, help_text=(
+        "Tell the guest ahead: each delight of this rule, when the nightly planner suggests it or staff plan it, "
+        "gets a delight_notice email naming the gift (10:00 property time the next day, or on the occasion's "
+        "day if sooner; consent, pressure cap and quiet hours apply). Default false."))  # fmt: skip
     spent_this_month = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
     delivered_this_month = serializers.IntegerField(read_only=True)
 
@@ -39,7 +43,7 @@ class GiftRuleSerializer(OrganizationPropertiesMixin, serializers.ModelSerialize
             "id", "name", "trigger", "window_days", "visit_number", "absence_days", "gift", "cost",
             "monthly_budget", "cooldown_days", "active", "property", "tags", "preference_category", "min_visits",
             "min_severity", "yearly_cap", "approval_above", "starts_on", "ends_on", "priority",
-            "spent_this_month", "delivered_this_month", "created_at", "updated_at",
+            "notify_guest", "spent_this_month", "delivered_this_month", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["created_at", "updated_at"]
 

@@ -20,14 +20,14 @@ from crm.models import Customer, Issue, Organization, Preference
 from crm.services.common import assign, record, user_or_none
 from personalization.gifts import engine
 from personalization.gifts.rules import fill, top_likes, validate_rule
-from personalization.gifts.signals import delight_planned
+from personalization.gifts.signals import delight_declined, delight_planned, delights_expired
 from personalization.models import Delight, DelightStatus, GiftRule, GiftSpend, Trigger
 
 User = AbstractBaseUser
 RULE_FIELDS = (
     "name", "trigger", "window_days", "visit_number", "absence_days", "tags", "preference_category", "min_visits",
     "min_severity", "gift", "cost", "monthly_budget", "cooldown_days", "yearly_cap", "approval_above", "starts_on",
-    "ends_on", "priority", "active", "property",
+    "ends_on", "priority", "active", "notify_guest", "property",
 )  # fmt: skip
 
 
@@ -71,9 +71,11 @@ def gift_rule_delete(*, rule: GiftRule, actor: User | None = None) -> None:
     rule.deleted_at = timezone.now()
     rule.active = False
     rule.save(update_fields=["deleted_at", "active", "updated_at"])
-    Delight.objects.filter(rule=rule, status=DelightStatus.SUGGESTED).update(
+    expired = Delight.objects.filter(rule=rule, status=DelightStatus.SUGGESTED).update(
         status=DelightStatus.EXPIRED, updated_at=timezone.now()
     )
+    if expired:
+        delights_expired.send(sender=Delight)
     record(organization=rule.organization, actor=actor, action="gift_rule.delete", target=rule,
            changes={"name": rule.name})  # fmt: skip
 
@@ -243,15 +245,20 @@ def delight_decline(*, delight: Delight, actor: User | None = None, now: datetim
     delight.save(update_fields=["status", "declined_at", "declined_by", "updated_at"])
     record(organization=rule.organization, actor=actor, action="delight.decline", target=delight,
            changes={"status": delight.status})  # fmt: skip
+    delight_declined.send(sender=Delight, delight=delight, actor=actor)
     return delight
 
 
+@transaction.atomic
 def delights_expire(*, now: datetime | None = None) -> int:
     """Suggested and planned delights whose occasion has passed become expired (nightly). One UPDATE."""
     now = now or timezone.now()
-    return Delight.objects.filter(
+    expired = Delight.objects.filter(
         status__in=[DelightStatus.SUGGESTED, DelightStatus.PLANNED], expires_at__lte=now
     ).update(status=DelightStatus.EXPIRED, updated_at=now)
+    if expired:
+        delights_expired.send(sender=Delight)
+    return expired
 
 
 def budget_left(rule: GiftRule, spent: Decimal) -> Decimal | None:

@@ -46,7 +46,10 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 rule = services.gift_rule_create(organization=staff.organization, actor=request.user,
                                                  **form.service_fields())  # fmt: skip
             else:
-                rule = services.gift_rule_update(rule=rule, actor=request.user, **form.service_fields())
+                # A fresh copy: validating the ModelForm already wrote the new values onto `rule`, and the
+                # service, comparing against them, would see no change and save nothing.
+                stored = selectors.gift_rule_get(organization=staff.organization, pk=rule.pk)
+                rule = services.gift_rule_update(rule=stored, actor=request.user, **form.service_fields())
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 for error in errors:

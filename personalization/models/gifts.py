@@ -69,6 +69,12 @@ class GiftRule(TimeStamped):
     ends_on = models.DateField(_("active until"), null=True, blank=True)
     priority = models.SmallIntegerField(_("priority"), default=0, help_text=_("Higher first."))
     active = models.BooleanField(_("active"), default=True)
+    # A delight_notice touch per planned (or nightly suggested) delight: personalization.touches.notices.
+    notify_guest = models.BooleanField(
+        _("tell the guest ahead"),
+        default=False,
+        help_text=_("Send the guest a short message (a delight notice) before the occasion, naming the gift."),
+    )
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = GiftRuleQuerySet.as_manager()

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Customer, Issue, Organization, Property, TimeStamped
+from personalization.models.gifts import Delight
 
 
 class TouchKind(models.TextChoices):
@@ -44,6 +45,10 @@ class Touch(TimeStamped):
     # Whose local time (quiet hours) and whose sender address.
     property = models.ForeignKey(Property, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     issue = models.ForeignKey(Issue, on_delete=models.SET_NULL, null=True, blank=True, related_name="touches")
+    # A delight_notice names its gift. Indexed by touch_delight (only the few rows that have one).
+    delight = models.ForeignKey(
+        Delight, on_delete=models.SET_NULL, null=True, blank=True, related_name="notices", db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=TouchKind.choices)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.EMAIL)
     due_at = models.DateTimeField(_("due at"))
@@ -77,6 +82,8 @@ class Touch(TimeStamped):
             models.Index(fields=["customer", "-due_at"], name="touch_customer_recent"),
             # The managers' queue: WHERE organization_id = %s [AND status = %s] ORDER BY due_at DESC.
             models.Index(fields=["organization", "status", "-due_at"], name="touch_org_queue"),
+            # A declined or expired gift cancels its notice: WHERE delight_id = %s / IN (...).
+            models.Index(fields=["delight"], name="touch_delight", condition=Q(delight__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=TouchKind.values), name="touch_kind_valid"),

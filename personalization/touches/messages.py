@@ -139,6 +139,7 @@ def render(touch: Touch) -> Rendered:
             "name": name,
             "place": place,
             "issue": touch.issue,
+            "gift": touch.delight.gift if touch.delight else "",
             "feedback_url": feedback_url(touch) if touch.kind in WITH_SURVEY else "",
             "unsubscribe_url": unsubscribe_url(customer),
             "scores": range(1, 6),

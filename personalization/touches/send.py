@@ -61,7 +61,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from crm.models import Customer, Issue, IssueStatus
-from personalization.models import Channel, Touch, TouchStatus
+from personalization.models import Channel, DelightStatus, Touch, TouchStatus
 from personalization.touches import messages, policy
 
 log = logging.getLogger(__name__)
@@ -90,13 +90,14 @@ def _claim_timeout() -> timedelta:
 class Checks:
     """What the send-time rules need about a batch's customers, read with one query per rule."""
 
+    now: datetime = field(default_factory=timezone.now)  # the moment of the checks
     complaining: set[int] = field(default_factory=set)  # customers with an open complaint
     # customer → capped touches sent lately or going out now (here or on another worker)
     capped: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
 
     @classmethod
     def read(cls, touches: Sequence[Touch], now: datetime) -> Checks:
-        checks = cls()
+        checks = cls(now=now)
         calm = {t.customer_id for t in touches if policy.POLICIES[t.kind].needs_calm}
         if calm:
             checks.complaining = set(
@@ -134,6 +135,11 @@ def why_not(touch: Touch, checks: Checks) -> str:
         return f"no consent ({rule.consent})"
     if touch.channel == Channel.EMAIL and not customer.email:
         return "no email address"
+    delight = touch.delight  # a delight notice: not for a gift delivered, declined or expired meanwhile
+    if delight is not None and delight.status not in (DelightStatus.SUGGESTED, DelightStatus.PLANNED):
+        return f"gift {delight.status}"
+    if delight is not None and delight.expires_at is not None and delight.expires_at <= checks.now:
+        return "gift expired"
     if rule.needs_calm and customer.pk in checks.complaining:
         return "open complaint"
     if rule.capped and checks.capped[customer.pk] - {touch.pk}:
@@ -159,7 +165,7 @@ def _prepare(ids: Sequence[int], now: datetime, ignore_quiet_hours: bool) -> tup
         touches = [
             touch
             for touch in Touch.objects.select_for_update(of=("self",))
-            .select_related("customer__organization", "property", "issue")
+            .select_related("customer__organization", "property", "issue", "delight")
             .filter(pk__in=ids)
             .order_by("pk")
             # Not ours: done, cancelled, or another worker is talking to the mail server right now.

@@ -1,13 +1,14 @@
-"""crm's events → touches, written or cancelled in the event's own transaction.
+"""crm's and the gift rules' events → touches, written or cancelled in the event's own transaction.
 
-crm sends its signals from inside its services' transactions (crm.signals); these receivers
-are connected in PersonalizationConfig.ready(). A touch is therefore committed together with
-the issue resolution or the contact that caused it, or not at all (transactional outbox).
+crm sends its signals from inside its services' transactions (crm.signals), the gift services
+theirs (personalization.gifts.signals); these receivers are connected in PersonalizationConfig.ready().
+A touch is therefore committed together with the issue resolution, the contact or the delight that
+caused it, or not at all (transactional outbox).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -16,8 +17,18 @@ from django.utils import timezone
 
 from crm import signals
 from crm.models import Contact, ContactKind, Customer, Issue
-from personalization.models import PENDING_STATUSES, Channel, Touch, TouchKind, TouchStatus
-from personalization.touches import policy
+from personalization.gifts import signals as gift_signals
+from personalization.models import (
+    PENDING_STATUSES,
+    Channel,
+    Delight,
+    DelightStatus,
+    GiftRule,
+    Touch,
+    TouchKind,
+    TouchStatus,
+)
+from personalization.touches import notices, policy
 
 THANK_YOU_KINDS = frozenset({ContactKind.DEPARTURE, ContactKind.VISIT})
 THANK_YOU_AT_MOST_EVERY = timedelta(days=7)
@@ -150,6 +161,23 @@ def _on_customer_merged(sender: Any, *, kept: Customer, duplicate: Customer, **k
     _on_contact_restricted(sender, customer=kept)
 
 
+def _on_delight_planned(sender: Any, *, delight: Delight, **kwargs: Any) -> None:
+    notices.notice_schedule(delight=delight)
+
+
+def _on_delights_suggested(sender: Any, *, rule: GiftRule, since: datetime, **kwargs: Any) -> None:
+    notices.notices_schedule_for_rule(rule=rule, since=since)
+
+
+def _on_delight_declined(sender: Any, *, delight: Delight, **kwargs: Any) -> None:
+    touches_cancel(touches=Touch.objects.filter(delight=delight, kind=TouchKind.DELIGHT_NOTICE), reason="gift declined")
+
+
+def _on_delights_expired(sender: Any, **kwargs: Any) -> None:
+    expired = Touch.objects.filter(kind=TouchKind.DELIGHT_NOTICE, delight__status=DelightStatus.EXPIRED)
+    touches_cancel(touches=expired, reason="gift expired")
+
+
 def connect() -> None:
     signals.issue_resolved.connect(_on_issue_resolved, dispatch_uid="touches.issue_resolved")
     signals.issue_reopened.connect(_on_issue_reopened, dispatch_uid="touches.issue_reopened")
@@ -157,3 +185,7 @@ def connect() -> None:
     signals.customer_contact_restricted.connect(_on_contact_restricted, dispatch_uid="touches.restricted")
     signals.customer_erasing.connect(_on_customer_erasing, dispatch_uid="touches.erasing")
     signals.customer_merged.connect(_on_customer_merged, dispatch_uid="touches.merged")
+    gift_signals.delight_planned.connect(_on_delight_planned, dispatch_uid="touches.delight_planned")
+    gift_signals.delights_suggested.connect(_on_delights_suggested, dispatch_uid="touches.delights_suggested")
+    gift_signals.delight_declined.connect(_on_delight_declined, dispatch_uid="touches.delight_declined")
+    gift_signals.delights_expired.connect(_on_delights_expired, dispatch_uid="touches.delights_expired")

@@ -100,6 +100,26 @@ def test_a_patch_that_would_break_the_rule_is_400(manager_api, rule):
     assert response.status_code == 400 and "Unknown placeholder {favourite_drink}" in response.json()["gift"][0]
 
 
+def test_a_rule_tells_the_guest_ahead_only_when_asked(manager_api):
+    created = manager_api.post(RULES, DESSERT, format="json").json()
+    assert created["notify_guest"] is False  # the default: a surprise stays a surprise
+    url = f"{RULES}{created['id']}/"
+    assert manager_api.patch(url, {"notify_guest": True}, format="json").json()["notify_guest"] is True
+    assert GiftRule.objects.get(pk=created["id"]).notify_guest is True
+    assert manager_api.get(url).json()["notify_guest"] is True
+    told = manager_api.post(RULES, {**DESSERT, "name": "Told", "notify_guest": True}, format="json")
+    assert told.status_code == 201 and told.json()["notify_guest"] is True
+
+
+@pytest.mark.parametrize("value", ["maybe", 2, [True], None])
+def test_notify_guest_must_be_a_boolean(manager_api, rule, value):
+    response = manager_api.post(RULES, {**DESSERT, "notify_guest": value}, format="json")
+    assert response.status_code == 400 and response.json()["notify_guest"][0]
+    response = manager_api.patch(f"{RULES}{rule.pk}/", {"notify_guest": value}, format="json")
+    assert response.status_code == 400 and response.json()["notify_guest"][0]
+    assert GiftRule.objects.get(pk=rule.pk).notify_guest is False
+
+
 def test_the_brief_suggests_a_delight_the_front_desk_delivers_once(api, rule, organization):
     guest = CustomerFactory(organization=organization, given_name="Aoife", birthday=PartialDate.parse(birthday_in(2)))
     brief = api.get(f"/api/v1/customers/{guest.pk}/brief/").json()

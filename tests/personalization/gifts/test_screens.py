@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from crm import services as crm_services
+from crm.models import ChangeRecord
 from crm.partial_dates import PartialDate
 from personalization.gifts import services
 from personalization.gifts.backtest import backtest
@@ -67,6 +68,26 @@ def test_a_manager_creates_a_rule_and_sees_its_preview_and_budget(boss, organiza
             in page)  # fmt: skip
     listing = boss.get("/gifts/").content.decode()
     assert "Birthday dessert" in listing and "0.00 of 30.00 (0%)" in listing
+
+
+def test_a_manager_changes_a_saved_rule_in_the_editor(boss, manager):
+    boss.post("/gifts/new/", FORM)
+    rule = GiftRule.objects.get()
+    assert boss.post(f"/gifts/{rule.pk}/", {**FORM, "cost": "5.00"}).status_code == 302
+    rule.refresh_from_db()
+    assert rule.cost == Decimal("5.00")
+    assert ChangeRecord.objects.filter(action="gift_rule.update", actor=manager.user, target_id=rule.pk).exists()
+
+
+def test_the_editor_lets_a_manager_tell_the_guest_ahead(boss):
+    page = boss.get("/gifts/new/").content.decode()
+    assert 'name="notify_guest"' in page and "Tell the guest ahead" in page
+    boss.post("/gifts/new/", {**FORM, "notify_guest": "on"})
+    rule = GiftRule.objects.get()
+    assert rule.notify_guest is True
+    boss.post(f"/gifts/{rule.pk}/", FORM)  # an unticked box is "no"
+    rule.refresh_from_db()
+    assert rule.notify_guest is False
 
 
 def test_live_check_shows_the_field_message_or_the_preview(boss, organization):
