@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
@@ -45,14 +46,19 @@ class StaffTokenAuthentication(TokenAuthentication):
         return user, token
 
 
-@cache
 def _statement() -> str:
+    return _statement_for(connection.vendor, settings.AUTH_USER_MODEL)
+
+
+@cache
+def _statement_for(vendor: str, user_model_name: str) -> str:
     user_model = get_user_model()
+    user_pk = connection.ops.quote_name(user_model._meta.pk.column)
     return (
         f"SELECT {rows.columns(Token, 't')}, {rows.columns(user_model, 'u')}, "  # noqa: S608
         f"{rows.columns(Staff, 's')}, {rows.columns(Organization, 'o')}"
-        f" FROM {Token._meta.db_table} t JOIN {user_model._meta.db_table} u ON u.id = t.user_id"
-        f" LEFT JOIN {Staff._meta.db_table} s ON s.user_id = u.id"
+        f" FROM {Token._meta.db_table} t JOIN {user_model._meta.db_table} u ON u.{user_pk} = t.user_id"
+        f" LEFT JOIN {Staff._meta.db_table} s ON s.user_id = u.{user_pk}"
         f" LEFT JOIN {Organization._meta.db_table} o ON o.id = s.organization_id"
         " WHERE t.key = %s"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Mapping
 from datetime import datetime
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, serializers
+from rest_framework.fields import SkipField
 from rest_framework.settings import api_settings
 
 from crm.models import Contact, Customer, Issue, Merge, Preference, RecoveryStep
@@ -88,6 +90,8 @@ class ModelFieldsOnce:
         return ModelFieldsOnce._plans[cls]
 
     def to_representation(self, instance):
+        if isinstance(instance, Mapping):  # validated data rendered back: DRF's own way
+            return super().to_representation(instance)  # type: ignore[misc]
         data = {}
         zone = None
         for name, how, what in self._output_plan():
@@ -95,7 +99,10 @@ class ModelFieldsOnce:
                 data[name] = getattr(instance, what)
                 continue
             field = self.fields[name] if how == DRF else what  # type: ignore[attr-defined]
-            value = field.get_attribute(instance)
+            try:
+                value = field.get_attribute(instance)
+            except SkipField:  # as DRF: a read-only attribute the instance lacks is left out
+                continue
             if value is None:
                 data[name] = None
             elif how == DATETIME:
@@ -121,11 +128,19 @@ def _plan_field(model, field) -> tuple[str, str, object]:
         and not hasattr(field, "timezone")
         and settings.USE_TZ
     ):
-        return name, DATETIME, field
+        return name, DATETIME, _detached(field)
     context_free = type(field) in (serializers.ChoiceField, PartialDateField) or (
         type(field) is serializers.ListField and type(field.child) in PLAIN_FIELDS
     )
-    return (name, FIELD, field) if context_free else (name, DRF, None)
+    return (name, FIELD, _detached(field)) if context_free else (name, DRF, None)
+
+
+def _detached(field):
+    """A copy of the field bound to an empty serializer: the plan outlives the serializer (and the
+    request) it was made from, and these fields read nothing from their parent."""
+    clone = copy.deepcopy(field)
+    clone.bind(field.field_name, serializers.Serializer())
+    return clone
 
 
 class OrganizationPropertiesMixin(ModelFieldsOnce):

@@ -45,6 +45,8 @@ def load(*, organization: Organization, customer_id: int, property_id: int | Non
         customer_id = int(customer_id)
     except (TypeError, ValueError):
         raise Customer.DoesNotExist from None
+    if not -(2**63) <= customer_id < 2**63:  # beyond any id, and beyond what SQLite can bind
+        raise Customer.DoesNotExist
     recent = connection.ops.adapt_datetimefield_value(now - timedelta(days=REPAIR_RECENT_DAYS))
     today = timezone.localdate(now)
     day, month = connection.ops.adapt_datefield_value(today), connection.ops.adapt_datefield_value(month_of(today))
@@ -66,7 +68,7 @@ def load(*, organization: Organization, customer_id: int, property_id: int | Non
 
 def _rule(data: dict) -> GiftRule:
     rule = _model(GiftRule, data)
-    rule.spent_this_month = _python("DecimalField", data["spent_this_month"])
+    rule.spent_this_month = _python(GiftSpend._meta.get_field("spent"), data["spent_this_month"])
     rule.past = []
     for item in data["past"]:
         delight = _model(Delight, item)
@@ -122,12 +124,12 @@ def _statement(vendor: str) -> str:
             "t.organization_id = c.organization_id AND t.active AND (t.property_id IS NULL OR t.property_id = %s)",
         )
         + ", "
-        + _rules(as_json, gather)
+        + _rules(as_json, gather, postgres)
         + f" FROM {Customer._meta.db_table} c WHERE c.id = %s AND c.organization_id = %s AND c.merged_into_id IS NULL"
     )
 
 
-def _rules(as_json, gather: str) -> str:
+def _rules(as_json, gather: str, postgres: bool) -> str:
     """Live, active rules of this property or all, in date, each with this month's spending and this
     customer's delights of it (parameters: the month, the property, today twice)."""
     spent = f"coalesce((SELECT s.spent FROM {GiftSpend._meta.db_table} s WHERE s.rule_id = r.id AND s.month = %s), 0)"  # noqa: S608
@@ -135,6 +137,8 @@ def _rules(as_json, gather: str) -> str:
         f"(SELECT coalesce({gather}({as_json(Delight, 'd')}), '[]') FROM {Delight._meta.db_table} d"  # noqa: S608
         " WHERE d.rule_id = r.id AND d.customer_id = c.id)"
     )
+    if not postgres:
+        past = f"json({past})"  # nested as JSON whatever SQLite's version does with a subquery's JSON
     rule = as_json(GiftRule, "r", f"'spent_this_month', {spent}", f"'past', {past}")
     return (
         f"(SELECT coalesce({gather}({rule}), '[]') FROM {GiftRule._meta.db_table} r"  # noqa: S608
@@ -150,15 +154,16 @@ def _decode(value):
 
 def _model(model: type[Model], data: dict) -> Model:
     names = [field.attname for field in model._meta.concrete_fields]
-    values = [_python(field.get_internal_type(), data[field.attname]) for field in model._meta.concrete_fields]
+    values = [_python(field, data[field.attname]) for field in model._meta.concrete_fields]
     return model.from_db(connection.alias, names, values)
 
 
-def _python(kind: str, value):
+def _python(field, value):
     """A JSON value as the model field holds it (PostgreSQL writes ISO datetimes with an offset, SQLite
-    the stored UTC text and 0/1 for booleans)."""
+    the stored UTC text and 0/1 for booleans; numbers arrive as floats, decimals get their scale back)."""
     if value is None:
         return None
+    kind = field.get_internal_type()
     if kind == "DateTimeField":
         moment = parse_datetime(value)
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -167,5 +172,5 @@ def _python(kind: str, value):
     if kind == "BooleanField":
         return bool(value)
     if kind == "DecimalField":
-        return Decimal(str(value))
+        return Decimal(str(value)).quantize(Decimal(1).scaleb(-field.decimal_places))
     return value

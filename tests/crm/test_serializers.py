@@ -82,3 +82,9 @@ def test_history_renders_as_drf_would(customer, frontdesk):
         (MergeSerializer, merge),
     ]:
         assert serializer_class(instance).data == drf_rendering(serializer_class, instance)
+
+
+def test_validated_input_renders_back_as_drf_would(organization):
+    serializer = CustomerSerializer(data={"given_name": "Ana", "tags": ["vip"]}, context={"organization": organization})
+    assert serializer.is_valid(), serializer.errors
+    assert serializer.data["given_name"] == "Ana" and serializer.data["tags"] == ["vip"]

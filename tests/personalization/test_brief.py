@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 
 from crm import services
-from crm.models import Preference
+from crm.models import Customer, Issue, Preference
 from personalization.brief import brief_for
+from personalization.models import Delight, GiftRule, Tip
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +155,13 @@ def test_tips_match_the_guests_interests_at_this_property(api, organization, pro
     Tip.objects.create(organization=other_property.organization, text="Not ours", tags=["runner"])
     tips = [t["text"] for t in api.get(brief_url(customer)).json()["tips"]]
     assert sorted(tips) == ["Riverside running route", "The quiet table by the window"]
+
+
+def test_an_id_beyond_any_integer_is_404_not_a_failure(api):
+    assert api.get("/api/v1/customers/99999999999999999999/brief/").status_code == 404
+
+
+def test_the_brief_statement_stays_within_what_postgresql_can_build():
+    # json_build_object takes at most 100 arguments: a name and a value per column.
+    for model in (Customer, Preference, Issue, Tip, GiftRule, Delight):
+        assert 2 * len(model._meta.concrete_fields) + 4 <= 100, model

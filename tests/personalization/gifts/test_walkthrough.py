@@ -62,3 +62,12 @@ def test_the_delight_section_adds_at_most_two_queries_whatever_the_number_of_rul
         again = brief_for(organization=organization, customer_id=guest.pk)
     assert [d["delight_id"] for d in again["delight"]] == [d["delight_id"] for d in first["delight"]]
     assert first["delight"][0]["gift"] == "Jasmine tea for " + guest.given_name
+
+
+def test_money_in_the_brief_keeps_its_cents(api, organization):
+    # Given a rule whose cost and budget have cents, read back through the brief's one statement
+    guest = CustomerFactory(organization=organization, birthday=birthday_in(1))
+    services.gift_rule_create(organization=organization, name="Cake", trigger="birthday", gift="Cake",
+                              cost="12.30", monthly_budget="100.00")  # fmt: skip
+    [delight] = api.get(f"/api/v1/customers/{guest.pk}/brief/").json()["delight"]
+    assert (delight["cost"], delight["budget_left"]) == ("12.30", "100.00")
