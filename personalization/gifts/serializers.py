@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from crm.models import Property
 from crm.serializers import OrganizationPropertiesMixin
 from personalization.models import Delight, GiftRule
 
@@ -14,6 +15,7 @@ MONEY = {"max_digits": 10, "decimal_places": 2, "min_value": Decimal("0.00")}
 
 
 class GiftRuleSerializer(OrganizationPropertiesMixin, serializers.ModelSerializer):
+    property_fields = ()
     tags = serializers.ListField(
         child=serializers.CharField(max_length=50), max_length=50, required=False, help_text="Customer tags, any of."
     )
@@ -34,18 +36,33 @@ class GiftRuleSerializer(OrganizationPropertiesMixin, serializers.ModelSerialize
         "Tell the guest ahead: each delight of this rule, when the nightly planner suggests it or staff plan it, "
         "gets a delight_notice email naming the gift (10:00 property time the next day, or on the occasion's "
         "day if sooner; consent, pressure cap and quiet hours apply). Default false."))  # fmt: skip
-    spent_this_month = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    properties = serializers.PrimaryKeyRelatedField(
+        many=True, required=False, queryset=Property.objects.none(),
+        help_text="Property ids of the organization; empty (default) = every property.",
+    )  # fmt: skip
+    budget_per_property = serializers.BooleanField(required=False, help_text=(
+        "true: monthly_budget caps each property separately (the delight's property). Default false."))  # fmt: skip
+    spent_this_month = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True, help_text=(
+        "This month's spending; with a budget per property, the total of every property."))  # fmt: skip
     delivered_this_month = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = GiftRule
         fields = [
             "id", "name", "trigger", "window_days", "visit_number", "absence_days", "gift", "cost",
-            "monthly_budget", "cooldown_days", "active", "property", "tags", "preference_category", "min_visits",
+            "monthly_budget", "budget_per_property", "cooldown_days", "active", "properties", "tags",
+            "preference_category", "min_visits",
             "min_severity", "yearly_cap", "approval_above", "starts_on", "ends_on", "priority",
             "notify_guest", "spent_this_month", "delivered_this_month", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["created_at", "updated_at"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        organization = self.context.get("organization")
+        if organization is not None:  # another organization's id: "does not exist", a 400 on the field
+            fields["properties"].child_relation.queryset = organization.properties.all()
+        return fields
 
 
 class DelightSerializer(serializers.ModelSerializer):
