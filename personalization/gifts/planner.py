@@ -118,8 +118,8 @@ def _tags_condition(tags: list[str]) -> Q:
 
 def listed_properties(rule: GiftRule) -> list[int]:
     """The rule's property ids (empty: every property), read once per rule object."""
-    if not hasattr(rule, "property_ids"):
-        rule.property_ids = list(rule.properties.values_list("pk", flat=True))
+    if not hasattr(rule, "property_ids"):  # an unsaved rule (a preview) lists none unless told
+        rule.property_ids = list(rule.properties.values_list("pk", flat=True)) if rule.pk else []
     return rule.property_ids
 
 
