@@ -85,6 +85,7 @@ def test_another_organizations_rule_and_delight_are_404(outsider_api, rule, orga
         ({"gift": "A slice of cake for {preferred_name"}, "gift"),
         ({"cooldown_days": -1}, "cooldown_days"),
         ({"cost": "40.00"}, "monthly_budget"),  # a budget below one gift: never suggested
+        ({"property": 999999}, "property"),
         ({"properties": [999999]}, "properties"),
     ],
 )

@@ -128,3 +128,17 @@ def test_the_planner_suggests_only_to_guests_of_the_rules_properties(organizatio
     assert delights_plan_nightly() == {rule.pk: 2}
     planned = dict(Delight.objects.filter(rule=rule).values_list("customer__given_name", "property_id"))
     assert planned == {"At A": a.pk, "At B": b.pk}
+
+
+def test_the_old_single_property_field_still_reads_and_writes(manager_api, organization, a, b, other_property):
+    body = {"name": "Cake", "trigger": "birthday", "gift": "Cake"}
+    created = manager_api.post(RULES, {**body, "property": b.pk}, format="json").json()
+    assert created["properties"] == [b.pk] and created["property"] == b.pk
+    both = manager_api.patch(f"{RULES}{created['id']}/", {"properties": [a.pk, b.pk]}, format="json").json()
+    assert both["property"] == min(a.pk, b.pk)
+    every = manager_api.patch(f"{RULES}{created['id']}/", {"property": None}, format="json").json()
+    assert every["properties"] == [] and every["property"] is None
+    refused = manager_api.post(RULES, {**body, "property": other_property.pk}, format="json")
+    assert refused.status_code == 400 and refused.json()["property"]
+    refused = manager_api.post(RULES, {**body, "property": a.pk, "properties": [b.pk]}, format="json")
+    assert refused.status_code == 400 and refused.json()["property"]
