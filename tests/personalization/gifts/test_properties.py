@@ -142,3 +142,13 @@ def test_the_old_single_property_field_still_reads_and_writes(manager_api, organ
     assert refused.status_code == 400 and refused.json()["property"]
     refused = manager_api.post(RULES, {**body, "property": a.pk, "properties": [b.pk]}, format="json")
     assert refused.status_code == 400 and refused.json()["property"]
+
+
+def test_deleting_a_rules_only_property_stops_the_rule_instead_of_widening_it(organization, a, b, c):
+    only_c = cake(organization, properties=[c])
+    b_and_c = cake(organization, properties=[b, c])
+    c.delete()
+    only_c.refresh_from_db()
+    b_and_c.refresh_from_db()
+    assert only_c.active is False
+    assert b_and_c.active is True and list(b_and_c.properties.all()) == [b]
