@@ -91,7 +91,10 @@ def ensure_customers(count: int) -> Organization:
         return organization
     started = time.perf_counter()
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE personalization_delight, personalization_giftspend, personalization_giftrule")
+        cursor.execute(
+            "TRUNCATE personalization_delight, personalization_giftspend, personalization_giftrule_properties, "
+            "personalization_giftrule"
+        )
         cursor.execute("DELETE FROM crm_preference WHERE customer_id IN "
                        "(SELECT id FROM crm_customer WHERE organization_id = %s)", [organization.pk])  # fmt: skip
         cursor.execute("DELETE FROM crm_customer WHERE organization_id = %s", [organization.pk])
@@ -122,7 +125,10 @@ def make_rules(organization: Organization, rng: random.Random) -> list[GiftRule]
     """50 active rules: birthdays and anniversaries (windows 0–14 days), absences, tags, categories,
     placeholders, cooldowns and caps — what a chain of hotels might configure."""
     with connection.cursor() as cursor:  # this database is the benchmark's own: start from no rules
-        cursor.execute("TRUNCATE personalization_delight, personalization_giftspend, personalization_giftrule")
+        cursor.execute(
+            "TRUNCATE personalization_delight, personalization_giftspend, personalization_giftrule_properties, "
+            "personalization_giftrule"
+        )
     rules = []
     for i in range(RULES):
         kind = ("birthday", "birthday", "anniversary", "return_after_absence", "birthday")[i % 5]

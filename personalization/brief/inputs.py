@@ -50,7 +50,7 @@ def load(*, organization: Organization, customer_id: int, property_id: int | Non
     recent = connection.ops.adapt_datetimefield_value(now - timedelta(days=REPAIR_RECENT_DAYS))
     today = timezone.localdate(now)
     day, month = connection.ops.adapt_datefield_value(today), connection.ops.adapt_datefield_value(month_of(today))
-    params = [recent, property_id, month, property_id, day, day, customer_id, organization.pk]
+    params = [recent, property_id, month, property_id, property_id, day, day, customer_id, organization.pk]
     with connection.cursor() as cursor:
         cursor.execute(_statement(connection.vendor), params)
         row = cursor.fetchone()
@@ -130,9 +130,15 @@ def _statement(vendor: str) -> str:
 
 
 def _rules(as_json, gather: str, postgres: bool) -> str:
-    """Live, active rules of this property or all, in date, each with this month's spending and this
-    customer's delights of it (parameters: the month, the property, today twice)."""
-    spent = f"coalesce((SELECT s.spent FROM {GiftSpend._meta.db_table} s WHERE s.rule_id = r.id AND s.month = %s), 0)"  # noqa: S608
+    """Live, active rules listing this property or none, in date, each with this month's spending (at this
+    property when its budget is per property) and this customer's delights of it (parameters: the month,
+    the property twice, today twice)."""
+    # The rule-wide row (property NULL), or this property's row: coalesce to 0 so NULL = NULL matches.
+    spent = (
+        f"coalesce((SELECT s.spent FROM {GiftSpend._meta.db_table} s WHERE s.rule_id = r.id AND s.month = %s"  # noqa: S608
+        " AND coalesce(s.property_id, 0) = CASE WHEN r.budget_per_property THEN coalesce(%s, 0) ELSE 0 END), 0)"
+    )
+    listed = f"SELECT 1 FROM {GiftRule.properties.through._meta.db_table} rp WHERE rp.giftrule_id = r.id"  # noqa: S608
     past = (
         f"(SELECT coalesce({gather}({as_json(Delight, 'd')}), '[]') FROM {Delight._meta.db_table} d"  # noqa: S608
         " WHERE d.rule_id = r.id AND d.customer_id = c.id)"
@@ -143,7 +149,7 @@ def _rules(as_json, gather: str, postgres: bool) -> str:
     return (
         f"(SELECT coalesce({gather}({rule}), '[]') FROM {GiftRule._meta.db_table} r"  # noqa: S608
         " WHERE r.organization_id = c.organization_id AND r.active AND r.deleted_at IS NULL"
-        " AND (r.property_id IS NULL OR r.property_id = %s)"
+        f" AND (NOT EXISTS ({listed}) OR EXISTS ({listed} AND rp.property_id = %s))"
         " AND (r.starts_on IS NULL OR r.starts_on <= %s) AND (r.ends_on IS NULL OR r.ends_on >= %s))"
     )
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from crm.models import VISIT_KINDS, Contact, Customer, Issue, IssueStatus, Organization, Polarity, Preference
 from personalization.gifts.engine import SEVERITY_RANK, YEAR
-from personalization.gifts.planner import _date_condition, eligible
+from personalization.gifts.planner import _date_condition, eligible, listed_properties
 from personalization.gifts.rules import fill, top_likes
 from personalization.models import GiftRule, Trigger
 
@@ -107,8 +107,9 @@ def backtest(*, rule: GiftRule, organization: Organization, now: datetime | None
         )
         for p in Preference.objects.filter(customer_id__in=batch, polarity=Polarity.LIKES):
             preferences[p.customer_id].append(p)
-    if rule.property_id:
-        customers = {pk: c for pk, c in customers.items() if c.home_property_id == rule.property_id}
+    listed = set(listed_properties(rule))
+    if listed:
+        customers = {pk: c for pk, c in customers.items() if c.home_property_id in listed}
     wanted = {t.lower() for t in rule.tags or ()}
     given: dict[int, list[datetime]] = defaultdict(list)
     for customer_id, when in occasions:

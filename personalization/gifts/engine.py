@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import F, FilteredRelation, OuterRef, Q, Subquery, Value
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -81,14 +81,33 @@ def end_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
 
 
+def spend_property_id(rule: GiftRule, property_id: int | None) -> int | None:
+    """The property of the GiftSpend row a delight at this property charges: none for a rule-wide budget."""
+    return property_id if rule.budget_per_property else None
+
+
+def applies_at(property_id: int | None) -> Q:
+    """Rules of every property (none listed), or listing this one."""
+    listed = GiftRule.properties.through.objects.filter(giftrule_id=OuterRef("pk"))
+    return ~Exists(listed) | Exists(listed.filter(property_id=property_id))
+
+
 def rules_with_history(*, organization_id: int, property_id: int | None, customer_id: int, today: date) -> list:
-    """Live, active, in-date rules with this month's spending and, for each, the
-    customer's delights. One query: rows are (rule, one of its delights for this customer or nothing)."""
-    spent = GiftSpend.objects.filter(rule=OuterRef("pk"), month=month_of(today)).values("spent")[:1]
+    """Live, active, in-date rules with this month's spending (at this property when the budget is per
+    property) and, for each, the customer's delights. One query: rows are (rule, one of its delights for
+    this customer or nothing)."""
+    spent = (
+        GiftSpend.objects.filter(rule=OuterRef("pk"), month=month_of(today))
+        .filter(
+            Q(rule__budget_per_property=False, property__isnull=True)
+            | Q(rule__budget_per_property=True, property_id=property_id)
+        )
+        .values("spent")[:1]
+    )
     rows = (
         GiftRule.objects.live()
         .filter(organization_id=organization_id, active=True)
-        .filter(Q(property__isnull=True) | Q(property_id=property_id))
+        .filter(applies_at(property_id))
         .filter(Q(starts_on__isnull=True) | Q(starts_on__lte=today), Q(ends_on__isnull=True) | Q(ends_on__gte=today))
         .annotate(
             spent_this_month=Coalesce(Subquery(spent), Value(Decimal("0.00"))),

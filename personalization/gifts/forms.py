@@ -16,7 +16,7 @@ from personalization.models import GiftRule
 EDITABLE = [
     "name", "trigger", "window_days", "visit_number", "absence_days", "gift", "cost", "monthly_budget",
     "cooldown_days", "yearly_cap", "approval_above", "tags", "preference_category", "min_visits", "min_severity",
-    "property", "starts_on", "ends_on", "priority", "active", "notify_guest",
+    "budget_per_property", "properties", "starts_on", "ends_on", "priority", "active", "notify_guest",
 ]  # fmt: skip
 
 
@@ -51,8 +51,8 @@ class GiftRuleForm(forms.ModelForm):
     def __init__(self, *args, organization: Organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.organization = organization
-        self.fields["property"].queryset = organization.properties.all()
-        self.fields["property"].empty_label = _("Every property")
+        self.fields["properties"].queryset = organization.properties.all()
+        self.fields["properties"].help_text = _("None selected: every property.")
         self.fields["gift"].help_text = _("Placeholders: %(list)s") % {
             "list": " ".join(f"{{{p}}}" for p in PLACEHOLDERS)
         }

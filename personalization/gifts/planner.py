@@ -116,6 +116,13 @@ def _tags_condition(tags: list[str]) -> Q:
     return q
 
 
+def listed_properties(rule: GiftRule) -> list[int]:
+    """The rule's property ids (empty: every property), read once per rule object."""
+    if not hasattr(rule, "property_ids"):  # an unsaved rule (a preview) lists none unless told
+        rule.property_ids = list(rule.properties.values_list("pk", flat=True)) if rule.pk else []
+    return rule.property_ids
+
+
 def eligible(rule: GiftRule) -> QuerySet:
     """Customers the rule's conditions allow (consent, visits, property, tags, a liked category) and
     whose profile fills every placeholder of its gift (as aliases v_<placeholder>); no history, no dates."""
@@ -126,8 +133,8 @@ def eligible(rule: GiftRule) -> QuerySet:
         do_not_contact=False,
         visit_count__gte=rule.min_visits,
     )
-    if rule.property_id:
-        customers = customers.filter(home_property_id=rule.property_id)
+    if listed_properties(rule):
+        customers = customers.filter(home_property_id__in=listed_properties(rule))
     if rule.tags:
         customers = customers.filter(_tags_condition(rule.tags))
     if rule.preference_category:
@@ -182,7 +189,13 @@ def candidates(rule: GiftRule, *, today: date, now: datetime) -> QuerySet | None
         "p_organization_id": Value(rule.organization_id, output_field=IntegerField()),
         "p_customer_id": F("pk"),
         "p_rule_id": Value(rule.pk, output_field=IntegerField()),
-        "p_property_id": Value(rule.property_id, output_field=IntegerField()),
+        # The customer's home property when the rule is of some properties or its budget is per property
+        # (delivering charges that property's row); before properties were a list, the rule's one property.
+        "p_property_id": (
+            F("home_property_id")
+            if listed_properties(rule) or rule.budget_per_property
+            else Value(None, output_field=IntegerField())
+        ),
         "p_occasion_key": key,
         "p_gift": gift,
         "p_reason": reason,
@@ -198,9 +211,15 @@ def candidates(rule: GiftRule, *, today: date, now: datetime) -> QuerySet | None
 
 
 def _budget_allows(rule: GiftRule, today: date) -> bool:
-    if rule.monthly_budget is None:
+    """Per property, the planner suggests (delivering charges and refuses); rule-wide, not when spent."""
+    if rule.monthly_budget is None or rule.budget_per_property:
         return True
-    spent = GiftSpend.objects.filter(rule=rule, month=month_of(today)).values_list("spent", flat=True).first() or 0
+    spent = (
+        GiftSpend.objects.filter(rule=rule, month=month_of(today), property__isnull=True)
+        .values_list("spent", flat=True)
+        .first()
+        or 0
+    )
     return rule.monthly_budget - spent >= rule.cost
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -26,14 +26,19 @@ def gift_rule_list(*, organization: Organization, month: date | None = None) -> 
     """The organization's rules, highest priority first, each with ``spent_this_month`` and
     ``delivered_this_month`` (one query)."""
     month = month_of(month or timezone.localdate())
-    spend = GiftSpend.objects.filter(rule=OuterRef("pk"), month=month)
+    # Summed: a budget per property has a row per property.
+    spend = GiftSpend.objects.filter(rule=OuterRef("pk"), month=month).values("rule").order_by()
     return (
         GiftRule.objects.live()
         .filter(organization=organization)
-        .select_related("property")
+        .prefetch_related("properties")
         .annotate(
-            spent_this_month=Coalesce(Subquery(spend.values("spent")[:1]), Value(Decimal("0.00"))),
-            delivered_this_month=Coalesce(Subquery(spend.values("deliveries")[:1]), Value(0)),
+            spent_this_month=Coalesce(
+                Subquery(spend.annotate(total=Sum("spent")).values("total")[:1]), Value(Decimal("0.00"))
+            ),
+            delivered_this_month=Coalesce(
+                Subquery(spend.annotate(total=Sum("deliveries")).values("total")[:1]), Value(0)
+            ),
         )
         .order_by("-priority", "name", "id")
     )

@@ -5,15 +5,26 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from crm.models import Property
 from crm.serializers import OrganizationPropertiesMixin
 from personalization.models import Delight, GiftRule
 
 MONEY = {"max_digits": 10, "decimal_places": 2, "min_value": Decimal("0.00")}
 
 
+class FirstPropertyField(serializers.PrimaryKeyRelatedField):
+    """The single ``property`` of before ``properties`` (kept for old clients): reads the first listed
+    property (lowest id) or null; writing sets the list to it (null: every property)."""
+
+    def get_attribute(self, instance):
+        return min(instance.properties.all(), key=lambda p: p.pk, default=None)
+
+
 class GiftRuleSerializer(OrganizationPropertiesMixin, serializers.ModelSerializer):
+    property_fields = ()
     tags = serializers.ListField(
         child=serializers.CharField(max_length=50), max_length=50, required=False, help_text="Customer tags, any of."
     )
@@ -34,18 +45,46 @@ class GiftRuleSerializer(OrganizationPropertiesMixin, serializers.ModelSerialize
         "Tell the guest ahead: each delight of this rule, when the nightly planner suggests it or staff plan it, "
         "gets a delight_notice email naming the gift (10:00 property time the next day, or on the occasion's "
         "day if sooner; consent, pressure cap and quiet hours apply). Default false."))  # fmt: skip
-    spent_this_month = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    properties = serializers.PrimaryKeyRelatedField(
+        many=True, required=False, queryset=Property.objects.none(),
+        help_text="Property ids of the organization; empty (default) = every property.",
+    )  # fmt: skip
+    property = FirstPropertyField(
+        required=False, allow_null=True, queryset=Property.objects.none(),
+        help_text="Deprecated, use properties: the first of them (or null); writing sets properties to [it].",
+    )  # fmt: skip
+    budget_per_property = serializers.BooleanField(required=False, help_text=(
+        "true: monthly_budget caps each property separately (the delight's property). Default false."))  # fmt: skip
+    spent_this_month = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True, help_text=(
+        "This month's spending; with a budget per property, the total of every property."))  # fmt: skip
     delivered_this_month = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = GiftRule
         fields = [
             "id", "name", "trigger", "window_days", "visit_number", "absence_days", "gift", "cost",
-            "monthly_budget", "cooldown_days", "active", "property", "tags", "preference_category", "min_visits",
+            "monthly_budget", "budget_per_property", "cooldown_days", "active", "properties", "property", "tags",
+            "preference_category", "min_visits",
             "min_severity", "yearly_cap", "approval_above", "starts_on", "ends_on", "priority",
             "notify_guest", "spent_this_month", "delivered_this_month", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["created_at", "updated_at"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        organization = self.context.get("organization")
+        if organization is not None:  # another organization's id: "does not exist", a 400 on the field
+            fields["properties"].child_relation.queryset = organization.properties.all()
+            fields["property"].queryset = organization.properties.all()
+        return fields
+
+    def validate(self, attrs):
+        if "property" in attrs:
+            if "properties" in attrs:
+                raise serializers.ValidationError({"property": [_("Give properties or property, not both.")]})
+            one = attrs.pop("property")
+            attrs["properties"] = [] if one is None else [one]
+        return attrs
 
 
 class DelightSerializer(serializers.ModelSerializer):

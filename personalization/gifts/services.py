@@ -27,40 +27,57 @@ User = AbstractBaseUser
 RULE_FIELDS = (
     "name", "trigger", "window_days", "visit_number", "absence_days", "tags", "preference_category", "min_visits",
     "min_severity", "gift", "cost", "monthly_budget", "cooldown_days", "yearly_cap", "approval_above", "starts_on",
-    "ends_on", "priority", "active", "notify_guest", "property",
+    "ends_on", "priority", "active", "notify_guest", "budget_per_property",
 )  # fmt: skip
 
 
 def _rule_data(rule: GiftRule) -> dict[str, Any]:
-    data = model_to_dict(rule, fields=[f for f in RULE_FIELDS if f != "property"])
-    data["property"] = rule.property
-    return data
+    return model_to_dict(rule, fields=RULE_FIELDS)
 
 
-def _check(rule: GiftRule) -> None:
+def _check(rule: GiftRule, properties: Any) -> None:
     validate_rule(_rule_data(rule), today=timezone.localdate())
     rule.full_clean()
+    if properties is not None and any(p.organization_id != rule.organization_id for p in properties):
+        raise ValidationError({"properties": [_("A property of another organization.")]})
+
+
+def _property_ids(properties: Any) -> list[int]:
+    return sorted(p.pk for p in properties)
 
 
 @transaction.atomic
-def gift_rule_create(*, organization: Organization, actor: User | None = None, **fields: Any) -> GiftRule:
-    """A new rule of this organization, refused (ValidationError by field) when it could never fire."""
+def gift_rule_create(
+    *, organization: Organization, actor: User | None = None, properties: Any = (), **fields: Any
+) -> GiftRule:
+    """A new rule of this organization (of these properties; none: every one), refused (ValidationError
+    by field) when it could never fire."""
     rule = GiftRule(organization=organization)
     assign(rule, fields, RULE_FIELDS)
-    _check(rule)
+    properties = list(properties or ())
+    _check(rule, properties)
     rule.save()
+    rule.properties.set(properties)
     record(organization=organization, actor=actor, action="gift_rule.create", target=rule,
-           changes={k: v for k, v in _rule_data(rule).items()})  # fmt: skip
+           changes={**_rule_data(rule), "properties": _property_ids(properties)})  # fmt: skip
     return rule
 
 
 @transaction.atomic
-def gift_rule_update(*, rule: GiftRule, actor: User | None = None, **fields: Any) -> GiftRule:
+def gift_rule_update(*, rule: GiftRule, actor: User | None = None, properties: Any = None, **fields: Any) -> GiftRule:
+    """Changes the given fields (and the properties, when given); nothing recorded when nothing changed."""
     changed = assign(rule, fields, RULE_FIELDS)
+    if properties is not None:
+        properties = list(properties)
+        before = sorted(rule.properties.values_list("pk", flat=True))
+        if _property_ids(properties) != before:
+            changed["properties"] = _property_ids(properties)
     if not changed:
         return rule
-    _check(rule)
-    rule.save(update_fields=sorted(set(changed) | {"updated_at"}))
+    _check(rule, properties)
+    rule.save(update_fields=sorted((set(changed) - {"properties"}) | {"updated_at"}))
+    if "properties" in changed:
+        rule.properties.set(properties)
     record(organization=rule.organization, actor=actor, action="gift_rule.update", target=rule, changes=changed)
     return rule
 
@@ -155,7 +172,13 @@ def delight_offer(
         raise Conflict(_("This gift was already offered to this guest today."))
     if not engine.allowed_again(rule, now):
         raise Conflict(_("This guest had this gift recently (cooldown or yearly cap)."))
-    spent = GiftSpend.objects.filter(rule=rule, month=engine.month_of(today)).values_list("spent", flat=True).first()
+    spent = (
+        GiftSpend.objects.filter(
+            rule=rule, month=engine.month_of(today), property_id=engine.spend_property_id(rule, property_id)
+        )
+        .values_list("spent", flat=True)
+        .first()
+    )
     if rule.monthly_budget is not None and rule.monthly_budget - (spent or 0) < rule.cost:
         raise Conflict(_("The budget of “%(rule)s” for this month is spent.") % {"rule": rule.name})
     gift = fill(rule.gift, customer=customer, favorites=top_likes(customer.preferences.all()))
@@ -219,8 +242,19 @@ def delight_deliver(*, delight: Delight, actor: User | None = None, now: datetim
     if needs_approval and delight.status != DelightStatus.PLANNED:
         raise Conflict(_("This gift needs a manager's approval (plan it) before it is delivered."))
     month = engine.month_of(timezone.localdate(now))
-    spend, _created = GiftSpend.objects.get_or_create(rule=rule, month=month)
+    # Behind the rule's lock: the row of this property (budget per property) or the rule-wide one.
+    spend, _created = GiftSpend.objects.get_or_create(
+        rule=rule, month=month, property_id=engine.spend_property_id(rule, delight.property_id)
+    )
     if rule.monthly_budget is not None and spend.spent + delight.cost > rule.monthly_budget:
+        if spend.property_id is not None:
+            raise Conflict(
+                _(
+                    "The budget of “%(rule)s” at this property for this month is spent "
+                    "(%(left)s left, the gift costs %(cost)s)."
+                )  # fmt: skip
+                % {"rule": rule.name, "left": rule.monthly_budget - spend.spent, "cost": delight.cost}
+            )
         raise Conflict(
             _("The budget of “%(rule)s” for this month is spent (%(left)s left, the gift costs %(cost)s).")
             % {"rule": rule.name, "left": rule.monthly_budget - spend.spent, "cost": delight.cost}
@@ -231,7 +265,7 @@ def delight_deliver(*, delight: Delight, actor: User | None = None, now: datetim
     delight.save(update_fields=["status", "delivered_at", "delivered_by", "charged_month", "updated_at"])
     record(organization=rule.organization, actor=actor, action="delight.deliver", target=delight,
            changes={"rule": rule.pk, "customer": delight.customer_id, "cost": str(delight.cost),
-                    "month": month.isoformat()})  # fmt: skip
+                    "month": month.isoformat(), "budget_property": spend.property_id})  # fmt: skip
     return delight
 
 

@@ -25,7 +25,9 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     organization = screen_manager(request).organization
     rules = list(selectors.gift_rule_list(organization=organization))
     for rule in rules:
-        rule.used_percent = round(rule.spent_this_month * 100 / rule.monthly_budget) if rule.monthly_budget else None
+        # A budget per property: the month's total against one property's cap would mislead.
+        per_rule = rule.monthly_budget and not rule.budget_per_property
+        rule.used_percent = round(rule.spent_this_month * 100 / rule.monthly_budget) if per_rule else None
     return render(request, "personalization/gifts/rules.html", {"rules": rules})
 
 
@@ -74,6 +76,7 @@ def rule_check(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if form.is_valid():
         candidate = form.save(commit=False)  # never saved: the preview of an unsaved change
         candidate.organization = staff.organization
+        candidate.property_ids = [p.pk for p in form.cleaned_data["properties"]]  # the form's, not the stored
         preview = backtest(rule=candidate, organization=staff.organization)
     return render(request, "personalization/gifts/editor.html#check", {"form": form, "preview": preview})
 

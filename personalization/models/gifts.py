@@ -36,8 +36,8 @@ class GiftRuleQuerySet(models.QuerySet):
 class GiftRule(TimeStamped):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     # Empty: every property of the organization.
-    property = models.ForeignKey(
-        Property, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("property")
+    properties = models.ManyToManyField(
+        Property, blank=True, related_name="+", verbose_name=_("properties"), help_text=_("Empty: every property.")
     )
     name = models.CharField(_("name"), max_length=120)
     trigger = models.CharField(_("trigger"), max_length=24, choices=Trigger.choices)
@@ -59,6 +59,10 @@ class GiftRule(TimeStamped):
     cost = models.DecimalField(_("cost"), max_digits=10, decimal_places=2, default=0)
     monthly_budget = models.DecimalField(
         _("monthly budget"), max_digits=10, decimal_places=2, null=True, blank=True, help_text=_("Empty: no cap.")
+    )
+    # True: monthly_budget caps each property separately (GiftSpend rows keyed by property).
+    budget_per_property = models.BooleanField(
+        _("budget per property"), default=False, help_text=_("The monthly budget applies to each property separately.")
     )
     cooldown_days = models.PositiveIntegerField(_("cooldown (days)"), default=365)
     yearly_cap = models.PositiveSmallIntegerField(_("at most per customer per year"), null=True, blank=True)
@@ -208,10 +212,14 @@ class Delight(TimeStamped):
 
 
 class GiftSpend(models.Model):
-    """What one rule spent in one month: the row delivering locks-and-charges (behind the rule's lock)."""
+    """What one rule spent in one month (at one property when its budget is per property): the row
+    delivering locks-and-charges (behind the rule's lock)."""
 
     rule = models.ForeignKey(GiftRule, on_delete=models.CASCADE, related_name="spending")
     month = models.DateField()  # the first day of the month
+    # Null: the rule-wide budget. Indexed by giftspend_one_row_per_property_month.
+    property = models.ForeignKey(Property, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+                                 db_index=False)  # fmt: skip
     spent = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     deliveries = models.PositiveIntegerField(default=0)
 
@@ -219,7 +227,15 @@ class GiftSpend(models.Model):
         verbose_name = _("monthly gift spending")
         verbose_name_plural = _("monthly gift spending")
         constraints = [
-            models.UniqueConstraint(fields=["rule", "month"], name="giftspend_one_row_per_month"),
+            # NULLs are distinct in a unique index (both vendors): one constraint per kind of row.
+            models.UniqueConstraint(
+                fields=["rule", "month"], condition=Q(property__isnull=True), name="giftspend_one_row_per_month"
+            ),
+            models.UniqueConstraint(
+                fields=["rule", "month", "property"],
+                condition=Q(property__isnull=False),
+                name="giftspend_one_row_per_property_month",
+            ),
             models.CheckConstraint(condition=Q(spent__gte=0), name="giftspend_not_negative"),
             models.CheckConstraint(condition=Q(month__day=1), name="giftspend_first_of_month"),
         ]

@@ -86,6 +86,7 @@ def test_another_organizations_rule_and_delight_are_404(outsider_api, rule, orga
         ({"cooldown_days": -1}, "cooldown_days"),
         ({"cost": "40.00"}, "monthly_budget"),  # a budget below one gift: never suggested
         ({"property": 999999}, "property"),
+        ({"properties": [999999]}, "properties"),
     ],
 )
 def test_bad_rules_are_400_with_a_message_on_the_field(manager_api, change, field):

@@ -15,7 +15,7 @@ from crm.partial_dates import PartialDate
 from personalization.gifts import services
 from personalization.gifts.backtest import backtest
 from personalization.models import Delight, GiftRule
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, PropertyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -210,3 +210,16 @@ def test_live_check_of_a_saved_rule_previews_the_change_without_saving(boss, org
     assert "would have fired 1 times for 1 guests, costing 9.00" in page
     rule.refresh_from_db()
     assert rule.cost == 6
+
+
+def test_the_editor_chooses_several_properties_and_a_budget_per_property(boss, organization, property_):
+    garden = PropertyFactory(organization=organization, name="Garden Hotel")
+    page = boss.get("/gifts/new/").content.decode()
+    assert '<select name="properties"' in page and "multiple" in page and "Garden Hotel" in page
+    boss.post("/gifts/new/", {**FORM, "properties": [property_.pk, garden.pk], "budget_per_property": "on"})
+    rule = GiftRule.objects.get()
+    assert set(rule.properties.all()) == {property_, garden} and rule.budget_per_property is True
+    boss.post(f"/gifts/{rule.pk}/", FORM)  # none chosen: every property
+    assert list(rule.properties.all()) == []
+    preview = boss.post("/gifts/check/", {**FORM, "properties": [garden.pk]})
+    assert preview.status_code == 200

@@ -101,7 +101,7 @@ def test_a_placeholder_the_guest_cannot_fill_means_no_suggestion(organization):
 def test_conditions_tags_category_visits_and_property(organization, property_, other_property):
     services.gift_rule_create(organization=organization, name="VIP return", trigger="return_after_absence",
                               absence_days=30, tags=["VIP"], min_visits=2, gift="Welcome back drink",
-                              property=property_)  # fmt: skip
+                              properties=[property_])  # fmt: skip
     guest = CustomerFactory(organization=organization, tags=["vip"])
     for days in (300, 100):
         crm_services.contact_log(customer=guest, kind="visit", occurred_at=timezone.now() - timedelta(days=days))
