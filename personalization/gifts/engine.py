@@ -60,7 +60,12 @@ class Candidate:
 
     @property
     def needs_approval(self) -> bool:
-        return self.rule.approval_above is not None and self.cost > self.rule.approval_above
+        return needs_approval(self.rule, self.cost)
+
+
+def needs_approval(rule: GiftRule, cost: Decimal) -> bool:
+    """A gift costlier than the rule's approval threshold waits for a manager to plan it."""
+    return rule.approval_above is not None and cost > rule.approval_above
 
 
 def month_of(day: date) -> date:

@@ -219,7 +219,7 @@ def delight_plan(*, delight: Delight, actor: User | None = None, now: datetime |
     _refuse_if_over(delight, now)
     if delight.status == DelightStatus.PLANNED:
         return delight
-    needs_approval = rule.approval_above is not None and delight.cost > rule.approval_above
+    needs_approval = engine.needs_approval(rule, delight.cost)
     staff = getattr(actor, "staff", None)
     if needs_approval and not (staff is not None and staff.is_manager):
         raise Conflict(_("This gift costs more than the rule allows without a manager's approval."))
@@ -238,7 +238,7 @@ def delight_deliver(*, delight: Delight, actor: User | None = None, now: datetim
     now = now or timezone.now()
     delight, rule = _locked(delight)
     _refuse_if_over(delight, now)
-    needs_approval = rule.approval_above is not None and delight.cost > rule.approval_above
+    needs_approval = engine.needs_approval(rule, delight.cost)
     if needs_approval and delight.status != DelightStatus.PLANNED:
         raise Conflict(_("This gift needs a manager's approval (plan it) before it is delivered."))
     month = engine.month_of(timezone.localdate(now))

@@ -13,7 +13,9 @@ Selection is one indexed-filter query per property and occasion; rows are insert
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
+from itertools import batched
 
 from django.conf import settings
 from django.db import transaction
@@ -62,9 +64,14 @@ def _customers_of(property_: Property) -> Q:
     )
 
 
-def _insert(rows: list[Touch]) -> int:
-    Touch.objects.bulk_create(rows, batch_size=PLAN_BATCH, ignore_conflicts=True)
-    return len(rows)
+def _insert(touches: Iterable[Touch]) -> int:
+    """Insert the touches PLAN_BATCH at a time (the candidates stream from a server-side cursor);
+    an existing idempotency key makes a row a no-op. Returns how many were offered."""
+    offered = 0
+    for batch in batched(touches, PLAN_BATCH):
+        Touch.objects.bulk_create(batch, ignore_conflicts=True)
+        offered += len(batch)
+    return offered
 
 
 def _plan_greetings(property_: Property, kind: str, days: list[date], now: datetime) -> int:
@@ -75,25 +82,21 @@ def _plan_greetings(property_: Property, kind: str, days: list[date], now: datet
         match |= Q(**{f"{prefix}_month": month, f"{prefix}_day": day})
     candidates = Customer.objects.filter(_customers_of(property_), match, consent_surprises=True)
     zone = policy.zone_of(property_)
-    planned, rows = 0, []
-    for pk, month, day in candidates.values_list("pk", f"{prefix}_month", f"{prefix}_day").iterator(PLAN_BATCH):
-        when = _occasion_date(month, day, days)
-        rows.append(
-            Touch(
-                organization_id=property_.organization_id,
-                customer_id=pk,
-                property=property_,
-                kind=kind,
-                due_at=max(policy.local_at(when, policy.SEND_HOUR, zone), now),
-                idempotency_key=f"{prefix}:{pk}:{when.year}",
-                created_at=now,
-                updated_at=now,
-            )
+    rows = candidates.values_list("pk", f"{prefix}_month", f"{prefix}_day").iterator(PLAN_BATCH)
+    return _insert(
+        Touch(
+            organization_id=property_.organization_id,
+            customer_id=pk,
+            property=property_,
+            kind=kind,
+            due_at=max(policy.local_at(when, policy.SEND_HOUR, zone), now),
+            idempotency_key=f"{prefix}:{pk}:{when.year}",
+            created_at=now,
+            updated_at=now,
         )
-        if len(rows) >= PLAN_BATCH:
-            planned += _insert(rows)
-            rows = []
-    return planned + (_insert(rows) if rows else 0)
+        for pk, month, day in rows
+        for when in [_occasion_date(month, day, days)]
+    )
 
 
 def _plan_win_back(property_: Property, today: date, now: datetime) -> int:
@@ -106,24 +109,19 @@ def _plan_win_back(property_: Property, today: date, now: datetime) -> int:
     )
     zone = policy.zone_of(property_)
     due = max(policy.local_at(today, policy.SEND_HOUR, zone), now)
-    planned, rows = 0, []
-    for pk, last_seen in candidates.values_list("pk", "last_seen").iterator(PLAN_BATCH):
-        rows.append(
-            Touch(
-                organization_id=property_.organization_id,
-                customer_id=pk,
-                property=property_,
-                kind=TouchKind.WIN_BACK,
-                due_at=due,
-                idempotency_key=f"win_back:{pk}:{last_seen.date().isoformat()}",
-                created_at=now,
-                updated_at=now,
-            )
+    return _insert(
+        Touch(
+            organization_id=property_.organization_id,
+            customer_id=pk,
+            property=property_,
+            kind=TouchKind.WIN_BACK,
+            due_at=due,
+            idempotency_key=f"win_back:{pk}:{last_seen.date().isoformat()}",
+            created_at=now,
+            updated_at=now,
         )
-        if len(rows) >= PLAN_BATCH:
-            planned += _insert(rows)
-            rows = []
-    return planned + (_insert(rows) if rows else 0)
+        for pk, last_seen in candidates.values_list("pk", "last_seen").iterator(PLAN_BATCH)
+    )
 
 
 @transaction.atomic
