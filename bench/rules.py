@@ -28,9 +28,8 @@ from django.utils import timezone  # noqa: E402
 
 from bench.measure import line, report, timings_ms  # noqa: E402
 from crm.models import Customer, Organization, Preference, Property  # noqa: E402
-from personalization.gifts import planner  # noqa: E402
 from personalization.gifts.engine import evaluate  # noqa: E402
-from personalization.gifts.services import gift_rule_create  # noqa: E402
+from personalization.gifts.services import gift_rule_create, planner  # noqa: E402
 from personalization.models import Delight, GiftRule, GiftSpend  # noqa: E402
 
 ORGANIZATION = "Bench Rules Hotels"

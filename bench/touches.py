@@ -39,7 +39,8 @@ from bench.measure import line  # noqa: E402
 from bench.setup import ensure_database  # noqa: E402
 from crm.models import Customer, Organization, Property  # noqa: E402
 from personalization.models import PlanningRun, Touch, TouchKind, TouchStatus  # noqa: E402
-from personalization.touches import dispatch, messages, planner  # noqa: E402
+from personalization.touches import messages  # noqa: E402
+from personalization.touches.services import dispatch, planning  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ORGANIZATION = "Touches bench hotels"
@@ -94,13 +95,13 @@ def bench_planner(customers: int) -> None:
     PlanningRun.objects.filter(property__in=properties).delete()
     now = timezone.now()
     started = time.perf_counter()
-    offered = sum(planner.property_plan(property_=p, now=now, force=True) for p in properties)
+    offered = sum(planning.property_plan(property_=p, now=now, force=True) for p in properties)
     line("planner_seconds", time.perf_counter() - started, "s")
     line("planner_touches", Touch.objects.filter(organization_id=properties[0].organization_id).count(), "rows")
     line("planner_offered", offered, "rows")
     PlanningRun.objects.filter(property__in=properties).delete()  # force the same window again
     started = time.perf_counter()
-    sum(planner.property_plan(property_=p, now=now, force=True) for p in properties)
+    sum(planning.property_plan(property_=p, now=now, force=True) for p in properties)
     line("planner_rerun_seconds", time.perf_counter() - started, "s")
     line("planner_rerun_touches", Touch.objects.filter(organization_id=properties[0].organization_id).count(), "rows")
 

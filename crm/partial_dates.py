@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -40,3 +41,23 @@ class PartialDate:
     def __str__(self) -> str:
         md = f"{self.month:02d}-{self.day:02d}"
         return f"{self.year:04d}-{md}" if self.year is not None else md
+
+
+def occurrence_in(year: int, month: int, day: int) -> date:
+    """The day a yearly date (a birthday, an anniversary) is celebrated in year: 29 February is celebrated
+    on 28 February in common years. The one definition of that rule; the others derive from it."""
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
+def next_occurrence(month: int, day: int, today: date) -> date:
+    """The next day (today included) on which a yearly date is celebrated."""
+    this_year = occurrence_in(today.year, month, day)
+    return this_year if this_year >= today else occurrence_in(today.year + 1, month, day)
+
+
+def celebrated_on(day: date) -> list[tuple[int, int]]:
+    """The (month, day) dates celebrated on day: itself, and 29 February on 28 February of a common year."""
+    pairs = [(day.month, day.day)]
+    if (day.month, day.day) != (2, 29) and occurrence_in(day.year, 2, 29) == day:
+        pairs.append((2, 29))
+    return pairs

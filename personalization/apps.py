@@ -7,8 +7,8 @@ class PersonalizationConfig(AppConfig):
     verbose_name = _("Personalization")
 
     def ready(self) -> None:
-        from personalization.touches import triggers
+        from personalization.touches import receivers
 
-        triggers.connect()
+        receivers.connect()
         # Receivers of crm's signals: personalization listens, crm never imports it.
         from personalization.gifts import demo, receivers  # noqa: F401

@@ -8,9 +8,9 @@ from collections import Counter
 from celery import shared_task
 from django.core.mail import get_connection
 
-from personalization.gifts.planner import delights_plan_nightly
 from personalization.gifts.services import delights_expire
-from personalization.touches import dispatch, planner, send
+from personalization.gifts.services.planner import delights_plan_nightly
+from personalization.touches.services import dispatch, planning, send
 
 
 @shared_task(name="personalization.dispatch_touches", ignore_result=True)
@@ -47,7 +47,7 @@ def send_touch(touch_id: int) -> str:
 @shared_task(name="personalization.plan_touches", ignore_result=True)
 def plan_touches() -> int:
     """Hourly (beat): plan greetings and win-backs for each property whose local night has come."""
-    return planner.touches_plan()
+    return planning.touches_plan()
 
 
 @shared_task(name="personalization.plan_delights")

@@ -24,11 +24,20 @@ class Organization(TimeStamped):
         return self.name
 
 
+class PropertyQuerySet(models.QuerySet):
+    def default_of(self, organization_id: int) -> Property | None:
+        """Where an organization's guests without a home property belong (their touches' time zone and
+        sender, the nightly planner's property): its first property."""
+        return self.filter(organization_id=organization_id).order_by("pk").first()
+
+
 class Property(TimeStamped):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="properties")
     name = models.CharField(_("name"), max_length=200)
     timezone = models.CharField(_("time zone"), max_length=64, default="UTC")
     sender_email = models.EmailField(_("sender email"), blank=True)
+
+    objects = PropertyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("property")

@@ -15,7 +15,7 @@ from crm.models import Customer, Issue, IssueStatus, Organization, Preference, R
 from personalization.brief import inputs
 from personalization.brief.inputs import BriefInputs
 from personalization.brief.ranking import months_since, relevance
-from personalization.gifts.services import delights_for_contact
+from personalization.gifts.services import delights_suggest
 from personalization.models import Tip
 
 MAX_RECALL = 5
@@ -169,7 +169,7 @@ def _tips(customer: Customer, preferences: list[Preference], tips: list[Tip]) ->
 def _delights(loaded: BriefInputs, property_id: int | None, now: datetime) -> list[DelightItem]:
     """What the gift rules suggest now, best first, each a recorded Delight staff can deliver."""
     items: list[DelightItem] = []
-    for c in delights_for_contact(
+    for c in delights_suggest(
         customer=loaded.customer,
         property_id=property_id,
         preferences=loaded.preferences,

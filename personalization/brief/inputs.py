@@ -4,28 +4,34 @@ delights of each), each table's rows built into JSON by the database.
 
 The brief is read at every contact and by integrations under load. Four ORM queries cost more in
 compiling SQL and building objects than the database spent answering them; one statement whose
-rows arrive as JSON leaves Python only the decoding (bench/run brief measures it). The statement
-is made once per database vendor from the models' own fields, so a new column needs no change here.
+rows arrive as JSON leaves Python only the decoding (bench/run brief measures it). This is the one
+module of hand-written SQL in personalization (see README, Design): the JSON wrapping is written here
+once per database vendor from the models' own fields, so a new column needs no change; which gift
+rules are live, and what a rule spent, are the ORM's (GiftRule.objects.live_on / at_property,
+GiftSpend.objects.charged_at), compiled into the statement. Each part returns its SQL with its own
+parameters, in order.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Model, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from crm.models import Customer, Issue, IssueStatus, Organization, Preference
-from personalization.gifts.engine import PastDelight, month_of
-from personalization.models import Delight, GiftRule, GiftSpend, Tip
+from personalization.models import Delight, GiftRule, GiftSpend, PastDelight, Tip
 
 REPAIR_RECENT_DAYS = 30
+
+Part = tuple[str, list]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +40,8 @@ class BriefInputs:
     preferences: list[Preference]
     issues: list[Issue]  # open and in progress, and resolved in the last REPAIR_RECENT_DAYS; newest first
     tips: list[Tip]  # active, of this property or the whole organization
-    # Live, active, in-date rules of this property or all, best first, each with .spent_this_month and
-    # .past (this customer's delights of it): what gifts.engine.evaluate needs.
+    # Live rules of this property or all, best first, each with .spent_this_month and .past (this
+    # customer's delights of it): what gifts.engine.evaluate needs.
     rules: list[GiftRule]
 
 
@@ -47,12 +53,21 @@ def load(*, organization: Organization, customer_id: int, property_id: int | Non
         raise Customer.DoesNotExist from None
     if not -(2**63) <= customer_id < 2**63:  # beyond any id, and beyond what SQLite can bind
         raise Customer.DoesNotExist
-    recent = connection.ops.adapt_datetimefield_value(now - timedelta(days=REPAIR_RECENT_DAYS))
     today = timezone.localdate(now)
-    day, month = connection.ops.adapt_datefield_value(today), connection.ops.adapt_datefield_value(month_of(today))
-    params = [recent, property_id, month, property_id, property_id, day, day, customer_id, organization.pk]
+    parts = [
+        (_as_json(Customer, "c", connection.vendor), []),
+        (_rows(Preference, "p", "p.customer_id = c.id", connection.vendor), []),
+        _issues_part(now),
+        _tips_part(property_id),
+        rules_part(organization_id=organization.pk, property_id=property_id, customer_id=customer_id, today=today),
+    ]
+    sql = (
+        f"SELECT {', '.join(part for part, _params in parts)} FROM {Customer._meta.db_table} c"  # noqa: S608
+        " WHERE c.id = %s AND c.organization_id = %s AND c.merged_into_id IS NULL"
+    )
+    params = [param for _sql, part_params in parts for param in part_params]
     with connection.cursor() as cursor:
-        cursor.execute(_statement(connection.vendor), params)
+        cursor.execute(sql, [*params, customer_id, organization.pk])
         row = cursor.fetchone()
     if row is None:
         raise Customer.DoesNotExist
@@ -62,96 +77,96 @@ def load(*, organization: Organization, customer_id: int, property_id: int | Non
         preferences=[_model(Preference, p) for p in preferences],
         issues=sorted((_model(Issue, i) for i in issues), key=lambda i: (i.opened_at, i.pk), reverse=True),
         tips=[_model(Tip, t) for t in tips],
-        rules=sorted((_rule(r) for r in rules), key=lambda r: (-r.priority, r.pk)),
+        rules=decode_rules(rules),
     )
+
+
+def load_rules(*, customer: Customer, property_id: int | None, today: date) -> list[GiftRule]:
+    """The gift rules of the brief alone (rules_part), for callers that have the customer already."""
+    sql, params = rules_part(
+        organization_id=customer.organization_id, property_id=property_id, customer_id=customer.pk, today=today
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {sql}", params)
+        return decode_rules(_decode(cursor.fetchone()[0]))
+
+
+def rules_part(*, organization_id: int, property_id: int | None, customer_id: int, today: date) -> Part:
+    """Live rules of the organization at this property, as a JSON array: each rule's columns, what it spent
+    this month (at this property when its budget is per property), and this customer's delights of it."""
+    spent = GiftSpend.objects.filter(rule=OuterRef("pk"), month=GiftSpend.month_of(today)).charged_at(property_id)
+    rules = (
+        GiftRule.objects.live_on(today)
+        .at_property(property_id)
+        .filter(organization_id=organization_id)
+        .annotate(spent_this_month=Coalesce(Subquery(spent.values("spent")[:1]), Value(Decimal("0.00"))))
+        .order_by()
+    )
+    rules_sql, rules_params = rules.query.sql_with_params()
+    gather = "json_agg" if _postgres(connection.vendor) else "json_group_array"
+    sql = f"(SELECT coalesce({gather}({_rule_json(connection.vendor)}), '[]') FROM ({rules_sql}) r)"  # noqa: S608
+    return sql, [customer_id, *rules_params]  # the customer's delights (_rule_json) come first
+
+
+def decode_rules(rows: list[dict]) -> list[GiftRule]:
+    return sorted((_rule(r) for r in rows), key=lambda r: (-r.priority, r.pk))
 
 
 def _rule(data: dict) -> GiftRule:
     rule = _model(GiftRule, data)
     rule.spent_this_month = _python(GiftSpend._meta.get_field("spent"), data["spent_this_month"])
-    rule.past = []
-    for item in data["past"]:
-        delight = _model(Delight, item)
-        rule.past.append(
-            PastDelight(
-                delight.pk,
-                delight.occasion_key,
-                delight.status,
-                delight.gift,
-                delight.cost,
-                delight.created_at,
-                delight.delivered_at,
-                delight.expires_at,
-            )
-        )
+    rule.past = [PastDelight.of(_model(Delight, item)) for item in data["past"]]
     return rule
 
 
+# --- the SQL, written once per vendor from the models' fields -------------------------------------------
+
+
+def _postgres(vendor: str) -> bool:
+    return vendor == "postgresql"
+
+
 @cache
-def _statement(vendor: str) -> str:
-    postgres = vendor == "postgresql"
-    build, gather = ("json_build_object", "json_agg") if postgres else ("json_object", "json_group_array")
-
-    def as_json(model: type[Model], alias: str, *extra: str) -> str:
-        pairs = list(extra)
-        for field in model._meta.concrete_fields:
-            column = f"{alias}.{connection.ops.quote_name(field.column)}"
-            if not postgres and field.get_internal_type() == "JSONField":
-                column = f"json({column})"  # SQLite keeps JSON as text: embed it as JSON, not as a string
-            pairs.append(f"'{field.attname}', {column}")
-        return f"{build}({', '.join(pairs)})"
-
-    def rows(model: type[Model], alias: str, where: str) -> str:
-        table = model._meta.db_table
-        return f"(SELECT coalesce({gather}({as_json(model, alias)}), '[]') FROM {table} {alias} WHERE {where})"  # noqa: S608
-
-    active = [IssueStatus.OPEN.value, IssueStatus.IN_PROGRESS.value]
-    # Only table and column names from the models and fixed SQL are interpolated; values are parameters.
-    return (
-        f"SELECT {as_json(Customer, 'c')}, "  # noqa: S608
-        + rows(Preference, "p", "p.customer_id = c.id")
-        + ", "
-        + rows(
-            Issue,
-            "i",
-            f"i.customer_id = c.id AND (i.status IN ('{active[0]}', '{active[1]}')"
-            f" OR (i.status = '{IssueStatus.RESOLVED.value}' AND i.resolved_at >= %s))",
-        )
-        + ", "
-        + rows(
-            Tip,
-            "t",
-            "t.organization_id = c.organization_id AND t.active AND (t.property_id IS NULL OR t.property_id = %s)",
-        )
-        + ", "
-        + _rules(as_json, gather, postgres)
-        + f" FROM {Customer._meta.db_table} c WHERE c.id = %s AND c.organization_id = %s AND c.merged_into_id IS NULL"
-    )
+def _as_json(model: type[Model], alias: str, vendor: str, *extra: str) -> str:
+    pairs = list(extra)
+    for field in model._meta.concrete_fields:
+        column = f"{alias}.{connection.ops.quote_name(field.column)}"
+        if not _postgres(vendor) and field.get_internal_type() == "JSONField":
+            column = f"json({column})"  # SQLite keeps JSON as text: embed it as JSON, not as a string
+        pairs.append(f"'{field.attname}', {column}")
+    return f"{'json_build_object' if _postgres(vendor) else 'json_object'}({', '.join(pairs)})"
 
 
-def _rules(as_json, gather: str, postgres: bool) -> str:
-    """Live, active rules listing this property or none, in date, each with this month's spending (at this
-    property when its budget is per property) and this customer's delights of it (parameters: the month,
-    the property twice, today twice)."""
-    # The rule-wide row (property NULL), or this property's row: coalesce to 0 so NULL = NULL matches.
-    spent = (
-        f"coalesce((SELECT s.spent FROM {GiftSpend._meta.db_table} s WHERE s.rule_id = r.id AND s.month = %s"  # noqa: S608
-        " AND coalesce(s.property_id, 0) = CASE WHEN r.budget_per_property THEN coalesce(%s, 0) ELSE 0 END), 0)"
-    )
-    listed = f"SELECT 1 FROM {GiftRule.properties.through._meta.db_table} rp WHERE rp.giftrule_id = r.id"  # noqa: S608
+def _rows(model: type[Model], alias: str, where: str, vendor: str) -> str:
+    gather = "json_agg" if _postgres(vendor) else "json_group_array"
+    table = model._meta.db_table
+    return f"(SELECT coalesce({gather}({_as_json(model, alias, vendor)}), '[]') FROM {table} {alias} WHERE {where})"  # noqa: S608
+
+
+def _issues_part(now: datetime) -> Part:
+    active = f"'{IssueStatus.OPEN.value}', '{IssueStatus.IN_PROGRESS.value}'"
+    resolved = IssueStatus.RESOLVED.value
+    where = f"i.customer_id = c.id AND (i.status IN ({active}) OR (i.status = '{resolved}' AND i.resolved_at >= %s))"
+    recent = connection.ops.adapt_datetimefield_value(now - timedelta(days=REPAIR_RECENT_DAYS))
+    return _rows(Issue, "i", where, connection.vendor), [recent]
+
+
+def _tips_part(property_id: int | None) -> Part:
+    where = "t.organization_id = c.organization_id AND t.active AND (t.property_id IS NULL OR t.property_id = %s)"
+    return _rows(Tip, "t", where, connection.vendor), [property_id]
+
+
+@cache
+def _rule_json(vendor: str) -> str:
+    """The JSON of one row r of rules_part's derived table; its one parameter is the customer id."""
+    gather = "json_agg" if _postgres(vendor) else "json_group_array"
     past = (
-        f"(SELECT coalesce({gather}({as_json(Delight, 'd')}), '[]') FROM {Delight._meta.db_table} d"  # noqa: S608
-        " WHERE d.rule_id = r.id AND d.customer_id = c.id)"
+        f"(SELECT coalesce({gather}({_as_json(Delight, 'd', vendor)}), '[]') FROM {Delight._meta.db_table} d"  # noqa: S608
+        " WHERE d.rule_id = r.id AND d.customer_id = %s)"
     )
-    if not postgres:
+    if not _postgres(vendor):
         past = f"json({past})"  # nested as JSON whatever SQLite's version does with a subquery's JSON
-    rule = as_json(GiftRule, "r", f"'spent_this_month', {spent}", f"'past', {past}")
-    return (
-        f"(SELECT coalesce({gather}({rule}), '[]') FROM {GiftRule._meta.db_table} r"  # noqa: S608
-        " WHERE r.organization_id = c.organization_id AND r.active AND r.deleted_at IS NULL"
-        f" AND (NOT EXISTS ({listed}) OR EXISTS ({listed} AND rp.property_id = %s))"
-        " AND (r.starts_on IS NULL OR r.starts_on <= %s) AND (r.ends_on IS NULL OR r.ends_on >= %s))"
-    )
+    return _as_json(GiftRule, "r", vendor, "'spent_this_month', r.spent_this_month", f"'past', {past}")
 
 
 def _decode(value):

@@ -17,9 +17,9 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from crm.models import VISIT_KINDS, Contact, Customer, Issue, IssueStatus, Organization, Polarity, Preference
-from personalization.gifts.engine import SEVERITY_RANK, YEAR
-from personalization.gifts.planner import _date_condition, eligible, listed_properties
+from personalization.gifts.engine import SEVERITY_RANK
 from personalization.gifts.rules import fill, top_likes
+from personalization.gifts.services.planner import date_condition, eligible, listed_properties
 from personalization.models import GiftRule, Trigger
 
 DAYS = 90
@@ -88,7 +88,7 @@ def backtest(*, rule: GiftRule, organization: Organization, now: datetime | None
     if rule.trigger in (Trigger.BIRTHDAY, Trigger.ANNIVERSARY):
         # A yearly date comes round once in 90 days: one COUNT of the guests it allows, as the planner selects them.
         today = timezone.localdate(now)
-        match, _cases = _date_condition(rule.trigger, [today - timedelta(days=i) for i in range(DAYS + 1)])
+        match, _cases = date_condition(rule.trigger, [today - timedelta(days=i) for i in range(DAYS + 1)])
         fired = eligible(rule).filter(match).count()
         return _result(rule, fired, fired)
     occasions = sorted(_occasions(rule, organization, start, now), key=lambda o: o[1])
@@ -122,12 +122,9 @@ def backtest(*, rule: GiftRule, organization: Organization, now: datetime | None
             continue
         if fill(rule.gift, customer=customer, favorites=top_likes(preferences[customer_id])) is None:
             continue
-        before = given[customer_id]
-        if before and when - before[-1] < timedelta(days=rule.cooldown_days):
+        if not rule.allows_after(given[customer_id], when):
             continue
-        if rule.yearly_cap and sum(1 for b in before if when - b < YEAR) >= rule.yearly_cap:
-            continue
-        before.append(when)
+        given[customer_id].append(when)
     return _result(rule, sum(len(v) for v in given.values()), len(given))
 
 

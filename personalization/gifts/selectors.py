@@ -11,7 +11,6 @@ from django.http import Http404
 from django.utils import timezone
 
 from crm.models import ChangeRecord, Customer, Organization
-from personalization.gifts.engine import month_of
 from personalization.models import Delight, DelightStatus, GiftRule, GiftSpend
 
 
@@ -25,7 +24,7 @@ def _get(queryset: QuerySet, pk: object):
 def gift_rule_list(*, organization: Organization, month: date | None = None) -> QuerySet[GiftRule]:
     """The organization's rules, highest priority first, each with ``spent_this_month`` and
     ``delivered_this_month`` (one query)."""
-    month = month_of(month or timezone.localdate())
+    month = GiftSpend.month_of(month or timezone.localdate())
     # Summed: a budget per property has a row per property.
     spend = GiftSpend.objects.filter(rule=OuterRef("pk"), month=month).values("rule").order_by()
     return (

@@ -3,7 +3,16 @@
 One module per model family; everything is importable from ``personalization.models``.
 """
 
-from personalization.models.gifts import Delight, DelightStatus, GiftRule, GiftSpend, Trigger
+from personalization.models.gifts import (
+    GIVEN_STATUSES,
+    OPEN_STATUSES,
+    Delight,
+    DelightStatus,
+    GiftRule,
+    GiftSpend,
+    PastDelight,
+    Trigger,
+)
 from personalization.models.tips import Tip
 from personalization.models.touches import (
     PENDING_STATUSES,
@@ -16,7 +25,10 @@ from personalization.models.touches import (
 )
 
 __all__ = [
+    "GIVEN_STATUSES",
+    "OPEN_STATUSES",
     "PENDING_STATUSES",
+    "PastDelight",
     "Channel",
     "Delight",
     "DelightStatus",

@@ -7,9 +7,15 @@ fire, can its placeholders be filled) in personalization.gifts.rules.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Customer, Organization, PreferenceCategory, Property, Severity, TimeStamped
@@ -27,10 +33,28 @@ class Trigger(models.TextChoices):
     MANUAL = "manual", _("Manual")
 
 
+# A year, for the yearly cap.
+YEAR = timedelta(days=365)
+
+
 class GiftRuleQuerySet(models.QuerySet):
     def live(self) -> GiftRuleQuerySet:
         """Rules not deleted (a deleted rule keeps its delights and its spending for the record)."""
         return self.filter(deleted_at__isnull=True)
+
+    def live_on(self, day: date) -> GiftRuleQuerySet:
+        """Rules that may fire on day: not deleted, active, and within their active dates. The brief, the
+        engine, the nightly planner and the manager's lists all ask this question here."""
+        return self.live().filter(
+            Q(active=True),
+            Q(starts_on__isnull=True) | Q(starts_on__lte=day),
+            Q(ends_on__isnull=True) | Q(ends_on__gte=day),
+        )
+
+    def at_property(self, property_id: int | None) -> GiftRuleQuerySet:
+        """Rules of every property (none listed), or listing this one."""
+        listed = self.model.properties.through.objects.filter(giftrule_id=OuterRef("pk"))
+        return self.filter(~Exists(listed) | Exists(listed.filter(property_id=property_id)))
 
 
 class GiftRule(TimeStamped):
@@ -122,6 +146,42 @@ class GiftRule(TimeStamped):
     def __str__(self) -> str:
         return self.name
 
+    def spend_property_id(self, property_id: int | None) -> int | None:
+        """The property of the GiftSpend row a delight at this property charges: none for a rule-wide budget."""
+        return property_id if self.budget_per_property else None
+
+    # --- cooldown and yearly cap: one definition for the brief, the engine, staff offers and the planner ---
+    # A gift counts against them from when it was given (Delight.given_at), while it is planned or delivered.
+    # Python (allows_again, over a customer's PastDelights) and SQL (gifts_blocking, a Delight queryset) read
+    # the same two limits below; tests hold them to the same answer on the boundary day.
+
+    def cooldown_limit(self, now: datetime) -> datetime:
+        """A gift given after this moment is within the cooldown (given exactly cooldown_days ago: free again)."""
+        return now - timedelta(days=self.cooldown_days)
+
+    @staticmethod
+    def cap_limit(now: datetime) -> datetime:
+        """Gifts given after this moment count towards the yearly cap."""
+        return now - YEAR
+
+    def allows_again(self, past: Iterable[PastDelight], now: datetime) -> bool:
+        """May this customer, whose delights of this rule are past, get its gift again now?"""
+        return self.allows_after([d.given_at for d in past if d.status in GIVEN_STATUSES], now)
+
+    def allows_after(self, given: list[datetime], now: datetime) -> bool:
+        """allows_again() for a customer given this rule's gift at these moments."""
+        if self.cooldown_days and any(when > self.cooldown_limit(now) for when in given):
+            return False
+        return self.yearly_cap is None or sum(1 for when in given if when > self.cap_limit(now)) < self.yearly_cap
+
+    def gifts_blocking(self, now: datetime) -> tuple[Q | None, Q | None]:
+        """allows_again() as SQL: (cooldown, cap) conditions on this rule's given delights of one customer
+        (Delight.objects.given()); the customer may not have it again when a delight matches the cooldown
+        one, or yearly_cap delights match the cap one. None where the rule sets no limit."""
+        cooldown = Q(given_at__gt=self.cooldown_limit(now)) if self.cooldown_days else None
+        cap = Q(given_at__gt=self.cap_limit(now)) if self.yearly_cap else None
+        return cooldown, cap
+
 
 class DelightStatus(models.TextChoices):
     SUGGESTED = "suggested", _("Suggested")
@@ -129,6 +189,18 @@ class DelightStatus(models.TextChoices):
     DELIVERED = "delivered", _("Delivered")
     DECLINED = "declined", _("Declined")
     EXPIRED = "expired", _("Expired")
+
+
+# A delight counts as given (cooldown, yearly cap) once planned, and stays so when delivered.
+GIVEN_STATUSES = frozenset({DelightStatus.PLANNED, DelightStatus.DELIVERED})
+# Still to happen: the brief may show it, staff may deliver it.
+OPEN_STATUSES = frozenset({DelightStatus.SUGGESTED, DelightStatus.PLANNED})
+
+
+class DelightQuerySet(models.QuerySet):
+    def given(self) -> DelightQuerySet:
+        """Planned or delivered delights, with given_at: when delivered, else when planned."""
+        return self.filter(status__in=GIVEN_STATUSES).alias(given_at=Coalesce("delivered_at", "planned_at"))
 
 
 class Delight(TimeStamped):
@@ -174,6 +246,8 @@ class Delight(TimeStamped):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
 
+    objects = DelightQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("delight")
         verbose_name_plural = _("delights")
@@ -211,6 +285,46 @@ class Delight(TimeStamped):
         return self.gift
 
 
+@dataclass(frozen=True, slots=True)
+class PastDelight:
+    """What the engine needs of a customer's earlier delight of a rule (cheaper than a model instance)."""
+
+    id: int
+    occasion_key: str
+    status: str
+    gift: str
+    cost: Decimal
+    created_at: datetime
+    planned_at: datetime | None
+    delivered_at: datetime | None
+    expires_at: datetime | None
+
+    @classmethod
+    def of(cls, delight: Delight) -> PastDelight:
+        return cls(delight.pk, delight.occasion_key, delight.status, delight.gift, delight.cost, delight.created_at,
+                   delight.planned_at, delight.delivered_at, delight.expires_at)  # fmt: skip
+
+    @property
+    def given_at(self) -> datetime | None:
+        """When it was given (DelightQuerySet.given): delivered, else planned."""
+        return self.delivered_at or self.planned_at
+
+    def is_open(self, now: datetime) -> bool:
+        """Suggested or planned, and its occasion not over yet."""
+        return self.status in OPEN_STATUSES and (self.expires_at is None or self.expires_at > now)
+
+
+class GiftSpendQuerySet(models.QuerySet):
+    def charged_at(self, property_id: int | None) -> GiftSpendQuerySet:
+        """The rows a delight at this property charges, for rules referred to through the rule relation:
+        the property's row of a rule whose budget is per property, the rule-wide row otherwise (the SQL of
+        GiftRule.spend_property_id)."""
+        return self.filter(
+            Q(rule__budget_per_property=False, property__isnull=True)
+            | Q(rule__budget_per_property=True, property_id=property_id)
+        )
+
+
 class GiftSpend(models.Model):
     """What one rule spent in one month (at one property when its budget is per property): the row
     delivering locks-and-charges (behind the rule's lock)."""
@@ -222,6 +336,8 @@ class GiftSpend(models.Model):
                                  db_index=False)  # fmt: skip
     spent = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     deliveries = models.PositiveIntegerField(default=0)
+
+    objects = GiftSpendQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("monthly gift spending")
@@ -242,3 +358,8 @@ class GiftSpend(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule} {self.month:%Y-%m}: {self.spent}"
+
+    @staticmethod
+    def month_of(day: date) -> date:
+        """The month a gift given on day is charged to (its first day)."""
+        return day.replace(day=1)

@@ -74,7 +74,7 @@ def quiet_until(now: datetime, zone: ZoneInfo) -> datetime | None:
 
 
 def default_property(customer: Customer) -> Property | None:
-    """The property whose time and sender a customer's touches use: home, else the organization's first."""
+    """The property whose time and sender a customer's touches use: home, else the organization's default."""
     if customer.home_property_id:
         return customer.home_property
-    return Property.objects.filter(organization_id=customer.organization_id).order_by("pk").first()
+    return Property.objects.default_of(customer.organization_id)

@@ -23,7 +23,7 @@ from crm.permissions import screen_manager
 from personalization import selectors
 from personalization.models import Touch, TouchKind, TouchStatus
 from personalization.touches import messages as touch_messages
-from personalization.touches import services
+from personalization.touches.services import manual as services
 
 QUEUE_PAGE_SIZE = 50
 

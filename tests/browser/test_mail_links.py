@@ -10,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from personalization.models import Feedback, Touch, TouchStatus
-from personalization.touches.send import Outcome, touch_send
+from personalization.touches.services.send import Outcome, touch_send
 from tests.factories import CustomerFactory, PropertyFactory
 from tests.personalization.touches.conftest import claim, resolve_issue, smtp_server  # noqa: F401 - a fixture
 

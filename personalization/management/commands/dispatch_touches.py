@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from personalization.models import Touch, TouchStatus
-from personalization.touches import dispatch, planner, send
+from personalization.touches.services import dispatch, planning, send
 
 UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 
@@ -40,7 +40,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         now = timezone.now()
         if options["plan"]:
-            planned = sum(planner.property_plan(property_=p, now=now, force=True) for p in _properties())
+            planned = sum(planning.property_plan(property_=p, now=now, force=True) for p in _properties())
             self.stdout.write(f"Planner offered {planned} greeting and win-back touches.")
         if options["fast_forward"]:
             horizon = now + parse_duration(options["fast_forward"])

@@ -14,7 +14,7 @@ from crm import services as crm_services
 from crm.models import Preference
 from crm.partial_dates import PartialDate
 from personalization.gifts import services
-from personalization.gifts.planner import delights_plan_nightly
+from personalization.gifts.services.planner import delights_plan_nightly
 from personalization.models import Delight
 from tests.factories import CustomerFactory
 
@@ -51,7 +51,7 @@ def test_birthdays_in_the_window_get_one_suggestion_however_often_it_runs(organi
     assert delights_plan_nightly() == {rule.pk: 0}  # the second run adds nothing
     assert Delight.objects.filter(rule=rule).count() == 1
     # The brief sees the planner's delight, and records nothing new.
-    (candidate,) = services.delights_for_contact(customer=soon, property_id=None,
+    (candidate,) = services.delights_suggest(customer=soon, property_id=None,
                                                  preferences=list(Preference.objects.filter(customer=soon)),
                                                  issues=[])  # fmt: skip
     assert candidate.existing.id == delight.pk
@@ -62,7 +62,7 @@ def test_the_brief_first_then_the_planner_still_one_gift(organization):
     rule = services.gift_rule_create(organization=organization, name="Card", trigger="anniversary",
                                      window_days=10, gift="A card for {preferred_name}")  # fmt: skip
     guest = CustomerFactory(organization=organization, anniversary=date_in(10, year=None))
-    services.delights_for_contact(customer=guest, property_id=None, preferences=[], issues=[])
+    services.delights_suggest(customer=guest, property_id=None, preferences=[], issues=[])
     assert delights_plan_nightly() == {rule.pk: 0}
     assert Delight.objects.filter(rule=rule, customer=guest).count() == 1
 
@@ -89,7 +89,7 @@ def test_absence_tags_cooldown_and_cap(organization):
     assert delight.gift == "Welcome back, Away"
     assert delight.occasion_key == f"return:{timezone.localdate(now - timedelta(days=92)).isoformat()}"
     # When Away comes back, the brief offers that same delight.
-    (candidate,) = services.delights_for_contact(customer=away, property_id=None, preferences=[], issues=[])
+    (candidate,) = services.delights_suggest(customer=away, property_id=None, preferences=[], issues=[])
     assert candidate.existing.id == delight.pk
 
 

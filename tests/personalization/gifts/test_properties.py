@@ -13,7 +13,7 @@ from crm.errors import Conflict
 from crm.partial_dates import PartialDate
 from personalization.brief.build import brief_for
 from personalization.gifts import services
-from personalization.gifts.planner import delights_plan_nightly
+from personalization.gifts.services.planner import delights_plan_nightly
 from personalization.models import Delight, GiftSpend
 from tests.factories import CustomerFactory, PropertyFactory
 

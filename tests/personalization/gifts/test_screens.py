@@ -109,7 +109,7 @@ def test_delete_keeps_history_and_the_history_page_shows_who(boss, organization,
     rule = services.gift_rule_create(organization=organization, actor=manager.user, name="Tea", trigger="first_visit",
                                      gift="Jasmine tea")  # fmt: skip
     guest = CustomerFactory(organization=organization, given_name="Lin")
-    (candidate,) = services.delights_for_contact(customer=guest, property_id=None, preferences=[], issues=[])
+    (candidate,) = services.delights_suggest(customer=guest, property_id=None, preferences=[], issues=[])
     services.delight_deliver(delight=Delight.objects.get(pk=candidate.existing.id), actor=frontdesk.user)
     assert boss.post(f"/gifts/{rule.pk}/delete/").status_code == 302
     page = boss.get("/gifts/delivered/").content.decode()

@@ -28,7 +28,7 @@ def birthday_in(days: int) -> PartialDate:
 
 def suggest(customer, property_id=None):
     """The brief's delight section, without the rest of the brief."""
-    return services.delights_for_contact(
+    return services.delights_suggest(
         customer=customer,
         property_id=property_id,
         preferences=list(Preference.objects.filter(customer=customer)),

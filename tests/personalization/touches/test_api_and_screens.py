@@ -80,7 +80,7 @@ def test_managers_filter_cancel_and_send_now_front_desk_may_not(
     assert "Room too noisy" not in client.get("/touches/?status=sent").content.decode()
 
     enqueued = []
-    monkeypatch.setattr("personalization.touches.dispatch._default_enqueue", enqueued.append)
+    monkeypatch.setattr("personalization.touches.services.dispatch._default_enqueue", enqueued.append)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/touches/{follow_up.pk}/send-now/", follow=True)
     assert response.status_code == 200

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from crm.models import Customer
 from personalization.models import Touch, TouchKind, TouchStatus
-from personalization.touches import dispatch, send
-from personalization.touches.send import Outcome, touches_send
+from personalization.touches.services import dispatch, send
+from personalization.touches.services.send import Outcome, touches_send
 from tests.factories import CustomerFactory, PropertyFactory
 from tests.personalization.touches.conftest import claim
 

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from personalization.models import Touch, TouchKind, TouchStatus
-from personalization.touches import dispatch
+from personalization.touches.services import dispatch
 from tests.factories import CustomerFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from crm.partial_dates import PartialDate
 from personalization.gifts import services
-from personalization.gifts.planner import delights_plan_nightly
+from personalization.gifts.services.planner import delights_plan_nightly
 from personalization.models import Delight, Touch, TouchKind, TouchStatus
-from personalization.touches.send import Outcome, touch_send
+from personalization.touches.services.send import Outcome, touch_send
 from tests.factories import CustomerFactory, PropertyFactory
 from tests.personalization.touches.conftest import claim
 

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from crm import services
 from crm.partial_dates import PartialDate
 from personalization.models import Touch, TouchKind
-from personalization.touches import planner
+from personalization.touches.services import planning
 from tests.factories import CustomerFactory, PropertyFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,17 +40,17 @@ def test_birthdays_in_the_window_are_planned_once_at_the_local_night(organizatio
     _guest(organization, birthday=PartialDate(month=3, day=6), consent_surprises=False)
     # 2026-03-01 17:00 UTC is 01:00 on the 2nd in Shanghai: the night of the 1st plans through the 8th
     with time_machine.travel(datetime(2026, 3, 1, 17, 0, tzinfo=UTC), tick=False):
-        planner.touches_plan()
+        planning.touches_plan()
     assert _keys() == []
     with time_machine.travel(datetime(2026, 3, 1, 18, 30, tzinfo=UTC), tick=False):  # 02:30 local
-        planner.touches_plan()
-        planner.touches_plan()  # idempotent
+        planning.touches_plan()
+        planning.touches_plan()  # idempotent
     assert _keys() == [f"birthday:{soon.pk}:2026"]
     touch = Touch.objects.get()
     assert touch.due_at == datetime(2026, 3, 9, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai on the day
     # missed nights are caught up: the run two weeks later plans what came into the window since
     with time_machine.travel(datetime(2026, 3, 14, 18, 30, tzinfo=UTC), tick=False):
-        planner.touches_plan()
+        planning.touches_plan()
     assert f"birthday:{later.pk}:2026" in _keys()
 
 
@@ -58,13 +58,13 @@ def test_29_february_is_celebrated_on_28_february_in_common_years(organization, 
     settings.RAPPORT_GREETING_WINDOW_DAYS = 0
     leapling = _guest(organization, anniversary=PartialDate(month=2, day=29))
     with time_machine.travel(datetime(2027, 2, 27, 18, 30, tzinfo=UTC), tick=False):  # 28 Feb 2027 local
-        planner.touches_plan()
+        planning.touches_plan()
     touch = Touch.objects.get()
     assert (touch.kind, touch.idempotency_key) == (TouchKind.ANNIVERSARY, f"anniversary:{leapling.pk}:2027")
     assert touch.due_at.date() == date(2027, 2, 28)
     Touch.objects.all().delete()
     with time_machine.travel(datetime(2028, 2, 27, 18, 30, tzinfo=UTC), tick=False):  # 28 Feb 2028: leap
-        planner.touches_plan()
+        planning.touches_plan()
     assert _keys() == []
 
 
@@ -74,10 +74,10 @@ def test_each_property_plans_its_own_guests_at_its_own_night(organization, shang
     east = _guest(organization, birthday=PartialDate(month=7, day=1))  # no home: the first property
     west = _guest(organization, birthday=PartialDate(month=7, day=1), home_property=new_york)
     with time_machine.travel(datetime(2026, 6, 30, 18, 30, tzinfo=UTC), tick=False):  # 02:30 Shanghai, 14:30 NY
-        planner.touches_plan()
+        planning.touches_plan()
     assert _keys() == [f"birthday:{east.pk}:2026"]
     with time_machine.travel(datetime(2026, 7, 1, 6, 30, tzinfo=UTC), tick=False):  # 02:30 in New York
-        planner.touches_plan()
+        planning.touches_plan()
     assert _keys() == sorted([f"birthday:{east.pk}:2026", f"birthday:{west.pk}:2026"])
     assert Touch.objects.get(customer=west).due_at == datetime(2026, 7, 1, 14, 0, tzinfo=UTC)  # 10:00 EDT
 
@@ -93,7 +93,7 @@ def test_win_back_for_guests_away_long_enough_with_marketing_consent(organizatio
     services.contact_log(customer=no_consent, kind="visit", occurred_at=now - timedelta(days=190))
     Touch.objects.all().delete()  # the thank-yous of those visits
     with time_machine.travel(now, tick=False):
-        planner.touches_plan()
+        planning.touches_plan()
     assert [(t.kind, t.customer_id) for t in Touch.objects.all()] == [(TouchKind.WIN_BACK, away.pk)]
 
 
@@ -104,6 +104,6 @@ def test_planning_is_set_based(organization, shanghai, settings):
         time_machine.travel(datetime(2026, 3, 1, 18, 30, tzinfo=UTC), tick=False),
         CaptureQueriesContext(connection) as queries,
     ):
-        planner.touches_plan()
+        planning.touches_plan()
     assert Touch.objects.count() == 30
     assert len(queries) < 20  # a handful per property, not one per customer

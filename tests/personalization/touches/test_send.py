@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from crm import services
 from personalization.models import Feedback, Touch, TouchKind, TouchStatus
-from personalization.touches import dispatch
-from personalization.touches.send import Outcome, touch_send
+from personalization.touches.services import dispatch
+from personalization.touches.services.send import Outcome, touch_send
 from tests.factories import CustomerFactory, PropertyFactory
 from tests.personalization.touches.conftest import claim, resolve_issue
 

@@ -19,7 +19,7 @@ from celery import Celery
 from django.db import connection
 
 from personalization.models import Touch, TouchStatus
-from personalization.touches import dispatch
+from personalization.touches.services import dispatch
 from tests.conftest import REDIS_URL
 from tests.factories import CustomerFactory, PropertyFactory
 from tests.personalization.touches.conftest import Sink, free_port, resolve_issue

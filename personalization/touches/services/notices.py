@@ -66,11 +66,12 @@ def notice_schedule(*, delight: Delight, now: datetime | None = None) -> Touch |
 
 
 def _due_by_zone(organization_id: int, now: datetime) -> tuple[Coalesce, Case]:
-    """The notice's property (the delight's, else the guest's home, else the organization's first) and its
+    """The notice's property (the delight's, else the guest's home, else the organization's default) and its
     due time as SQL: notice_due() worked out once per time zone of the organization's properties."""
-    properties = list(Property.objects.filter(organization_id=organization_id).order_by("pk"))
-    first = properties[0].pk if properties else None
-    property_id = Coalesce(F("property_id"), F("customer__home_property_id"), Value(first), output_field=IntegerField())
+    properties = Property.objects.filter(organization_id=organization_id)
+    default = Property.objects.default_of(organization_id)
+    fallback = Value(default.pk if default else None)
+    property_id = Coalesce(F("property_id"), F("customer__home_property_id"), fallback, output_field=IntegerField())
     zones: dict[str, list[int]] = defaultdict(list)
     for property_ in properties:
         zones[policy.zone_of(property_).key].append(property_.pk)

@@ -9,7 +9,6 @@ PostgreSQL and SQLite; no Python loop over customers.
 
 from __future__ import annotations
 
-import calendar
 import json
 import string
 from datetime import date, datetime, timedelta
@@ -38,7 +37,8 @@ from django.db.models.lookups import Exact, In
 from django.utils import timezone
 
 from crm.models import Customer, Polarity, Preference
-from personalization.gifts.engine import end_of, month_of
+from crm.partial_dates import celebrated_on
+from personalization.gifts.engine import budget_allows, end_of
 from personalization.gifts.signals import delights_suggested
 from personalization.models import Delight, DelightStatus, GiftRule, GiftSpend, Trigger
 
@@ -54,17 +54,17 @@ def _dates_in_window(today: date, window_days: int) -> list[date]:
     return [today + timedelta(days=i) for i in range(window_days + 1)]
 
 
-def _date_condition(prefix: str, days: list[date]) -> tuple[Q, list[tuple[Q, date]]]:
-    """Q for a month/day in the window (one IN over month * 100 + day, cheaper per row than an OR of pairs),
-    and (Q, date) per day for the CASEs; 29 February counts on the 28th in other years."""
+def date_condition(prefix: str, days: list[date]) -> tuple[Q, list[tuple[Q, date]]]:
+    """Q for a month/day celebrated in the window (one IN over month * 100 + day, cheaper per row than an OR
+    of pairs), and (Q, date) per day for the CASEs (crm.partial_dates.celebrated_on: 29 February on the 28th
+    in common years)."""
     cases = []
     codes = []
     for day in days:
-        q = Q(**{f"{prefix}_month": day.month, f"{prefix}_day": day.day})
-        codes.append(day.month * 100 + day.day)
-        if day.month == 2 and day.day == 28 and not calendar.isleap(day.year):
-            q |= Q(**{f"{prefix}_month": 2, f"{prefix}_day": 29})
-            codes.append(229)
+        q = Q()
+        for month, day_of_month in celebrated_on(day):
+            q |= Q(**{f"{prefix}_month": month, f"{prefix}_day": day_of_month})
+            codes.append(month * 100 + day_of_month)
         cases.append((q, day))
     code = ExpressionWrapper(F(f"{prefix}_month") * 100 + F(f"{prefix}_day"), output_field=IntegerField())
     return Q(Exact(code, codes[0])) if len(codes) == 1 else Q(In(code, codes)), cases
@@ -152,20 +152,17 @@ def eligible(rule: GiftRule) -> QuerySet:
 def candidates(rule: GiftRule, *, today: date, now: datetime) -> QuerySet | None:
     """The rule's new delights as a SELECT of COLUMNS, or None when it has nothing to plan today."""
     customers = eligible(rule)
-    given = Delight.objects.filter(
-        rule=rule, customer=OuterRef("pk"), status__in=[DelightStatus.DELIVERED, DelightStatus.PLANNED]
-    )
-    if rule.cooldown_days:
-        cutoff = now - timedelta(days=rule.cooldown_days)
-        customers = customers.exclude(Exists(given.filter(Q(delivered_at__gte=cutoff) | Q(planned_at__gte=cutoff))))
-    if rule.yearly_cap:
-        year_ago = now - timedelta(days=365)
-        recent = given.filter(Q(delivered_at__gte=year_ago) | Q(planned_at__gte=year_ago)).values("id")
+    given = Delight.objects.given().filter(rule=rule, customer=OuterRef("pk"))
+    cooldown, cap = rule.gifts_blocking(now)
+    if cooldown is not None:
+        customers = customers.exclude(Exists(given.filter(cooldown)))
+    if cap is not None:
         # At most yearly_cap rows: an OFFSET probe instead of a count.
-        customers = customers.exclude(Exists(recent.order_by("id")[rule.yearly_cap - 1 : rule.yearly_cap]))
+        recent = given.filter(cap).values("id").order_by("id")
+        customers = customers.exclude(Exists(recent[rule.yearly_cap - 1 : rule.yearly_cap]))
 
     if rule.trigger in (Trigger.BIRTHDAY, Trigger.ANNIVERSARY):
-        match, cases = _date_condition(rule.trigger, _dates_in_window(today, rule.window_days))
+        match, cases = date_condition(rule.trigger, _dates_in_window(today, rule.window_days))
         customers = customers.filter(match)
         key = CaseExpr(*(When(q, then=Value(f"{rule.trigger}:{day.year}")) for q, day in cases),
                        output_field=CharField())  # fmt: skip
@@ -210,23 +207,23 @@ def candidates(rule: GiftRule, *, today: date, now: datetime) -> QuerySet | None
     return customers.order_by().values_list(*annotations)
 
 
-def _budget_allows(rule: GiftRule, today: date) -> bool:
+def _budget_allows_today(rule: GiftRule, today: date) -> bool:
     """Per property, the planner suggests (delivering charges and refuses); rule-wide, not when spent."""
     if rule.monthly_budget is None or rule.budget_per_property:
         return True
     spent = (
-        GiftSpend.objects.filter(rule=rule, month=month_of(today), property__isnull=True)
+        GiftSpend.objects.filter(rule=rule, month=GiftSpend.month_of(today), property__isnull=True)
         .values_list("spent", flat=True)
         .first()
         or 0
     )
-    return rule.monthly_budget - spent >= rule.cost
+    return budget_allows(rule, spent, rule.cost)
 
 
 def plan_rule(rule: GiftRule, *, today: date, now: datetime) -> int:
     """New suggested delights of one rule (how many): one INSERT … SELECT … ON CONFLICT DO NOTHING."""
     select = candidates(rule, today=today, now=now)
-    if select is None or not _budget_allows(rule, today):
+    if select is None or not _budget_allows_today(rule, today):
         return 0
     sql, params = select.query.sql_with_params()
     table = Delight._meta.db_table
@@ -250,9 +247,8 @@ def delights_plan_nightly(*, now: datetime | None = None, organization_id: int |
     now = now or timezone.now()
     today = timezone.localdate(now)
     rules = (
-        GiftRule.objects.live()
-        .filter(active=True, trigger__in=PLANNED_TRIGGERS)
-        .filter(Q(starts_on__isnull=True) | Q(starts_on__lte=today), Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+        GiftRule.objects.live_on(today)
+        .filter(trigger__in=PLANNED_TRIGGERS)
         .order_by("organization_id", "-priority", "id")
     )
     if organization_id is not None:

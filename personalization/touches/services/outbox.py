@@ -1,34 +1,31 @@
-"""crm's and the gift rules' events → touches, written or cancelled in the event's own transaction.
+"""The touches events cause, written or cancelled in the event's own transaction (transactional outbox):
+a follow-up when an issue is resolved, a thank-you after a visit, and cancellations when an issue reopens,
+consent is withdrawn, a customer is erased or merged, or a gift is declined or expires.
 
-crm sends its signals from inside its services' transactions (crm.signals), the gift services
-theirs (personalization.gifts.signals); these receivers are connected in PersonalizationConfig.ready().
-A touch is therefore committed together with the issue resolution, the contact or the delight that
-caused it, or not at all (transactional outbox).
+personalization.touches.receivers calls these from crm's signals (crm.signals) and the gift services'
+(personalization.gifts.signals), which are sent inside the writing transaction: a touch is committed
+together with the issue resolution, the contact or the delight that caused it, or not at all.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from crm import signals
 from crm.models import Contact, ContactKind, Customer, Issue
-from personalization.gifts import signals as gift_signals
 from personalization.models import (
     PENDING_STATUSES,
     Channel,
     Delight,
     DelightStatus,
-    GiftRule,
     Touch,
     TouchKind,
     TouchStatus,
 )
-from personalization.touches import notices, policy
+from personalization.touches import policy
 
 THANK_YOU_KINDS = frozenset({ContactKind.DEPARTURE, ContactKind.VISIT})
 THANK_YOU_AT_MOST_EVERY = timedelta(days=7)
@@ -109,6 +106,7 @@ def touch_schedule_thank_you(*, contact: Contact) -> Touch | None:
     return touch
 
 
+@transaction.atomic
 def touches_cancel(*, touches, reason: str) -> int:
     """Cancel the pending ones of these touches with a reason; returns how many."""
     return touches.filter(status__in=PENDING_STATUSES).update(
@@ -122,32 +120,21 @@ def _withdrawn_kinds(customer: Customer) -> list[str]:
     return [kind for kind, rule in policy.POLICIES.items() if not getattr(customer, rule.consent)]
 
 
-def _on_issue_resolved(sender: Any, *, issue: Issue, **kwargs: Any) -> None:
-    touch_schedule_follow_up(issue=issue)
-
-
-def _on_issue_reopened(sender: Any, *, issue: Issue, **kwargs: Any) -> None:
-    touches_cancel(touches=Touch.objects.filter(issue=issue), reason="issue reopened")
-
-
-def _on_contact_logged(sender: Any, *, contact: Contact, **kwargs: Any) -> None:
-    touch_schedule_thank_you(contact=contact)
-
-
-def _on_contact_restricted(sender: Any, *, customer: Customer, **kwargs: Any) -> None:
+@transaction.atomic
+def touches_cancel_withdrawn(*, customer: Customer) -> int:
+    """The customer withdrew consent (or asked not to be contacted): the kinds they no longer allow stop."""
     kinds = _withdrawn_kinds(customer)
-    if kinds:
-        touches_cancel(touches=Touch.objects.filter(customer=customer, kind__in=kinds), reason="consent withdrawn")
+    if not kinds:
+        return 0
+    return touches_cancel(touches=Touch.objects.filter(customer=customer, kind__in=kinds), reason="consent withdrawn")
 
 
-def _on_customer_erasing(sender: Any, *, customer: Customer, **kwargs: Any) -> None:
-    touches_cancel(touches=Touch.objects.filter(customer=customer), reason="customer erased")
-
-
-def _on_customer_merged(sender: Any, *, kept: Customer, duplicate: Customer, **kwargs: Any) -> None:
+@transaction.atomic
+def touches_cancel_merge_twins(*, kept: Customer) -> int:
     """The merge moved the duplicate's touches to kept (keys unchanged, so nothing collides); of two
-    pending touches for one occasion (a birthday this year, one issue) the later-created is cancelled.
-    Undoing the merge moves the rows back; a cancelled twin stays cancelled, which sends nothing twice."""
+    pending touches for one occasion (a birthday this year, one issue) the later-created is cancelled, and
+    what the kept profile's consent no longer allows stops. Undoing the merge moves the rows back; a
+    cancelled twin stays cancelled, which sends nothing twice."""
     seen: set[tuple] = set()
     extras: list[int] = []
     pending = Touch.objects.filter(customer=kept, kind__in=ONE_PER_OCCASION, status__in=PENDING_STATUSES)
@@ -156,36 +143,16 @@ def _on_customer_merged(sender: Any, *, kept: Customer, duplicate: Customer, **k
         if occasion in seen:
             extras.append(touch.pk)
         seen.add(occasion)
+    cancelled = 0
     if extras:
-        touches_cancel(touches=Touch.objects.filter(pk__in=extras), reason="duplicate after a merge")
-    _on_contact_restricted(sender, customer=kept)
+        cancelled = touches_cancel(touches=Touch.objects.filter(pk__in=extras), reason="duplicate after a merge")
+    return cancelled + touches_cancel_withdrawn(customer=kept)
 
 
-def _on_delight_planned(sender: Any, *, delight: Delight, **kwargs: Any) -> None:
-    notices.notice_schedule(delight=delight)
-
-
-def _on_delights_suggested(sender: Any, *, rule: GiftRule, since: datetime, **kwargs: Any) -> None:
-    notices.notices_schedule_for_rule(rule=rule, since=since)
-
-
-def _on_delight_declined(sender: Any, *, delight: Delight, **kwargs: Any) -> None:
-    touches_cancel(touches=Touch.objects.filter(delight=delight, kind=TouchKind.DELIGHT_NOTICE), reason="gift declined")
-
-
-def _on_delights_expired(sender: Any, **kwargs: Any) -> None:
+def touches_cancel_for_gifts(*, delight: Delight | None = None) -> int:
+    """The notices of a declined delight (or, without one, of every expired delight) stop."""
+    if delight is not None:
+        notices = Touch.objects.filter(delight=delight, kind=TouchKind.DELIGHT_NOTICE)
+        return touches_cancel(touches=notices, reason="gift declined")
     expired = Touch.objects.filter(kind=TouchKind.DELIGHT_NOTICE, delight__status=DelightStatus.EXPIRED)
-    touches_cancel(touches=expired, reason="gift expired")
-
-
-def connect() -> None:
-    signals.issue_resolved.connect(_on_issue_resolved, dispatch_uid="touches.issue_resolved")
-    signals.issue_reopened.connect(_on_issue_reopened, dispatch_uid="touches.issue_reopened")
-    signals.contact_logged.connect(_on_contact_logged, dispatch_uid="touches.contact_logged")
-    signals.customer_contact_restricted.connect(_on_contact_restricted, dispatch_uid="touches.restricted")
-    signals.customer_erasing.connect(_on_customer_erasing, dispatch_uid="touches.erasing")
-    signals.customer_merged.connect(_on_customer_merged, dispatch_uid="touches.merged")
-    gift_signals.delight_planned.connect(_on_delight_planned, dispatch_uid="touches.delight_planned")
-    gift_signals.delights_suggested.connect(_on_delights_suggested, dispatch_uid="touches.delights_suggested")
-    gift_signals.delight_declined.connect(_on_delight_declined, dispatch_uid="touches.delight_declined")
-    gift_signals.delights_expired.connect(_on_delights_expired, dispatch_uid="touches.delights_expired")
+    return touches_cancel(touches=expired, reason="gift expired")

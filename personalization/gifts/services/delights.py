@@ -1,103 +1,28 @@
-"""All writes of gift rules and delights. One transaction each; rules are validated before saving; every
-rule change and every delivery leaves a crm ChangeRecord (who, when, what)."""
+"""Writes of delights: what the brief suggests, what staff offer, plan, deliver or decline, what expires
+each night, and how a merge keeps two profiles' occasions apart. One transaction each; every step a
+person takes leaves a crm ChangeRecord (who, when, what)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
-from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
-from django.forms.models import model_to_dict
+from django.db.models import F, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.errors import Conflict
-from crm.models import Customer, Issue, Organization, Preference
-from crm.services.common import assign, record, user_or_none
+from crm.models import Customer, Issue, Preference
+from crm.services.common import User, record, user_or_none
 from personalization.gifts import engine
-from personalization.gifts.rules import fill, top_likes, validate_rule
+from personalization.gifts.rules import fill, top_likes
 from personalization.gifts.signals import delight_declined, delight_planned, delights_expired
-from personalization.models import Delight, DelightStatus, GiftRule, GiftSpend, Trigger
-
-User = AbstractBaseUser
-RULE_FIELDS = (
-    "name", "trigger", "window_days", "visit_number", "absence_days", "tags", "preference_category", "min_visits",
-    "min_severity", "gift", "cost", "monthly_budget", "cooldown_days", "yearly_cap", "approval_above", "starts_on",
-    "ends_on", "priority", "active", "notify_guest", "budget_per_property",
-)  # fmt: skip
+from personalization.models import Delight, DelightStatus, GiftRule, GiftSpend, PastDelight, Trigger
 
 
-def _rule_data(rule: GiftRule) -> dict[str, Any]:
-    return model_to_dict(rule, fields=RULE_FIELDS)
-
-
-def _check(rule: GiftRule, properties: Any) -> None:
-    validate_rule(_rule_data(rule), today=timezone.localdate())
-    rule.full_clean()
-    if properties is not None and any(p.organization_id != rule.organization_id for p in properties):
-        raise ValidationError({"properties": [_("A property of another organization.")]})
-
-
-def _property_ids(properties: Any) -> list[int]:
-    return sorted(p.pk for p in properties)
-
-
-@transaction.atomic
-def gift_rule_create(
-    *, organization: Organization, actor: User | None = None, properties: Any = (), **fields: Any
-) -> GiftRule:
-    """A new rule of this organization (of these properties; none: every one), refused (ValidationError
-    by field) when it could never fire."""
-    rule = GiftRule(organization=organization)
-    assign(rule, fields, RULE_FIELDS)
-    properties = list(properties or ())
-    _check(rule, properties)
-    rule.save()
-    rule.properties.set(properties)
-    record(organization=organization, actor=actor, action="gift_rule.create", target=rule,
-           changes={**_rule_data(rule), "properties": _property_ids(properties)})  # fmt: skip
-    return rule
-
-
-@transaction.atomic
-def gift_rule_update(*, rule: GiftRule, actor: User | None = None, properties: Any = None, **fields: Any) -> GiftRule:
-    """Changes the given fields (and the properties, when given); nothing recorded when nothing changed."""
-    changed = assign(rule, fields, RULE_FIELDS)
-    if properties is not None:
-        properties = list(properties)
-        before = sorted(rule.properties.values_list("pk", flat=True))
-        if _property_ids(properties) != before:
-            changed["properties"] = _property_ids(properties)
-    if not changed:
-        return rule
-    _check(rule, properties)
-    rule.save(update_fields=sorted((set(changed) - {"properties"}) | {"updated_at"}))
-    if "properties" in changed:
-        rule.properties.set(properties)
-    record(organization=rule.organization, actor=actor, action="gift_rule.update", target=rule, changes=changed)
-    return rule
-
-
-@transaction.atomic
-def gift_rule_delete(*, rule: GiftRule, actor: User | None = None) -> None:
-    """Deleting keeps the rule's delights and spending (history); it stops suggesting and leaves every list."""
-    rule.deleted_at = timezone.now()
-    rule.active = False
-    rule.save(update_fields=["deleted_at", "active", "updated_at"])
-    expired = Delight.objects.filter(rule=rule, status=DelightStatus.SUGGESTED).update(
-        status=DelightStatus.EXPIRED, updated_at=timezone.now()
-    )
-    if expired:
-        delights_expired.send(sender=Delight)
-    record(organization=rule.organization, actor=actor, action="gift_rule.delete", target=rule,
-           changes={"name": rule.name})  # fmt: skip
-
-
-def delights_for_contact(
+def delights_suggest(
     *,
     customer: Customer,
     property_id: int | None,
@@ -106,10 +31,12 @@ def delights_for_contact(
     now: datetime | None = None,
     rules: list[GiftRule] | None = None,
 ) -> list[engine.Candidate]:
-    """The brief's delights: what the rules suggest now, each recorded once as a suggested Delight.
+    """The brief's delights: what the rules suggest now, each recorded once as a suggested Delight (a write:
+    the brief calls it at every contact).
 
-    Two queries at most: the rules (engine.evaluate), and one insert of the new suggestions. Two briefs
-    at the same moment both insert; the unique occasion key makes the second one a no-op update."""
+    Two queries at most: the rules (when not given: engine.evaluate), and one insert of the new suggestions,
+    atomic (savepoint=False: inside a caller's transaction it adds no SAVEPOINT round trips, the brief's cost).
+    Two briefs at the same moment both insert; the unique occasion key makes the second one a no-op update."""
     now = now or timezone.now()
     candidates = engine.evaluate(
         customer=customer, property_id=property_id, preferences=preferences, issues=issues, now=now, rules=rules
@@ -128,18 +55,18 @@ def delights_for_contact(
                 cost=c.rule.cost,
                 occasion_on=c.occasion_on,
                 expires_at=c.expires_at,
-            )  # fmt: skip
+            )
             for c in new
         ]
-        Delight.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["rule", "customer", "occasion_key"],
-            update_fields=["updated_at"],
-        )
+        with transaction.atomic(savepoint=False):
+            Delight.objects.bulk_create(
+                rows,
+                update_conflicts=True,
+                unique_fields=["rule", "customer", "occasion_key"],
+                update_fields=["updated_at"],
+            )
         for candidate, row in zip(new, rows, strict=True):
-            candidate.existing = engine.PastDelight(row.pk, row.occasion_key, row.status, row.gift, row.cost,
-                                                    now, None, row.expires_at)  # fmt: skip
+            candidate.existing = PastDelight.of(row)
     return candidates
 
 
@@ -163,30 +90,36 @@ def delight_offer(
     if not customer.consent_surprises or customer.do_not_contact:
         raise Conflict(_("This guest does not want surprises."))
     rule = GiftRule.objects.select_for_update().get(pk=rule.pk)
-    rule.past = [
-        engine.PastDelight(d.pk, d.occasion_key, d.status, d.gift, d.cost, d.created_at, d.delivered_at, d.expires_at)
-        for d in Delight.objects.filter(rule=rule, customer=customer)
-    ]
+    past = [PastDelight.of(d) for d in Delight.objects.filter(rule=rule, customer=customer)]
     key = f"manual:{today.isoformat()}"
-    if any(d.occasion_key == key for d in rule.past):
+    if any(d.occasion_key == key for d in past):
         raise Conflict(_("This gift was already offered to this guest today."))
-    if not engine.allowed_again(rule, now):
+    if not rule.allows_again(past, now):
         raise Conflict(_("This guest had this gift recently (cooldown or yearly cap)."))
     spent = (
         GiftSpend.objects.filter(
-            rule=rule, month=engine.month_of(today), property_id=engine.spend_property_id(rule, property_id)
+            rule=rule, month=GiftSpend.month_of(today), property_id=rule.spend_property_id(property_id)
         )
         .values_list("spent", flat=True)
         .first()
     )
-    if rule.monthly_budget is not None and rule.monthly_budget - (spent or 0) < rule.cost:
+    if not engine.budget_allows(rule, spent or 0, rule.cost):
         raise Conflict(_("The budget of “%(rule)s” for this month is spent.") % {"rule": rule.name})
     gift = fill(rule.gift, customer=customer, favorites=top_likes(customer.preferences.all()))
     if gift is None:
         raise Conflict(_("This guest's profile cannot fill the gift's placeholders."))
-    delight = Delight(organization_id=customer.organization_id, customer=customer, rule=rule, property_id=property_id,
-                      occasion_key=key, gift=gift, reason=_("Offered by staff"), cost=rule.cost, occasion_on=today,
-                      expires_at=engine.end_of(today))  # fmt: skip
+    delight = Delight(
+        organization_id=customer.organization_id,
+        customer=customer,
+        rule=rule,
+        property_id=property_id,
+        occasion_key=key,
+        gift=gift,
+        reason=_("Offered by staff"),
+        cost=rule.cost,
+        occasion_on=today,
+        expires_at=engine.end_of(today),
+    )
     delight.full_clean()
     delight.save()
     record(organization=customer.organization, actor=actor, action="delight.offer", target=delight,
@@ -241,10 +174,10 @@ def delight_deliver(*, delight: Delight, actor: User | None = None, now: datetim
     needs_approval = engine.needs_approval(rule, delight.cost)
     if needs_approval and delight.status != DelightStatus.PLANNED:
         raise Conflict(_("This gift needs a manager's approval (plan it) before it is delivered."))
-    month = engine.month_of(timezone.localdate(now))
+    month = GiftSpend.month_of(timezone.localdate(now))
     # Behind the rule's lock: the row of this property (budget per property) or the rule-wide one.
     spend, _created = GiftSpend.objects.get_or_create(
-        rule=rule, month=month, property_id=engine.spend_property_id(rule, delight.property_id)
+        rule=rule, month=month, property_id=rule.spend_property_id(delight.property_id)
     )
     if rule.monthly_budget is not None and spend.spent + delight.cost > rule.monthly_budget:
         if spend.property_id is not None:
@@ -295,5 +228,12 @@ def delights_expire(*, now: datetime | None = None) -> int:
     return expired
 
 
-def budget_left(rule: GiftRule, spent: Decimal) -> Decimal | None:
-    return None if rule.monthly_budget is None else rule.monthly_budget - spent
+def delights_make_room_for_merge(*, kept: Customer, duplicate: Customer) -> int:
+    """Both profiles may hold a delight of the same rule and occasion (each had a "first visit"); once they
+    are one customer the occasion key would collide. The duplicate's stays on record, its key marked."""
+    kept_keys = set(Delight.objects.filter(customer=kept).values_list("rule_id", "occasion_key"))
+    theirs = Delight.objects.filter(customer=duplicate).values_list("pk", "rule_id", "occasion_key")
+    ids = [pk for pk, rule_id, key in theirs if (rule_id, key) in kept_keys]
+    if not ids:
+        return 0
+    return Delight.objects.filter(pk__in=ids).update(occasion_key=Concat(F("occasion_key"), Value(f"~{duplicate.pk}")))

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from personalization.models import Touch, TouchStatus
-from personalization.touches.send import SEND_BATCH
+from personalization.touches.services.send import SEND_BATCH
 
 log = logging.getLogger(__name__)
 # Rows claimed per transaction: the locks are held for one short UPDATE; 500 ids make 10

@@ -14,7 +14,7 @@ from crm.errors import Conflict
 from crm.models import Customer
 from crm.services.common import User, record
 from personalization.models import Feedback, Touch, TouchStatus
-from personalization.touches import dispatch
+from personalization.touches.services import dispatch
 
 
 @transaction.atomic

@@ -12,7 +12,6 @@ Selection is one indexed-filter query per property and occasion; rows are insert
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from itertools import batched
@@ -23,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from crm.models import Customer, Property
+from crm.partial_dates import celebrated_on
 from personalization.models import PlanningRun, Touch, TouchKind
 from personalization.touches import policy
 
@@ -35,25 +35,13 @@ PLAN_BATCH = 2000
 WIN_BACK_MARGIN = timedelta(days=30)
 
 
-def _date_pairs(days: list[date]) -> list[tuple[int, int]]:
-    """(month, day) pairs celebrated on these dates: 29 February on 28 February in common years."""
-    pairs = []
-    for day in days:
-        pairs.append((day.month, day.day))
-        if day.month == 2 and day.day == 28 and not calendar.isleap(day.year):
-            pairs.append((2, 29))
-    return pairs
-
-
-def _occasion_date(month: int, day: int, days: list[date]) -> date:
-    for candidate in days:
-        if (candidate.month, candidate.day) == (month, day):
-            return candidate
-    return next(d for d in days if (d.month, d.day) == (2, 28))  # 29 February in a common year
+def _occasions(days: list[date]) -> dict[tuple[int, int], date]:
+    """The (month, day) dates celebrated on these days, each with its day (crm.partial_dates.celebrated_on)."""
+    return {pair: day for day in days for pair in celebrated_on(day)}
 
 
 def _customers_of(property_: Property) -> Q:
-    first = Property.objects.filter(organization_id=property_.organization_id).order_by("pk").first()
+    first = Property.objects.default_of(property_.organization_id)
     mine = Q(home_property=property_)
     if first is not None and first.pk == property_.pk:
         mine |= Q(home_property__isnull=True)
@@ -76,9 +64,9 @@ def _insert(touches: Iterable[Touch]) -> int:
 
 def _plan_greetings(property_: Property, kind: str, days: list[date], now: datetime) -> int:
     prefix = "birthday" if kind == TouchKind.BIRTHDAY else "anniversary"
-    pairs = _date_pairs(days)
+    occasions = _occasions(days)
     match = Q()
-    for month, day in pairs:
+    for month, day in occasions:
         match |= Q(**{f"{prefix}_month": month, f"{prefix}_day": day})
     candidates = Customer.objects.filter(_customers_of(property_), match, consent_surprises=True)
     zone = policy.zone_of(property_)
@@ -95,7 +83,7 @@ def _plan_greetings(property_: Property, kind: str, days: list[date], now: datet
             updated_at=now,
         )
         for pk, month, day in rows
-        for when in [_occasion_date(month, day, days)]
+        for when in [occasions[month, day]]
     )
 
 
