@@ -54,6 +54,8 @@ def _column_values(organization_id: int, home_property_id: int) -> dict[str, str
         "given_name": "'Guest' || g",
         "family_name": "'Bench' || mod(g, 5000)",
         "preferred_name": "CASE WHEN mod(g, 3) = 0 THEN 'Pat' || mod(g, 100) ELSE '' END",
+        # Customer.address_name() of these English-speaking guests without a salutation: preferred, else given.
+        "addressed_as": "CASE WHEN mod(g, 3) = 0 THEN 'Pat' || mod(g, 100) ELSE 'Guest' || g END",
         "birthday_month": "CASE WHEN mod(g, 10) < 8 THEN 1 + mod(g * 7, 12) END",
         "birthday_day": "CASE WHEN mod(g, 10) < 8 THEN 1 + mod(g * 13, 28) END",
         "birthday_year": "CASE WHEN mod(g, 10) < 4 THEN 1950 + mod(g, 50) END",

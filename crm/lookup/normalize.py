@@ -44,6 +44,16 @@ def han_runs(text: str) -> list[str]:
     return ["".join(run) for run in HAN_RUN.findall(simplified(text).replace(" ", "").replace("\u3000", ""))]
 
 
+def han_family_name(text: str) -> str:
+    """The family name of a Han name written family first, in the script it was written in: 陳靜 → 陳,
+    歐陽娜娜 → 歐陽 (the surname is recognized on the simplified form; the characters shown are the text's)."""
+    runs = HAN_RUN.findall(text.replace(" ", "").replace("\u3000", ""))
+    if not runs:
+        return ""
+    family, _given = split_family_name(simplified(runs[0]))
+    return runs[0][: len(family)]
+
+
 def latin_words(text: str) -> list[str]:
     """ASCII-folded lowercase words of the non-Han part: "José O'Connor-Smith" → ["jose", "oconnor", "smith"]."""
     text = HAN_RUN.sub(" ", unicodedata.normalize("NFKC", text))

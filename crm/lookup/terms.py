@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
+from crm.languages import message_language
 from crm.lookup.normalize import (
     family_pinyin,
     fit,
@@ -18,10 +19,13 @@ from crm.lookup.normalize import (
 )
 from crm.lookup.pronounce import han_name_pinyin
 from crm.models import Customer, SearchTerm, TermKind
+from crm.models.customers import address_name
 from crm.phones import digits
 
 NAME_FIELDS = ("given_name", "family_name", "native_name", "latin_name", "preferred_name")
 MAX_SEARCH_NAME = 500
+# What derive_name_fields sets (a migration's historical model may have fewer of them).
+DERIVED_FIELDS = ("pinyin", "search_name", "addressed_as")
 REINDEX_BATCH = 500  # customers per transaction: ~10 terms each, one bulk insert per batch
 
 PHONETIC_SIGIL, EMAIL_SIGIL, PHONE_SIGIL = "~", "@", "#"
@@ -99,12 +103,14 @@ def customer_terms(customer: Customer) -> set[tuple[str, int]]:
 
 
 def derive_name_fields(customer: Customer) -> None:
-    """Fill the fields computed from the names: pinyin with tones, and the folded search name."""
+    """Fill the fields computed from the names: pinyin with tones, the folded search name, and how the guest
+    is addressed (Customer.address_name, for the SQL that fills gift texts)."""
     customer.pinyin = han_name_pinyin(
         customer.native_name or customer.family_name + customer.given_name, language=customer.language
     )[:200]
     latin = sorted(term for term in name_terms(customer)[0] if term.isascii())
     customer.search_name = " ".join(latin)[:MAX_SEARCH_NAME]
+    customer.addressed_as = address_name(customer, message_language(customer.language))[:200]
 
 
 def index_customer(customer: Customer) -> None:
@@ -135,7 +141,8 @@ def _reindex_batch(batch, customer_model, term_model) -> int:
     with transaction.atomic():
         for customer in batch:
             derive_name_fields(customer)
-        customer_model.objects.bulk_update(batch, ["pinyin", "search_name"])
+        derived = [f.name for f in customer_model._meta.concrete_fields if f.name in DERIVED_FIELDS]
+        customer_model.objects.bulk_update(batch, derived)
         term_model.objects.filter(customer__in=batch).delete()
         term_model.objects.bulk_create(_rows((c for c in batch if c.merged_into_id is None), term_model))
     return len(batch)

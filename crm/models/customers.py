@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from crm import languages
+from crm.lookup.normalize import han_family_name
 from crm.models.base import TimeStamped
 from crm.models.tenancy import Organization, Property
 from crm.partial_dates import PartialDate
@@ -28,6 +30,9 @@ def _partial_date_constraint(prefix: str) -> models.CheckConstraint:
         name=f"customer_{prefix}_valid",
     )
 
+
+# Salutations said after a Chinese family name (王女士), in both scripts.
+CHINESE_SALUTATIONS = frozenset({"先生", "女士", "小姐", "太太", "老师", "老師", "博士", "医生", "醫生"})
 
 NAME_REQUIRED_MESSAGE = _("At least one name is required (given, family, native or preferred name).")
 
@@ -78,6 +83,8 @@ class Customer(TimeStamped):
 
     # Derived at write time by the lookup (crm.lookup.terms), never typed by staff.
     pinyin = models.CharField(_("pinyin"), max_length=200, blank=True, editable=False)
+    # address_name() in the guest's own language, for SQL that fills gift texts ({preferred_name}).
+    addressed_as = models.CharField(_("addressed as"), max_length=200, blank=True, editable=False)
     search_name = models.CharField(max_length=500, blank=True, editable=False)
     # Set when this profile was merged into another; such a profile is hidden everywhere until undone.
     merged_into = models.ForeignKey(
@@ -125,12 +132,19 @@ class Customer(TimeStamped):
     @property
     def display_name(self) -> str:
         """The name staff read on screen: native script first, else given/family in their order."""
-        if self.native_name:
-            return self.native_name
-        parts = [self.given_name, self.family_name]
-        if self.name_order == NameOrder.FAMILY_FIRST:
-            parts.reverse()
-        return " ".join(p for p in parts if p) or self.preferred_name
+        return display_name(self)
+
+    def message_language(self) -> str:
+        """The language texts to the guest are written in: en, zh-hans or zh-hant (crm.languages)."""
+        return languages.message_language(self.language)
+
+    def speech_voice(self) -> str:
+        """The browser voice (BCP 47) that says their name: a Han name in Mandarin, others in their language."""
+        return languages.speech_voice(self.language, han_name=bool(self.pinyin))
+
+    def address_name(self, language: str | None = None) -> str:
+        """How to address them in language (default: message_language()): see address_name()."""
+        return address_name(self, language or self.message_language())
 
     @property
     def birthday(self) -> PartialDate | None:
@@ -147,6 +161,35 @@ class Customer(TimeStamped):
     @anniversary.setter
     def anniversary(self, value: PartialDate | None) -> None:
         self.anniversary_year, self.anniversary_month, self.anniversary_day = _parts(value)
+
+
+def display_name(customer: Customer) -> str:
+    """Customer.display_name, for historical models in migrations too."""
+    if customer.native_name:
+        return customer.native_name
+    parts = [customer.given_name, customer.family_name]
+    if customer.name_order == NameOrder.FAMILY_FIRST:
+        parts.reverse()
+    return " ".join(p for p in parts if p) or customer.preferred_name
+
+
+def address_name(customer: Customer, language: str) -> str:
+    """How to address a guest in language, on every screen, brief, gift text and email: the name they asked
+    to be called; else salutation and family name (王女士 in Chinese with a Chinese salutation, "Ms O'Connor"
+    otherwise); else their native name in Chinese, their given name, or the name on screen. Names are shown
+    exactly as entered, never converted between scripts. Reads fields only (historical models too)."""
+    if customer.preferred_name:
+        return customer.preferred_name
+    salutation = customer.salutation.strip()
+    if language != languages.ENGLISH:
+        family = han_family_name(customer.family_name) or han_family_name(customer.native_name)
+        if family and salutation in CHINESE_SALUTATIONS:
+            return family + salutation
+        if customer.native_name:
+            return customer.native_name
+    if salutation and customer.family_name and salutation not in CHINESE_SALUTATIONS:
+        return f"{salutation} {customer.family_name}"
+    return customer.given_name or display_name(customer)
 
 
 def _partial(year: int | None, month: int | None, day: int | None) -> PartialDate | None:

@@ -42,8 +42,8 @@ CUSTOMER_FIELDS = frozenset(
     }
 )
 
-# Fields whose change changes how the customer is found (crm.lookup.terms).
-LOOKUP_FIELDS = frozenset({*terms.NAME_FIELDS, "email", "phone", "language"})
+# Fields whose change changes how the customer is found or addressed (crm.lookup.terms).
+LOOKUP_FIELDS = frozenset({*terms.NAME_FIELDS, "email", "phone", "language", "salutation"})
 RESTRICTING_FLAGS = {
     "consent_service": False,
     "consent_marketing": False,
@@ -96,7 +96,8 @@ def customer_update(*, customer: Customer, actor: User | None = None, **fields: 
     reindex = LOOKUP_FIELDS.intersection(changed)
     if reindex:
         terms.derive_name_fields(customer)
-    customer.save(update_fields=update_fields(set(changed) | ({"pinyin", "search_name"} if reindex else set())))
+    derived = set(terms.DERIVED_FIELDS) if reindex else set()
+    customer.save(update_fields=update_fields(set(changed) | derived))
     if reindex:
         terms.index_customer(customer)
     record(organization=customer.organization, actor=actor, action="customer.update", target=customer, changes=changed)

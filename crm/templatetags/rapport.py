@@ -23,14 +23,6 @@ def mask_email(email: str) -> str:
 
 
 @register.filter
-def speech_language(customer) -> str:
-    """The BCP 47 tag the browser's voice should read the name in."""
-    if customer.pinyin:
-        return "zh-TW" if customer.language == "zh-hant" else "zh-CN"
-    return customer.language or "en"
-
-
-@register.filter
 def choice_label(value: str, kind: str) -> str:
     """The translated label of a stored choice: {{ item.category|choice_label:"category" }}."""
     from crm.models import IssueStatus, Polarity, PreferenceCategory, Severity

@@ -10,7 +10,6 @@ from django.utils import timezone, translation
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
-from crm.lookup.normalize import han_runs, split_family_name
 from crm.models import Customer, Issue, IssueStatus, Organization, Preference, RecoveryStep
 from personalization.brief import inputs
 from personalization.brief.inputs import BriefInputs
@@ -20,7 +19,6 @@ from personalization.models import Tip
 
 MAX_RECALL = 5
 MAX_TIPS = 2
-CHINESE_SALUTATIONS = ("先生", "女士", "小姐", "太太", "老师", "博士", "醫生", "医生")
 
 
 class Pronunciation(TypedDict):
@@ -86,32 +84,8 @@ class Brief(TypedDict):
     close: dict
 
 
-def customer_language(customer: Customer) -> str:
-    """The language of texts said to the customer: en, zh-hans or zh-hant."""
-    language = (customer.language or "en").lower()
-    if language.startswith("zh"):
-        return "zh-hant" if language in ("zh-hant", "zh-tw", "zh-hk", "zh-mo") else "zh-hans"
-    return "en"
-
-
-def address(customer: Customer, language: str) -> str:
-    """How to address them: 王女士 / Ms O'Connor / Kathy (the name they asked to be called wins)."""
-    if customer.preferred_name:
-        return customer.preferred_name
-    salutation = customer.salutation.strip()
-    if language.startswith("zh"):
-        runs = han_runs(customer.native_name or customer.family_name)
-        if runs and salutation in CHINESE_SALUTATIONS:
-            return split_family_name(runs[0])[0] + salutation
-        if runs:
-            return runs[0]
-    if salutation and customer.family_name:
-        return f"{salutation} {customer.family_name}"
-    return customer.given_name or customer.display_name
-
-
 def _greet(customer: Customer, language: str, now: datetime) -> Greet:
-    name = address(customer, language)
+    name = customer.address_name(language)
     with translation.override(language):
         if customer.visit_count == 0 or customer.last_seen is None:
             text = _("Welcome, %(name)s!") % {"name": name}
@@ -214,7 +188,7 @@ def build_brief(
     """The sections of the brief from what inputs.load read; the delight section records what the gift
     rules newly suggest (one insert, only when there is something new)."""
     customer, preferences, issues = loaded.customer, loaded.preferences, loaded.issues
-    language = customer_language(customer)
+    language = customer.message_language()
     stale_after = settings.RAPPORT_RECONFIRM_AFTER_MONTHS
     safety = [p for p in preferences if p.safety_critical]
     others = sorted(
@@ -225,7 +199,7 @@ def build_brief(
     open_issues = [i for i in issues if i.status != IssueStatus.RESOLVED]
     tips = _tips(customer, preferences, loaded.tips)
     delights = _delights(loaded, property_id, now)
-    name = address(customer, language)
+    name = customer.address_name(language)
     with translation.override(language):
         close = _("Thank you, %(name)s. We look forward to seeing you again.") % {"name": name}
         if open_issues:

@@ -60,14 +60,10 @@ def top_likes(preferences: Iterable[Preference]) -> dict[str, str]:
     return {category: p.text for category, p in best.items()}
 
 
-def name_for_gift(customer: Customer) -> str:
-    return customer.preferred_name or customer.given_name or customer.display_name
-
-
 def fill(template: str, *, customer: Customer, favorites: Mapping[str, str]) -> str | None:
     """The gift text for this customer, or None when a placeholder cannot be filled (then no suggestion)."""
     values: dict[str, str] = {
-        "preferred_name": name_for_gift(customer),
+        "preferred_name": customer.address_name(),
         "given_name": customer.given_name,
         "family_name": customer.family_name,
     }

@@ -30,20 +30,6 @@ FEEDBACK_SALT = "personalization.touches.feedback"
 WITH_SURVEY = frozenset({TouchKind.ISSUE_FOLLOW_UP, TouchKind.CSAT_SURVEY})
 
 
-def language_of(customer: Customer) -> str:
-    """en, zh-hans or zh-hant from the customer's BCP 47 tag (zh-TW, zh-HK → traditional)."""
-    tag = (customer.language or "en").lower()
-    if tag.startswith(("zh-hant", "zh-tw", "zh-hk", "zh-mo")):
-        return "zh-hant"
-    if tag.startswith("zh"):
-        return "zh-hans"
-    return "en"
-
-
-def name_of(customer: Customer) -> str:
-    return customer.preferred_name or customer.given_name or customer.native_name or customer.display_name
-
-
 def unsubscribe_token(customer: Customer) -> str:
     return signing.dumps({"c": customer.pk}, salt=UNSUBSCRIBE_SALT, compress=True)
 
@@ -131,8 +117,8 @@ class Rendered:
 def render(touch: Touch) -> Rendered:
     """Subject, text and HTML bodies of the touch, in the customer's language."""
     customer = touch.customer
-    with translation.override(language_of(customer)):
-        name = name_of(customer)
+    with translation.override(customer.message_language()):
+        name = customer.address_name()
         place = touch.property.name if touch.property else customer.organization.name
         context = {
             "touch": touch,

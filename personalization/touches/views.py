@@ -61,7 +61,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         customer = Customer.objects.get(pk=touch_messages.read_unsubscribe_token(token), merged_into__isnull=True)
     except (signing.BadSignature, Customer.DoesNotExist, ValueError, KeyError, TypeError):
         return _invalid(request)
-    language = touch_messages.language_of(customer)
+    language = customer.message_language()
     if request.method == "POST":
         services.customer_unsubscribe(customer=customer)
         return _public(request, "personalization/touches/unsubscribed.html", {"customer": customer}, language)
@@ -76,7 +76,7 @@ def feedback(request: HttpRequest, token: str) -> HttpResponse:
         )
     except (signing.BadSignature, Touch.DoesNotExist, ValueError, KeyError, TypeError):
         return _invalid(request)
-    language = touch_messages.language_of(touch.customer)
+    language = touch.customer.message_language()
     context = {"place": touch.property.name if touch.property else "", "issue": touch.issue}
     with translation.override(language):
         # ?score=N: the score the guest clicked in the message, chosen already (a GET records nothing).

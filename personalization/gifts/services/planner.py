@@ -32,7 +32,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Concat, NullIf, TruncDate
+from django.db.models.functions import Cast, Concat, NullIf, TruncDate
 from django.db.models.lookups import Exact, In
 from django.utils import timezone
 
@@ -93,7 +93,7 @@ def gift_expression(template: str) -> tuple[Expression, dict[str, Expression]]:
         if name is None:
             continue
         if name == "preferred_name":
-            value = Coalesce(_name("preferred_name"), _name("given_name"), _name("native_name"), _name("family_name"))
+            value = _name("addressed_as")  # Customer.address_name(), stored when the customer is written
         elif name in ("given_name", "family_name"):
             value = _name(name)
         else:

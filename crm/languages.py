@@ -1,0 +1,37 @@
+"""Which of Rapport's languages a guest is written to, and which voice says their name: one mapping
+from the BCP 47 tag stored on the customer (``Customer.language``, e.g. "zh-Hant-TW", "fr-CA").
+
+Rapport writes to guests in English, Simplified or Traditional Chinese (its message catalogs). A
+Chinese tag with the Hant script, or of Taiwan, Hong Kong or Macau without a script, is Traditional;
+any other Chinese tag (zh, zh-Hans-*, zh-CN, zh-SG) Simplified; Cantonese (yue) Traditional; anything
+else English — properties have no language of their own, so there is no other fallback.
+"""
+
+from __future__ import annotations
+
+ENGLISH, SIMPLIFIED, TRADITIONAL = "en", "zh-hans", "zh-hant"
+TRADITIONAL_REGIONS = frozenset({"tw", "hk", "mo"})
+# The browser voice that reads a Han name (in pinyin, Mandarin) for a guest written to in this language.
+HAN_NAME_VOICES = {SIMPLIFIED: "zh-CN", TRADITIONAL: "zh-TW", ENGLISH: "zh-CN"}
+
+
+def message_language(tag: str | None) -> str:
+    """en, zh-hans or zh-hant for a BCP 47 tag (any case, "-" or "_")."""
+    subtags = (tag or "").strip().lower().replace("_", "-").split("-")
+    if subtags[0] == "yue":
+        return TRADITIONAL
+    if subtags[0] != "zh":
+        return ENGLISH
+    if "hant" in subtags:
+        return TRADITIONAL
+    if "hans" in subtags:
+        return SIMPLIFIED
+    return TRADITIONAL if TRADITIONAL_REGIONS.intersection(subtags[1:]) else SIMPLIFIED
+
+
+def speech_voice(tag: str | None, *, han_name: bool) -> str:
+    """The BCP 47 voice for the "say it" button: a Han name in Mandarin (zh-TW voice for a guest written
+    to in Traditional), any other name in the guest's own language."""
+    if han_name:
+        return HAN_NAME_VOICES[message_language(tag)]
+    return (tag or "").strip() or ENGLISH
