@@ -54,7 +54,11 @@ def guest(**fields) -> Customer:
         ({"preferred_name": "Kathy", "given_name": "Katherine", "salutation": "Ms"}, "en", "Kathy"),
         ({"given_name": "Siobhán", "family_name": "O'Connor", "salutation": "Ms"}, "en", "Ms O'Connor"),
         ({"given_name": "Siobhán", "family_name": "O'Connor"}, "en", "Siobhán"),
-        ({"native_name": "陳靜", "family_name": "Chen", "given_name": "Jing", "salutation": "小姐"}, "zh-hant", "陳小姐"),
+        (
+            {"native_name": "陳靜", "family_name": "Chen", "given_name": "Jing", "salutation": "小姐"},
+            "zh-hant",
+            "陳小姐",
+        ),
         ({"native_name": "陈静", "salutation": "小姐"}, "zh-hans", "陈小姐"),
         ({"native_name": "歐陽娜娜", "salutation": "女士"}, "zh-hant", "歐陽女士"),  # a two-character surname
         ({"family_name": "王", "given_name": "芳", "salutation": "女士"}, "zh-hans", "王女士"),

@@ -29,8 +29,16 @@ def birthday_in(days: int) -> PartialDate:
 @pytest.fixture
 def chen(organization, property_):
     """A guest who reads Traditional Chinese, tagged as an integrator sends it."""
-    return CustomerFactory(organization=organization, home_property=property_, native_name="陳靜", family_name="Chen",
-                           given_name="Jing", salutation="小姐", language="zh-Hant-TW", birthday=birthday_in(2))  # fmt: skip
+    return CustomerFactory(
+        organization=organization,
+        home_property=property_,
+        native_name="陳靜",
+        family_name="Chen",
+        given_name="Jing",
+        salutation="小姐",
+        language="zh-Hant-TW",
+        birthday=birthday_in(2),
+    )
 
 
 def test_a_zh_hant_tw_guest_is_greeted_written_to_and_said_in_traditional_chinese(api, client, frontdesk, chen):
@@ -56,8 +64,9 @@ def test_the_gift_text_addresses_the_guest_as_the_brief_does_in_the_brief_and_th
     rule = gift_services.gift_rule_create(
         organization=organization, name="Cake", trigger="birthday", window_days=7, gift="Cake for {preferred_name}"
     )
-    other = CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang", salutation="Mr",
-                            birthday=birthday_in(3))  # fmt: skip
+    other = CustomerFactory(
+        organization=organization, given_name="Wei", family_name="Zhang", salutation="Mr", birthday=birthday_in(3)
+    )
     (suggested,) = gift_services.delights_suggest(customer=chen, property_id=None, preferences=[], issues=[])
     assert suggested.gift == "Cake for 陳小姐"
     delights_plan_nightly()
@@ -65,19 +74,28 @@ def test_the_gift_text_addresses_the_guest_as_the_brief_does_in_the_brief_and_th
     assert Delight.objects.get(rule=rule, customer=chen).gift == "Cake for 陳小姐"  # the brief's, kept
 
 
-@pytest.mark.parametrize(("given_ago", "allowed"), [(timedelta(days=30), True), (timedelta(days=30) - timedelta(minutes=1), False)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("given_ago", "allowed"), [(timedelta(days=30), True), (timedelta(days=30) - timedelta(minutes=1), False)]
+)
 def test_the_cooldown_ends_on_the_same_moment_for_the_brief_and_the_planner(organization, given_ago, allowed):
     now = timezone.now()
-    rule = gift_services.gift_rule_create(organization=organization, name="Cake", trigger="birthday", window_days=7,
-                                          gift="Cake", cooldown_days=30)  # fmt: skip
+    rule = gift_services.gift_rule_create(
+        organization=organization, name="Cake", trigger="birthday", window_days=7, gift="Cake", cooldown_days=30
+    )
     in_brief = CustomerFactory(organization=organization, birthday=birthday_in(3))
     in_planner = CustomerFactory(organization=organization, birthday=birthday_in(3))
     for guest in (in_brief, in_planner):  # last time's gift of the same rule, delivered exactly given_ago
         Delight.objects.create(
-            organization=organization, customer=guest, rule=rule, occasion_key="birthday:earlier", gift="Cake",
-            cost=Decimal("0"), status=DelightStatus.DELIVERED, delivered_at=now - given_ago,
+            organization=organization,
+            customer=guest,
+            rule=rule,
+            occasion_key="birthday:earlier",
+            gift="Cake",
+            cost=Decimal("0"),
+            status=DelightStatus.DELIVERED,
+            delivered_at=now - given_ago,
             charged_month=(now - given_ago).date().replace(day=1),
-        )  # fmt: skip
+        )
 
     brief = gift_services.delights_suggest(customer=in_brief, property_id=None, preferences=[], issues=[], now=now)
     delights_plan_nightly(now=now)
@@ -88,10 +106,12 @@ def test_the_cooldown_ends_on_the_same_moment_for_the_brief_and_the_planner(orga
 
 def test_a_rule_not_live_today_is_neither_suggested_nor_planned(organization, property_):
     tomorrow = timezone.localdate() + timedelta(days=1)
-    later = gift_services.gift_rule_create(organization=organization, name="Later", trigger="birthday",
-                                           window_days=7, gift="Cake", starts_on=tomorrow)  # fmt: skip
-    paused = gift_services.gift_rule_create(organization=organization, name="Paused", trigger="birthday",
-                                            window_days=7, gift="Cake", active=False)  # fmt: skip
+    later = gift_services.gift_rule_create(
+        organization=organization, name="Later", trigger="birthday", window_days=7, gift="Cake", starts_on=tomorrow
+    )
+    paused = gift_services.gift_rule_create(
+        organization=organization, name="Paused", trigger="birthday", window_days=7, gift="Cake", active=False
+    )
     guest = CustomerFactory(organization=organization, home_property=property_, birthday=birthday_in(1))
 
     assert gift_services.delights_suggest(customer=guest, property_id=property_.pk, preferences=[], issues=[]) == []
