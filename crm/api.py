@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -15,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm import selectors, services
-from crm.models import Customer, Merge, Organization
+from crm.models import Customer, Merge, Organization, Staff
 from crm.pagination import Pagination
 from crm.permissions import IsManager, ManagersOnly
 from crm.serializers import (
@@ -47,13 +49,18 @@ class TokenView(APIView):
 
 
 class OrganizationScoped:
-    """The request's organization, from the staff profile (IsStaffMember guarantees one)."""
+    """The base of every API view of both apps: the request's staff member and organization (IsStaffMember
+    guarantees one), handed to the selectors that scope every read, and to the serializers."""
 
     request: Request
 
     @cached_property
+    def staff(self) -> Staff:
+        return selectors.staff_of(self.request.user)
+
+    @cached_property
     def organization(self) -> Organization:
-        return selectors.staff_of(self.request.user).organization
+        return self.staff.organization
 
     def get_serializer_context(self):
         context = super().get_serializer_context()  # type: ignore[misc]
@@ -65,6 +72,22 @@ class OrganizationScoped:
         return Response(
             serializer_class(instance, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
         )
+
+
+class UpdatedByService:
+    """PATCH: the serializer validates, the service writes (update_service, given the object as the keyword
+    argument update_target and the validated fields), the serializer answers."""
+
+    update_service: Callable[..., object]
+    update_target: str
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=True)  # type: ignore[attr-defined]
+        serializer.is_valid(raise_exception=True)
+        changed = self.update_service(
+            **{self.update_target: serializer.instance}, actor=request.user, **serializer.validated_data
+        )
+        return Response(self.get_serializer(changed).data)  # type: ignore[attr-defined]
 
 
 @extend_schema_view(
@@ -80,9 +103,13 @@ class OrganizationScoped:
     ),
 )
 @extend_schema(tags=["customers"])
-class CustomerViewSet(OrganizationScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CustomerViewSet(
+    OrganizationScoped, UpdatedByService, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     serializer_class = CustomerSerializer
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    update_service = staticmethod(services.customer_update)
+    update_target = "customer"
 
     def get_queryset(self) -> QuerySet[Customer]:
         if getattr(self, "swagger_fake_view", False):
@@ -139,13 +166,6 @@ class CustomerViewSet(OrganizationScoped, mixins.ListModelMixin, mixins.Retrieve
         page = self.paginate_queryset(pairs)
         return self.get_paginated_response(DuplicatePairSerializer(page, many=True).data)
 
-    def partial_update(self, request: Request, pk: str) -> Response:
-        customer = self.get_object()
-        serializer = self.get_serializer(customer, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        customer = services.customer_update(customer=customer, actor=request.user, **serializer.validated_data)
-        return Response(self.get_serializer(customer).data)
-
     def destroy(self, request: Request, pk: str) -> Response:
         services.customer_erase(customer=self.get_object(), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -173,8 +193,7 @@ class CustomerChildList(OrganizationScoped, generics.ListCreateAPIView):
         return self.created(self.serializer_class, instance)
 
     def service_arguments(self, data: dict) -> dict:
-        staff = selectors.staff_of(self.request.user)
-        data.setdefault("property", staff.property if staff else None)
+        data.setdefault("property", self.staff.property)
         return data
 
 
@@ -200,19 +219,14 @@ class CustomerContactList(CustomerChildList):
 
 
 @extend_schema(tags=["preferences"])
-class PreferenceDetail(OrganizationScoped, generics.RetrieveUpdateDestroyAPIView):
+class PreferenceDetail(OrganizationScoped, UpdatedByService, generics.RetrieveUpdateDestroyAPIView):
     serializer_class = PreferenceSerializer
     http_method_names = ["get", "patch", "delete", "head", "options"]
+    update_service = staticmethod(services.preference_update)
+    update_target = "preference"
 
     def get_object(self):
         return selectors.preference_get(organization=self.organization, pk=self.kwargs["pk"])
-
-    def partial_update(self, request: Request, pk: str) -> Response:
-        preference = self.get_object()
-        serializer = self.get_serializer(preference, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        preference = services.preference_update(preference=preference, actor=request.user, **serializer.validated_data)
-        return Response(self.get_serializer(preference).data)
 
     def destroy(self, request: Request, pk: str) -> Response:
         services.preference_delete(preference=self.get_object(), actor=request.user)
@@ -233,21 +247,16 @@ class PreferenceConfirm(OrganizationScoped, generics.GenericAPIView):
 
 
 @extend_schema(tags=["issues"])
-class IssueDetail(OrganizationScoped, generics.RetrieveUpdateAPIView):
+class IssueDetail(OrganizationScoped, UpdatedByService, generics.RetrieveUpdateAPIView):
     """Read or change an issue; moving it to resolved needs a resolution and schedules a follow-up."""
 
     serializer_class = IssueSerializer
     http_method_names = ["get", "patch", "head", "options"]
+    update_service = staticmethod(services.issue_update)
+    update_target = "issue"
 
     def get_object(self):
         return selectors.issue_get(organization=self.organization, pk=self.kwargs["pk"])
-
-    def partial_update(self, request: Request, pk: str) -> Response:
-        issue = self.get_object()
-        serializer = self.get_serializer(issue, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        issue = services.issue_update(issue=issue, actor=request.user, **serializer.validated_data)
-        return Response(self.get_serializer(issue).data)
 
 
 @extend_schema(tags=["customers"])

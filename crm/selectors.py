@@ -38,7 +38,9 @@ def staff_of(user: AbstractBaseUser | None) -> Staff | None:
         return None
 
 
-def _get(queryset: QuerySet, pk: object):
+def get_or_404(queryset: QuerySet, pk: object):
+    """The row of queryset (already scoped to an organization) with this pk, or 404: another organization's
+    row, a malformed or out-of-range id, and a missing row all look the same."""
     try:
         return queryset.get(pk=pk)
     except (queryset.model.DoesNotExist, ValueError, TypeError, OverflowError) as exc:
@@ -61,7 +63,7 @@ def customer_lookup(*, organization: Organization, q: str) -> list[Customer]:
 
 
 def customer_get(*, organization: Organization, pk: object) -> Customer:
-    return _get(customers_of(organization).select_related("organization"), pk)
+    return get_or_404(customers_of(organization).select_related("organization"), pk)
 
 
 def preference_list(*, customer: Customer) -> QuerySet[Preference]:
@@ -69,7 +71,7 @@ def preference_list(*, customer: Customer) -> QuerySet[Preference]:
 
 
 def preference_get(*, organization: Organization, pk: object) -> Preference:
-    return _get(
+    return get_or_404(
         Preference.objects.filter(customer__organization=organization).select_related("customer__organization"), pk
     )
 
@@ -79,7 +81,9 @@ def issue_list(*, customer: Customer) -> QuerySet[Issue]:
 
 
 def issue_get(*, organization: Organization, pk: object) -> Issue:
-    return _get(Issue.objects.filter(customer__organization=organization).select_related("customer__organization"), pk)
+    return get_or_404(
+        Issue.objects.filter(customer__organization=organization).select_related("customer__organization"), pk
+    )
 
 
 def contact_list(*, customer: Customer) -> QuerySet[Contact]:
@@ -87,7 +91,7 @@ def contact_list(*, customer: Customer) -> QuerySet[Contact]:
 
 
 def property_get(*, organization: Organization, pk: object) -> Property:
-    return _get(Property.objects.filter(organization=organization), pk)
+    return get_or_404(Property.objects.filter(organization=organization), pk)
 
 
 def property_list(*, organization: Organization) -> QuerySet[Property]:
@@ -189,4 +193,4 @@ def merge_list(*, organization: Organization) -> QuerySet[Merge]:
 
 
 def merge_get(*, organization: Organization, pk: object) -> Merge:
-    return _get(merge_list(organization=organization), pk)
+    return get_or_404(merge_list(organization=organization), pk)

@@ -19,6 +19,8 @@ from rest_framework.settings import api_settings
 
 from crm.models import Contact, Customer, Issue, Merge, Preference, RecoveryStep
 from crm.partial_dates import PartialDate
+from crm.services.customers import CUSTOMER_FIELDS
+from crm.services.history import ISSUE_FIELDS, PREFERENCE_FIELDS
 from crm.services.merges import UNDO_WINDOW
 
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -175,27 +177,7 @@ class CustomerSerializer(OrganizationPropertiesMixin, serializers.ModelSerialize
         fields = [
             "id",
             "display_name",
-            "given_name",
-            "family_name",
-            "name_order",
-            "native_name",
-            "latin_name",
-            "preferred_name",
-            "salutation",
-            "pronunciation",
-            "pronunciation_ipa",
-            "pronunciation_note",
-            "language",
-            "email",
-            "phone",
-            "birthday",
-            "anniversary",
-            "tags",
-            "consent_service",
-            "consent_marketing",
-            "consent_surprises",
-            "do_not_contact",
-            "home_property",
+            *CUSTOMER_FIELDS,
             "visit_count",
             "first_seen",
             "last_seen",
@@ -232,13 +214,7 @@ class PreferenceSerializer(ModelFieldsOnce, serializers.ModelSerializer):
         fields = [
             "id",
             "customer",
-            "category",
-            "text",
-            "key",
-            "value",
-            "polarity",
-            "source",
-            "safety_critical",
+            *PREFERENCE_FIELDS,
             "last_confirmed_at",
             "times_confirmed",
             "recorded_by",
@@ -269,16 +245,7 @@ class IssueSerializer(OrganizationPropertiesMixin, serializers.ModelSerializer):
         fields = [
             "id",
             "customer",
-            "summary",
-            "detail",
-            "severity",
-            "status",
-            "resolution",
-            "compensation",
-            "recovery_steps",
-            "follow_up",
-            "property",
-            "owner",
+            *ISSUE_FIELDS,
             "opened_at",
             "first_response_at",
             "resolved_at",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -15,6 +17,21 @@ from crm.errors import Conflict
 from crm.permissions import screen_manager, screen_staff
 
 HOME_RESULTS = 20
+
+
+def act_and_tell[T](request: HttpRequest, action: Callable[[], T], done: Callable[[T], str]) -> T | None:
+    """A screen's button: run the service call; a refusal (Conflict, ValidationError) is said to the user as
+    an error message and returns None, success as done(result). Every screen reports outcomes this way."""
+    try:
+        result = action()
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, done(result))
+        return result
+    return None
 
 
 @login_required
@@ -51,14 +68,11 @@ def merge(request: HttpRequest) -> HttpResponse:
     organization = screen_manager(request).organization
     kept = selectors.customer_get(organization=organization, pk=request.POST.get("kept"))
     duplicate = selectors.customer_get(organization=organization, pk=request.POST.get("duplicate"))
-    try:
-        services.customer_merge(kept=kept, duplicate=duplicate, actor=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    except Conflict as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("%(duplicate)s was merged into %(kept)s.") % {"duplicate": duplicate, "kept": kept})
+    act_and_tell(
+        request,
+        lambda: services.customer_merge(kept=kept, duplicate=duplicate, actor=request.user),
+        lambda _merge: _("%(duplicate)s was merged into %(kept)s.") % {"duplicate": duplicate, "kept": kept},
+    )
     return redirect("crm:duplicates")
 
 
@@ -67,10 +81,9 @@ def merge(request: HttpRequest) -> HttpResponse:
 def merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
     organization = screen_manager(request).organization
     merge = selectors.merge_get(organization=organization, pk=pk)
-    try:
-        services.merge_undo(merge=merge, actor=request.user)
-    except Conflict as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("The merge was undone: %(duplicate)s is back.") % {"duplicate": merge.duplicate})
+    act_and_tell(
+        request,
+        lambda: services.merge_undo(merge=merge, actor=request.user),
+        lambda undone: _("The merge was undone: %(duplicate)s is back.") % {"duplicate": undone.duplicate},
+    )
     return redirect("crm:duplicates")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from crm.models import Customer, Organization
-from crm.selectors import _get
+from crm.selectors import get_or_404
 from personalization.models import Touch
 
 
@@ -24,4 +24,4 @@ def touch_list_of(*, customer: Customer) -> QuerySet[Touch]:
 
 
 def touch_get(*, organization: Organization, pk: object) -> Touch:
-    return _get(touch_list(organization=organization), pk)
+    return get_or_404(touch_list(organization=organization), pk)

@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm import selectors, services
-from crm.errors import Conflict
 from crm.forms import ContactForm, IssueForm, PreferenceForm, first_submission
 from crm.models import Customer, Staff
 from crm.permissions import screen_staff
+from crm.views import act_and_tell
 from personalization import selectors as touch_selectors
 from personalization.brief import brief_for
 from personalization.gifts import selectors as gift_selectors
@@ -130,12 +130,7 @@ def _delight_action(request: HttpRequest, pk: int, service, done: str) -> HttpRe
     """A button of the card's delight section; a refusal (spent budget, expired, approval) is said on the card."""
     staff = screen_staff(request)
     delight = gift_selectors.delight_get(organization=staff.organization, pk=pk)
-    try:
-        service(delight=delight, actor=request.user)
-    except Conflict as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, done % {"gift": delight.gift})
+    act_and_tell(request, lambda: service(delight=delight, actor=request.user), lambda d: done % {"gift": d.gift})
     return redirect("card:customer", pk=delight.customer_id)
 
 
@@ -165,12 +160,11 @@ def delight_offer(request: HttpRequest, pk: int) -> HttpResponse:
     staff = screen_staff(request)
     customer = selectors.customer_get(organization=staff.organization, pk=pk)
     rule = gift_selectors.gift_rule_get(organization=staff.organization, pk=request.POST.get("rule"))
-    try:
-        delight = gift_services.delight_offer(
+    act_and_tell(
+        request,
+        lambda: gift_services.delight_offer(
             rule=rule, customer=customer, actor=request.user, property_id=staff.property_id
-        )
-    except (Conflict, ValidationError) as exc:
-        messages.error(request, exc.message if isinstance(exc, Conflict) else " ".join(exc.messages))
-    else:
-        messages.success(request, _("Offered: “%(gift)s”.") % {"gift": delight.gift})
+        ),
+        lambda delight: _("Offered: “%(gift)s”.") % {"gift": delight.gift},
+    )
     return _back(customer)

@@ -16,32 +16,30 @@ from crm.models import (
 )
 from crm.services.common import User, assign, record, update_fields
 
-CUSTOMER_FIELDS = frozenset(
-    {
-        "given_name",
-        "family_name",
-        "name_order",
-        "native_name",
-        "latin_name",
-        "preferred_name",
-        "salutation",
-        "pronunciation",
-        "pronunciation_ipa",
-        "pronunciation_note",
-        "language",
-        "email",
-        "phone",
-        "birthday",
-        "anniversary",
-        "tags",
-        "consent_service",
-        "consent_marketing",
-        "consent_surprises",
-        "do_not_contact",
-        "home_property",
-    }
+# What callers may write, in the order the API shows them (crm.serializers lists these, not copies).
+CUSTOMER_FIELDS = (
+    "given_name",
+    "family_name",
+    "name_order",
+    "native_name",
+    "latin_name",
+    "preferred_name",
+    "salutation",
+    "pronunciation",
+    "pronunciation_ipa",
+    "pronunciation_note",
+    "language",
+    "email",
+    "phone",
+    "birthday",
+    "anniversary",
+    "tags",
+    "consent_service",
+    "consent_marketing",
+    "consent_surprises",
+    "do_not_contact",
+    "home_property",
 )
-
 # Fields whose change changes how the customer is found or addressed (crm.lookup.terms).
 LOOKUP_FIELDS = frozenset({*terms.NAME_FIELDS, "email", "phone", "language", "salutation"})
 RESTRICTING_FLAGS = {

@@ -24,20 +24,19 @@ from crm.models import (
 )
 from crm.services.common import User, assign, record, update_fields, user_or_none
 
-PREFERENCE_FIELDS = frozenset({"category", "text", "key", "value", "polarity", "source", "safety_critical"})
-ISSUE_FIELDS = frozenset(
-    {
-        "summary",
-        "detail",
-        "severity",
-        "status",
-        "resolution",
-        "compensation",
-        "recovery_steps",
-        "follow_up",
-        "owner",
-        "property",
-    }
+# What callers may write, in the order the API shows them (crm.serializers lists these, not copies).
+PREFERENCE_FIELDS = ("category", "text", "key", "value", "polarity", "source", "safety_critical")
+ISSUE_FIELDS = (
+    "summary",
+    "detail",
+    "severity",
+    "status",
+    "resolution",
+    "compensation",
+    "recovery_steps",
+    "follow_up",
+    "property",
+    "owner",
 )
 
 # Which status an issue may move to from each status. Reopening is allowed

@@ -111,9 +111,8 @@ class DelightViewSet(
         offer.is_valid(raise_exception=True)
         customer = crm_selectors.customer_get(organization=self.organization, pk=offer.validated_data["customer"])
         rule = selectors.gift_rule_get(organization=self.organization, pk=offer.validated_data["rule"])
-        staff = crm_selectors.staff_of(request.user)
         delight = services.delight_offer(rule=rule, customer=customer, actor=request.user,
-                                         property_id=staff.property_id)  # fmt: skip
+                                         property_id=self.staff.property_id)  # fmt: skip
         delight = selectors.delight_list(organization=self.organization).get(pk=delight.pk)
         return Response(DelightSerializer(delight).data, status=status.HTTP_201_CREATED)
 

@@ -7,18 +7,11 @@ from decimal import Decimal
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from django.http import Http404
 from django.utils import timezone
 
 from crm.models import ChangeRecord, Customer, Organization
+from crm.selectors import get_or_404
 from personalization.models import Delight, DelightStatus, GiftRule, GiftSpend
-
-
-def _get(queryset: QuerySet, pk: object):
-    try:
-        return queryset.get(pk=pk)
-    except (queryset.model.DoesNotExist, ValueError, TypeError, OverflowError) as exc:
-        raise Http404 from exc
 
 
 def gift_rule_list(*, organization: Organization, month: date | None = None) -> QuerySet[GiftRule]:
@@ -44,7 +37,7 @@ def gift_rule_list(*, organization: Organization, month: date | None = None) -> 
 
 
 def gift_rule_get(*, organization: Organization, pk: object) -> GiftRule:
-    return _get(gift_rule_list(organization=organization), pk)
+    return get_or_404(gift_rule_list(organization=organization), pk)
 
 
 def delight_list(*, organization: Organization, customer: Customer | None = None) -> QuerySet[Delight]:
@@ -56,7 +49,7 @@ def delight_list(*, organization: Organization, customer: Customer | None = None
 
 
 def delight_get(*, organization: Organization, pk: object) -> Delight:
-    return _get(Delight.objects.filter(organization=organization), pk)
+    return get_or_404(Delight.objects.filter(organization=organization), pk)
 
 
 def delights_delivered(*, organization: Organization) -> QuerySet[Delight]:

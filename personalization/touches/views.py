@@ -4,7 +4,6 @@ the managers' queue (filters, cancel, send now)."""
 from __future__ import annotations
 
 from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.paginator import Paginator
@@ -17,9 +16,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from crm.errors import Conflict
 from crm.models import Customer
 from crm.permissions import screen_manager
+from crm.views import act_and_tell
 from personalization import selectors
 from personalization.models import Touch, TouchKind, TouchStatus
 from personalization.touches import messages as touch_messages
@@ -109,12 +108,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 def _act(request: HttpRequest, pk: int, action, done: str) -> HttpResponse:
     staff = screen_manager(request)
     touch = selectors.touch_get(organization=staff.organization, pk=pk)
-    try:
-        action(touch=touch, actor=request.user)
-    except Conflict as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, done)
+    act_and_tell(request, lambda: action(touch=touch, actor=request.user), lambda _touch: done)
     back = request.POST.get("next", "")
     if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         return redirect(back)
