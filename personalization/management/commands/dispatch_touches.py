@@ -15,8 +15,7 @@ from django.core.mail import get_connection
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from personalization.models import Touch, TouchStatus
-from personalization.touches.services import dispatch, planning, send
+from personalization.touches.services import dispatch, manual, planning, send
 
 UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 
@@ -44,9 +43,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Planner offered {planned} greeting and win-back touches.")
         if options["fast_forward"]:
             horizon = now + parse_duration(options["fast_forward"])
-            pulled = Touch.objects.filter(status=TouchStatus.SCHEDULED, due_at__gt=now, due_at__lte=horizon).update(
-                due_at=now, updated_at=now
-            )
+            pulled = manual.touches_fast_forward(until=horizon, now=now)
             self.stdout.write(f"Fast-forwarded {pulled} touches to now.")
         outcomes: Counter[str] = Counter()
         connection = get_connection()  # one SMTP session for the whole run

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
 
 from django.core.exceptions import ValidationError
@@ -69,3 +70,11 @@ def feedback_record(*, touch: Touch, score: int, comment: str = "") -> Feedback:
     feedback.full_clean()
     feedback.save()
     return feedback
+
+
+@transaction.atomic
+def touches_fast_forward(*, until: datetime, now: datetime) -> int:
+    """Demos and operators (dispatch_touches --fast-forward): what falls due by until is due now."""
+    return Touch.objects.filter(status=TouchStatus.SCHEDULED, due_at__gt=now, due_at__lte=until).update(
+        due_at=now, updated_at=now
+    )
