@@ -94,18 +94,60 @@ def load_rules(*, customer: Customer, property_id: int | None, today: date) -> l
 def rules_part(*, organization_id: int, property_id: int | None, customer_id: int, today: date) -> Part:
     """Live rules of the organization at this property, as a JSON array: each rule's columns, what it spent
     this month (at this property when its budget is per property), and this customer's delights of it."""
+    sql, slots = _rules_sql(connection.vendor, property_id is not None)
+    values = {
+        "organization": organization_id,
+        "property": property_id,
+        "customer": customer_id,
+        "today": today,
+        "month": GiftSpend.month_of(today),
+    }
+    return sql, [value if name is None else _bind(values[name], adapted) for name, value, adapted in slots]
+
+
+def _rules_queryset(*, organization_id: int, property_id: int | None, today: date):
+    """The rules as the ORM says which are live here and what each spent (GiftRule.objects.live_on /
+    at_property, GiftSpend.objects.charged_at)."""
     spent = GiftSpend.objects.filter(rule=OuterRef("pk"), month=GiftSpend.month_of(today)).charged_at(property_id)
-    rules = (
+    return (
         GiftRule.objects.live_on(today)
         .at_property(property_id)
         .filter(organization_id=organization_id)
         .annotate(spent_this_month=Coalesce(Subquery(spent.values("spent")[:1]), Value(Decimal("0.00"))))
         .order_by()
     )
-    rules_sql, rules_params = rules.query.sql_with_params()
-    gather = "json_agg" if _postgres(connection.vendor) else "json_group_array"
-    sql = f"(SELECT coalesce({gather}({_rule_json(connection.vendor)}), '[]') FROM ({rules_sql}) r)"  # noqa: S608
-    return sql, [customer_id, *rules_params]  # the customer's delights (_rule_json) come first
+
+
+# Compiling the queryset costs more than the database spends on the whole brief: it is compiled once per
+# vendor and shape with these stand-in values, and each of its parameters is found again by its stand-in.
+_STAND_INS = {"organization": -7_000_001, "property": -7_000_002, "today": date(1901, 2, 3), "month": date(1901, 2, 1)}
+
+
+@cache
+def _rules_sql(vendor: str, at_a_property: bool) -> tuple[str, list[tuple[str | None, object, bool]]]:
+    """rules_part's SQL for this vendor, and for each parameter in order: (the value's name, or None for a
+    constant the ORM bound; the constant; whether the ORM adapted it to text, as SQLite's dates)."""
+    stand_in = dict(_STAND_INS, property=_STAND_INS["property"] if at_a_property else None)
+    queryset = _rules_queryset(
+        organization_id=stand_in["organization"], property_id=stand_in["property"], today=stand_in["today"]
+    )
+    rules_sql, rules_params = queryset.query.sql_with_params()
+    by_value = {value: name for name, value in stand_in.items() if value is not None}
+    by_text = {str(value): name for value, name in by_value.items()}
+    slots: list[tuple[str | None, object, bool]] = [("customer", None, False)]  # the delights' (_rule_json)
+    for param in rules_params:
+        if isinstance(param, str) and param in by_text:
+            slots.append((by_text[param], None, True))
+        elif not isinstance(param, bool) and param in by_value:
+            slots.append((by_value[param], None, False))
+        else:
+            slots.append((None, param, False))
+    gather = "json_agg" if _postgres(vendor) else "json_group_array"
+    return f"(SELECT coalesce({gather}({_rule_json(vendor)}), '[]') FROM ({rules_sql}) r)", slots  # noqa: S608
+
+
+def _bind(value, adapted: bool):
+    return str(value) if adapted and value is not None else value
 
 
 def decode_rules(rows: list[dict]) -> list[GiftRule]:

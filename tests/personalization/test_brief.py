@@ -165,3 +165,20 @@ def test_the_brief_statement_stays_within_what_postgresql_can_build():
     # json_build_object takes at most 100 arguments: a name and a value per column.
     for model in (Customer, Preference, Issue, Tip, GiftRule, Delight):
         assert 2 * len(model._meta.concrete_fields) + 4 <= 100, model
+
+
+@pytest.mark.parametrize("property_id", [None, 7])
+def test_the_brief_binds_the_rule_filter_as_the_orm_compiles_it(property_id):
+    """The rules part is compiled once and its parameters found again by their stand-ins: they must be what
+    compiling the queryset afresh binds, in the same order (a stand-in mistaken for a constant would not)."""
+    from datetime import date
+
+    from personalization.brief import inputs
+
+    today = date(2026, 3, 14)
+    sql, params = inputs.rules_part(organization_id=41, property_id=property_id, customer_id=5, today=today)
+    fresh_sql, fresh_params = inputs._rules_queryset(
+        organization_id=41, property_id=property_id, today=today
+    ).query.sql_with_params()
+    assert fresh_sql in sql
+    assert params == [5, *fresh_params]
