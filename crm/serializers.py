@@ -211,17 +211,6 @@ class PreferenceSerializer(ModelFieldsOnce, serializers.ModelSerializer):
 
     class Meta:
         model = Preference
-        fields = [
-            "id",
-            "customer",
-            *PREFERENCE_FIELDS,
-            "last_confirmed_at",
-            "times_confirmed",
-            "recorded_by",
-            "recorded_at_property",
-            "created_at",
-            "updated_at",
-        ]
         read_only_fields = [
             "last_confirmed_at",
             "times_confirmed",
@@ -230,6 +219,7 @@ class PreferenceSerializer(ModelFieldsOnce, serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+        fields = ["id", "customer", *PREFERENCE_FIELDS, *read_only_fields]
 
 
 class IssueSerializer(OrganizationPropertiesMixin, serializers.ModelSerializer):
@@ -242,26 +232,9 @@ class IssueSerializer(OrganizationPropertiesMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Issue
-        fields = [
-            "id",
-            "customer",
-            *ISSUE_FIELDS,
-            "opened_at",
-            "first_response_at",
-            "resolved_at",
-            "closed_at",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = [
-            "owner",
-            "opened_at",
-            "first_response_at",
-            "resolved_at",
-            "closed_at",
-            "created_at",
-            "updated_at",
-        ]
+        stamps = ["opened_at", "first_response_at", "resolved_at", "closed_at", "created_at", "updated_at"]
+        fields = ["id", "customer", *ISSUE_FIELDS, *stamps]
+        read_only_fields = ["owner", *stamps]
 
     def validate_recovery_steps(self, value: list[str]) -> list[str]:
         return list(dict.fromkeys(value))
