@@ -11,10 +11,11 @@ from django.utils.translation import gettext as _
 from crm import phones, signals
 from crm.lookup import terms
 from crm.models import (
+    ChangeAction,
     Customer,
     Organization,
 )
-from crm.services.common import User, assign, record, update_fields
+from crm.services.common import User, assign, created, record, update_fields
 
 # What callers may write, in the order the API shows them (crm.serializers lists these, not copies).
 CUSTOMER_FIELDS = (
@@ -79,7 +80,13 @@ def customer_create(*, organization: Organization, actor: User | None = None, **
     terms.derive_name_fields(customer)
     customer.save()
     terms.index_customer(customer)
-    record(organization=organization, actor=actor, action="customer.create", target=customer, changes=fields)
+    record(
+        organization=organization,
+        actor=actor,
+        action=ChangeAction.CUSTOMER_CREATE,
+        target=customer,
+        changes=created(fields),
+    )
     return customer
 
 
@@ -98,8 +105,14 @@ def customer_update(*, customer: Customer, actor: User | None = None, **fields: 
     customer.save(update_fields=update_fields(set(changed) | derived))
     if reindex:
         terms.index_customer(customer)
-    record(organization=customer.organization, actor=actor, action="customer.update", target=customer, changes=changed)
-    if any(name in changed and changed[name] == value for name, value in RESTRICTING_FLAGS.items()):
+    record(
+        organization=customer.organization,
+        actor=actor,
+        action=ChangeAction.CUSTOMER_UPDATE,
+        target=customer,
+        changes=changed,
+    )
+    if any(name in changed and changed[name]["new"] == value for name, value in RESTRICTING_FLAGS.items()):
         signals.customer_contact_restricted.send(sender=Customer, customer=customer, actor=actor)
     return customer
 
@@ -114,5 +127,5 @@ def customer_erase(*, customer: Customer, actor: User | None = None) -> None:
         erased += list(Customer.objects.filter(pk__in=ids))
     for person in erased:
         signals.customer_erasing.send(sender=Customer, customer=person, actor=actor)
-        record(organization=customer.organization, actor=actor, action="customer.erase", target=person)
+        record(organization=customer.organization, actor=actor, action=ChangeAction.CUSTOMER_ERASE, target=person)
     Customer.objects.filter(pk__in=[person.pk for person in erased]).delete()
