@@ -116,7 +116,7 @@ class ContactAdmin(OrganizationScopedAdmin):
 
 @admin.register(ChangeRecord)
 class ChangeRecordAdmin(OrganizationScopedAdmin):
-    list_display = ["created_at", "actor", "action", "target_type", "target_id"]
+    list_display = ["created_at", "actor", "action", "target_type", "target_id", "customer_id", "summary"]
     list_filter = ["action", "target_type"]
 
     def has_add_permission(self, request):

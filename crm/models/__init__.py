@@ -3,7 +3,7 @@
 One module per family of models; everything is importable from ``crm.models``.
 """
 
-from crm.models.audit import ChangeRecord
+from crm.models.audit import ChangeAction, ChangeRecord
 from crm.models.base import TimeStamped
 from crm.models.customers import NAME_REQUIRED_MESSAGE, Customer, NameOrder
 from crm.models.history import (
@@ -27,6 +27,7 @@ __all__ = [
     "NAME_REQUIRED_MESSAGE",
     "SAFETY_CATEGORIES",
     "VISIT_KINDS",
+    "ChangeAction",
     "ChangeRecord",
     "Contact",
     "ContactKind",

@@ -10,11 +10,17 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Model
 
 from crm.models import (
+    ChangeAction,
     ChangeRecord,
+    Customer,
     Organization,
 )
 
 User = AbstractBaseUser
+
+
+# {field: {"old": before, "new": after}}: see ChangeRecord.changes.
+Changes = dict[str, dict[str, Any]]
 
 
 def _jsonable(value: Any) -> Any:
@@ -22,34 +28,65 @@ def _jsonable(value: Any) -> Any:
         return value.pk
     if isinstance(value, datetime):
         return value.isoformat()
-    if value is None or isinstance(value, bool | int | float | str | list | dict):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
 
 
+def created(values: dict[str, Any]) -> Changes:
+    """A new row's values as changes: nothing before."""
+    return {name: {"new": value} for name, value in values.items()}
+
+
+def deleted(values: dict[str, Any]) -> Changes:
+    """A removed row's values as changes: nothing after."""
+    return {name: {"old": value} for name, value in values.items()}
+
+
+def _customer_of(target: Model) -> int | None:
+    if isinstance(target, Customer):
+        return target.pk
+    return getattr(target, "customer_id", None)
+
+
 def record(
-    *, organization: Organization, actor: User | None, action: str, target: Model, changes: dict[str, Any] | None = None
+    *,
+    organization: Organization,
+    actor: User | None,
+    action: ChangeAction | str,
+    target: Model,
+    changes: dict[str, Any] | None = None,
+    customer: Customer | None = None,
 ) -> None:
+    """Append who did what to target. ``changes`` as ChangeRecord.changes (assign(), created(), deleted(),
+    or plain facts of the event); the guest it is about is target's own customer unless given.
+    ValueError for an action that is not a ChangeAction."""
     ChangeRecord.objects.create(
         organization=organization,
         actor=actor if actor is not None and actor.is_authenticated else None,
-        action=action,
+        action=ChangeAction(action),
         target_type=target._meta.model_name,
         target_id=target.pk,
-        changes={k: _jsonable(v) for k, v in (changes or {}).items()},
+        customer_id=customer.pk if customer is not None else _customer_of(target),
+        changes=_jsonable(changes or {}),
     )
 
 
-def assign(instance: Model, fields: dict[str, Any], allowed: Iterable[str]) -> dict[str, Any]:
-    """Set the given fields on instance; return {field: new value} for those that changed."""
+def assign(instance: Model, fields: dict[str, Any], allowed: Iterable[str]) -> Changes:
+    """Set the given fields on instance; return {field: {"old": before, "new": after}} for those that changed."""
     unknown = set(fields) - set(allowed)
     if unknown:
         raise TypeError(f"not writable here: {', '.join(sorted(unknown))}")
     changed = {}
     for name, value in fields.items():
-        if getattr(instance, name) != value:
+        before = getattr(instance, name)
+        if before != value:
             setattr(instance, name, value)
-            changed[name] = value
+            changed[name] = {"old": before, "new": value}
     return changed
 
 

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, Model, Q, TextField
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
 from crm import phones, signals
 from crm.lookup import terms
 from crm.models import (
+    ChangeAction,
+    ChangeRecord,
     Customer,
     Organization,
 )
-from crm.services.common import User, assign, record, update_fields
+from crm.services.common import User, assign, created, record, update_fields
 
 # What callers may write, in the order the API shows them (crm.serializers lists these, not copies).
 CUSTOMER_FIELDS = (
@@ -79,7 +85,13 @@ def customer_create(*, organization: Organization, actor: User | None = None, **
     terms.derive_name_fields(customer)
     customer.save()
     terms.index_customer(customer)
-    record(organization=organization, actor=actor, action="customer.create", target=customer, changes=fields)
+    record(
+        organization=organization,
+        actor=actor,
+        action=ChangeAction.CUSTOMER_CREATE,
+        target=customer,
+        changes=created(fields),
+    )
     return customer
 
 
@@ -98,15 +110,22 @@ def customer_update(*, customer: Customer, actor: User | None = None, **fields: 
     customer.save(update_fields=update_fields(set(changed) | derived))
     if reindex:
         terms.index_customer(customer)
-    record(organization=customer.organization, actor=actor, action="customer.update", target=customer, changes=changed)
-    if any(name in changed and changed[name] == value for name, value in RESTRICTING_FLAGS.items()):
+    record(
+        organization=customer.organization,
+        actor=actor,
+        action=ChangeAction.CUSTOMER_UPDATE,
+        target=customer,
+        changes=changed,
+    )
+    if any(name in changed and changed[name]["new"] == value for name, value in RESTRICTING_FLAGS.items()):
         signals.customer_contact_restricted.send(sender=Customer, customer=customer, actor=actor)
     return customer
 
 
 @transaction.atomic
 def customer_erase(*, customer: Customer, actor: User | None = None) -> None:
-    """Erase a customer and everything remembered about them; the change record keeps only the id."""
+    """Erase a customer and everything remembered about them; the change records keep only who did what, when,
+    to which id."""
     # The profiles merged into this one are the same person: they go too (else SET_NULL would revive them).
     erased, ids = [customer], [customer.pk]
     while ids:
@@ -114,5 +133,36 @@ def customer_erase(*, customer: Customer, actor: User | None = None) -> None:
         erased += list(Customer.objects.filter(pk__in=ids))
     for person in erased:
         signals.customer_erasing.send(sender=Customer, customer=person, actor=actor)
-        record(organization=customer.organization, actor=actor, action="customer.erase", target=person)
-    Customer.objects.filter(pk__in=[person.pk for person in erased]).delete()
+        record(organization=customer.organization, actor=actor, action=ChangeAction.CUSTOMER_ERASE, target=person)
+    ids = [person.pk for person in erased]
+    _scrub_history(ids)  # before the delete: it finds their rows' records through the rows
+    Customer.objects.filter(pk__in=ids).delete()
+
+
+def _scrub_history(customer_ids: list[int]) -> None:
+    """Empty what the history holds of these guests: the changes of every ChangeRecord about them or any row of
+    theirs (also one that moved between profiles in a merge, or was recorded before records knew their guest),
+    and what the admin's log shows of those rows. The action, actor, time and ids stay."""
+    ChangeRecord.objects.filter(
+        Q(customer_id__in=customer_ids) | Q(target_type="customer", target_id__in=customer_ids)
+    ).update(changes={})
+    _scrub_admin_log(Customer, [str(pk) for pk in customer_ids])
+    # Every row with a foreign key to them — preferences, issues, contacts, and personalization's delights,
+    # touches… without crm importing it — goes with them. One statement per kind of row, each a join on an
+    # index (change_target, the admin log's content type), not one OR that PostgreSQL would scan the table for.
+    for relation in Customer._meta.related_objects:
+        model = relation.related_model
+        if relation.many_to_many or model is Customer:
+            continue
+        rows = model._base_manager.filter(**{f"{relation.field.name}__in": customer_ids})
+        ChangeRecord.objects.filter(target_type=model._meta.model_name, target_id__in=rows.values("pk")).update(
+            changes={}
+        )
+        _scrub_admin_log(model, rows.annotate(text_id=Cast("pk", TextField())).values("text_id"))
+
+
+def _scrub_admin_log(model: type[Model], object_ids: Any) -> None:
+    # django.contrib.admin's LogEntry shows each row as it was named (a customer's name, a preference's text).
+    LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(model), object_id__in=object_ids).update(
+        object_repr=F("object_id"), change_message="[]"
+    )

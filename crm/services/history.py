@@ -15,6 +15,7 @@ from crm import signals
 from crm.models import (
     SAFETY_CATEGORIES,
     VISIT_KINDS,
+    ChangeAction,
     Contact,
     Customer,
     Issue,
@@ -22,7 +23,7 @@ from crm.models import (
     Preference,
     Property,
 )
-from crm.services.common import User, assign, record, update_fields, user_or_none
+from crm.services.common import User, assign, created, deleted, record, update_fields, user_or_none
 
 # What callers may write, in the order the API shows them (crm.serializers lists these, not copies).
 PREFERENCE_FIELDS = ("category", "text", "key", "value", "polarity", "source", "safety_critical")
@@ -66,7 +67,11 @@ def preference_record(
     preference.full_clean()
     preference.save()
     record(
-        organization=customer.organization, actor=actor, action="preference.record", target=preference, changes=fields
+        organization=customer.organization,
+        actor=actor,
+        action=ChangeAction.PREFERENCE_RECORD,
+        target=preference,
+        changes=created(fields),
     )
     return preference
 
@@ -81,7 +86,7 @@ def preference_update(*, preference: Preference, actor: User | None = None, **fi
     record(
         organization=preference.customer.organization,
         actor=actor,
-        action="preference.update",
+        action=ChangeAction.PREFERENCE_UPDATE,
         target=preference,
         changes=changed,
     )
@@ -96,7 +101,12 @@ def preference_confirm(*, preference: Preference, actor: User | None = None) -> 
         times_confirmed=F("times_confirmed") + 1, last_confirmed_at=now, updated_at=now
     )
     preference.refresh_from_db(fields=["times_confirmed", "last_confirmed_at", "updated_at"])
-    record(organization=preference.customer.organization, actor=actor, action="preference.confirm", target=preference)
+    record(
+        organization=preference.customer.organization,
+        actor=actor,
+        action=ChangeAction.PREFERENCE_CONFIRM,
+        target=preference,
+    )
     return preference
 
 
@@ -105,9 +115,9 @@ def preference_delete(*, preference: Preference, actor: User | None = None) -> N
     record(
         organization=preference.customer.organization,
         actor=actor,
-        action="preference.delete",
+        action=ChangeAction.PREFERENCE_DELETE,
         target=preference,
-        changes={"text": preference.text, "category": preference.category},
+        changes=deleted({"text": preference.text, "category": preference.category}),
     )
     preference.delete()
 
@@ -129,7 +139,13 @@ def issue_open(
     assign(issue, fields, ISSUE_FIELDS)
     issue.full_clean(exclude=["status"])
     issue.save()
-    record(organization=customer.organization, actor=actor, action="issue.open", target=issue, changes=fields)
+    record(
+        organization=customer.organization,
+        actor=actor,
+        action=ChangeAction.ISSUE_OPEN,
+        target=issue,
+        changes=created(fields),
+    )
     if status != IssueStatus.OPEN:
         issue_update(issue=issue, actor=actor, status=status)
     return issue
@@ -145,10 +161,15 @@ def issue_update(*, issue: Issue, actor: User | None = None, **fields: Any) -> I
     new_status = issue.status
     if new_status != old_status:
         _apply_transition(issue, old_status, new_status)
-        changed.update(status=new_status)
     issue.full_clean()
     issue.save(update_fields=update_fields(set(changed) | {"first_response_at", "resolved_at", "closed_at"}))
-    record(organization=issue.customer.organization, actor=actor, action="issue.update", target=issue, changes=changed)
+    record(
+        organization=issue.customer.organization,
+        actor=actor,
+        action=ChangeAction.ISSUE_UPDATE,
+        target=issue,
+        changes=changed,
+    )
     if new_status != old_status:
         if new_status == IssueStatus.RESOLVED:
             signals.issue_resolved.send(sender=Issue, issue=issue, actor=actor)
@@ -220,7 +241,11 @@ def contact_log(
         locked.last_seen,
     )
     record(
-        organization=customer.organization, actor=actor, action="contact.log", target=contact, changes={"kind": kind}
+        organization=customer.organization,
+        actor=actor,
+        action=ChangeAction.CONTACT_LOG,
+        target=contact,
+        changes=created({"kind": kind}),
     )
     signals.contact_logged.send(sender=Contact, contact=contact, actor=actor)
     return contact

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from crm import signals
 from crm.errors import Conflict
 from crm.lookup import terms
-from crm.models import VISIT_KINDS, Customer, Merge, SearchTerm
+from crm.models import VISIT_KINDS, ChangeAction, Customer, Merge, SearchTerm
 from crm.services.common import User, record, user_or_none
 
 UNDO_WINDOW = timedelta(days=30)
@@ -108,7 +108,7 @@ def customer_merge(*, kept: Customer, duplicate: Customer, actor: User | None = 
         merged_by=user_or_none(actor),
     )  # fmt: skip
     counts = {key: len(ids) for key, ids in moved.items()}
-    record(organization=kept.organization, actor=actor, action="customer.merge", target=kept,
+    record(organization=kept.organization, actor=actor, action=ChangeAction.CUSTOMER_MERGE, target=kept,
            changes={"duplicate": duplicate.pk, "merge": merge.pk, "moved": counts})  # fmt: skip
     signals.customer_merged.send(sender=Customer, kept=kept, duplicate=duplicate, actor=actor)
     return merge
@@ -148,6 +148,6 @@ def merge_undo(*, merge: Merge, actor: User | None = None) -> Merge:
     merge.undone_at = timezone.now()
     merge.undone_by = user_or_none(actor)
     merge.save(update_fields=["undone_at", "undone_by"])
-    record(organization=kept.organization, actor=actor, action="customer.merge_undo", target=kept,
+    record(organization=kept.organization, actor=actor, action=ChangeAction.CUSTOMER_MERGE_UNDO, target=kept,
            changes={"duplicate": duplicate.pk, "merge": merge.pk})  # fmt: skip
     return merge

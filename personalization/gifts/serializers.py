@@ -4,11 +4,12 @@ field; whether a rule could ever fire is decided by the service (personalization
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from crm.models import Property
+from crm.models import ChangeRecord, Property
 from crm.serializers import OrganizationPropertiesMixin
 from personalization.models import Delight, GiftRule
 
@@ -116,5 +117,14 @@ class GiftAuditSerializer(serializers.Serializer):
     target_type = serializers.CharField()
     target_id = serializers.IntegerField()
     actor = serializers.CharField(source="actor.username", read_only=True, allow_null=True, default=None)
-    changes = serializers.DictField()
+    changes = serializers.SerializerMethodField(
+        help_text="Each changed field's value after the change (a deletion: before it), or a fact of the event."
+    )
+    old = serializers.SerializerMethodField(help_text="Each changed field's value before the change, when it had one.")
     created_at = serializers.DateTimeField()
+
+    def get_changes(self, record: ChangeRecord) -> dict[str, Any]:
+        return {name: entry.get("new", entry.get("old")) for name, entry in record.entries().items()}
+
+    def get_old(self, record: ChangeRecord) -> dict[str, Any]:
+        return {name: entry["old"] for name, entry in record.entries().items() if "old" in entry}

@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.errors import Conflict
-from crm.models import Customer, Issue, Preference
-from crm.services.common import User, record, user_or_none
+from crm.models import ChangeAction, Customer, Issue, Preference
+from crm.services.common import User, created, record, user_or_none
 from personalization.gifts import engine
 from personalization.gifts.rules import fill, top_likes
 from personalization.gifts.signals import delight_declined, delight_planned, delights_expired
@@ -122,8 +122,8 @@ def delight_offer(
     )
     delight.full_clean()
     delight.save()
-    record(organization=customer.organization, actor=actor, action="delight.offer", target=delight,
-           changes={"rule": rule.pk, "customer": customer.pk})  # fmt: skip
+    record(organization=customer.organization, actor=actor, action=ChangeAction.DELIGHT_OFFER, target=delight,
+           changes=created({"rule": rule.pk, "customer": customer.pk}))  # fmt: skip
     return delight
 
 
@@ -152,14 +152,15 @@ def delight_plan(*, delight: Delight, actor: User | None = None, now: datetime |
     _refuse_if_over(delight, now)
     if delight.status == DelightStatus.PLANNED:
         return delight
+    before = delight.status
     needs_approval = engine.needs_approval(rule, delight.cost)
     staff = getattr(actor, "staff", None)
     if needs_approval and not (staff is not None and staff.is_manager):
         raise Conflict(_("This gift costs more than the rule allows without a manager's approval."))
     delight.status, delight.planned_at, delight.planned_by = DelightStatus.PLANNED, now, user_or_none(actor)
     delight.save(update_fields=["status", "planned_at", "planned_by", "updated_at"])
-    record(organization=rule.organization, actor=actor, action="delight.plan", target=delight,
-           changes={"status": delight.status})  # fmt: skip
+    record(organization=rule.organization, actor=actor, action=ChangeAction.DELIGHT_PLAN, target=delight,
+           changes={"status": {"old": before, "new": delight.status}})  # fmt: skip
     delight_planned.send(sender=Delight, delight=delight, actor=actor)
     return delight
 
@@ -193,12 +194,14 @@ def delight_deliver(*, delight: Delight, actor: User | None = None, now: datetim
             % {"rule": rule.name, "left": rule.monthly_budget - spend.spent, "cost": delight.cost}
         )
     GiftSpend.objects.filter(pk=spend.pk).update(spent=F("spent") + delight.cost, deliveries=F("deliveries") + 1)
+    before = delight.status
     delight.status, delight.delivered_at, delight.delivered_by = DelightStatus.DELIVERED, now, user_or_none(actor)
     delight.charged_month = month
     delight.save(update_fields=["status", "delivered_at", "delivered_by", "charged_month", "updated_at"])
-    record(organization=rule.organization, actor=actor, action="delight.deliver", target=delight,
-           changes={"rule": rule.pk, "customer": delight.customer_id, "cost": str(delight.cost),
-                    "month": month.isoformat(), "budget_property": spend.property_id})  # fmt: skip
+    record(organization=rule.organization, actor=actor, action=ChangeAction.DELIGHT_DELIVER, target=delight,
+           changes={"status": {"old": before, "new": delight.status}, "rule": rule.pk, "customer": delight.customer_id,
+                    "cost": str(delight.cost), "month": month.isoformat(),
+                    "budget_property": spend.property_id})  # fmt: skip
     return delight
 
 
@@ -208,10 +211,11 @@ def delight_decline(*, delight: Delight, actor: User | None = None, now: datetim
     now = now or timezone.now()
     delight, rule = _locked(delight)
     _refuse_if_over(delight, now)
+    before = delight.status
     delight.status, delight.declined_at, delight.declined_by = DelightStatus.DECLINED, now, user_or_none(actor)
     delight.save(update_fields=["status", "declined_at", "declined_by", "updated_at"])
-    record(organization=rule.organization, actor=actor, action="delight.decline", target=delight,
-           changes={"status": delight.status})  # fmt: skip
+    record(organization=rule.organization, actor=actor, action=ChangeAction.DELIGHT_DECLINE, target=delight,
+           changes={"status": {"old": before, "new": delight.status}})  # fmt: skip
     delight_declined.send(sender=Delight, delight=delight, actor=actor)
     return delight
 

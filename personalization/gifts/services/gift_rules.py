@@ -12,8 +12,8 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.models import Organization, Property
-from crm.services.common import User, assign, record
+from crm.models import ChangeAction, Organization, Property
+from crm.services.common import User, assign, created, deleted, record
 from personalization.gifts.rules import validate_rule
 from personalization.gifts.signals import delights_expired
 from personalization.models import Delight, DelightStatus, GiftRule
@@ -52,8 +52,8 @@ def gift_rule_create(
     _check(rule, properties)
     rule.save()
     rule.properties.set(properties)
-    record(organization=organization, actor=actor, action="gift_rule.create", target=rule,
-           changes={**_rule_data(rule), "properties": _property_ids(properties)})  # fmt: skip
+    record(organization=organization, actor=actor, action=ChangeAction.GIFT_RULE_CREATE, target=rule,
+           changes=created({**_rule_data(rule), "properties": _property_ids(properties)}))  # fmt: skip
     return rule
 
 
@@ -65,14 +65,15 @@ def gift_rule_update(*, rule: GiftRule, actor: User | None = None, properties: A
         properties = list(properties)
         before = sorted(rule.properties.values_list("pk", flat=True))
         if _property_ids(properties) != before:
-            changed["properties"] = _property_ids(properties)
+            changed["properties"] = {"old": before, "new": _property_ids(properties)}
     if not changed:
         return rule
     _check(rule, properties)
     rule.save(update_fields=sorted((set(changed) - {"properties"}) | {"updated_at"}))
     if "properties" in changed:
         rule.properties.set(properties)
-    record(organization=rule.organization, actor=actor, action="gift_rule.update", target=rule, changes=changed)
+    record(organization=rule.organization, actor=actor, action=ChangeAction.GIFT_RULE_UPDATE, target=rule,
+           changes=changed)  # fmt: skip
     return rule
 
 
@@ -87,8 +88,8 @@ def gift_rule_delete(*, rule: GiftRule, actor: User | None = None) -> None:
     )
     if expired:
         delights_expired.send(sender=Delight)
-    record(organization=rule.organization, actor=actor, action="gift_rule.delete", target=rule,
-           changes={"name": rule.name})  # fmt: skip
+    record(organization=rule.organization, actor=actor, action=ChangeAction.GIFT_RULE_DELETE, target=rule,
+           changes=deleted({"name": rule.name}))  # fmt: skip
 
 
 def gift_rules_stop_for_property(*, property_: Property) -> int:

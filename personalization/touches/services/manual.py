@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from crm import services as crm_services
 from crm.errors import Conflict
-from crm.models import Customer
+from crm.models import ChangeAction, Customer
 from crm.services.common import User, record
 from personalization.models import Feedback, Touch, TouchStatus
 from personalization.touches.services import dispatch
@@ -24,10 +24,12 @@ def touch_cancel(*, touch: Touch, actor: User | None = None) -> Touch:
     touch = Touch.objects.select_for_update().get(pk=touch.pk)
     if touch.status not in (TouchStatus.SCHEDULED, TouchStatus.SENDING) or touch.attempt_started_at:
         raise Conflict(_("Only a scheduled touch can be cancelled."))
+    before = touch.status
     touch.status, touch.reason, touch.claimed_at = TouchStatus.CANCELLED, "cancelled by staff", None
     touch.full_clean()
     touch.save(update_fields=["status", "reason", "claimed_at", "updated_at"])
-    record(organization=touch.organization, actor=actor, action="touch.cancel", target=touch)
+    record(organization=touch.organization, actor=actor, action=ChangeAction.TOUCH_CANCEL, target=touch,
+           changes={"status": {"old": before, "new": touch.status}})  # fmt: skip
     return touch
 
 
@@ -43,7 +45,8 @@ def touch_send_now(*, touch: Touch, actor: User | None = None, enqueue: dispatch
     if not claimed:
         raise Conflict(_("Only a scheduled touch can be sent now."))
     touch.refresh_from_db()
-    record(organization=touch.organization, actor=actor, action="touch.send_now", target=touch)
+    record(organization=touch.organization, actor=actor, action=ChangeAction.TOUCH_SEND_NOW, target=touch,
+           changes={"status": {"old": TouchStatus.SCHEDULED, "new": touch.status}})  # fmt: skip
     transaction.on_commit(partial(dispatch._enqueue_all, [touch.pk], enqueue or dispatch._default_enqueue), robust=True)
     return touch
 

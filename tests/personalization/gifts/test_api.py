@@ -212,5 +212,6 @@ def test_managers_read_a_rules_history_with_who_and_when(manager_api, api, manag
         ("gift_rule.update", manager.user.username),
         ("gift_rule.create", manager.user.username),
     ]
-    assert history[1]["changes"] == {"cost": "5.00"}
+    assert history[1]["changes"] == {"cost": "5.00"} and history[1]["old"] == {"cost": "6.00"}
+    assert history[2]["changes"]["cost"] == "6.00" and history[2]["old"] == {}
     assert api.get(f"{RULES}{rule_id}/history/").status_code == 403

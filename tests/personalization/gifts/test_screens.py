@@ -111,10 +111,12 @@ def test_delete_keeps_history_and_the_history_page_shows_who(boss, organization,
     guest = CustomerFactory(organization=organization, given_name="Lin")
     (candidate,) = services.delights_suggest(customer=guest, property_id=None, preferences=[], issues=[])
     services.delight_deliver(delight=Delight.objects.get(pk=candidate.existing.id), actor=frontdesk.user)
+    services.gift_rule_update(rule=rule, actor=manager.user, gift="Oolong tea")
     assert boss.post(f"/gifts/{rule.pk}/delete/").status_code == 302
     page = boss.get("/gifts/delivered/").content.decode()
     assert "Jasmine tea" in page and frontdesk.user.username in page
     assert "rule deleted" in page and "gift delivered" in page and manager.user.username in page
+    assert "rule changed" in page and "gift: Jasmine tea → Oolong tea" in page
 
 
 def test_the_card_offers_the_delight_and_delivers_it(desk, organization, frontdesk):

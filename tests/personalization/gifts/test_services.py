@@ -202,7 +202,7 @@ def test_every_rule_change_and_delivery_is_recorded_with_who(organization, desse
         ("gift_rule.update", manager.user),
         ("gift_rule.delete", manager.user),
     ]
-    assert records[1].changes == {"cost": "5.00"}
+    assert records[1].changes == {"cost": {"old": "6.00", "new": "5.00"}}
     delivery = ChangeRecord.objects.get(action="delight.deliver")
     assert delivery.actor == frontdesk.user and delivery.changes["cost"] == "5.00"
 
