@@ -16,6 +16,16 @@ def backfill_customer(apps, schema_editor):
         ChangeRecord.objects.filter(target_type=name).update(customer_id=Subquery(owner))
 
 
+def scrub_the_unreachable(apps, schema_editor):
+    """Records about guests that can no longer be found (erased before erasing scrubbed the history, or a
+    preference deleted since) keep only action, actor, time and ids: no guest's data outlives them."""
+    ChangeRecord = apps.get_model("crm", "ChangeRecord")
+    Customer = apps.get_model("crm", "Customer")
+    ChangeRecord.objects.filter(target_type__in=["customer", "preference", "issue", "contact"]).exclude(
+        customer_id__in=Customer.objects.values("pk")
+    ).update(changes={})
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -30,6 +40,7 @@ class Migration(migrations.Migration):
             field=models.BigIntegerField(blank=True, null=True),
         ),
         migrations.RunPython(backfill_customer, migrations.RunPython.noop),
+        migrations.RunPython(scrub_the_unreachable, migrations.RunPython.noop),
         migrations.AlterField(
             model_name='changerecord',
             name='action',
