@@ -144,6 +144,30 @@ def _refuse_if_over(delight: Delight, now: datetime) -> None:
         raise Conflict(_("This gift has expired or was declined; it can no longer be delivered."))
 
 
+def _move(
+    delight: Delight,
+    rule: GiftRule,
+    *,
+    to: str,
+    stamp: str,
+    action: ChangeAction,
+    actor: User | None,
+    now: datetime,
+    facts: dict | None = None,
+    also_saved: tuple[str, ...] = (),
+) -> None:
+    """The delight moves to status to: stamped <stamp>_at and <stamp>_by, saved (with also_saved fields the
+    caller set), and recorded with the facts of the event."""
+    facts = facts or {}
+    before = delight.status
+    delight.status = to
+    setattr(delight, f"{stamp}_at", now)
+    setattr(delight, f"{stamp}_by", user_or_none(actor))
+    delight.save(update_fields=["status", f"{stamp}_at", f"{stamp}_by", *also_saved, "updated_at"])
+    changes = {"status": {"old": before, "new": to}, **facts}
+    record(organization=rule.organization, actor=actor, action=action, target=delight, changes=changes)
+
+
 @transaction.atomic
 def delight_plan(*, delight: Delight, actor: User | None = None, now: datetime | None = None) -> Delight:
     """Planned: someone will hand it over. A gift above the rule's approval cost needs a manager here."""
@@ -152,15 +176,11 @@ def delight_plan(*, delight: Delight, actor: User | None = None, now: datetime |
     _refuse_if_over(delight, now)
     if delight.status == DelightStatus.PLANNED:
         return delight
-    before = delight.status
     needs_approval = engine.needs_approval(rule, delight.cost)
     staff = getattr(actor, "staff", None)
     if needs_approval and not (staff is not None and staff.is_manager):
         raise Conflict(_("This gift costs more than the rule allows without a manager's approval."))
-    delight.status, delight.planned_at, delight.planned_by = DelightStatus.PLANNED, now, user_or_none(actor)
-    delight.save(update_fields=["status", "planned_at", "planned_by", "updated_at"])
-    record(organization=rule.organization, actor=actor, action=ChangeAction.DELIGHT_PLAN, target=delight,
-           changes={"status": {"old": before, "new": delight.status}})  # fmt: skip
+    _move(delight, rule, to=DelightStatus.PLANNED, stamp="planned", action=ChangeAction.DELIGHT_PLAN, actor=actor, now=now)
     delight_planned.send(sender=Delight, delight=delight, actor=actor)
     return delight
 
@@ -194,14 +214,11 @@ def delight_deliver(*, delight: Delight, actor: User | None = None, now: datetim
             % {"rule": rule.name, "left": rule.monthly_budget - spend.spent, "cost": delight.cost}
         )
     GiftSpend.objects.filter(pk=spend.pk).update(spent=F("spent") + delight.cost, deliveries=F("deliveries") + 1)
-    before = delight.status
-    delight.status, delight.delivered_at, delight.delivered_by = DelightStatus.DELIVERED, now, user_or_none(actor)
     delight.charged_month = month
-    delight.save(update_fields=["status", "delivered_at", "delivered_by", "charged_month", "updated_at"])
-    record(organization=rule.organization, actor=actor, action=ChangeAction.DELIGHT_DELIVER, target=delight,
-           changes={"status": {"old": before, "new": delight.status}, "rule": rule.pk, "customer": delight.customer_id,
-                    "cost": str(delight.cost), "month": month.isoformat(),
-                    "budget_property": spend.property_id})  # fmt: skip
+    facts = {"rule": rule.pk, "customer": delight.customer_id, "cost": str(delight.cost), "month": month.isoformat()}
+    facts["budget_property"] = spend.property_id
+    _move(delight, rule, to=DelightStatus.DELIVERED, stamp="delivered", action=ChangeAction.DELIGHT_DELIVER,
+          actor=actor, now=now, facts=facts, also_saved=("charged_month",))  # fmt: skip
     return delight
 
 
@@ -211,11 +228,7 @@ def delight_decline(*, delight: Delight, actor: User | None = None, now: datetim
     now = now or timezone.now()
     delight, rule = _locked(delight)
     _refuse_if_over(delight, now)
-    before = delight.status
-    delight.status, delight.declined_at, delight.declined_by = DelightStatus.DECLINED, now, user_or_none(actor)
-    delight.save(update_fields=["status", "declined_at", "declined_by", "updated_at"])
-    record(organization=rule.organization, actor=actor, action=ChangeAction.DELIGHT_DECLINE, target=delight,
-           changes={"status": {"old": before, "new": delight.status}})  # fmt: skip
+    _move(delight, rule, to=DelightStatus.DECLINED, stamp="declined", action=ChangeAction.DELIGHT_DECLINE, actor=actor, now=now)
     delight_declined.send(sender=Delight, delight=delight, actor=actor)
     return delight
 
