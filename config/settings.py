@@ -3,11 +3,24 @@
 Every setting has a safe local default except the secrets of a production
 deployment: with DEBUG off, a missing SECRET_KEY stops the process at start
 with a message naming it.
+
+Importing this module reads the environment and does nothing else: it looks
+at no command line and makes no folder. The folders are made where they are
+used: the SQLite file's (var/) by ``./rapport run``, the embedded broker's by
+the Celery app when a process first reads its configuration
+(config/celery.py), the outbox by Django's file-based mail backend, static
+files by collectstatic.
+
+SECRET_KEY: without it, a development key is used when DEBUG is on, or when
+RAPPORT_TOOLING_COMMAND is set. manage.py sets that flag (to the command's
+name) for the commands that work on code and schema, never on signed data —
+makemigrations, makemessages, ... (manage.py's TOOLING_COMMANDS) — so that
+they run in a bare checkout. Any other process with DEBUG off refuses to
+start. The flag is manage.py's to set, not an operator's.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import environ
@@ -16,22 +29,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(environ.Env().str("RAPPORT_VAR_DIR", default=str(BASE_DIR / "var")))
-for _dir in ("", "static"):
-    (VAR_DIR / _dir).mkdir(parents=True, exist_ok=True)
-
 env = environ.Env()
+VAR_DIR = Path(env.str("RAPPORT_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=False)
 
-# Commands that work on code and schema, never on signed data: they run in a bare checkout.
-TOOLING_COMMANDS = {"makemigrations", "migrate", "showmigrations", "sqlmigrate", "makemessages", "compilemessages",
-                    "collectstatic", "spectacular", "help"}  # fmt: skip
-_tooling = Path(sys.argv[0]).name == "manage.py" and len(sys.argv) > 1 and sys.argv[1] in TOOLING_COMMANDS
-
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not (DEBUG or _tooling):
+    if not (DEBUG or env.str("RAPPORT_TOOLING_COMMAND", default="")):
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. Set SECRET_KEY in the environment (or DEBUG=true for local development)."
         )
@@ -171,12 +176,17 @@ PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
 # EMAIL_URL: smtp://user:pass@host:587 (add ?ssl=True or use smtp+tls://), or
 # consolemail:// / filemail:///path for development.
 EMAIL_URL = env.str("EMAIL_URL", default="") or f"filemail://{VAR_DIR / 'outbox'}"
-EMAIL_CONFIG = env.email_url_config(EMAIL_URL)
-if EMAIL_CONFIG["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):
+_email = env.email_url_config(EMAIL_URL)
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST, EMAIL_PORT = _email["EMAIL_HOST"], _email["EMAIL_PORT"]
+EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_USER"], _email["EMAIL_HOST_PASSWORD"]
+EMAIL_USE_TLS, EMAIL_USE_SSL = _email.get("EMAIL_USE_TLS", False), _email.get("EMAIL_USE_SSL", False)
+EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"]
+if EMAIL_BACKEND.endswith("filebased.EmailBackend"):
     # django-environ drops the leading "/" of an absolute path (the default under VAR_DIR included);
     # a relative one ("filemail://var/outbox") is relative to the checkout, not the working directory.
-    EMAIL_CONFIG["EMAIL_FILE_PATH"] = str(BASE_DIR / EMAIL_URL.split("://", 1)[1].split("?", 1)[0])
-vars().update(EMAIL_CONFIG)
+    # The backend makes the folder when it is first used.
+    EMAIL_FILE_PATH = str(BASE_DIR / EMAIL_URL.split("://", 1)[1].split("?", 1)[0])
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Rapport <rapport@localhost>")
 
 # --- API --------------------------------------------------------------------
@@ -216,11 +226,10 @@ SPECTACULAR_SETTINGS = {
 # --- Celery -----------------------------------------------------------------
 # Default: kombu's filesystem transport under var/broker: needs no server and
 # works across processes (web, worker, beat). Production: redis:// or amqp://.
+# The folders are made by the Celery app when a process first reads this (config/celery.py).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),

@@ -268,6 +268,38 @@ def test_production_without_a_secret_key_fails_at_start_naming_it():
     assert "SECRET_KEY is not set" in result.stderr
 
 
+def test_schema_commands_run_in_a_bare_checkout_without_a_secret_key(tmp_path):
+    # Given no SECRET_KEY and DEBUG off, when makemigrations runs (manage.py names it a tooling command)
+    result = _manage("makemigrations", "--check", "--dry-run", DEBUG="false", RAPPORT_VAR_DIR=str(tmp_path))
+    # then it works on the code as usual
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_settings_make_no_folder_the_celery_app_makes_the_brokers(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    var = tmp_path / "var"
+    script = (
+        "import pathlib\n"
+        "import config.settings\n"
+        f"assert not pathlib.Path({str(var)!r}).exists(), 'importing the settings made a folder'\n"
+        "from config.celery import app\n"
+        "app.conf.broker_url\n"
+    )
+    unset = ("SECRET_KEY", "DEBUG", "CELERY_BROKER_URL", "EMAIL_URL", "RAPPORT_VAR_DIR")
+    env = {**{k: v for k, v in os.environ.items() if k not in unset}, "DEBUG": "true", "RAPPORT_VAR_DIR": str(var)}
+    # Given a checkout whose var/ does not exist, when a process imports the settings, then reads the Celery config
+    result = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parent.parent, env=env,
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    # then only the embedded broker's folders were made, by the Celery app
+    assert sorted(p.name for p in (var / "broker").iterdir()) == ["control", "processed", "queue"]
+    assert sorted(p.name for p in var.iterdir()) == ["broker"]
+
+
 def test_openapi_schema_validates_without_warnings(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
     assert "/api/v1/customers/" in (tmp_path / "schema.yaml").read_text()
