@@ -21,6 +21,7 @@ start. The flag is manage.py's to set, not an operator's.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -245,8 +246,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Copied into django-celery-beat's tables when beat starts; editable in the admin afterwards.
+# Every periodic task, here and nowhere else. Beat copies these into django-celery-beat's tables when it
+# starts (by name: a row of that name is updated, not doubled); in the admin a manager may disable one,
+# and an edited schedule lasts until beat restarts. The first two names are those the data migration
+# personalization 0002 used to create, so an existing database's rows are updated in place.
 CELERY_BEAT_SCHEDULE = {
+    # Claim due touches and enqueue their send_touches batches.
+    "Dispatch due touches": {"task": "personalization.dispatch_touches", "schedule": timedelta(minutes=1)},
+    # Each property is planned once its local night has come (touches.services.planning): an hourly look.
+    "Plan greetings and win-backs (each property at its local night)": {
+        "task": "personalization.plan_touches",
+        "schedule": timedelta(hours=1),
+    },
     # Gift delights for the coming birthdays, anniversaries and absences, at 02:30 (TIME_ZONE).
     "plan-delights-nightly": {"task": "personalization.plan_delights", "schedule": crontab(hour=2, minute=30)},
 }

@@ -229,6 +229,58 @@ def test_api_errors_speak_the_callers_language(api):
     assert "电话号码" in response.json()["phone"][0]
 
 
+# --- celery beat -----------------------------------------------------------------
+
+
+def test_the_beat_schedule_names_every_periodic_task_with_its_interval():
+    from datetime import timedelta
+
+    from celery.schedules import crontab
+    from django.conf import settings
+
+    import personalization.tasks  # noqa: F401 - registers the tasks
+    from config.celery import app
+
+    schedule = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert schedule == {
+        "personalization.dispatch_touches": timedelta(minutes=1),
+        "personalization.plan_touches": timedelta(hours=1),
+        "personalization.plan_delights": crontab(hour=2, minute=30),
+    }
+    assert set(schedule) <= set(app.tasks)  # a misspelt task would be scheduled and never run
+
+
+def test_beat_writes_the_schedule_into_the_database_for_managers_to_edit(monkeypatch):
+    from django_celery_beat import schedulers
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+    from django_celery_beat.schedulers import DatabaseScheduler
+
+    from config.celery import app
+
+    # Beat closes idle connections between its reads; here that would close the test's own transaction.
+    monkeypatch.setattr(schedulers, "close_old_connections", lambda: None)
+
+    # Given a database whose dispatch schedule the data migration personalization 0002 once created
+    every_minute, _ = IntervalSchedule.objects.get_or_create(every=60, period="seconds")
+    PeriodicTask.objects.create(name="Dispatch due touches", task="personalization.dispatch_touches",
+                                interval=every_minute)  # fmt: skip
+    # When beat starts
+    scheduler = DatabaseScheduler(app=app, lazy=True)
+    scheduler._finalize.cancel()  # no sync at interpreter exit, after the test database is gone
+    scheduler.setup_schedule()
+
+    # then every periodic task is a row of the admin's Periodic tasks, the old one updated, not doubled
+    rows = PeriodicTask.objects.filter(task__startswith="personalization.").select_related("interval", "crontab")
+    when = {row.task: f"every {row.interval.every} s" if row.interval else f"at {row.crontab.hour}:{row.crontab.minute}"
+            for row in rows}  # fmt: skip
+    assert rows.count() == 3
+    assert when == {
+        "personalization.dispatch_touches": "every 60 s",
+        "personalization.plan_touches": "every 3600 s",
+        "personalization.plan_delights": "at 2:30",
+    }
+
+
 # --- production settings -------------------------------------------------------
 
 

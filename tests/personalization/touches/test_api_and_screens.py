@@ -116,13 +116,6 @@ def test_the_demo_command_fast_forwards_and_writes_the_follow_up_to_the_outbox(f
     assert follow_up.status == TouchStatus.SENT
 
 
-def test_the_schedules_are_in_the_database_for_managers_to_edit():
-    from django_celery_beat.models import PeriodicTask
-
-    tasks = set(PeriodicTask.objects.values_list("task", flat=True))
-    assert {"personalization.dispatch_touches", "personalization.plan_touches"} <= tasks
-
-
 def test_managers_read_touches_and_feedback_in_the_admin(client, organization, property_, follow_up):
     from crm.services import staff_upsert
 
