@@ -32,16 +32,11 @@ def _mail_connection():
 
 @shared_task(name="personalization.send_touches", ignore_result=True)
 def send_touches(touch_ids: list[int]) -> dict[str, int]:
-    """Send a batch of claimed touches (the dispatcher's). Retries of mail errors live in the outbox
-    rows (see touches.send); a redelivered batch finds its sent touches done and skips them."""
+    """Send a batch of claimed touches (the dispatcher's, or a manager's send-now: a batch of one). Retries of
+    mail errors live in the outbox rows (see touches.send); a redelivered batch finds its sent touches done and
+    skips them."""
     outcomes = send.touches_send(touch_ids=touch_ids, connection=_mail_connection())
     return dict(Counter(str(outcome) for outcome in outcomes.values()))
-
-
-@shared_task(name="personalization.send_touch", ignore_result=True)
-def send_touch(touch_id: int) -> str:
-    """Send one claimed touch (a manager's send-now): a batch of one."""
-    return str(send.touch_send(touch_id=touch_id, connection=_mail_connection()))
 
 
 @shared_task(name="personalization.plan_touches", ignore_result=True)

@@ -31,8 +31,9 @@ def touch_cancel(*, touch: Touch, actor: User | None = None) -> Touch:
 
 
 @transaction.atomic
-def touch_send_now(*, touch: Touch, actor: User | None = None, enqueue: dispatch.Enqueue | None = None) -> Touch:
-    """A manager sends a scheduled touch now: claimed here and handed to a worker after the commit.
+def touch_send_now(*, touch: Touch, actor: User | None = None, enqueue: dispatch.EnqueueBatch | None = None) -> Touch:
+    """A manager sends a scheduled touch now: claimed here and, after the commit, handed to a worker as a batch
+    of one, by the dispatcher's path.
 
     Consent and do-not-contact are still checked by the worker; quiet hours still apply."""
     now = timezone.now()
@@ -43,7 +44,8 @@ def touch_send_now(*, touch: Touch, actor: User | None = None, enqueue: dispatch
         raise Conflict(_("Only a scheduled touch can be sent now."))
     touch.refresh_from_db()
     record(organization=touch.organization, actor=actor, action="touch.send_now", target=touch)
-    transaction.on_commit(partial(dispatch._enqueue_all, [touch.pk], enqueue or dispatch._default_enqueue), robust=True)
+    enqueue = enqueue or dispatch._default_enqueue_batch
+    transaction.on_commit(partial(dispatch._enqueue_batches, [touch.pk], enqueue), robust=True)
     return touch
 
 

@@ -340,11 +340,6 @@ def touches_send(*, touch_ids: Sequence[int], connection=None, ignore_quiet_hour
     return outcomes
 
 
-def touch_send(*, touch_id: int, connection=None, ignore_quiet_hours: bool = False) -> Outcome:
-    """Send one claimed touch (send-now, the command): a batch of one."""
-    return touches_send(touch_ids=[touch_id], connection=connection, ignore_quiet_hours=ignore_quiet_hours)[touch_id]
-
-
 def _failed_attempt(touch: Touch, exc: Exception) -> Outcome:
     code = _smtp_code(exc)
     error = _describe(exc)

@@ -80,12 +80,12 @@ def test_managers_filter_cancel_and_send_now_front_desk_may_not(
     assert "Room too noisy" not in client.get("/touches/?status=sent").content.decode()
 
     enqueued = []
-    monkeypatch.setattr("personalization.touches.services.dispatch._default_enqueue", enqueued.append)
+    monkeypatch.setattr("personalization.touches.services.dispatch._default_enqueue_batch", enqueued.append)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/touches/{follow_up.pk}/send-now/", follow=True)
     assert response.status_code == 200
     follow_up.refresh_from_db()
-    assert follow_up.status == TouchStatus.SENDING and enqueued == [follow_up.pk]
+    assert follow_up.status == TouchStatus.SENDING and enqueued == [[follow_up.pk]]  # a send_touches batch of one
 
     birthday = Touch.objects.create(
         organization=customer.organization, customer=customer, kind=TouchKind.BIRTHDAY,
