@@ -244,6 +244,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Every task's time limits unless it sets its own (personalization/tasks.py: the send batches and the
+# planners). The soft limit raises SoftTimeLimitExceeded in the task, the hard one kills its process
+# (the prefork pool, Celery's default, enforces them; the solo and threads pools do not).
+# The default fits dispatch_touches, every minute: its 20 claims of 500 rows and their publishes take
+# seconds; a run stuck this long ends, its claims go stale and are handed out again, as after a crash.
+CELERY_TASK_SOFT_TIME_LIMIT = 60
+CELERY_TASK_TIME_LIMIT = 90
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Every periodic task, here and nowhere else. Beat copies these into django-celery-beat's tables when it

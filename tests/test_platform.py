@@ -250,6 +250,22 @@ def test_the_beat_schedule_names_every_periodic_task_with_its_interval():
     assert set(schedule) <= set(app.tasks)  # a misspelt task would be scheduled and never run
 
 
+def test_every_task_has_time_limits_and_a_send_batch_dies_before_its_claim_times_out(settings):
+    import personalization.tasks as tasks
+    from config.celery import app
+
+    ours = [task for name, task in app.tasks.items() if name.startswith(("personalization.", "rapport."))]
+    assert {task.name for task in ours} >= {"personalization.send_touches", "personalization.dispatch_touches"}
+    for task in ours:
+        soft = task.soft_time_limit or app.conf.task_soft_time_limit
+        hard = task.time_limit or app.conf.task_time_limit
+        assert soft and hard and soft < hard, task.name
+    # A batch stops itself at half the claim timeout, the soft limit after that, the hard limit before the
+    # dispatcher may hand the batch's touches to another worker.
+    claim = settings.RAPPORT_TOUCH_CLAIM_TIMEOUT_SECONDS
+    assert claim / 2 < tasks.send_touches.soft_time_limit < tasks.send_touches.time_limit < claim
+
+
 def test_beat_writes_the_schedule_into_the_database_for_managers_to_edit(monkeypatch):
     from django_celery_beat import schedulers
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
