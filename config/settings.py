@@ -3,11 +3,25 @@
 Every setting has a safe local default except the secrets of a production
 deployment: with DEBUG off, a missing SECRET_KEY stops the process at start
 with a message naming it.
+
+Importing this module reads the environment and does nothing else: it looks
+at no command line and makes no folder. The folders are made where they are
+used: the SQLite file's (var/) by ``./rapport run``, the embedded broker's by
+the Celery app when a process first reads its configuration
+(config/celery.py), the outbox by Django's file-based mail backend, static
+files by collectstatic.
+
+SECRET_KEY: without it, a development key is used when DEBUG is on, or when
+RAPPORT_TOOLING_COMMAND is set. manage.py sets that flag (to the command's
+name) for the commands that work on code and schema, never on signed data —
+makemigrations, makemessages, ... (manage.py's TOOLING_COMMANDS) — so that
+they run in a bare checkout. Any other process with DEBUG off refuses to
+start. The flag is manage.py's to set, not an operator's.
 """
 
 from __future__ import annotations
 
-import sys
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -16,22 +30,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(environ.Env().str("RAPPORT_VAR_DIR", default=str(BASE_DIR / "var")))
-for _dir in ("", "static"):
-    (VAR_DIR / _dir).mkdir(parents=True, exist_ok=True)
-
 env = environ.Env()
+VAR_DIR = Path(env.str("RAPPORT_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=False)
 
-# Commands that work on code and schema, never on signed data: they run in a bare checkout.
-TOOLING_COMMANDS = {"makemigrations", "migrate", "showmigrations", "sqlmigrate", "makemessages", "compilemessages",
-                    "collectstatic", "spectacular", "help"}  # fmt: skip
-_tooling = Path(sys.argv[0]).name == "manage.py" and len(sys.argv) > 1 and sys.argv[1] in TOOLING_COMMANDS
-
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not (DEBUG or _tooling):
+    if not (DEBUG or env.str("RAPPORT_TOOLING_COMMAND", default="")):
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. Set SECRET_KEY in the environment (or DEBUG=true for local development)."
         )
@@ -51,7 +57,6 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "rest_framework.authtoken",
-    "django_filters",
     "drf_spectacular",
     "django_celery_beat",
     "django_htmx",
@@ -171,12 +176,17 @@ PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
 # EMAIL_URL: smtp://user:pass@host:587 (add ?ssl=True or use smtp+tls://), or
 # consolemail:// / filemail:///path for development.
 EMAIL_URL = env.str("EMAIL_URL", default="") or f"filemail://{VAR_DIR / 'outbox'}"
-EMAIL_CONFIG = env.email_url_config(EMAIL_URL)
-if EMAIL_CONFIG["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):
+_email = env.email_url_config(EMAIL_URL)
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST, EMAIL_PORT = _email["EMAIL_HOST"], _email["EMAIL_PORT"]
+EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_USER"], _email["EMAIL_HOST_PASSWORD"]
+EMAIL_USE_TLS, EMAIL_USE_SSL = _email.get("EMAIL_USE_TLS", False), _email.get("EMAIL_USE_SSL", False)
+EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"]
+if EMAIL_BACKEND.endswith("filebased.EmailBackend"):
     # django-environ drops the leading "/" of an absolute path (the default under VAR_DIR included);
     # a relative one ("filemail://var/outbox") is relative to the checkout, not the working directory.
-    EMAIL_CONFIG["EMAIL_FILE_PATH"] = str(BASE_DIR / EMAIL_URL.split("://", 1)[1].split("?", 1)[0])
-vars().update(EMAIL_CONFIG)
+    # The backend makes the folder when it is first used.
+    EMAIL_FILE_PATH = str(BASE_DIR / EMAIL_URL.split("://", 1)[1].split("?", 1)[0])
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Rapport <rapport@localhost>")
 
 # --- API --------------------------------------------------------------------
@@ -187,7 +197,6 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["crm.permissions.IsStaffMember"],
     "DEFAULT_PAGINATION_CLASS": "crm.pagination.Pagination",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "crm.api_errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
@@ -216,11 +225,10 @@ SPECTACULAR_SETTINGS = {
 # --- Celery -----------------------------------------------------------------
 # Default: kombu's filesystem transport under var/broker: needs no server and
 # works across processes (web, worker, beat). Production: redis:// or amqp://.
+# The folders are made by the Celery app when a process first reads this (config/celery.py).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
@@ -234,10 +242,27 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Every task's time limits unless it sets its own (personalization/tasks.py: the send batches and the
+# planners). The soft limit raises SoftTimeLimitExceeded in the task, the hard one kills its process
+# (the prefork pool, Celery's default, enforces them; the solo and threads pools do not).
+# The default fits dispatch_touches, every minute: its 20 claims of 500 rows and their publishes take
+# seconds; a run stuck this long ends, its claims go stale and are handed out again, as after a crash.
+CELERY_TASK_SOFT_TIME_LIMIT = 60
+CELERY_TASK_TIME_LIMIT = 90
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Copied into django-celery-beat's tables when beat starts; editable in the admin afterwards.
+# Every periodic task, here and nowhere else. Beat copies these into django-celery-beat's tables when it
+# starts (by name: a row of that name is updated, not doubled); in the admin a manager may disable one,
+# and an edited schedule lasts until beat restarts. The first two names are those the data migration
+# personalization 0002 used to create, so an existing database's rows are updated in place.
 CELERY_BEAT_SCHEDULE = {
+    # Claim due touches and enqueue their send_touches batches.
+    "Dispatch due touches": {"task": "personalization.dispatch_touches", "schedule": timedelta(minutes=1)},
+    # Each property is planned once its local night has come (touches.services.planning): an hourly look.
+    "Plan greetings and win-backs (each property at its local night)": {
+        "task": "personalization.plan_touches",
+        "schedule": timedelta(hours=1),
+    },
     # Gift delights for the coming birthdays, anniversaries and absences, at 02:30 (TIME_ZONE).
     "plan-delights-nightly": {"task": "personalization.plan_delights", "schedule": crontab(hour=2, minute=30)},
 }

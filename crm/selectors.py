@@ -14,14 +14,12 @@ from django.http import Http404
 
 from crm.lookup.search import search as lookup_search
 from crm.models import (
-    ChangeRecord,
     Contact,
     Customer,
     Issue,
     Merge,
     Organization,
     Preference,
-    Property,
     SearchTerm,
     Staff,
     TermKind,
@@ -88,20 +86,6 @@ def issue_get(*, organization: Organization, pk: object) -> Issue:
 
 def contact_list(*, customer: Customer) -> QuerySet[Contact]:
     return Contact.objects.filter(customer=customer).order_by("-occurred_at", "-id")
-
-
-def property_get(*, organization: Organization, pk: object) -> Property:
-    return get_or_404(Property.objects.filter(organization=organization), pk)
-
-
-def property_list(*, organization: Organization) -> QuerySet[Property]:
-    return Property.objects.filter(organization=organization).order_by("name")
-
-
-def change_history(*, organization: Organization, target_type: str, target_id: int) -> QuerySet[ChangeRecord]:
-    return ChangeRecord.objects.filter(
-        organization=organization, target_type=target_type, target_id=target_id
-    ).select_related("actor")
 
 
 # --- likely duplicates and merges ---------------------------------------------

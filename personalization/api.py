@@ -47,7 +47,6 @@ class TouchList(OrganizationScoped, generics.ListAPIView):
     Another organization's customer simply has no touches here."""
 
     serializer_class = TouchSerializer
-    filter_backends: list = []
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation

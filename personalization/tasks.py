@@ -6,6 +6,8 @@ import threading
 from collections import Counter
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.core.mail import get_connection
 
 from personalization.gifts.services import delights_expire
@@ -30,27 +32,51 @@ def _mail_connection():
     return _mail.connection
 
 
-@shared_task(name="personalization.send_touches", ignore_result=True)
+# A send batch's time limits, from the claim timeout (300 s by default: 225 s soft, 270 s hard). The batch
+# stops itself at half of it and hands back what it has not started (touches.services.send, step 5); the
+# soft limit catches a mail server that hangs inside one message past that (the batch hands back the
+# touches after it, and the one in flight keeps its claim, as if the worker had died); the hard limit
+# kills the worker before the claim times out, after which the dispatcher may give the same touches to
+# another worker: two workers never hold one touch's attempt at once.
+SEND_SOFT_TIME_LIMIT = settings.RAPPORT_TOUCH_CLAIM_TIMEOUT_SECONDS * 3 // 4
+SEND_TIME_LIMIT = settings.RAPPORT_TOUCH_CLAIM_TIMEOUT_SECONDS * 9 // 10
+# The planners: 12 s (touches) and 33–38 s (50 gift rules) over a million customers (docs/benchmarks.md);
+# each commits per property or rule, so a run stopped by a limit loses only the unit in progress, which
+# the next run plans. 30 minutes is room for ~50x that, and ends an hourly run before the next starts.
+PLAN_SOFT_TIME_LIMIT = 30 * 60
+PLAN_TIME_LIMIT = 35 * 60
+
+
+@shared_task(
+    name="personalization.send_touches",
+    ignore_result=True,
+    soft_time_limit=SEND_SOFT_TIME_LIMIT,
+    time_limit=SEND_TIME_LIMIT,
+)
 def send_touches(touch_ids: list[int]) -> dict[str, int]:
-    """Send a batch of claimed touches (the dispatcher's). Retries of mail errors live in the outbox
-    rows (see touches.send); a redelivered batch finds its sent touches done and skips them."""
-    outcomes = send.touches_send(touch_ids=touch_ids, connection=_mail_connection())
+    """Send a batch of claimed touches (the dispatcher's, or a manager's send-now: a batch of one). Retries of
+    mail errors live in the outbox rows (see touches.send); a redelivered batch finds its sent touches done and
+    skips them."""
+    try:
+        outcomes = send.touches_send(touch_ids=touch_ids, connection=_mail_connection())
+    except SoftTimeLimitExceeded:
+        _mail.connection = None  # stopped mid-conversation: the next batch starts a new session
+        raise
     return dict(Counter(str(outcome) for outcome in outcomes.values()))
 
 
-@shared_task(name="personalization.send_touch", ignore_result=True)
-def send_touch(touch_id: int) -> str:
-    """Send one claimed touch (a manager's send-now): a batch of one."""
-    return str(send.touch_send(touch_id=touch_id, connection=_mail_connection()))
-
-
-@shared_task(name="personalization.plan_touches", ignore_result=True)
+@shared_task(
+    name="personalization.plan_touches",
+    ignore_result=True,
+    soft_time_limit=PLAN_SOFT_TIME_LIMIT,
+    time_limit=PLAN_TIME_LIMIT,
+)
 def plan_touches() -> int:
     """Hourly (beat): plan greetings and win-backs for each property whose local night has come."""
     return planning.touches_plan()
 
 
-@shared_task(name="personalization.plan_delights")
+@shared_task(name="personalization.plan_delights", soft_time_limit=PLAN_SOFT_TIME_LIMIT, time_limit=PLAN_TIME_LIMIT)
 def plan_delights() -> int:
     """Nightly: expire delights whose occasion has passed, then plan the coming birthdays, anniversaries
     and absences (set-based; running it twice adds nothing). Returns how many delights were suggested."""

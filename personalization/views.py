@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -117,12 +116,8 @@ def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
 def preference_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     staff = screen_staff(request)
     preference = selectors.preference_get(organization=staff.organization, pk=pk)
-    try:
-        services.preference_confirm(preference=preference, actor=request.user)
-    except ValidationError as exc:  # pragma: no cover - confirm validates nothing today
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("Confirmed: “%(text)s”.") % {"text": preference.text})
+    services.preference_confirm(preference=preference, actor=request.user)
+    messages.success(request, _("Confirmed: “%(text)s”.") % {"text": preference.text})
     return _back(preference.customer)
 
 

@@ -121,6 +121,15 @@ def _plain_static_storage(settings):
     }
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _static_root():
+    # WhiteNoise serves STATIC_ROOT, which collectstatic makes in production (and warns when it is missing);
+    # the tests collect nothing into it.
+    from django.conf import settings
+
+    os.makedirs(settings.STATIC_ROOT, exist_ok=True)
+
+
 @pytest.fixture(autouse=True)
 def _default_language():
     # A request by a staff member with a screen language activates it for the thread (StaffLanguageMiddleware),

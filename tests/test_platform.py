@@ -229,6 +229,74 @@ def test_api_errors_speak_the_callers_language(api):
     assert "电话号码" in response.json()["phone"][0]
 
 
+# --- celery beat -----------------------------------------------------------------
+
+
+def test_the_beat_schedule_names_every_periodic_task_with_its_interval():
+    from datetime import timedelta
+
+    from celery.schedules import crontab
+    from django.conf import settings
+
+    import personalization.tasks  # noqa: F401 - registers the tasks
+    from config.celery import app
+
+    schedule = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert schedule == {
+        "personalization.dispatch_touches": timedelta(minutes=1),
+        "personalization.plan_touches": timedelta(hours=1),
+        "personalization.plan_delights": crontab(hour=2, minute=30),
+    }
+    assert set(schedule) <= set(app.tasks)  # a misspelt task would be scheduled and never run
+
+
+def test_every_task_has_time_limits_and_a_send_batch_dies_before_its_claim_times_out(settings):
+    import personalization.tasks as tasks
+    from config.celery import app
+
+    ours = [task for name, task in app.tasks.items() if name.startswith(("personalization.", "rapport."))]
+    assert {task.name for task in ours} >= {"personalization.send_touches", "personalization.dispatch_touches"}
+    for task in ours:
+        soft = task.soft_time_limit or app.conf.task_soft_time_limit
+        hard = task.time_limit or app.conf.task_time_limit
+        assert soft and hard and soft < hard, task.name
+    # A batch stops itself at half the claim timeout, the soft limit after that, the hard limit before the
+    # dispatcher may hand the batch's touches to another worker.
+    claim = settings.RAPPORT_TOUCH_CLAIM_TIMEOUT_SECONDS
+    assert claim / 2 < tasks.send_touches.soft_time_limit < tasks.send_touches.time_limit < claim
+
+
+def test_beat_writes_the_schedule_into_the_database_for_managers_to_edit(monkeypatch):
+    from django_celery_beat import schedulers
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+    from django_celery_beat.schedulers import DatabaseScheduler
+
+    from config.celery import app
+
+    # Beat closes idle connections between its reads; here that would close the test's own transaction.
+    monkeypatch.setattr(schedulers, "close_old_connections", lambda: None)
+
+    # Given a database whose dispatch schedule the data migration personalization 0002 once created
+    every_minute, _ = IntervalSchedule.objects.get_or_create(every=60, period="seconds")
+    PeriodicTask.objects.create(name="Dispatch due touches", task="personalization.dispatch_touches",
+                                interval=every_minute)  # fmt: skip
+    # When beat starts
+    scheduler = DatabaseScheduler(app=app, lazy=True)
+    scheduler._finalize.cancel()  # no sync at interpreter exit, after the test database is gone
+    scheduler.setup_schedule()
+
+    # then every periodic task is a row of the admin's Periodic tasks, the old one updated, not doubled
+    rows = PeriodicTask.objects.filter(task__startswith="personalization.").select_related("interval", "crontab")
+    when = {row.task: f"every {row.interval.every} s" if row.interval else f"at {row.crontab.hour}:{row.crontab.minute}"
+            for row in rows}  # fmt: skip
+    assert rows.count() == 3
+    assert when == {
+        "personalization.dispatch_touches": "every 60 s",
+        "personalization.plan_touches": "every 3600 s",
+        "personalization.plan_delights": "at 2:30",
+    }
+
+
 # --- production settings -------------------------------------------------------
 
 
@@ -266,6 +334,38 @@ def test_production_without_a_secret_key_fails_at_start_naming_it():
     result = _manage("check", DEBUG="false")
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_schema_commands_run_in_a_bare_checkout_without_a_secret_key(tmp_path):
+    # Given no SECRET_KEY and DEBUG off, when makemigrations runs (manage.py names it a tooling command)
+    result = _manage("makemigrations", "--check", "--dry-run", DEBUG="false", RAPPORT_VAR_DIR=str(tmp_path))
+    # then it works on the code as usual
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_settings_make_no_folder_the_celery_app_makes_the_brokers(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    var = tmp_path / "var"
+    script = (
+        "import pathlib\n"
+        "import config.settings\n"
+        f"assert not pathlib.Path({str(var)!r}).exists(), 'importing the settings made a folder'\n"
+        "from config.celery import app\n"
+        "app.conf.broker_url\n"
+    )
+    unset = ("SECRET_KEY", "DEBUG", "CELERY_BROKER_URL", "EMAIL_URL", "RAPPORT_VAR_DIR")
+    env = {**{k: v for k, v in os.environ.items() if k not in unset}, "DEBUG": "true", "RAPPORT_VAR_DIR": str(var)}
+    # Given a checkout whose var/ does not exist, when a process imports the settings, then reads the Celery config
+    result = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parent.parent, env=env,
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    # then only the embedded broker's folders were made, by the Celery app
+    assert sorted(p.name for p in (var / "broker").iterdir()) == ["control", "processed", "queue"]
+    assert sorted(p.name for p in var.iterdir()) == ["broker"]
 
 
 def test_openapi_schema_validates_without_warnings(tmp_path):

@@ -18,7 +18,6 @@ NAME_PLACEHOLDERS = ("preferred_name", "given_name", "family_name")
 # {favorite_drink}, {favorite_food}, ...: the guest's top "likes" of that category. Never allergies or diets.
 FAVORITE_CATEGORIES = tuple(c for c in PreferenceCategory.values if c not in SAFETY_CATEGORIES and c != "other")
 PLACEHOLDERS = NAME_PLACEHOLDERS + tuple(f"favorite_{c}" for c in FAVORITE_CATEGORIES)
-DATE_TRIGGERS = frozenset({Trigger.BIRTHDAY, Trigger.ANNIVERSARY})
 
 
 def placeholders_of(template: str) -> list[str]:

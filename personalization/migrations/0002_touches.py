@@ -4,25 +4,11 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-# Beat schedules live in the database (django-celery-beat) so managers can edit them in the admin.
-# get_or_create by name: re-running never overwrites a manager's change.
-SCHEDULES = [
-    ("Dispatch due touches", "personalization.dispatch_touches", 60),
-    ("Plan greetings and win-backs (each property at its local night)", "personalization.plan_touches", 3600),
-]
-
-
-def add_schedules(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    for name, task, seconds in SCHEDULES:
-        interval, _ = IntervalSchedule.objects.get_or_create(every=seconds, period="seconds")
-        PeriodicTask.objects.get_or_create(name=name, defaults={"task": task, "interval": interval})
-
-
-def remove_schedules(apps, schema_editor):
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTask.objects.filter(name__in=[name for name, _task, _seconds in SCHEDULES]).delete()
+# This migration used to create the beat schedules of dispatch_touches and plan_touches here. They
+# live in CELERY_BEAT_SCHEDULE (config/settings.py) now, with every other schedule, and beat writes
+# them into django-celery-beat's tables when it starts, under the names used here: a database that
+# ran the old version keeps its rows and beat updates them in place. The operation stays, a no-op
+# both ways, so that the applied migration keeps its shape.
 
 
 class Migration(migrations.Migration):
@@ -145,5 +131,5 @@ class Migration(migrations.Migration):
             model_name='feedback',
             constraint=models.CheckConstraint(condition=models.Q(('score__gte', 1), ('score__lte', 5)), name='feedback_score_1_to_5'),
         ),
-        migrations.RunPython(add_schedules, remove_schedules),
+        migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop, elidable=True),
     ]

@@ -10,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from personalization.models import Feedback, Touch, TouchStatus
-from personalization.touches.services.send import Outcome, touch_send
+from personalization.touches.services.send import Outcome, touches_send
 from tests.factories import CustomerFactory, PropertyFactory
 from tests.personalization.touches.conftest import claim, resolve_issue, smtp_server  # noqa: F401 - a fixture
 
@@ -31,7 +31,7 @@ def mailed_follow_up(smtp_server, settings, live_server, organization):  # noqa:
     issue = resolve_issue(guest, hotel, summary="熱水不夠熱")
     touch = Touch.objects.get(issue=issue)
     Touch.objects.filter(pk=touch.pk).update(due_at=timezone.now())
-    assert touch_send(touch_id=claim(touch).pk, ignore_quiet_hours=True) == Outcome.SENT
+    assert list(touches_send(touch_ids=[claim(touch).pk], ignore_quiet_hours=True).values()) == [Outcome.SENT]
     [message] = smtp_server.messages
     text = message.get_body(("plain",)).get_content()
     links = re.findall(re.escape(live_server.url) + r"/t/[a-z]+/[^\s/]+/", text)

@@ -24,14 +24,7 @@ MAX_BATCHES_PER_RUN = 20
 # Few publish retries: with the broker down the claim simply goes stale and is re-queued later.
 PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0.2}
 
-Enqueue = Callable[[int], object]  # one touch (send-now)
-EnqueueBatch = Callable[[list[int]], object]  # up to SEND_BATCH touches (the dispatcher)
-
-
-def _default_enqueue(touch_id: int) -> object:
-    from personalization.tasks import send_touch
-
-    return send_touch.apply_async((touch_id,), retry=True, retry_policy=PUBLISH_RETRY)
+EnqueueBatch = Callable[[list[int]], object]  # up to SEND_BATCH touches (the dispatcher's, or a send-now's one)
 
 
 def _default_enqueue_batch(touch_ids: list[int]) -> object:
@@ -67,15 +60,6 @@ def touches_claim(*, now: datetime | None = None, limit: int = DISPATCH_BATCH) -
         Touch.objects.filter(pk__in=stale).update(claimed_at=now, updated_at=now)
         log.warning("re-queued %d touches whose claim went stale", len(stale))
     return due + stale
-
-
-def _enqueue_all(ids: list[int], enqueue: Enqueue) -> None:
-    for pk in ids:
-        try:
-            enqueue(pk)
-        except Exception:  # the broker is down: the claims go stale and are handed out again later
-            log.exception("could not enqueue touch %s; it will be re-queued after the claim timeout", pk)
-            return
 
 
 def _enqueue_batches(ids: list[int], enqueue: EnqueueBatch) -> None:

@@ -34,8 +34,9 @@ def touch_cancel(*, touch: Touch, actor: User | None = None) -> Touch:
 
 
 @transaction.atomic
-def touch_send_now(*, touch: Touch, actor: User | None = None, enqueue: dispatch.Enqueue | None = None) -> Touch:
-    """A manager sends a scheduled touch now: claimed here and handed to a worker after the commit.
+def touch_send_now(*, touch: Touch, actor: User | None = None, enqueue: dispatch.EnqueueBatch | None = None) -> Touch:
+    """A manager sends a scheduled touch now: claimed here and, after the commit, handed to a worker as a batch
+    of one, by the dispatcher's path.
 
     Consent and do-not-contact are still checked by the worker; quiet hours still apply."""
     now = timezone.now()
@@ -47,7 +48,8 @@ def touch_send_now(*, touch: Touch, actor: User | None = None, enqueue: dispatch
     touch.refresh_from_db()
     record(organization=touch.organization, actor=actor, action=ChangeAction.TOUCH_SEND_NOW, target=touch,
            changes={"status": {"old": TouchStatus.SCHEDULED, "new": touch.status}})  # fmt: skip
-    transaction.on_commit(partial(dispatch._enqueue_all, [touch.pk], enqueue or dispatch._default_enqueue), robust=True)
+    enqueue = enqueue or dispatch._default_enqueue_batch
+    transaction.on_commit(partial(dispatch._enqueue_batches, [touch.pk], enqueue), robust=True)
     return touch
 
 

@@ -35,7 +35,10 @@ Exactly once, as far as SMTP allows
    asked "did you get this?"); everywhere else a touch is sent at most once and, with the
    re-queue, at least once.
 5. A batch never outlives its claim: when half the claim timeout has passed (a server answering
-   slowly), the touches not yet sent go back to ``scheduled`` instead of racing a re-queue.
+   slowly), the touches not yet sent go back to ``scheduled`` instead of racing a re-queue. A server
+   that hangs inside one message past that meets the task's soft time limit (personalization/tasks.py):
+   the touches after it go back the same way, and the one in flight keeps its claim, as in step 4; the
+   hard limit kills the worker before the claim timeout can hand its touches to another.
 
 Mail errors are per touch: a 4xx answer, a refused or dropped connection or a timeout are
 transient: the touch goes back to ``scheduled`` with exponential backoff (1, 2, 4... minutes) until
@@ -54,6 +57,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
@@ -322,6 +326,7 @@ def touches_send(*, touch_ids: Sequence[int], connection=None, ignore_quiet_hour
     kept, connection = connection is not None, connection or get_connection()
     # Past this, a re-queue of the claim could start these touches elsewhere: stop well before.
     deadline = now + _claim_timeout() / 2
+    index = -1  # the touch in flight
     try:
         try:
             _ready(connection)
@@ -334,15 +339,15 @@ def touches_send(*, touch_ids: Sequence[int], connection=None, ignore_quiet_hour
                 break
             # The batch's last mark waits for the flush, which carries every earlier one to disk.
             outcomes[touch.pk] = _deliver(touch, connection, flush=index == len(ready) - 1)
+    except SoftTimeLimitExceeded:
+        # The task's soft time limit (step 5): the touch in flight may have reached the server and keeps its
+        # claim; those after it were never started.
+        _release(ready[index + 1 :], now)
+        raise
     finally:
         if not kept:
             connection.close()
     return outcomes
-
-
-def touch_send(*, touch_id: int, connection=None, ignore_quiet_hours: bool = False) -> Outcome:
-    """Send one claimed touch (send-now, the command): a batch of one."""
-    return touches_send(touch_ids=[touch_id], connection=connection, ignore_quiet_hours=ignore_quiet_hours)[touch_id]
 
 
 def _failed_attempt(touch: Touch, exc: Exception) -> Outcome:

@@ -80,12 +80,12 @@ def test_managers_filter_cancel_and_send_now_front_desk_may_not(
     assert "Room too noisy" not in client.get("/touches/?status=sent").content.decode()
 
     enqueued = []
-    monkeypatch.setattr("personalization.touches.services.dispatch._default_enqueue", enqueued.append)
+    monkeypatch.setattr("personalization.touches.services.dispatch._default_enqueue_batch", enqueued.append)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/touches/{follow_up.pk}/send-now/", follow=True)
     assert response.status_code == 200
     follow_up.refresh_from_db()
-    assert follow_up.status == TouchStatus.SENDING and enqueued == [follow_up.pk]
+    assert follow_up.status == TouchStatus.SENDING and enqueued == [[follow_up.pk]]  # a send_touches batch of one
 
     birthday = Touch.objects.create(
         organization=customer.organization, customer=customer, kind=TouchKind.BIRTHDAY,
@@ -114,13 +114,6 @@ def test_the_demo_command_fast_forwards_and_writes_the_follow_up_to_the_outbox(f
     assert "Room too noisy" in mail.read_text()
     follow_up.refresh_from_db()
     assert follow_up.status == TouchStatus.SENT
-
-
-def test_the_schedules_are_in_the_database_for_managers_to_edit():
-    from django_celery_beat.models import PeriodicTask
-
-    tasks = set(PeriodicTask.objects.values_list("task", flat=True))
-    assert {"personalization.dispatch_touches", "personalization.plan_touches"} <= tasks
 
 
 def test_managers_read_touches_and_feedback_in_the_admin(client, organization, property_, follow_up):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from celery.exceptions import SoftTimeLimitExceeded
 from django.utils import timezone
 
 from crm.models import Customer
@@ -151,6 +152,31 @@ def test_a_batch_that_runs_out_of_time_hands_the_rest_back(smtp, organization, s
         touch.refresh_from_db()
         assert (touch.status, touch.attempts, touch.claimed_at) == (TouchStatus.SCHEDULED, 0, None)
         assert touch.message_id  # rendered once: the next attempt sends the same bytes
+
+
+def test_a_soft_time_limit_mid_message_hands_back_the_touches_after_it(smtp, organization, shanghai, monkeypatch):
+    # Given a batch of three, and Celery's soft time limit striking while the second message is with the server
+    with time_machine.travel(SHANGHAI_NOON, tick=False):
+        first, second, third = (_due(_guest(organization), shanghai) for _ in range(3))
+        deliver = send._deliver
+
+        def hangs_at_the_second(touch, connection, **flush):
+            if touch.pk == second.pk:
+                raise SoftTimeLimitExceeded
+            return deliver(touch, connection, **flush)
+
+        monkeypatch.setattr(send, "_deliver", hangs_at_the_second)
+        with pytest.raises(SoftTimeLimitExceeded):
+            touches_send(touch_ids=[first.pk, second.pk, third.pk])
+
+    # then the first is sent; the second keeps its claim and its attempt (it may have reached the server:
+    # after the claim timeout it goes again, with its Message-ID); the third, never started, is due again now
+    for touch in (first, second, third):
+        touch.refresh_from_db()
+    assert first.status == TouchStatus.SENT
+    assert (second.status, second.attempts) == (TouchStatus.SENDING, 1) and second.attempt_started_at
+    assert (third.status, third.attempts, third.claimed_at) == (TouchStatus.SCHEDULED, 0, None)
+    assert [m["X-Rapport-Touch"] for m in smtp.messages] == [str(first.pk)]
 
 
 def test_the_dispatcher_hands_out_one_task_per_batch(organization, customer, django_capture_on_commit_callbacks):

@@ -13,7 +13,7 @@ from crm.partial_dates import PartialDate
 from personalization.gifts import services
 from personalization.gifts.services.planner import delights_plan_nightly
 from personalization.models import Delight, Touch, TouchKind, TouchStatus
-from personalization.touches.services.send import Outcome, touch_send
+from personalization.touches.services.send import Outcome, touches_send
 from tests.factories import CustomerFactory, PropertyFactory
 from tests.personalization.touches.conftest import claim
 
@@ -119,7 +119,7 @@ def test_a_gift_delivered_before_its_notice_goes_out_is_not_announced(smtp, orga
     (touch,) = notices()
     services.delight_deliver(delight=touch.delight, actor=frontdesk.user)
     with time_machine.travel(touch.due_at, tick=False):
-        assert touch_send(touch_id=claim(touch).pk) == Outcome.SKIPPED
+        assert list(touches_send(touch_ids=[claim(touch).pk]).values()) == [Outcome.SKIPPED]
     touch.refresh_from_db()
     assert touch.reason == "gift delivered" and smtp.messages == []
 
@@ -144,7 +144,7 @@ def test_the_notice_names_the_gift_and_the_hotel_in_the_guests_language(smtp, or
 
     # when it is due and sent through the real mail server
     with time_machine.travel(touch.due_at, tick=False):
-        assert touch_send(touch_id=claim(touch).pk) == Outcome.SENT
+        assert list(touches_send(touch_ids=[claim(touch).pk]).values()) == [Outcome.SENT]
 
     # then both parts name the gift and the hotel, warmly, in her language
     [message] = smtp.messages

@@ -12,7 +12,7 @@ from django.utils import timezone
 from crm import services
 from personalization.models import Feedback, Touch, TouchKind, TouchStatus
 from personalization.touches.services import dispatch
-from personalization.touches.services.send import Outcome, touch_send
+from personalization.touches.services.send import Outcome, touches_send
 from tests.factories import CustomerFactory, PropertyFactory
 from tests.personalization.touches.conftest import claim, resolve_issue
 
@@ -45,7 +45,7 @@ def _links(text):
 def test_a_follow_up_reaches_the_guest_with_both_parts_headers_and_working_links(smtp, hotel, customer, client):
     # Given a resolved issue whose follow-up is due, when it is sent
     touch = _due_follow_up(customer, hotel, preferred_name="Shona")
-    assert touch_send(touch_id=touch.pk) == Outcome.SENT
+    assert list(touches_send(touch_ids=[touch.pk]).values()) == [Outcome.SENT]
 
     # then the guest got one message from the property, addressed by the name she goes by
     [message] = smtp.messages
@@ -85,7 +85,7 @@ def test_a_follow_up_reaches_the_guest_with_both_parts_headers_and_working_links
 
 @time_machine.travel(SHANGHAI_NOON, tick=False)
 def test_the_mail_client_one_click_unsubscribe_and_a_tampered_link(smtp, hotel, customer, client):
-    touch_send(touch_id=_due_follow_up(customer, hotel).pk)
+    touches_send(touch_ids=[_due_follow_up(customer, hotel).pk])
     url = smtp.messages[0]["List-Unsubscribe"].strip("<>")
     assert client.post(url[:-3] + "xx/", {"List-Unsubscribe": "One-Click"}).status_code == 404
     assert client.post(url, {"List-Unsubscribe": "One-Click"}).status_code == 200
@@ -97,7 +97,7 @@ def test_the_mail_client_one_click_unsubscribe_and_a_tampered_link(smtp, hotel, 
 def test_a_chinese_guest_gets_the_message_and_the_survey_page_in_her_script(smtp, hotel, organization, client):
     guest = CustomerFactory(organization=organization, native_name="王芳", given_name="", family_name="",
                             preferred_name="芳", language="zh-hant", email="fang@example.tw")  # fmt: skip
-    touch_send(touch_id=_due_follow_up(guest, hotel).pk)
+    touches_send(touch_ids=[_due_follow_up(guest, hotel).pk])
     [message] = smtp.messages
     text = message.get_body(("plain",)).get_content()
     assert "芳" in message["Subject"] and "嗎" in message["Subject"]  # traditional characters
@@ -108,8 +108,8 @@ def test_a_chinese_guest_gets_the_message_and_the_survey_page_in_her_script(smtp
 @time_machine.travel(SHANGHAI_NOON, tick=False)
 def test_sending_twice_sends_once(smtp, hotel, customer):
     touch = _due_follow_up(customer, hotel)
-    assert touch_send(touch_id=touch.pk) == Outcome.SENT
-    assert touch_send(touch_id=touch.pk) == Outcome.NOTHING
+    assert list(touches_send(touch_ids=[touch.pk]).values()) == [Outcome.SENT]
+    assert list(touches_send(touch_ids=[touch.pk]).values()) == [Outcome.NOTHING]
     assert len(smtp.messages) == 1
 
 
@@ -127,7 +127,7 @@ def test_a_guest_who_must_not_be_mailed_is_skipped_with_a_reason(smtp, hotel, cu
     from crm.models import Customer
 
     Customer.objects.filter(pk=customer.pk).update(**fields)
-    assert touch_send(touch_id=touch.pk) == Outcome.SKIPPED
+    assert list(touches_send(touch_ids=[touch.pk]).values()) == [Outcome.SKIPPED]
     touch.refresh_from_db()
     assert (touch.status, touch.reason) == (TouchStatus.SKIPPED, reason)
     assert smtp.messages == []
@@ -145,20 +145,21 @@ def _greeting(customer, hotel, kind=TouchKind.BIRTHDAY, key=None):
 def test_no_surprise_while_a_complaint_is_open_and_at_most_one_per_week(smtp, hotel, customer):
     # An open complaint holds back a birthday greeting
     issue = services.issue_open(customer=customer, property=hotel, summary="Cold breakfast")
-    assert touch_send(touch_id=_greeting(customer, hotel).pk) == Outcome.SKIPPED
+    assert list(touches_send(touch_ids=[_greeting(customer, hotel).pk]).values()) == [Outcome.SKIPPED]
     assert Touch.objects.get(kind=TouchKind.BIRTHDAY).reason == "open complaint"
     # once it is resolved, the follow-up (service) goes, and so does one greeting
     services.issue_update(issue=issue, status="resolved", resolution="Fresh one served")
-    assert touch_send(touch_id=_greeting(customer, hotel, TouchKind.ANNIVERSARY).pk) == Outcome.SENT
+    anniversary = _greeting(customer, hotel, TouchKind.ANNIVERSARY)
+    assert list(touches_send(touch_ids=[anniversary.pk]).values()) == [Outcome.SENT]
     # a second non-service touch within 7 days is held back by the pressure cap
     thank_you = _greeting(customer, hotel, TouchKind.THANK_YOU)
-    assert touch_send(touch_id=thank_you.pk) == Outcome.SKIPPED
+    assert list(touches_send(touch_ids=[thank_you.pk]).values()) == [Outcome.SKIPPED]
     thank_you.refresh_from_db()
     assert thank_you.reason.startswith("pressure cap")
     # service follow-ups are exempt
     follow_up = Touch.objects.get(issue=issue)
     Touch.objects.filter(pk=follow_up.pk).update(due_at=timezone.now())
-    assert touch_send(touch_id=claim(follow_up).pk) == Outcome.SENT
+    assert list(touches_send(touch_ids=[claim(follow_up).pk]).values()) == [Outcome.SENT]
     assert len(smtp.messages) == 2
 
 
@@ -167,16 +168,16 @@ def test_quiet_hours_follow_the_property_clock(smtp, organization, customer):
     new_york = PropertyFactory(organization=organization, name="New York", timezone="America/New_York")
     # 02:00 UTC = 10:00 in Shanghai, 21:00 the evening before in New York (EST)
     with time_machine.travel(datetime(2026, 1, 15, 2, 0, tzinfo=UTC), tick=False):
-        assert touch_send(touch_id=_greeting(customer, shanghai, key="a").pk) == Outcome.SENT
+        assert list(touches_send(touch_ids=[_greeting(customer, shanghai, key="a").pk]).values()) == [Outcome.SENT]
         postponed = _greeting(customer, new_york, TouchKind.ISSUE_FOLLOW_UP, key="b")
-        assert touch_send(touch_id=postponed.pk) == Outcome.POSTPONED
+        assert list(touches_send(touch_ids=[postponed.pk]).values()) == [Outcome.POSTPONED]
         postponed.refresh_from_db()
         # postponed to 09:00 New York time
         assert postponed.status == TouchStatus.SCHEDULED and postponed.reason == "quiet hours"
         assert postponed.due_at == datetime(2026, 1, 15, 14, 0, tzinfo=UTC)
     with time_machine.travel(datetime(2026, 1, 15, 14, 0, 30, tzinfo=UTC), tick=False):
         dispatch.touches_claim()
-        assert touch_send(touch_id=postponed.pk) == Outcome.SENT
+        assert list(touches_send(touch_ids=[postponed.pk]).values()) == [Outcome.SENT]
     assert len(smtp.messages) == 2
 
 
@@ -185,7 +186,7 @@ def test_quiet_hours_end_at_nine_local_across_the_dst_change(smtp, organization,
     # 2026-03-08 is the spring-forward night in New York: at 02:00 EST the clocks jump to 03:00 EDT.
     with time_machine.travel(datetime(2026, 3, 8, 6, 30, tzinfo=UTC), tick=False):  # 01:30 EST
         touch = _greeting(customer, new_york, TouchKind.ISSUE_FOLLOW_UP, key="dst")
-        assert touch_send(touch_id=touch.pk) == Outcome.POSTPONED
+        assert list(touches_send(touch_ids=[touch.pk]).values()) == [Outcome.POSTPONED]
     touch.refresh_from_db()
     assert touch.due_at == datetime(2026, 3, 8, 13, 0, tzinfo=UTC)  # 09:00 EDT (UTC-4), not 14:00
 
@@ -194,14 +195,14 @@ def test_quiet_hours_end_at_nine_local_across_the_dst_change(smtp, organization,
 def test_a_4xx_is_retried_with_backoff_and_sent_once(smtp, hotel, customer):
     smtp.replies = ["451 4.3.0 Try again later"]
     touch = _due_follow_up(customer, hotel)
-    assert touch_send(touch_id=touch.pk) == Outcome.RETRY
+    assert list(touches_send(touch_ids=[touch.pk]).values()) == [Outcome.RETRY]
     touch.refresh_from_db()
     assert (touch.status, touch.attempts) == (TouchStatus.SCHEDULED, 1)
     assert touch.due_at == timezone.now() + timedelta(minutes=1) and "451" in touch.reason
     assert dispatch.touches_claim() == []  # not before the backoff
     with time_machine.travel(timezone.now() + timedelta(minutes=1, seconds=1), tick=False):
         assert dispatch.touches_claim() == [touch.pk]
-        assert touch_send(touch_id=touch.pk) == Outcome.SENT
+        assert list(touches_send(touch_ids=[touch.pk]).values()) == [Outcome.SENT]
     assert len(smtp.messages) == 1 and smtp.refused == 1
     touch.refresh_from_db()
     assert touch.status == TouchStatus.SENT and touch.attempts == 2
@@ -211,7 +212,7 @@ def test_a_4xx_is_retried_with_backoff_and_sent_once(smtp, hotel, customer):
 def test_a_5xx_fails_at_once_with_the_reason_and_no_retry(smtp, hotel, customer):
     smtp.replies = ["550 5.1.1 No such mailbox"]
     touch = _due_follow_up(customer, hotel)
-    assert touch_send(touch_id=touch.pk) == Outcome.FAILED
+    assert list(touches_send(touch_ids=[touch.pk]).values()) == [Outcome.FAILED]
     touch.refresh_from_db()
     assert touch.status == TouchStatus.FAILED and "550" in touch.reason and "No such mailbox" in touch.reason
     with time_machine.travel(timezone.now() + timedelta(days=1), tick=False):
@@ -227,10 +228,10 @@ def test_a_mail_server_that_is_down_is_retried_then_the_touch_fails(settings, ho
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
     settings.RAPPORT_TOUCH_MAX_ATTEMPTS = 2
     touch = _due_follow_up(customer, hotel)
-    assert touch_send(touch_id=touch.pk) == Outcome.RETRY
+    assert list(touches_send(touch_ids=[touch.pk]).values()) == [Outcome.RETRY]
     with time_machine.travel(timezone.now() + timedelta(minutes=2), tick=False):
         dispatch.touches_claim()
-        assert touch_send(touch_id=touch.pk) == Outcome.FAILED
+        assert list(touches_send(touch_ids=[touch.pk]).values()) == [Outcome.FAILED]
     touch.refresh_from_db()
     assert touch.status == TouchStatus.FAILED and "ConnectionRefused" in touch.reason and touch.attempts == 2
 
@@ -242,12 +243,12 @@ def test_a_kept_connection_carries_several_messages_and_survives_a_server_restar
     connection = get_connection()
     guests = [CustomerFactory(organization=organization) for _ in range(3)]
     touches = [_due_follow_up(guest, hotel) for guest in guests]
-    assert touch_send(touch_id=touches[0].pk, connection=connection) == Outcome.SENT
+    assert list(touches_send(touch_ids=[touches[0].pk], connection=connection).values()) == [Outcome.SENT]
     kept = connection.connection
-    assert touch_send(touch_id=touches[1].pk, connection=connection) == Outcome.SENT
+    assert list(touches_send(touch_ids=[touches[1].pk], connection=connection).values()) == [Outcome.SENT]
     assert connection.connection is kept  # the same SMTP session
     kept.sock.close()  # the server (or a firewall) dropped the idle connection
-    assert touch_send(touch_id=touches[2].pk, connection=connection) == Outcome.SENT
+    assert list(touches_send(touch_ids=[touches[2].pk], connection=connection).values()) == [Outcome.SENT]
     assert len(smtp.messages) == 3
     connection.close()
 
@@ -256,6 +257,7 @@ def test_a_kept_connection_carries_several_messages_and_survives_a_server_restar
 def test_a_greeting_going_out_on_another_worker_counts_against_the_cap(smtp, hotel, customer):
     in_flight = _greeting(customer, hotel, TouchKind.BIRTHDAY)
     Touch.objects.filter(pk=in_flight.pk).update(attempt_started_at=timezone.now())  # mid-SMTP elsewhere
-    assert touch_send(touch_id=_greeting(customer, hotel, TouchKind.ANNIVERSARY).pk) == Outcome.SKIPPED
+    anniversary = _greeting(customer, hotel, TouchKind.ANNIVERSARY)
+    assert list(touches_send(touch_ids=[anniversary.pk]).values()) == [Outcome.SKIPPED]
     assert Touch.objects.get(kind=TouchKind.ANNIVERSARY).reason.startswith("pressure cap")
     assert smtp.messages == []
