@@ -45,19 +45,53 @@ ENDPOINTS = {
 RULES = [
     {"name": "Welcome card", "trigger": "first_visit", "gift": "A handwritten welcome card", "cost": "1.00"},
     {"name": "Tenth stay", "trigger": "nth_visit", "visit_number": 10, "gift": "A room upgrade", "cost": "0.00"},
-    {"name": "Welcome back", "trigger": "return_after_absence", "absence_days": 180, "gift": "A welcome drink",
-     "cost": "4.00", "monthly_budget": "5000.00"},
-    {"name": "Sorry again", "trigger": "issue_resolved", "gift": "Breakfast on the house", "cost": "12.00",
-     "monthly_budget": "20000.00"},
-    {"name": "Birthday dessert", "trigger": "birthday", "window_days": 7, "gift": "A slice of cake",
-     "cost": "6.00", "monthly_budget": "3000.00"},
-    {"name": "Anniversary flowers", "trigger": "anniversary", "window_days": 3, "gift": "Flowers in the room",
-     "cost": "15.00"},
-    {"name": "VIP fruit", "trigger": "return_after_absence", "absence_days": 30, "tags": ["vip"],
-     "gift": "A fruit basket", "cost": "8.00"},
-    {"name": "Tea lover", "trigger": "nth_visit", "visit_number": 3, "preference_category": "drink",
-     "gift": "{favorite_drink} on the house", "cost": "3.00"},
-]  # fmt: skip
+    {
+        "name": "Welcome back",
+        "trigger": "return_after_absence",
+        "absence_days": 180,
+        "gift": "A welcome drink",
+        "cost": "4.00",
+        "monthly_budget": "5000.00",
+    },
+    {
+        "name": "Sorry again",
+        "trigger": "issue_resolved",
+        "gift": "Breakfast on the house",
+        "cost": "12.00",
+        "monthly_budget": "20000.00",
+    },
+    {
+        "name": "Birthday dessert",
+        "trigger": "birthday",
+        "window_days": 7,
+        "gift": "A slice of cake",
+        "cost": "6.00",
+        "monthly_budget": "3000.00",
+    },
+    {
+        "name": "Anniversary flowers",
+        "trigger": "anniversary",
+        "window_days": 3,
+        "gift": "Flowers in the room",
+        "cost": "15.00",
+    },
+    {
+        "name": "VIP fruit",
+        "trigger": "return_after_absence",
+        "absence_days": 30,
+        "tags": ["vip"],
+        "gift": "A fruit basket",
+        "cost": "8.00",
+    },
+    {
+        "name": "Tea lover",
+        "trigger": "nth_visit",
+        "visit_number": 3,
+        "preference_category": "drink",
+        "gift": "{favorite_drink} on the house",
+        "cost": "3.00",
+    },
+]
 WRK_SCRIPT = """
 ids = {%s}
 i = 0

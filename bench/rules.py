@@ -96,8 +96,10 @@ def ensure_customers(count: int) -> Organization:
             "TRUNCATE personalization_delight, personalization_giftspend, personalization_giftrule_properties, "
             "personalization_giftrule"
         )
-        cursor.execute("DELETE FROM crm_preference WHERE customer_id IN "
-                       "(SELECT id FROM crm_customer WHERE organization_id = %s)", [organization.pk])  # fmt: skip
+        cursor.execute(
+            "DELETE FROM crm_preference WHERE customer_id IN (SELECT id FROM crm_customer WHERE organization_id = %s)",
+            [organization.pk],
+        )
         cursor.execute("DELETE FROM crm_customer WHERE organization_id = %s", [organization.pk])
         values = _column_values(organization.pk, home.pk)
         cursor.execute(
@@ -143,7 +145,7 @@ def make_rules(organization: Organization, rng: random.Random) -> list[GiftRule]
                     "A card for {given_name}",
                     "Late check-out",
                 ]
-            ),  # fmt: skip
+            ),
             "cost": Decimal(rng.choice(["0.00", "4.00", "6.00", "12.00"])),
             "priority": rng.randint(0, 5),
             "cooldown_days": rng.choice([0, 30, 365]),

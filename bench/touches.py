@@ -44,8 +44,12 @@ from personalization.touches.services import dispatch, planning  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ORGANIZATION = "Touches bench hotels"
-ZONES = [("Bench Shanghai", "Asia/Shanghai"), ("Bench New York", "America/New_York"),
-         ("Bench London", "Europe/London"), ("Bench Sydney", "Australia/Sydney")]  # fmt: skip
+ZONES = [
+    ("Bench Shanghai", "Asia/Shanghai"),
+    ("Bench New York", "America/New_York"),
+    ("Bench London", "Europe/London"),
+    ("Bench Sydney", "Australia/Sydney"),
+]
 
 
 def bench_properties() -> list[Property]:
@@ -142,7 +146,7 @@ def bench_touches(count: int, broker: str, concurrency: int = 2) -> None:
                 idempotency_key=f"bench:{pk}",
             )
             for pk in customers
-        ],  # fmt: skip
+        ],
         batch_size=2000,
     )
     sink = Sink()
@@ -154,14 +158,34 @@ def bench_touches(count: int, broker: str, concurrency: int = 2) -> None:
     client = Celery("bench", broker=broker)
     with client.connection_for_write() as conn:
         conn.default_channel.queue_purge("celery")
-    env = {**os.environ, "CELERY_BROKER_URL": broker, "EMAIL_URL": f"smtp://127.0.0.1:{port}",
-           "RAPPORT_QUIET_HOURS": "00:00-00:00", "LOG_LEVEL": "WARNING"}  # fmt: skip
+    env = {
+        **os.environ,
+        "CELERY_BROKER_URL": broker,
+        "EMAIL_URL": f"smtp://127.0.0.1:{port}",
+        "RAPPORT_QUIET_HOURS": "00:00-00:00",
+        "LOG_LEVEL": "WARNING",
+    }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency", str(concurrency),
-         "--loglevel", "WARNING", "--without-gossip", "--without-mingle",
-         "--hostname", f"bench-{os.getpid()}@localhost"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--concurrency",
+            str(concurrency),
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname",
+            f"bench-{os.getpid()}@localhost",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
     try:
         time.sleep(5)  # the worker is up and consuming
         started = time.perf_counter()

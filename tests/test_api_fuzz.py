@@ -41,8 +41,9 @@ def existing(frontdesk, organization, settings):
     customer = CustomerFactory(organization=organization)
     merged = services.customer_merge(kept=customer, duplicate=CustomerFactory(organization=organization))
     rule = gift_rule_create(organization=organization, name="Welcome", trigger="first_visit", gift="Tea")
-    delight = Delight.objects.create(organization=organization, customer=customer, rule=rule,
-                                     occasion_key="first_visit", gift="Tea", cost=0)  # fmt: skip
+    delight = Delight.objects.create(
+        organization=organization, customer=customer, rule=rule, occasion_key="first_visit", gift="Tea", cost=0
+    )
     return {
         "gift-rules": rule.pk,
         "delights": delight.pk,

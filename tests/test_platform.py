@@ -278,8 +278,9 @@ def test_beat_writes_the_schedule_into_the_database_for_managers_to_edit(monkeyp
 
     # Given a database whose dispatch schedule the data migration personalization 0002 once created
     every_minute, _ = IntervalSchedule.objects.get_or_create(every=60, period="seconds")
-    PeriodicTask.objects.create(name="Dispatch due touches", task="personalization.dispatch_touches",
-                                interval=every_minute)  # fmt: skip
+    PeriodicTask.objects.create(
+        name="Dispatch due touches", task="personalization.dispatch_touches", interval=every_minute
+    )
     # When beat starts
     scheduler = DatabaseScheduler(app=app, lazy=True)
     scheduler._finalize.cancel()  # no sync at interpreter exit, after the test database is gone
@@ -287,8 +288,10 @@ def test_beat_writes_the_schedule_into_the_database_for_managers_to_edit(monkeyp
 
     # then every periodic task is a row of the admin's Periodic tasks, the old one updated, not doubled
     rows = PeriodicTask.objects.filter(task__startswith="personalization.").select_related("interval", "crontab")
-    when = {row.task: f"every {row.interval.every} s" if row.interval else f"at {row.crontab.hour}:{row.crontab.minute}"
-            for row in rows}  # fmt: skip
+    when = {
+        row.task: f"every {row.interval.every} s" if row.interval else f"at {row.crontab.hour}:{row.crontab.minute}"
+        for row in rows
+    }
     assert rows.count() == 3
     assert when == {
         "personalization.dispatch_touches": "every 60 s",
@@ -360,8 +363,14 @@ def test_the_settings_make_no_folder_the_celery_app_makes_the_brokers(tmp_path):
     unset = ("SECRET_KEY", "DEBUG", "CELERY_BROKER_URL", "EMAIL_URL", "RAPPORT_VAR_DIR")
     env = {**{k: v for k, v in os.environ.items() if k not in unset}, "DEBUG": "true", "RAPPORT_VAR_DIR": str(var)}
     # Given a checkout whose var/ does not exist, when a process imports the settings, then reads the Celery config
-    result = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parent.parent, env=env,
-                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     # then only the embedded broker's folders were made, by the Celery app
     assert sorted(p.name for p in (var / "broker").iterdir()) == ["control", "processed", "queue"]

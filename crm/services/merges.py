@@ -20,12 +20,24 @@ from crm.services.common import User, record, user_or_none
 UNDO_WINDOW = timedelta(days=30)
 # Kept-profile fields a merge fills from the duplicate when the kept one has none.
 FILLABLE_FIELDS = (
-    "given_name", "family_name", "native_name", "latin_name", "preferred_name", "salutation", "pronunciation",
-    "pronunciation_ipa", "pronunciation_note", "email", "phone", "home_property_id",
-)  # fmt: skip
+    "given_name",
+    "family_name",
+    "native_name",
+    "latin_name",
+    "preferred_name",
+    "salutation",
+    "pronunciation",
+    "pronunciation_ipa",
+    "pronunciation_note",
+    "email",
+    "phone",
+    "home_property_id",
+)
 # Dates move whole: a kept "02-29" and a duplicate's "1985-07-01" must not make 1985-02-29.
-FILLABLE_DATES = {"birthday": ("birthday_year", "birthday_month", "birthday_day"),
-                  "anniversary": ("anniversary_year", "anniversary_month", "anniversary_day")}  # fmt: skip
+FILLABLE_DATES = {
+    "birthday": ("birthday_year", "birthday_month", "birthday_day"),
+    "anniversary": ("anniversary_year", "anniversary_month", "anniversary_day"),
+}
 # After a merge the most careful wish of either profile holds.
 RESTRICTIVE_FLAGS = {"do_not_contact": any, "consent_service": all, "consent_marketing": all, "consent_surprises": all}
 # Relations that are the merge's own bookkeeping, not the customer's history.
@@ -104,12 +116,21 @@ def customer_merge(*, kept: Customer, duplicate: Customer, actor: User | None = 
     terms.index_customer(kept)
     terms.index_customer(duplicate)  # a merged profile has no terms: it is found through kept
     merge = Merge.objects.create(
-        organization_id=kept.organization_id, kept=kept, duplicate=duplicate, moved=moved, filled=filled,
+        organization_id=kept.organization_id,
+        kept=kept,
+        duplicate=duplicate,
+        moved=moved,
+        filled=filled,
         merged_by=user_or_none(actor),
-    )  # fmt: skip
+    )
     counts = {key: len(ids) for key, ids in moved.items()}
-    record(organization=kept.organization, actor=actor, action=ChangeAction.CUSTOMER_MERGE, target=kept,
-           changes={"duplicate": duplicate.pk, "merge": merge.pk, "moved": counts})  # fmt: skip
+    record(
+        organization=kept.organization,
+        actor=actor,
+        action=ChangeAction.CUSTOMER_MERGE,
+        target=kept,
+        changes={"duplicate": duplicate.pk, "merge": merge.pk, "moved": counts},
+    )
     signals.customer_merged.send(sender=Customer, kept=kept, duplicate=duplicate, actor=actor)
     return merge
 
@@ -148,6 +169,11 @@ def merge_undo(*, merge: Merge, actor: User | None = None) -> Merge:
     merge.undone_at = timezone.now()
     merge.undone_by = user_or_none(actor)
     merge.save(update_fields=["undone_at", "undone_by"])
-    record(organization=kept.organization, actor=actor, action=ChangeAction.CUSTOMER_MERGE_UNDO, target=kept,
-           changes={"duplicate": duplicate.pk, "merge": merge.pk})  # fmt: skip
+    record(
+        organization=kept.organization,
+        actor=actor,
+        action=ChangeAction.CUSTOMER_MERGE_UNDO,
+        target=kept,
+        changes={"duplicate": duplicate.pk, "merge": merge.pk},
+    )
     return merge

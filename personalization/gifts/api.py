@@ -53,8 +53,9 @@ class GiftRuleViewSet(OrganizationScoped, viewsets.ModelViewSet):
     def create(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        rule = services.gift_rule_create(organization=self.organization, actor=request.user,
-                                         **serializer.validated_data)  # fmt: skip
+        rule = services.gift_rule_create(
+            organization=self.organization, actor=request.user, **serializer.validated_data
+        )
         return self._out(rule, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, pk: str) -> Response:
@@ -68,8 +69,10 @@ class GiftRuleViewSet(OrganizationScoped, viewsets.ModelViewSet):
         services.gift_rule_delete(rule=self.get_object(), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(responses={200: GiftAuditSerializer(many=True)},
-                   description="Managers: who created and changed the rule, and what it paid for.")  # fmt: skip
+    @extend_schema(
+        responses={200: GiftAuditSerializer(many=True)},
+        description="Managers: who created and changed the rule, and what it paid for.",
+    )
     @action(detail=True, methods=["get"], permission_classes=[ManagersOnly])
     def history(self, request: Request, pk: str) -> Response:
         page = self.paginate_queryset(selectors.gift_rule_history(rule=self.get_object()))
@@ -104,15 +107,19 @@ class DelightViewSet(
     def get_object(self) -> Delight:
         return selectors.delight_get(organization=self.organization, pk=self.kwargs["pk"])
 
-    @extend_schema(request=DelightOfferSerializer, responses={201: DelightSerializer, 409: CONFLICT},
-                   description="Offer a manual rule's gift to a guest now (once a day per guest).")  # fmt: skip
+    @extend_schema(
+        request=DelightOfferSerializer,
+        responses={201: DelightSerializer, 409: CONFLICT},
+        description="Offer a manual rule's gift to a guest now (once a day per guest).",
+    )
     def create(self, request: Request) -> Response:
         offer = DelightOfferSerializer(data=request.data)
         offer.is_valid(raise_exception=True)
         customer = crm_selectors.customer_get(organization=self.organization, pk=offer.validated_data["customer"])
         rule = selectors.gift_rule_get(organization=self.organization, pk=offer.validated_data["rule"])
-        delight = services.delight_offer(rule=rule, customer=customer, actor=request.user,
-                                         property_id=self.staff.property_id)  # fmt: skip
+        delight = services.delight_offer(
+            rule=rule, customer=customer, actor=request.user, property_id=self.staff.property_id
+        )
         delight = selectors.delight_list(organization=self.organization).get(pk=delight.pk)
         return Response(DelightSerializer(delight).data, status=status.HTTP_201_CREATED)
 
@@ -121,20 +128,29 @@ class DelightViewSet(
         delight = selectors.delight_list(organization=self.organization).get(pk=delight.pk)
         return Response(DelightSerializer(delight).data)
 
-    @extend_schema(request=None, responses={200: DelightSerializer, 409: CONFLICT},
-                   description="Deliver it now; its cost is charged to the rule's budget this month.")  # fmt: skip
+    @extend_schema(
+        request=None,
+        responses={200: DelightSerializer, 409: CONFLICT},
+        description="Deliver it now; its cost is charged to the rule's budget this month.",
+    )
     @action(detail=True, methods=["post"])
     def deliver(self, request: Request, pk: str) -> Response:
         return self._act(services.delight_deliver, pk)
 
-    @extend_schema(request=None, responses={200: DelightSerializer, 409: CONFLICT},
-                   description="Plan it (a gift above the rule's approval cost needs a manager).")  # fmt: skip
+    @extend_schema(
+        request=None,
+        responses={200: DelightSerializer, 409: CONFLICT},
+        description="Plan it (a gift above the rule's approval cost needs a manager).",
+    )
     @action(detail=True, methods=["post"])
     def plan(self, request: Request, pk: str) -> Response:
         return self._act(services.delight_plan, pk)
 
-    @extend_schema(request=None, responses={200: DelightSerializer, 409: CONFLICT},
-                   description="The guest or staff said no: this occasion is over for this rule.")  # fmt: skip
+    @extend_schema(
+        request=None,
+        responses={200: DelightSerializer, 409: CONFLICT},
+        description="The guest or staff said no: this occasion is over for this rule.",
+    )
     @action(detail=True, methods=["post"])
     def decline(self, request: Request, pk: str) -> Response:
         return self._act(services.delight_decline, pk)

@@ -66,8 +66,11 @@ def _occasions(
         )
         counted = earlier.annotate(n=Count("pk")).values("n")
         rows = visits.filter(occurred_at__gte=start).annotate(before=Subquery(counted))
-        return [(c, at) for c, at, before in rows.values_list("customer_id", "occurred_at", "before")
-                if (before or 0) + 1 == rule.visit_number]  # fmt: skip
+        return [
+            (c, at)
+            for c, at, before in rows.values_list("customer_id", "occurred_at", "before")
+            if (before or 0) + 1 == rule.visit_number
+        ]
     if rule.trigger == Trigger.RETURN_AFTER_ABSENCE:
         previous = (
             visits.filter(customer=OuterRef("customer"), occurred_at__lt=OuterRef("occurred_at"))
@@ -76,8 +79,11 @@ def _occasions(
         )
         rows = visits.filter(occurred_at__gte=start).annotate(previous=Subquery(previous))
         gap = timedelta(days=rule.absence_days)
-        return [(c, at) for c, at, before in rows.values_list("customer_id", "occurred_at", "previous")
-                if before is not None and at - before >= gap]  # fmt: skip
+        return [
+            (c, at)
+            for c, at, before in rows.values_list("customer_id", "occurred_at", "previous")
+            if before is not None and at - before >= gap
+        ]
     return []
 
 

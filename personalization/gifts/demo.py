@@ -16,16 +16,39 @@ from personalization.gifts.services import gift_rule_create
 from personalization.models import GiftRule
 
 DEMO_RULES = [
-    {"name": "Their usual drink on the house", "trigger": "first_visit", "gift": "{favorite_drink} on the house",
-     "cost": Decimal("4.00"), "monthly_budget": Decimal("40.00"), "priority": 1},
-    {"name": "Tenth visit thank-you", "trigger": "nth_visit", "visit_number": 10,
-     "gift": "A handwritten card and a box of pastries for {preferred_name}", "cost": Decimal("12.00")},
-    {"name": "After a serious complaint", "trigger": "issue_resolved", "min_severity": "high",
-     "gift": "Dessert on us, with the manager's apology", "cost": Decimal("8.00"),
-     "monthly_budget": Decimal("80.00"), "priority": 2},
-    {"name": "Welcome back after a long absence", "trigger": "return_after_absence", "absence_days": 180,
-     "gift": "A welcome-back {favorite_drink}", "cost": Decimal("4.00"), "monthly_budget": Decimal("20.00")},
-]  # fmt: skip
+    {
+        "name": "Their usual drink on the house",
+        "trigger": "first_visit",
+        "gift": "{favorite_drink} on the house",
+        "cost": Decimal("4.00"),
+        "monthly_budget": Decimal("40.00"),
+        "priority": 1,
+    },
+    {
+        "name": "Tenth visit thank-you",
+        "trigger": "nth_visit",
+        "visit_number": 10,
+        "gift": "A handwritten card and a box of pastries for {preferred_name}",
+        "cost": Decimal("12.00"),
+    },
+    {
+        "name": "After a serious complaint",
+        "trigger": "issue_resolved",
+        "min_severity": "high",
+        "gift": "Dessert on us, with the manager's apology",
+        "cost": Decimal("8.00"),
+        "monthly_budget": Decimal("80.00"),
+        "priority": 2,
+    },
+    {
+        "name": "Welcome back after a long absence",
+        "trigger": "return_after_absence",
+        "absence_days": 180,
+        "gift": "A welcome-back {favorite_drink}",
+        "cost": Decimal("4.00"),
+        "monthly_budget": Decimal("20.00"),
+    },
+]
 
 
 @receiver(demo_seeded, dispatch_uid="personalization.gifts.demo_rules")

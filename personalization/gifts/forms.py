@@ -14,10 +14,29 @@ from personalization.gifts.rules import PLACEHOLDERS, validate_rule
 from personalization.models import GiftRule
 
 EDITABLE = [
-    "name", "trigger", "window_days", "visit_number", "absence_days", "gift", "cost", "monthly_budget",
-    "cooldown_days", "yearly_cap", "approval_above", "tags", "preference_category", "min_visits", "min_severity",
-    "budget_per_property", "properties", "starts_on", "ends_on", "priority", "active", "notify_guest",
-]  # fmt: skip
+    "name",
+    "trigger",
+    "window_days",
+    "visit_number",
+    "absence_days",
+    "gift",
+    "cost",
+    "monthly_budget",
+    "cooldown_days",
+    "yearly_cap",
+    "approval_above",
+    "tags",
+    "preference_category",
+    "min_visits",
+    "min_severity",
+    "budget_per_property",
+    "properties",
+    "starts_on",
+    "ends_on",
+    "priority",
+    "active",
+    "notify_guest",
+]
 
 
 class TagsField(forms.CharField):
@@ -33,8 +52,14 @@ class GiftRuleForm(forms.ModelForm):
         label=_("customer tags (any of)"), required=False, help_text=_("Comma-separated; empty: everyone.")
     )
     cost = forms.DecimalField(label=_("cost"), min_value=Decimal(0), max_digits=10, decimal_places=2, initial=0)
-    monthly_budget = forms.DecimalField(label=_("monthly budget"), min_value=Decimal(0), max_digits=10,
-                                        decimal_places=2, required=False, help_text=_("Empty: no cap."))  # fmt: skip
+    monthly_budget = forms.DecimalField(
+        label=_("monthly budget"),
+        min_value=Decimal(0),
+        max_digits=10,
+        decimal_places=2,
+        required=False,
+        help_text=_("Empty: no cap."),
+    )
     window_days = forms.IntegerField(label=_("days before the date"), min_value=0, max_value=60, initial=7)
     visit_number = forms.IntegerField(label=_("visit number"), min_value=1, required=False)
     absence_days = forms.IntegerField(label=_("days away"), min_value=1, required=False)

@@ -114,8 +114,11 @@ def validate_rule(data: Mapping[str, Any], *, today: date) -> None:
     if trigger == Trigger.FIRST_VISIT and min_visits > 0:
         error("min_visits", _("A first visit has no earlier visits: leave the minimum at 0."))
     if trigger == Trigger.NTH_VISIT and data.get("visit_number") and min_visits >= data["visit_number"]:
-        error("min_visits", _("Visit %(n)s comes after %(m)s earlier visits at most: lower the minimum.")
-              % {"n": data["visit_number"], "m": data["visit_number"] - 1})  # fmt: skip
+        error(
+            "min_visits",
+            _("Visit %(n)s comes after %(m)s earlier visits at most: lower the minimum.")
+            % {"n": data["visit_number"], "m": data["visit_number"] - 1},
+        )
     if data.get("min_severity") and trigger != Trigger.ISSUE_RESOLVED:
         error("min_severity", _("Only for the “after an issue is resolved” trigger."))
     tags = data.get("tags") or []

@@ -29,8 +29,12 @@ class GiftRuleSerializer(OrganizationPropertiesMixin, serializers.ModelSerialize
     tags = serializers.ListField(
         child=serializers.CharField(max_length=50), max_length=50, required=False, help_text="Customer tags, any of."
     )
-    window_days = serializers.IntegerField(min_value=0, max_value=60, required=False, help_text=(
-        "birthday/anniversary: how many days before the date it applies (0–60, default 7)."))  # fmt: skip
+    window_days = serializers.IntegerField(
+        min_value=0,
+        max_value=60,
+        required=False,
+        help_text=("birthday/anniversary: how many days before the date it applies (0–60, default 7)."),
+    )
     visit_number = serializers.IntegerField(min_value=1, max_value=100_000, required=False, allow_null=True)
     absence_days = serializers.IntegerField(min_value=1, max_value=36_500, required=False, allow_null=True)
     min_visits = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
@@ -38,37 +42,74 @@ class GiftRuleSerializer(OrganizationPropertiesMixin, serializers.ModelSerialize
     yearly_cap = serializers.IntegerField(min_value=1, max_value=366, required=False, allow_null=True)
     priority = serializers.IntegerField(min_value=-100, max_value=100, required=False)
     cost = serializers.DecimalField(**MONEY, required=False)
-    monthly_budget = serializers.DecimalField(**MONEY, required=False, allow_null=True,
-                                              help_text="null = no cap.")  # fmt: skip
-    approval_above = serializers.DecimalField(**MONEY, required=False, allow_null=True,
-                                              help_text="A gift costing more needs a manager to plan it.")  # fmt: skip
-    notify_guest = serializers.BooleanField(required=False, help_text=(
-        "Tell the guest ahead: each delight of this rule, when the nightly planner suggests it or staff plan it, "
-        "gets a delight_notice email naming the gift (10:00 property time the next day, or on the occasion's "
-        "day if sooner; consent, pressure cap and quiet hours apply). Default false."))  # fmt: skip
+    monthly_budget = serializers.DecimalField(**MONEY, required=False, allow_null=True, help_text="null = no cap.")
+    approval_above = serializers.DecimalField(
+        **MONEY, required=False, allow_null=True, help_text="A gift costing more needs a manager to plan it."
+    )
+    notify_guest = serializers.BooleanField(
+        required=False,
+        help_text=(
+            "Tell the guest ahead: each delight of this rule, when the nightly planner suggests it or staff plan it, "
+            "gets a delight_notice email naming the gift (10:00 property time the next day, or on the occasion's "
+            "day if sooner; consent, pressure cap and quiet hours apply). Default false."
+        ),
+    )
     properties = serializers.PrimaryKeyRelatedField(
-        many=True, required=False, queryset=Property.objects.none(),
+        many=True,
+        required=False,
+        queryset=Property.objects.none(),
         help_text="Property ids of the organization; empty (default) = every property.",
-    )  # fmt: skip
+    )
     property = FirstPropertyField(
-        required=False, allow_null=True, queryset=Property.objects.none(),
+        required=False,
+        allow_null=True,
+        queryset=Property.objects.none(),
         help_text="Deprecated, use properties: the first of them (or null); writing sets properties to [it].",
-    )  # fmt: skip
-    budget_per_property = serializers.BooleanField(required=False, help_text=(
-        "true: monthly_budget caps each property separately (the delight's property). Default false."))  # fmt: skip
-    spent_this_month = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True, help_text=(
-        "This month's spending; with a budget per property, the total of every property."))  # fmt: skip
+    )
+    budget_per_property = serializers.BooleanField(
+        required=False,
+        help_text=("true: monthly_budget caps each property separately (the delight's property). Default false."),
+    )
+    spent_this_month = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        read_only=True,
+        help_text=("This month's spending; with a budget per property, the total of every property."),
+    )
     delivered_this_month = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = GiftRule
         fields = [
-            "id", "name", "trigger", "window_days", "visit_number", "absence_days", "gift", "cost",
-            "monthly_budget", "budget_per_property", "cooldown_days", "active", "properties", "property", "tags",
-            "preference_category", "min_visits",
-            "min_severity", "yearly_cap", "approval_above", "starts_on", "ends_on", "priority",
-            "notify_guest", "spent_this_month", "delivered_this_month", "created_at", "updated_at",
-        ]  # fmt: skip
+            "id",
+            "name",
+            "trigger",
+            "window_days",
+            "visit_number",
+            "absence_days",
+            "gift",
+            "cost",
+            "monthly_budget",
+            "budget_per_property",
+            "cooldown_days",
+            "active",
+            "properties",
+            "property",
+            "tags",
+            "preference_category",
+            "min_visits",
+            "min_severity",
+            "yearly_cap",
+            "approval_above",
+            "starts_on",
+            "ends_on",
+            "priority",
+            "notify_guest",
+            "spent_this_month",
+            "delivered_this_month",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["created_at", "updated_at"]
 
     def get_fields(self):
@@ -95,15 +136,30 @@ class DelightSerializer(serializers.ModelSerializer):
     class Meta:
         model = Delight
         fields = [
-            "id", "customer", "rule", "rule_name", "occasion_key", "occasion_on", "gift", "reason", "cost",
-            "status", "expires_at", "planned_at", "delivered_at", "delivered_by", "charged_month", "created_at",
-        ]  # fmt: skip
+            "id",
+            "customer",
+            "rule",
+            "rule_name",
+            "occasion_key",
+            "occasion_on",
+            "gift",
+            "reason",
+            "cost",
+            "status",
+            "expires_at",
+            "planned_at",
+            "delivered_at",
+            "delivered_by",
+            "charged_month",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
 class DelightQuerySerializer(serializers.Serializer):
-    customer = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False,
-                                        help_text="Only this customer's delights.")  # fmt: skip
+    customer = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, required=False, help_text="Only this customer's delights."
+    )
 
 
 class DelightOfferSerializer(serializers.Serializer):

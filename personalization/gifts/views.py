@@ -45,8 +45,9 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             if rule is None:
-                rule = services.gift_rule_create(organization=staff.organization, actor=request.user,
-                                                 **form.service_fields())  # fmt: skip
+                rule = services.gift_rule_create(
+                    organization=staff.organization, actor=request.user, **form.service_fields()
+                )
             else:
                 # A fresh copy: validating the ModelForm already wrote the new values onto `rule`, and the
                 # service, comparing against them, would see no change and save nothing.

@@ -301,8 +301,17 @@ class PastDelight:
 
     @classmethod
     def of(cls, delight: Delight) -> PastDelight:
-        return cls(delight.pk, delight.occasion_key, delight.status, delight.gift, delight.cost, delight.created_at,
-                   delight.planned_at, delight.delivered_at, delight.expires_at)  # fmt: skip
+        return cls(
+            delight.pk,
+            delight.occasion_key,
+            delight.status,
+            delight.gift,
+            delight.cost,
+            delight.created_at,
+            delight.planned_at,
+            delight.delivered_at,
+            delight.expires_at,
+        )
 
     @property
     def given_at(self) -> datetime | None:
@@ -332,8 +341,9 @@ class GiftSpend(models.Model):
     rule = models.ForeignKey(GiftRule, on_delete=models.CASCADE, related_name="spending")
     month = models.DateField()  # the first day of the month
     # Null: the rule-wide budget. Indexed by giftspend_one_row_per_property_month.
-    property = models.ForeignKey(Property, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
-                                 db_index=False)  # fmt: skip
+    property = models.ForeignKey(
+        Property, on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False
+    )
     spent = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     deliveries = models.PositiveIntegerField(default=0)
 

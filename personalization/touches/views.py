@@ -34,8 +34,12 @@ class FeedbackForm(forms.Form):
         coerce=int,
         widget=forms.RadioSelect,
     )
-    comment = forms.CharField(label=gettext_lazy("Comment (optional)"), required=False, max_length=2000,
-                              widget=forms.Textarea(attrs={"rows": 4}))  # fmt: skip
+    comment = forms.CharField(
+        label=gettext_lazy("Comment (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
 
 
 def _public(request: HttpRequest, template: str, context: dict, language: str, status: int = 200) -> HttpResponse:
@@ -100,8 +104,13 @@ def queue(request: HttpRequest) -> HttpResponse:
     if kind in TouchKind.values:
         touches = touches.filter(kind=kind)
     page = Paginator(touches, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "status": status, "kind": kind, "statuses": TouchStatus.choices,
-               "kinds": TouchKind.choices}  # fmt: skip
+    context = {
+        "page": page,
+        "status": status,
+        "kind": kind,
+        "statuses": TouchStatus.choices,
+        "kinds": TouchKind.choices,
+    }
     return render(request, "personalization/touches/queue.html", context)
 
 

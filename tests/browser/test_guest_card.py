@@ -21,24 +21,54 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "guest-card.png"
 
 TEXTS = {
-    "en": {"confirm": "Confirm", "confirmed": "Confirmed: “Jasmine tea”.", "add": "Add preference",
-           "saved": "Preference saved.", "open": "Open issue", "opened": "Issue opened.", "log": "Log contact",
-           "logged": "Contact logged.", "greeted": "Greeted by name"},
-    "zh-hans": {"confirm": "确认", "confirmed": "已确认：“Jasmine tea”。", "add": "添加偏好", "saved": "偏好已保存。",
-                "open": "登记问题", "opened": "问题已登记。", "log": "记录接触", "logged": "接触已记录。",
-                "greeted": "已称呼姓名"},
-    "zh-hant": {"confirm": "確認", "confirmed": "已確認：「Jasmine tea」。", "add": "新增偏好", "saved": "偏好已儲存。",
-                "open": "登記問題", "opened": "問題已登記。", "log": "記錄接觸", "logged": "接觸已記錄。",
-                "greeted": "已稱呼姓名"},
-}  # fmt: skip
+    "en": {
+        "confirm": "Confirm",
+        "confirmed": "Confirmed: “Jasmine tea”.",
+        "add": "Add preference",
+        "saved": "Preference saved.",
+        "open": "Open issue",
+        "opened": "Issue opened.",
+        "log": "Log contact",
+        "logged": "Contact logged.",
+        "greeted": "Greeted by name",
+    },
+    "zh-hans": {
+        "confirm": "确认",
+        "confirmed": "已确认：“Jasmine tea”。",
+        "add": "添加偏好",
+        "saved": "偏好已保存。",
+        "open": "登记问题",
+        "opened": "问题已登记。",
+        "log": "记录接触",
+        "logged": "接触已记录。",
+        "greeted": "已称呼姓名",
+    },
+    "zh-hant": {
+        "confirm": "確認",
+        "confirmed": "已確認：「Jasmine tea」。",
+        "add": "新增偏好",
+        "saved": "偏好已儲存。",
+        "open": "登記問題",
+        "opened": "問題已登記。",
+        "log": "記錄接觸",
+        "logged": "接觸已記錄。",
+        "greeted": "已稱呼姓名",
+    },
+}
 
 
 @pytest.fixture
 def guest(organization, frontdesk):
     frontdesk.user.password = make_password("s3cret-pass!")
     frontdesk.user.save()
-    customer = CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang", native_name="张伟",
-                               salutation="先生", language="zh-hans")  # fmt: skip
+    customer = CustomerFactory(
+        organization=organization,
+        given_name="Wei",
+        family_name="Zhang",
+        native_name="张伟",
+        salutation="先生",
+        language="zh-hans",
+    )
     services.preference_record(customer=customer, category="allergy", text="Peanuts", polarity="avoid")
     services.preference_record(customer=customer, category="drink", text="Jasmine tea")
     services.contact_log(customer=customer, kind="arrival", occurred_at=timezone.now() - timedelta(days=95))

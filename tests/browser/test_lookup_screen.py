@@ -24,11 +24,11 @@ def guests(organization, frontdesk):
             family_name="Zhang",
             native_name="张伟",
             phone="+86 138 0013 8000",
-        ),  # fmt: skip
+        ),
         "kathy": CustomerFactory(organization=organization, given_name="Katherine", family_name="Lee"),
         "siobhan": CustomerFactory(
             organization=organization, given_name="Siobhán", family_name="O'Connor", pronunciation="shiv-AWN"
-        ),  # fmt: skip
+        ),
     }
 
 

@@ -22,11 +22,27 @@ CUSTOMERS = "/api/v1/customers/"
 
 # Everything the guest told us, as they typed it and as it is stored (E.164 phones).
 SECRETS = [
-    "Xiuying", "Hsiu-ying", "Wang", "王秀英", "王秀瑛", "Ying", "Yingying",
-    "xiuying.wang@example.cn", "ying.wang@example.com", "ying.w@example.org",
-    "13800138000", "13900139000", "1984-03-14", "07-21",
-    "Peanuts", "EpiPen", "lake", "Shellfish", "chef apologised", "daughter Mei",
-]  # fmt: skip
+    "Xiuying",
+    "Hsiu-ying",
+    "Wang",
+    "王秀英",
+    "王秀瑛",
+    "Ying",
+    "Yingying",
+    "xiuying.wang@example.cn",
+    "ying.wang@example.com",
+    "ying.w@example.org",
+    "13800138000",
+    "13900139000",
+    "1984-03-14",
+    "07-21",
+    "Peanuts",
+    "EpiPen",
+    "lake",
+    "Shellfish",
+    "chef apologised",
+    "daughter Mei",
+]
 
 
 def _admin_logs_a_change(obj, user, message):
@@ -47,10 +63,19 @@ def test_erasing_a_guest_leaves_no_name_contact_date_or_note_in_the_history(
 ):
     # Given a guest the desk has known for a while: names in two scripts, contacts, dates, an allergy,
     # a preference since deleted, an issue resolved, a contact with a note, details changed since...
-    created = api.post(CUSTOMERS, {
-        "given_name": "Xiuying", "family_name": "Wang", "native_name": "王秀英", "preferred_name": "Ying",
-        "email": "xiuying.wang@example.cn", "phone": "+86 138 0013 8000", "birthday": "1984-03-14",
-    }, format="json")  # fmt: skip
+    created = api.post(
+        CUSTOMERS,
+        {
+            "given_name": "Xiuying",
+            "family_name": "Wang",
+            "native_name": "王秀英",
+            "preferred_name": "Ying",
+            "email": "xiuying.wang@example.cn",
+            "phone": "+86 138 0013 8000",
+            "birthday": "1984-03-14",
+        },
+        format="json",
+    )
     assert created.status_code == 201, created.json()
     guest = created.json()["id"]
     base = f"{CUSTOMERS}{guest}"
@@ -63,16 +88,30 @@ def test_erasing_a_guest_leaves_no_name_contact_date_or_note_in_the_history(
     assert resolved.status_code == 200, resolved.json()
     contact = api.post(f"{base}/contacts/", {"kind": "departure", "note": "Going to her daughter Mei's wedding"})
     assert contact.status_code == 201
-    changed = api.patch(f"{base}/", {"email": "ying.wang@example.com", "phone": "+86 139 0013 9000",
-                                     "given_name": "Hsiu-ying", "native_name": "王秀瑛"}, format="json")  # fmt: skip
+    changed = api.patch(
+        f"{base}/",
+        {
+            "email": "ying.wang@example.com",
+            "phone": "+86 139 0013 9000",
+            "given_name": "Hsiu-ying",
+            "native_name": "王秀瑛",
+        },
+        format="json",
+    )
     assert changed.status_code == 200, changed.json()
     # ... a second profile of hers merged in, a gift delivered, and a manager's edits in the admin site.
-    duplicate = CustomerFactory(organization=organization, given_name="Yingying", family_name="Wang",
-                                email="ying.w@example.org", anniversary=PartialDate.parse("07-21"))  # fmt: skip
+    duplicate = CustomerFactory(
+        organization=organization,
+        given_name="Yingying",
+        family_name="Wang",
+        email="ying.w@example.org",
+        anniversary=PartialDate.parse("07-21"),
+    )
     services.preference_record(customer=duplicate, category="food", text="Peanuts never, even traces")
     assert manager_api.post(f"{base}/merge/", {"duplicate_id": duplicate.pk}).status_code == 201
-    rule = manager_api.post("/api/v1/gift-rules/", {"name": "Welcome", "trigger": "first_visit",
-                                                    "gift": "Tea for {preferred_name}"}).json()  # fmt: skip
+    rule = manager_api.post(
+        "/api/v1/gift-rules/", {"name": "Welcome", "trigger": "first_visit", "gift": "Tea for {preferred_name}"}
+    ).json()
     (delight,) = api.get(f"{base}/brief/").json()["delight"]
     assert api.post(f"/api/v1/delights/{delight['delight_id']}/deliver/").status_code == 200
     _admin_logs_a_change(Customer.objects.get(pk=guest), manager.user, [{"changed": {"fields": ["Email"]}}])
@@ -97,9 +136,17 @@ def test_erasing_a_guest_leaves_no_name_contact_date_or_note_in_the_history(
         (ChangeAction.CUSTOMER_ERASE, manager.user.pk, duplicate.pk),
     ]
     assert set(ChangeRecord.objects.filter(customer_id=guest).values_list("action", flat=True)) >= {
-        "customer.create", "customer.update", "preference.record", "preference.delete", "issue.open",
-        "issue.update", "contact.log", "customer.merge", "delight.deliver", "customer.erase",
-    }  # fmt: skip
+        "customer.create",
+        "customer.update",
+        "preference.record",
+        "preference.delete",
+        "issue.open",
+        "issue.update",
+        "contact.log",
+        "customer.merge",
+        "delight.deliver",
+        "customer.erase",
+    }
     assert LogEntry.objects.filter(object_repr=str(guest), change_message="[]").exists()
     # The other guest's history and the gift rule's are untouched.
     assert ChangeRecord.objects.get(action="customer.create", target_id=other.pk).changes["email"] == {
@@ -111,8 +158,13 @@ def test_erasing_a_guest_leaves_no_name_contact_date_or_note_in_the_history(
 
 
 def test_an_update_records_the_old_and_new_value_of_each_changed_field(customer, frontdesk):
-    services.customer_update(customer=customer, actor=frontdesk.user, email="s.oconnor@example.ie",
-                             preferred_name="Shiv", family_name="O'Connor")  # fmt: skip
+    services.customer_update(
+        customer=customer,
+        actor=frontdesk.user,
+        email="s.oconnor@example.ie",
+        preferred_name="Shiv",
+        family_name="O'Connor",
+    )
     update = ChangeRecord.objects.get(action=ChangeAction.CUSTOMER_UPDATE, target_id=customer.pk)
     assert update.changes == {
         "email": {"old": "siobhan@example.ie", "new": "s.oconnor@example.ie"},
@@ -147,8 +199,9 @@ def test_an_unknown_action_is_refused(customer, organization):
     assert not ChangeRecord.objects.filter(action="customer.teleport").exists()
     # The database refuses it too, whatever writes the row.
     with pytest.raises(IntegrityError), transaction.atomic():
-        ChangeRecord.objects.create(organization=organization, action="customer.teleport", target_type="customer",
-                                    target_id=customer.pk)  # fmt: skip
+        ChangeRecord.objects.create(
+            organization=organization, action="customer.teleport", target_type="customer", target_id=customer.pk
+        )
 
 
 def test_managers_read_the_history_with_old_and_new_values_in_the_admin(client, manager, customer):

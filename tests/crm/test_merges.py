@@ -20,10 +20,17 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def pair(organization):
     """The same guest entered twice: once by the PMS, once at the desk with a nickname."""
-    kept = CustomerFactory(organization=organization, given_name="Robert", family_name="Johnson",
-                           email="bob@example.com", phone="")  # fmt: skip
-    duplicate = CustomerFactory(organization=organization, given_name="Bob", family_name="Johnson",
-                                email="BOB@example.com", phone="+1 212 555 0187", tags=["vip"])  # fmt: skip
+    kept = CustomerFactory(
+        organization=organization, given_name="Robert", family_name="Johnson", email="bob@example.com", phone=""
+    )
+    duplicate = CustomerFactory(
+        organization=organization,
+        given_name="Bob",
+        family_name="Johnson",
+        email="BOB@example.com",
+        phone="+1 212 555 0187",
+        tags=["vip"],
+    )
     services.preference_record(customer=duplicate, category="allergy", text="Peanuts")
     services.issue_open(customer=duplicate, summary="Lost key card")
     services.contact_log(customer=duplicate, kind="visit", occurred_at=timezone.now() - timedelta(days=3))
@@ -43,11 +50,18 @@ def test_same_email_is_a_likely_duplicate_on_create(api, pair):
 
 
 def test_same_phone_and_same_name_are_likely_duplicates(api, organization):
-    first = CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang", native_name="张伟",
-                            email="", phone="+86 138 0013 8000")  # fmt: skip
+    first = CustomerFactory(
+        organization=organization,
+        given_name="Wei",
+        family_name="Zhang",
+        native_name="张伟",
+        email="",
+        phone="+86 138 0013 8000",
+    )
     second = CustomerFactory(organization=organization, native_name="張偉", email="", phone="")
-    third = CustomerFactory(organization=organization, given_name="Min", family_name="Liu", email="",
-                            phone="+86 138 0013 8000")  # fmt: skip
+    third = CustomerFactory(
+        organization=organization, given_name="Min", family_name="Liu", email="", phone="+86 138 0013 8000"
+    )
     body = api.get(f"/api/v1/customers/{first.pk}/").json()
     found = {d["customer"]["id"]: d["reasons"] for d in body["likely_duplicates"]}
     assert found == {second.pk: ["same_name"], third.pk: ["same_phone"]}
@@ -194,8 +208,11 @@ def test_dates_move_whole_never_mixed(organization):
     from crm.partial_dates import PartialDate
 
     kept = CustomerFactory(organization=organization, birthday=None, anniversary=PartialDate(month=2, day=29))
-    duplicate = CustomerFactory(organization=organization, birthday=PartialDate(month=7, day=1, year=1985),
-                                anniversary=PartialDate(month=7, day=1, year=1985))  # fmt: skip
+    duplicate = CustomerFactory(
+        organization=organization,
+        birthday=PartialDate(month=7, day=1, year=1985),
+        anniversary=PartialDate(month=7, day=1, year=1985),
+    )
     services.customer_merge(kept=kept, duplicate=duplicate)
     kept.refresh_from_db()
     assert str(kept.birthday) == "1985-07-01" and str(kept.anniversary) == "02-29"

@@ -24,8 +24,14 @@ def boss(client, manager):
 
 
 def test_typing_returns_only_the_results_partial(desk, organization):
-    CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang", native_name="张伟",
-                    phone="+86 138 0013 8000", email="zhang.wei@example.cn")  # fmt: skip
+    CustomerFactory(
+        organization=organization,
+        given_name="Wei",
+        family_name="Zhang",
+        native_name="张伟",
+        phone="+86 138 0013 8000",
+        email="zhang.wei@example.cn",
+    )
     page = desk.get("/", {"q": "zhang wei"}, HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in page and 'class="results"' in page
     assert "张伟" in page and "Zhāng Wěi" in page  # the pronunciation beside the name
@@ -34,8 +40,7 @@ def test_typing_returns_only_the_results_partial(desk, organization):
 
 
 def test_without_javascript_the_form_returns_the_whole_page(desk, organization):
-    CustomerFactory(organization=organization, given_name="Siobhán", family_name="O'Connor",
-                    pronunciation="shiv-AWN")  # fmt: skip
+    CustomerFactory(organization=organization, given_name="Siobhán", family_name="O'Connor", pronunciation="shiv-AWN")
     page = desk.get("/", {"q": "oconnor"}).content.decode()
     assert "<html" in page and "Siobhán O&#x27;Connor" in page
     assert "shiv-AWN" in page and 'data-say="shiv-AWN"' in page

@@ -47,8 +47,13 @@ def test_one_click_confirm(desk, guest):
 
 def test_add_a_preference_and_a_double_submit_writes_once(desk, guest):
     page = desk.get(f"/customers/{guest.pk}/").content.decode()
-    data = {"category": "room", "text": "High floor", "polarity": "likes", "source": "customer",
-            "form_token": token(page, "preference-form")}  # fmt: skip
+    data = {
+        "category": "room",
+        "text": "High floor",
+        "polarity": "likes",
+        "source": "customer",
+        "form_token": token(page, "preference-form"),
+    }
     assert desk.post(f"/customers/{guest.pk}/preferences/", data).status_code == 302
     assert desk.post(f"/customers/{guest.pk}/preferences/", data).status_code == 302
     assert Preference.objects.filter(customer=guest, text="High floor").count() == 1
@@ -56,8 +61,13 @@ def test_add_a_preference_and_a_double_submit_writes_once(desk, guest):
 
 def test_a_bad_preference_shows_the_error_and_keeps_what_was_typed(desk, guest):
     page = desk.get(f"/customers/{guest.pk}/").content.decode()
-    data = {"category": "mood", "text": "Cheerful mornings", "polarity": "likes", "source": "customer",
-            "form_token": token(page, "preference-form")}  # fmt: skip
+    data = {
+        "category": "mood",
+        "text": "Cheerful mornings",
+        "polarity": "likes",
+        "source": "customer",
+        "form_token": token(page, "preference-form"),
+    }
     response = desk.post(f"/customers/{guest.pk}/preferences/", data)
     assert response.status_code == 400
     html = response.content.decode()
@@ -69,15 +79,18 @@ def test_errors_speak_the_staff_language(desk, guest, frontdesk):
     frontdesk.language = "zh-hans"
     frontdesk.save()
     page = desk.get(f"/customers/{guest.pk}/").content.decode()
-    response = desk.post(f"/customers/{guest.pk}/issues/", {"summary": "", "severity": "medium",
-                                                            "form_token": token(page, "issue-form")})  # fmt: skip
+    response = desk.post(
+        f"/customers/{guest.pk}/issues/", {"summary": "", "severity": "medium", "form_token": token(page, "issue-form")}
+    )
     assert response.status_code == 400 and "该字段是必填项" in response.content.decode()
 
 
 def test_open_an_issue(desk, guest):
     page = desk.get(f"/customers/{guest.pk}/").content.decode()
-    desk.post(f"/customers/{guest.pk}/issues/", {"summary": "Shower too cold", "severity": "high",
-                                                 "form_token": token(page, "issue-form")})  # fmt: skip
+    desk.post(
+        f"/customers/{guest.pk}/issues/",
+        {"summary": "Shower too cold", "severity": "high", "form_token": token(page, "issue-form")},
+    )
     issue = Issue.objects.get(customer=guest)
     assert (issue.summary, issue.severity, issue.status) == ("Shower too cold", "high", "open")
     assert "Shower too cold" in desk.get(f"/customers/{guest.pk}/").content.decode()  # now in Repair
@@ -88,9 +101,15 @@ def test_log_a_contact_with_what_staff_did_and_the_acknowledged_allergy(desk, gu
     allergy = guest.preferences.get(category="allergy")
     desk.post(
         f"/customers/{guest.pk}/contacts/",
-        {"kind": "arrival", "note": "", "greeted_by_name": "on", "preference_honored": "on",
-         "acknowledged": [str(allergy.pk)], "form_token": token(page, "contact-form")},
-    )  # fmt: skip
+        {
+            "kind": "arrival",
+            "note": "",
+            "greeted_by_name": "on",
+            "preference_honored": "on",
+            "acknowledged": [str(allergy.pk)],
+            "form_token": token(page, "contact-form"),
+        },
+    )
     contact = Contact.objects.get(customer=guest)
     assert contact.greeted_by_name and contact.preference_honored and not contact.delight_delivered
     assert contact.staff == frontdesk.user

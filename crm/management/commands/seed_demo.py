@@ -244,8 +244,14 @@ class Command(BaseCommand):
             if index % 6 == 1:
                 self._issue(customer, index, rng, properties, now)
         for given, family, native, email, phone in DUPLICATES:
-            duplicate = services.customer_create(organization=organization, given_name=given, family_name=family,
-                                                 native_name=native, email=email, phone=phone)  # fmt: skip
+            duplicate = services.customer_create(
+                organization=organization,
+                given_name=given,
+                family_name=family,
+                native_name=native,
+                email=email,
+                phone=phone,
+            )
             services.contact_log(
                 customer=duplicate, kind="visit", occurred_at=now - timedelta(days=rng.randint(30, 90))
             )

@@ -122,8 +122,13 @@ def delight_offer(
     )
     delight.full_clean()
     delight.save()
-    record(organization=customer.organization, actor=actor, action=ChangeAction.DELIGHT_OFFER, target=delight,
-           changes=created({"rule": rule.pk, "customer": customer.pk}))  # fmt: skip
+    record(
+        organization=customer.organization,
+        actor=actor,
+        action=ChangeAction.DELIGHT_OFFER,
+        target=delight,
+        changes=created({"rule": rule.pk, "customer": customer.pk}),
+    )
     return delight
 
 
@@ -180,7 +185,9 @@ def delight_plan(*, delight: Delight, actor: User | None = None, now: datetime |
     staff = getattr(actor, "staff", None)
     if needs_approval and not (staff is not None and staff.is_manager):
         raise Conflict(_("This gift costs more than the rule allows without a manager's approval."))
-    _move(delight, rule, to=DelightStatus.PLANNED, stamp="planned", action=ChangeAction.DELIGHT_PLAN, actor=actor, now=now)
+    _move(
+        delight, rule, to=DelightStatus.PLANNED, stamp="planned", action=ChangeAction.DELIGHT_PLAN, actor=actor, now=now
+    )
     delight_planned.send(sender=Delight, delight=delight, actor=actor)
     return delight
 
@@ -206,7 +213,7 @@ def delight_deliver(*, delight: Delight, actor: User | None = None, now: datetim
                 _(
                     "The budget of “%(rule)s” at this property for this month is spent "
                     "(%(left)s left, the gift costs %(cost)s)."
-                )  # fmt: skip
+                )
                 % {"rule": rule.name, "left": rule.monthly_budget - spend.spent, "cost": delight.cost}
             )
         raise Conflict(
@@ -217,8 +224,17 @@ def delight_deliver(*, delight: Delight, actor: User | None = None, now: datetim
     delight.charged_month = month
     facts = {"rule": rule.pk, "customer": delight.customer_id, "cost": str(delight.cost), "month": month.isoformat()}
     facts["budget_property"] = spend.property_id
-    _move(delight, rule, to=DelightStatus.DELIVERED, stamp="delivered", action=ChangeAction.DELIGHT_DELIVER,
-          actor=actor, now=now, facts=facts, also_saved=("charged_month",))  # fmt: skip
+    _move(
+        delight,
+        rule,
+        to=DelightStatus.DELIVERED,
+        stamp="delivered",
+        action=ChangeAction.DELIGHT_DELIVER,
+        actor=actor,
+        now=now,
+        facts=facts,
+        also_saved=("charged_month",),
+    )
     return delight
 
 
@@ -228,7 +244,15 @@ def delight_decline(*, delight: Delight, actor: User | None = None, now: datetim
     now = now or timezone.now()
     delight, rule = _locked(delight)
     _refuse_if_over(delight, now)
-    _move(delight, rule, to=DelightStatus.DECLINED, stamp="declined", action=ChangeAction.DELIGHT_DECLINE, actor=actor, now=now)
+    _move(
+        delight,
+        rule,
+        to=DelightStatus.DECLINED,
+        stamp="declined",
+        action=ChangeAction.DELIGHT_DECLINE,
+        actor=actor,
+        now=now,
+    )
     delight_declined.send(sender=Delight, delight=delight, actor=actor)
     return delight
 

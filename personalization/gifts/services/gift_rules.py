@@ -19,10 +19,28 @@ from personalization.gifts.signals import delights_expired
 from personalization.models import Delight, DelightStatus, GiftRule
 
 RULE_FIELDS = (
-    "name", "trigger", "window_days", "visit_number", "absence_days", "tags", "preference_category", "min_visits",
-    "min_severity", "gift", "cost", "monthly_budget", "cooldown_days", "yearly_cap", "approval_above", "starts_on",
-    "ends_on", "priority", "active", "notify_guest", "budget_per_property",
-)  # fmt: skip
+    "name",
+    "trigger",
+    "window_days",
+    "visit_number",
+    "absence_days",
+    "tags",
+    "preference_category",
+    "min_visits",
+    "min_severity",
+    "gift",
+    "cost",
+    "monthly_budget",
+    "cooldown_days",
+    "yearly_cap",
+    "approval_above",
+    "starts_on",
+    "ends_on",
+    "priority",
+    "active",
+    "notify_guest",
+    "budget_per_property",
+)
 
 
 def _rule_data(rule: GiftRule) -> dict[str, Any]:
@@ -52,8 +70,13 @@ def gift_rule_create(
     _check(rule, properties)
     rule.save()
     rule.properties.set(properties)
-    record(organization=organization, actor=actor, action=ChangeAction.GIFT_RULE_CREATE, target=rule,
-           changes=created({**_rule_data(rule), "properties": _property_ids(properties)}))  # fmt: skip
+    record(
+        organization=organization,
+        actor=actor,
+        action=ChangeAction.GIFT_RULE_CREATE,
+        target=rule,
+        changes=created({**_rule_data(rule), "properties": _property_ids(properties)}),
+    )
     return rule
 
 
@@ -72,8 +95,9 @@ def gift_rule_update(*, rule: GiftRule, actor: User | None = None, properties: A
     rule.save(update_fields=sorted((set(changed) - {"properties"}) | {"updated_at"}))
     if "properties" in changed:
         rule.properties.set(properties)
-    record(organization=rule.organization, actor=actor, action=ChangeAction.GIFT_RULE_UPDATE, target=rule,
-           changes=changed)  # fmt: skip
+    record(
+        organization=rule.organization, actor=actor, action=ChangeAction.GIFT_RULE_UPDATE, target=rule, changes=changed
+    )
     return rule
 
 
@@ -88,8 +112,13 @@ def gift_rule_delete(*, rule: GiftRule, actor: User | None = None) -> None:
     )
     if expired:
         delights_expired.send(sender=Delight)
-    record(organization=rule.organization, actor=actor, action=ChangeAction.GIFT_RULE_DELETE, target=rule,
-           changes=deleted({"name": rule.name}))  # fmt: skip
+    record(
+        organization=rule.organization,
+        actor=actor,
+        action=ChangeAction.GIFT_RULE_DELETE,
+        target=rule,
+        changes=deleted({"name": rule.name}),
+    )
 
 
 def gift_rules_stop_for_property(*, property_: Property) -> int:

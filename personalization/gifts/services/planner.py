@@ -46,8 +46,21 @@ PLANNED_TRIGGERS = (Trigger.BIRTHDAY, Trigger.ANNIVERSARY, Trigger.RETURN_AFTER_
 # An absence is planned for in the week after it crosses the rule's threshold (a missed night catches
 # up); older absences were planned for then, and scanning every lapsed customer nightly would cost more.
 ABSENCE_CATCH_UP_DAYS = 7
-COLUMNS = ("organization_id", "customer_id", "rule_id", "property_id", "occasion_key", "gift", "reason", "cost",
-           "status", "occasion_on", "expires_at", "created_at", "updated_at")  # fmt: skip
+COLUMNS = (
+    "organization_id",
+    "customer_id",
+    "rule_id",
+    "property_id",
+    "occasion_key",
+    "gift",
+    "reason",
+    "cost",
+    "status",
+    "occasion_on",
+    "expires_at",
+    "created_at",
+    "updated_at",
+)
 
 
 def _dates_in_window(today: date, window_days: int) -> list[date]:
@@ -143,7 +156,7 @@ def eligible(rule: GiftRule) -> QuerySet:
                 Preference.objects.filter(
                     customer=OuterRef("pk"), category=rule.preference_category, polarity=Polarity.LIKES
                 )
-            )  # fmt: skip
+            )
         )
     _gift, values = gift_expression(rule.gift)
     return customers.alias(**values).filter(**{f"{name}__isnull": False for name in values})
@@ -164,8 +177,9 @@ def candidates(rule: GiftRule, *, today: date, now: datetime) -> QuerySet | None
     if rule.trigger in (Trigger.BIRTHDAY, Trigger.ANNIVERSARY):
         match, cases = date_condition(rule.trigger, _dates_in_window(today, rule.window_days))
         customers = customers.filter(match)
-        key = CaseExpr(*(When(q, then=Value(f"{rule.trigger}:{day.year}")) for q, day in cases),
-                       output_field=CharField())  # fmt: skip
+        key = CaseExpr(
+            *(When(q, then=Value(f"{rule.trigger}:{day.year}")) for q, day in cases), output_field=CharField()
+        )
         occasion_on = CaseExpr(*(When(q, then=Value(day)) for q, day in cases), output_field=DateField())
         expires_at = CaseExpr(*(When(q, then=Value(end_of(day))) for q, day in cases), output_field=DateTimeField())
         reason = Value(str(Trigger(rule.trigger).label))

@@ -50,8 +50,11 @@ class Command(BaseCommand):
         try:
             while ids := dispatch.touches_claim(now=timezone.now()):
                 for start in range(0, len(ids), send.SEND_BATCH):
-                    batch = send.touches_send(touch_ids=ids[start : start + send.SEND_BATCH], connection=connection,
-                                              ignore_quiet_hours=options["ignore_quiet_hours"])  # fmt: skip
+                    batch = send.touches_send(
+                        touch_ids=ids[start : start + send.SEND_BATCH],
+                        connection=connection,
+                        ignore_quiet_hours=options["ignore_quiet_hours"],
+                    )
                     outcomes.update(batch.values())
                 if all(outcome == send.Outcome.NOTHING for outcome in outcomes):
                     break

@@ -28,8 +28,13 @@ def touch_cancel(*, touch: Touch, actor: User | None = None) -> Touch:
     touch.status, touch.reason, touch.claimed_at = TouchStatus.CANCELLED, "cancelled by staff", None
     touch.full_clean()
     touch.save(update_fields=["status", "reason", "claimed_at", "updated_at"])
-    record(organization=touch.organization, actor=actor, action=ChangeAction.TOUCH_CANCEL, target=touch,
-           changes={"status": {"old": before, "new": touch.status}})  # fmt: skip
+    record(
+        organization=touch.organization,
+        actor=actor,
+        action=ChangeAction.TOUCH_CANCEL,
+        target=touch,
+        changes={"status": {"old": before, "new": touch.status}},
+    )
     return touch
 
 
@@ -46,8 +51,13 @@ def touch_send_now(*, touch: Touch, actor: User | None = None, enqueue: dispatch
     if not claimed:
         raise Conflict(_("Only a scheduled touch can be sent now."))
     touch.refresh_from_db()
-    record(organization=touch.organization, actor=actor, action=ChangeAction.TOUCH_SEND_NOW, target=touch,
-           changes={"status": {"old": TouchStatus.SCHEDULED, "new": touch.status}})  # fmt: skip
+    record(
+        organization=touch.organization,
+        actor=actor,
+        action=ChangeAction.TOUCH_SEND_NOW,
+        target=touch,
+        changes={"status": {"old": TouchStatus.SCHEDULED, "new": touch.status}},
+    )
     enqueue = enqueue or dispatch._default_enqueue_batch
     transaction.on_commit(partial(dispatch._enqueue_batches, [touch.pk], enqueue), robust=True)
     return touch

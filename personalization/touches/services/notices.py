@@ -82,10 +82,12 @@ def _due_by_zone(organization_id: int, now: datetime) -> tuple[Coalesce, Case]:
         today = tomorrow - timedelta(days=1)
         here = Q(notice_property__in=ids)
         whens += [
-            When(here & (Q(occasion_on__isnull=True) | Q(occasion_on__gte=tomorrow)),
-                 then=Value(notice_due(occasion_on=tomorrow, zone=zone, now=now))),
+            When(
+                here & (Q(occasion_on__isnull=True) | Q(occasion_on__gte=tomorrow)),
+                then=Value(notice_due(occasion_on=tomorrow, zone=zone, now=now)),
+            ),
             When(here & Q(occasion_on=today), then=Value(notice_due(occasion_on=today, zone=zone, now=now))),
-        ]  # fmt: skip
+        ]
     # Left: an occasion already past (now), or no property at all (UTC, as policy.zone_of(None)).
     no_property = notice_due(occasion_on=None, zone=policy.zone_of(None), now=now)
     whens.append(When(notice_property__isnull=True, then=Value(no_property)))
@@ -104,8 +106,10 @@ def notices_schedule_for_rule(*, rule: GiftRule, since: datetime, now: datetime 
         .exclude(customer__email="")
         .alias(notice_property=property_id)
     )
-    empty = {f"n_{name}": Value("") for name in ("reason", "subject", "body_text", "body_html", "message_id",
-                                                  "provider_message_id")}  # fmt: skip
+    empty = {
+        f"n_{name}": Value("")
+        for name in ("reason", "subject", "body_text", "body_html", "message_id", "provider_message_id")
+    }
     # Touch's columns as n_<column>; those left out are NULL (issue, claims, sent_at).
     annotations = {
         "n_organization_id": F("organization_id"),

@@ -105,9 +105,10 @@ class Checks:
         calm = {t.customer_id for t in touches if policy.POLICIES[t.kind].needs_calm}
         if calm:
             checks.complaining = set(
-                Issue.objects.filter(customer_id__in=calm, status__in=(IssueStatus.OPEN, IssueStatus.IN_PROGRESS))
-                .values_list("customer_id", flat=True)
-            )  # fmt: skip
+                Issue.objects.filter(
+                    customer_id__in=calm, status__in=(IssueStatus.OPEN, IssueStatus.IN_PROGRESS)
+                ).values_list("customer_id", flat=True)
+            )
         capped = {t.customer_id for t in touches if policy.POLICIES[t.kind].capped}
         if capped:
             since = now - timedelta(days=settings.RAPPORT_PRESSURE_CAP_DAYS)
@@ -305,12 +306,13 @@ def _deliver(touch: Touch, connection, *, flush: bool = True) -> Outcome:
 
 def _release(touches: Sequence[Touch], started: datetime) -> None:
     """Hand back the touches a batch had no time left for: scheduled again, as if never attempted."""
-    Touch.objects.filter(
-        pk__in=[t.pk for t in touches], status=TouchStatus.SENDING, attempt_started_at=started
-    ).update(
-        status=TouchStatus.SCHEDULED, attempt_started_at=None, claimed_at=None, attempts=F("attempts") - 1,
+    Touch.objects.filter(pk__in=[t.pk for t in touches], status=TouchStatus.SENDING, attempt_started_at=started).update(
+        status=TouchStatus.SCHEDULED,
+        attempt_started_at=None,
+        claimed_at=None,
+        attempts=F("attempts") - 1,
         updated_at=timezone.now(),
-    )  # fmt: skip
+    )
     log.warning("released %d touches: the batch ran out of time (slow mail server?)", len(touches))
 
 

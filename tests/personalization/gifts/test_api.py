@@ -16,8 +16,14 @@ from tests.factories import CustomerFactory
 pytestmark = pytest.mark.django_db
 
 RULES = "/api/v1/gift-rules/"
-DESSERT = {"name": "Birthday dessert", "trigger": "birthday", "window_days": 7,
-           "gift": "A slice of cake for {preferred_name}", "cost": "6.00", "monthly_budget": "30.00"}  # fmt: skip
+DESSERT = {
+    "name": "Birthday dessert",
+    "trigger": "birthday",
+    "window_days": 7,
+    "gift": "A slice of cake for {preferred_name}",
+    "cost": "6.00",
+    "monthly_budget": "30.00",
+}
 
 
 def birthday_in(days: int) -> str:
@@ -45,9 +51,12 @@ def test_a_manager_creates_reads_changes_and_deletes_a_rule(manager_api, manager
     assert manager_api.get(RULES).json()["count"] == 0
     actions = list(ChangeRecord.objects.filter(target_type="giftrule").values_list("action", "actor"))
     assert sorted(actions) == sorted(
-        [("gift_rule.create", manager.user.pk), ("gift_rule.update", manager.user.pk),
-         ("gift_rule.delete", manager.user.pk)]
-    )  # fmt: skip
+        [
+            ("gift_rule.create", manager.user.pk),
+            ("gift_rule.update", manager.user.pk),
+            ("gift_rule.delete", manager.user.pk),
+        ]
+    )
 
 
 def test_front_desk_reads_rules_but_cannot_write_them(api, rule):
@@ -61,8 +70,9 @@ def test_front_desk_reads_rules_but_cannot_write_them(api, rule):
 
 def test_another_organizations_rule_and_delight_are_404(outsider_api, rule, organization):
     guest = CustomerFactory(organization=organization, birthday=PartialDate.parse(birthday_in(1)))
-    delight = Delight.objects.create(organization=organization, customer=guest, rule=rule, occasion_key="x",
-                                     gift="Cake", cost=6)  # fmt: skip
+    delight = Delight.objects.create(
+        organization=organization, customer=guest, rule=rule, occasion_key="x", gift="Cake", cost=6
+    )
     assert outsider_api.get(f"{RULES}{rule.pk}/").status_code == 404
     assert outsider_api.get(f"/api/v1/delights/{delight.pk}/").status_code == 404
     assert outsider_api.post(f"/api/v1/delights/{delight.pk}/deliver/").status_code == 404
@@ -143,8 +153,15 @@ def test_the_brief_suggests_a_delight_the_front_desk_delivers_once(api, rule, or
 
 def test_delivering_an_expired_delight_is_409(api, rule, organization):
     guest = CustomerFactory(organization=organization)
-    delight = Delight.objects.create(organization=organization, customer=guest, rule=rule, occasion_key="birthday:1",
-                                     gift="Cake", cost=6, expires_at=timezone.now() - timedelta(hours=1))  # fmt: skip
+    delight = Delight.objects.create(
+        organization=organization,
+        customer=guest,
+        rule=rule,
+        occasion_key="birthday:1",
+        gift="Cake",
+        cost=6,
+        expires_at=timezone.now() - timedelta(hours=1),
+    )
     response = api.post(f"/api/v1/delights/{delight.pk}/deliver/")
     assert response.status_code == 409 and "expired" in response.json()["detail"]
 
@@ -156,8 +173,12 @@ def test_the_delights_list_needs_a_valid_customer_id(api):
 
 def test_the_schema_describes_gift_rules_and_delights(api):
     schema = api.get("/api/schema/?format=json").json()
-    assert {"/api/v1/gift-rules/", "/api/v1/gift-rules/{id}/", "/api/v1/delights/",
-            "/api/v1/delights/{id}/deliver/"} <= set(schema["paths"])  # fmt: skip
+    assert {
+        "/api/v1/gift-rules/",
+        "/api/v1/gift-rules/{id}/",
+        "/api/v1/delights/",
+        "/api/v1/delights/{id}/deliver/",
+    } <= set(schema["paths"])
     deliver = schema["paths"]["/api/v1/delights/{id}/deliver/"]["post"]
     assert "409" in deliver["responses"]
     rule = schema["components"]["schemas"]["GiftRule"]["properties"]
@@ -165,8 +186,9 @@ def test_the_schema_describes_gift_rules_and_delights(api):
 
 
 def test_a_declined_delight_is_over_and_a_costly_one_waits_for_a_manager(api, manager_api, organization):
-    services.gift_rule_create(organization=organization, name="Suite", trigger="first_visit", gift="Suite upgrade",
-                              cost=80, approval_above=50)  # fmt: skip
+    services.gift_rule_create(
+        organization=organization, name="Suite", trigger="first_visit", gift="Suite upgrade", cost=80, approval_above=50
+    )
     services.gift_rule_create(organization=organization, name="Tea", trigger="first_visit", gift="Tea")
     guest = CustomerFactory(organization=organization)
     suite, tea = api.get(f"/api/v1/customers/{guest.pk}/brief/").json()["delight"]
@@ -186,8 +208,14 @@ def test_a_declined_delight_is_over_and_a_costly_one_waits_for_a_manager(api, ma
 
 
 def test_front_desk_offers_a_manual_gift_once_a_day(api, organization, outsider_api):
-    manual = services.gift_rule_create(organization=organization, name="Flowers", trigger="manual",
-                                       gift="Flowers for {preferred_name}", cost=10, cooldown_days=0)  # fmt: skip
+    manual = services.gift_rule_create(
+        organization=organization,
+        name="Flowers",
+        trigger="manual",
+        gift="Flowers for {preferred_name}",
+        cost=10,
+        cooldown_days=0,
+    )
     auto = services.gift_rule_create(organization=organization, name="Tea", trigger="first_visit", gift="Tea")
     guest = CustomerFactory(organization=organization, given_name="Niamh")
     offered = api.post("/api/v1/delights/", {"customer": guest.pk, "rule": manual.pk})

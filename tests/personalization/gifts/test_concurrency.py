@@ -17,12 +17,19 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_last_of_the_budget_is_spent_once(organization, property_):
-    rule = services.gift_rule_create(organization=organization, name="Dessert", trigger="first_visit",
-                                     gift="Dessert", cost=Decimal("6.00"), monthly_budget=Decimal("12.00"))  # fmt: skip
+    rule = services.gift_rule_create(
+        organization=organization,
+        name="Dessert",
+        trigger="first_visit",
+        gift="Dessert",
+        cost=Decimal("6.00"),
+        monthly_budget=Decimal("12.00"),
+    )
     # One gift already delivered this month: 6.00 left, enough for one more.
     first = CustomerFactory(organization=organization)
-    done = Delight.objects.create(organization=organization, customer=first, rule=rule, occasion_key="a",
-                                  gift="Dessert", cost=rule.cost)  # fmt: skip
+    done = Delight.objects.create(
+        organization=organization, customer=first, rule=rule, occasion_key="a", gift="Dessert", cost=rule.cost
+    )
     services.delight_deliver(delight=done)
     delights = [
         Delight.objects.create(
@@ -32,7 +39,7 @@ def test_the_last_of_the_budget_is_spent_once(organization, property_):
             occasion_key="first_visit",
             gift="Dessert",
             cost=rule.cost,
-        )  # fmt: skip
+        )
         for _ in range(2)
     ]
     desks = [_client_for(StaffFactory(property=property_, role="frontdesk")) for _ in range(2)]
@@ -61,9 +68,15 @@ def test_the_last_of_the_budget_is_spent_once(organization, property_):
 
 
 def test_with_a_budget_per_property_the_last_gift_at_one_property_does_not_block_another(organization, property_):
-    rule = services.gift_rule_create(organization=organization, name="Dessert", trigger="first_visit",
-                                     gift="Dessert", cost=Decimal("6.00"), monthly_budget=Decimal("6.00"),
-                                     budget_per_property=True)  # fmt: skip
+    rule = services.gift_rule_create(
+        organization=organization,
+        name="Dessert",
+        trigger="first_visit",
+        gift="Dessert",
+        cost=Decimal("6.00"),
+        monthly_budget=Decimal("6.00"),
+        budget_per_property=True,
+    )
     garden = PropertyFactory(organization=organization, name="Garden Hotel")
     delights = [
         Delight.objects.create(
@@ -74,7 +87,7 @@ def test_with_a_budget_per_property_the_last_gift_at_one_property_does_not_block
             occasion_key="first_visit",
             gift="Dessert",
             cost=rule.cost,
-        )  # fmt: skip
+        )
         for where in (property_, garden)
     ]
     desks = [_client_for(StaffFactory(property=where, role="frontdesk")) for where in (property_, garden)]

@@ -20,10 +20,17 @@ def test_birthday_dessert_on_the_demo(capsys):
     manager = _client_for(Staff.objects.get(user__username="manager"))
     desk = _client_for(Staff.objects.get(user__username="frontdesk"))
 
-    rule = manager.post("/api/v1/gift-rules/", {
-        "name": "Birthday dessert", "trigger": "birthday", "window_days": 7,
-        "gift": "A slice of cake for {preferred_name}", "cost": "6.00", "monthly_budget": "30.00",
-    }).json()  # fmt: skip
+    rule = manager.post(
+        "/api/v1/gift-rules/",
+        {
+            "name": "Birthday dessert",
+            "trigger": "birthday",
+            "window_days": 7,
+            "gift": "A slice of cake for {preferred_name}",
+            "cost": "6.00",
+            "monthly_budget": "30.00",
+        },
+    ).json()
     guests = [c["id"] for c in desk.get("/api/v1/customers/", {"page_size": 200}).json()["results"]]
     offered = []
     for guest in guests:

@@ -31,8 +31,13 @@ def suggested(rule):
 
 
 def test_birthdays_in_the_window_get_one_suggestion_however_often_it_runs(organization):
-    rule = services.gift_rule_create(organization=organization, name="Cake", trigger="birthday", window_days=7,
-                                     gift="Cake for {preferred_name} with {favorite_drink}")  # fmt: skip
+    rule = services.gift_rule_create(
+        organization=organization,
+        name="Cake",
+        trigger="birthday",
+        window_days=7,
+        gift="Cake for {preferred_name} with {favorite_drink}",
+    )
     soon = CustomerFactory(organization=organization, given_name="Soon", preferred_name="Sunny", birthday=date_in(3))
     crm_services.preference_record(customer=soon, category="drink", text="Jasmine tea")
     crm_services.preference_record(customer=soon, category="drink", text="Cola", polarity="dislikes")
@@ -51,16 +56,21 @@ def test_birthdays_in_the_window_get_one_suggestion_however_often_it_runs(organi
     assert delights_plan_nightly() == {rule.pk: 0}  # the second run adds nothing
     assert Delight.objects.filter(rule=rule).count() == 1
     # The brief sees the planner's delight, and records nothing new.
-    (candidate,) = services.delights_suggest(customer=soon, property_id=None,
-                                                 preferences=list(Preference.objects.filter(customer=soon)),
-                                                 issues=[])  # fmt: skip
+    (candidate,) = services.delights_suggest(
+        customer=soon, property_id=None, preferences=list(Preference.objects.filter(customer=soon)), issues=[]
+    )
     assert candidate.existing.id == delight.pk
     assert nodrink.pk not in Delight.objects.values_list("customer_id", flat=True)
 
 
 def test_the_brief_first_then_the_planner_still_one_gift(organization):
-    rule = services.gift_rule_create(organization=organization, name="Card", trigger="anniversary",
-                                     window_days=10, gift="A card for {preferred_name}")  # fmt: skip
+    rule = services.gift_rule_create(
+        organization=organization,
+        name="Card",
+        trigger="anniversary",
+        window_days=10,
+        gift="A card for {preferred_name}",
+    )
     guest = CustomerFactory(organization=organization, anniversary=date_in(10, year=None))
     services.delights_suggest(customer=guest, property_id=None, preferences=[], issues=[])
     assert delights_plan_nightly() == {rule.pk: 0}
@@ -68,9 +78,16 @@ def test_the_brief_first_then_the_planner_still_one_gift(organization):
 
 
 def test_absence_tags_cooldown_and_cap(organization):
-    rule = services.gift_rule_create(organization=organization, name="Win-back", trigger="return_after_absence",
-                                     absence_days=90, tags=["vip"], gift="Welcome back, {given_name}",
-                                     cooldown_days=0, yearly_cap=1)  # fmt: skip
+    rule = services.gift_rule_create(
+        organization=organization,
+        name="Win-back",
+        trigger="return_after_absence",
+        absence_days=90,
+        tags=["vip"],
+        gift="Welcome back, {given_name}",
+        cooldown_days=0,
+        yearly_cap=1,
+    )
     now = timezone.now()
     away = CustomerFactory(organization=organization, given_name="Away", tags=["VIP"])
     crm_services.contact_log(customer=away, kind="visit", occurred_at=now - timedelta(days=92))
@@ -80,8 +97,9 @@ def test_absence_tags_cooldown_and_cap(organization):
     crm_services.contact_log(customer=plain, kind="visit", occurred_at=now - timedelta(days=92))
     capped = CustomerFactory(organization=organization, given_name="Capped", tags=["vip"])
     crm_services.contact_log(customer=capped, kind="visit", occurred_at=now - timedelta(days=91))
-    old = Delight.objects.create(organization=organization, customer=capped, rule=rule, occasion_key="return:x",
-                                 gift="x", cost=0)  # fmt: skip
+    old = Delight.objects.create(
+        organization=organization, customer=capped, rule=rule, occasion_key="return:x", gift="x", cost=0
+    )
     services.delight_deliver(delight=old, now=now - timedelta(days=30))
 
     assert delights_plan_nightly() == {rule.pk: 1}
@@ -110,8 +128,15 @@ def test_the_nightly_task_expires_the_past_and_plans_the_coming(organization):
     rule = services.gift_rule_create(organization=organization, name="Cake", trigger="birthday", gift="Cake")
     CustomerFactory(organization=organization, birthday=date_in(2))
     gone = CustomerFactory(organization=organization)
-    old = Delight.objects.create(organization=organization, customer=gone, rule=rule, occasion_key="birthday:2000",
-                                 gift="Cake", cost=0, expires_at=timezone.now() - timedelta(days=1))  # fmt: skip
+    old = Delight.objects.create(
+        organization=organization,
+        customer=gone,
+        rule=rule,
+        occasion_key="birthday:2000",
+        gift="Cake",
+        cost=0,
+        expires_at=timezone.now() - timedelta(days=1),
+    )
     assert plan_delights() == 1
     old.refresh_from_db()
     assert old.status == "expired"

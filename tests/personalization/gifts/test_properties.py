@@ -42,13 +42,22 @@ def c(organization):
 
 
 def cake(organization, **fields):
-    return services.gift_rule_create(organization=organization, name="Cake", trigger="birthday", window_days=7,
-                                     gift="Cake", cost=Decimal("6.00"), **fields)  # fmt: skip
+    return services.gift_rule_create(
+        organization=organization,
+        name="Cake",
+        trigger="birthday",
+        window_days=7,
+        gift="Cake",
+        cost=Decimal("6.00"),
+        **fields,
+    )
 
 
 def gifts_at(organization, guest, property_):
-    return [d["gift"] for d in brief_for(organization=organization, customer_id=guest.pk,
-                                         property_id=property_.pk)["delight"]]  # fmt: skip
+    return [
+        d["gift"]
+        for d in brief_for(organization=organization, customer_id=guest.pk, property_id=property_.pk)["delight"]
+    ]
 
 
 def test_a_rule_of_two_properties_applies_at_both_and_not_at_a_third(organization, a, b, c):
@@ -90,8 +99,15 @@ def test_the_service_refuses_another_organizations_property(organization, other_
 
 def _delight(rule, organization, property_):
     guest = CustomerFactory(organization=organization)
-    return Delight.objects.create(organization=organization, customer=guest, rule=rule, property=property_,
-                                  occasion_key="a", gift="Cake", cost=rule.cost)  # fmt: skip
+    return Delight.objects.create(
+        organization=organization,
+        customer=guest,
+        rule=rule,
+        property=property_,
+        occasion_key="a",
+        gift="Cake",
+        cost=rule.cost,
+    )
 
 
 def test_a_budget_per_property_is_spent_at_each_property_separately(organization, a, b):

@@ -20,10 +20,17 @@ from tests.factories import CustomerFactory, PropertyFactory
 pytestmark = pytest.mark.django_db
 
 FORM = {
-    "name": "Birthday dessert", "trigger": "birthday", "window_days": "7",
-    "gift": "A slice of cake for {preferred_name}", "cost": "6.00", "monthly_budget": "30.00",
-    "cooldown_days": "365", "min_visits": "0", "priority": "0", "active": "on",
-}  # fmt: skip
+    "name": "Birthday dessert",
+    "trigger": "birthday",
+    "window_days": "7",
+    "gift": "A slice of cake for {preferred_name}",
+    "cost": "6.00",
+    "monthly_budget": "30.00",
+    "cooldown_days": "365",
+    "min_visits": "0",
+    "priority": "0",
+    "active": "on",
+}
 
 
 def day(days: int) -> PartialDate:
@@ -64,8 +71,10 @@ def test_a_manager_creates_a_rule_and_sees_its_preview_and_budget(boss, organiza
     rule = GiftRule.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/gifts/{rule.pk}/"
     page = boss.get(f"/gifts/{rule.pk}/").content.decode()
-    assert ("Over the last 90 days this rule would have fired 4 times for 4 guests, costing 24.00, 27% of its budget."
-            in page)  # fmt: skip
+    assert (
+        "Over the last 90 days this rule would have fired 4 times for 4 guests, costing 24.00, 27% of its budget."
+        in page
+    )
     listing = boss.get("/gifts/").content.decode()
     assert "Birthday dessert" in listing and "0.00 of 30.00 (0%)" in listing
 
@@ -106,8 +115,9 @@ def test_a_refused_rule_is_shown_again_with_its_errors(boss):
 
 
 def test_delete_keeps_history_and_the_history_page_shows_who(boss, organization, manager, frontdesk):
-    rule = services.gift_rule_create(organization=organization, actor=manager.user, name="Tea", trigger="first_visit",
-                                     gift="Jasmine tea")  # fmt: skip
+    rule = services.gift_rule_create(
+        organization=organization, actor=manager.user, name="Tea", trigger="first_visit", gift="Jasmine tea"
+    )
     guest = CustomerFactory(organization=organization, given_name="Lin")
     (candidate,) = services.delights_suggest(customer=guest, property_id=None, preferences=[], issues=[])
     services.delight_deliver(delight=Delight.objects.get(pk=candidate.existing.id), actor=frontdesk.user)
@@ -120,8 +130,14 @@ def test_delete_keeps_history_and_the_history_page_shows_who(boss, organization,
 
 
 def test_the_card_offers_the_delight_and_delivers_it(desk, organization, frontdesk):
-    services.gift_rule_create(organization=organization, name="Cake", trigger="birthday", gift="Cake for {given_name}",
-                              cost=Decimal("6"), monthly_budget=Decimal("6"))  # fmt: skip
+    services.gift_rule_create(
+        organization=organization,
+        name="Cake",
+        trigger="birthday",
+        gift="Cake for {given_name}",
+        cost=Decimal("6"),
+        monthly_budget=Decimal("6"),
+    )
     guest = CustomerFactory(organization=organization, given_name="Mei", birthday=day(2))
     page = desk.get(f"/customers/{guest.pk}/").content.decode()
     assert "Cake for Mei" in page and "Birthday in 2 days" in page and "6.00 left this month" in page
@@ -138,11 +154,19 @@ def test_backtest_counts_visits_absences_and_issues(organization):
     for days in (200, 60, 50):
         crm_services.contact_log(customer=regular, kind="visit", occurred_at=now - timedelta(days=days))
     third = GiftRule(organization=organization, name="3rd", trigger="nth_visit", visit_number=3, gift="x", cost=2)
-    back = GiftRule(organization=organization, name="Back", trigger="return_after_absence", absence_days=100,
-                    gift="x", cost=1, cooldown_days=0)  # fmt: skip
+    back = GiftRule(
+        organization=organization,
+        name="Back",
+        trigger="return_after_absence",
+        absence_days=100,
+        gift="x",
+        cost=1,
+        cooldown_days=0,
+    )
     crm_services.issue_open(customer=regular, summary="Cold", status="resolved", resolution="Hot", severity="high")
-    sorry = GiftRule(organization=organization, name="Sorry", trigger="issue_resolved", gift="x", cost=5,
-                     monthly_budget=Decimal("1"))  # fmt: skip
+    sorry = GiftRule(
+        organization=organization, name="Sorry", trigger="issue_resolved", gift="x", cost=5, monthly_budget=Decimal("1")
+    )
     assert (
         backtest(rule=third, organization=organization).fired,
         backtest(rule=third, organization=organization).cost,
@@ -171,8 +195,14 @@ def test_the_delight_speaks_the_staffs_language(client, frontdesk, organization,
 
 
 def test_a_costly_gift_waits_for_a_managers_approval_on_the_card(client, frontdesk, manager, organization):
-    services.gift_rule_create(organization=organization, name="Suite", trigger="first_visit", gift="Suite upgrade",
-                              cost=Decimal("80"), approval_above=Decimal("50"))  # fmt: skip
+    services.gift_rule_create(
+        organization=organization,
+        name="Suite",
+        trigger="first_visit",
+        gift="Suite upgrade",
+        cost=Decimal("80"),
+        approval_above=Decimal("50"),
+    )
     guest = CustomerFactory(organization=organization)
     client.force_login(frontdesk.user)
     page = client.get(f"/customers/{guest.pk}/").content.decode()
@@ -195,8 +225,9 @@ def test_not_now_declines_the_gift_for_this_occasion(desk, organization):
 
 
 def test_the_card_offers_a_manual_gift(desk, organization):
-    rule = services.gift_rule_create(organization=organization, name="Flowers", trigger="manual",
-                                     gift="Flowers for {given_name}")  # fmt: skip
+    rule = services.gift_rule_create(
+        organization=organization, name="Flowers", trigger="manual", gift="Flowers for {given_name}"
+    )
     guest = CustomerFactory(organization=organization, given_name="Ana")
     assert "Offer a gift" in desk.get(f"/customers/{guest.pk}/").content.decode()
     page = desk.post(f"/customers/{guest.pk}/delights/", {"rule": rule.pk}, follow=True).content.decode()

@@ -39,9 +39,15 @@ def suggest(customer, property_id=None):
 @pytest.fixture
 def dessert(organization, manager):
     return services.gift_rule_create(
-        organization=organization, actor=manager.user, name="Birthday dessert", trigger="birthday", window_days=7,
-        gift="A slice of cake for {preferred_name}", cost=Decimal("6.00"), monthly_budget=Decimal("30.00"),
-    )  # fmt: skip
+        organization=organization,
+        actor=manager.user,
+        name="Birthday dessert",
+        trigger="birthday",
+        window_days=7,
+        gift="A slice of cake for {preferred_name}",
+        cost=Decimal("6.00"),
+        monthly_budget=Decimal("30.00"),
+    )
 
 
 def test_a_birthday_this_week_is_suggested_once_with_the_guests_name(organization, dessert):
@@ -88,8 +94,9 @@ def test_an_expired_delight_cannot_be_delivered(organization, dessert, frontdesk
 
 
 def test_a_placeholder_the_guest_cannot_fill_means_no_suggestion(organization):
-    services.gift_rule_create(organization=organization, name="Usual drink", trigger="first_visit",
-                              gift="{favorite_drink} on the house")  # fmt: skip
+    services.gift_rule_create(
+        organization=organization, name="Usual drink", trigger="first_visit", gift="{favorite_drink} on the house"
+    )
     without = CustomerFactory(organization=organization)
     assert suggest(without) == []
     with_drink = CustomerFactory(organization=organization)
@@ -99,9 +106,16 @@ def test_a_placeholder_the_guest_cannot_fill_means_no_suggestion(organization):
 
 
 def test_conditions_tags_category_visits_and_property(organization, property_, other_property):
-    services.gift_rule_create(organization=organization, name="VIP return", trigger="return_after_absence",
-                              absence_days=30, tags=["VIP"], min_visits=2, gift="Welcome back drink",
-                              properties=[property_])  # fmt: skip
+    services.gift_rule_create(
+        organization=organization,
+        name="VIP return",
+        trigger="return_after_absence",
+        absence_days=30,
+        tags=["VIP"],
+        min_visits=2,
+        gift="Welcome back drink",
+        properties=[property_],
+    )
     guest = CustomerFactory(organization=organization, tags=["vip"])
     for days in (300, 100):
         crm_services.contact_log(customer=guest, kind="visit", occurred_at=timezone.now() - timedelta(days=days))
@@ -113,20 +127,23 @@ def test_conditions_tags_category_visits_and_property(organization, property_, o
 
 
 def test_issue_resolved_respects_the_minimum_severity(organization):
-    services.gift_rule_create(organization=organization, name="Sorry", trigger="issue_resolved",
-                              min_severity="high", gift="Dessert on us")  # fmt: skip
+    services.gift_rule_create(
+        organization=organization, name="Sorry", trigger="issue_resolved", min_severity="high", gift="Dessert on us"
+    )
     guest = CustomerFactory(organization=organization)
     crm_services.issue_open(customer=guest, summary="Cold soup", severity="low", status="resolved", resolution="New")
     assert suggest(guest) == []
-    crm_services.issue_open(customer=guest, summary="Flooded room", severity="high", status="resolved",
-                            resolution="Moved")  # fmt: skip
+    crm_services.issue_open(
+        customer=guest, summary="Flooded room", severity="high", status="resolved", resolution="Moved"
+    )
     assert [c.reason for c in suggest(guest)] == ["After “Flooded room” was resolved"]
 
 
 def test_best_first_by_priority_then_the_closest_occasion(organization):
     def rule(name, priority, trigger="birthday", **kw):
-        services.gift_rule_create(organization=organization, name=name, trigger=trigger, gift=name,
-                                  priority=priority, window_days=10, **kw)  # fmt: skip
+        services.gift_rule_create(
+            organization=organization, name=name, trigger=trigger, gift=name, priority=priority, window_days=10, **kw
+        )
 
     rule("Cake", 0)
     rule("Card", 0, trigger="anniversary")
@@ -136,8 +153,15 @@ def test_best_first_by_priority_then_the_closest_occasion(organization):
 
 
 def test_cooldown_and_yearly_cap(organization, frontdesk):
-    rule = services.gift_rule_create(organization=organization, name="Regulars", trigger="nth_visit",
-                                     visit_number=2, gift="Cookie", cooldown_days=0, yearly_cap=1)  # fmt: skip
+    rule = services.gift_rule_create(
+        organization=organization,
+        name="Regulars",
+        trigger="nth_visit",
+        visit_number=2,
+        gift="Cookie",
+        cooldown_days=0,
+        yearly_cap=1,
+    )
     guest = CustomerFactory(organization=organization)
     crm_services.contact_log(customer=guest, kind="visit")
     (candidate,) = suggest(guest)
@@ -155,8 +179,14 @@ def test_no_surprises_for_a_guest_who_declined_them(organization, dessert):
 
 
 def test_a_costly_gift_needs_a_managers_plan_before_delivery(organization, manager, frontdesk):
-    services.gift_rule_create(organization=organization, name="Suite", trigger="first_visit", gift="Suite upgrade",
-                              cost=Decimal("80.00"), approval_above=Decimal("50.00"))  # fmt: skip
+    services.gift_rule_create(
+        organization=organization,
+        name="Suite",
+        trigger="first_visit",
+        gift="Suite upgrade",
+        cost=Decimal("80.00"),
+        approval_above=Decimal("50.00"),
+    )
     guest = CustomerFactory(organization=organization)
     delight = Delight.objects.get(pk=suggest(guest)[0].existing.id)
     with pytest.raises(Conflict, match="approval"):

@@ -23,14 +23,23 @@ def birthday_in(days: int) -> PartialDate:
 
 
 def test_birthday_dessert_from_the_managers_rule_to_the_sixth_guest(manager_api, api, organization):
-    rule = manager_api.post("/api/v1/gift-rules/", {
-        "name": "Birthday dessert", "trigger": "birthday", "window_days": 7,
-        "gift": "A slice of cake for {preferred_name}", "cost": "6.00", "monthly_budget": "30.00",
-    }).json()  # fmt: skip
+    rule = manager_api.post(
+        "/api/v1/gift-rules/",
+        {
+            "name": "Birthday dessert",
+            "trigger": "birthday",
+            "window_days": 7,
+            "gift": "A slice of cake for {preferred_name}",
+            "cost": "6.00",
+            "monthly_budget": "30.00",
+        },
+    ).json()
     assert api.post("/api/v1/gift-rules/", {"name": "Mine", "trigger": "manual", "gift": "x"}).status_code == 403
 
-    guests = [CustomerFactory(organization=organization, preferred_name=f"Guest {i}", birthday=birthday_in(i))
-              for i in range(6)]  # fmt: skip
+    guests = [
+        CustomerFactory(organization=organization, preferred_name=f"Guest {i}", birthday=birthday_in(i))
+        for i in range(6)
+    ]
     for guest in guests[:5]:
         (delight,) = api.get(f"/api/v1/customers/{guest.pk}/brief/").json()["delight"]
         assert delight["gift"] == f"A slice of cake for {guest.preferred_name}"
@@ -50,8 +59,14 @@ def test_the_delight_section_adds_at_most_two_queries_whatever_the_number_of_rul
     for i in range(40):
         trigger = ["birthday", "first_visit", "issue_resolved", "anniversary"][i % 4]
         tags = ["vip"] if i % 2 else []
-        services.gift_rule_create(organization=organization, name=f"Rule {i}", trigger=trigger, priority=i % 3,
-                                  gift="{favorite_drink} for {preferred_name}", tags=tags)  # fmt: skip
+        services.gift_rule_create(
+            organization=organization,
+            name=f"Rule {i}",
+            trigger=trigger,
+            priority=i % 3,
+            gift="{favorite_drink} for {preferred_name}",
+            tags=tags,
+        )
     guest.refresh_from_db()
     # The brief reads the customer, preferences, issues, tips and rules in one statement; the delight
     # section adds the insert of its new suggestions, whatever the number of rules.
@@ -67,7 +82,8 @@ def test_the_delight_section_adds_at_most_two_queries_whatever_the_number_of_rul
 def test_money_in_the_brief_keeps_its_cents(api, organization):
     # Given a rule whose cost and budget have cents, read back through the brief's one statement
     guest = CustomerFactory(organization=organization, birthday=birthday_in(1))
-    services.gift_rule_create(organization=organization, name="Cake", trigger="birthday", gift="Cake",
-                              cost="12.30", monthly_budget="100.00")  # fmt: skip
+    services.gift_rule_create(
+        organization=organization, name="Cake", trigger="birthday", gift="Cake", cost="12.30", monthly_budget="100.00"
+    )
     [delight] = api.get(f"/api/v1/customers/{guest.pk}/brief/").json()["delight"]
     assert (delight["cost"], delight["budget_left"]) == ("12.30", "100.00")

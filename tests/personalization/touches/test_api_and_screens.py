@@ -88,9 +88,12 @@ def test_managers_filter_cancel_and_send_now_front_desk_may_not(
     assert follow_up.status == TouchStatus.SENDING and enqueued == [[follow_up.pk]]  # a send_touches batch of one
 
     birthday = Touch.objects.create(
-        organization=customer.organization, customer=customer, kind=TouchKind.BIRTHDAY,
-        due_at=timezone.now() + timedelta(days=3), idempotency_key="birthday:x:2026",
-    )  # fmt: skip
+        organization=customer.organization,
+        customer=customer,
+        kind=TouchKind.BIRTHDAY,
+        due_at=timezone.now() + timedelta(days=3),
+        idempotency_key="birthday:x:2026",
+    )
     client.post(f"/touches/{birthday.pk}/cancel/")
     birthday.refresh_from_db()
     assert birthday.status == TouchStatus.CANCELLED
@@ -119,8 +122,13 @@ def test_the_demo_command_fast_forwards_and_writes_the_follow_up_to_the_outbox(f
 def test_managers_read_touches_and_feedback_in_the_admin(client, organization, property_, follow_up):
     from crm.services import staff_upsert
 
-    boss = staff_upsert(username="boss", password="s3cret-pass!", organization_name=organization.name,
-                        property_name=property_.name, role="manager")  # fmt: skip
+    boss = staff_upsert(
+        username="boss",
+        password="s3cret-pass!",
+        organization_name=organization.name,
+        property_name=property_.name,
+        role="manager",
+    )
     client.force_login(boss.user)
     assert client.get("/admin/personalization/touch/").status_code == 200
     assert client.get(f"/admin/personalization/touch/{follow_up.pk}/change/").status_code == 200

@@ -31,9 +31,13 @@ def shanghai(organization):
 
 def _due(customer, property_, kind=TouchKind.ISSUE_FOLLOW_UP, key=None) -> Touch:
     touch = Touch.objects.create(
-        organization=customer.organization, customer=customer, property=property_, kind=kind,
-        due_at=timezone.now(), idempotency_key=key or f"{kind}:{customer.pk}:batch",
-    )  # fmt: skip
+        organization=customer.organization,
+        customer=customer,
+        property=property_,
+        kind=kind,
+        due_at=timezone.now(),
+        idempotency_key=key or f"{kind}:{customer.pk}:batch",
+    )
     return claim(touch)
 
 
@@ -56,8 +60,12 @@ def test_each_touch_of_a_batch_gets_its_own_outcome(smtp, organization, shanghai
     outcomes = touches_send(touch_ids=[refused.pk, skipped.pk, postponed.pk, sent.pk])
 
     # then each touch has its own outcome, and only the ordinary one reached the guest
-    assert outcomes == {refused.pk: Outcome.RETRY, skipped.pk: Outcome.SKIPPED,
-                        postponed.pk: Outcome.POSTPONED, sent.pk: Outcome.SENT}  # fmt: skip
+    assert outcomes == {
+        refused.pk: Outcome.RETRY,
+        skipped.pk: Outcome.SKIPPED,
+        postponed.pk: Outcome.POSTPONED,
+        sent.pk: Outcome.SENT,
+    }
     assert [m["X-Rapport-Touch"] for m in smtp.messages] == [str(sent.pk)] and smtp.refused == 1
     for touch in (refused, skipped, postponed, sent):
         touch.refresh_from_db()
@@ -85,8 +93,12 @@ def test_the_pressure_cap_holds_inside_one_batch(smtp, organization, shanghai, c
     outcomes = touches_send(touch_ids=[birthday.pk, anniversary.pk, other.pk, follow_up.pk])
 
     # then the guest gets one greeting, not two; the other guest and the follow-up are not held back
-    assert outcomes == {birthday.pk: Outcome.SENT, anniversary.pk: Outcome.SKIPPED,
-                        other.pk: Outcome.SENT, follow_up.pk: Outcome.SENT}  # fmt: skip
+    assert outcomes == {
+        birthday.pk: Outcome.SENT,
+        anniversary.pk: Outcome.SKIPPED,
+        other.pk: Outcome.SENT,
+        follow_up.pk: Outcome.SENT,
+    }
     assert Touch.objects.get(pk=anniversary.pk).reason.startswith("pressure cap")
     assert sorted(m["X-Rapport-Touch"] for m in smtp.messages) == sorted(
         str(t.pk) for t in (birthday, other, follow_up)
@@ -182,9 +194,12 @@ def test_a_soft_time_limit_mid_message_hands_back_the_touches_after_it(smtp, org
 def test_the_dispatcher_hands_out_one_task_per_batch(organization, customer, django_capture_on_commit_callbacks):
     for n in range(send.SEND_BATCH * 2 + 7):
         Touch.objects.create(
-            organization=organization, customer=customer, kind=TouchKind.BIRTHDAY,
-            due_at=timezone.now() - timedelta(minutes=1), idempotency_key=f"birthday:{customer.pk}:{n}",
-        )  # fmt: skip
+            organization=organization,
+            customer=customer,
+            kind=TouchKind.BIRTHDAY,
+            due_at=timezone.now() - timedelta(minutes=1),
+            idempotency_key=f"birthday:{customer.pk}:{n}",
+        )
     tasks: list[list[int]] = []
     with django_capture_on_commit_callbacks(execute=True):
         assert dispatch.touches_dispatch(enqueue=tasks.append) == send.SEND_BATCH * 2 + 7

@@ -20,9 +20,12 @@ def test_concurrent_dispatchers_split_the_due_touches(organization):
     customer = CustomerFactory(organization=organization)
     for n in range(6):
         Touch.objects.create(
-            organization=organization, customer=customer, kind=TouchKind.BIRTHDAY,
-            due_at=timezone.now() - timedelta(minutes=n), idempotency_key=f"birthday:{customer.pk}:{n}",
-        )  # fmt: skip
+            organization=organization,
+            customer=customer,
+            kind=TouchKind.BIRTHDAY,
+            due_at=timezone.now() - timedelta(minutes=n),
+            idempotency_key=f"birthday:{customer.pk}:{n}",
+        )
     first_holds, second_done, claimed = threading.Event(), threading.Event(), {}
 
     def first_dispatcher():

@@ -33,9 +33,14 @@ def notices():
 
 
 def cake_rule(organization, **fields):
-    return services.gift_rule_create(organization=organization, name="Birthday cake", trigger="birthday",
-                                     window_days=7, gift="A slice of cake for {preferred_name}",
-                                     **{"notify_guest": True, **fields})  # fmt: skip
+    return services.gift_rule_create(
+        organization=organization,
+        name="Birthday cake",
+        trigger="birthday",
+        window_days=7,
+        gift="A slice of cake for {preferred_name}",
+        **{"notify_guest": True, **fields},
+    )
 
 
 @time_machine.travel(MORNING, tick=False)
@@ -45,8 +50,9 @@ def test_the_planner_writes_one_notice_per_delight_at_ten_local_however_often_it
     new_york = PropertyFactory(organization=organization, name="Hudson Inn", timezone="America/New_York")
     soon = CustomerFactory(organization=organization, preferred_name="Mei", birthday=birthday_in(3))
     today = CustomerFactory(organization=organization, preferred_name="Tom", birthday=birthday_in(0))
-    yankee = CustomerFactory(organization=organization, preferred_name="Joe", birthday=birthday_in(3),
-                             home_property=new_york)  # fmt: skip
+    yankee = CustomerFactory(
+        organization=organization, preferred_name="Joe", birthday=birthday_in(3), home_property=new_york
+    )
     CustomerFactory(organization=organization, preferred_name="Nomail", email="", birthday=birthday_in(3))
 
     # when the nightly planner runs twice
@@ -78,8 +84,9 @@ def test_a_rule_that_does_not_tell_the_guest_writes_no_notice(organization):
 @time_machine.travel(MORNING, tick=False)
 def test_planning_a_delight_writes_one_notice_and_planning_the_announced_one_writes_none(organization, manager):
     # Given a manual rule that tells the guest ahead, offered to a guest by the desk
-    flowers = services.gift_rule_create(organization=organization, name="Flowers", trigger="manual",
-                                        gift="Flowers for {given_name}", notify_guest=True)  # fmt: skip
+    flowers = services.gift_rule_create(
+        organization=organization, name="Flowers", trigger="manual", gift="Flowers for {given_name}", notify_guest=True
+    )
     guest = CustomerFactory(organization=organization, given_name="Ana")
     delight = services.delight_offer(rule=flowers, customer=guest)
     assert not notices().exists()  # offered is not yet promised
@@ -127,18 +134,28 @@ def test_a_gift_delivered_before_its_notice_goes_out_is_not_announced(smtp, orga
 @pytest.mark.parametrize(
     ("language", "words"),
     [
-        ("en", ["For your next visit to Harbour Hotel, we have prepared something just for you:",
-                "We look forward to welcoming you."]),
+        (
+            "en",
+            [
+                "For your next visit to Harbour Hotel, we have prepared something just for you:",
+                "We look forward to welcoming you.",
+            ],
+        ),
         ("zh-Hans", ["我们为您下次光临 Harbour Hotel 准备了一份专属心意：", "期待您的光临。"]),
         ("zh-TW", ["我們為您下次光臨 Harbour Hotel 準備了一份專屬心意：", "期待您的光臨。"]),
     ],
-)  # fmt: skip
+)
 @time_machine.travel(MORNING, tick=False)
 def test_the_notice_names_the_gift_and_the_hotel_in_the_guests_language(smtp, organization, language, words):
     # Given a planned notice for a guest who reads this language
     cake_rule(organization)
-    CustomerFactory(organization=organization, preferred_name="Mei", language=language, birthday=birthday_in(3),
-                    email="mei@example.cn")  # fmt: skip
+    CustomerFactory(
+        organization=organization,
+        preferred_name="Mei",
+        language=language,
+        birthday=birthday_in(3),
+        email="mei@example.cn",
+    )
     delights_plan_nightly()
     (touch,) = notices()
 

@@ -24,8 +24,9 @@ SHANGHAI_NOON = datetime(2026, 1, 15, 4, 0, tzinfo=UTC)
 
 @pytest.fixture
 def hotel(organization):
-    return PropertyFactory(organization=organization, name="Bund Hotel", timezone="Asia/Shanghai",
-                           sender_email="desk@bund.example")  # fmt: skip
+    return PropertyFactory(
+        organization=organization, name="Bund Hotel", timezone="Asia/Shanghai", sender_email="desk@bund.example"
+    )
 
 
 def _due_follow_up(customer, hotel, **customer_fields):
@@ -95,8 +96,15 @@ def test_the_mail_client_one_click_unsubscribe_and_a_tampered_link(smtp, hotel, 
 
 @time_machine.travel(SHANGHAI_NOON, tick=False)
 def test_a_chinese_guest_gets_the_message_and_the_survey_page_in_her_script(smtp, hotel, organization, client):
-    guest = CustomerFactory(organization=organization, native_name="王芳", given_name="", family_name="",
-                            preferred_name="芳", language="zh-hant", email="fang@example.tw")  # fmt: skip
+    guest = CustomerFactory(
+        organization=organization,
+        native_name="王芳",
+        given_name="",
+        family_name="",
+        preferred_name="芳",
+        language="zh-hant",
+        email="fang@example.tw",
+    )
     touches_send(touch_ids=[_due_follow_up(guest, hotel).pk])
     [message] = smtp.messages
     text = message.get_body(("plain",)).get_content()
@@ -135,9 +143,13 @@ def test_a_guest_who_must_not_be_mailed_is_skipped_with_a_reason(smtp, hotel, cu
 
 def _greeting(customer, hotel, kind=TouchKind.BIRTHDAY, key=None):
     touch = Touch.objects.create(
-        organization=customer.organization, customer=customer, property=hotel, kind=kind,
-        due_at=timezone.now(), idempotency_key=key or f"{kind}:{customer.pk}:test",
-    )  # fmt: skip
+        organization=customer.organization,
+        customer=customer,
+        property=hotel,
+        kind=kind,
+        due_at=timezone.now(),
+        idempotency_key=key or f"{kind}:{customer.pk}:test",
+    )
     return claim(touch)
 
 

@@ -22,8 +22,11 @@ def test_resolving_an_issue_schedules_one_follow_up_after_the_delay(customer, pr
     issue = resolve_issue(customer, property_)
     touch = Touch.objects.get()
     assert (touch.kind, touch.channel, touch.issue, touch.status) == (
-        TouchKind.ISSUE_FOLLOW_UP, Channel.EMAIL, issue, TouchStatus.SCHEDULED,
-    )  # fmt: skip
+        TouchKind.ISSUE_FOLLOW_UP,
+        Channel.EMAIL,
+        issue,
+        TouchStatus.SCHEDULED,
+    )
     assert touch.due_at == NOW + timedelta(days=2)
     assert touch.property == property_
     # closing it afterwards adds nothing; reopening cancels it; resolving again reschedules the same row
@@ -68,8 +71,9 @@ def test_a_departure_earns_a_thank_you_next_morning_at_most_once_a_week(customer
 
 
 def test_a_visit_logged_long_after_the_fact_is_not_thanked_now(customer, property_):
-    services.contact_log(customer=customer, kind="visit", property=property_,
-                         occurred_at=timezone.now() - timedelta(days=30))  # fmt: skip
+    services.contact_log(
+        customer=customer, kind="visit", property=property_, occurred_at=timezone.now() - timedelta(days=30)
+    )
     assert not Touch.objects.exists()
 
 
@@ -94,9 +98,13 @@ def test_a_merge_keeps_one_touch_per_occasion_and_undo_gives_them_back(organizat
     duplicate = CustomerFactory(organization=organization, email="dup@example.com")
     for person in (kept, duplicate):
         Touch.objects.create(
-            organization=organization, customer=person, property=property_, kind=TouchKind.BIRTHDAY,
-            due_at=timezone.now() + timedelta(days=3), idempotency_key=f"birthday:{person.pk}:2026",
-        )  # fmt: skip
+            organization=organization,
+            customer=person,
+            property=property_,
+            kind=TouchKind.BIRTHDAY,
+            due_at=timezone.now() + timedelta(days=3),
+            idempotency_key=f"birthday:{person.pk}:2026",
+        )
     resolve_issue(duplicate, property_)
     merge = services.customer_merge(kept=kept, duplicate=duplicate)
     pending = Touch.objects.filter(customer=kept, status=TouchStatus.SCHEDULED)
