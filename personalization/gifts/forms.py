@@ -11,32 +11,10 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models import Organization
 from personalization.gifts.rules import PLACEHOLDERS, validate_rule
+from personalization.gifts.services.gift_rules import RULE_FIELDS
 from personalization.models import GiftRule
 
-EDITABLE = [
-    "name",
-    "trigger",
-    "window_days",
-    "visit_number",
-    "absence_days",
-    "gift",
-    "cost",
-    "monthly_budget",
-    "cooldown_days",
-    "yearly_cap",
-    "approval_above",
-    "tags",
-    "preference_category",
-    "min_visits",
-    "min_severity",
-    "budget_per_property",
-    "properties",
-    "starts_on",
-    "ends_on",
-    "priority",
-    "active",
-    "notify_guest",
-]
+EDITABLE = [*RULE_FIELDS, "properties"]
 
 
 class TagsField(forms.CharField):

@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from crm.models import ChangeRecord, Property
 from crm.serializers import OrganizationPropertiesMixin
+from personalization.gifts.services.gift_rules import RULE_FIELDS
 from personalization.models import Delight, GiftRule
 
 MONEY = {"max_digits": 10, "decimal_places": 2, "min_value": Decimal("0.00")}
@@ -82,29 +83,9 @@ class GiftRuleSerializer(OrganizationPropertiesMixin, serializers.ModelSerialize
         model = GiftRule
         fields = [
             "id",
-            "name",
-            "trigger",
-            "window_days",
-            "visit_number",
-            "absence_days",
-            "gift",
-            "cost",
-            "monthly_budget",
-            "budget_per_property",
-            "cooldown_days",
-            "active",
+            *RULE_FIELDS,
             "properties",
             "property",
-            "tags",
-            "preference_category",
-            "min_visits",
-            "min_severity",
-            "yearly_cap",
-            "approval_above",
-            "starts_on",
-            "ends_on",
-            "priority",
-            "notify_guest",
             "spent_this_month",
             "delivered_this_month",
             "created_at",

@@ -18,28 +18,30 @@ from personalization.gifts.rules import validate_rule
 from personalization.gifts.signals import delights_expired
 from personalization.models import Delight, DelightStatus, GiftRule
 
+# What a rule says, in the editor's order; the serializer and the editor's form list these (and the
+# rule's properties, a relation the services take apart).
 RULE_FIELDS = (
     "name",
     "trigger",
     "window_days",
     "visit_number",
     "absence_days",
+    "gift",
+    "cost",
+    "monthly_budget",
+    "budget_per_property",
+    "cooldown_days",
+    "yearly_cap",
+    "approval_above",
     "tags",
     "preference_category",
     "min_visits",
     "min_severity",
-    "gift",
-    "cost",
-    "monthly_budget",
-    "cooldown_days",
-    "yearly_cap",
-    "approval_above",
     "starts_on",
     "ends_on",
     "priority",
     "active",
     "notify_guest",
-    "budget_per_property",
 )
 
 
