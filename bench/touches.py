@@ -21,7 +21,6 @@ import email.policy
 import os
 import smtplib
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -151,6 +150,7 @@ def bench_touches(count: int, broker: str, concurrency: int = 2) -> None:
     )
     sink = Sink()
     from tests.personalization.touches.conftest import free_port
+    from tests.workers import worker_command
 
     port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
@@ -166,22 +166,7 @@ def bench_touches(count: int, broker: str, concurrency: int = 2) -> None:
         "LOG_LEVEL": "WARNING",
     }
     worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--concurrency",
-            str(concurrency),
-            "--loglevel",
-            "WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "--hostname",
-            f"bench-{os.getpid()}@localhost",
-        ],
+        worker_command(f"bench-{os.getpid()}@localhost", "--concurrency", str(concurrency), loglevel="WARNING"),
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 from celery import Celery
 
 from tests.conftest import REDIS_URL
+from tests.workers import worker_command
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_START_TIMEOUT = 60
@@ -28,22 +28,7 @@ def redis_worker(tmp_path):
     }
     log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 - closed below
     worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--hostname",
-            f"test-{os.getpid()}@localhost",
-        ],
+        worker_command(f"test-{os.getpid()}@localhost", "--pool", "solo"),
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -7,7 +7,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -23,6 +22,7 @@ from personalization.touches.services import dispatch
 from tests.conftest import REDIS_URL
 from tests.factories import CustomerFactory, PropertyFactory
 from tests.personalization.touches.conftest import Sink, free_port, resolve_issue
+from tests.workers import worker_command
 
 ROOT = Path(__file__).resolve().parents[3]
 DEADLINE = 60
@@ -86,22 +86,7 @@ def start_worker(tmp_path, sink):
         }
         log = open(tmp_path / f"worker{len(workers)}.log", "w")  # noqa: SIM115 - lives as long as the worker
         worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool",
-                "solo",
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--hostname",
-                f"touches-{os.getpid()}-{len(workers)}@localhost",
-            ],
+            worker_command(f"touches-{os.getpid()}-{len(workers)}@localhost", "--pool", "solo"),
             cwd=ROOT,
             env=env,
             stdout=log,
