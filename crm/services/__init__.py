@@ -12,7 +12,7 @@ from crm.services.history import (
     preference_update,
 )
 from crm.services.merges import customer_merge, merge_undo
-from crm.services.staff import MANAGER_GROUP, manager_group, staff_upsert
+from crm.services.staff import MANAGER_GROUP, manager_group, staff_upsert, token_issue
 
 __all__ = [
     "MANAGER_GROUP",
@@ -30,4 +30,5 @@ __all__ = [
     "preference_record",
     "preference_update",
     "staff_upsert",
+    "token_issue",
 ]
