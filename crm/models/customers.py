@@ -12,6 +12,7 @@ from crm.lookup.normalize import han_family_name
 from crm.models.base import TimeStamped
 from crm.models.tenancy import Organization, Property
 from crm.partial_dates import PartialDate
+from crm.validators import single_line
 
 
 class NameOrder(models.TextChoices):
@@ -44,22 +45,24 @@ class Customer(TimeStamped):
         Property, on_delete=models.SET_NULL, null=True, blank=True, related_name="customers"
     )
 
-    given_name = models.CharField(_("given name"), max_length=150, blank=True)
-    family_name = models.CharField(_("family name"), max_length=150, blank=True)
+    given_name = models.CharField(_("given name"), max_length=150, blank=True, validators=[single_line])
+    family_name = models.CharField(_("family name"), max_length=150, blank=True, validators=[single_line])
     name_order = models.CharField(
         _("name order"), max_length=16, choices=NameOrder.choices, default=NameOrder.GIVEN_FIRST
     )
-    native_name = models.CharField(_("name in its own script"), max_length=200, blank=True)
-    latin_name = models.CharField(_("name in Latin letters"), max_length=200, blank=True)
-    preferred_name = models.CharField(_("preferred name"), max_length=150, blank=True)
-    salutation = models.CharField(_("salutation"), max_length=50, blank=True)
+    native_name = models.CharField(_("name in its own script"), max_length=200, blank=True, validators=[single_line])
+    latin_name = models.CharField(_("name in Latin letters"), max_length=200, blank=True, validators=[single_line])
+    preferred_name = models.CharField(_("preferred name"), max_length=150, blank=True, validators=[single_line])
+    salutation = models.CharField(_("salutation"), max_length=50, blank=True, validators=[single_line])
 
-    pronunciation = models.CharField(_("pronunciation (respelling)"), max_length=200, blank=True)
-    pronunciation_ipa = models.CharField(_("pronunciation (IPA)"), max_length=200, blank=True)
+    pronunciation = models.CharField(
+        _("pronunciation (respelling)"), max_length=200, blank=True, validators=[single_line]
+    )
+    pronunciation_ipa = models.CharField(_("pronunciation (IPA)"), max_length=200, blank=True, validators=[single_line])
     pronunciation_audio = models.FileField(_("pronunciation audio"), upload_to="pronunciations/", blank=True)
-    pronunciation_note = models.CharField(_("pronunciation note"), max_length=500, blank=True)
+    pronunciation_note = models.CharField(_("pronunciation note"), max_length=500, blank=True, validators=[single_line])
 
-    language = models.CharField(_("preferred language"), max_length=35, default="en")
+    language = models.CharField(_("preferred language"), max_length=35, default="en", validators=[single_line])
     email = models.EmailField(_("email"), max_length=254, blank=True)
     phone = models.CharField(_("phone (E.164)"), max_length=16, blank=True)
 

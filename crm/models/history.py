@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.models.base import TimeStamped
 from crm.models.customers import Customer
 from crm.models.tenancy import Property
+from crm.validators import single_line
 
 
 class PreferenceCategory(models.TextChoices):
@@ -44,9 +45,9 @@ class Source(models.TextChoices):
 class Preference(TimeStamped):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="preferences")
     category = models.CharField(_("category"), max_length=16, choices=PreferenceCategory.choices)
-    text = models.CharField(_("what"), max_length=500)
-    key = models.CharField(_("key"), max_length=100, blank=True)
-    value = models.CharField(_("value"), max_length=200, blank=True)
+    text = models.CharField(_("what"), max_length=500, validators=[single_line])
+    key = models.CharField(_("key"), max_length=100, blank=True, validators=[single_line])
+    value = models.CharField(_("value"), max_length=200, blank=True, validators=[single_line])
     polarity = models.CharField(_("polarity"), max_length=16, choices=Polarity.choices, default=Polarity.LIKES)
     source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.CUSTOMER)
     safety_critical = models.BooleanField(_("safety-critical"), default=False)
@@ -100,7 +101,7 @@ class RecoveryStep(models.TextChoices):
 class Issue(TimeStamped):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="issues")
     property = models.ForeignKey(Property, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    summary = models.CharField(_("what went wrong"), max_length=500)
+    summary = models.CharField(_("what went wrong"), max_length=500, validators=[single_line])
     detail = models.TextField(_("detail"), blank=True)
     severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices, default=Severity.MEDIUM)
     status = models.CharField(_("status"), max_length=16, choices=IssueStatus.choices, default=IssueStatus.OPEN)
@@ -112,9 +113,9 @@ class Issue(TimeStamped):
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     resolution = models.TextField(_("resolution"), blank=True)
-    compensation = models.CharField(_("compensation"), max_length=500, blank=True)
+    compensation = models.CharField(_("compensation"), max_length=500, blank=True, validators=[single_line])
     recovery_steps = models.JSONField(_("recovery steps done"), default=list, blank=True)
-    follow_up = models.CharField(_("follow-up needed"), max_length=500, blank=True)
+    follow_up = models.CharField(_("follow-up needed"), max_length=500, blank=True, validators=[single_line])
 
     class Meta:
         verbose_name = _("issue")

@@ -11,10 +11,11 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from crm.models.base import TimeStamped
+from crm.validators import single_line
 
 
 class Organization(TimeStamped):
-    name = models.CharField(_("name"), max_length=200, unique=True)
+    name = models.CharField(_("name"), max_length=200, unique=True, validators=[single_line])
 
     class Meta:
         verbose_name = _("organization")
@@ -33,8 +34,8 @@ class PropertyQuerySet(models.QuerySet):
 
 class Property(TimeStamped):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="properties")
-    name = models.CharField(_("name"), max_length=200)
-    timezone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    name = models.CharField(_("name"), max_length=200, validators=[single_line])
+    timezone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[single_line])
     sender_email = models.EmailField(_("sender email"), blank=True)
 
     objects = PropertyQuerySet.as_manager()

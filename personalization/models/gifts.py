@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Customer, Organization, PreferenceCategory, Property, Severity, TimeStamped
+from crm.validators import single_line
 
 MAX_WINDOW_DAYS = 60
 
@@ -63,7 +64,7 @@ class GiftRule(TimeStamped):
     properties = models.ManyToManyField(
         Property, blank=True, related_name="+", verbose_name=_("properties"), help_text=_("Empty: every property.")
     )
-    name = models.CharField(_("name"), max_length=120)
+    name = models.CharField(_("name"), max_length=120, validators=[single_line])
     trigger = models.CharField(_("trigger"), max_length=24, choices=Trigger.choices)
     window_days = models.PositiveSmallIntegerField(
         _("days before the date"), default=7, help_text=_("Birthday and anniversary: how many days before (0–60).")
@@ -79,7 +80,7 @@ class GiftRule(TimeStamped):
     min_visits = models.PositiveIntegerField(_("minimum visits"), default=0)
     min_severity = models.CharField(_("minimum issue severity"), max_length=8, choices=Severity.choices, blank=True)
 
-    gift = models.CharField(_("gift"), max_length=300)
+    gift = models.CharField(_("gift"), max_length=300, validators=[single_line])
     cost = models.DecimalField(_("cost"), max_digits=10, decimal_places=2, default=0)
     monthly_budget = models.DecimalField(
         _("monthly budget"), max_digits=10, decimal_places=2, null=True, blank=True, help_text=_("Empty: no cap.")
@@ -223,7 +224,7 @@ class Delight(TimeStamped):
     )
     # "birthday:2026", "visit:10", "first_visit", "return:2026-03-14", "issue:42": one per rule and customer.
     occasion_key = models.CharField(max_length=64)
-    gift = models.CharField(_("gift"), max_length=500)
+    gift = models.CharField(_("gift"), max_length=500, validators=[single_line])
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     cost = models.DecimalField(_("cost"), max_digits=10, decimal_places=2)
     status = models.CharField(

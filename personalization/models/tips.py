@@ -6,13 +6,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Organization, Property, TimeStamped
+from crm.validators import single_line
 
 
 class Tip(TimeStamped):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     # Empty: good at every property of the organization.
     property = models.ForeignKey(Property, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    text = models.CharField(_("tip"), max_length=300)
+    text = models.CharField(_("tip"), max_length=300, validators=[single_line])
     # Interests it fits: guest tags ("runner") and preference categories ("drink", "seating").
     tags = models.JSONField(_("interests"), default=list, blank=True)
     active = models.BooleanField(_("active"), default=True)

@@ -176,3 +176,19 @@ def test_lookup_with_odd_queries_is_200_and_leaks_nothing(api, outsider, q):
     response = api.get(URL, {"q": q})
     assert response.status_code == 200
     assert response.json()["count"] == 0
+
+
+@pytest.mark.parametrize("field", ["preferred_name", "given_name", "family_name", "native_name", "salutation"])
+@pytest.mark.parametrize("text", ["Eve\r\nBcc: x@example.com", "Tab\there", "Nul\x00", "Esc\x1b[31m", "Line\u2028sep"])
+def test_names_refuse_control_characters_with_a_field_message(api, customer, field, text):
+    created = api.post("/api/v1/customers/", {"given_name": "Ann", field: text}, format="json")
+    assert created.status_code == 400 and field in created.json()
+    changed = api.patch(f"/api/v1/customers/{customer.pk}/", {field: text}, format="json")
+    assert changed.status_code == 400 and field in changed.json()
+    assert not Customer.objects.filter(**{field: text}).exists()
+
+
+def test_names_in_any_script_are_still_welcome(api):
+    names = {"given_name": "Siobhán", "family_name": "Nguyễn", "native_name": "歐陽娜娜", "preferred_name": "محمد‌رضا"}
+    response = api.post("/api/v1/customers/", names, format="json")
+    assert response.status_code == 201, response.json()

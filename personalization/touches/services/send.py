@@ -45,6 +45,10 @@ transient: the touch goes back to ``scheduled`` with exponential backoff (1, 2, 
 ``RAPPORT_TOUCH_MAX_ATTEMPTS``, then ``failed``; the next touch of the batch starts on a fresh
 connection. A 5xx answer is permanent: ``failed`` at once with the server's words. Retries live in
 the outbox row (``due_at``), not in the broker, so they survive a lost worker or broker.
+
+Any other error is one touch's too, never the batch's: a message that cannot be rendered or built (a
+template error, a header a guest's data would break) fails that touch at once with the error as its
+reason and one attempt counted; the rest of the batch goes out.
 """
 
 from __future__ import annotations
@@ -193,11 +197,18 @@ def _prepare(ids: Sequence[int], now: datetime, ignore_quiet_hours: bool) -> tup
                 _finish(touch, status=TouchStatus.SCHEDULED, due_at=quiet_end, reason="quiet hours")
                 outcomes[touch.pk] = Outcome.POSTPONED
                 continue
-            checks.going_out(touch)
             if not touch.message_id:
-                rendered = messages.render(touch)
+                try:
+                    rendered = messages.render(touch)
+                except Exception as exc:  # noqa: BLE001 - one guest's bad data fails their touch, not the batch
+                    touch.attempts += 1
+                    _finish(touch, status=TouchStatus.FAILED, reason=f"could not build the message: {exc}")
+                    log.warning("touch %s failed: could not build the message: %s", touch.pk, exc)
+                    outcomes[touch.pk] = Outcome.FAILED
+                    continue
                 touch.subject, touch.body_text, touch.body_html = rendered.subject, rendered.text, rendered.html
                 touch.message_id = messages.new_message_id(touch)
+            checks.going_out(touch)
             touch.attempts += 1
             touch.attempt_started_at = touch.updated_at = now
             ready.append(touch)
@@ -293,13 +304,17 @@ def _mark_sent(touch: Touch, message, *, flush: bool) -> None:
 
 
 def _deliver(touch: Touch, connection, *, flush: bool = True) -> Outcome:
-    message = messages.build(touch, connection=connection)
     try:
+        message = messages.build(touch, connection=connection)
         _open(connection)
         message.send(fail_silently=False)
     except (smtplib.SMTPException, OSError) as exc:
         connection.close()  # the next touch starts on a fresh connection
         return _failed_attempt(touch, exc)
+    except Exception as exc:  # noqa: BLE001 - anything else is this touch's, never the batch's
+        connection.close()
+        log.exception("touch %s failed: unexpected error while sending", touch.pk)
+        return _failed_attempt(touch, exc, permanent=True)
     _mark_sent(touch, message, flush=flush)
     return Outcome.SENT
 
@@ -352,10 +367,10 @@ def touches_send(*, touch_ids: Sequence[int], connection=None, ignore_quiet_hour
     return outcomes
 
 
-def _failed_attempt(touch: Touch, exc: Exception) -> Outcome:
+def _failed_attempt(touch: Touch, exc: Exception, *, permanent: bool = False) -> Outcome:
     code = _smtp_code(exc)
     error = _describe(exc)
-    permanent = code is not None and 500 <= code < 600
+    permanent = permanent or (code is not None and 500 <= code < 600)
     with transaction.atomic():
         touch = Touch.objects.select_for_update().get(pk=touch.pk)
         if touch.status != TouchStatus.SENDING:  # cancelled while the server was refusing: leave it so

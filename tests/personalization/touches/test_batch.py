@@ -205,3 +205,24 @@ def test_the_dispatcher_hands_out_one_task_per_batch(organization, customer, dja
         assert dispatch.touches_dispatch(enqueue=tasks.append) == send.SEND_BATCH * 2 + 7
     assert [len(ids) for ids in tasks] == [send.SEND_BATCH, send.SEND_BATCH, 7]
     assert len({pk for ids in tasks for pk in ids}) == send.SEND_BATCH * 2 + 7
+
+
+@time_machine.travel(SHANGHAI_NOON, tick=False)
+def test_a_message_that_cannot_be_built_fails_alone_and_the_rest_of_the_batch_goes_out(smtp, organization, shanghai):
+    # Given a batch whose middle guest has a line break in the name (written before names were checked)
+    before = _due(_guest(organization, given_name="Ann"), shanghai)
+    poisoned = _due(_guest(organization, given_name="Eve"), shanghai)
+    Customer.objects.filter(pk=poisoned.customer_id).update(preferred_name="Eve\r\nBcc: everyone@example.com")
+    after = _due(_guest(organization, given_name="Zoe"), shanghai)
+
+    # when the batch is sent
+    outcomes = touches_send(touch_ids=[before.pk, poisoned.pk, after.pk])
+
+    # then the poisoned touch failed with its reason and one attempt; the two others reached their guests
+    assert outcomes == {before.pk: Outcome.SENT, poisoned.pk: Outcome.FAILED, after.pk: Outcome.SENT}
+    assert sorted(m["X-Rapport-Touch"] for m in smtp.messages) == sorted([str(before.pk), str(after.pk)])
+    poisoned.refresh_from_db()
+    assert (poisoned.status, poisoned.attempts) == (TouchStatus.FAILED, 1)
+    assert "linefeed" in poisoned.reason and poisoned.claimed_at is None
+    # and nothing is left claimed to be handed out again
+    assert not Touch.objects.filter(status=TouchStatus.SENDING).exists()

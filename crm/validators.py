@@ -1,0 +1,34 @@
+"""Checks of text from outside that every writer (API, screens, admin, imports) meets through the models."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from django.core.exceptions import ValidationError
+from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext_lazy as _
+
+# Control characters (tabs, line breaks, NUL, escapes) and the Unicode line and paragraph separators.
+_NOT_ON_ONE_LINE = frozenset({"Cc", "Zl", "Zp"})
+
+
+@deconstructible
+class SingleLine:
+    """A name, a label or a short text is one line: a line break in a guest's name would end up in an
+    email header (and refuse to be sent), a tab or an escape character in a screen."""
+
+    message = _("Control characters and line breaks are not allowed here.")
+    code = "control_characters"
+
+    def __call__(self, value: str) -> None:
+        if any(unicodedata.category(ch) in _NOT_ON_ONE_LINE for ch in str(value)):
+            raise ValidationError(self.message, code=self.code)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SingleLine)
+
+    def __hash__(self) -> int:
+        return hash(SingleLine)
+
+
+single_line = SingleLine()
