@@ -380,3 +380,21 @@ def test_the_settings_make_no_folder_the_celery_app_makes_the_brokers(tmp_path):
 def test_openapi_schema_validates_without_warnings(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
     assert "/api/v1/customers/" in (tmp_path / "schema.yaml").read_text()
+
+
+def test_a_manager_cannot_touch_the_schedules_that_run_every_organizations_follow_ups(client, manager):
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    from crm.services import manager_group
+
+    every_minute = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.MINUTES)
+    task = PeriodicTask.objects.create(
+        name="Dispatch due touches (test)", task="personalization.dispatch_touches", interval=every_minute
+    )
+    manager.user.is_staff = True
+    manager.user.save()
+    manager.user.groups.add(manager_group())
+    client.force_login(manager.user)
+    assert client.get("/admin/django_celery_beat/periodictask/").status_code == 403
+    assert client.post(f"/admin/django_celery_beat/periodictask/{task.pk}/change/", {"enabled": ""}).status_code == 403
+    assert not any(p.startswith("django_celery_beat.") for p in manager.user.get_all_permissions())

@@ -16,25 +16,28 @@ from crm.models import (
 MANAGER_GROUP = "Rapport managers"
 
 
+# What managers may not do in the admin: create or remove organizations, touch the history. The
+# schedules of Celery beat (django_celery_beat) are not an organization's: they run every organization's
+# follow-ups, so they belong to the operator (superuser) alone.
+MANAGER_APPS = ("crm", "personalization")
+NOT_FOR_MANAGERS = (
+    "add_organization",
+    "delete_organization",
+    "add_changerecord",
+    "change_changerecord",
+    "delete_changerecord",
+)
+
+
 def manager_group():
-    """The admin-site permissions of managers and admins: everything in the memory but its history."""
+    """The admin-site permissions of managers and admins: everything in the memory but its history, and
+    nothing of the schedules; brought up to date each time (a group made by an earlier version)."""
     from django.contrib.auth.models import Group, Permission
 
-    group, created = Group.objects.get_or_create(name=MANAGER_GROUP)
-    if created:
-        group.permissions.set(
-            Permission.objects.filter(
-                content_type__app_label__in=["crm", "personalization", "django_celery_beat"]
-            ).exclude(
-                codename__in=[
-                    "add_organization",
-                    "delete_organization",
-                    "add_changerecord",
-                    "change_changerecord",
-                    "delete_changerecord",
-                ]
-            )
-        )
+    group, _created = Group.objects.get_or_create(name=MANAGER_GROUP)
+    group.permissions.set(
+        Permission.objects.filter(content_type__app_label__in=MANAGER_APPS).exclude(codename__in=NOT_FOR_MANAGERS)
+    )
     return group
 
 
