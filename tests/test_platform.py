@@ -150,6 +150,15 @@ def test_create_staff_creates_organization_property_and_login(client, capsys):
     assert client.login(username="maria", password="another-pass-43")
 
 
+@pytest.mark.parametrize("password", ["a", "password", "maria2026"])
+def test_create_staff_refuses_a_weak_password_and_writes_nothing(password):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="password|Password"):
+        call_command("create_staff", "maria2026", "--password", password, "--organization", "O", "--role", "manager")
+    assert not Staff.objects.exists() and not Organization.objects.exists()
+
+
 def test_create_staff_rejects_an_unknown_role():
     from django.core.management import CommandError
 

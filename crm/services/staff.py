@@ -47,9 +47,10 @@ def staff_upsert(
 ) -> Staff:
     """Create (or update the password and role of) a staff user, creating the organization and property.
 
-    Password strength is the operator's call here (the command warns); the screens' password change
-    applies the validators."""
+    The password must pass Django's validators (AUTH_PASSWORD_VALIDATORS: length, common passwords, not
+    like the username): ValidationError({"password": [...]}) otherwise, and nothing is written."""
     from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
 
     organization, _created = Organization.objects.get_or_create(name=organization_name)
     property = None
@@ -57,6 +58,10 @@ def staff_upsert(
         property, _created = Property.objects.get_or_create(organization=organization, name=property_name)
     user_model = get_user_model()
     user = user_model.objects.filter(username=username).first() or user_model(username=username)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
     user.set_password(password)
     user.is_staff = role in (Role.MANAGER, Role.ADMIN)
     user.save()

@@ -180,9 +180,9 @@ def test_staff_upsert_creates_then_updates(db):
 
 def test_staff_cannot_move_to_another_organization(db):
     services.staff_upsert(
-        username="bo", password="pw-123456", organization_name="Org A", property_name=None, role="frontdesk"
+        username="bo", password="bo-desk-pass-1", organization_name="Org A", property_name=None, role="frontdesk"
     )
     with pytest.raises(ValidationError):
         services.staff_upsert(
-            username="bo", password="pw-123456", organization_name="Org B", property_name=None, role="frontdesk"
+            username="bo", password="bo-desk-pass-1", organization_name="Org B", property_name=None, role="frontdesk"
         )

@@ -1,4 +1,3 @@
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
@@ -17,10 +16,6 @@ class Command(BaseCommand):
         parser.add_argument("--role", required=True, choices=Role.values)
 
     def handle(self, *args, username, password, organization, property, role, **options):
-        try:
-            validate_password(password)
-        except ValidationError as exc:
-            self.stderr.write(self.style.WARNING("weak password: " + " ".join(exc.messages)))
         try:
             staff = services.staff_upsert(
                 username=username, password=password, organization_name=organization, property_name=property, role=role
