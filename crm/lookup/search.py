@@ -7,7 +7,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
-from itertools import combinations
+from itertools import chain, combinations, islice
 
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
@@ -31,6 +31,8 @@ FUZZY_MIN_JOINED = 7
 FUZZY_BELOW = 0.7  # the typo stage runs when nothing scored this well (phonetic matches do)
 MAX_NICKNAME_CHOICES = 12
 MAX_NICKNAME_COMBINATIONS = 40
+# Words of a query that count: a name has a few; "al al al …" ×34 cost seconds of CPU (issue 11).
+MAX_QUERY_WORDS = 6
 FUZZY_CANDIDATES = 200
 SQLITE_FUZZY_SCAN = 200_000  # rows the embedded default scans for typos; beyond, use PostgreSQL
 # Low enough for two swapped letters in a short name ("jhonsmtih" ~ "johnsmith"); the closest first.
@@ -90,7 +92,7 @@ def analyze(text: str) -> Query:
     for run in han_runs(text):
         query.add(run, WHOLE, 1.0, prefix=True)
         query.add("".join(pinyin_syllables(run, tones=False)), WHOLE, 0.9, prefix=False)
-    query.words = [word for word in latin_words(text) if not word.isdigit()]
+    query.words = [word for word in latin_words(text) if not word.isdigit()][:MAX_QUERY_WORDS]
     for slot, word in enumerate(query.words):
         query.add(word, slot, 1.0, prefix=len(word) >= MIN_PREFIX)
         for name in related_names(word):
@@ -114,14 +116,14 @@ def analyze(text: str) -> Query:
 def _nickname_combinations(words: list[str]) -> list[list[str]]:
     """The query with one word replaced by a related name (bob johnson → robert johnson), then two."""
     options = [sorted(related_names(word))[:MAX_NICKNAME_CHOICES] for word in words]
-    singles = [[*words[:i], name, *words[i + 1 :]] for i, names in enumerate(options) for name in names]
-    doubles = [
+    singles = ([*words[:i], name, *words[i + 1 :]] for i, names in enumerate(options) for name in names)
+    doubles = (
         [*words[:i], a, *words[i + 1 : j], b, *words[j + 1 :]]
         for i, j in combinations(range(len(words)), 2)
         for a in options[i]
         for b in options[j]
-    ]
-    return (singles + doubles)[:MAX_NICKNAME_COMBINATIONS]
+    )
+    return list(islice(chain(singles, doubles), MAX_NICKNAME_COMBINATIONS))
 
 
 def search(*, organization: Organization, text: str, limit: int = RESULT_LIMIT) -> list[Customer]:

@@ -199,3 +199,14 @@ def test_every_word_must_match_even_when_one_word_is_very_common(organization):
     assert find(organization, "anna smith")[0] == annabel.pk
     assert find(organization, "smith anna")[0] == annabel.pk
     assert isinstance(find(organization, "a"), list)  # one letter: no index condition at all, no error
+
+
+def test_a_query_of_many_short_words_is_bounded_work():
+    """34 words once made thousands of nickname combinations (seconds of CPU per request): the words that
+    count and the combinations tried are bounded."""
+    from crm.lookup.search import MAX_NICKNAME_COMBINATIONS, MAX_QUERY_WORDS, WHOLE, analyze
+
+    query = analyze(" ".join(["al"] * 34))
+    assert len(query.words) == MAX_QUERY_WORDS
+    whole = [v for v in query.variants if v.slot == WHOLE]
+    assert 1 < len(whole) <= 1 + MAX_NICKNAME_COMBINATIONS  # the words joined, and the nickname combinations
