@@ -133,4 +133,5 @@ def test_managers_read_touches_and_feedback_in_the_admin(client, organization, p
     assert client.get("/admin/personalization/touch/").status_code == 200
     assert client.get(f"/admin/personalization/touch/{follow_up.pk}/change/").status_code == 200
     assert client.get("/admin/personalization/feedback/").status_code == 200
-    assert client.get("/admin/django_celery_beat/periodictask/").status_code == 200
+    # The schedules run every organization's follow-ups: the operator's alone (issue 11, finding 1).
+    assert client.get("/admin/django_celery_beat/periodictask/").status_code == 403
