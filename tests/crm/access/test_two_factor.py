@@ -195,3 +195,11 @@ def test_two_factor_can_be_turned_off_where_not_required(client, frontdesk):
     client.post("/accounts/two-factor/", {"action": "disable"})
     client.logout()
     assert sign_in(client, frontdesk.user.username)["Location"] == "/"
+
+
+@pytest.mark.parametrize(("language", "expected"), [("zh-hans", "双重验证登录"), ("zh-hant", "雙重驗證登入")])
+def test_the_two_factor_screen_speaks_the_staff_language(client, frontdesk, language, expected):
+    frontdesk.language = language
+    frontdesk.save()
+    client.force_login(frontdesk.user)
+    assert expected in client.get("/accounts/two-factor/").content.decode()
