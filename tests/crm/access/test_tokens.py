@@ -13,6 +13,12 @@ pytestmark = pytest.mark.django_db
 RIGHT = "s3cret-pass!"
 
 
+@pytest.fixture(autouse=True)
+def _production_lifetime(settings):
+    # config/settings.py's default (RAPPORT_API_TOKEN_DAYS=5); tests/conftest.py lengthens it for other tests.
+    settings.RAPPORT_API_TOKEN_DAYS = 5
+
+
 def issue(client, staff):
     response = client.post(
         "/api/v1/auth/token/",
