@@ -95,7 +95,10 @@ def sign_in_code(request: HttpRequest) -> HttpResponse:
     if not pending or time.time() - pending["at"] > PENDING_SECONDS:
         request.session.pop(PENDING, None)
         return redirect("login")
-    user = get_user_model().objects.get(pk=pending["user"])
+    user = get_user_model().objects.filter(pk=pending["user"], is_active=True).first()
+    if user is None:  # removed or deactivated since the password was checked
+        request.session.pop(PENDING, None)
+        return redirect("login")
     credentials = {"username": user.get_username()}
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -203,3 +203,30 @@ def test_the_two_factor_screen_speaks_the_staff_language(client, frontdesk, lang
     frontdesk.save()
     client.force_login(frontdesk.user)
     assert expected in client.get("/accounts/two-factor/").content.decode()
+
+
+def test_a_manager_requires_two_factor_for_the_organization_in_the_admin(client, manager, organization):
+    from crm import services
+
+    manager.user.is_staff = True
+    manager.user.save()
+    manager.user.groups.add(services.manager_group())
+    client.force_login(manager.user)
+    response = client.post(
+        f"/admin/crm/organization/{organization.pk}/change/", {"name": organization.name, "require_two_factor": "on"}
+    )
+    assert response.status_code == 302, response.content
+    organization.refresh_from_db()
+    assert organization.require_two_factor
+    # From the next login on, they are asked to set it up
+    client.logout()
+    assert sign_in(client, manager.user.username)["Location"] == "/accounts/two-factor/"
+
+
+def test_a_sign_in_whose_user_was_deactivated_meanwhile_starts_again(client, frontdesk):
+    enrol(client, frontdesk)
+    sign_in(client, frontdesk.user.username)
+    frontdesk.user.is_active = False
+    frontdesk.user.save()
+    response = client.post("/accounts/login/code/", {"code": "123456"})
+    assert response["Location"] == "/accounts/login/"
