@@ -47,7 +47,9 @@ def is_api(request: HttpRequest) -> bool:
 def lockout_response(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
     seconds = retry_after_seconds(request)
     if is_api(request):
-        response: HttpResponse = JsonResponse({"detail": lockout_message(request)}, status=429)
+        response: HttpResponse = JsonResponse(
+            {"detail": lockout_message(request)}, status=429, json_dumps_params={"ensure_ascii": False}
+        )
     else:
         response = render(request, "registration/locked_out.html", {"message": lockout_message(request)}, status=429)
     if seconds:

@@ -147,3 +147,17 @@ def test_the_lockout_message_is_in_the_users_language(client, frontdesk, languag
     with translation.override(language):
         response = form_login(client, frontdesk.user.username, RIGHT, HTTP_ACCEPT_LANGUAGE=language)
     assert expected in response.content.decode()
+
+
+def test_the_login_pages_still_show_their_forms(client):
+    assert 'name="password"' in client.get("/accounts/login/").content.decode()
+    admin_page = client.get("/admin/login/?next=/admin/")
+    assert admin_page.status_code == 200
+    assert 'name="password"' in admin_page.content.decode()
+    assert 'value="/admin/"' in admin_page.content.decode()
+
+
+def test_a_wrong_password_on_the_admin_login_says_so(client, admin_manager):
+    response = admin_login(client, admin_manager.user.username, WRONG)
+    assert response.status_code == 200
+    assert "Please enter the correct username and password" in response.content.decode()
