@@ -60,6 +60,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "django_htmx",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "crm",
     "personalization",
 ]
@@ -72,10 +76,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "crm.access.middleware.IdleSessionTimeout",
+    "crm.access.middleware.TwoFactorEnrolmentRequired",
     "crm.middleware.StaffLanguageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused for too many failures into the lockout answer (crm.access.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -192,6 +200,40 @@ if EMAIL_BACKEND.endswith("filebased.EmailBackend"):
     EMAIL_FILE_PATH = str(BASE_DIR / EMAIL_URL.split("://", 1)[1].split("?", 1)[0])
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Rapport <rapport@localhost>")
 
+# --- Signing in: lockout, sessions, API tokens, rate limits, two factors (crm/access/) ---------
+# README "Signing in: lockout, tokens, two factors" says why each default is what it is.
+# How many proxies in front of Django append to X-Forwarded-For: 0 = trust no header, the client is
+# REMOTE_ADDR. With N, the client is the Nth address from the right (DRF's NUM_PROXIES rule); the
+# lockout and the per-address rate limit both use it (crm.access.addresses.client_address).
+RAPPORT_TRUSTED_PROXY_COUNT = env.int("RAPPORT_TRUSTED_PROXY_COUNT", default=0)
+# django-axes checks every password login (form, admin, API token): the first backend refuses a locked
+# username or address before the password is even checked.
+AUTHENTICATION_BACKENDS = ["crm.access.backends.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("RAPPORT_LOCKOUT_FAILURES", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("RAPPORT_LOCKOUT_MINUTES", default=15))
+# A username is locked after that many failures from anywhere, and an address after that many for any
+# usernames (each counted on its own).
+AXES_LOCKOUT_PARAMETERS = env.list("RAPPORT_LOCKOUT_BY", default=["username", "ip_address"])
+AXES_CLIENT_IP_CALLABLE = "crm.access.addresses.client_address"
+AXES_LOCKOUT_CALLABLE = "crm.access.lockout.lockout_response"
+# Attempts are rows in the database (shared by every web process; rolled back with each test).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp", "code"]
+AXES_VERBOSE = False
+# API tokens (rest_framework.authtoken, one per user) stop working this long after they were issued.
+RAPPORT_API_TOKEN_DAYS = env.float("RAPPORT_API_TOKEN_DAYS", default=5)
+# Screens: a session idle this long is logged out (shared desk computers), and none lasts longer than a shift.
+RAPPORT_SESSION_IDLE_MINUTES = env.int("RAPPORT_SESSION_IDLE_MINUTES", default=30)
+SESSION_COOKIE_AGE = env.int("RAPPORT_SESSION_MAX_HOURS", default=12) * 3600
+# Two factors (django-otp): the name the authenticator app shows; a code from one period before or after
+# is accepted (clock drift).
+OTP_TOTP_ISSUER = "Rapport"
+# Per-process unless CACHE_URL names a shared cache (redis://host:6379/1): the API rate limits are counted
+# in it, so with the default local memory each web process counts on its own.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+RAPPORT_API_RATE_USER = env.str("RAPPORT_API_RATE_USER", default="1200/minute")
+RAPPORT_API_RATE_ANON = env.str("RAPPORT_API_RATE_ANON", default="60/minute")
+
 # --- API --------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -206,6 +248,10 @@ REST_FRAMEWORK = {
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "DEFAULT_PARSER_CLASSES": ["crm.parsers.StrictJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Per token (the user: one token each) and per address for requests without one (crm.access.throttles).
+    "DEFAULT_THROTTLE_CLASSES": ["crm.access.throttles.PerToken", "crm.access.throttles.PerAddress"],
+    "DEFAULT_THROTTLE_RATES": {"token": RAPPORT_API_RATE_USER, "address": RAPPORT_API_RATE_ANON},
+    "NUM_PROXIES": RAPPORT_TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Rapport API",

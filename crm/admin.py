@@ -51,6 +51,7 @@ class OrganizationScopedAdmin(admin.ModelAdmin):
 class OrganizationAdmin(OrganizationScopedAdmin):
     organization_path = "pk"
     search_fields = ["name"]
+    list_display = ["name", "require_two_factor"]
 
     def get_queryset(self, request):
         queryset = admin.ModelAdmin.get_queryset(self, request)

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
-from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import action
-from rest_framework.permissions import AllowAny
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm import selectors, services
+from crm.access.lockout import LockedOut
+from crm.authentication import expires_at
 from crm.models import Customer, Merge, Organization, Staff
 from crm.pagination import Pagination
 from crm.permissions import IsManager, ManagersOnly
@@ -31,19 +37,58 @@ from crm.serializers import (
     TokenRequestSerializer,
     TokenResponseSerializer,
 )
+from crm.services.access import NOT_SET_UP
 
 
 class TokenView(APIView):
-    """Exchange a username and password for an API token."""
+    """Exchange a username and password (and a code, for a user with two-factor sign-in) for an API token.
+
+    Every request replaces the user's token (one per user). django-axes counts a wrong password, and a
+    missing or wrong code, as one failure; a locked username or address is answered 429."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(request=TokenRequestSerializer, responses={200: TokenResponseSerializer}, tags=["auth"])
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={200: TokenResponseSerializer, 400: None, 429: None},
+        tags=["auth"],
+    )
     def post(self, request: Request) -> Response:
-        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return Response({"token": services.token_issue(user=serializer.validated_data["user"])})
+        username, password = serializer.validated_data["username"], serializer.validated_data["password"]
+        # Django's request (not DRF's wrapper): axes marks it when the sign-in is locked out.
+        http_request = request._request
+        user = authenticate(http_request, username=username, password=password)
+        if getattr(http_request, "axes_locked_out", False):
+            raise LockedOut(http_request)
+        if user is None:
+            raise ValidationError(
+                {"non_field_errors": [_("Unable to log in with provided credentials.")]}, code="authorization"
+            )
+        try:
+            services.second_factor_check(user=user, code=serializer.validated_data.get("otp"), field="otp")
+        except DjangoValidationError as exc:
+            if exc.error_dict["otp"][0].code != NOT_SET_UP:
+                services.sign_in_failed(request=http_request, username=username)
+                if getattr(http_request, "axes_locked_out", False):
+                    raise LockedOut(http_request) from exc
+            raise
+        token = services.token_issue(user=user)
+        user_logged_in.send(sender=user.__class__, request=http_request, user=user)
+        return Response({"token": token.key, "expires_at": expires_at(token)})
+
+
+class LogoutView(APIView):
+    """Revoke the caller's API token: it stops working at once (204)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None}, tags=["auth"])
+    def post(self, request: Request) -> Response:
+        services.token_revoke(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class OrganizationScoped:

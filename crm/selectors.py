@@ -36,6 +36,13 @@ def staff_of(user: AbstractBaseUser | None) -> Staff | None:
         return None
 
 
+def has_second_factor(user: AbstractBaseUser) -> bool:
+    """Whether the user signs in with a second factor (a confirmed authenticator app)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists()
+
+
 def get_or_404(queryset: QuerySet, pk: object):
     """The row of queryset (already scoped to an organization) with this pk, or 404: another organization's
     row, a malformed or out-of-range id, and a missing row all look the same."""

@@ -263,12 +263,19 @@ class ContactSerializer(OrganizationPropertiesMixin, serializers.ModelSerializer
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"})
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False, max_length=4096)
+    otp = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="The code of the authenticator app (or a recovery code), for a user with two-factor sign-in.",
+    )
 
 
 class TokenResponseSerializer(serializers.Serializer):
     token = serializers.CharField()
+    expires_at = serializers.DateTimeField(help_text="When the token stops working (RAPPORT_API_TOKEN_DAYS).")
 
 
 class CustomerSummarySerializer(ModelFieldsOnce, serializers.ModelSerializer):

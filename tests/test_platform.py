@@ -92,6 +92,7 @@ def test_schema_describes_every_endpoint_of_the_contract(client):
     paths = response.json()["paths"]
     expected = {
         "/api/v1/auth/token/": {"post"},
+        "/api/v1/auth/logout/": {"post"},
         "/api/v1/customers/": {"get", "post"},
         "/api/v1/customers/{id}/": {"get", "patch", "delete"},
         "/api/v1/customers/{customer_id}/preferences/": {"get", "post"},

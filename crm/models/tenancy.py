@@ -16,6 +16,11 @@ from crm.validators import single_line
 
 class Organization(TimeStamped):
     name = models.CharField(_("name"), max_length=200, unique=True, validators=[single_line])
+    require_two_factor = models.BooleanField(
+        _("require two-factor sign-in of managers and admins"),
+        default=False,
+        help_text=_("Managers and admins without an authenticator app are asked to set one up when they log in."),
+    )
 
     class Meta:
         verbose_name = _("organization")
@@ -79,3 +84,8 @@ class Staff(TimeStamped):
     @builtins.property  # the name "property" is a field here
     def is_manager(self) -> bool:
         return self.role in (Role.MANAGER, Role.ADMIN)
+
+    @builtins.property
+    def must_use_two_factor(self) -> bool:
+        """Whether this member's organization requires a second factor of them (managers and admins)."""
+        return self.is_manager and self.organization.require_two_factor

@@ -1,6 +1,16 @@
 """All writes to the memory. Each service is one transaction, validates with
 full_clean() before saving, and leaves an append-only ChangeRecord."""
 
+from crm.services.access import (
+    recovery_codes_renew,
+    second_factor_check,
+    sign_in_failed,
+    token_issue,
+    token_revoke,
+    two_factor_confirm,
+    two_factor_disable,
+    two_factor_start,
+)
 from crm.services.customers import customer_create, customer_erase, customer_update
 from crm.services.history import (
     contact_log,
@@ -12,7 +22,7 @@ from crm.services.history import (
     preference_update,
 )
 from crm.services.merges import customer_merge, merge_undo
-from crm.services.staff import MANAGER_GROUP, manager_group, staff_upsert, token_issue
+from crm.services.staff import MANAGER_GROUP, manager_group, staff_upsert
 
 __all__ = [
     "MANAGER_GROUP",
@@ -29,6 +39,13 @@ __all__ = [
     "preference_delete",
     "preference_record",
     "preference_update",
+    "recovery_codes_renew",
+    "second_factor_check",
+    "sign_in_failed",
     "staff_upsert",
     "token_issue",
+    "token_revoke",
+    "two_factor_confirm",
+    "two_factor_disable",
+    "two_factor_start",
 ]

@@ -79,11 +79,3 @@ def staff_upsert(
     else:
         user.groups.remove(group)
     return staff
-
-
-def token_issue(*, user) -> str:
-    """The API token of a user who just proved their password (one per user, kept until revoked)."""
-    from rest_framework.authtoken.models import Token
-
-    token, _created = Token.objects.get_or_create(user=user)
-    return token.key
