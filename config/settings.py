@@ -76,13 +76,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "crm.access.middleware.IdleSessionTimeout",
-    "crm.access.middleware.TwoFactorEnrolmentRequired",
+    "crm.signin.middleware.IdleSessionTimeout",
+    "crm.signin.middleware.TwoFactorEnrolmentRequired",
     "crm.middleware.StaffLanguageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last: turns a login refused for too many failures into the lockout answer (crm.access.lockout).
+    # Last: turns a login refused for too many failures into the lockout answer (crm.signin.lockout).
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -200,22 +200,22 @@ if EMAIL_BACKEND.endswith("filebased.EmailBackend"):
     EMAIL_FILE_PATH = str(BASE_DIR / EMAIL_URL.split("://", 1)[1].split("?", 1)[0])
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Rapport <rapport@localhost>")
 
-# --- Signing in: lockout, sessions, API tokens, rate limits, two factors (crm/access/) ---------
+# --- Signing in: lockout, sessions, API tokens, rate limits, two factors (crm/signin/) ---------
 # README "Signing in: lockout, tokens, two factors" says why each default is what it is.
 # How many proxies in front of Django append to X-Forwarded-For: 0 = trust no header, the client is
 # REMOTE_ADDR. With N, the client is the Nth address from the right (DRF's NUM_PROXIES rule); the
-# lockout and the per-address rate limit both use it (crm.access.addresses.client_address).
+# lockout and the per-address rate limit both use it (crm.signin.addresses.client_address).
 RAPPORT_TRUSTED_PROXY_COUNT = env.int("RAPPORT_TRUSTED_PROXY_COUNT", default=0)
 # django-axes checks every password login (form, admin, API token): the first backend refuses a locked
 # username or address before the password is even checked.
-AUTHENTICATION_BACKENDS = ["crm.access.backends.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["crm.signin.backends.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_FAILURE_LIMIT = env.int("RAPPORT_LOCKOUT_FAILURES", default=10)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("RAPPORT_LOCKOUT_MINUTES", default=15))
 # A username is locked after that many failures from anywhere, and an address after that many for any
 # usernames (each counted on its own).
 AXES_LOCKOUT_PARAMETERS = env.list("RAPPORT_LOCKOUT_BY", default=["username", "ip_address"])
-AXES_CLIENT_IP_CALLABLE = "crm.access.addresses.client_address"
-AXES_LOCKOUT_CALLABLE = "crm.access.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "crm.signin.addresses.client_address"
+AXES_LOCKOUT_CALLABLE = "crm.signin.lockout.lockout_response"
 # Attempts are rows in the database (shared by every web process; rolled back with each test).
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp", "code"]
@@ -248,8 +248,8 @@ REST_FRAMEWORK = {
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "DEFAULT_PARSER_CLASSES": ["crm.parsers.StrictJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    # Per token (the user: one token each) and per address for requests without one (crm.access.throttles).
-    "DEFAULT_THROTTLE_CLASSES": ["crm.access.throttles.PerToken", "crm.access.throttles.PerAddress"],
+    # Per token (the user: one token each) and per address for requests without one (crm.signin.throttles).
+    "DEFAULT_THROTTLE_CLASSES": ["crm.signin.throttles.PerToken", "crm.signin.throttles.PerAddress"],
     "DEFAULT_THROTTLE_RATES": {"token": RAPPORT_API_RATE_USER, "address": RAPPORT_API_RATE_ANON},
     "NUM_PROXIES": RAPPORT_TRUSTED_PROXY_COUNT,
 }

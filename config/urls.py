@@ -6,7 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
-from crm.access.views import AdminSignInView
+from crm.signin.views import AdminSignInView
 
 urlpatterns = [
     path("health/", health.health, name="health"),
@@ -18,7 +18,7 @@ urlpatterns = [
     # The admin's login goes through the same steps as the login form (lockout, then the second factor).
     path("admin/login/", AdminSignInView.as_view(), name="admin-login"),
     path("admin/", admin.site.urls),
-    path("accounts/", include("crm.access.urls")),
+    path("accounts/", include("crm.signin.urls")),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("crm.urls")),

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm import selectors, services
-from crm.access.lockout import LockedOut
+from crm.signin.lockout import LockedOut
 from crm.authentication import expires_at
 from crm.models import Customer, Merge, Organization, Staff
 from crm.pagination import Pagination
@@ -37,7 +37,7 @@ from crm.serializers import (
     TokenRequestSerializer,
     TokenResponseSerializer,
 )
-from crm.services.access import NOT_SET_UP
+from crm.services.signin import NOT_SET_UP
 
 
 class TokenView(APIView):

@@ -7,6 +7,6 @@ class CrmConfig(AppConfig):
     verbose_name = _("Customer memory")
 
     def ready(self) -> None:
-        from crm.access import receivers
+        from crm.signin import receivers
 
         receivers.connect()

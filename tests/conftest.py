@@ -133,7 +133,7 @@ def _static_root():
 @pytest.fixture(autouse=True)
 def _tokens_outlive_time_travel(settings):
     # The fixtures' API clients hold tokens issued now; tests that travel weeks ahead (merges undone after 30
-    # days, nightly planners) keep them. tests/crm/access/test_tokens.py sets the lifetime back to test expiry.
+    # days, nightly planners) keep them. tests/crm/signin/test_tokens.py sets the lifetime back to test expiry.
     settings.RAPPORT_API_TOKEN_DAYS = 3650
 
 

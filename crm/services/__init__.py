@@ -1,7 +1,7 @@
 """All writes to the memory. Each service is one transaction, validates with
 full_clean() before saving, and leaves an append-only ChangeRecord."""
 
-from crm.services.access import (
+from crm.services.signin import (
     recovery_codes_renew,
     second_factor_check,
     sign_in_failed,

@@ -25,8 +25,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from crm import selectors, services
-from crm.access.lockout import lockout_response
-from crm.access.middleware import MUST_ENROL
+from crm.signin.lockout import lockout_response
+from crm.signin.middleware import MUST_ENROL
 
 PENDING = "rapport_sign_in_pending"
 # The code must follow the password within this time, or the password is asked again.

@@ -17,7 +17,7 @@ def connect() -> None:
     pre_save.connect(
         revoke_tokens_on_password_change,
         sender=get_user_model(),
-        dispatch_uid="crm.access.revoke_tokens_on_password_change",
+        dispatch_uid="crm.signin.revoke_tokens_on_password_change",
     )
 
 
@@ -28,6 +28,6 @@ def revoke_tokens_on_password_change(sender, instance, raw=False, update_fields=
         return  # e.g. last_login, saved at every login
     stored = sender._default_manager.filter(pk=instance.pk).values_list("password", flat=True).first()
     if stored is not None and stored != instance.password:
-        from crm.services.access import token_revoke
+        from crm.services.signin import token_revoke
 
         token_revoke(user=instance)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm.access import views
+from crm.signin import views
 
 urlpatterns = [
     path("login/", views.SignInView.as_view(), name="login"),

@@ -48,7 +48,7 @@ class IdleSessionTimeout:
 
 class TwoFactorEnrolmentRequired:
     """A manager or admin whose organization requires two-factor sign-in and who logged in without it is
-    sent to set it up before any other page (the flag is set at login: crm.access.views)."""
+    sent to set it up before any other page (the flag is set at login: crm.signin.views)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
