@@ -20,7 +20,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm import selectors, services
-from crm.signin.lockout import LockedOut
 from crm.authentication import expires_at
 from crm.models import Customer, Merge, Organization, Staff
 from crm.pagination import Pagination
@@ -38,6 +37,7 @@ from crm.serializers import (
     TokenResponseSerializer,
 )
 from crm.services.signin import NOT_SET_UP
+from crm.signin.lockout import LockedOut
 
 
 class TokenView(APIView):
