@@ -100,6 +100,20 @@ def outsider_api(outsider) -> APIClient:
 
 
 @pytest.fixture
+def desk(client, frontdesk):
+    """The browser of a front-desk member, signed in to the screens."""
+    client.force_login(frontdesk.user)
+    return client
+
+
+@pytest.fixture
+def boss(client, manager):
+    """The browser of a manager, signed in to the screens."""
+    client.force_login(manager.user)
+    return client
+
+
+@pytest.fixture
 def customer(organization):
     return CustomerFactory(
         organization=organization, given_name="Siobhán", family_name="O'Connor", email="siobhan@example.ie"

@@ -90,3 +90,14 @@ class ContactFactory(factory.django.DjangoModelFactory):
     customer = factory.SubFactory(CustomerFactory)
     kind = "visit"
     occurred_at = factory.LazyFunction(timezone.now)
+
+
+# The example gift rule, as a manager posts it to /api/v1/gift-rules/.
+BIRTHDAY_DESSERT = {
+    "name": "Birthday dessert",
+    "trigger": "birthday",
+    "window_days": 7,
+    "gift": "A slice of cake for {preferred_name}",
+    "cost": "6.00",
+    "monthly_budget": "30.00",
+}

@@ -13,12 +13,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def desk(client, frontdesk):
-    client.force_login(frontdesk.user)
-    return client
-
-
-@pytest.fixture
 def guest(customer):
     services.preference_record(customer=customer, category="allergy", text="Peanuts", polarity="avoid")
     services.preference_record(customer=customer, category="drink", text="Oat-milk flat white")

@@ -38,18 +38,6 @@ def day(days: int) -> PartialDate:
     return PartialDate(month=d.month, day=d.day, year=1975)
 
 
-@pytest.fixture
-def boss(client, manager):
-    client.force_login(manager.user)
-    return client
-
-
-@pytest.fixture
-def desk(client, frontdesk):
-    client.force_login(frontdesk.user)
-    return client
-
-
 def test_front_desk_cannot_reach_the_gift_screens(desk, organization):
     rule = services.gift_rule_create(organization=organization, name="R", trigger="first_visit", gift="Tea")
     for url in ("/gifts/", "/gifts/new/", f"/gifts/{rule.pk}/", "/gifts/delivered/"):
