@@ -16,7 +16,7 @@ from personalization.models import Touch, TouchKind, TouchStatus
 from personalization.touches.services import dispatch, send
 from personalization.touches.services.send import Outcome, touches_send
 from tests.factories import CustomerFactory, PropertyFactory
-from tests.personalization.touches.conftest import claim
+from tests.personalization.touches.conftest import due_touch
 
 pytestmark = pytest.mark.django_db
 
@@ -29,18 +29,6 @@ def shanghai(organization):
     return PropertyFactory(organization=organization, name="Bund Hotel", timezone="Asia/Shanghai")
 
 
-def _due(customer, property_, kind=TouchKind.ISSUE_FOLLOW_UP, key=None) -> Touch:
-    touch = Touch.objects.create(
-        organization=customer.organization,
-        customer=customer,
-        property=property_,
-        kind=kind,
-        due_at=timezone.now(),
-        idempotency_key=key or f"{kind}:{customer.pk}:batch",
-    )
-    return claim(touch)
-
-
 def _guest(organization, **fields) -> Customer:
     return CustomerFactory(organization=organization, **fields)
 
@@ -51,10 +39,10 @@ def test_each_touch_of_a_batch_gets_its_own_outcome(smtp, organization, shanghai
     # who must not be contacted, one whose property is in its night, and an ordinary one
     new_york = PropertyFactory(organization=organization, name="Harbour NY", timezone="America/New_York")
     smtp.replies = ["451 4.3.0 Try again later"]
-    refused = _due(_guest(organization), shanghai)
-    skipped = _due(_guest(organization, do_not_contact=True), shanghai)
-    postponed = _due(_guest(organization), new_york)
-    sent = _due(_guest(organization), shanghai)
+    refused = due_touch(_guest(organization), shanghai)
+    skipped = due_touch(_guest(organization, do_not_contact=True), shanghai)
+    postponed = due_touch(_guest(organization), new_york)
+    sent = due_touch(_guest(organization), shanghai)
 
     # when the batch is sent
     outcomes = touches_send(touch_ids=[refused.pk, skipped.pk, postponed.pk, sent.pk])
@@ -85,10 +73,10 @@ def test_each_touch_of_a_batch_gets_its_own_outcome(smtp, organization, shanghai
 @time_machine.travel(SHANGHAI_NOON, tick=False)
 def test_the_pressure_cap_holds_inside_one_batch(smtp, organization, shanghai, customer):
     # Given a birthday and an anniversary of one guest, and another guest's birthday, in one batch
-    birthday = _due(customer, shanghai, TouchKind.BIRTHDAY)
-    anniversary = _due(customer, shanghai, TouchKind.ANNIVERSARY)
-    other = _due(_guest(organization), shanghai, TouchKind.BIRTHDAY)
-    follow_up = _due(customer, shanghai, TouchKind.ISSUE_FOLLOW_UP)  # service: exempt from the cap
+    birthday = due_touch(customer, shanghai, TouchKind.BIRTHDAY)
+    anniversary = due_touch(customer, shanghai, TouchKind.ANNIVERSARY)
+    other = due_touch(_guest(organization), shanghai, TouchKind.BIRTHDAY)
+    follow_up = due_touch(customer, shanghai, TouchKind.ISSUE_FOLLOW_UP)  # service: exempt from the cap
 
     outcomes = touches_send(touch_ids=[birthday.pk, anniversary.pk, other.pk, follow_up.pk])
 
@@ -113,7 +101,7 @@ def test_a_worker_dying_between_a_message_and_its_sent_mark(smtp, organization, 
     # Given a batch of three, and a worker that dies right after the server accepted the second
     start = SHANGHAI_NOON
     with time_machine.travel(start, tick=False):
-        first, second, third = (_due(_guest(organization), shanghai) for _ in range(3))
+        first, second, third = (due_touch(_guest(organization), shanghai) for _ in range(3))
         mark = send._mark_sent
 
         def dies_at_the_second(touch, message, **flush):
@@ -145,7 +133,7 @@ def test_a_worker_dying_between_a_message_and_its_sent_mark(smtp, organization, 
 def test_a_batch_that_runs_out_of_time_hands_the_rest_back(smtp, organization, shanghai, monkeypatch, settings):
     # Given a batch of three and a mail server so slow the first message takes most of the claim
     with time_machine.travel(SHANGHAI_NOON, tick=False) as clock:
-        touches = [_due(_guest(organization), shanghai) for _ in range(3)]
+        touches = [due_touch(_guest(organization), shanghai) for _ in range(3)]
         deliver = send._deliver
 
         def slow(touch, connection, **flush):
@@ -169,7 +157,7 @@ def test_a_batch_that_runs_out_of_time_hands_the_rest_back(smtp, organization, s
 def test_a_soft_time_limit_mid_message_hands_back_the_touches_after_it(smtp, organization, shanghai, monkeypatch):
     # Given a batch of three, and Celery's soft time limit striking while the second message is with the server
     with time_machine.travel(SHANGHAI_NOON, tick=False):
-        first, second, third = (_due(_guest(organization), shanghai) for _ in range(3))
+        first, second, third = (due_touch(_guest(organization), shanghai) for _ in range(3))
         deliver = send._deliver
 
         def hangs_at_the_second(touch, connection, **flush):
@@ -210,10 +198,10 @@ def test_the_dispatcher_hands_out_one_task_per_batch(organization, customer, dja
 @time_machine.travel(SHANGHAI_NOON, tick=False)
 def test_a_message_that_cannot_be_built_fails_alone_and_the_rest_of_the_batch_goes_out(smtp, organization, shanghai):
     # Given a batch whose middle guest has a line break in the name (written before names were checked)
-    before = _due(_guest(organization, given_name="Ann"), shanghai)
-    poisoned = _due(_guest(organization, given_name="Eve"), shanghai)
+    before = due_touch(_guest(organization, given_name="Ann"), shanghai)
+    poisoned = due_touch(_guest(organization, given_name="Eve"), shanghai)
     Customer.objects.filter(pk=poisoned.customer_id).update(preferred_name="Eve\r\nBcc: everyone@example.com")
-    after = _due(_guest(organization, given_name="Zoe"), shanghai)
+    after = due_touch(_guest(organization, given_name="Zoe"), shanghai)
 
     # when the batch is sent
     outcomes = touches_send(touch_ids=[before.pk, poisoned.pk, after.pk])

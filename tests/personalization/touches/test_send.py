@@ -14,7 +14,7 @@ from personalization.models import Feedback, Touch, TouchKind, TouchStatus
 from personalization.touches.services import dispatch
 from personalization.touches.services.send import Outcome, touches_send
 from tests.factories import CustomerFactory, PropertyFactory
-from tests.personalization.touches.conftest import claim, resolve_issue
+from tests.personalization.touches.conftest import claim, due_touch, resolve_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -142,15 +142,7 @@ def test_a_guest_who_must_not_be_mailed_is_skipped_with_a_reason(smtp, hotel, cu
 
 
 def _greeting(customer, hotel, kind=TouchKind.BIRTHDAY, key=None):
-    touch = Touch.objects.create(
-        organization=customer.organization,
-        customer=customer,
-        property=hotel,
-        kind=kind,
-        due_at=timezone.now(),
-        idempotency_key=key or f"{kind}:{customer.pk}:test",
-    )
-    return claim(touch)
+    return due_touch(customer, hotel, kind, key)
 
 
 @time_machine.travel(SHANGHAI_NOON, tick=False)
