@@ -115,9 +115,7 @@ def boss(client, manager):
 
 @pytest.fixture
 def customer(organization):
-    return CustomerFactory(
-        organization=organization, given_name="Siobhán", family_name="O'Connor", email="siobhan@example.ie"
-    )
+    return CustomerFactory(organization=organization, siobhan=True)
 
 
 @pytest.fixture(autouse=True)

@@ -56,6 +56,16 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     family_name = factory.Faker("last_name")
     email = factory.Sequence(lambda n: f"guest{n}@example.com")
 
+    class Params:
+        # The guests many tests meet, by the name they go by: `CustomerFactory(zhang_wei=True, ...)`.
+        siobhan = factory.Trait(given_name="Siobhán", family_name="O'Connor", email="siobhan@example.ie")
+        zhang_wei = factory.Trait(given_name="Wei", family_name="Zhang", native_name="张伟")
+        wang_fang = factory.Trait(given_name="Fang", family_name="Wang", native_name="王芳")
+        lin_mei = factory.Trait(given_name="Mei", family_name="Lin", native_name="林美")
+        chen_jing = factory.Trait(given_name="Jing", family_name="Chen", native_name="陳靜")
+        # Known by the native name alone (no Latin given or family name).
+        native_only = factory.Trait(given_name="", family_name="")
+
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         # Through the service, as the app does: derived fields and search terms included.

@@ -29,16 +29,8 @@ def birthday_in(days: int) -> PartialDate:
 @pytest.fixture
 def chen(organization, property_):
     """A guest who reads Traditional Chinese, tagged as an integrator sends it."""
-    return CustomerFactory(
-        organization=organization,
-        home_property=property_,
-        native_name="陳靜",
-        family_name="Chen",
-        given_name="Jing",
-        salutation="小姐",
-        language="zh-Hant-TW",
-        birthday=birthday_in(2),
-    )
+    chen = CustomerFactory(organization=organization, home_property=property_, chen_jing=True, salutation="小姐")
+    return crm_services.customer_update(customer=chen, language="zh-Hant-TW", birthday=birthday_in(2))
 
 
 def test_a_zh_hant_tw_guest_is_greeted_written_to_and_said_in_traditional_chinese(api, client, frontdesk, chen):
