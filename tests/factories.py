@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from crm.models import Contact, Customer, Issue, Organization, Preference, Property, Staff
+from personalization.models import Delight, GiftRule
 
 
 class OrganizationFactory(factory.django.DjangoModelFactory):
@@ -100,6 +103,45 @@ class ContactFactory(factory.django.DjangoModelFactory):
     customer = factory.SubFactory(CustomerFactory)
     kind = "visit"
     occurred_at = factory.LazyFunction(timezone.now)
+
+
+class GiftRuleFactory(factory.django.DjangoModelFactory):
+    """A gift rule made through the service, as a manager makes it: by default a cake in a birthday's week."""
+
+    class Meta:
+        model = GiftRule
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = "Cake"
+    trigger = "birthday"
+    window_days = 7
+    gift = factory.SelfAttribute("name")
+
+    class Params:
+        # A gift above the approval cost: a manager plans it before the desk may deliver it.
+        suite = factory.Trait(
+            name="Suite", trigger="first_visit", gift="Suite upgrade", cost=Decimal("80"), approval_above=Decimal("50")
+        )
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from personalization.gifts.services import gift_rule_create
+
+        return gift_rule_create(**kwargs)
+
+
+class DelightFactory(factory.django.DjangoModelFactory):
+    """A suggested gift of a rule to a guest of its organization, written as the engine writes it."""
+
+    class Meta:
+        model = Delight
+
+    rule = factory.SubFactory(GiftRuleFactory)
+    organization = factory.SelfAttribute("rule.organization")
+    customer = factory.SubFactory(CustomerFactory, organization=factory.SelfAttribute("..organization"))
+    occasion_key = factory.Sequence(lambda n: f"occasion:{n}")
+    gift = factory.SelfAttribute("rule.gift")
+    cost = factory.SelfAttribute("rule.cost")
 
 
 # The issue's example gift rule, as a manager posts it to /api/v1/gift-rules/.

@@ -5,7 +5,6 @@ brief and the nightly planner on its boundary day; which rules are live."""
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -16,7 +15,7 @@ from personalization.gifts import services as gift_services
 from personalization.gifts.services.planner import delights_plan_nightly
 from personalization.models import Delight, DelightStatus, Touch
 from personalization.touches import messages
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, DelightFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -77,13 +76,10 @@ def test_the_cooldown_ends_on_the_same_moment_for_the_brief_and_the_planner(orga
     in_brief = CustomerFactory(organization=organization, birthday=birthday_in(3))
     in_planner = CustomerFactory(organization=organization, birthday=birthday_in(3))
     for guest in (in_brief, in_planner):  # last time's gift of the same rule, delivered exactly given_ago
-        Delight.objects.create(
-            organization=organization,
-            customer=guest,
+        DelightFactory(
             rule=rule,
+            customer=guest,
             occasion_key="birthday:earlier",
-            gift="Cake",
-            cost=Decimal("0"),
             status=DelightStatus.DELIVERED,
             delivered_at=now - given_ago,
             charged_month=(now - given_ago).date().replace(day=1),

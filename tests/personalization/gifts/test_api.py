@@ -11,7 +11,7 @@ from crm.models import ChangeRecord
 from crm.partial_dates import PartialDate
 from personalization.gifts import services
 from personalization.models import Delight, GiftRule
-from tests.factories import BIRTHDAY_DESSERT, CustomerFactory
+from tests.factories import BIRTHDAY_DESSERT, CustomerFactory, DelightFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -144,16 +144,7 @@ def test_the_brief_suggests_a_delight_the_front_desk_delivers_once(api, rule, or
 
 
 def test_delivering_an_expired_delight_is_409(api, rule, organization):
-    guest = CustomerFactory(organization=organization)
-    delight = Delight.objects.create(
-        organization=organization,
-        customer=guest,
-        rule=rule,
-        occasion_key="birthday:1",
-        gift="Cake",
-        cost=6,
-        expires_at=timezone.now() - timedelta(hours=1),
-    )
+    delight = DelightFactory(rule=rule, occasion_key="birthday:1", expires_at=timezone.now() - timedelta(hours=1))
     response = api.post(f"/api/v1/delights/{delight.pk}/deliver/")
     assert response.status_code == 409 and "expired" in response.json()["detail"]
 
