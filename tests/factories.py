@@ -6,7 +6,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from crm.models import Contact, Customer, Issue, Organization, Preference, Property, Staff
+from crm.models import Customer, Issue, Organization, Preference, Property, Staff
 from personalization.models import Delight, GiftRule
 
 
@@ -94,15 +94,6 @@ class IssueFactory(factory.django.DjangoModelFactory):
     customer = factory.SubFactory(CustomerFactory)
     summary = "Room too noisy"
     opened_at = factory.LazyFunction(timezone.now)
-
-
-class ContactFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Contact
-
-    customer = factory.SubFactory(CustomerFactory)
-    kind = "visit"
-    occurred_at = factory.LazyFunction(timezone.now)
 
 
 class GiftRuleFactory(factory.django.DjangoModelFactory):
