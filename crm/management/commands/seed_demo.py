@@ -23,7 +23,16 @@ STAFF = [
     ("admin", "admin", None),
 ]
 
-# given, family, native, preferred, salutation, language, email, phone
+GUEST_COLUMNS = (
+    "given_name",
+    "family_name",
+    "native_name",
+    "preferred_name",
+    "salutation",
+    "language",
+    "email",
+    "phone",
+)
 GUESTS = [
     ("Wei", "Zhang", "张伟", "", "先生", "zh-hans", "zhang.wei@example.cn", "+86 138 0013 8000"),
     ("Wei", "Chang", "張偉", "David", "Mr", "zh-hant", "david.chang@example.tw", "+886 912 345 678"),
@@ -164,8 +173,10 @@ class Command(BaseCommand):
         properties = list(organization.properties.order_by("name"))
         now = timezone.now()
         today = timezone.localdate()
-        for index, (given, family, native, preferred, salutation, language, email, phone) in enumerate(GUESTS):
-            respelling, note = SAY_IT.get((given, family), ("", ""))
+        for index, row in enumerate(GUESTS):
+            guest = dict(zip(GUEST_COLUMNS, row, strict=True))
+            respelling, note = SAY_IT.get((guest["given_name"], guest["family_name"]), ("", ""))
+            language = guest["language"]
             # Every fifth guest has a birthday within the coming week, for the delight demos.
             soon = today + timedelta(days=index % 7)
             birthday = (
@@ -177,16 +188,9 @@ class Command(BaseCommand):
             )
             customer = services.customer_create(
                 organization=organization,
-                given_name=given,
-                family_name=family,
-                native_name=native,
-                preferred_name=preferred,
-                salutation=salutation,
-                language=language,
+                **guest,
                 pronunciation=respelling,
                 pronunciation_note=note,
-                email=email,
-                phone=phone,
                 birthday=birthday,
                 name_order=NameOrder.FAMILY_FIRST if language.startswith(("zh", "ja", "ko")) else NameOrder.GIVEN_FIRST,
                 tags=rng.sample(["vip", "business", "family", "runner", "foodie", "long-stay"], k=rng.randint(0, 2)),
