@@ -5,6 +5,7 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from crm.models import Customer, Issue, Organization, Preference, Property, Staff
 from personalization.models import Delight, GiftRule
@@ -50,9 +51,25 @@ class StaffFactory(factory.django.DjangoModelFactory):
     role = "frontdesk"
 
 
-class CustomerFactory(factory.django.DjangoModelFactory):
+class ServiceFactory(factory.django.DjangoModelFactory):
+    """Makes rows as the app makes them: through `_service`, its create service (derived fields, checks and
+    the change record included)."""
+
+    class Meta:
+        abstract = True
+
+    _service = ""  # "module.function", imported at the first create: the apps load after this module
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return import_string(cls._service)(**kwargs)
+
+
+class CustomerFactory(ServiceFactory):
     class Meta:
         model = Customer
+
+    _service = "crm.services.customer_create"
 
     organization = factory.SubFactory(OrganizationFactory)
     given_name = factory.Faker("first_name")
@@ -69,38 +86,40 @@ class CustomerFactory(factory.django.DjangoModelFactory):
         # Known by the native name alone (no Latin given or family name).
         native_only = factory.Trait(given_name="", family_name="")
 
-    @classmethod
-    def _create(cls, model_class, *args, **kwargs):
-        # Through the service, as the app does: derived fields and search terms included.
-        from crm.services import customer_create
 
-        return customer_create(**kwargs)
+class CustomerHistoryFactory(factory.django.DjangoModelFactory):
+    """A row of a customer's history, written directly (no change record)."""
+
+    class Meta:
+        abstract = True
+
+    customer = factory.SubFactory(CustomerFactory)
 
 
-class PreferenceFactory(factory.django.DjangoModelFactory):
+class PreferenceFactory(CustomerHistoryFactory):
     class Meta:
         model = Preference
 
-    customer = factory.SubFactory(CustomerFactory)
     category = "drink"
     text = "Oat-milk flat white"
     last_confirmed_at = factory.LazyFunction(timezone.now)
 
 
-class IssueFactory(factory.django.DjangoModelFactory):
+class IssueFactory(CustomerHistoryFactory):
     class Meta:
         model = Issue
 
-    customer = factory.SubFactory(CustomerFactory)
     summary = "Room too noisy"
     opened_at = factory.LazyFunction(timezone.now)
 
 
-class GiftRuleFactory(factory.django.DjangoModelFactory):
-    """A gift rule made through the service, as a manager makes it: by default a cake in a birthday's week."""
+class GiftRuleFactory(ServiceFactory):
+    """A gift rule as a manager makes it: by default a cake in a birthday's week."""
 
     class Meta:
         model = GiftRule
+
+    _service = "personalization.gifts.services.gift_rule_create"
 
     organization = factory.SubFactory(OrganizationFactory)
     name = "Cake"
@@ -113,12 +132,6 @@ class GiftRuleFactory(factory.django.DjangoModelFactory):
         suite = factory.Trait(
             name="Suite", trigger="first_visit", gift="Suite upgrade", cost=Decimal("80"), approval_above=Decimal("50")
         )
-
-    @classmethod
-    def _create(cls, model_class, *args, **kwargs):
-        from personalization.gifts.services import gift_rule_create
-
-        return gift_rule_create(**kwargs)
 
 
 class DelightFactory(factory.django.DjangoModelFactory):
