@@ -189,12 +189,19 @@ def test_quiet_hours_end_at_nine_local_across_the_dst_change(smtp, organization,
     assert touch.due_at == datetime(2026, 3, 8, 13, 0, tzinfo=UTC)  # 09:00 EDT (UTC-4), not 14:00
 
 
+def _send_answered(smtp, customer, hotel, reply: str):
+    """The guest's follow-up sent once to a server that answers reply to it: the outcome, and the touch after."""
+    smtp.replies = [reply]
+    touch = _due_follow_up(customer, hotel)
+    [outcome] = touches_send(touch_ids=[touch.pk]).values()
+    touch.refresh_from_db()
+    return outcome, touch
+
+
 @time_machine.travel(SHANGHAI_NOON, tick=False)
 def test_a_4xx_is_retried_with_backoff_and_sent_once(smtp, hotel, customer):
-    smtp.replies = ["451 4.3.0 Try again later"]
-    touch = _due_follow_up(customer, hotel)
-    assert list(touches_send(touch_ids=[touch.pk]).values()) == [Outcome.RETRY]
-    touch.refresh_from_db()
+    outcome, touch = _send_answered(smtp, customer, hotel, "451 4.3.0 Try again later")
+    assert outcome == Outcome.RETRY
     assert (touch.status, touch.attempts) == (TouchStatus.SCHEDULED, 1)
     assert touch.due_at == timezone.now() + timedelta(minutes=1) and "451" in touch.reason
     assert dispatch.touches_claim() == []  # not before the backoff
@@ -208,10 +215,8 @@ def test_a_4xx_is_retried_with_backoff_and_sent_once(smtp, hotel, customer):
 
 @time_machine.travel(SHANGHAI_NOON, tick=False)
 def test_a_5xx_fails_at_once_with_the_reason_and_no_retry(smtp, hotel, customer):
-    smtp.replies = ["550 5.1.1 No such mailbox"]
-    touch = _due_follow_up(customer, hotel)
-    assert list(touches_send(touch_ids=[touch.pk]).values()) == [Outcome.FAILED]
-    touch.refresh_from_db()
+    outcome, touch = _send_answered(smtp, customer, hotel, "550 5.1.1 No such mailbox")
+    assert outcome == Outcome.FAILED
     assert touch.status == TouchStatus.FAILED and "550" in touch.reason and "No such mailbox" in touch.reason
     with time_machine.travel(timezone.now() + timedelta(days=1), tick=False):
         assert dispatch.touches_claim() == []
