@@ -62,7 +62,7 @@ def other_property(db):
 
 @pytest.fixture
 def frontdesk(property_):
-    return StaffFactory(property=property_, role="frontdesk")
+    return StaffFactory(property=property_)  # the factory's role: front desk
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def manager(property_):
 @pytest.fixture
 def outsider(other_property):
     """Front desk of another organization."""
-    return StaffFactory(property=other_property, role="frontdesk")
+    return StaffFactory(property=other_property)
 
 
 def _client_for(staff) -> APIClient:
