@@ -33,6 +33,13 @@ def _guest(organization, **fields) -> Customer:
     return CustomerFactory(organization=organization, **fields)
 
 
+def send_batch(*touches: Touch) -> list[Outcome]:
+    """touches_send of these touches as one batch: an outcome for each, in their order."""
+    outcomes = touches_send(touch_ids=[t.pk for t in touches])
+    assert set(outcomes) == {t.pk for t in touches}
+    return [outcomes[t.pk] for t in touches]
+
+
 @time_machine.travel(SHANGHAI_NOON, tick=False)
 def test_each_touch_of_a_batch_gets_its_own_outcome(smtp, organization, shanghai):
     # Given a batch of four: a refused one (the server answers 451 to the first message), a guest
@@ -45,15 +52,10 @@ def test_each_touch_of_a_batch_gets_its_own_outcome(smtp, organization, shanghai
     sent = due_touch(_guest(organization), shanghai)
 
     # when the batch is sent
-    outcomes = touches_send(touch_ids=[refused.pk, skipped.pk, postponed.pk, sent.pk])
+    outcomes = send_batch(refused, skipped, postponed, sent)
 
     # then each touch has its own outcome, and only the ordinary one reached the guest
-    assert outcomes == {
-        refused.pk: Outcome.RETRY,
-        skipped.pk: Outcome.SKIPPED,
-        postponed.pk: Outcome.POSTPONED,
-        sent.pk: Outcome.SENT,
-    }
+    assert outcomes == [Outcome.RETRY, Outcome.SKIPPED, Outcome.POSTPONED, Outcome.SENT]
     assert [m["X-Rapport-Touch"] for m in smtp.messages] == [str(sent.pk)] and smtp.refused == 1
     for touch in (refused, skipped, postponed, sent):
         touch.refresh_from_db()
@@ -66,7 +68,7 @@ def test_each_touch_of_a_batch_gets_its_own_outcome(smtp, organization, shanghai
     assert sent.attempt_started_at is None and sent.claimed_at is None
 
     # and the same batch delivered again (acks_late after a crash) does nothing
-    assert set(touches_send(touch_ids=[refused.pk, skipped.pk, postponed.pk, sent.pk]).values()) == {Outcome.NOTHING}
+    assert set(send_batch(refused, skipped, postponed, sent)) == {Outcome.NOTHING}
     assert len(smtp.messages) == 1
 
 
@@ -78,19 +80,27 @@ def test_the_pressure_cap_holds_inside_one_batch(smtp, organization, shanghai, c
     other = due_touch(_guest(organization), shanghai, TouchKind.BIRTHDAY)
     follow_up = due_touch(customer, shanghai, TouchKind.ISSUE_FOLLOW_UP)  # service: exempt from the cap
 
-    outcomes = touches_send(touch_ids=[birthday.pk, anniversary.pk, other.pk, follow_up.pk])
+    outcomes = send_batch(birthday, anniversary, other, follow_up)
 
     # then the guest gets one greeting, not two; the other guest and the follow-up are not held back
-    assert outcomes == {
-        birthday.pk: Outcome.SENT,
-        anniversary.pk: Outcome.SKIPPED,
-        other.pk: Outcome.SENT,
-        follow_up.pk: Outcome.SENT,
-    }
+    assert outcomes == [Outcome.SENT, Outcome.SKIPPED, Outcome.SENT, Outcome.SENT]
     assert Touch.objects.get(pk=anniversary.pk).reason.startswith("pressure cap")
     assert sorted(m["X-Rapport-Touch"] for m in smtp.messages) == sorted(
         str(t.pk) for t in (birthday, other, follow_up)
     )
+
+
+def break_for(monkeypatch, step: str, touch: Touch, error: type[BaseException]):
+    """send.<step> raises error for this touch and works for the others; the working step, to put back."""
+    works = getattr(send, step)
+
+    def broken(target, *args, **kwargs):
+        if target.pk == touch.pk:
+            raise error
+        return works(target, *args, **kwargs)
+
+    monkeypatch.setattr(send, step, broken)
+    return works
 
 
 class Killed(BaseException):
@@ -102,14 +112,7 @@ def test_a_worker_dying_between_a_message_and_its_sent_mark(smtp, organization, 
     start = SHANGHAI_NOON
     with time_machine.travel(start, tick=False):
         first, second, third = (due_touch(_guest(organization), shanghai) for _ in range(3))
-        mark = send._mark_sent
-
-        def dies_at_the_second(touch, message, **flush):
-            if touch.pk == second.pk:
-                raise Killed
-            mark(touch, message, **flush)
-
-        monkeypatch.setattr(send, "_mark_sent", dies_at_the_second)
+        mark = break_for(monkeypatch, "_mark_sent", second, Killed)  # dies right after the server accepted it
         with pytest.raises(Killed):
             touches_send(touch_ids=[first.pk, second.pk, third.pk])
         monkeypatch.setattr(send, "_mark_sent", mark)
@@ -158,14 +161,7 @@ def test_a_soft_time_limit_mid_message_hands_back_the_touches_after_it(smtp, org
     # Given a batch of three, and Celery's soft time limit striking while the second message is with the server
     with time_machine.travel(SHANGHAI_NOON, tick=False):
         first, second, third = (due_touch(_guest(organization), shanghai) for _ in range(3))
-        deliver = send._deliver
-
-        def hangs_at_the_second(touch, connection, **flush):
-            if touch.pk == second.pk:
-                raise SoftTimeLimitExceeded
-            return deliver(touch, connection, **flush)
-
-        monkeypatch.setattr(send, "_deliver", hangs_at_the_second)
+        break_for(monkeypatch, "_deliver", second, SoftTimeLimitExceeded)  # strikes while it is with the server
         with pytest.raises(SoftTimeLimitExceeded):
             touches_send(touch_ids=[first.pk, second.pk, third.pk])
 
