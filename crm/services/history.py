@@ -50,7 +50,9 @@ ISSUE_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-def _record(action: ChangeAction, row: Preference | Issue | Contact, actor: User | None, changes=None) -> None:
+def _record(
+    action: ChangeAction, row: Preference | Issue | Contact, actor: User | None, changes: dict[str, Any] | None = None
+) -> None:
     """The change record of one row of a customer's history (the organization is its customer's)."""
     record(organization=row.customer.organization, actor=actor, action=action, target=row, changes=changes)
 
