@@ -89,30 +89,31 @@ class CustomerAdmin(OrganizationScopedAdmin):
     inlines = [PreferenceInline]
 
 
-@admin.register(Preference)
-class PreferenceAdmin(OrganizationScopedAdmin):
+class CustomerHistoryAdmin(OrganizationScopedAdmin):
+    """A kind of a customer's history, scoped through its customer."""
+
     organization_path = "customer__organization"
+    list_select_related = ["customer"]
+
+
+@admin.register(Preference)
+class PreferenceAdmin(CustomerHistoryAdmin):
     list_display = ["customer", "category", "text", "polarity", "safety_critical", "last_confirmed_at"]
     list_filter = ["category", "polarity", "source", "safety_critical"]
     search_fields = ["text"]
-    list_select_related = ["customer"]
 
 
 @admin.register(Issue)
-class IssueAdmin(OrganizationScopedAdmin):
-    organization_path = "customer__organization"
+class IssueAdmin(CustomerHistoryAdmin):
     list_display = ["summary", "customer", "severity", "status", "opened_at", "resolved_at"]
     list_filter = ["status", "severity"]
     search_fields = ["summary"]
-    list_select_related = ["customer"]
 
 
 @admin.register(Contact)
-class ContactAdmin(OrganizationScopedAdmin):
-    organization_path = "customer__organization"
+class ContactAdmin(CustomerHistoryAdmin):
     list_display = ["customer", "kind", "occurred_at", "greeted_by_name", "preference_honored", "delight_delivered"]
     list_filter = ["kind"]
-    list_select_related = ["customer"]
 
 
 @admin.register(ChangeRecord)

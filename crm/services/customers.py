@@ -22,11 +22,8 @@ from crm.models import (
 )
 from crm.services.common import User, assign, created, record, update_fields
 
-# What callers may write, in the order the API shows them (crm.serializers lists these, not copies).
-CUSTOMER_FIELDS = (
-    "given_name",
-    "family_name",
-    "name_order",
+# How a guest is written and said beside the given and family name (a merge fills these too).
+NAME_DETAIL_FIELDS = (
     "native_name",
     "latin_name",
     "preferred_name",
@@ -34,6 +31,13 @@ CUSTOMER_FIELDS = (
     "pronunciation",
     "pronunciation_ipa",
     "pronunciation_note",
+)
+# What callers may write, in the order the API shows them (crm.serializers lists these, not copies).
+CUSTOMER_FIELDS = (
+    "given_name",
+    "family_name",
+    "name_order",
+    *NAME_DETAIL_FIELDS,
     "language",
     "email",
     "phone",

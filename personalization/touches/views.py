@@ -10,8 +10,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -114,23 +114,22 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "personalization/touches/queue.html", context)
 
 
-def _act(request: HttpRequest, pk: int, action, done: str) -> HttpResponse:
-    staff = screen_manager(request)
-    touch = selectors.touch_get(organization=staff.organization, pk=pk)
-    act_and_tell(request, lambda: action(touch=touch, actor=request.user), lambda _touch: done)
-    back = request.POST.get("next", "")
-    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-        return redirect(back)
-    return redirect("touches:queue")
+def _touch_button(action, done: Promise):
+    """A manager's button on a touch of the queue; back to where it was pressed (a local `next`) or the queue."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        staff = screen_manager(request)
+        touch = selectors.touch_get(organization=staff.organization, pk=pk)
+        act_and_tell(request, lambda: action(touch=touch, actor=request.user), lambda _touch: str(done))
+        back = request.POST.get("next", "")
+        if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            return redirect(back)
+        return redirect("touches:queue")
+
+    return view
 
 
-@login_required
-@require_POST
-def cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, services.touch_cancel, _("Touch cancelled."))
-
-
-@login_required
-@require_POST
-def send_now(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, services.touch_send_now, _("Touch handed to the mail worker."))
+cancel = _touch_button(services.touch_cancel, gettext_lazy("Touch cancelled."))
+send_now = _touch_button(services.touch_send_now, gettext_lazy("Touch handed to the mail worker."))

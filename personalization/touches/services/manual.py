@@ -51,12 +51,9 @@ def touch_send_now(*, touch: Touch, actor: User | None = None, enqueue: dispatch
     if not claimed:
         raise Conflict(_("Only a scheduled touch can be sent now."))
     touch.refresh_from_db()
+    changes = {"status": {"old": TouchStatus.SCHEDULED, "new": touch.status}}
     record(
-        organization=touch.organization,
-        actor=actor,
-        action=ChangeAction.TOUCH_SEND_NOW,
-        target=touch,
-        changes={"status": {"old": TouchStatus.SCHEDULED, "new": touch.status}},
+        organization=touch.organization, actor=actor, action=ChangeAction.TOUCH_SEND_NOW, target=touch, changes=changes
     )
     enqueue = enqueue or dispatch._default_enqueue_batch
     transaction.on_commit(partial(dispatch._enqueue_batches, [touch.pk], enqueue), robust=True)
