@@ -9,9 +9,11 @@ from django.contrib.auth.hashers import make_password
 from playwright.sync_api import expect
 
 from crm.services import manager_group
-from personalization.models import GiftRule
+from personalization.models import Feedback, GiftRule, Touch
+from personalization.touches import messages
 from tests.browser.conftest import log_in
 from tests.factories import CustomerFactory
+from tests.personalization.touches.conftest import resolve_issue
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -100,3 +102,16 @@ def test_gift_rule_editor_and_admin_work_under_the_policy(watched, manager):
     expect(page.locator("#customer_form")).to_be_visible()
     page.locator(".add-row").get_by_text("Add another Preference").click()
     expect(page.locator("#preferences-0")).to_be_visible()
+
+
+def test_the_guests_survey_page_works_under_the_policy_and_takes_one_answer(watched, customer, property_):
+    page, _console = watched
+    resolve_issue(customer, property_)
+    url = messages.feedback_url(Touch.objects.get(customer=customer)).split("/", 3)[3]
+    response = page.goto(f"/{url}?score=4")
+    assert "style-src 'self' 'nonce-" in response.headers["content-security-policy"]
+    page.get_by_role("button").last.click()
+    expect(page.locator("h1")).to_contain_text("Thank you")
+    page.goto(f"/{url}")
+    expect(page.locator("h1")).to_contain_text("already been answered")
+    assert Feedback.objects.get().score == 4
