@@ -156,3 +156,13 @@ def test_contacts_are_read_only_in_the_admin(client, boss, customer):
     assert client.get("/admin/crm/contact/add/").status_code == 403
     customer.refresh_from_db()
     assert customer.visit_count == 1  # the one arrival, still counted once
+
+
+def test_removing_a_preference_in_the_customers_inline_is_recorded(client, boss, customer):
+    preference = services.preference_record(customer=customer, category="allergy", text="Peanuts")
+    page = client.get(f"/admin/crm/customer/{customer.pk}/change/")
+    data = {**_form_data(page), "preferences-0-DELETE": "on"}
+    response = client.post(f"/admin/crm/customer/{customer.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert not Preference.objects.filter(pk=preference.pk).exists()
+    assert ChangeRecord.objects.get(action=ChangeAction.PREFERENCE_DELETE).actor == boss.user
