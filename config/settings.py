@@ -27,6 +27,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -319,17 +320,56 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Keep the worker's database connection between tasks (NOTES.md: 4x throughput).
 CELERY_DB_REUSE_MAX = 200
 
-# --- Security when DEBUG is off ---------------------------------------------
+# --- Hardening: CSP, no-store, HSTS, proxy headers (issue 11; README "Hardening") -------------------
+# One block on purpose: the middleware and context processor it needs are inserted here by name, so other
+# blocks may add their own middleware without a merge touching these lines.
+# Content-Security-Policy on every response (Django's own middleware): scripts and <style> blocks only from
+# this site or carrying the request's nonce ({{ csp_nonce }}, also given to htmx by {% htmx_script %}); no
+# inline event handlers (crm/static/crm/rapport.js wires them), no plugins, no framing, forms post only here.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+)
+# Below WhiteNoise: static files keep their long cache; everything Rapport renders is "no-store".
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1, "crm.middleware.NoStoreMiddleware"
+)
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("django.template.context_processors.csp")
+# The OpenAPI schema and its docs page describe every guest field: staff only, unless published on purpose.
+RAPPORT_PUBLIC_API_DOCS = env.bool("RAPPORT_PUBLIC_API_DOCS", default=False)
+# X-Forwarded-Proto is believed only when the operator says a proxy that sets it stands in front: else any
+# client could claim "https" and be treated as on a secure connection.
+RAPPORT_BEHIND_PROXY = env.bool("RAPPORT_BEHIND_PROXY", default=False)
+if RAPPORT_BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+HSTS_PRELOAD_MIN_SECONDS = 60 * 60 * 24 * 365  # hstspreload.org refuses less than a year
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^ready/$"]
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=HSTS_PRELOAD_MIN_SECONDS)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # Preload lists (hstspreload.org) take a site only with a year or more: a shorter max-age with preload
+    # is refused at start rather than sent as a header no list would accept.
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    if SECURE_HSTS_PRELOAD and SECURE_HSTS_SECONDS < HSTS_PRELOAD_MIN_SECONDS:
+        raise ImproperlyConfigured(
+            f"SECURE_HSTS_PRELOAD needs SECURE_HSTS_SECONDS of at least {HSTS_PRELOAD_MIN_SECONDS} (one year)."
+        )
     SECURE_CONTENT_TYPE_NOSNIFF = True
+# --- end of hardening ---------------------------------------------------------------------------------
 
 LOGGING = {
     "version": 1,

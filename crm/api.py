@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm import selectors, services
+from crm import masking, selectors, services
 from crm.authentication import expires_at
 from crm.models import Customer, Merge, Organization, Staff
 from crm.pagination import Pagination
@@ -135,6 +135,9 @@ class UpdatedByService:
 
 @extend_schema_view(
     list=extend_schema(
+        description="For front desk, `email` and `phone` in this list are masked (`z•••@example.cn`, `…8000`) and "
+        "`page_size` is capped at 50 (managers and admins: full values, up to 200); one customer's own "
+        "`GET /api/v1/customers/{id}/` shows them in full.",
         parameters=[
             OpenApiParameter(
                 "q",
@@ -167,6 +170,14 @@ class CustomerViewSet(
 
     def get_serializer_class(self):
         return CustomerDetailSerializer if self.action == "retrieve" else CustomerSerializer
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if not getattr(self, "swagger_fake_view", False):
+            # Front desk's lists and lookups mask emails and phones (crm.masking); one guest's profile does not.
+            context["mask_contacts"] = self.action == "list" and not masking.sees_contacts_in_lists(self.staff)
+            context["mask_other_guests"] = not masking.sees_contacts_in_lists(self.staff)
+        return context
 
     def detail_context(self, customer: Customer) -> dict:
         return {**self.get_serializer_context(), "likely_duplicates": selectors.likely_duplicates_of(customer)}

@@ -17,6 +17,7 @@ from rest_framework import ISO_8601, serializers
 from rest_framework.fields import SkipField
 from rest_framework.settings import api_settings
 
+from crm import masking
 from crm.models import Contact, Customer, Issue, Merge, Preference, RecoveryStep
 from crm.partial_dates import PartialDate
 from crm.services.customers import CUSTOMER_FIELDS
@@ -159,7 +160,18 @@ class OrganizationPropertiesMixin(ModelFieldsOnce):
         return fields
 
 
-class CustomerSerializer(OrganizationPropertiesMixin, serializers.ModelSerializer):
+class MaskedContacts:
+    """Email and phone masked when the view asks (crm.masking): the context key "mask_contacts" for the rows
+    of front desk's lists, "mask_other_guests" for the other profiles shown beside one guest."""
+
+    mask_when = "mask_contacts"
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)  # type: ignore[misc]
+        return masking.mask_row(data) if self.context.get(self.mask_when) else data  # type: ignore[attr-defined]
+
+
+class CustomerSerializer(MaskedContacts, OrganizationPropertiesMixin, serializers.ModelSerializer):
     birthday = PartialDateField(required=False, allow_null=True)
     anniversary = PartialDateField(required=False, allow_null=True)
     tags = serializers.ListField(
@@ -278,8 +290,10 @@ class TokenResponseSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(help_text="When the token stops working (RAPPORT_API_TOKEN_DAYS).")
 
 
-class CustomerSummarySerializer(ModelFieldsOnce, serializers.ModelSerializer):
+class CustomerSummarySerializer(MaskedContacts, ModelFieldsOnce, serializers.ModelSerializer):
     """Enough to tell two namesakes apart."""
+
+    mask_when = "mask_other_guests"
 
     display_name = serializers.CharField(read_only=True)
     email = serializers.EmailField(read_only=True, allow_blank=True)
@@ -310,7 +324,7 @@ class CustomerDetailSerializer(CustomerSerializer):
     def get_likely_duplicates(self, customer: Customer) -> list[dict]:
         # The view looks them up (selectors.likely_duplicates_of) and passes them in.
         return [
-            {"customer": CustomerSummarySerializer(other).data, "reasons": list(reasons)}
+            {"customer": CustomerSummarySerializer(other, context=self.context).data, "reasons": list(reasons)}
             for other, reasons in self.context.get("likely_duplicates", ())
         ]
 

@@ -36,9 +36,12 @@ def act_and_tell[T](request: HttpRequest, action: Callable[[], T], done: Callabl
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """The lookup box; results as you type (htmx swaps the #results partial), or on Enter without JavaScript."""
+    """The lookup box; results as you type (htmx swaps the #results partial), or on Enter without JavaScript.
+
+    The box posts what is typed, so names stay out of URLs (access logs, browser history); ?q= still works
+    for a link typed by hand."""
     organization = screen_staff(request).organization
-    q = request.GET.get("q", "")
+    q = request.POST.get("q", "") if request.method == "POST" else request.GET.get("q", "")
     if q.strip():
         customers = selectors.customer_lookup(organization=organization, q=q)[:HOME_RESULTS]
     else:

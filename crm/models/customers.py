@@ -153,6 +153,15 @@ class Customer(TimeStamped):
         """The name staff read on screen: native script first, else given/family in their order."""
         return display_name(self)
 
+    def surviving_profile(self) -> Customer:
+        """The profile this one lives on as: itself, or, after merges (perhaps several, one into the next),
+        the one it was folded into. What a guest's older links (unsubscribe) act on."""
+        customer, seen = self, {self.pk}
+        while customer.merged_into_id is not None and customer.merged_into_id not in seen:
+            seen.add(customer.merged_into_id)
+            customer = Customer.objects.get(pk=customer.merged_into_id)
+        return customer
+
     def message_language(self) -> str:
         """The language texts to the guest are written in: en, zh-hans or zh-hant (crm.languages)."""
         return languages.message_language(self.language)

@@ -155,14 +155,20 @@ def issue_update(*, issue: Issue, actor: User | None = None, **fields: Any) -> I
     return issue
 
 
-def _apply_transition(issue: Issue, old: str, new: str) -> None:
+def issue_transition_check(*, old: str, new: str, resolution: str) -> None:
+    """Raise ValidationError (on status or resolution) when an issue may not move from old to new: the rule
+    issue_update applies, also asked by forms that must refuse before anything is written (the admin)."""
     if new not in ISSUE_TRANSITIONS[old]:
         raise ValidationError(
             {"status": [_("An issue cannot move from %(old)s to %(new)s.") % {"old": old, "new": new}]}
         )
-    now = timezone.now()
-    if new == IssueStatus.RESOLVED and not issue.resolution.strip():
+    if new == IssueStatus.RESOLVED and not resolution.strip():
         raise ValidationError({"resolution": [_("A resolution is required to resolve an issue.")]})
+
+
+def _apply_transition(issue: Issue, old: str, new: str) -> None:
+    issue_transition_check(old=old, new=new, resolution=issue.resolution)
+    now = timezone.now()
     if new != IssueStatus.OPEN and issue.first_response_at is None:
         issue.first_response_at = now
     if new == IssueStatus.RESOLVED:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crm import services, signals
 from crm.models import Customer, NameOrder, Organization, Property
@@ -146,6 +148,11 @@ class Command(BaseCommand):
     help = "Load demo data (idempotent): an organization, two properties, staff per role, ~50 guests."
 
     def handle(self, *args, **options):
+        # The demo logins share one published password (admin/rapport-demo): never on a real deployment.
+        if not settings.DEBUG:
+            raise CommandError(
+                _("seed_demo loads demo logins with a published password and runs only with DEBUG=true.")
+            )
         for username, role, property_name in STAFF:
             services.staff_upsert(
                 username=username,

@@ -13,7 +13,8 @@ from tests.factories import BIRTHDAY_DESSERT
 pytestmark = pytest.mark.django_db
 
 
-def test_birthday_dessert_on_the_demo(capsys):
+def test_birthday_dessert_on_the_demo(capsys, settings):
+    settings.DEBUG = True  # the demo refuses to load otherwise
     call_command("seed_demo")
     call_command("seed_demo")  # twice: the demo rules are added once
     organization = Organization.objects.get(name="Harbour & Hill Hotels")
