@@ -5,8 +5,19 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from crm import selectors
-from crm.models import ChangeRecord, Contact, Customer, Issue, Organization, Preference, Property, Staff
+from crm import selectors, services
+from crm.models import (
+    AccessChannel,
+    AccessRecord,
+    ChangeRecord,
+    Contact,
+    Customer,
+    Issue,
+    Organization,
+    Preference,
+    Property,
+    Staff,
+)
 
 
 class OrganizationScopedAdmin(admin.ModelAdmin):
@@ -87,6 +98,14 @@ class CustomerAdmin(OrganizationScopedAdmin):
     readonly_fields = ["visit_count", "first_seen", "last_seen", "created_at", "updated_at"]
     inlines = [PreferenceInline]
 
+    # Deleting a guest in the admin is the erase (crm.services.customer_erase): the same scrubbing as the API.
+    def delete_model(self, request, obj):
+        services.customer_erase(customer=obj, actor=request.user, channel=AccessChannel.SCREEN)
+
+    def delete_queryset(self, request, queryset):
+        for customer in queryset:
+            services.customer_erase(customer=customer, actor=request.user, channel=AccessChannel.SCREEN)
+
 
 @admin.register(Preference)
 class PreferenceAdmin(OrganizationScopedAdmin):
@@ -118,6 +137,26 @@ class ContactAdmin(OrganizationScopedAdmin):
 class ChangeRecordAdmin(OrganizationScopedAdmin):
     list_display = ["created_at", "actor", "action", "target_type", "target_id", "customer_id", "summary"]
     list_filter = ["action", "target_type"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AccessRecord)
+class AccessRecordAdmin(OrganizationScopedAdmin):
+    """Read-only for everyone, superusers included: the access audit is append-only (only retention drops old
+    entries)."""
+
+    list_display = ["at", "actor", "action", "channel", "customer_id", "property"]
+    list_filter = ["action", "channel"]
+    list_select_related = ["actor", "property"]
+    date_hierarchy = "at"
 
     def has_add_permission(self, request):
         return False
