@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.admin.models import DELETION, LogEntry
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
@@ -11,7 +12,7 @@ from crm.models import AccessRecord, ChangeRecord, Customer, Preference
 from personalization.models import Feedback, Touch, TouchStatus
 from personalization.touches.services.manual import feedback_record
 from tests.conftest import _client_for
-from tests.factories import StaffFactory
+from tests.factories import CustomerFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -213,6 +214,27 @@ def test_deleting_a_guest_in_the_admin_is_the_erase(client, manager, held):
     assert not Customer.objects.filter(pk=held.pk).exists()
     assert ChangeRecord.objects.get(action="customer.erase", target_id=held.pk).changes["erased"]["crm.issue"] == 1
     assert all(r.changes == {} for r in ChangeRecord.objects.filter(customer_id=held.pk, action="issue.open"))
+    # The admin's own log of the deletion names the guest by id only.
+    (deletion,) = LogEntry.objects.filter(action_flag=DELETION, object_id=str(held.pk))
+    assert deletion.object_repr == str(held.pk)
+
+
+def test_the_admins_bulk_delete_is_the_erase_too(client, manager, held, organization):
+    other = CustomerFactory(organization=organization, given_name="Aoife")
+    manager.user.is_staff = True
+    manager.user.save()
+    manager.user.groups.add(services.manager_group())
+    client.force_login(manager.user)
+    response = client.post(
+        "/admin/crm/customer/", {"action": "delete_selected", "_selected_action": [held.pk, other.pk], "post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not Customer.objects.exists()
+    assert ChangeRecord.objects.filter(action="customer.erase").count() == 2
+    assert set(LogEntry.objects.filter(action_flag=DELETION).values_list("object_repr", flat=True)) == {
+        str(held.pk),
+        str(other.pk),
+    }
 
 
 def test_the_export_keeps_its_timestamp_honest(manager_api, customer):
