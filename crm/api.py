@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm import privacy, selectors, services
-from crm.models import SAFETY_ACTIONS, AccessAction, AccessChannel, Customer, Merge, Organization, Staff
+from crm.models import AccessAction, AccessChannel, Customer, Merge, Organization, Staff
 from crm.pagination import Pagination
 from crm.permissions import IsManager, ManagersOnly
 from crm.serializers import (
@@ -235,13 +235,7 @@ class CustomerViewSet(
         customer = self.managed_customer()
         query = AccessLogQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        records = selectors.access_log(customer_id=customer.pk, organization=self.organization)
-        if "since" in query.validated_data:
-            records = records.filter(at__gte=query.validated_data["since"])
-        if "action" in query.validated_data:
-            records = records.filter(action=query.validated_data["action"])
-        if query.validated_data.get("safety"):
-            records = records.filter(action__in=SAFETY_ACTIONS)
+        records = selectors.access_log(customer_id=customer.pk, organization=self.organization, **query.validated_data)
         page = self.paginate_queryset(records)
         return self.get_paginated_response(AccessRecordSerializer(page, many=True).data)
 

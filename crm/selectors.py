@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from crm.lookup.search import search as lookup_search
 from crm.models import (
+    SAFETY_ACTIONS,
     AccessRecord,
     ChangeRecord,
     Contact,
@@ -190,13 +191,24 @@ def merge_get(*, organization: Organization, pk: object) -> Merge:
 # --- data-subject rights: the access log and the export ------------------------
 
 
-def access_log(*, customer_id: int, organization: Organization) -> QuerySet[AccessRecord]:
-    """Who saw this guest, newest first (the organization's records only: an id is not a secret)."""
-    return (
-        AccessRecord.objects.filter(organization=organization, customer_id=customer_id)
-        .select_related("actor", "property")
-        .order_by("-at", "-id")
-    )
+def access_log(
+    *,
+    customer_id: int,
+    organization: Organization,
+    since: datetime | None = None,
+    action: str | None = None,
+    safety: bool = False,
+) -> QuerySet[AccessRecord]:
+    """Who saw this guest, newest first (the organization's records only: an id is not a secret); since a
+    moment, of one action, or (safety) only the views that showed their allergies and diets."""
+    records = AccessRecord.objects.filter(organization=organization, customer_id=customer_id)
+    if since is not None:
+        records = records.filter(at__gte=since)
+    if action:
+        records = records.filter(action=action)
+    if safety:
+        records = records.filter(action__in=SAFETY_ACTIONS)
+    return records.select_related("actor", "property").order_by("-at", "-id")
 
 
 # Rows of a guest that the export leaves out: derived from the profile (search terms) or bookkeeping of

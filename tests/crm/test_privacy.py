@@ -241,3 +241,17 @@ def test_the_export_keeps_its_timestamp_honest(manager_api, customer):
     before = timezone.now()
     body = manager_api.get(f"/api/v1/customers/{customer.pk}/export/").json()
     assert body["exported_at"] >= before.isoformat()[:19]
+
+
+def test_the_export_holds_the_profiles_merged_into_the_guest(manager_api, customer, organization):
+    # Given an older profile of hers, with its own allergy, merged into this one,
+    older = CustomerFactory(organization=organization, given_name="Siobhan", email="old.siobhan@example.ie")
+    services.preference_record(customer=older, category="allergy", text="Shellfish")
+    services.customer_merge(kept=customer, duplicate=older)
+
+    body = manager_api.get(f"/api/v1/customers/{customer.pk}/export/").json()
+
+    # then the export holds that profile and what moved with it.
+    assert [p["email"] for p in body["merged_profiles"]] == ["old.siobhan@example.ie"]
+    assert "Shellfish" in [p["text"] for p in body["preferences"]]
+    assert any(h["action"] == "customer.merge" for h in body["history"])
