@@ -126,3 +126,16 @@ def test_the_task_is_in_the_nightly_schedule():
     entry = django_settings.CELERY_BEAT_SCHEDULE["apply-retention-nightly"]
     assert entry["task"] == "crm.apply_retention"
     assert apply_retention.name == "crm.apply_retention"
+
+
+def test_a_manager_sets_the_period_in_the_admin_and_a_bad_one_is_refused_on_the_field(client, manager, organization):
+    manager.user.is_staff = True
+    manager.user.save()
+    manager.user.groups.add(services.manager_group())
+    client.force_login(manager.user)
+    url = f"/admin/crm/organization/{organization.pk}/change/"
+    refused = client.post(url, {"name": organization.name, "anonymize_after_months": "0"})
+    assert refused.status_code == 200 and "anonymize_after_months" in refused.context["adminform"].form.errors
+    assert client.post(url, {"name": organization.name, "anonymize_after_months": "36"}).status_code == 302
+    organization.refresh_from_db()
+    assert organization.anonymize_after_months == 36
