@@ -315,6 +315,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Gift delights for the coming birthdays, anniversaries and absences, at 02:30 (TIME_ZONE).
     "plan-delights-nightly": {"task": "personalization.plan_delights", "schedule": crontab(hour=2, minute=30)},
+    # Retention: guests past their organization's period are anonymized, old access records dropped, at 03:15.
+    "apply-retention-nightly": {"task": "crm.apply_retention", "schedule": crontab(hour=3, minute=15)},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Keep the worker's database connection between tasks (NOTES.md: 4x throughput).

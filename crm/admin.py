@@ -14,7 +14,18 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from crm import phones, selectors, services
-from crm.models import ChangeRecord, Contact, Customer, Issue, Organization, Preference, Property, Staff
+from crm.models import (
+    AccessChannel,
+    AccessRecord,
+    ChangeRecord,
+    Contact,
+    Customer,
+    Issue,
+    Organization,
+    Preference,
+    Property,
+    Staff,
+)
 from crm.services.customers import CUSTOMER_FIELDS
 from crm.services.history import ISSUE_FIELDS, PREFERENCE_FIELDS, issue_transition_check
 
@@ -173,12 +184,13 @@ class CustomerAdmin(OrganizationScopedAdmin):
         for preference in preferences:
             _write_preference(request, preference, form.instance)
 
+    # Deleting a guest in the admin is the erase (crm.services.customer_erase): the same scrubbing as the API.
     def delete_model(self, request, obj):
-        services.customer_erase(customer=obj, actor=request.user)
+        services.customer_erase(customer=obj, actor=request.user, channel=AccessChannel.SCREEN)
 
     def delete_queryset(self, request, queryset):
         for customer in queryset:
-            services.customer_erase(customer=customer, actor=request.user)
+            services.customer_erase(customer=customer, actor=request.user, channel=AccessChannel.SCREEN)
 
 
 class CustomerHistoryAdmin(OrganizationScopedAdmin):
@@ -260,6 +272,26 @@ class ContactAdmin(CustomerHistoryAdmin):
 class ChangeRecordAdmin(OrganizationScopedAdmin):
     list_display = ["created_at", "actor", "action", "target_type", "target_id", "customer_id", "summary"]
     list_filter = ["action", "target_type"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AccessRecord)
+class AccessRecordAdmin(OrganizationScopedAdmin):
+    """Read-only for everyone, superusers included: the access audit is append-only (only retention drops old
+    entries)."""
+
+    list_display = ["at", "actor", "action", "channel", "customer_id", "property"]
+    list_filter = ["action", "channel"]
+    list_select_related = ["actor", "property"]
+    date_hierarchy = "at"
 
     def has_add_permission(self, request):
         return False

@@ -18,7 +18,7 @@ from rest_framework.fields import SkipField
 from rest_framework.settings import api_settings
 
 from crm import masking
-from crm.models import Contact, Customer, Issue, Merge, Preference, RecoveryStep
+from crm.models import AccessAction, AccessRecord, Contact, Customer, Issue, Merge, Preference, RecoveryStep
 from crm.partial_dates import PartialDate
 from crm.services.customers import CUSTOMER_FIELDS
 from crm.services.history import ISSUE_FIELDS, PREFERENCE_FIELDS
@@ -354,3 +354,44 @@ class MergeSerializer(ModelFieldsOnce, serializers.ModelSerializer):
 
     def get_undo_until(self, merge: Merge) -> datetime:
         return merge.merged_at + UNDO_WINDOW
+
+
+# --- data-subject rights ------------------------------------------------------
+
+
+class AccessLogQuerySerializer(serializers.Serializer):
+    since = serializers.DateTimeField(required=False, help_text=_("Only views at or after this moment (ISO 8601)."))
+    action = serializers.ChoiceField(choices=AccessAction.choices, required=False)
+    safety = serializers.BooleanField(
+        required=False,
+        help_text=_(
+            "true: only the views that showed the guest's allergies and diets (brief, card, preferences, export)."
+        ),
+    )
+
+
+class AccessRecordSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+    property_name = serializers.SerializerMethodField()
+    safety = serializers.BooleanField(source="shows_safety", read_only=True)
+
+    class Meta:
+        model = AccessRecord
+        fields = ["id", "actor", "action", "channel", "at", "property", "property_name", "safety"]
+        read_only_fields = fields
+
+    def get_actor(self, record: AccessRecord) -> str | None:
+        return record.actor.get_username() if record.actor else None
+
+    def get_property_name(self, record: AccessRecord) -> str | None:
+        return record.property.name if record.property else None
+
+
+class ErasureSerializer(serializers.Serializer):
+    customer_id = serializers.IntegerField()
+    profiles = serializers.IntegerField(help_text=_("The guest and the profiles merged into theirs."))
+    deleted = serializers.DictField(child=serializers.IntegerField(), help_text=_("Rows deleted, by kind."))
+    touches_cancelled = serializers.IntegerField()
+    change_records_scrubbed = serializers.IntegerField()
+    admin_log_entries_scrubbed = serializers.IntegerField()
+    files_deleted = serializers.IntegerField()

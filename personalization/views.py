@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from crm import selectors, services
 from crm.forms import ContactForm, IssueForm, PreferenceForm, first_submission
-from crm.models import Customer, Staff
+from crm.models import AccessAction, AccessChannel, Customer, Staff
 from crm.permissions import screen_staff
 from crm.views import act_and_tell
 from personalization import selectors as touch_selectors
@@ -24,6 +24,7 @@ from personalization.gifts import services as gift_services
 
 RECENT_CONTACTS = 5
 CARD_TOUCHES = 10
+CARD_ACCESS_LOG = 20
 
 
 def _card(request: HttpRequest, customer: Customer, staff: Staff, *, status: int = 200, **forms) -> HttpResponse:
@@ -32,6 +33,15 @@ def _card(request: HttpRequest, customer: Customer, staff: Staff, *, status: int
         customer_id=customer.pk,
         property_id=staff.property_id,
         contact_kind=request.GET.get("kind"),
+    )
+    # Every showing of the card (also again with a form's errors) shows the guest's safety needs: audited.
+    services.access_record(
+        organization_id=staff.organization_id,
+        customer_id=customer.pk,
+        actor=request.user,
+        action=AccessAction.CARD,
+        channel=AccessChannel.SCREEN,
+        property_id=staff.property_id,
     )
     safety = [p for p in selectors.preference_list(customer=customer) if p.safety_critical]
     context = {
@@ -45,6 +55,10 @@ def _card(request: HttpRequest, customer: Customer, staff: Staff, *, status: int
         "manual_rules": gift_selectors.gift_rule_list(organization=staff.organization).filter(
             trigger="manual", active=True
         ),
+        # Managers see who viewed this guest (their own view just now included).
+        "access_log": selectors.access_log(customer_id=customer.pk, organization=staff.organization)[:CARD_ACCESS_LOG]
+        if staff.is_manager
+        else None,
     }
     return render(request, "personalization/card.html", context, status=status)
 

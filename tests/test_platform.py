@@ -250,7 +250,8 @@ def test_the_beat_schedule_names_every_periodic_task_with_its_interval():
     from celery.schedules import crontab
     from django.conf import settings
 
-    import personalization.tasks  # noqa: F401 - registers the tasks
+    import crm.tasks  # noqa: F401 - registers the tasks
+    import personalization.tasks  # noqa: F401
     from config.celery import app
 
     schedule = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
@@ -258,6 +259,7 @@ def test_the_beat_schedule_names_every_periodic_task_with_its_interval():
         "personalization.dispatch_touches": timedelta(minutes=1),
         "personalization.plan_touches": timedelta(hours=1),
         "personalization.plan_delights": crontab(hour=2, minute=30),
+        "crm.apply_retention": crontab(hour=3, minute=15),
     }
     assert set(schedule) <= set(app.tasks)  # a misspelt task would be scheduled and never run
 
