@@ -276,7 +276,7 @@ CELERY_DB_REUSE_MAX = 200
 # --- Security when DEBUG is off ---------------------------------------------
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^ready/$"]
+    SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^ready/$", r"^ready/broker/$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
