@@ -114,10 +114,10 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "personalization/touches/queue.html", context)
 
 
-def _act(request: HttpRequest, pk: int, action, done: str) -> HttpResponse:
+def _act(request: HttpRequest, pk: int, action, done) -> HttpResponse:
     staff = screen_manager(request)
     touch = selectors.touch_get(organization=staff.organization, pk=pk)
-    act_and_tell(request, lambda: action(touch=touch, actor=request.user), lambda _touch: done)
+    act_and_tell(request, lambda: action(touch=touch, actor=request.user), done)
     back = request.POST.get("next", "")
     if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         return redirect(back)
@@ -127,10 +127,10 @@ def _act(request: HttpRequest, pk: int, action, done: str) -> HttpResponse:
 @login_required
 @require_POST
 def cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, services.touch_cancel, _("Touch cancelled."))
+    return _act(request, pk, services.touch_cancel, lambda _touch: _("Touch cancelled."))
 
 
 @login_required
 @require_POST
 def send_now(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, services.touch_send_now, _("Touch handed to the mail worker."))
+    return _act(request, pk, services.touch_send_now, services.SendNow.message)
