@@ -15,7 +15,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from config.wsgi import application
 from crm import services
 from personalization.gifts.services import gift_rule_create
-from personalization.models import Delight
+from personalization.models import Delight, Touch, TouchKind
 from tests.factories import CustomerFactory
 
 MAX_EXAMPLES = 25  # per operation; the whole API takes ~20 s on this machine
@@ -51,6 +51,13 @@ def existing(frontdesk, organization, settings):
         "customers": customer.pk,
         "preferences": services.preference_record(customer=customer, category="drink", text="Tea").pk,
         "issues": services.issue_open(customer=customer, summary="Noisy room").pk,
+        "touches": Touch.objects.create(
+            organization=organization,
+            customer=customer,
+            kind=TouchKind.THANK_YOU,
+            due_at=customer.created_at,
+            idempotency_key="fuzz:touch",
+        ).pk,
     }
 
 
