@@ -64,13 +64,14 @@ class Route:
 
 
 W = ("POST",)
+PREF, PASSWORDS = {"text": "x", "category": "drink"}, {"password1": "x-hacked-42!", "password2": "x-hacked-42!"}
 # One line per route of the URLconf (its pattern as Django prints it). Keep them in URLconf order.
 ROUTES: dict[str, Route] = {
     "health/": Route(),
     "ready/": Route(),
     "ready/broker/": Route(),
     "api/v1/auth/token/": Route(methods=W, body={"username": "alpha_secret_desk", "password": "s3cret-pass!"}),
-    "api/v1/customers/<int:customer_id>/preferences/": Route({"customer_id": "customer"}, W, {"text": "x", "category": "drink"}),
+    "api/v1/customers/<int:customer_id>/preferences/": Route({"customer_id": "customer"}, W, PREF),
     "api/v1/customers/<int:customer_id>/issues/": Route({"customer_id": "customer"}, W, {"summary": "x"}),
     "api/v1/customers/<int:customer_id>/contacts/": Route({"customer_id": "customer"}, W, {"kind": "visit"}),
     "api/v1/preferences/<int:pk>/": Route({"pk": "preference"}, ("PATCH", "DELETE"), {"text": "hacked"}),
@@ -105,7 +106,7 @@ ROUTES: dict[str, Route] = {
     "duplicates/merge/": Route(methods=W, body={"kept": "customer", "duplicate": "twin"}),
     "merges/<int:pk>/undo/": Route({"pk": "merge"}, W),
     "customers/<int:pk>/": Route({"pk": "customer"}),
-    "customers/<int:pk>/preferences/": Route({"pk": "customer"}, W, {"text": "x", "category": "drink"}),
+    "customers/<int:pk>/preferences/": Route({"pk": "customer"}, W, PREF),
     "customers/<int:pk>/issues/": Route({"pk": "customer"}, W, {"summary": "x"}),
     "customers/<int:pk>/contacts/": Route({"pk": "customer"}, W, {"kind": "visit"}),
     "preferences/<int:pk>/confirm/": Route({"pk": "preference"}, W),
@@ -133,8 +134,8 @@ ROUTES: dict[str, Route] = {
     "admin/password_change/done/": Route(),
     "admin/autocomplete/": Route(query="app_label=crm&model_name=customer&field_name=customer&term=quixo"),
     "admin/jsi18n/": Route(),
-    "admin/r/<path:content_type_id>/<path:object_id>/": Route({"content_type_id": "ct:customer", "object_id": "customer"}),
-    "admin/auth/user/<id>/password/": Route({"id": "user"}, W, {"password1": "x-hacked-42!", "password2": "x-hacked-42!"}),
+    "admin/r/<path:content_type_id>/<path:object_id>/": Route({"content_type_id": "ct:customer", "object_id": "customer"}),  # noqa: E501
+    "admin/auth/user/<id>/password/": Route({"id": "user"}, W, PASSWORDS),
     "admin/^(?P<app_label>auth|authtoken|django_celery_beat|crm|personalization)/$": Route({"app_label": "apps"}),
     "admin/(?P<url>.*)$": Route(skip="the admin's catch-all: redirects to the login or says 404"),
 }  # fmt: skip
