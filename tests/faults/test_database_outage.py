@@ -77,3 +77,57 @@ def test_a_database_outage_is_a_503_that_clients_understand_and_the_log_says_onc
     throwaway_pg.start()
     assert web.get("/api/v1/customers/", headers=auth)[0] == 200
     assert web.get("/ready/")[0] == 200
+
+
+def test_postgres_restarted_under_load_fails_fast_recovers_alone_and_writes_all_or_nothing(throwaway_pg, web):
+    import threading
+
+    import psycopg
+
+    from tests.faults.load import LOAD_SECONDS, Load, p95
+
+    # Given a manager's token, a guest whose brief is read, and a load of writes and reads
+    status, _, body = web.request("/api/v1/auth/token/", method="POST", body={"username": "boss", "password": PASSWORD})
+    token = json.loads(body)["token"]
+    auth = {"Authorization": f"Token {token}"}
+    status, _, body = web.request("/api/v1/customers/", method="POST", body={"given_name": "Brief"}, headers=auth)
+    load = Load(base=web.base, token=token, brief_of=json.loads(body)["id"])
+    runner = threading.Thread(target=load.run)
+    started = time.monotonic()
+    runner.start()
+    # when PostgreSQL goes down a quarter into the load, for 2 seconds, and comes back
+    time.sleep(LOAD_SECONDS / 4)
+    down_at = time.monotonic() - started
+    throwaway_pg.stop()
+    time.sleep(2)
+    throwaway_pg.start()
+    up_at = time.monotonic() - started
+    runner.join()
+
+    answers = load.answers
+    during = [a for a in answers if down_at + 0.2 < a.at < up_at - 0.2]
+    after = [a for a in answers if a.at > up_at]
+    first_ok_after = min((a.at + a.took for a in after if a.status in (200, 201)), default=float("inf"))
+    figures = {
+        "requests": len(answers),
+        "statuses": {s: sum(1 for a in answers if a.status == s) for s in sorted({a.status for a in answers})},
+        "p95 while down (ms)": round(1000 * p95([a.took for a in during]), 1),
+        "recovered after (s)": round(first_ok_after - up_at, 2),
+    }
+    print(f"FIGURES postgres restarted under load: {figures}")
+    # then nothing but successes and 503s: no 500, no hang
+    assert {a.status for a in answers} <= {200, 201, 503}, figures
+    assert during and all(a.status == 503 for a in during), figures
+    assert p95([a.took for a in during]) < 1.0, figures
+    # it recovered by itself, and everything after the first success succeeded
+    assert first_ok_after - up_at < 5, figures
+    assert all(a.status in (200, 201) for a in after if a.at > first_ok_after), figures
+    # and every write is all or nothing: each 201 is a guest with search terms; no guest lacks them
+    created = [a.created for a in answers if a.status == 201]
+    with psycopg.connect(throwaway_pg.url.replace("postgres://", "postgresql://")) as db:
+        exists = db.execute("SELECT count(*) FROM crm_customer WHERE id = ANY(%s)", (created,)).fetchone()[0]
+        without_terms = db.execute(
+            "SELECT count(*) FROM crm_customer c WHERE NOT EXISTS "
+            "(SELECT 1 FROM crm_searchterm t WHERE t.customer_id = c.id)"
+        ).fetchone()[0]
+    assert exists == len(created) and without_terms == 0, figures
