@@ -132,7 +132,7 @@ ROUTES: dict[str, Route] = {
     "admin/logout/": Route(skip="ends the walking user's session; holds no data"),
     "admin/password_change/": Route(),
     "admin/password_change/done/": Route(),
-    "admin/autocomplete/": Route(query="app_label=crm&model_name=customer&field_name=customer&term=quixo"),
+    "admin/autocomplete/": Route(query="app_label=crm&model_name=preference&field_name=customer&term=quixo"),
     "admin/jsi18n/": Route(),
     "admin/r/<path:content_type_id>/<path:object_id>/": Route({"content_type_id": "ct:customer", "object_id": "customer"}),  # noqa: E501
     "admin/auth/user/<id>/password/": Route({"id": "user"}, W, PASSWORDS),
