@@ -72,7 +72,12 @@ class ThrowawayPostgres:
     def start(self) -> None:
         # fsync off: a throwaway; listen on loopback TCP only, its socket in its own folder.
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
+        started = self._run(
+            _pg_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start", check=False
+        )
+        if started.returncode != 0:
+            log = self.log.read_text()[-2000:] if self.log.exists() else ""
+            raise RuntimeError(f"PostgreSQL did not start on {self.port}: {started.stdout}{started.stderr}\n{log}")
 
     def stop(self, mode: str = "fast") -> None:
         self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop", check=False)
