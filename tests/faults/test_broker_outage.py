@@ -18,7 +18,7 @@ from django.db import connection
 from crm import services
 from personalization.models import Touch, TouchStatus
 from personalization.touches.services import dispatch
-from tests.faults.conftest import ROOT, Web, manage_env
+from tests.faults.conftest import ROOT, Web, manage_env, missing
 from tests.faults.load import p95
 from tests.faults.servers import ThrowawayRedis, free_port_in, redis_available
 from tests.personalization.touches.conftest import Sink, free_port
@@ -32,7 +32,7 @@ DEADLINE = 60
 @pytest.fixture
 def redis():
     if not redis_available():
-        pytest.skip("redis-server is not installed")
+        missing("redis-server is not installed")
     server = ThrowawayRedis().start()
     yield server
     server.destroy()
