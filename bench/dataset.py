@@ -254,6 +254,7 @@ def _customer_rows(args: tuple[int, int, int, int]) -> tuple[list[tuple], list[t
                 customer.phone,
                 customer.pinyin,
                 customer.search_name,
+                customer.addressed_as,
                 first,
                 last,
                 rng.randint(1, 12),
@@ -266,7 +267,7 @@ def _customer_rows(args: tuple[int, int, int, int]) -> tuple[list[tuple], list[t
 
 CUSTOMER_COLUMNS = (
     "id, organization_id, given_name, family_name, name_order, native_name, preferred_name, language, email, phone, "
-    "pinyin, search_name, first_seen, last_seen, visit_count, created_at"
+    "pinyin, search_name, addressed_as, first_seen, last_seen, visit_count, created_at"
 )
 CUSTOMER_DEFAULTS = (
     "latin_name",

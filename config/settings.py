@@ -27,6 +27,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -60,6 +61,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "django_htmx",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "crm",
     "personalization",
 ]
@@ -72,10 +77,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "crm.signin.middleware.IdleSessionTimeout",
+    "crm.signin.middleware.TwoFactorEnrolmentRequired",
     "crm.middleware.StaffLanguageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused for too many failures into the lockout answer (crm.signin.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -192,6 +201,40 @@ if EMAIL_BACKEND.endswith("filebased.EmailBackend"):
     EMAIL_FILE_PATH = str(BASE_DIR / EMAIL_URL.split("://", 1)[1].split("?", 1)[0])
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Rapport <rapport@localhost>")
 
+# --- Signing in: lockout, sessions, API tokens, rate limits, two factors (crm/signin/) ---------
+# README "Signing in: lockout, tokens, two factors" says why each default is what it is.
+# How many proxies in front of Django append to X-Forwarded-For: 0 = trust no header, the client is
+# REMOTE_ADDR. With N, the client is the Nth address from the right (DRF's NUM_PROXIES rule); the
+# lockout and the per-address rate limit both use it (crm.signin.addresses.client_address).
+RAPPORT_TRUSTED_PROXY_COUNT = env.int("RAPPORT_TRUSTED_PROXY_COUNT", default=0)
+# django-axes checks every password login (form, admin, API token): the first backend refuses a locked
+# username or address before the password is even checked.
+AUTHENTICATION_BACKENDS = ["crm.signin.backends.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("RAPPORT_LOCKOUT_FAILURES", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("RAPPORT_LOCKOUT_MINUTES", default=15))
+# A username is locked after that many failures from anywhere, and an address after that many for any
+# usernames (each counted on its own).
+AXES_LOCKOUT_PARAMETERS = env.list("RAPPORT_LOCKOUT_BY", default=["username", "ip_address"])
+AXES_CLIENT_IP_CALLABLE = "crm.signin.addresses.client_address"
+AXES_LOCKOUT_CALLABLE = "crm.signin.lockout.lockout_response"
+# Attempts are rows in the database (shared by every web process; rolled back with each test).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp", "code"]
+AXES_VERBOSE = False
+# API tokens (rest_framework.authtoken, one per user) stop working this long after they were issued.
+RAPPORT_API_TOKEN_DAYS = env.float("RAPPORT_API_TOKEN_DAYS", default=5)
+# Screens: a session idle this long is logged out (shared desk computers), and none lasts longer than a shift.
+RAPPORT_SESSION_IDLE_MINUTES = env.int("RAPPORT_SESSION_IDLE_MINUTES", default=30)
+SESSION_COOKIE_AGE = env.int("RAPPORT_SESSION_MAX_HOURS", default=12) * 3600
+# Two factors (django-otp): the name the authenticator app shows; a code from one period before or after
+# is accepted (clock drift).
+OTP_TOTP_ISSUER = "Rapport"
+# Per-process unless CACHE_URL names a shared cache (redis://host:6379/1): the API rate limits are counted
+# in it, so with the default local memory each web process counts on its own.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+RAPPORT_API_RATE_USER = env.str("RAPPORT_API_RATE_USER", default="1200/minute")
+RAPPORT_API_RATE_ANON = env.str("RAPPORT_API_RATE_ANON", default="60/minute")
+
 # --- API --------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -206,6 +249,10 @@ REST_FRAMEWORK = {
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "DEFAULT_PARSER_CLASSES": ["crm.parsers.StrictJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Per token (the user: one token each) and per address for requests without one (crm.signin.throttles).
+    "DEFAULT_THROTTLE_CLASSES": ["crm.signin.throttles.PerToken", "crm.signin.throttles.PerAddress"],
+    "DEFAULT_THROTTLE_RATES": {"token": RAPPORT_API_RATE_USER, "address": RAPPORT_API_RATE_ANON},
+    "NUM_PROXIES": RAPPORT_TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Rapport API",
@@ -222,6 +269,8 @@ SPECTACULAR_SETTINGS = {
         "IssueStatusEnum": "crm.models.IssueStatus",
         "TouchStatusEnum": "personalization.models.TouchStatus",
         "TouchKindEnum": "personalization.models.TouchKind",
+        "TouchChannelEnum": "personalization.models.Channel",
+        "AccessChannelEnum": "crm.models.AccessChannel",
     },
 }
 
@@ -268,22 +317,63 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Gift delights for the coming birthdays, anniversaries and absences, at 02:30 (TIME_ZONE).
     "plan-delights-nightly": {"task": "personalization.plan_delights", "schedule": crontab(hour=2, minute=30)},
+    # Retention: guests past their organization's period are anonymized, old access records dropped, at 03:15.
+    "apply-retention-nightly": {"task": "crm.apply_retention", "schedule": crontab(hour=3, minute=15)},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Keep the worker's database connection between tasks (NOTES.md: 4x throughput).
 CELERY_DB_REUSE_MAX = 200
 
-# --- Security when DEBUG is off ---------------------------------------------
+# --- Hardening: CSP, no-store, HSTS, proxy headers (issue 11; README "Hardening") -------------------
+# One block on purpose: the middleware and context processor it needs are inserted here by name, so other
+# blocks may add their own middleware without a merge touching these lines.
+# Content-Security-Policy on every response (Django's own middleware): scripts and <style> blocks only from
+# this site or carrying the request's nonce ({{ csp_nonce }}, also given to htmx by {% htmx_script %}); no
+# inline event handlers (crm/static/crm/rapport.js wires them), no plugins, no framing, forms post only here.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+)
+# Below WhiteNoise: static files keep their long cache; everything Rapport renders is "no-store".
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1, "crm.middleware.NoStoreMiddleware"
+)
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("django.template.context_processors.csp")
+# The OpenAPI schema and its docs page describe every guest field: staff only, unless published on purpose.
+RAPPORT_PUBLIC_API_DOCS = env.bool("RAPPORT_PUBLIC_API_DOCS", default=False)
+# X-Forwarded-Proto is believed only when the operator says a proxy that sets it stands in front: else any
+# client could claim "https" and be treated as on a secure connection.
+RAPPORT_BEHIND_PROXY = env.bool("RAPPORT_BEHIND_PROXY", default=False)
+if RAPPORT_BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+HSTS_PRELOAD_MIN_SECONDS = 60 * 60 * 24 * 365  # hstspreload.org refuses less than a year
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^ready/$", r"^ready/broker/$"]
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=HSTS_PRELOAD_MIN_SECONDS)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # Preload lists (hstspreload.org) take a site only with a year or more: a shorter max-age with preload
+    # is refused at start rather than sent as a header no list would accept.
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    if SECURE_HSTS_PRELOAD and SECURE_HSTS_SECONDS < HSTS_PRELOAD_MIN_SECONDS:
+        raise ImproperlyConfigured(
+            f"SECURE_HSTS_PRELOAD needs SECURE_HSTS_SECONDS of at least {HSTS_PRELOAD_MIN_SECONDS} (one year)."
+        )
     SECURE_CONTENT_TYPE_NOSNIFF = True
+# --- end of hardening ---------------------------------------------------------------------------------
 
 LOGGING = {
     "version": 1,

@@ -3,9 +3,9 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config import health
+from config import api_docs, health
+from crm.signin.views import AdminSignInView
 
 urlpatterns = [
     path("health/", health.health, name="health"),
@@ -13,10 +13,12 @@ urlpatterns = [
     path("ready/broker/", health.ready_broker, name="ready-broker"),
     path("api/v1/", include("crm.urls_api")),
     path("api/v1/", include("personalization.urls_api")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/schema/", api_docs.schema, name="schema"),
+    path("api/docs/", api_docs.docs, name="api-docs"),
+    # The admin's login goes through the same steps as the login form (lockout, then the second factor).
+    path("admin/login/", AdminSignInView.as_view(), name="admin-login"),
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/", include("crm.signin.urls")),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("crm.urls")),

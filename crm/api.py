@@ -4,26 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
-from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import action
-from rest_framework.permissions import AllowAny
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm import selectors, services
-from crm.models import Customer, Merge, Organization, Staff
+from crm import masking, privacy, selectors, services
+from crm.authentication import expires_at
+from crm.models import AccessAction, AccessChannel, Customer, Merge, Organization, Staff
 from crm.pagination import Pagination
 from crm.permissions import IsManager, ManagersOnly
 from crm.serializers import (
+    AccessLogQuerySerializer,
+    AccessRecordSerializer,
     ContactSerializer,
     CustomerDetailSerializer,
     CustomerSerializer,
     DuplicatePairSerializer,
+    ErasureSerializer,
     IssueSerializer,
     MergeRequestSerializer,
     MergeSerializer,
@@ -31,19 +40,59 @@ from crm.serializers import (
     TokenRequestSerializer,
     TokenResponseSerializer,
 )
+from crm.services.signin import NOT_SET_UP
+from crm.signin.lockout import LockedOut
 
 
 class TokenView(APIView):
-    """Exchange a username and password for an API token."""
+    """Exchange a username and password (and a code, for a user with two-factor sign-in) for an API token.
+
+    Every request replaces the user's token (one per user). django-axes counts a wrong password, and a
+    missing or wrong code, as one failure; a locked username or address is answered 429."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(request=TokenRequestSerializer, responses={200: TokenResponseSerializer}, tags=["auth"])
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={200: TokenResponseSerializer, 400: None, 429: None},
+        tags=["auth"],
+    )
     def post(self, request: Request) -> Response:
-        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return Response({"token": services.token_issue(user=serializer.validated_data["user"])})
+        username, password = serializer.validated_data["username"], serializer.validated_data["password"]
+        # Django's request (not DRF's wrapper): axes marks it when the sign-in is locked out.
+        http_request = request._request
+        user = authenticate(http_request, username=username, password=password)
+        if getattr(http_request, "axes_locked_out", False):
+            raise LockedOut(http_request)
+        if user is None:
+            raise ValidationError(
+                {"non_field_errors": [_("Unable to log in with provided credentials.")]}, code="authorization"
+            )
+        try:
+            services.second_factor_check(user=user, code=serializer.validated_data.get("otp"), field="otp")
+        except DjangoValidationError as exc:
+            if exc.error_dict["otp"][0].code != NOT_SET_UP:
+                services.sign_in_failed(request=http_request, username=username)
+                if getattr(http_request, "axes_locked_out", False):
+                    raise LockedOut(http_request) from exc
+            raise
+        token = services.token_issue(user=user)
+        user_logged_in.send(sender=user.__class__, request=http_request, user=user)
+        return Response({"token": token.key, "expires_at": expires_at(token)})
+
+
+class LogoutView(APIView):
+    """Revoke the caller's API token: it stops working at once (204)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None}, tags=["auth"])
+    def post(self, request: Request) -> Response:
+        services.token_revoke(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class OrganizationScoped:
@@ -65,6 +114,17 @@ class OrganizationScoped:
         if not getattr(self, "swagger_fake_view", False):
             context["organization"] = self.organization
         return context
+
+    def saw(self, customer_id: int, action: AccessAction) -> None:
+        """Append to the access audit that the caller saw this guest through the API (one INSERT)."""
+        services.access_record(
+            organization_id=self.organization.pk,
+            customer_id=customer_id,
+            actor=self.request.user,
+            action=action,
+            channel=AccessChannel.API,
+            property_id=self.staff.property_id,
+        )
 
     def created(self, serializer_class, instance) -> Response:
         return Response(
@@ -90,6 +150,9 @@ class UpdatedByService:
 
 @extend_schema_view(
     list=extend_schema(
+        description="For front desk, `email` and `phone` in this list are masked (`z•••@example.cn`, `…8000`) and "
+        "`page_size` is capped at 50 (managers and admins: full values, up to 200); one customer's own "
+        "`GET /api/v1/customers/{id}/` shows them in full.",
         parameters=[
             OpenApiParameter(
                 "q",
@@ -123,11 +186,28 @@ class CustomerViewSet(
     def get_serializer_class(self):
         return CustomerDetailSerializer if self.action == "retrieve" else CustomerSerializer
 
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if not getattr(self, "swagger_fake_view", False):
+            # Front desk's lists and lookups mask emails and phones (crm.masking); one guest's profile does not.
+            context["mask_contacts"] = self.action == "list" and not masking.sees_contacts_in_lists(self.staff)
+            context["mask_other_guests"] = not masking.sees_contacts_in_lists(self.staff)
+        return context
+
     def detail_context(self, customer: Customer) -> dict:
         return {**self.get_serializer_context(), "likely_duplicates": selectors.likely_duplicates_of(customer)}
 
+    def managed_customer(self) -> Customer:
+        """The customer of a managers-only action (erase, export, access log): another organization's is a 404
+        for every role, as everywhere (API.md); front desk then gets 403 on their own organization's."""
+        customer = self.get_object()
+        if not self.staff.is_manager:
+            raise PermissionDenied
+        return customer
+
     def retrieve(self, request: Request, pk: str) -> Response:
         customer = self.get_object()
+        self.saw(customer.pk, AccessAction.PROFILE)
         return Response(CustomerDetailSerializer(customer, context=self.detail_context(customer)).data)
 
     @extend_schema(responses={201: CustomerDetailSerializer})
@@ -164,9 +244,55 @@ class CustomerViewSet(
         page = self.paginate_queryset(pairs)
         return self.get_paginated_response(DuplicatePairSerializer(page, many=True).data)
 
+    def _erase(self, request: Request) -> dict:
+        return services.customer_erase(
+            customer=self.managed_customer(),
+            actor=request.user,
+            channel=AccessChannel.API,
+            property_id=self.staff.property_id,
+        )
+
+    @extend_schema(description="Managers: the same erase as POST …/erase/ (204, no body).")
     def destroy(self, request: Request, pk: str) -> Response:
-        services.customer_erase(customer=self.get_object(), actor=request.user)
+        self._erase(request)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=None,
+        responses={200: ErasureSerializer},
+        description="Managers: forget the guest for good (irreversible); answers what was erased.",
+    )
+    @action(detail=True, methods=["post"])
+    def erase(self, request: Request, pk: str) -> Response:
+        return Response(ErasureSerializer(self._erase(request)).data)
+
+    @extend_schema(
+        responses={200: OpenApiTypes.OBJECT},
+        description="Managers: everything held about the guest, as JSON (audited).",
+    )
+    @action(detail=True, methods=["get"])
+    def export(self, request: Request, pk: str) -> Response:
+        customer = self.managed_customer()
+        return Response(
+            privacy.export_document(
+                customer=customer, actor=request.user, channel=AccessChannel.API, property_id=self.staff.property_id
+            )
+        )
+
+    @extend_schema(
+        parameters=[AccessLogQuerySerializer],
+        responses={200: AccessRecordSerializer(many=True)},
+        description="Managers: who viewed the guest, newest first. `?safety=true`: only the views that showed "
+        "their allergies and diets (brief, card, preferences, export).",
+    )
+    @action(detail=True, methods=["get"], url_path="access-log", pagination_class=Pagination)
+    def access_log(self, request: Request, pk: str) -> Response:
+        customer = self.managed_customer()
+        query = AccessLogQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        records = selectors.access_log(customer_id=customer.pk, organization=self.organization, **query.validated_data)
+        page = self.paginate_queryset(records)
+        return self.get_paginated_response(AccessRecordSerializer(page, many=True).data)
 
 
 class CustomerChildList(OrganizationScoped, generics.ListCreateAPIView):
@@ -180,6 +306,11 @@ class CustomerChildList(OrganizationScoped, generics.ListCreateAPIView):
         if getattr(self, "swagger_fake_view", False):
             return self.serializer_class.Meta.model.objects.none()
         return self.list_selector(customer=self.customer)
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        response = super().list(request, *args, **kwargs)
+        self.saw(self.customer.pk, self.seen_as)
+        return response
 
     def create(self, request: Request, customer_id: str) -> Response:
         customer = self.customer
@@ -199,6 +330,7 @@ class CustomerChildList(OrganizationScoped, generics.ListCreateAPIView):
 class CustomerPreferenceList(CustomerChildList):
     serializer_class = PreferenceSerializer
     list_selector = staticmethod(selectors.preference_list)
+    seen_as = AccessAction.PREFERENCES
     create_service = staticmethod(services.preference_record)
 
 
@@ -206,6 +338,7 @@ class CustomerPreferenceList(CustomerChildList):
 class CustomerIssueList(CustomerChildList):
     serializer_class = IssueSerializer
     list_selector = staticmethod(selectors.issue_list)
+    seen_as = AccessAction.TIMELINE
     create_service = staticmethod(services.issue_open)
 
 
@@ -213,6 +346,7 @@ class CustomerIssueList(CustomerChildList):
 class CustomerContactList(CustomerChildList):
     serializer_class = ContactSerializer
     list_selector = staticmethod(selectors.contact_list)
+    seen_as = AccessAction.TIMELINE
     create_service = staticmethod(services.contact_log)
 
 

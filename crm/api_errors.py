@@ -3,14 +3,18 @@
 Services raise Django's ValidationError (they know nothing of HTTP); here it
 becomes a 400 with the same field keys. NON_FIELD_ERRORS becomes DRF's
 "non_field_errors". A crm.errors.Conflict becomes a 409 with {"detail": message}.
+A rate limit's 429 (DRF's Throttled) says the wait in the user's language, with Retry-After.
 A database outage (OperationalError, InterfaceError) becomes a 503 with {"detail": message} and
 Retry-After, logged in one line (config.outage; the same answer for failures outside DRF's views).
 """
 
 from __future__ import annotations
 
+import math
+
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import ngettext
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -21,6 +25,16 @@ from crm.errors import Conflict
 
 
 def exception_handler(exc, context):
+    if type(exc) is exceptions.Throttled:
+        # DRF formats the wait into its message before translating it: said again here, translatable.
+        wait = math.ceil(exc.wait or 0)
+        message = ngettext(
+            "Too many requests. Try again in %(seconds)d second.",
+            "Too many requests. Try again in %(seconds)d seconds.",
+            wait,
+        ) % {"seconds": wait}
+        exc = exceptions.Throttled(detail=message)
+        exc.wait = wait
     if isinstance(exc, Conflict):
         return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
     if outage.is_database_outage(exc):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from functools import cache
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
@@ -17,7 +19,8 @@ from crm.models import Organization, Staff
 
 
 class StaffTokenAuthentication(TokenAuthentication):
-    """DRF's token scheme ("Authorization: Token <key>"): one query instead of three per request.
+    """DRF's token scheme ("Authorization: Token <key>"): one query instead of three per request, which
+    also answers whether the token has expired (its issue time is in the same row).
 
     The statement is written once (crm.rows): compiling the equivalent select_related queryset took
     twice as long as PostgreSQL took to answer it, on every API request."""
@@ -43,7 +46,17 @@ class StaffTokenAuthentication(TokenAuthentication):
         user_model.staff.related.set_cached_value(user, staff)  # user.staff without a query
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        if expires_at(token) <= timezone.now():
+            raise exceptions.AuthenticationFailed(
+                _("This token has expired. Ask for a new one at /api/v1/auth/token/."), code="token_expired"
+            )
         return user, token
+
+
+def expires_at(token: Token) -> datetime:
+    """When a token stops working: RAPPORT_API_TOKEN_DAYS after it was issued, however much it is used
+    (a fixed lifetime, so no request writes to the token's row)."""
+    return token.created + timedelta(days=settings.RAPPORT_API_TOKEN_DAYS)
 
 
 def _statement() -> str:

@@ -53,3 +53,12 @@ class ContactForm(OnceForm, forms.ModelForm):
     def __init__(self, *args, safety=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["acknowledged"].choices = [(str(p.pk), p.text) for p in safety]
+
+
+class EraseForm(forms.Form):
+    """The confirmation of an erase: the manager ticks that the named guest is forgotten for good."""
+
+    confirm = forms.BooleanField(
+        label=_("I understand: everything about this guest is forgotten for good, and this cannot be undone."),
+        required=True,
+    )

@@ -17,7 +17,8 @@ from rest_framework import ISO_8601, serializers
 from rest_framework.fields import SkipField
 from rest_framework.settings import api_settings
 
-from crm.models import Contact, Customer, Issue, Merge, Preference, RecoveryStep
+from crm import masking
+from crm.models import AccessAction, AccessRecord, Contact, Customer, Issue, Merge, Preference, RecoveryStep
 from crm.partial_dates import PartialDate
 from crm.services.customers import CUSTOMER_FIELDS
 from crm.services.history import ISSUE_FIELDS, PREFERENCE_FIELDS
@@ -159,7 +160,18 @@ class OrganizationPropertiesMixin(ModelFieldsOnce):
         return fields
 
 
-class CustomerSerializer(OrganizationPropertiesMixin, serializers.ModelSerializer):
+class MaskedContacts:
+    """Email and phone masked when the view asks (crm.masking): the context key "mask_contacts" for the rows
+    of front desk's lists, "mask_other_guests" for the other profiles shown beside one guest."""
+
+    mask_when = "mask_contacts"
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)  # type: ignore[misc]
+        return masking.mask_row(data) if self.context.get(self.mask_when) else data  # type: ignore[attr-defined]
+
+
+class CustomerSerializer(MaskedContacts, OrganizationPropertiesMixin, serializers.ModelSerializer):
     birthday = PartialDateField(required=False, allow_null=True)
     anniversary = PartialDateField(required=False, allow_null=True)
     tags = serializers.ListField(
@@ -263,16 +275,25 @@ class ContactSerializer(OrganizationPropertiesMixin, serializers.ModelSerializer
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"})
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False, max_length=4096)
+    otp = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="The code of the authenticator app (or a recovery code), for a user with two-factor sign-in.",
+    )
 
 
 class TokenResponseSerializer(serializers.Serializer):
     token = serializers.CharField()
+    expires_at = serializers.DateTimeField(help_text="When the token stops working (RAPPORT_API_TOKEN_DAYS).")
 
 
-class CustomerSummarySerializer(ModelFieldsOnce, serializers.ModelSerializer):
+class CustomerSummarySerializer(MaskedContacts, ModelFieldsOnce, serializers.ModelSerializer):
     """Enough to tell two namesakes apart."""
+
+    mask_when = "mask_other_guests"
 
     display_name = serializers.CharField(read_only=True)
     email = serializers.EmailField(read_only=True, allow_blank=True)
@@ -303,7 +324,7 @@ class CustomerDetailSerializer(CustomerSerializer):
     def get_likely_duplicates(self, customer: Customer) -> list[dict]:
         # The view looks them up (selectors.likely_duplicates_of) and passes them in.
         return [
-            {"customer": CustomerSummarySerializer(other).data, "reasons": list(reasons)}
+            {"customer": CustomerSummarySerializer(other, context=self.context).data, "reasons": list(reasons)}
             for other, reasons in self.context.get("likely_duplicates", ())
         ]
 
@@ -333,3 +354,44 @@ class MergeSerializer(ModelFieldsOnce, serializers.ModelSerializer):
 
     def get_undo_until(self, merge: Merge) -> datetime:
         return merge.merged_at + UNDO_WINDOW
+
+
+# --- data-subject rights ------------------------------------------------------
+
+
+class AccessLogQuerySerializer(serializers.Serializer):
+    since = serializers.DateTimeField(required=False, help_text=_("Only views at or after this moment (ISO 8601)."))
+    action = serializers.ChoiceField(choices=AccessAction.choices, required=False)
+    safety = serializers.BooleanField(
+        required=False,
+        help_text=_(
+            "true: only the views that showed the guest's allergies and diets (brief, card, preferences, export)."
+        ),
+    )
+
+
+class AccessRecordSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+    property_name = serializers.SerializerMethodField()
+    safety = serializers.BooleanField(source="shows_safety", read_only=True)
+
+    class Meta:
+        model = AccessRecord
+        fields = ["id", "actor", "action", "channel", "at", "property", "property_name", "safety"]
+        read_only_fields = fields
+
+    def get_actor(self, record: AccessRecord) -> str | None:
+        return record.actor.get_username() if record.actor else None
+
+    def get_property_name(self, record: AccessRecord) -> str | None:
+        return record.property.name if record.property else None
+
+
+class ErasureSerializer(serializers.Serializer):
+    customer_id = serializers.IntegerField()
+    profiles = serializers.IntegerField(help_text=_("The guest and the profiles merged into theirs."))
+    deleted = serializers.DictField(child=serializers.IntegerField(), help_text=_("Rows deleted, by kind."))
+    touches_cancelled = serializers.IntegerField()
+    change_records_scrubbed = serializers.IntegerField()
+    admin_log_entries_scrubbed = serializers.IntegerField()
+    files_deleted = serializers.IntegerField()

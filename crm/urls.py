@@ -8,4 +8,6 @@ urlpatterns = [
     path("duplicates/", views.duplicates, name="duplicates"),
     path("duplicates/merge/", views.merge, name="merge"),
     path("merges/<int:pk>/undo/", views.merge_undo, name="merge-undo"),
+    path("customers/<int:pk>/export/", views.customer_export, name="customer-export"),
+    path("customers/<int:pk>/erase/", views.customer_erase, name="customer-erase"),
 ]

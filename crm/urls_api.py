@@ -9,6 +9,7 @@ router.register("merges", api.MergeViewSet, basename="merge")
 
 urlpatterns = [
     path("auth/token/", api.TokenView.as_view(), name="api-token"),
+    path("auth/logout/", api.LogoutView.as_view(), name="api-logout"),
     path("customers/<int:customer_id>/preferences/", api.CustomerPreferenceList.as_view(), name="customer-preferences"),
     path("customers/<int:customer_id>/issues/", api.CustomerIssueList.as_view(), name="customer-issues"),
     path("customers/<int:customer_id>/contacts/", api.CustomerContactList.as_view(), name="customer-contacts"),

@@ -5,8 +5,13 @@ from __future__ import annotations
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
+
+# Free text (a contact's note, an issue's detail and resolution, a guest's survey comment): room for a
+# paragraph, not for a client filling the database and every screen that shows it with one request.
+FREE_TEXT_MAX_LENGTH = 2000
 
 # Control characters (tabs, line breaks, NUL, escapes) and the Unicode line and paragraph separators.
 _NOT_ON_ONE_LINE = frozenset({"Cc", "Zl", "Zp"})
@@ -32,3 +37,6 @@ class SingleLine:
 
 
 single_line = SingleLine()
+
+# A TextField's max_length reaches forms and DRF but is not checked by full_clean(): the validator is.
+free_text = MaxLengthValidator(FREE_TEXT_MAX_LENGTH)

@@ -7,13 +7,15 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm import selectors, services
+from crm import privacy, selectors, services
 from crm.errors import Conflict
+from crm.forms import EraseForm
+from crm.models import AccessAction, AccessChannel
 from crm.permissions import screen_manager, screen_staff
 
 HOME_RESULTS = 20
@@ -36,14 +38,23 @@ def act_and_tell[T](request: HttpRequest, action: Callable[[], T], done: Callabl
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """The lookup box; results as you type (htmx swaps the #results partial), or on Enter without JavaScript."""
-    organization = screen_staff(request).organization
-    q = request.GET.get("q", "")
+    """The lookup box; results as you type (htmx swaps the #results partial), or on Enter without JavaScript.
+
+    The box posts what is typed, so names stay out of URLs (access logs, browser history); ?q= still works
+    for a link typed by hand."""
+    staff = screen_staff(request)
+    organization = staff.organization
+    q = request.POST.get("q", "") if request.method == "POST" else request.GET.get("q", "")
     if q.strip():
         customers = selectors.customer_lookup(organization=organization, q=q)[:HOME_RESULTS]
     else:
         customers = selectors.customer_list(organization=organization).select_related("home_property")[:HOME_RESULTS]
     context = {"q": q, "customers": customers}
+    if staff.is_manager and not request.htmx:
+        context["retention"] = {
+            "months": organization.anonymize_after_months,
+            "due": selectors.customers_due_for_anonymizing(organization=organization).count(),
+        }
     template = "crm/home.html#results" if request.htmx else "crm/home.html"
     return render(request, template, context)
 
@@ -87,3 +98,45 @@ def merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
         lambda undone: _("The merge was undone: %(duplicate)s is back.") % {"duplicate": undone.duplicate},
     )
     return redirect("crm:duplicates")
+
+
+@login_required
+def customer_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """Managers: download everything held about the guest as a JSON file (audited, like the API's export)."""
+    staff = screen_manager(request)
+    customer = selectors.customer_get(organization=staff.organization, pk=pk)
+    document = privacy.export_document(
+        customer=customer, actor=request.user, channel=AccessChannel.SCREEN, property_id=staff.property_id
+    )
+    response = JsonResponse(document, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="guest-{customer.pk}.json"'
+    return response
+
+
+@login_required
+def customer_erase(request: HttpRequest, pk: int) -> HttpResponse:
+    """Managers: a page that names the guest and asks to confirm; the confirmed POST erases them for good and
+    goes back to the lookup with a message that no longer names them."""
+    staff = screen_manager(request)
+    customer = selectors.customer_get(organization=staff.organization, pk=pk)
+    form = EraseForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        summary = services.customer_erase(
+            customer=customer, actor=request.user, channel=AccessChannel.SCREEN, property_id=staff.property_id
+        )
+        messages.success(request, _("The guest #%(id)s was erased for good.") % {"id": summary["customer_id"]})
+        return redirect("crm:home")
+    services.access_record(
+        organization_id=staff.organization_id,
+        customer_id=customer.pk,
+        actor=request.user,
+        action=AccessAction.PROFILE,
+        channel=AccessChannel.SCREEN,
+        property_id=staff.property_id,
+    )
+    return render(
+        request,
+        "crm/erase.html",
+        {"customer": customer, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )

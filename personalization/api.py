@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.api import OrganizationScoped
-from crm.models import Customer
+from crm.models import AccessAction, Customer
 from crm.permissions import ManagersOnly
 from personalization import selectors as touch_selectors
 from personalization.brief import brief_for
@@ -42,6 +42,7 @@ class CustomerBriefView(OrganizationScoped, APIView):
             )
         except Customer.DoesNotExist as exc:
             raise Http404 from exc
+        self.saw(brief["customer"]["id"], AccessAction.BRIEF)
         return Response(brief)
 
 
@@ -64,7 +65,12 @@ class TouchList(OrganizationScoped, generics.ListAPIView):
 
     @extend_schema(parameters=[TouchQuerySerializer], tags=["touches"])
     def get(self, request: Request, *args, **kwargs) -> Response:
-        return super().get(request, *args, **kwargs)
+        response = super().get(request, *args, **kwargs)
+        # One guest's touches (their rendered messages): audited when the guest is this organization's, which
+        # the answer shows (another organization's guest has no touches here).
+        if "customer" in request.query_params and response.data["results"]:
+            self.saw(response.data["results"][0]["customer"], AccessAction.TIMELINE)
+        return response
 
 
 class TouchCancel(OrganizationScoped, APIView):

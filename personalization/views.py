@@ -7,12 +7,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from crm import selectors, services
 from crm.forms import ContactForm, IssueForm, PreferenceForm, first_submission
-from crm.models import Customer, Staff
+from crm.models import AccessAction, AccessChannel, Customer, Staff
 from crm.permissions import screen_staff
 from crm.views import act_and_tell
 from personalization import selectors as touch_selectors
@@ -22,6 +24,7 @@ from personalization.gifts import services as gift_services
 
 RECENT_CONTACTS = 5
 CARD_TOUCHES = 10
+CARD_ACCESS_LOG = 20
 
 
 def _card(request: HttpRequest, customer: Customer, staff: Staff, *, status: int = 200, **forms) -> HttpResponse:
@@ -30,6 +33,15 @@ def _card(request: HttpRequest, customer: Customer, staff: Staff, *, status: int
         customer_id=customer.pk,
         property_id=staff.property_id,
         contact_kind=request.GET.get("kind"),
+    )
+    # Every showing of the card (also again with a form's errors) shows the guest's safety needs: audited.
+    services.access_record(
+        organization_id=staff.organization_id,
+        customer_id=customer.pk,
+        actor=request.user,
+        action=AccessAction.CARD,
+        channel=AccessChannel.SCREEN,
+        property_id=staff.property_id,
     )
     safety = [p for p in selectors.preference_list(customer=customer) if p.safety_critical]
     context = {
@@ -43,6 +55,10 @@ def _card(request: HttpRequest, customer: Customer, staff: Staff, *, status: int
         "manual_rules": gift_selectors.gift_rule_list(organization=staff.organization).filter(
             trigger="manual", active=True
         ),
+        # Managers see who viewed this guest (their own view just now included).
+        "access_log": selectors.access_log(customer_id=customer.pk, organization=staff.organization)[:CARD_ACCESS_LOG]
+        if staff.is_manager
+        else None,
     }
     return render(request, "personalization/card.html", context, status=status)
 
@@ -114,38 +130,29 @@ def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def preference_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    staff = screen_staff(request)
-    preference = selectors.preference_get(organization=staff.organization, pk=pk)
+    preference = selectors.preference_get(organization=screen_staff(request).organization, pk=pk)
     services.preference_confirm(preference=preference, actor=request.user)
     messages.success(request, _("Confirmed: “%(text)s”.") % {"text": preference.text})
     return _back(preference.customer)
 
 
-def _delight_action(request: HttpRequest, pk: int, service, done: str) -> HttpResponse:
+def _delight_button(service, done: Promise):
     """A button of the card's delight section; a refusal (spent budget, expired, approval) is said on the card."""
-    staff = screen_staff(request)
-    delight = gift_selectors.delight_get(organization=staff.organization, pk=pk)
-    act_and_tell(request, lambda: service(delight=delight, actor=request.user), lambda d: done % {"gift": d.gift})
-    return redirect("card:customer", pk=delight.customer_id)
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        delight = gift_selectors.delight_get(organization=screen_staff(request).organization, pk=pk)
+        act_and_tell(request, lambda: service(delight=delight, actor=request.user), lambda d: done % {"gift": d.gift})
+        return redirect("card:customer", pk=delight.customer_id)
+
+    return view
 
 
-@login_required
-@require_POST
-def delight_deliver(request: HttpRequest, pk: int) -> HttpResponse:
-    return _delight_action(request, pk, gift_services.delight_deliver, _("Delivered: “%(gift)s”."))
-
-
-@login_required
-@require_POST
-def delight_plan(request: HttpRequest, pk: int) -> HttpResponse:
-    """Planned (for a costly gift: a manager's approval)."""
-    return _delight_action(request, pk, gift_services.delight_plan, _("Planned: “%(gift)s”."))
-
-
-@login_required
-@require_POST
-def delight_decline(request: HttpRequest, pk: int) -> HttpResponse:
-    return _delight_action(request, pk, gift_services.delight_decline, _("Declined: “%(gift)s”."))
+delight_deliver = _delight_button(gift_services.delight_deliver, gettext_lazy("Delivered: “%(gift)s”."))
+# Planned: for a costly gift, a manager's approval.
+delight_plan = _delight_button(gift_services.delight_plan, gettext_lazy("Planned: “%(gift)s”."))
+delight_decline = _delight_button(gift_services.delight_decline, gettext_lazy("Declined: “%(gift)s”."))
 
 
 @login_required

@@ -5,15 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 from celery import Celery
 
 from tests.conftest import REDIS_URL
-from tests.workers import worker_command
+from tests.workers import worker_start
 
-ROOT = Path(__file__).resolve().parent.parent
 WORKER_START_TIMEOUT = 60
 
 
@@ -27,13 +25,7 @@ def redis_worker(tmp_path):
         "RAPPORT_VAR_DIR": str(tmp_path),
     }
     log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 - closed below
-    worker = subprocess.Popen(
-        worker_command(f"test-{os.getpid()}@localhost", "--pool", "solo"),
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    worker = worker_start(f"test-{os.getpid()}@localhost", env=env, log=log)
     client = Celery("rapport-test-client", broker=REDIS_URL, backend=REDIS_URL)
     client.conf.broker_connection_retry_on_startup = True
     try:

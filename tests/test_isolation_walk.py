@@ -20,10 +20,23 @@ from django.db.models import Model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 
 from crm import services
-from crm.models import ChangeRecord, Contact, Customer, Issue, Merge, Organization, Preference, Property, Staff
+from crm.models import (
+    AccessRecord,
+    ChangeRecord,
+    Contact,
+    Customer,
+    Issue,
+    Merge,
+    Organization,
+    Preference,
+    Property,
+    Staff,
+)
 from personalization.gifts.services import gift_rule_create
 from personalization.models import Delight, Feedback, GiftRule, Tip, Touch, TouchKind
 from personalization.touches import messages as touch_messages
@@ -48,6 +61,8 @@ MARKERS = (
     "Alpha Secret Group",  # the organization
     "alpha_secret_desk",  # a staff username
     "alpha-secret-subject",  # a touch's subject
+    "alpha-secret-device",  # two-factor devices
+    "alpha-secret-static",
 )
 
 
@@ -71,6 +86,7 @@ ROUTES: dict[str, Route] = {
     "ready/": Route(),
     "ready/broker/": Route(),
     "api/v1/auth/token/": Route(methods=W, body={"username": "alpha_secret_desk", "password": "s3cret-pass!"}),
+    "api/v1/auth/logout/": Route(),  # a POST revokes the walker's own token: GET only
     "api/v1/customers/<int:customer_id>/preferences/": Route({"customer_id": "customer"}, W, PREF),
     "api/v1/customers/<int:customer_id>/issues/": Route({"customer_id": "customer"}, W, {"summary": "x"}),
     "api/v1/customers/<int:customer_id>/contacts/": Route({"customer_id": "customer"}, W, {"kind": "visit"}),
@@ -81,6 +97,9 @@ ROUTES: dict[str, Route] = {
     "api/v1/^customers/duplicates/$": Route(),
     "api/v1/^customers/(?P<pk>[^/.]+)/$": Route({"pk": "customer"}, ("PATCH", "DELETE"), {"given_name": "hacked"}),
     "api/v1/^customers/(?P<pk>[^/.]+)/merge/$": Route({"pk": "customer"}, W, {"duplicate_id": "twin"}),
+    "api/v1/^customers/(?P<pk>[^/.]+)/access-log/$": Route({"pk": "customer"}),
+    "api/v1/^customers/(?P<pk>[^/.]+)/erase/$": Route({"pk": "customer"}, W),
+    "api/v1/^customers/(?P<pk>[^/.]+)/export/$": Route({"pk": "customer"}),
     "api/v1/^merges/$": Route(),
     "api/v1/^merges/(?P<pk>[^/.]+)/$": Route({"pk": "merge"}),
     "api/v1/^merges/(?P<pk>[^/.]+)/undo/$": Route({"pk": "merge"}, W),
@@ -100,12 +119,16 @@ ROUTES: dict[str, Route] = {
     "api/docs/": Route(),
     "accounts/login/": Route(),
     "accounts/logout/": Route(skip="ends the walking user's session; holds no data"),
+    "accounts/login/code/": Route(),
+    "accounts/two-factor/": Route(),
     "i18n/setlang/": Route(methods=W, body={"language": "en"}),
     "": Route(query="q=quixo"),
     "duplicates/": Route(),
     "duplicates/merge/": Route(methods=W, body={"kept": "customer", "duplicate": "twin"}),
     "merges/<int:pk>/undo/": Route({"pk": "merge"}, W),
     "customers/<int:pk>/": Route({"pk": "customer"}),
+    "customers/<int:pk>/export/": Route({"pk": "customer"}),
+    "customers/<int:pk>/erase/": Route({"pk": "customer"}, W),
     "customers/<int:pk>/preferences/": Route({"pk": "customer"}, W, PREF),
     "customers/<int:pk>/issues/": Route({"pk": "customer"}, W, {"summary": "x"}),
     "customers/<int:pk>/contacts/": Route({"pk": "customer"}, W, {"kind": "visit"}),
@@ -136,7 +159,11 @@ ROUTES: dict[str, Route] = {
     "admin/jsi18n/": Route(),
     "admin/r/<path:content_type_id>/<path:object_id>/": Route({"content_type_id": "ct:customer", "object_id": "customer"}),  # noqa: E501
     "admin/auth/user/<id>/password/": Route({"id": "user"}, W, PASSWORDS),
-    "admin/^(?P<app_label>auth|authtoken|django_celery_beat|crm|personalization)/$": Route({"app_label": "apps"}),
+    "admin/^(?P<app_label>auth|authtoken|django_celery_beat|axes|otp_totp|otp_static|crm|personalization)/$": Route(
+        {"app_label": "apps"}
+    ),
+    "admin/otp_totp/totpdevice/<int:pk>/config/": Route({"pk": "totp"}),
+    "admin/otp_totp/totpdevice/<int:pk>/qrcode/": Route({"pk": "totp"}),
     "admin/(?P<url>.*)$": Route(skip="the admin's catch-all: redirects to the login or says 404"),
 }  # fmt: skip
 
@@ -145,6 +172,13 @@ ROUTES: dict[str, Route] = {
 ADMIN_MODELS: dict[str, str | None] = {
     "auth.Group": None,
     "auth.User": "user",
+    # django-axes: the operator's (superusers') record of sign-in attempts; the walk's world makes none.
+    "axes.AccessAttempt": None,
+    "axes.AccessFailureLog": None,
+    "axes.AccessLog": None,
+    "crm.AccessRecord": "access_record",
+    "otp_static.StaticDevice": "static_device",
+    "otp_totp.TOTPDevice": "totp",
     "authtoken.TokenProxy": "token_user",
     "crm.ChangeRecord": "change_record",
     "crm.Contact": "contact",
@@ -207,11 +241,18 @@ def world():
     )  # fmt: skip
     feedback = Feedback.objects.create(customer=guest, touch=touch, score=2, comment="alpha-secret-feedback")
     tip = Tip.objects.create(organization=a, property=hotel, text="alpha-secret-tip")
-    Token.objects.create(user=desk.user)
+    Token.objects.get_or_create(user=desk.user)
+    totp = TOTPDevice.objects.create(user=desk.user, name="alpha-secret-device", confirmed=True)
+    static_device = StaticDevice.objects.create(user=desk.user, name="alpha-secret-static", confirmed=True)
+    reader = Client()
+    reader.force_login(desk.user)
+    reader.get(reverse("card:customer", kwargs={"pk": guest.pk}))  # an access record of A's guest
     objects: dict[str, Model | str] = {
         "organization": a, "property": hotel, "staff": desk, "user": desk.user, "token_user": desk.user,
         "customer": guest, "twin": twin, "merge": merge, "preference": preference, "issue": issue,
-        "contact": contact, "rule": rule, "delight": delight, "touch": touch, "feedback": feedback, "tip": tip,
+        "contact": contact, "totp": totp, "static_device": static_device, "rule": rule,
+        "access_record": AccessRecord.objects.filter(organization=a).first(),
+        "delight": delight, "touch": touch, "feedback": feedback, "tip": tip,
         "change_record": ChangeRecord.objects.filter(organization=a, customer_id=guest.pk).first(),
     }  # fmt: skip
     assert touch_messages  # (signed links are walked in tests/personalization)

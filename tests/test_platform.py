@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import override_settings
 from rest_framework.authtoken.models import Token
 
@@ -110,12 +110,13 @@ def test_ready_answers_within_a_second_when_the_broker_hangs(client):
 # --- OpenAPI -------------------------------------------------------------------
 
 
-def test_schema_describes_every_endpoint_of_the_contract(client):
-    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+def test_schema_describes_every_endpoint_of_the_contract(api):
+    response = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     paths = response.json()["paths"]
     expected = {
         "/api/v1/auth/token/": {"post"},
+        "/api/v1/auth/logout/": {"post"},
         "/api/v1/customers/": {"get", "post"},
         "/api/v1/customers/{id}/": {"get", "patch", "delete"},
         "/api/v1/customers/{customer_id}/preferences/": {"get", "post"},
@@ -133,7 +134,8 @@ def test_schema_describes_every_endpoint_of_the_contract(client):
     assert any(p["name"] == "q" for p in paths["/api/v1/customers/"]["get"]["parameters"])
 
 
-def test_api_docs_page_is_served(client):
+def test_api_docs_page_is_served_to_staff(client, frontdesk):
+    client.force_login(frontdesk.user)
     assert client.get("/api/docs/").status_code == 200
 
 
@@ -190,7 +192,8 @@ def test_create_staff_rejects_an_unknown_role():
         call_command("create_staff", "x", "--password", "p", "--organization", "O", "--role", "janitor")
 
 
-def test_seed_demo_is_idempotent_and_prints_logins(capsys):
+def test_seed_demo_is_idempotent_and_prints_logins(capsys, settings):
+    settings.DEBUG = True  # ./rapport run sets it
     call_command("seed_demo")
     count = Customer.objects.count()
     assert 40 <= count <= 60
@@ -272,7 +275,8 @@ def test_the_beat_schedule_names_every_periodic_task_with_its_interval():
     from celery.schedules import crontab
     from django.conf import settings
 
-    import personalization.tasks  # noqa: F401 - registers the tasks
+    import crm.tasks  # noqa: F401 - registers the tasks
+    import personalization.tasks  # noqa: F401
     from config.celery import app
 
     schedule = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
@@ -280,6 +284,7 @@ def test_the_beat_schedule_names_every_periodic_task_with_its_interval():
         "personalization.dispatch_touches": timedelta(minutes=1),
         "personalization.plan_touches": timedelta(hours=1),
         "personalization.plan_delights": crontab(hour=2, minute=30),
+        "crm.apply_retention": crontab(hour=3, minute=15),
     }
     assert set(schedule) <= set(app.tasks)  # a misspelt task would be scheduled and never run
 
@@ -432,3 +437,12 @@ def test_a_manager_cannot_touch_the_schedules_that_run_every_organizations_follo
     assert client.get("/admin/django_celery_beat/periodictask/").status_code == 403
     assert client.post(f"/admin/django_celery_beat/periodictask/{task.pk}/change/", {"enabled": ""}).status_code == 403
     assert not any(p.startswith("django_celery_beat.") for p in manager.user.get_all_permissions())
+
+
+def test_seed_demo_refuses_without_debug_and_creates_no_login(settings, django_user_model):
+    # Given a production setting (DEBUG off), when the demo is loaded, then it refuses, saying why
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="only with DEBUG=true"):
+        call_command("seed_demo")
+    # and no demo login with the published password exists
+    assert not django_user_model.objects.filter(username__in=["admin", "manager", "frontdesk"]).exists()

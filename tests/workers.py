@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
+from pathlib import Path
+from typing import IO
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def worker_command(hostname: str, *options: str, loglevel: str = "INFO") -> list[str]:
@@ -12,3 +17,10 @@ def worker_command(hostname: str, *options: str, loglevel: str = "INFO") -> list
         *(sys.executable, "-m", "celery", "-A", "config", "worker", *options),
         *("--loglevel", loglevel, "--without-gossip", "--without-mingle", "--hostname", hostname),
     ]
+
+
+def worker_start(hostname: str, *, env: dict[str, str], log: IO[str]) -> subprocess.Popen:
+    """A solo-pool worker run from the repository root, its output in `log`."""
+    return subprocess.Popen(
+        worker_command(hostname, "--pool", "solo"), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )

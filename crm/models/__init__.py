@@ -3,6 +3,7 @@
 One module per family of models; everything is importable from ``crm.models``.
 """
 
+from crm.models.access import SAFETY_ACTIONS, AccessAction, AccessChannel, AccessRecord
 from crm.models.audit import ChangeAction, ChangeRecord
 from crm.models.base import TimeStamped
 from crm.models.customers import NAME_REQUIRED_MESSAGE, Customer, NameOrder
@@ -24,6 +25,10 @@ from crm.models.lookup import Merge, SearchTerm, TermKind
 from crm.models.tenancy import Organization, Property, Role, Staff
 
 __all__ = [
+    "SAFETY_ACTIONS",
+    "AccessAction",
+    "AccessChannel",
+    "AccessRecord",
     "NAME_REQUIRED_MESSAGE",
     "SAFETY_CATEGORIES",
     "VISIT_KINDS",

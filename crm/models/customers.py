@@ -32,6 +32,22 @@ def _partial_date_constraint(prefix: str) -> models.CheckConstraint:
     )
 
 
+def _partial_date(prefix: str) -> property:
+    """A PartialDate kept in <prefix>_year, _month and _day; None when month or day is empty."""
+    columns = (f"{prefix}_year", f"{prefix}_month", f"{prefix}_day")
+
+    def get(customer: Customer) -> PartialDate | None:
+        year, month, day = (getattr(customer, column) for column in columns)
+        return PartialDate(month=month, day=day, year=year) if month and day else None
+
+    def set_(customer: Customer, value: PartialDate | None) -> None:
+        parts = (value.year, value.month, value.day) if value else (None, None, None)
+        for column, part in zip(columns, parts, strict=True):
+            setattr(customer, column, part)
+
+    return property(get, set_)
+
+
 # Salutations said after a Chinese family name (王女士), in both scripts.
 CHINESE_SALUTATIONS = frozenset({"先生", "女士", "小姐", "太太", "老师", "老師", "博士", "医生", "醫生"})
 
@@ -137,6 +153,15 @@ class Customer(TimeStamped):
         """The name staff read on screen: native script first, else given/family in their order."""
         return display_name(self)
 
+    def surviving_profile(self) -> Customer:
+        """The profile this one lives on as: itself, or, after merges (perhaps several, one into the next),
+        the one it was folded into. What a guest's older links (unsubscribe) act on."""
+        customer, seen = self, {self.pk}
+        while customer.merged_into_id is not None and customer.merged_into_id not in seen:
+            seen.add(customer.merged_into_id)
+            customer = Customer.objects.get(pk=customer.merged_into_id)
+        return customer
+
     def message_language(self) -> str:
         """The language texts to the guest are written in: en, zh-hans or zh-hant (crm.languages)."""
         return languages.message_language(self.language)
@@ -149,21 +174,8 @@ class Customer(TimeStamped):
         """How to address them in language (default: message_language()): see address_name()."""
         return address_name(self, language or self.message_language())
 
-    @property
-    def birthday(self) -> PartialDate | None:
-        return _partial(self.birthday_year, self.birthday_month, self.birthday_day)
-
-    @birthday.setter
-    def birthday(self, value: PartialDate | None) -> None:
-        self.birthday_year, self.birthday_month, self.birthday_day = _parts(value)
-
-    @property
-    def anniversary(self) -> PartialDate | None:
-        return _partial(self.anniversary_year, self.anniversary_month, self.anniversary_day)
-
-    @anniversary.setter
-    def anniversary(self, value: PartialDate | None) -> None:
-        self.anniversary_year, self.anniversary_month, self.anniversary_day = _parts(value)
+    birthday = _partial_date("birthday")
+    anniversary = _partial_date("anniversary")
 
 
 def display_name(customer: Customer) -> str:
@@ -193,11 +205,3 @@ def address_name(customer: Customer, language: str) -> str:
     if salutation and customer.family_name and salutation not in CHINESE_SALUTATIONS:
         return f"{salutation} {customer.family_name}"
     return customer.given_name or display_name(customer)
-
-
-def _partial(year: int | None, month: int | None, day: int | None) -> PartialDate | None:
-    return PartialDate(month=month, day=day, year=year) if month and day else None
-
-
-def _parts(value: PartialDate | None) -> tuple[int | None, int | None, int | None]:
-    return (value.year, value.month, value.day) if value else (None, None, None)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.models.base import TimeStamped
 from crm.models.customers import Customer
 from crm.models.tenancy import Property
-from crm.validators import single_line
+from crm.validators import FREE_TEXT_MAX_LENGTH, free_text, single_line
 
 
 class PreferenceCategory(models.TextChoices):
@@ -102,7 +102,7 @@ class Issue(TimeStamped):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="issues")
     property = models.ForeignKey(Property, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     summary = models.CharField(_("what went wrong"), max_length=500, validators=[single_line])
-    detail = models.TextField(_("detail"), blank=True)
+    detail = models.TextField(_("detail"), blank=True, max_length=FREE_TEXT_MAX_LENGTH, validators=[free_text])
     severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices, default=Severity.MEDIUM)
     status = models.CharField(_("status"), max_length=16, choices=IssueStatus.choices, default=IssueStatus.OPEN)
     owner = models.ForeignKey(
@@ -112,7 +112,7 @@ class Issue(TimeStamped):
     first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
-    resolution = models.TextField(_("resolution"), blank=True)
+    resolution = models.TextField(_("resolution"), blank=True, max_length=FREE_TEXT_MAX_LENGTH, validators=[free_text])
     compensation = models.CharField(_("compensation"), max_length=500, blank=True, validators=[single_line])
     recovery_steps = models.JSONField(_("recovery steps done"), default=list, blank=True)
     follow_up = models.CharField(_("follow-up needed"), max_length=500, blank=True, validators=[single_line])
@@ -159,7 +159,7 @@ class Contact(TimeStamped):
     )
     kind = models.CharField(_("kind"), max_length=16, choices=ContactKind.choices)
     occurred_at = models.DateTimeField(_("occurred at"))
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), blank=True, max_length=FREE_TEXT_MAX_LENGTH, validators=[free_text])
     greeted_by_name = models.BooleanField(_("greeted by name"), default=False)
     preference_honored = models.BooleanField(_("preference honoured"), default=False)
     delight_delivered = models.BooleanField(_("delight delivered"), default=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import builtins
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -13,13 +14,37 @@ from django.utils.translation import gettext_lazy as _
 from crm.models.base import TimeStamped
 from crm.validators import single_line
 
+# Retention: at most a hundred years of silence (a typo such as 12000 would otherwise mean "keep forever").
+MAX_RETENTION_MONTHS = 1200
+
 
 class Organization(TimeStamped):
     name = models.CharField(_("name"), max_length=200, unique=True, validators=[single_line])
+    require_two_factor = models.BooleanField(
+        _("require two-factor sign-in of managers and admins"),
+        default=False,
+        help_text=_("Managers and admins without an authenticator app are asked to set one up when they log in."),
+    )
+    # Retention (crm.services.retention): a guest without a contact for this many months is anonymized (erased)
+    # by the nightly job. Empty: kept until erased by hand.
+    anonymize_after_months = models.PositiveSmallIntegerField(
+        _("anonymize guests after (months without a contact)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_RETENTION_MONTHS)],
+        help_text=_("Empty: keep guests until they are erased by hand."),
+    )
 
     class Meta:
         verbose_name = _("organization")
         verbose_name_plural = _("organizations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(anonymize_after_months__isnull=True)
+                | Q(anonymize_after_months__range=(1, MAX_RETENTION_MONTHS)),
+                name="organization_retention_range",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -79,3 +104,8 @@ class Staff(TimeStamped):
     @builtins.property  # the name "property" is a field here
     def is_manager(self) -> bool:
         return self.role in (Role.MANAGER, Role.ADMIN)
+
+    @builtins.property
+    def must_use_two_factor(self) -> bool:
+        """Whether this member's organization requires a second factor of them (managers and admins)."""
+        return self.is_manager and self.organization.require_two_factor

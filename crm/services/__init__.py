@@ -1,6 +1,7 @@
 """All writes to the memory. Each service is one transaction, validates with
 full_clean() before saving, and leaves an append-only ChangeRecord."""
 
+from crm.services.access import access_record
 from crm.services.customers import customer_create, customer_erase, customer_update
 from crm.services.history import (
     contact_log,
@@ -12,9 +13,20 @@ from crm.services.history import (
     preference_update,
 )
 from crm.services.merges import customer_merge, merge_undo
-from crm.services.staff import MANAGER_GROUP, manager_group, staff_upsert, token_issue
+from crm.services.signin import (
+    recovery_codes_renew,
+    second_factor_check,
+    sign_in_failed,
+    token_issue,
+    token_revoke,
+    two_factor_confirm,
+    two_factor_disable,
+    two_factor_start,
+)
+from crm.services.staff import MANAGER_GROUP, manager_group, staff_upsert
 
 __all__ = [
+    "access_record",
     "MANAGER_GROUP",
     "contact_log",
     "customer_create",
@@ -29,6 +41,13 @@ __all__ = [
     "preference_delete",
     "preference_record",
     "preference_update",
+    "recovery_codes_renew",
+    "second_factor_check",
+    "sign_in_failed",
     "staff_upsert",
     "token_issue",
+    "token_revoke",
+    "two_factor_confirm",
+    "two_factor_disable",
+    "two_factor_start",
 ]

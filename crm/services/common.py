@@ -61,11 +61,11 @@ def record(
     target: Model,
     changes: dict[str, Any] | None = None,
     customer: Customer | None = None,
-) -> None:
+) -> ChangeRecord:
     """Append who did what to target. ``changes`` as ChangeRecord.changes (assign(), created(), deleted(),
     or plain facts of the event); the guest it is about is target's own customer unless given.
     ValueError for an action that is not a ChangeAction."""
-    ChangeRecord.objects.create(
+    return ChangeRecord.objects.create(
         organization=organization,
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=ChangeAction(action),

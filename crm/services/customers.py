@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
@@ -15,18 +15,18 @@ from django.utils.translation import gettext as _
 from crm import phones, signals
 from crm.lookup import terms
 from crm.models import (
+    AccessAction,
+    AccessChannel,
     ChangeAction,
     ChangeRecord,
     Customer,
     Organization,
 )
+from crm.services.access import access_record
 from crm.services.common import User, assign, created, record, update_fields
 
-# What callers may write, in the order the API shows them (crm.serializers lists these, not copies).
-CUSTOMER_FIELDS = (
-    "given_name",
-    "family_name",
-    "name_order",
+# How a guest is written and said beside the given and family name (a merge fills these too).
+NAME_DETAIL_FIELDS = (
     "native_name",
     "latin_name",
     "preferred_name",
@@ -34,6 +34,13 @@ CUSTOMER_FIELDS = (
     "pronunciation",
     "pronunciation_ipa",
     "pronunciation_note",
+)
+# What callers may write, in the order the API shows them (crm.serializers lists these, not copies).
+CUSTOMER_FIELDS = (
+    "given_name",
+    "family_name",
+    "name_order",
+    *NAME_DETAIL_FIELDS,
     "language",
     "email",
     "phone",
@@ -122,31 +129,88 @@ def customer_update(*, customer: Customer, actor: User | None = None, **fields: 
     return customer
 
 
+class ErasureSummary(TypedDict):
+    """What customer_erase did, for the API's answer and the erase record."""
+
+    customer_id: int
+    profiles: int  # the guest and the profiles merged into theirs
+    deleted: dict[str, int]  # rows deleted, by model ("crm.preference": 3, "personalization.touch": 2, …)
+    touches_cancelled: int
+    change_records_scrubbed: int
+    admin_log_entries_scrubbed: int
+    files_deleted: int
+
+
 @transaction.atomic
-def customer_erase(*, customer: Customer, actor: User | None = None) -> None:
-    """Erase a customer and everything remembered about them; the change records keep only who did what, when,
-    to which id."""
+def customer_erase(
+    *,
+    customer: Customer,
+    actor: User | None = None,
+    channel: AccessChannel | str = AccessChannel.API,
+    property_id: int | None = None,
+) -> ErasureSummary:
+    """Forget a guest for good, in one transaction: their profile, search terms, preferences, issues, contacts
+    and every other row pointing at them (personalization's touches with their rendered messages, delights,
+    feedback with its comments…, which go with the customer row; pending touches are cancelled first), the
+    values of every change record about them, the admin log's names, and their stored files (after the commit).
+
+    What stays, anonymous: the change records' action, actor, time and ids; the access records (the guest's id
+    only); the gift rules' monthly spending (GiftSpend: amounts and numbers of deliveries, no guest); and, for
+    metrics, the erase record's ``changes["erased"]``: how many rows of each kind were erased, nothing else."""
     # The profiles merged into this one are the same person: they go too (else SET_NULL would revive them).
     erased, ids = [customer], [customer.pk]
     while ids:
         ids = list(Customer.objects.filter(merged_into__in=ids).values_list("pk", flat=True))
         erased += list(Customer.objects.filter(pk__in=ids))
+    cancelled = 0
+    erase_records = []
     for person in erased:
-        signals.customer_erasing.send(sender=Customer, customer=person, actor=actor)
-        record(organization=customer.organization, actor=actor, action=ChangeAction.CUSTOMER_ERASE, target=person)
+        for _receiver, answer in signals.customer_erasing.send(sender=Customer, customer=person, actor=actor):
+            cancelled += answer if isinstance(answer, int) else 0
+        erase_records.append(
+            record(organization=customer.organization, actor=actor, action=ChangeAction.CUSTOMER_ERASE, target=person)
+        )
     ids = [person.pk for person in erased]
-    _scrub_history(ids)  # before the delete: it finds their rows' records through the rows
-    Customer.objects.filter(pk__in=ids).delete()
+    records_scrubbed, log_scrubbed = _scrub_history(
+        ids
+    )  # before the delete: it finds their rows' records through the rows
+    files = [(person.pronunciation_audio.storage, person.pronunciation_audio.name) for person in erased]
+    files = [(storage, name) for storage, name in files if name]
+    _total, deleted = Customer.objects.filter(pk__in=ids).delete()
+    for storage, name in files:
+        # After the commit: a rolled-back erase keeps the file its profile still names.
+        transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))
+    counts = {label.lower(): n for label, n in sorted(deleted.items()) if n}
+    # The counts are written after the scrub emptied the records: numbers only, never a value of the guest.
+    ChangeRecord.objects.filter(pk=erase_records[0].pk).update(changes={"erased": counts})
+    access_record(
+        organization_id=customer.organization_id,
+        customer_id=customer.pk,
+        actor=actor,
+        action=AccessAction.ERASE,
+        channel=channel,
+        property_id=property_id,
+    )
+    return {
+        "customer_id": customer.pk,
+        "profiles": len(ids),
+        "deleted": counts,
+        "touches_cancelled": cancelled,
+        "change_records_scrubbed": records_scrubbed,
+        "admin_log_entries_scrubbed": log_scrubbed,
+        "files_deleted": len(files),
+    }
 
 
-def _scrub_history(customer_ids: list[int]) -> None:
+def _scrub_history(customer_ids: list[int]) -> tuple[int, int]:
     """Empty what the history holds of these guests: the changes of every ChangeRecord about them or any row of
     theirs (also one that moved between profiles in a merge, or was recorded before records knew their guest),
-    and what the admin's log shows of those rows. The action, actor, time and ids stay."""
-    ChangeRecord.objects.filter(
+    and what the admin's log shows of those rows. The action, actor, time and ids stay. Returns how many change
+    records and admin log entries were scrubbed."""
+    records = ChangeRecord.objects.filter(
         Q(customer_id__in=customer_ids) | Q(target_type="customer", target_id__in=customer_ids)
     ).update(changes={})
-    _scrub_admin_log(Customer, [str(pk) for pk in customer_ids])
+    log = _scrub_admin_log(Customer, [str(pk) for pk in customer_ids])
     # Every row with a foreign key to them — preferences, issues, contacts, and personalization's delights,
     # touches… without crm importing it — goes with them. One statement per kind of row, each a join on an
     # index (change_target, the admin log's content type), not one OR that PostgreSQL would scan the table for.
@@ -155,14 +219,15 @@ def _scrub_history(customer_ids: list[int]) -> None:
         if relation.many_to_many or model is Customer:
             continue
         rows = model._base_manager.filter(**{f"{relation.field.name}__in": customer_ids})
-        ChangeRecord.objects.filter(target_type=model._meta.model_name, target_id__in=rows.values("pk")).update(
-            changes={}
-        )
-        _scrub_admin_log(model, rows.annotate(text_id=Cast("pk", TextField())).values("text_id"))
+        records += ChangeRecord.objects.filter(
+            target_type=model._meta.model_name, target_id__in=rows.values("pk")
+        ).update(changes={})
+        log += _scrub_admin_log(model, rows.annotate(text_id=Cast("pk", TextField())).values("text_id"))
+    return records, log
 
 
-def _scrub_admin_log(model: type[Model], object_ids: Any) -> None:
+def _scrub_admin_log(model: type[Model], object_ids: Any) -> int:
     # django.contrib.admin's LogEntry shows each row as it was named (a customer's name, a preference's text).
-    LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(model), object_id__in=object_ids).update(
-        object_repr=F("object_id"), change_message="[]"
-    )
+    return LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(model), object_id__in=object_ids
+    ).update(object_repr=F("object_id"), change_message="[]")

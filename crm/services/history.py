@@ -50,6 +50,13 @@ ISSUE_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+def _record(
+    action: ChangeAction, row: Preference | Issue | Contact, actor: User | None, changes: dict[str, Any] | None = None
+) -> None:
+    """The change record of one row of a customer's history (the organization is its customer's)."""
+    record(organization=row.customer.organization, actor=actor, action=action, target=row, changes=changes)
+
+
 @transaction.atomic
 def preference_record(
     *, customer: Customer, actor: User | None = None, property: Property | None = None, **fields: Any
@@ -66,13 +73,7 @@ def preference_record(
         preference.safety_critical = preference.category in SAFETY_CATEGORIES
     preference.full_clean()
     preference.save()
-    record(
-        organization=customer.organization,
-        actor=actor,
-        action=ChangeAction.PREFERENCE_RECORD,
-        target=preference,
-        changes=created(fields),
-    )
+    _record(ChangeAction.PREFERENCE_RECORD, preference, actor, created(fields))
     return preference
 
 
@@ -83,13 +84,7 @@ def preference_update(*, preference: Preference, actor: User | None = None, **fi
         return preference
     preference.full_clean()
     preference.save(update_fields=update_fields(changed))
-    record(
-        organization=preference.customer.organization,
-        actor=actor,
-        action=ChangeAction.PREFERENCE_UPDATE,
-        target=preference,
-        changes=changed,
-    )
+    _record(ChangeAction.PREFERENCE_UPDATE, preference, actor, changed)
     return preference
 
 
@@ -101,23 +96,17 @@ def preference_confirm(*, preference: Preference, actor: User | None = None) -> 
         times_confirmed=F("times_confirmed") + 1, last_confirmed_at=now, updated_at=now
     )
     preference.refresh_from_db(fields=["times_confirmed", "last_confirmed_at", "updated_at"])
-    record(
-        organization=preference.customer.organization,
-        actor=actor,
-        action=ChangeAction.PREFERENCE_CONFIRM,
-        target=preference,
-    )
+    _record(ChangeAction.PREFERENCE_CONFIRM, preference, actor)
     return preference
 
 
 @transaction.atomic
 def preference_delete(*, preference: Preference, actor: User | None = None) -> None:
-    record(
-        organization=preference.customer.organization,
-        actor=actor,
-        action=ChangeAction.PREFERENCE_DELETE,
-        target=preference,
-        changes=deleted({"text": preference.text, "category": preference.category}),
+    _record(
+        ChangeAction.PREFERENCE_DELETE,
+        preference,
+        actor,
+        deleted({"text": preference.text, "category": preference.category}),
     )
     preference.delete()
 
@@ -139,13 +128,7 @@ def issue_open(
     assign(issue, fields, ISSUE_FIELDS)
     issue.full_clean(exclude=["status"])
     issue.save()
-    record(
-        organization=customer.organization,
-        actor=actor,
-        action=ChangeAction.ISSUE_OPEN,
-        target=issue,
-        changes=created(fields),
-    )
+    _record(ChangeAction.ISSUE_OPEN, issue, actor, created(fields))
     if status != IssueStatus.OPEN:
         issue_update(issue=issue, actor=actor, status=status)
     return issue
@@ -163,13 +146,7 @@ def issue_update(*, issue: Issue, actor: User | None = None, **fields: Any) -> I
         _apply_transition(issue, old_status, new_status)
     issue.full_clean()
     issue.save(update_fields=update_fields(set(changed) | {"first_response_at", "resolved_at", "closed_at"}))
-    record(
-        organization=issue.customer.organization,
-        actor=actor,
-        action=ChangeAction.ISSUE_UPDATE,
-        target=issue,
-        changes=changed,
-    )
+    _record(ChangeAction.ISSUE_UPDATE, issue, actor, changed)
     if new_status != old_status:
         if new_status == IssueStatus.RESOLVED:
             signals.issue_resolved.send(sender=Issue, issue=issue, actor=actor)
@@ -178,14 +155,20 @@ def issue_update(*, issue: Issue, actor: User | None = None, **fields: Any) -> I
     return issue
 
 
-def _apply_transition(issue: Issue, old: str, new: str) -> None:
+def issue_transition_check(*, old: str, new: str, resolution: str) -> None:
+    """Raise ValidationError (on status or resolution) when an issue may not move from old to new: the rule
+    issue_update applies, also asked by forms that must refuse before anything is written (the admin)."""
     if new not in ISSUE_TRANSITIONS[old]:
         raise ValidationError(
             {"status": [_("An issue cannot move from %(old)s to %(new)s.") % {"old": old, "new": new}]}
         )
-    now = timezone.now()
-    if new == IssueStatus.RESOLVED and not issue.resolution.strip():
+    if new == IssueStatus.RESOLVED and not resolution.strip():
         raise ValidationError({"resolution": [_("A resolution is required to resolve an issue.")]})
+
+
+def _apply_transition(issue: Issue, old: str, new: str) -> None:
+    issue_transition_check(old=old, new=new, resolution=issue.resolution)
+    now = timezone.now()
     if new != IssueStatus.OPEN and issue.first_response_at is None:
         issue.first_response_at = now
     if new == IssueStatus.RESOLVED:
@@ -240,12 +223,6 @@ def contact_log(
         locked.first_seen,
         locked.last_seen,
     )
-    record(
-        organization=customer.organization,
-        actor=actor,
-        action=ChangeAction.CONTACT_LOG,
-        target=contact,
-        changes=created({"kind": kind}),
-    )
+    _record(ChangeAction.CONTACT_LOG, contact, actor, created({"kind": kind}))
     signals.contact_logged.send(sender=Contact, contact=contact, actor=actor)
     return contact

@@ -16,23 +16,11 @@ from crm.errors import Conflict
 from crm.lookup import terms
 from crm.models import VISIT_KINDS, ChangeAction, Customer, Merge, SearchTerm
 from crm.services.common import User, record, user_or_none
+from crm.services.customers import NAME_DETAIL_FIELDS
 
 UNDO_WINDOW = timedelta(days=30)
 # Kept-profile fields a merge fills from the duplicate when the kept one has none.
-FILLABLE_FIELDS = (
-    "given_name",
-    "family_name",
-    "native_name",
-    "latin_name",
-    "preferred_name",
-    "salutation",
-    "pronunciation",
-    "pronunciation_ipa",
-    "pronunciation_note",
-    "email",
-    "phone",
-    "home_property_id",
-)
+FILLABLE_FIELDS = ("given_name", "family_name", *NAME_DETAIL_FIELDS, "email", "phone", "home_property_id")
 # Dates move whole: a kept "02-29" and a duplicate's "1985-07-01" must not make 1985-02-29.
 FILLABLE_DATES = {
     "birthday": ("birthday_year", "birthday_month", "birthday_day"),

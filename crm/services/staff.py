@@ -16,7 +16,7 @@ from crm.models import (
 MANAGER_GROUP = "Rapport managers"
 
 
-# What managers may not do in the admin: create or remove organizations, touch the history. The
+# What managers may not do in the admin: create or remove organizations, touch the history or the access audit. The
 # schedules of Celery beat (django_celery_beat) are not an organization's: they run every organization's
 # follow-ups, so they belong to the operator (superuser) alone.
 MANAGER_APPS = ("crm", "personalization")
@@ -26,6 +26,9 @@ NOT_FOR_MANAGERS = (
     "add_changerecord",
     "change_changerecord",
     "delete_changerecord",
+    "add_accessrecord",
+    "change_accessrecord",
+    "delete_accessrecord",
 )
 
 
@@ -79,11 +82,3 @@ def staff_upsert(
     else:
         user.groups.remove(group)
     return staff
-
-
-def token_issue(*, user) -> str:
-    """The API token of a user who just proved their password (one per user, kept until revoked)."""
-    from rest_framework.authtoken.models import Token
-
-    token, _created = Token.objects.get_or_create(user=user)
-    return token.key

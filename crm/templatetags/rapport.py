@@ -4,22 +4,13 @@ from __future__ import annotations
 
 from django import template
 
+from crm import masking
+
 register = template.Library()
 
 
-@register.filter
-def mask_phone(phone: str) -> str:
-    """+8613800138000 → "…8000": enough to tell two guests apart, not enough to copy."""
-    return f"…{phone[-4:]}" if phone else ""
-
-
-@register.filter
-def mask_email(email: str) -> str:
-    """zhang.wei@example.cn → "z•••@example.cn"."""
-    if not email or "@" not in email:
-        return ""
-    local, domain = email.split("@", 1)
-    return f"{local[:1]}•••@{domain}"
+register.filter("mask_phone", masking.mask_phone)
+register.filter("mask_email", masking.mask_email)
 
 
 @register.filter

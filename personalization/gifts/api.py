@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from crm import selectors as crm_selectors
 from crm.api import OrganizationScoped
+from crm.models import AccessAction
 from crm.permissions import IsManager, ManagersOnly
 from personalization.gifts import selectors, services
 from personalization.gifts.serializers import (
@@ -106,6 +107,12 @@ class DelightViewSet(
 
     def get_object(self) -> Delight:
         return selectors.delight_get(organization=self.organization, pk=self.kwargs["pk"])
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        response = super().list(request, *args, **kwargs)
+        if "customer" in request.query_params:  # one guest's delights (checked theirs by get_queryset)
+            self.saw(int(request.query_params["customer"]), AccessAction.TIMELINE)
+        return response
 
     @extend_schema(
         request=DelightOfferSerializer,

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Customer, Issue, Organization, Property, TimeStamped
+from crm.validators import FREE_TEXT_MAX_LENGTH, free_text
 from personalization.models.gifts import Delight
 
 
@@ -155,7 +156,7 @@ class Feedback(TimeStamped):
     touch = models.OneToOneField(Touch, on_delete=models.SET_NULL, null=True, blank=True, related_name="feedback")
     issue = models.ForeignKey(Issue, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     score = models.PositiveSmallIntegerField(_("score"))
-    comment = models.TextField(_("comment"), blank=True, max_length=2000)
+    comment = models.TextField(_("comment"), blank=True, max_length=FREE_TEXT_MAX_LENGTH, validators=[free_text])
 
     class Meta:
         verbose_name = _("feedback")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.headerregistry
 import email.policy
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import formataddr, make_msgid, parseaddr
@@ -38,15 +39,30 @@ def feedback_token(touch: Touch) -> str:
     return signing.dumps({"t": touch.pk}, salt=FEEDBACK_SALT, compress=True)
 
 
+# Clocks of the web and worker machines may differ a little; a link signed further ahead than this was not
+# made by Rapport's sender and is refused (its max age would otherwise start in the future).
+SIGNED_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _loads(token: str, *, salt: str, max_age: timedelta) -> dict:
+    """The signed value of a token no older than max_age and not dated in the future; raises
+    signing.BadSignature (SignatureExpired) otherwise."""
+    value = signing.loads(token, salt=salt, max_age=max_age)
+    signed_at = signing.b62_decode(token.rsplit(":", 2)[1])
+    if signed_at > time.time() + SIGNED_CLOCK_SKEW.total_seconds():
+        raise signing.BadSignature("Signature dated in the future")
+    return value
+
+
 def read_unsubscribe_token(token: str) -> int:
     """The customer id of a valid token; raises signing.BadSignature (SignatureExpired) otherwise."""
     max_age = timedelta(days=settings.RAPPORT_UNSUBSCRIBE_MAX_AGE_DAYS)
-    return int(signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=max_age)["c"])
+    return int(_loads(token, salt=UNSUBSCRIBE_SALT, max_age=max_age)["c"])
 
 
 def read_feedback_token(token: str) -> int:
     max_age = timedelta(days=settings.RAPPORT_FEEDBACK_MAX_AGE_DAYS)
-    return int(signing.loads(token, salt=FEEDBACK_SALT, max_age=max_age)["t"])
+    return int(_loads(token, salt=FEEDBACK_SALT, max_age=max_age)["t"])
 
 
 def _absolute(path: str) -> str:

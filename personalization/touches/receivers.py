@@ -31,8 +31,8 @@ def _on_contact_restricted(sender: Any, *, customer: Customer, **kwargs: Any) ->
     outbox.touches_cancel_withdrawn(customer=customer)
 
 
-def _on_customer_erasing(sender: Any, *, customer: Customer, **kwargs: Any) -> None:
-    outbox.touches_cancel(touches=Touch.objects.filter(customer=customer), reason="customer erased")
+def _on_customer_erasing(sender: Any, *, customer: Customer, **kwargs: Any) -> int:
+    return outbox.touches_cancel(touches=Touch.objects.filter(customer=customer), reason="customer erased")
 
 
 def _on_customer_merged(sender: Any, *, kept: Customer, duplicate: Customer, **kwargs: Any) -> None:

@@ -3,6 +3,9 @@ the managers' queue (filters, cancel, send now)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -16,11 +19,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from crm.errors import Conflict
 from crm.models import Customer
 from crm.permissions import screen_manager
 from crm.views import act_and_tell
 from personalization import selectors
-from personalization.models import Touch, TouchKind, TouchStatus
+from personalization.models import Feedback, Touch, TouchKind, TouchStatus
 from personalization.touches import messages as touch_messages
 from personalization.touches.services import manual as services
 
@@ -61,7 +65,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET: a page with one button (mail scanners prefetch links, so a GET must change nothing);
     POST (that button, or the mail client's one-click): opted out, no login."""
     try:
-        customer = Customer.objects.get(pk=touch_messages.read_unsubscribe_token(token), merged_into__isnull=True)
+        customer = Customer.objects.get(pk=touch_messages.read_unsubscribe_token(token)).surviving_profile()
     except (signing.BadSignature, Customer.DoesNotExist, ValueError, KeyError, TypeError):
         return _invalid(request)
     language = customer.message_language()
@@ -81,13 +85,19 @@ def feedback(request: HttpRequest, token: str) -> HttpResponse:
         return _invalid(request)
     language = touch.customer.message_language()
     context = {"place": touch.property.name if touch.property else "", "issue": touch.issue}
+    answered = "personalization/touches/feedback_answered.html"
+    if Feedback.objects.filter(touch=touch).exists():  # one answer per survey (services.feedback_record)
+        return _public(request, answered, context, language, 409 if request.method == "POST" else 200)
     with translation.override(language):
         # ?score=N: the score the guest clicked in the message, chosen already (a GET records nothing).
         initial = {"score": request.GET["score"]} if request.GET.get("score") in {"1", "2", "3", "4", "5"} else {}
         form = FeedbackForm(request.POST if request.method == "POST" else None, initial=initial)
         if request.method == "POST":
             if form.is_valid():
-                services.feedback_record(touch=touch, **form.cleaned_data)
+                try:
+                    services.feedback_record(touch=touch, **form.cleaned_data)
+                except Conflict:  # answered in another tab a moment ago
+                    return _public(request, answered, context, language, 409)
                 return _public(request, "personalization/touches/feedback_thanks.html", context, language)
             return _public(request, "personalization/touches/feedback.html", {**context, "form": form}, language, 400)
     return _public(request, "personalization/touches/feedback.html", {**context, "form": form}, language)
@@ -114,23 +124,23 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "personalization/touches/queue.html", context)
 
 
-def _act(request: HttpRequest, pk: int, action, done) -> HttpResponse:
-    staff = screen_manager(request)
-    touch = selectors.touch_get(organization=staff.organization, pk=pk)
-    act_and_tell(request, lambda: action(touch=touch, actor=request.user), done)
-    back = request.POST.get("next", "")
-    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-        return redirect(back)
-    return redirect("touches:queue")
+def _touch_button(action, done: Callable[[Any], str]):
+    """A manager's button on a touch of the queue; back to where it was pressed (a local `next`) or the queue."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        staff = screen_manager(request)
+        touch = selectors.touch_get(organization=staff.organization, pk=pk)
+        act_and_tell(request, lambda: action(touch=touch, actor=request.user), done)
+        back = request.POST.get("next", "")
+        if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            return redirect(back)
+        return redirect("touches:queue")
+
+    return view
 
 
-@login_required
-@require_POST
-def cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, services.touch_cancel, lambda _touch: _("Touch cancelled."))
-
-
-@login_required
-@require_POST
-def send_now(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, services.touch_send_now, services.SendNow.message)
+cancel = _touch_button(services.touch_cancel, lambda _touch: _("Touch cancelled."))
+# What a send-now really did: handed to a worker, or left to the dispatcher (issue 11, finding 12).
+send_now = _touch_button(services.touch_send_now, services.SendNow.message)

@@ -15,7 +15,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def demo():
+def demo(settings):
+    settings.DEBUG = True  # the demo refuses to load otherwise
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
 

@@ -61,14 +61,7 @@ TEXTS = {
 def guest(organization, frontdesk):
     frontdesk.user.password = make_password("s3cret-pass!")
     frontdesk.user.save()
-    customer = CustomerFactory(
-        organization=organization,
-        given_name="Wei",
-        family_name="Zhang",
-        native_name="张伟",
-        salutation="先生",
-        language="zh-hans",
-    )
+    customer = CustomerFactory(organization=organization, zhang_wei=True, salutation="先生", language="zh-hans")
     services.preference_record(customer=customer, category="allergy", text="Peanuts", polarity="avoid")
     services.preference_record(customer=customer, category="drink", text="Jasmine tea")
     services.contact_log(customer=customer, kind="arrival", occurred_at=timezone.now() - timedelta(days=95))

@@ -26,15 +26,7 @@ def mailed_follow_up(smtp_server, settings, live_server, organization):  # noqa:
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     settings.RAPPORT_PUBLIC_URL = live_server.url
     hotel = PropertyFactory(organization=organization, name="Harbour Hotel Taipei", timezone="UTC")
-    guest = CustomerFactory(
-        organization=organization,
-        given_name="Mei",
-        family_name="Lin",
-        native_name="林美",
-        language="zh-hant",
-        email="mei.lin@example.tw",
-        home_property=hotel,
-    )
+    guest = CustomerFactory(organization=organization, lin_mei=True, language="zh-hant", home_property=hotel)
     issue = resolve_issue(guest, hotel, summary="熱水不夠熱")
     touch = Touch.objects.get(issue=issue)
     Touch.objects.filter(pk=touch.pk).update(due_at=timezone.now())

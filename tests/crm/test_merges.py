@@ -20,16 +20,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def pair(organization):
     """The same guest entered twice: once by the PMS, once at the desk with a nickname."""
-    kept = CustomerFactory(
-        organization=organization, given_name="Robert", family_name="Johnson", email="bob@example.com", phone=""
-    )
+    johnson = {"organization": organization, "family_name": "Johnson"}
+    kept = CustomerFactory(**johnson, given_name="Robert", email="bob@example.com", phone="")
     duplicate = CustomerFactory(
-        organization=organization,
-        given_name="Bob",
-        family_name="Johnson",
-        email="BOB@example.com",
-        phone="+1 212 555 0187",
-        tags=["vip"],
+        **johnson, given_name="Bob", email="BOB@example.com", phone="+1 212 555 0187", tags=["vip"]
     )
     services.preference_record(customer=duplicate, category="allergy", text="Peanuts")
     services.issue_open(customer=duplicate, summary="Lost key card")
@@ -50,14 +44,7 @@ def test_same_email_is_a_likely_duplicate_on_create(api, pair):
 
 
 def test_same_phone_and_same_name_are_likely_duplicates(api, organization):
-    first = CustomerFactory(
-        organization=organization,
-        given_name="Wei",
-        family_name="Zhang",
-        native_name="张伟",
-        email="",
-        phone="+86 138 0013 8000",
-    )
+    first = CustomerFactory(organization=organization, zhang_wei=True, email="", phone="+86 138 0013 8000")
     second = CustomerFactory(organization=organization, native_name="張偉", email="", phone="")
     third = CustomerFactory(
         organization=organization, given_name="Min", family_name="Liu", email="", phone="+86 138 0013 8000"
@@ -231,10 +218,10 @@ def test_undo_inside_a_chain_is_refused_until_the_later_merge_is_undone(manager_
     assert a.visit_count == 1 and a.merged_into is None
 
 
-def test_erasing_the_kept_profile_erases_what_was_merged_into_it(api, pair):
+def test_erasing_the_kept_profile_erases_what_was_merged_into_it(api, manager_api, pair):
     kept, duplicate = pair
     services.customer_merge(kept=kept, duplicate=duplicate)
-    assert api.delete(f"/api/v1/customers/{kept.pk}/").status_code == 204
+    assert manager_api.delete(f"/api/v1/customers/{kept.pk}/").status_code == 204
     assert not Customer.objects.filter(pk__in=[kept.pk, duplicate.pk]).exists()
     assert api.get("/api/v1/customers/").json()["count"] == 0
 

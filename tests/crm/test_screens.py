@@ -11,18 +11,6 @@ from tests.factories import CustomerFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def desk(client, frontdesk):
-    client.force_login(frontdesk.user)
-    return client
-
-
-@pytest.fixture
-def boss(client, manager):
-    client.force_login(manager.user)
-    return client
-
-
 def test_typing_returns_only_the_results_partial(desk, organization):
     CustomerFactory(
         organization=organization,

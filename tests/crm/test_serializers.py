@@ -31,16 +31,8 @@ def drf_rendering(serializer_class, instance, context=None):
 
 @pytest.fixture
 def customer(organization, property_):
-    customer = CustomerFactory(
-        organization=organization,
-        home_property=property_,
-        given_name="Siobhán",
-        family_name="O'Connor",
-        name_order="given_first",
-        email="siobhan@example.ie",
-        phone="+353861234567",
-        tags=["vip", "runner"],
-    )
+    customer = CustomerFactory(organization=organization, home_property=property_, siobhan=True, tags=["vip", "runner"])
+    services.customer_update(customer=customer, name_order="given_first", phone="+353861234567")
     services.customer_update(
         customer=customer, birthday=PartialDate.parse("03-14"), anniversary=PartialDate.parse("2015-06-20")
     )

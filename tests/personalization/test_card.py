@@ -13,12 +13,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def desk(client, frontdesk):
-    client.force_login(frontdesk.user)
-    return client
-
-
-@pytest.fixture
 def guest(customer):
     services.preference_record(customer=customer, category="allergy", text="Peanuts", polarity="avoid")
     services.preference_record(customer=customer, category="drink", text="Oat-milk flat white")
@@ -45,29 +39,21 @@ def test_one_click_confirm(desk, guest):
     assert preference.times_confirmed == 1
 
 
-def test_add_a_preference_and_a_double_submit_writes_once(desk, guest):
+def preference_form(desk, guest, **fields) -> dict:
+    """What the card's preference form posts: a liking the guest told, with the token of the form as shown."""
     page = desk.get(f"/customers/{guest.pk}/").content.decode()
-    data = {
-        "category": "room",
-        "text": "High floor",
-        "polarity": "likes",
-        "source": "customer",
-        "form_token": token(page, "preference-form"),
-    }
+    return {"polarity": "likes", "source": "customer", **fields, "form_token": token(page, "preference-form")}
+
+
+def test_add_a_preference_and_a_double_submit_writes_once(desk, guest):
+    data = preference_form(desk, guest, category="room", text="High floor")
     assert desk.post(f"/customers/{guest.pk}/preferences/", data).status_code == 302
     assert desk.post(f"/customers/{guest.pk}/preferences/", data).status_code == 302
     assert Preference.objects.filter(customer=guest, text="High floor").count() == 1
 
 
 def test_a_bad_preference_shows_the_error_and_keeps_what_was_typed(desk, guest):
-    page = desk.get(f"/customers/{guest.pk}/").content.decode()
-    data = {
-        "category": "mood",
-        "text": "Cheerful mornings",
-        "polarity": "likes",
-        "source": "customer",
-        "form_token": token(page, "preference-form"),
-    }
+    data = preference_form(desk, guest, category="mood", text="Cheerful mornings")
     response = desk.post(f"/customers/{guest.pk}/preferences/", data)
     assert response.status_code == 400
     html = response.content.decode()

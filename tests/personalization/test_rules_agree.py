@@ -5,7 +5,6 @@ brief and the nightly planner on its boundary day; which rules are live."""
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -16,7 +15,7 @@ from personalization.gifts import services as gift_services
 from personalization.gifts.services.planner import delights_plan_nightly
 from personalization.models import Delight, DelightStatus, Touch
 from personalization.touches import messages
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, DelightFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -29,16 +28,8 @@ def birthday_in(days: int) -> PartialDate:
 @pytest.fixture
 def chen(organization, property_):
     """A guest who reads Traditional Chinese, tagged as an integrator sends it."""
-    return CustomerFactory(
-        organization=organization,
-        home_property=property_,
-        native_name="陳靜",
-        family_name="Chen",
-        given_name="Jing",
-        salutation="小姐",
-        language="zh-Hant-TW",
-        birthday=birthday_in(2),
-    )
+    chen = CustomerFactory(organization=organization, home_property=property_, chen_jing=True, salutation="小姐")
+    return crm_services.customer_update(customer=chen, language="zh-Hant-TW", birthday=birthday_in(2))
 
 
 def test_a_zh_hant_tw_guest_is_greeted_written_to_and_said_in_traditional_chinese(api, client, frontdesk, chen):
@@ -85,13 +76,10 @@ def test_the_cooldown_ends_on_the_same_moment_for_the_brief_and_the_planner(orga
     in_brief = CustomerFactory(organization=organization, birthday=birthday_in(3))
     in_planner = CustomerFactory(organization=organization, birthday=birthday_in(3))
     for guest in (in_brief, in_planner):  # last time's gift of the same rule, delivered exactly given_ago
-        Delight.objects.create(
-            organization=organization,
-            customer=guest,
+        DelightFactory(
             rule=rule,
+            customer=guest,
             occasion_key="birthday:earlier",
-            gift="Cake",
-            cost=Decimal("0"),
             status=DelightStatus.DELIVERED,
             delivered_at=now - given_ago,
             charged_month=(now - given_ago).date().replace(day=1),

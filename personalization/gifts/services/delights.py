@@ -153,17 +153,17 @@ def _move(
     delight: Delight,
     rule: GiftRule,
     *,
-    to: str,
-    stamp: str,
+    to: DelightStatus,
     action: ChangeAction,
     actor: User | None,
     now: datetime,
     facts: dict | None = None,
     also_saved: tuple[str, ...] = (),
 ) -> None:
-    """The delight moves to status to: stamped <stamp>_at and <stamp>_by, saved (with also_saved fields the
-    caller set), and recorded with the facts of the event."""
+    """The delight moves to status to: stamped <to>_at and <to>_by (planned_at, delivered_at, declined_at),
+    saved (with also_saved fields the caller set), and recorded with the facts of the event."""
     facts = facts or {}
+    stamp = DelightStatus(to).value
     before = delight.status
     delight.status = to
     setattr(delight, f"{stamp}_at", now)
@@ -185,9 +185,7 @@ def delight_plan(*, delight: Delight, actor: User | None = None, now: datetime |
     staff = getattr(actor, "staff", None)
     if needs_approval and not (staff is not None and staff.is_manager):
         raise Conflict(_("This gift costs more than the rule allows without a manager's approval."))
-    _move(
-        delight, rule, to=DelightStatus.PLANNED, stamp="planned", action=ChangeAction.DELIGHT_PLAN, actor=actor, now=now
-    )
+    _move(delight, rule, to=DelightStatus.PLANNED, action=ChangeAction.DELIGHT_PLAN, actor=actor, now=now)
     delight_planned.send(sender=Delight, delight=delight, actor=actor)
     return delight
 
@@ -228,7 +226,6 @@ def delight_deliver(*, delight: Delight, actor: User | None = None, now: datetim
         delight,
         rule,
         to=DelightStatus.DELIVERED,
-        stamp="delivered",
         action=ChangeAction.DELIGHT_DELIVER,
         actor=actor,
         now=now,
@@ -244,15 +241,7 @@ def delight_decline(*, delight: Delight, actor: User | None = None, now: datetim
     now = now or timezone.now()
     delight, rule = _locked(delight)
     _refuse_if_over(delight, now)
-    _move(
-        delight,
-        rule,
-        to=DelightStatus.DECLINED,
-        stamp="declined",
-        action=ChangeAction.DELIGHT_DECLINE,
-        actor=actor,
-        now=now,
-    )
+    _move(delight, rule, to=DelightStatus.DECLINED, action=ChangeAction.DELIGHT_DECLINE, actor=actor, now=now)
     delight_declined.send(sender=Delight, delight=delight, actor=actor)
     return delight
 

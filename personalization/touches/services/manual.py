@@ -148,12 +148,15 @@ def customer_unsubscribe(*, customer: Customer) -> Customer:
 
 @transaction.atomic
 def feedback_record(*, touch: Touch, score: int, comment: str = "") -> Feedback:
-    """Record (or correct) the 1–5 score a survey link collected for this touch."""
+    """Record the 1–5 score a survey link collected for this touch, once: the link is a bearer token (a
+    forwarded mail, a shared inbox), so a second answer, even from the guest, is refused rather than
+    allowed to rewrite the first (Conflict)."""
     if not isinstance(score, int) or not 1 <= score <= 5:
         raise ValidationError({"score": [_("Choose a score from 1 to 5.")]})
-    feedback = Feedback.objects.select_for_update().filter(touch=touch).first() or Feedback(
-        touch=touch, customer_id=touch.customer_id, issue_id=touch.issue_id
-    )
+    touch = Touch.objects.select_for_update().get(pk=touch.pk)  # two answers at once: the second waits, then sees
+    if Feedback.objects.filter(touch=touch).exists():
+        raise Conflict(_("This survey has already been answered."))
+    feedback = Feedback(touch=touch, customer_id=touch.customer_id, issue_id=touch.issue_id)
     feedback.score, feedback.comment = score, comment.strip()
     feedback.full_clean()
     feedback.save()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 
 from crm.models import Customer, Organization, Staff
 from tests.conftest import _client_for
@@ -14,7 +15,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
-        call_command("seed_demo")
+        with override_settings(DEBUG=True):  # the demo refuses to load otherwise
+            call_command("seed_demo")
         yield
         from django.contrib.auth import get_user_model
 

@@ -11,19 +11,11 @@ from crm.models import ChangeRecord
 from crm.partial_dates import PartialDate
 from personalization.gifts import services
 from personalization.models import Delight, GiftRule
-from tests.factories import CustomerFactory
+from tests.factories import BIRTHDAY_DESSERT, CustomerFactory, DelightFactory
 
 pytestmark = pytest.mark.django_db
 
 RULES = "/api/v1/gift-rules/"
-DESSERT = {
-    "name": "Birthday dessert",
-    "trigger": "birthday",
-    "window_days": 7,
-    "gift": "A slice of cake for {preferred_name}",
-    "cost": "6.00",
-    "monthly_budget": "30.00",
-}
 
 
 def birthday_in(days: int) -> str:
@@ -33,11 +25,11 @@ def birthday_in(days: int) -> str:
 
 @pytest.fixture
 def rule(organization):
-    return services.gift_rule_create(organization=organization, **{**DESSERT, "cost": 6, "monthly_budget": 30})
+    return services.gift_rule_create(organization=organization, **{**BIRTHDAY_DESSERT, "cost": 6, "monthly_budget": 30})
 
 
 def test_a_manager_creates_reads_changes_and_deletes_a_rule(manager_api, manager):
-    created = manager_api.post(RULES, DESSERT)
+    created = manager_api.post(RULES, BIRTHDAY_DESSERT)
     assert created.status_code == 201, created.json()
     body = created.json()
     assert body["cost"] == "6.00" and body["monthly_budget"] == "30.00" and body["cooldown_days"] == 365
@@ -62,7 +54,7 @@ def test_a_manager_creates_reads_changes_and_deletes_a_rule(manager_api, manager
 def test_front_desk_reads_rules_but_cannot_write_them(api, rule):
     assert api.get(RULES).status_code == 200
     assert api.get(f"{RULES}{rule.pk}/").status_code == 200
-    assert api.post(RULES, DESSERT).status_code == 403
+    assert api.post(RULES, BIRTHDAY_DESSERT).status_code == 403
     assert api.patch(f"{RULES}{rule.pk}/", {"cost": "1.00"}).status_code == 403
     assert api.delete(f"{RULES}{rule.pk}/").status_code == 403
     assert GiftRule.objects.get(pk=rule.pk).cost == 6
@@ -100,7 +92,7 @@ def test_another_organizations_rule_and_delight_are_404(outsider_api, rule, orga
     ],
 )
 def test_bad_rules_are_400_with_a_message_on_the_field(manager_api, change, field):
-    response = manager_api.post(RULES, {**DESSERT, **change})
+    response = manager_api.post(RULES, {**BIRTHDAY_DESSERT, **change})
     assert response.status_code == 400
     assert field in response.json() and response.json()[field][0]
     assert not GiftRule.objects.exists()
@@ -112,19 +104,19 @@ def test_a_patch_that_would_break_the_rule_is_400(manager_api, rule):
 
 
 def test_a_rule_tells_the_guest_ahead_only_when_asked(manager_api):
-    created = manager_api.post(RULES, DESSERT, format="json").json()
+    created = manager_api.post(RULES, BIRTHDAY_DESSERT, format="json").json()
     assert created["notify_guest"] is False  # the default: a surprise stays a surprise
     url = f"{RULES}{created['id']}/"
     assert manager_api.patch(url, {"notify_guest": True}, format="json").json()["notify_guest"] is True
     assert GiftRule.objects.get(pk=created["id"]).notify_guest is True
     assert manager_api.get(url).json()["notify_guest"] is True
-    told = manager_api.post(RULES, {**DESSERT, "name": "Told", "notify_guest": True}, format="json")
+    told = manager_api.post(RULES, {**BIRTHDAY_DESSERT, "name": "Told", "notify_guest": True}, format="json")
     assert told.status_code == 201 and told.json()["notify_guest"] is True
 
 
 @pytest.mark.parametrize("value", ["maybe", 2, [True], None])
 def test_notify_guest_must_be_a_boolean(manager_api, rule, value):
-    response = manager_api.post(RULES, {**DESSERT, "notify_guest": value}, format="json")
+    response = manager_api.post(RULES, {**BIRTHDAY_DESSERT, "notify_guest": value}, format="json")
     assert response.status_code == 400 and response.json()["notify_guest"][0]
     response = manager_api.patch(f"{RULES}{rule.pk}/", {"notify_guest": value}, format="json")
     assert response.status_code == 400 and response.json()["notify_guest"][0]
@@ -152,16 +144,7 @@ def test_the_brief_suggests_a_delight_the_front_desk_delivers_once(api, rule, or
 
 
 def test_delivering_an_expired_delight_is_409(api, rule, organization):
-    guest = CustomerFactory(organization=organization)
-    delight = Delight.objects.create(
-        organization=organization,
-        customer=guest,
-        rule=rule,
-        occasion_key="birthday:1",
-        gift="Cake",
-        cost=6,
-        expires_at=timezone.now() - timedelta(hours=1),
-    )
+    delight = DelightFactory(rule=rule, occasion_key="birthday:1", expires_at=timezone.now() - timedelta(hours=1))
     response = api.post(f"/api/v1/delights/{delight.pk}/deliver/")
     assert response.status_code == 409 and "expired" in response.json()["detail"]
 
@@ -229,7 +212,7 @@ def test_front_desk_offers_a_manual_gift_once_a_day(api, organization, outsider_
 
 
 def test_managers_read_a_rules_history_with_who_and_when(manager_api, api, manager, frontdesk, organization):
-    rule_id = manager_api.post(RULES, {**DESSERT, "trigger": "first_visit"}).json()["id"]
+    rule_id = manager_api.post(RULES, {**BIRTHDAY_DESSERT, "trigger": "first_visit"}).json()["id"]
     manager_api.patch(f"{RULES}{rule_id}/", {"cost": "5.00"})
     guest = CustomerFactory(organization=organization)
     (delight,) = api.get(f"/api/v1/customers/{guest.pk}/brief/").json()["delight"]

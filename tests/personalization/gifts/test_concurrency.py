@@ -11,40 +11,21 @@ from django.db import connection
 from personalization.gifts import services
 from personalization.models import Delight, GiftSpend
 from tests.conftest import _client_for
-from tests.factories import CustomerFactory, PropertyFactory, StaffFactory
+from tests.factories import DelightFactory, GiftRuleFactory, PropertyFactory, StaffFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_last_of_the_budget_is_spent_once(organization, property_):
-    rule = services.gift_rule_create(
-        organization=organization,
-        name="Dessert",
-        trigger="first_visit",
-        gift="Dessert",
-        cost=Decimal("6.00"),
-        monthly_budget=Decimal("12.00"),
+def dessert(organization, **budget):
+    return GiftRuleFactory(
+        organization=organization, name="Dessert", trigger="first_visit", cost=Decimal("6.00"), **budget
     )
-    # One gift already delivered this month: 6.00 left, enough for one more.
-    first = CustomerFactory(organization=organization)
-    done = Delight.objects.create(
-        organization=organization, customer=first, rule=rule, occasion_key="a", gift="Dessert", cost=rule.cost
-    )
-    services.delight_deliver(delight=done)
-    delights = [
-        Delight.objects.create(
-            organization=organization,
-            customer=CustomerFactory(organization=organization),
-            rule=rule,
-            occasion_key="first_visit",
-            gift="Dessert",
-            cost=rule.cost,
-        )
-        for _ in range(2)
-    ]
-    desks = [_client_for(StaffFactory(property=property_, role="frontdesk")) for _ in range(2)]
-    start = threading.Barrier(2)
-    answers: list = [None, None]
+
+
+def deliver_at_once(desks, delights) -> list:
+    """Each desk posts "deliver" for its delight at the same moment, from its own thread; their answers."""
+    start = threading.Barrier(len(desks))
+    answers: list = [None] * len(desks)
 
     def deliver(i: int) -> None:
         try:
@@ -53,11 +34,21 @@ def test_the_last_of_the_budget_is_spent_once(organization, property_):
         finally:
             connection.close()  # each thread had its own database connection
 
-    threads = [threading.Thread(target=deliver, args=(i,)) for i in range(2)]
+    threads = [threading.Thread(target=deliver, args=(i,)) for i in range(len(desks))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
+    return answers
+
+
+def test_the_last_of_the_budget_is_spent_once(organization, property_):
+    rule = dessert(organization, monthly_budget=Decimal("12.00"))
+    # One gift already delivered this month: 6.00 left, enough for one more.
+    services.delight_deliver(delight=DelightFactory(rule=rule, occasion_key="a"))
+    delights = [DelightFactory(rule=rule, occasion_key="first_visit") for _ in range(2)]
+    desks = [_client_for(StaffFactory(property=property_, role="frontdesk")) for _ in range(2)]
+    answers = deliver_at_once(desks, delights)
 
     assert sorted(a.status_code for a in answers) == [200, 409]
     refused = next(a for a in answers if a.status_code == 409)
@@ -68,44 +59,11 @@ def test_the_last_of_the_budget_is_spent_once(organization, property_):
 
 
 def test_with_a_budget_per_property_the_last_gift_at_one_property_does_not_block_another(organization, property_):
-    rule = services.gift_rule_create(
-        organization=organization,
-        name="Dessert",
-        trigger="first_visit",
-        gift="Dessert",
-        cost=Decimal("6.00"),
-        monthly_budget=Decimal("6.00"),
-        budget_per_property=True,
-    )
+    rule = dessert(organization, monthly_budget=Decimal("6.00"), budget_per_property=True)
     garden = PropertyFactory(organization=organization, name="Garden Hotel")
-    delights = [
-        Delight.objects.create(
-            organization=organization,
-            customer=CustomerFactory(organization=organization),
-            rule=rule,
-            property=where,
-            occasion_key="first_visit",
-            gift="Dessert",
-            cost=rule.cost,
-        )
-        for where in (property_, garden)
-    ]
+    delights = [DelightFactory(rule=rule, property=where, occasion_key="first_visit") for where in (property_, garden)]
     desks = [_client_for(StaffFactory(property=where, role="frontdesk")) for where in (property_, garden)]
-    start = threading.Barrier(2)
-    answers: list = [None, None]
-
-    def deliver(i: int) -> None:
-        try:
-            start.wait()
-            answers[i] = desks[i].post(f"/api/v1/delights/{delights[i].pk}/deliver/")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deliver, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    answers = deliver_at_once(desks, delights)
 
     assert [a.status_code for a in answers] == [200, 200]
     spent = dict(GiftSpend.objects.filter(rule=rule).values_list("property_id", "spent"))

@@ -8,11 +8,13 @@ from django.core.management import call_command
 from crm.models import Organization, Staff
 from personalization.models import GiftRule
 from tests.conftest import _client_for
+from tests.factories import BIRTHDAY_DESSERT
 
 pytestmark = pytest.mark.django_db
 
 
-def test_birthday_dessert_on_the_demo(capsys):
+def test_birthday_dessert_on_the_demo(capsys, settings):
+    settings.DEBUG = True  # the demo refuses to load otherwise
     call_command("seed_demo")
     call_command("seed_demo")  # twice: the demo rules are added once
     organization = Organization.objects.get(name="Harbour & Hill Hotels")
@@ -22,14 +24,7 @@ def test_birthday_dessert_on_the_demo(capsys):
 
     rule = manager.post(
         "/api/v1/gift-rules/",
-        {
-            "name": "Birthday dessert",
-            "trigger": "birthday",
-            "window_days": 7,
-            "gift": "A slice of cake for {preferred_name}",
-            "cost": "6.00",
-            "monthly_budget": "30.00",
-        },
+        BIRTHDAY_DESSERT,
     ).json()
     guests = [c["id"] for c in desk.get("/api/v1/customers/", {"page_size": 200}).json()["results"]]
     offered = []

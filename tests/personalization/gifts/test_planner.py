@@ -16,7 +16,7 @@ from crm.partial_dates import PartialDate
 from personalization.gifts import services
 from personalization.gifts.services.planner import delights_plan_nightly
 from personalization.models import Delight
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, DelightFactory, GiftRuleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -31,13 +31,7 @@ def suggested(rule):
 
 
 def test_birthdays_in_the_window_get_one_suggestion_however_often_it_runs(organization):
-    rule = services.gift_rule_create(
-        organization=organization,
-        name="Cake",
-        trigger="birthday",
-        window_days=7,
-        gift="Cake for {preferred_name} with {favorite_drink}",
-    )
+    rule = GiftRuleFactory(organization=organization, gift="Cake for {preferred_name} with {favorite_drink}")
     soon = CustomerFactory(organization=organization, given_name="Soon", preferred_name="Sunny", birthday=date_in(3))
     crm_services.preference_record(customer=soon, category="drink", text="Jasmine tea")
     crm_services.preference_record(customer=soon, category="drink", text="Cola", polarity="dislikes")
@@ -64,12 +58,8 @@ def test_birthdays_in_the_window_get_one_suggestion_however_often_it_runs(organi
 
 
 def test_the_brief_first_then_the_planner_still_one_gift(organization):
-    rule = services.gift_rule_create(
-        organization=organization,
-        name="Card",
-        trigger="anniversary",
-        window_days=10,
-        gift="A card for {preferred_name}",
+    rule = GiftRuleFactory(
+        organization=organization, trigger="anniversary", window_days=10, gift="A card for {preferred_name}"
     )
     guest = CustomerFactory(organization=organization, anniversary=date_in(10, year=None))
     services.delights_suggest(customer=guest, property_id=None, preferences=[], issues=[])
@@ -128,14 +118,8 @@ def test_the_nightly_task_expires_the_past_and_plans_the_coming(organization):
     rule = services.gift_rule_create(organization=organization, name="Cake", trigger="birthday", gift="Cake")
     CustomerFactory(organization=organization, birthday=date_in(2))
     gone = CustomerFactory(organization=organization)
-    old = Delight.objects.create(
-        organization=organization,
-        customer=gone,
-        rule=rule,
-        occasion_key="birthday:2000",
-        gift="Cake",
-        cost=0,
-        expires_at=timezone.now() - timedelta(days=1),
+    old = DelightFactory(
+        rule=rule, customer=gone, occasion_key="birthday:2000", expires_at=timezone.now() - timedelta(days=1)
     )
     assert plan_delights() == 1
     old.refresh_from_db()

@@ -15,7 +15,7 @@ from personalization.brief.build import brief_for
 from personalization.gifts import services
 from personalization.gifts.services.planner import delights_plan_nightly
 from personalization.models import Delight, GiftSpend
-from tests.factories import CustomerFactory, PropertyFactory
+from tests.factories import CustomerFactory, DelightFactory, GiftRuleFactory, PropertyFactory
 
 pytestmark = pytest.mark.django_db
 RULES = "/api/v1/gift-rules/"
@@ -42,15 +42,7 @@ def c(organization):
 
 
 def cake(organization, **fields):
-    return services.gift_rule_create(
-        organization=organization,
-        name="Cake",
-        trigger="birthday",
-        window_days=7,
-        gift="Cake",
-        cost=Decimal("6.00"),
-        **fields,
-    )
+    return GiftRuleFactory(organization=organization, cost=Decimal("6.00"), **fields)
 
 
 def gifts_at(organization, guest, property_):
@@ -98,16 +90,7 @@ def test_the_service_refuses_another_organizations_property(organization, other_
 
 
 def _delight(rule, organization, property_):
-    guest = CustomerFactory(organization=organization)
-    return Delight.objects.create(
-        organization=organization,
-        customer=guest,
-        rule=rule,
-        property=property_,
-        occasion_key="a",
-        gift="Cake",
-        cost=rule.cost,
-    )
+    return DelightFactory(rule=rule, property=property_, occasion_key="a")
 
 
 def test_a_budget_per_property_is_spent_at_each_property_separately(organization, a, b):

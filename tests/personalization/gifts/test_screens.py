@@ -15,7 +15,7 @@ from crm.partial_dates import PartialDate
 from personalization.gifts import services
 from personalization.gifts.backtest import backtest
 from personalization.models import Delight, GiftRule
-from tests.factories import CustomerFactory, PropertyFactory
+from tests.factories import CustomerFactory, GiftRuleFactory, PropertyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -36,18 +36,6 @@ FORM = {
 def day(days: int) -> PartialDate:
     d = timezone.localdate() + timedelta(days=days)
     return PartialDate(month=d.month, day=d.day, year=1975)
-
-
-@pytest.fixture
-def boss(client, manager):
-    client.force_login(manager.user)
-    return client
-
-
-@pytest.fixture
-def desk(client, frontdesk):
-    client.force_login(frontdesk.user)
-    return client
 
 
 def test_front_desk_cannot_reach_the_gift_screens(desk, organization):
@@ -130,13 +118,8 @@ def test_delete_keeps_history_and_the_history_page_shows_who(boss, organization,
 
 
 def test_the_card_offers_the_delight_and_delivers_it(desk, organization, frontdesk):
-    services.gift_rule_create(
-        organization=organization,
-        name="Cake",
-        trigger="birthday",
-        gift="Cake for {given_name}",
-        cost=Decimal("6"),
-        monthly_budget=Decimal("6"),
+    GiftRuleFactory(
+        organization=organization, gift="Cake for {given_name}", cost=Decimal("6"), monthly_budget=Decimal("6")
     )
     guest = CustomerFactory(organization=organization, given_name="Mei", birthday=day(2))
     page = desk.get(f"/customers/{guest.pk}/").content.decode()
@@ -195,14 +178,7 @@ def test_the_delight_speaks_the_staffs_language(client, frontdesk, organization,
 
 
 def test_a_costly_gift_waits_for_a_managers_approval_on_the_card(client, frontdesk, manager, organization):
-    services.gift_rule_create(
-        organization=organization,
-        name="Suite",
-        trigger="first_visit",
-        gift="Suite upgrade",
-        cost=Decimal("80"),
-        approval_above=Decimal("50"),
-    )
+    GiftRuleFactory(organization=organization, suite=True)
     guest = CustomerFactory(organization=organization)
     client.force_login(frontdesk.user)
     page = client.get(f"/customers/{guest.pk}/").content.decode()

@@ -16,7 +16,7 @@ from crm.partial_dates import PartialDate
 from personalization.gifts import services
 from personalization.gifts.engine import evaluate
 from personalization.models import Delight, DelightStatus, GiftSpend
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, GiftRuleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -153,14 +153,8 @@ def test_best_first_by_priority_then_the_closest_occasion(organization):
 
 
 def test_cooldown_and_yearly_cap(organization, frontdesk):
-    rule = services.gift_rule_create(
-        organization=organization,
-        name="Regulars",
-        trigger="nth_visit",
-        visit_number=2,
-        gift="Cookie",
-        cooldown_days=0,
-        yearly_cap=1,
+    rule = GiftRuleFactory(
+        organization=organization, trigger="nth_visit", visit_number=2, cooldown_days=0, yearly_cap=1
     )
     guest = CustomerFactory(organization=organization)
     crm_services.contact_log(customer=guest, kind="visit")
@@ -179,14 +173,7 @@ def test_no_surprises_for_a_guest_who_declined_them(organization, dessert):
 
 
 def test_a_costly_gift_needs_a_managers_plan_before_delivery(organization, manager, frontdesk):
-    services.gift_rule_create(
-        organization=organization,
-        name="Suite",
-        trigger="first_visit",
-        gift="Suite upgrade",
-        cost=Decimal("80.00"),
-        approval_above=Decimal("50.00"),
-    )
+    GiftRuleFactory(organization=organization, suite=True)
     guest = CustomerFactory(organization=organization)
     delight = Delight.objects.get(pk=suggest(guest)[0].existing.id)
     with pytest.raises(Conflict, match="approval"):

@@ -12,7 +12,7 @@ from crm import services as crm_services
 from crm.partial_dates import PartialDate
 from personalization.brief import brief_for
 from personalization.gifts import services
-from tests.factories import CustomerFactory
+from tests.factories import BIRTHDAY_DESSERT, CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,14 +25,7 @@ def birthday_in(days: int) -> PartialDate:
 def test_birthday_dessert_from_the_managers_rule_to_the_sixth_guest(manager_api, api, organization):
     rule = manager_api.post(
         "/api/v1/gift-rules/",
-        {
-            "name": "Birthday dessert",
-            "trigger": "birthday",
-            "window_days": 7,
-            "gift": "A slice of cake for {preferred_name}",
-            "cost": "6.00",
-            "monthly_budget": "30.00",
-        },
+        BIRTHDAY_DESSERT,
     ).json()
     assert api.post("/api/v1/gift-rules/", {"name": "Mine", "trigger": "manual", "gift": "x"}).status_code == 403
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import email
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email import policy as email_policy
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from crm import services
-from personalization.models import Touch, TouchStatus
+from personalization.models import Touch, TouchKind, TouchStatus
 
 
 def free_port() -> int:
@@ -37,9 +39,9 @@ class Sink:
         return "250 2.0.0 OK"
 
 
-@pytest.fixture
-def smtp_server():
-    sink = Sink()
+@contextmanager
+def serving(sink: Sink) -> Iterator[Sink]:
+    """`sink` listening on a free loopback port (its `port`) until the block ends."""
     controller = Controller(sink, hostname="127.0.0.1", port=free_port())
     controller.start()
     sink.port = controller.port
@@ -47,6 +49,12 @@ def smtp_server():
         yield sink
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    with serving(Sink()) as sink:
+        yield sink
 
 
 @pytest.fixture
@@ -64,6 +72,21 @@ def smtp(smtp_server, settings):
 def resolve_issue(customer, property_, summary="Room too noisy"):
     issue = services.issue_open(customer=customer, property=property_, summary=summary)
     return services.issue_update(issue=issue, status="resolved", resolution="Moved to a quiet room")
+
+
+def due_touch(customer, property_, kind=TouchKind.ISSUE_FOLLOW_UP, key=None) -> Touch:
+    """A touch due now, claimed as the dispatcher claims it."""
+    from django.utils import timezone
+
+    touch = Touch.objects.create(
+        organization=customer.organization,
+        customer=customer,
+        property=property_,
+        kind=kind,
+        due_at=timezone.now(),
+        idempotency_key=key or f"{kind}:{customer.pk}:due",
+    )
+    return claim(touch)
 
 
 def claim(touch: Touch) -> Touch:

@@ -16,7 +16,7 @@ from personalization.models import Touch, TouchKind, TouchStatus
 from personalization.touches.services import dispatch, send
 from personalization.touches.services.send import Outcome, touches_send
 from tests.factories import CustomerFactory, PropertyFactory
-from tests.personalization.touches.conftest import claim
+from tests.personalization.touches.conftest import due_touch
 
 pytestmark = pytest.mark.django_db
 
@@ -29,20 +29,15 @@ def shanghai(organization):
     return PropertyFactory(organization=organization, name="Bund Hotel", timezone="Asia/Shanghai")
 
 
-def _due(customer, property_, kind=TouchKind.ISSUE_FOLLOW_UP, key=None) -> Touch:
-    touch = Touch.objects.create(
-        organization=customer.organization,
-        customer=customer,
-        property=property_,
-        kind=kind,
-        due_at=timezone.now(),
-        idempotency_key=key or f"{kind}:{customer.pk}:batch",
-    )
-    return claim(touch)
-
-
 def _guest(organization, **fields) -> Customer:
     return CustomerFactory(organization=organization, **fields)
+
+
+def send_batch(*touches: Touch) -> list[Outcome]:
+    """touches_send of these touches as one batch: an outcome for each, in their order."""
+    outcomes = touches_send(touch_ids=[t.pk for t in touches])
+    assert set(outcomes) == {t.pk for t in touches}
+    return [outcomes[t.pk] for t in touches]
 
 
 @time_machine.travel(SHANGHAI_NOON, tick=False)
@@ -51,21 +46,16 @@ def test_each_touch_of_a_batch_gets_its_own_outcome(smtp, organization, shanghai
     # who must not be contacted, one whose property is in its night, and an ordinary one
     new_york = PropertyFactory(organization=organization, name="Harbour NY", timezone="America/New_York")
     smtp.replies = ["451 4.3.0 Try again later"]
-    refused = _due(_guest(organization), shanghai)
-    skipped = _due(_guest(organization, do_not_contact=True), shanghai)
-    postponed = _due(_guest(organization), new_york)
-    sent = _due(_guest(organization), shanghai)
+    refused = due_touch(_guest(organization), shanghai)
+    skipped = due_touch(_guest(organization, do_not_contact=True), shanghai)
+    postponed = due_touch(_guest(organization), new_york)
+    sent = due_touch(_guest(organization), shanghai)
 
     # when the batch is sent
-    outcomes = touches_send(touch_ids=[refused.pk, skipped.pk, postponed.pk, sent.pk])
+    outcomes = send_batch(refused, skipped, postponed, sent)
 
     # then each touch has its own outcome, and only the ordinary one reached the guest
-    assert outcomes == {
-        refused.pk: Outcome.RETRY,
-        skipped.pk: Outcome.SKIPPED,
-        postponed.pk: Outcome.POSTPONED,
-        sent.pk: Outcome.SENT,
-    }
+    assert outcomes == [Outcome.RETRY, Outcome.SKIPPED, Outcome.POSTPONED, Outcome.SENT]
     assert [m["X-Rapport-Touch"] for m in smtp.messages] == [str(sent.pk)] and smtp.refused == 1
     for touch in (refused, skipped, postponed, sent):
         touch.refresh_from_db()
@@ -78,31 +68,39 @@ def test_each_touch_of_a_batch_gets_its_own_outcome(smtp, organization, shanghai
     assert sent.attempt_started_at is None and sent.claimed_at is None
 
     # and the same batch delivered again (acks_late after a crash) does nothing
-    assert set(touches_send(touch_ids=[refused.pk, skipped.pk, postponed.pk, sent.pk]).values()) == {Outcome.NOTHING}
+    assert set(send_batch(refused, skipped, postponed, sent)) == {Outcome.NOTHING}
     assert len(smtp.messages) == 1
 
 
 @time_machine.travel(SHANGHAI_NOON, tick=False)
 def test_the_pressure_cap_holds_inside_one_batch(smtp, organization, shanghai, customer):
     # Given a birthday and an anniversary of one guest, and another guest's birthday, in one batch
-    birthday = _due(customer, shanghai, TouchKind.BIRTHDAY)
-    anniversary = _due(customer, shanghai, TouchKind.ANNIVERSARY)
-    other = _due(_guest(organization), shanghai, TouchKind.BIRTHDAY)
-    follow_up = _due(customer, shanghai, TouchKind.ISSUE_FOLLOW_UP)  # service: exempt from the cap
+    birthday = due_touch(customer, shanghai, TouchKind.BIRTHDAY)
+    anniversary = due_touch(customer, shanghai, TouchKind.ANNIVERSARY)
+    other = due_touch(_guest(organization), shanghai, TouchKind.BIRTHDAY)
+    follow_up = due_touch(customer, shanghai, TouchKind.ISSUE_FOLLOW_UP)  # service: exempt from the cap
 
-    outcomes = touches_send(touch_ids=[birthday.pk, anniversary.pk, other.pk, follow_up.pk])
+    outcomes = send_batch(birthday, anniversary, other, follow_up)
 
     # then the guest gets one greeting, not two; the other guest and the follow-up are not held back
-    assert outcomes == {
-        birthday.pk: Outcome.SENT,
-        anniversary.pk: Outcome.SKIPPED,
-        other.pk: Outcome.SENT,
-        follow_up.pk: Outcome.SENT,
-    }
+    assert outcomes == [Outcome.SENT, Outcome.SKIPPED, Outcome.SENT, Outcome.SENT]
     assert Touch.objects.get(pk=anniversary.pk).reason.startswith("pressure cap")
     assert sorted(m["X-Rapport-Touch"] for m in smtp.messages) == sorted(
         str(t.pk) for t in (birthday, other, follow_up)
     )
+
+
+def break_for(monkeypatch, step: str, touch: Touch, error: type[BaseException]):
+    """send.<step> raises error for this touch and works for the others; the working step, to put back."""
+    works = getattr(send, step)
+
+    def broken(target, *args, **kwargs):
+        if target.pk == touch.pk:
+            raise error
+        return works(target, *args, **kwargs)
+
+    monkeypatch.setattr(send, step, broken)
+    return works
 
 
 class Killed(BaseException):
@@ -113,15 +111,8 @@ def test_a_worker_dying_between_a_message_and_its_sent_mark(smtp, organization, 
     # Given a batch of three, and a worker that dies right after the server accepted the second
     start = SHANGHAI_NOON
     with time_machine.travel(start, tick=False):
-        first, second, third = (_due(_guest(organization), shanghai) for _ in range(3))
-        mark = send._mark_sent
-
-        def dies_at_the_second(touch, message, **flush):
-            if touch.pk == second.pk:
-                raise Killed
-            mark(touch, message, **flush)
-
-        monkeypatch.setattr(send, "_mark_sent", dies_at_the_second)
+        first, second, third = (due_touch(_guest(organization), shanghai) for _ in range(3))
+        mark = break_for(monkeypatch, "_mark_sent", second, Killed)  # dies right after the server accepted it
         with pytest.raises(Killed):
             touches_send(touch_ids=[first.pk, second.pk, third.pk])
         monkeypatch.setattr(send, "_mark_sent", mark)
@@ -145,7 +136,7 @@ def test_a_worker_dying_between_a_message_and_its_sent_mark(smtp, organization, 
 def test_a_batch_that_runs_out_of_time_hands_the_rest_back(smtp, organization, shanghai, monkeypatch, settings):
     # Given a batch of three and a mail server so slow the first message takes most of the claim
     with time_machine.travel(SHANGHAI_NOON, tick=False) as clock:
-        touches = [_due(_guest(organization), shanghai) for _ in range(3)]
+        touches = [due_touch(_guest(organization), shanghai) for _ in range(3)]
         deliver = send._deliver
 
         def slow(touch, connection, **flush):
@@ -169,15 +160,8 @@ def test_a_batch_that_runs_out_of_time_hands_the_rest_back(smtp, organization, s
 def test_a_soft_time_limit_mid_message_hands_back_the_touches_after_it(smtp, organization, shanghai, monkeypatch):
     # Given a batch of three, and Celery's soft time limit striking while the second message is with the server
     with time_machine.travel(SHANGHAI_NOON, tick=False):
-        first, second, third = (_due(_guest(organization), shanghai) for _ in range(3))
-        deliver = send._deliver
-
-        def hangs_at_the_second(touch, connection, **flush):
-            if touch.pk == second.pk:
-                raise SoftTimeLimitExceeded
-            return deliver(touch, connection, **flush)
-
-        monkeypatch.setattr(send, "_deliver", hangs_at_the_second)
+        first, second, third = (due_touch(_guest(organization), shanghai) for _ in range(3))
+        break_for(monkeypatch, "_deliver", second, SoftTimeLimitExceeded)  # strikes while it is with the server
         with pytest.raises(SoftTimeLimitExceeded):
             touches_send(touch_ids=[first.pk, second.pk, third.pk])
 
@@ -211,10 +195,10 @@ def test_the_dispatcher_hands_out_one_task_per_batch(organization, customer, dja
 @time_machine.travel(SHANGHAI_NOON, tick=False)
 def test_a_message_that_cannot_be_built_fails_alone_and_the_rest_of_the_batch_goes_out(smtp, organization, shanghai):
     # Given a batch whose middle guest has a line break in the name (written before names were checked)
-    before = _due(_guest(organization, given_name="Ann"), shanghai)
-    poisoned = _due(_guest(organization, given_name="Eve"), shanghai)
+    before = due_touch(_guest(organization, given_name="Ann"), shanghai)
+    poisoned = due_touch(_guest(organization, given_name="Eve"), shanghai)
     Customer.objects.filter(pk=poisoned.customer_id).update(preferred_name="Eve\r\nBcc: everyone@example.com")
-    after = _due(_guest(organization, given_name="Zoe"), shanghai)
+    after = due_touch(_guest(organization, given_name="Zoe"), shanghai)
 
     # when the batch is sent
     outcomes = touches_send(touch_ids=[before.pk, poisoned.pk, after.pk])

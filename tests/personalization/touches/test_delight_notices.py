@@ -14,7 +14,7 @@ from personalization.gifts import services
 from personalization.gifts.services.planner import delights_plan_nightly
 from personalization.models import Delight, Touch, TouchKind, TouchStatus
 from personalization.touches.services.send import Outcome, touches_send
-from tests.factories import CustomerFactory, PropertyFactory
+from tests.factories import CustomerFactory, GiftRuleFactory, PropertyFactory
 from tests.personalization.touches.conftest import claim
 
 pytestmark = pytest.mark.django_db
@@ -33,13 +33,9 @@ def notices():
 
 
 def cake_rule(organization, **fields):
-    return services.gift_rule_create(
-        organization=organization,
-        name="Birthday cake",
-        trigger="birthday",
-        window_days=7,
-        gift="A slice of cake for {preferred_name}",
-        **{"notify_guest": True, **fields},
+    fields = {"notify_guest": True, **fields}
+    return GiftRuleFactory(
+        organization=organization, name="Birthday cake", gift="A slice of cake for {preferred_name}", **fields
     )
 
 

@@ -14,7 +14,7 @@ from personalization.models import Feedback, Touch, TouchKind, TouchStatus
 from personalization.touches.services import dispatch
 from personalization.touches.services.send import Outcome, touches_send
 from tests.factories import CustomerFactory, PropertyFactory
-from tests.personalization.touches.conftest import claim, resolve_issue
+from tests.personalization.touches.conftest import claim, due_touch, resolve_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -69,10 +69,10 @@ def test_a_follow_up_reaches_the_guest_with_both_parts_headers_and_working_links
     assert f'href="http://testserver{survey}?score=5"' in html
     assert 'value="5" required id="id_score_4" checked' in client.get(f"{survey}?score=5").content.decode()
     assert Feedback.objects.count() == 0
+    assert client.post(survey, {"score": "9"}).status_code == 400  # bad input: the form again, never a 500
     assert client.post(survey, {"score": "4", "comment": "Much better"}).status_code == 200
     feedback = Feedback.objects.get()
     assert (feedback.score, feedback.comment, feedback.issue_id) == (4, "Much better", touch.issue_id)
-    assert client.post(survey, {"score": "9"}).status_code == 400  # bad input: the form again, never a 500
 
     # and one click on unsubscribe (no login) records the opt-out and stops what was pending
     services.contact_log(customer=customer, kind="departure", property=hotel)
@@ -97,13 +97,7 @@ def test_the_mail_client_one_click_unsubscribe_and_a_tampered_link(smtp, hotel, 
 @time_machine.travel(SHANGHAI_NOON, tick=False)
 def test_a_chinese_guest_gets_the_message_and_the_survey_page_in_her_script(smtp, hotel, organization, client):
     guest = CustomerFactory(
-        organization=organization,
-        native_name="王芳",
-        given_name="",
-        family_name="",
-        preferred_name="芳",
-        language="zh-hant",
-        email="fang@example.tw",
+        organization=organization, native_only=True, native_name="王芳", preferred_name="芳", language="zh-hant"
     )
     touches_send(touch_ids=[_due_follow_up(guest, hotel).pk])
     [message] = smtp.messages
@@ -142,15 +136,7 @@ def test_a_guest_who_must_not_be_mailed_is_skipped_with_a_reason(smtp, hotel, cu
 
 
 def _greeting(customer, hotel, kind=TouchKind.BIRTHDAY, key=None):
-    touch = Touch.objects.create(
-        organization=customer.organization,
-        customer=customer,
-        property=hotel,
-        kind=kind,
-        due_at=timezone.now(),
-        idempotency_key=key or f"{kind}:{customer.pk}:test",
-    )
-    return claim(touch)
+    return due_touch(customer, hotel, kind, key)
 
 
 @time_machine.travel(SHANGHAI_NOON, tick=False)
@@ -203,12 +189,19 @@ def test_quiet_hours_end_at_nine_local_across_the_dst_change(smtp, organization,
     assert touch.due_at == datetime(2026, 3, 8, 13, 0, tzinfo=UTC)  # 09:00 EDT (UTC-4), not 14:00
 
 
+def _send_answered(smtp, customer, hotel, reply: str):
+    """The guest's follow-up sent once to a server that answers reply to it: the outcome, and the touch after."""
+    smtp.replies = [reply]
+    touch = _due_follow_up(customer, hotel)
+    [outcome] = touches_send(touch_ids=[touch.pk]).values()
+    touch.refresh_from_db()
+    return outcome, touch
+
+
 @time_machine.travel(SHANGHAI_NOON, tick=False)
 def test_a_4xx_is_retried_with_backoff_and_sent_once(smtp, hotel, customer):
-    smtp.replies = ["451 4.3.0 Try again later"]
-    touch = _due_follow_up(customer, hotel)
-    assert list(touches_send(touch_ids=[touch.pk]).values()) == [Outcome.RETRY]
-    touch.refresh_from_db()
+    outcome, touch = _send_answered(smtp, customer, hotel, "451 4.3.0 Try again later")
+    assert outcome == Outcome.RETRY
     assert (touch.status, touch.attempts) == (TouchStatus.SCHEDULED, 1)
     assert touch.due_at == timezone.now() + timedelta(minutes=1) and "451" in touch.reason
     assert dispatch.touches_claim() == []  # not before the backoff
@@ -222,10 +215,8 @@ def test_a_4xx_is_retried_with_backoff_and_sent_once(smtp, hotel, customer):
 
 @time_machine.travel(SHANGHAI_NOON, tick=False)
 def test_a_5xx_fails_at_once_with_the_reason_and_no_retry(smtp, hotel, customer):
-    smtp.replies = ["550 5.1.1 No such mailbox"]
-    touch = _due_follow_up(customer, hotel)
-    assert list(touches_send(touch_ids=[touch.pk]).values()) == [Outcome.FAILED]
-    touch.refresh_from_db()
+    outcome, touch = _send_answered(smtp, customer, hotel, "550 5.1.1 No such mailbox")
+    assert outcome == Outcome.FAILED
     assert touch.status == TouchStatus.FAILED and "550" in touch.reason and "No such mailbox" in touch.reason
     with time_machine.travel(timezone.now() + timedelta(days=1), tick=False):
         assert dispatch.touches_claim() == []

@@ -10,10 +10,8 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from celery import Celery
 from django.db import connection
 
@@ -21,10 +19,9 @@ from personalization.models import Touch, TouchStatus
 from personalization.touches.services import dispatch
 from tests.conftest import REDIS_URL
 from tests.factories import CustomerFactory, PropertyFactory
-from tests.personalization.touches.conftest import Sink, free_port, resolve_issue
-from tests.workers import worker_command
+from tests.personalization.touches.conftest import Sink, free_port, resolve_issue, serving
+from tests.workers import worker_start
 
-ROOT = Path(__file__).resolve().parents[3]
 DEADLINE = 60
 CLAIM_TIMEOUT = 2  # seconds: a killed worker's claim is handed out again this soon (production: 300)
 
@@ -49,12 +46,8 @@ class SlowSink(Sink):
 
 @pytest.fixture
 def sink():
-    server = SlowSink()
-    controller = Controller(server, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    server.port = controller.port
-    yield server
-    controller.stop()
+    with serving(SlowSink()) as server:
+        yield server
 
 
 @pytest.fixture
@@ -85,13 +78,7 @@ def start_worker(tmp_path, sink):
             "RAPPORT_QUIET_HOURS": "00:00-00:00",  # the real clock may be anyone's night
         }
         log = open(tmp_path / f"worker{len(workers)}.log", "w")  # noqa: SIM115 - lives as long as the worker
-        worker = subprocess.Popen(
-            worker_command(f"touches-{os.getpid()}-{len(workers)}@localhost", "--pool", "solo"),
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        worker = worker_start(f"touches-{os.getpid()}-{len(workers)}@localhost", env=env, log=log)
         workers.append(worker)
         return worker
 
