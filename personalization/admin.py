@@ -7,9 +7,7 @@ from personalization.models import Feedback, Tip, Touch
 @admin.register(Tip)
 class TipAdmin(OrganizationScopedAdmin):
     list_display = ["text", "property", "tags", "active"]
-    # Only the properties of the manager's own tips: a plain "property" filter listed every organization's
-    # property names (issue 11, item 6; caught by tests/test_isolation_walk.py).
-    list_filter = ["active", ("property", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["active", "property"]
     search_fields = ["text"]
 
 
