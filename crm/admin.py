@@ -135,7 +135,7 @@ class PropertyAdminForm(forms.ModelForm):
 
     class Meta:
         model = Property
-        fields = "__all__"
+        fields = ["organization", "name", "country", "timezone", "sender_email"]
 
 
 @admin.register(Property)

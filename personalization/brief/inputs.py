@@ -216,10 +216,12 @@ def _place_part(property_id: int | None) -> Part:
     postgres = _postgres(vendor)
     contacts, properties = Contact._meta.db_table, Property._meta.db_table
     visit_kinds = ", ".join(f"'{kind.value}'" for kind in (ContactKind.ARRIVAL, ContactKind.VISIT))
+    # Identifiers are the models' own; the property id is a parameter.
+    zone_of = f"SELECT p.timezone FROM {properties} p WHERE"  # noqa: S608
     zone = (
-        f"coalesce((SELECT p.timezone FROM {properties} p WHERE p.id = %s AND p.organization_id = c.organization_id),"
-        f" (SELECT p.timezone FROM {properties} p WHERE p.id = c.home_property_id),"
-        f" (SELECT p.timezone FROM {properties} p WHERE p.organization_id = c.organization_id ORDER BY p.id LIMIT 1))"
+        f"coalesce(({zone_of} p.id = %s AND p.organization_id = c.organization_id),"
+        f" ({zone_of} p.id = c.home_property_id),"
+        f" ({zone_of} p.organization_id = c.organization_id ORDER BY p.id LIMIT 1))"
     )
     pair = (
         "json_build_object('kind', v.kind, 'at', v.occurred_at)"
