@@ -229,6 +229,7 @@ def _delights(loaded: BriefInputs, property_id: int | None, now: datetime) -> li
         issues=loaded.issues,
         now=now,
         rules=loaded.rules,
+        today=now.astimezone(zone_named(loaded.zone)).date(),  # birthdays at the property
     ):
         budget = c.rule.monthly_budget
         items.append(
