@@ -157,9 +157,7 @@ def greeting_text(name: str, *, number: int, previous: datetime | None, occasion
             sentences.append(_("Visit number %(number)s; last here %(when)s.") % {"number": number, "when": when})
         else:
             sentences.append(_("Visit number %(number)s.") % {"number": number})
-    # Chinese sentences follow one another without a space.
-    joiner = " " if translation.get_language() == languages.ENGLISH else ""
-    return joiner.join(sentences)
+    return languages.join_sentences(sentences, translation.get_language())
 
 
 def _greet(customer: Customer, language: str, now: datetime, loaded: BriefInputs, contact_kind: str | None) -> Greet:
@@ -281,9 +279,10 @@ def build_brief(
     delights = _delights(loaded, property_id, now)
     name = customer.address_name(language)
     with translation.override(language):
-        close = _("Thank you, %(name)s. We look forward to seeing you again.") % {"name": name}
+        sentences = [_("Thank you, %(name)s. We look forward to seeing you again.") % {"name": name}]
         if open_issues:
-            close += " " + _("We will follow up on “%(summary)s”.") % {"summary": open_issues[0].summary}
+            sentences.append(_("We will follow up on “%(summary)s”.") % {"summary": open_issues[0].summary})
+    close = languages.join_sentences(sentences, language)
     return {
         "customer": {"id": customer.pk, "display_name": customer.display_name, "language": language},
         "greet": _greet(customer, language, now, loaded, contact_kind),

@@ -261,3 +261,10 @@ def test_an_anniversary_today_is_named_and_other_days_have_no_occasion(organizat
     assert greet["occasion"] == "anniversary" and greet["text"].startswith("Happy anniversary, ")
     later = brief_for(organization=organization, customer_id=customer.pk, now=now + timedelta(days=1))["greet"]
     assert later["occasion"] is None and later["text"].startswith("Welcome, ")
+
+
+def test_chinese_sentences_follow_one_another_without_a_space(api, organization):
+    customer = CustomerFactory(organization=organization, wang_fang=True, salutation="女士", language="zh-Hans")
+    services.issue_open(customer=customer, summary="Charged twice for the minibar")
+    close = api.get(brief_url(customer)).json()["close"]["text"]
+    assert close == "谢谢您，王女士。期待您再次光临。我们会跟进“Charged twice for the minibar”。"
