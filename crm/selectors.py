@@ -355,6 +355,14 @@ MERGE_COMPARED = (
 )
 
 
+# Compared values that are not one model field with its own label.
+_MERGE_LABELS = {
+    "birthday": lambda: gettext("birthday"),
+    "anniversary": lambda: gettext("anniversary"),
+    "home_property": lambda: gettext("home property"),
+}
+
+
 def merge_preview(*, kept: Customer, duplicate: Customer) -> MergePreview:
     """Both profiles side by side with what the kept one holds after a merge (crm.services.merges.merge_fills,
     the rule the merge applies) and how many rows of the duplicate's history move."""
@@ -365,8 +373,7 @@ def merge_preview(*, kept: Customer, duplicate: Customer) -> MergePreview:
         setattr(after, field, value)
     rows = []
     for name in MERGE_COMPARED:
-        label = Customer._meta.get_field(name).verbose_name if name not in ("birthday", "anniversary") else None
-        label = label or (gettext("birthday") if name == "birthday" else gettext("anniversary"))
+        label = _MERGE_LABELS[name]() if name in _MERGE_LABELS else Customer._meta.get_field(name).verbose_name
         values = [_shown(c, name) for c in (kept, duplicate, after)]
         if any(values):
             rows.append(MergeRow(str(label), *values))
