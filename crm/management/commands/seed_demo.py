@@ -270,7 +270,8 @@ class Command(BaseCommand):
         # A memory last confirmed 14 months ago, so the card asks "still true?" (a demo's backdating: no service
         # writes a past confirmation).
         Preference.objects.filter(pk=stale.pk).update(last_confirmed_at=now - timedelta(days=425))
-        for days in (410, 200, 75):
+        # His last stay ended two days ago: the most recent of the namesakes 张伟 / 張偉, so first in the lookup.
+        for days in (410, 200, 5):
             arrival = now - timedelta(days=days)
             services.contact_log(customer=customer, kind="arrival", occurred_at=arrival, property=shanghai)
             services.contact_log(
@@ -281,7 +282,7 @@ class Command(BaseCommand):
             summary="Air conditioning noisy in room 1204",
             severity="high",
             property=shanghai,
-            opened_at=now - timedelta(days=74),
+            opened_at=now - timedelta(days=199),
         )
         services.issue_update(issue=resolved, status="resolved", resolution="Moved to 1508; engineer replaced the fan")
         services.issue_open(
@@ -289,7 +290,7 @@ class Command(BaseCommand):
             summary="Charged twice for the minibar",
             severity="medium",
             property=shanghai,
-            opened_at=now - timedelta(days=2),
+            opened_at=now - timedelta(days=2, hours=1),
         )
 
     def _tips(self, organization: Organization) -> None:
