@@ -2,9 +2,10 @@
 
 The schema names every guest field and every route: no secret, but a map an attacker need not be handed.
 Any staff member may read it (integrators hold a staff token); a browser without a session is sent to the
-login page rather than answered 401. The Swagger UI comes from drf-spectacular's CDN and runs its own
-script file (the split view: no inline script), so this one page widens the Content-Security-Policy to that
-CDN (and to inline styles, which Swagger UI sets on its elements)."""
+login page rather than answered 401. Swagger UI and ReDoc are served from this site's static files
+(drf-spectacular-sidecar: they work with the network off) and run their own script files (the split view: no
+inline script); these pages widen the Content-Security-Policy only to inline styles (which Swagger UI and
+ReDoc set on their elements), images as data: URLs, and ReDoc's web worker (a blob: URL)."""
 
 from __future__ import annotations
 
@@ -13,18 +14,17 @@ from django.contrib.auth.views import redirect_to_login
 from django.utils.csp import CSP
 from django.views.decorators.csp import csp_override
 from drf_spectacular.utils import extend_schema
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
 from crm.permissions import IsStaffMember
 from crm.selectors import staff_of
 
-SWAGGER_CDN = "https://cdn.jsdelivr.net"
 DOCS_CSP = {
     **settings.SECURE_CSP,
-    "script-src": [CSP.SELF, SWAGGER_CDN],
-    "style-src": [CSP.SELF, SWAGGER_CDN, CSP.UNSAFE_INLINE],
-    "img-src": [CSP.SELF, "data:", SWAGGER_CDN],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "worker-src": [CSP.SELF, "blob:"],
 }
 
 
@@ -37,7 +37,7 @@ class SchemaView(SpectacularAPIView):
         return [permission() for permission in _permissions()]
 
 
-class DocsView(SpectacularSwaggerSplitView):
+class StaffPage:
     # The page holds no data (it fetches the schema, which is guarded): a browser is sent to log in instead.
     permission_classes = [AllowAny]
 
@@ -48,5 +48,14 @@ class DocsView(SpectacularSwaggerSplitView):
         return super().get(request, *args, **kwargs)
 
 
+class DocsView(StaffPage, SpectacularSwaggerSplitView):
+    pass
+
+
+class RedocView(StaffPage, SpectacularRedocView):
+    template_name = "api/redoc.html"  # drf-spectacular's, without its inline <style> (the CSP refuses it)
+
+
 schema = SchemaView.as_view()
 docs = csp_override(DOCS_CSP)(DocsView.as_view(url_name="schema"))
+redoc = csp_override(DOCS_CSP)(RedocView.as_view(url_name="schema"))

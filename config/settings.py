@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc as static files: /api/docs/ works offline, no CDN
     "django_celery_beat",
     "django_htmx",
     "axes",
@@ -177,7 +178,10 @@ RAPPORT_TOUCH_MAX_ATTEMPTS = env.int("RAPPORT_TOUCH_MAX_ATTEMPTS", default=5)
 # A touch claimed by a worker that has not finished after this long is handed out again.
 RAPPORT_TOUCH_CLAIM_TIMEOUT_SECONDS = env.int("RAPPORT_TOUCH_CLAIM_TIMEOUT_SECONDS", default=300)
 # Where the links in messages (unsubscribe, survey) point.
-RAPPORT_PUBLIC_URL = env.str("RAPPORT_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Where guests' links (unsubscribe, survey) point; by default the local server on PORT (./rapport run's port).
+RAPPORT_PUBLIC_URL = env.str("RAPPORT_PUBLIC_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}").rstrip(
+    "/"
+)
 RAPPORT_UNSUBSCRIBE_MAX_AGE_DAYS = env.int("RAPPORT_UNSUBSCRIBE_MAX_AGE_DAYS", default=90)
 RAPPORT_FEEDBACK_MAX_AGE_DAYS = env.int("RAPPORT_FEEDBACK_MAX_AGE_DAYS", default=30)
 
@@ -199,6 +203,7 @@ if EMAIL_BACKEND.endswith("filebased.EmailBackend"):
     # a relative one ("filemail://var/outbox") is relative to the checkout, not the working directory.
     # The backend makes the folder when it is first used.
     EMAIL_FILE_PATH = str(BASE_DIR / EMAIL_URL.split("://", 1)[1].split("?", 1)[0])
+    EMAIL_BACKEND = "config.outbox.EmlOutbox"  # one .eml file per message
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Rapport <rapport@localhost>")
 
 # --- Signing in: lockout, sessions, API tokens, rate limits, two factors (crm/signin/) ---------
@@ -259,6 +264,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Customer-preference memory and personalization. See API.md for the contract.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # One name per choice set used by several serializers, and the touches' enums named for what they are
     # (two models have a "status" and a "kind"; drf-spectacular warns otherwise).

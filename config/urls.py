@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/", include("personalization.urls_api")),
     path("api/schema/", api_docs.schema, name="schema"),
     path("api/docs/", api_docs.docs, name="api-docs"),
+    path("api/redoc/", api_docs.redoc, name="api-redoc"),
     # The admin's login goes through the same steps as the login form (lockout, then the second factor).
     path("admin/login/", AdminSignInView.as_view(), name="admin-login"),
     path("admin/", admin.site.urls),

@@ -9,9 +9,13 @@ checks are not all of them (a phone's E.164 form, an issue's allowed moves). Con
 
 from __future__ import annotations
 
+from zoneinfo import available_timezones
+
+import phonenumbers
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from crm import phones, selectors, services
 from crm.models import (
@@ -26,6 +30,7 @@ from crm.models import (
     Property,
     Staff,
 )
+from crm.models.tenancy import phone_region_of
 from crm.services.customers import CUSTOMER_FIELDS
 from crm.services.history import ISSUE_FIELDS, PREFERENCE_FIELDS, issue_transition_check
 
@@ -131,9 +136,26 @@ class OrganizationAdmin(OrganizationScopedAdmin):
         return queryset.filter(pk=organization.pk) if organization else queryset.none()
 
 
+class PropertyAdminForm(forms.ModelForm):
+    # Lists to choose from rather than free text: a mistyped zone or country would silently mean UTC or the
+    # server's default region.
+    timezone = forms.ChoiceField(label=_("time zone"), choices=lambda: [(z, z) for z in sorted(available_timezones())])
+    country = forms.ChoiceField(
+        label=_("country"),
+        required=False,
+        choices=lambda: [("", "—"), *((code, code) for code in sorted(phonenumbers.SUPPORTED_REGIONS))],
+        help_text=_("Phone numbers typed without +country are read in it."),
+    )
+
+    class Meta:
+        model = Property
+        fields = ["organization", "name", "country", "timezone", "sender_email"]
+
+
 @admin.register(Property)
 class PropertyAdmin(OrganizationScopedAdmin):
-    list_display = ["name", "organization", "timezone"]
+    form = PropertyAdminForm
+    list_display = ["name", "organization", "country", "timezone"]
     search_fields = ["name"]
 
 
@@ -164,9 +186,14 @@ def _write_preference(request, preference: Preference, customer: Customer) -> Pr
 
 
 class CustomerAdminForm(forms.ModelForm):
+    phone_region: str | None = None  # the admin user's property's country (CustomerAdmin.get_form)
+
     def clean_phone(self) -> str:
-        # The service stores E.164 (crm.phones): refuse here what it would refuse, on the field.
-        return phones.to_e164(self.cleaned_data.get("phone") or "")
+        # The service stores E.164 (crm.phones): refuse here what it would refuse, on the field; a number
+        # without +country is read where the admin user works, else in the guest's home property's country.
+        home = self.cleaned_data.get("home_property")
+        region = self.phone_region or phone_region_of(home)
+        return phones.to_e164(self.cleaned_data.get("phone") or "", region=region)
 
 
 @admin.register(Customer)
@@ -178,6 +205,12 @@ class CustomerAdmin(OrganizationScopedAdmin):
     # The recorded pronunciation is uploaded through its own path, not among the services' fields.
     readonly_fields = ["visit_count", "first_seen", "last_seen", "created_at", "updated_at", "pronunciation_audio"]
     inlines = [PreferenceInline]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        staff = selectors.staff_of(request.user)
+        form.phone_region = staff.property.phone_region if staff and staff.property else None
+        return form
 
     def save_model(self, request, obj, form, change):
         fields = _values(obj, CUSTOMER_FIELDS)

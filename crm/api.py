@@ -139,11 +139,18 @@ class UpdatedByService:
     update_service: Callable[..., object]
     update_target: str
 
+    def update_context(self) -> dict:
+        """Extra keyword arguments of update_service (e.g. the caller's property)."""
+        return {}
+
     def partial_update(self, request: Request, pk: str) -> Response:
         serializer = self.get_serializer(self.get_object(), data=request.data, partial=True)  # type: ignore[attr-defined]
         serializer.is_valid(raise_exception=True)
         changed = self.update_service(
-            **{self.update_target: serializer.instance}, actor=request.user, **serializer.validated_data
+            **{self.update_target: serializer.instance},
+            actor=request.user,
+            **self.update_context(),
+            **serializer.validated_data,
         )
         return Response(self.get_serializer(changed).data)  # type: ignore[attr-defined]
 
@@ -183,6 +190,10 @@ class CustomerViewSet(
     def get_object(self) -> Customer:
         return selectors.customer_get(organization=self.organization, pk=self.kwargs["pk"])
 
+    def update_context(self) -> dict:
+        # A phone typed without +country is read in the caller's property's country.
+        return {"property": self.staff.property}
+
     def get_serializer_class(self):
         return CustomerDetailSerializer if self.action == "retrieve" else CustomerSerializer
 
@@ -215,7 +226,10 @@ class CustomerViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         customer = services.customer_create(
-            organization=self.organization, actor=request.user, **serializer.validated_data
+            organization=self.organization,
+            actor=request.user,
+            property=self.staff.property,
+            **serializer.validated_data,
         )
         data = CustomerDetailSerializer(customer, context=self.detail_context(customer)).data
         return Response(data, status=status.HTTP_201_CREATED)

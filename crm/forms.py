@@ -62,3 +62,12 @@ class EraseForm(forms.Form):
         label=_("I understand: everything about this guest is forgotten for good, and this cannot be undone."),
         required=True,
     )
+
+
+class MergeForm(forms.Form):
+    """The confirmation of a merge, after the side-by-side comparison."""
+
+    confirm = forms.BooleanField(
+        label=_("I compared both profiles: they are the same person."),
+        required=True,
+    )

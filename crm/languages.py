@@ -35,3 +35,9 @@ def speech_voice(tag: str | None, *, han_name: bool) -> str:
     if han_name:
         return HAN_NAME_VOICES[message_language(tag)]
     return (tag or "").strip() or ENGLISH
+
+
+def join_sentences(sentences: list[str], language: str) -> str:
+    """Sentences one after another as the language writes them: a space in English, none in Chinese
+    (“…光临。我们会跟进…”, not “…光临。 我们…”)."""
+    return ("" if language in (SIMPLIFIED, TRADITIONAL) else " ").join(s for s in sentences if s)

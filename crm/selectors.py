@@ -16,6 +16,7 @@ from django.db.models import Count, Model, Q, QuerySet
 from django.db.models.fields.files import FieldFile
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from crm.lookup.search import search as lookup_search
 from crm.models import (
@@ -293,3 +294,101 @@ def customers_due_for_anonymizing(*, organization: Organization, now: datetime |
         .filter(Q(last_seen__lt=cutoff) | Q(last_seen__isnull=True, created_at__lt=cutoff))
         .order_by("pk")
     )
+
+
+@dataclass(frozen=True)
+class MergeRow:
+    """One line of the merge comparison: a field's label, its value on each profile, and after the merge."""
+
+    label: str
+    kept: str
+    duplicate: str
+    result: str
+
+    @property
+    def winner(self) -> str:
+        """Which profile's value the kept profile has afterwards: kept, duplicate, both (combined) or same."""
+        if self.kept == self.duplicate:
+            return "same"
+        if self.result == self.kept:
+            return "kept"
+        return "duplicate" if self.result == self.duplicate else "both"
+
+
+@dataclass(frozen=True)
+class MergePreview:
+    kept: Customer
+    duplicate: Customer
+    rows: list[MergeRow]
+    moves: list[tuple[str, int]]  # (what, how many rows) of the duplicate's history that moves
+
+
+# What the comparison shows, in order: (label, how a customer's value is written).
+def _shown(customer: Customer, name: str) -> str:
+    value = getattr(customer, name)
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, list):
+        return ", ".join(value)
+    return "" if value is None else str(value)
+
+
+MERGE_COMPARED = (
+    "given_name",
+    "family_name",
+    "native_name",
+    "latin_name",
+    "preferred_name",
+    "salutation",
+    "pronunciation",
+    "language",
+    "email",
+    "phone",
+    "birthday",
+    "anniversary",
+    "home_property",
+    "tags",
+    "consent_service",
+    "consent_marketing",
+    "consent_surprises",
+    "do_not_contact",
+)
+
+
+# Compared values that are not one model field with its own label.
+_MERGE_LABELS = {
+    "birthday": lambda: gettext("birthday"),
+    "anniversary": lambda: gettext("anniversary"),
+    "home_property": lambda: gettext("home property"),
+}
+
+
+def merge_preview(*, kept: Customer, duplicate: Customer) -> MergePreview:
+    """Both profiles side by side with what the kept one holds after a merge (crm.services.merges.merge_fills,
+    the rule the merge applies) and how many rows of the duplicate's history move."""
+    from crm.services.merges import merge_fills, merge_moves  # the merge's own rule, not a copy of it
+
+    after = Customer.objects.get(pk=kept.pk)
+    for field, value in merge_fills(kept, duplicate).items():
+        setattr(after, field, value)
+    rows = []
+    for name in MERGE_COMPARED:
+        label = _MERGE_LABELS[name]() if name in _MERGE_LABELS else Customer._meta.get_field(name).verbose_name
+        values = [_shown(c, name) for c in (kept, duplicate, after)]
+        if any(values):
+            rows.append(MergeRow(str(label), *values))
+    visits = kept.visit_count + duplicate.visit_count
+    rows.append(MergeRow(gettext("visits"), str(kept.visit_count), str(duplicate.visit_count), str(visits)))
+    moves = [(str(model._meta.verbose_name_plural), n) for model, n in merge_moves(duplicate)]
+    return MergePreview(kept=kept, duplicate=duplicate, rows=rows, moves=moves)
+
+
+def merged_profile(*, organization: Organization, pk: object) -> Customer | None:
+    """The organization's profile pk when it was merged into another (its card leads to the kept one)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    if not -(2**63) <= pk < 2**63:
+        return None
+    return Customer.objects.filter(organization=organization, pk=pk, merged_into__isnull=False).first()

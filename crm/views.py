@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from crm import privacy, selectors, services
 from crm.errors import Conflict
-from crm.forms import EraseForm
+from crm.forms import EraseForm, MergeForm
 from crm.models import AccessAction, AccessChannel
 from crm.permissions import screen_manager, screen_staff
 
@@ -74,17 +74,27 @@ def duplicates(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
 def merge(request: HttpRequest) -> HttpResponse:
+    """Managers: both profiles side by side — what moves, what wins — and a confirmation (GET ?kept=&duplicate=);
+    the confirmed POST merges and opens the kept profile's card. Unconfirmed: 400, the comparison again."""
     organization = screen_manager(request).organization
-    kept = selectors.customer_get(organization=organization, pk=request.POST.get("kept"))
-    duplicate = selectors.customer_get(organization=organization, pk=request.POST.get("duplicate"))
-    act_and_tell(
-        request,
-        lambda: services.customer_merge(kept=kept, duplicate=duplicate, actor=request.user),
-        lambda _merge: _("%(duplicate)s was merged into %(kept)s.") % {"duplicate": duplicate, "kept": kept},
-    )
-    return redirect("crm:duplicates")
+    data = request.POST if request.method == "POST" else request.GET
+    kept = selectors.customer_get(organization=organization, pk=data.get("kept"))
+    duplicate = selectors.customer_get(organization=organization, pk=data.get("duplicate"))
+    if kept.pk == duplicate.pk:
+        messages.error(request, _("A customer cannot be merged into itself."))
+        return redirect("crm:duplicates")
+    form = MergeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        merged = act_and_tell(
+            request,
+            lambda: services.customer_merge(kept=kept, duplicate=duplicate, actor=request.user),
+            lambda _merge: _("%(duplicate)s was merged into %(kept)s.") % {"duplicate": duplicate, "kept": kept},
+        )
+        return redirect("card:customer", pk=kept.pk) if merged else redirect("crm:duplicates")
+    preview = selectors.merge_preview(kept=kept, duplicate=duplicate)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "crm/merge.html", {"preview": preview, "form": form}, status=status)
 
 
 @login_required

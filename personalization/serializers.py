@@ -31,9 +31,20 @@ class GreetSerializer(serializers.Serializer):
     text = serializers.CharField(help_text="In the customer's language.")
     name = serializers.CharField(help_text="How to address them.")
     salutation = serializers.CharField(allow_blank=True)
+    occasion = serializers.ChoiceField(
+        choices=["birthday", "anniversary"],
+        allow_null=True,
+        help_text="The guest's birthday or anniversary when it is today at the property (then in `text`), else null.",
+    )
     pronunciation = PronunciationSerializer()
-    visit_count = serializers.IntegerField()
+    visit_count = serializers.IntegerField(help_text="Visits logged (arrival and visit contacts).")
     last_seen = serializers.DateTimeField(allow_null=True)
+    visit_number = serializers.IntegerField(
+        help_text="This visit's number, counted once whether its arrival is logged yet or not."
+    )
+    previous_visit = serializers.DateTimeField(
+        allow_null=True, help_text="When the visit before this one was (what `text` says), if known."
+    )
 
 
 class SafetySerializer(serializers.Serializer):

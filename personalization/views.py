@@ -65,7 +65,17 @@ def _card(request: HttpRequest, customer: Customer, staff: Staff, *, status: int
 
 @login_required
 def card(request: HttpRequest, pk: int) -> HttpResponse:
+    """The guest card; a profile merged into another leads to the kept profile's card, saying so."""
     staff = screen_staff(request)
+    merged = selectors.merged_profile(organization=staff.organization, pk=pk)
+    if merged is not None:
+        kept = merged.surviving_profile()
+        messages.info(
+            request,
+            _("Profile #%(old)s (%(name)s) was merged into this one: %(kept)s.")
+            % {"old": merged.pk, "name": merged.display_name, "kept": kept.display_name},
+        )
+        return redirect("card:customer", pk=kept.pk)
     return _card(request, selectors.customer_get(organization=staff.organization, pk=pk), staff)
 
 

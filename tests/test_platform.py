@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import email
+import os
+import subprocess
+import sys
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
@@ -446,3 +451,37 @@ def test_seed_demo_refuses_without_debug_and_creates_no_login(settings, django_u
         call_command("seed_demo")
     # and no demo login with the published password exists
     assert not django_user_model.objects.filter(username__in=["admin", "manager", "frontdesk"]).exists()
+
+
+def test_the_file_outbox_writes_one_eml_file_per_message(tmp_path):
+    # Given the development outbox (EMAIL_URL=filemail://…), as a fresh process configures it,
+    code = "from django.conf import settings; print(settings.EMAIL_BACKEND)"
+    env = {**os.environ, "EMAIL_URL": f"filemail://{tmp_path}", "DJANGO_SETTINGS_MODULE": "config.settings"}
+    backend = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"], env=env, capture_output=True, text=True
+    ).stdout.strip()
+    assert backend == "config.outbox.EmlOutbox"
+    # when two messages go out on one connection,
+    from django.core.mail import EmailMessage, get_connection
+
+    connection = get_connection(backend, file_path=str(tmp_path))
+    sent = connection.send_messages(
+        [EmailMessage(f"Welcome {n}", "Body", "hotel@example.com", [f"guest{n}@example.com"]) for n in (1, 2)]
+    )
+    # then each is its own .eml file, which a mail program opens as a message.
+    files = sorted(tmp_path.iterdir())
+    assert sent == 2 and [f.suffix for f in files] == [".eml", ".eml"]
+    subjects = sorted(email.message_from_bytes(f.read_bytes())["Subject"] for f in files)
+    assert subjects == ["Welcome 1", "Welcome 2"]
+
+
+def test_guests_links_follow_the_port_the_server_runs_on():
+    # ./rapport run exports PORT (and RAPPORT_PUBLIC_URL from it): mails link to that server, not to port 8000.
+    code = "import django; django.setup(); from django.conf import settings; print(settings.RAPPORT_PUBLIC_URL)"
+    env = {k: v for k, v in os.environ.items() if k != "RAPPORT_PUBLIC_URL"}
+    env |= {"PORT": "8113", "DJANGO_SETTINGS_MODULE": "config.settings"}
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert run.stdout.strip() == "http://127.0.0.1:8113", run.stderr
+    env["RAPPORT_PUBLIC_URL"] = "https://rapport.example.com/"
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert run.stdout.strip() == "https://rapport.example.com"

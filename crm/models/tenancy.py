@@ -4,8 +4,11 @@ guests at all of its properties; one organization never sees another's rows."""
 from __future__ import annotations
 
 import builtins
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+import phonenumbers
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -50,6 +53,26 @@ class Organization(TimeStamped):
         return self.name
 
 
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name ("Asia/Shanghai", "America/New_York", "UTC")."""
+    if value not in available_timezones() and value != "UTC":
+        raise ValidationError(
+            _("“%(value)s” is not a time zone: use an IANA name such as Asia/Shanghai or America/New_York."),
+            code="invalid",
+            params={"value": value},
+        )
+
+
+def validate_country(value: str) -> None:
+    """A two-letter country code that phone numbers know (CN, US, TW, HK, …)."""
+    if value and value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError(
+            _("“%(value)s” is not a country code: use two letters such as CN, US or TW."),
+            code="invalid",
+            params={"value": value},
+        )
+
+
 class PropertyQuerySet(models.QuerySet):
     def default_of(self, organization_id: int) -> Property | None:
         """Where an organization's guests without a home property belong (their touches' time zone and
@@ -60,7 +83,20 @@ class PropertyQuerySet(models.QuerySet):
 class Property(TimeStamped):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="properties")
     name = models.CharField(_("name"), max_length=200, validators=[single_line])
-    timezone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[single_line])
+    timezone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text=_("Where the property is, e.g. Asia/Shanghai: birthdays, quiet hours and mails follow it."),
+    )
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        blank=True,
+        validators=[validate_country],
+        help_text=_("Two letters, e.g. CN: phone numbers typed without +country are read in it."),
+    )
     sender_email = models.EmailField(_("sender email"), blank=True)
 
     objects = PropertyQuerySet.as_manager()
@@ -74,6 +110,34 @@ class Property(TimeStamped):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.country = (self.country or "").upper()
+        super().save(*args, **kwargs)
+
+    def zone(self) -> ZoneInfo:
+        """The property's time zone (UTC when the stored name is unknown): the one definition of the place's
+        clock, for birthdays, quiet hours, the nightly planners and the greeting."""
+        return zone_named(self.timezone)
+
+    @property
+    def phone_region(self) -> str:
+        """The country phone numbers typed without +country are read in: the property's, else
+        PHONE_DEFAULT_REGION."""
+        return self.country or settings.PHONE_DEFAULT_REGION
+
+
+def zone_named(name: str | None) -> ZoneInfo:
+    """ZoneInfo of name, UTC when empty or unknown."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def phone_region_of(property_: Property | None) -> str:
+    """Property.phone_region, or PHONE_DEFAULT_REGION without a property."""
+    return property_.phone_region if property_ is not None else settings.PHONE_DEFAULT_REGION
 
 
 class Role(models.TextChoices):

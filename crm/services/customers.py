@@ -21,7 +21,9 @@ from crm.models import (
     ChangeRecord,
     Customer,
     Organization,
+    Property,
 )
+from crm.models.tenancy import phone_region_of
 from crm.services.access import access_record
 from crm.services.common import User, assign, created, record, update_fields
 
@@ -63,11 +65,20 @@ RESTRICTING_FLAGS = {
 }
 
 
-def _normalize_customer_fields(fields: dict[str, Any], *, organization: Organization) -> dict[str, Any]:
+def phone_region(*, at: Property | None, home: Property | None) -> str:
+    """The country a phone typed without +country is read in: the desk's property (where it was typed), else
+    the guest's home property, else PHONE_DEFAULT_REGION (Property.phone_region)."""
+    return phone_region_of(at if at is not None else home)
+
+
+def _normalize_customer_fields(
+    fields: dict[str, Any], *, organization: Organization, property: Property | None, home: Property | None = None
+) -> dict[str, Any]:
     fields = dict(fields)
     if "phone" in fields:
+        region = phone_region(at=property, home=fields.get("home_property", home))
         try:
-            fields["phone"] = phones.to_e164(fields["phone"] or "")
+            fields["phone"] = phones.to_e164(fields["phone"] or "", region=region)
         except ValidationError as exc:
             raise ValidationError({"phone": exc.messages}) from exc
     if "email" in fields:
@@ -83,9 +94,12 @@ def _normalize_customer_fields(fields: dict[str, Any], *, organization: Organiza
 
 
 @transaction.atomic
-def customer_create(*, organization: Organization, actor: User | None = None, **fields: Any) -> Customer:
-    """Create a customer in organization from validated fields (see CUSTOMER_FIELDS)."""
-    fields = _normalize_customer_fields(fields, organization=organization)
+def customer_create(
+    *, organization: Organization, actor: User | None = None, property: Property | None = None, **fields: Any
+) -> Customer:
+    """Create a customer in organization from validated fields (see CUSTOMER_FIELDS); property: where it is
+    typed (a phone without +country is read in its country)."""
+    fields = _normalize_customer_fields(fields, organization=organization, property=property)
     customer = Customer(organization=organization)
     assign(customer, fields, CUSTOMER_FIELDS)
     customer.full_clean()
@@ -103,9 +117,14 @@ def customer_create(*, organization: Organization, actor: User | None = None, **
 
 
 @transaction.atomic
-def customer_update(*, customer: Customer, actor: User | None = None, **fields: Any) -> Customer:
-    """Change some of a customer's fields; withdrawing consent announces it so pending touches stop."""
-    fields = _normalize_customer_fields(fields, organization=customer.organization)
+def customer_update(
+    *, customer: Customer, actor: User | None = None, property: Property | None = None, **fields: Any
+) -> Customer:
+    """Change some of a customer's fields; withdrawing consent announces it so pending touches stop. property:
+    where it is typed (a phone without +country is read in its country, else in the home property's)."""
+    fields = _normalize_customer_fields(
+        fields, organization=customer.organization, property=property, home=customer.home_property
+    )
     changed = assign(customer, fields, CUSTOMER_FIELDS)
     if not changed:
         return customer

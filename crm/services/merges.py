@@ -41,6 +41,36 @@ def _relations():
         yield relation.related_model, relation.field.name
 
 
+def merge_fills(kept: Customer, duplicate: Customer) -> dict[str, object]:
+    """{field: value} the merge sets on kept: its empty fields filled from the duplicate (a date whole), the
+    tags of both, and the most careful consent of either. The one rule the merge and its preview share."""
+    fills: dict[str, object] = {}
+    for field in FILLABLE_FIELDS:
+        if getattr(kept, field) in ("", None) and getattr(duplicate, field) not in ("", None):
+            fills[field] = getattr(duplicate, field)
+    for _date, (year, month, day) in FILLABLE_DATES.items():
+        if getattr(kept, month) is None and getattr(duplicate, month) is not None:
+            for field in (year, month, day):
+                fills[field] = getattr(duplicate, field)
+    if set(duplicate.tags) - set(kept.tags):
+        fills["tags"] = list(dict.fromkeys([*kept.tags, *duplicate.tags]))
+    for flag, combine in RESTRICTIVE_FLAGS.items():
+        value = combine([getattr(kept, flag), getattr(duplicate, flag)])
+        if value != getattr(kept, flag):
+            fills[flag] = value
+    return fills
+
+
+def merge_moves(duplicate: Customer) -> list[tuple[type, int]]:
+    """(model, rows) of the duplicate's history a merge would move to the kept profile, each model once."""
+    counts: dict[type, int] = {}
+    for model, field in _relations():
+        n = model._base_manager.filter(**{field: duplicate}).count()
+        if n:
+            counts[model] = counts.get(model, 0) + n
+    return list(counts.items())
+
+
 def _refresh_visits(customer: Customer) -> None:
     stats = customer.contacts.aggregate(
         visits=Count("pk", filter=Q(kind__in=VISIT_KINDS)), first=Min("occurred_at"), last=Max("occurred_at")
@@ -77,24 +107,9 @@ def customer_merge(*, kept: Customer, duplicate: Customer, actor: User | None = 
 
     # {field: {"old": before, "new": what the merge set}}: undo restores only what nobody changed since.
     filled: dict[str, dict] = {}
-
-    def fill(field: str, value) -> None:
+    for field, value in merge_fills(kept, duplicate).items():
         filled[field] = {"old": getattr(kept, field), "new": value}
         setattr(kept, field, value)
-
-    for field in FILLABLE_FIELDS:
-        if getattr(kept, field) in ("", None) and getattr(duplicate, field) not in ("", None):
-            fill(field, getattr(duplicate, field))
-    for _date, (year, month, day) in FILLABLE_DATES.items():
-        if getattr(kept, month) is None and getattr(duplicate, month) is not None:
-            for field in (year, month, day):
-                fill(field, getattr(duplicate, field))
-    if set(duplicate.tags) - set(kept.tags):
-        fill("tags", list(dict.fromkeys([*kept.tags, *duplicate.tags])))
-    for flag, combine in RESTRICTIVE_FLAGS.items():
-        value = combine([getattr(kept, flag), getattr(duplicate, flag)])
-        if value != getattr(kept, flag):
-            fill(flag, value)
 
     _refresh_visits(kept)
     terms.derive_name_fields(kept)

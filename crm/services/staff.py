@@ -46,19 +46,36 @@ def manager_group():
 
 @transaction.atomic
 def staff_upsert(
-    *, username: str, password: str, organization_name: str, property_name: str | None, role: str
+    *,
+    username: str,
+    password: str,
+    organization_name: str,
+    property_name: str | None,
+    role: str,
+    country: str | None = None,
+    time_zone: str | None = None,
 ) -> Staff:
-    """Create (or update the password and role of) a staff user, creating the organization and property.
+    """Create (or update the password and role of) a staff user, creating the organization and property;
+    country and time_zone, when given, are set on the property (created or not; refused when unknown).
 
     The password must pass Django's validators (AUTH_PASSWORD_VALIDATORS: length, common passwords, not
     like the username): ValidationError({"password": [...]}) otherwise, and nothing is written."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.password_validation import validate_password
 
+    if (country or time_zone) and not property_name:
+        raise ValidationError({"property": [_("A country or time zone belongs to a property: name the property.")]})
     organization, _created = Organization.objects.get_or_create(name=organization_name)
     property = None
     if property_name:
-        property, _created = Property.objects.get_or_create(organization=organization, name=property_name)
+        property = Property.objects.filter(organization=organization, name=property_name).first()
+        property = property or Property(organization=organization, name=property_name)
+        if country is not None:
+            property.country = country.strip().upper()
+        if time_zone is not None:
+            property.timezone = time_zone.strip()
+        property.full_clean()
+        property.save()
     user_model = get_user_model()
     user = user_model.objects.filter(username=username).first() or user_model(username=username)
     try:

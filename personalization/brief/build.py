@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypedDict
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone, translation
-from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
-from crm.models import Customer, Issue, IssueStatus, Organization, Preference, RecoveryStep
+from crm import languages
+from crm.models import ContactKind, Customer, Issue, IssueStatus, Organization, Preference, RecoveryStep
+from crm.models.tenancy import zone_named
+from crm.partial_dates import celebrated_on
+from crm.time_phrases import time_ago
 from personalization.brief import inputs
 from personalization.brief.inputs import BriefInputs
 from personalization.brief.ranking import months_since, relevance
@@ -19,6 +23,9 @@ from personalization.models import Tip
 
 MAX_RECALL = 5
 MAX_TIPS = 2
+# An arrival without a departure logged after it is the stay in progress for this long at most (a
+# departure that was never logged must not make next season's visit "the same visit").
+STAY_MAX_DAYS = 30
 
 
 class Pronunciation(TypedDict):
@@ -34,6 +41,14 @@ class Greet(TypedDict):
     pronunciation: Pronunciation
     visit_count: int
     last_seen: datetime | None
+    occasion: str | None  # "birthday" | "anniversary" today at the property, else None
+    visit_number: int  # this visit's number, counted once whether its arrival is logged or not
+    previous_visit: datetime | None  # when the visit before this one was, if known
+
+
+class Occasion:
+    BIRTHDAY = "birthday"
+    ANNIVERSARY = "anniversary"
 
 
 class SafetyItem(TypedDict):
@@ -84,21 +99,81 @@ class Brief(TypedDict):
     close: dict
 
 
-def _greet(customer: Customer, language: str, now: datetime) -> Greet:
-    name = customer.address_name(language)
-    with translation.override(language):
-        if customer.visit_count == 0 or customer.last_seen is None:
-            text = _("Welcome, %(name)s!") % {"name": name}
+def visit_in_progress(
+    kind: str, at: datetime, *, departed_at: datetime | None, now: datetime, zone: ZoneInfo, contact_kind: str | None
+) -> bool:
+    """Whether the guest's latest logged visit (kind, at) is the visit now under way: not followed by a
+    departure, and on the same day at the place, or an arrival of a stay still going on (unless the desk is
+    greeting a new arrival)."""
+    if departed_at is not None and departed_at >= at:
+        return False
+    if at.astimezone(zone).date() >= now.astimezone(zone).date():
+        return True
+    staying = kind == ContactKind.ARRIVAL and now - at < timedelta(days=STAY_MAX_DAYS)
+    return staying and contact_kind != ContactKind.ARRIVAL
+
+
+def visit_of(
+    customer: Customer,
+    visits: tuple[tuple[str, datetime], ...],
+    *,
+    departed_at: datetime | None,
+    now: datetime,
+    zone: ZoneInfo,
+    contact_kind: str | None = None,
+) -> tuple[int, datetime | None]:
+    """(this visit's number, when the visit before it was): the current visit is counted once, whether its
+    arrival is logged yet or not. visits: the two latest arrival/visit contacts, newest first. A count
+    imported without contacts falls back to last_seen."""
+    if visits and visit_in_progress(*visits[0], departed_at=departed_at, now=now, zone=zone, contact_kind=contact_kind):
+        return max(customer.visit_count, 1), visits[1][1] if len(visits) > 1 else None
+    previous = visits[0][1] if visits else (customer.last_seen if customer.visit_count else None)
+    return customer.visit_count + 1, previous
+
+
+def occasion_of(customer: Customer, today) -> str | None:
+    """birthday or anniversary when one is celebrated today (29 February on 28 February), else None."""
+    days = celebrated_on(today)
+    for occasion, date in ((Occasion.BIRTHDAY, customer.birthday), (Occasion.ANNIVERSARY, customer.anniversary)):
+        if date is not None and (date.month, date.day) in days:
+            return occasion
+    return None
+
+
+def greeting_text(name: str, *, number: int, previous: datetime | None, occasion: str | None, now, zone) -> str:
+    """The words to greet with, in the active language: the occasion, welcome (back), this visit's number
+    and when the one before it was (crm.time_phrases)."""
+    sentences = []
+    if occasion == Occasion.BIRTHDAY:
+        sentences.append(_("Happy birthday, %(name)s!") % {"name": name})
+    elif occasion == Occasion.ANNIVERSARY:
+        sentences.append(_("Happy anniversary, %(name)s!") % {"name": name})
+    if number <= 1:
+        sentences.append(_("Welcome!") if occasion else _("Welcome, %(name)s!") % {"name": name})
+    else:
+        sentences.append(_("Welcome back!") if occasion else _("Welcome back, %(name)s!") % {"name": name})
+        if previous is not None:
+            when = time_ago(previous, now, zone)
+            sentences.append(_("Visit number %(number)s; last here %(when)s.") % {"number": number, "when": when})
         else:
-            text = _("Welcome back, %(name)s! Visit number %(number)s; last here %(ago)s ago.") % {
-                "name": name,
-                "number": customer.visit_count + 1,
-                "ago": timesince(customer.last_seen, now, depth=1),
-            }
+            sentences.append(_("Visit number %(number)s.") % {"number": number})
+    return languages.join_sentences(sentences, translation.get_language())
+
+
+def _greet(customer: Customer, language: str, now: datetime, loaded: BriefInputs, contact_kind: str | None) -> Greet:
+    name = customer.address_name(language)
+    zone = zone_named(loaded.zone)
+    number, previous = visit_of(
+        customer, loaded.visits, departed_at=loaded.departed_at, now=now, zone=zone, contact_kind=contact_kind
+    )
+    occasion = occasion_of(customer, now.astimezone(zone).date())
+    with translation.override(language):
+        text = greeting_text(name, number=number, previous=previous, occasion=occasion, now=now, zone=zone)
     return {
         "text": text,
         "name": name,
         "salutation": customer.salutation,
+        "occasion": occasion,
         "pronunciation": {
             "respelling": customer.pronunciation,
             "pinyin": customer.pinyin,
@@ -106,6 +181,8 @@ def _greet(customer: Customer, language: str, now: datetime) -> Greet:
         },
         "visit_count": customer.visit_count,
         "last_seen": customer.last_seen,
+        "visit_number": number,
+        "previous_visit": previous,
     }
 
 
@@ -150,6 +227,7 @@ def _delights(loaded: BriefInputs, property_id: int | None, now: datetime) -> li
         issues=loaded.issues,
         now=now,
         rules=loaded.rules,
+        today=now.astimezone(zone_named(loaded.zone)).date(),  # birthdays at the property
     ):
         budget = c.rule.monthly_budget
         items.append(
@@ -201,12 +279,13 @@ def build_brief(
     delights = _delights(loaded, property_id, now)
     name = customer.address_name(language)
     with translation.override(language):
-        close = _("Thank you, %(name)s. We look forward to seeing you again.") % {"name": name}
+        sentences = [_("Thank you, %(name)s. We look forward to seeing you again.") % {"name": name}]
         if open_issues:
-            close += " " + _("We will follow up on “%(summary)s”.") % {"summary": open_issues[0].summary}
+            sentences.append(_("We will follow up on “%(summary)s”.") % {"summary": open_issues[0].summary})
+    close = languages.join_sentences(sentences, language)
     return {
         "customer": {"id": customer.pk, "display_name": customer.display_name, "language": language},
-        "greet": _greet(customer, language, now),
+        "greet": _greet(customer, language, now, loaded, contact_kind),
         "safety": [
             {"preference_id": p.pk, "category": p.category, "text": p.text, "polarity": p.polarity} for p in safety
         ],

@@ -26,7 +26,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from crm.models import Customer, Issue, IssueStatus, Organization, Preference
+from crm.models import Contact, ContactKind, Customer, Issue, IssueStatus, Organization, Preference, Property
 from personalization.models import Delight, GiftRule, GiftSpend, PastDelight, Tip
 
 REPAIR_RECENT_DAYS = 30
@@ -43,6 +43,12 @@ class BriefInputs:
     # Live rules of this property or all, best first, each with .spent_this_month and .past (this
     # customer's delights of it): what gifts.engine.evaluate needs.
     rules: list[GiftRule]
+    # The place: the time zone of the contact's property (else the guest's home property, else the
+    # organization's first), the guest's two latest visits (kind, when; newest first) and their latest
+    # departure: what the greeting needs to tell this visit from the one before.
+    zone: str = "UTC"
+    visits: tuple[tuple[str, datetime], ...] = ()
+    departed_at: datetime | None = None
 
 
 def load(*, organization: Organization, customer_id: int, property_id: int | None, now: datetime) -> BriefInputs:
@@ -60,6 +66,7 @@ def load(*, organization: Organization, customer_id: int, property_id: int | Non
         _issues_part(now),
         _tips_part(property_id),
         rules_part(organization_id=organization.pk, property_id=property_id, customer_id=customer_id, today=today),
+        _place_part(property_id),
     ]
     sql = (
         f"SELECT {', '.join(part for part, _params in parts)} FROM {Customer._meta.db_table} c"  # noqa: S608
@@ -71,13 +78,17 @@ def load(*, organization: Organization, customer_id: int, property_id: int | Non
         row = cursor.fetchone()
     if row is None:
         raise Customer.DoesNotExist
-    customer, preferences, issues, tips, rules = (_decode(value) for value in row)
+    customer, preferences, issues, tips, rules, place = (_decode(value) for value in row)
+    occurred_at = Contact._meta.get_field("occurred_at")
     return BriefInputs(
         customer=_model(Customer, customer),
         preferences=[_model(Preference, p) for p in preferences],
         issues=sorted((_model(Issue, i) for i in issues), key=lambda i: (i.opened_at, i.pk), reverse=True),
         tips=[_model(Tip, t) for t in tips],
         rules=decode_rules(rules),
+        zone=place["zone"] or "UTC",
+        visits=tuple((v["kind"], _python(occurred_at, v["at"])) for v in _decode(place["visits"])),
+        departed_at=_python(occurred_at, place["departed"]),
     )
 
 
@@ -196,6 +207,40 @@ def _issues_part(now: datetime) -> Part:
 def _tips_part(property_id: int | None) -> Part:
     where = "t.organization_id = c.organization_id AND t.active AND (t.property_id IS NULL OR t.property_id = %s)"
     return _rows(Tip, "t", where, connection.vendor), [property_id]
+
+
+def _place_part(property_id: int | None) -> Part:
+    """{"zone", "visits", "departed"} of the customer c: see BriefInputs. Served by the contact_customer_recent
+    index (customer, occurred_at DESC)."""
+    vendor = connection.vendor
+    postgres = _postgres(vendor)
+    contacts, properties = Contact._meta.db_table, Property._meta.db_table
+    visit_kinds = ", ".join(f"'{kind.value}'" for kind in (ContactKind.ARRIVAL, ContactKind.VISIT))
+    # Identifiers are the models' own; the property id is a parameter.
+    zone_of = f"SELECT p.timezone FROM {properties} p WHERE"  # noqa: S608
+    zone = (
+        f"coalesce(({zone_of} p.id = %s AND p.organization_id = c.organization_id),"
+        f" ({zone_of} p.id = c.home_property_id),"
+        f" ({zone_of} p.organization_id = c.organization_id ORDER BY p.id LIMIT 1))"
+    )
+    pair = (
+        "json_build_object('kind', v.kind, 'at', v.occurred_at)"
+        if postgres
+        else ("json_object('kind', v.kind, 'at', v.occurred_at)")
+    )
+    gather = "json_agg" if postgres else "json_group_array"
+    visits = (
+        f"(SELECT coalesce({gather}({pair}), '[]') FROM (SELECT kind, occurred_at FROM {contacts}"  # noqa: S608
+        f" WHERE customer_id = c.id AND kind IN ({visit_kinds}) ORDER BY occurred_at DESC, id DESC LIMIT 2) v)"
+    )
+    if not postgres:
+        visits = f"json({visits})"
+    departed = (
+        f"(SELECT max(d.occurred_at) FROM {contacts} d"  # noqa: S608
+        f" WHERE d.customer_id = c.id AND d.kind = '{ContactKind.DEPARTURE.value}')"
+    )
+    build = "json_build_object" if postgres else "json_object"
+    return f"{build}('zone', {zone}, 'visits', {visits}, 'departed', {departed})", [property_id]
 
 
 @cache

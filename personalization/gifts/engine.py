@@ -130,6 +130,7 @@ def evaluate(
     issues: list[Issue],
     now: datetime | None = None,
     rules: list[GiftRule] | None = None,
+    today: date | None = None,
 ) -> list[Candidate]:
     """The rules that apply to this customer now, best first: higher priority, then the closer occasion.
 
@@ -138,7 +139,7 @@ def evaluate(
     placeholder of its gift cannot be filled from the customer. rules: as personalization.brief.inputs
     reads them (the brief passes its own); read here in one query when not given."""
     now = now or timezone.now()
-    today = timezone.localdate(now)
+    today = today or timezone.localdate(now)  # the brief passes the day at the property
     if not customer.consent_surprises or customer.do_not_contact:
         return []
     if rules is None:

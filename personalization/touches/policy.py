@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
 from crm.models import Customer, Property
+from crm.models.tenancy import zone_named
 from personalization.models import TouchKind
 
 # Greetings, thank-yous and win-backs go out at this local time of the property.
@@ -36,10 +37,8 @@ CAPPED_KINDS = tuple(kind for kind, policy in POLICIES.items() if policy.capped)
 
 
 def zone_of(property_: Property | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(property_.timezone if property_ and property_.timezone else "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    """The property's clock (Property.zone), UTC without a property."""
+    return property_.zone() if property_ is not None else zone_named("UTC")
 
 
 def local_at(day: date, at: time, zone: ZoneInfo) -> datetime:

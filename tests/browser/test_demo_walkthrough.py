@@ -69,8 +69,8 @@ def test_a_new_front_desk_user_serves_a_demo_guest_in_chinese(demo, chinese_page
     contact.locator("select[name=kind]").select_option("arrival")
     contact.get_by_label("已称呼姓名").check()
     contact.get_by_label(safety.text).check()
-    contact.get_by_role("button", name="记录接触").click()
-    expect(page.locator(".messages")).to_contain_text("接触已记录。")
+    contact.get_by_role("button", name="记录联系").click()
+    expect(page.locator(".messages")).to_contain_text("已记录这次联系。")
 
     assert Preference.objects.filter(customer=guest, text="热豆浆，不加糖").count() == 1
     assert Issue.objects.filter(customer=guest, summary="房间 WiFi 断线").count() == 1

@@ -51,7 +51,8 @@ def test_manager_merges_from_the_screen_and_undoes_it(boss, organization):
     page = boss.get("/duplicates/").content.decode()
     assert "Robert Johnson" in page and "Bob Johnson" in page and "same email" in page
 
-    response = boss.post("/duplicates/merge/", {"kept": kept.pk, "duplicate": dup.pk}, follow=True)
+    data = {"kept": kept.pk, "duplicate": dup.pk, "confirm": "on"}
+    response = boss.post("/duplicates/merge/", data, follow=True)
     assert "was merged into" in response.content.decode()
     assert Customer.objects.get(pk=dup.pk).merged_into_id == kept.pk
 

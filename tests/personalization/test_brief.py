@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
 
 from crm import services
 from crm.models import Customer, Issue, Preference
+from crm.partial_dates import PartialDate
 from personalization.brief import brief_for
 from personalization.models import Delight, GiftRule, Tip
 from tests.factories import CustomerFactory
@@ -49,7 +50,7 @@ def test_the_brief_has_every_section_in_order(api, regular):
     assert brief["customer"] == {"id": regular.pk, "display_name": "Siobhán O'Connor", "language": "en"}
     greet = brief["greet"]
     assert greet["name"] == "Ms O'Connor" and greet["visit_count"] == 2
-    assert greet["text"] == "Welcome back, Ms O'Connor! Visit number 3; last here 3\xa0months ago."
+    assert greet["text"] == "Welcome back, Ms O'Connor! Visit number 3; last here 3 months ago."
     assert greet["pronunciation"] == {"respelling": "shiv-AWN", "pinyin": "", "note": ""}
     assert [s["text"] for s in brief["safety"]] == ["Peanuts"]
     assert "Peanuts" not in [r["text"] for r in brief["recall"]]
@@ -99,8 +100,8 @@ def test_close_mentions_the_follow_up(api, regular):
 @pytest.mark.parametrize(
     ("language", "greet", "close"),
     [
-        ("zh-hans", "欢迎回来，王女士！这是您第3次光临，上次是3\xa0月前。", "谢谢您，王女士。期待您再次光临。"),
-        ("zh-hant", "歡迎回來，王女士！這是您第3次光臨，上次是3\xa0月前。", "謝謝您，王女士。期待您再次光臨。"),
+        ("zh-hans", "欢迎回来，王女士！这是您第3次光临，上次光临是3个月前。", "谢谢您，王女士。期待您再次光临。"),
+        ("zh-hant", "歡迎回來，王女士！這是您第3次光臨，上次光臨是3個月前。", "謝謝您，王女士。期待您再次光臨。"),
     ],
 )
 def test_greet_and_close_speak_the_customers_language(api, organization, language, greet, close):
@@ -180,3 +181,90 @@ def test_the_brief_binds_the_rule_filter_as_the_orm_compiles_it(property_id):
     ).query.sql_with_params()
     assert fresh_sql in sql
     assert params == [5, *fresh_params]
+
+
+# --- the greeting counts this visit once and speaks of the one before (issue 12) ----------------------
+
+
+@pytest.fixture
+def returning(organization):
+    """A guest whose one earlier visit was four months ago."""
+    customer = CustomerFactory(organization=organization, given_name="Ana", family_name="Silva", salutation="")
+    services.contact_log(customer=customer, kind="arrival", occurred_at=timezone.now() - timedelta(days=122))
+    return customer
+
+
+def test_the_greeting_is_the_same_before_and_after_the_arrival_is_logged(api, returning):
+    # Given a guest with one earlier visit, the brief before their arrival is logged
+    before = api.get(brief_url(returning), {"contact_kind": "arrival"}).json()["greet"]
+    # and after it,
+    services.contact_log(customer=returning, kind="arrival")
+    after = api.get(brief_url(returning), {"contact_kind": "arrival"}).json()["greet"]
+    # then both count this visit once and speak of the visit before it (not "visit 3; 0 minutes ago").
+    for greet in (before, after):
+        assert greet["text"] == "Welcome back, Ana! Visit number 2; last here 4 months ago."
+        assert greet["visit_number"] == 2
+    assert before["visit_count"] == 1 and after["visit_count"] == 2
+
+
+def test_during_a_stay_the_greeting_speaks_of_the_visit_before_the_stay(api, returning):
+    # Given a guest who arrived three days ago and has not left,
+    services.contact_log(customer=returning, kind="arrival", occurred_at=timezone.now() - timedelta(days=3))
+    # when the desk sees them again,
+    greet = api.get(brief_url(returning), {"contact_kind": "visit"}).json()["greet"]
+    # then this stay is their second visit, and the one before it was four months ago.
+    assert greet["text"] == "Welcome back, Ana! Visit number 2; last here 4 months ago."
+
+
+def test_after_a_departure_the_next_visit_is_a_new_one(api, returning):
+    services.contact_log(customer=returning, kind="arrival", occurred_at=timezone.now() - timedelta(days=10))
+    services.contact_log(customer=returning, kind="departure", occurred_at=timezone.now() - timedelta(days=7))
+    greet = api.get(brief_url(returning), {"contact_kind": "arrival"}).json()["greet"]
+    assert greet["text"] == "Welcome back, Ana! Visit number 3; last here 10 days ago."
+
+
+def test_a_second_visit_the_same_day_says_earlier_today_not_just_now(api, returning):
+    services.contact_log(customer=returning, kind="visit", occurred_at=timezone.now() - timedelta(minutes=30))
+    services.contact_log(customer=returning, kind="departure", occurred_at=timezone.now() - timedelta(minutes=20))
+    greet = api.get(brief_url(returning), {"contact_kind": "visit"}).json()["greet"]
+    assert greet["text"] == "Welcome back, Ana! Visit number 3; last here earlier today."
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "Happy birthday, Ana! Welcome back! Visit number 2; last here 4 months ago."),
+        ("zh-Hans", "Ana，生日快乐！欢迎回来！这是您第2次光临，上次光临是4个月前。"),
+        ("zh-Hant", "Ana，生日快樂！歡迎回來！這是您第2次光臨，上次光臨是4個月前。"),
+    ],
+)
+def test_a_birthday_today_at_the_property_is_in_the_greeting(organization, property_, language, text):
+    # Given a Shanghai property, 00:30 on 2 December there (still 1 December on a UTC server), and a guest
+    # born on 2 December whose one earlier visit was four months ago,
+    now = datetime(2026, 12, 1, 16, 30, tzinfo=UTC)
+    returning = CustomerFactory(
+        organization=organization, given_name="Ana", family_name="Silva", birthday=PartialDate(month=12, day=2)
+    )
+    services.contact_log(customer=returning, kind="arrival", occurred_at=now - timedelta(days=122))
+    services.customer_update(customer=returning, language=language)
+    # when the desk opens their brief,
+    greet = brief_for(organization=organization, customer_id=returning.pk, property_id=property_.pk, now=now)["greet"]
+    # then they are wished a happy birthday, and the API says which occasion.
+    assert greet["occasion"] == "birthday"
+    assert greet["text"] == text
+
+
+def test_an_anniversary_today_is_named_and_other_days_have_no_occasion(organization, property_, customer):
+    now = datetime(2026, 6, 15, 4, 0, tzinfo=UTC)  # noon in Shanghai
+    services.customer_update(customer=customer, anniversary=PartialDate(month=6, day=15))
+    greet = brief_for(organization=organization, customer_id=customer.pk, property_id=property_.pk, now=now)["greet"]
+    assert greet["occasion"] == "anniversary" and greet["text"].startswith("Happy anniversary, ")
+    later = brief_for(organization=organization, customer_id=customer.pk, now=now + timedelta(days=1))["greet"]
+    assert later["occasion"] is None and later["text"].startswith("Welcome, ")
+
+
+def test_chinese_sentences_follow_one_another_without_a_space(api, organization):
+    customer = CustomerFactory(organization=organization, wang_fang=True, salutation="女士", language="zh-Hans")
+    services.issue_open(customer=customer, summary="Charged twice for the minibar")
+    close = api.get(brief_url(customer)).json()["close"]["text"]
+    assert close == "谢谢您，王女士。期待您再次光临。我们会跟进“Charged twice for the minibar”。"

@@ -12,11 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import services, signals
-from crm.models import Customer, NameOrder, Organization, Property
+from crm.models import Customer, NameOrder, Organization, Preference, Property
 from crm.partial_dates import PartialDate
 
 ORGANIZATION = "Harbour & Hill Hotels"
-PROPERTIES = [("Harbour Hotel Shanghai", "Asia/Shanghai"), ("Hill House New York", "America/New_York")]
+PROPERTIES = [("Harbour Hotel Shanghai", "CN", "Asia/Shanghai"), ("Hill House New York", "US", "America/New_York")]
 DEMO_PASSWORD = "rapport-demo"
 STAFF = [
     ("frontdesk", "frontdesk", PROPERTIES[0][0]),
@@ -162,8 +162,8 @@ class Command(BaseCommand):
                 role=role,
             )
         organization = Organization.objects.get(name=ORGANIZATION)
-        for name, tz in PROPERTIES:
-            Property.objects.filter(organization=organization, name=name).update(timezone=tz)
+        for name, country, tz in PROPERTIES:
+            Property.objects.filter(organization=organization, name=name).update(country=country, timezone=tz)
         self._tips(organization)
         if Customer.objects.filter(organization=organization).exists():
             self.stdout.write("Demo guests already loaded.")
@@ -204,7 +204,16 @@ class Command(BaseCommand):
                 consent_marketing=rng.random() < 0.5,
                 home_property=properties[index % len(properties)],
             )
-            for category, text, polarity in rng.sample(PREFERENCES, k=rng.randint(1, 4)):
+            picked = rng.sample(PREFERENCES, k=rng.randint(1, 4))
+            visits = rng.randint(0, 6)
+            if index == 0:  # the flagship guest's story is told by hand (below); the draws keep the others'
+                for _pick in picked:
+                    rng.choice(["customer", "customer", "staff", "inferred"])
+                for _visit in range(visits):
+                    rng.randint(5, 700), rng.choice(["arrival", "visit"]), rng.choice(properties), rng.random()
+                self._zhang_wei(customer, properties[0], now)
+                continue
+            for category, text, polarity in picked:
                 services.preference_record(
                     customer=customer,
                     category=category,
@@ -213,7 +222,7 @@ class Command(BaseCommand):
                     source=rng.choice(["customer", "customer", "staff", "inferred"]),
                     property=properties[index % len(properties)],
                 )
-            for visit in range(rng.randint(0, 6)):
+            for visit in range(visits):
                 when = now - timedelta(days=rng.randint(5, 700), hours=visit)
                 services.contact_log(
                     customer=customer,
@@ -229,6 +238,60 @@ class Command(BaseCommand):
             services.contact_log(
                 customer=duplicate, kind="visit", occurred_at=now - timedelta(days=rng.randint(30, 90))
             )
+
+    def _zhang_wei(self, customer: Customer, shanghai: Property, now) -> None:
+        """The flagship guest, 张伟 of Shanghai: a VIP with things to recall, one of them not confirmed for over a
+        year ("still true?"), the peanut allergy he told us about himself, a birthday this week, three earlier
+        stays, a complaint resolved (which his survey answer is about) and one still open."""
+        today = now.astimezone(shanghai.zone()).date()
+        birthday = today + timedelta(days=3)
+        services.customer_update(
+            customer=customer,
+            tags=["vip", "business"],
+            birthday=PartialDate(month=birthday.month, day=birthday.day, year=1982),
+            consent_marketing=True,
+        )
+        recall = [
+            ("allergy", "Peanuts and tree nuts (carries an EpiPen)", "avoid", "customer", 2),
+            ("drink", "Jasmine tea on arrival", "likes", "customer", 3),
+            ("room", "High floor, away from the lift", "likes", "staff", 2),
+            ("seating", "Quiet table by the window", "likes", "customer", 1),
+            ("communication", "WeChat rather than email", "likes", "customer", 0),
+        ]
+        for category, text, polarity, source, confirmed in recall:
+            preference = services.preference_record(
+                customer=customer, category=category, text=text, polarity=polarity, source=source, property=shanghai
+            )
+            for _time in range(confirmed):
+                services.preference_confirm(preference=preference)
+        stale = services.preference_record(
+            customer=customer, category="amenity", text="Yoga mat in the room", source="staff", property=shanghai
+        )
+        # A memory last confirmed 14 months ago, so the card asks "still true?" (a demo's backdating: no service
+        # writes a past confirmation).
+        Preference.objects.filter(pk=stale.pk).update(last_confirmed_at=now - timedelta(days=425))
+        # His last stay ended two days ago: the most recent of the namesakes 张伟 / 張偉, so first in the lookup.
+        for days in (410, 200, 5):
+            arrival = now - timedelta(days=days)
+            services.contact_log(customer=customer, kind="arrival", occurred_at=arrival, property=shanghai)
+            services.contact_log(
+                customer=customer, kind="departure", occurred_at=arrival + timedelta(days=3), property=shanghai
+            )
+        resolved = services.issue_open(
+            customer=customer,
+            summary="Air conditioning noisy in room 1204",
+            severity="high",
+            property=shanghai,
+            opened_at=now - timedelta(days=199),
+        )
+        services.issue_update(issue=resolved, status="resolved", resolution="Moved to 1508; engineer replaced the fan")
+        services.issue_open(
+            customer=customer,
+            summary="Charged twice for the minibar",
+            severity="medium",
+            property=shanghai,
+            opened_at=now - timedelta(days=2, hours=1),
+        )
 
     def _tips(self, organization: Organization) -> None:
         # Insider tips live in personalization; the demo is the one place that seeds both apps.

@@ -4,7 +4,7 @@ person takes leaves a crm ChangeRecord (who, when, what)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -30,6 +30,7 @@ def delights_suggest(
     issues: list[Issue],
     now: datetime | None = None,
     rules: list[GiftRule] | None = None,
+    today: date | None = None,
 ) -> list[engine.Candidate]:
     """The brief's delights: what the rules suggest now, each recorded once as a suggested Delight (a write:
     the brief calls it at every contact).
@@ -39,7 +40,13 @@ def delights_suggest(
     Two briefs at the same moment both insert; the unique occasion key makes the second one a no-op update."""
     now = now or timezone.now()
     candidates = engine.evaluate(
-        customer=customer, property_id=property_id, preferences=preferences, issues=issues, now=now, rules=rules
+        customer=customer,
+        property_id=property_id,
+        preferences=preferences,
+        issues=issues,
+        now=now,
+        rules=rules,
+        today=today,
     )
     new = [c for c in candidates if c.existing is None]
     if new:

@@ -36,11 +36,12 @@ from django.db.models.functions import Cast, Concat, NullIf, TruncDate
 from django.db.models.lookups import Exact, In
 from django.utils import timezone
 
-from crm.models import Customer, Polarity, Preference
+from crm.models import Customer, Polarity, Preference, Property
 from crm.partial_dates import celebrated_on
 from personalization.gifts.engine import budget_allows, end_of
 from personalization.gifts.signals import delights_suggested
 from personalization.models import Delight, DelightStatus, GiftRule, GiftSpend, Trigger
+from personalization.touches.policy import zone_of
 
 PLANNED_TRIGGERS = (Trigger.BIRTHDAY, Trigger.ANNIVERSARY, Trigger.RETURN_AFTER_ABSENCE)
 # An absence is planned for in the week after it crosses the rule's threshold (a missed night catches
@@ -254,14 +255,22 @@ def plan_rule(rule: GiftRule, *, today: date, now: datetime) -> int:
         return max(cursor.rowcount, 0)
 
 
+def rule_today(rule: GiftRule, now: datetime) -> date:
+    """The day it is at the rule's place: its first listed property, else its organization's first property
+    (Property.zone). A rule listing properties in several time zones plans on the first one's day (README)."""
+    place = rule.properties.order_by("pk").first() or Property.objects.default_of(rule.organization_id)
+    return now.astimezone(zone_of(place)).date()
+
+
 def delights_plan_nightly(*, now: datetime | None = None, organization_id: int | None = None) -> dict[int, int]:
     """Run every live, active, in-date birthday / anniversary / absence rule; {rule id: new delights}.
 
     One transaction per rule, so a big organization does not hold one long transaction."""
     now = now or timezone.now()
-    today = timezone.localdate(now)
+    # Each rule plans on the day at its own place (rule_today), so whether it is live is asked per rule.
     rules = (
-        GiftRule.objects.live_on(today)
+        GiftRule.objects.live()
+        .filter(active=True)
         .filter(trigger__in=PLANNED_TRIGGERS)
         .order_by("organization_id", "-priority", "id")
     )
@@ -269,6 +278,9 @@ def delights_plan_nightly(*, now: datetime | None = None, organization_id: int |
         rules = rules.filter(organization_id=organization_id)
     created = {}
     for rule in rules:
+        today = rule_today(rule, now)
+        if not GiftRule.objects.live_on(today).filter(pk=rule.pk).exists():
+            continue
         with transaction.atomic():
             created[rule.pk] = count = plan_rule(rule, today=today, now=now)
             if count:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -109,7 +109,8 @@ def test_one_statement_per_rule_whatever_the_number_of_customers(organization):
         created = delights_plan_nightly()
     assert sum(created.values()) == 30
     inserts = [q for q in queries.captured_queries if q["sql"].startswith("INSERT")]
-    assert len(inserts) == 1 and len(queries) <= 6  # rules, budget, savepoints, the insert
+    # rules; per rule its place (2) and whether it is live on the day there; budget, savepoints, the insert
+    assert len(inserts) == 1 and len(queries) <= 9
 
 
 def test_the_nightly_task_expires_the_past_and_plans_the_coming(organization):
@@ -134,3 +135,13 @@ def test_the_plan_delights_command_says_how_many(organization, capsys):
     CustomerFactory(organization=organization, birthday=date_in(0))
     call_command("plan_delights")
     assert "1 delights suggested." in capsys.readouterr().out
+
+
+def test_the_nightly_planner_reads_the_day_at_the_property_not_on_the_servers_clock(organization, property_):
+    # Given a Shanghai property, a rule for the birthday itself (window 0) and a guest born on 2 December,
+    services.gift_rule_create(organization=organization, name="Cake", trigger="birthday", gift="Cake", window_days=0)
+    guest = CustomerFactory(organization=organization, birthday=PartialDate(month=12, day=2))
+    # when the planner runs at 00:30 on 2 December in Shanghai (still 1 December on a UTC server),
+    delights_plan_nightly(now=datetime(2026, 12, 1, 16, 30, tzinfo=UTC))
+    # then it is the guest's birthday there, and the cake is planned.
+    assert Delight.objects.filter(customer=guest, occasion_key="birthday:2026").exists()

@@ -108,13 +108,13 @@ def test_a_manager_of_another_organization_gets_404(client, other_property, foll
 
 
 def test_the_demo_command_fast_forwards_and_writes_the_follow_up_to_the_outbox(follow_up, settings, tmp_path):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_BACKEND = "config.outbox.EmlOutbox"  # what EMAIL_URL=filemail://… sets
     settings.EMAIL_FILE_PATH = str(tmp_path)
     call_command("dispatch_touches", "--now")
     assert list(tmp_path.iterdir()) == []  # due in two days
     call_command("dispatch_touches", "--fast-forward", "3d", "--ignore-quiet-hours")
     [mail] = list(Path(tmp_path).iterdir())
-    assert "Room too noisy" in mail.read_text()
+    assert mail.suffix == ".eml" and "Room too noisy" in mail.read_text()
     follow_up.refresh_from_db()
     assert follow_up.status == TouchStatus.SENT
 
