@@ -117,6 +117,7 @@ ROUTES: dict[str, Route] = {
     "api/v1/^delights/(?P<pk>[^/.]+)/plan/$": Route({"pk": "delight"}, W),
     "api/schema/": Route(),
     "api/docs/": Route(),
+    "api/redoc/": Route(),
     "accounts/login/": Route(),
     "accounts/logout/": Route(skip="ends the walking user's session; holds no data"),
     "accounts/login/code/": Route(),
@@ -124,7 +125,11 @@ ROUTES: dict[str, Route] = {
     "i18n/setlang/": Route(methods=W, body={"language": "en"}),
     "": Route(query="q=quixo"),
     "duplicates/": Route(),
-    "duplicates/merge/": Route(methods=W, body={"kept": "customer", "duplicate": "twin"}),
+    "duplicates/merge/": Route(
+        methods=W,
+        body={"kept": "customer", "duplicate": "twin", "confirm": "on"},
+        query="kept={customer}&duplicate={twin}",
+    ),
     "merges/<int:pk>/undo/": Route({"pk": "merge"}, W),
     "customers/<int:pk>/": Route({"pk": "customer"}),
     "customers/<int:pk>/export/": Route({"pk": "customer"}),
@@ -314,7 +319,7 @@ def _requests(pattern: str, name: str | None, callback, objects: dict):
         return []
     url = reverse(name, kwargs=kwargs)
     body = {k: (_value(objects, v) if isinstance(v, str) and v in objects else v) for k, v in route.body.items()}
-    query = route.query.format(customer=objects["customer"].pk)
+    query = route.query.format(**{key: getattr(row, "pk", row) for key, row in objects.items()})
     tried = [("GET", f"{url}?{query}" if query else url, {}, {})]
     if not pattern.startswith(("api/", "admin/")):
         tried.append(("GET", f"{url}?{query}" if query else url, {}, {"HTTP_HX_REQUEST": "true"}))  # htmx partial
