@@ -60,6 +60,7 @@ class RepairItem(TypedDict):
     status: str
     severity: str
     next_step: str
+    steps_done: list[str]
 
 
 class DelightItem(TypedDict):
@@ -123,8 +124,10 @@ def next_step(issue: Issue) -> str:
         RecoveryStep.SOLVE: _("Solve: agree on a fix for “%(summary)s” and say when it will be done."),
         RecoveryStep.THANK: _("Thank them for telling us about “%(summary)s”, then close the issue."),
     }
-    done = set(issue.recovery_steps or ())
-    step = next((s for s in RecoveryStep.values if s not in done), RecoveryStep.THANK)
+    done = set(issue.steps_done)
+    step = next((s for s in RecoveryStep.values if s not in done), None)
+    if step is None:
+        return _("Every recovery step is done: resolve “%(summary)s” with what was agreed.") % {"summary": summary}
     return steps[step] % {"summary": summary}
 
 
@@ -203,7 +206,13 @@ def build_brief(
     with translation.override(language):
         close = _("Thank you, %(name)s. We look forward to seeing you again.") % {"name": name}
         if open_issues:
-            close += " " + _("We will follow up on “%(summary)s”.") % {"summary": open_issues[0].summary}
+            # Said to the guest: their issue in words they may hear (its guest summary), never the internal one.
+            words = open_issues[0].guest_words
+            close += " " + (
+                _("We will follow up on “%(summary)s”.") % {"summary": words}
+                if words
+                else _("We will follow up on what went wrong.")
+            )
     return {
         "customer": {"id": customer.pk, "display_name": customer.display_name, "language": language},
         "greet": _greet(customer, language, now),
@@ -230,6 +239,7 @@ def build_brief(
                 "status": i.status,
                 "severity": i.severity,
                 "next_step": next_step(i),
+                "steps_done": i.steps_done,
             }
             for i in issues
         ],
