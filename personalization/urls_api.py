@@ -11,5 +11,7 @@ router.register("delights", gifts_api.DelightViewSet, basename="delight")
 urlpatterns = [
     path("customers/<int:customer_id>/brief/", api.CustomerBriefView.as_view(), name="customer-brief"),
     path("touches/", api.TouchList.as_view(), name="touch-list"),
+    path("tasks/", api.TaskList.as_view(), name="task-list"),
+    path("tasks/<int:pk>/done/", api.TaskDone.as_view(), name="task-done"),
     *router.urls,
 ]

@@ -14,7 +14,7 @@ from crm import services as crm_services
 from crm.errors import Conflict
 from crm.models import ChangeAction, Customer
 from crm.services.common import User, record
-from personalization.models import Feedback, Touch, TouchStatus
+from personalization.models import Channel, Feedback, Touch, TouchStatus
 from personalization.touches.services import dispatch
 
 
@@ -45,6 +45,8 @@ def touch_send_now(*, touch: Touch, actor: User | None = None, enqueue: dispatch
 
     Consent and do-not-contact are still checked by the worker; quiet hours still apply."""
     now = timezone.now()
+    if touch.channel == Channel.STAFF_TASK:
+        raise Conflict(_("A task is done by the desk, not sent."))
     claimed = Touch.objects.filter(pk=touch.pk, status=TouchStatus.SCHEDULED).update(
         status=TouchStatus.SENDING, due_at=now, claimed_at=now, updated_at=now
     )
