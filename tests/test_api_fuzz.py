@@ -15,7 +15,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from config.wsgi import application
 from crm import services
 from personalization.gifts.services import gift_rule_create
-from personalization.models import Delight
+from personalization.models import Delight, Touch
 from tests.factories import CustomerFactory
 
 MAX_EXAMPLES = 25  # per operation; the whole API takes ~20 s on this machine
@@ -40,6 +40,9 @@ def existing(frontdesk, organization, settings):
     settings.ALLOWED_HOSTS = ["localhost", "testserver"]
     customer = CustomerFactory(organization=organization)
     merged = services.customer_merge(kept=customer, duplicate=CustomerFactory(organization=organization))
+    unmailed = CustomerFactory(organization=organization, email="")
+    call_back = services.issue_open(customer=unmailed, summary="Cold shower")
+    services.issue_update(issue=call_back, status="resolved", resolution="Boiler fixed")
     rule = gift_rule_create(organization=organization, name="Welcome", trigger="first_visit", gift="Tea")
     delight = Delight.objects.create(
         organization=organization, customer=customer, rule=rule, occasion_key="first_visit", gift="Tea", cost=0
@@ -51,6 +54,7 @@ def existing(frontdesk, organization, settings):
         "customers": customer.pk,
         "preferences": services.preference_record(customer=customer, category="drink", text="Tea").pk,
         "issues": services.issue_open(customer=customer, summary="Noisy room").pk,
+        "tasks": Touch.objects.get(issue=call_back).pk,
     }
 
 
