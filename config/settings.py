@@ -269,6 +269,8 @@ SPECTACULAR_SETTINGS = {
         "IssueStatusEnum": "crm.models.IssueStatus",
         "TouchStatusEnum": "personalization.models.TouchStatus",
         "TouchKindEnum": "personalization.models.TouchKind",
+        "RecoveryStepEnum": "crm.models.RecoveryStep",
+        "TaskOutcomeEnum": "personalization.models.TaskOutcome",
     },
 }
 
