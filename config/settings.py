@@ -279,6 +279,8 @@ SPECTACULAR_SETTINGS = {
         "TouchKindEnum": "personalization.models.TouchKind",
         "TouchChannelEnum": "personalization.models.Channel",
         "AccessChannelEnum": "crm.models.AccessChannel",
+        "RecoveryStepEnum": "crm.models.RecoveryStep",
+        "TaskOutcomeEnum": "personalization.models.TaskOutcome",
     },
 }
 

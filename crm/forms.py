@@ -7,7 +7,7 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Contact, Issue, Preference
+from crm.models import Contact, Issue, Preference, RecoveryStep
 
 SUBMITTED_KEY = "submitted_form_tokens"
 REMEMBERED_TOKENS = 200
@@ -38,6 +38,31 @@ class IssueForm(OnceForm, forms.ModelForm):
     class Meta:
         model = Issue
         fields = ["summary", "severity"]
+
+
+class IssueStepsForm(forms.Form):
+    """The recovery steps ticked on the card (the whole list: a box left empty unticks it), and the compensation."""
+
+    steps_done = forms.MultipleChoiceField(
+        label=_("Recovery steps done"),
+        choices=RecoveryStep.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    compensation = forms.CharField(label=_("Compensation"), max_length=500, required=False)
+
+
+class IssueResolveForm(forms.Form):
+    resolution = forms.CharField(
+        label=_("Resolution (for the team)"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    guest_summary = forms.CharField(
+        label=_("What the guest may read"),
+        max_length=500,
+        required=False,
+        help_text=_("Shown in the follow-up mail and the survey; empty: a neutral phrase."),
+    )
+    compensation = forms.CharField(label=_("Compensation"), max_length=500, required=False)
 
 
 class ContactForm(OnceForm, forms.ModelForm):

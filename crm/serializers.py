@@ -236,20 +236,52 @@ class PreferenceSerializer(ModelFieldsOnce, serializers.ModelSerializer):
 
 class IssueSerializer(OrganizationPropertiesMixin, serializers.ModelSerializer):
     customer = serializers.PrimaryKeyRelatedField(read_only=True)
-    recovery_steps = serializers.ListField(
+    steps_done = serializers.ListField(
         child=serializers.ChoiceField(choices=RecoveryStep.choices),
         required=False,
-        help_text="Recovery steps done so far (L.E.A.S.T.): listen, empathize, apologize, solve, thank.",
+        help_text="Recovery steps done so far (L.E.A.S.T.): listen, empathize, apologize, solve, thank. Writing "
+        "the list ticks the new ones (by the caller, now) and unticks those left out.",
     )
+    recovery_steps = serializers.ListField(
+        child=serializers.ChoiceField(choices=RecoveryStep.choices),
+        source="steps_done",
+        required=False,
+        help_text="Deprecated: the same as steps_done.",
+    )
+    steps = serializers.SerializerMethodField(help_text="Each step done with who ticked it (user id) and when.")
 
     class Meta:
         model = Issue
         stamps = ["opened_at", "first_response_at", "resolved_at", "closed_at", "created_at", "updated_at"]
-        fields = ["id", "customer", *ISSUE_FIELDS, *stamps]
+        fields = ["id", "customer", *ISSUE_FIELDS, "recovery_steps", "steps", *stamps]
         read_only_fields = ["owner", *stamps]
+        extra_kwargs = {
+            "guest_summary": {
+                "help_text": "What the guest may read in mails and on the survey page; empty: a neutral phrase."
+            }
+        }
+
+    def validate_steps_done(self, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))
 
     def validate_recovery_steps(self, value: list[str]) -> list[str]:
         return list(dict.fromkeys(value))
+
+    @extend_schema_field(
+        {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "step": {"type": "string", "enum": list(RecoveryStep.values)},
+                    "by": {"type": "integer", "nullable": True},
+                    "at": {"type": "string", "format": "date-time", "nullable": True},
+                },
+            },
+        }
+    )
+    def get_steps(self, issue: Issue) -> list[dict]:
+        return issue.step_entries()
 
 
 class ContactSerializer(OrganizationPropertiesMixin, serializers.ModelSerializer):

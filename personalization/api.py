@@ -18,11 +18,15 @@ from personalization.models import Touch
 from personalization.serializers import (
     BriefQuerySerializer,
     BriefSerializer,
+    TaskDoneSerializer,
+    TaskQuerySerializer,
+    TaskSerializer,
     TouchQuerySerializer,
     TouchSendNowSerializer,
     TouchSerializer,
 )
 from personalization.touches.services import manual as touch_services
+from personalization.touches.services import tasks as task_services
 
 
 class CustomerBriefView(OrganizationScoped, APIView):
@@ -102,3 +106,46 @@ class TouchSendNow(OrganizationScoped, APIView):
             "detail": result.message(),
         }
         return Response(data, status=202)
+
+
+class TaskList(OrganizationScoped, generics.ListAPIView):
+    """The desk's tasks (call-backs), open ones first, the most overdue first; `?status=open` includes tasks not yet
+    due. Filter by customer (another organization's shows none) and property (the property's tasks and those of
+    no property; another organization's property is 400)."""
+
+    serializer_class = TaskSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Touch.objects.none()
+        query = TaskQuerySerializer(data=self.request.query_params, context={"organization": self.organization})
+        query.is_valid(raise_exception=True)
+        filters = query.validated_data
+        return touch_selectors.task_list(
+            organization=self.organization,
+            status=filters.get("status"),
+            customer_id=filters.get("customer"),
+            property_id=filters.get("property"),
+        )
+
+    @extend_schema(parameters=[TaskQuerySerializer], tags=["tasks"])
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        response = super().get(request, *args, **kwargs)
+        if "customer" in request.query_params and response.data["results"]:
+            self.saw(response.data["results"][0]["customer"], AccessAction.TIMELINE)
+        return response
+
+
+class TaskDone(OrganizationScoped, APIView):
+    """Finish a task with how it went and a note; the call is logged as a contact of the guest. 409 when the task
+    is already done or was cancelled."""
+
+    @extend_schema(request=TaskDoneSerializer, responses={200: TaskSerializer}, tags=["tasks"])
+    def post(self, request: Request, pk: str) -> Response:
+        task = touch_selectors.task_get(organization=self.organization, pk=pk)
+        body = TaskDoneSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        task = task_services.task_finish(
+            touch=task, actor=request.user, property=self.staff.property, **body.validated_data
+        )
+        return Response(TaskSerializer(task).data)

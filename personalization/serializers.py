@@ -3,10 +3,12 @@ these serializers describe it for the OpenAPI schema and validate the query para
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from crm.models import ContactKind, IssueStatus, Polarity, PreferenceCategory, Severity, Source
-from personalization.models import Channel, DelightStatus, TouchKind, TouchStatus
+from crm.models import ContactKind, IssueStatus, Polarity, PreferenceCategory, RecoveryStep, Severity, Source
+from crm.validators import FREE_TEXT_MAX_LENGTH
+from personalization.models import Channel, DelightStatus, TaskOutcome, TouchKind, TouchStatus
 
 
 class BriefQuerySerializer(serializers.Serializer):
@@ -67,6 +69,9 @@ class RepairSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=IssueStatus.choices)
     severity = serializers.ChoiceField(choices=Severity.choices)
     next_step = serializers.CharField(help_text="The next move of the recovery sequence, in the staff's language.")
+    steps_done = serializers.ListField(
+        child=serializers.ChoiceField(choices=RecoveryStep.choices), help_text="The recovery steps ticked so far."
+    )
 
 
 class BriefDelightSerializer(serializers.Serializer):
@@ -129,3 +134,49 @@ class TouchQuerySerializer(serializers.Serializer):
     customer = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     status = serializers.ChoiceField(choices=TouchStatus.choices, required=False)
     kind = serializers.ChoiceField(choices=TouchKind.choices, required=False)
+
+
+# --- the desk's tasks -----------------------------------------------------------------------------------
+
+# A task's kind as the API names it, from the touch kind that holds it.
+TASK_KINDS = {TouchKind.STAFF_TASK: "call_back"}
+
+
+class TaskSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    customer = serializers.IntegerField(source="customer_id")
+    kind = serializers.SerializerMethodField(help_text="call_back: call the guest (a resolved issue, no email).")
+    due_at = serializers.DateTimeField()
+    status = serializers.ChoiceField(
+        source="task_status",
+        choices=["open", "done", "cancelled"],
+        help_text="open: to do (due or not yet); done: finished with an outcome; cancelled: no longer wanted "
+        "(the issue reopened, the guest withdrew consent…).",
+    )
+    outcome = serializers.ChoiceField(choices=TaskOutcome.choices, allow_null=True, source="outcome_or_none")
+    note = serializers.CharField(allow_blank=True)
+    issue = serializers.IntegerField(source="issue_id", allow_null=True)
+    property = serializers.IntegerField(source="property_id", allow_null=True)
+    assignee = serializers.IntegerField(source="assignee_id", allow_null=True, help_text="Who took it (user id).")
+    done_at = serializers.DateTimeField(allow_null=True)
+    done_by = serializers.IntegerField(source="done_by_id", allow_null=True)
+
+    def get_kind(self, task) -> str:
+        return TASK_KINDS.get(task.kind, task.kind)
+
+
+class TaskQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["open", "done"], required=False)
+    customer = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    property = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+
+    def validate_property(self, value: int) -> int:
+        organization = self.context["organization"]
+        if not organization.properties.filter(pk=value).exists():
+            raise serializers.ValidationError(_("Unknown property."))
+        return value
+
+
+class TaskDoneSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=TaskOutcome.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_LENGTH, default="")

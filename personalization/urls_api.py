@@ -13,5 +13,7 @@ urlpatterns = [
     path("touches/", api.TouchList.as_view(), name="touch-list"),
     path("touches/<int:pk>/cancel/", api.TouchCancel.as_view(), name="touch-cancel"),
     path("touches/<int:pk>/send-now/", api.TouchSendNow.as_view(), name="touch-send-now"),
+    path("tasks/", api.TaskList.as_view(), name="task-list"),
+    path("tasks/<int:pk>/done/", api.TaskDone.as_view(), name="task-done"),
     *router.urls,
 ]

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from crm import selectors, services
-from crm.forms import ContactForm, IssueForm, PreferenceForm, first_submission
-from crm.models import AccessAction, AccessChannel, Customer, Staff
+from crm.forms import ContactForm, IssueForm, IssueResolveForm, IssueStepsForm, PreferenceForm, first_submission
+from crm.models import AccessAction, AccessChannel, Customer, Issue, IssueStatus, RecoveryStep, Staff
 from crm.permissions import screen_staff
 from crm.views import act_and_tell
 from personalization import selectors as touch_selectors
@@ -51,6 +54,7 @@ def _card(request: HttpRequest, customer: Customer, staff: Staff, *, status: int
         "issue_form": forms.get("issue_form") or IssueForm(),
         "contact_form": forms.get("contact_form") or ContactForm(safety=safety),
         "contacts": selectors.contact_list(customer=customer)[:RECENT_CONTACTS],
+        "issue_panel": _issue_panel(customer, forms.get("issue_forms") or {}),
         "touches": touch_selectors.touch_list_of(customer=customer)[:CARD_TOUCHES],
         "manual_rules": gift_selectors.gift_rule_list(organization=staff.organization).filter(
             trigger="manual", active=True
@@ -61,6 +65,44 @@ def _card(request: HttpRequest, customer: Customer, staff: Staff, *, status: int
         else None,
     }
     return render(request, "personalization/card.html", context, status=status)
+
+
+CARD_ISSUES = 10
+ACTIVE_ISSUE = (IssueStatus.OPEN, IssueStatus.IN_PROGRESS)
+
+
+def _issue_panel(customer: Customer, failed: dict[int, dict]) -> list[dict]:
+    """The guest's issues for the card's issue section (personalization/_issues.html): open and in progress ones
+    first, each with its recovery steps (who ticked each, and when) and its forms — a form refused a moment ago
+    (failed: {issue id: {"steps_form" | "resolve_form": form}}) shown again with its errors and what was typed."""
+    issues = sorted(selectors.issue_list(customer=customer)[:CARD_ISSUES], key=lambda i: i.status not in ACTIVE_ISSUE)
+    users = get_user_model().objects.in_bulk(
+        {entry["by"] for issue in issues for entry in issue.step_entries() if entry["by"]}
+    )
+    panel = []
+    for issue in issues:
+        done = {entry["step"]: entry for entry in issue.step_entries()}
+        steps = []
+        for value, label in RecoveryStep.choices:
+            entry = done.get(value)
+            by = users.get(entry["by"]) if entry and entry["by"] else None
+            at = parse_datetime(entry["at"]) if entry and entry["at"] else None
+            steps.append({"value": value, "label": label, "done": entry is not None, "by": by, "at": at})
+        forms = failed.get(issue.pk, {})
+        panel.append(
+            {
+                "issue": issue,
+                "active": issue.status in ACTIVE_ISSUE,
+                "steps": steps,
+                "steps_form": forms.get("steps_form"),
+                "resolve_form": forms.get("resolve_form")
+                or IssueResolveForm(
+                    initial={"compensation": issue.compensation, "guest_summary": issue.guest_summary},
+                    auto_id=f"issue{issue.pk}_%s",
+                ),
+            }
+        )
+    return panel
 
 
 @login_required
@@ -180,3 +222,98 @@ def delight_offer(request: HttpRequest, pk: int) -> HttpResponse:
         lambda delight: _("Offered: “%(gift)s”.") % {"gift": delight.gift},
     )
     return _back(customer)
+
+
+# --- an issue's lifecycle on the card: acknowledge, tick the steps, resolve, reopen ---------------------------
+
+
+def _issue_form(request: HttpRequest, pk: int, form_name: str, make_form, write, done) -> HttpResponse:
+    """One issue form of the card: write through crm's service; back to the card, or the card again with the
+    form's errors (400) and what was typed — a refusal of the service (a step unknown, a line break in a
+    one-line text) on its field."""
+    staff = screen_staff(request)
+    issue = selectors.issue_get(organization=staff.organization, pk=pk)
+    form = make_form(request.POST, auto_id=f"issue{issue.pk}_%s")
+    if form.is_valid():
+        try:
+            write(issue, form.cleaned_data)
+        except ValidationError as refused:
+            for field, errors in refused.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, done(issue))
+            return _back(issue.customer)
+    customer = selectors.customer_get(organization=staff.organization, pk=issue.customer_id)
+    return _card(request, customer, staff, status=400, issue_forms={issue.pk: {form_name: form}})
+
+
+def _issue_button(request: HttpRequest, pk: int, status: str, done) -> HttpResponse:
+    issue = selectors.issue_get(organization=screen_staff(request).organization, pk=pk)
+    act_and_tell(
+        request, lambda: services.issue_update(issue=issue, actor=request.user, status=status), lambda i: done(i)
+    )
+    return _back(issue.customer)
+
+
+@login_required
+@require_POST
+def issue_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    """Someone at the desk is on it: open → in progress (stamps the first response)."""
+    return _issue_button(
+        request, pk, IssueStatus.IN_PROGRESS, lambda i: _("“%(summary)s” is in progress.") % {"summary": i.summary}
+    )
+
+
+@login_required
+@require_POST
+def issue_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    """The fix did not hold: back to open (its pending follow-up is cancelled)."""
+    return _issue_button(
+        request, pk, IssueStatus.OPEN, lambda i: _("“%(summary)s” is open again.") % {"summary": i.summary}
+    )
+
+
+@login_required
+@require_POST
+def issue_steps(request: HttpRequest, pk: int) -> HttpResponse:
+    """The recovery steps ticked (and the compensation): the brief's next step follows."""
+
+    def write(issue: Issue, data: dict) -> None:
+        services.issue_update(
+            issue=issue, actor=request.user, steps_done=data["steps_done"], compensation=data["compensation"].strip()
+        )
+
+    return _issue_form(
+        request,
+        pk,
+        "steps_form",
+        IssueStepsForm,
+        write,
+        lambda i: _("Steps saved: “%(summary)s”.") % {"summary": i.summary},
+    )
+
+
+@login_required
+@require_POST
+def issue_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    """Resolved, with what was done (for the team) and what the guest may read; schedules the follow-up (a mail,
+    or a call-back task on the desk's list for a guest without email)."""
+
+    def write(issue: Issue, data: dict) -> None:
+        services.issue_update(
+            issue=issue,
+            actor=request.user,
+            status=IssueStatus.RESOLVED,
+            resolution=data["resolution"].strip(),
+            guest_summary=data["guest_summary"].strip(),
+            compensation=data["compensation"].strip(),
+        )
+
+    return _issue_form(
+        request,
+        pk,
+        "resolve_form",
+        IssueResolveForm,
+        write,
+        lambda i: _("Resolved: “%(summary)s”.") % {"summary": i.summary},
+    )

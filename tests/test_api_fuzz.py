@@ -43,6 +43,9 @@ def existing(frontdesk, organization, settings):
     settings.ALLOWED_HOSTS = ["localhost", "testserver"]
     customer = CustomerFactory(organization=organization)
     merged = services.customer_merge(kept=customer, duplicate=CustomerFactory(organization=organization))
+    unmailed = CustomerFactory(organization=organization, email="")
+    call_back = services.issue_open(customer=unmailed, summary="Cold shower")
+    services.issue_update(issue=call_back, status="resolved", resolution="Boiler fixed")
     rule = gift_rule_create(organization=organization, name="Welcome", trigger="first_visit", gift="Tea")
     delight = Delight.objects.create(
         organization=organization, customer=customer, rule=rule, occasion_key="first_visit", gift="Tea", cost=0
@@ -61,6 +64,7 @@ def existing(frontdesk, organization, settings):
             due_at=customer.created_at,
             idempotency_key="fuzz:touch",
         ).pk,
+        "tasks": Touch.objects.get(issue=call_back).pk,
     }
 
 

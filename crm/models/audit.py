@@ -34,6 +34,8 @@ class ChangeAction(models.TextChoices):
     DELIGHT_DECLINE = "delight.decline", _("gift declined")
     TOUCH_CANCEL = "touch.cancel", _("touch cancelled")
     TOUCH_SEND_NOW = "touch.send_now", _("touch sent now")
+    TASK_CLAIM = "task.claim", _("task taken")
+    TASK_DONE = "task.done", _("task done")
 
 
 def _is_change(entry: Any) -> bool:

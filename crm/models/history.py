@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -114,7 +116,12 @@ class Issue(TimeStamped):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     resolution = models.TextField(_("resolution"), blank=True, max_length=FREE_TEXT_MAX_LENGTH, validators=[free_text])
     compensation = models.CharField(_("compensation"), max_length=500, blank=True, validators=[single_line])
+    # The L.E.A.S.T. steps done, in the sequence's order, each with who ticked it and when:
+    # [{"step": "listen", "by": <user id or null>, "at": "<ISO 8601>"}]. Written by crm.services.issue_update
+    # (steps_done=[...]); read as Issue.steps_done.
     recovery_steps = models.JSONField(_("recovery steps done"), default=list, blank=True)
+    # What the guest may read about it (follow-up mails, the survey page); never the internal summary.
+    guest_summary = models.CharField(_("what the guest may read"), max_length=500, blank=True, validators=[single_line])
     follow_up = models.CharField(_("follow-up needed"), max_length=500, blank=True, validators=[single_line])
 
     class Meta:
@@ -137,6 +144,29 @@ class Issue(TimeStamped):
 
     def __str__(self) -> str:
         return self.summary
+
+    @builtins.property  # "property" is a field of this model
+    def steps_done(self) -> list[str]:
+        """The recovery steps done, in the sequence's order (also read from rows written before who and when
+        were kept: a plain list of step names)."""
+        done = {entry["step"] if isinstance(entry, dict) else entry for entry in self.recovery_steps or ()}
+        return [step for step in RecoveryStep.values if step in done]
+
+    def step_entries(self) -> list[dict]:
+        """Each step done as {"step", "by" (user id or None), "at" (ISO 8601 or None)}, in the sequence's order."""
+        entries = {}
+        for entry in self.recovery_steps or ():
+            if isinstance(entry, dict):
+                entries[entry["step"]] = {"step": entry["step"], "by": entry.get("by"), "at": entry.get("at")}
+            else:
+                entries[entry] = {"step": entry, "by": None, "at": None}
+        return [entries[step] for step in RecoveryStep.values if step in entries]
+
+    @builtins.property
+    def guest_words(self) -> str:
+        """What a guest may read about this issue: its guest summary, or "" (the caller says something neutral).
+        Never the internal summary: staff write it for each other ("Charged twice for the minibar")."""
+        return self.guest_summary.strip()
 
 
 class ContactKind(models.TextChoices):

@@ -22,6 +22,7 @@ from crm.models import (
     IssueStatus,
     Preference,
     Property,
+    RecoveryStep,
 )
 from crm.services.common import User, assign, created, deleted, record, update_fields, user_or_none
 
@@ -33,8 +34,9 @@ ISSUE_FIELDS = (
     "severity",
     "status",
     "resolution",
+    "guest_summary",
     "compensation",
-    "recovery_steps",
+    "steps_done",
     "follow_up",
     "property",
     "owner",
@@ -125,10 +127,18 @@ def issue_open(
     issue = Issue(
         customer=customer, property=property, owner=user_or_none(actor), opened_at=opened_at or timezone.now()
     )
+    steps = fields.pop("steps_done", None)
+    if steps:
+        issue.recovery_steps = _ticked(issue, steps, actor)[0]
     assign(issue, fields, ISSUE_FIELDS)
     issue.full_clean(exclude=["status"])
     issue.save()
-    _record(ChangeAction.ISSUE_OPEN, issue, actor, created(fields))
+    _record(
+        ChangeAction.ISSUE_OPEN,
+        issue,
+        actor,
+        created({**fields, **({"steps_done": issue.steps_done} if steps else {})}),
+    )
     if status != IssueStatus.OPEN:
         issue_update(issue=issue, actor=actor, status=status)
     return issue
@@ -138,14 +148,21 @@ def issue_open(
 def issue_update(*, issue: Issue, actor: User | None = None, **fields: Any) -> Issue:
     """Change an issue; a status change follows ISSUE_TRANSITIONS and stamps its times."""
     old_status = issue.status
+    steps = fields.pop("steps_done", None)
     changed = assign(issue, fields, ISSUE_FIELDS)
+    if steps is not None:
+        entries, steps_changed = _ticked(issue, steps, actor)
+        if steps_changed:
+            changed["steps_done"] = steps_changed
+            issue.recovery_steps = entries
     if not changed:
         return issue
     new_status = issue.status
     if new_status != old_status:
         _apply_transition(issue, old_status, new_status)
     issue.full_clean()
-    issue.save(update_fields=update_fields(set(changed) | {"first_response_at", "resolved_at", "closed_at"}))
+    saved = {"recovery_steps" if name == "steps_done" else name for name in changed}
+    issue.save(update_fields=update_fields(saved | {"first_response_at", "resolved_at", "closed_at"}))
     _record(ChangeAction.ISSUE_UPDATE, issue, actor, changed)
     if new_status != old_status:
         if new_status == IssueStatus.RESOLVED:
@@ -153,6 +170,29 @@ def issue_update(*, issue: Issue, actor: User | None = None, **fields: Any) -> I
         elif old_status in (IssueStatus.RESOLVED, IssueStatus.CLOSED):
             signals.issue_reopened.send(sender=Issue, issue=issue, actor=actor)
     return issue
+
+
+def _ticked(issue: Issue, steps: list[str], actor: User | None) -> tuple[list[dict], dict[str, list[str]]]:
+    """The issue's recovery steps once exactly `steps` are done: a step already done keeps who ticked it and when,
+    a new one is ticked by actor now, one left out is unticked. Returns the entries (in the sequence's order) and
+    {"old": [...], "new": [...]} of the step names, or {} when nothing changed. ValidationError on an unknown
+    step."""
+    unknown = [step for step in steps if step not in RecoveryStep.values]
+    if unknown:
+        raise ValidationError(
+            {"steps_done": [_("Unknown recovery step: %(step)s.") % {"step": ", ".join(map(str, unknown))}]}
+        )
+    before = issue.step_entries()
+    kept = {entry["step"]: entry for entry in before}
+    by = user_or_none(actor)
+    now = timezone.now().isoformat()
+    entries = [
+        kept.get(step) or {"step": step, "by": by.pk if by else None, "at": now}
+        for step in RecoveryStep.values
+        if step in set(steps)
+    ]
+    old, new = [entry["step"] for entry in before], [entry["step"] for entry in entries]
+    return entries, ({"old": old, "new": new} if old != new else {})
 
 
 def issue_transition_check(*, old: str, new: str, resolution: str) -> None:

@@ -75,6 +75,7 @@ class RepairItem(TypedDict):
     status: str
     severity: str
     next_step: str
+    steps_done: list[str]
 
 
 class DelightItem(TypedDict):
@@ -200,8 +201,10 @@ def next_step(issue: Issue) -> str:
         RecoveryStep.SOLVE: _("Solve: agree on a fix for “%(summary)s” and say when it will be done."),
         RecoveryStep.THANK: _("Thank them for telling us about “%(summary)s”, then close the issue."),
     }
-    done = set(issue.recovery_steps or ())
-    step = next((s for s in RecoveryStep.values if s not in done), RecoveryStep.THANK)
+    done = set(issue.steps_done)
+    step = next((s for s in RecoveryStep.values if s not in done), None)
+    if step is None:
+        return _("Every recovery step is done: resolve “%(summary)s” with what was agreed.") % {"summary": summary}
     return steps[step] % {"summary": summary}
 
 
@@ -281,7 +284,13 @@ def build_brief(
     with translation.override(language):
         sentences = [_("Thank you, %(name)s. We look forward to seeing you again.") % {"name": name}]
         if open_issues:
-            sentences.append(_("We will follow up on “%(summary)s”.") % {"summary": open_issues[0].summary})
+            # Said to the guest: their issue in words they may hear (its guest summary), never the internal one.
+            words = open_issues[0].guest_words
+            sentences.append(
+                _("We will follow up on “%(summary)s”.") % {"summary": words}
+                if words
+                else _("We will follow up on what went wrong.")
+            )
     close = languages.join_sentences(sentences, language)
     return {
         "customer": {"id": customer.pk, "display_name": customer.display_name, "language": language},
@@ -309,6 +318,7 @@ def build_brief(
                 "status": i.status,
                 "severity": i.severity,
                 "next_step": next_step(i),
+                "steps_done": i.steps_done,
             }
             for i in issues
         ],

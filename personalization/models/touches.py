@@ -1,8 +1,15 @@
 """Touches: the transactional outbox of follow-ups, greetings and staff tasks; and the feedback
-a survey link records. A touch is a row before it is a Celery message (personalization.touches)."""
+a survey link records. A touch is a row before it is a Celery message (personalization.touches).
+
+A staff task (channel ``staff_task``: "call them back") is a row of the same outbox — written in the event's
+transaction and cancelled by the same rules (the issue reopens, consent is withdrawn, the guest is erased, a
+merge makes a twin) — but it is the desk's, never the dispatcher's: it stays ``scheduled`` (open, shown on the
+desk's task list from when it is created) until someone at the desk finishes it with an outcome (``done``).
+"""
 
 from __future__ import annotations
 
+import builtins
 from datetime import timedelta
 
 from django.conf import settings
@@ -11,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Customer, Issue, Organization, Property, TimeStamped
+from crm.models import Contact, Customer, Issue, Organization, Property, TimeStamped
 from crm.validators import FREE_TEXT_MAX_LENGTH, free_text
 from personalization.models.gifts import Delight
 
@@ -39,9 +46,18 @@ class TouchStatus(models.TextChoices):
     SKIPPED = "skipped", _("Skipped")
     FAILED = "failed", _("Failed")
     CANCELLED = "cancelled", _("Cancelled")
+    DONE = "done", _("Done")  # a staff task finished by the desk (never an email's)
 
 
 PENDING_STATUSES = (TouchStatus.SCHEDULED, TouchStatus.SENDING)
+
+
+class TaskOutcome(models.TextChoices):
+    """How a staff task ended (the call-back: did we reach the guest?)."""
+
+    REACHED = "reached", _("Reached")
+    NO_ANSWER = "no_answer", _("No answer")
+    LEFT_MESSAGE = "left_message", _("Left a message")
 
 
 class Touch(TimeStamped):
@@ -73,14 +89,44 @@ class Touch(TimeStamped):
     message_id = models.CharField(_("Message-ID"), max_length=300, blank=True)
     provider_message_id = models.CharField(_("provider message id"), max_length=300, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # A staff task: who at the desk took it, and how it ended (the call logged as a contact).
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("taken by"),
+    )
+    # Defaults in the database too: the set-based planners insert touches with INSERT … SELECT.
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=TaskOutcome.choices, blank=True, default="", db_default=""
+    )
+    note = models.TextField(
+        _("note"), blank=True, max_length=FREE_TEXT_MAX_LENGTH, validators=[free_text], default="", db_default=""
+    )
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    contact = models.ForeignKey(Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
         verbose_name = _("touch")
         verbose_name_plural = _("touches")
         ordering = ["-due_at", "-id"]
         indexes = [
-            # The dispatcher: WHERE status = 'scheduled' AND due_at <= now ORDER BY due_at, id.
-            models.Index(fields=["due_at", "id"], name="touch_due", condition=Q(status="scheduled")),
+            # The dispatcher: WHERE status = 'scheduled' AND channel = 'email' AND due_at <= now ORDER BY due_at, id.
+            models.Index(
+                fields=["due_at", "id"], name="touch_due_email", condition=Q(status="scheduled", channel="email")
+            ),
+            # The desk's open tasks: WHERE organization_id = %s AND channel = 'staff_task' AND status = 'scheduled'
+            # ORDER BY due_at (and their count in the navigation).
+            models.Index(
+                fields=["organization", "due_at"],
+                name="touch_open_tasks",
+                condition=Q(status="scheduled", channel="staff_task"),
+            ),
             # Stale claims: WHERE status = 'sending' AND claimed_at < now - timeout.
             models.Index(fields=["claimed_at"], name="touch_claimed", condition=Q(status="sending")),
             # A customer's touches (card, API, pressure cap): WHERE customer_id = %s ORDER BY due_at DESC.
@@ -107,6 +153,15 @@ class Touch(TimeStamped):
                 name="touch_staff_task_channel",
             ),
             models.CheckConstraint(condition=~Q(idempotency_key=""), name="touch_key_required"),
+            models.CheckConstraint(
+                condition=~Q(status="done")
+                | Q(channel="staff_task", done_at__isnull=False, outcome__in=["reached", "no_answer", "left_message"]),
+                name="touch_done_is_a_finished_task",
+            ),
+            models.CheckConstraint(
+                condition=~Q(channel="staff_task") | ~Q(status__in=["sending", "sent"]),
+                name="touch_task_never_sent",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -147,6 +202,21 @@ class Touch(TimeStamped):
     def sendable_now(self) -> bool:
         """Scheduled (send it now), failed (send it again, rendered from today's data) or stuck."""
         return self.status in (TouchStatus.SCHEDULED, TouchStatus.FAILED) or self.stuck()
+
+    @builtins.property  # "property" is a field of this model
+    def is_task(self) -> bool:
+        return self.channel == Channel.STAFF_TASK
+
+    @builtins.property
+    def outcome_or_none(self) -> str | None:
+        return self.outcome or None
+
+    @builtins.property
+    def task_status(self) -> str:
+        """A task as the desk sees it: open (scheduled, due or not yet), done, or cancelled (anything else)."""
+        if self.status == TouchStatus.SCHEDULED:
+            return "open"
+        return "done" if self.status == TouchStatus.DONE else "cancelled"
 
 
 class Feedback(TimeStamped):

@@ -141,6 +141,8 @@ def render(touch: Touch) -> Rendered:
             "name": name,
             "place": place,
             "issue": touch.issue,
+            # What the guest may read about the issue (its guest summary), never its internal summary.
+            "guest_words": touch.issue.guest_words if touch.issue else "",
             "gift": touch.delight.gift if touch.delight else "",
             "feedback_url": feedback_url(touch) if touch.kind in WITH_SURVEY else "",
             "unsubscribe_url": unsubscribe_url(customer),

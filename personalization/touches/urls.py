@@ -9,4 +9,7 @@ urlpatterns = [
     path("touches/", views.queue, name="queue"),
     path("touches/<int:pk>/cancel/", views.cancel, name="cancel"),
     path("touches/<int:pk>/send-now/", views.send_now, name="send-now"),
+    path("tasks/", views.tasks, name="tasks"),
+    path("tasks/<int:pk>/claim/", views.task_claim, name="task-claim"),
+    path("tasks/<int:pk>/done/", views.task_done, name="task-done"),
 ]

@@ -1,5 +1,5 @@
-"""Screens of the touches: the guest's unsubscribe and survey pages (signed links, no login) and
-the managers' queue (filters, cancel, send now)."""
+"""Screens of the touches: the guest's unsubscribe and survey pages (signed links, no login), the
+managers' queue (filters, cancel, send now), and the desk's task list (take a task, finish it)."""
 
 from __future__ import annotations
 
@@ -12,21 +12,23 @@ from django.core import signing
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from crm import masking
 from crm.errors import Conflict
-from crm.models import Customer
-from crm.permissions import screen_manager
+from crm.models import Customer, Staff
+from crm.permissions import screen_manager, screen_staff
 from crm.views import act_and_tell
 from personalization import selectors
-from personalization.models import Feedback, Touch, TouchKind, TouchStatus
+from personalization.models import Feedback, TaskOutcome, Touch, TouchKind, TouchStatus
 from personalization.touches import messages as touch_messages
 from personalization.touches.services import manual as services
+from personalization.touches.services import tasks as task_services
 
 QUEUE_PAGE_SIZE = 50
 
@@ -84,7 +86,12 @@ def feedback(request: HttpRequest, token: str) -> HttpResponse:
     except (signing.BadSignature, Touch.DoesNotExist, ValueError, KeyError, TypeError):
         return _invalid(request)
     language = touch.customer.message_language()
-    context = {"place": touch.property.name if touch.property else "", "issue": touch.issue}
+    context = {
+        "place": touch.property.name if touch.property else "",
+        "issue": touch.issue,
+        # What the guest may read about the issue; never its internal summary.
+        "guest_words": touch.issue.guest_words if touch.issue else "",
+    }
     answered = "personalization/touches/feedback_answered.html"
     if Feedback.objects.filter(touch=touch).exists():  # one answer per survey (services.feedback_record)
         return _public(request, answered, context, language, 409 if request.method == "POST" else 200)
@@ -144,3 +151,98 @@ def _touch_button(action, done: Callable[[Any], str]):
 cancel = _touch_button(services.touch_cancel, lambda _touch: _("Touch cancelled."))
 # What a send-now really did: handed to a worker, or left to the dispatcher (issue 11, finding 12).
 send_now = _touch_button(services.touch_send_now, services.SendNow.message)
+
+
+# --- the desk's tasks ----------------------------------------------------------------------------------
+
+TASKS_PAGE_SIZE = 50
+
+
+class TaskDoneForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=gettext_lazy("How did it go?"), choices=TaskOutcome.choices, widget=forms.RadioSelect
+    )
+    note = forms.CharField(
+        label=gettext_lazy("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+def _tasks_property(request: HttpRequest, staff: Staff) -> int | None:
+    """The property whose tasks are listed: the staff member's own; a manager may pick another of the organization."""
+    wanted = request.GET.get("property", "")
+    if staff.is_manager and wanted.isdigit() and staff.organization.properties.filter(pk=wanted).exists():
+        return int(wanted)
+    return staff.property_id
+
+
+def _task_page(
+    request: HttpRequest, staff: Staff, *, status: int = 200, failed: Touch | None = None, form=None
+) -> HttpResponse:
+    shown = "done" if request.GET.get("status") == "done" else "open"
+    property_id = _tasks_property(request, staff)
+    tasks = selectors.task_list(organization=staff.organization, status=shown, property_id=property_id)
+    page = Paginator(tasks, TASKS_PAGE_SIZE).get_page(request.GET.get("page"))
+    full = masking.sees_contacts_in_lists(staff)
+    now = timezone.now()
+    rows = [
+        {
+            "task": task,
+            "overdue": shown == "open" and task.due_at <= now,
+            # A list of many guests: front desk sees phones masked (crm.masking); the card shows them in full.
+            "phone": task.customer.phone if full else masking.mask_phone(task.customer.phone),
+            "form": form if failed is not None and failed.pk == task.pk else TaskDoneForm(auto_id=f"task{task.pk}_%s"),
+        }
+        for task in page
+    ]
+    context = {
+        "page": page,
+        "rows": rows,
+        "status": shown,
+        "property_id": property_id,
+        "properties": staff.organization.properties.order_by("name") if staff.is_manager else None,
+    }
+    return render(request, "personalization/tasks/list.html", context, status=status)
+
+
+@login_required
+def tasks(request: HttpRequest) -> HttpResponse:
+    """The desk's tasks at the staff member's property: open ones (due or not yet) with the most overdue first, or
+    the ones done lately; front desk and managers alike."""
+    return _task_page(request, screen_staff(request))
+
+
+def _back_to_tasks(request: HttpRequest) -> HttpResponse:
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
+    return redirect("touches:tasks")
+
+
+@login_required
+@require_POST
+def task_claim(request: HttpRequest, pk: int) -> HttpResponse:
+    staff = screen_staff(request)
+    task = selectors.task_get(organization=staff.organization, pk=pk)
+    act_and_tell(
+        request,
+        lambda: task_services.task_claim(touch=task, actor=request.user),
+        lambda _task: _("The task is yours."),
+    )
+    return _back_to_tasks(request)
+
+
+@login_required
+@require_POST
+def task_done(request: HttpRequest, pk: int) -> HttpResponse:
+    """Finish a task with an outcome and a note; a bad form is shown again on the list with its errors (400)."""
+    staff = screen_staff(request)
+    task = selectors.task_get(organization=staff.organization, pk=pk)
+    form = TaskDoneForm(request.POST, auto_id=f"task{task.pk}_%s")
+    if not form.is_valid():
+        return _task_page(request, staff, status=400, failed=task, form=form)
+    act_and_tell(
+        request,
+        lambda: task_services.task_finish(touch=task, actor=request.user, property=staff.property, **form.cleaned_data),
+        lambda done: _("Done: %(outcome)s.") % {"outcome": done.get_outcome_display()},
+    )
+    return _back_to_tasks(request)

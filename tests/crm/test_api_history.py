@@ -119,6 +119,8 @@ def test_open_progress_and_resolve_an_issue(api, customer):
         ({"summary": "Cold food", "status": "forgotten"}, "status"),
         ({"summary": "Cold food", "status": "resolved"}, "resolution"),
         ({"summary": "Cold food", "recovery_steps": ["shrug"]}, "recovery_steps"),
+        ({"summary": "Cold food", "steps_done": ["shrug"]}, "steps_done"),
+        ({"summary": "Cold food", "guest_summary": "two\nlines"}, "guest_summary"),
     ],
 )
 def test_bad_issue_is_400_and_writes_nothing(api, customer, payload, field):

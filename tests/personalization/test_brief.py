@@ -86,15 +86,22 @@ def test_repair_has_open_and_recently_resolved_issues_with_a_next_step(api, regu
 
 def test_next_step_follows_the_recovery_sequence(regular):
     issue = regular.issues.get(summary="Noisy air conditioning")
-    services.issue_update(issue=issue, recovery_steps=["listen", "empathize"])
+    services.issue_update(issue=issue, steps_done=["listen", "empathize"])
     brief = brief_for(organization=regular.organization, customer_id=regular.pk)
     step = next(r["next_step"] for r in brief["repair"] if r["issue_id"] == issue.pk)
     assert step.startswith("Apologize")
 
 
-def test_close_mentions_the_follow_up(api, regular):
+def test_close_mentions_the_follow_up_in_words_the_guest_may_hear(api, regular):
     close = api.get(brief_url(regular)).json()["close"]["text"]
-    assert close.startswith("Thank you, Ms O'Connor.") and "Noisy air conditioning" in close
+    # The close is said to the guest: the internal summary stays with the staff.
+    assert close.startswith("Thank you, Ms O'Connor.") and "Noisy air conditioning" not in close
+    assert close.endswith("We will follow up on what went wrong.")
+
+    issue = regular.issues.get(summary="Noisy air conditioning")
+    services.issue_update(issue=issue, guest_summary="the noise in your room")
+    close = api.get(brief_url(regular)).json()["close"]["text"]
+    assert close.endswith("We will follow up on “the noise in your room”.")
 
 
 @pytest.mark.parametrize(

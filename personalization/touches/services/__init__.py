@@ -5,5 +5,6 @@
 - ``planning``: the nightly planner of greetings and win-backs, per property at its local night;
 - ``dispatch``: claiming due touches and handing them to the workers;
 - ``send``: sending a batch, and recording each outcome;
-- ``manual``: what staff and guests do by hand: cancel, send now, unsubscribe, leave feedback.
+- ``manual``: what staff and guests do by hand: cancel, send now, unsubscribe, leave feedback;
+- ``tasks``: what the desk does with its staff tasks: take one, finish it with an outcome.
 """

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from personalization.models import Touch, TouchStatus
+from personalization.models import Channel, Touch, TouchStatus
 from personalization.touches.services.send import SEND_BATCH
 
 log = logging.getLogger(__name__)
@@ -35,14 +35,16 @@ def _default_enqueue_batch(touch_ids: list[int]) -> object:
 
 @transaction.atomic
 def touches_claim(*, now: datetime | None = None, limit: int = DISPATCH_BATCH) -> list[int]:
-    """Claim up to limit due touches (scheduled → sending) and stale claims; return their ids.
+    """Claim up to limit due messages (scheduled → sending) and stale claims; return their ids. Staff tasks
+    are never claimed: they wait on the desk's list until someone finishes them.
 
     SKIP LOCKED lets several dispatchers (or a slow previous run) work side by side without
     waiting on, or double-claiming, each other's rows."""
     now = now or timezone.now()
     due = list(
         Touch.objects.select_for_update(skip_locked=True)
-        .filter(status=TouchStatus.SCHEDULED, due_at__lte=now)
+        # Messages only: a staff task is the desk's to do, never sent (see personalization.models.touches).
+        .filter(status=TouchStatus.SCHEDULED, channel=Channel.EMAIL, due_at__lte=now)
         .order_by("due_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )

@@ -18,7 +18,7 @@ from crm import services as crm_services
 from crm.errors import Conflict
 from crm.models import ChangeAction, Customer
 from crm.services.common import User, record
-from personalization.models import Feedback, Touch, TouchStatus
+from personalization.models import Channel, Feedback, Touch, TouchStatus
 from personalization.touches.services import dispatch
 
 log = logging.getLogger(__name__)
@@ -100,6 +100,8 @@ def touch_send_now(*, touch: Touch, actor: User | None = None, enqueue: dispatch
     worker as a batch of one, by the dispatcher's path; ``handed_to_worker`` says whether the broker took it.
 
     Consent and do-not-contact are still checked by the worker; quiet hours still apply."""
+    if touch.channel == Channel.STAFF_TASK:
+        raise Conflict(_("A task is done by the desk, not sent."))
     with transaction.atomic():
         touch = Touch.objects.select_for_update().get(pk=touch.pk)
         if touch.status == TouchStatus.SENDING and not touch.stuck():

@@ -224,11 +224,6 @@ def _prepare(ids: Sequence[int], now: datetime, ignore_quiet_hours: bool) -> tup
                 _finish(touch, status=TouchStatus.SKIPPED, reason=reason)
                 outcomes[touch.pk] = Outcome.SKIPPED
                 continue
-            if touch.channel == Channel.STAFF_TASK:
-                # A staff task is "sent" when it reaches the desk's list on the guest card.
-                _finish(touch, status=TouchStatus.SENT, sent_at=now)
-                outcomes[touch.pk] = Outcome.SENT
-                continue
             quiet_end = None if ignore_quiet_hours else policy.quiet_until(now, policy.zone_of(touch.property))
             if quiet_end is not None:
                 _finish(touch, status=TouchStatus.SCHEDULED, due_at=quiet_end, reason="quiet hours")

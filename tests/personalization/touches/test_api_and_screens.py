@@ -114,7 +114,8 @@ def test_the_demo_command_fast_forwards_and_writes_the_follow_up_to_the_outbox(f
     assert list(tmp_path.iterdir()) == []  # due in two days
     call_command("dispatch_touches", "--fast-forward", "3d", "--ignore-quiet-hours")
     [mail] = list(Path(tmp_path).iterdir())
-    assert mail.suffix == ".eml" and "Room too noisy" in mail.read_text()
+    assert mail.suffix == ".eml"
+    assert "something was not as it should have been" in mail.read_text()  # the issue has no guest summary
     follow_up.refresh_from_db()
     assert follow_up.status == TouchStatus.SENT
 

@@ -198,3 +198,23 @@ def test_a_poisoned_touch_fails_alone_through_a_real_worker(broker, sink, start_
     )
     poisoned.refresh_from_db()
     assert poisoned.status == TouchStatus.FAILED and "linefeed" in poisoned.reason and poisoned.attempts == 1
+
+
+def test_a_call_back_task_is_never_sent_by_the_dispatcher_and_its_worker(broker, sink, start_worker):
+    # Given two resolved issues due now: one guest with email (a follow-up mail), one without (a call-back task)
+    hotel = PropertyFactory(name="Harbour", timezone="America/New_York")
+    mailed = CustomerFactory(organization=hotel.organization)
+    phoned = CustomerFactory(organization=hotel.organization, email="", phone="+8613800139999")
+    resolve_issue(mailed, hotel)
+    resolve_issue(phoned, hotel)
+    start_worker()
+
+    # when the dispatcher runs and the worker has sent what it was given,
+    assert dispatch.touches_dispatch(enqueue=_enqueue(broker)) == 1
+    _wait(_all_sent(1), "the follow-up mail")
+
+    # then only the mail went out; nobody called, so the task is still open, never "sent"
+    assert len(sink.messages) == 1
+    task = Touch.objects.get(customer=phoned)
+    assert task.status == TouchStatus.SCHEDULED and task.sent_at is None
+    assert dispatch.touches_claim() == []
