@@ -38,7 +38,7 @@ from crm.models import (
     Staff,
 )
 from personalization.gifts.services import gift_rule_create
-from personalization.models import Delight, Feedback, GiftRule, Tip, Touch, TouchKind
+from personalization.models import Channel, Delight, Feedback, GiftRule, Tip, Touch, TouchKind
 from personalization.touches import messages as touch_messages
 from tests.factories import PropertyFactory, StaffFactory
 
@@ -107,6 +107,8 @@ ROUTES: dict[str, Route] = {
     "api/v1/touches/": Route(query="customer={customer}"),
     "api/v1/touches/<int:pk>/cancel/": Route({"pk": "touch"}, W),
     "api/v1/touches/<int:pk>/send-now/": Route({"pk": "touch"}, W),
+    "api/v1/tasks/": Route(query="customer={customer}"),
+    "api/v1/tasks/<int:pk>/done/": Route({"pk": "task"}, W, {"outcome": "reached", "note": "x"}),
     "api/v1/^gift-rules/$": Route(methods=W, body={"name": "B rule", "trigger": "manual", "gift": "Tea"}),
     "api/v1/^gift-rules/(?P<pk>[^/.]+)/$": Route({"pk": "rule"}, ("PATCH", "DELETE"), {"name": "hacked"}),
     "api/v1/^gift-rules/(?P<pk>[^/.]+)/history/$": Route({"pk": "rule"}),
@@ -142,11 +144,18 @@ ROUTES: dict[str, Route] = {
     "delights/<int:pk>/deliver/": Route({"pk": "delight"}, W),
     "delights/<int:pk>/plan/": Route({"pk": "delight"}, W),
     "delights/<int:pk>/decline/": Route({"pk": "delight"}, W),
+    "issues/<int:pk>/acknowledge/": Route({"pk": "issue"}, W),
+    "issues/<int:pk>/steps/": Route({"pk": "issue"}, W, {"steps": "listen"}),
+    "issues/<int:pk>/resolve/": Route({"pk": "issue"}, W, {"resolution": "x", "guest_summary": "x"}),
+    "issues/<int:pk>/reopen/": Route({"pk": "issue"}, W),
     "t/unsubscribe/<str:token>/": Route(skip="a signed link: whoever holds it is the guest (tests/personalization)"),
     "t/feedback/<str:token>/": Route(skip="a signed link: whoever holds it is the guest (tests/personalization)"),
     "touches/": Route(query="status=scheduled"),
     "touches/<int:pk>/cancel/": Route({"pk": "touch"}, W),
     "touches/<int:pk>/send-now/": Route({"pk": "touch"}, W),
+    "tasks/": Route(),
+    "tasks/<int:pk>/claim/": Route({"pk": "task"}, W),
+    "tasks/<int:pk>/done/": Route({"pk": "task"}, W, {"outcome": "reached", "note": "x"}),
     "gifts/": Route(),
     "gifts/new/": Route(),
     "gifts/check/": Route(methods=W, body={"name": "x", "trigger": "manual", "gift": "Tea"}),
@@ -244,6 +253,10 @@ def world():
         organization=a, customer=guest, property=hotel, kind=TouchKind.THANK_YOU, due_at=timezone.now(),
         idempotency_key="walk:a", subject="alpha-secret-subject",
     )  # fmt: skip
+    task = Touch.objects.create(
+        organization=a, customer=guest, property=hotel, kind=TouchKind.STAFF_TASK, channel=Channel.STAFF_TASK,
+        issue=issue, due_at=timezone.now(), idempotency_key="walk:task",
+    )  # fmt: skip
     feedback = Feedback.objects.create(customer=guest, touch=touch, score=2, comment="alpha-secret-feedback")
     tip = Tip.objects.create(organization=a, property=hotel, text="alpha-secret-tip")
     Token.objects.get_or_create(user=desk.user)
@@ -257,7 +270,7 @@ def world():
         "customer": guest, "twin": twin, "merge": merge, "preference": preference, "issue": issue,
         "contact": contact, "totp": totp, "static_device": static_device, "rule": rule,
         "access_record": AccessRecord.objects.filter(organization=a).first(),
-        "delight": delight, "touch": touch, "feedback": feedback, "tip": tip,
+        "delight": delight, "touch": touch, "task": task, "feedback": feedback, "tip": tip,
         "change_record": ChangeRecord.objects.filter(organization=a, customer_id=guest.pk).first(),
     }  # fmt: skip
     assert touch_messages  # (signed links are walked in tests/personalization)
