@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from django.core.validators import validate_email
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 
 from crm.lookup.normalize import (
     HAN_RUN,
