@@ -198,3 +198,14 @@ class NewGuestForm(CustomerProfileForm):
             if name not in (*self.SHOWN, "form_token"):
                 del self.fields[name]
         self.order_fields(self.SHOWN)
+
+
+class PronunciationAudioForm(forms.Form):
+    """The guest's recording of their name: the file (recorded in the browser and put here by guestcard.js, or
+    chosen without JavaScript) and their consent; crm.services.customer_pronunciation_record checks both."""
+
+    audio = forms.FileField(
+        label=_("Recording of the guest saying their name"),
+        widget=forms.FileInput(attrs={"accept": "audio/*"}),
+    )
+    consent = forms.BooleanField(label=_("The guest agreed to be recorded"), required=False)
