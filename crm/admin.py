@@ -192,6 +192,12 @@ class CustomerAdmin(OrganizationScopedAdmin):
         for customer in queryset:
             services.customer_erase(customer=customer, actor=request.user, channel=AccessChannel.SCREEN)
 
+    def get_deleted_objects(self, objs, request):
+        """The erase removes the guest's history with them, including kinds the admin shows read-only
+        (contacts): the right to delete a customer is the right to erase them, not one per kind of row."""
+        deleted, counts, _perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, set(), protected
+
 
 class CustomerHistoryAdmin(OrganizationScopedAdmin):
     """A kind of a customer's history, scoped through its customer."""

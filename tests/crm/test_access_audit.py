@@ -174,3 +174,20 @@ def test_nobody_edits_or_deletes_the_access_log_in_the_admin(client, manager, cu
     record.refresh_from_db()
     assert record.action == "brief"
     assert AccessRecord.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_read_commits_its_access_record_without_slowing_other_writes(api, customer):
+    """Outside a write transaction the record commits asynchronously (crm.services.access): it is there
+    afterwards, and the setting does not outlive its own transaction (later writes are durable as before)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get(f"/api/v1/customers/{customer.pk}/brief/").status_code == 200
+    assert any("synchronous_commit" in query["sql"] for query in queries.captured_queries)
+    assert AccessRecord.objects.filter(customer_id=customer.pk, action="brief").count() == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone() == ("on",)
