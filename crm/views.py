@@ -155,7 +155,7 @@ def customer_new(request: HttpRequest) -> HttpResponse:
     organization = staff.organization
     posted = request.method == "POST" and "form_token" in request.POST
     if posted:
-        form = NewGuestForm(request.POST, organization=organization, current_language=request.POST.get("language", ""))
+        form = NewGuestForm(request.POST, organization=organization)  # a language Rapport writes, nothing else
         done = request.session.get(NEW_GUESTS_KEY, {})
         if request.POST.get("form_token") in done:  # a double click: the guest was already added
             return redirect("card:customer", pk=done[request.POST["form_token"]])

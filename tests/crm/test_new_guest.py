@@ -154,3 +154,10 @@ def test_another_organizations_guests_are_never_offered_as_duplicates(desk, outs
 
 def test_the_lookup_offers_a_new_guest_beside_namesakes(desk, customer):
     assert "Not them? New guest" in search(desk, "Siobhan")
+
+
+def test_a_new_guests_language_is_one_rapport_writes(desk):
+    page = open_form(desk, "")
+    response = desk.post("/customers/new/", {"form_token": token(page), "family_name": "Byrne", "language": "tlh"})
+    assert response.status_code == 400 and "Select a valid choice" in response.content.decode()
+    assert not Customer.objects.exists()
