@@ -269,6 +269,8 @@ SPECTACULAR_SETTINGS = {
         "IssueStatusEnum": "crm.models.IssueStatus",
         "TouchStatusEnum": "personalization.models.TouchStatus",
         "TouchKindEnum": "personalization.models.TouchKind",
+        "TouchChannelEnum": "personalization.models.Channel",
+        "AccessChannelEnum": "crm.models.AccessChannel",
     },
 }
 
@@ -358,7 +360,7 @@ if RAPPORT_BEHIND_PROXY:
 HSTS_PRELOAD_MIN_SECONDS = 60 * 60 * 24 * 365  # hstspreload.org refuses less than a year
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^ready/$"]
+    SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^ready/$", r"^ready/broker/$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=HSTS_PRELOAD_MIN_SECONDS)

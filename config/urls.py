@@ -10,6 +10,7 @@ from crm.signin.views import AdminSignInView
 urlpatterns = [
     path("health/", health.health, name="health"),
     path("ready/", health.ready, name="ready"),
+    path("ready/broker/", health.ready_broker, name="ready-broker"),
     path("api/v1/", include("crm.urls_api")),
     path("api/v1/", include("personalization.urls_api")),
     path("api/schema/", api_docs.schema, name="schema"),
@@ -25,5 +26,7 @@ urlpatterns = [
     path("", include("personalization.touches.urls")),
     path("", include("personalization.gifts.urls")),
 ]
+handler500 = "config.outage.server_error"
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -103,6 +103,20 @@ class OrganizationScopedAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
+class ReadOnly:
+    """A record nobody adds, changes or deletes in the admin, superusers included: written by its services only
+    (erase and retention scrub or drop rows through them)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Organization)
 class OrganizationAdmin(OrganizationScopedAdmin):
     organization_path = "pk"
@@ -258,39 +272,21 @@ class IssueAdmin(CustomerHistoryAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(CustomerHistoryAdmin):
+class ContactAdmin(ReadOnly, CustomerHistoryAdmin):
     """Read-only: a contact counts a visit (crm.services.contact_log); staff log them on the guest card."""
 
     list_display = ["customer", "kind", "occurred_at", "greeted_by_name", "preference_honored", "delight_delivered"]
     list_filter = ["kind"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ChangeRecord)
-class ChangeRecordAdmin(OrganizationScopedAdmin):
+class ChangeRecordAdmin(ReadOnly, OrganizationScopedAdmin):
     list_display = ["created_at", "actor", "action", "target_type", "target_id", "customer_id", "summary"]
     list_filter = ["action", "target_type"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(AccessRecord)
-class AccessRecordAdmin(OrganizationScopedAdmin):
+class AccessRecordAdmin(ReadOnly, OrganizationScopedAdmin):
     """Read-only for everyone, superusers included: the access audit is append-only (only retention drops old
     entries)."""
 
@@ -298,12 +294,3 @@ class AccessRecordAdmin(OrganizationScopedAdmin):
     list_filter = ["action", "channel"]
     list_select_related = ["actor", "property"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -4,6 +4,8 @@ Services raise Django's ValidationError (they know nothing of HTTP); here it
 becomes a 400 with the same field keys. NON_FIELD_ERRORS becomes DRF's
 "non_field_errors". A crm.errors.Conflict becomes a 409 with {"detail": message}.
 A rate limit's 429 (DRF's Throttled) says the wait in the user's language, with Retry-After.
+A database outage (OperationalError, InterfaceError) becomes a 503 with {"detail": message} and
+Retry-After, logged in one line (config.outage; the same answer for failures outside DRF's views).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from config import outage
 from crm.errors import Conflict
 
 
@@ -34,6 +37,13 @@ def exception_handler(exc, context):
         exc.wait = wait
     if isinstance(exc, Conflict):
         return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+    if outage.is_database_outage(exc):
+        request = context.get("request")
+        outage.log_outage(request, exc)
+        response = Response({"detail": outage.outage_detail()}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        response["Retry-After"] = str(outage.RETRY_AFTER_SECONDS)
+        response._has_been_logged = True  # one line, above: Django logs nothing more
+        return response
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             detail = {

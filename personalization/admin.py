@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from crm.admin import OrganizationScopedAdmin
+from crm.admin import OrganizationScopedAdmin, ReadOnly
 from personalization.models import Feedback, Tip, Touch
 
 
@@ -29,19 +29,10 @@ class TouchAdmin(OrganizationScopedAdmin):
 
 
 @admin.register(Feedback)
-class FeedbackAdmin(OrganizationScopedAdmin):
+class FeedbackAdmin(ReadOnly, OrganizationScopedAdmin):
     """Read-only: what a guest answered is theirs; nobody rewrites it (erasing a guest removes it)."""
 
     organization_path = "customer__organization"
     list_display = ["customer", "score", "comment", "issue", "created_at"]
     list_filter = ["score"]
     raw_id_fields = ["customer", "touch", "issue"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

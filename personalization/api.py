@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from crm.api import OrganizationScoped
 from crm.models import AccessAction, Customer
+from crm.permissions import ManagersOnly
 from personalization import selectors as touch_selectors
 from personalization.brief import brief_for
 from personalization.models import Touch
@@ -18,8 +19,10 @@ from personalization.serializers import (
     BriefQuerySerializer,
     BriefSerializer,
     TouchQuerySerializer,
+    TouchSendNowSerializer,
     TouchSerializer,
 )
+from personalization.touches.services import manual as touch_services
 
 
 class CustomerBriefView(OrganizationScoped, APIView):
@@ -68,3 +71,34 @@ class TouchList(OrganizationScoped, generics.ListAPIView):
         if "customer" in request.query_params and response.data["results"]:
             self.saw(response.data["results"][0]["customer"], AccessAction.TIMELINE)
         return response
+
+
+class TouchCancel(OrganizationScoped, APIView):
+    """Managers and admins: cancel a touch that has not gone out — scheduled, failed, or stuck in sending (409
+    when a worker is with the mail server right now, or it was sent, skipped or cancelled)."""
+
+    permission_classes = [ManagersOnly]
+
+    @extend_schema(request=None, responses={200: TouchSerializer}, tags=["touches"])
+    def post(self, request: Request, pk: int) -> Response:
+        touch = touch_selectors.touch_get(organization=self.organization, pk=pk)
+        return Response(TouchSerializer(touch_services.touch_cancel(touch=touch, actor=request.user)).data)
+
+
+class TouchSendNow(OrganizationScoped, APIView):
+    """Managers and admins: send a scheduled touch now, a failed one again (its message rendered from today's
+    data, attempts counted from zero) or one stuck in sending. 202; ``handed_to_worker`` false when the broker
+    could not be reached, and ``detail`` says when the dispatcher will send it instead."""
+
+    permission_classes = [ManagersOnly]
+
+    @extend_schema(request=None, responses={202: TouchSendNowSerializer}, tags=["touches"])
+    def post(self, request: Request, pk: int) -> Response:
+        touch = touch_selectors.touch_get(organization=self.organization, pk=pk)
+        result = touch_services.touch_send_now(touch=touch, actor=request.user)
+        data = {
+            **TouchSerializer(result.touch).data,
+            "handed_to_worker": result.handed_to_worker is not False,
+            "detail": result.message(),
+        }
+        return Response(data, status=202)

@@ -107,6 +107,13 @@ class TouchSerializer(serializers.Serializer):
     sent_at = serializers.DateTimeField(allow_null=True)
 
 
+class TouchSendNowSerializer(TouchSerializer):
+    handed_to_worker = serializers.BooleanField(
+        help_text="false: the broker could not be reached; the dispatcher sends it once it is back (see detail)."
+    )
+    detail = serializers.CharField(help_text="What will happen, in the caller's language.")
+
+
 class TouchQuerySerializer(serializers.Serializer):
     customer = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     status = serializers.ChoiceField(choices=TouchStatus.choices, required=False)

@@ -11,5 +11,7 @@ router.register("delights", gifts_api.DelightViewSet, basename="delight")
 urlpatterns = [
     path("customers/<int:customer_id>/brief/", api.CustomerBriefView.as_view(), name="customer-brief"),
     path("touches/", api.TouchList.as_view(), name="touch-list"),
+    path("touches/<int:pk>/cancel/", api.TouchCancel.as_view(), name="touch-cancel"),
+    path("touches/<int:pk>/send-now/", api.TouchSendNow.as_view(), name="touch-send-now"),
     *router.urls,
 ]

@@ -76,11 +76,35 @@ def test_ready_when_database_and_broker_answer(client, tmp_path):
     assert response.json()["checks"] == {"database": True, "broker": True}
 
 
-def test_not_ready_when_the_broker_is_down(client):
+def test_ready_with_the_broker_down_reports_it_and_stays_ready(client):
+    # Issue 11, finding 9: the web serves everything without the broker, so a load balancer must keep it.
     with override_settings(CELERY_BROKER_URL="redis://127.0.0.1:1/0"):
         response = client.get("/ready/")
-    assert response.status_code == 503
-    assert response.json()["checks"] == {"database": True, "broker": False}
+        broker = client.get("/ready/broker/")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": True, "broker": False}}
+    assert broker.status_code == 503 and broker.json()["checks"] == {"broker": False}
+
+
+def test_ready_answers_within_a_second_when_the_broker_hangs(client):
+    import socket
+    import time
+
+    # Given a "broker" that accepts the connection and never answers (a hung Redis)
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(8)
+        with override_settings(CELERY_BROKER_URL=f"redis://127.0.0.1:{hung.getsockname()[1]}/0"):
+            started = time.monotonic()
+            response = client.get("/ready/")
+            elapsed = time.monotonic() - started
+            started = time.monotonic()
+            broker = client.get("/ready/broker/")
+            broker_elapsed = time.monotonic() - started
+    # then both probes answer, well under a second, and only the broker's own probe fails
+    assert response.status_code == 200 and response.json()["checks"]["broker"] is False
+    assert broker.status_code == 503
+    assert elapsed < 1.0 and broker_elapsed < 1.0, (elapsed, broker_elapsed)
 
 
 # --- OpenAPI -------------------------------------------------------------------
@@ -232,7 +256,8 @@ def test_ready_with_the_real_redis_broker(client):
     from tests.conftest import REDIS_URL
 
     with override_settings(CELERY_BROKER_URL=REDIS_URL):
-        assert client.get("/ready/").status_code == 200
+        assert client.get("/ready/").json()["checks"] == {"database": True, "broker": True}
+        assert client.get("/ready/broker/").status_code == 200
 
 
 def test_api_errors_speak_the_callers_language(api):

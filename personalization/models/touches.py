@@ -3,8 +3,12 @@ a survey link records. A touch is a row before it is a Celery message (personali
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Customer, Issue, Organization, Property, TimeStamped
@@ -107,6 +111,42 @@ class Touch(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.customer_id} ({self.status})"
+
+    # What staff may do to a touch (the screen's buttons, the API and the services ask these; issue 11,
+    # finding 8: a touch stuck in "sending" or failed for its data must not be beyond a manager's reach).
+
+    def in_flight(self, now=None) -> bool:
+        """A worker is talking to the mail server about it right now (its attempt is younger than the claim
+        timeout, after which the dispatcher would hand it out again anyway)."""
+        now = now or timezone.now()
+        timeout = timedelta(seconds=settings.RAPPORT_TOUCH_CLAIM_TIMEOUT_SECONDS)
+        return (
+            self.status == TouchStatus.SENDING
+            and bool(self.attempt_started_at)
+            and now - self.attempt_started_at < timeout
+        )
+
+    def stuck(self, now=None) -> bool:
+        """Claimed longer ago than the claim timeout and not being sent: a worker died or the broker lost it."""
+        now = now or timezone.now()
+        timeout = timedelta(seconds=settings.RAPPORT_TOUCH_CLAIM_TIMEOUT_SECONDS)
+        return (
+            self.status == TouchStatus.SENDING
+            and not self.in_flight(now)
+            and self.claimed_at is not None
+            and now - self.claimed_at >= timeout
+        )
+
+    # Methods, not properties: this model has a field named "property". Templates call them the same way.
+    def cancellable(self) -> bool:
+        """Scheduled, failed, or sending but not with the mail server right now."""
+        if self.status in (TouchStatus.SCHEDULED, TouchStatus.FAILED):
+            return True
+        return self.status == TouchStatus.SENDING and not self.in_flight()
+
+    def sendable_now(self) -> bool:
+        """Scheduled (send it now), failed (send it again, rendered from today's data) or stuck."""
+        return self.status in (TouchStatus.SCHEDULED, TouchStatus.FAILED) or self.stuck()
 
 
 class Feedback(TimeStamped):

@@ -3,6 +3,9 @@ the managers' queue (filters, cancel, send now)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -10,8 +13,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
-from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -121,7 +124,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "personalization/touches/queue.html", context)
 
 
-def _touch_button(action, done: Promise):
+def _touch_button(action, done: Callable[[Any], str]):
     """A manager's button on a touch of the queue; back to where it was pressed (a local `next`) or the queue."""
 
     @login_required
@@ -129,7 +132,7 @@ def _touch_button(action, done: Promise):
     def view(request: HttpRequest, pk: int) -> HttpResponse:
         staff = screen_manager(request)
         touch = selectors.touch_get(organization=staff.organization, pk=pk)
-        act_and_tell(request, lambda: action(touch=touch, actor=request.user), lambda _touch: str(done))
+        act_and_tell(request, lambda: action(touch=touch, actor=request.user), done)
         back = request.POST.get("next", "")
         if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
             return redirect(back)
@@ -138,5 +141,6 @@ def _touch_button(action, done: Promise):
     return view
 
 
-cancel = _touch_button(services.touch_cancel, gettext_lazy("Touch cancelled."))
-send_now = _touch_button(services.touch_send_now, gettext_lazy("Touch handed to the mail worker."))
+cancel = _touch_button(services.touch_cancel, lambda _touch: _("Touch cancelled."))
+# What a send-now really did: handed to a worker, or left to the dispatcher (issue 11, finding 12).
+send_now = _touch_button(services.touch_send_now, services.SendNow.message)

@@ -186,8 +186,28 @@ def test_a_read_commits_its_access_record_without_slowing_other_writes(api, cust
 
     with CaptureQueriesContext(connection) as queries:
         assert api.get(f"/api/v1/customers/{customer.pk}/brief/").status_code == 200
-    assert any("synchronous_commit" in query["sql"] for query in queries.captured_queries)
+    (audit,) = [query["sql"] for query in queries.captured_queries if "crm_accessrecord" in query["sql"]]
+    assert audit.startswith("BEGIN; SET LOCAL synchronous_commit TO OFF;")  # one round trip
     assert AccessRecord.objects.filter(customer_id=customer.pk, action="brief").count() == 1
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone() == ("on",)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_access_record_leaves_the_connection_usable(customer):
+    from django.db import IntegrityError, connection
+
+    with pytest.raises(IntegrityError):
+        services.access_record(
+            organization_id=customer.organization_id + 10_000,  # no such organization
+            customer_id=customer.pk,
+            actor=None,
+            action="brief",
+            channel="api",
+        )
+    assert not AccessRecord.objects.exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)

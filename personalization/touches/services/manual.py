@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import math
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -18,17 +22,26 @@ from crm.services.customers import UNSUBSCRIBE_LINK
 from personalization.models import Feedback, Touch, TouchStatus
 from personalization.touches.services import dispatch
 
+log = logging.getLogger(__name__)
+# A click waits for this at most: one try and one retry 0.1 s later (the dispatcher's own publishes retry more).
+SEND_NOW_PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0.1, "interval_step": 0.1}
+
 
 @transaction.atomic
 def touch_cancel(*, touch: Touch, actor: User | None = None) -> Touch:
-    """A manager cancels a scheduled touch (a sent one cannot be unsent)."""
+    """A manager cancels a touch that has not gone out: scheduled, failed, or stuck in sending (a worker died,
+    the broker lost it, or its data kept failing it). Not one a worker is handing to the mail server right now
+    (it may already be delivered), nor a sent, skipped or cancelled one."""
     touch = Touch.objects.select_for_update().get(pk=touch.pk)
-    if touch.status not in (TouchStatus.SCHEDULED, TouchStatus.SENDING) or touch.attempt_started_at:
-        raise Conflict(_("Only a scheduled touch can be cancelled."))
+    if touch.in_flight():
+        raise Conflict(_("This touch is with the mail server right now; try again in a few minutes."))
+    if not touch.cancellable():
+        raise Conflict(_("Only a touch that has not gone out can be cancelled."))
     before = touch.status
     touch.status, touch.reason, touch.claimed_at = TouchStatus.CANCELLED, "cancelled by staff", None
+    touch.attempt_started_at = None
     touch.full_clean()
-    touch.save(update_fields=["status", "reason", "claimed_at", "updated_at"])
+    touch.save(update_fields=["status", "reason", "claimed_at", "attempt_started_at", "updated_at"])
     record(
         organization=touch.organization,
         actor=actor,
@@ -39,26 +52,89 @@ def touch_cancel(*, touch: Touch, actor: User | None = None) -> Touch:
     return touch
 
 
-@transaction.atomic
-def touch_send_now(*, touch: Touch, actor: User | None = None, enqueue: dispatch.EnqueueBatch | None = None) -> Touch:
-    """A manager sends a scheduled touch now: claimed here and, after the commit, handed to a worker as a batch
-    of one, by the dispatcher's path.
+@dataclass
+class SendNow:
+    """What a send-now did: the touch, and whether the broker took its send task (None: not yet known,
+    the publish waits for the caller's transaction to commit)."""
+
+    touch: Touch
+    handed_to_worker: bool | None = None
+
+    def message(self) -> str:
+        """What really happens next, for the manager (issue 11, finding 12: never "handed to the mail worker"
+        when the broker did not take it)."""
+        if self.handed_to_worker is False:
+            return _(
+                "The mail worker cannot be reached right now. The touch stays in the outbox: the dispatcher "
+                "sends it within %(minutes)d minutes of the mail worker being reachable again."
+            ) % {"minutes": send_now_fallback_minutes()}
+        return _("Touch handed to the mail worker.")
+
+
+def send_now_fallback_minutes() -> int:
+    """How soon the dispatcher sends a touch whose send-now could not reach the broker, once it is back: it
+    runs every minute and hands out again a claim older than the claim timeout."""
+    return math.ceil(settings.RAPPORT_TOUCH_CLAIM_TIMEOUT_SECONDS / 60) + 1
+
+
+def _publish(result: SendNow, enqueue: dispatch.EnqueueBatch) -> None:
+    """After the commit: hand the batch of one to a worker. When the broker does not take it (down, refused,
+    timed out), the touch goes back to scheduled, due now, for the dispatcher: nothing waits for a claim to
+    go stale, and the caller can say what will really happen."""
+    touch = result.touch
+    try:
+        enqueue([touch.pk])
+    except Exception as exc:  # noqa: BLE001 - kombu's OperationalError, a timeout, a refused connection: all "not queued"
+        log.warning("send-now of touch %s: the broker did not take it (%s); left to the dispatcher", touch.pk, exc)
+        now = timezone.now()
+        Touch.objects.filter(pk=touch.pk, status=TouchStatus.SENDING, attempt_started_at__isnull=True).update(
+            status=TouchStatus.SCHEDULED, claimed_at=None, due_at=now, updated_at=now
+        )
+        result.handed_to_worker = False
+    else:
+        result.handed_to_worker = True
+
+
+def touch_send_now(*, touch: Touch, actor: User | None = None, enqueue: dispatch.EnqueueBatch | None = None) -> SendNow:
+    """A manager sends a touch now: a scheduled one, a failed one again (its message rendered from today's data,
+    its attempts counted from zero), or one stuck in sending. Claimed here and, after the commit, handed to a
+    worker as a batch of one, by the dispatcher's path; ``handed_to_worker`` says whether the broker took it.
 
     Consent and do-not-contact are still checked by the worker; quiet hours still apply."""
-    now = timezone.now()
-    claimed = Touch.objects.filter(pk=touch.pk, status=TouchStatus.SCHEDULED).update(
-        status=TouchStatus.SENDING, due_at=now, claimed_at=now, updated_at=now
-    )
-    if not claimed:
-        raise Conflict(_("Only a scheduled touch can be sent now."))
-    touch.refresh_from_db()
-    changes = {"status": {"old": TouchStatus.SCHEDULED, "new": touch.status}}
-    record(
-        organization=touch.organization, actor=actor, action=ChangeAction.TOUCH_SEND_NOW, target=touch, changes=changes
-    )
-    enqueue = enqueue or dispatch._default_enqueue_batch
-    transaction.on_commit(partial(dispatch._enqueue_batches, [touch.pk], enqueue), robust=True)
-    return touch
+    with transaction.atomic():
+        touch = Touch.objects.select_for_update().get(pk=touch.pk)
+        if touch.status == TouchStatus.SENDING and not touch.stuck():
+            raise Conflict(_("This touch is already on its way to the mail worker."))
+        if not touch.sendable_now():
+            raise Conflict(_("Only a scheduled, failed or stuck touch can be sent now."))
+        now = timezone.now()
+        changes = {"status": {"old": touch.status, "new": TouchStatus.SENDING}}
+        if touch.attempts and touch.status != TouchStatus.SCHEDULED:
+            changes["attempts"] = {"old": touch.attempts, "new": 0}  # a manager's retry starts the count again
+            touch.attempts = 0
+        touch.status, touch.due_at, touch.claimed_at, touch.attempt_started_at = TouchStatus.SENDING, now, now, None
+        touch.reason = "sent now by staff"
+        touch.save(
+            update_fields=["status", "due_at", "claimed_at", "attempt_started_at", "attempts", "reason", "updated_at"]
+        )
+        record(
+            organization=touch.organization,
+            actor=actor,
+            action=ChangeAction.TOUCH_SEND_NOW,
+            target=touch,
+            changes=changes,
+        )
+        result = SendNow(touch=touch)
+        transaction.on_commit(partial(_publish, result, enqueue or send_now_enqueue), robust=False)
+    return result
+
+
+def send_now_enqueue(touch_ids: list[int]) -> object:
+    """Publish a send-now's batch: one quick try and one retry, so that a broker that is down is known in
+    well under a second instead of the click hanging."""
+    from personalization.tasks import send_touches
+
+    return send_touches.apply_async((touch_ids,), retry=True, retry_policy=SEND_NOW_PUBLISH_RETRY)
 
 
 @transaction.atomic

@@ -10,9 +10,10 @@ Exactly once, as far as SMTP allows
    delivery of the same task message (``acks_late`` redelivers after a crash), or a re-queued
    stale claim, finds ``sent`` and does nothing. It checks consent, do-not-contact, open
    complaints, the pressure cap (across the batch too) and quiet hours *now*, renders each message
-   once (subject, bodies and a ``Message-ID`` stored on the row: every attempt sends the same bytes
-   and the same id), stamps ``attempt_started_at``, and commits — one durable commit for the whole
-   batch, and no lock held while the mail server is slow.
+   from the data as it is now (subject and bodies stored on the row, overwritten at every attempt: a
+   name corrected after a failure is in the next attempt) with one ``Message-ID`` kept across attempts
+   (made at the first, stored on the row), stamps ``attempt_started_at``, and commits — one durable
+   commit for the whole batch, and no lock held while the mail server is slow.
 3. The messages go out one after another on one kept SMTP session. Right after the server's
    ``250`` for a message, one UPDATE (autocommit) marks that touch ``sent`` with ``sent_at`` and the
    provider's message id (or our ``Message-ID``), before the next message starts: the record of
@@ -48,7 +49,20 @@ the outbox row (``due_at``), not in the broker, so they survive a lost worker or
 
 Any other error is one touch's too, never the batch's: a message that cannot be rendered or built (a
 template error, a header a guest's data would break) fails that touch at once with the error as its
-reason and one attempt counted; the rest of the batch goes out.
+reason and one attempt counted; the rest of the batch goes out. A manager can cancel it, or correct the
+data and send it again (``touches.services.manual``): the message is rendered anew.
+
+Attempts count only for the touch that was tried (issue 11, finding 8)
+-----------------------------------------------------------------------
+An attempt is counted when its outcome is written — the "sent" mark, a retry, a failure — never for a
+whole batch up front: the touches a batch never reached (a worker killed, a batch out of time) keep
+their counters, so a later real mail error still gets its retries. The one attempt whose outcome was
+never written (a worker killed, or hung past its soft time limit, in the middle of a message) is found
+when the stale claim is handed out again: a batch's touches go to the server in ``pk`` order and each
+outcome clears ``attempt_started_at``, so of the touches still ``sending`` with that batch's stamp the
+lowest ``pk`` is the one that was with the server. It is counted then, and a touch that stopped its
+worker ``RAPPORT_TOUCH_MAX_ATTEMPTS`` times fails with that reason instead of stopping workers forever.
+(A worker that died before its first message counts one attempt too many for one touch: harmless.)
 """
 
 from __future__ import annotations
@@ -65,7 +79,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from crm.models import Customer, Issue, IssueStatus
@@ -159,6 +173,20 @@ def why_not(touch: Touch, checks: Checks) -> str:
 STARTED_FIELDS = ["subject", "body_text", "body_html", "message_id", "attempts", "attempt_started_at", "updated_at"]
 
 
+def _stopped_with_the_server(touches: Sequence[Touch]) -> set[int]:
+    """Of these touches, those that were with the mail server when their worker stopped (see "Attempts count
+    only for the touch that was tried"): per stale batch stamp, the lowest pk still sending."""
+    stamps = {touch.attempt_started_at for touch in touches if touch.attempt_started_at}
+    if not stamps:
+        return set()
+    return set(
+        Touch.objects.filter(status=TouchStatus.SENDING, attempt_started_at__in=stamps)
+        .values("attempt_started_at")
+        .annotate(first=Min("pk"))
+        .values_list("first", flat=True)
+    )
+
+
 def _prepare(ids: Sequence[int], now: datetime, ignore_quiet_hours: bool) -> tuple[dict[int, Outcome], list[Touch]]:
     """Check, render and stamp the batch in one transaction; return every outcome so far and the
     email touches to send now."""
@@ -182,7 +210,16 @@ def _prepare(ids: Sequence[int], now: datetime, ignore_quiet_hours: bool) -> tup
             and not (touch.attempt_started_at and now - touch.attempt_started_at < _claim_timeout())
         ]
         checks = Checks.read(touches, now)
+        stopped = _stopped_with_the_server(touches)
         for touch in touches:
+            if touch.pk in stopped:
+                touch.attempts += 1  # that attempt counts: this may be the touch that stops workers
+                if touch.attempts >= settings.RAPPORT_TOUCH_MAX_ATTEMPTS:
+                    reason = f"the worker stopped while sending it, {touch.attempts} times"
+                    _finish(touch, status=TouchStatus.FAILED, reason=reason)
+                    log.warning("touch %s failed: %s", touch.pk, reason)
+                    outcomes[touch.pk] = Outcome.FAILED
+                    continue
             if reason := why_not(touch, checks):
                 _finish(touch, status=TouchStatus.SKIPPED, reason=reason)
                 outcomes[touch.pk] = Outcome.SKIPPED
@@ -197,19 +234,18 @@ def _prepare(ids: Sequence[int], now: datetime, ignore_quiet_hours: bool) -> tup
                 _finish(touch, status=TouchStatus.SCHEDULED, due_at=quiet_end, reason="quiet hours")
                 outcomes[touch.pk] = Outcome.POSTPONED
                 continue
-            if not touch.message_id:
-                try:
-                    rendered = messages.render(touch)
-                except Exception as exc:  # noqa: BLE001 - one guest's bad data fails their touch, not the batch
-                    touch.attempts += 1
-                    _finish(touch, status=TouchStatus.FAILED, reason=f"could not build the message: {exc}")
-                    log.warning("touch %s failed: could not build the message: %s", touch.pk, exc)
-                    outcomes[touch.pk] = Outcome.FAILED
-                    continue
-                touch.subject, touch.body_text, touch.body_html = rendered.subject, rendered.text, rendered.html
-                touch.message_id = messages.new_message_id(touch)
+            # Rendered at every attempt, from the data as it is now; the Message-ID is made once.
+            try:
+                rendered = messages.render(touch)
+            except Exception as exc:  # noqa: BLE001 - one guest's bad data fails their touch, not the batch
+                touch.attempts += 1
+                _finish(touch, status=TouchStatus.FAILED, reason=f"could not build the message: {exc}")
+                log.warning("touch %s failed: could not build the message: %s", touch.pk, exc)
+                outcomes[touch.pk] = Outcome.FAILED
+                continue
+            touch.subject, touch.body_text, touch.body_html = rendered.subject, rendered.text, rendered.html
+            touch.message_id = touch.message_id or messages.new_message_id(touch)
             checks.going_out(touch)
-            touch.attempts += 1
             touch.attempt_started_at = touch.updated_at = now
             ready.append(touch)
         _update(ready, STARTED_FIELDS)
@@ -252,7 +288,9 @@ def _finish(touch: Touch, *, status: str, reason: str = "", **fields) -> None:
         touch.claimed_at = None
     for name, value in fields.items():
         setattr(touch, name, value)
-    touch.save(update_fields=["status", "reason", "attempt_started_at", "claimed_at", *fields, "updated_at"])
+    touch.save(
+        update_fields=["status", "reason", "attempts", "attempt_started_at", "claimed_at", *fields, "updated_at"]
+    )
 
 
 def _smtp_code(exc: Exception) -> int | None:
@@ -291,7 +329,16 @@ def _open(connection) -> None:
         connection.open()
 
 
-SENT_FIELDS = ["status", "sent_at", "provider_message_id", "reason", "attempt_started_at", "claimed_at", "updated_at"]
+SENT_FIELDS = [
+    "status",
+    "sent_at",
+    "provider_message_id",
+    "reason",
+    "attempts",
+    "attempt_started_at",
+    "claimed_at",
+    "updated_at",
+]
 
 
 def _mark_sent(touch: Touch, message, *, flush: bool) -> None:
@@ -299,6 +346,7 @@ def _mark_sent(touch: Touch, message, *, flush: bool) -> None:
     status = getattr(message, "anymail_status", None)  # django-anymail's provider id, when configured
     touch.provider_message_id = str(getattr(status, "message_id", None) or touch.message_id)[:300]
     touch.status, touch.reason, touch.attempt_started_at, touch.claimed_at = TouchStatus.SENT, "", None, None
+    touch.attempts += 1
     touch.sent_at = touch.updated_at = timezone.now()
     _update([touch], SENT_FIELDS, flush=flush)
 
@@ -320,12 +368,11 @@ def _deliver(touch: Touch, connection, *, flush: bool = True) -> Outcome:
 
 
 def _release(touches: Sequence[Touch], started: datetime) -> None:
-    """Hand back the touches a batch had no time left for: scheduled again, as if never attempted."""
+    """Hand back the touches a batch had no time left for: scheduled again, never attempted (no attempt counted)."""
     Touch.objects.filter(pk__in=[t.pk for t in touches], status=TouchStatus.SENDING, attempt_started_at=started).update(
         status=TouchStatus.SCHEDULED,
         attempt_started_at=None,
         claimed_at=None,
-        attempts=F("attempts") - 1,
         updated_at=timezone.now(),
     )
     log.warning("released %d touches: the batch ran out of time (slow mail server?)", len(touches))
@@ -375,6 +422,7 @@ def _failed_attempt(touch: Touch, exc: Exception, *, permanent: bool = False) ->
         touch = Touch.objects.select_for_update().get(pk=touch.pk)
         if touch.status != TouchStatus.SENDING:  # cancelled while the server was refusing: leave it so
             return Outcome.NOTHING
+        touch.attempts += 1  # this attempt, counted with its outcome
         if permanent or touch.attempts >= settings.RAPPORT_TOUCH_MAX_ATTEMPTS:
             _finish(touch, status=TouchStatus.FAILED, reason=error)
             log.warning("touch %s failed after %s attempt(s): %s", touch.pk, touch.attempts, error)

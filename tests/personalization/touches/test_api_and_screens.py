@@ -80,7 +80,7 @@ def test_managers_filter_cancel_and_send_now_front_desk_may_not(
     assert "Room too noisy" not in client.get("/touches/?status=sent").content.decode()
 
     enqueued = []
-    monkeypatch.setattr("personalization.touches.services.dispatch._default_enqueue_batch", enqueued.append)
+    monkeypatch.setattr("personalization.touches.services.manual.send_now_enqueue", enqueued.append)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/touches/{follow_up.pk}/send-now/", follow=True)
     assert response.status_code == 200
@@ -98,7 +98,7 @@ def test_managers_filter_cancel_and_send_now_front_desk_may_not(
     birthday.refresh_from_db()
     assert birthday.status == TouchStatus.CANCELLED
     again = client.post(f"/touches/{birthday.pk}/cancel/", follow=True)
-    assert "Only a scheduled touch" in again.content.decode()
+    assert "Only a touch that has not gone out" in again.content.decode()
 
 
 def test_a_manager_of_another_organization_gets_404(client, other_property, follow_up):

@@ -154,7 +154,7 @@ def test_a_batch_that_runs_out_of_time_hands_the_rest_back(smtp, organization, s
     for touch in touches[1:]:
         touch.refresh_from_db()
         assert (touch.status, touch.attempts, touch.claimed_at) == (TouchStatus.SCHEDULED, 0, None)
-        assert touch.message_id  # rendered once: the next attempt sends the same bytes
+        assert touch.message_id  # made once: the next attempt sends the same Message-ID
 
 
 def test_a_soft_time_limit_mid_message_hands_back_the_touches_after_it(smtp, organization, shanghai, monkeypatch):
@@ -165,12 +165,13 @@ def test_a_soft_time_limit_mid_message_hands_back_the_touches_after_it(smtp, org
         with pytest.raises(SoftTimeLimitExceeded):
             touches_send(touch_ids=[first.pk, second.pk, third.pk])
 
-    # then the first is sent; the second keeps its claim and its attempt (it may have reached the server:
-    # after the claim timeout it goes again, with its Message-ID); the third, never started, is due again now
+    # then the first is sent; the second keeps its claim (it may have reached the server: after the claim timeout
+    # it goes again, with its Message-ID, and this attempt is counted then); the third, never started, is due
+    # again now
     for touch in (first, second, third):
         touch.refresh_from_db()
     assert first.status == TouchStatus.SENT
-    assert (second.status, second.attempts) == (TouchStatus.SENDING, 1) and second.attempt_started_at
+    assert (second.status, second.attempts) == (TouchStatus.SENDING, 0) and second.attempt_started_at
     assert (third.status, third.attempts, third.claimed_at) == (TouchStatus.SCHEDULED, 0, None)
     assert [m["X-Rapport-Touch"] for m in smtp.messages] == [str(first.pk)]
 

@@ -178,3 +178,23 @@ def test_the_broker_down_when_an_issue_is_resolved(broker, sink, start_worker, a
     _wait(sent_after_dispatching, "the follow-up sent")
     assert [m["X-Rapport-Touch"] for m in sink.messages] == [str(touch.pk)]
     down.close()
+
+
+def test_a_poisoned_touch_fails_alone_through_a_real_worker(broker, sink, start_worker):
+    # Given 3 due follow-ups, the middle guest's name written with a line break before names were checked
+    from crm.models import Customer
+
+    _due_follow_ups(3)
+    poisoned = Touch.objects.order_by("pk")[1]
+    Customer.objects.filter(pk=poisoned.customer_id).update(preferred_name="Eve\r\nBcc: all@example.com")
+    start_worker()
+    # when the dispatcher hands them to the worker in one batch
+    assert dispatch.touches_dispatch(enqueue=_enqueue(broker)) == 3
+    _wait(lambda: not Touch.objects.filter(status=TouchStatus.SENDING).exists(), "the batch finished")
+    # then the two others reached their guests, and the poisoned one failed with its reason, one attempt counted
+    assert _all_sent(2)()
+    assert sorted(m["X-Rapport-Touch"] for m in sink.messages) == sorted(
+        str(t.pk) for t in Touch.objects.exclude(pk=poisoned.pk)
+    )
+    poisoned.refresh_from_db()
+    assert poisoned.status == TouchStatus.FAILED and "linefeed" in poisoned.reason and poisoned.attempts == 1
