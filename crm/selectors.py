@@ -150,20 +150,43 @@ def _pairs(keys: dict[tuple[str, int], list[int]], customers: dict[int, Customer
 def likely_duplicates_of(customer: Customer) -> list[tuple[Customer, tuple[str, ...]]]:
     """Other profiles of the organization that share this one's email, phone or whole name."""
     own = SearchTerm.objects.filter(customer=customer, kind__in=DUPLICATE_KINDS).values("term")
-    rows = (
-        SearchTerm.objects.filter(organization_id=customer.organization_id, kind__in=DUPLICATE_KINDS, term__in=own)
-        .exclude(customer=customer)
-        .values_list("term", "kind", "customer_id")
-    )
-    keys: dict[tuple[str, int], list[int]] = defaultdict(lambda: [customer.pk])
+    return _duplicates_by_terms(customer, own)
+
+
+def likely_duplicates_of_unsaved(customer: Customer) -> list[tuple[Customer, tuple[str, ...]]]:
+    """likely_duplicates_of() for a profile being typed (not saved yet: the new-guest form), from the search
+    terms it would get (crm.lookup.terms): the same rule, so the form warns of what the API would report."""
+    from crm.lookup.terms import customer_terms
+
+    own = sorted({term for term, kind in customer_terms(customer) if kind in DUPLICATE_KINDS})
+    return _duplicates_by_terms(customer, own) if own else []
+
+
+# The id an unsaved profile stands under while its pairs are made (no real row has it).
+UNSAVED_ID = 0
+
+
+def _duplicates_by_terms(customer: Customer, own) -> list[tuple[Customer, tuple[str, ...]]]:
+    me = customer.pk if customer.pk is not None else UNSAVED_ID
+    rows = SearchTerm.objects.filter(
+        organization_id=customer.organization_id, kind__in=DUPLICATE_KINDS, term__in=own
+    ).values_list("term", "kind", "customer_id")
+    if customer.pk is not None:
+        rows = rows.exclude(customer=customer)
+    keys: dict[tuple[str, int], list[int]] = defaultdict(lambda: [me])
     for term, kind, other in rows:
         keys[(term, kind)].append(other)
-    others = {c.pk: c for c in Customer.objects.filter(pk__in={i for ids in keys.values() for i in ids})}
-    others[customer.pk] = customer
+    others = {
+        c.pk: c
+        for c in Customer.objects.filter(
+            pk__in={i for ids in keys.values() for i in ids if i != me}, merged_into__isnull=True
+        ).select_related("home_property")
+    }
+    others[me] = customer
     return [
-        (pair.second if pair.first.pk == customer.pk else pair.first, pair.reasons)
+        (pair.second if pair.first is customer else pair.first, pair.reasons)
         for pair in _pairs(keys, others)
-        if customer.pk in (pair.first.pk, pair.second.pk)
+        if pair.first is customer or pair.second is customer
     ]
 
 

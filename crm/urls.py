@@ -8,6 +8,8 @@ urlpatterns = [
     path("duplicates/", views.duplicates, name="duplicates"),
     path("duplicates/merge/", views.merge, name="merge"),
     path("merges/<int:pk>/undo/", views.merge_undo, name="merge-undo"),
+    path("customers/new/", views.customer_new, name="customer-new"),
+    path("customers/new/duplicates/", views.customer_new_duplicates, name="customer-new-duplicates"),
     path("customers/<int:pk>/export/", views.customer_export, name="customer-export"),
     path("customers/<int:pk>/erase/", views.customer_erase, name="customer-erase"),
 ]

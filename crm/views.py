@@ -12,10 +12,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm import privacy, selectors, services
+from crm import phones, privacy, selectors, services
 from crm.errors import Conflict
-from crm.forms import EraseForm, MergeForm
-from crm.models import AccessAction, AccessChannel
+from crm.forms import EraseForm, MergeForm, NewGuestForm
+from crm.lookup.entered import fields_from_lookup
+from crm.models import AccessAction, AccessChannel, Customer
 from crm.permissions import screen_manager, screen_staff
 
 HOME_RESULTS = 20
@@ -150,3 +151,71 @@ def customer_erase(request: HttpRequest, pk: int) -> HttpResponse:
         {"customer": customer, "form": form},
         status=400 if request.method == "POST" else 200,
     )
+
+
+NEW_GUESTS_KEY = "new_guest_forms"  # form token → the guest it created: a second click lands on the same card
+
+
+@login_required
+def customer_new(request: HttpRequest) -> HttpResponse:
+    """Add a walk-in (front desk too). The lookup's "New guest" button posts what was typed (``q``, never in a
+    URL): the form opens pre-filled (crm.lookup.entered). The form posts back here with its token; saved
+    through customer_create, then the new guest's card; refused → the form again with the errors (400)."""
+    staff = screen_staff(request)
+    organization = staff.organization
+    posted = request.method == "POST" and "form_token" in request.POST
+    if posted:
+        form = NewGuestForm(request.POST, organization=organization)  # a language Rapport writes, nothing else
+        done = request.session.get(NEW_GUESTS_KEY, {})
+        if request.POST.get("form_token") in done:  # a double click: the guest was already added
+            return redirect("card:customer", pk=done[request.POST["form_token"]])
+        if form.is_valid():
+            try:
+                customer = services.customer_create(  # a phone without +country: the desk's country
+                    organization=organization, actor=request.user, property=staff.property, **form.service_fields()
+                )
+            except ValidationError as exc:
+                form.apply_service_errors(exc)
+            else:
+                request.session[NEW_GUESTS_KEY] = dict(list(done.items())[-50:]) | {
+                    form.cleaned_data["form_token"]: customer.pk
+                }
+                messages.success(request, _("%(name)s was added.") % {"name": customer.display_name})
+                return redirect("card:customer", pk=customer.pk)
+    else:
+        typed = request.POST.get("q", "") if request.method == "POST" else ""
+        form = NewGuestForm(
+            initial={"language": "en", "consent_marketing": False, **fields_from_lookup(typed)},
+            organization=organization,
+        )
+    context = {"form": form, "duplicates": _typed_duplicates(form, organization, staff)}
+    return render(request, "crm/new_guest.html", context, status=400 if posted else 200)
+
+
+@login_required
+@require_POST
+def customer_new_duplicates(request: HttpRequest) -> HttpResponse:
+    """The new-guest form's "already here?" list, as it is filled (htmx): profiles sharing the typed email,
+    phone or whole name (selectors.likely_duplicates_of_unsaved: the rule the API reports on a new customer)."""
+    staff = screen_staff(request)
+    form = NewGuestForm(request.POST, organization=staff.organization)
+    form.is_valid()  # what parses is compared; the rest waits for the save
+    return render(
+        request,
+        "crm/new_guest.html#duplicates",
+        {"duplicates": _typed_duplicates(form, staff.organization, staff)},
+    )
+
+
+def _typed_duplicates(form: NewGuestForm, organization, staff) -> list[tuple[Customer, tuple[str, ...]]]:
+    values = form.cleaned_data if form.is_bound and hasattr(form, "cleaned_data") else form.initial
+    names = ("given_name", "family_name", "native_name", "preferred_name", "email", "phone")
+    fields = {name: values.get(name) or "" for name in names}
+    if not any(fields.values()):
+        return []
+    try:
+        fields["phone"] = phones.to_e164(fields["phone"])
+    except ValidationError:
+        fields["phone"] = ""
+    typed = Customer(organization=organization, **fields)
+    return selectors.likely_duplicates_of_unsaved(typed)

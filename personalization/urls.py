@@ -1,6 +1,6 @@
 from django.urls import path
 
-from personalization import views
+from personalization import profile_views, views
 
 app_name = "card"
 urlpatterns = [
@@ -8,6 +8,11 @@ urlpatterns = [
     path("customers/<int:pk>/preferences/", views.preference_add, name="preference-add"),
     path("customers/<int:pk>/issues/", views.issue_add, name="issue-add"),
     path("customers/<int:pk>/contacts/", views.contact_add, name="contact-add"),
+    path("customers/<int:pk>/profile/", profile_views.profile_edit, name="profile-edit"),
+    path("customers/<int:pk>/recording/", profile_views.pronunciation_record, name="pronunciation-record"),
+    path("customers/<int:pk>/recording/delete/", profile_views.pronunciation_remove, name="pronunciation-remove"),
+    path("customers/<int:pk>/recording.audio", profile_views.pronunciation_audio, name="pronunciation-audio"),
+    path("customers/<int:pk>/timeline/", profile_views.timeline_page, name="timeline"),
     path("preferences/<int:pk>/confirm/", views.preference_confirm, name="preference-confirm"),
     path("issues/<int:pk>/acknowledge/", views.issue_acknowledge, name="issue-acknowledge"),
     path("issues/<int:pk>/steps/", views.issue_steps, name="issue-steps"),

@@ -20,6 +20,7 @@ from crm.forms import ContactForm, IssueForm, IssueResolveForm, IssueStepsForm, 
 from crm.models import AccessAction, AccessChannel, Customer, Issue, IssueStatus, RecoveryStep, Staff
 from crm.permissions import screen_staff
 from crm.views import act_and_tell
+from personalization import profile_views
 from personalization import selectors as touch_selectors
 from personalization.brief import brief_for
 from personalization.gifts import selectors as gift_selectors
@@ -63,6 +64,7 @@ def _card(request: HttpRequest, customer: Customer, staff: Staff, *, status: int
         "access_log": selectors.access_log(customer_id=customer.pk, organization=staff.organization)[:CARD_ACCESS_LOG]
         if staff.is_manager
         else None,
+        **profile_views.card_context(customer, staff, forms),
     }
     return render(request, "personalization/card.html", context, status=status)
 

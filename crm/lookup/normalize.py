@@ -24,6 +24,7 @@ NOT_WORD = re.compile(r"[^a-z0-9]+")
 MAX_TERM_LENGTH = 100
 
 _to_simplified = opencc.OpenCC("t2s")
+_to_traditional = opencc.OpenCC("s2t")
 
 
 def has_han(text: str) -> bool:
@@ -37,6 +38,11 @@ def is_japanese_or_korean(text: str) -> bool:
 def simplified(text: str) -> str:
     """Traditional → simplified Han (張偉 → 张伟); other characters unchanged."""
     return _to_simplified.convert(text) if has_han(text) else text
+
+
+def traditional(text: str) -> str:
+    """Simplified → traditional Han (张伟 → 張偉), only to tell which script a name was typed in, never to show."""
+    return _to_traditional.convert(text) if has_han(text) else text
 
 
 def han_runs(text: str) -> list[str]:

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from crm import languages
-from crm.lookup.normalize import han_family_name
+from crm.lookup.normalize import HAN_RUN, han_family_name
 from crm.models.base import TimeStamped
 from crm.models.tenancy import Organization, Property
 from crm.partial_dates import PartialDate
@@ -178,10 +178,21 @@ class Customer(TimeStamped):
     anniversary = _partial_date("anniversary")
 
 
+def han_full_name(customer: Customer) -> str:
+    """A Han name typed into the family and given name fields (陳 + 靜), as it is written: family name first,
+    no space (陳靜), whatever name_order says; "" unless both parts are Han characters only."""
+    family, given = customer.family_name.strip(), customer.given_name.strip()
+    if family and given and HAN_RUN.fullmatch(family) and HAN_RUN.fullmatch(given):
+        return family + given
+    return ""
+
+
 def display_name(customer: Customer) -> str:
     """Customer.display_name, for historical models in migrations too."""
     if customer.native_name:
         return customer.native_name
+    if han := han_full_name(customer):
+        return han
     parts = [customer.given_name, customer.family_name]
     if customer.name_order == NameOrder.FAMILY_FIRST:
         parts.reverse()
@@ -204,4 +215,5 @@ def address_name(customer: Customer, language: str) -> str:
             return customer.native_name
     if salutation and customer.family_name and salutation not in CHINESE_SALUTATIONS:
         return f"{salutation} {customer.family_name}"
-    return customer.given_name or display_name(customer)
+    # 靜 alone is not how anyone addresses 陳靜: a Han name is said whole.
+    return han_full_name(customer) or customer.given_name or display_name(customer)

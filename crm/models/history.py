@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -75,6 +76,15 @@ class Preference(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.get_category_display()}: {self.text}"
+
+    def clean(self) -> None:
+        # An allergy is something to keep away from the guest: "Penicillin · Likes" would tell the desk the
+        # opposite of the truth in the safety box. Checked here, so the services, the API and the admin refuse it.
+        if self.category == PreferenceCategory.ALLERGY and self.polarity == Polarity.LIKES:
+            raise ValidationError(
+                {"polarity": _("An allergy cannot be a liking: choose “Must avoid” (or “Dislikes”).")},
+                code="allergy_liked",
+            )
 
 
 class IssueStatus(models.TextChoices):

@@ -13,6 +13,7 @@ from crm.services.history import (
     preference_update,
 )
 from crm.services.merges import customer_merge, merge_undo
+from crm.services.pronunciation import customer_pronunciation_record, customer_pronunciation_remove
 from crm.services.signin import (
     recovery_codes_renew,
     second_factor_check,
@@ -32,6 +33,8 @@ __all__ = [
     "customer_create",
     "customer_erase",
     "customer_merge",
+    "customer_pronunciation_record",
+    "customer_pronunciation_remove",
     "customer_update",
     "issue_open",
     "issue_update",

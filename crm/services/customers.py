@@ -57,6 +57,8 @@ CUSTOMER_FIELDS = (
 )
 # Fields whose change changes how the customer is found or addressed (crm.lookup.terms).
 LOOKUP_FIELDS = frozenset({*terms.NAME_FIELDS, "email", "phone", "language", "salutation"})
+# customer_update(via=…): the guest unsubscribed through a link in a message (the card says so, with when).
+UNSUBSCRIBE_LINK = "unsubscribe_link"
 RESTRICTING_FLAGS = {
     "consent_service": False,
     "consent_marketing": False,
@@ -118,10 +120,11 @@ def customer_create(
 
 @transaction.atomic
 def customer_update(
-    *, customer: Customer, actor: User | None = None, property: Property | None = None, **fields: Any
+    *, customer: Customer, actor: User | None = None, property: Property | None = None, via: str = "", **fields: Any
 ) -> Customer:
     """Change some of a customer's fields; withdrawing consent announces it so pending touches stop. property:
-    where it is typed (a phone without +country is read in its country, else in the home property's)."""
+    where it is typed (a phone without +country is read in its country, else in the home property's). ``via``
+    says how a change without a staff member came (UNSUBSCRIBE_LINK), as a fact of the change record."""
     fields = _normalize_customer_fields(
         fields, organization=customer.organization, property=property, home=customer.home_property
     )
@@ -141,7 +144,7 @@ def customer_update(
         actor=actor,
         action=ChangeAction.CUSTOMER_UPDATE,
         target=customer,
-        changes=changed,
+        changes={**changed, "via": via} if via else changed,
     )
     if any(name in changed and changed[name]["new"] == value for name, value in RESTRICTING_FLAGS.items()):
         signals.customer_contact_restricted.send(sender=Customer, customer=customer, actor=actor)

@@ -20,7 +20,9 @@ from crm.models import (
     Customer,
     Issue,
     IssueStatus,
+    Polarity,
     Preference,
+    PreferenceCategory,
     Property,
     RecoveryStep,
 )
@@ -63,7 +65,10 @@ def _record(
 def preference_record(
     *, customer: Customer, actor: User | None = None, property: Property | None = None, **fields: Any
 ) -> Preference:
-    """Remember a preference; allergy and dietary ones are safety-critical unless said otherwise."""
+    """Remember a preference; allergy and dietary ones are safety-critical unless said otherwise, and an allergy
+    is to be avoided unless said otherwise (an allergy that is liked is refused: Preference.clean)."""
+    if "polarity" not in fields and fields.get("category") == PreferenceCategory.ALLERGY:
+        fields["polarity"] = Polarity.AVOID
     preference = Preference(
         customer=customer,
         recorded_by=user_or_none(actor),

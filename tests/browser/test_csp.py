@@ -65,7 +65,7 @@ def test_lookup_say_it_and_language_menu_work_under_the_policy(watched, frontdes
     assert page.evaluate("window.__said")[0] == ["张伟", "zh-CN"]
 
     # the language menu submits itself (a listener in rapport.js, no inline handler)
-    page.get_by_label("Language").select_option("zh-hans")
+    page.get_by_label("Language", exact=True).select_option("zh-hans")  # not the card's "preferred language"
     expect(page.locator("h2, h1").first).to_be_visible()
     expect(page.get_by_role("link", name="查找客人")).to_be_visible()
 

@@ -84,7 +84,7 @@ def test_front_desk_serves_a_returning_guest(page, frontdesk, guest, language):
 
     safety = page.locator(".safety-box")
     expect(safety).to_contain_text("Peanuts")
-    assert safety.bounding_box()["y"] < page.locator("text=Jasmine tea").bounding_box()["y"]  # safety first
+    assert safety.bounding_box()["y"] < page.locator(".recall >> text=Jasmine tea").bounding_box()["y"]  # safety first
     expect(page.locator(".say-this")).to_contain_text("欢迎回来，张先生")  # the greeting in the guest's language
     expect(page.locator("text=Zhāng Wěi")).to_be_visible()
 
@@ -105,7 +105,8 @@ def test_front_desk_serves_a_returning_guest(page, frontdesk, guest, language):
     issue.locator("select[name=severity]").select_option("high")
     issue.get_by_role("button", name=text["open"]).click()
     expect(page.locator(".messages")).to_contain_text(text["opened"])
-    expect(page.locator("section[aria-label] li", has_text="Late breakfast delivery")).to_be_visible()  # in Repair
+    # in Repair (and, further down, on the timeline)
+    expect(page.locator("section[aria-label] li", has_text="Late breakfast delivery").first).to_be_visible()
     assert Issue.objects.filter(customer=guest, summary="Late breakfast delivery", severity="high").count() == 1
 
     contact = page.locator("#contact-form")

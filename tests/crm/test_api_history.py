@@ -32,7 +32,7 @@ def test_add_list_confirm_update_delete_preference(api, customer, frontdesk):
     created = api.post(prefs_url(customer), {"category": "allergy", "text": "Peanuts"})
     assert created.status_code == 201, created.json()
     body = created.json()
-    assert body["safety_critical"] is True and body["polarity"] == "likes" and body["source"] == "customer"
+    assert body["safety_critical"] is True and body["polarity"] == "avoid" and body["source"] == "customer"
     assert body["times_confirmed"] == 0 and body["last_confirmed_at"]
 
     listed = api.get(prefs_url(customer)).json()
@@ -41,8 +41,8 @@ def test_add_list_confirm_update_delete_preference(api, customer, frontdesk):
     confirmed = api.post(f"/api/v1/preferences/{body['id']}/confirm/")
     assert confirmed.status_code == 200 and confirmed.json()["times_confirmed"] == 1
 
-    patched = api.patch(f"/api/v1/preferences/{body['id']}/", {"polarity": "avoid", "text": "Peanuts, all nuts"})
-    assert patched.json()["polarity"] == "avoid" and patched.json()["text"] == "Peanuts, all nuts"
+    patched = api.patch(f"/api/v1/preferences/{body['id']}/", {"polarity": "dislikes", "text": "Peanuts, all nuts"})
+    assert patched.json()["polarity"] == "dislikes" and patched.json()["text"] == "Peanuts, all nuts"
     preference = Preference.objects.get(pk=body["id"])
     assert preference.recorded_by == frontdesk.user and preference.recorded_at_property == frontdesk.property
 
@@ -186,3 +186,24 @@ def test_contacts_of_another_organization_are_not_found(outsider_api, customer):
     assert outsider_api.post(contacts_url(customer), {"kind": "visit"}).status_code == 404
     customer.refresh_from_db()
     assert customer.visit_count == 0
+
+
+# --- an allergy is avoided (issue 12) -------------------------------------------
+
+
+def test_an_allergy_without_a_polarity_is_to_be_avoided(api, customer):
+    created = api.post(prefs_url(customer), {"category": "allergy", "text": "Penicillin"})
+    assert created.status_code == 201 and created.json()["polarity"] == "avoid"
+
+
+def test_an_allergy_that_is_liked_is_refused_on_the_field(api, customer):
+    answer = api.post(prefs_url(customer), {"category": "allergy", "text": "Penicillin", "polarity": "likes"})
+    assert answer.status_code == 400 and "polarity" in answer.json()
+    assert not Preference.objects.filter(text="Penicillin").exists()
+
+
+def test_a_liking_cannot_become_an_allergy(api, customer):
+    liked = api.post(prefs_url(customer), {"category": "food", "text": "Prawns", "polarity": "likes"}).json()
+    answer = api.patch(f"/api/v1/preferences/{liked['id']}/", {"category": "allergy"})
+    assert answer.status_code == 400 and "polarity" in answer.json()
+    assert Preference.objects.get(pk=liked["id"]).category == "food"

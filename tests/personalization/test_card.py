@@ -111,3 +111,20 @@ def test_another_organizations_card_and_forms_are_404(client, outsider, guest):
     assert client.post(f"/customers/{guest.pk}/preferences/", {"text": "x"}).status_code == 404
     preference = guest.preferences.first()
     assert client.post(f"/preferences/{preference.pk}/confirm/").status_code == 404
+
+
+def test_an_allergy_liked_on_the_card_is_refused_on_screen(desk, guest):
+    data = preference_form(desk, guest, category="allergy", text="Penicillin", polarity="likes")
+    response = desk.post(f"/customers/{guest.pk}/preferences/", data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "An allergy cannot be a liking" in html and "Penicillin" in html  # what was typed is kept
+    assert not Preference.objects.filter(text="Penicillin").exists()
+
+
+def test_an_allergy_liked_is_refused_in_the_staff_language(desk, guest, frontdesk):
+    frontdesk.language = "zh-hant"
+    frontdesk.save()
+    data = preference_form(desk, guest, category="allergy", text="Penicillin", polarity="likes")
+    response = desk.post(f"/customers/{guest.pk}/preferences/", data)
+    assert response.status_code == 400 and "過敏不能標為「喜歡」" in response.content.decode()

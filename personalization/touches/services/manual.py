@@ -18,6 +18,7 @@ from crm import services as crm_services
 from crm.errors import Conflict
 from crm.models import ChangeAction, Customer
 from crm.services.common import User, record
+from crm.services.customers import UNSUBSCRIBE_LINK
 from personalization.models import Channel, Feedback, Touch, TouchStatus
 from personalization.touches.services import dispatch
 
@@ -144,7 +145,11 @@ def customer_unsubscribe(*, customer: Customer) -> Customer:
     the change is recorded and the restriction signal cancels their pending touches."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     return crm_services.customer_update(
-        customer=customer, consent_service=False, consent_marketing=False, consent_surprises=False
+        customer=customer,
+        via=UNSUBSCRIBE_LINK,
+        consent_service=False,
+        consent_marketing=False,
+        consent_surprises=False,
     )
 
 

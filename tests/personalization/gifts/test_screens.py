@@ -197,7 +197,9 @@ def test_not_now_declines_the_gift_for_this_occasion(desk, organization):
     desk.get(f"/customers/{guest.pk}/")
     delight = Delight.objects.get(customer=guest)
     assert "Declined: “Jasmine tea”." in desk.post(f"/delights/{delight.pk}/decline/", follow=True).content.decode()
-    assert "Jasmine tea" not in desk.get(f"/customers/{guest.pk}/").content.decode()
+    card = desk.get(f"/customers/{guest.pk}/").content.decode()
+    assert "Jasmine tea" not in card[: card.index('id="timeline"')]  # no longer offered; the timeline keeps it
+    assert "Gift: Declined</span> Jasmine tea" in card
 
 
 def test_the_card_offers_a_manual_gift(desk, organization):

@@ -1,0 +1,72 @@
+"""What a lookup that found nobody says about the new guest: the typed text → the fields it pre-fills.
+
+The text goes into the fields as it was typed — never folded, converted between scripts or re-cased (names
+as entered): the lookup's normalizer is only asked where a Han family name ends (split_family_name, on the
+simplified form, the same split the search terms use), and the typed characters are cut there."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from crm.lookup.normalize import (
+    HAN_RUN,
+    has_han,
+    is_japanese_or_korean,
+    simplified,
+    split_family_name,
+    traditional,
+)
+from crm.phones import digits
+
+PHONE_LIKE = re.compile(r"^\+?[\d\s().\-]{4,}$")
+MIN_PHONE_DIGITS = 4
+
+
+def fields_from_lookup(text: str) -> dict[str, str]:
+    """ "陳靜" → native_name 陳靜, family_name 陳, given_name 靜, family first; "Siobhán O'Connor" → given
+    Siobhán, family O'Connor; "O'Connor, Siobhán" the same; one Latin word → the family name (what a desk
+    asks first); an email → email; phone digits → phone. Unknown shapes pre-fill nothing."""
+    text = " ".join(text.split())
+    if not text:
+        return {}
+    if "@" in text:
+        try:
+            validate_email(text)
+        except ValidationError:
+            return {}
+        return {"email": text}
+    if PHONE_LIKE.match(text) and len(digits(text)) >= MIN_PHONE_DIGITS:
+        return {"phone": text}
+    if has_han(text) and not is_japanese_or_korean(text):
+        return _han_fields(text)
+    if "," in text:
+        family, _comma, given = text.partition(",")
+        return {k: v for k, v in {"family_name": family.strip(), "given_name": given.strip()}.items() if v}
+    words = text.split(" ")
+    if len(words) == 1:
+        return {"family_name": text}
+    return {"given_name": " ".join(words[:-1]), "family_name": words[-1]}
+
+
+def _han_fields(text: str) -> dict[str, str]:
+    runs = HAN_RUN.findall(text.replace(" ", "").replace("\u3000", ""))
+    name = runs[0]
+    fields = {"native_name": name, "name_order": "family_first"}
+    if len(name) > 1:
+        family, _given = split_family_name(simplified(name))
+        fields |= {"family_name": name[: len(family)], "given_name": name[len(family) :]}
+    language = _written_in(name)
+    if language:
+        fields["language"] = language
+    return fields
+
+
+def _written_in(han: str) -> str:
+    """zh-hant when the name has characters only Traditional writes (陳), zh-hans when it has characters only
+    Simplified writes (陈), "" when the characters are the same in both (王芳): a guess staff can change."""
+    if simplified(han) != han:
+        return "zh-hant"
+    return "zh-hans" if traditional(han) != han else ""
