@@ -272,6 +272,6 @@ def test_an_anniversary_today_is_named_and_other_days_have_no_occasion(organizat
 
 def test_chinese_sentences_follow_one_another_without_a_space(api, organization):
     customer = CustomerFactory(organization=organization, wang_fang=True, salutation="女士", language="zh-Hans")
-    services.issue_open(customer=customer, summary="Charged twice for the minibar")
+    services.issue_open(customer=customer, summary="Charged twice for the minibar")  # internal: never said
     close = api.get(brief_url(customer)).json()["close"]["text"]
-    assert close == "谢谢您，王女士。期待您再次光临。我们会跟进“Charged twice for the minibar”。"
+    assert close == "谢谢您，王女士。期待您再次光临。这次遇到的问题，我们会继续跟进。"
