@@ -37,6 +37,18 @@ def act_and_tell[T](request: HttpRequest, action: Callable[[], T], done: Callabl
     return None
 
 
+def screen_saw(request: HttpRequest, staff, customer, action: AccessAction) -> None:
+    """Append to the access audit that this staff member saw the guest on a screen (crm.services.access_record)."""
+    services.access_record(
+        organization_id=staff.organization_id,
+        customer_id=customer.pk,
+        actor=request.user,
+        action=action,
+        channel=AccessChannel.SCREEN,
+        property_id=staff.property_id,
+    )
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """The lookup box; results as you type (htmx swaps the #results partial), or on Enter without JavaScript.
@@ -137,14 +149,7 @@ def customer_erase(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, _("The guest #%(id)s was erased for good.") % {"id": summary["customer_id"]})
         return redirect("crm:home")
-    services.access_record(
-        organization_id=staff.organization_id,
-        customer_id=customer.pk,
-        actor=request.user,
-        action=AccessAction.PROFILE,
-        channel=AccessChannel.SCREEN,
-        property_id=staff.property_id,
-    )
+    screen_saw(request, staff, customer, AccessAction.PROFILE)
     return render(
         request,
         "crm/erase.html",

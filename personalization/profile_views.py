@@ -18,6 +18,7 @@ from crm.forms import SUBMITTED_KEY, CustomerProfileForm, PronunciationAudioForm
 from crm.models import AccessAction, AccessChannel, Customer, Staff
 from crm.permissions import screen_staff
 from crm.services.pronunciation import audio_kind_of
+from crm.views import screen_saw
 from personalization import story
 
 
@@ -116,14 +117,7 @@ def pronunciation_audio(request: HttpRequest, pk: int) -> FileResponse:
     kind = audio_kind_of(customer)
     if kind is None or not customer.pronunciation_audio.storage.exists(customer.pronunciation_audio.name):
         raise Http404
-    services.access_record(
-        organization_id=staff.organization_id,
-        customer_id=customer.pk,
-        actor=request.user,
-        action=AccessAction.PROFILE,
-        channel=AccessChannel.SCREEN,
-        property_id=staff.property_id,
-    )
+    screen_saw(request, staff, customer, AccessAction.PROFILE)
     return FileResponse(customer.pronunciation_audio.open("rb"), content_type=kind.content_type)
 
 

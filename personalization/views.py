@@ -17,9 +17,9 @@ from django.views.decorators.http import require_POST
 
 from crm import selectors, services
 from crm.forms import ContactForm, IssueForm, IssueResolveForm, IssueStepsForm, PreferenceForm, first_submission
-from crm.models import AccessAction, AccessChannel, Customer, Issue, IssueStatus, RecoveryStep, Staff
+from crm.models import AccessAction, Customer, Issue, IssueStatus, RecoveryStep, Staff
 from crm.permissions import screen_staff
-from crm.views import act_and_tell
+from crm.views import act_and_tell, screen_saw
 from personalization import profile_views
 from personalization import selectors as touch_selectors
 from personalization.brief import brief_for
@@ -39,14 +39,7 @@ def _card(request: HttpRequest, customer: Customer, staff: Staff, *, status: int
         contact_kind=request.GET.get("kind"),
     )
     # Every showing of the card (also again with a form's errors) shows the guest's safety needs: audited.
-    services.access_record(
-        organization_id=staff.organization_id,
-        customer_id=customer.pk,
-        actor=request.user,
-        action=AccessAction.CARD,
-        channel=AccessChannel.SCREEN,
-        property_id=staff.property_id,
-    )
+    screen_saw(request, staff, customer, AccessAction.CARD)
     safety = [p for p in selectors.preference_list(customer=customer) if p.safety_critical]
     context = {
         "customer": customer,

@@ -17,6 +17,7 @@ from django.utils import translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from crm import services
 from tests.factories import CustomerFactory, PropertyFactory, StaffFactory
 
 REDIS_URL = os.environ.get("CELERY_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
@@ -111,6 +112,20 @@ def boss(client, manager):
     """The browser of a manager, signed in to the screens."""
     client.force_login(manager.user)
     return client
+
+
+@pytest.fixture
+def admin_manager(client, organization, property_):
+    """A manager signed in to the admin (staff_upsert gives managers their admin permissions)."""
+    staff = services.staff_upsert(
+        username="boss",
+        password="s3cret-pass!",
+        organization_name=organization.name,
+        property_name=property_.name,
+        role="manager",
+    )
+    client.force_login(staff.user)
+    return staff
 
 
 @pytest.fixture

@@ -14,16 +14,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def boss(client, organization, property_):
-    staff = services.staff_upsert(
-        username="boss",
-        password="s3cret-pass!",
-        organization_name=organization.name,
-        property_name=property_.name,
-        role="manager",
-    )
-    client.force_login(staff.user)
-    return staff
+def boss(admin_manager):
+    return admin_manager
 
 
 def _form_data(page) -> dict:

@@ -6,25 +6,10 @@ from __future__ import annotations
 import pytest
 from django.core.management import CommandError, call_command
 
-from crm import services
 from crm.models import Customer, Property
 from tests.crm.test_admin import _form_data
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_user(client, organization, property_):
-    """A manager signed in to the admin (staff_upsert sets the admin permissions)."""
-    staff = services.staff_upsert(
-        username="boss",
-        password="s3cret-pass!",
-        organization_name=organization.name,
-        property_name=property_.name,
-        role="manager",
-    )
-    client.force_login(staff.user)
-    return staff
 
 
 @pytest.fixture
@@ -56,16 +41,16 @@ def test_a_number_with_its_country_code_is_kept_whatever_the_property(api, shang
     assert response.json()["phone"] == "+14155550100"
 
 
-def test_the_admin_reads_a_phone_in_the_admin_users_country(client, admin_user, shanghai):
+def test_the_admin_reads_a_phone_in_the_admin_managers_country(client, admin_manager, shanghai):
     page = client.get("/admin/crm/customer/add/")
-    data = {**_form_data(page), "organization": admin_user.organization.pk, "given_name": "Li", "family_name": "Na"}
+    data = {**_form_data(page), "organization": admin_manager.organization.pk, "given_name": "Li", "family_name": "Na"}
     data |= {"phone": "138 0013 9999", "language": "zh", "tags": "[]", "preferences-TOTAL_FORMS": "0"}
     response = client.post("/admin/crm/customer/add/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert Customer.objects.get(family_name="Na").phone == "+8613800139999"
 
 
-def test_a_manager_sets_country_and_time_zone_in_the_admin(client, admin_user, property_):
+def test_a_manager_sets_country_and_time_zone_in_the_admin(client, admin_manager, property_):
     page = client.get(f"/admin/crm/property/{property_.pk}/change/")
     data = {**_form_data(page), "country": "TW", "timezone": "Asia/Taipei"}
     response = client.post(f"/admin/crm/property/{property_.pk}/change/", data)
