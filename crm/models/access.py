@@ -44,12 +44,7 @@ class AccessRecord(models.Model):
     ``customer_id`` is a plain integer, not a foreign key: the record outlives an erased guest, and holds
     nothing about them but that id."""
 
-    # No database foreign keys (db_constraint=False; Django still applies on_delete): each would be a trigger
-    # locking the referenced row (SELECT … FOR KEY SHARE) at every brief's commit, the largest part of the
-    # record's cost (bench/run audit). The ids come from the request's own staff and organization.
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
-    )
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
     customer_id = models.BigIntegerField(_("customer id"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -58,7 +53,6 @@ class AccessRecord(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
-        db_constraint=False,
         verbose_name=_("who"),
     )
     action = models.CharField(_("what"), max_length=16, choices=AccessAction.choices)
@@ -70,7 +64,6 @@ class AccessRecord(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
-        db_constraint=False,
         verbose_name=_("property"),
     )
     at = models.DateTimeField(_("when"), default=timezone.now)
