@@ -182,7 +182,9 @@ ROUTES: dict[str, Route] = {
     "admin/password_change/done/": Route(),
     "admin/autocomplete/": Route(query="app_label=crm&model_name=preference&field_name=customer&term=quixo"),
     "admin/jsi18n/": Route(),
-    "admin/r/<path:content_type_id>/<path:object_id>/": Route({"content_type_id": "ct:customer", "object_id": "customer"}),  # noqa: E501
+    "admin/r/<path:content_type_id>/<path:object_id>/": Route(
+        {"content_type_id": "ct:customer", "object_id": "customer"}
+    ),  # noqa: E501
     "admin/auth/user/<id>/password/": Route({"id": "user"}, W, PASSWORDS),
     "admin/^(?P<app_label>auth|authtoken|django_celery_beat|axes|otp_totp|otp_static|crm|personalization)/$": Route(
         {"app_label": "apps"}
@@ -190,7 +192,7 @@ ROUTES: dict[str, Route] = {
     "admin/otp_totp/totpdevice/<int:pk>/config/": Route({"pk": "totp"}),
     "admin/otp_totp/totpdevice/<int:pk>/qrcode/": Route({"pk": "totp"}),
     "admin/(?P<url>.*)$": Route(skip="the admin's catch-all: redirects to the login or says 404"),
-}  # fmt: skip
+}
 
 # Every model registered in the admin → the key of A's object of that model (its change, history and delete pages
 # are walked with it), or None for a model that holds no organization's data.
@@ -247,9 +249,12 @@ def world():
     a = hotel.organization
     desk = StaffFactory(property=hotel, role="frontdesk", user__username="alpha_secret_desk")
     guest = services.customer_create(
-        organization=a, given_name="Quixotica", family_name="Zorblax", email="zorblax-guest@alpha-secret.example",
+        organization=a,
+        given_name="Quixotica",
+        family_name="Zorblax",
+        email="zorblax-guest@alpha-secret.example",
         phone="+14155550199",
-    )  # fmt: skip
+    )
     twin = services.customer_create(organization=a, given_name="Quixotica", family_name="Zorblax")
     other = services.customer_create(organization=a, given_name="Quixotica", family_name="Zorblax-Merged")
     merge = services.customer_merge(kept=guest, duplicate=other)
@@ -261,13 +266,24 @@ def world():
         organization=a, customer=guest, rule=rule, occasion_key="manual:1", gift="alpha-secret-cake", cost=0
     )
     touch = Touch.objects.create(
-        organization=a, customer=guest, property=hotel, kind=TouchKind.THANK_YOU, due_at=timezone.now(),
-        idempotency_key="walk:a", subject="alpha-secret-subject",
-    )  # fmt: skip
+        organization=a,
+        customer=guest,
+        property=hotel,
+        kind=TouchKind.THANK_YOU,
+        due_at=timezone.now(),
+        idempotency_key="walk:a",
+        subject="alpha-secret-subject",
+    )
     task = Touch.objects.create(
-        organization=a, customer=guest, property=hotel, kind=TouchKind.STAFF_TASK, channel=Channel.STAFF_TASK,
-        issue=issue, due_at=timezone.now(), idempotency_key="walk:task",
-    )  # fmt: skip
+        organization=a,
+        customer=guest,
+        property=hotel,
+        kind=TouchKind.STAFF_TASK,
+        channel=Channel.STAFF_TASK,
+        issue=issue,
+        due_at=timezone.now(),
+        idempotency_key="walk:task",
+    )
     feedback = Feedback.objects.create(customer=guest, touch=touch, score=2, comment="alpha-secret-feedback")
     tip = Tip.objects.create(organization=a, property=hotel, text="alpha-secret-tip")
     Token.objects.get_or_create(user=desk.user)
@@ -277,21 +293,39 @@ def world():
     reader.force_login(desk.user)
     reader.get(reverse("card:customer", kwargs={"pk": guest.pk}))  # an access record of A's guest
     objects: dict[str, Model | str] = {
-        "organization": a, "property": hotel, "staff": desk, "user": desk.user, "token_user": desk.user,
-        "customer": guest, "twin": twin, "merge": merge, "preference": preference, "issue": issue,
-        "contact": contact, "totp": totp, "static_device": static_device, "rule": rule,
+        "organization": a,
+        "property": hotel,
+        "staff": desk,
+        "user": desk.user,
+        "token_user": desk.user,
+        "customer": guest,
+        "twin": twin,
+        "merge": merge,
+        "preference": preference,
+        "issue": issue,
+        "contact": contact,
+        "totp": totp,
+        "static_device": static_device,
+        "rule": rule,
         "access_record": AccessRecord.objects.filter(organization=a).first(),
-        "delight": delight, "touch": touch, "task": task, "feedback": feedback, "tip": tip,
+        "delight": delight,
+        "touch": touch,
+        "task": task,
+        "feedback": feedback,
+        "tip": tip,
         "change_record": ChangeRecord.objects.filter(organization=a, customer_id=guest.pk).first(),
-    }  # fmt: skip
+    }
     assert touch_messages  # (signed links are walked in tests/personalization)
     elsewhere = PropertyFactory(name="Bravo Inn")
     walkers = {}
     for role in ("frontdesk", "manager", "admin"):
         staff = services.staff_upsert(
-            username=f"bravo_{role}", password="bravo-pass-4242!", organization_name=elsewhere.organization.name,
-            property_name=elsewhere.name, role=role,
-        )  # fmt: skip
+            username=f"bravo_{role}",
+            password="bravo-pass-4242!",
+            organization_name=elsewhere.organization.name,
+            property_name=elsewhere.name,
+            role=role,
+        )
         walkers[role] = staff
     return objects, walkers
 

@@ -95,9 +95,12 @@ def test_redis_stopped_the_web_serves_and_stays_ready_and_the_touch_goes_out_onc
     web, client = stack
     # Given a manager, a guest with an issue
     manager = services.staff_upsert(
-        username="outage-boss", password="outage-pass-4242!", organization_name="Outage", property_name="Inn",
+        username="outage-boss",
+        password="outage-pass-4242!",
+        organization_name="Outage",
+        property_name="Inn",
         role="manager",
-    )  # fmt: skip
+    )
     token = services.token_issue(user=manager.user)
     auth = {"Authorization": f"Token {token}"}
     guest = services.customer_create(organization=manager.organization, given_name="Ada", email="ada@example.com")

@@ -99,9 +99,14 @@ def test_a_stuck_or_failed_touch_can_be_cancelled_by_a_manager(client, manager, 
 
     def touch(key: str, **fields) -> Touch:
         return Touch.objects.create(
-            organization=organization, customer=guest, property=shanghai, kind=TouchKind.THANK_YOU,
-            due_at=now - timedelta(minutes=20), idempotency_key=f"stuck:{key}", **fields,
-        )  # fmt: skip
+            organization=organization,
+            customer=guest,
+            property=shanghai,
+            kind=TouchKind.THANK_YOU,
+            due_at=now - timedelta(minutes=20),
+            idempotency_key=f"stuck:{key}",
+            **fields,
+        )
 
     # Given a touch stuck in sending (its worker died 10 minutes ago mid-attempt), a failed one, and one a worker
     # is sending right now
@@ -205,9 +210,13 @@ def test_a_touch_that_stops_its_worker_every_time_fails_instead_of_forever(smtp,
 def test_send_now_with_the_broker_down_says_what_will_really_happen(client, manager, customer, property_, monkeypatch):
     # Given a scheduled follow-up and a broker that cannot be reached (a closed port: the shared Redis is left alone)
     touch = Touch.objects.create(
-        organization=customer.organization, customer=customer, property=property_, kind=TouchKind.ISSUE_FOLLOW_UP,
-        due_at=timezone.now() + timedelta(days=2), idempotency_key="follow-up:broker-down",
-    )  # fmt: skip
+        organization=customer.organization,
+        customer=customer,
+        property=property_,
+        kind=TouchKind.ISSUE_FOLLOW_UP,
+        due_at=timezone.now() + timedelta(days=2),
+        idempotency_key="follow-up:broker-down",
+    )
     down = Celery("broker-down", broker=f"redis://127.0.0.1:{free_port()}/0")
 
     def publish_to_the_closed_port(ids):  # send_now_enqueue's publish, on the unreachable broker
