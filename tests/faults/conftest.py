@@ -50,7 +50,7 @@ def manage(env: dict[str, str], *args: str) -> None:
 
 @pytest.fixture(scope="session")
 def throwaway_pg(tmp_path_factory):
-    """A PostgreSQL of the test's own (port 55432–55439), migrated, with a manager of organization "Fault"."""
+    """A PostgreSQL of the test's own (port 25432–25439), migrated, with a manager of organization "Fault"."""
     if not postgres_available():
         missing("PostgreSQL's initdb and pg_ctl are not installed")
     pg = ThrowawayPostgres().init()

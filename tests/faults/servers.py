@@ -1,7 +1,7 @@
 """Throwaway PostgreSQL and Redis servers that a fault test or script starts, breaks and stops itself.
 
 Never the machine's shared PostgreSQL (5432) or Redis (6379): other tests and people use those. Each
-server here lives in its own temporary folder, on a port of its own (PostgreSQL 55432–55439, Redis
+server here lives in its own temporary folder, on a port of its own (PostgreSQL 25432–25439, Redis
 6390–6399), and is stopped and deleted by whoever started it.
 """
 
@@ -16,7 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-PG_PORTS = range(55432, 55440)
+# Below Linux's ephemeral range (32768–60999): a port there can be taken by any outgoing connection, and a
+# restarted server then finds its own port "already in use" (seen in CI with 55432).
+PG_PORTS = range(25432, 25440)
 REDIS_PORTS = range(6390, 6400)
 
 
