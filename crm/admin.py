@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from crm import phones, selectors, services
+from crm.forms import TagsField, language_choices
 from crm.models import (
     AccessChannel,
     AccessRecord,
@@ -186,7 +187,16 @@ def _write_preference(request, preference: Preference, customer: Customer) -> Pr
 
 
 class CustomerAdminForm(forms.ModelForm):
+    """Tags typed as "VIP, business" and the language from the ones Rapport writes, as on the card (crm.forms),
+    instead of raw JSON and free text."""
+
     phone_region: str | None = None  # the admin user's property's country (CustomerAdmin.get_form)
+    tags = TagsField(label=_("tags"), required=False, help_text=_("Separated by commas, e.g. VIP, business."))
+    language = forms.ChoiceField(label=_("preferred language"), choices=())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = language_choices(self.instance.language if self.instance.pk else "")
 
     def clean_phone(self) -> str:
         # The service stores E.164 (crm.phones): refuse here what it would refuse, on the field; a number

@@ -158,3 +158,17 @@ def test_removing_a_preference_in_the_customers_inline_is_recorded(client, boss,
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert not Preference.objects.filter(pk=preference.pk).exists()
     assert ChangeRecord.objects.get(action=ChangeAction.PREFERENCE_DELETE).actor == boss.user
+
+
+def test_tags_and_language_have_proper_widgets_in_the_admin(client, boss, customer):
+    # Given a guest's page in the admin, where tags were raw JSON and the language free text,
+    page = client.get(f"/admin/crm/customer/{customer.pk}/change/")
+    html = page.content.decode()
+    assert '<select name="language"' in html and "简体中文" in html and "繁體中文" in html
+    # when a manager types two tags as words and picks Traditional Chinese,
+    data = {**_form_data(page), "tags": "VIP, business", "language": "zh-hant"}
+    response = client.post(f"/admin/crm/customer/{customer.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    # then the guest has those two tags and reads Traditional Chinese
+    customer.refresh_from_db()
+    assert customer.tags == ["VIP", "business"] and customer.language == "zh-hant"
