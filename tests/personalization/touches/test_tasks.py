@@ -202,3 +202,15 @@ def test_the_export_holds_the_task_and_the_erase_forgets_its_note(manager_api, a
     assert not Touch.objects.filter(note__contains="son").exists()
     assert not Contact.objects.filter(note__contains="son").exists()
     assert not ChangeRecord.objects.filter(changes__icontains="son answered").exists()
+
+
+def test_the_guest_card_shows_a_call_back_as_open_then_done_never_scheduled_or_sent(desk, task, guest):
+    def follow_ups() -> str:
+        page = desk.get(f"/customers/{guest.pk}/").content.decode()
+        return page[page.index('id="touches"') :].split("</section>", 1)[0]
+
+    shown = follow_ups()
+    assert "Call them back" in shown and "Open" in shown and "Scheduled" not in shown
+    desk.post(f"/tasks/{task.pk}/done/", {"outcome": "no_answer", "note": ""})
+    shown = follow_ups()
+    assert "Done: No answer" in shown and "Sent" not in shown
