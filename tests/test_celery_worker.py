@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 
 import pytest
 from celery import Celery
 
 from tests.conftest import REDIS_URL
-from tests.workers import worker_start
+from tests.workers import worker_start, worker_stop
 
 WORKER_START_TIMEOUT = 60
 
@@ -31,11 +30,7 @@ def redis_worker(tmp_path):
     try:
         yield client
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        worker_stop(worker)
         log.close()
         client.close()
 

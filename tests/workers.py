@@ -24,3 +24,12 @@ def worker_start(hostname: str, *, env: dict[str, str], log: IO[str]) -> subproc
     return subprocess.Popen(
         worker_command(hostname, "--pool", "solo"), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
     )
+
+
+def worker_stop(worker: subprocess.Popen) -> None:
+    """Ask the worker to finish (a warm shutdown), and kill it if it has not within 20 s."""
+    worker.terminate()
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()

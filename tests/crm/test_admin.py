@@ -76,7 +76,7 @@ def test_adding_a_customer_with_a_preference_in_the_admin_goes_through_the_servi
         "family_name": "Byrne",
         "language": "en",
         "phone": "+353 85 123 4567",
-        "tags": "[]",
+        "tags": "",
         "preferences-TOTAL_FORMS": "1",
         "preferences-0-category": "allergy",
         "preferences-0-text": "Shellfish",

@@ -44,7 +44,7 @@ def test_a_number_with_its_country_code_is_kept_whatever_the_property(api, shang
 def test_the_admin_reads_a_phone_in_the_admin_managers_country(client, admin_manager, shanghai):
     page = client.get("/admin/crm/customer/add/")
     data = {**_form_data(page), "organization": admin_manager.organization.pk, "given_name": "Li", "family_name": "Na"}
-    data |= {"phone": "138 0013 9999", "language": "zh", "tags": "[]", "preferences-TOTAL_FORMS": "0"}
+    data |= {"phone": "138 0013 9999", "language": "zh-hans", "tags": "", "preferences-TOTAL_FORMS": "0"}
     response = client.post("/admin/crm/customer/add/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert Customer.objects.get(family_name="Na").phone == "+8613800139999"

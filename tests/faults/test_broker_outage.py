@@ -22,7 +22,7 @@ from tests.faults.conftest import ROOT, Web, manage_env, missing
 from tests.faults.load import p95
 from tests.faults.servers import ThrowawayRedis, free_port_in, redis_available
 from tests.personalization.touches.conftest import Sink, free_port
-from tests.workers import worker_command
+from tests.workers import worker_command, worker_stop
 
 pytestmark = [pytest.mark.postgres, pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 CLAIM_TIMEOUT = 2  # seconds (production: 300): a claim the broker lost is handed out again this soon
@@ -77,11 +77,7 @@ def stack(redis, sink, tmp_path, settings):
     try:
         yield web, client
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        worker_stop(worker)
         log.close()
         web.stop()
         client.close()

@@ -13,7 +13,7 @@ from celery import Celery
 
 from tests.conftest import REDIS_URL
 from tests.faults.conftest import ROOT, manage_env
-from tests.workers import worker_command
+from tests.workers import worker_command, worker_stop
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.faults]
 TASK_TIMEOUT = 60
@@ -35,11 +35,7 @@ def worker_on_throwaway_pg(throwaway_pg, tmp_path):
     try:
         yield client, queue
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        worker_stop(worker)
         log.close()
         client.close()
 
