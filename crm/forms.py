@@ -152,6 +152,15 @@ def _char(model_field: str, **kwargs) -> forms.CharField:
     return forms.CharField(label=field.verbose_name, max_length=field.max_length, required=False, **kwargs)
 
 
+def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's refusal on the form's fields it names (the rest above the form)."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for name, errors in exc.error_dict.items():
+        form.add_error(name if name in form.fields and name != NON_FIELD_ERRORS else None, errors)
+
+
 class CustomerProfileForm(OnceForm):
     """A guest's profile on the screens (every field the API writes, crm.services.customers.CUSTOMER_FIELDS):
     validation of the shapes only; the service normalizes and refuses (apply_service_errors)."""
@@ -195,12 +204,7 @@ class CustomerProfileForm(OnceForm):
         return data
 
     def apply_service_errors(self, exc: ValidationError) -> None:
-        """Show a service's refusal on the fields it names (the rest above the form)."""
-        if not hasattr(exc, "error_dict"):
-            self.add_error(None, exc)
-            return
-        for name, errors in exc.error_dict.items():
-            self.add_error(name if name in self.fields and name != NON_FIELD_ERRORS else None, errors)
+        apply_service_errors(self, exc)
 
     @classmethod
     def initial_of(cls, customer: Customer) -> dict:

@@ -14,7 +14,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm import selectors, services
-from crm.forms import SUBMITTED_KEY, CustomerProfileForm, PronunciationAudioForm, first_submission
+from crm.forms import (
+    SUBMITTED_KEY,
+    CustomerProfileForm,
+    PronunciationAudioForm,
+    apply_service_errors,
+    first_submission,
+)
 from crm.models import AccessAction, AccessChannel, Customer, Staff
 from crm.permissions import screen_staff
 from crm.services.pronunciation import audio_kind_of
@@ -90,8 +96,7 @@ def pronunciation_record(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user,
             )
         except ValidationError as exc:
-            for name, errors in exc.error_dict.items():
-                form.add_error(name if name in form.fields else None, errors)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("The guest's recording of their name was saved."))
             return redirect("card:customer", pk=customer.pk)
