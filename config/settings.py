@@ -281,6 +281,7 @@ SPECTACULAR_SETTINGS = {
         "AccessChannelEnum": "crm.models.AccessChannel",
         "RecoveryStepEnum": "crm.models.RecoveryStep",
         "TaskOutcomeEnum": "personalization.models.TaskOutcome",
+        "StayStatusEnum": "crm.models.StayStatus",
     },
 }
 

@@ -166,7 +166,12 @@ class UpdatedByService:
                 str,
                 description="Lookup text: any part of any name in any script, "
                 "an email, or the last 4+ digits of a phone number. Best match first.",
-            )
+            ),
+            OpenApiParameter(
+                "external_id",
+                str,
+                description="SYSTEM:ID, e.g. opera:A123: the guest that id names in that system (none or one).",
+            ),
         ],
     ),
 )
@@ -185,6 +190,12 @@ class CustomerViewSet(
         q = self.request.query_params.get("q")
         if q is not None:
             return selectors.customer_lookup(organization=self.organization, q=q)  # type: ignore[return-value]
+        external_id = self.request.query_params.get("external_id")
+        if external_id is not None:
+            system, colon, value = external_id.partition(":")
+            if not (colon and system and value):
+                raise ValidationError({"external_id": [_("Write the id as SYSTEM:ID, e.g. opera:A123.")]})
+            return selectors.customer_list(organization=self.organization, external_id=(system.lower(), value))
         return selectors.customer_list(organization=self.organization)
 
     def get_object(self) -> Customer:

@@ -12,7 +12,7 @@ from itertools import combinations
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Model, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet, prefetch_related_objects
 from django.db.models.fields.files import FieldFile
 from django.http import Http404
 from django.utils import timezone
@@ -66,18 +66,26 @@ def customers_of(organization: Organization) -> QuerySet[Customer]:
     return Customer.objects.filter(organization=organization, merged_into__isnull=True)
 
 
-def customer_list(*, organization: Organization) -> QuerySet[Customer]:
-    """Customers of an organization, newest first."""
-    return customers_of(organization).order_by("-created_at", "-id")
+def customer_list(*, organization: Organization, external_id: tuple[str, str] | None = None) -> QuerySet[Customer]:
+    """Customers of an organization, newest first; external_id (system, id): the one guest it names, if any."""
+    customers = customers_of(organization).prefetch_related("external_ids").order_by("-created_at", "-id")
+    if external_id is not None:
+        system, value = external_id
+        customers = customers.filter(
+            external_ids__organization=organization, external_ids__system=system, external_ids__value=value
+        )
+    return customers
 
 
 def customer_lookup(*, organization: Organization, q: str) -> list[Customer]:
     """The organization's customers matching q, best first (at most crm.lookup.search.RESULT_LIMIT)."""
-    return lookup_search(organization=organization, text=q)
+    customers = lookup_search(organization=organization, text=q)
+    prefetch_related_objects(customers, "external_ids")
+    return customers
 
 
 def customer_get(*, organization: Organization, pk: object) -> Customer:
-    return get_or_404(customers_of(organization).select_related("organization"), pk)
+    return get_or_404(customers_of(organization).select_related("organization").prefetch_related("external_ids"), pk)
 
 
 def preference_list(*, customer: Customer) -> QuerySet[Preference]:

@@ -18,7 +18,18 @@ from rest_framework.fields import SkipField
 from rest_framework.settings import api_settings
 
 from crm import masking
-from crm.models import AccessAction, AccessRecord, Contact, Customer, Issue, Merge, Preference, RecoveryStep
+from crm.models import (
+    AccessAction,
+    AccessRecord,
+    Contact,
+    Customer,
+    ExternalId,
+    Issue,
+    Merge,
+    Preference,
+    RecoveryStep,
+)
+from crm.models.stays import validate_system
 from crm.partial_dates import PartialDate
 from crm.services.customers import CUSTOMER_FIELDS
 from crm.services.history import ISSUE_FIELDS, PREFERENCE_FIELDS
@@ -27,6 +38,7 @@ from crm.services.merges import UNDO_WINDOW
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 MAX_TAGS = 50
 MAX_TAG_LENGTH = 50
+MAX_EXTERNAL_IDS = 20
 
 
 @extend_schema_field(
@@ -171,6 +183,25 @@ class MaskedContacts:
         return masking.mask_row(data) if self.context.get(self.mask_when) else data  # type: ignore[attr-defined]
 
 
+class ExternalIdSerializer(serializers.ModelSerializer):
+    system = serializers.CharField(max_length=40, help_text='The other system\'s short name, e.g. "opera".')
+    id = serializers.CharField(source="value", max_length=100, help_text="The guest's id in that system.")
+
+    class Meta:
+        model = ExternalId
+        fields = ["system", "id"]
+        # Uniqueness is the service's to answer (naming the other guest), not a generic validator's.
+        validators: list = []
+
+    def validate_system(self, value: str) -> str:
+        value = value.lower()  # "Opera" and "opera" are one system
+        try:
+            validate_system(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+        return value
+
+
 class CustomerSerializer(MaskedContacts, OrganizationPropertiesMixin, serializers.ModelSerializer):
     birthday = PartialDateField(required=False, allow_null=True)
     anniversary = PartialDateField(required=False, allow_null=True)
@@ -183,6 +214,12 @@ class CustomerSerializer(MaskedContacts, OrganizationPropertiesMixin, serializer
         max_length=32, required=False, allow_blank=True, help_text="Stored as E.164; input may be formatted."
     )
     display_name = serializers.CharField(read_only=True)
+    external_ids = ExternalIdSerializer(
+        many=True,
+        required=False,
+        max_length=MAX_EXTERNAL_IDS,
+        help_text="Ids in other systems (a PMS profile), each unique in the organization; PATCH replaces the list.",
+    )
 
     class Meta:
         model = Customer
@@ -190,6 +227,7 @@ class CustomerSerializer(MaskedContacts, OrganizationPropertiesMixin, serializer
             "id",
             "display_name",
             *CUSTOMER_FIELDS,
+            "external_ids",
             "visit_count",
             "first_seen",
             "last_seen",
@@ -199,6 +237,9 @@ class CustomerSerializer(MaskedContacts, OrganizationPropertiesMixin, serializer
         read_only_fields = ["visit_count", "first_seen", "last_seen", "created_at", "updated_at"]
 
     property_fields = ("home_property",)
+
+    def validate_external_ids(self, value: list[dict]) -> list[dict[str, str]]:
+        return [{"system": item["system"], "id": item["value"]} for item in value]
 
     def validate_language(self, value: str) -> str:
         if not LANGUAGE_TAG.match(value):

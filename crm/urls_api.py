@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from crm import api
+from crm.stays import api as stays_api
 
 router = SimpleRouter()
 router.register("customers", api.CustomerViewSet, basename="customer")
@@ -16,5 +17,14 @@ urlpatterns = [
     path("preferences/<int:pk>/", api.PreferenceDetail.as_view(), name="preference-detail"),
     path("preferences/<int:pk>/confirm/", api.PreferenceConfirm.as_view(), name="preference-confirm"),
     path("issues/<int:pk>/", api.IssueDetail.as_view(), name="issue-detail"),
+    path("properties/", stays_api.PropertyList.as_view(), name="property-list"),
+    path("stays/", stays_api.StayList.as_view(), name="stay-list"),
+    path("stays/<int:pk>/", stays_api.StayDetail.as_view(), name="stay-detail"),
+    path("stays/<int:pk>/check-in/", stays_api.StayCheckIn.as_view(), name="stay-check-in"),
+    path(
+        "stays/by-external-id/<str:system>/<str:external_id>/",
+        stays_api.StayByExternalId.as_view(),
+        name="stay-by-external-id",
+    ),
     *router.urls,
 ]

@@ -16,6 +16,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from config.wsgi import application
 from crm import services
+from crm.services.stays import stay_push
 from personalization.gifts.services import gift_rule_create
 from personalization.models import Delight, Touch, TouchKind
 from tests.factories import CustomerFactory
@@ -65,6 +66,15 @@ def existing(frontdesk, organization, settings):
             idempotency_key="fuzz:touch",
         ).pk,
         "tasks": Touch.objects.get(issue=call_back).pk,
+        "stays": stay_push(
+            organization=organization,
+            system="opera",
+            external_id="R1",
+            customer=customer,
+            property=frontdesk.property,
+            arrival=customer.created_at.date(),
+            departure=customer.created_at.date(),
+        )[0].pk,
     }
 
 

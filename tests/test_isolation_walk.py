@@ -30,13 +30,16 @@ from crm.models import (
     ChangeRecord,
     Contact,
     Customer,
+    ExternalId,
     Issue,
     Merge,
     Organization,
     Preference,
     Property,
     Staff,
+    Stay,
 )
+from crm.services.stays import stay_push
 from personalization.gifts.services import gift_rule_create
 from personalization.models import Channel, Delight, Feedback, GiftRule, Tip, Touch, TouchKind
 from personalization.touches import messages as touch_messages
@@ -63,6 +66,8 @@ MARKERS = (
     "alpha-secret-subject",  # a touch's subject
     "alpha-secret-device",  # two-factor devices
     "alpha-secret-static",
+    "alpha-secret-stay-note",  # a stay
+    "alpha-secret-pms-id",  # a guest's id in another system
 )
 
 
@@ -93,6 +98,15 @@ ROUTES: dict[str, Route] = {
     "api/v1/preferences/<int:pk>/": Route({"pk": "preference"}, ("PATCH", "DELETE"), {"text": "hacked"}),
     "api/v1/preferences/<int:pk>/confirm/": Route({"pk": "preference"}, W),
     "api/v1/issues/<int:pk>/": Route({"pk": "issue"}, ("PATCH",), {"summary": "hacked"}),
+    "api/v1/properties/": Route(),
+    "api/v1/stays/": Route(query="customer={customer}"),
+    "api/v1/stays/<int:pk>/": Route({"pk": "stay"}),
+    "api/v1/stays/<int:pk>/check-in/": Route({"pk": "stay"}, W),
+    "api/v1/stays/by-external-id/<str:system>/<str:external_id>/": Route(
+        {"system": "stay_system", "external_id": "stay_external_id"},
+        ("PUT",),
+        {"customer": "customer", "arrival": "2026-12-02", "departure": "2026-12-03", "note": "hacked"},
+    ),
     "api/v1/^customers/$": Route(methods=W, body={"given_name": "B guest"}, query="q=quixo"),
     "api/v1/^customers/duplicates/$": Route(),
     "api/v1/^customers/(?P<pk>[^/.]+)/$": Route({"pk": "customer"}, ("PATCH", "DELETE"), {"given_name": "hacked"}),
@@ -254,6 +268,7 @@ def world():
         family_name="Zorblax",
         email="zorblax-guest@alpha-secret.example",
         phone="+14155550199",
+        external_ids=[{"system": "opera", "id": "alpha-secret-pms-id"}],
     )
     twin = services.customer_create(organization=a, given_name="Quixotica", family_name="Zorblax")
     other = services.customer_create(organization=a, given_name="Quixotica", family_name="Zorblax-Merged")
@@ -284,6 +299,16 @@ def world():
         due_at=timezone.now(),
         idempotency_key="walk:task",
     )
+    stay, _created = stay_push(
+        organization=a,
+        system="opera",
+        external_id="alpha-secret-res",
+        customer=guest,
+        property=hotel,
+        arrival=timezone.localdate(),
+        departure=timezone.localdate(),
+        note="alpha-secret-stay-note",
+    )
     feedback = Feedback.objects.create(customer=guest, touch=touch, score=2, comment="alpha-secret-feedback")
     tip = Tip.objects.create(organization=a, property=hotel, text="alpha-secret-tip")
     Token.objects.get_or_create(user=desk.user)
@@ -312,6 +337,9 @@ def world():
         "touch": touch,
         "task": task,
         "feedback": feedback,
+        "stay": stay,
+        "stay_system": "opera",
+        "stay_external_id": "alpha-secret-res",
         "tip": tip,
         "change_record": ChangeRecord.objects.filter(organization=a, customer_id=guest.pk).first(),
     }
@@ -335,7 +363,7 @@ def _value(objects: dict, key: str):
         return "crm"
     if key.startswith("ct:"):
         return ContentType.objects.get_for_model(type(objects[key[3:]])).pk
-    return objects[key].pk
+    return getattr(objects[key], "pk", objects[key])  # a model's id, or a plain value (a reservation id)
 
 
 def _fingerprint(organization: Organization) -> dict[str, list]:
@@ -352,6 +380,8 @@ def _fingerprint(organization: Organization) -> dict[str, list]:
         "tips": Tip.objects.filter(organization=organization),
         "staff": Staff.objects.filter(organization=organization),
         "properties": Property.objects.filter(organization=organization),
+        "stays": Stay.objects.filter(organization=organization),
+        "external_ids": ExternalId.objects.filter(organization=organization),
     }
     return {name: sorted(map(repr, query.values())) for name, query in models.items()}
 

@@ -22,6 +22,7 @@ from crm.models.history import (
     Source,
 )
 from crm.models.lookup import Merge, SearchTerm, TermKind
+from crm.models.stays import ExternalId, Stay, StayStatus
 from crm.models.tenancy import Organization, Property, Role, Staff
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "Contact",
     "ContactKind",
     "Customer",
+    "ExternalId",
     "Issue",
     "Merge",
     "IssueStatus",
@@ -52,6 +54,8 @@ __all__ = [
     "Severity",
     "Source",
     "Staff",
+    "Stay",
+    "StayStatus",
     "TermKind",
     "TimeStamped",
 ]

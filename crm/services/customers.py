@@ -7,7 +7,7 @@ from typing import Any, TypedDict
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Model, Q, TextField
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from crm.models import (
     ChangeAction,
     ChangeRecord,
     Customer,
+    ExternalId,
     Organization,
     Property,
 )
@@ -101,6 +102,7 @@ def customer_create(
 ) -> Customer:
     """Create a customer in organization from validated fields (see CUSTOMER_FIELDS); property: where it is
     typed (a phone without +country is read in its country)."""
+    external_ids = fields.pop("external_ids", None)
     fields = _normalize_customer_fields(fields, organization=organization, property=property)
     customer = Customer(organization=organization)
     assign(customer, fields, CUSTOMER_FIELDS)
@@ -108,12 +110,15 @@ def customer_create(
     terms.derive_name_fields(customer)
     customer.save()
     terms.index_customer(customer)
+    changes = created(fields)
+    if external_ids:
+        changes |= _external_ids_replace(customer, external_ids)
     record(
         organization=organization,
         actor=actor,
         action=ChangeAction.CUSTOMER_CREATE,
         target=customer,
-        changes=created(fields),
+        changes=changes,
     )
     return customer
 
@@ -125,10 +130,13 @@ def customer_update(
     """Change some of a customer's fields; withdrawing consent announces it so pending touches stop. property:
     where it is typed (a phone without +country is read in its country, else in the home property's). ``via``
     says how a change without a staff member came (UNSUBSCRIBE_LINK), as a fact of the change record."""
+    external_ids = fields.pop("external_ids", None)
     fields = _normalize_customer_fields(
         fields, organization=customer.organization, property=property, home=customer.home_property
     )
     changed = assign(customer, fields, CUSTOMER_FIELDS)
+    if external_ids is not None:
+        changed |= _external_ids_replace(customer, external_ids)
     if not changed:
         return customer
     customer.full_clean()
@@ -136,7 +144,7 @@ def customer_update(
     if reindex:
         terms.derive_name_fields(customer)
     derived = set(terms.DERIVED_FIELDS) if reindex else set()
-    customer.save(update_fields=update_fields(set(changed) | derived))
+    customer.save(update_fields=update_fields((set(changed) - {"external_ids"}) | derived))
     if reindex:
         terms.index_customer(customer)
     record(
@@ -149,6 +157,51 @@ def customer_update(
     if any(name in changed and changed[name]["new"] == value for name, value in RESTRICTING_FLAGS.items()):
         signals.customer_contact_restricted.send(sender=Customer, customer=customer, actor=actor)
     return customer
+
+
+def external_id_text(system: str, value: str) -> str:
+    """How an external id is written in a message and a query: SYSTEM:ID."""
+    return f"{system}:{value}"
+
+
+def _external_ids_replace(customer: Customer, external_ids: list[dict[str, str]]) -> dict[str, dict[str, Any]]:
+    """Make the guest's ids in other systems exactly external_ids ([{"system", "id"}]); the change, if any. An id
+    that already names another guest of the organization is refused, naming that guest (never moved silently)."""
+    wanted = {(item["system"].strip().lower(), item["id"].strip()) for item in external_ids}
+    held = set(customer.external_ids.values_list("system", "value"))
+    if wanted == held:
+        return {}
+    rows = [ExternalId(organization=customer.organization, customer=customer, system=s, value=v) for s, v in wanted]
+    for row in rows:
+        try:
+            row.full_clean(exclude=["organization", "customer"], validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            raise ValidationError({"external_ids": exc.messages}) from exc
+    taken = ExternalId.objects.filter(organization=customer.organization).exclude(customer=customer)
+    for system, value in wanted:
+        other = taken.filter(system=system, value=value).values_list("customer_id", flat=True).first()
+        if other is not None:
+            raise ValidationError(
+                {
+                    "external_ids": [
+                        _("%(id)s already names another guest (#%(other)s).")
+                        % {"id": external_id_text(system, value), "other": other}
+                    ]
+                },
+                code="unique",
+            )
+    customer.external_ids.filter(
+        pk__in=[pk for pk, s, v in customer.external_ids.values_list("pk", "system", "value") if (s, v) not in wanted]
+    ).delete()
+    try:
+        with transaction.atomic():  # a concurrent write of the same id: the constraint decides, answered as above
+            ExternalId.objects.bulk_create([row for row in rows if (row.system, row.value) not in held])
+    except IntegrityError as exc:
+        raise ValidationError({"external_ids": [_("An id already names another guest.")]}, code="unique") from exc
+    # A prefetched list (the API's customer_get) would answer with the ids as they were.
+    getattr(customer, "_prefetched_objects_cache", {}).pop("external_ids", None)
+    old = sorted(external_id_text(s, v) for s, v in held)
+    return {"external_ids": {"old": old, "new": sorted(external_id_text(s, v) for s, v in wanted)}}
 
 
 class ErasureSummary(TypedDict):
