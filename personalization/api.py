@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.api import OrganizationScoped
-from crm.models import AccessAction, Customer
+from crm.models import AccessAction, AccessChannel, Customer
 from crm.permissions import ManagersOnly
+from crm.services import access_record_many
+from crm.stays.selectors import property_get
 from personalization import selectors as touch_selectors
+from personalization.arrivals import arrivals_for
 from personalization.brief import brief_for
 from personalization.models import Touch
 from personalization.serializers import (
+    ArrivalSerializer,
+    ArrivalsQuerySerializer,
     BriefQuerySerializer,
     BriefSerializer,
     TaskDoneSerializer,
@@ -149,3 +157,31 @@ class TaskDone(OrganizationScoped, APIView):
             touch=task, actor=request.user, property=self.staff.property, **body.validated_data
         )
         return Response(TaskSerializer(task).data)
+
+
+class ArrivalList(OrganizationScoped, APIView):
+    """Today's arrivals at a property (expected or in house), each with what to prepare: safety needs, issues to
+    repair, delights the gift rules suggest for the arrival day, an occasion during the stay, VIP, first visit,
+    how to say the name. Those still to check in come first. Each guest shown is in their access log."""
+
+    @extend_schema(parameters=[ArrivalsQuerySerializer], responses={200: ArrivalSerializer(many=True)}, tags=["stays"])
+    def get(self, request: Request) -> Response:
+        query = ArrivalsQuerySerializer(data=request.query_params, context={"organization": self.organization})
+        query.is_valid(raise_exception=True)
+        property_id = query.validated_data.get("property") or self.staff.property_id
+        if property_id is None:
+            raise ValidationError({"property": [_("Name the property: you have no property of your own.")]})
+        place = property_get(organization=self.organization, pk=property_id)
+        day = query.validated_data.get("date") or timezone.now().astimezone(place.zone()).date()
+        board = arrivals_for(property=place, day=day)
+        if query.validated_data["needs"]:
+            board = [arrival for arrival in board if arrival.needs_something]
+        access_record_many(
+            organization_id=self.organization.pk,
+            customer_ids=sorted({arrival.customer.pk for arrival in board}),
+            actor=request.user,
+            action=AccessAction.ARRIVALS,
+            channel=AccessChannel.API,
+            property_id=self.staff.property_id,
+        )
+        return Response(ArrivalSerializer(board, many=True).data)

@@ -180,3 +180,94 @@ class TaskQuerySerializer(serializers.Serializer):
 class TaskDoneSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=TaskOutcome.choices)
     note = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_LENGTH, default="")
+
+
+class ArrivalsQuerySerializer(serializers.Serializer):
+    property = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text="Default: the caller's property."
+    )
+    date = serializers.DateField(required=False, help_text="YYYY-MM-DD; default: today at the property.")
+    needs = serializers.BooleanField(
+        required=False, default=False, help_text="true: only the guests with something to prepare."
+    )
+
+    def validate_property(self, value: int) -> int:
+        if not self.context["organization"].properties.filter(pk=value).exists():
+            raise serializers.ValidationError(_("Unknown property."))
+        return value
+
+
+class ArrivalStaySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    arrival = serializers.DateField()
+    departure = serializers.DateField()
+    nights = serializers.IntegerField()
+    room = serializers.CharField(allow_blank=True)
+    party_size = serializers.IntegerField()
+    status = serializers.CharField()
+    checked_in_at = serializers.DateTimeField(allow_null=True)
+
+
+class ArrivalGuestSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    display_name = serializers.CharField()
+    tags = serializers.ListField(child=serializers.CharField())
+    visit_count = serializers.IntegerField()
+
+
+class ArrivalSafetySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    category = serializers.ChoiceField(choices=PreferenceCategory.choices)
+    polarity = serializers.ChoiceField(choices=Polarity.choices)
+    text = serializers.CharField()
+
+
+class ArrivalIssueSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    summary = serializers.CharField()
+    status = serializers.ChoiceField(choices=IssueStatus.choices)
+    severity = serializers.ChoiceField(choices=Severity.choices)
+
+
+class ArrivalDelightSerializer(serializers.Serializer):
+    rule_id = serializers.IntegerField(source="rule.pk")
+    gift = serializers.CharField()
+    reason = serializers.CharField()
+    cost = serializers.DecimalField(max_digits=10, decimal_places=2, coerce_to_string=True)
+
+
+class ArrivalOccasionSerializer(serializers.Serializer):
+    occasion = serializers.ChoiceField(choices=["birthday", "anniversary"])
+    on = serializers.DateField()
+
+
+class ArrivalPronunciationSerializer(serializers.Serializer):
+    respelling = serializers.CharField(source="pronunciation", allow_blank=True)
+    ipa = serializers.CharField(source="pronunciation_ipa", allow_blank=True)
+    recording = serializers.SerializerMethodField()
+
+    def get_recording(self, customer) -> bool:
+        return bool(customer.pronunciation_audio)
+
+
+class ArrivalSerializer(serializers.Serializer):
+    """One arriving guest and what to prepare (personalization.arrivals.Arrival)."""
+
+    stay = ArrivalStaySerializer()
+    customer = ArrivalGuestSerializer()
+    needs_something = serializers.BooleanField()
+    vip = serializers.BooleanField()
+    first_visit = serializers.BooleanField()
+    safety = ArrivalSafetySerializer(many=True)
+    issues = ArrivalIssueSerializer(many=True)
+    delights = ArrivalDelightSerializer(many=True, help_text="What the gift rules suggest for the arrival day.")
+    occasions = serializers.SerializerMethodField()
+    pronunciation = serializers.SerializerMethodField()
+
+    def get_occasions(self, arrival) -> list[dict]:
+        return ArrivalOccasionSerializer(
+            [{"occasion": occasion, "on": on} for occasion, on in arrival.occasions], many=True
+        ).data
+
+    def get_pronunciation(self, arrival) -> dict | None:
+        return ArrivalPronunciationSerializer(arrival.customer).data if arrival.pronunciation else None

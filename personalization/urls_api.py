@@ -15,5 +15,6 @@ urlpatterns = [
     path("touches/<int:pk>/send-now/", api.TouchSendNow.as_view(), name="touch-send-now"),
     path("tasks/", api.TaskList.as_view(), name="task-list"),
     path("tasks/<int:pk>/done/", api.TaskDone.as_view(), name="task-done"),
+    path("arrivals/", api.ArrivalList.as_view(), name="arrival-list"),
     *router.urls,
 ]

@@ -24,10 +24,13 @@ class AccessAction(models.TextChoices):
     TIMELINE = "timeline", _("history viewed")
     EXPORT = "export", _("data exported")
     ERASE = "erase", _("guest erased")
+    ARRIVALS = "arrivals", _("arrivals board viewed")
 
 
 # The views that show a guest's allergies and diets.
-SAFETY_ACTIONS = frozenset({AccessAction.BRIEF, AccessAction.CARD, AccessAction.PREFERENCES, AccessAction.EXPORT})
+SAFETY_ACTIONS = frozenset(
+    {AccessAction.BRIEF, AccessAction.CARD, AccessAction.PREFERENCES, AccessAction.EXPORT, AccessAction.ARRIVALS}
+)
 
 
 class AccessChannel(models.TextChoices):

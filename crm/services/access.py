@@ -44,6 +44,32 @@ def access_record(
         _insert_async(row)
 
 
+def access_record_many(
+    *,
+    organization_id: int,
+    customer_ids: list[int],
+    actor: User | None,
+    action: AccessAction | str,
+    channel: AccessChannel | str,
+    property_id: int | None = None,
+) -> None:
+    """access_record for every guest a list showed with their safety needs (the arrivals board): one INSERT."""
+    at = timezone.now()
+    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
+    AccessRecord.objects.bulk_create(
+        AccessRecord(
+            organization_id=organization_id,
+            customer_id=customer_id,
+            actor_id=actor_id,
+            action=AccessAction(action).value,
+            channel=AccessChannel(channel).value,
+            property_id=property_id,
+            at=at,
+        )
+        for customer_id in customer_ids
+    )
+
+
 def _insert_async(row: dict) -> None:
     """BEGIN, SET LOCAL, INSERT and COMMIT as one simple-protocol string (one round trip): every value is an
     integer, NULL, one of the choices' fixed strings or an ISO timestamp made here, never text from outside."""

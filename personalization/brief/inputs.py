@@ -102,6 +102,15 @@ def load_rules(*, customer: Customer, property_id: int | None, today: date) -> l
         return decode_rules(_decode(cursor.fetchone()[0]))
 
 
+def rules_for_day(*, organization_id: int, property_id: int | None, day: date) -> list[GiftRule]:
+    """The rules live at this property on day, best first, each with what it spent that month; no guest's
+    delights (``past`` empty): for a board of many guests that adds each one's (personalization.arrivals)."""
+    rules = list(_rules_queryset(organization_id=organization_id, property_id=property_id, today=day))
+    for rule in rules:
+        rule.past = []
+    return sorted(rules, key=lambda r: (-r.priority, r.pk))
+
+
 def rules_part(*, organization_id: int, property_id: int | None, customer_id: int, today: date) -> Part:
     """Live rules of the organization at this property, as a JSON array: each rule's columns, what it spent
     this month (at this property when its budget is per property), and this customer's delights of it."""

@@ -1,0 +1,103 @@
+"""Today's arrivals (issue 13): each arriving guest with what to prepare, for the property's date; filterable to
+the guests who need something; every guest shown is in their access log; another organization's property is
+not found."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import time_machine
+
+from crm import services
+from crm.models import AccessRecord
+from crm.partial_dates import PartialDate
+from crm.services.stays import stay_push
+from personalization.gifts.services import gift_rule_create
+
+pytestmark = pytest.mark.django_db
+
+TODAY = date(2026, 12, 2)
+
+
+def arriving(organization, property_, name, *, nights=2, reservation=None, **fields):
+    guest = services.customer_create(organization=organization, given_name=name, **fields)
+    stay, _created = stay_push(
+        organization=organization,
+        system="opera",
+        external_id=reservation or f"R-{name}",
+        customer=guest,
+        property=property_,
+        arrival=TODAY,
+        departure=TODAY + timedelta(days=nights),
+    )
+    return guest, stay
+
+
+@pytest.fixture
+def board(organization, property_):
+    property_.timezone = "Asia/Shanghai"
+    property_.save()
+    plain, _ = arriving(organization, property_, "Plain")
+    careful, _ = arriving(organization, property_, "Careful", tags=["VIP"], birthday=PartialDate(month=12, day=3))
+    services.preference_record(customer=careful, category="allergy", text="Peanuts", polarity="avoid")
+    services.issue_open(customer=careful, summary="Noisy room last time", property=property_)
+    gift_rule_create(organization=organization, name="Cake", trigger="birthday", gift="Birthday cake", cost=8)
+    tomorrow = services.customer_create(organization=organization, given_name="Tomorrow")
+    stay_push(
+        organization=organization,
+        system="opera",
+        external_id="R-later",
+        customer=tomorrow,
+        property=property_,
+        arrival=TODAY + timedelta(days=1),
+        departure=TODAY + timedelta(days=2),
+    )
+    cancelled, _ = arriving(organization, property_, "Cancelled", reservation="R-x")
+    stay_push(
+        organization=organization,
+        system="opera",
+        external_id="R-x",
+        customer=cancelled,
+        status="cancelled",
+        arrival=TODAY,
+        departure=TODAY + timedelta(days=1),
+        property=property_,
+    )
+    return plain, careful
+
+
+@time_machine.travel("2026-12-01T17:30:00Z")  # 01:30 on 2 December in Shanghai
+def test_the_board_shows_todays_arrivals_at_the_property_with_what_to_prepare(api, board):
+    plain, careful = board
+    rows = api.get("/api/v1/arrivals/").json()
+    assert [row["customer"]["display_name"] for row in rows] == ["Plain", "Careful"]  # today there, in order
+    first, second = rows
+    assert first["needs_something"] is False and first["first_visit"] is True and first["safety"] == []
+    assert second["needs_something"] is True and second["vip"] is True
+    assert [s["text"] for s in second["safety"]] == ["Peanuts"] and second["safety"][0]["polarity"] == "avoid"
+    assert [i["summary"] for i in second["issues"]] == ["Noisy room last time"]
+    assert second["occasions"] == [{"occasion": "birthday", "on": "2026-12-03"}]
+    assert [d["gift"] for d in second["delights"]] == ["Birthday cake"]
+    assert second["stay"]["nights"] == 2 and second["stay"]["status"] == "expected"
+    needing = api.get("/api/v1/arrivals/", {"needs": "true"}).json()
+    assert [row["customer"]["id"] for row in needing] == [careful.pk]
+    # Who looked at the arriving guests' allergies is in their access log.
+    assert AccessRecord.objects.filter(customer_id=careful.pk, action="arrivals").count() == 2
+
+
+@time_machine.travel("2026-12-01T17:30:00Z")
+def test_a_checked_in_guest_goes_last_and_no_longer_counts_this_stay_as_a_visit_before(api, board):
+    plain, _careful = board
+    stay = api.get("/api/v1/arrivals/").json()[0]["stay"]
+    assert api.post(f"/api/v1/stays/{stay['id']}/check-in/").status_code == 200
+    rows = api.get("/api/v1/arrivals/").json()
+    assert rows[-1]["customer"]["id"] == plain.pk
+    assert rows[-1]["stay"]["status"] == "in_house" and rows[-1]["first_visit"] is True
+
+
+def test_another_day_and_bad_queries(api, board, other_property):
+    assert api.get("/api/v1/arrivals/", {"date": "2026-12-03"}).json()[0]["customer"]["display_name"] == "Tomorrow"
+    assert api.get("/api/v1/arrivals/", {"date": "2026-13-01"}).status_code == 400
+    assert api.get("/api/v1/arrivals/", {"property": other_property.pk}).status_code == 400
+    assert api.get("/api/v1/arrivals/", {"property": 10**20}).status_code == 400
