@@ -24,6 +24,15 @@ def screen_manager(request: HttpRequest) -> Staff:
     return staff
 
 
+def screen_property_id(request: HttpRequest, staff: Staff) -> int | None:
+    """The property a desk screen lists (tasks, arrivals): the staff member's own; a manager may pick another of
+    the organization with ?property=."""
+    wanted = request.GET.get("property", "")
+    if staff.is_manager and wanted.isdigit() and staff.organization.properties.filter(pk=wanted).exists():
+        return int(wanted)
+    return staff.property_id
+
+
 class IsStaffMember(BasePermission):
     """Authenticated and belonging to an organization (any role)."""
 

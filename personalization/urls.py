@@ -1,9 +1,11 @@
 from django.urls import path
 
-from personalization import profile_views, views
+from personalization import arrivals_views, profile_views, views
 
 app_name = "card"
 urlpatterns = [
+    path("arrivals/", arrivals_views.arrivals, name="arrivals"),
+    path("stays/<int:pk>/check-in/", arrivals_views.check_in, name="stay-check-in"),
     path("customers/<int:pk>/", views.card, name="customer"),
     path("customers/<int:pk>/preferences/", views.preference_add, name="preference-add"),
     path("customers/<int:pk>/issues/", views.issue_add, name="issue-add"),

@@ -154,6 +154,8 @@ ROUTES: dict[str, Route] = {
         methods=W,
         body={"given_name": "Quixotica", "family_name": "Zorblax", "email": "zorblax-guest@alpha-secret.example"},
     ),
+    "arrivals/": Route(query="property={property}"),
+    "stays/<int:pk>/check-in/": Route({"pk": "stay"}, W),
     "customers/<int:pk>/": Route({"pk": "customer"}),
     "customers/<int:pk>/export/": Route({"pk": "customer"}),
     "customers/<int:pk>/erase/": Route({"pk": "customer"}, W),

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from crm import masking
 from crm.errors import Conflict
 from crm.models import Customer, Staff
-from crm.permissions import screen_manager, screen_staff
+from crm.permissions import screen_manager, screen_property_id, screen_staff
 from crm.views import act_and_tell
 from personalization import selectors
 from personalization.models import Feedback, TaskOutcome, Touch, TouchKind, TouchStatus
@@ -167,19 +167,11 @@ class TaskDoneForm(forms.Form):
     )
 
 
-def _tasks_property(request: HttpRequest, staff: Staff) -> int | None:
-    """The property whose tasks are listed: the staff member's own; a manager may pick another of the organization."""
-    wanted = request.GET.get("property", "")
-    if staff.is_manager and wanted.isdigit() and staff.organization.properties.filter(pk=wanted).exists():
-        return int(wanted)
-    return staff.property_id
-
-
 def _task_page(
     request: HttpRequest, staff: Staff, *, status: int = 200, failed: Touch | None = None, form=None
 ) -> HttpResponse:
     shown = "done" if request.GET.get("status") == "done" else "open"
-    property_id = _tasks_property(request, staff)
+    property_id = screen_property_id(request, staff)
     tasks = selectors.task_list(organization=staff.organization, status=shown, property_id=property_id)
     page = Paginator(tasks, TASKS_PAGE_SIZE).get_page(request.GET.get("page"))
     full = masking.sees_contacts_in_lists(staff)
