@@ -63,3 +63,11 @@ def test_the_demo_properties_carry_their_country(demo):
         ("Harbour Hotel Shanghai", "CN"),
         ("Hill House New York", "US"),
     }
+
+
+def test_the_demo_has_arrivals_today_with_zhang_wei_first(demo):
+    desk = _client_for(Staff.objects.get(user__username="frontdesk"))
+    board = desk.get("/api/v1/arrivals/").json()
+    assert len(board) == 5 and board[0]["customer"]["display_name"] == "张伟"
+    assert board[0]["vip"] and board[0]["safety"] and board[0]["occasions"][0]["occasion"] == "birthday"
+    assert [row["stay"]["status"] for row in board][-1] == "in_house"  # one guest has checked in already

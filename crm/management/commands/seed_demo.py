@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from crm import services, signals
 from crm.models import Customer, NameOrder, Organization, Preference, Property
 from crm.partial_dates import PartialDate
+from crm.services.stays import stay_check_in, stay_push
 
 ORGANIZATION = "Harbour & Hill Hotels"
 PROPERTIES = [("Harbour Hotel Shanghai", "CN", "Asia/Shanghai"), ("Hill House New York", "US", "America/New_York")]
@@ -238,6 +239,29 @@ class Command(BaseCommand):
             services.contact_log(
                 customer=duplicate, kind="visit", occurred_at=now - timedelta(days=rng.randint(30, 90))
             )
+        self._arrivals(organization, properties[0], now)
+
+    def _arrivals(self, organization: Organization, shanghai: Property, now) -> None:
+        """Today's arrivals at Shanghai, as a PMS would have pushed them: 张伟 (four nights: his birthday falls in
+        them) and four more guests of the demo, one already checked in, for the arrivals board."""
+        today = now.astimezone(shanghai.zone()).date()
+        guests = list(Customer.objects.filter(organization=organization, home_property=shanghai).order_by("pk")[:5])
+        for number, (guest, room, nights) in enumerate(
+            zip(guests, ("1508", "0812", "1106", "2201", "0305"), (4, 1, 3, 2, 4), strict=False), start=1
+        ):
+            stay, _created = stay_push(
+                organization=organization,
+                system="demo-pms",
+                external_id=f"R-{number:04d}",
+                customer=guest,
+                property=shanghai,
+                arrival=today,
+                departure=today + timedelta(days=nights),
+                room=room,
+                party_size=1 + number % 2,
+            )
+            if number == 5:
+                stay_check_in(stay=stay)
 
     def _zhang_wei(self, customer: Customer, shanghai: Property, now) -> None:
         """The flagship guest, 张伟 of Shanghai: a VIP with things to recall, one of them not confirmed for over a
