@@ -9,7 +9,11 @@
       return;
     }
     form.querySelectorAll("[data-triggers]").forEach(function (element) {
-      element.hidden = element.getAttribute("data-triggers").split(" ").indexOf(trigger.value) === -1;
+      var hide = element.getAttribute("data-triggers").split(" ").indexOf(trigger.value) === -1;
+      element.hidden = hide;
+      // Also through the CSSOM (allowed under the CSP): a stylesheet's display on .card or .field would
+      // otherwise win over the hidden attribute.
+      element.style.display = hide ? "none" : "";
     });
   }
 
