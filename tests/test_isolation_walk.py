@@ -190,6 +190,7 @@ ROUTES: dict[str, Route] = {
     "gifts/<int:pk>/": Route({"pk": "rule"}, W, {"name": "hacked", "trigger": "manual", "gift": "Tea"}),
     "gifts/<int:pk>/check/": Route({"pk": "rule"}, W, {"name": "x", "trigger": "manual", "gift": "Tea"}),
     "gifts/<int:pk>/delete/": Route({"pk": "rule"}, W),
+    "gifts/<int:pk>/history/": Route({"pk": "rule"}),
     "gifts/delivered/": Route(),
     # The admin's own pages (its model pages are walked per model: ADMIN_MODELS).
     "admin/": Route(),

@@ -1,44 +1,63 @@
-"""The preview a manager reads before saving a rule: over the last 90 days, how often would it have fired,
-for how many guests, at what cost — from the real contacts, issues and customer dates.
+"""The preview a manager reads before saving a rule: month by month, over the last three whole months and this
+month so far, how often would it have fired, at what cost against its monthly budget, and on which day that
+budget would have run out — from the real contacts, issues and customer dates.
 
-Birthdays and anniversaries come round once in 90 days: one COUNT with the planner's conditions. For visits
-and issues the database finds the occasions (visits and the visit before each, resolved issues); conditions,
-placeholders, cooldown and the yearly cap are then applied in Python to those occasions only.
+Birthdays and anniversaries: one grouped COUNT with the planner's conditions (how many guests celebrate on
+each day). For visits and issues the database finds the occasions (visits and the visit before each, resolved
+issues); conditions, placeholders, cooldown and the yearly cap are then applied in Python to those occasions
+only. The budget is then spent day by day as delivering would (GiftRule budgets per month, per property when
+the rule says so), where each gift is charged to the month of its occasion.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from crm.models import VISIT_KINDS, Contact, Customer, Issue, IssueStatus, Organization, Polarity, Preference
-from personalization.gifts.engine import SEVERITY_RANK
+from crm.models import VISIT_KINDS, Contact, Customer, Issue, IssueStatus, Organization, Polarity, Preference, Property
+from crm.partial_dates import occurrence_in
+from personalization.gifts.engine import SEVERITY_RANK, budget_allows
 from personalization.gifts.rules import fill, top_likes
-from personalization.gifts.services.planner import date_condition, eligible, listed_properties
-from personalization.models import GiftRule, Trigger
+from personalization.gifts.services.planner import date_condition, eligible, listed_properties, rule_place
+from personalization.models import GiftRule, GiftSpend, Trigger
+from personalization.touches.policy import zone_of
 
-DAYS = 90
-MONTHS = Decimal(3)  # 90 days of a monthly budget
+WHOLE_MONTHS = 3  # before this one; a monthly budget is compared with whole months
 BATCH = 5_000  # customer ids per statement
 
 
 @dataclass(frozen=True)
+class MonthFigure:
+    """One month (at one property, when the budget is per property) against the monthly budget."""
+
+    month: date  # its first day
+    so_far: bool  # this month, up to today
+    property_name: str  # with a budget per property; "" otherwise
+    gifts: int  # occasions the rule would have fired on, paid for or not
+    cost: Decimal  # what those gifts would have cost
+    budget: Decimal | None
+    percent: int | None  # cost against the budget
+    runs_out_on: date | None  # the day the budget left would fall below one gift's cost
+    not_given: int  # gifts after that day: the guests would have gone without
+
+
+@dataclass(frozen=True)
 class Backtest:
-    days: int
+    first_day: date
+    last_day: date  # today
     fired: int
     guests: int
     cost: Decimal
-    budget: Decimal | None  # three months of the monthly budget
-    percent_of_budget: int | None
+    months: list[MonthFigure]
 
     @property
     def over_budget(self) -> bool:
-        return self.budget is not None and self.cost > self.budget
+        return any(m.runs_out_on is not None for m in self.months)
 
 
 def _occasions(
@@ -87,21 +106,44 @@ def _occasions(
     return []
 
 
+def _first_day(today: date) -> date:
+    first = today.replace(day=1)
+    for _month in range(WHOLE_MONTHS):
+        first = (first - timedelta(days=1)).replace(day=1)
+    return first
+
+
+def _yearly_fires(rule: GiftRule, first: date, today: date) -> Counter:
+    """{(day, home property id): guests} celebrating in the period, as the planner selects them."""
+    days = [first + timedelta(days=i) for i in range((today - first).days + 1)]
+    match, _cases = date_condition(rule.trigger, days)
+    month, day = f"{rule.trigger}_month", f"{rule.trigger}_day"
+    rows = eligible(rule).filter(match).values_list(month, day, "home_property_id").annotate(n=Count("pk"))
+    fires: Counter = Counter()
+    for m, d, home, n in rows.order_by():
+        for year in {first.year, today.year}:
+            on = occurrence_in(year, m, d)
+            if first <= on <= today:
+                fires[on, home] += n
+    return fires
+
+
 def backtest(*, rule: GiftRule, organization: Organization, now: datetime | None = None) -> Backtest:
-    """What the rule (saved or not) would have done over the last 90 days."""
+    """What the rule (saved or not) would have done in each of the last three whole months and this one so far."""
     now = now or timezone.now()
-    start = now - timedelta(days=DAYS)
+    zone = zone_of(rule_place(rule))
+    today = now.astimezone(zone).date()
+    first = _first_day(today)
     if rule.trigger in (Trigger.BIRTHDAY, Trigger.ANNIVERSARY):
-        # A yearly date comes round once in 90 days: one COUNT of the guests it allows, as the planner selects them.
-        today = timezone.localdate(now)
-        match, _cases = date_condition(rule.trigger, [today - timedelta(days=i) for i in range(DAYS + 1)])
-        fired = eligible(rule).filter(match).count()
-        return _result(rule, fired, fired)
+        fires = _yearly_fires(rule, first, today)
+        fired = sum(fires.values())
+        return _result(rule, organization, fires, fired, fired, first, today)
+    start = datetime.combine(first, time.min, zone)
     occasions = sorted(_occasions(rule, organization, start, now), key=lambda o: o[1])
     ids = sorted({customer_id for customer_id, _when in occasions})
     customers: dict[int, Customer] = {}
     preferences = defaultdict(list)
-    # In batches: a big organization has tens of thousands of birthdays in 90 days, more ids than one
+    # In batches: a big organization has tens of thousands of occasions in a few months, more ids than one
     # statement may bind (PostgreSQL: 65,535 parameters; SQLite: 32,766).
     for i in range(0, len(ids), BATCH):
         batch = ids[i : i + BATCH]
@@ -118,6 +160,7 @@ def backtest(*, rule: GiftRule, organization: Organization, now: datetime | None
         customers = {pk: c for pk, c in customers.items() if c.home_property_id in listed}
     wanted = {t.lower() for t in rule.tags or ()}
     given: dict[int, list[datetime]] = defaultdict(list)
+    fires: Counter = Counter()
     for customer_id, when in occasions:
         customer = customers.get(customer_id)
         if customer is None:
@@ -131,11 +174,47 @@ def backtest(*, rule: GiftRule, organization: Organization, now: datetime | None
         if not rule.allows_after(given[customer_id], when):
             continue
         given[customer_id].append(when)
-    return _result(rule, sum(len(v) for v in given.values()), len(given))
+        fires[when.astimezone(zone).date(), customer.home_property_id] += 1
+    return _result(rule, organization, fires, sum(fires.values()), len(given), first, today)
 
 
-def _result(rule: GiftRule, fired: int, guests: int) -> Backtest:
-    cost = rule.cost * fired
-    budget = None if rule.monthly_budget is None else rule.monthly_budget * MONTHS
-    percent = None if not budget else round(cost * 100 / budget)
-    return Backtest(DAYS, fired, guests, cost, budget, percent)
+def _result(
+    rule: GiftRule, organization: Organization, fires: Counter, fired: int, guests: int, first: date, today: date
+) -> Backtest:
+    """Each month's gifts spent from its budget day by day, as delivering charges it (GiftSpend)."""
+    per_property = rule.budget_per_property and rule.monthly_budget is not None
+    homeless = Property.objects.default_of(organization.pk)
+    names = dict(Property.objects.filter(organization=organization).values_list("pk", "name"))
+    by_month: dict[tuple[date, int | None], list[tuple[date, int]]] = defaultdict(list)
+    for (day, home), n in sorted(fires.items(), key=lambda item: (item[0][0], item[0][1] or 0)):
+        place = (home or (homeless.pk if homeless else None)) if per_property else None
+        by_month[GiftSpend.month_of(day), place].append((day, n))
+    months = []
+    month = first
+    while month <= today:
+        places = sorted({p for m, p in by_month if m == month}, key=lambda p: names.get(p, "")) or [None]
+        for place in places:
+            name = names.get(place, "") if per_property else ""
+            months.append(_month(rule, month, month == today.replace(day=1), name, by_month.get((month, place), [])))
+        month = (month + timedelta(days=32)).replace(day=1)
+    return Backtest(first, today, fired, guests, rule.cost * fired, months)
+
+
+def _month(rule: GiftRule, month: date, so_far: bool, name: str, days: list[tuple[date, int]]) -> MonthFigure:
+    budget = rule.monthly_budget
+    spent, gifts, paid, runs_out_on = Decimal(0), 0, 0, None
+    for day, n in days:
+        for _gift in range(n):
+            gifts += 1
+            if runs_out_on is not None:
+                continue
+            if not budget_allows(rule, spent, rule.cost):
+                runs_out_on = day  # not even one gift (a budget below the cost)
+                continue
+            paid += 1
+            spent += rule.cost
+            if not budget_allows(rule, spent, rule.cost):
+                runs_out_on = day  # after this gift the rule would no longer be suggested this month
+    cost = rule.cost * gifts
+    percent = round(cost * 100 / budget) if budget else None
+    return MonthFigure(month, so_far, name, gifts, cost, budget, percent, runs_out_on, gifts - paid)

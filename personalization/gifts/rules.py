@@ -19,6 +19,22 @@ NAME_PLACEHOLDERS = ("preferred_name", "given_name", "family_name")
 FAVORITE_CATEGORIES = tuple(c for c in PreferenceCategory.values if c not in SAFETY_CATEGORIES and c != "other")
 PLACEHOLDERS = NAME_PLACEHOLDERS + tuple(f"favorite_{c}" for c in FAVORITE_CATEGORIES)
 
+# Fields that mean something for some triggers only (every other field is for every trigger): the editor
+# shows them for those triggers and ignores them when posted for another.
+TRIGGER_FIELDS: dict[str, tuple[str, ...]] = {
+    "window_days": (Trigger.BIRTHDAY, Trigger.ANNIVERSARY),
+    "visit_number": (Trigger.NTH_VISIT,),
+    "absence_days": (Trigger.RETURN_AFTER_ABSENCE,),
+    "min_severity": (Trigger.ISSUE_RESOLVED,),
+    # A first visit has no earlier visits to count.
+    "min_visits": tuple(t for t in Trigger.values if t != Trigger.FIRST_VISIT),
+}
+
+
+def fields_not_of(trigger: str | None) -> list[str]:
+    """The trigger-specific fields that do not belong to this trigger (all of them when none is chosen)."""
+    return [name for name, triggers in TRIGGER_FIELDS.items() if trigger not in triggers]
+
 
 def placeholders_of(template: str) -> list[str]:
     """The placeholder names a gift template uses; ValidationError on a typo or anything but {name}."""

@@ -10,5 +10,6 @@ urlpatterns = [
     path("gifts/<int:pk>/", views.rule_edit, name="rule"),
     path("gifts/<int:pk>/check/", views.rule_check, name="rule-check"),
     path("gifts/<int:pk>/delete/", views.rule_delete, name="rule-delete"),
+    path("gifts/<int:pk>/history/", views.rule_history, name="rule-history"),
     path("gifts/delivered/", views.delivered, name="delivered"),
 ]

@@ -1,5 +1,6 @@
 """Managers' screens for gift rules: the list with this month's spending, the editor with live checks and
-the 90-day preview, delights delivered by staff and the history of changes. Front desk: 403."""
+the month-by-month preview, delights delivered by staff, and the history of changes read as sentences.
+Front desk: 403."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from crm.permissions import screen_manager
 from personalization.gifts import selectors, services
 from personalization.gifts.backtest import backtest
 from personalization.gifts.forms import GiftRuleForm
+from personalization.gifts.history import history_lines
 
 HISTORY = 100
 
@@ -69,7 +71,7 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @login_required
 @require_POST
 def rule_check(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    """htmx, as the manager types: the form's errors, or the 90-day preview of the rule as it stands."""
+    """htmx, as the manager types: the form's errors, or the preview of the rule as it stands."""
     staff = screen_manager(request)
     rule = selectors.gift_rule_get(organization=staff.organization, pk=pk) if pk else None
     form = _form(request, staff, rule)
@@ -97,6 +99,16 @@ def delivered(request: HttpRequest) -> HttpResponse:
     organization = screen_manager(request).organization
     context = {
         "delights": selectors.delights_delivered(organization=organization)[:HISTORY],
-        "history": selectors.gift_audit(organization=organization)[:HISTORY],
+        "history": history_lines(selectors.gift_audit(organization=organization)[:HISTORY], organization=organization),
     }
     return render(request, "personalization/gifts/delivered.html", context)
+
+
+@login_required
+def rule_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """One rule's changes and the gifts it paid for, newest first, as sentences."""
+    organization = screen_manager(request).organization
+    rule = selectors.gift_rule_get(organization=organization, pk=pk)
+    records = selectors.gift_rule_history(rule=rule)[:HISTORY]
+    context = {"rule": rule, "history": history_lines(records, organization=organization)}
+    return render(request, "personalization/gifts/history.html", context)

@@ -163,9 +163,16 @@ def eligible(rule: GiftRule) -> QuerySet:
     return customers.alias(**values).filter(**{f"{name}__isnull": False for name in values})
 
 
-def candidates(rule: GiftRule, *, today: date, now: datetime) -> QuerySet | None:
-    """The rule's new delights as a SELECT of COLUMNS, or None when it has nothing to plan today."""
+def candidates(
+    rule: GiftRule, *, today: date, now: datetime, homes: list[int] | None = None, homeless: bool = True
+) -> QuerySet | None:
+    """The rule's new delights as a SELECT of COLUMNS, or None when it has nothing to plan today. homes: only
+    the guests of these properties (and, with homeless, those without a home property) — the places where
+    it is today; None: every guest."""
     customers = eligible(rule)
+    if homes is not None:
+        here = Q(home_property_id__in=homes)
+        customers = customers.filter(here | Q(home_property__isnull=True) if homeless else here)
     given = Delight.objects.given().filter(rule=rule, customer=OuterRef("pk"))
     cooldown, cap = rule.gifts_blocking(now)
     if cooldown is not None:
@@ -235,9 +242,12 @@ def _budget_allows_today(rule: GiftRule, today: date) -> bool:
     return budget_allows(rule, spent, rule.cost)
 
 
-def plan_rule(rule: GiftRule, *, today: date, now: datetime) -> int:
-    """New suggested delights of one rule (how many): one INSERT … SELECT … ON CONFLICT DO NOTHING."""
-    select = candidates(rule, today=today, now=now)
+def plan_rule(
+    rule: GiftRule, *, today: date, now: datetime, homes: list[int] | None = None, homeless: bool = True
+) -> int:
+    """New suggested delights of one rule (how many) for the guests of homes (None: all) on the day it is
+    there: one INSERT … SELECT … ON CONFLICT DO NOTHING."""
+    select = candidates(rule, today=today, now=now, homes=homes, homeless=homeless)
     if select is None or not _budget_allows_today(rule, today):
         return 0
     sql, params = select.query.sql_with_params()
@@ -255,19 +265,38 @@ def plan_rule(rule: GiftRule, *, today: date, now: datetime) -> int:
         return max(cursor.rowcount, 0)
 
 
-def rule_today(rule: GiftRule, now: datetime) -> date:
-    """The day it is at the rule's place: its first listed property, else its organization's first property
-    (Property.zone). A rule listing properties in several time zones plans on the first one's day (README)."""
-    place = rule.properties.order_by("pk").first() or Property.objects.default_of(rule.organization_id)
-    return now.astimezone(zone_of(place)).date()
+def rule_place(rule: GiftRule) -> Property | None:
+    """The rule's own place, whose clock its preview reads: its first listed property, else its organization's
+    first property (where guests without a home property belong)."""
+    listed = listed_properties(rule)
+    if listed:
+        return Property.objects.filter(pk=min(listed)).first()
+    return Property.objects.default_of(rule.organization_id)
+
+
+def rule_days(rule: GiftRule, now: datetime) -> dict[date, tuple[list[int], bool]]:
+    """The day it is at each of the rule's properties (Property.zone), as {day: (property ids, whether guests
+    without a home property are planned on it)}. Those guests belong to the organization's first property."""
+    listed = listed_properties(rule)
+    properties = Property.objects.filter(organization_id=rule.organization_id).order_by("pk")
+    if listed:
+        properties = properties.filter(pk__in=listed)
+    days: dict[date, tuple[list[int], bool]] = {}
+    for position, place in enumerate(properties.only("pk", "timezone", "organization_id")):
+        day = now.astimezone(zone_of(place)).date()
+        ids, homeless = days.get(day, ([], False))
+        days[day] = ([*ids, place.pk], homeless or (position == 0 and not listed))
+    if not days:  # an organization without properties yet: its guests on UTC's day
+        days[now.astimezone(zone_of(None)).date()] = ([], True)
+    return days
 
 
 def delights_plan_nightly(*, now: datetime | None = None, organization_id: int | None = None) -> dict[int, int]:
     """Run every live, active, in-date birthday / anniversary / absence rule; {rule id: new delights}.
 
-    One transaction per rule, so a big organization does not hold one long transaction."""
+    Each property's guests are planned on the day it is there, and whether the rule is live is asked for that
+    day. One transaction per rule, so a big organization does not hold one long transaction."""
     now = now or timezone.now()
-    # Each rule plans on the day at its own place (rule_today), so whether it is live is asked per rule.
     rules = (
         GiftRule.objects.live()
         .filter(active=True)
@@ -278,11 +307,18 @@ def delights_plan_nightly(*, now: datetime | None = None, organization_id: int |
         rules = rules.filter(organization_id=organization_id)
     created = {}
     for rule in rules:
-        today = rule_today(rule, now)
-        if not GiftRule.objects.live_on(today).filter(pk=rule.pk).exists():
+        places = [
+            (today, homes, homeless)
+            for today, (homes, homeless) in sorted(rule_days(rule, now).items())
+            if GiftRule.objects.live_on(today).filter(pk=rule.pk).exists()
+        ]
+        if not places:
             continue
         with transaction.atomic():
-            created[rule.pk] = count = plan_rule(rule, today=today, now=now)
+            created[rule.pk] = count = sum(
+                plan_rule(rule, today=today, now=now, homes=homes, homeless=homeless)
+                for today, homes, homeless in places
+            )
             if count:
                 delights_suggested.send(sender=GiftRule, rule=rule, count=count, since=now)
     return created

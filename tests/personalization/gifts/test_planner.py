@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,8 +15,8 @@ from crm.models import Preference
 from crm.partial_dates import PartialDate
 from personalization.gifts import services
 from personalization.gifts.services.planner import delights_plan_nightly
-from personalization.models import Delight
-from tests.factories import CustomerFactory, DelightFactory, GiftRuleFactory
+from personalization.models import Delight, GiftRule
+from tests.factories import CustomerFactory, DelightFactory, GiftRuleFactory, PropertyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -145,3 +145,44 @@ def test_the_nightly_planner_reads_the_day_at_the_property_not_on_the_servers_cl
     delights_plan_nightly(now=datetime(2026, 12, 1, 16, 30, tzinfo=UTC))
     # then it is the guest's birthday there, and the cake is planned.
     assert Delight.objects.filter(customer=guest, occasion_key="birthday:2026").exists()
+
+
+def test_each_propertys_guests_are_planned_on_the_day_it_is_there(organization, property_):
+    # Given a Shanghai property (the organization's first) and one in Los Angeles, a rule of both for the
+    # birthday itself, which ends on 1 December, and guests at each born on 1 and 2 December,
+    los_angeles = PropertyFactory(organization=organization, name="Santa Monica", timezone="America/Los_Angeles")
+    rule = services.gift_rule_create(
+        organization=organization, name="Cake", trigger="birthday", gift="Cake", window_days=0
+    )
+    GiftRule.objects.filter(pk=rule.pk).update(ends_on=date(2026, 12, 1))
+    guests = {
+        (home.name if home else "none", day): CustomerFactory(
+            organization=organization, home_property=home, birthday=PartialDate(month=12, day=day)
+        )
+        for home in (property_, los_angeles, None)
+        for day in (1, 2)
+    }
+    # when the planner runs at 08:30 on 1 December in Los Angeles, 00:30 on 2 December in Shanghai,
+    created = delights_plan_nightly(now=datetime(2026, 12, 1, 16, 30, tzinfo=UTC))
+    # then the Los Angeles guest born on 1 December has a cake (still 1 December there, the rule is live),
+    # and no one else: in Shanghai, and for guests without a home (who belong to it), the rule is over.
+    planned = {key for key, guest in guests.items() if Delight.objects.filter(customer=guest).exists()}
+    assert planned == {("Santa Monica", 1)} and created == {rule.pk: 1}
+
+
+def test_a_rule_live_in_both_places_plans_each_on_its_own_birthday(organization, property_):
+    los_angeles = PropertyFactory(organization=organization, name="Santa Monica", timezone="America/Los_Angeles")
+    services.gift_rule_create(organization=organization, name="Cake", trigger="birthday", gift="Cake", window_days=0)
+    shanghai_2 = CustomerFactory(organization=organization, home_property=property_, birthday=PartialDate(12, 2))
+    shanghai_1 = CustomerFactory(organization=organization, home_property=property_, birthday=PartialDate(12, 1))
+    la_1 = CustomerFactory(organization=organization, home_property=los_angeles, birthday=PartialDate(12, 1))
+    la_2 = CustomerFactory(organization=organization, home_property=los_angeles, birthday=PartialDate(12, 2))
+    homeless_2 = CustomerFactory(organization=organization, home_property=None, birthday=PartialDate(12, 2))
+    delights_plan_nightly(now=datetime(2026, 12, 1, 16, 30, tzinfo=UTC))
+    planned = set(Delight.objects.values_list("customer_id", "occasion_on"))
+    assert planned == {
+        (shanghai_2.pk, date(2026, 12, 2)),
+        (homeless_2.pk, date(2026, 12, 2)),
+        (la_1.pk, date(2026, 12, 1)),
+    }
+    assert shanghai_1.pk not in {c for c, _day in planned} and la_2.pk not in {c for c, _day in planned}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,7 +14,7 @@ from crm.partial_dates import PartialDate
 from personalization.brief.build import brief_for
 from personalization.gifts import services
 from personalization.gifts.services.planner import delights_plan_nightly
-from personalization.models import Delight, GiftSpend
+from personalization.models import Delight, GiftRule, GiftSpend
 from tests.factories import CustomerFactory, DelightFactory, GiftRuleFactory, PropertyFactory
 
 pytestmark = pytest.mark.django_db
@@ -151,3 +151,31 @@ def test_deleting_a_rules_only_property_stops_the_rule_instead_of_widening_it(or
     b_and_c.refresh_from_db()
     assert only_c.active is False
     assert b_and_c.active is True and list(b_and_c.properties.all()) == [b]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="The brief asks live_on() for the server's day (personalization/brief/inputs.py load: "
+    "timezone.localdate), not the property's; fixing it inside the brief's one statement is left to its owner.",
+)
+def test_the_brief_asks_whether_a_rule_is_live_on_the_day_at_the_property(organization, property_):
+    # Given a Shanghai property and a Los Angeles one, and a first-visit rule that ends on 1 December,
+    los_angeles = PropertyFactory(organization=organization, name="Santa Monica", timezone="America/Los_Angeles")
+    rule = services.gift_rule_create(organization=organization, name="Tea", trigger="first_visit", gift="Tea")
+    GiftRule.objects.filter(pk=rule.pk).update(ends_on=date(2026, 12, 1))
+    # when two new guests are greeted at 08:30 on 1 December in Los Angeles, 00:30 on 2 December in Shanghai,
+    now = datetime(2026, 12, 1, 16, 30, tzinfo=UTC)
+    there = brief_for(
+        organization=organization,
+        customer_id=CustomerFactory(organization=organization).pk,
+        property_id=los_angeles.pk,
+        now=now,
+    )
+    here = brief_for(
+        organization=organization,
+        customer_id=CustomerFactory(organization=organization).pk,
+        property_id=property_.pk,
+        now=now,
+    )
+    # then the rule is still live in Los Angeles, and over in Shanghai.
+    assert there["delight"] and not here["delight"]
