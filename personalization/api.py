@@ -50,6 +50,7 @@ class CustomerBriefView(OrganizationScoped, APIView):
                 organization=self.organization,
                 customer_id=customer_id,
                 property_id=self.staff.property_id,
+                zone=self.staff.zone(),
                 contact_kind=kind,
             )
         except Customer.DoesNotExist as exc:

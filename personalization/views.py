@@ -36,6 +36,7 @@ def _card(request: HttpRequest, customer: Customer, staff: Staff, *, status: int
         organization=staff.organization,
         customer_id=customer.pk,
         property_id=staff.property_id,
+        zone=staff.zone(),
         contact_kind=request.GET.get("kind"),
     )
     # Every showing of the card (also again with a form's errors) shows the guest's safety needs: audited.

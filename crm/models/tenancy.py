@@ -169,6 +169,10 @@ class Staff(TimeStamped):
     def is_manager(self) -> bool:
         return self.role in (Role.MANAGER, Role.ADMIN)
 
+    def zone(self) -> ZoneInfo | None:
+        """The time zone of the staff member's property, None without one: the day a brief is read for."""
+        return self.property.zone() if self.property_id is not None else None
+
     @builtins.property
     def must_use_two_factor(self) -> bool:
         """Whether this member's organization requires a second factor of them (managers and admins)."""

@@ -255,11 +255,15 @@ def brief_for(
     property_id: int | None = None,
     contact_kind: str | None = None,
     now: datetime | None = None,
+    zone: ZoneInfo | None = None,
 ) -> Brief:
     """The brief of one of the organization's customers at one contact (Customer.DoesNotExist for
-    another's): one query reads everything it needs (personalization.brief.inputs)."""
+    another's): one query reads everything it needs (personalization.brief.inputs). zone: the property's,
+    when the caller has it (the staff member's property); which gift rules are live is asked for the day there."""
     now = now or timezone.now()
-    loaded = inputs.load(organization=organization, customer_id=customer_id, property_id=property_id, now=now)
+    loaded = inputs.load(
+        organization=organization, customer_id=customer_id, property_id=property_id, now=now, zone=zone
+    )
     return build_brief(loaded, property_id=property_id, contact_kind=contact_kind, now=now)
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
+from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import Model, OuterRef, Subquery, Value
@@ -27,6 +28,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from crm.models import Contact, ContactKind, Customer, Issue, IssueStatus, Organization, Preference, Property
+from crm.models.tenancy import zone_named
 from personalization.models import Delight, GiftRule, GiftSpend, PastDelight, Tip
 
 REPAIR_RECENT_DAYS = 30
@@ -51,15 +53,22 @@ class BriefInputs:
     departed_at: datetime | None = None
 
 
-def load(*, organization: Organization, customer_id: int, property_id: int | None, now: datetime) -> BriefInputs:
-    """The organization's (unmerged) customer and what their brief needs; Customer.DoesNotExist otherwise."""
+def load(
+    *, organization: Organization, customer_id: int, property_id: int | None, now: datetime, zone: ZoneInfo | None
+) -> BriefInputs:
+    """The organization's (unmerged) customer and what their brief needs; Customer.DoesNotExist otherwise.
+
+    The gift rules are those live on the day at the property. Its zone comes with the caller's staff member
+    (the API's authentication reads the property with the token); without it the statement asks for the
+    server's day, and when the property's day turns out to differ (hours around midnight), the rules are read
+    again for that day (load_rules: one more query, then only)."""
     try:
         customer_id = int(customer_id)
     except (TypeError, ValueError):
         raise Customer.DoesNotExist from None
     if not -(2**63) <= customer_id < 2**63:  # beyond any id, and beyond what SQLite can bind
         raise Customer.DoesNotExist
-    today = timezone.localdate(now)
+    today = now.astimezone(zone).date() if zone is not None else timezone.localdate(now)
     parts = [
         (_as_json(Customer, "c", connection.vendor), []),
         (_rows(Preference, "p", "p.customer_id = c.id", connection.vendor), []),
@@ -80,12 +89,16 @@ def load(*, organization: Organization, customer_id: int, property_id: int | Non
         raise Customer.DoesNotExist
     customer, preferences, issues, tips, rules, place = (_decode(value) for value in row)
     occurred_at = Contact._meta.get_field("occurred_at")
+    customer = _model(Customer, customer)
+    there = now.astimezone(zone_named(place["zone"])).date()
     return BriefInputs(
-        customer=_model(Customer, customer),
+        customer=customer,
         preferences=[_model(Preference, p) for p in preferences],
         issues=sorted((_model(Issue, i) for i in issues), key=lambda i: (i.opened_at, i.pk), reverse=True),
         tips=[_model(Tip, t) for t in tips],
-        rules=decode_rules(rules),
+        rules=decode_rules(rules)
+        if there == today
+        else load_rules(customer=customer, property_id=property_id, today=there),
         zone=place["zone"] or "UTC",
         visits=tuple((v["kind"], _python(occurred_at, v["at"])) for v in _decode(place["visits"])),
         departed_at=_python(occurred_at, place["departed"]),

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -153,11 +154,6 @@ def test_deleting_a_rules_only_property_stops_the_rule_instead_of_widening_it(or
     assert b_and_c.active is True and list(b_and_c.properties.all()) == [b]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The brief asks live_on() for the server's day (personalization/brief/inputs.py load: "
-    "timezone.localdate), not the property's; fixing it inside the brief's one statement is left to its owner.",
-)
 def test_the_brief_asks_whether_a_rule_is_live_on_the_day_at_the_property(organization, property_):
     # Given a Shanghai property and a Los Angeles one, and a first-visit rule that ends on 1 December,
     los_angeles = PropertyFactory(organization=organization, name="Santa Monica", timezone="America/Los_Angeles")
@@ -179,3 +175,17 @@ def test_the_brief_asks_whether_a_rule_is_live_on_the_day_at_the_property(organi
     )
     # then the rule is still live in Los Angeles, and over in Shanghai.
     assert there["delight"] and not here["delight"]
+
+
+def test_the_api_reads_the_brief_for_the_day_at_the_callers_property(api, organization, property_, frontdesk):
+    # Given the caller's property in Shanghai and a rule that ended on 1 December (the server's day, in UTC),
+    property_.timezone = "Asia/Shanghai"
+    property_.save()
+    rule = services.gift_rule_create(organization=organization, name="Tea", trigger="first_visit", gift="Tea")
+    GiftRule.objects.filter(pk=rule.pk).update(ends_on=date(2026, 12, 1))
+    guest = CustomerFactory(organization=organization)
+    # when the desk reads a new guest's brief at 00:30 on 2 December in Shanghai,
+    with time_machine.travel(datetime(2026, 12, 1, 16, 30, tzinfo=UTC), tick=False):
+        brief = api.get(f"/api/v1/customers/{guest.pk}/brief/").json()
+    # then the rule is over there.
+    assert brief["delight"] == []
