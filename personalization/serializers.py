@@ -29,6 +29,13 @@ class PronunciationSerializer(serializers.Serializer):
     note = serializers.CharField(allow_blank=True)
 
 
+class GreetStaySerializer(serializers.Serializer):
+    arrival = serializers.DateField()
+    departure = serializers.DateField()
+    nights = serializers.IntegerField(help_text="Said in `text`: “Two nights with us.”")
+    room = serializers.CharField(allow_blank=True)
+
+
 class GreetSerializer(serializers.Serializer):
     text = serializers.CharField(help_text="In the customer's language.")
     name = serializers.CharField(help_text="How to address them.")
@@ -46,6 +53,9 @@ class GreetSerializer(serializers.Serializer):
     )
     previous_visit = serializers.DateTimeField(
         allow_null=True, help_text="When the visit before this one was (what `text` says), if known."
+    )
+    stay = GreetStaySerializer(
+        allow_null=True, help_text="The guest's stay at this property going on today (a PMS push), else null."
     )
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from crm import languages
 from crm.models import ContactKind, Customer, Issue, IssueStatus, Organization, Preference, RecoveryStep
@@ -44,6 +45,14 @@ class Greet(TypedDict):
     occasion: str | None  # "birthday" | "anniversary" today at the property, else None
     visit_number: int  # this visit's number, counted once whether its arrival is logged or not
     previous_visit: datetime | None  # when the visit before this one was, if known
+    stay: StayOfGreet | None  # the stay going on today at this property, as the PMS told it
+
+
+class StayOfGreet(TypedDict):
+    arrival: date
+    departure: date
+    nights: int
+    room: str
 
 
 class Occasion:
@@ -135,15 +144,17 @@ def visit_of(
 def occasion_of(customer: Customer, today) -> str | None:
     """birthday or anniversary when one is celebrated today (29 February on 28 February), else None."""
     days = celebrated_on(today)
-    for occasion, date in ((Occasion.BIRTHDAY, customer.birthday), (Occasion.ANNIVERSARY, customer.anniversary)):
-        if date is not None and (date.month, date.day) in days:
+    for occasion, when in ((Occasion.BIRTHDAY, customer.birthday), (Occasion.ANNIVERSARY, customer.anniversary)):
+        if when is not None and (when.month, when.day) in days:
             return occasion
     return None
 
 
-def greeting_text(name: str, *, number: int, previous: datetime | None, occasion: str | None, now, zone) -> str:
+def greeting_text(
+    name: str, *, number: int, previous: datetime | None, occasion: str | None, now, zone, nights: int | None = None
+) -> str:
     """The words to greet with, in the active language: the occasion, welcome (back), this visit's number
-    and when the one before it was (crm.time_phrases)."""
+    and when the one before it was (crm.time_phrases), and the stay's nights when a PMS told us of it."""
     sentences = []
     if occasion == Occasion.BIRTHDAY:
         sentences.append(_("Happy birthday, %(name)s!") % {"name": name})
@@ -158,6 +169,10 @@ def greeting_text(name: str, *, number: int, previous: datetime | None, occasion
             sentences.append(_("Visit number %(number)s; last here %(when)s.") % {"number": number, "when": when})
         else:
             sentences.append(_("Visit number %(number)s.") % {"number": number})
+    if nights:
+        sentences.append(
+            ngettext("One night with us.", "%(nights)s nights with us.", nights) % {"nights": nights}
+        )
     return languages.join_sentences(sentences, translation.get_language())
 
 
@@ -168,8 +183,17 @@ def _greet(customer: Customer, language: str, now: datetime, loaded: BriefInputs
         customer, loaded.visits, departed_at=loaded.departed_at, now=now, zone=zone, contact_kind=contact_kind
     )
     occasion = occasion_of(customer, now.astimezone(zone).date())
+    stay = loaded.stay
     with translation.override(language):
-        text = greeting_text(name, number=number, previous=previous, occasion=occasion, now=now, zone=zone)
+        text = greeting_text(
+            name,
+            number=number,
+            previous=previous,
+            occasion=occasion,
+            now=now,
+            zone=zone,
+            nights=stay.nights if stay is not None else None,
+        )
     return {
         "text": text,
         "name": name,
@@ -184,6 +208,9 @@ def _greet(customer: Customer, language: str, now: datetime, loaded: BriefInputs
         "last_seen": customer.last_seen,
         "visit_number": number,
         "previous_visit": previous,
+        "stay": None
+        if stay is None
+        else {"arrival": stay.arrival, "departure": stay.departure, "nights": stay.nights, "room": stay.room},
     }
 
 

@@ -27,7 +27,18 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from crm.models import Contact, ContactKind, Customer, Issue, IssueStatus, Organization, Preference, Property
+from crm.models import (
+    Contact,
+    ContactKind,
+    Customer,
+    Issue,
+    IssueStatus,
+    Organization,
+    Preference,
+    Property,
+    Stay,
+    StayStatus,
+)
 from crm.models.tenancy import zone_named
 from personalization.models import Delight, GiftRule, GiftSpend, PastDelight, Tip
 
@@ -51,6 +62,8 @@ class BriefInputs:
     zone: str = "UTC"
     visits: tuple[tuple[str, datetime], ...] = ()
     departed_at: datetime | None = None
+    # The guest's stay going on today at this property (expected or in house), if a PMS told us of one.
+    stay: Stay | None = None
 
 
 def load(
@@ -75,7 +88,7 @@ def load(
         _issues_part(now),
         _tips_part(property_id),
         rules_part(organization_id=organization.pk, property_id=property_id, customer_id=customer_id, today=today),
-        _place_part(property_id),
+        _place_part(property_id, today),
     ]
     sql = (
         f"SELECT {', '.join(part for part, _params in parts)} FROM {Customer._meta.db_table} c"  # noqa: S608
@@ -102,6 +115,7 @@ def load(
         zone=place["zone"] or "UTC",
         visits=tuple((v["kind"], _python(occurred_at, v["at"])) for v in _decode(place["visits"])),
         departed_at=_python(occurred_at, place["departed"]),
+        stay=_model(Stay, _decode(place["stay"])) if place["stay"] else None,
     )
 
 
@@ -231,9 +245,9 @@ def _tips_part(property_id: int | None) -> Part:
     return _rows(Tip, "t", where, connection.vendor), [property_id]
 
 
-def _place_part(property_id: int | None) -> Part:
-    """{"zone", "visits", "departed"} of the customer c: see BriefInputs. Served by the contact_customer_recent
-    index (customer, occurred_at DESC)."""
+def _place_part(property_id: int | None, today: date) -> Part:
+    """{"zone", "visits", "departed", "stay"} of the customer c: see BriefInputs. Served by the
+    contact_customer_recent index (customer, occurred_at DESC) and the stays' customer index."""
     vendor = connection.vendor
     postgres = _postgres(vendor)
     contacts, properties = Contact._meta.db_table, Property._meta.db_table
@@ -262,7 +276,18 @@ def _place_part(property_id: int | None) -> Part:
         f" WHERE d.customer_id = c.id AND d.kind = '{ContactKind.DEPARTURE.value}')"
     )
     build = "json_build_object" if postgres else "json_object"
-    return f"{build}('zone', {zone}, 'visits', {visits}, 'departed', {departed})", [property_id]
+    staying = ", ".join(f"'{status.value}'" for status in (StayStatus.EXPECTED, StayStatus.IN_HOUSE))
+    here = "s.property_id = %s" if property_id is not None else "TRUE"
+    stay = (
+        f"(SELECT {_as_json(Stay, 's', vendor)} FROM {Stay._meta.db_table} s"  # noqa: S608
+        f" WHERE s.customer_id = c.id AND s.status IN ({staying}) AND s.arrival <= %s AND s.departure >= %s"
+        f" AND {here} ORDER BY s.arrival DESC, s.id DESC LIMIT 1)"
+    )
+    if not postgres:
+        stay = f"json({stay})"
+    day = today if postgres else today.isoformat()  # SQLite compares dates as ISO text
+    params = [property_id, day, day, *([property_id] if property_id is not None else [])]
+    return f"{build}('zone', {zone}, 'visits', {visits}, 'departed', {departed}, 'stay', {stay})", params
 
 
 @cache

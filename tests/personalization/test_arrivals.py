@@ -46,3 +46,21 @@ def test_another_day_and_bad_queries(api, board, other_property):
     assert api.get("/api/v1/arrivals/", {"date": "2026-13-01"}).status_code == 400
     assert api.get("/api/v1/arrivals/", {"property": other_property.pk}).status_code == 400
     assert api.get("/api/v1/arrivals/", {"property": 10**20}).status_code == 400
+
+
+@time_machine.travel("2026-12-01T17:30:00Z")
+@pytest.mark.parametrize(
+    ("language", "said"), [("en", "2 nights with us."), ("zh-hans", "本次入住2晚。"), ("zh-hant", "本次入住2晚。")]
+)
+def test_the_greeting_mentions_the_stay_a_pms_told_of(api, board, language, said):
+    _plain, careful = board
+    careful.language = language
+    careful.save()
+    greet = api.get(f"/api/v1/customers/{careful.pk}/brief/").json()["greet"]
+    assert greet["text"].endswith(said)
+    assert greet["stay"] == {"arrival": "2026-12-02", "departure": "2026-12-04", "nights": 2, "room": ""}
+
+
+def test_no_stay_no_word_of_it(api, customer):
+    greet = api.get(f"/api/v1/customers/{customer.pk}/brief/").json()["greet"]
+    assert greet["stay"] is None and "with us" not in greet["text"]
