@@ -8,6 +8,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -22,6 +23,7 @@ from rest_framework.views import APIView
 
 from crm import masking, privacy, selectors, services
 from crm.authentication import expires_at
+from crm.guest_list import XLSX, guest_list_download
 from crm.models import AccessAction, AccessChannel, Customer, Merge, Organization, Staff
 from crm.pagination import Pagination
 from crm.permissions import IsManager, ManagersOnly
@@ -33,6 +35,7 @@ from crm.serializers import (
     CustomerSerializer,
     DuplicatePairSerializer,
     ErasureSerializer,
+    GuestListQuerySerializer,
     IssueSerializer,
     MergeRequestSerializer,
     MergeSerializer,
@@ -290,6 +293,21 @@ class CustomerViewSet(
     @action(detail=True, methods=["post"])
     def erase(self, request: Request, pk: str) -> Response:
         return Response(ErasureSerializer(self._erase(request)).data)
+
+    @extend_schema(
+        parameters=[GuestListQuerySerializer],
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, XLSX): OpenApiTypes.BINARY,
+        },
+        description="Managers: the guest list (newest first, filtered) as a spreadsheet to download; every guest "
+        "in it is in their access log (`list_export`); text a spreadsheet would run as a formula starts with `'`.",
+    )
+    @action(detail=False, methods=["get"], url_path="download", permission_classes=[ManagersOnly])
+    def download(self, request: Request) -> HttpResponse:
+        query = GuestListQuerySerializer(data=request.query_params, context={"organization": self.organization})
+        query.is_valid(raise_exception=True)
+        return guest_list_download(request, staff=self.staff, channel=AccessChannel.API, **query.validated_data)
 
     @extend_schema(
         responses={200: OpenApiTypes.OBJECT},

@@ -468,3 +468,20 @@ class ErasureSerializer(serializers.Serializer):
     change_records_scrubbed = serializers.IntegerField()
     admin_log_entries_scrubbed = serializers.IntegerField()
     files_deleted = serializers.IntegerField()
+
+
+class GuestListQuerySerializer(serializers.Serializer):
+    """The guest list's download: its format and the list's filters."""
+
+    file = serializers.ChoiceField(choices=["csv", "xlsx"], default="csv", help_text="csv (default) or xlsx.")
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text="A part of the name.")
+    tag = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TAG_LENGTH)
+    property = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text="Guests whose home property this is."
+    )
+
+    def validate_property(self, value: int):
+        found = self.context["organization"].properties.filter(pk=value).first()
+        if found is None:
+            raise serializers.ValidationError(_("Unknown property."))
+        return found

@@ -25,6 +25,7 @@ class AccessAction(models.TextChoices):
     EXPORT = "export", _("data exported")
     ERASE = "erase", _("guest erased")
     ARRIVALS = "arrivals", _("arrivals board viewed")
+    LIST_EXPORT = "list_export", _("guest list exported")
 
 
 # The views that show a guest's allergies and diets.

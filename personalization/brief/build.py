@@ -170,9 +170,7 @@ def greeting_text(
         else:
             sentences.append(_("Visit number %(number)s.") % {"number": number})
     if nights:
-        sentences.append(
-            ngettext("One night with us.", "%(nights)s nights with us.", nights) % {"nights": nights}
-        )
+        sentences.append(ngettext("One night with us.", "%(nights)s nights with us.", nights) % {"nights": nights})
     return languages.join_sentences(sentences, translation.get_language())
 
 

@@ -1,0 +1,112 @@
+"""bench/run arrivals: the arrivals board of a property with 500 arrivals today among the bench guests, through
+the API, beside one guest's brief through the same server in the same run, requests interleaved (one board,
+then one brief, ...) so that load drift lands on both.
+
+Target (issue 13): the board's p95 within 5× one brief's p95 — 500 guests' flags for the price of five briefs.
+The board is what the desk opens each morning: its stays with their guests, then every arriving guest's
+preferences, issues and past delights in one query each, the live gift rules once, and one INSERT of 500
+access records (each guest's safety needs were shown).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import time
+from datetime import timedelta
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django.setup()
+
+from django.utils import timezone  # noqa: E402
+
+from bench.brief import RULES, sample_customers  # noqa: E402
+from bench.measure import line, report  # noqa: E402
+from bench.server import free_port, start_gunicorn, stop  # noqa: E402
+from bench.setup import ensure_dataset  # noqa: E402
+from crm.models import Customer, Staff, Stay  # noqa: E402
+from personalization.gifts.services import gift_rule_create  # noqa: E402
+from personalization.models import GiftRule  # noqa: E402
+
+ARRIVALS = 500
+ROUNDS = 100
+WORKERS = 2
+
+
+def arrivals_today(organization, property_, rng: random.Random, customers: int) -> int:
+    """ARRIVALS stays arriving today at property_ for guests drawn at random (the bench's own, replaced)."""
+    Stay.objects.filter(organization=organization, external_system="bench").delete()
+    ids = rng.sample(range(1, customers + 1), min(customers, ARRIVALS * 2))
+    guests = list(Customer.objects.filter(organization=organization, pk__in=ids).values_list("pk", flat=True))
+    today = timezone.now().astimezone(property_.zone()).date()
+    Stay.objects.bulk_create(
+        Stay(
+            organization=organization,
+            property=property_,
+            customer_id=pk,
+            arrival=today,
+            departure=today + timedelta(days=1 + n % 4),
+            room=f"{1 + n % 30:02d}{n % 40:02d}",
+            external_system="bench",
+            external_id=f"B{n}",
+        )
+        for n, pk in enumerate(guests[:ARRIVALS])
+    )
+    return min(len(guests), ARRIVALS)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    args = parser.parse_args()
+    organization, token = ensure_dataset(customers=args.customers)
+    for fields in RULES:
+        if not GiftRule.objects.filter(organization=organization, name=fields["name"]).exists():
+            gift_rule_create(organization=organization, **fields)
+    property_ = Staff.objects.get(user__username="bench").property
+    line("arrivals_guests", arrivals_today(organization, property_, random.Random(13), args.customers), "guests")
+    ids = sample_customers(organization, random.Random(11), args.customers)
+
+    port = free_port()
+    server = start_gunicorn(port, workers=WORKERS, settings="bench.settings")
+    try:
+        client = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+        def get(path: str) -> object:
+            client.request("GET", path, headers={"Authorization": f"Token {token}", "Host": "localhost"})
+            response = client.getresponse()
+            body = response.read()
+            if response.status != 200:
+                raise SystemExit(f"{path} answered {response.status}: {body[:200]!r}")
+            return json.loads(body)
+
+        board = get("/api/v1/arrivals/")
+        if len(board) != ARRIVALS:
+            raise SystemExit(f"the board shows {len(board)} arrivals, not {ARRIVALS}")
+        line("arrivals_needing_something", sum(1 for row in board if row["needs_something"]), "guests")
+        for pk in ids[:20]:  # warm up both
+            get(f"/api/v1/customers/{pk}/brief/")
+            get("/api/v1/arrivals/")
+        boards, briefs = [], []
+        for n in range(ROUNDS):
+            started = time.perf_counter()
+            get("/api/v1/arrivals/")
+            boards.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            get(f"/api/v1/customers/{ids[n % len(ids)]}/brief/")
+            briefs.append((time.perf_counter() - started) * 1000)
+        client.close()
+    finally:
+        stop(server)
+    board_figures = report("arrivals_api", boards)
+    brief_figures = report("brief_api", briefs)
+    line("arrivals_vs_brief", board_figures["arrivals_api_p95"] / brief_figures["brief_api_p95"], "x")
+
+
+if __name__ == "__main__":
+    main()
