@@ -25,6 +25,7 @@ class ChangeAction(models.TextChoices):
     ISSUE_OPEN = "issue.open", _("issue opened")
     ISSUE_UPDATE = "issue.update", _("issue changed")
     CONTACT_LOG = "contact.log", _("contact logged")
+    PROPERTY_BRAND = "property.brand", _("property's mails restyled")
     GIFT_RULE_CREATE = "gift_rule.create", _("rule created")
     GIFT_RULE_UPDATE = "gift_rule.update", _("rule changed")
     GIFT_RULE_DELETE = "gift_rule.delete", _("rule deleted")
