@@ -78,3 +78,13 @@ def palette(accent: str | None) -> Palette:
         link=readable_on(accent, LIGHT_BACKGROUND),
         link_dark=readable_on(accent, DARK_BACKGROUND),
     )
+
+
+def logo_path(property_) -> str:
+    """Where the site serves the property's logo (crm.views.property_logo), "" without one: guest pages and the
+    managers' screens show it from there, under the pages' CSP (img-src 'self')."""
+    from django.urls import reverse
+
+    if not property_ or not property_.logo:
+        return ""
+    return reverse("crm:property-logo", args=[property_.pk, property_.logo.name.rsplit("/", 1)[-1]])

@@ -34,6 +34,8 @@ from personalization.models import Touch, TouchKind
 
 UNSUBSCRIBE_SALT = "personalization.touches.unsubscribe"
 FEEDBACK_SALT = "personalization.touches.feedback"
+# Kinds that are mails (a staff task is never sent).
+MAIL_KINDS = frozenset(kind for kind in TouchKind if kind != TouchKind.STAFF_TASK)
 # Kinds whose message asks "how did we do?" with a link to the 1–5 score page.
 WITH_SURVEY = frozenset({TouchKind.ISSUE_FOLLOW_UP, TouchKind.CSAT_SURVEY})
 
