@@ -264,20 +264,20 @@ class PropertyBrandForm(forms.Form):
         label=_("accent colour"),
         max_length=7,
         widget=forms.TextInput(attrs={"type": "color"}),
-        help_text=_("The mails' header and buttons; their text is white or dark, whichever reads better."),
+        help_text=Property.accent_color.field.help_text,
     )
     postal_address = forms.CharField(
         label=_("postal address"),
         required=False,
         max_length=Property.postal_address.field.max_length,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("A few lines, at the foot of every mail."),
+        help_text=Property.postal_address.field.help_text,
     )
     signature = forms.CharField(
         label=_("signature"),
         required=False,
         max_length=Property.signature.field.max_length,
-        help_text=_("How the mails are signed, e.g. “Ana and the front desk team”."),
+        help_text=Property.signature.field.help_text,
     )
 
     @classmethod
