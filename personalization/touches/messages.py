@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import email.headerregistry
 import email.policy
+import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,6 +33,7 @@ from crm import brand
 from crm.models import Customer, Property
 from personalization.models import Touch, TouchKind
 
+log = logging.getLogger(__name__)
 UNSUBSCRIBE_SALT = "personalization.touches.unsubscribe"
 FEEDBACK_SALT = "personalization.touches.feedback"
 # Kinds that are mails (a staff task is never sent).
@@ -257,6 +259,12 @@ def _logo_of(touch: Touch) -> InlineImage | None:
     cid = logo_cid(touch)
     if not logo or f"cid:{cid}" not in touch.body_html:
         return None
-    with logo.open("rb") as file:
-        data = file.read()
+    try:
+        with logo.open("rb") as file:
+            data = file.read()
+    except OSError:
+        # Replaced or removed since the message was rendered (its file deleted after that commit): the mail goes
+        # without it, showing the property's name (the image's alt text), rather than failing.
+        log.warning("touch %s: the logo %s is gone; sent without it", touch.pk, logo.name)
+        return None
     return InlineImage(cid=cid, data=data, subtype="jpeg" if logo.name.endswith(".jpg") else "png")

@@ -93,3 +93,15 @@ def test_without_a_brand_the_mail_is_signed_by_the_team_and_carries_no_image(smt
     assert "cid:" not in html and "<img" not in html
     assert f"background-color: {brand.DEFAULT_ACCENT}; color: #ffffff" in html
     assert re.search(r"此致敬礼\s*\n\s*Harbour Hotel 团队", message.get_body(("plain",)).get_content())
+
+
+def test_a_logo_gone_since_the_message_was_rendered_does_not_fail_the_mail(smtp, branded, organization, tmp_path):
+    guest = CustomerFactory(organization=organization, language="en", home_property=branded)
+    touch = due_touch(guest, branded, kind=TouchKind.ISSUE_FOLLOW_UP)
+    rendered = messages.render(touch)
+    touch.subject, touch.body_text, touch.body_html = rendered.subject, rendered.text, rendered.html
+    (tmp_path / branded.logo.name).unlink()  # replaced by another manager meanwhile: deleted after their commit
+
+    message = messages.build(touch).message()
+
+    assert [part.get_content_type() for part in message.get_payload()] == ["text/plain", "text/html"]
