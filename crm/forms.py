@@ -10,7 +10,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Contact, Customer, Issue, NameOrder, Preference, RecoveryStep
+from crm.models import Contact, Customer, Issue, NameOrder, Preference, Property, RecoveryStep
 from crm.partial_dates import PartialDate
 
 SUBMITTED_KEY = "submitted_form_tokens"
@@ -247,3 +247,39 @@ class PronunciationAudioForm(forms.Form):
         widget=forms.FileInput(attrs={"accept": "audio/*"}),
     )
     consent = forms.BooleanField(label=_("The guest agreed to be recorded"), required=False)
+
+
+class PropertyBrandForm(forms.Form):
+    """A property's brand on the managers' screen: the shapes only; crm.services.property_brand_update checks the
+    logo (PNG or JPEG, size), the colour and the address, and its refusals are shown on these fields."""
+
+    logo = forms.FileField(
+        label=_("logo"),
+        required=False,
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg"}),
+        help_text=_("PNG or JPEG, at most 512 KB; shown at most 48 pixels high on the accent colour."),
+    )
+    remove_logo = forms.BooleanField(label=_("remove the logo (show the property's name instead)"), required=False)
+    accent_color = forms.CharField(
+        label=_("accent colour"),
+        max_length=7,
+        widget=forms.TextInput(attrs={"type": "color"}),
+        help_text=Property.accent_color.field.help_text,
+    )
+    postal_address = forms.CharField(
+        label=_("postal address"),
+        required=False,
+        max_length=Property.postal_address.field.max_length,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=Property.postal_address.field.help_text,
+    )
+    signature = forms.CharField(
+        label=_("signature"),
+        required=False,
+        max_length=Property.signature.field.max_length,
+        help_text=Property.signature.field.help_text,
+    )
+
+    @classmethod
+    def initial_of(cls, property_: Property) -> dict:
+        return {name: getattr(property_, name) for name in ("accent_color", "postal_address", "signature")}

@@ -29,6 +29,7 @@ from crm.models import (
     Merge,
     Organization,
     Preference,
+    Property,
     SearchTerm,
     Staff,
     TermKind,
@@ -59,6 +60,23 @@ def get_or_404(queryset: QuerySet, pk: object):
         return queryset.get(pk=pk)
     except (queryset.model.DoesNotExist, ValueError, TypeError, OverflowError) as exc:
         raise Http404 from exc
+
+
+def property_list(*, organization: Organization) -> QuerySet[Property]:
+    """An organization's properties by name."""
+    return Property.objects.filter(organization=organization).order_by("name")
+
+
+def property_get(*, organization: Organization, pk: object) -> Property:
+    return get_or_404(property_list(organization=organization), pk)
+
+
+def property_with_logo(*, pk: object, name: str) -> Property:
+    """The property whose stored logo is brand/<name> (no login: the logo is in every mail it sends; the random
+    name is the key), or 404."""
+    if not name or "/" in name:
+        raise Http404
+    return get_or_404(Property.objects.filter(logo=f"brand/{name}"), pk)
 
 
 def customers_of(organization: Organization) -> QuerySet[Customer]:

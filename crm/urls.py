@@ -12,4 +12,6 @@ urlpatterns = [
     path("customers/new/duplicates/", views.customer_new_duplicates, name="customer-new-duplicates"),
     path("customers/<int:pk>/export/", views.customer_export, name="customer-export"),
     path("customers/<int:pk>/erase/", views.customer_erase, name="customer-erase"),
+    path("properties/<int:pk>/brand/", views.property_brand, name="property-brand"),
+    path("brand/<int:pk>/<str:name>", views.property_logo, name="property-logo"),
 ]

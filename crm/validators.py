@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator
+from django.core.validators import MaxLengthValidator, RegexValidator
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
@@ -40,3 +40,32 @@ single_line = SingleLine()
 
 # A TextField's max_length reaches forms and DRF but is not checked by full_clean(): the validator is.
 free_text = MaxLengthValidator(FREE_TEXT_MAX_LENGTH)
+
+
+@deconstructible
+class MultiLine:
+    """A few lines (a postal address): line breaks are allowed, every other control character (tabs, NUL, escapes,
+    carriage returns, the Unicode line and paragraph separators) is not."""
+
+    message = _("Control characters are not allowed here (line breaks are).")
+    code = "control_characters"
+
+    def __call__(self, value: str) -> None:
+        if any(ch != "\n" and unicodedata.category(ch) in _NOT_ON_ONE_LINE for ch in str(value)):
+            raise ValidationError(self.message, code=self.code)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MultiLine)
+
+    def __hash__(self) -> int:
+        return hash(MultiLine)
+
+
+multi_line = MultiLine()
+
+# A colour as mails and style sheets take it: "#" and six hexadecimal digits, stored in lower case.
+hex_colour = RegexValidator(
+    r"\A#[0-9a-f]{6}\Z",
+    message=_("Enter a colour as # and six hexadecimal digits, e.g. #1d3b5a."),
+    code="invalid_colour",
+)

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm import phones, privacy, selectors, services
+from crm import brand, phones, privacy, selectors, services
 from crm.errors import Conflict
-from crm.forms import EraseForm, MergeForm, NewGuestForm
+from crm.forms import EraseForm, MergeForm, NewGuestForm, PropertyBrandForm, apply_service_errors
 from crm.lookup.entered import fields_from_lookup
 from crm.models import AccessAction, AccessChannel, Customer
 from crm.permissions import screen_manager, screen_staff
@@ -224,3 +226,48 @@ def _typed_duplicates(form: NewGuestForm, organization, staff) -> list[tuple[Cus
         fields["phone"] = ""
     typed = Customer(organization=organization, **fields)
     return selectors.likely_duplicates_of_unsaved(typed)
+
+
+@login_required
+def property_brand(request: HttpRequest, pk: int) -> HttpResponse:
+    """Managers: a property's logo, accent colour, postal address and signature, as its guests' mails and pages show
+    them; a refused form is shown again with its errors (400) and nothing is written."""
+    staff = screen_manager(request)
+    property_ = selectors.property_get(organization=staff.organization, pk=pk)
+    form = PropertyBrandForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        initial=PropertyBrandForm.initial_of(property_),
+    )
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.property_brand_update(property=property_, actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(
+                    request, _("Saved: the mails of %(place)s use this look now.") % {"place": property_.name}
+                )
+                return redirect("crm:property-brand", pk=property_.pk)
+        status = 400
+    else:
+        status = 200
+    context = {
+        "property": property_,
+        "form": form,
+        "palette": property_.palette(),
+        "logo_url": brand.logo_path(property_),
+        "preview_languages": [(code, get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES],
+    }
+    return render(request, "crm/property_brand.html", context, status=status)
+
+
+def property_logo(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """A property's logo for its guests' pages (survey, unsubscribe) and the managers' screens: public, as in every
+    mail; served by the app so that the pages' CSP (img-src 'self') allows it."""
+    property_ = selectors.property_with_logo(pk=pk, name=name)
+    content_type = "image/jpeg" if name.endswith(".jpg") else "image/png"
+    response = FileResponse(property_.logo.open("rb"), content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

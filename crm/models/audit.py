@@ -28,6 +28,7 @@ class ChangeAction(models.TextChoices):
     STAY_CREATE = "stay.create", _("stay added")
     STAY_UPDATE = "stay.update", _("stay changed")
     STAY_CHECK_IN = "stay.check_in", _("guest checked in")
+    PROPERTY_BRAND = "property.brand", _("property's mails restyled")
     GIFT_RULE_CREATE = "gift_rule.create", _("rule created")
     GIFT_RULE_UPDATE = "gift_rule.update", _("rule changed")
     GIFT_RULE_DELETE = "gift_rule.delete", _("rule deleted")

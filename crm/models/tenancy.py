@@ -9,13 +9,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 
+from crm import brand
 from crm.models.base import TimeStamped
-from crm.validators import single_line
+from crm.validators import hex_colour, multi_line, single_line
+
+# A postal address: a few lines, not a letter.
+POSTAL_ADDRESS_MAX_LENGTH = 300
+SIGNATURE_MAX_LENGTH = 100
 
 # Retention: at most a hundred years of silence (a typo such as 12000 would otherwise mean "keep forever").
 MAX_RETENTION_MONTHS = 1200
@@ -98,6 +105,33 @@ class Property(TimeStamped):
         help_text=_("Two letters, e.g. CN: phone numbers typed without +country are read in it."),
     )
     sender_email = models.EmailField(_("sender email"), blank=True)
+    # The brand of its guests' mails and pages (crm.services.properties.property_brand_update writes them).
+    # The logo: a PNG or JPEG that Pillow re-encoded, stored under a random name; public (it is in every mail).
+    logo = models.FileField(_("logo"), upload_to="brand/", blank=True)
+    accent_color = models.CharField(
+        _("accent colour"),
+        max_length=7,
+        default=brand.DEFAULT_ACCENT,
+        validators=[hex_colour],
+        help_text=_(
+            "The colour of the mails' header and buttons, e.g. #1d3b5a; the text on it is white or dark, "
+            "whichever reads better."
+        ),
+    )
+    postal_address = models.TextField(
+        _("postal address"),
+        blank=True,
+        max_length=POSTAL_ADDRESS_MAX_LENGTH,
+        validators=[MaxLengthValidator(POSTAL_ADDRESS_MAX_LENGTH), multi_line],
+        help_text=_("A few lines, shown at the foot of every mail."),
+    )
+    signature = models.CharField(
+        _("signature"),
+        max_length=SIGNATURE_MAX_LENGTH,
+        blank=True,
+        validators=[single_line],
+        help_text=_("How the mails are signed, e.g. “Ana and the front desk team”."),
+    )
 
     objects = PropertyQuerySet.as_manager()
 
@@ -106,6 +140,11 @@ class Property(TimeStamped):
         verbose_name_plural = _("properties")
         constraints = [
             models.UniqueConstraint(fields=["organization", "name"], name="property_unique_name_per_org"),
+            # Mails and guest pages put the colour into their styles: nothing but "#" and six characters.
+            models.CheckConstraint(
+                condition=Q(accent_color__startswith="#") & Exact(Length("accent_color"), 7),
+                name="property_accent_color_shape",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -119,6 +158,10 @@ class Property(TimeStamped):
         """The property's time zone (UTC when the stored name is unknown): the one definition of the place's
         clock, for birthdays, quiet hours, the nightly planners and the greeting."""
         return zone_named(self.timezone)
+
+    def palette(self) -> brand.Palette:
+        """The colours of this property's mails and guest pages (crm.brand: the text on the accent, the links)."""
+        return brand.palette(self.accent_color)
 
     @property
     def phone_region(self) -> str:

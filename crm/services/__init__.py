@@ -14,6 +14,7 @@ from crm.services.history import (
 )
 from crm.services.merges import customer_merge, merge_undo
 from crm.services.pronunciation import customer_pronunciation_record, customer_pronunciation_remove
+from crm.services.properties import property_brand_update
 from crm.services.signin import (
     recovery_codes_renew,
     second_factor_check,
@@ -42,6 +43,7 @@ __all__ = [
     "manager_group",
     "merge_undo",
     "preference_confirm",
+    "property_brand_update",
     "preference_delete",
     "preference_record",
     "preference_update",

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 from django.db.models import Model
 
 from crm.models import (
@@ -102,3 +103,9 @@ def update_fields(changed: Iterable[str]) -> list[str]:
 
 def user_or_none(actor: User | None) -> User | None:
     return actor if actor is not None and actor.is_authenticated else None
+
+
+def delete_after_commit(name: str, storage) -> None:
+    """Delete a stored file once the transaction commits: a rolled-back change keeps the file its row still names."""
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from crm.models import ChangeAction, Customer
-from crm.services.common import User, record
+from crm.services.common import User, delete_after_commit, record
 
 MAX_AUDIO_BYTES = 1024 * 1024  # a name said a few times is ~20–60 kB of Opus; 1 MB leaves room for WAV
 SNIFF_BYTES = 16
@@ -84,12 +84,6 @@ def _checked(audio: UploadedFile) -> AudioKind:
     return kind
 
 
-def _delete_after_commit(name: str, storage) -> None:
-    if name:
-        # After the commit: a rolled-back change keeps the file its profile still names.
-        transaction.on_commit(lambda: storage.delete(name))
-
-
 @transaction.atomic
 def customer_pronunciation_record(
     *, customer: Customer, audio: UploadedFile, consent: bool, actor: User | None = None
@@ -105,7 +99,7 @@ def customer_pronunciation_record(
     # A random name: the file system and the backups say nothing about whose voice it is.
     customer.pronunciation_audio.save(f"{uuid.uuid4().hex}.{kind.extension}", audio, save=False)
     customer.save(update_fields=["pronunciation_audio", "updated_at"])
-    _delete_after_commit(old, customer.pronunciation_audio.storage)
+    delete_after_commit(old, customer.pronunciation_audio.storage)
     record(
         organization=customer.organization,
         actor=actor,
@@ -129,7 +123,7 @@ def customer_pronunciation_remove(*, customer: Customer, actor: User | None = No
     storage = customer.pronunciation_audio.storage
     customer.pronunciation_audio = ""
     customer.save(update_fields=["pronunciation_audio", "updated_at"])
-    _delete_after_commit(old, storage)
+    delete_after_commit(old, storage)
     record(
         organization=customer.organization,
         actor=actor,

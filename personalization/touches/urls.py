@@ -7,6 +7,7 @@ urlpatterns = [
     path("t/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("t/feedback/<str:token>/", views.feedback, name="feedback"),
     path("touches/", views.queue, name="queue"),
+    path("properties/<int:pk>/brand/preview/", views.brand_preview, name="brand-preview"),
     path("touches/<int:pk>/cancel/", views.cancel, name="cancel"),
     path("touches/<int:pk>/send-now/", views.send_now, name="send-now"),
     path("tasks/", views.tasks, name="tasks"),

@@ -13,20 +13,24 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
+from django.utils.csp import CSP
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csp import csp_override
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from crm import masking
+from crm import brand, languages, masking
+from crm import selectors as crm_selectors
 from crm.errors import Conflict
-from crm.models import Customer, Staff
+from crm.models import Customer, Property, Staff
 from crm.permissions import screen_manager, screen_property_id, screen_staff
 from crm.views import act_and_tell
 from personalization import selectors
 from personalization.models import Feedback, TaskOutcome, Touch, TouchKind, TouchStatus
 from personalization.touches import messages as touch_messages
+from personalization.touches import policy
 from personalization.touches.services import manual as services
 from personalization.touches.services import tasks as task_services
 
@@ -48,7 +52,18 @@ class FeedbackForm(forms.Form):
     )
 
 
+def _brand(property_: Property | None) -> dict:
+    """The property's look on a guest's page: its name, logo (served by the site: img-src 'self') and colours
+    (in the page's nonce'd <style>, never a style attribute: the CSP forbids them)."""
+    return {
+        "brand_name": property_.name if property_ else "",
+        "logo_url": brand.logo_path(property_),
+        "palette": property_.palette() if property_ else brand.palette(None),
+    }
+
+
 def _public(request: HttpRequest, template: str, context: dict, language: str, status: int = 200) -> HttpResponse:
+    context = {"brand_name": "", "logo_url": "", "palette": brand.palette(None), **context}
     with translation.override(language):
         response = render(request, template, {**context, "language": language}, status=status)
     response["X-Robots-Tag"] = "noindex"
@@ -71,10 +86,12 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     except (signing.BadSignature, Customer.DoesNotExist, ValueError, KeyError, TypeError):
         return _invalid(request)
     language = customer.message_language()
+    # The property whose mails the guest receives (their touches' sender).
+    context = {"customer": customer, **_brand(policy.default_property(customer))}
     if request.method == "POST":
         services.customer_unsubscribe(customer=customer)
-        return _public(request, "personalization/touches/unsubscribed.html", {"customer": customer}, language)
-    return _public(request, "personalization/touches/unsubscribe.html", {"customer": customer}, language)
+        return _public(request, "personalization/touches/unsubscribed.html", context, language)
+    return _public(request, "personalization/touches/unsubscribe.html", context, language)
 
 
 def feedback(request: HttpRequest, token: str) -> HttpResponse:
@@ -87,6 +104,7 @@ def feedback(request: HttpRequest, token: str) -> HttpResponse:
         return _invalid(request)
     language = touch.customer.message_language()
     context = {
+        **_brand(touch.property),
         "place": touch.property.name if touch.property else "",
         "issue": touch.issue,
         # What the guest may read about the issue; never its internal summary.
@@ -110,6 +128,32 @@ def feedback(request: HttpRequest, token: str) -> HttpResponse:
     return _public(request, "personalization/touches/feedback.html", {**context, "form": form}, language)
 
 
+# The preview is a mail, styled as mails are (inline styles, a <style> of its own), so its page allows inline styles;
+# it runs no script at all and loads images only from the site (the logo).
+MAIL_PREVIEW_CSP = {
+    "default-src": [CSP.NONE],
+    "style-src": [CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.NONE],
+    "frame-ancestors": [CSP.SELF],
+}
+
+
+@csp_override(MAIL_PREVIEW_CSP)
+@login_required
+def brand_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """Managers: a mail of ?kind= (a follow-up by default) of this property, for a sample guest, in ?language= (the
+    manager's screen language by default), as guests will read it."""
+    staff = screen_manager(request)
+    property_ = crm_selectors.property_get(organization=staff.organization, pk=pk)
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in touch_messages.MAIL_KINDS else TouchKind.ISSUE_FOLLOW_UP
+    language = languages.message_language(request.GET.get("language") or translation.get_language())
+    rendered = touch_messages.preview(property_, kind=kind, language=language, logo_src=brand.logo_path(property_))
+    return HttpResponse(rendered.html)
+
+
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     """The follow-up queue of the manager's organization, filtered by status and kind."""
@@ -127,6 +171,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "kind": kind,
         "statuses": TouchStatus.choices,
         "kinds": TouchKind.choices,
+        "properties": crm_selectors.property_list(organization=staff.organization),
     }
     return render(request, "personalization/touches/queue.html", context)
 
