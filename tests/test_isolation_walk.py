@@ -109,6 +109,7 @@ ROUTES: dict[str, Route] = {
     ),
     "api/v1/^customers/$": Route(methods=W, body={"given_name": "B guest"}, query="q=quixo"),
     "api/v1/^customers/duplicates/$": Route(),
+    "api/v1/^customers/download/$": Route(query="q=Quixo"),
     "api/v1/^customers/(?P<pk>[^/.]+)/$": Route({"pk": "customer"}, ("PATCH", "DELETE"), {"given_name": "hacked"}),
     "api/v1/^customers/(?P<pk>[^/.]+)/merge/$": Route({"pk": "customer"}, W, {"duplicate_id": "twin"}),
     "api/v1/^customers/(?P<pk>[^/.]+)/access-log/$": Route({"pk": "customer"}),
