@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from crm import services
 from crm.models import Contact, Issue, Preference
+from tests.browser.axe import assert_accessible
 from tests.browser.conftest import log_in
 from tests.factories import CustomerFactory
 
@@ -78,6 +79,7 @@ def test_front_desk_serves_a_returning_guest(page, frontdesk, guest, language):
 
     page.locator("#q").press_sequentially("zhang wei", delay=30)
     expect(page.locator("#results a.result").first).to_contain_text("张伟")
+    assert_accessible(page, f"lookup ({language})")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/customers/{guest.pk}/")
@@ -87,6 +89,7 @@ def test_front_desk_serves_a_returning_guest(page, frontdesk, guest, language):
     assert safety.bounding_box()["y"] < page.locator(".recall >> text=Jasmine tea").bounding_box()["y"]  # safety first
     expect(page.locator(".say-this")).to_contain_text("欢迎回来，张先生")  # the greeting in the guest's language
     expect(page.locator("text=Zhāng Wěi")).to_be_visible()
+    assert_accessible(page, f"guest card ({language})")
 
     tea = page.locator(".recall li", has_text="Jasmine tea")
     tea.get_by_role("button", name=text["confirm"]).click()
