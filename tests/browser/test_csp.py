@@ -58,6 +58,7 @@ def test_lookup_say_it_and_language_menu_work_under_the_policy(watched, frontdes
     page.locator("#q").press_sequentially("zhang wei", delay=30)
     expect(page.locator("#results a.result").first).to_contain_text("张伟")
     assert "zhang" not in page.url.lower()
+    page.wait_for_load_state("networkidle")  # the last keystroke's results are in: they stay put from here
     assert_accessible(page, "lookup")
 
     page.locator("#results a.result").first.click()

@@ -42,6 +42,7 @@ def test_a_new_front_desk_user_serves_a_demo_guest_in_chinese(demo, chinese_page
 
     page.locator("#q").press_sequentially(guest.native_name, delay=30)
     expect(page.locator("#results a.result").first).to_contain_text(guest.native_name)
+    page.wait_for_load_state("networkidle")  # the last keystroke's results are in: they stay put from here
     assert_accessible(page, "lookup")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")

@@ -76,8 +76,10 @@ def test_front_desk_serves_a_returning_guest(page, frontdesk, guest, language):
 
     page.locator("#q").press_sequentially("zhang wei", delay=30)
     expect(page.locator("#results a.result").first).to_contain_text("张伟")
+    page.wait_for_load_state("networkidle")  # the last keystroke's results are in: they stay put from here
     assert_accessible(page, f"lookup ({language})")
     page.keyboard.press("ArrowDown")
+    expect(page.locator("#results a.result").first).to_be_focused()
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/customers/{guest.pk}/")
 

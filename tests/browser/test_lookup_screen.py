@@ -48,6 +48,7 @@ def test_keyboard_opens_the_guest_card(page, frontdesk, guests):
     log_in(page, frontdesk.user.username)
     page.locator("#q").press_sequentially("zhang", delay=30)
     expect(page.locator("#results a.result")).to_have_count(1)
+    page.wait_for_load_state("networkidle")  # the last keystroke's results are in: they stay put from here
     assert_accessible(page, "lookup")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
