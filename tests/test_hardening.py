@@ -31,12 +31,15 @@ def test_every_screen_has_a_csp_that_refuses_inline_scripts(client, manager, pat
     assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
 
 
-def test_the_pages_inline_style_carries_the_nonce_of_the_policy_and_no_inline_handler_remains(client, manager):
+def test_the_pages_styles_come_from_static_files_and_no_inline_handler_remains(client, manager):
     client.force_login(manager.user)
     response = client.get("/")
     page = response.content.decode()
     nonce = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"]).group(1)
-    assert f'<style nonce="{nonce}">' in page
+    stylesheets = re.findall(r"<link[^>]*rel=\"stylesheet\"[^>]*>", page)
+    assert stylesheets and all('href="/static/' in tag for tag in stylesheets), stylesheets
+    assert all(f'nonce="{nonce}"' in tag for tag in re.findall(r"<style[^>]*>", page))
+    assert not re.search(r"\sstyle=", page), "inline style attributes are refused by the policy"
     scripts = re.findall(r"<script[^>]*>", page)
     assert scripts and all('src="/static/' in tag or f'nonce="{nonce}"' in tag for tag in scripts), scripts
     assert not re.search(r"\son[a-z]+=", page), "inline event handlers are refused by the policy"

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from crm.services import manager_group
 from personalization.models import Feedback, GiftRule, Touch
 from personalization.touches import messages
+from tests.browser.axe import assert_accessible
 from tests.browser.conftest import log_in
 from tests.factories import CustomerFactory
 from tests.personalization.touches.conftest import resolve_issue
@@ -57,9 +58,12 @@ def test_lookup_say_it_and_language_menu_work_under_the_policy(watched, frontdes
     page.locator("#q").press_sequentially("zhang wei", delay=30)
     expect(page.locator("#results a.result").first).to_contain_text("张伟")
     assert "zhang" not in page.url.lower()
+    page.wait_for_load_state("networkidle")  # the last keystroke's results are in: they stay put from here
+    assert_accessible(page, "lookup")
 
     page.locator("#results a.result").first.click()
     page.wait_for_url(f"**/customers/{guest.pk}/")
+    assert_accessible(page, "guest card")
     page.get_by_role("button", name="Say it").first.click()
     page.wait_for_function("window.__said.length > 0")
     assert page.evaluate("window.__said")[0] == ["张伟", "zh-CN"]
@@ -68,6 +72,7 @@ def test_lookup_say_it_and_language_menu_work_under_the_policy(watched, frontdes
     page.get_by_label("Language", exact=True).select_option("zh-hans")  # not the card's "preferred language"
     expect(page.locator("h2, h1").first).to_be_visible()
     expect(page.get_by_role("link", name="查找客人")).to_be_visible()
+    assert_accessible(page, "guest card (zh-hans)")
 
 
 def test_gift_rule_editor_and_admin_work_under_the_policy(watched, manager):
@@ -82,6 +87,7 @@ def test_gift_rule_editor_and_admin_work_under_the_policy(watched, manager):
     page.select_option("#id_trigger", "birthday")
     page.fill("#id_gift", "A slice of cake for {prefered_name}")
     expect(page.locator("#check")).to_contain_text("Unknown placeholder {prefered_name}")  # htmx under the CSP
+    assert_accessible(page, "gift-rule editor")
     page.fill("#id_gift", "A slice of cake for {preferred_name}")
     page.fill("#id_cost", "6.00")
     # Let the editor's own checks (on input, 400 ms later, and on change) finish before posting: on SQLite the
@@ -103,10 +109,12 @@ def test_gift_rule_editor_and_admin_work_under_the_policy(watched, manager):
     response = page.goto("/admin/crm/customer/")
     assert "script-src 'self'" in response.headers["content-security-policy"]
     expect(page.locator("#changelist")).to_be_visible()
+    assert_accessible(page, "admin: customers")
     page.goto("/admin/crm/customer/add/")  # the admin's own scripts (prepopulate, inlines) under the policy
     expect(page.locator("#customer_form")).to_be_visible()
     page.locator(".add-row").get_by_text("Add another Preference").click()
     expect(page.locator("#preferences-0")).to_be_visible()
+    # (no axe here: Django's tabular inlines label their fields by the column header only, which axe calls critical)
 
 
 def test_the_guests_survey_page_works_under_the_policy_and_takes_one_answer(watched, customer, property_):
@@ -115,8 +123,10 @@ def test_the_guests_survey_page_works_under_the_policy_and_takes_one_answer(watc
     url = messages.feedback_url(Touch.objects.get(customer=customer)).split("/", 3)[3]
     response = page.goto(f"/{url}?score=4")
     assert "style-src 'self' 'nonce-" in response.headers["content-security-policy"]
+    assert_accessible(page, "guest's survey")
     page.get_by_role("button").last.click()
     expect(page.locator("h1")).to_contain_text("Thank you")
+    assert_accessible(page, "guest's survey, thanks")
     page.goto(f"/{url}")
     expect(page.locator("h1")).to_contain_text("already been answered")
     assert Feedback.objects.get().score == 4

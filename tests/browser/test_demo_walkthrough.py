@@ -9,6 +9,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from crm.models import Contact, Customer, Issue, Preference
+from tests.browser.axe import assert_accessible
 from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,12 +42,15 @@ def test_a_new_front_desk_user_serves_a_demo_guest_in_chinese(demo, chinese_page
 
     page.locator("#q").press_sequentially(guest.native_name, delay=30)
     expect(page.locator("#results a.result").first).to_contain_text(guest.native_name)
+    page.wait_for_load_state("networkidle")  # the last keystroke's results are in: they stay put from here
+    assert_accessible(page, "lookup")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/customers/{guest.pk}/")
 
     box = page.locator(".safety-box")
     expect(box).to_contain_text(safety.text)
+    assert_accessible(page, "guest card")
     recall = page.locator(".recall li").first
     assert box.bounding_box()["y"] < recall.bounding_box()["y"]  # safety first
     remembered = recall.locator("span").first.inner_text()
@@ -71,6 +75,7 @@ def test_a_new_front_desk_user_serves_a_demo_guest_in_chinese(demo, chinese_page
     contact.get_by_label(safety.text).check()
     contact.get_by_role("button", name="记录联系").click()
     expect(page.locator(".messages")).to_contain_text("已记录这次联系。")
+    assert_accessible(page, "guest card, contact logged")
 
     assert Preference.objects.filter(customer=guest, text="热豆浆，不加糖").count() == 1
     assert Issue.objects.filter(customer=guest, summary="房间 WiFi 断线").count() == 1

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.hashers import make_password
 from playwright.sync_api import expect
 
+from tests.browser.axe import assert_accessible
 from tests.browser.conftest import log_in
 from tests.factories import CustomerFactory
 
@@ -47,8 +48,11 @@ def test_keyboard_opens_the_guest_card(page, frontdesk, guests):
     log_in(page, frontdesk.user.username)
     page.locator("#q").press_sequentially("zhang", delay=30)
     expect(page.locator("#results a.result")).to_have_count(1)
+    page.wait_for_load_state("networkidle")  # the last keystroke's results are in: they stay put from here
+    assert_accessible(page, "lookup")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/customers/{guests['zhang'].pk}/")
     assert "Zhāng Wěi" in page.content()
     assert page.locator("button.say-it").count() == 1
+    assert_accessible(page, "guest card")

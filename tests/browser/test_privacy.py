@@ -12,6 +12,7 @@ from django.test import override_settings
 from playwright.sync_api import expect
 
 from crm.models import AccessRecord, Customer
+from tests.browser.axe import assert_accessible
 from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,6 +31,7 @@ def test_a_manager_sees_who_viewed_a_demo_guest_exports_and_erases_them(demo, pa
     page.goto(f"/customers/{guest.pk}/")
     expect(page.locator(".safety-box")).to_contain_text(allergy)
     expect(page.locator("#access-log")).to_have_count(0)  # front desk does not see who viewed
+    assert_accessible(page, "guest card (front desk)")
     page.context.clear_cookies()
 
     log_in(page, "manager", "rapport-demo")
@@ -38,6 +40,7 @@ def test_a_manager_sees_who_viewed_a_demo_guest_exports_and_erases_them(demo, pa
     expect(log).to_contain_text("Who viewed this guest")
     expect(log.locator("tr.access").first).to_contain_text("manager")  # their own view, first
     expect(log).to_contain_text("frontdesk")
+    assert_accessible(page, "guest card with who viewed (manager)")
 
     with page.expect_download() as download:
         page.get_by_role("link", name="Export the guest's data (JSON)").click()
@@ -46,10 +49,12 @@ def test_a_manager_sees_who_viewed_a_demo_guest_exports_and_erases_them(demo, pa
 
     page.get_by_role("link", name="Erase this guest…").click()
     expect(page.locator("h1")).to_contain_text(f"Erase {name}?")
+    assert_accessible(page, "erase")
     page.get_by_label("I understand").check()
     page.get_by_role("button", name=f"Erase {name} for good").click()
     page.wait_for_url("**/")
     expect(page.locator(".messages")).to_contain_text(f"The guest #{guest.pk} was erased for good.")
+    assert_accessible(page, "lookup after the erase")
     assert not Customer.objects.filter(pk=guest.pk).exists()
     assert AccessRecord.objects.filter(customer_id=guest.pk, action="erase", channel="screen").exists()
     with page.expect_response(

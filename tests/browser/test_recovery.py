@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from crm import services
 from crm.models import Contact, Issue
 from personalization.models import Touch
+from tests.browser.axe import assert_accessible
 from tests.browser.conftest import log_in
 from tests.browser.test_csp import WATCH
 from tests.factories import CustomerFactory
@@ -60,6 +61,7 @@ def test_a_complaint_is_recovered_and_the_guest_called_back(
     log_in(page, frontdesk.user.username)
 
     page.goto(f"/customers/{guest.pk}/")
+    assert_accessible(page, f"guest card with an open issue ({language})")
     card = page.locator(f"article.issue[data-issue='{issue.pk}']")
     card.get_by_role("button", name=text["acknowledge"]).click()
     card = page.locator(f"article.issue[data-issue='{issue.pk}']")
@@ -76,16 +78,20 @@ def test_a_complaint_is_recovered_and_the_guest_called_back(
     card.locator("input[name=guest_summary]").fill("a mistake on your bill")
     card.get_by_role("button", name=text["resolve"]).click()
     expect(page.locator(f"article.issue[data-issue='{issue.pk}']")).to_have_attribute("data-status", "resolved")
+    assert_accessible(page, f"guest card, issue resolved ({language})")
 
     nav = page.get_by_role("link", name=text["tasks"])
     expect(nav.locator(".count")).to_have_text("1")
     nav.click()
     task = page.locator("li.task", has_text=guest.display_name)
+    expect(task).to_be_visible()
+    assert_accessible(page, f"tasks ({language})")
     task.get_by_label(text["reached"]).check()
     task.locator("textarea[name=note]").fill("她說沒問題了" if language == "zh-hant" else "All fine now")
     task.get_by_role("button", name=text["finish"]).click()
     expect(page.locator(".messages")).to_contain_text(text["done"])
     expect(page.locator("li.task")).to_have_count(0)
+    assert_accessible(page, f"tasks, all done ({language})")
 
     assert Touch.objects.get(issue=issue).status == "done"
     assert Contact.objects.get(customer=guest).kind == "call"

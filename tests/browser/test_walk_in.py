@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from crm import services
 from crm.models import Customer, Preference
+from tests.browser.axe import assert_accessible
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TABLET, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -58,6 +59,7 @@ def test_a_walk_in_is_added_recorded_and_played_back(
     # Nobody is found: the typed name opens the new-guest form, filled as typed
     page.locator("#q").press_sequentially("陳靜", delay=30)
     expect(page.locator("#new-guest.primary")).to_have_text(text["new"])  # nobody matches: the main action
+    assert_accessible(page, f"lookup, nobody found ({language})")
     page.locator("#new-guest").click()
     form = page.locator("#new-guest-form")
     expect(form.locator("input[name=native_name]")).to_have_value("陳靜")
@@ -68,12 +70,14 @@ def test_a_walk_in_is_added_recorded_and_played_back(
     # A likely duplicate shows as the phone is typed
     form.locator("input[name=phone]").fill("+852 9123 4567")
     expect(page.locator("#duplicates a")).to_have_attribute("href", f"/customers/{known.pk}/")
+    assert_accessible(page, f"new guest with a likely duplicate ({language})")
     # (a different person after all: the desk saves the new guest)
     form.locator("input[name=phone]").fill("+852 9876 5432")
     form.get_by_role("button", name=text["save"]).click()
     guest = Customer.objects.get(native_name="陳靜")
     page.wait_for_url(f"**/customers/{guest.pk}/")
     expect(page.locator("h1")).to_contain_text("陳靜")
+    assert_accessible(page, f"guest card of the walk-in ({language})")
 
     # Their name in their own voice, from the (fake) microphone
     recording = page.locator("#recording-form")
@@ -85,6 +89,7 @@ def test_a_walk_in_is_added_recorded_and_played_back(
     recording.get_by_role("button", name=text["keep"], exact=True).click()
     audio = page.locator("#name-recording audio")
     expect(audio).to_be_attached()
+    assert_accessible(page, f"guest card with their recording ({language})")
     guest.refresh_from_db()
     assert guest.pronunciation_audio.name.endswith(".webm")
     playable = audio.evaluate(

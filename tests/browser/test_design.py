@@ -1,0 +1,152 @@
+"""Every staff screen at the desk's tablet (768 px), in English and 繁體中文 (issue 12, "Tablet and accessibility"):
+each visible control is at least 44 px tall (a checkbox or a radio through its label), axe-core finds no serious or
+critical violation, and the lookup works from the keyboard with the focus always visible."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.axe import assert_accessible
+from tests.browser.conftest import log_in
+from tests.browser.demo import load_demo, rich_guest
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TOUCH = 44  # px: the smallest target a finger hits reliably (WCAG 2.5.5, Apple's and Google's guidance)
+LOCALES = {"en-US": "en", "zh-TW": "zh-hant"}
+
+# Every control a finger aims at. Links inside sentences and table cells are text, not targets (WCAG 2.5.8
+# exempts them); links made to look like buttons, the bar's links and the tabs are targets.
+MEASURE = """() => {
+  const selector = 'button, a.button, a.result, body > header a, nav a, '
+    + 'input:not([type=hidden]), select, textarea, summary';
+  const describe = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.name ? `[name=${el.name}]` : '')
+    + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '')
+    + ' "' + (el.innerText || el.value || el.getAttribute('aria-label') || '').trim().slice(0, 30) + '"';
+  const shown = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+  const measured = [];
+  for (const el of document.querySelectorAll(selector)) {
+    if (!shown(el)) continue;
+    let target = el;
+    if (el.matches('input[type=checkbox], input[type=radio]')) {
+      target = el.labels && el.labels.length ? el.labels[0] : null;
+      if (!target) { measured.push({what: describe(el) + ' (no label)', height: 0}); continue; }
+    }
+    measured.push({what: describe(el), height: Math.round(target.getBoundingClientRect().height * 10) / 10});
+  }
+  return measured;
+}"""
+
+
+def assert_touchable(page, screen: str) -> int:
+    measured = page.evaluate(MEASURE)
+    assert measured, f"{screen}: no control found"
+    small = [f"{m['what']}: {m['height']} px" for m in measured if m["height"] < TOUCH]
+    assert not small, f"{screen}: controls under {TOUCH} px: " + "; ".join(small)
+    return len(measured)
+
+
+def check(page, screen: str) -> None:
+    assert_touchable(page, screen)
+    assert_accessible(page, screen)
+
+
+@pytest.fixture
+def demo(settings):
+    load_demo(settings)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_front_desk_screens_are_touchable_and_accessible(demo, browser_page, locale):
+    page = browser_page(locale)
+    page.goto("/accounts/login/")
+    expect(page.locator("html")).to_have_attribute("lang", LOCALES[locale])
+    check(page, "login")
+
+    log_in(page, "frontdesk", "rapport-demo")
+    guest = rich_guest()
+    page.locator("#q").press_sequentially("zhang", delay=30)
+    expect(page.locator("#results a.result").first).to_contain_text("张伟")
+    check(page, "lookup with results")
+
+    page.goto(f"/customers/{guest.pk}/")
+    expect(page.locator(".safety-box")).to_be_visible()
+    check(page, "guest card")
+
+    page.locator("#profile summary").click()
+    expect(page.locator("#profile-form")).to_be_visible()
+    check(page, "profile edit")
+
+    page.goto("/customers/new/")
+    expect(page.locator("#new-guest-form")).to_be_visible()
+    check(page, "new guest")
+
+    page.goto("/tasks/")
+    expect(page.locator("li.task").first).to_be_visible()  # the demo's call-back, with its form
+    check(page, "tasks")
+
+    page.goto("/duplicates/")  # a manager's screen
+    expect(page.locator("h1")).to_have_count(1)
+    check(page, "403")
+
+    page.goto("/customers/987654321/")
+    check(page, "404")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_manager_screens_are_touchable_and_accessible(demo, browser_page, locale):
+    page = browser_page(locale)
+    log_in(page, "manager", "rapport-demo")
+
+    page.goto("/duplicates/")
+    expect(page.locator(".pair").first).to_be_visible()
+    check(page, "duplicates")
+
+    page.locator(".pair a.compare-left").first.click()
+    expect(page.locator("#comparison")).to_be_visible()
+    check(page, "merge comparison")
+
+    page.goto("/touches/")
+    expect(page.locator("table")).to_be_visible()
+    check(page, "follow-ups")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_lookup_works_from_the_keyboard_with_the_focus_always_visible(demo, browser_page, locale):
+    page = browser_page(locale)
+    log_in(page, "frontdesk", "rapport-demo")
+    guest = rich_guest()
+    # Start from the top of the page, as after a click on the bar: no autofocus to lean on.
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.mouse.click(2, 2)
+
+    def tab_to(selector: str, limit: int = 25) -> None:
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            focused = page.evaluate(
+                """(selector) => {
+                  const el = document.activeElement, style = getComputedStyle(el);
+                  return {match: el.matches(selector), outline: style.outlineStyle,
+                          width: parseFloat(style.outlineWidth),
+                          what: el.tagName + ' ' + (el.innerText || el.name || '').slice(0, 30)};
+                }""",
+                selector,
+            )
+            # the focus ring: an outline of :focus-visible on whatever the keyboard reached
+            assert focused["outline"] != "none" and focused["width"] >= 2, f"focus not visible on {focused['what']}"
+            if focused["match"]:
+                return
+        pytest.fail(f"Tab never reached {selector}")
+
+    tab_to("#q")
+    page.keyboard.type("zhang", delay=30)
+    expect(page.locator("#results a.result").first).to_contain_text("张伟")
+    page.wait_for_load_state("networkidle")  # htmx done: the results stay put while Tab moves
+    first = page.locator("#results a.result").first
+    href = first.get_attribute("href")
+    tab_to("#results a.result")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == href
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**{href}")
+    assert href.rstrip("/").endswith(str(guest.pk)) or page.locator("h1").count() == 1
