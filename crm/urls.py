@@ -5,6 +5,7 @@ from crm import views
 app_name = "crm"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("guests/download/", views.guest_list_download, name="guest-list-download"),
     path("duplicates/", views.duplicates, name="duplicates"),
     path("duplicates/merge/", views.merge, name="merge"),
     path("merges/<int:pk>/undo/", views.merge_undo, name="merge-undo"),

@@ -14,12 +14,13 @@ from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm import brand, phones, privacy, selectors, services
+from crm import brand, guest_list, phones, privacy, selectors, services
 from crm.errors import Conflict
 from crm.forms import EraseForm, MergeForm, NewGuestForm, PropertyBrandForm, apply_service_errors
 from crm.lookup.entered import fields_from_lookup
 from crm.models import AccessAction, AccessChannel, Customer
 from crm.permissions import screen_manager, screen_staff
+from crm.serializers import GuestListQuerySerializer
 
 HOME_RESULTS = 20
 
@@ -70,8 +71,21 @@ def home(request: HttpRequest) -> HttpResponse:
             "months": organization.anonymize_after_months,
             "due": selectors.customers_due_for_anonymizing(organization=organization).count(),
         }
+        context["properties"] = organization.properties.order_by("name")
     template = "crm/home.html#results" if request.htmx else "crm/home.html"
     return render(request, template, context)
+
+
+@login_required
+def guest_list_download(request: HttpRequest) -> HttpResponse:
+    """Managers: the guest list as a CSV or Excel file, filtered by tag and home property (crm.guest_list)."""
+    staff = screen_manager(request)
+    wanted = {key: value for key, value in request.GET.items() if value}
+    query = GuestListQuerySerializer(data=wanted, context={"organization": staff.organization})
+    if not query.is_valid():
+        messages.error(request, " ".join(str(m) for errors in query.errors.values() for m in errors))
+        return redirect("crm:home")
+    return guest_list.guest_list_download(request, staff=staff, channel=AccessChannel.SCREEN, **query.validated_data)
 
 
 @login_required

@@ -156,6 +156,7 @@ ROUTES: dict[str, Route] = {
         body={"given_name": "Quixotica", "family_name": "Zorblax", "email": "zorblax-guest@alpha-secret.example"},
     ),
     "arrivals/": Route(query="property={property}"),
+    "guests/download/": Route(query="property={property}"),
     "stays/<int:pk>/check-in/": Route({"pk": "stay"}, W),
     "customers/<int:pk>/": Route({"pk": "customer"}),
     "customers/<int:pk>/export/": Route({"pk": "customer"}),

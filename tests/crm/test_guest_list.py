@@ -76,3 +76,18 @@ def test_another_organizations_guests_are_not_in_the_file(outsider_api, outsider
     outsider.save()
     rows = csv_rows(outsider_api.get("/api/v1/customers/download/"))
     assert rows[1:] == []
+
+
+def test_a_manager_downloads_the_list_from_the_lookup_screen(boss, guests, property_):
+    home = boss.get("/").content.decode()
+    assert 'id="guest-list-download"' in home
+    response = boss.get("/guests/download/", {"file": "csv", "tag": "VIP", "property": ""})
+    assert response.status_code == 200
+    assert [row[1] for row in csv_rows(response)[1:]] == ["張偉"]
+    refused = boss.get("/guests/download/", {"file": "pdf"}, follow=True)
+    assert "is not a valid choice" in refused.content.decode()
+
+
+def test_front_desk_has_no_download(desk, guests):
+    assert 'id="guest-list-download"' not in desk.get("/").content.decode()
+    assert desk.get("/guests/download/").status_code == 403
