@@ -11,7 +11,9 @@ from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Contact, Customer, Issue, NameOrder, Preference, Property, RecoveryStep
+from crm.models.tenancy import MAX_PRE_ARRIVAL_DAYS
 from crm.partial_dates import PartialDate
+from crm.services.properties import BRAND_FIELDS
 
 SUBMITTED_KEY = "submitted_form_tokens"
 REMEMBERED_TOKENS = 200
@@ -279,7 +281,14 @@ class PropertyBrandForm(forms.Form):
         max_length=Property.signature.field.max_length,
         help_text=Property.signature.field.help_text,
     )
+    pre_arrival_days = forms.IntegerField(
+        label=_("pre-arrival mail, days before arrival"),
+        required=False,
+        min_value=1,
+        max_value=MAX_PRE_ARRIVAL_DAYS,
+        help_text=Property.pre_arrival_days.field.help_text,
+    )
 
     @classmethod
     def initial_of(cls, property_: Property) -> dict:
-        return {name: getattr(property_, name) for name in ("accent_color", "postal_address", "signature")}
+        return {name: getattr(property_, name) for name in BRAND_FIELDS}

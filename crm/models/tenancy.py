@@ -26,6 +26,7 @@ SIGNATURE_MAX_LENGTH = 100
 
 # Retention: at most a hundred years of silence (a typo such as 12000 would otherwise mean "keep forever").
 MAX_RETENTION_MONTHS = 1200
+MAX_PRE_ARRIVAL_DAYS = 14
 
 
 class Organization(TimeStamped):
@@ -131,6 +132,17 @@ class Property(TimeStamped):
         blank=True,
         validators=[single_line],
         help_text=_("How the mails are signed, e.g. “Ana and the front desk team”."),
+    )
+    # Off when empty: a manager turns the pre-arrival mail on (personalization's nightly planner reads it).
+    pre_arrival_days = models.PositiveSmallIntegerField(
+        _("pre-arrival mail, days before arrival"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_PRE_ARRIVAL_DAYS)],
+        help_text=_(
+            "Empty: no pre-arrival mail. 1 to 14: “Anything we can prepare for your stay?” that many days "
+            "before a stay a PMS told us of."
+        ),
     )
 
     objects = PropertyQuerySet.as_manager()

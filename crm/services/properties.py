@@ -24,7 +24,7 @@ MAX_LOGO_BYTES = 512 * 1024  # a logo is a few kB to a few tens of kB; every mai
 MAX_LOGO_SIDE = 4000  # pixels: refused above (a decompression bomb is a small file of a huge image)
 LOGO_WIDTH = 600  # stored at most this wide: the mail shows it at most 300 px wide, so twice that for sharp screens
 LOGO_FORMATS = {"PNG": "png", "JPEG": "jpg"}
-BRAND_FIELDS = ("accent_color", "postal_address", "signature")
+BRAND_FIELDS = ("accent_color", "postal_address", "signature", "pre_arrival_days")
 
 
 def _logo_checked(logo: UploadedFile) -> tuple[bytes, str]:

@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Contact, Customer, Issue, Organization, Property, TimeStamped
+from crm.models import Contact, Customer, Issue, Organization, Property, Stay, TimeStamped
 from crm.validators import FREE_TEXT_MAX_LENGTH, free_text
 from personalization.models.gifts import Delight
 
@@ -31,6 +31,7 @@ class TouchKind(models.TextChoices):
     WIN_BACK = "win_back", _("Win-back")
     CSAT_SURVEY = "csat_survey", _("Satisfaction survey")
     DELIGHT_NOTICE = "delight_notice", _("Delight notice")
+    PRE_ARRIVAL = "pre_arrival", _("Pre-arrival note")
     STAFF_TASK = "staff_task", _("Call them back")
 
 
@@ -70,6 +71,8 @@ class Touch(TimeStamped):
     delight = models.ForeignKey(
         Delight, on_delete=models.SET_NULL, null=True, blank=True, related_name="notices", db_index=False
     )
+    # A pre_arrival note names its stay (the arrival date it speaks of). Few rows have one: no index.
+    stay = models.ForeignKey(Stay, on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False)
     kind = models.CharField(_("kind"), max_length=20, choices=TouchKind.choices)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.EMAIL)
     due_at = models.DateTimeField(_("due at"))

@@ -104,6 +104,7 @@ def _subject(touch: Touch, name: str, place: str) -> str:
         TouchKind.WIN_BACK: _("We miss you at %(place)s, %(name)s"),
         TouchKind.CSAT_SURVEY: _("How did we do, %(name)s?"),
         TouchKind.DELIGHT_NOTICE: _("A little something for you, %(name)s"),
+        TouchKind.PRE_ARRIVAL: _("%(name)s, anything we can prepare for your stay?"),
     }
     return subjects[touch.kind] % {"name": name, "place": place}
 
@@ -194,6 +195,7 @@ def _render(touch: Touch, *, logo_src: str, links: bool) -> Rendered:
         # What the guest may read about the issue (its guest summary), never its internal summary.
         "guest_words": touch.issue.guest_words if touch.issue else "",
         "gift": touch.delight.gift if touch.delight else "",
+        "stay": touch.stay,
         "feedback_url": (feedback_url(touch) if links else "#") if touch.kind in WITH_SURVEY else "",
         "unsubscribe_url": unsubscribe_url(customer) if links else "#",
         "scores": range(1, 6),

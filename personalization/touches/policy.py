@@ -32,6 +32,7 @@ POLICIES: dict[str, KindPolicy] = {
     TouchKind.ANNIVERSARY: KindPolicy("consent_surprises", capped=True, needs_calm=True),
     TouchKind.DELIGHT_NOTICE: KindPolicy("consent_surprises", capped=True, needs_calm=True),
     TouchKind.WIN_BACK: KindPolicy("consent_marketing", capped=True, needs_calm=True),
+    TouchKind.PRE_ARRIVAL: KindPolicy("consent_service", capped=True, needs_calm=True),
 }
 CAPPED_KINDS = tuple(kind for kind, policy in POLICIES.items() if policy.capped)
 

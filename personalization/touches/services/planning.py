@@ -1,4 +1,4 @@
-"""The nightly planner: birthdays, anniversaries and win-backs, per property at its local night.
+"""The nightly planner: birthdays, anniversaries, win-backs and pre-arrival notes, per property at its local night.
 
 It runs hourly (celery beat) and plans each property once its local clock has passed PLAN_HOUR:
 greetings for the dates in (last planned date, today + window], so a missed night is caught up
@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from crm.models import Customer, Property
+from crm.models import Customer, Property, Stay, StayStatus
 from crm.partial_dates import celebrated_on
 from personalization.models import PlanningRun, Touch, TouchKind
 from personalization.touches import policy
@@ -112,9 +112,41 @@ def _plan_win_back(property_: Property, today: date, now: datetime) -> int:
     )
 
 
+def _plan_pre_arrival(property_: Property, today: date, now: datetime) -> int:
+    """ "Anything we can prepare?" for the stays a PMS told us of, arriving within the property's pre-arrival
+    days (off when it has none); a stay pushed late is written to on the next night. Key: ``pre_arrival:<stay>``."""
+    days = property_.pre_arrival_days
+    if not days:
+        return 0
+    stays = Stay.objects.filter(
+        property=property_,
+        status=StayStatus.EXPECTED,
+        arrival__gt=today,
+        arrival__lte=today + timedelta(days=days),
+        customer__merged_into__isnull=True,
+        customer__do_not_contact=False,
+    ).exclude(customer__email="")
+    due = max(policy.local_at(today, policy.SEND_HOUR, policy.zone_of(property_)), now)
+    return _insert(
+        Touch(
+            organization_id=property_.organization_id,
+            customer_id=customer_id,
+            property=property_,
+            stay_id=stay_id,
+            kind=TouchKind.PRE_ARRIVAL,
+            due_at=due,
+            idempotency_key=f"pre_arrival:{stay_id}",
+            created_at=now,
+            updated_at=now,
+        )
+        for stay_id, customer_id in stays.values_list("pk", "customer_id").iterator(PLAN_BATCH)
+    )
+
+
 @transaction.atomic
 def property_plan(*, property_: Property, now: datetime | None = None, force: bool = False) -> int:
-    """Plan one property's greetings and win-backs if its local night has come; returns rows offered."""
+    """Plan one property's greetings, win-backs and pre-arrival notes if its local night has come; returns rows
+    offered."""
     now = now or timezone.now()
     zone = policy.zone_of(property_)
     local = now.astimezone(zone)
@@ -131,6 +163,7 @@ def property_plan(*, property_: Property, now: datetime | None = None, force: bo
     planned = _plan_greetings(property_, TouchKind.BIRTHDAY, days, now)
     planned += _plan_greetings(property_, TouchKind.ANNIVERSARY, days, now)
     planned += _plan_win_back(property_, today, now)
+    planned += _plan_pre_arrival(property_, today, now)
     PlanningRun.objects.update_or_create(property=property_, defaults={"planned_through": through, "ran_at": now})
     return planned
 

@@ -82,7 +82,7 @@ from django.db import transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from crm.models import Customer, Issue, IssueStatus
+from crm.models import Customer, Issue, IssueStatus, StayStatus
 from personalization.models import Channel, DelightStatus, Touch, TouchStatus
 from personalization.touches import messages, policy
 
@@ -163,6 +163,9 @@ def why_not(touch: Touch, checks: Checks) -> str:
         return f"gift {delight.status}"
     if delight is not None and delight.expires_at is not None and delight.expires_at <= checks.now:
         return "gift expired"
+    stay = touch.stay  # a pre-arrival note: not for a stay cancelled, or already begun, meanwhile
+    if stay is not None and stay.status != StayStatus.EXPECTED:
+        return f"stay {stay.status}"
     if rule.needs_calm and customer.pk in checks.complaining:
         return "open complaint"
     if rule.capped and checks.capped[customer.pk] - {touch.pk}:
