@@ -11,8 +11,6 @@ access records (each guest's safety needs were shown).
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
 import os
 import random
 import time
@@ -25,13 +23,11 @@ django.setup()
 
 from django.utils import timezone  # noqa: E402
 
-from bench.brief import RULES, sample_customers  # noqa: E402
+from bench.brief import sample_customers, with_gift_rules  # noqa: E402
 from bench.measure import line, report  # noqa: E402
-from bench.server import free_port, start_gunicorn, stop  # noqa: E402
+from bench.server import free_port, json_getter, start_gunicorn, stop  # noqa: E402
 from bench.setup import ensure_dataset  # noqa: E402
 from crm.models import Customer, Staff, Stay  # noqa: E402
-from personalization.gifts.services import gift_rule_create  # noqa: E402
-from personalization.models import GiftRule  # noqa: E402
 
 ARRIVALS = 500
 ROUNDS = 100
@@ -65,9 +61,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=1_000_000)
     args = parser.parse_args()
     organization, token = ensure_dataset(customers=args.customers)
-    for fields in RULES:
-        if not GiftRule.objects.filter(organization=organization, name=fields["name"]).exists():
-            gift_rule_create(organization=organization, **fields)
+    with_gift_rules(organization)
     property_ = Staff.objects.get(user__username="bench").property
     line("arrivals_guests", arrivals_today(organization, property_, random.Random(13), args.customers), "guests")
     ids = sample_customers(organization, random.Random(11), args.customers)
@@ -75,15 +69,7 @@ def main() -> None:
     port = free_port()
     server = start_gunicorn(port, workers=WORKERS, settings="bench.settings")
     try:
-        client = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-
-        def get(path: str) -> object:
-            client.request("GET", path, headers={"Authorization": f"Token {token}", "Host": "localhost"})
-            response = client.getresponse()
-            body = response.read()
-            if response.status != 200:
-                raise SystemExit(f"{path} answered {response.status}: {body[:200]!r}")
-            return json.loads(body)
+        get, close = json_getter(port, token)
 
         board = get("/api/v1/arrivals/")
         if len(board) != ARRIVALS:
@@ -100,7 +86,7 @@ def main() -> None:
             started = time.perf_counter()
             get(f"/api/v1/customers/{ids[n % len(ids)]}/brief/")
             briefs.append((time.perf_counter() - started) * 1000)
-        client.close()
+        close()
     finally:
         stop(server)
     board_figures = report("arrivals_api", boards)

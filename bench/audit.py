@@ -12,12 +12,10 @@ import json
 import random
 import time
 
-from bench.brief import RULES, sample_customers
+from bench.brief import sample_customers, with_gift_rules
 from bench.measure import line, report
 from bench.server import free_port, start_gunicorn, stop
 from bench.setup import ensure_dataset
-from personalization.gifts.services import gift_rule_create
-from personalization.models import GiftRule
 
 ROUNDS = 3  # each sampled guest's brief, audited and not, this many times
 WARMUP = 50
@@ -30,9 +28,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=1_000_000)
     args = parser.parse_args()
     organization, token = ensure_dataset(customers=args.customers)
-    for fields in RULES:
-        if not GiftRule.objects.filter(organization=organization, name=fields["name"]).exists():
-            gift_rule_create(organization=organization, **fields)
+    with_gift_rules(organization)
     ids = sample_customers(organization, random.Random(11), args.customers)
     line("audit_customers_sampled", len(ids), "customers")
 

@@ -9,8 +9,6 @@ Latency: one keep-alive connection from this process, requests one after another
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
 import os
 import random
 import re
@@ -24,7 +22,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 
 from bench.measure import line, report, timings_ms  # noqa: E402
-from bench.server import free_port, start_gunicorn, stop  # noqa: E402
+from bench.server import free_port, json_getter, start_gunicorn, stop  # noqa: E402
 from bench.setup import ensure_dataset  # noqa: E402
 from crm.models import Customer  # noqa: E402
 from personalization.gifts.services import gift_rule_create  # noqa: E402
@@ -102,6 +100,13 @@ end
 """
 
 
+def with_gift_rules(organization) -> None:
+    """The RULES, created once in the bench organization (the brief's delight section evaluates them)."""
+    for fields in RULES:
+        if not GiftRule.objects.filter(organization=organization, name=fields["name"]).exists():
+            gift_rule_create(organization=organization, **fields)
+
+
 def sample_customers(organization, rng: random.Random, customers: int) -> list[int]:
     """Customers of the dataset drawn at random: most have preferences, some open issues."""
     ids = rng.sample(range(1, customers + 1), min(customers, CUSTOMERS_SAMPLED * 2))
@@ -148,9 +153,7 @@ def main() -> None:
         raise SystemExit("needs wrk (apt-get install wrk) for the load runs")
 
     organization, token = ensure_dataset(customers=args.customers)
-    for fields in RULES:
-        if not GiftRule.objects.filter(organization=organization, name=fields["name"]).exists():
-            gift_rule_create(organization=organization, **fields)
+    with_gift_rules(organization)
     line("brief_gift_rules", GiftRule.objects.filter(organization=organization, active=True).count(), "rules")
     ids = sample_customers(organization, random.Random(11), args.customers)
     line("brief_customers_sampled", len(ids), "customers")
@@ -158,15 +161,7 @@ def main() -> None:
     port = free_port()
     server = start_gunicorn(port, workers=WORKERS, settings="bench.settings")
     try:
-        client = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-
-        def get(path: str) -> dict:
-            client.request("GET", path, headers={"Authorization": f"Token {token}", "Host": "localhost"})
-            response = client.getresponse()
-            body = response.read()
-            if response.status != 200:
-                raise SystemExit(f"{path} answered {response.status}: {body[:200]!r}")
-            return json.loads(body)
+        get, close = json_getter(port, token, timeout=30)
 
         # Same rows in all three: the references list every preference the brief ranks.
         sample = get(ENDPOINTS["brief"].format(ids[0]))
@@ -179,7 +174,7 @@ def main() -> None:
         figures = {}
         for name, pattern in ENDPOINTS.items():
             figures |= report(f"{name}_api", timings_ms(lambda pk, p=pattern: get(p.format(pk)), requests))
-        client.close()
+        close()
 
         rates = {name: throughput(port, token, pattern, ids) for name, pattern in ENDPOINTS.items()}
         for name, rate in rates.items():

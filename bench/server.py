@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import socket
 import subprocess
@@ -48,3 +50,19 @@ def start_gunicorn(port: int, *, workers: int = 1, settings: str = "config.setti
 def stop(process: subprocess.Popen) -> None:
     process.terminate()
     process.wait(timeout=10)
+
+
+def json_getter(port: int, token: str, timeout: float = 60):
+    """(get, close): get(path) answers the JSON of one GET on a keep-alive connection with the bench token,
+    stopping the benchmark on any answer but 200."""
+    client = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+
+    def get(path: str):
+        client.request("GET", path, headers={"Authorization": f"Token {token}", "Host": "localhost"})
+        response = client.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise SystemExit(f"{path} answered {response.status}: {body[:200]!r}")
+        return json.loads(body)
+
+    return get, client.close
