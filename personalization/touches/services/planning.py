@@ -62,6 +62,23 @@ def _insert(touches: Iterable[Touch]) -> int:
     return offered
 
 
+def _planned(
+    property_: Property, customer_id: int, kind: str, due: datetime, key: str, now: datetime, **extra
+) -> Touch:
+    """A touch the planner offers (an existing key makes it a no-op: see _insert)."""
+    return Touch(
+        organization_id=property_.organization_id,
+        customer_id=customer_id,
+        property=property_,
+        kind=kind,
+        due_at=due,
+        idempotency_key=key,
+        created_at=now,
+        updated_at=now,
+        **extra,
+    )
+
+
 def _plan_greetings(property_: Property, kind: str, days: list[date], now: datetime) -> int:
     prefix = "birthday" if kind == TouchKind.BIRTHDAY else "anniversary"
     occasions = _occasions(days)
@@ -72,15 +89,13 @@ def _plan_greetings(property_: Property, kind: str, days: list[date], now: datet
     zone = policy.zone_of(property_)
     rows = candidates.values_list("pk", f"{prefix}_month", f"{prefix}_day").iterator(PLAN_BATCH)
     return _insert(
-        Touch(
-            organization_id=property_.organization_id,
-            customer_id=pk,
-            property=property_,
-            kind=kind,
-            due_at=max(policy.local_at(when, policy.SEND_HOUR, zone), now),
-            idempotency_key=f"{prefix}:{pk}:{when.year}",
-            created_at=now,
-            updated_at=now,
+        _planned(
+            property_,
+            pk,
+            kind,
+            max(policy.local_at(when, policy.SEND_HOUR, zone), now),
+            f"{prefix}:{pk}:{when.year}",
+            now,
         )
         for pk, month, day in rows
         for when in [occasions[month, day]]
@@ -98,16 +113,7 @@ def _plan_win_back(property_: Property, today: date, now: datetime) -> int:
     zone = policy.zone_of(property_)
     due = max(policy.local_at(today, policy.SEND_HOUR, zone), now)
     return _insert(
-        Touch(
-            organization_id=property_.organization_id,
-            customer_id=pk,
-            property=property_,
-            kind=TouchKind.WIN_BACK,
-            due_at=due,
-            idempotency_key=f"win_back:{pk}:{last_seen.date().isoformat()}",
-            created_at=now,
-            updated_at=now,
-        )
+        _planned(property_, pk, TouchKind.WIN_BACK, due, f"win_back:{pk}:{last_seen.date().isoformat()}", now)
         for pk, last_seen in candidates.values_list("pk", "last_seen").iterator(PLAN_BATCH)
     )
 
@@ -128,17 +134,7 @@ def _plan_pre_arrival(property_: Property, today: date, now: datetime) -> int:
     ).exclude(customer__email="")
     due = max(policy.local_at(today, policy.SEND_HOUR, policy.zone_of(property_)), now)
     return _insert(
-        Touch(
-            organization_id=property_.organization_id,
-            customer_id=customer_id,
-            property=property_,
-            stay_id=stay_id,
-            kind=TouchKind.PRE_ARRIVAL,
-            due_at=due,
-            idempotency_key=f"pre_arrival:{stay_id}",
-            created_at=now,
-            updated_at=now,
-        )
+        _planned(property_, customer_id, TouchKind.PRE_ARRIVAL, due, f"pre_arrival:{stay_id}", now, stay_id=stay_id)
         for stay_id, customer_id in stays.values_list("pk", "customer_id").iterator(PLAN_BATCH)
     )
 
