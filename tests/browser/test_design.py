@@ -111,6 +111,23 @@ def test_manager_screens_are_touchable_and_accessible(demo, browser_page, locale
     expect(page.locator("table")).to_be_visible()
     check(page, "follow-ups")
 
+    page.goto("/arrivals/")
+    expect(page.locator("li.arrival").first).to_be_visible()
+    check(page, "arrivals")
+
+    page.goto(f"/customers/{rich_guest().pk}/timeline/")
+    expect(page.locator("h1")).to_have_count(1)
+    check(page, "timeline")
+
+    page.goto("/two-factor/")
+    expect(page.locator("h1")).to_have_count(1)
+    check(page, "two-factor set-up")
+
+    page.goto("/touches/")
+    page.locator("a[href*='/brand/']").first.click()
+    expect(page.locator("form")).not_to_have_count(0)
+    check(page, "the property's mails")
+
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_the_lookup_works_from_the_keyboard_with_the_focus_always_visible(demo, browser_page, locale):
