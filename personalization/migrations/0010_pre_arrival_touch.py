@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0017_property_pre_arrival_days'),
+        ('crm', '0016_property_pre_arrival_days'),
         ('personalization', '0009_staff_tasks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -19,10 +19,10 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='accessrecord',
             name='action',
-            field=models.CharField(choices=[('profile', 'profile viewed'), ('brief', 'brief viewed'), ('card', 'guest card viewed'), ('preferences', 'preferences viewed'), ('timeline', 'history viewed'), ('export', 'data exported'), ('erase', 'guest erased'), ('arrivals', 'arrivals board viewed')], max_length=16, verbose_name='what'),
+            field=models.CharField(choices=[('profile', 'profile viewed'), ('brief', 'brief viewed'), ('card', 'guest card viewed'), ('preferences', 'preferences viewed'), ('timeline', 'history viewed'), ('export', 'data exported'), ('erase', 'guest erased'), ('arrivals', 'arrivals board viewed'), ('list_export', 'guest list exported')], max_length=16, verbose_name='what'),
         ),
         migrations.AddConstraint(
             model_name='accessrecord',
-            constraint=models.CheckConstraint(condition=models.Q(('action__in', ['profile', 'brief', 'card', 'preferences', 'timeline', 'export', 'erase', 'arrivals'])), name='access_action_known'),
+            constraint=models.CheckConstraint(condition=models.Q(('action__in', ['profile', 'brief', 'card', 'preferences', 'timeline', 'export', 'erase', 'arrivals', 'list_export'])), name='access_action_known'),
         ),
     ]

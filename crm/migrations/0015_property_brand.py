@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0015_list_export_access'),
+        ('crm', '0014_access_actions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

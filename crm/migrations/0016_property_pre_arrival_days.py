@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0016_property_brand'),
+        ('crm', '0015_property_brand'),
     ]
 
     operations = [
