@@ -378,7 +378,7 @@ def _history(customers: int, seed: int, say) -> None:
         say("# preferences loaded")
         with cursor.copy(
             "COPY crm_issue (customer_id, summary, detail, severity, status, opened_at, resolution, compensation, "
-            "recovery_steps, follow_up, created_at, updated_at, resolved_at) FROM STDIN"
+            "recovery_steps, follow_up, guest_summary, created_at, updated_at, resolved_at) FROM STDIN"
         ) as copy:
             for _ in range(customers):
                 when = NOW - timedelta(days=rng.randint(0, 900))
@@ -394,6 +394,7 @@ def _history(customers: int, seed: int, say) -> None:
                         "Fixed" if resolved else "",
                         "",
                         json.dumps([]),
+                        "",
                         "",
                         when,
                         when,
