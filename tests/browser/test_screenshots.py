@@ -65,6 +65,10 @@ def test_the_main_screens_as_the_readme_shows_them(demo, browser_page, locale, t
     expect(desk.locator("li.task").first).to_be_visible()
     shoot("tasks", desk)
 
+    desk.goto("/arrivals/")
+    expect(desk.locator("li.arrival").first).to_be_visible()
+    shoot("arrivals", desk)
+
     manager = browser_page(locale)
     log_in(manager, "manager", "rapport-demo")
     manager.goto("/duplicates/")
