@@ -229,6 +229,9 @@ class Feedback(TimeStamped):
     touch = models.OneToOneField(Touch, on_delete=models.SET_NULL, null=True, blank=True, related_name="feedback")
     issue = models.ForeignKey(Issue, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     score = models.PositiveSmallIntegerField(_("score"))
+    # "How likely are you to recommend us?" 0–10 (the survey page asks it since issue 14): promoters answer
+    # 9–10, detractors 0–6; empty when the guest skipped it or answered before it was asked.
+    recommend = models.PositiveSmallIntegerField(_("would recommend (0–10)"), null=True, blank=True)
     comment = models.TextField(_("comment"), blank=True, max_length=FREE_TEXT_MAX_LENGTH, validators=[free_text])
 
     class Meta:
@@ -237,6 +240,9 @@ class Feedback(TimeStamped):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="feedback_score_1_to_5"),
+            models.CheckConstraint(
+                condition=Q(recommend__isnull=True) | Q(recommend__lte=10), name="feedback_recommend_0_to_10"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -44,6 +44,14 @@ class FeedbackForm(forms.Form):
         coerce=int,
         widget=forms.RadioSelect,
     )
+    recommend = forms.TypedChoiceField(
+        label=gettext_lazy("How likely are you to recommend us to a friend? (0 = not at all, 10 = extremely)"),
+        choices=[(n, str(n)) for n in range(11)],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+    )
     comment = forms.CharField(
         label=gettext_lazy("Comment (optional)"),
         required=False,

@@ -154,17 +154,19 @@ def customer_unsubscribe(*, customer: Customer) -> Customer:
 
 
 @transaction.atomic
-def feedback_record(*, touch: Touch, score: int, comment: str = "") -> Feedback:
+def feedback_record(*, touch: Touch, score: int, comment: str = "", recommend: int | None = None) -> Feedback:
     """Record the 1–5 score a survey link collected for this touch, once: the link is a bearer token (a
     forwarded mail, a shared inbox), so a second answer, even from the guest, is refused rather than
     allowed to rewrite the first (Conflict)."""
     if not isinstance(score, int) or not 1 <= score <= 5:
         raise ValidationError({"score": [_("Choose a score from 1 to 5.")]})
+    if recommend is not None and (not isinstance(recommend, int) or not 0 <= recommend <= 10):
+        raise ValidationError({"recommend": [_("Choose from 0 to 10, or leave it empty.")]})
     touch = Touch.objects.select_for_update().get(pk=touch.pk)  # two answers at once: the second waits, then sees
     if Feedback.objects.filter(touch=touch).exists():
         raise Conflict(_("This survey has already been answered."))
     feedback = Feedback(touch=touch, customer_id=touch.customer_id, issue_id=touch.issue_id)
-    feedback.score, feedback.comment = score, comment.strip()
+    feedback.score, feedback.recommend, feedback.comment = score, recommend, comment.strip()
     feedback.full_clean()
     feedback.save()
     return feedback
