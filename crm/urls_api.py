@@ -2,10 +2,12 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from crm import api
+from crm.webhooks import api as webhooks_api
 
 router = SimpleRouter()
 router.register("customers", api.CustomerViewSet, basename="customer")
 router.register("merges", api.MergeViewSet, basename="merge")
+router.register("webhooks", webhooks_api.WebhookViewSet, basename="webhook")
 
 urlpatterns = [
     path("auth/token/", api.TokenView.as_view(), name="api-token"),
@@ -16,5 +18,8 @@ urlpatterns = [
     path("preferences/<int:pk>/", api.PreferenceDetail.as_view(), name="preference-detail"),
     path("preferences/<int:pk>/confirm/", api.PreferenceConfirm.as_view(), name="preference-confirm"),
     path("issues/<int:pk>/", api.IssueDetail.as_view(), name="issue-detail"),
+    path(
+        "webhook-deliveries/<int:pk>/retry/", webhooks_api.WebhookDeliveryRetry.as_view(), name="webhook-delivery-retry"
+    ),
     *router.urls,
 ]

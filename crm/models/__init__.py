@@ -23,6 +23,7 @@ from crm.models.history import (
 )
 from crm.models.lookup import Merge, SearchTerm, TermKind
 from crm.models.tenancy import Organization, Property, Role, Staff
+from crm.models.webhooks import DeliveryStatus, EventType, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "SAFETY_ACTIONS",
@@ -54,4 +55,8 @@ __all__ = [
     "Staff",
     "TermKind",
     "TimeStamped",
+    "DeliveryStatus",
+    "EventType",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]
