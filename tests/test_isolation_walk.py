@@ -36,6 +36,8 @@ from crm.models import (
     Preference,
     Property,
     Staff,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from personalization.gifts.services import gift_rule_create
 from personalization.models import Channel, Delight, Feedback, GiftRule, Tip, Touch, TouchKind
@@ -63,6 +65,7 @@ MARKERS = (
     "alpha-secret-subject",  # a touch's subject
     "alpha-secret-device",  # two-factor devices
     "alpha-secret-static",
+    "alpha-secret-hook",  # a webhook's URL and description
 )
 
 
@@ -80,6 +83,7 @@ class Route:
 
 W = ("POST",)
 PREF, PASSWORDS = {"text": "x", "category": "drink"}, {"password1": "x-hacked-42!", "password2": "x-hacked-42!"}
+HOOK = {"url": "https://93.184.215.14/hacked", "events": ["issue.resolved"]}
 # One line per route of the URLconf (its pattern as Django prints it). Keep them in URLconf order.
 ROUTES: dict[str, Route] = {
     "health/": Route(),
@@ -103,6 +107,11 @@ ROUTES: dict[str, Route] = {
     "api/v1/^merges/$": Route(),
     "api/v1/^merges/(?P<pk>[^/.]+)/$": Route({"pk": "merge"}),
     "api/v1/^merges/(?P<pk>[^/.]+)/undo/$": Route({"pk": "merge"}, W),
+    "api/v1/webhook-deliveries/<int:pk>/retry/": Route({"pk": "webhook_delivery"}, W),
+    "api/v1/^webhooks/$": Route(methods=W, body=HOOK),
+    "api/v1/^webhooks/(?P<pk>[^/.]+)/$": Route({"pk": "webhook"}, ("PATCH", "DELETE"), {"enabled": False}),
+    "api/v1/^webhooks/(?P<pk>[^/.]+)/deliveries/$": Route({"pk": "webhook"}),
+    "api/v1/^webhooks/(?P<pk>[^/.]+)/rotate-secret/$": Route({"pk": "webhook"}, W),
     "api/v1/customers/<int:customer_id>/brief/": Route({"customer_id": "customer"}),
     "api/v1/touches/": Route(query="customer={customer}"),
     "api/v1/touches/<int:pk>/cancel/": Route({"pk": "touch"}, W),
@@ -139,6 +148,11 @@ ROUTES: dict[str, Route] = {
         methods=W,
         body={"given_name": "Quixotica", "family_name": "Zorblax", "email": "zorblax-guest@alpha-secret.example"},
     ),
+    "webhooks/": Route(methods=W, body=HOOK),
+    "webhooks/<int:pk>/": Route({"pk": "webhook"}, W, HOOK),
+    "webhooks/<int:pk>/rotate/": Route({"pk": "webhook"}, W),
+    "webhooks/<int:pk>/delete/": Route({"pk": "webhook"}, W),
+    "webhook-deliveries/<int:pk>/retry/": Route({"pk": "webhook_delivery"}, W),
     "customers/<int:pk>/": Route({"pk": "customer"}),
     "customers/<int:pk>/export/": Route({"pk": "customer"}),
     "customers/<int:pk>/erase/": Route({"pk": "customer"}, W),
@@ -286,6 +300,21 @@ def world():
     )
     feedback = Feedback.objects.create(customer=guest, touch=touch, score=2, comment="alpha-secret-feedback")
     tip = Tip.objects.create(organization=a, property=hotel, text="alpha-secret-tip")
+    webhook = WebhookEndpoint.objects.create(
+        organization=a,
+        url="https://alpha-secret-hook.example/h",
+        description="alpha-secret-hook",
+        events=["issue.opened"],
+        secret="whsec_" + "A" * 32,
+    )
+    webhook_delivery = WebhookDelivery.objects.create(
+        endpoint=webhook,
+        message_id="msg_alpha",
+        event_type="issue.opened",
+        payload={"data": "alpha-secret-hook"},
+        status="failed",
+        next_attempt_at=timezone.now(),
+    )
     Token.objects.get_or_create(user=desk.user)
     totp = TOTPDevice.objects.create(user=desk.user, name="alpha-secret-device", confirmed=True)
     static_device = StaticDevice.objects.create(user=desk.user, name="alpha-secret-static", confirmed=True)
@@ -313,6 +342,8 @@ def world():
         "task": task,
         "feedback": feedback,
         "tip": tip,
+        "webhook": webhook,
+        "webhook_delivery": webhook_delivery,
         "change_record": ChangeRecord.objects.filter(organization=a, customer_id=guest.pk).first(),
     }
     assert touch_messages  # (signed links are walked in tests/personalization)
@@ -350,6 +381,8 @@ def _fingerprint(organization: Organization) -> dict[str, list]:
         "delights": Delight.objects.filter(organization=organization),
         "touches": Touch.objects.filter(organization=organization),
         "tips": Tip.objects.filter(organization=organization),
+        "webhooks": WebhookEndpoint.objects.filter(organization=organization),
+        "webhook_deliveries": WebhookDelivery.objects.filter(endpoint__organization=organization),
         "staff": Staff.objects.filter(organization=organization),
         "properties": Property.objects.filter(organization=organization),
     }

@@ -127,7 +127,7 @@ def webhook_endpoints_disable_failing(*, now: datetime | None = None) -> list[in
         WebhookEndpoint.objects.filter(pk__in=failing).update(
             enabled=False, disabled_at=now, disabled_reason=DISABLED_FAILING, updated_at=now
         )
-        log.warning("disabled %d webhook endpoints failing for %s days", len(failing), since)
+        log.warning("disabled %d webhook endpoints failing since %s or earlier", len(failing), since)
     return failing
 
 
