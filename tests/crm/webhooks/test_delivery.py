@@ -227,3 +227,13 @@ def test_events_go_only_to_endpoints_that_want_them_in_their_organization(
 def test_no_endpoint_no_outbox_row(customer):
     crm_services.issue_open(customer=customer, summary="x")
     assert not WebhookDelivery.objects.exists()
+
+
+def test_a_delivery_batch_dies_before_its_claim_can_be_handed_out_again(settings):
+    from config.celery import app
+    from crm.tasks import deliver_webhooks
+
+    hard = deliver_webhooks.time_limit or app.conf.task_time_limit
+    soft = deliver_webhooks.soft_time_limit or app.conf.task_soft_time_limit
+    assert delivery.BATCH_BUDGET_SECONDS + settings.RAPPORT_WEBHOOKS_TIMEOUT_SECONDS * 2 < soft < hard
+    assert hard < settings.RAPPORT_WEBHOOKS_CLAIM_TIMEOUT_SECONDS
