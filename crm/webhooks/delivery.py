@@ -41,7 +41,7 @@ from crm.webhooks.services import DISABLED_FAILING
 log = logging.getLogger(__name__)
 
 # Deliveries per task message: one endpoint's batch shares a keep-alive connection.
-DELIVER_BATCH = 50
+DELIVER_BATCH = 100
 # Rows claimed per dispatcher transaction, and transactions per run (a backlog drains over several runs).
 DISPATCH_BATCH = 500
 MAX_BATCHES_PER_RUN = 20
@@ -147,16 +147,18 @@ def webhooks_dispatch(*, enqueue: EnqueueBatch | None = None, now: datetime | No
 
 
 @transaction.atomic
-def _start(ids: list[int], claim: str, now: datetime) -> list[int]:
-    started = list(
-        WebhookDelivery.objects.select_for_update(skip_locked=True)
+def _start(ids: list[int], claim: str, now: datetime) -> list[WebhookDelivery]:
+    """The batch's rows still under its claim, with their endpoints, stamped as started now (the claim timeout
+    counts from here). Only the deliveries are locked (FOR UPDATE OF), never their endpoint."""
+    rows = list(
+        WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(pk__in=ids, status=DeliveryStatus.SENDING, claim=claim)
+        .select_related("endpoint")
         .order_by("pk")
-        .values_list("pk", flat=True)
     )
-    if started:
-        WebhookDelivery.objects.filter(pk__in=started).update(claimed_at=now)
-    return started
+    if rows:
+        WebhookDelivery.objects.filter(pk__in=[row.pk for row in rows]).update(claimed_at=now)
+    return rows
 
 
 class _Unreachable(Exception):
@@ -211,7 +213,7 @@ def _retry_at(attempts: int, now: datetime) -> datetime | None:
     return now + timedelta(seconds=delays[attempts - 1] * random.uniform(1 - JITTER, 1 + JITTER))
 
 
-def _record(endpoint_id: int, outcomes: dict[WebhookDelivery, Outcome], claim: str, now: datetime) -> Counter:
+def _record(endpoint: WebhookEndpoint, outcomes: dict[WebhookDelivery, Outcome], claim: str, now: datetime) -> Counter:
     """Write each outcome (under the claim: a row handed out again is not overwritten) and the endpoint's health."""
     counts: Counter = Counter()
     mine = Q(status=DeliveryStatus.SENDING, claim=claim)
@@ -246,10 +248,11 @@ def _record(endpoint_id: int, outcomes: dict[WebhookDelivery, Outcome], claim: s
                 updated_at=now,
             )
             counts["delivered"] += len(ids)
-        if delivered:
-            WebhookEndpoint.objects.filter(pk=endpoint_id, failing_since__isnull=False).update(failing_since=None)
-        elif outcomes:
-            WebhookEndpoint.objects.filter(pk=endpoint_id, failing_since__isnull=True).update(failing_since=now)
+        # The endpoint's health, written only when it changes (as the batch's copy of the row says).
+        if delivered and endpoint.failing_since is not None:
+            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
+        elif outcomes and not delivered and endpoint.failing_since is None:
+            WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(failing_since=now)
     return counts
 
 
@@ -264,16 +267,13 @@ def webhooks_deliver(*, delivery_ids: list[int], claim: str) -> Counter:
     """Send a claimed batch (see the module's docstring); returns how many were delivered, retrying, failed,
     handed back. Idempotent: a batch run twice finds its rows no longer under its claim and sends nothing."""
     started_at = time.monotonic()
-    started = _start(delivery_ids, claim, timezone.now())
+    rows = _start(delivery_ids, claim, timezone.now())
     counts: Counter = Counter()
-    if not started:
-        return counts
-    rows = WebhookDelivery.objects.filter(pk__in=started).select_related("endpoint").order_by("pk")
     by_endpoint: dict[int, list[WebhookDelivery]] = defaultdict(list)
     for row in rows:
         by_endpoint[row.endpoint_id].append(row)
     timeout = settings.RAPPORT_WEBHOOKS_TIMEOUT_SECONDS
-    for endpoint_id, deliveries in by_endpoint.items():
+    for deliveries in by_endpoint.values():
         endpoint = deliveries[0].endpoint
         if not endpoint.enabled:
             _hand_back([d.pk for d in deliveries], claim)
@@ -284,7 +284,7 @@ def webhooks_deliver(*, delivery_ids: list[int], claim: str) -> Counter:
             target = addresses.target(endpoint.url)  # again at every batch: DNS can change
         except addresses.Refused as exc:
             outcomes = {delivery: (None, str(exc)) for delivery in deliveries}
-            counts += _record(endpoint_id, outcomes, claim, timezone.now())
+            counts += _record(endpoint, outcomes, claim, timezone.now())
             continue
         conn = addresses.connection(target, timeout=timeout)
         unreachable = ""
@@ -304,7 +304,7 @@ def webhooks_deliver(*, delivery_ids: list[int], claim: str) -> Counter:
                 unreachable = str(exc)
                 outcomes[delivery] = (None, unreachable)
         conn.close()
-        counts += _record(endpoint_id, outcomes, claim, timezone.now())
+        counts += _record(endpoint, outcomes, claim, timezone.now())
         if left:
             _hand_back(left, claim)
             counts["handed_back"] += len(left)
