@@ -177,9 +177,11 @@ def _post(
         try:
             conn.request("POST", target.path, body=body, headers=headers)
             response = conn.getresponse()
-            response.read(MAX_RESPONSE_BYTES)
-            if response.will_close or not response.isclosed():
-                conn.close()  # the receiver closes it, or answered more than we read
+            if response.length is not None and response.length <= MAX_RESPONSE_BYTES and not response.will_close:
+                response.read()  # the whole (short) answer: the connection carries the next POST
+            else:
+                response.read(MAX_RESPONSE_BYTES)  # long, chunked, or closing: read a little and hang up
+                conn.close()
             return conn, response.status
         except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
             conn.close()

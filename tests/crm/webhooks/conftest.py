@@ -43,6 +43,7 @@ class Receiver:
     redirect_to: str = ""
     received: list[Received] = field(default_factory=list)
     accepted: list[Received] = field(default_factory=list)
+    ports: set[int] = field(default_factory=set)  # the senders' ports: one per TCP connection
 
     @property
     def url(self) -> str:
@@ -69,6 +70,7 @@ def _handler(receiver: Receiver):
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            receiver.ports.add(self.client_address[1])
             headers = {name.lower(): value for name, value in self.headers.items()}
             try:
                 Webhook(receiver.secret).verify(body, headers)

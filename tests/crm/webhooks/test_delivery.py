@@ -237,3 +237,11 @@ def test_a_delivery_batch_dies_before_its_claim_can_be_handed_out_again(settings
     soft = deliver_webhooks.soft_time_limit or app.conf.task_soft_time_limit
     assert delivery.BATCH_BUDGET_SECONDS + settings.RAPPORT_WEBHOOKS_TIMEOUT_SECONDS * 2 < soft < hard
     assert hard < settings.RAPPORT_WEBHOOKS_CLAIM_TIMEOUT_SECONDS
+
+
+def test_one_batch_posts_over_one_kept_alive_connection(endpoint, receiver, customer):
+    for n in range(3):
+        crm_services.issue_open(customer=customer, summary=f"x{n}")
+    rows = list(WebhookDelivery.objects.order_by("pk"))
+    assert delivery.webhooks_deliver(delivery_ids=[row.pk for row in rows], claim=rows[0].claim) == {"delivered": 3}
+    assert len(receiver.ports) == 1  # one client port: one TCP connection for the three
