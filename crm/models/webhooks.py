@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models.base import TimeStamped
 from crm.models.tenancy import Organization
+from crm.validators import single_line
 
 
 class EventType(models.TextChoices):
@@ -40,8 +41,8 @@ class WebhookEndpoint(TimeStamped):
     shown once, when made, and never read back by the API, the screens, the admin or the logs."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="webhook_endpoints")
-    url = models.URLField(_("URL"), max_length=2000)
-    description = models.CharField(_("description"), max_length=200, blank=True)
+    url = models.URLField(_("URL"), max_length=2000, validators=[single_line])
+    description = models.CharField(_("description"), max_length=200, blank=True, validators=[single_line])
     events = models.JSONField(_("events"), default=list)
     secret = models.CharField(max_length=100, editable=False)
     enabled = models.BooleanField(_("enabled"), default=True)

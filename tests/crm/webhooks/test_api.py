@@ -197,3 +197,21 @@ def test_every_event_of_the_services_is_recorded_with_ids_only(organization, cus
         assert words not in everything
     assert rows[-1].payload["data"] == {"id": customer.pk, "profiles": [customer.pk, twin.pk]}
     assert rows[1].payload["data"]["changed"] == ["family_name"]
+
+
+def test_a_line_break_in_the_url_or_the_description_is_400(manager_api, allow_private):
+    response = manager_api.post(
+        "/api/v1/webhooks/", {"url": "http://127.0.0.1/h", "events": ALL, "description": "PMS\nBcc: x"}
+    )
+    assert response.status_code == 400 and list(response.json()) == ["description"]
+    response = manager_api.post("/api/v1/webhooks/", {"url": "http://127.0.0.1/h\r\nX: y", "events": ALL})
+    assert response.status_code == 400 and list(response.json()) == ["url"]
+
+
+def test_a_rolled_back_event_sends_nothing(endpoint, customer):
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        crm_services.issue_open(customer=customer, summary="x")
+        raise RuntimeError
+    assert not WebhookDelivery.objects.exists()
