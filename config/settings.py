@@ -204,6 +204,8 @@ RAPPORT_WEBHOOKS_DISABLE_AFTER_DAYS = env.float("RAPPORT_WEBHOOKS_DISABLE_AFTER_
 # A claimed delivery whose batch has not finished after this long is handed out again (a worker died, or the
 # broker lost the message). Above a batch's hard time limit (crm.tasks), so two workers never hold one at once.
 RAPPORT_WEBHOOKS_CLAIM_TIMEOUT_SECONDS = env.int("RAPPORT_WEBHOOKS_CLAIM_TIMEOUT_SECONDS", default=120)
+# Delivered and failed deliveries stay in the delivery log this long (a nightly job drops older ones).
+RAPPORT_WEBHOOKS_KEEP_DAYS = env.int("RAPPORT_WEBHOOKS_KEEP_DAYS", default=30)
 
 # Default region for phone numbers typed without a country code ("(415) 555-0100").
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
@@ -353,6 +355,8 @@ CELERY_BEAT_SCHEDULE = {
     "apply-retention-nightly": {"task": "crm.apply_retention", "schedule": crontab(hour=3, minute=15)},
     # Webhook retries that fell due, claims gone stale, endpoints failing for days (crm.webhooks.delivery).
     "dispatch-webhooks": {"task": "crm.dispatch_webhooks", "schedule": timedelta(seconds=10)},
+    # The webhooks' delivery log keeps RAPPORT_WEBHOOKS_KEEP_DAYS of finished deliveries, at 03:45.
+    "drop-old-webhook-deliveries": {"task": "crm.drop_old_webhook_deliveries", "schedule": crontab(hour=3, minute=45)},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Keep the worker's database connection between tasks (NOTES.md: 4x throughput).

@@ -26,3 +26,9 @@ def deliver_webhooks(delivery_ids: list[int], claim: str) -> dict[str, int]:
 def dispatch_webhooks() -> int:
     """Every 10 s (beat): hand out the retries that fell due and stale claims; disable endpoints failing for days."""
     return delivery.webhooks_dispatch()
+
+
+@shared_task(name="crm.drop_old_webhook_deliveries", ignore_result=True, soft_time_limit=30 * 60, time_limit=35 * 60)
+def drop_old_webhook_deliveries() -> int:
+    """Nightly (beat): the delivery log keeps RAPPORT_WEBHOOKS_KEEP_DAYS of delivered and failed deliveries."""
+    return delivery.webhook_deliveries_drop_old()

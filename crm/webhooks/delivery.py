@@ -311,3 +311,22 @@ def webhooks_deliver(*, delivery_ids: list[int], claim: str) -> Counter:
             _hand_back(left, claim)
             counts["handed_back"] += len(left)
     return counts
+
+
+# Delivered and failed deliveries older than this leave the log (nightly); pending ones stay however old.
+KEEP_DAYS_DEFAULT = 30
+DROP_BATCH = 10_000
+
+
+def webhook_deliveries_drop_old(*, now: datetime | None = None) -> int:
+    """Nightly (beat): drop the delivered and failed deliveries older than RAPPORT_WEBHOOKS_KEEP_DAYS (30), in
+    batches by id. A scan of the table each batch (no index on created_at): a night's job, not a request's."""
+    keep_days = getattr(settings, "RAPPORT_WEBHOOKS_KEEP_DAYS", KEEP_DAYS_DEFAULT)
+    old = WebhookDelivery.objects.filter(
+        status__in=[DeliveryStatus.DELIVERED, DeliveryStatus.FAILED],
+        created_at__lt=(now or timezone.now()) - timedelta(days=keep_days),
+    )
+    dropped = 0
+    while batch := list(old.order_by("pk").values_list("pk", flat=True)[:DROP_BATCH]):
+        dropped += WebhookDelivery.objects.filter(pk__in=batch).delete()[0]
+    return dropped

@@ -245,3 +245,15 @@ def test_one_batch_posts_over_one_kept_alive_connection(endpoint, receiver, cust
     rows = list(WebhookDelivery.objects.order_by("pk"))
     assert delivery.webhooks_deliver(delivery_ids=[row.pk for row in rows], claim=rows[0].claim) == {"delivered": 3}
     assert len(receiver.ports) == 1  # one client port: one TCP connection for the three
+
+
+def test_old_finished_deliveries_leave_the_log_pending_ones_stay(endpoint, customer):
+    for n in range(3):
+        crm_services.issue_open(customer=customer, summary=f"x{n}")
+    first, second, third = WebhookDelivery.objects.order_by("pk")
+    WebhookDelivery.objects.filter(pk=first.pk).update(status=DeliveryStatus.DELIVERED, delivered_at=timezone.now())
+    WebhookDelivery.objects.filter(pk=second.pk).update(status=DeliveryStatus.PENDING)
+    WebhookDelivery.objects.filter(pk=third.pk).update(status=DeliveryStatus.FAILED)
+    assert delivery.webhook_deliveries_drop_old(now=timezone.now() + timedelta(days=29)) == 0
+    assert delivery.webhook_deliveries_drop_old(now=timezone.now() + timedelta(days=31)) == 2
+    assert list(WebhookDelivery.objects.values_list("pk", flat=True)) == [second.pk]
