@@ -185,6 +185,28 @@ RAPPORT_PUBLIC_URL = env.str("RAPPORT_PUBLIC_URL", default=f"http://127.0.0.1:{e
 RAPPORT_UNSUBSCRIBE_MAX_AGE_DAYS = env.int("RAPPORT_UNSUBSCRIBE_MAX_AGE_DAYS", default=90)
 RAPPORT_FEEDBACK_MAX_AGE_DAYS = env.int("RAPPORT_FEEDBACK_MAX_AGE_DAYS", default=30)
 
+# --- Webhooks (crm.webhooks; README "Webhooks") ----------------------------------
+# Endpoints on private, loopback, link-local or reserved addresses are refused (server-side request forgery)
+# unless the operator allows them: on with DEBUG (a receiver on the developer's machine), off in production.
+RAPPORT_WEBHOOKS_ALLOW_PRIVATE = env.bool("RAPPORT_WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
+# One POST waits this long to connect, and this long for each read of the answer.
+RAPPORT_WEBHOOKS_TIMEOUT_SECONDS = env.float("RAPPORT_WEBHOOKS_TIMEOUT_SECONDS", default=10)
+# Seconds between failed attempts (the first attempt is at once): the Standard Webhooks schedule, ~27 h in all,
+# each wait with ±20 % jitter; after the last one the delivery is failed.
+RAPPORT_WEBHOOKS_RETRY_DELAYS = [
+    int(seconds)
+    for seconds in env.list(
+        "RAPPORT_WEBHOOKS_RETRY_DELAYS", default=["5", "300", "1800", "7200", "18000", "36000", "36000"]
+    )
+]
+# An endpoint whose attempts all failed for this many days is disabled; its managers see it on the webhooks screen.
+RAPPORT_WEBHOOKS_DISABLE_AFTER_DAYS = env.float("RAPPORT_WEBHOOKS_DISABLE_AFTER_DAYS", default=5)
+# A claimed delivery whose batch has not finished after this long is handed out again (a worker died, or the
+# broker lost the message). Above a batch's hard time limit (crm.tasks), so two workers never hold one at once.
+RAPPORT_WEBHOOKS_CLAIM_TIMEOUT_SECONDS = env.int("RAPPORT_WEBHOOKS_CLAIM_TIMEOUT_SECONDS", default=120)
+# Delivered and failed deliveries stay in the delivery log this long (a nightly job drops older ones).
+RAPPORT_WEBHOOKS_KEEP_DAYS = env.int("RAPPORT_WEBHOOKS_KEEP_DAYS", default=30)
+
 # Default region for phone numbers typed without a country code ("(415) 555-0100").
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
 
@@ -282,6 +304,8 @@ SPECTACULAR_SETTINGS = {
         "RecoveryStepEnum": "crm.models.RecoveryStep",
         "TaskOutcomeEnum": "personalization.models.TaskOutcome",
         "StayStatusEnum": "crm.models.StayStatus",
+        "WebhookEventEnum": "crm.models.EventType",
+        "WebhookDeliveryStatusEnum": "crm.models.DeliveryStatus",
     },
 }
 
@@ -330,6 +354,10 @@ CELERY_BEAT_SCHEDULE = {
     "plan-delights-nightly": {"task": "personalization.plan_delights", "schedule": crontab(hour=2, minute=30)},
     # Retention: guests past their organization's period are anonymized, old access records dropped, at 03:15.
     "apply-retention-nightly": {"task": "crm.apply_retention", "schedule": crontab(hour=3, minute=15)},
+    # Webhook retries that fell due, claims gone stale, endpoints failing for days (crm.webhooks.delivery).
+    "dispatch-webhooks": {"task": "crm.dispatch_webhooks", "schedule": timedelta(seconds=10)},
+    # The webhooks' delivery log keeps RAPPORT_WEBHOOKS_KEEP_DAYS of finished deliveries, at 03:45.
+    "drop-old-webhook-deliveries": {"task": "crm.drop_old_webhook_deliveries", "schedule": crontab(hour=3, minute=45)},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Keep the worker's database connection between tasks (NOTES.md: 4x throughput).

@@ -23,6 +23,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("crm.urls")),
+    path("", include("crm.webhooks.urls")),
     path("", include("personalization.urls")),
     path("", include("personalization.touches.urls")),
     path("", include("personalization.gifts.urls")),

@@ -5,9 +5,30 @@ from __future__ import annotations
 from celery import shared_task
 
 from crm.services.retention import RetentionResult, customers_anonymize_inactive
+from crm.webhooks import delivery
 
 
 @shared_task(name="crm.apply_retention", ignore_result=True, soft_time_limit=30 * 60, time_limit=35 * 60)
 def apply_retention() -> RetentionResult:
     """Nightly (beat): anonymize the guests past their organization's retention period; drop old access records."""
     return customers_anonymize_inactive()
+
+
+@shared_task(name="crm.deliver_webhooks", ignore_result=True)
+def deliver_webhooks(delivery_ids: list[int], claim: str) -> dict[str, int]:
+    """POST a claimed batch of webhook deliveries (crm.webhooks.delivery). The default time limits (60 s soft,
+    90 s hard) stay below RAPPORT_WEBHOOKS_CLAIM_TIMEOUT_SECONDS (120): a batch is never handed out twice while
+    it runs. Retries live in the outbox rows, not in Celery."""
+    return dict(delivery.webhooks_deliver(delivery_ids=delivery_ids, claim=claim))
+
+
+@shared_task(name="crm.dispatch_webhooks", ignore_result=True)
+def dispatch_webhooks() -> int:
+    """Every 10 s (beat): hand out the retries that fell due and stale claims; disable endpoints failing for days."""
+    return delivery.webhooks_dispatch()
+
+
+@shared_task(name="crm.drop_old_webhook_deliveries", ignore_result=True, soft_time_limit=30 * 60, time_limit=35 * 60)
+def drop_old_webhook_deliveries() -> int:
+    """Nightly (beat): the delivery log keeps RAPPORT_WEBHOOKS_KEEP_DAYS of delivered and failed deliveries."""
+    return delivery.webhook_deliveries_drop_old()

@@ -3,10 +3,12 @@ from rest_framework.routers import SimpleRouter
 
 from crm import api
 from crm.stays import api as stays_api
+from crm.webhooks import api as webhooks_api
 
 router = SimpleRouter()
 router.register("customers", api.CustomerViewSet, basename="customer")
 router.register("merges", api.MergeViewSet, basename="merge")
+router.register("webhooks", webhooks_api.WebhookViewSet, basename="webhook")
 
 urlpatterns = [
     path("auth/token/", api.TokenView.as_view(), name="api-token"),
@@ -25,6 +27,9 @@ urlpatterns = [
         "stays/by-external-id/<str:system>/<str:external_id>/",
         stays_api.StayByExternalId.as_view(),
         name="stay-by-external-id",
+    ),
+    path(
+        "webhook-deliveries/<int:pk>/retry/", webhooks_api.WebhookDeliveryRetry.as_view(), name="webhook-delivery-retry"
     ),
     *router.urls,
 ]

@@ -16,6 +16,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from config.wsgi import application
 from crm import services
+from crm.models import WebhookDelivery
 from crm.services.stays import stay_push
 from personalization.gifts.services import gift_rule_create
 from personalization.models import Delight, Touch, TouchKind
@@ -51,7 +52,21 @@ def existing(frontdesk, organization, settings):
     delight = Delight.objects.create(
         organization=organization, customer=customer, rule=rule, occasion_key="first_visit", gift="Tea", cost=0
     )
+    webhook = services.webhook_endpoint_create(
+        organization=organization, url="https://93.184.215.14/hooks", events=["issue.resolved"]
+    )
+    webhook_delivery = WebhookDelivery.objects.create(
+        endpoint=webhook,
+        message_id="msg_fuzz",
+        event_type="issue.resolved",
+        payload={"type": "issue.resolved", "timestamp": "2026-01-01T00:00:00+00:00", "data": {"id": 1}},
+        status="failed",
+        attempts=8,
+        next_attempt_at=customer.created_at,
+    )
     return {
+        "webhooks": webhook.pk,
+        "webhook-deliveries": webhook_delivery.pk,
         "gift-rules": rule.pk,
         "delights": delight.pk,
         "merges": merged.pk,

@@ -38,6 +38,8 @@ from crm.models import (
     Property,
     Staff,
     Stay,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from crm.services.stays import stay_push
 from personalization.gifts.services import gift_rule_create
@@ -68,6 +70,7 @@ MARKERS = (
     "alpha-secret-static",
     "alpha-secret-stay-note",  # a stay
     "alpha-secret-pms-id",  # a guest's id in another system
+    "alpha-secret-hook",  # a webhook's URL and description
 )
 
 
@@ -85,6 +88,7 @@ class Route:
 
 W = ("POST",)
 PREF, PASSWORDS = {"text": "x", "category": "drink"}, {"password1": "x-hacked-42!", "password2": "x-hacked-42!"}
+HOOK = {"url": "https://93.184.215.14/hacked", "events": ["issue.resolved"]}
 # One line per route of the URLconf (its pattern as Django prints it). Keep them in URLconf order.
 ROUTES: dict[str, Route] = {
     "health/": Route(),
@@ -118,6 +122,11 @@ ROUTES: dict[str, Route] = {
     "api/v1/^merges/$": Route(),
     "api/v1/^merges/(?P<pk>[^/.]+)/$": Route({"pk": "merge"}),
     "api/v1/^merges/(?P<pk>[^/.]+)/undo/$": Route({"pk": "merge"}, W),
+    "api/v1/webhook-deliveries/<int:pk>/retry/": Route({"pk": "webhook_delivery"}, W),
+    "api/v1/^webhooks/$": Route(methods=W, body=HOOK),
+    "api/v1/^webhooks/(?P<pk>[^/.]+)/$": Route({"pk": "webhook"}, ("PATCH", "DELETE"), {"enabled": False}),
+    "api/v1/^webhooks/(?P<pk>[^/.]+)/deliveries/$": Route({"pk": "webhook"}),
+    "api/v1/^webhooks/(?P<pk>[^/.]+)/rotate-secret/$": Route({"pk": "webhook"}, W),
     "api/v1/customers/<int:customer_id>/brief/": Route({"customer_id": "customer"}),
     "api/v1/touches/": Route(query="customer={customer}"),
     "api/v1/touches/<int:pk>/cancel/": Route({"pk": "touch"}, W),
@@ -158,6 +167,11 @@ ROUTES: dict[str, Route] = {
     "arrivals/": Route(query="property={property}"),
     "guests/download/": Route(query="property={property}"),
     "stays/<int:pk>/check-in/": Route({"pk": "stay"}, W),
+    "webhooks/": Route(methods=W, body=HOOK),
+    "webhooks/<int:pk>/": Route({"pk": "webhook"}, W, HOOK),
+    "webhooks/<int:pk>/rotate/": Route({"pk": "webhook"}, W),
+    "webhooks/<int:pk>/delete/": Route({"pk": "webhook"}, W),
+    "webhook-deliveries/<int:pk>/retry/": Route({"pk": "webhook_delivery"}, W),
     "customers/<int:pk>/": Route({"pk": "customer"}),
     "customers/<int:pk>/export/": Route({"pk": "customer"}),
     "customers/<int:pk>/erase/": Route({"pk": "customer"}, W),
@@ -320,6 +334,21 @@ def world():
     )
     feedback = Feedback.objects.create(customer=guest, touch=touch, score=2, comment="alpha-secret-feedback")
     tip = Tip.objects.create(organization=a, property=hotel, text="alpha-secret-tip")
+    webhook = WebhookEndpoint.objects.create(
+        organization=a,
+        url="https://alpha-secret-hook.example/h",
+        description="alpha-secret-hook",
+        events=["issue.opened"],
+        secret="whsec_" + "A" * 32,
+    )
+    webhook_delivery = WebhookDelivery.objects.create(
+        endpoint=webhook,
+        message_id="msg_alpha",
+        event_type="issue.opened",
+        payload={"data": "alpha-secret-hook"},
+        status="failed",
+        next_attempt_at=timezone.now(),
+    )
     Token.objects.get_or_create(user=desk.user)
     totp = TOTPDevice.objects.create(user=desk.user, name="alpha-secret-device", confirmed=True)
     static_device = StaticDevice.objects.create(user=desk.user, name="alpha-secret-static", confirmed=True)
@@ -350,6 +379,8 @@ def world():
         "stay_system": "opera",
         "stay_external_id": "alpha-secret-res",
         "tip": tip,
+        "webhook": webhook,
+        "webhook_delivery": webhook_delivery,
         "change_record": ChangeRecord.objects.filter(organization=a, customer_id=guest.pk).first(),
     }
     assert touch_messages  # (signed links are walked in tests/personalization)
@@ -387,6 +418,8 @@ def _fingerprint(organization: Organization) -> dict[str, list]:
         "delights": Delight.objects.filter(organization=organization),
         "touches": Touch.objects.filter(organization=organization),
         "tips": Tip.objects.filter(organization=organization),
+        "webhooks": WebhookEndpoint.objects.filter(organization=organization),
+        "webhook_deliveries": WebhookDelivery.objects.filter(endpoint__organization=organization),
         "staff": Staff.objects.filter(organization=organization),
         "properties": Property.objects.filter(organization=organization),
         "stays": Stay.objects.filter(organization=organization),

@@ -290,6 +290,8 @@ def test_the_beat_schedule_names_every_periodic_task_with_its_interval():
         "personalization.plan_touches": timedelta(hours=1),
         "personalization.plan_delights": crontab(hour=2, minute=30),
         "crm.apply_retention": crontab(hour=3, minute=15),
+        "crm.dispatch_webhooks": timedelta(seconds=10),
+        "crm.drop_old_webhook_deliveries": crontab(hour=3, minute=45),
     }
     assert set(schedule) <= set(app.tasks)  # a misspelt task would be scheduled and never run
 

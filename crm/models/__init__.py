@@ -24,6 +24,7 @@ from crm.models.history import (
 from crm.models.lookup import Merge, SearchTerm, TermKind
 from crm.models.stays import ExternalId, Stay, StayStatus
 from crm.models.tenancy import Organization, Property, Role, Staff
+from crm.models.webhooks import DeliveryStatus, EventType, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "SAFETY_ACTIONS",
@@ -58,4 +59,8 @@ __all__ = [
     "StayStatus",
     "TermKind",
     "TimeStamped",
+    "DeliveryStatus",
+    "EventType",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

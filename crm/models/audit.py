@@ -40,6 +40,11 @@ class ChangeAction(models.TextChoices):
     TOUCH_SEND_NOW = "touch.send_now", _("touch sent now")
     TASK_CLAIM = "task.claim", _("task taken")
     TASK_DONE = "task.done", _("task done")
+    WEBHOOK_CREATE = "webhook.create", _("webhook added")
+    WEBHOOK_UPDATE = "webhook.update", _("webhook changed")
+    WEBHOOK_DELETE = "webhook.delete", _("webhook deleted")
+    WEBHOOK_ROTATE = "webhook.rotate", _("webhook secret rotated")
+    WEBHOOK_RETRY = "webhook.retry", _("webhook delivery retried")
 
 
 def _is_change(entry: Any) -> bool:

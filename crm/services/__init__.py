@@ -26,6 +26,13 @@ from crm.services.signin import (
     two_factor_start,
 )
 from crm.services.staff import MANAGER_GROUP, manager_group, staff_upsert
+from crm.webhooks.services import (
+    webhook_delivery_retry,
+    webhook_endpoint_create,
+    webhook_endpoint_delete,
+    webhook_endpoint_update,
+    webhook_secret_rotate,
+)
 
 __all__ = [
     "access_record",
@@ -56,4 +63,9 @@ __all__ = [
     "two_factor_confirm",
     "two_factor_disable",
     "two_factor_start",
+    "webhook_delivery_retry",
+    "webhook_endpoint_create",
+    "webhook_endpoint_delete",
+    "webhook_endpoint_update",
+    "webhook_secret_rotate",
 ]

@@ -20,6 +20,7 @@ from crm.models import (
     ChangeAction,
     ChangeRecord,
     Customer,
+    EventType,
     ExternalId,
     Organization,
     Property,
@@ -27,6 +28,8 @@ from crm.models import (
 from crm.models.tenancy import phone_region_of
 from crm.services.access import access_record
 from crm.services.common import User, assign, created, record, update_fields
+from crm.webhooks import events as webhook_events
+from crm.webhooks import services as webhooks
 
 # How a guest is written and said beside the given and family name (a merge fills these too).
 NAME_DETAIL_FIELDS = (
@@ -120,6 +123,11 @@ def customer_create(
         target=customer,
         changes=changes,
     )
+    webhooks.webhook_event_record(
+        organization_id=organization.pk,
+        event_type=EventType.CUSTOMER_CREATED,
+        data=webhook_events.customer_data(customer),
+    )
     return customer
 
 
@@ -153,6 +161,11 @@ def customer_update(
         action=ChangeAction.CUSTOMER_UPDATE,
         target=customer,
         changes={**changed, "via": via} if via else changed,
+    )
+    webhooks.webhook_event_record(
+        organization_id=customer.organization_id,
+        event_type=EventType.CUSTOMER_UPDATED,
+        data=webhook_events.customer_data(customer, changed=list(changed)),
     )
     if any(name in changed and changed[name]["new"] == value for name, value in RESTRICTING_FLAGS.items()):
         signals.customer_contact_restricted.send(sender=Customer, customer=customer, actor=actor)
@@ -246,6 +259,11 @@ def customer_erase(
             record(organization=customer.organization, actor=actor, action=ChangeAction.CUSTOMER_ERASE, target=person)
         )
     ids = [person.pk for person in erased]
+    webhooks.webhook_event_record(
+        organization_id=customer.organization_id,
+        event_type=EventType.CUSTOMER_ERASED,
+        data={"id": customer.pk, "profiles": ids},  # ids only: the guest is forgotten
+    )
     records_scrubbed, log_scrubbed = _scrub_history(
         ids
     )  # before the delete: it finds their rows' records through the rows

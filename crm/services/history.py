@@ -18,6 +18,7 @@ from crm.models import (
     ChangeAction,
     Contact,
     Customer,
+    EventType,
     Issue,
     IssueStatus,
     Polarity,
@@ -27,6 +28,8 @@ from crm.models import (
     RecoveryStep,
 )
 from crm.services.common import User, assign, created, deleted, record, update_fields, user_or_none
+from crm.webhooks import events as webhook_events
+from crm.webhooks import services as webhooks
 
 # What callers may write, in the order the API shows them (crm.serializers lists these, not copies).
 PREFERENCE_FIELDS = ("category", "text", "key", "value", "polarity", "source", "safety_critical")
@@ -144,6 +147,11 @@ def issue_open(
         actor,
         created({**fields, **({"steps_done": issue.steps_done} if steps else {})}),
     )
+    webhooks.webhook_event_record(
+        organization_id=customer.organization_id,
+        event_type=EventType.ISSUE_OPENED,
+        data=webhook_events.issue_data(issue),
+    )
     if status != IssueStatus.OPEN:
         issue_update(issue=issue, actor=actor, status=status)
     return issue
@@ -172,6 +180,11 @@ def issue_update(*, issue: Issue, actor: User | None = None, **fields: Any) -> I
     if new_status != old_status:
         if new_status == IssueStatus.RESOLVED:
             signals.issue_resolved.send(sender=Issue, issue=issue, actor=actor)
+            webhooks.webhook_event_record(
+                organization_id=issue.customer.organization_id,
+                event_type=EventType.ISSUE_RESOLVED,
+                data=webhook_events.issue_data(issue),
+            )
         elif old_status in (IssueStatus.RESOLVED, IssueStatus.CLOSED):
             signals.issue_reopened.send(sender=Issue, issue=issue, actor=actor)
     return issue

@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 from crm import signals
 from crm.errors import Conflict
 from crm.lookup import terms
-from crm.models import VISIT_KINDS, ChangeAction, Customer, Merge, SearchTerm
+from crm.models import VISIT_KINDS, ChangeAction, Customer, EventType, Merge, SearchTerm
 from crm.services.common import User, record, user_or_none
 from crm.services.customers import NAME_DETAIL_FIELDS
+from crm.webhooks import services as webhooks
 
 UNDO_WINDOW = timedelta(days=30)
 # Kept-profile fields a merge fills from the duplicate when the kept one has none.
@@ -135,6 +136,11 @@ def customer_merge(*, kept: Customer, duplicate: Customer, actor: User | None = 
         changes={"duplicate": duplicate.pk, "merge": merge.pk, "moved": counts},
     )
     signals.customer_merged.send(sender=Customer, kept=kept, duplicate=duplicate, actor=actor)
+    webhooks.webhook_event_record(
+        organization_id=kept.organization_id,
+        event_type=EventType.CUSTOMER_MERGED,
+        data={"id": kept.pk, "merged": duplicate.pk, "merge": merge.pk},
+    )
     return merge
 
 

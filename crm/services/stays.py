@@ -11,11 +11,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.errors import Conflict
-from crm.models import ChangeAction, Contact, ContactKind, Customer, ExternalId, Organization, Property, Stay
+from crm.models import (
+    ChangeAction,
+    Contact,
+    ContactKind,
+    Customer,
+    EventType,
+    ExternalId,
+    Organization,
+    Property,
+    Stay,
+)
 from crm.models.stays import StayStatus
 from crm.services.common import User, assign, created, record
 from crm.services.customers import customer_create
 from crm.services.history import contact_log
+from crm.webhooks import events as webhook_events
+from crm.webhooks import services as webhooks
 
 # What a push may write on a stay (API.md "Stays and arrivals").
 STAY_FIELDS = ("property", "customer", "arrival", "departure", "room", "party_size", "status", "note")
@@ -121,6 +133,9 @@ def stay_check_in(*, stay: Stay, actor: User | None = None, at: datetime | None 
         action=ChangeAction.STAY_CHECK_IN,
         target=stay,
         changes={"contact": contact.pk},
+    )
+    webhooks.webhook_event_record(
+        organization_id=stay.organization_id, event_type=EventType.STAY_CHECKED_IN, data=webhook_events.stay_data(stay)
     )
     return stay
 

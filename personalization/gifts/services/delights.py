@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.errors import Conflict
-from crm.models import ChangeAction, Customer, Issue, Preference
+from crm.models import ChangeAction, Customer, EventType, Issue, Preference
 from crm.services.common import User, created, record, user_or_none
+from crm.webhooks import services as webhooks
 from personalization.gifts import engine
 from personalization.gifts.rules import fill, top_likes
 from personalization.gifts.signals import delight_declined, delight_planned, delights_expired
@@ -238,6 +239,18 @@ def delight_deliver(*, delight: Delight, actor: User | None = None, now: datetim
         now=now,
         facts=facts,
         also_saved=("charged_month",),
+    )
+    webhooks.webhook_event_record(
+        organization_id=delight.organization_id,
+        event_type=EventType.DELIGHT_DELIVERED,
+        data={
+            "id": delight.pk,
+            "customer": delight.customer_id,
+            "rule": rule.pk,
+            "property": delight.property_id,
+            "cost": str(delight.cost),
+            "delivered_at": now.isoformat(),
+        },
     )
     return delight
 

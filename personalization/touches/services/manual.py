@@ -16,9 +16,10 @@ from django.utils.translation import gettext as _
 
 from crm import services as crm_services
 from crm.errors import Conflict
-from crm.models import ChangeAction, Customer
+from crm.models import ChangeAction, Customer, EventType
 from crm.services.common import User, record
 from crm.services.customers import UNSUBSCRIBE_LINK
+from crm.webhooks import services as webhooks
 from personalization.models import Channel, Feedback, Touch, TouchStatus
 from personalization.touches.services import dispatch
 
@@ -169,6 +170,12 @@ def feedback_record(*, touch: Touch, score: int, comment: str = "", recommend: i
     feedback.score, feedback.recommend, feedback.comment = score, recommend, comment.strip()
     feedback.full_clean()
     feedback.save()
+    webhooks.webhook_event_record(
+        organization_id=touch.organization_id,
+        event_type=EventType.FEEDBACK_RECEIVED,
+        # The score, not the comment: the guest's own words stay in Rapport.
+        data={"id": feedback.pk, "customer": feedback.customer_id, "issue": feedback.issue_id, "score": score},
+    )
     return feedback
 
 

@@ -15,8 +15,9 @@ from django.utils.translation import gettext as _
 
 from crm import services as crm_services
 from crm.errors import Conflict
-from crm.models import ChangeAction, ContactKind, Property
+from crm.models import ChangeAction, ContactKind, EventType, Property
 from crm.services.common import User, record, user_or_none
+from crm.webhooks import services as webhooks
 from personalization.models import Channel, TaskOutcome, Touch, TouchStatus
 
 
@@ -89,6 +90,18 @@ def task_finish(
             "status": {"old": TouchStatus.SCHEDULED, "new": TouchStatus.DONE},
             "outcome": {"new": outcome},
             "note": {"new": note},
+        },
+    )
+    webhooks.webhook_event_record(
+        organization_id=task.organization_id,
+        event_type=EventType.TASK_DONE,
+        data={
+            "id": task.pk,
+            "customer": task.customer_id,
+            "kind": "call_back",
+            "issue": task.issue_id,
+            "outcome": outcome,
+            "done_at": now.isoformat(),
         },
     )
     return task
