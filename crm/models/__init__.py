@@ -21,6 +21,7 @@ from crm.models.history import (
     Severity,
     Source,
 )
+from crm.models.imports import UNDO_DAYS, GuestImport, ImportRow, ImportStatus, RowOutcome, RowPlan
 from crm.models.lookup import Merge, SearchTerm, TermKind
 from crm.models.stays import ExternalId, Stay, StayStatus
 from crm.models.tenancy import Organization, Property, Role, Staff
@@ -39,6 +40,9 @@ __all__ = [
     "ContactKind",
     "Customer",
     "ExternalId",
+    "GuestImport",
+    "ImportRow",
+    "ImportStatus",
     "Issue",
     "Merge",
     "IssueStatus",
@@ -49,6 +53,8 @@ __all__ = [
     "PreferenceCategory",
     "Property",
     "RecoveryStep",
+    "RowOutcome",
+    "RowPlan",
     "Role",
     "SearchTerm",
     "Severity",
@@ -58,4 +64,5 @@ __all__ = [
     "StayStatus",
     "TermKind",
     "TimeStamped",
+    "UNDO_DAYS",
 ]
