@@ -185,6 +185,11 @@ RAPPORT_PUBLIC_URL = env.str("RAPPORT_PUBLIC_URL", default=f"http://127.0.0.1:{e
 RAPPORT_UNSUBSCRIBE_MAX_AGE_DAYS = env.int("RAPPORT_UNSUBSCRIBE_MAX_AGE_DAYS", default=90)
 RAPPORT_FEEDBACK_MAX_AGE_DAYS = env.int("RAPPORT_FEEDBACK_MAX_AGE_DAYS", default=30)
 
+# An import applying without a finished batch for this long is enqueued again (its worker was killed).
+RAPPORT_IMPORT_STALL_SECONDS = env.int("RAPPORT_IMPORT_STALL_SECONDS", default=120)
+# Guest lists (CSV, xlsx) of up to 50 MB (crm.imports.parse.MAX_FILE_BYTES; a larger request is refused before
+# it is read); above FILE_UPLOAD_MAX_MEMORY_SIZE (Django's 2.5 MB) an upload is spooled to a temporary file.
+
 # Default region for phone numbers typed without a country code ("(415) 555-0100").
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
 
@@ -330,6 +335,8 @@ CELERY_BEAT_SCHEDULE = {
     "plan-delights-nightly": {"task": "personalization.plan_delights", "schedule": crontab(hour=2, minute=30)},
     # Retention: guests past their organization's period are anonymized, old access records dropped, at 03:15.
     "apply-retention-nightly": {"task": "crm.apply_retention", "schedule": crontab(hour=3, minute=15)},
+    # Guest-list imports whose worker was killed mid-apply continue after their last committed batch.
+    "resume-stalled-imports": {"task": "crm.resume_imports", "schedule": timedelta(minutes=1)},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Keep the worker's database connection between tasks (NOTES.md: 4x throughput).

@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from crm import api
+from crm.imports import api as imports_api
 from crm.stays import api as stays_api
 
 router = SimpleRouter()
@@ -26,5 +27,9 @@ urlpatterns = [
         stays_api.StayByExternalId.as_view(),
         name="stay-by-external-id",
     ),
+    path("imports/", imports_api.ImportList.as_view(), name="import-list"),
+    path("imports/<int:pk>/", imports_api.ImportDetail.as_view(), name="import-detail"),
+    path("imports/<int:pk>/apply/", imports_api.ImportApply.as_view(), name="import-apply"),
+    path("imports/<int:pk>/undo/", imports_api.ImportUndo.as_view(), name="import-undo"),
     *router.urls,
 ]
