@@ -3,6 +3,7 @@ whatever a client sends, the answer is never a 5xx, and every answer matches the
 
 from __future__ import annotations
 
+import io
 import os
 
 import pytest
@@ -16,6 +17,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from config.wsgi import application
 from crm import services
+from crm.services import imports
 from crm.services.stays import stay_push
 from personalization.gifts.services import gift_rule_create
 from personalization.models import Delight, Touch, TouchKind
@@ -51,7 +53,10 @@ def existing(frontdesk, organization, settings):
     delight = Delight.objects.create(
         organization=organization, customer=customer, rule=rule, occasion_key="first_visit", gift="Tea", cost=0
     )
+    guest_list = io.BytesIO(b"Name,Email\r\nAnn Lee,ann@example.com\r\n")
+    upload = imports.import_preview(organization=organization, actor=frontdesk.user, file=guest_list)
     return {
+        "imports": upload.pk,
         "gift-rules": rule.pk,
         "delights": delight.pk,
         "merges": merged.pk,
