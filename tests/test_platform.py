@@ -290,6 +290,7 @@ def test_the_beat_schedule_names_every_periodic_task_with_its_interval():
         "personalization.plan_touches": timedelta(hours=1),
         "personalization.plan_delights": crontab(hour=2, minute=30),
         "crm.apply_retention": crontab(hour=3, minute=15),
+        "crm.resume_imports": timedelta(minutes=1),
     }
     assert set(schedule) <= set(app.tasks)  # a misspelt task would be scheduled and never run
 
