@@ -206,6 +206,10 @@ RAPPORT_WEBHOOKS_DISABLE_AFTER_DAYS = env.float("RAPPORT_WEBHOOKS_DISABLE_AFTER_
 RAPPORT_WEBHOOKS_CLAIM_TIMEOUT_SECONDS = env.int("RAPPORT_WEBHOOKS_CLAIM_TIMEOUT_SECONDS", default=120)
 # Delivered and failed deliveries stay in the delivery log this long (a nightly job drops older ones).
 RAPPORT_WEBHOOKS_KEEP_DAYS = env.int("RAPPORT_WEBHOOKS_KEEP_DAYS", default=30)
+# An import applying without a finished batch for this long is enqueued again (its worker was killed).
+RAPPORT_IMPORT_STALL_SECONDS = env.int("RAPPORT_IMPORT_STALL_SECONDS", default=120)
+# Guest lists (CSV, xlsx) of up to 50 MB (crm.imports.parse.MAX_FILE_BYTES; a larger request is refused before
+# it is read); above FILE_UPLOAD_MAX_MEMORY_SIZE (Django's 2.5 MB) an upload is spooled to a temporary file.
 
 # Default region for phone numbers typed without a country code ("(415) 555-0100").
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
@@ -358,6 +362,8 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-webhooks": {"task": "crm.dispatch_webhooks", "schedule": timedelta(seconds=10)},
     # The webhooks' delivery log keeps RAPPORT_WEBHOOKS_KEEP_DAYS of finished deliveries, at 03:45.
     "drop-old-webhook-deliveries": {"task": "crm.drop_old_webhook_deliveries", "schedule": crontab(hour=3, minute=45)},
+    # Guest-list imports whose worker was killed mid-apply continue after their last committed batch.
+    "resume-stalled-imports": {"task": "crm.resume_imports", "schedule": timedelta(minutes=1)},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Keep the worker's database connection between tasks (NOTES.md: 4x throughput).

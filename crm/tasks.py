@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import IntegrityError, OperationalError
 
+from crm.services import imports
 from crm.services.retention import RetentionResult, customers_anonymize_inactive
 from crm.webhooks import delivery
 
@@ -32,3 +35,34 @@ def dispatch_webhooks() -> int:
 def drop_old_webhook_deliveries() -> int:
     """Nightly (beat): the delivery log keeps RAPPORT_WEBHOOKS_KEEP_DAYS of delivered and failed deliveries."""
     return delivery.webhook_deliveries_drop_old()
+
+
+@shared_task(
+    bind=True, name="crm.import_apply", ignore_result=True, max_retries=3, soft_time_limit=60 * 60, time_limit=65 * 60
+)
+def import_apply(self, import_id: int) -> None:
+    """Apply an import's remaining rows (crm.services.imports.import_run). A lost race with another write (an
+    id taken meanwhile) or a database hiccup retries the batch; after the retries the import is failed (what
+    was applied stays undoable, applying again continues). A killed worker's import is resumed by
+    resume_imports."""
+    try:
+        imports.import_run(import_id=import_id)
+    except (IntegrityError, OperationalError) as exc:
+        if self.request.retries < self.max_retries:
+            raise self.retry(exc=exc, countdown=5 * (self.request.retries + 1)) from exc
+        imports.import_fail(import_id=import_id, reason=str(exc))
+        raise
+    except SoftTimeLimitExceeded:
+        raise  # the batch rolled back; resume_imports enqueues the import again
+    except Exception as exc:
+        imports.import_fail(import_id=import_id, reason=f"{type(exc).__name__}: {exc}")
+        raise
+
+
+@shared_task(name="crm.resume_imports", ignore_result=True)
+def resume_imports() -> int:
+    """Every minute (beat): enqueue again the imports whose apply stalled (a worker killed mid-apply)."""
+    stalled = imports.imports_stalled()
+    for import_id in stalled:
+        import_apply.delay(import_id)
+    return len(stalled)

@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from crm import api
+from crm.imports import api as imports_api
 from crm.stays import api as stays_api
 from crm.webhooks import api as webhooks_api
 
@@ -31,5 +32,9 @@ urlpatterns = [
     path(
         "webhook-deliveries/<int:pk>/retry/", webhooks_api.WebhookDeliveryRetry.as_view(), name="webhook-delivery-retry"
     ),
+    path("imports/", imports_api.ImportList.as_view(), name="import-list"),
+    path("imports/<int:pk>/", imports_api.ImportDetail.as_view(), name="import-detail"),
+    path("imports/<int:pk>/apply/", imports_api.ImportApply.as_view(), name="import-apply"),
+    path("imports/<int:pk>/undo/", imports_api.ImportUndo.as_view(), name="import-undo"),
     *router.urls,
 ]

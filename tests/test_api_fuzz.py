@@ -3,6 +3,7 @@ whatever a client sends, the answer is never a 5xx, and every answer matches the
 
 from __future__ import annotations
 
+import io
 import os
 
 import pytest
@@ -17,6 +18,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from config.wsgi import application
 from crm import services
 from crm.models import WebhookDelivery
+from crm.services import imports
 from crm.services.stays import stay_push
 from personalization.gifts.services import gift_rule_create
 from personalization.models import Delight, Touch, TouchKind
@@ -64,9 +66,12 @@ def existing(frontdesk, organization, settings):
         attempts=8,
         next_attempt_at=customer.created_at,
     )
+    guest_list = io.BytesIO(b"Name,Email\r\nAnn Lee,ann@example.com\r\n")
+    upload = imports.import_preview(organization=organization, actor=frontdesk.user, file=guest_list)
     return {
         "webhooks": webhook.pk,
         "webhook-deliveries": webhook_delivery.pk,
+        "imports": upload.pk,
         "gift-rules": rule.pk,
         "delights": delight.pk,
         "merges": merged.pk,

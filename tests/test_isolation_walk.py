@@ -10,6 +10,7 @@ nothing to walk (and is the exception).
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ from crm.models import (
     Contact,
     Customer,
     ExternalId,
+    GuestImport,
+    ImportRow,
     Issue,
     Merge,
     Organization,
@@ -41,6 +44,7 @@ from crm.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from crm.services import imports
 from crm.services.stays import stay_push
 from personalization.gifts.services import gift_rule_create
 from personalization.models import Channel, Delight, Feedback, GiftRule, Tip, Touch, TouchKind
@@ -71,6 +75,7 @@ MARKERS = (
     "alpha-secret-stay-note",  # a stay
     "alpha-secret-pms-id",  # a guest's id in another system
     "alpha-secret-hook",  # a webhook's URL and description
+    "alpha-secret-tag",  # a tag an import added
 )
 
 
@@ -111,6 +116,10 @@ ROUTES: dict[str, Route] = {
         ("PUT",),
         {"customer": "customer", "arrival": "2026-12-02", "departure": "2026-12-03", "note": "hacked"},
     ),
+    "api/v1/imports/": Route(methods=W, body={"file": "x"}),
+    "api/v1/imports/<int:pk>/": Route({"pk": "import"}),
+    "api/v1/imports/<int:pk>/apply/": Route({"pk": "import"}, W),
+    "api/v1/imports/<int:pk>/undo/": Route({"pk": "import"}, W),
     "api/v1/^customers/$": Route(methods=W, body={"given_name": "B guest"}, query="q=quixo"),
     "api/v1/^customers/duplicates/$": Route(),
     "api/v1/^customers/download/$": Route(query="q=Quixo"),
@@ -164,6 +173,12 @@ ROUTES: dict[str, Route] = {
         methods=W,
         body={"given_name": "Quixotica", "family_name": "Zorblax", "email": "zorblax-guest@alpha-secret.example"},
     ),
+    "imports/": Route(),
+    "imports/columns/": Route(methods=W),
+    "imports/<int:pk>/": Route({"pk": "import"}),
+    "imports/<int:pk>/progress/": Route({"pk": "import"}),
+    "imports/<int:pk>/apply/": Route({"pk": "import"}, W),
+    "imports/<int:pk>/undo/": Route({"pk": "import"}, W),
     "arrivals/": Route(query="property={property}"),
     "guests/download/": Route(query="property={property}"),
     "stays/<int:pk>/check-in/": Route({"pk": "stay"}, W),
@@ -332,6 +347,10 @@ def world():
         departure=timezone.localdate(),
         note="alpha-secret-stay-note",
     )
+    guest_list = b"Name,Email,Tags\r\nQuixotica Zorblax,zorblax-guest@alpha-secret.example,alpha-secret-tag\r\n"
+    upload = imports.import_preview(organization=a, actor=desk.user, file=io.BytesIO(guest_list), filename="alpha.csv")
+    imports.import_apply(upload=upload, actor=desk.user)
+    imports.import_run(import_id=upload.pk)
     feedback = Feedback.objects.create(customer=guest, touch=touch, score=2, comment="alpha-secret-feedback")
     tip = Tip.objects.create(organization=a, property=hotel, text="alpha-secret-tip")
     webhook = WebhookEndpoint.objects.create(
@@ -376,6 +395,7 @@ def world():
         "task": task,
         "feedback": feedback,
         "stay": stay,
+        "import": upload,
         "stay_system": "opera",
         "stay_external_id": "alpha-secret-res",
         "tip": tip,
@@ -424,6 +444,8 @@ def _fingerprint(organization: Organization) -> dict[str, list]:
         "properties": Property.objects.filter(organization=organization),
         "stays": Stay.objects.filter(organization=organization),
         "external_ids": ExternalId.objects.filter(organization=organization),
+        "imports": GuestImport.objects.filter(organization=organization),
+        "import_rows": ImportRow.objects.filter(upload__organization=organization),
     }
     return {name: sorted(map(repr, query.values())) for name, query in models.items()}
 

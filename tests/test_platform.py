@@ -292,6 +292,7 @@ def test_the_beat_schedule_names_every_periodic_task_with_its_interval():
         "crm.apply_retention": crontab(hour=3, minute=15),
         "crm.dispatch_webhooks": timedelta(seconds=10),
         "crm.drop_old_webhook_deliveries": crontab(hour=3, minute=45),
+        "crm.resume_imports": timedelta(minutes=1),
     }
     assert set(schedule) <= set(app.tasks)  # a misspelt task would be scheduled and never run
 

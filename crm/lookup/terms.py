@@ -121,6 +121,17 @@ def index_customer(customer: Customer) -> None:
         SearchTerm.objects.bulk_create(_rows([customer]))
 
 
+def index_customers(customers: list[Customer]) -> None:
+    """index_customer() for many customers at once (call inside the writing transaction): one delete, one
+    read of which are merged away, one bulk insert."""
+    if not customers:
+        return
+    ids = [customer.pk for customer in customers]
+    SearchTerm.objects.filter(customer_id__in=ids).delete()
+    live = set(Customer.objects.filter(pk__in=ids, merged_into__isnull=True).values_list("pk", flat=True))
+    SearchTerm.objects.bulk_create(_rows(c for c in customers if c.pk in live), batch_size=5000)
+
+
 def reindex(customers: Iterable[Customer], *, customer_model=Customer, term_model=SearchTerm) -> int:
     """Recompute derived fields and terms of many customers, in batches; returns how many.
 

@@ -21,6 +21,7 @@ from crm.models.history import (
     Severity,
     Source,
 )
+from crm.models.imports import UNDO_DAYS, GuestImport, ImportRow, ImportStatus, RowOutcome, RowPlan
 from crm.models.lookup import Merge, SearchTerm, TermKind
 from crm.models.stays import ExternalId, Stay, StayStatus
 from crm.models.tenancy import Organization, Property, Role, Staff
@@ -40,6 +41,9 @@ __all__ = [
     "ContactKind",
     "Customer",
     "ExternalId",
+    "GuestImport",
+    "ImportRow",
+    "ImportStatus",
     "Issue",
     "Merge",
     "IssueStatus",
@@ -50,6 +54,8 @@ __all__ = [
     "PreferenceCategory",
     "Property",
     "RecoveryStep",
+    "RowOutcome",
+    "RowPlan",
     "Role",
     "SearchTerm",
     "Severity",
@@ -63,4 +69,5 @@ __all__ = [
     "EventType",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "UNDO_DAYS",
 ]

@@ -70,6 +70,18 @@ def preference_record(
 ) -> Preference:
     """Remember a preference; allergy and dietary ones are safety-critical unless said otherwise, and an allergy
     is to be avoided unless said otherwise (an allergy that is liked is refused: Preference.clean)."""
+    preference, fields = preference_new(customer=customer, actor=actor, property=property, **fields)
+    preference.full_clean()
+    preference.save()
+    _record(ChangeAction.PREFERENCE_RECORD, preference, actor, created(fields))
+    return preference
+
+
+def preference_new(
+    *, customer: Customer | None, actor: User | None = None, property: Property | None = None, **fields: Any
+) -> tuple[Preference, dict[str, Any]]:
+    """The unsaved preference preference_record() would save, with its defaults (and the fields as given, with
+    the polarity it chose): shared with the imports, which save many at once."""
     if "polarity" not in fields and fields.get("category") == PreferenceCategory.ALLERGY:
         fields["polarity"] = Polarity.AVOID
     preference = Preference(
@@ -81,10 +93,7 @@ def preference_record(
     assign(preference, fields, PREFERENCE_FIELDS)
     if "safety_critical" not in fields:
         preference.safety_critical = preference.category in SAFETY_CATEGORIES
-    preference.full_clean()
-    preference.save()
-    _record(ChangeAction.PREFERENCE_RECORD, preference, actor, created(fields))
-    return preference
+    return preference, fields
 
 
 @transaction.atomic

@@ -1,0 +1,142 @@
+"""bench/run import: a generated guest list of N rows (default 100,000; names in several scripts, bench/dataset.py),
+10 % of them already known, previewed and applied by the service the worker runs (crm.services.imports.import_run,
+in this process, so the broker's latency is not counted), with search terms built. The floor, in the same run:
+PostgreSQL's own COPY of the same file into a bare table, three times interleaved (before the preview, between
+preview and apply, after the apply), the median taken. Peak RSS is this process's (the preview streams the file,
+the apply reads 1,000 rows per batch). Prints "name value unit" lines. Its own database
+(BENCH_IMPORT_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import resource
+import statistics
+import tempfile
+import time
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django.setup()
+
+from django.db import connection  # noqa: E402
+
+from bench.dataset import person  # noqa: E402
+from bench.measure import line  # noqa: E402
+from bench.setup import ensure_database  # noqa: E402
+from crm import selectors, services  # noqa: E402
+from crm.models import Customer, GuestImport, Organization, SearchTerm  # noqa: E402
+from crm.services import imports  # noqa: E402
+
+HEADERS = ["Guest ID", "First name", "Last name", "姓名", "Email", "Mobile", "Birthday", "Allergies", "Tags"]
+SEED = 20261202
+
+
+def _row(rng: random.Random, i: int) -> list[str]:
+    p = person(rng, i)
+    birthday = f"{1950 + i % 50}-{1 + i % 12:02d}-{1 + i % 28:02d}" if i % 3 else ""
+    return [
+        f"P{i:07d}",
+        p["given_name"],
+        p["family_name"],
+        p["native_name"],
+        p.get("email", ""),
+        p.get("phone", ""),
+        birthday,
+        "peanuts" if i % 20 == 0 else "",
+        "vip" if i % 10 == 0 else "",
+    ]
+
+
+def write_file(path: str, rows: int, *, start: int = 0) -> None:
+    """The guest list, written as generated (never held whole)."""
+    with open(path, "w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADERS)
+        for i in range(start, start + rows):
+            writer.writerow(_row(random.Random(SEED * 1_000_003 + i), i))
+
+
+def copy_floor(path: str) -> float:
+    """PostgreSQL's own COPY of the file into a bare table (no index, no constraint): the floor."""
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_import_floor")
+        cursor.execute("CREATE TABLE bench_import_floor (" + ", ".join(f"c{i} text" for i in range(len(HEADERS))) + ")")
+    started = time.perf_counter()
+    with (
+        connection.cursor() as cursor,
+        open(path, "rb") as handle,
+        cursor.copy("COPY bench_import_floor FROM STDIN (FORMAT csv, HEADER true)") as copy,
+    ):
+        while chunk := handle.read(1 << 20):
+            copy.write(chunk)
+    elapsed = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_import_floor")
+    return elapsed
+
+
+def run(path: str, organization: Organization, staff) -> GuestImport:
+    with open(path, "rb") as handle:
+        return imports.import_preview(organization=organization, actor=staff.user, file=handle, filename=path)
+
+
+def main(rows: int) -> None:
+    ensure_database()
+    staff = services.staff_upsert(
+        username="bench_import",
+        password="bench-password-1",
+        organization_name="Import bench hotels",
+        property_name="Bench Shanghai",
+        role="manager",
+    )
+    organization = staff.organization
+    Customer.objects.filter(organization=organization).delete()
+    GuestImport.objects.filter(organization=organization).delete()
+    with tempfile.TemporaryDirectory() as folder:
+        known, full = os.path.join(folder, "known.csv"), os.path.join(folder, "guests.csv")
+        write_file(known, rows // 10)  # the first 10 % of the list, already known
+        write_file(full, rows)
+        line("import_file_mb", os.path.getsize(full) / 1e6, "MB")
+        upload = run(known, organization, staff)
+        imports.import_apply(upload=upload, actor=staff.user)
+        imports.import_run(import_id=upload.pk)
+        line("import_known_guests", Customer.objects.filter(organization=organization).count(), "rows")
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+        floors = [copy_floor(full)]
+        started = time.perf_counter()
+        upload = run(full, organization, staff)
+        line("import_preview_seconds", time.perf_counter() - started, "s")
+        floors.append(copy_floor(full))
+        imports.import_apply(upload=upload, actor=staff.user)
+        started = time.perf_counter()
+        assert imports.import_run(import_id=upload.pk)
+        elapsed = time.perf_counter() - started
+        floors.append(copy_floor(full))
+        upload.refresh_from_db()
+        floor = statistics.median(floors)
+        line("import_rows", upload.rows, "rows")
+        line("import_created", upload.created, "rows")
+        line("import_updated", upload.updated, "rows")
+        line("import_unchanged", upload.done_rows - upload.created - upload.updated - upload.error_rows, "rows")
+        line("import_error_rows", upload.error_rows, "rows")
+        line("import_seconds", elapsed, "s")
+        line("import_rows_per_second", upload.rows / elapsed, "rows/s")
+        line("copy_seconds", floor, "s")
+        line("import_vs_copy", elapsed / floor, "x")
+        line("import_search_terms", SearchTerm.objects.filter(organization=organization).count(), "rows")
+        sample = Customer.objects.filter(organization=organization).exclude(native_name="").order_by("-pk").first()
+        found = selectors.customer_lookup(organization=organization, q=sample.native_name)
+        line("import_lookup_finds_new_guest", float(any(c.pk == sample.pk for c in found)), "bool")
+        line("import_rss_before_mb", rss_before, "MB")
+        line("import_peak_rss_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "MB")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    main(parser.parse_args().rows)

@@ -1,0 +1,130 @@
+"""Which guest a row of an import names: one rule, in order — an id of the same system, the email, the phone, the
+same full name with the same birthday. The first rule that finds anyone decides; finding two guests is an answer
+too (reported, never merged). One set-based query per rule and batch, never one per row."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from crm.lookup import terms
+from crm.lookup.normalize import fit
+from crm.models import Customer, ExternalId, SearchTerm, TermKind
+from crm.partial_dates import PartialDate
+
+
+@dataclass
+class Keys:
+    """What of a row can name a guest."""
+
+    external_ids: list[tuple[str, str]] = field(default_factory=list)
+    email: str = ""
+    phone: str = ""  # E.164
+    names: set[str] = field(default_factory=set)  # full-name keys (crm.lookup.terms.full_name_keys)
+    birthday: PartialDate | None = None
+
+    def file_keys(self) -> list[str]:
+        """The keys two rows of one file must not share (the same guest twice)."""
+        keys = [f"id:{system}:{value}" for system, value in self.external_ids]
+        keys += [f"email:{self.email.lower()}"] if self.email else []
+        keys += [f"phone:{self.phone}"] if self.phone else []
+        if self.birthday is not None:
+            keys += [f"name:{name}:{self.birthday}" for name in self.names]
+        return keys
+
+
+def keys_of(customer: Customer, external_ids: list[tuple[str, str]]) -> Keys:
+    """The keys of a profile as a row would make it (unsaved; its fields normalized)."""
+    return Keys(
+        external_ids=external_ids,
+        email=customer.email,
+        phone=customer.phone,
+        names=terms.full_name_keys(customer),
+        birthday=customer.birthday,
+    )
+
+
+def _email_term(email: str) -> str:
+    return fit(terms.EMAIL_SIGIL + email.lower())
+
+
+def match(organization_id: int, rows: list[Keys]) -> list[list[int]]:
+    """For each row, the ids of the guests it names (sorted): [] none, [id] one, more: ambiguous."""
+    by_id: dict[tuple[str, str], set[int]] = defaultdict(set)
+    wanted_ids = {pair for row in rows for pair in row.external_ids}
+    if wanted_ids:
+        found = ExternalId.objects.filter(
+            organization_id=organization_id,
+            system__in={s for s, _v in wanted_ids},
+            value__in={v for _s, v in wanted_ids},
+            customer__merged_into__isnull=True,
+        ).values_list("system", "value", "customer_id")
+        for system, value, customer_id in found:
+            by_id[(system, value)].add(customer_id)
+    # Emails through their search terms: the same folding as the lookup (case-insensitive), merged-away
+    # profiles have none.
+    by_email: dict[str, set[int]] = defaultdict(set)
+    emails = {_email_term(row.email) for row in rows if row.email}
+    if emails:
+        found = SearchTerm.objects.filter(
+            organization_id=organization_id, kind=TermKind.EMAIL, term__in=emails
+        ).values_list("term", "customer_id")
+        for term, customer_id in found:
+            by_email[term].add(customer_id)
+    by_phone: dict[str, set[int]] = defaultdict(set)
+    phones = {row.phone for row in rows if row.phone}
+    if phones:
+        found = Customer.objects.filter(
+            organization_id=organization_id, phone__in=phones, merged_into__isnull=True
+        ).values_list("phone", "id")
+        for phone, customer_id in found:
+            by_phone[phone].add(customer_id)
+    by_name = _by_name_and_birthday(organization_id, [row for row in rows if row.birthday is not None and row.names])
+
+    answers = []
+    for row in rows:
+        candidates: set[int] = set()
+        for pair in row.external_ids:
+            candidates |= by_id.get(pair, set())
+        if not candidates and row.email:
+            candidates = by_email.get(_email_term(row.email), set())
+        if not candidates and row.phone:
+            candidates = by_phone.get(row.phone, set())
+        if not candidates and row.birthday is not None:
+            candidates = {
+                customer_id
+                for name in row.names
+                for customer_id, birthday in by_name.get(name, ())
+                if _same_birthday(birthday, row.birthday)
+            }
+        answers.append(sorted(candidates))
+    return answers
+
+
+def _by_name_and_birthday(organization_id: int, rows: list[Keys]) -> dict[str, list[tuple[int, PartialDate]]]:
+    names = {name for row in rows for name in row.names}
+    if not names:
+        return {}
+    found = list(
+        SearchTerm.objects.filter(organization_id=organization_id, kind=TermKind.FULL_NAME, term__in=names).values_list(
+            "term", "customer_id"
+        )
+    )
+    birthdays = {
+        pk: PartialDate(month=month, day=day, year=year)
+        for pk, year, month, day in Customer.objects.filter(
+            pk__in={customer_id for _term, customer_id in found}, birthday_month__isnull=False
+        ).values_list("pk", "birthday_year", "birthday_month", "birthday_day")
+    }
+    by_name: dict[str, list[tuple[int, PartialDate]]] = defaultdict(list)
+    for term, customer_id in found:
+        if customer_id in birthdays:
+            by_name[term].append((customer_id, birthdays[customer_id]))
+    return by_name
+
+
+def _same_birthday(held: PartialDate, row: PartialDate) -> bool:
+    """Month and day equal, and the years too when both are known."""
+    return (held.month, held.day) == (row.month, row.day) and (
+        held.year is None or row.year is None or held.year == row.year
+    )

@@ -1,0 +1,268 @@
+"""Preview, apply and undo of a guest list, calling the services (the worker's body run in the test)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from crm import selectors, services
+from crm.errors import Conflict
+from crm.models import ChangeRecord, Customer, ExternalId, ImportRow, ImportStatus, Preference, RowOutcome
+from crm.partial_dates import PartialDate
+from crm.services import imports
+from tests.crm.imports.conftest import EXCEL_ROWS, csv_bytes, xlsx_bytes
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _in_china(property_):
+    property_.country = "CN"  # phones without +country are read as Chinese numbers
+    property_.save()
+
+
+def preview(organization, manager, data: bytes, **kwargs):
+    return imports.import_preview(
+        organization=organization,
+        actor=manager.user,
+        file=io.BytesIO(data),
+        filename="guests.csv",
+        property=manager.property,
+        **kwargs,
+    )
+
+
+def apply(upload, manager):
+    imports.import_apply(upload=upload, actor=manager.user)
+    assert imports.import_run(import_id=upload.pk)
+    upload.refresh_from_db()
+    return upload
+
+
+def test_a_chinese_list_previews_its_counts_and_the_bad_date_and_writes_no_guest(organization, manager, chinese_csv):
+    upload = preview(organization, manager, chinese_csv)
+    assert (upload.status, upload.rows, upload.to_create, upload.to_update, upload.unchanged) == (
+        "previewed",
+        3,
+        2,
+        0,
+        0,
+    )
+    assert upload.errors == [{"row": 3, "column": "生日", "message": upload.errors[0]["message"]}]
+    assert "1990-02-30" in upload.errors[0]["message"]
+    assert upload.columns == {
+        "姓名": "full_name",
+        "手机": "phone",
+        "邮箱": "email",
+        "生日": "birthday",
+        "过敏": "preference:allergy",
+    }
+    assert not Customer.objects.filter(organization=organization).exists()
+
+
+def test_applying_creates_the_guests_findable_by_lookup_with_provenance(organization, manager, chinese_csv):
+    upload = apply(preview(organization, manager, chinese_csv), manager)
+    assert (upload.status, upload.done_rows, upload.created, upload.updated) == ("applied", 3, 2, 0)
+    zhang = selectors.customer_lookup(organization=organization, q="zhang wei")[0]
+    assert (zhang.native_name, zhang.phone, str(zhang.birthday)) == ("张伟", "+8613800138000", "1985-03-14")
+    assert zhang.home_property == manager.property
+    allergy = Preference.objects.get(customer=zhang)
+    assert (allergy.category, allergy.text, allergy.polarity, allergy.source) == (
+        "allergy",
+        "花生",
+        "avoid",
+        "imported",
+    )
+    assert allergy.safety_critical
+    record = ChangeRecord.objects.get(action="customer.import", customer_id=zhang.pk)
+    assert record.changes["import"] == upload.pk
+    assert not Customer.objects.filter(native_name="李娜").exists()  # the bad row was skipped
+    assert ImportRow.objects.get(upload=upload, number=3).outcome == RowOutcome.SKIPPED
+
+
+def test_the_same_file_applied_twice_creates_nothing_the_second_time(organization, manager, chinese_csv):
+    apply(preview(organization, manager, chinese_csv), manager)
+    again = preview(organization, manager, chinese_csv)
+    assert (again.to_create, again.to_update, again.unchanged) == (0, 0, 2)
+    again = apply(again, manager)
+    assert (again.created, again.updated) == (0, 0)
+    assert Customer.objects.filter(organization=organization).count() == 2
+    assert Preference.objects.count() == 1
+
+
+def test_matching_in_order_id_email_phone_name_and_birthday(organization, manager):
+    by_id = CustomerFactory(organization=organization, given_name="Ann", family_name="Id", email="")
+    ExternalId.objects.create(organization=organization, customer=by_id, system="opera", value="G-1")
+    by_email = CustomerFactory(organization=organization, given_name="Bo", family_name="Mail", email="Bo@Example.com")
+    by_phone = CustomerFactory(
+        organization=organization, given_name="Cy", family_name="Phone", email="", phone="+14155550123"
+    )
+    by_name = CustomerFactory(
+        organization=organization, given_name="Di", family_name="Name", email="", birthday=PartialDate(1, 2, 1980)
+    )
+    rows = [
+        ["Guest ID", "First name", "Last name", "Email", "Phone", "Birthday", "Tags"],
+        ["G-1", "Ann", "Id", "", "", "", "vip"],
+        ["", "Bo", "Mail", "bo@example.com", "", "", "vip"],
+        ["", "Cy", "Phone", "", "+1 (415) 555-0123", "", "vip"],
+        ["", "Di", "Name", "", "", "1980-01-02", "vip"],
+        ["", "Di", "Name", "", "", "1981-01-02", ""],  # the same name, another birthday: a new guest
+    ]
+    upload = preview(organization, manager, csv_bytes(rows), system="opera")
+    assert (upload.to_create, upload.to_update, upload.error_rows) == (1, 4, 0), upload.errors
+    upload = apply(upload, manager)
+    for guest in (by_id, by_email, by_phone, by_name):
+        guest.refresh_from_db()
+        assert guest.tags == ["vip"]
+
+
+def test_a_row_matching_two_guests_is_reported_never_merged(organization, manager):
+    CustomerFactory(organization=organization, email="twin@example.com")
+    CustomerFactory(organization=organization, email="twin@example.com")
+    upload = preview(organization, manager, csv_bytes([["Name", "Email"], ["Twin Guest", "twin@example.com"]]))
+    assert upload.error_rows == 1
+    assert "matches 2 guests" in upload.errors[0]["message"]
+    apply(upload, manager)
+    assert Customer.objects.filter(email="twin@example.com").count() == 2
+
+
+def test_the_same_guest_twice_in_one_file_is_reported(organization, manager):
+    rows = [["Name", "Email"], ["Ann Lee", "ann@example.com"], ["Ann Lee", "ANN@example.com"]]
+    upload = preview(organization, manager, csv_bytes(rows))
+    assert upload.to_create == 1
+    assert upload.errors[0]["row"] == 3 and "row 2" in upload.errors[0]["message"]
+
+
+def test_bad_cells_are_each_rows_errors_with_row_and_column(organization, manager):
+    rows = [
+        ["Name", "Email", "Phone"],
+        ["Ok Guest", "ok@example.com", "+14155550100"],
+        ["Bad Mail", "not-an-email", ""],
+        ["Bad Phone", "", "12"],
+        ["Bell\x07Guest", "", ""],
+    ]
+    upload = preview(organization, manager, csv_bytes(rows))
+    assert [(e["row"], e["column"]) for e in upload.errors] == [(3, "Email"), (4, "Phone"), (5, "Name")]
+    assert (upload.to_create, upload.error_rows) == (1, 3)
+
+
+def test_unrecognized_columns_are_listed_with_samples_and_mapped_by_the_mapping(organization, manager):
+    rows = [["Name", "Zimmerwunsch"], ["Ann Lee", "high floor"]]
+    upload = preview(organization, manager, csv_bytes(rows))
+    assert upload.unmapped == [{"column": "Zimmerwunsch", "samples": ["high floor"]}]
+    upload = apply(
+        preview(organization, manager, csv_bytes(rows), mapping={"Zimmerwunsch": "preference:room"}), manager
+    )
+    assert Preference.objects.get().text == "high floor"
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [([["Email"], ["a@example.com"]], "No column holds a name"), ([["Name"]], None)],
+)
+def test_a_file_without_a_name_column_is_refused(organization, manager, rows, message):
+    if message is None:
+        upload = preview(organization, manager, csv_bytes(rows))
+        assert upload.rows == 0
+        return
+    with pytest.raises(ValidationError, match=message):
+        preview(organization, manager, csv_bytes(rows))
+
+
+def test_an_excel_file_with_date_cells(organization, manager):
+    upload = apply(preview(organization, manager, xlsx_bytes(EXCEL_ROWS)), manager)
+    guest = Customer.objects.get(email="siobhan@example.ie")
+    assert (str(guest.birthday), guest.phone, upload.created) == ("1988-07-01", "+8613800138000", 1)
+
+
+def test_ambiguous_dates_follow_the_files_other_rows(organization, manager):
+    rows = [["Name", "Birthday"], ["Ann Lee", "05/06/1985"], ["Bo Lee", "25/12/1990"]]
+    apply(preview(organization, manager, csv_bytes(rows)), manager)
+    assert str(Customer.objects.get(given_name="Ann").birthday) == "1985-06-05"
+
+
+def test_undo_removes_the_created_restores_the_updated_and_reports_edited_since(organization, manager):
+    kept = CustomerFactory(
+        organization=organization, given_name="Kay", family_name="Old", email="kay@example.com", phone=""
+    )
+    edited = CustomerFactory(
+        organization=organization, given_name="Ed", family_name="Old", email="ed@example.com", phone=""
+    )
+    rows = [
+        ["First name", "Last name", "Email", "Phone", "Tags"],
+        ["Kay", "New", "kay@example.com", "+14155550111", "vip"],
+        ["Ed", "New", "ed@example.com", "", ""],
+        ["Fresh", "Guest", "fresh@example.com", "", ""],
+    ]
+    upload = apply(preview(organization, manager, csv_bytes(rows)), manager)
+    assert (upload.created, upload.updated) == (1, 2)
+    services.customer_update(customer=Customer.objects.get(pk=edited.pk), family_name="Edited")
+    upload = imports.import_undo(upload=upload, actor=manager.user)
+    assert upload.status == ImportStatus.UNDONE
+    kept.refresh_from_db()
+    edited.refresh_from_db()
+    assert (kept.family_name, kept.phone, kept.tags) == ("Old", "", [])
+    assert edited.family_name == "Edited"
+    assert upload.undo_report == [{"row": 3, "customer": edited.pk, "field": "family_name"}]
+    assert not Customer.objects.filter(email="fresh@example.com").exists()
+    assert selectors.customer_lookup(organization=organization, q="New") == []
+    with pytest.raises(Conflict):
+        imports.import_undo(upload=upload, actor=manager.user)
+
+
+def test_an_import_applies_only_once(organization, manager, chinese_csv):
+    upload = apply(preview(organization, manager, chinese_csv), manager)
+    with pytest.raises(Conflict):
+        imports.import_apply(upload=upload, actor=manager.user)
+
+
+def test_a_run_continues_after_the_last_committed_batch(organization, manager, monkeypatch):
+    monkeypatch.setattr(imports, "BATCH", 2)
+    rows = [["Name", "Email"], *[[f"Guest {i}", f"g{i}@example.com"] for i in range(5)]]
+    upload = preview(organization, manager, csv_bytes(rows))
+    imports.import_apply(upload=upload, actor=manager.user)
+    # Given a run that died after its first batch (the rows of that batch marked done with it)
+    with pytest.raises(RuntimeError), monkeypatch.context() as patched:
+        calls = []
+
+        def fail_second(upload_, rows_):
+            calls.append(1)
+            if len(calls) == 2:
+                raise RuntimeError("killed")
+            return original(upload_, rows_)
+
+        original = imports._apply_batch
+        patched.setattr(imports, "_apply_batch", fail_second)
+        imports.import_run(import_id=upload.pk)
+    upload.refresh_from_db()
+    assert upload.done_rows == 2
+    assert [row.outcome for row in ImportRow.objects.filter(upload=upload).order_by("number")] == ["created"] * 2 + [
+        ""
+    ] * 3
+    # when it runs again, it continues: every row once
+    assert imports.import_run(import_id=upload.pk)
+    upload.refresh_from_db()
+    assert (upload.done_rows, upload.created) == (5, 5)
+    assert Customer.objects.filter(organization=organization).count() == 5
+
+
+def test_erasing_a_guest_removes_the_import_rows_holding_their_data(organization, manager):
+    rows = [["First name", "Last name", "Email"], ["Kay", "New", "kay@example.com"]]
+    kay = CustomerFactory(organization=organization, given_name="Kay", family_name="Old", email="kay@example.com")
+    upload = apply(preview(organization, manager, csv_bytes(rows)), manager)
+    row = ImportRow.objects.get(upload=upload)
+    assert row.before == {"family_name": "Old"} and row.customer_id == kay.pk
+    summary = services.customer_erase(customer=kay, actor=manager.user)
+    assert not ImportRow.objects.filter(pk=row.pk).exists()
+    assert summary["deleted"]["crm.importrow"] == 1
+
+
+def test_the_export_of_a_guest_holds_their_import_rows(organization, manager):
+    rows = [["First name", "Last name", "Email"], ["Kay", "New", "kay@example.com"]]
+    kay = CustomerFactory(organization=organization, given_name="Kay", family_name="Old", email="kay@example.com")
+    apply(preview(organization, manager, csv_bytes(rows)), manager)
+    held = selectors.customer_export(customer=kay)
+    assert held["import_rows"][0]["before"] == {"family_name": "Old"}
