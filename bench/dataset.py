@@ -281,11 +281,19 @@ BATCH = 20_000
 
 
 def _secondary_indexes(tables: list[str]) -> list[tuple[str, str]]:
+    """The tables' secondary indexes to drop for the load and build again after it. Their definitions are kept in
+    the bench database first (bench_dropped_index), so a load interrupted between the drop and the rebuild leaves
+    them for the next one to build, instead of a dataset without indexes that nobody notices."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s) AND indexname NOT LIKE %s",
+            "CREATE TABLE IF NOT EXISTS bench_dropped_index (name text PRIMARY KEY, definition text NOT NULL)"
+        )
+        cursor.execute(
+            "INSERT INTO bench_dropped_index SELECT indexname, indexdef FROM pg_indexes"
+            " WHERE tablename = ANY(%s) AND indexname NOT LIKE %s ON CONFLICT DO NOTHING",
             [tables, "%_pkey"],
         )
+        cursor.execute("SELECT name, definition FROM bench_dropped_index ORDER BY name")
         return cursor.fetchall()
 
 
@@ -340,7 +348,8 @@ def generate(*, customers: int, organization_id: int, seed: int = 20261122, hist
             cursor.execute(f"ALTER TABLE crm_customer ALTER COLUMN {column} DROP DEFAULT")
         say(f"# rebuilding {len(indexes)} indexes ({time.monotonic() - started:.0f} s)")
         for _name, definition in indexes:
-            cursor.execute(definition)
+            cursor.execute(definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
+        cursor.execute("DELETE FROM bench_dropped_index")
         for table in tables:
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
             cursor.execute(f"VACUUM ANALYZE {table}")
