@@ -69,3 +69,16 @@ def log_in(page, username: str, password: str = "s3cret-pass!") -> None:
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url("**/")
+
+
+# The lookup box asks after a pause in typing (hx-trigger "input changed delay:250ms"). Waiting for the network
+# to be idle proves nothing here: Playwright answers at once when the page has been idle once already, and the
+# pause may not have run out yet. A test that presses keys in the results waits for this instead.
+SEARCH_PAUSE_MS = 250
+
+
+def search_settled(page) -> None:
+    """The last keystroke's results are in and stay put: the typing pause has run out and htmx has no request,
+    swap or settle under way."""
+    page.wait_for_timeout(SEARCH_PAUSE_MS + 150)
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")

@@ -12,7 +12,7 @@ from crm.services import manager_group
 from personalization.models import Feedback, GiftRule, Touch
 from personalization.touches import messages
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, search_settled
 from tests.factories import CustomerFactory
 from tests.personalization.touches.conftest import resolve_issue
 
@@ -58,7 +58,7 @@ def test_lookup_say_it_and_language_menu_work_under_the_policy(watched, frontdes
     page.locator("#q").press_sequentially("zhang wei", delay=30)
     expect(page.locator("#results a.result").first).to_contain_text("张伟")
     assert "zhang" not in page.url.lower()
-    page.wait_for_load_state("networkidle")  # the last keystroke's results are in: they stay put from here
+    search_settled(page)  # the last keystroke's results are in: they stay put from here
     assert_accessible(page, "lookup")
 
     page.locator("#results a.result").first.click()

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from crm.models import Contact, Customer, Issue, Preference
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, search_settled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,7 +42,7 @@ def test_a_new_front_desk_user_serves_a_demo_guest_in_chinese(demo, chinese_page
 
     page.locator("#q").press_sequentially(guest.native_name, delay=30)
     expect(page.locator("#results a.result").first).to_contain_text(guest.native_name)
-    page.wait_for_load_state("networkidle")  # the last keystroke's results are in: they stay put from here
+    search_settled(page)  # the last keystroke's results are in: they stay put from here
     assert_accessible(page, "lookup")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, search_settled
 from tests.browser.demo import load_demo, rich_guest
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -159,7 +159,7 @@ def test_the_lookup_works_from_the_keyboard_with_the_focus_always_visible(demo, 
     tab_to("#q")
     page.keyboard.type("zhang", delay=30)
     expect(page.locator("#results a.result").first).to_contain_text("张伟")
-    page.wait_for_load_state("networkidle")  # htmx done: the results stay put while Tab moves
+    search_settled(page)  # the last keystroke's results are in: they stay put from here
     first = page.locator("#results a.result").first
     href = first.get_attribute("href")
     tab_to("#results a.result")

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from crm import services
 from crm.models import Contact, Issue, Preference
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, search_settled
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -76,7 +76,7 @@ def test_front_desk_serves_a_returning_guest(page, frontdesk, guest, language):
 
     page.locator("#q").press_sequentially("zhang wei", delay=30)
     expect(page.locator("#results a.result").first).to_contain_text("张伟")
-    page.wait_for_load_state("networkidle")  # the last keystroke's results are in: they stay put from here
+    search_settled(page)  # the last keystroke's results are in: they stay put from here
     assert_accessible(page, f"lookup ({language})")
     page.keyboard.press("ArrowDown")
     expect(page.locator("#results a.result").first).to_be_focused()

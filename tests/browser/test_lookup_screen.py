@@ -7,7 +7,7 @@ from django.contrib.auth.hashers import make_password
 from playwright.sync_api import expect
 
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, search_settled
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -48,7 +48,7 @@ def test_keyboard_opens_the_guest_card(page, frontdesk, guests):
     log_in(page, frontdesk.user.username)
     page.locator("#q").press_sequentially("zhang", delay=30)
     expect(page.locator("#results a.result")).to_have_count(1)
-    page.wait_for_load_state("networkidle")  # the last keystroke's results are in: they stay put from here
+    search_settled(page)  # the last keystroke's results are in: they stay put from here
     assert_accessible(page, "lookup")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, search_settled
 from tests.browser.demo import load_demo, rich_guest
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -55,7 +55,7 @@ def test_the_main_screens_as_the_readme_shows_them(demo, browser_page, locale, t
     desk.goto("/")
     desk.locator("#q").press_sequentially("Wei Zhang", delay=30)
     expect(desk.locator("#results a.result").first).to_be_visible()
-    desk.wait_for_load_state("networkidle")
+    search_settled(desk)
     desk.locator("#new-guest").click()
     expect(desk.locator("#new-guest-form")).to_be_visible()
     expect(desk.locator("#duplicates li").first).to_be_visible()
