@@ -9,7 +9,6 @@ for the arrival day, without recording anything: the board suggests, the card of
 
 from __future__ import annotations
 
-import copy
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -82,7 +81,9 @@ def arrivals_for(*, property: Property, day: date, now: datetime | None = None) 
     if not ids:
         return []
     preferences: dict[int, list[Preference]] = defaultdict(list)
-    for preference in Preference.objects.filter(customer_id__in=ids):
+    # What the board and the engine read of a preference (safety, top likes, categories), nothing more.
+    shown = ("customer_id", "category", "text", "polarity", "safety_critical", "times_confirmed", "last_confirmed_at")
+    for preference in Preference.objects.filter(customer_id__in=ids).only(*shown):
         preferences[preference.customer_id].append(preference)
     issues: dict[int, list[Issue]] = defaultdict(list)
     active = (IssueStatus.OPEN, IssueStatus.IN_PROGRESS)
@@ -95,18 +96,18 @@ def arrivals_for(*, property: Property, day: date, now: datetime | None = None) 
         past[(delight.customer_id, delight.rule_id)].append(PastDelight.of(delight))
     for customer_id, arrivals in by_customer.items():
         customer = arrivals[0].customer
-        theirs = []
+        # The rules as this guest meets them: their own delights of each. Set on the shared rows, one guest at a
+        # time (a copy of every rule for every guest cost more than the rest of the board); nothing after
+        # evaluate reads `past` (a Candidate keeps the rule for its id and cost).
         for rule in rules:
-            mine = copy.copy(rule)  # the rule as this guest meets it: their own delights of it
-            mine.past = past[(customer_id, rule.pk)]
-            theirs.append(mine)
+            rule.past = past[(customer_id, rule.pk)]
         suggested = evaluate(
             customer=customer,
             property_id=property.pk,
             preferences=preferences[customer_id],
             issues=issues[customer_id],
             now=now,
-            rules=theirs,
+            rules=rules,
             today=day,
         )
         for arrival in arrivals:
