@@ -12,6 +12,7 @@ from crm.errors import Conflict
 from crm.models import ChangeRecord, Customer, ExternalId, ImportRow, ImportStatus, Preference, RowOutcome
 from crm.partial_dates import PartialDate
 from crm.services import imports
+from crm.services.imports import apply as applying
 from tests.crm.imports.conftest import EXCEL_ROWS, csv_bytes, xlsx_bytes
 from tests.factories import CustomerFactory
 
@@ -220,7 +221,7 @@ def test_an_import_applies_only_once(organization, manager, chinese_csv):
 
 
 def test_a_run_continues_after_the_last_committed_batch(organization, manager, monkeypatch):
-    monkeypatch.setattr(imports, "BATCH", 2)
+    monkeypatch.setattr(applying, "BATCH", 2)  # the apply's batches: two rows each
     rows = [["Name", "Email"], *[[f"Guest {i}", f"g{i}@example.com"] for i in range(5)]]
     upload = preview(organization, manager, csv_bytes(rows))
     imports.import_apply(upload=upload, actor=manager.user)
@@ -234,8 +235,8 @@ def test_a_run_continues_after_the_last_committed_batch(organization, manager, m
                 raise RuntimeError("killed")
             return original(upload_, rows_)
 
-        original = imports._apply_batch
-        patched.setattr(imports, "_apply_batch", fail_second)
+        original = applying._apply_batch
+        patched.setattr(applying, "_apply_batch", fail_second)
         imports.import_run(import_id=upload.pk)
     upload.refresh_from_db()
     assert upload.done_rows == 2
