@@ -27,7 +27,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(tra
 
 @pytest.fixture
 def broker(monkeypatch):
-    client = Celery("rapport-import-test", broker=REDIS_URL)
+    # Not the current app: the tasks of crm resolve to the project's app in every thread (a current app is per thread,
+    # and a later test patching a task would patch this one's copy in its own thread only).
+    client = Celery("rapport-import-test", broker=REDIS_URL, set_as_current=False)
     with client.connection_for_write() as conn:
         conn.default_channel.queue_purge("celery")  # nothing left over from an earlier run
     from crm import tasks
