@@ -33,6 +33,12 @@ def screen_property_id(request: HttpRequest, staff: Staff) -> int | None:
     return staff.property_id
 
 
+def screen_properties(staff: Staff):
+    """The properties a manager may pick on a desk screen (screen_property_id), by name; None for front desk,
+    whose screens show their own property."""
+    return staff.organization.properties.order_by("name") if staff.is_manager else None
+
+
 class IsStaffMember(BasePermission):
     """Authenticated and belonging to an organization (any role)."""
 

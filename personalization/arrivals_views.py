@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from crm import services
 from crm.models import AccessAction, AccessChannel
-from crm.permissions import screen_property_id, screen_staff
+from crm.permissions import screen_properties, screen_property_id, screen_staff
 from crm.services.stays import stay_check_in
 from crm.stays import selectors as stay_selectors
 from crm.views import act_and_tell
@@ -66,7 +66,7 @@ def arrivals(request: HttpRequest) -> HttpResponse:
         "query": urlencode(query),
         "previous_day": urlencode({**query, "date": day - timedelta(days=1), **({"needs": 1} if needs else {})}),
         "next_day": urlencode({**query, "date": day + timedelta(days=1), **({"needs": 1} if needs else {})}),
-        "properties": staff.organization.properties.order_by("name") if staff.is_manager else None,
+        "properties": screen_properties(staff),
     }
     return render(request, "personalization/arrivals.html", context)
 

@@ -25,7 +25,7 @@ from crm import brand, languages, masking
 from crm import selectors as crm_selectors
 from crm.errors import Conflict
 from crm.models import Customer, Property, Staff
-from crm.permissions import screen_manager, screen_property_id, screen_staff
+from crm.permissions import screen_manager, screen_properties, screen_property_id, screen_staff
 from crm.views import act_and_tell
 from personalization import selectors
 from personalization.models import Feedback, TaskOutcome, Touch, TouchKind, TouchStatus
@@ -244,7 +244,7 @@ def _task_page(
         "rows": rows,
         "status": shown,
         "property_id": property_id,
-        "properties": staff.organization.properties.order_by("name") if staff.is_manager else None,
+        "properties": screen_properties(staff),
     }
     return render(request, "personalization/tasks/list.html", context, status=status)
 
