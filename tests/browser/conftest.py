@@ -7,6 +7,7 @@ in CI (CI=true) a missing browser is a failure.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,30 @@ def chromium():
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def _one_request_at_a_time(live_server) -> None:
+    """Under SQLite the test database lives in memory, and Django hands the live server's threads the test's one
+    connection. Two requests at once (a form posted while htmx's preview is still answering) then share it and
+    break each other's savepoints ("no such savepoint", a 500 nobody would see on a real file or on PostgreSQL).
+    The server answers such requests one at a time; each still gets its own thread and keep-alive connection."""
+    httpd = live_server.thread.httpd
+    if not live_server.thread.connections_override or getattr(httpd, "one_at_a_time", False):
+        return
+    application, lock = httpd.get_app(), threading.Lock()
+
+    def serialized(environ, start_response):
+        with lock:
+            return application(environ, start_response)
+
+    httpd.set_app(serialized)
+    httpd.one_at_a_time = True
+
+
+@pytest.fixture(autouse=True)
+def _live_server_under_sqlite(request):
+    if "live_server" in request.fixturenames:
+        _one_request_at_a_time(request.getfixturevalue("live_server"))
 
 
 @pytest.fixture
