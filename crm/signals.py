@@ -7,6 +7,10 @@ in that same transaction; crm never imports personalization.
 from django.dispatch import Signal
 
 # sender=Issue, issue=Issue, actor=User|None
+issue_opened = Signal()
+# sender=Issue, issue=Issue, actor=User|None — the first move from "open" (first_response_at was just stamped)
+issue_answered = Signal()
+# sender=Issue, issue=Issue, actor=User|None
 issue_resolved = Signal()
 # sender=Issue, issue=Issue, actor=User|None — a resolved or closed issue opened again
 issue_reopened = Signal()
@@ -16,8 +20,12 @@ contact_logged = Signal()
 customer_contact_restricted = Signal()
 # sender=Customer, customer=Customer — sent just before the customer and their history are erased
 customer_erasing = Signal()
-# sender=Customer, kept=Customer, duplicate=Customer, actor=User|None — after the history moved
+# sender=Customer, kept=Customer, duplicate=Customer, merge=Merge, actor=User|None — after the history moved
+# (merge.moved names the rows that moved)
 customer_merged = Signal()
+# sender=Customer, kept=Customer, duplicate=Customer, merge=Merge, actor=User|None — after a merge's undo gave
+# the duplicate its history back
+customer_unmerged = Signal()
 # sender=Customer, kept=Customer, duplicate=Customer — before the history moves (both rows locked): a
 # receiver makes room for rows that would collide with a unique constraint once they belong to kept
 customer_merging = Signal()

@@ -7,8 +7,10 @@ class PersonalizationConfig(AppConfig):
     verbose_name = _("Personalization")
 
     def ready(self) -> None:
+        from personalization.metrics import receivers as metrics_receivers
         from personalization.touches import receivers
 
         receivers.connect()
+        metrics_receivers.connect()
         # Receivers of crm's signals: personalization listens, crm never imports it.
         from personalization.gifts import demo, receivers  # noqa: F401

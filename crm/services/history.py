@@ -156,6 +156,7 @@ def issue_open(
         actor,
         created({**fields, **({"steps_done": issue.steps_done} if steps else {})}),
     )
+    signals.issue_opened.send(sender=Issue, issue=issue, actor=actor)
     webhooks.webhook_event_record(
         organization_id=customer.organization_id,
         event_type=EventType.ISSUE_OPENED,
@@ -180,12 +181,16 @@ def issue_update(*, issue: Issue, actor: User | None = None, **fields: Any) -> I
     if not changed:
         return issue
     new_status = issue.status
+    unanswered = issue.first_response_at is None
     if new_status != old_status:
         _apply_transition(issue, old_status, new_status)
+    answered = unanswered and issue.first_response_at is not None
     issue.full_clean()
     saved = {"recovery_steps" if name == "steps_done" else name for name in changed}
     issue.save(update_fields=update_fields(saved | {"first_response_at", "resolved_at", "closed_at"}))
     _record(ChangeAction.ISSUE_UPDATE, issue, actor, changed)
+    if answered:
+        signals.issue_answered.send(sender=Issue, issue=issue, actor=actor)
     if new_status != old_status:
         if new_status == IssueStatus.RESOLVED:
             signals.issue_resolved.send(sender=Issue, issue=issue, actor=actor)

@@ -127,6 +127,7 @@ def customer_merge(*, kept: Customer, duplicate: Customer, actor: User | None = 
         filled=filled,
         merged_by=user_or_none(actor),
     )
+    signals.customer_merged.send(sender=Customer, kept=kept, duplicate=duplicate, merge=merge, actor=actor)
     counts = {key: len(ids) for key, ids in moved.items()}
     record(
         organization=kept.organization,
@@ -135,7 +136,6 @@ def customer_merge(*, kept: Customer, duplicate: Customer, actor: User | None = 
         target=kept,
         changes={"duplicate": duplicate.pk, "merge": merge.pk, "moved": counts},
     )
-    signals.customer_merged.send(sender=Customer, kept=kept, duplicate=duplicate, actor=actor)
     webhooks.webhook_event_record(
         organization_id=kept.organization_id,
         event_type=EventType.CUSTOMER_MERGED,
@@ -185,4 +185,5 @@ def merge_undo(*, merge: Merge, actor: User | None = None) -> Merge:
         target=kept,
         changes={"duplicate": duplicate.pk, "merge": merge.pk},
     )
+    signals.customer_unmerged.send(sender=Customer, kept=kept, duplicate=duplicate, merge=merge, actor=actor)
     return merge

@@ -13,6 +13,7 @@ from personalization.models.gifts import (
     PastDelight,
     Trigger,
 )
+from personalization.models.metrics import Measure, MetricDay, MetricDuration
 from personalization.models.tips import Tip
 from personalization.models.touches import (
     PENDING_STATUSES,
@@ -36,6 +37,9 @@ __all__ = [
     "Feedback",
     "GiftRule",
     "GiftSpend",
+    "Measure",
+    "MetricDay",
+    "MetricDuration",
     "PlanningRun",
     "TaskOutcome",
     "Tip",

@@ -20,6 +20,7 @@ from crm.webhooks import services as webhooks
 from personalization.gifts import engine
 from personalization.gifts.rules import fill, top_likes
 from personalization.gifts.signals import delight_declined, delight_planned, delights_expired
+from personalization.metrics.services import metrics_count, staff_id_of
 from personalization.models import Delight, DelightStatus, GiftRule, GiftSpend, PastDelight, Trigger
 
 
@@ -75,6 +76,14 @@ def delights_suggest(
             )
         for candidate, row in zip(new, rows, strict=True):
             candidate.existing = PastDelight.of(row)
+        # Two briefs at the same moment may both count the same suggestion (the second insert is a no-op).
+        metrics_count(
+            organization_id=customer.organization_id,
+            property_id=property_id,
+            staff_id=None,
+            at=today or now,  # the brief knows the day at its property: no zone to read
+            delights_suggested=len(new),
+        )
     return candidates
 
 
@@ -130,6 +139,13 @@ def delight_offer(
     )
     delight.full_clean()
     delight.save()
+    metrics_count(
+        organization_id=customer.organization_id,
+        property_id=delight.property_id,
+        staff_id=staff_id_of(actor),
+        at=now,
+        delights_suggested=1,
+    )
     record(
         organization=customer.organization,
         actor=actor,
@@ -240,6 +256,14 @@ def delight_deliver(*, delight: Delight, actor: User | None = None, now: datetim
         facts=facts,
         also_saved=("charged_month",),
     )
+    metrics_count(
+        organization_id=delight.organization_id,
+        property_id=delight.property_id,
+        staff_id=staff_id_of(actor),
+        at=now,
+        delights_delivered=1,
+        delight_cost=delight.cost,
+    )
     webhooks.webhook_event_record(
         organization_id=delight.organization_id,
         event_type=EventType.DELIGHT_DELIVERED,
@@ -262,6 +286,13 @@ def delight_decline(*, delight: Delight, actor: User | None = None, now: datetim
     delight, rule = _locked(delight)
     _refuse_if_over(delight, now)
     _move(delight, rule, to=DelightStatus.DECLINED, action=ChangeAction.DELIGHT_DECLINE, actor=actor, now=now)
+    metrics_count(
+        organization_id=delight.organization_id,
+        property_id=delight.property_id,
+        staff_id=staff_id_of(actor),
+        at=now,
+        delights_declined=1,
+    )
     delight_declined.send(sender=Delight, delight=delight, actor=actor)
     return delight
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import string
+from collections import Counter
 from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
@@ -40,6 +41,7 @@ from crm.models import Customer, Polarity, Preference, Property
 from crm.partial_dates import celebrated_on
 from personalization.gifts.engine import budget_allows, end_of
 from personalization.gifts.signals import delights_suggested
+from personalization.metrics.services import metrics_count_events
 from personalization.models import Delight, DelightStatus, GiftRule, GiftSpend, Trigger
 from personalization.touches.policy import zone_of
 
@@ -254,7 +256,7 @@ def plan_rule(
     table = Delight._meta.db_table
     insert = (
         f"INSERT INTO {table} ({', '.join(COLUMNS)}) {sql} "  # noqa: S608 - identifiers are ours; values are params
-        "ON CONFLICT (rule_id, customer_id, occasion_key) DO NOTHING"
+        "ON CONFLICT (rule_id, customer_id, occasion_key) DO NOTHING RETURNING property_id"
     )
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -262,7 +264,12 @@ def plan_rule(
             # a 650 ms statement (bench/run rules). The scan itself is simple; plain execution is faster.
             cursor.execute("SET LOCAL jit = off")
         cursor.execute(insert, params)
-        return max(cursor.rowcount, 0)
+        places = Counter(property_id for (property_id,) in cursor.fetchall())
+    metrics_count_events(
+        organization_id=rule.organization_id,
+        events=[(place, None, now, {"delights_suggested": n}) for place, n in places.items()],
+    )
+    return sum(places.values())
 
 
 def rule_place(rule: GiftRule) -> Property | None:

@@ -20,6 +20,7 @@ from crm.models import ChangeAction, Customer, EventType
 from crm.services.common import User, record
 from crm.services.customers import UNSUBSCRIBE_LINK
 from crm.webhooks import services as webhooks
+from personalization.metrics.services import metrics_count, metrics_touches_finished
 from personalization.models import Channel, Feedback, Touch, TouchStatus
 from personalization.touches.services import dispatch
 
@@ -43,6 +44,7 @@ def touch_cancel(*, touch: Touch, actor: User | None = None) -> Touch:
     touch.attempt_started_at = None
     touch.full_clean()
     touch.save(update_fields=["status", "reason", "claimed_at", "attempt_started_at", "updated_at"])
+    metrics_touches_finished([touch], status=TouchStatus.CANCELLED, at=timezone.now())
     record(
         organization=touch.organization,
         actor=actor,
@@ -170,6 +172,18 @@ def feedback_record(*, touch: Touch, score: int, comment: str = "", recommend: i
     feedback.score, feedback.recommend, feedback.comment = score, recommend, comment.strip()
     feedback.full_clean()
     feedback.save()
+    metrics_count(
+        organization_id=touch.organization_id,
+        property_id=touch.property_id,
+        staff_id=None,
+        at=feedback.created_at,
+        csat_responses=1,
+        csat_score_sum=score,
+        **{f"csat_{score}": 1},
+        nps_responses=int(recommend is not None),
+        nps_promoters=int(recommend is not None and recommend >= 9),
+        nps_detractors=int(recommend is not None and recommend <= 6),
+    )
     webhooks.webhook_event_record(
         organization_id=touch.organization_id,
         event_type=EventType.FEEDBACK_RECEIVED,

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm.models import Contact, ContactKind, Customer, Issue
+from personalization.metrics.services import metrics_touches_finished
 from personalization.models import (
     PENDING_STATUSES,
     Channel,
@@ -109,9 +110,13 @@ def touch_schedule_thank_you(*, contact: Contact) -> Touch | None:
 @transaction.atomic
 def touches_cancel(*, touches, reason: str) -> int:
     """Cancel the pending ones of these touches with a reason; returns how many."""
-    return touches.filter(status__in=PENDING_STATUSES).update(
-        status=TouchStatus.CANCELLED, reason=reason[:500], claimed_at=None, updated_at=timezone.now()
+    now = timezone.now()
+    pending = list(touches.filter(status__in=PENDING_STATUSES).select_for_update())
+    cancelled = Touch.objects.filter(pk__in=[touch.pk for touch in pending], status__in=PENDING_STATUSES).update(
+        status=TouchStatus.CANCELLED, reason=reason[:500], claimed_at=None, updated_at=now
     )
+    metrics_touches_finished(pending, status=TouchStatus.CANCELLED, at=now)
+    return cancelled
 
 
 def _withdrawn_kinds(customer: Customer) -> list[str]:

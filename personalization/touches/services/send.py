@@ -83,6 +83,7 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from crm.models import Customer, Issue, IssueStatus, StayStatus
+from personalization.metrics.services import metrics_touches_finished
 from personalization.models import Channel, DelightStatus, Touch, TouchStatus
 from personalization.touches import messages, policy
 
@@ -230,6 +231,7 @@ def _prepare(ids: Sequence[int], now: datetime, ignore_quiet_hours: bool) -> tup
             quiet_end = None if ignore_quiet_hours else policy.quiet_until(now, policy.zone_of(touch.property))
             if quiet_end is not None:
                 _finish(touch, status=TouchStatus.SCHEDULED, due_at=quiet_end, reason="quiet hours")
+                metrics_touches_finished([touch], status="postponed", at=now)
                 outcomes[touch.pk] = Outcome.POSTPONED
                 continue
             # Rendered at every attempt, from the data as it is now; the Message-ID is made once.
@@ -255,15 +257,16 @@ def _update(touches: Sequence[Touch], fields: list[str], *, flush: bool = True) 
     pipelines them). Django's bulk_update builds a CASE per field and row, and compiling it cost
     more than the SMTP conversation; a queryset update() per row, half as much again.
 
-    flush=False (PostgreSQL, autocommit): the statement's own commit does not wait for the WAL
-    flush — ``set_config(..., true)`` lasts only for that one-statement transaction, so nothing
-    stays set on the connection (safe behind a transaction-pooling proxy too). See step 3 above."""
+    flush=False (PostgreSQL): the commit of the transaction it runs in (its own, or _mark_sent's with the
+    touch's counter) does not wait for the WAL flush — ``set_config(..., true)`` lasts only for that
+    transaction, so nothing stays set on the connection (safe behind a transaction-pooling proxy too). See step 3
+    above."""
     if not touches:
         return
     connection = transaction.get_connection()
     columns = [Touch._meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
-    no_flush = not flush and connection.vendor == "postgresql" and not connection.in_atomic_block
+    no_flush = not flush and connection.vendor == "postgresql"
     # Only the model's own table and column names go into the text; every value is a parameter.
     sql = "UPDATE {} SET {}{} WHERE {} = %s".format(  # noqa: S608
         quote(Touch._meta.db_table),
@@ -289,6 +292,8 @@ def _finish(touch: Touch, *, status: str, reason: str = "", **fields) -> None:
     touch.save(
         update_fields=["status", "reason", "attempts", "attempt_started_at", "claimed_at", *fields, "updated_at"]
     )
+    if status in (TouchStatus.SKIPPED, TouchStatus.FAILED):
+        metrics_touches_finished([touch], status=status, at=timezone.now(), reason=touch.reason)
 
 
 def _smtp_code(exc: Exception) -> int | None:
@@ -346,7 +351,10 @@ def _mark_sent(touch: Touch, message, *, flush: bool) -> None:
     touch.status, touch.reason, touch.attempt_started_at, touch.claimed_at = TouchStatus.SENT, "", None, None
     touch.attempts += 1
     touch.sent_at = touch.updated_at = timezone.now()
-    _update([touch], SENT_FIELDS, flush=flush)
+    # The counter with the record of success, in one transaction (not flushed either, when flush=False).
+    with transaction.atomic():
+        _update([touch], SENT_FIELDS, flush=flush)
+        metrics_touches_finished([touch], status=TouchStatus.SENT, at=touch.sent_at)
 
 
 def _deliver(touch: Touch, connection, *, flush: bool = True) -> Outcome:

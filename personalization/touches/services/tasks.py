@@ -18,6 +18,7 @@ from crm.errors import Conflict
 from crm.models import ChangeAction, ContactKind, EventType, Property
 from crm.services.common import User, record, user_or_none
 from crm.webhooks import services as webhooks
+from personalization.metrics.services import metrics_touches_finished
 from personalization.models import Channel, TaskOutcome, Touch, TouchStatus
 
 
@@ -81,6 +82,7 @@ def task_finish(
     )
     task.contact = contact
     task.save(update_fields=["status", "outcome", "note", "done_at", "done_by", "assignee", "contact", "updated_at"])
+    metrics_touches_finished([task], status=TouchStatus.DONE, at=now)
     record(
         organization=task.customer.organization,
         actor=actor,

@@ -109,8 +109,9 @@ def test_one_statement_per_rule_whatever_the_number_of_customers(organization):
         created = delights_plan_nightly()
     assert sum(created.values()) == 30
     inserts = [q for q in queries.captured_queries if q["sql"].startswith("INSERT")]
-    # rules; per rule its place (2) and whether it is live on the day there; budget, savepoints, the insert
-    assert len(inserts) == 1 and len(queries) <= 9
+    # rules; per rule its place (2) and whether it is live on the day there; budget, savepoints, the insert;
+    # the suggestions counted for the dashboard: the properties' zones and one upsert
+    assert len(inserts) == 2 and "personalization_metricday" in inserts[1]["sql"] and len(queries) <= 11
 
 
 def test_the_nightly_task_expires_the_past_and_plans_the_coming(organization):

@@ -62,8 +62,9 @@ def test_the_delight_section_adds_at_most_two_queries_whatever_the_number_of_rul
         )
     guest.refresh_from_db()
     # The brief reads the customer, preferences, issues, tips and rules in one statement; the delight
-    # section adds the insert of its new suggestions, whatever the number of rules.
-    with django_assert_max_num_queries(1 + 1):
+    # section adds the insert of its new suggestions and their count for the dashboard, whatever the number of
+    # rules.
+    with django_assert_max_num_queries(1 + 2):
         first = brief_for(organization=organization, customer_id=guest.pk)
     assert len(first["delight"]) == 30  # birthday, first visit and issue rules; no anniversary on file
     with django_assert_max_num_queries(1):  # nothing new to record the second time

@@ -1,0 +1,157 @@
+"""Every figure of the dashboard and of ``GET /api/v1/metrics/``, defined once, from the day counters.
+
+Where and when an event counts (the same for every figure):
+- **Its day** is the local calendar day, in the time zone of the property where it happened, of the moment it
+  happened: a contact logged at 23:30 in Shanghai on 3 March counts on 3 March even though it is 15:30 UTC; a
+  contact logged late for an earlier day counts on that earlier day. What happened at no property takes the
+  organization's default property's zone (its first property: ``Property.objects.default_of``).
+- **A period** is a calendar day, an ISO week (Monday to Sunday) or a calendar month, clipped to the range asked
+  for; its figures add up its days. ``totals`` add up every day of the range.
+- **An erased guest** still counts (counters keep numbers, never who); **a merged guest** counts once: the
+  merge takes back the guest-days the two profiles shared (``services.metrics_guest_days_changed``).
+- A rate or an average with nothing to divide by is ``null``, never 0.
+
+Each ``figure_*`` below takes the summed counters of one period (a dict of ``COUNTERS`` plus ``delight_cost``)
+and, for the two durations, the period's histogram medians.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+# Durations are counted in buckets that grow by GAMMA: bucket i holds (GAMMA^(i-1), GAMMA^i] seconds, and is
+# read back as 2·GAMMA^i / (GAMMA + 1), within (GAMMA − 1) / (GAMMA + 1) ≈ 2 % of any value in it
+# (the DDSketch construction). 0 to 1 second is bucket 0, read as 0.
+GAMMA = 1.04
+_LOG_GAMMA = math.log(GAMMA)
+
+
+def bucket_of(seconds: float) -> int:
+    """The histogram bucket of a duration in seconds (negative durations, a clock set back, count as 0)."""
+    if seconds <= 1:
+        return 0
+    return math.ceil(math.log(seconds) / _LOG_GAMMA)
+
+
+def seconds_of(bucket: int | None) -> int | None:
+    """A bucket read back as seconds (rounded to the second), within 2 % of every duration it holds."""
+    if bucket is None:
+        return None
+    if bucket <= 0:
+        return 0
+    return round(2 * GAMMA**bucket / (GAMMA + 1))
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def greeted_by_name_rate(c: dict) -> float | None:
+    """Contacts where staff ticked "greeted by name" ÷ contacts (every kind: arrival, visit, call, email, chat,
+    departure), of contacts on the period's days."""
+    return _rate(c["greeted_by_name"], c["contacts"])
+
+
+def preference_honored_rate(c: dict) -> float | None:
+    """Contacts where staff ticked "preference honoured" ÷ contacts."""
+    return _rate(c["preference_honored"], c["contacts"])
+
+
+def delight_delivered_rate(c: dict) -> float | None:
+    """Contacts where staff ticked "delight delivered" ÷ contacts."""
+    return _rate(c["delight_delivered"], c["contacts"])
+
+
+def returning_guest_rate(c: dict) -> float | None:
+    """Returning guest-days ÷ guest-days. A guest-day is a guest with at least one contact on that day at that
+    property (for the whole organization: anywhere); it is returning when the guest's first contact ever, anywhere
+    in the organization, was on an earlier day. A guest who came on three days of a week is three guest-days."""
+    return _rate(c["returning_guest_days"], c["guest_days"])
+
+
+def csat_average(c: dict) -> float | None:
+    """The mean of the survey answers (1–5) received on the period's days, to two decimals."""
+    return round(c["csat_score_sum"] / c["csat_responses"], 2) if c["csat_responses"] else None
+
+
+def survey_response_rate(c: dict) -> float | None:
+    """Survey answers received ÷ surveys sent, both on the period's days (an answer may come a day after its
+    survey, so a day's rate can pass 1; a week's or a month's rarely does)."""
+    return _rate(c["csat_responses"], c["surveys_sent"])
+
+
+def nps(c: dict) -> int | None:
+    """Net Promoter Score of the "would you recommend us?" answers (0–10) received: % of 9–10 minus % of 0–6,
+    rounded to a whole number, from −100 to 100."""
+    if not c["nps_responses"]:
+        return None
+    return round(100 * (c["nps_promoters"] - c["nps_detractors"]) / c["nps_responses"])
+
+
+def csat_distribution(c: dict) -> dict[str, int]:
+    """How many answers gave each score, 1 to 5."""
+    return {str(score): c[f"csat_{score}"] for score in range(1, 6)}
+
+
+def touches_skipped_by_reason(c: dict) -> dict[str, int]:
+    """Touches the sender skipped, by why: no consent (or do not contact, or no address), the pressure cap, an
+    open complaint, anything else (a gift delivered meanwhile, a stay cancelled, a merged profile)."""
+    named = c["touches_skipped_consent"] + c["touches_skipped_pressure_cap"] + c["touches_skipped_open_complaint"]
+    return {
+        "consent": c["touches_skipped_consent"],
+        "pressure_cap": c["touches_skipped_pressure_cap"],
+        "open_complaint": c["touches_skipped_open_complaint"],
+        "other": c["touches_skipped"] - named,
+    }
+
+
+def delight_cost(c: dict) -> str:
+    """What the delights delivered on the period's days cost, in the rules' currency, as a decimal string."""
+    return f"{Decimal(c['delight_cost']):.2f}"
+
+
+def figures(c: dict, durations: dict[str, dict[str, int | None]]) -> dict:
+    """The figures of one period under the API's stable names (and the dashboard's extras), from its counters
+    and its durations ({"first_response": {"median": s, "p90": s}, "resolution": {...}}: the ⌈n/2⌉-th and
+    ⌈0.9·n⌉-th smallest, in seconds, within 2 %; each duration counts on the day of the response or the
+    resolution, so a period's resolution time is that of the issues resolved in it)."""
+    first, resolution = durations.get("first_response", {}), durations.get("resolution", {})
+    return {
+        "contacts": c["contacts"],
+        "greeted_by_name_rate": greeted_by_name_rate(c),
+        "preference_honored_rate": preference_honored_rate(c),
+        "delight_delivered_rate": delight_delivered_rate(c),
+        "issues_opened": c["issues_opened"],
+        "issues_opened_by_severity": {
+            "low": c["issues_opened_low"],
+            "medium": c["issues_opened_medium"],
+            "high": c["issues_opened_high"],
+        },
+        "issues_resolved": c["issues_resolved"],
+        "issues_reopened": c["issues_reopened"],
+        "first_response_median_seconds": first.get("median"),
+        "first_response_p90_seconds": first.get("p90"),
+        "resolution_median_seconds": resolution.get("median"),
+        "resolution_p90_seconds": resolution.get("p90"),
+        "csat_average": csat_average(c),
+        "csat_responses": c["csat_responses"],
+        "csat_distribution": csat_distribution(c),
+        "surveys_sent": c["surveys_sent"],
+        "survey_response_rate": survey_response_rate(c),
+        "nps": nps(c),
+        "nps_responses": c["nps_responses"],
+        "guest_days": c["guest_days"],
+        "returning_guest_rate": returning_guest_rate(c),
+        "touches_sent": c["touches_sent"],
+        "touches_skipped": c["touches_skipped"],
+        "touches_skipped_by_reason": touches_skipped_by_reason(c),
+        "touches_postponed_quiet_hours": c["touches_postponed_quiet_hours"],
+        "touches_failed": c["touches_failed"],
+        "touches_cancelled": c["touches_cancelled"],
+        "tasks_done": c["tasks_done"],
+        "delights_suggested": c["delights_suggested"],
+        "delights_delivered": c["delights_delivered"],
+        "delights_declined": c["delights_declined"],
+        "delight_cost": delight_cost(c),
+    }

@@ -1,0 +1,114 @@
+"""crm's events counted: each receiver adds to the day counters inside crm's writing transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from crm import signals
+from crm.models import Contact, Customer, Issue, Merge
+from personalization.metrics import services
+from personalization.models.metrics import Measure
+
+CONTACT_MOVED = "crm.contact.customer"  # Merge.moved's key of the contacts a merge moved
+
+
+def _on_contact_logged(sender: Any, *, contact: Contact, actor: Any = None, **kwargs: Any) -> None:
+    organization_id = contact.customer.organization_id
+    zones = services.Zones(organization_id)
+    services.metrics_count(
+        organization_id=organization_id,
+        property_id=contact.property_id,
+        staff_id=contact.staff_id,
+        at=contact.occurred_at,
+        zone=zones.of(contact.property_id),
+        contacts=1,
+        greeted_by_name=int(contact.greeted_by_name),
+        preference_honored=int(contact.preference_honored),
+        delight_delivered=int(contact.delight_delivered),
+    )
+    # The guest's days before and with this contact: a contact logged late for an earlier day may make a later
+    # day "returning" (it was the guest's first).
+    before = services.contacts_of(contact.customer_id, exclude=[contact.pk])
+    services.metrics_guest_days_changed(
+        organization_id=organization_id,
+        before=services.guest_days(before, zones),
+        after=services.guest_days([*before, (contact.property_id, contact.occurred_at)], zones),
+    )
+
+
+def _issue_event(issue: Issue, actor: Any, at, **counters: int) -> None:
+    services.metrics_count(
+        organization_id=issue.customer.organization_id,
+        property_id=issue.property_id,
+        staff_id=services.staff_id_of(actor),
+        at=at,
+        **counters,
+    )
+
+
+def _on_issue_opened(sender: Any, *, issue: Issue, actor: Any = None, **kwargs: Any) -> None:
+    _issue_event(issue, actor, issue.opened_at, issues_opened=1, **{f"issues_opened_{issue.severity}": 1})
+
+
+def _on_issue_answered(sender: Any, *, issue: Issue, actor: Any = None, **kwargs: Any) -> None:
+    _issue_event(issue, actor, issue.first_response_at, issues_first_responses=1)
+    services.metrics_duration(
+        organization_id=issue.customer.organization_id,
+        property_id=issue.property_id,
+        staff_id=services.staff_id_of(actor),
+        at=issue.first_response_at,
+        measure=Measure.FIRST_RESPONSE,
+        seconds=(issue.first_response_at - issue.opened_at).total_seconds(),
+    )
+
+
+def _on_issue_resolved(sender: Any, *, issue: Issue, actor: Any = None, **kwargs: Any) -> None:
+    _issue_event(issue, actor, issue.resolved_at, issues_resolved=1)
+    services.metrics_duration(
+        organization_id=issue.customer.organization_id,
+        property_id=issue.property_id,
+        staff_id=services.staff_id_of(actor),
+        at=issue.resolved_at,
+        measure=Measure.RESOLUTION,
+        seconds=(issue.resolved_at - issue.opened_at).total_seconds(),
+    )
+
+
+def _on_issue_reopened(sender: Any, *, issue: Issue, actor: Any = None, **kwargs: Any) -> None:
+    _issue_event(issue, actor, timezone.now(), issues_reopened=1)
+
+
+def _merged_guest_days(kept: Customer, duplicate: Customer, merge: Merge, *, undone: bool) -> None:
+    """A merge makes two profiles' guest-days one guest's (a day both came counts once, and the later one's
+    first visit may now be a return); its undo parts them again."""
+    zones = services.Zones(kept.organization_id)
+    if undone:  # the history is back with the duplicate
+        ours, theirs = services.contacts_of(kept.pk), services.contacts_of(duplicate.pk)
+    else:
+        moved = merge.moved.get(CONTACT_MOVED, [])
+        ours, theirs = services.contacts_of(kept.pk, exclude=moved), services.contacts_of(kept.pk, only=moved)
+    one = services.guest_days(ours + theirs, zones)
+    two = services.guest_days(ours, zones) + services.guest_days(theirs, zones)
+    services.metrics_guest_days_changed(
+        organization_id=kept.organization_id, before=one if undone else two, after=two if undone else one
+    )
+
+
+def _on_customer_merged(sender: Any, *, kept: Customer, duplicate: Customer, merge: Merge, **kwargs: Any) -> None:
+    _merged_guest_days(kept, duplicate, merge, undone=False)
+
+
+def _on_customer_unmerged(sender: Any, *, kept: Customer, duplicate: Customer, merge: Merge, **kwargs: Any) -> None:
+    _merged_guest_days(kept, duplicate, merge, undone=True)
+
+
+def connect() -> None:
+    signals.contact_logged.connect(_on_contact_logged, dispatch_uid="metrics.contact_logged")
+    signals.issue_opened.connect(_on_issue_opened, dispatch_uid="metrics.issue_opened")
+    signals.issue_answered.connect(_on_issue_answered, dispatch_uid="metrics.issue_answered")
+    signals.issue_resolved.connect(_on_issue_resolved, dispatch_uid="metrics.issue_resolved")
+    signals.issue_reopened.connect(_on_issue_reopened, dispatch_uid="metrics.issue_reopened")
+    signals.customer_merged.connect(_on_customer_merged, dispatch_uid="metrics.customer_merged")
+    signals.customer_unmerged.connect(_on_customer_unmerged, dispatch_uid="metrics.customer_unmerged")

@@ -1,0 +1,234 @@
+"""The writes of the figures: each event adds to its day's counters, in the event's own transaction.
+
+Called by personalization's services (touches, feedback, delights) and, for crm's events, by the receivers of
+crm's signals (personalization.metrics.receivers): a counter is written with what it counts or not at all.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import connection, transaction
+
+from crm.models import Contact, Property
+from crm.models.tenancy import zone_named
+from personalization.metrics.figures import bucket_of
+from personalization.models.metrics import ALL, COUNTERS, NONE, Measure, MetricDay, MetricDuration
+
+DAY_COLUMNS = frozenset(COUNTERS) | {"delight_cost"}
+
+
+class Zones:
+    """The time zone of each of an organization's properties (and of "no property": the default property's),
+    read once per event."""
+
+    def __init__(self, organization_id: int) -> None:
+        rows = list(
+            Property.objects.filter(organization_id=organization_id).order_by("pk").values_list("pk", "timezone")
+        )
+        self._zones = {pk: zone_named(name) for pk, name in rows}
+        self._default = self._zones[rows[0][0]] if rows else ZoneInfo("UTC")
+
+    def of(self, property_id: int | None) -> ZoneInfo:
+        return self._zones.get(property_id, self._default) if property_id else self._default
+
+    def day(self, property_id: int | None, at: datetime) -> date:
+        return at.astimezone(self.of(property_id)).date()
+
+
+def staff_id_of(actor: Any) -> int | None:
+    """The member of staff an event is counted for: the signed-in actor, else nobody."""
+    return actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None
+
+
+def _places(property_id: int | None, staff_id: int | None) -> list[tuple[int, int]]:
+    """The three rows an event adds to: its place and staff, its place for all staff, everything."""
+    place = property_id or NONE
+    return sorted({(place, staff_id or NONE), (place, ALL), (ALL, ALL)})
+
+
+def _upsert(table: str, keys: list[str], rows: list[tuple], columns: list[str]) -> None:
+    """INSERT … ON CONFLICT DO UPDATE adding each column (PostgreSQL and SQLite ≥ 3.24 both speak it). Rows in key
+    order: two transactions adding to the same rows lock them in the same order."""
+    rows = sorted(rows)
+    names = keys + columns
+    values = ", ".join(["(" + ", ".join(["%s"] * len(names)) + ")"] * len(rows))
+    updates = ", ".join(f"{column} = {table}.{column} + excluded.{column}" for column in columns)
+    # The table and column names are ours (DAY_COLUMNS); every value is a parameter.
+    sql = (
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES {values} "  # noqa: S608
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for row in rows for value in row])
+
+
+@transaction.atomic(savepoint=False)
+def metrics_count(
+    *,
+    organization_id: int,
+    property_id: int | None,
+    staff_id: int | None,
+    at: datetime | date,
+    zone: ZoneInfo | None = None,
+    **counters: int | Decimal,
+) -> None:
+    """Add counters (names of MetricDay's columns) to the day of `at` where it happened (in the zone given, else
+    the property's: Zones), for its staff member."""
+    metrics_count_events(organization_id=organization_id, events=[(property_id, staff_id, at, counters)], zone=zone)
+
+
+@transaction.atomic(savepoint=False)
+def metrics_count_events(
+    *,
+    organization_id: int,
+    events: Iterable[tuple[int | None, int | None, datetime, dict[str, int | Decimal]]],
+    zone: ZoneInfo | None = None,
+) -> None:
+    """Several events of one organization, each (property id, staff id, when, counters), in one statement. `when`
+    is a moment, or the local day itself when the caller knows it (the brief: no zone to read)."""
+    zones = None
+    rows: dict[tuple[int, int, date], Counter] = {}
+    for property_id, staff_id, at, counters in events:
+        unknown = set(counters) - DAY_COLUMNS
+        if unknown:
+            raise ValueError(f"unknown counters: {sorted(unknown)}")
+        if not isinstance(at, datetime):
+            day = at
+        elif zone is not None:
+            day = at.astimezone(zone).date()
+        else:
+            zones = zones or Zones(organization_id)
+            day = at.astimezone(zones.of(property_id)).date()
+        for place, staff in _places(property_id, staff_id):
+            rows.setdefault((place, staff, day), Counter()).update(counters)
+    columns = sorted({name for counts in rows.values() for name, value in counts.items() if value})
+    if not columns:
+        return
+    values = [(organization_id, *key, *(counts[c] for c in columns)) for key, counts in rows.items()]
+    _upsert(MetricDay._meta.db_table, ["organization_id", "property_key", "staff_key", "day"], values, columns)
+
+
+@transaction.atomic(savepoint=False)
+def metrics_duration(
+    *,
+    organization_id: int,
+    property_id: int | None,
+    staff_id: int | None,
+    at: datetime,
+    measure: Measure,
+    seconds: float,
+) -> None:
+    """Count one duration (a first response, a resolution) on the day it ended."""
+    day = at.astimezone(Zones(organization_id).of(property_id)).date()
+    bucket = bucket_of(seconds)
+    rows = [
+        (organization_id, place, staff, str(measure), day, bucket, 1) for place, staff in _places(property_id, staff_id)
+    ]
+    _upsert(
+        MetricDuration._meta.db_table,
+        ["organization_id", "property_key", "staff_key", "measure", "day", "bucket"],
+        rows,
+        ["count"],
+    )
+
+
+def guest_days(contacts: Iterable[tuple[int | None, datetime]], zones: Zones) -> Counter:
+    """One guest's guest-days from their contacts ((property id, when)): {(place, day, counter): n} with
+    counter guest_days or returning_guest_days (figures.returning_guest_rate says what they mean). Each place's
+    day is read in that place's zone; the organization's (ALL) in the zone of the day's first contact."""
+    contacts = sorted(contacts, key=lambda contact: contact[1])
+    counts: Counter = Counter()
+    if not contacts:
+        return counts
+    first_at = contacts[0][1]
+    seen: set[tuple[int, date]] = set()
+    for property_id, at in contacts:
+        zone = zones.of(property_id)
+        day = at.astimezone(zone).date()
+        for place in (property_id or NONE, ALL):
+            if (place, day) in seen:
+                continue
+            seen.add((place, day))
+            counts[(place, day, "guest_days")] += 1
+            if first_at.astimezone(zone).date() < day:
+                counts[(place, day, "returning_guest_days")] += 1
+    return counts
+
+
+@transaction.atomic(savepoint=False)
+def metrics_guest_days_changed(*, organization_id: int, before: Counter, after: Counter) -> None:
+    """Apply the change between two sets of guest-days (guest_days of the contacts before and after a contact
+    was logged, or of two profiles before and after a merge or its undo) to the rows of all staff."""
+    delta = Counter(after)
+    delta.subtract(before)
+    days: dict[tuple[int, date], dict[str, int]] = {}
+    for (place, day, counter), n in delta.items():
+        if n:
+            days.setdefault((place, day), {"guest_days": 0, "returning_guest_days": 0})[counter] += n
+    if not days:
+        return
+    rows = [
+        (organization_id, place, ALL, day, counts["guest_days"], counts["returning_guest_days"])
+        for (place, day), counts in days.items()
+    ]
+    _upsert(
+        MetricDay._meta.db_table,
+        ["organization_id", "property_key", "staff_key", "day"],
+        rows,
+        ["guest_days", "returning_guest_days"],
+    )
+
+
+def contacts_of(customer_id: int, *, exclude: Iterable[int] = (), only: Iterable[int] | None = None) -> list:
+    """(property id, when) of a customer's contacts, some left out or only some."""
+    rows = Contact.objects.filter(customer_id=customer_id)
+    if only is not None:
+        rows = rows.filter(pk__in=list(only))
+    return list(rows.exclude(pk__in=list(exclude)).values_list("property_id", "occurred_at"))
+
+
+# touches_send.why_not's reasons, by what the dashboard calls them (the rest are "other").
+SKIP_COUNTERS = (
+    ("do not contact", "touches_skipped_consent"),
+    ("no consent", "touches_skipped_consent"),
+    ("no email address", "touches_skipped_consent"),
+    ("pressure cap", "touches_skipped_pressure_cap"),
+    ("open complaint", "touches_skipped_open_complaint"),
+)
+FINISHED_COUNTERS = {
+    "sent": "touches_sent",
+    "skipped": "touches_skipped",
+    "failed": "touches_failed",
+    "cancelled": "touches_cancelled",
+    "done": "tasks_done",
+}
+
+
+def metrics_touches_finished(touches: Iterable, *, status: str, at: datetime, reason: str = "") -> None:
+    """Count touches leaving the outbox (sent, skipped and why, failed, cancelled; a desk's task done) on the day
+    of `at` at each touch's property; a survey sent also counts as a survey sent. A touch postponed to the end of
+    quiet hours is counted with status "postponed"."""
+    events = {}
+    for touch in touches:
+        counters: dict[str, int] = {}
+        if status == "postponed":
+            counters["touches_postponed_quiet_hours"] = 1
+        else:
+            counters[FINISHED_COUNTERS[status]] = 1
+        if status == "skipped":
+            for start, counter in SKIP_COUNTERS:
+                if reason.startswith(start):
+                    counters[counter] = 1
+                    break
+        if status == "sent" and touch.kind == "csat_survey":
+            counters["surveys_sent"] = 1
+        staff_id = touch.done_by_id if status == "done" else None
+        events.setdefault(touch.organization_id, []).append((touch.property_id, staff_id, at, counters))
+    for organization_id, counted in events.items():
+        metrics_count_events(organization_id=organization_id, events=counted)

@@ -1,0 +1,155 @@
+"""The managers' figures, kept as counters per day as events happen (personalization.metrics).
+
+A day row holds what happened on one local day (the property's time zone) at one place by one member of staff.
+Each event adds to three rows: its place and staff, its place for all staff, and the whole organization for
+all staff — so a property's year by week reads 365 rows and the organization's too, however many properties
+and staff it has. The keys are plain integers, not foreign keys: a counter outlives what it counted (an erased
+guest's contacts still count; a property or a member of staff removed keeps its history).
+
+Counters only ever grow by an event; nothing here is recomputed from the raw rows once written, which is what
+keeps an erased guest's contacts counted (the rows they came from are gone). ``metrics_rebuild`` builds them
+from the raw rows once, for history logged before the counters existed.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import Organization
+
+ALL = -1  # property_key or staff_key of the row that adds up every property / every member of staff
+NONE = 0  # property_key of what happened at no property; staff_key of what no member of staff did
+
+COUNTERS = (
+    # contacts and what staff did with the brief
+    "contacts",
+    "greeted_by_name",
+    "preference_honored",
+    "delight_delivered",
+    # guest-days: a guest with at least one contact that day there; returning: who had one before that day
+    "guest_days",
+    "returning_guest_days",
+    # issues, each counted on the day it happened (opened, first answered, resolved, reopened)
+    "issues_opened",
+    "issues_opened_low",
+    "issues_opened_medium",
+    "issues_opened_high",
+    "issues_first_responses",
+    "issues_resolved",
+    "issues_reopened",
+    # satisfaction: surveys sent, answers (1–5) and their distribution, would-recommend answers (0–10)
+    "surveys_sent",
+    "csat_responses",
+    "csat_score_sum",
+    "csat_1",
+    "csat_2",
+    "csat_3",
+    "csat_4",
+    "csat_5",
+    "nps_responses",
+    "nps_promoters",
+    "nps_detractors",
+    # touches as the sender left them, and the desk's call-back tasks
+    "touches_sent",
+    "touches_skipped",
+    "touches_skipped_consent",
+    "touches_skipped_pressure_cap",
+    "touches_skipped_open_complaint",
+    "touches_postponed_quiet_hours",
+    "touches_failed",
+    "touches_cancelled",
+    "tasks_done",
+    # delights
+    "delights_suggested",
+    "delights_delivered",
+    "delights_declined",
+)
+
+
+class MetricDay(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
+    property_key = models.BigIntegerField()  # a property's id, NONE or ALL
+    staff_key = models.BigIntegerField()  # a user's id, NONE or ALL
+    day = models.DateField()  # the local day, in the property's time zone
+    contacts = models.PositiveIntegerField(default=0, db_default=0)
+    greeted_by_name = models.PositiveIntegerField(default=0, db_default=0)
+    preference_honored = models.PositiveIntegerField(default=0, db_default=0)
+    delight_delivered = models.PositiveIntegerField(default=0, db_default=0)
+    guest_days = models.IntegerField(default=0, db_default=0)  # a merge may take one back
+    returning_guest_days = models.IntegerField(default=0, db_default=0)
+    issues_opened = models.PositiveIntegerField(default=0, db_default=0)
+    issues_opened_low = models.PositiveIntegerField(default=0, db_default=0)
+    issues_opened_medium = models.PositiveIntegerField(default=0, db_default=0)
+    issues_opened_high = models.PositiveIntegerField(default=0, db_default=0)
+    issues_first_responses = models.PositiveIntegerField(default=0, db_default=0)
+    issues_resolved = models.PositiveIntegerField(default=0, db_default=0)
+    issues_reopened = models.PositiveIntegerField(default=0, db_default=0)
+    surveys_sent = models.PositiveIntegerField(default=0, db_default=0)
+    csat_responses = models.PositiveIntegerField(default=0, db_default=0)
+    csat_score_sum = models.PositiveIntegerField(default=0, db_default=0)
+    csat_1 = models.PositiveIntegerField(default=0, db_default=0)
+    csat_2 = models.PositiveIntegerField(default=0, db_default=0)
+    csat_3 = models.PositiveIntegerField(default=0, db_default=0)
+    csat_4 = models.PositiveIntegerField(default=0, db_default=0)
+    csat_5 = models.PositiveIntegerField(default=0, db_default=0)
+    nps_responses = models.PositiveIntegerField(default=0, db_default=0)
+    nps_promoters = models.PositiveIntegerField(default=0, db_default=0)
+    nps_detractors = models.PositiveIntegerField(default=0, db_default=0)
+    touches_sent = models.PositiveIntegerField(default=0, db_default=0)
+    touches_skipped = models.PositiveIntegerField(default=0, db_default=0)
+    touches_skipped_consent = models.PositiveIntegerField(default=0, db_default=0)
+    touches_skipped_pressure_cap = models.PositiveIntegerField(default=0, db_default=0)
+    touches_skipped_open_complaint = models.PositiveIntegerField(default=0, db_default=0)
+    touches_postponed_quiet_hours = models.PositiveIntegerField(default=0, db_default=0)
+    touches_failed = models.PositiveIntegerField(default=0, db_default=0)
+    touches_cancelled = models.PositiveIntegerField(default=0, db_default=0)
+    tasks_done = models.PositiveIntegerField(default=0, db_default=0)
+    delights_suggested = models.PositiveIntegerField(default=0, db_default=0)
+    delights_delivered = models.PositiveIntegerField(default=0, db_default=0)
+    delights_declined = models.PositiveIntegerField(default=0, db_default=0)
+    delight_cost = models.DecimalField(max_digits=14, decimal_places=2, default=0, db_default=0)
+
+    class Meta:
+        constraints = [
+            # One row per place, staff and day: the counters' upsert targets it; the dashboard reads a range of
+            # days of one (organization, place, staff) through it.
+            models.UniqueConstraint(
+                fields=["organization", "property_key", "staff_key", "day"], name="metricday_one_per_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.property_key}/{self.staff_key}"
+
+
+class Measure(models.TextChoices):
+    FIRST_RESPONSE = "first_response", _("First response time")
+    RESOLUTION = "resolution", _("Resolution time")
+
+
+class MetricDuration(models.Model):
+    """How many durations of one kind fell in one bucket on one day: a histogram whose buckets grow by 4 %
+    (personalization.metrics.figures.bucket_of), so medians of any range are read from a few hundred rows and
+    are within 2 % of the exact value."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
+    property_key = models.BigIntegerField()
+    staff_key = models.BigIntegerField()
+    day = models.DateField()
+    measure = models.CharField(max_length=16, choices=Measure.choices)
+    bucket = models.SmallIntegerField()
+    count = models.PositiveIntegerField(default=0, db_default=0)
+
+    class Meta:
+        constraints = [
+            # The upsert's target; the dashboard reads a range of days of one place and staff through it.
+            models.UniqueConstraint(
+                fields=["organization", "property_key", "staff_key", "measure", "day", "bucket"],
+                name="metricduration_one_per_bucket",
+            ),
+            models.CheckConstraint(condition=models.Q(measure__in=Measure.values), name="metricduration_measure"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.measure} bucket {self.bucket}: {self.count}"
