@@ -3,6 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from personalization import api
 from personalization.gifts import api as gifts_api
+from personalization.metrics import api as metrics_api
 
 router = SimpleRouter()
 router.register("gift-rules", gifts_api.GiftRuleViewSet, basename="gift-rule")
@@ -16,5 +17,6 @@ urlpatterns = [
     path("tasks/", api.TaskList.as_view(), name="task-list"),
     path("tasks/<int:pk>/done/", api.TaskDone.as_view(), name="task-done"),
     path("arrivals/", api.ArrivalList.as_view(), name="arrival-list"),
+    path("metrics/", metrics_api.MetricsView.as_view(), name="metrics"),
     *router.urls,
 ]

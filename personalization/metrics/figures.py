@@ -128,6 +128,7 @@ def figures(c: dict, durations: dict[str, dict[str, int | None]]) -> dict:
             "medium": c["issues_opened_medium"],
             "high": c["issues_opened_high"],
         },
+        "issues_first_responses": c["issues_first_responses"],
         "issues_resolved": c["issues_resolved"],
         "issues_reopened": c["issues_reopened"],
         "first_response_median_seconds": first.get("median"),

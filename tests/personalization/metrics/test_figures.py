@@ -1,0 +1,230 @@
+"""The figures against a week computed by hand: which day a contact belongs to, guest-days and returns, a merged
+guest counted once, an erased guest's counts kept, a contact logged late, issue times, surveys, an empty period."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from crm import services
+from personalization.metrics.figures import bucket_of, seconds_of
+from personalization.metrics.selectors import metrics_by_staff, metrics_for, periods_of
+from personalization.models import Touch, TouchKind, TouchStatus
+from personalization.touches.services.manual import feedback_record
+from tests.factories import CustomerFactory, PropertyFactory
+
+pytestmark = pytest.mark.django_db
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    """A moment of March 2026 in Shanghai."""
+    return datetime(2026, 3, day, hour, minute, tzinfo=SHANGHAI)
+
+
+def week(organization, property_=None, **kwargs):
+    return metrics_for(
+        organization_id=organization.pk,
+        property_id=property_.pk if property_ else None,
+        start=date(2026, 3, 2),  # a Monday
+        end=date(2026, 3, 8),
+        granularity=kwargs.get("granularity", "day"),
+    )
+
+
+def by_day(result) -> dict[str, dict]:
+    return {period["start"]: period for period in result["periods"]}
+
+
+def test_periods_are_calendar_days_weeks_and_months_clipped_to_the_range():
+    weeks = periods_of(date(2026, 3, 4), date(2026, 3, 20), "week")
+    assert [(p.start.isoformat(), p.end.isoformat()) for p in weeks] == [
+        ("2026-03-04", "2026-03-08"),
+        ("2026-03-09", "2026-03-15"),
+        ("2026-03-16", "2026-03-20"),
+    ]
+    months = periods_of(date(2025, 12, 15), date(2026, 2, 10), "month")
+    assert [(p.start.isoformat(), p.end.isoformat()) for p in months] == [
+        ("2025-12-15", "2025-12-31"),
+        ("2026-01-01", "2026-01-31"),
+        ("2026-02-01", "2026-02-10"),
+    ]
+
+
+def test_a_duration_is_read_back_within_two_percent():
+    for seconds in (2, 59, 60, 1800, 3600, 86_400, 30 * 86_400):
+        assert seconds_of(bucket_of(seconds)) == pytest.approx(seconds, rel=0.02)
+    assert seconds_of(bucket_of(0)) == 0
+
+
+def test_contacts_count_on_their_local_day_and_guest_days_say_who_returned(organization, property_, frontdesk):
+    # Given a Shanghai property, a desk, and a guest first seen on Monday 2 March,
+    desk = frontdesk.user
+    first = CustomerFactory(organization=organization)
+    services.contact_log(customer=first, kind="arrival", actor=desk, property=property_, occurred_at=at(2, 9))
+    # who comes back on Tuesday at 23:30 local (15:30 UTC: still Tuesday in Shanghai), greeted by name and with a
+    # preference honoured, and again on Tuesday at 8:00 (one guest-day, two contacts),
+    services.contact_log(
+        customer=first,
+        kind="visit",
+        actor=desk,
+        property=property_,
+        occurred_at=at(3, 23, 30),
+        greeted_by_name=True,
+        preference_honored=True,
+    )
+    services.contact_log(
+        customer=first, kind="visit", actor=desk, property=property_, occurred_at=at(3, 8), greeted_by_name=True
+    )
+    # and a second guest whose Thursday visit is logged first, and whose Monday visit is logged late.
+    second = CustomerFactory(organization=organization)
+    services.contact_log(customer=second, kind="visit", actor=desk, property=property_, occurred_at=at(5, 12))
+    services.contact_log(customer=second, kind="visit", actor=desk, property=property_, occurred_at=at(2, 18))
+
+    days = by_day(week(organization, property_))
+    # Monday: two first visits. Tuesday: one guest-day, a return, 2 of 2 greeted, 1 of 2 with a preference honoured.
+    assert (days["2026-03-02"]["contacts"], days["2026-03-02"]["guest_days"]) == (2, 2)
+    assert days["2026-03-02"]["returning_guest_rate"] == 0.0
+    assert days["2026-03-03"]["contacts"] == 2
+    assert days["2026-03-03"]["greeted_by_name_rate"] == 1.0
+    assert days["2026-03-03"]["preference_honored_rate"] == 0.5
+    assert (days["2026-03-03"]["guest_days"], days["2026-03-03"]["returning_guest_rate"]) == (1, 1.0)
+    # Thursday became a return when Monday was logged late.
+    assert (days["2026-03-05"]["guest_days"], days["2026-03-05"]["returning_guest_rate"]) == (1, 1.0)
+    # An empty day: nothing counted, and no rate rather than a rate of 0.
+    empty = days["2026-03-04"]
+    assert empty["contacts"] == 0 and empty["greeted_by_name_rate"] is None and empty["returning_guest_rate"] is None
+    assert empty["csat_average"] is None and empty["nps"] is None and empty["resolution_median_seconds"] is None
+
+    # The week by week: 5 contacts, 3 of 5 greeted, 4 guest-days of which 2 returning.
+    (whole,) = week(organization, property_, granularity="week")["periods"]
+    assert (whole["start"], whole["end"]) == ("2026-03-02", "2026-03-08")
+    assert whole["contacts"] == 5 and whole["greeted_by_name_rate"] == 0.4
+    assert (whole["guest_days"], whole["returning_guest_rate"]) == (4, 0.5)
+    # The organization's figures are the same here (one property), and the desk's own line says what they did.
+    assert week(organization)["totals"]["contacts"] == 5
+    mine = metrics_by_staff(
+        organization_id=organization.pk, property_id=property_.pk, start=date(2026, 3, 2), end=date(2026, 3, 8)
+    )
+    assert mine[desk.pk]["contacts"] == 5 and mine[desk.pk]["greeted_by_name_rate"] == 0.4
+
+
+def test_a_merged_guest_counts_once_and_an_erased_guest_still_counts(organization, property_, manager):
+    # Given one person with two profiles, both seen on Wednesday, and another guest seen on Wednesday,
+    twin_a = CustomerFactory(organization=organization)
+    twin_b = CustomerFactory(organization=organization)
+    gone = CustomerFactory(organization=organization)
+    for guest, hour in ((twin_a, 9), (twin_b, 15), (gone, 11)):
+        services.contact_log(customer=guest, kind="visit", property=property_, occurred_at=at(4, hour))
+    assert by_day(week(organization, property_))["2026-03-04"]["guest_days"] == 3
+
+    # When the two profiles are merged, Wednesday holds two guests: the merged one counts once.
+    merge = services.customer_merge(kept=twin_a, duplicate=twin_b, actor=manager.user)
+    wednesday = by_day(week(organization, property_))["2026-03-04"]
+    assert (wednesday["contacts"], wednesday["guest_days"]) == (3, 2)
+    # Undone, they are two again.
+    services.merge_undo(merge=merge, actor=manager.user)
+    assert by_day(week(organization, property_))["2026-03-04"]["guest_days"] == 3
+    services.customer_merge(kept=twin_a, duplicate=twin_b, actor=manager.user)
+
+    # When the other guest is erased, their contact and guest-day are still counted, with nothing of who.
+    services.customer_erase(customer=gone, actor=manager.user)
+    wednesday = by_day(week(organization, property_))["2026-03-04"]
+    assert (wednesday["contacts"], wednesday["guest_days"]) == (3, 2)
+
+
+def _survey(customer, property_, key: str) -> Touch:
+    return Touch.objects.create(
+        organization=customer.organization,
+        customer=customer,
+        property=property_,
+        kind=TouchKind.CSAT_SURVEY,
+        due_at=timezone.now(),
+        status=TouchStatus.SENT,
+        sent_at=timezone.now(),
+        idempotency_key=f"survey:{key}",
+    )
+
+
+def test_issue_times_satisfaction_and_recommendation(organization, property_, frontdesk, manager):
+    desk = frontdesk.user
+    guest = CustomerFactory(organization=organization)
+    # Given three issues opened on Monday at 10:00 and answered after 10 min, 30 min and 2 h; resolved after 1 h,
+    # 5 h and 26 h (the last on Tuesday), one of them high,
+    answered, resolved = (10, 30, 120), (60, 300, 1560)
+    issues = []
+    for i, severity in enumerate(("low", "medium", "high")):
+        with time_machine.travel(at(2, 10), tick=False):
+            issues.append(
+                services.issue_open(
+                    customer=guest, property=property_, summary=f"Issue {i}", severity=severity, actor=desk
+                )
+            )
+    for issue, minutes in zip(issues, answered, strict=True):
+        with time_machine.travel(at(2, 10) + timedelta(minutes=minutes), tick=False):
+            services.issue_update(issue=issue, status="in_progress", actor=desk)
+    for issue, minutes in zip(issues, resolved, strict=True):
+        with time_machine.travel(at(2, 10) + timedelta(minutes=minutes), tick=False):
+            services.issue_update(issue=issue, status="resolved", resolution="Fixed", actor=manager.user)
+    # and one reopened on Wednesday.
+    with time_machine.travel(at(4, 9), tick=False):
+        services.issue_update(issue=issues[0], status="open", actor=desk)
+
+    # Survey answers on Friday: 5 (would recommend 10), 4 (8), 2 (3) and 4 (no answer to "recommend"), of 5 sent.
+    with time_machine.travel(at(6, 12), tick=False):
+        answers = ((5, 10), (4, 8), (2, 3), (4, None))
+        for i, (score, recommend) in enumerate(answers):
+            feedback_record(touch=_survey(guest, property_, str(i)), score=score, recommend=recommend)
+
+    days = by_day(week(organization, property_))
+    monday = days["2026-03-02"]
+    assert monday["issues_opened"] == 3
+    assert monday["issues_opened_by_severity"] == {"low": 1, "medium": 1, "high": 1}
+    # First responses 600, 1800, 7200 s: the median is the 2nd smallest; the 90th percentile the 3rd.
+    assert monday["first_response_median_seconds"] == pytest.approx(1800, rel=0.02)
+    assert monday["first_response_p90_seconds"] == pytest.approx(7200, rel=0.02)
+    # Resolutions count on the day they happened: Monday 1 h and 5 h, Tuesday 26 h.
+    assert monday["issues_resolved"] == 2 and days["2026-03-03"]["issues_resolved"] == 1
+    assert monday["resolution_median_seconds"] == pytest.approx(3600, rel=0.02)
+    assert days["2026-03-03"]["resolution_median_seconds"] == pytest.approx(26 * 3600, rel=0.02)
+    assert days["2026-03-04"]["issues_reopened"] == 1
+    friday = days["2026-03-06"]
+    assert friday["csat_responses"] == 4 and friday["csat_average"] == 3.75
+    assert friday["csat_distribution"] == {"1": 0, "2": 1, "3": 0, "4": 2, "5": 1}
+    # NPS of 10, 8, 3: one promoter, one detractor of three answers → 0.
+    assert (friday["nps_responses"], friday["nps"]) == (3, 0)
+
+    totals = week(organization, property_)["totals"]
+    # Over the week: resolutions 1 h, 5 h, 26 h → the median is 5 h; the manager resolved all three.
+    assert totals["resolution_median_seconds"] == pytest.approx(5 * 3600, rel=0.02)
+    assert totals["issues_opened"] == 3 and totals["issues_resolved"] == 3
+    staff = metrics_by_staff(
+        organization_id=organization.pk, property_id=None, start=date(2026, 3, 2), end=date(2026, 3, 8)
+    )
+    assert staff[manager.user.pk]["issues_resolved"] == 3
+    assert staff[manager.user.pk]["resolution_median_seconds"] == pytest.approx(5 * 3600, rel=0.02)
+    assert staff[desk.pk]["issues_opened"] == 3 and staff[desk.pk]["issues_first_responses"] == 3
+
+
+def test_the_previous_range_of_the_same_length_is_beside_the_totals(organization, property_):
+    guest = CustomerFactory(organization=organization)
+    services.contact_log(customer=guest, kind="visit", property=property_, occurred_at=at(1, 12))  # a Sunday
+    result = week(organization, property_)
+    assert (result["previous"]["start"], result["previous"]["end"]) == ("2026-02-23", "2026-03-01")
+    assert result["previous"]["contacts"] == 1 and result["totals"]["contacts"] == 0
+
+
+def test_another_property_in_another_zone_keeps_its_own_day(organization, property_):
+    london = PropertyFactory(organization=organization, name="Mayfair", timezone="Europe/London")
+    guest = CustomerFactory(organization=organization)
+    # 23:30 on Tuesday in London is Wednesday 7:30 in Shanghai: it is London's Tuesday.
+    when = datetime(2026, 3, 3, 23, 30, tzinfo=ZoneInfo("Europe/London"))
+    services.contact_log(customer=guest, kind="visit", property=london, occurred_at=when)
+    assert by_day(week(organization, london))["2026-03-03"]["contacts"] == 1
+    assert by_day(week(organization, property_))["2026-03-03"]["contacts"] == 0
+    assert by_day(week(organization))["2026-03-03"]["contacts"] == 1
