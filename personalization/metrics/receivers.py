@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from crm import signals
 from crm.models import Contact, Customer, Issue, Merge
-from personalization.metrics import services
+from personalization.metrics import events, services
 from personalization.models.metrics import Measure
 
 CONTACT_MOVED = "crm.contact.customer"  # Merge.moved's key of the contacts a merge moved
@@ -23,10 +23,11 @@ def _on_contact_logged(sender: Any, *, contact: Contact, actor: Any = None, **kw
         staff_id=contact.staff_id,
         at=contact.occurred_at,
         zone=zones.of(contact.property_id),
-        contacts=1,
-        greeted_by_name=int(contact.greeted_by_name),
-        preference_honored=int(contact.preference_honored),
-        delight_delivered=int(contact.delight_delivered),
+        **events.contact_counters(
+            greeted_by_name=contact.greeted_by_name,
+            preference_honored=contact.preference_honored,
+            delight_delivered=contact.delight_delivered,
+        ),
     )
     # The guest's days before and with this contact: a contact logged late for an earlier day may make a later
     # day "returning" (it was the guest's first).
@@ -49,7 +50,7 @@ def _issue_event(issue: Issue, actor: Any, at, **counters: int) -> None:
 
 
 def _on_issue_opened(sender: Any, *, issue: Issue, actor: Any = None, **kwargs: Any) -> None:
-    _issue_event(issue, actor, issue.opened_at, issues_opened=1, **{f"issues_opened_{issue.severity}": 1})
+    _issue_event(issue, actor, issue.opened_at, **events.issue_opened_counters(severity=issue.severity))
 
 
 def _on_issue_answered(sender: Any, *, issue: Issue, actor: Any = None, **kwargs: Any) -> None:

@@ -49,7 +49,7 @@ def test_a_manager_reads_a_property_by_week_with_the_totals(manager_api, organiz
         ("2026-03-23", "2026-03-29"),
         ("2026-03-30", "2026-03-31"),
     ]
-    assert API_FIGURES <= set(body["totals"]) and all(API_FIGURES <= set(p) for p in body["periods"])
+    assert set(body["totals"]) >= API_FIGURES and all(set(p) >= API_FIGURES for p in body["periods"])
     assert body["periods"][2]["contacts"] == 1 and body["periods"][2]["greeted_by_name_rate"] == 1.0
     assert body["totals"]["contacts"] == 1 and body["totals"]["delight_cost"] == "0.00"
     assert body["previous"]["start"] == "2026-01-29"  # the 31 days before
