@@ -26,21 +26,27 @@ DAY_COLUMNS = frozenset(COUNTERS) | {"delight_cost"}
 
 
 class Zones:
-    """The time zone of each of an organization's properties (and of "no property": the default property's),
-    read once per event."""
+    """The time zone of each of an organization's properties (and of "no property": the default property's). The
+    zones already at hand are given; the organization's properties are read (once) only when another is asked."""
 
-    def __init__(self, organization_id: int) -> None:
+    def __init__(self, organization_id: int, known: dict[int, ZoneInfo] | None = None) -> None:
+        self._organization_id = organization_id
+        self._zones = dict(known or {})
+        self._default: ZoneInfo | None = None
+
+    def _load(self) -> None:
         rows = list(
-            Property.objects.filter(organization_id=organization_id).order_by("pk").values_list("pk", "timezone")
+            Property.objects.filter(organization_id=self._organization_id).order_by("pk").values_list("pk", "timezone")
         )
-        self._zones = {pk: zone_named(name) for pk, name in rows}
-        self._default = self._zones[rows[0][0]] if rows else ZoneInfo("UTC")
+        self._zones.update({pk: zone_named(name) for pk, name in rows})
+        self._default = zone_named(rows[0][1]) if rows else ZoneInfo("UTC")
 
     def of(self, property_id: int | None) -> ZoneInfo:
+        if property_id and property_id in self._zones:
+            return self._zones[property_id]
+        if self._default is None:
+            self._load()
         return self._zones.get(property_id, self._default) if property_id else self._default
-
-    def day(self, property_id: int | None, at: datetime) -> date:
-        return at.astimezone(self.of(property_id)).date()
 
 
 def staff_id_of(actor: Any) -> int | None:
@@ -100,26 +106,51 @@ def metrics_count_events(
 ) -> None:
     """Several events of one organization, each (property id, staff id, when, counters), in one statement. `when`
     is a moment, or the local day itself when the caller knows it (the brief: no zone to read)."""
-    zones = None
+    zones = Zones(organization_id)
     rows: dict[tuple[int, int, date], Counter] = {}
     for property_id, staff_id, at, counters in happened:
-        unknown = set(counters) - DAY_COLUMNS
-        if unknown:
-            raise ValueError(f"unknown counters: {sorted(unknown)}")
-        if not isinstance(at, datetime):
-            day = at
-        elif zone is not None:
-            day = at.astimezone(zone).date()
-        else:
-            zones = zones or Zones(organization_id)
-            day = at.astimezone(zones.of(property_id)).date()
-        for place, staff in _places(property_id, staff_id):
-            rows.setdefault((place, staff, day), Counter()).update(counters)
+        _add_event(rows, property_id, staff_id, at if zone is None else at.astimezone(zone).date(), counters, zones)
+    _write_days(organization_id, rows)
+
+
+def _add_event(
+    rows: dict, property_id: int | None, staff_id: int | None, at: datetime | date, counters: dict, zones: Zones
+) -> None:
+    unknown = set(counters) - DAY_COLUMNS
+    if unknown:
+        raise ValueError(f"unknown counters: {sorted(unknown)}")
+    day = at.astimezone(zones.of(property_id)).date() if isinstance(at, datetime) else at
+    for place, staff in _places(property_id, staff_id):
+        rows.setdefault((place, staff, day), Counter()).update(counters)
+
+
+def _write_days(organization_id: int, rows: dict[tuple[int, int, date], Counter]) -> None:
     columns = sorted({name for counts in rows.values() for name, value in counts.items() if value})
     if not columns:
         return
     values = [(organization_id, *key, *(counts[c] for c in columns)) for key, counts in rows.items()]
     _upsert(MetricDay._meta.db_table, ["organization_id", "property_key", "staff_key", "day"], values, columns)
+
+
+@transaction.atomic(savepoint=False)
+def metrics_contact_logged(*, contact: Contact) -> None:
+    """A contact counted on its day, with the change it makes to the guest's guest-days (a contact logged late
+    for an earlier day may make a later day "returning": it was the guest's first), in one statement."""
+    organization_id = contact.customer.organization_id
+    known = {contact.property_id: contact.property.zone()} if contact.property_id else {}
+    zones = Zones(organization_id, known)
+    rows: dict[tuple[int, int, date], Counter] = {}
+    counters = events.contact_counters(
+        greeted_by_name=contact.greeted_by_name,
+        preference_honored=contact.preference_honored,
+        delight_delivered=contact.delight_delivered,
+    )
+    _add_event(rows, contact.property_id, contact.staff_id, contact.occurred_at, counters, zones)
+    before = contacts_of(contact.customer_id, exclude=[contact.pk])
+    _add_guest_days(
+        rows, guest_days(before, zones), guest_days([*before, (contact.property_id, contact.occurred_at)], zones)
+    )
+    _write_days(organization_id, rows)
 
 
 @transaction.atomic(savepoint=False)
@@ -169,28 +200,22 @@ def guest_days(contacts: Iterable[tuple[int | None, datetime]], zones: Zones) ->
     return counts
 
 
-@transaction.atomic(savepoint=False)
-def metrics_guest_days_changed(*, organization_id: int, before: Counter, after: Counter) -> None:
-    """Apply the change between two sets of guest-days (guest_days of the contacts before and after a contact
-    was logged, or of two profiles before and after a merge or its undo) to the rows of all staff."""
+def _add_guest_days(rows: dict, before: Counter, after: Counter) -> None:
+    """The change between two sets of guest-days, on the rows of all staff."""
     delta = Counter(after)
     delta.subtract(before)
-    days: dict[tuple[int, date], dict[str, int]] = {}
     for (place, day, counter), n in delta.items():
         if n:
-            days.setdefault((place, day), {"guest_days": 0, "returning_guest_days": 0})[counter] += n
-    if not days:
-        return
-    rows = [
-        (organization_id, place, ALL, day, counts["guest_days"], counts["returning_guest_days"])
-        for (place, day), counts in days.items()
-    ]
-    _upsert(
-        MetricDay._meta.db_table,
-        ["organization_id", "property_key", "staff_key", "day"],
-        rows,
-        ["guest_days", "returning_guest_days"],
-    )
+            rows.setdefault((place, ALL, day), Counter())[counter] += n
+
+
+@transaction.atomic(savepoint=False)
+def metrics_guest_days_changed(*, organization_id: int, before: Counter, after: Counter) -> None:
+    """Apply the change between two sets of guest-days (guest_days of two profiles' contacts before and after a
+    merge or its undo) to the rows of all staff."""
+    rows: dict[tuple[int, int, date], Counter] = {}
+    _add_guest_days(rows, before, after)
+    _write_days(organization_id, rows)
 
 
 def contacts_of(customer_id: int, *, exclude: Iterable[int] = (), only: Iterable[int] | None = None) -> list:

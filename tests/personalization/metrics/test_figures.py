@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from crm import services
@@ -273,3 +275,17 @@ def test_a_rebuild_from_the_rows_on_file_counts_what_the_events_counted(organiza
         )
         == mine
     )
+
+
+def test_counting_a_contact_costs_two_statements(organization, property_, frontdesk):
+    # Given a guest seen before at this property,
+    guest = CustomerFactory(organization=organization)
+    services.contact_log(customer=guest, kind="visit", property=property_, occurred_at=at(2, 9))
+    # when another contact is logged, the dashboard's share of it is one read of the guest's contacts and one
+    # upsert of the day rows (the property's zone is at hand: no read of the organization's properties).
+    with CaptureQueriesContext(connection) as queries:
+        services.contact_log(
+            customer=guest, kind="visit", actor=frontdesk.user, property=property_, occurred_at=at(3, 9)
+        )
+    counting = [q["sql"] for q in queries.captured_queries if "metricday" in q["sql"] or '"timezone"' in q["sql"]]
+    assert len(counting) == 1 and counting[0].startswith("INSERT INTO personalization_metricday")
