@@ -83,3 +83,15 @@ def test_another_organizations_property_is_not_found(manager_api, other_property
 def test_bad_queries_get_a_field_message(manager_api, query, field):
     response = manager_api.get("/api/v1/metrics/", query)
     assert response.status_code == 400 and field in response.json()
+
+
+def test_managers_see_each_member_of_staffs_figures_front_desk_does_not(
+    manager_api, api, organization, property_, frontdesk
+):
+    guest = CustomerFactory(organization=organization)
+    services.contact_log(customer=guest, kind="visit", actor=frontdesk.user, property=property_, greeted_by_name=True)
+    body = manager_api.get("/api/v1/metrics/staff/", {"property": property_.pk}).json()
+    (line,) = body["staff"]
+    assert line["staff"]["id"] == frontdesk.user.pk and line["staff"]["username"] == frontdesk.user.username
+    assert line["contacts"] == 1 and line["greeted_by_name_rate"] == 1.0
+    assert api.get("/api/v1/metrics/staff/").status_code == 403
