@@ -22,7 +22,7 @@ from crm.models import Customer, Issue, Polarity, Preference, PreferenceCategory
 from crm.models import Stay as StayModel
 from crm.partial_dates import next_occurrence
 from personalization.brief.build import Occasion
-from personalization.brief.inputs import REPAIR_RECENT_DAYS, arrivals_rows, read, rules_for_day
+from personalization.brief.inputs import REPAIR_RECENT_DAYS, arrivals_rows, read_row, rules_for_day
 from personalization.gifts.engine import Candidate, evaluate
 from personalization.models import Delight as DelightModel
 from personalization.models import PastDelight
@@ -186,21 +186,22 @@ def arrivals_for(*, property: Property, day: date, now: datetime | None = None) 
     )
     board = []
     for stay, guest, preferences, issues, delights in rows:
-        customer = Guest(**read(Customer, _COLUMNS[Customer], guest))
-        liked = [Liked(**read(Preference, Liked._fields, p)) for p in preferences]
+        customer = Guest(*read_row(Customer, _COLUMNS[Customer], guest))
+        liked = [Liked(*read_row(Preference, Liked._fields, p)) for p in preferences]
         repairs = sorted(
-            (Repair(**read(Issue, Repair._fields, i)) for i in issues), key=lambda i: (i.opened_at, i.id), reverse=True
+            (Repair(*read_row(Issue, Repair._fields, i)) for i in issues),
+            key=lambda i: (i.opened_at, i.id),
+            reverse=True,
         )
         past: dict[int, list[PastDelight]] = {}
-        for d in delights:
-            d = read(DelightModel, _COLUMNS[DelightModel], d)
-            past.setdefault(d.pop("rule_id"), []).append(PastDelight(**d))
+        for rule_id, *delight in (read_row(DelightModel, _COLUMNS[DelightModel], d) for d in delights):
+            past.setdefault(rule_id, []).append(PastDelight(*delight))
         # The rules as this guest meets them: their own delights of each. Set on the shared rows, one guest at a
         # time (a copy of every rule for every guest cost more than the rest of the board); nothing after
         # evaluate reads `past` (a Candidate keeps the rule for its id and cost).
         for rule in rules:
             rule.past = past.get(rule.pk, [])
-        stay = Stay(**read(StayModel, _COLUMNS[StayModel], stay))
+        stay = Stay(*read_row(StayModel, _COLUMNS[StayModel], stay))
         board.append(
             Arrival(
                 stay=stay,
@@ -224,6 +225,8 @@ def arrivals_for(*, property: Property, day: date, now: datetime | None = None) 
         )
     for rule in rules:
         rule.past = []
+    # Those still to check in first, each group in the order the stays came in.
+    board.sort(key=lambda a: (a.stay.checked_in_at is not None, a.stay.checked_in_at or now, a.stay.id))
     return board
 
 
