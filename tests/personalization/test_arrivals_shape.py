@@ -164,3 +164,13 @@ def test_every_key_and_value_of_a_row_is_as_before(api, rich):
         "occasions": [],
         "pronunciation": None,
     }
+
+
+def test_the_plain_rows_are_what_the_schemas_serializer_says(property_, rich):
+    """arrival_data writes out ArrivalSerializer, which describes the rows in the OpenAPI schema: the same data."""
+    from personalization.arrivals import arrivals_for
+    from personalization.serializers import ArrivalSerializer, arrival_data
+
+    board = arrivals_for(property=property_, day=timezone.now().astimezone(property_.zone()).date())
+    assert len(board) == 2 and board[1].delights
+    assert [arrival_data(arrival) for arrival in board] == ArrivalSerializer(board, many=True).data
