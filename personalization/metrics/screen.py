@@ -540,6 +540,8 @@ def drops_table(scope: Scope, periods: list[dict], previous_periods: list[dict])
 
 
 def themes_table(scope: Scope) -> Table:
+    """The words recurring in the summaries of the issues opened over the window the charts show (the comparison
+    range and the range): a theme needs more than a few days' issues to recur."""
     table = Table(
         key="themes",
         title=_("Recurring issue themes"),
@@ -547,9 +549,9 @@ def themes_table(scope: Scope) -> Table:
         empty=_("No word recurs in the summaries of this range's issues."),
     )
     for theme in insights.recurring_themes(
-        organization=scope.organization, property_id=scope.property_id, start=scope.start, end=scope.end
+        organization=scope.organization, property_id=scope.property_id, start=scope.previous_start, end=scope.end
     ):
-        href = scope.rows_url("theme", word=theme.word)
+        href = scope.rows_url("theme", start=scope.previous_start, word=theme.word)
         table.rows.append([Cell(theme.word, href=href), Cell(str(theme.issues), theme.issues, href)])
     return table
 
