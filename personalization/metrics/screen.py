@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from crm.models import Organization, Property, Severity, Staff
 from personalization.metrics import charts, drilldown, insights
@@ -25,9 +25,9 @@ from personalization.metrics.selectors import metrics_by_staff, metrics_for, pre
 from personalization.metrics.tables import Cell, Table
 
 GRANULARITY_NAMES = {
-    "day": gettext_lazy("Day"),
-    "week": gettext_lazy("Week"),
-    "month": gettext_lazy("Month"),
+    "day": pgettext_lazy("granularity", "Day"),
+    "week": pgettext_lazy("granularity", "Week"),
+    "month": pgettext_lazy("granularity", "Month"),
 }
 DROPS_SHOWN = 10
 ROWS_SHOWN = 20
