@@ -68,7 +68,9 @@ def test_a_manager_reads_the_month_drills_down_and_downloads(demo, browser_page,
     bar, score = _lowest_csat_bar(page)
     bar.click()
     expect(page.locator("h1")).to_have_text(HEADINGS[language][1])
-    scores = [int(text.split("/")[0]) for text in page.locator("#table-answers tbody td:nth-child(2)").all_inner_texts()]
+    scores = [
+        int(text.split("/")[0]) for text in page.locator("#table-answers tbody td:nth-child(2)").all_inner_texts()
+    ]
     assert scores == sorted(scores) and abs(sum(scores) / len(scores) - score) < 0.01
     assert page.locator("#table-answers tbody th a[href^='/customers/']").count() == len(scores)
     check(page, f"answers ({language})")
