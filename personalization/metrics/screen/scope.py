@@ -92,6 +92,8 @@ def average(value: float | None) -> str:
 
 
 def plain(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # an axis's 10.0 reads as 10
     return "–" if value is None else str(value)
 
 
