@@ -202,7 +202,7 @@ def issue_update(*, issue: Issue, actor: User | None = None, now: datetime | Non
                 data=webhook_events.issue_data(issue),
             )
         elif old_status in (IssueStatus.RESOLVED, IssueStatus.CLOSED):
-            signals.issue_reopened.send(sender=Issue, issue=issue, actor=actor)
+            signals.issue_reopened.send(sender=Issue, issue=issue, actor=actor, at=now)
     return issue
 
 

@@ -60,7 +60,11 @@ def periods_of(start: date, end: date, granularity: str) -> list[Period]:
 
 
 def previous_range(start: date, end: date) -> tuple[date, date]:
-    """The range of the same length just before this one (what "the previous period" is compared with)."""
+    """What a range is compared with: a month, or a month so far, against the whole month before it ("this month
+    against the last"); any other range against the range of the same length just before it."""
+    if start.day == 1 and (start.year, start.month) == (end.year, end.month):
+        last = start - timedelta(days=1)
+        return last.replace(day=1), last
     length = (end - start).days + 1
     return start - timedelta(days=length), start - timedelta(days=1)
 
@@ -142,8 +146,8 @@ def _period_case(periods: list[Period]) -> tuple[str, list]:
 
 
 def metrics_for(*, organization_id: int, property_id: int | None, start: date, end: date, granularity: str) -> dict:
-    """{"periods": [{"start", "end", …figures}], "totals": {…figures}, "previous": {…figures of the range of the
-    same length just before}} of one property (None: the whole organization), all staff."""
+    """{"periods": [{"start", "end", …figures}], "totals": {…figures}, "previous": {"start", "end", …figures of
+    the range it is compared with (previous_range)}} of one property (None: the whole organization), all staff."""
     place = ALL if property_id is None else property_id
     periods = periods_of(start, end, granularity)
     per_period, total = _counters(organization_id, place, ALL, periods)

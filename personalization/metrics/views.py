@@ -20,8 +20,7 @@ from crm.models import Property, Staff
 from crm.permissions import screen_manager, screen_properties
 from crm.stays.selectors import property_get
 from personalization.metrics import screen
-from personalization.metrics.api import MAX_DAYS
-from personalization.metrics.selectors import GRANULARITIES, metrics_for
+from personalization.metrics.selectors import GRANULARITIES, MAX_DAYS, metrics_for
 from personalization.metrics.tables import csv_response
 
 ROWS_PAGE_SIZE = 50

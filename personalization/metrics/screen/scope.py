@@ -11,7 +11,7 @@ any other range with the range of the same length just before it (metrics_for's 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.urls import reverse
 from django.utils.formats import date_format
@@ -66,10 +66,7 @@ class Scope:
 
 
 def comparison_range(start: date, end: date) -> tuple[date, date]:
-    """The range a range is compared with (the module's docstring)."""
-    if start.day == 1 and (start.year, start.month) == (end.year, end.month):
-        last = start - timedelta(days=1)
-        return last.replace(day=1), last
+    """The range a range is compared with: the API's (selectors.previous_range)."""
     return previous_range(start, end)
 
 
