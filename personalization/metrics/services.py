@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,9 +20,10 @@ from crm.models.tenancy import zone_named
 from personalization.metrics import events
 from personalization.metrics.figures import bucket_of
 from personalization.models import Delight, Feedback, Touch
-from personalization.models.metrics import ALL, COUNTERS, NONE, Measure, MetricDay, MetricDuration
+from personalization.models.metrics import ALL, COUNTERS, NONE, Measure, MetricDay, MetricDuration, Span
 
 DAY_COLUMNS = frozenset(COUNTERS) | {"delight_cost"}
+DURATION_KEYS = ["organization_id", "property_key", "staff_key", "span", "day", "measure", "bucket"]
 
 
 class Zones:
@@ -163,18 +164,21 @@ def metrics_duration(
     measure: Measure,
     seconds: float,
 ) -> None:
-    """Count one duration (a first response, a resolution) on the day it ended."""
+    """Count one duration (a first response, a resolution) in the day, the week and the month it ended."""
     day = at.astimezone(Zones(organization_id).of(property_id)).date()
     bucket = bucket_of(seconds)
     rows = [
-        (organization_id, place, staff, str(measure), day, bucket, 1) for place, staff in _places(property_id, staff_id)
+        (organization_id, place, staff, span, start, str(measure), bucket, 1)
+        for place, staff in _places(property_id, staff_id)
+        for span, start in spans_of(day)
     ]
-    _upsert(
-        MetricDuration._meta.db_table,
-        ["organization_id", "property_key", "staff_key", "measure", "day", "bucket"],
-        rows,
-        ["count"],
-    )
+    _upsert(MetricDuration._meta.db_table, DURATION_KEYS, rows, ["count"])
+
+
+def spans_of(day: date) -> list[tuple[str, date]]:
+    """The day, its ISO week (its Monday) and its month (its first day): the spans a duration is counted in."""
+    monday = day - timedelta(days=day.weekday())
+    return [(Span.DAY.value, day), (Span.WEEK.value, monday), (Span.MONTH.value, day.replace(day=1))]
 
 
 def guest_days(contacts: Iterable[tuple[int | None, datetime]], zones: Zones) -> Counter:
@@ -308,8 +312,10 @@ def metrics_rebuild(*, organization_id: int) -> dict[str, int]:
             if ended is not None:
                 add(property_id, owner_id, ended, {counter: 1})
                 day = ended.astimezone(zones.of(property_id)).date()
+                bucket = bucket_of((ended - opened).total_seconds())
                 for place, staff in _places(property_id, owner_id):
-                    durations[(place, staff, str(measure), day, bucket_of((ended - opened).total_seconds()))] += 1
+                    for span, start in spans_of(day):
+                        durations[(place, staff, span, start, str(measure), bucket)] += 1
         counted["issues"] += 1
 
     answers = Feedback.objects.filter(customer__organization_id=organization_id).values_list(
@@ -358,6 +364,5 @@ def metrics_rebuild(*, organization_id: int) -> dict[str, int]:
     rows = [(organization_id, *key, *(counts[c] for c in columns)) for key, counts in days.items()]
     _upsert(MetricDay._meta.db_table, ["organization_id", "property_key", "staff_key", "day"], rows, columns)
     rows = [(organization_id, *key, n) for key, n in durations.items()]
-    keys = ["organization_id", "property_key", "staff_key", "measure", "day", "bucket"]
-    _upsert(MetricDuration._meta.db_table, keys, rows, ["count"])
+    _upsert(MetricDuration._meta.db_table, DURATION_KEYS, rows, ["count"])
     return dict(counted)

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from crm import services
 from personalization.metrics.figures import bucket_of, seconds_of
-from personalization.metrics.selectors import metrics_by_staff, metrics_for, periods_of
+from personalization.metrics.selectors import metrics_by_staff, metrics_for, periods_of, spans_covering
 from personalization.metrics.services import metrics_rebuild, metrics_touches_finished
 from personalization.models import Touch, TouchKind, TouchStatus
 from personalization.touches.services.manual import feedback_record
@@ -56,6 +56,25 @@ def test_periods_are_calendar_days_weeks_and_months_clipped_to_the_range():
         ("2025-12-15", "2025-12-31"),
         ("2026-01-01", "2026-01-31"),
         ("2026-02-01", "2026-02-10"),
+    ]
+
+
+def test_a_range_is_read_from_the_fewest_stored_spans():
+    assert spans_covering(date(2026, 2, 27), date(2026, 4, 7)) == [
+        ("day", date(2026, 2, 27)),
+        ("day", date(2026, 2, 28)),
+        ("month", date(2026, 3, 1)),
+        ("day", date(2026, 4, 1)),
+        ("day", date(2026, 4, 2)),
+        ("day", date(2026, 4, 3)),
+        ("day", date(2026, 4, 4)),
+        ("day", date(2026, 4, 5)),
+        ("day", date(2026, 4, 6)),
+        ("day", date(2026, 4, 7)),
+    ]
+    assert spans_covering(date(2026, 3, 2), date(2026, 3, 15)) == [
+        ("week", date(2026, 3, 2)),
+        ("week", date(2026, 3, 9)),
     ]
 
 
@@ -209,6 +228,18 @@ def test_issue_times_satisfaction_and_recommendation(organization, property_, fr
     # Over the week: resolutions 1 h, 5 h, 26 h → the median is 5 h; the manager resolved all three.
     assert totals["resolution_median_seconds"] == pytest.approx(5 * 3600, rel=0.02)
     assert totals["issues_opened"] == 3 and totals["issues_resolved"] == 3
+    # Read from the week's own buckets, the same median; and from the month's, March's first week alone in it.
+    (whole_week,) = week(organization, property_, granularity="week")["periods"]
+    assert whole_week["resolution_median_seconds"] == totals["resolution_median_seconds"]
+    march = metrics_for(
+        organization_id=organization.pk,
+        property_id=property_.pk,
+        start=date(2026, 3, 1),
+        end=date(2026, 3, 31),
+        granularity="month",
+    )
+    assert march["totals"]["resolution_median_seconds"] == totals["resolution_median_seconds"]
+    assert march["totals"]["first_response_p90_seconds"] == totals["first_response_p90_seconds"]
     staff = metrics_by_staff(
         organization_id=organization.pk, property_id=None, start=date(2026, 3, 2), end=date(2026, 3, 8)
     )
