@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
 
 from django.db import transaction
 
@@ -42,16 +44,64 @@ def _han_terms(run: str) -> set[str]:
     return terms
 
 
-def full_name_keys(customer: Customer) -> set[str]:
+def full_name_keys(customer: Customer) -> frozenset[str]:
     """The whole name as single keys, both orders and every script: zhangwei, weizhang, 张伟."""
+    return names_of(customer).full
+
+
+def name_terms(customer: Customer) -> tuple[frozenset[str], frozenset[str]]:
+    """(every name term, the Latin words among them that get a phonetic code)."""
+    names = names_of(customer)
+    return names.terms, names.phonetic_words
+
+
+@dataclass(frozen=True)
+class Names:
+    """What a guest's names give the lookup: computed once per set of names and shared by the derived fields,
+    the search terms and an import's matching (each asked for it; pypinyin costs ~40 µs per Han name)."""
+
+    terms: frozenset[str]
+    phonetic_words: frozenset[str]
+    full: frozenset[str]
+    term_kinds: frozenset[tuple[str, int]]  # the name's search terms: name, full name and phonetic
+    search_name: str
+
+
+def names_of(customer: Customer) -> Names:
+    return _names(*(getattr(customer, field) for field in NAME_FIELDS))
+
+
+# Sets of names remembered: a batch asks for each guest's three times (matching, derived fields, terms), and a
+# list repeats whole names too; ~2 KB each.
+NAMES_CACHE = 4096
+
+
+@lru_cache(maxsize=NAMES_CACHE)
+def _names(given_name: str, family_name: str, native_name: str, latin_name: str, preferred_name: str) -> Names:
+    fields = dict(zip(NAME_FIELDS, (given_name, family_name, native_name, latin_name, preferred_name), strict=True))
+    terms, words = _name_terms(fields)
+    full = _full_name_keys(fields)
+    term_kinds = {(fit(term), TermKind.NAME) for term in terms if fit(term) not in full}
+    term_kinds |= {(key, TermKind.FULL_NAME) for key in full}
+    term_kinds |= {(PHONETIC_SIGIL + code, TermKind.PHONETIC) for code in map(phonetic, words) if code}
+    return Names(
+        terms=frozenset(terms),
+        phonetic_words=frozenset(words),
+        full=frozenset(full),
+        term_kinds=frozenset(term_kinds),
+        search_name=" ".join(sorted(term for term in terms if term.isascii()))[:MAX_SEARCH_NAME],
+    )
+
+
+def _full_name_keys(fields: dict[str, str]) -> set[str]:
     keys = set()
-    given, family = latin_words(customer.given_name), latin_words(customer.family_name)
-    preferred = latin_words(customer.preferred_name)
+    given, family = latin_words(fields["given_name"]), latin_words(fields["family_name"])
+    preferred = latin_words(fields["preferred_name"])
     for first in (given, preferred):  # Katherine Lee who goes by Kathy is "Kathy Lee" too
         if first and family:
             keys |= {"".join(first + family), "".join(family + first)}
     for field in ("native_name", "latin_name"):
-        text = getattr(customer, field)
+        text = fields[field]
         for run in han_runs(text):
             if len(run) > 1:
                 family_name, given_name = split_family_name(run)
@@ -63,12 +113,11 @@ def full_name_keys(customer: Customer) -> set[str]:
     return {fit(key) for key in keys if len(key) > 1}
 
 
-def name_terms(customer: Customer) -> tuple[set[str], set[str]]:
-    """(every name term, the Latin words among them that get a phonetic code)."""
+def _name_terms(fields: dict[str, str]) -> tuple[set[str], set[str]]:
     terms: set[str] = set()
     words_for_phonetic: set[str] = set()
     for field in NAME_FIELDS:
-        text = getattr(customer, field)
+        text = fields[field]
         if not text:
             continue
         for run in han_runs(text):
@@ -79,18 +128,14 @@ def name_terms(customer: Customer) -> tuple[set[str], set[str]]:
         words = latin_words(text)
         if len(words) > 1:
             terms.add("".join(words))
-    given, family = latin_words(customer.given_name), latin_words(customer.family_name)
+    given, family = latin_words(fields["given_name"]), latin_words(fields["family_name"])
     if given and family:
         terms |= {"".join(given + family), "".join(family + given)}
     return {term for term in terms if term}, words_for_phonetic
 
 
 def customer_terms(customer: Customer) -> set[tuple[str, int]]:
-    names, words = name_terms(customer)
-    full = full_name_keys(customer)
-    terms = {(fit(term), TermKind.NAME) for term in names if fit(term) not in full}
-    terms |= {(key, TermKind.FULL_NAME) for key in full}
-    terms |= {(PHONETIC_SIGIL + code, TermKind.PHONETIC) for code in map(phonetic, words) if code}
+    terms = set(names_of(customer).term_kinds)
     if customer.email:
         email = customer.email.lower()
         terms |= {
@@ -108,8 +153,7 @@ def derive_name_fields(customer: Customer) -> None:
     customer.pinyin = han_name_pinyin(
         customer.native_name or customer.family_name + customer.given_name, language=customer.language
     )[:200]
-    latin = sorted(term for term in name_terms(customer)[0] if term.isascii())
-    customer.search_name = " ".join(latin)[:MAX_SEARCH_NAME]
+    customer.search_name = names_of(customer).search_name
     customer.addressed_as = address_name(customer, message_language(customer.language))[:200]
 
 
