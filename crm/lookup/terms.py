@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from django.db import transaction
 
+from crm.bulk import insert_rows
 from crm.languages import message_language
 from crm.lookup.normalize import (
     family_pinyin,
@@ -167,13 +168,22 @@ def index_customer(customer: Customer) -> None:
 
 def index_customers(customers: list[Customer]) -> None:
     """index_customer() for many customers at once (call inside the writing transaction): one delete, one
-    read of which are merged away, one bulk insert."""
+    read of which are merged away, one COPY (crm.bulk)."""
     if not customers:
         return
     ids = [customer.pk for customer in customers]
     SearchTerm.objects.filter(customer_id__in=ids).delete()
     live = set(Customer.objects.filter(pk__in=ids, merged_into__isnull=True).values_list("pk", flat=True))
-    SearchTerm.objects.bulk_create(_rows(c for c in customers if c.pk in live), batch_size=5000)
+    insert_rows(
+        SearchTerm,
+        ("organization_id", "customer_id", "term", "kind"),
+        (
+            (customer.organization_id, customer.pk, term, kind)
+            for customer in customers
+            if customer.pk in live
+            for term, kind in customer_terms(customer)
+        ),
+    )
 
 
 def reindex(customers: Iterable[Customer], *, customer_model=Customer, term_model=SearchTerm) -> int:

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.bulk import insert_objects
 from crm.errors import Conflict
 from crm.imports import matching
 from crm.lookup import terms
@@ -223,13 +224,13 @@ def _apply_batch(upload: GuestImport, rows: list[ImportRow]) -> None:
     terms.index_customers([customer for _row, customer, _fields in new] + reindex)
     ExternalId.objects.bulk_create(external_ids)
     _record_preferences(upload, preferences, records)
-    ChangeRecord.objects.bulk_create(records)
+    insert_objects(records)
     for row in rows:
         if row.outcome != RowOutcome.SKIPPED:
             row.data = {}  # applied: what undo needs is in before/after/added; the cells are not kept
     # The batch's rows written again whole (same ids): a delete and one insert, not bulk_update's CASE per cell.
     ImportRow.objects.filter(pk__in=[row.pk for row in rows]).delete()
-    ImportRow.objects.bulk_create(rows)
+    insert_objects(rows)
 
 
 def _record_preferences(
@@ -242,7 +243,11 @@ def _record_preferences(
             preference, fields = preference_new(
                 customer=customer, actor=upload.created_by, property=upload.property, source="imported", **item
             )
-            preference.full_clean(exclude=["customer", "recorded_by", "recorded_at_property"])
+            # Its constraints hold by construction (category and polarity are choices checked with the fields,
+            # the text is not empty) and PostgreSQL enforces them: asking would cost a query per constraint.
+            preference.full_clean(
+                exclude=["customer", "recorded_by", "recorded_at_property"], validate_constraints=False
+            )
             made.append((row, preference, fields))
     Preference.objects.bulk_create([preference for _row, preference, _fields in made])
     for row, preference, fields in made:
