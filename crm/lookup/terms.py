@@ -47,7 +47,7 @@ def _han_terms(run: str) -> set[str]:
 
 def full_name_keys(customer: Customer) -> frozenset[str]:
     """The whole name as single keys, both orders and every script: zhangwei, weizhang, 张伟."""
-    return names_of(customer).full
+    return _full_keys(*(getattr(customer, field) for field in NAME_FIELDS))
 
 
 def name_terms(customer: Customer) -> tuple[frozenset[str], frozenset[str]]:
@@ -78,23 +78,26 @@ NAMES_CACHE = 4096
 
 
 @lru_cache(maxsize=NAMES_CACHE)
-def _names(given_name: str, family_name: str, native_name: str, latin_name: str, preferred_name: str) -> Names:
-    fields = dict(zip(NAME_FIELDS, (given_name, family_name, native_name, latin_name, preferred_name), strict=True))
-    terms, words = _name_terms(fields)
-    full = _full_name_keys(fields)
+def _names(*names: str) -> Names:
+    """Names of the values of NAME_FIELDS, in order."""
+    terms, words = _name_terms(dict(zip(NAME_FIELDS, names, strict=True)))
+    full = _full_keys(*names)
     term_kinds = {(fit(term), TermKind.NAME) for term in terms if fit(term) not in full}
     term_kinds |= {(key, TermKind.FULL_NAME) for key in full}
     term_kinds |= {(PHONETIC_SIGIL + code, TermKind.PHONETIC) for code in map(phonetic, words) if code}
     return Names(
         terms=frozenset(terms),
         phonetic_words=frozenset(words),
-        full=frozenset(full),
+        full=full,
         term_kinds=frozenset(term_kinds),
         search_name=" ".join(sorted(term for term in terms if term.isascii()))[:MAX_SEARCH_NAME],
     )
 
 
-def _full_name_keys(fields: dict[str, str]) -> set[str]:
+# Alone for an import's preview, which matches rows by their full names and needs no other term.
+@lru_cache(maxsize=NAMES_CACHE)
+def _full_keys(*names: str) -> frozenset[str]:
+    fields = dict(zip(NAME_FIELDS, names, strict=True))
     keys = set()
     given, family = latin_words(fields["given_name"]), latin_words(fields["family_name"])
     preferred = latin_words(fields["preferred_name"])
@@ -111,7 +114,7 @@ def _full_name_keys(fields: dict[str, str]) -> set[str]:
         words = latin_words(text)
         if len(words) > 1:
             keys.add("".join(words))
-    return {fit(key) for key in keys if len(key) > 1}
+    return frozenset(fit(key) for key in keys if len(key) > 1)
 
 
 def _name_terms(fields: dict[str, str]) -> tuple[set[str], set[str]]:

@@ -43,6 +43,7 @@ from crm.services.imports.rows import (
     _json_value,
     _keys,
     _python_fields,
+    clean_fields,
 )
 
 
@@ -149,7 +150,8 @@ def _apply_batch(upload: GuestImport, rows: list[ImportRow]) -> None:
         )
         customer = Customer(organization=organization, home_property=upload.property)
         assign(customer, fields, CUSTOMER_FIELDS)
-        customer.full_clean(exclude=CLEAN_EXCLUDE, validate_constraints=False)
+        clean_fields(customer, fields)
+        customer.clean()
         terms.derive_name_fields(customer)
         new.append((row, customer, fields))
     Customer.objects.bulk_create([customer for _row, customer, _fields in new])
