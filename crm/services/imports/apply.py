@@ -154,7 +154,7 @@ def _apply_batch(upload: GuestImport, rows: list[ImportRow]) -> None:
         customer.clean()
         terms.derive_name_fields(customer)
         new.append((row, customer, fields))
-    Customer.objects.bulk_create([customer for _row, customer, _fields in new])
+    insert_objects([customer for _row, customer, _fields in new], with_ids=True)
     for row, customer, fields in new:
         row.outcome, row.customer = RowOutcome.CREATED, customer
         row.added = {}
@@ -224,7 +224,7 @@ def _apply_batch(upload: GuestImport, rows: list[ImportRow]) -> None:
     upload.updated += len(updates)
 
     terms.index_customers([customer for _row, customer, _fields in new] + reindex)
-    ExternalId.objects.bulk_create(external_ids)
+    insert_objects(external_ids)
     _record_preferences(upload, preferences, records)
     insert_objects(records)
     for row in rows:
