@@ -10,7 +10,8 @@ from typing import Any
 
 from django.db import connection, models
 
-# Fields whose Python value is what the database stores (no preparation: the bulk of an import's columns).
+# Fields whose Python value is what the database stores (no preparation: the bulk of an import's columns;
+# datetimes are timezone-aware, as Rapport makes them).
 PLAIN = frozenset(
     {
         "AutoField",
@@ -18,6 +19,7 @@ PLAIN = frozenset(
         "BigIntegerField",
         "BooleanField",
         "CharField",
+        "DateTimeField",
         "ForeignKey",
         "IntegerField",
         "PositiveIntegerField",

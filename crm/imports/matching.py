@@ -5,7 +5,9 @@ too (reported, never merged). One set-based query per rule and batch, never one 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from crm.lookup import terms
 from crm.lookup.normalize import fit
@@ -33,14 +35,14 @@ class Keys:
         return keys
 
 
-def keys_of(customer: Customer, external_ids: list[tuple[str, str]]) -> Keys:
-    """The keys of a profile as a row would make it (unsaved; its fields normalized)."""
+def keys_of(fields: Mapping[str, Any], external_ids: list[tuple[str, str]]) -> Keys:
+    """The keys of a profile as a row would make it, from the row's normalized fields (birthday a PartialDate)."""
     return Keys(
         external_ids=external_ids,
-        email=customer.email,
-        phone=customer.phone,
-        names=terms.full_name_keys(customer),
-        birthday=customer.birthday,
+        email=fields.get("email") or "",
+        phone=fields.get("phone") or "",
+        names=terms.full_name_keys_of(fields),
+        birthday=fields.get("birthday") or None,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -48,6 +48,11 @@ def _han_terms(run: str) -> set[str]:
 def full_name_keys(customer: Customer) -> frozenset[str]:
     """The whole name as single keys, both orders and every script: zhangwei, weizhang, 张伟."""
     return _full_keys(*(getattr(customer, field) for field in NAME_FIELDS))
+
+
+def full_name_keys_of(fields: Mapping[str, str]) -> frozenset[str]:
+    """full_name_keys() of a profile's fields as a mapping (a row of an import): missing names are empty."""
+    return _full_keys(*(fields.get(field) or "" for field in NAME_FIELDS))
 
 
 def name_terms(customer: Customer) -> tuple[frozenset[str], frozenset[str]]:

@@ -202,9 +202,7 @@ def _python_fields(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def _keys(organization: Organization, data: dict[str, Any]) -> matching.Keys:
-    customer = Customer(organization=organization)
-    assign(customer, _python_fields(data["fields"]), CUSTOMER_FIELDS)
-    return matching.keys_of(customer, [tuple(pair) for pair in data.get("external_ids", ())])
+    return matching.keys_of(_python_fields(data["fields"]), [tuple(pair) for pair in data.get("external_ids", ())])
 
 
 # --- what a row would change -----------------------------------------------------------------------------
