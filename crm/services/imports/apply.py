@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.bulk import insert_objects
+from crm.bulk import insert_objects, insert_rows
 from crm.errors import Conflict
 from crm.imports import matching
 from crm.lookup import terms
@@ -26,7 +26,15 @@ from crm.models import (
     RowOutcome,
     RowPlan,
 )
-from crm.services.common import User, assign, change_record, created, record, update_fields
+from crm.services.common import (
+    CHANGE_RECORD_COLUMNS,
+    User,
+    assign,
+    change_record_values,
+    created,
+    record,
+    update_fields,
+)
 from crm.services.customers import (
     CUSTOMER_FIELDS,
     LOOKUP_FIELDS,
@@ -139,9 +147,10 @@ def _apply_batch(upload: GuestImport, rows: list[ImportRow]) -> None:
                 row.outcome, row.customer_id = RowOutcome.UNCHANGED, ids[0]
         else:
             creates.append(row)
-    records: list[ChangeRecord] = []
+    # Change records and external ids as rows of values, inserted at once (crm.bulk): one per guest each.
+    records: list[tuple] = []
     preferences: list[tuple[ImportRow, Customer, list[dict]]] = []
-    external_ids: list[ExternalId] = []
+    external_ids: list[tuple[int, int, str, str]] = []
 
     new = []
     for row in creates:
@@ -158,17 +167,14 @@ def _apply_batch(upload: GuestImport, rows: list[ImportRow]) -> None:
     for row, customer, fields in new:
         row.outcome, row.customer = RowOutcome.CREATED, customer
         row.added = {}
-        external_ids += [
-            ExternalId(organization=organization, customer=customer, system=s, value=v)
-            for s, v in row.data.get("external_ids", ())
-        ]
+        external_ids += [(organization.pk, customer.pk, s, v) for s, v in row.data.get("external_ids", ())]
         if row.data.get("preferences"):
             preferences.append((row, customer, row.data["preferences"]))
         changes = {**created(fields), "import": upload.pk}
         if row.data.get("external_ids"):
             changes["external_ids"] = {"new": [f"{s}:{v}" for s, v in row.data["external_ids"]]}
         records.append(
-            change_record(
+            change_record_values(
                 organization=organization,
                 actor=actor,
                 action=ChangeAction.CUSTOMER_IMPORT,
@@ -198,17 +204,14 @@ def _apply_batch(upload: GuestImport, rows: list[ImportRow]) -> None:
         row.before = before
         row.after = {name: _json_value(getattr(customer, name)) for name in differ}
         row.added = {key: value for key, value in added.items() if key != "preferences"}
-        external_ids += [
-            ExternalId(organization=organization, customer=customer, system=s, value=v)
-            for s, v in added.get("external_ids", ())
-        ]
+        external_ids += [(organization.pk, customer.pk, s, v) for s, v in added.get("external_ids", ())]
         if added.get("preferences"):
             preferences.append((row, customer, added["preferences"]))
         facts = {"import": upload.pk}
         if added.get("external_ids"):
             facts["external_ids"] = {"added": [f"{s}:{v}" for s, v in added["external_ids"]]}
         records.append(
-            change_record(
+            change_record_values(
                 organization=organization,
                 actor=actor,
                 action=ChangeAction.CUSTOMER_IMPORT_UPDATE,
@@ -224,9 +227,14 @@ def _apply_batch(upload: GuestImport, rows: list[ImportRow]) -> None:
     upload.updated += len(updates)
 
     terms.index_customers([customer for _row, customer, _fields in new] + reindex)
-    insert_objects(external_ids)
+    now = timezone.now()
+    insert_rows(
+        ExternalId,
+        ("organization_id", "customer_id", "system", "value", "created_at", "updated_at"),
+        [(*values, now, now) for values in external_ids],
+    )
     _record_preferences(upload, preferences, records)
-    insert_objects(records)
+    insert_rows(ChangeRecord, (*CHANGE_RECORD_COLUMNS, "created_at"), [(*values, now) for values in records])
     for row in rows:
         if row.outcome != RowOutcome.SKIPPED:
             row.data = {}  # applied: what undo needs is in before/after/added; the cells are not kept
@@ -255,7 +263,7 @@ def _record_preferences(
     for row, preference, fields in made:
         row.added = {**row.added, "preferences": [*row.added.get("preferences", []), preference.pk]}
         records.append(
-            change_record(
+            change_record_values(
                 organization=upload.organization,
                 actor=upload.created_by,
                 action=ChangeAction.PREFERENCE_RECORD,
