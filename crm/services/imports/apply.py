@@ -82,6 +82,7 @@ def import_run(*, import_id: int) -> bool:
     """Apply an applying import's remaining rows, batch after batch (the task's body). Each batch is one
     transaction that marks its rows done: a worker killed mid-batch leaves that batch undone and the next run
     continues after the last committed one, never applying a row twice. True when the import is applied."""
+    after = 0  # the last row number this run applied: every row up to it is done
     while True:
         with transaction.atomic():
             # The import's row is locked for the batch: a second run (a redelivered task) waits, then finds
@@ -94,13 +95,18 @@ def import_run(*, import_id: int) -> bool:
             )
             if upload is None or upload.status != ImportStatus.APPLYING:
                 return False
-            rows = list(upload.import_rows.filter(outcome=RowOutcome.PENDING).order_by("number")[:BATCH])
+            # From the last batch on (number__gt): the rows before it are done, and each batch rewrote its rows,
+            # so scanning from the first would wade through all of them and their dead copies, batch after batch.
+            rows = list(
+                upload.import_rows.filter(outcome=RowOutcome.PENDING, number__gt=after).order_by("number")[:BATCH]
+            )
             if not rows:
                 upload.status = ImportStatus.APPLIED
                 upload.applied_at = timezone.now()
                 upload.save(update_fields=["status", "applied_at", "updated_at"])
                 return True
             _apply_batch(upload, rows)
+            after = rows[-1].number
             upload.done_rows += len(rows)
             upload.save(update_fields=["done_rows", "created", "updated", "updated_at"])
 
