@@ -18,6 +18,7 @@ from crm.models import (
     ChangeAction,
     ChangeRecord,
     Customer,
+    EventType,
     ExternalId,
     GuestImport,
     ImportRow,
@@ -53,6 +54,8 @@ from crm.services.imports.rows import (
     _python_fields,
     clean_fields,
 )
+from crm.webhooks import events as webhook_events
+from crm.webhooks import services as webhooks
 
 
 @transaction.atomic
@@ -241,6 +244,16 @@ def _apply_batch(upload: GuestImport, rows: list[ImportRow]) -> None:
     )
     _record_preferences(upload, preferences, records)
     insert_rows(ChangeRecord, (*CHANGE_RECORD_COLUMNS, "created_at"), [(*values, now) for values in records])
+    # The other systems hear of each guest created or changed, as from the API (customer.created / .updated).
+    webhooks.webhook_events_record(
+        organization_id=organization.pk,
+        events=[(EventType.CUSTOMER_CREATED, webhook_events.customer_data(customer)) for _row, customer, _f in new]
+        + [
+            (EventType.CUSTOMER_UPDATED, webhook_events.customer_data(customer, changed=sorted({*differ, *added})))
+            for _row, customer, differ, added in updates
+        ],
+        now=now,
+    )
     for row in rows:
         if row.outcome != RowOutcome.SKIPPED:
             row.data = {}  # applied: what undo needs is in before/after/added; the cells are not kept
