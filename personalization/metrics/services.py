@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
+from django.db.models import DateTimeField, ExpressionWrapper, Q, Subquery, Value
 
 from crm.models import Contact, Issue, IssueStatus, Property
 from crm.models.tenancy import zone_named
@@ -64,6 +65,8 @@ def _places(property_id: int | None, staff_id: int | None) -> list[tuple[int, in
 def _upsert(table: str, keys: list[str], rows: list[tuple], columns: list[str]) -> None:
     """INSERT … ON CONFLICT DO UPDATE adding each column (PostgreSQL and SQLite ≥ 3.24 both speak it). Rows in key
     order: two transactions adding to the same rows lock them in the same order."""
+    if not rows:
+        return
     rows = sorted(rows)
     names = keys + columns
     # PostgreSQL takes at most 65,535 parameters a statement, SQLite 32,766.
@@ -147,11 +150,30 @@ def metrics_contact_logged(*, contact: Contact) -> None:
         delight_delivered=contact.delight_delivered,
     )
     _add_event(rows, contact.property_id, contact.staff_id, contact.occurred_at, counters, zones)
-    before = contacts_of(contact.customer_id, exclude=[contact.pk])
+    before = _contacts_it_may_change(contact)
     _add_guest_days(
         rows, guest_days(before, zones), guest_days([*before, (contact.property_id, contact.occurred_at)], zones)
     )
     _write_days(organization_id, rows)
+
+
+# A local day lasts at most 25 hours and zones lie from 12 hours behind UTC to 14 ahead: the contacts that share a
+# local day with a contact, in any zone, lie within 51 hours of it.
+SAME_DAY_REACH = timedelta(hours=52)
+
+
+def _contacts_it_may_change(contact: Contact) -> list[tuple[int | None, datetime]]:
+    """The guest's other contacts whose guest-days a new contact may change: those sharing a local day with it,
+    and those sharing one with the guest's first contact (which becomes a return when the new one is earlier).
+    The guest-days of the others are the same before and after, so their difference needs only these — a regular
+    with hundreds of contacts reads a handful, in one query (the index of a customer's contacts by time)."""
+    others = Contact.objects.filter(customer_id=contact.customer_id).exclude(pk=contact.pk)
+    first = others.order_by("occurred_at").values("occurred_at")[:1]
+    at = contact.occurred_at
+    near = Q(occurred_at__gte=at - SAME_DAY_REACH, occurred_at__lte=at + SAME_DAY_REACH) | Q(
+        occurred_at__lte=ExpressionWrapper(Subquery(first) + Value(SAME_DAY_REACH), output_field=DateTimeField())
+    )
+    return list(others.filter(near).values_list("property_id", "occurred_at"))
 
 
 @transaction.atomic(savepoint=False)

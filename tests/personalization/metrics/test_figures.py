@@ -320,3 +320,42 @@ def test_counting_a_contact_costs_two_statements(organization, property_, frontd
         )
     counting = [q["sql"] for q in queries.captured_queries if "metricday" in q["sql"] or '"timezone"' in q["sql"]]
     assert len(counting) == 1 and counting[0].startswith("INSERT INTO personalization_metricday")
+
+
+def test_guest_days_logged_in_any_order_across_zones_equal_a_count_from_scratch(organization, property_):
+    # Given a guest seen 40 times over two months at three properties from UTC+13 to UTC−10, logged in a shuffled
+    # order (late entries, a new first visit, the same day in two zones),
+    import random
+
+    places = [
+        property_,
+        PropertyFactory(organization=organization, name="Auckland", timezone="Pacific/Auckland"),
+        PropertyFactory(organization=organization, name="Honolulu", timezone="Pacific/Honolulu"),
+    ]
+    chance = random.Random(14)
+    guest = CustomerFactory(organization=organization)
+    moments = [
+        (
+            chance.choice(places),
+            datetime(2026, 3, 1, tzinfo=ZoneInfo("UTC")) + timedelta(hours=chance.randrange(60 * 24)),
+        )
+        for _ in range(40)
+    ]
+    chance.shuffle(moments)
+    for place, when in moments:
+        services.contact_log(customer=guest, kind="visit", property=place, occurred_at=when)
+
+    def guest_day_rows():
+        from personalization.models import MetricDay
+
+        return sorted(
+            MetricDay.objects.filter(staff_key=-1).values_list(
+                "property_key", "day", "guest_days", "returning_guest_days"
+            )
+        )
+
+    # the guest-days counted as each contact came equal those counted from all the contacts at once.
+    counted = guest_day_rows()
+    assert sum(row[2] for row in counted) > 40  # days at three places and the organization's
+    metrics_rebuild(organization_id=organization.pk)
+    assert guest_day_rows() == counted
