@@ -165,7 +165,9 @@ def fill(organization_id: int, *, say=print) -> float:
         params = {"org": organization_id, "default_tz": row[0] if row else "UTC"}
         cursor.execute("SET work_mem = '256MB'")
         cursor.execute("DROP TABLE IF EXISTS bench_ev, bench_dur, bench_gd")
-        columns = ", ".join(f"{name} {'numeric' if name == 'delight_cost' else 'bigint'} NOT NULL DEFAULT 0" for name in names)
+        columns = ", ".join(
+            f"{name} {'numeric' if name == 'delight_cost' else 'bigint'} NOT NULL DEFAULT 0" for name in names
+        )
         cursor.execute(f"CREATE TEMP TABLE bench_ev (property_key bigint, staff_key bigint, day date, {columns})")
         cursor.execute(
             "CREATE TEMP TABLE bench_dur (property_key bigint, staff_key bigint, measure text, day date, bucket int,"
@@ -248,8 +250,18 @@ def check_against_services() -> int:
             ]
             base = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)  # 23:30 in Auckland, 03:30 in Los Angeles
             log = [  # (guest, place, staff, hours after base): out of order on purpose (logged late)
-                (0, 0, 0, 0), (0, 0, 0, 2), (0, 1, 1, 30), (0, 2, None, -20), (1, 1, 1, 5), (1, 1, 1, 6),
-                (1, None, None, 50), (2, 2, 0, 13.5), (2, 0, 0, 14), (2, 1, 1, -3), (3, 2, 1, 100), (3, 0, None, 0.5),
+                (0, 0, 0, 0),
+                (0, 0, 0, 2),
+                (0, 1, 1, 30),
+                (0, 2, None, -20),
+                (1, 1, 1, 5),
+                (1, 1, 1, 6),
+                (1, None, None, 50),
+                (2, 2, 0, 13.5),
+                (2, 0, 0, 14),
+                (2, 1, 1, -3),
+                (3, 2, 1, 100),
+                (3, 0, None, 0.5),
             ]
             for n, (guest, place, staff, hours) in enumerate(log):
                 crm.contact_log(
@@ -262,13 +274,18 @@ def check_against_services() -> int:
                     preference_honored=n % 3 == 0,
                     delight_delivered=n % 5 == 0,
                 )
-            for n, (guest, place, answer, resolve) in enumerate([(0, 0, 0.2, 30), (1, 1, 3, None), (2, 2, None, None),
-                                                               (3, 1, 10, 11)]):
+            for n, (guest, place, answer, resolve) in enumerate(
+                [(0, 0, 0.2, 30), (1, 1, 3, None), (2, 2, None, None), (3, 1, 10, 11)]
+            ):
                 opened = base + timedelta(hours=n * 7)
                 with time_machine.travel(opened, tick=False):
                     issue = crm.issue_open(
-                        customer=guests[guest], actor=users[n % 2], property=places[place], opened_at=opened,
-                        summary="Cold breakfast", severity=["low", "medium", "high", "low"][n],
+                        customer=guests[guest],
+                        actor=users[n % 2],
+                        property=places[place],
+                        opened_at=opened,
+                        summary="Cold breakfast",
+                        severity=["low", "medium", "high", "low"][n],
                     )
                 if answer is not None:
                     with time_machine.travel(opened + timedelta(hours=answer), tick=False):
@@ -276,14 +293,26 @@ def check_against_services() -> int:
                 if resolve is not None:
                     with time_machine.travel(opened + timedelta(hours=resolve), tick=False):
                         crm.issue_update(issue=issue, actor=users[n % 2], status="resolved", resolution="Fixed")
-            finishes = [("sent", "csat_survey", ""), ("sent", "thank_you", ""), ("skipped", "thank_you", "no consent"),
-                        ("skipped", "win_back", "pressure cap: 3"), ("skipped", "win_back", "a gift meanwhile"),
-                        ("failed", "birthday", ""), ("cancelled", "thank_you", "")]
+            finishes = [
+                ("sent", "csat_survey", ""),
+                ("sent", "thank_you", ""),
+                ("skipped", "thank_you", "no consent"),
+                ("skipped", "win_back", "pressure cap: 3"),
+                ("skipped", "win_back", "a gift meanwhile"),
+                ("failed", "birthday", ""),
+                ("cancelled", "thank_you", ""),
+            ]
             for n, (status, kind, reason) in enumerate(finishes):
                 at = base + timedelta(hours=5 * n + 3)
                 touch = Touch.objects.create(
-                    organization=organization, customer=guests[n % 4], property=places[n % 3], kind=kind,
-                    due_at=at, status=status, reason=reason, idempotency_key=f"bench-check-{n}",
+                    organization=organization,
+                    customer=guests[n % 4],
+                    property=places[n % 3],
+                    kind=kind,
+                    due_at=at,
+                    status=status,
+                    reason=reason,
+                    idempotency_key=f"bench-check-{n}",
                     sent_at=at if status == "sent" else None,
                 )
                 Touch.objects.filter(pk=touch.pk).update(updated_at=at)
@@ -294,13 +323,15 @@ def check_against_services() -> int:
             with connection.cursor() as cursor:
                 for n, (table, columns) in enumerate(tables.items()):
                     cursor.execute(
-                        f"CREATE TEMP TABLE bench_written_{n} AS SELECT {columns} FROM {table} WHERE organization_id = %s",
+                        f"CREATE TEMP TABLE bench_written_{n} AS SELECT {columns} FROM {table}"
+                        " WHERE organization_id = %s",
                         [organization.pk],
                     )
                 fill(organization.pk, say=lambda _text: None)
                 for n, (table, columns) in enumerate(tables.items()):
                     cursor.execute(
-                        f"SELECT 'services', * FROM (SELECT * FROM bench_written_{n} EXCEPT SELECT {columns} FROM {table}"
+                        f"SELECT 'services', * FROM (SELECT * FROM bench_written_{n}"
+                        f" EXCEPT SELECT {columns} FROM {table}"
                         f" WHERE organization_id = %s) a UNION ALL SELECT 'fill', * FROM (SELECT {columns} FROM {table}"
                         f" WHERE organization_id = %s EXCEPT SELECT * FROM bench_written_{n}) b",
                         [organization.pk, organization.pk],
@@ -308,7 +339,8 @@ def check_against_services() -> int:
                     differences = cursor.fetchall()
                     if differences:
                         raise SystemExit(
-                            f"the bench's fill differs from the services in {table}:\n" + "\n".join(map(str, differences))
+                            f"the bench's fill differs from the services in {table}:\n"
+                            + "\n".join(map(str, differences))
                         )
                     cursor.execute(f"SELECT count(*) FROM bench_written_{n}")
                     compared += cursor.fetchone()[0]
