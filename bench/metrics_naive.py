@@ -39,7 +39,7 @@ WITH pl AS (
            (f.first_at AT TIME ZONE cr.tz)::date < cr.day AS is_return
     FROM cr JOIN first_seen f USING (customer_id)
     ORDER BY cr.customer_id, cr.day, cr.occurred_at, cr.id DESC
-), returning AS (
+), returns AS (
     SELECT date_trunc('week', day)::date AS wk, round(avg(is_return::int), 4) AS returning_guest_rate
     FROM guest_days GROUP BY 1
 ), i AS (
@@ -90,7 +90,7 @@ SELECT w.wk, contacts.contacts, greeted_by_name_rate, preference_honored_rate, d
        issues_opened, first_response_median_seconds, resolution_median_seconds, csat_average, csat_responses, nps,
        returning_guest_rate, touches_sent, touches_skipped, touches_failed, delights_delivered, delight_cost
 FROM (SELECT generate_series(%(start)s::date, %(end)s::date, interval '1 week')::date AS wk) w
-LEFT JOIN contacts USING (wk) LEFT JOIN returning USING (wk) LEFT JOIN opened USING (wk)
+LEFT JOIN contacts USING (wk) LEFT JOIN returns USING (wk) LEFT JOIN opened USING (wk)
 LEFT JOIN answered USING (wk) LEFT JOIN resolved USING (wk) LEFT JOIN touches USING (wk)
 LEFT JOIN feedback USING (wk) LEFT JOIN delights USING (wk)
 ORDER BY w.wk
