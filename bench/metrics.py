@@ -100,6 +100,9 @@ def ensure_dataset(args) -> tuple[dict, str, list[Property]]:
         )
         say("# filling the day counters from the raw rows (bench/metrics_fill.py)")
         meta["filled_seconds"] = f"{metrics_fill.fill(organization.pk, say=say):.0f}"
+        with connection.cursor() as cursor:  # old days' rows are all-visible in production too (autovacuum)
+            cursor.execute("VACUUM ANALYZE personalization_metricday")
+            cursor.execute("VACUUM ANALYZE personalization_metricduration")
         meta["filled"] = "1"
         with connection.cursor() as cursor:
             _meta(cursor)
