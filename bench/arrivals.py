@@ -3,9 +3,9 @@ the API, beside one guest's brief through the same server in the same run, reque
 then one brief, ...) so that load drift lands on both.
 
 Target (issue 13): the board's p95 within 5× one brief's p95 — 500 guests' flags for the price of five briefs.
-The board is what the desk opens each morning: its stays with their guests, then every arriving guest's
-preferences, issues and past delights in one query each, the live gift rules once, and one INSERT of 500
-access records (each guest's safety needs were shown).
+The board is what the desk opens each morning: the live gift rules once, then its stays with their guests and
+every arriving guest's preferences, issues and past delights in one statement, and one INSERT of 500 access
+records (each guest's safety needs were shown), committed asynchronously.
 """
 
 from __future__ import annotations

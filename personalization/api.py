@@ -32,6 +32,7 @@ from personalization.serializers import (
     TouchQuerySerializer,
     TouchSendNowSerializer,
     TouchSerializer,
+    arrival_data,
 )
 from personalization.touches.services import manual as touch_services
 from personalization.touches.services import tasks as task_services
@@ -185,4 +186,4 @@ class ArrivalList(OrganizationScoped, APIView):
             channel=AccessChannel.API,
             property_id=self.staff.property_id,
         )
-        return Response(ArrivalSerializer(board, many=True).data)
+        return Response([arrival_data(arrival) for arrival in board])

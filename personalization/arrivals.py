@@ -1,33 +1,144 @@
 """Today's arrivals at a property, each with what to prepare at a glance (issue 13): the front desk's morning.
 
-One read for the whole board, set-based: the stays with their guests, then the safety needs, the issues to
-repair and the gift rules' past delights of every arriving guest in one query each, and the gift rules live
-at the property on the arrival day once — never a brief per guest (bench/run arrivals compares the board with
-one brief). The gift rules are evaluated as the brief evaluates them (personalization.gifts.engine.evaluate),
+The whole board is two statements whatever its size: the gift rules live at the property on the arrival day
+(personalization.brief.inputs.rules_for_day), then the stays with their guests and every arriving guest's
+preferences, issues and delights of those rules, built into JSON by the database in one statement
+(inputs.arrivals_rows). A board of 500 guests is read as the rows below, not as model instances: building
+~4,000 instances cost more than everything else on the board (bench/run arrivals). The rows answer the same
+questions as the models, with the models' own definitions (a guest's name, address, birthday; a stay's
+nights). The gift rules are evaluated as the brief evaluates them (personalization.gifts.engine.evaluate),
 for the arrival day, without recording anything: the board suggests, the card offers.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
-from django.db.models import F
 from django.utils import timezone
 
-from crm.models import Issue, IssueStatus, Preference, Property, Stay, StayStatus
+from crm.models import Customer, Issue, Polarity, Preference, PreferenceCategory, Property, StayStatus
+from crm.models import Stay as StayModel
 from crm.partial_dates import next_occurrence
 from personalization.brief.build import Occasion
-from personalization.brief.inputs import rules_for_day
+from personalization.brief.inputs import REPAIR_RECENT_DAYS, arrivals_rows, read_row, rules_for_day
 from personalization.gifts.engine import Candidate, evaluate
-from personalization.models import Delight, PastDelight
+from personalization.models import Delight as DelightModel
+from personalization.models import PastDelight
 
-# A complaint resolved this recently is still worth a word at the next arrival.
-RECENTLY_RESOLVED = timedelta(days=30)
-# Stays that are arriving (or arrived) on the day; cancelled and no-show ones are not on the board.
+# A complaint resolved this recently is still worth a word at the next arrival (as in the brief's repair).
+RECENTLY_RESOLVED = timedelta(days=REPAIR_RECENT_DAYS)
+# Stays that are arriving (or arrived) on the day; cancelled and no-show ones are not on the board
+# (inputs.arrivals_rows reads these).
 ON_THE_BOARD = (StayStatus.EXPECTED, StayStatus.IN_HOUSE)
 VIP_TAG = "vip"
+
+
+@dataclass(slots=True)
+class Stay:
+    """A stay on the board: the columns it shows."""
+
+    id: int
+    arrival: date
+    departure: date
+    room: str
+    party_size: int
+    status: str
+    checked_in_at: datetime | None
+    arrival_contact_id: int | None
+
+    pk = property(lambda self: self.id)
+    nights = StayModel.nights
+
+
+@dataclass(slots=True)
+class Guest:
+    """An arriving guest: what the board shows and the gift engine reads (its conditions, occasions and the
+    gift text's placeholders), answered by Customer's own definitions."""
+
+    id: int
+    given_name: str
+    family_name: str
+    name_order: str
+    native_name: str
+    preferred_name: str
+    salutation: str
+    pronunciation: str
+    pronunciation_ipa: str
+    pronunciation_audio: str
+    language: str
+    birthday_year: int | None
+    birthday_month: int | None
+    birthday_day: int | None
+    anniversary_year: int | None
+    anniversary_month: int | None
+    anniversary_day: int | None
+    last_seen: datetime | None
+    visit_count: int
+    tags: list[str]
+    consent_surprises: bool
+    do_not_contact: bool
+
+    pk = property(lambda self: self.id)
+    display_name = Customer.display_name
+    birthday = Customer.birthday
+    anniversary = Customer.anniversary
+    message_language = Customer.message_language
+    address_name = Customer.address_name
+
+
+class Liked(NamedTuple):
+    """A preference as the board shows a safety need and the gift engine reads a like (top_likes)."""
+
+    id: int
+    category: str
+    text: str
+    polarity: str
+    safety_critical: bool
+    times_confirmed: int
+    last_confirmed_at: datetime
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    @property
+    def category_label(self) -> str:
+        return _CATEGORIES.get(self.category, self.category)
+
+    @property
+    def polarity_label(self) -> str:
+        return _POLARITIES.get(self.polarity, self.polarity)
+
+
+class Repair(NamedTuple):
+    """An issue as the board shows it and the engine reads it (the after-an-issue trigger)."""
+
+    id: int
+    summary: str
+    status: str
+    severity: str
+    opened_at: datetime
+    resolved_at: datetime | None
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+_CATEGORIES = dict(PreferenceCategory.choices)
+_POLARITIES = dict(Polarity.choices)
+
+# The columns inputs.arrivals_rows reads of each table: the rows' fields above, and what a past delight is.
+COLUMNS = (
+    (StayModel, tuple(Stay.__dataclass_fields__)),
+    (Customer, tuple(Guest.__dataclass_fields__)),
+    (Preference, Liked._fields),
+    (Issue, Repair._fields),
+    (DelightModel, ("rule_id", *PastDelight.__dataclass_fields__)),
+)
+_COLUMNS = dict(COLUMNS)
 
 
 @dataclass
@@ -35,14 +146,11 @@ class Arrival:
     """One arriving guest and what to prepare."""
 
     stay: Stay
-    safety: list[Preference] = field(default_factory=list)
-    issues: list[Issue] = field(default_factory=list)
+    customer: Guest
+    safety: list[Liked] = field(default_factory=list)
+    issues: list[Repair] = field(default_factory=list)
     delights: list[Candidate] = field(default_factory=list)
     occasions: list[tuple[str, date]] = field(default_factory=list)
-
-    @property
-    def customer(self):
-        return self.stay.customer
 
     @property
     def vip(self) -> bool:
@@ -68,53 +176,57 @@ def arrivals_for(*, property: Property, day: date, now: datetime | None = None) 
     """The guests arriving at property on day (expected or already in house), those still to check in first,
     each group in the order the stays came in."""
     now = now or timezone.now()
-    stays = list(
-        Stay.objects.filter(property=property, arrival=day, status__in=ON_THE_BOARD)
-        .select_related("customer")
-        .order_by(F("checked_in_at").asc(nulls_first=True), "id")
-    )
-    board = [Arrival(stay) for stay in stays]
-    by_customer: dict[int, list[Arrival]] = defaultdict(list)
-    for arrival in board:
-        by_customer[arrival.customer.pk].append(arrival)
-    ids = list(by_customer)
-    if not ids:
-        return []
-    preferences: dict[int, list[Preference]] = defaultdict(list)
-    # What the board and the engine read of a preference (safety, top likes, categories), nothing more.
-    shown = ("customer_id", "category", "text", "polarity", "safety_critical", "times_confirmed", "last_confirmed_at")
-    for preference in Preference.objects.filter(customer_id__in=ids).only(*shown):
-        preferences[preference.customer_id].append(preference)
-    issues: dict[int, list[Issue]] = defaultdict(list)
-    active = (IssueStatus.OPEN, IssueStatus.IN_PROGRESS)
-    for issue in Issue.objects.filter(customer_id__in=ids).order_by("-opened_at"):
-        if issue.status in active or (issue.resolved_at and now - issue.resolved_at < RECENTLY_RESOLVED):
-            issues[issue.customer_id].append(issue)
     rules = rules_for_day(organization_id=property.organization_id, property_id=property.pk, day=day)
-    past: dict[tuple[int, int], list[PastDelight]] = defaultdict(list)
-    for delight in Delight.objects.filter(rule__in=rules, customer_id__in=ids):
-        past[(delight.customer_id, delight.rule_id)].append(PastDelight.of(delight))
-    for customer_id, arrivals in by_customer.items():
-        customer = arrivals[0].customer
+    rows = arrivals_rows(
+        property_id=property.pk,
+        day=day,
+        resolved_since=now - RECENTLY_RESOLVED,
+        rule_ids=[rule.pk for rule in rules],
+        columns=COLUMNS,
+    )
+    board = []
+    for stay, guest, preferences, issues, delights in rows:
+        customer = Guest(*read_row(Customer, _COLUMNS[Customer], guest))
+        liked = [Liked(*read_row(Preference, Liked._fields, p)) for p in preferences]
+        repairs = sorted(
+            (Repair(*read_row(Issue, Repair._fields, i)) for i in issues),
+            key=lambda i: (i.opened_at, i.id),
+            reverse=True,
+        )
+        past: dict[int, list[PastDelight]] = {}
+        for rule_id, *delight in (read_row(DelightModel, _COLUMNS[DelightModel], d) for d in delights):
+            past.setdefault(rule_id, []).append(PastDelight(*delight))
         # The rules as this guest meets them: their own delights of each. Set on the shared rows, one guest at a
         # time (a copy of every rule for every guest cost more than the rest of the board); nothing after
         # evaluate reads `past` (a Candidate keeps the rule for its id and cost).
         for rule in rules:
-            rule.past = past[(customer_id, rule.pk)]
-        suggested = evaluate(
-            customer=customer,
-            property_id=property.pk,
-            preferences=preferences[customer_id],
-            issues=issues[customer_id],
-            now=now,
-            rules=rules,
-            today=day,
+            rule.past = past.get(rule.pk, [])
+        stay = Stay(*read_row(StayModel, _COLUMNS[StayModel], stay))
+        board.append(
+            Arrival(
+                stay=stay,
+                customer=customer,
+                # As Preference orders them: the latest confirmed first.
+                safety=sorted(
+                    (p for p in liked if p.safety_critical), key=lambda p: (p.last_confirmed_at, p.id), reverse=True
+                ),
+                issues=repairs,
+                delights=evaluate(
+                    customer=customer,
+                    property_id=property.pk,
+                    preferences=liked,
+                    issues=repairs,
+                    now=now,
+                    rules=rules,
+                    today=day,
+                ),
+                occasions=occasions_during(customer, stay.arrival, stay.departure),
+            )
         )
-        for arrival in arrivals:
-            arrival.safety = [p for p in preferences[customer_id] if p.safety_critical]
-            arrival.issues = issues[customer_id]
-            arrival.delights = suggested
-            arrival.occasions = occasions_during(customer, arrival.stay.arrival, arrival.stay.departure)
+    for rule in rules:
+        rule.past = []
+    # Those still to check in first, each group in the order the stays came in.
+    board.sort(key=lambda a: (a.stay.checked_in_at is not None, a.stay.checked_in_at or now, a.stay.id))
     return board
 
 

@@ -18,5 +18,6 @@ urlpatterns = [
     path("tasks/<int:pk>/done/", api.TaskDone.as_view(), name="task-done"),
     path("arrivals/", api.ArrivalList.as_view(), name="arrival-list"),
     path("metrics/", metrics_api.MetricsView.as_view(), name="metrics"),
+    path("metrics/staff/", metrics_api.StaffMetricsView.as_view(), name="metrics-staff"),
     *router.urls,
 ]

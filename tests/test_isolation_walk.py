@@ -143,6 +143,7 @@ ROUTES: dict[str, Route] = {
     "api/v1/tasks/": Route(query="customer={customer}"),
     "api/v1/arrivals/": Route(query="property={property}"),
     "api/v1/metrics/": Route(query="property={property}"),
+    "api/v1/metrics/staff/": Route(query="property={property}"),
     "api/v1/tasks/<int:pk>/done/": Route({"pk": "task"}, W, {"outcome": "reached", "note": "x"}),
     "api/v1/^gift-rules/$": Route(methods=W, body={"name": "B rule", "trigger": "manual", "gift": "Tea"}),
     "api/v1/^gift-rules/(?P<pk>[^/.]+)/$": Route({"pk": "rule"}, ("PATCH", "DELETE"), {"name": "hacked"}),

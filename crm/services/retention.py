@@ -1,5 +1,5 @@
-"""Retention: guests nobody has seen for the organization's period are anonymized (erased), and old access
-records are dropped, every night (crm.tasks.apply_retention)."""
+"""Retention: guests nobody has seen for the organization's period are anonymized (erased), old access records
+are dropped, and guest-list imports let go of the guests' data they held, every night (crm.tasks.apply_retention)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from crm import selectors
-from crm.models import AccessChannel, AccessRecord, Organization
+from crm.models import UNDO_DAYS, AccessChannel, AccessRecord, GuestImport, ImportRow, ImportStatus, Organization
 from crm.services.customers import customer_erase
 
 logger = logging.getLogger(__name__)
@@ -26,12 +26,15 @@ RETENTION_MAX_PER_RUN = 10_000
 # DROP of old partitions instead (README, "Access audit and data-subject rights").
 ACCESS_LOG_KEEP_DAYS_DEFAULT = 730
 ACCESS_LOG_DELETE_BATCH = 10_000
+# A previewed import nobody applied is a draft holding a file's guests: it goes after this many days, whole.
+IMPORT_PREVIEW_KEEP_DAYS = 7
 
 
 class RetentionResult(TypedDict):
     anonymized: int
     failed: int
     access_records_dropped: int
+    import_rows_dropped: int
 
 
 def customers_anonymize_inactive(*, now: datetime | None = None) -> RetentionResult:
@@ -55,7 +58,12 @@ def customers_anonymize_inactive(*, now: datetime | None = None) -> RetentionRes
                     )
                 else:
                     anonymized += 1
-    return {"anonymized": anonymized, "failed": failed, "access_records_dropped": access_records_drop_old(now=now)}
+    return {
+        "anonymized": anonymized,
+        "failed": failed,
+        "access_records_dropped": access_records_drop_old(now=now),
+        "import_rows_dropped": import_rows_drop_expired(now=now),
+    }
 
 
 def access_records_drop_old(*, now: datetime | None = None) -> int:
@@ -68,3 +76,23 @@ def access_records_drop_old(*, now: datetime | None = None) -> int:
         if not batch:
             return dropped
         dropped += AccessRecord.objects.filter(pk__in=batch).delete()[0]
+
+
+def import_rows_drop_expired(*, now: datetime | None = None) -> int:
+    """An import's rows hold the file's guests (values as read, and what an update changed, for undo). Once they
+    can no longer be used they go: an applied import's after its UNDO_DAYS (undo refuses then), an undone one's at
+    once, and a preview or a failed import nobody applied within IMPORT_PREVIEW_KEEP_DAYS goes whole (its error
+    messages may quote the file). What stays of an applied import: its counts, who ran it, when. Returns how many
+    rows went."""
+    now = now or timezone.now()
+    spent = GuestImport.objects.filter(
+        status=ImportStatus.APPLIED, applied_at__lt=now - timedelta(days=UNDO_DAYS)
+    ) | GuestImport.objects.filter(status=ImportStatus.UNDONE)
+    dropped = ImportRow.objects.filter(upload__in=spent.values("pk")).delete()[0]
+    drafts = GuestImport.objects.filter(
+        status__in=[ImportStatus.PREVIEWED, ImportStatus.FAILED],
+        created_at__lt=now - timedelta(days=IMPORT_PREVIEW_KEEP_DAYS),
+    )
+    dropped += ImportRow.objects.filter(upload__in=drafts.values("pk")).delete()[0]
+    drafts.delete()
+    return dropped

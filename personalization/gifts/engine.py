@@ -3,6 +3,10 @@
 The rules come with this month's spending and the customer's delights of each rule, as the brief reads
 them in its one statement (personalization.brief.inputs); the preferences and issues come from the brief,
 which has read them already. Which rules are live, and the cooldown, are defined on GiftRule.
+
+The engine reads the customer, preferences and issues by their fields only: the brief passes model instances,
+the arrivals board (personalization.arrivals) its light rows of 500 guests (Guest, Liked, Repair), which have
+the same fields and answer address_name() with Customer's own definition.
 """
 
 from __future__ import annotations

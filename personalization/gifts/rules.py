@@ -77,15 +77,20 @@ def top_likes(preferences: Iterable[Preference]) -> dict[str, str]:
 
 def fill(template: str, *, customer: Customer, favorites: Mapping[str, str]) -> str | None:
     """The gift text for this customer, or None when a placeholder cannot be filled (then no suggestion)."""
-    values: dict[str, str] = {
-        "preferred_name": customer.address_name(),
-        "given_name": customer.given_name,
-        "family_name": customer.family_name,
-    }
-    values.update({f"favorite_{category}": text for category, text in favorites.items()})
     needed = placeholders_of(template)
-    if any(not values.get(name) for name in needed):
-        return None
+    if not needed:
+        return template.format_map({})  # "{{" and "}}" still become braces
+    names = {
+        "preferred_name": customer.address_name,  # the costliest: asked only when the text says it
+        "given_name": lambda: customer.given_name,
+        "family_name": lambda: customer.family_name,
+    }
+    values: dict[str, str] = {}
+    for name in needed:
+        value = names[name]() if name in names else favorites.get(name.removeprefix("favorite_"), "")
+        if not value:
+            return None
+        values[name] = value
     return template.format_map(values)
 
 

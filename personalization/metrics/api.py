@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date
 
-from django.utils import timezone
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -13,12 +11,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.api import OrganizationScoped
-from crm.models import Property
 from crm.permissions import ManagersOnly
 from crm.stays.selectors import property_get
-from personalization.metrics.selectors import GRANULARITIES, metrics_for
-
-MAX_DAYS = 1096  # three years: two years against the year before them
+from personalization.metrics.selectors import GRANULARITIES, metrics_by_staff, metrics_for, range_of, staff_named
 
 
 class MetricsQuerySerializer(serializers.Serializer):
@@ -44,27 +39,44 @@ class MetricsView(OrganizationScoped, APIView):
 
     permission_classes = [ManagersOnly]
 
-    @extend_schema(parameters=[MetricsQuerySerializer], responses={200: dict}, tags=["metrics"])
-    def get(self, request: Request) -> Response:
+    def asked(self, request: Request) -> tuple[int | None, date, date, dict]:
         query = MetricsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         property_id = query.validated_data.get("property")
         place = property_get(organization=self.organization, pk=property_id) if property_id else None
-        zone_place = place or Property.objects.default_of(self.organization.pk)
-        today = timezone.now().astimezone(zone_place.zone()).date() if zone_place else timezone.localdate()
-        end = query.validated_data.get("to") or today
-        start = query.validated_data.get("from") or end.replace(day=1)
-        if end < start:
-            raise serializers.ValidationError({"to": [_("The range ends before it starts.")]})
-        if end - start > timedelta(days=MAX_DAYS - 1):
-            too_long = _("Ask for at most %(days)s days at a time.") % {"days": MAX_DAYS}
-            raise serializers.ValidationError({"from": [too_long]})
+        start, end = range_of(
+            organization_id=self.organization.pk,
+            place=place,
+            start=query.validated_data.get("from"),
+            end=query.validated_data.get("to"),
+        )
+        return property_id, start, end, query.validated_data
+
+    @extend_schema(parameters=[MetricsQuerySerializer], responses={200: dict}, tags=["metrics"])
+    def get(self, request: Request) -> Response:
+        property_id, start, end, query = self.asked(request)
         return Response(
             metrics_for(
                 organization_id=self.organization.pk,
                 property_id=property_id,
                 start=start,
                 end=end,
-                granularity=query.validated_data["granularity"],
+                granularity=query["granularity"],
             )
         )
+
+
+class StaffMetricsView(MetricsView):
+    """The range's figures per member of staff (who greets by name, who resolves issues and how fast), for
+    managers and admins only: never shown to front desk. ``granularity`` is not used."""
+
+    @extend_schema(parameters=[MetricsQuerySerializer], responses={200: dict}, tags=["metrics"])
+    def get(self, request: Request) -> Response:
+        property_id, start, end, _query = self.asked(request)
+        figures = metrics_by_staff(organization_id=self.organization.pk, property_id=property_id, start=start, end=end)
+        names = staff_named(organization_id=self.organization.pk, user_ids=figures)
+        staff = [
+            {"staff": names.get(user_id, {"id": user_id, "username": None, "name": None}), **counts}
+            for user_id, counts in sorted(figures.items())
+        ]
+        return Response({"start": start.isoformat(), "end": end.isoformat(), "staff": staff})

@@ -8,34 +8,14 @@ from django.utils import timezone
 
 from crm import signals
 from crm.models import Contact, Customer, Issue, Merge
-from personalization.metrics import services
+from personalization.metrics import events, services
 from personalization.models.metrics import Measure
 
 CONTACT_MOVED = "crm.contact.customer"  # Merge.moved's key of the contacts a merge moved
 
 
-def _on_contact_logged(sender: Any, *, contact: Contact, actor: Any = None, **kwargs: Any) -> None:
-    organization_id = contact.customer.organization_id
-    zones = services.Zones(organization_id)
-    services.metrics_count(
-        organization_id=organization_id,
-        property_id=contact.property_id,
-        staff_id=contact.staff_id,
-        at=contact.occurred_at,
-        zone=zones.of(contact.property_id),
-        contacts=1,
-        greeted_by_name=int(contact.greeted_by_name),
-        preference_honored=int(contact.preference_honored),
-        delight_delivered=int(contact.delight_delivered),
-    )
-    # The guest's days before and with this contact: a contact logged late for an earlier day may make a later
-    # day "returning" (it was the guest's first).
-    before = services.contacts_of(contact.customer_id, exclude=[contact.pk])
-    services.metrics_guest_days_changed(
-        organization_id=organization_id,
-        before=services.guest_days(before, zones),
-        after=services.guest_days([*before, (contact.property_id, contact.occurred_at)], zones),
-    )
+def _on_contact_logged(sender: Any, *, contact: Contact, **kwargs: Any) -> None:
+    services.metrics_contact_logged(contact=contact)
 
 
 def _issue_event(issue: Issue, actor: Any, at, **counters: int) -> None:
@@ -49,7 +29,7 @@ def _issue_event(issue: Issue, actor: Any, at, **counters: int) -> None:
 
 
 def _on_issue_opened(sender: Any, *, issue: Issue, actor: Any = None, **kwargs: Any) -> None:
-    _issue_event(issue, actor, issue.opened_at, issues_opened=1, **{f"issues_opened_{issue.severity}": 1})
+    _issue_event(issue, actor, issue.opened_at, **events.issue_opened_counters(severity=issue.severity))
 
 
 def _on_issue_answered(sender: Any, *, issue: Issue, actor: Any = None, **kwargs: Any) -> None:

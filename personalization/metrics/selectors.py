@@ -7,12 +7,34 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from crm.models import Property, Staff
 from personalization.metrics import figures
 from personalization.models.metrics import ALL, COUNTERS, MetricDay, MetricDuration
 
 GRANULARITIES = ("day", "week", "month")
+MAX_DAYS = 1096  # three years: two years against the year before them
+
+
+def range_of(
+    *, organization_id: int, place: Property | None, start: date | None, end: date | None
+) -> tuple[date, date]:
+    """The range asked for, with its defaults: to today at the place (the organization's first property for the
+    whole organization), from the first day of that month. ValidationError (a field message) when it ends before
+    it starts or is longer than MAX_DAYS."""
+    zone_place = place or Property.objects.default_of(organization_id)
+    today = timezone.now().astimezone(zone_place.zone()).date() if zone_place else timezone.localdate()
+    end = end or today
+    start = start or end.replace(day=1)
+    if end < start:
+        raise ValidationError({"to": [_("The range ends before it starts.")]})
+    if (end - start).days + 1 > MAX_DAYS:
+        raise ValidationError({"from": [_("Ask for at most %(days)s days at a time.") % {"days": MAX_DAYS}]})
+    return start, end
 
 
 @dataclass(frozen=True)
@@ -147,6 +169,18 @@ def metrics_for(*, organization_id: int, property_id: int | None, start: date, e
             "end": before.end.isoformat(),
             **figures.figures(previous_counts, previous_durations.get(0, {})),
         },
+    }
+
+
+def staff_named(*, organization_id: int, user_ids) -> dict[int, dict]:
+    """{user id: {"id", "username", "name"}} of the organization's staff among user_ids (a member who left keeps
+    their id, with no name)."""
+    rows = Staff.objects.filter(organization_id=organization_id, user_id__in=list(user_ids)).values_list(
+        "user_id", "user__username", "user__first_name", "user__last_name"
+    )
+    return {
+        user_id: {"id": user_id, "username": username, "name": f"{first} {last}".strip() or username}
+        for user_id, username, first, last in rows
     }
 
 

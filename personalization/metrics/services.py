@@ -15,30 +15,38 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 
-from crm.models import Contact, Property
+from crm.models import Contact, Issue, IssueStatus, Property
 from crm.models.tenancy import zone_named
+from personalization.metrics import events
 from personalization.metrics.figures import bucket_of
+from personalization.models import Delight, Feedback, Touch
 from personalization.models.metrics import ALL, COUNTERS, NONE, Measure, MetricDay, MetricDuration
 
 DAY_COLUMNS = frozenset(COUNTERS) | {"delight_cost"}
 
 
 class Zones:
-    """The time zone of each of an organization's properties (and of "no property": the default property's),
-    read once per event."""
+    """The time zone of each of an organization's properties (and of "no property": the default property's). The
+    zones already at hand are given; the organization's properties are read (once) only when another is asked."""
 
-    def __init__(self, organization_id: int) -> None:
+    def __init__(self, organization_id: int, known: dict[int, ZoneInfo] | None = None) -> None:
+        self._organization_id = organization_id
+        self._zones = dict(known or {})
+        self._default: ZoneInfo | None = None
+
+    def _load(self) -> None:
         rows = list(
-            Property.objects.filter(organization_id=organization_id).order_by("pk").values_list("pk", "timezone")
+            Property.objects.filter(organization_id=self._organization_id).order_by("pk").values_list("pk", "timezone")
         )
-        self._zones = {pk: zone_named(name) for pk, name in rows}
-        self._default = self._zones[rows[0][0]] if rows else ZoneInfo("UTC")
+        self._zones.update({pk: zone_named(name) for pk, name in rows})
+        self._default = zone_named(rows[0][1]) if rows else ZoneInfo("UTC")
 
     def of(self, property_id: int | None) -> ZoneInfo:
+        if property_id and property_id in self._zones:
+            return self._zones[property_id]
+        if self._default is None:
+            self._load()
         return self._zones.get(property_id, self._default) if property_id else self._default
-
-    def day(self, property_id: int | None, at: datetime) -> date:
-        return at.astimezone(self.of(property_id)).date()
 
 
 def staff_id_of(actor: Any) -> int | None:
@@ -57,6 +65,12 @@ def _upsert(table: str, keys: list[str], rows: list[tuple], columns: list[str]) 
     order: two transactions adding to the same rows lock them in the same order."""
     rows = sorted(rows)
     names = keys + columns
+    # PostgreSQL takes at most 65,535 parameters a statement, SQLite 32,766.
+    per_statement = max(1, 30_000 // len(names))
+    if len(rows) > per_statement:
+        for start in range(0, len(rows), per_statement):
+            _upsert(table, keys, rows[start : start + per_statement], columns)
+        return
     values = ", ".join(["(" + ", ".join(["%s"] * len(names)) + ")"] * len(rows))
     updates = ", ".join(f"{column} = {table}.{column} + excluded.{column}" for column in columns)
     # The table and column names are ours (DAY_COLUMNS); every value is a parameter.
@@ -80,38 +94,63 @@ def metrics_count(
 ) -> None:
     """Add counters (names of MetricDay's columns) to the day of `at` where it happened (in the zone given, else
     the property's: Zones), for its staff member."""
-    metrics_count_events(organization_id=organization_id, events=[(property_id, staff_id, at, counters)], zone=zone)
+    metrics_count_events(organization_id=organization_id, happened=[(property_id, staff_id, at, counters)], zone=zone)
 
 
 @transaction.atomic(savepoint=False)
 def metrics_count_events(
     *,
     organization_id: int,
-    events: Iterable[tuple[int | None, int | None, datetime, dict[str, int | Decimal]]],
+    happened: Iterable[tuple[int | None, int | None, datetime | date, dict[str, int | Decimal]]],
     zone: ZoneInfo | None = None,
 ) -> None:
     """Several events of one organization, each (property id, staff id, when, counters), in one statement. `when`
     is a moment, or the local day itself when the caller knows it (the brief: no zone to read)."""
-    zones = None
+    zones = Zones(organization_id)
     rows: dict[tuple[int, int, date], Counter] = {}
-    for property_id, staff_id, at, counters in events:
-        unknown = set(counters) - DAY_COLUMNS
-        if unknown:
-            raise ValueError(f"unknown counters: {sorted(unknown)}")
-        if not isinstance(at, datetime):
-            day = at
-        elif zone is not None:
-            day = at.astimezone(zone).date()
-        else:
-            zones = zones or Zones(organization_id)
-            day = at.astimezone(zones.of(property_id)).date()
-        for place, staff in _places(property_id, staff_id):
-            rows.setdefault((place, staff, day), Counter()).update(counters)
+    for property_id, staff_id, at, counters in happened:
+        _add_event(rows, property_id, staff_id, at if zone is None else at.astimezone(zone).date(), counters, zones)
+    _write_days(organization_id, rows)
+
+
+def _add_event(
+    rows: dict, property_id: int | None, staff_id: int | None, at: datetime | date, counters: dict, zones: Zones
+) -> None:
+    unknown = set(counters) - DAY_COLUMNS
+    if unknown:
+        raise ValueError(f"unknown counters: {sorted(unknown)}")
+    day = at.astimezone(zones.of(property_id)).date() if isinstance(at, datetime) else at
+    for place, staff in _places(property_id, staff_id):
+        rows.setdefault((place, staff, day), Counter()).update(counters)
+
+
+def _write_days(organization_id: int, rows: dict[tuple[int, int, date], Counter]) -> None:
     columns = sorted({name for counts in rows.values() for name, value in counts.items() if value})
     if not columns:
         return
     values = [(organization_id, *key, *(counts[c] for c in columns)) for key, counts in rows.items()]
     _upsert(MetricDay._meta.db_table, ["organization_id", "property_key", "staff_key", "day"], values, columns)
+
+
+@transaction.atomic(savepoint=False)
+def metrics_contact_logged(*, contact: Contact) -> None:
+    """A contact counted on its day, with the change it makes to the guest's guest-days (a contact logged late
+    for an earlier day may make a later day "returning": it was the guest's first), in one statement."""
+    organization_id = contact.customer.organization_id
+    known = {contact.property_id: contact.property.zone()} if contact.property_id else {}
+    zones = Zones(organization_id, known)
+    rows: dict[tuple[int, int, date], Counter] = {}
+    counters = events.contact_counters(
+        greeted_by_name=contact.greeted_by_name,
+        preference_honored=contact.preference_honored,
+        delight_delivered=contact.delight_delivered,
+    )
+    _add_event(rows, contact.property_id, contact.staff_id, contact.occurred_at, counters, zones)
+    before = contacts_of(contact.customer_id, exclude=[contact.pk])
+    _add_guest_days(
+        rows, guest_days(before, zones), guest_days([*before, (contact.property_id, contact.occurred_at)], zones)
+    )
+    _write_days(organization_id, rows)
 
 
 @transaction.atomic(savepoint=False)
@@ -161,28 +200,22 @@ def guest_days(contacts: Iterable[tuple[int | None, datetime]], zones: Zones) ->
     return counts
 
 
-@transaction.atomic(savepoint=False)
-def metrics_guest_days_changed(*, organization_id: int, before: Counter, after: Counter) -> None:
-    """Apply the change between two sets of guest-days (guest_days of the contacts before and after a contact
-    was logged, or of two profiles before and after a merge or its undo) to the rows of all staff."""
+def _add_guest_days(rows: dict, before: Counter, after: Counter) -> None:
+    """The change between two sets of guest-days, on the rows of all staff."""
     delta = Counter(after)
     delta.subtract(before)
-    days: dict[tuple[int, date], dict[str, int]] = {}
     for (place, day, counter), n in delta.items():
         if n:
-            days.setdefault((place, day), {"guest_days": 0, "returning_guest_days": 0})[counter] += n
-    if not days:
-        return
-    rows = [
-        (organization_id, place, ALL, day, counts["guest_days"], counts["returning_guest_days"])
-        for (place, day), counts in days.items()
-    ]
-    _upsert(
-        MetricDay._meta.db_table,
-        ["organization_id", "property_key", "staff_key", "day"],
-        rows,
-        ["guest_days", "returning_guest_days"],
-    )
+            rows.setdefault((place, ALL, day), Counter())[counter] += n
+
+
+@transaction.atomic(savepoint=False)
+def metrics_guest_days_changed(*, organization_id: int, before: Counter, after: Counter) -> None:
+    """Apply the change between two sets of guest-days (guest_days of two profiles' contacts before and after a
+    merge or its undo) to the rows of all staff."""
+    rows: dict[tuple[int, int, date], Counter] = {}
+    _add_guest_days(rows, before, after)
+    _write_days(organization_id, rows)
 
 
 def contacts_of(customer_id: int, *, exclude: Iterable[int] = (), only: Iterable[int] | None = None) -> list:
@@ -193,42 +226,138 @@ def contacts_of(customer_id: int, *, exclude: Iterable[int] = (), only: Iterable
     return list(rows.exclude(pk__in=list(exclude)).values_list("property_id", "occurred_at"))
 
 
-# touches_send.why_not's reasons, by what the dashboard calls them (the rest are "other").
-SKIP_COUNTERS = (
-    ("do not contact", "touches_skipped_consent"),
-    ("no consent", "touches_skipped_consent"),
-    ("no email address", "touches_skipped_consent"),
-    ("pressure cap", "touches_skipped_pressure_cap"),
-    ("open complaint", "touches_skipped_open_complaint"),
-)
-FINISHED_COUNTERS = {
-    "sent": "touches_sent",
-    "skipped": "touches_skipped",
-    "failed": "touches_failed",
-    "cancelled": "touches_cancelled",
-    "done": "tasks_done",
-}
-
-
 def metrics_touches_finished(touches: Iterable, *, status: str, at: datetime, reason: str = "") -> None:
-    """Count touches leaving the outbox (sent, skipped and why, failed, cancelled; a desk's task done) on the day
-    of `at` at each touch's property; a survey sent also counts as a survey sent. A touch postponed to the end of
-    quiet hours is counted with status "postponed"."""
-    events = {}
+    """Count touches leaving the outbox (events.touch_counters) on the day of `at` at each touch's property; a
+    task done counts for who did it."""
+    counted: dict[int, list] = {}
     for touch in touches:
-        counters: dict[str, int] = {}
-        if status == "postponed":
-            counters["touches_postponed_quiet_hours"] = 1
-        else:
-            counters[FINISHED_COUNTERS[status]] = 1
-        if status == "skipped":
-            for start, counter in SKIP_COUNTERS:
-                if reason.startswith(start):
-                    counters[counter] = 1
-                    break
-        if status == "sent" and touch.kind == "csat_survey":
-            counters["surveys_sent"] = 1
         staff_id = touch.done_by_id if status == "done" else None
-        events.setdefault(touch.organization_id, []).append((touch.property_id, staff_id, at, counters))
-    for organization_id, counted in events.items():
-        metrics_count_events(organization_id=organization_id, events=counted)
+        counters = events.touch_counters(status=status, kind=touch.kind, reason=reason)
+        counted.setdefault(touch.organization_id, []).append((touch.property_id, staff_id, at, counters))
+    for organization_id, happened in counted.items():
+        metrics_count_events(organization_id=organization_id, happened=happened)
+
+
+REBUILD_BATCH = 5000  # raw rows read per round trip by the rebuild
+
+
+@transaction.atomic
+def metrics_rebuild(*, organization_id: int) -> dict[str, int]:
+    """The organization's counters counted again from the raw rows still on file: contacts (and guest-days),
+    issues (opened, first answered, resolved: by their owner, as who answered or resolved them is not on the
+    row), survey answers, touches as they stand, delights. For history logged before the counters existed (the
+    migration's backfill, a benchmark's generated data). Never run by the service itself: what was erased is no
+    longer on file, and reopenings are not on the issue row, so a rebuild forgets them. Returns how many rows of
+    each kind it counted."""
+    zones = Zones(organization_id)
+    days: dict[tuple[int, int, date], Counter] = {}
+    durations: Counter = Counter()
+
+    def add(property_id: int | None, staff_id: int | None, at: datetime, counters: dict) -> None:
+        day = at.astimezone(zones.of(property_id)).date()
+        for key in _places(property_id, staff_id):
+            days.setdefault((*key, day), Counter()).update(counters)
+
+    counted: Counter = Counter()
+    contacts = (
+        Contact.objects.filter(customer__organization_id=organization_id)
+        .order_by("customer_id", "occurred_at")
+        .values_list(
+            "customer_id",
+            "property_id",
+            "staff_id",
+            "occurred_at",
+            "greeted_by_name",
+            "preference_honored",
+            "delight_delivered",
+        )
+    )
+    guest, visits = None, []
+
+    def guest_done() -> None:
+        for (place, day, counter), n in guest_days(visits, zones).items():
+            days.setdefault((place, ALL, day), Counter())[counter] += n
+
+    for customer_id, property_id, staff_id, at, greeted, honored, delighted in contacts.iterator(REBUILD_BATCH):
+        if customer_id != guest:
+            guest_done()
+            guest, visits = customer_id, []
+        visits.append((property_id, at))
+        add(
+            property_id,
+            staff_id,
+            at,
+            events.contact_counters(greeted_by_name=greeted, preference_honored=honored, delight_delivered=delighted),
+        )
+        counted["contacts"] += 1
+    guest_done()
+
+    issues = Issue.objects.filter(customer__organization_id=organization_id).values_list(
+        "property_id", "owner_id", "severity", "status", "opened_at", "first_response_at", "resolved_at"
+    )
+    for property_id, owner_id, severity, status, opened, answered, resolved in issues.iterator(REBUILD_BATCH):
+        add(property_id, owner_id, opened, events.issue_opened_counters(severity=severity))
+        for measure, ended, counter in (
+            (Measure.FIRST_RESPONSE, answered, "issues_first_responses"),
+            (
+                Measure.RESOLUTION,
+                resolved if status in (IssueStatus.RESOLVED, IssueStatus.CLOSED) else None,
+                "issues_resolved",
+            ),
+        ):
+            if ended is not None:
+                add(property_id, owner_id, ended, {counter: 1})
+                day = ended.astimezone(zones.of(property_id)).date()
+                for place, staff in _places(property_id, owner_id):
+                    durations[(place, staff, str(measure), day, bucket_of((ended - opened).total_seconds()))] += 1
+        counted["issues"] += 1
+
+    answers = Feedback.objects.filter(customer__organization_id=organization_id).values_list(
+        "touch__property_id", "created_at", "score", "recommend"
+    )
+    for property_id, at, score, recommend in answers.iterator(REBUILD_BATCH):
+        add(property_id, None, at, events.feedback_counters(score=score, recommend=recommend))
+        counted["feedback"] += 1
+
+    touches = Touch.objects.filter(organization_id=organization_id, status__in=list(events.FINISHED_COUNTERS))
+    for property_id, kind, status, reason, sent_at, done_at, done_by, updated_at in touches.values_list(
+        "property_id", "kind", "status", "reason", "sent_at", "done_at", "done_by_id", "updated_at"
+    ).iterator(REBUILD_BATCH):
+        at = sent_at if status == "sent" else done_at if status == "done" else updated_at
+        add(
+            property_id,
+            done_by if status == "done" else None,
+            at or updated_at,
+            events.touch_counters(status=status, kind=kind, reason=reason),
+        )
+        counted["touches"] += 1
+
+    delights = Delight.objects.filter(organization_id=organization_id).values_list(
+        "property_id",
+        "created_at",
+        "status",
+        "cost",
+        "delivered_at",
+        "delivered_by_id",
+        "declined_at",
+        "declined_by_id",
+    )
+    for property_id, created, status, cost, delivered, delivered_by, declined, declined_by in delights.iterator(
+        REBUILD_BATCH
+    ):
+        add(property_id, None, created, {"delights_suggested": 1})
+        if status == "delivered" and delivered is not None:
+            add(property_id, delivered_by, delivered, {"delights_delivered": 1, "delight_cost": cost})
+        if status == "declined" and declined is not None:
+            add(property_id, declined_by, declined, {"delights_declined": 1})
+        counted["delights"] += 1
+
+    MetricDay.objects.filter(organization_id=organization_id).delete()
+    MetricDuration.objects.filter(organization_id=organization_id).delete()
+    columns = sorted(DAY_COLUMNS)
+    rows = [(organization_id, *key, *(counts[c] for c in columns)) for key, counts in days.items()]
+    _upsert(MetricDay._meta.db_table, ["organization_id", "property_key", "staff_key", "day"], rows, columns)
+    rows = [(organization_id, *key, n) for key, n in durations.items()]
+    keys = ["organization_id", "property_key", "staff_key", "measure", "day", "bucket"]
+    _upsert(MetricDuration._meta.db_table, keys, rows, ["count"])
+    return dict(counted)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from crm import services
 from crm.models import AccessRecord
 from tests.conftest import _client_for
-from tests.factories import StaffFactory
+from tests.factories import CustomerFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -192,6 +192,33 @@ def test_a_read_commits_its_access_record_without_slowing_other_writes(api, cust
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone() == ("on",)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_list_commits_its_access_records_in_one_round_trip(frontdesk, organization):
+    """The arrivals board's records (access_record_many), outside a write transaction: one statement for all the
+    guests shown, each guest's record there afterwards with who, what, how and where."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    guests = CustomerFactory.create_batch(3, organization=organization)
+    with CaptureQueriesContext(connection) as queries:
+        services.access_record_many(
+            organization_id=organization.pk,
+            customer_ids=[guest.pk for guest in guests],
+            actor=frontdesk.user,
+            action="arrivals",
+            channel="api",
+            property_id=frontdesk.property_id,
+        )
+    (audit,) = [query["sql"] for query in queries.captured_queries if "crm_accessrecord" in query["sql"]]
+    assert audit.startswith("BEGIN; SET LOCAL synchronous_commit TO OFF;")
+    records = AccessRecord.objects.order_by("customer_id")
+    assert [r.customer_id for r in records] == sorted(guest.pk for guest in guests)
+    assert {(r.actor_id, r.action, r.channel, r.property_id) for r in records} == {
+        (frontdesk.user.pk, "arrivals", "api", frontdesk.property_id)
+    }
 
 
 @pytest.mark.postgres

@@ -48,7 +48,12 @@ def test_the_setting_is_validated(organization):
 
 
 def test_nothing_is_anonymized_without_a_setting(organization, guests):
-    assert apply_retention() == {"anonymized": 0, "failed": 0, "access_records_dropped": 0}
+    assert apply_retention() == {
+        "anonymized": 0,
+        "failed": 0,
+        "access_records_dropped": 0,
+        "import_rows_dropped": 0,
+    }
     assert Customer.objects.count() == 3
 
 

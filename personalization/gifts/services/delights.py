@@ -139,10 +139,10 @@ def delight_offer(
     )
     delight.full_clean()
     delight.save()
-    metrics_count(
+    metrics_count(  # a suggestion is the rules', whoever offered it (as metrics_rebuild counts it)
         organization_id=customer.organization_id,
         property_id=delight.property_id,
-        staff_id=staff_id_of(actor),
+        staff_id=None,
         at=now,
         delights_suggested=1,
     )

@@ -267,7 +267,7 @@ def plan_rule(
         places = Counter(property_id for (property_id,) in cursor.fetchall())
     metrics_count_events(
         organization_id=rule.organization_id,
-        events=[(place, None, now, {"delights_suggested": n}) for place, n in places.items()],
+        happened=[(place, None, now, {"delights_suggested": n}) for place, n in places.items()],
     )
     return sum(places.values())
 

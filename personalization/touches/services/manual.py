@@ -20,6 +20,7 @@ from crm.models import ChangeAction, Customer, EventType
 from crm.services.common import User, record
 from crm.services.customers import UNSUBSCRIBE_LINK
 from crm.webhooks import services as webhooks
+from personalization.metrics import events
 from personalization.metrics.services import metrics_count, metrics_touches_finished
 from personalization.models import Channel, Feedback, Touch, TouchStatus
 from personalization.touches.services import dispatch
@@ -177,12 +178,7 @@ def feedback_record(*, touch: Touch, score: int, comment: str = "", recommend: i
         property_id=touch.property_id,
         staff_id=None,
         at=feedback.created_at,
-        csat_responses=1,
-        csat_score_sum=score,
-        **{f"csat_{score}": 1},
-        nps_responses=int(recommend is not None),
-        nps_promoters=int(recommend is not None and recommend >= 9),
-        nps_detractors=int(recommend is not None and recommend <= 6),
+        **events.feedback_counters(score=score, recommend=recommend),
     )
     webhooks.webhook_event_record(
         organization_id=touch.organization_id,

@@ -8,11 +8,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from crm import services
 from personalization.metrics.figures import bucket_of, seconds_of
 from personalization.metrics.selectors import metrics_by_staff, metrics_for, periods_of
+from personalization.metrics.services import metrics_rebuild, metrics_touches_finished
 from personalization.models import Touch, TouchKind, TouchStatus
 from personalization.touches.services.manual import feedback_record
 from tests.factories import CustomerFactory, PropertyFactory
@@ -139,7 +142,8 @@ def test_a_merged_guest_counts_once_and_an_erased_guest_still_counts(organizatio
 
 
 def _survey(customer, property_, key: str) -> Touch:
-    return Touch.objects.create(
+    """A survey as the sender leaves it: sent, and counted."""
+    touch = Touch.objects.create(
         organization=customer.organization,
         customer=customer,
         property=property_,
@@ -149,6 +153,8 @@ def _survey(customer, property_, key: str) -> Touch:
         sent_at=timezone.now(),
         idempotency_key=f"survey:{key}",
     )
+    metrics_touches_finished([touch], status="sent", at=touch.sent_at)
+    return touch
 
 
 def test_issue_times_satisfaction_and_recommendation(organization, property_, frontdesk, manager):
@@ -228,3 +234,58 @@ def test_another_property_in_another_zone_keeps_its_own_day(organization, proper
     assert by_day(week(organization, london))["2026-03-03"]["contacts"] == 1
     assert by_day(week(organization, property_))["2026-03-03"]["contacts"] == 0
     assert by_day(week(organization))["2026-03-03"]["contacts"] == 1
+
+
+def test_a_rebuild_from_the_rows_on_file_counts_what_the_events_counted(organization, property_, frontdesk):
+    # Given a history counted as it happened (contacts, one logged late; issues answered and resolved by their
+    # owner; survey answers),
+    desk = frontdesk.user
+    guest, other = CustomerFactory(organization=organization), CustomerFactory(organization=organization)
+    for customer, day, hour in ((guest, 3, 9), (guest, 2, 20), (guest, 3, 23), (other, 4, 10), (guest, 6, 8)):
+        services.contact_log(
+            customer=customer,
+            kind="visit",
+            actor=desk,
+            property=property_,
+            occurred_at=at(day, hour),
+            greeted_by_name=hour < 12,
+        )
+    for minutes, severity in ((15, "high"), (90, "low")):
+        with time_machine.travel(at(2, 10), tick=False):
+            issue = services.issue_open(
+                customer=guest, property=property_, summary="Noise", severity=severity, actor=desk
+            )
+        with time_machine.travel(at(2, 10) + timedelta(minutes=minutes), tick=False):
+            services.issue_update(issue=issue, status="in_progress", actor=desk)
+        with time_machine.travel(at(3, 10) + timedelta(minutes=minutes), tick=False):
+            services.issue_update(issue=issue, status="resolved", resolution="Moved rooms", actor=desk)
+    with time_machine.travel(at(5, 12), tick=False):
+        feedback_record(touch=_survey(guest, property_, "a"), score=3, recommend=9)
+    live = week(organization, property_, granularity="day"), week(organization, granularity="week")
+    mine = metrics_by_staff(
+        organization_id=organization.pk, property_id=None, start=date(2026, 3, 2), end=date(2026, 3, 8)
+    )
+
+    # When the counters are rebuilt from the rows on file, the figures are the same.
+    assert metrics_rebuild(organization_id=organization.pk) == {"contacts": 5, "issues": 2, "feedback": 1, "touches": 1}
+    assert (week(organization, property_, granularity="day"), week(organization, granularity="week")) == live
+    assert (
+        metrics_by_staff(
+            organization_id=organization.pk, property_id=None, start=date(2026, 3, 2), end=date(2026, 3, 8)
+        )
+        == mine
+    )
+
+
+def test_counting_a_contact_costs_two_statements(organization, property_, frontdesk):
+    # Given a guest seen before at this property,
+    guest = CustomerFactory(organization=organization)
+    services.contact_log(customer=guest, kind="visit", property=property_, occurred_at=at(2, 9))
+    # when another contact is logged, the dashboard's share of it is one read of the guest's contacts and one
+    # upsert of the day rows (the property's zone is at hand: no read of the organization's properties).
+    with CaptureQueriesContext(connection) as queries:
+        services.contact_log(
+            customer=guest, kind="visit", actor=frontdesk.user, property=property_, occurred_at=at(3, 9)
+        )
+    counting = [q["sql"] for q in queries.captured_queries if "metricday" in q["sql"] or '"timezone"' in q["sql"]]
+    assert len(counting) == 1 and counting[0].startswith("INSERT INTO personalization_metricday")
