@@ -13,7 +13,8 @@ Issue events are credited to the issue's owner (the raw rows keep no other actor
 its touch's property; a delight is suggested at created_at, delivered (with its cost) or declined by its staff.
 Not rebuilt (no raw trace): reopened issues and touches postponed for quiet hours.
 
-check_against_services() logs a few events through the services into an empty organization and compares.
+check_against_services() logs a few events through the services into an empty organization and compares, for
+this fill and for main's `manage.py metrics_rebuild` (personalization.metrics.services.metrics_rebuild).
 """
 
 from __future__ import annotations
@@ -209,6 +210,12 @@ class _Rollback(Exception):
     pass
 
 
+def _rebuild(organization_id: int, *, say) -> None:
+    from personalization.metrics.services import metrics_rebuild
+
+    metrics_rebuild(organization_id=organization_id)
+
+
 def check_against_services() -> int:
     """Log contacts (late ones, at 23:30 local, at no property, by nobody), issues (answered, resolved), finished
     touches and survey answers through the services into an empty organization, then rebuild its counters with
@@ -327,24 +334,26 @@ def check_against_services() -> int:
                         " WHERE organization_id = %s",
                         [organization.pk],
                     )
-                fill(organization.pk, say=lambda _text: None)
-                for n, (table, columns) in enumerate(tables.items()):
-                    cursor.execute(
-                        f"SELECT 'services', * FROM (SELECT * FROM bench_written_{n}"
-                        f" EXCEPT SELECT {columns} FROM {table}"
-                        f" WHERE organization_id = %s) a UNION ALL SELECT 'fill', * FROM (SELECT {columns} FROM {table}"
-                        f" WHERE organization_id = %s EXCEPT SELECT * FROM bench_written_{n}) b",
-                        [organization.pk, organization.pk],
-                    )
-                    differences = cursor.fetchall()
-                    if differences:
-                        raise SystemExit(
-                            f"the bench's fill differs from the services in {table}:\n"
-                            + "\n".join(map(str, differences))
+                # The bench's fill, then main's metrics_rebuild (the same definitions in Python): each must write
+                # exactly what the services wrote.
+                for who, build in (("fill", fill), ("metrics_rebuild", _rebuild)):
+                    build(organization.pk, say=lambda _text: None)
+                    for n, (table, columns) in enumerate(tables.items()):
+                        cursor.execute(
+                            f"SELECT 'services', * FROM (SELECT * FROM bench_written_{n}"
+                            f" EXCEPT SELECT {columns} FROM {table} WHERE organization_id = %s) a"
+                            f" UNION ALL SELECT %s, * FROM (SELECT {columns} FROM {table}"
+                            f" WHERE organization_id = %s EXCEPT SELECT * FROM bench_written_{n}) b",
+                            [organization.pk, who, organization.pk],
                         )
-                    cursor.execute(f"SELECT count(*) FROM bench_written_{n}")
-                    compared += cursor.fetchone()[0]
-                    cursor.execute(f"DROP TABLE bench_written_{n}")
+                        differences = cursor.fetchall()
+                        if differences:
+                            raise SystemExit(
+                                f"{who} differs from the services in {table}:\n" + "\n".join(map(str, differences))
+                            )
+                        if who == "fill":
+                            cursor.execute(f"SELECT count(*) FROM bench_written_{n}")
+                            compared += cursor.fetchone()[0]
             raise _Rollback
     except _Rollback:
         pass
