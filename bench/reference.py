@@ -7,16 +7,24 @@ their preferences, their open and recently resolved issues) for the same authent
 
 from __future__ import annotations
 
+import functools
+import json
+import os
 from datetime import timedelta
+from pathlib import Path
 
 from django.db import connection
 from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from rest_framework import generics, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from crm import selectors
+from crm.api import OrganizationScoped
 from crm.models import Customer, Issue, IssueStatus, Preference
+from crm.permissions import ManagersOnly
 from personalization.api import CustomerBriefView
 from personalization.brief.inputs import REPAIR_RECENT_DAYS
 
@@ -126,3 +134,20 @@ class BriefWithoutAudit(CustomerBriefView):
 
     def saw(self, customer_id, action) -> None:
         pass
+
+
+class FixedMetricsJson(OrganizationScoped, APIView):
+    """The framework floor of `bench/run metrics`: the same authentication, permission and organization lookup as
+    GET /api/v1/metrics/, answering a fixed JSON of the same size (the API's own answer, saved by the bench in
+    BENCH_METRICS_FIXED_JSON before the server started) rendered by DRF at each request."""
+
+    permission_classes = [ManagersOnly]
+
+    def get(self, request, name: str) -> Response:
+        self.organization  # noqa: B018 - the organization lookup the metrics view does
+        return Response(_fixed_metrics()[name])
+
+
+@functools.cache
+def _fixed_metrics() -> dict:
+    return json.loads(Path(os.environ["BENCH_METRICS_FIXED_JSON"]).read_text())

@@ -1,4 +1,4 @@
-"""The application's URLs plus the two references `bench/run brief` measures the brief against."""
+"""The application's URLs plus the references the benchmarks measure against (bench/reference.py)."""
 
 from django.urls import path
 
@@ -9,5 +9,6 @@ urlpatterns = [
     path("bench/drf/customers/<int:customer_id>/", reference.DrfNestedView.as_view()),
     path("bench/pg-json/customers/<int:customer_id>/", reference.pg_json),
     path("bench/brief-unaudited/customers/<int:customer_id>/brief/", reference.BriefWithoutAudit.as_view()),
+    path("bench/fixed-json/metrics/<str:name>/", reference.FixedMetricsJson.as_view()),
     *application,
 ]
