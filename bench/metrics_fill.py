@@ -189,13 +189,23 @@ def fill(organization_id: int, *, say=print) -> float:
             params,
         )
         cursor.execute(
-            "INSERT INTO personalization_metricduration (organization_id, property_key, staff_key, measure, day,"
-            ' bucket, "count")'
-            f" SELECT %(org)s, {place}, {staff}, measure, day, bucket, SUM(n) FROM bench_dur"
+            "INSERT INTO personalization_metricduration (organization_id, property_key, staff_key, span, day,"
+            ' measure, bucket, "count")'
+            f" SELECT %(org)s, {place}, {staff}, 'day', day, measure, bucket, SUM(n) FROM bench_dur"
             " GROUP BY GROUPING SETS ((property_key, staff_key, measure, day, bucket),"
             " (property_key, measure, day, bucket), (measure, day, bucket))",
             params,
         )
+        # Each duration in its ISO week (its Monday) and its month too (services.spans_of).
+        for span, start in (("week", "date_trunc('week', day)::date"), ("month", "date_trunc('month', day)::date")):
+            cursor.execute(
+                "INSERT INTO personalization_metricduration (organization_id, property_key, staff_key, span, day,"
+                ' measure, bucket, "count")'
+                f" SELECT organization_id, property_key, staff_key, '{span}', {start}, measure, bucket, SUM(\"count\")"
+                " FROM personalization_metricduration WHERE organization_id = %(org)s AND span = 'day'"
+                f" GROUP BY organization_id, property_key, staff_key, {start}, measure, bucket",
+                params,
+            )
         say(f"# counters: three rows per event written ({time.monotonic() - started:.0f} s)")
         for sql in _GUEST_DAYS:
             cursor.execute(sql, params)
@@ -236,7 +246,9 @@ def check_against_services() -> int:
     tables = {
         "personalization_metricday": "organization_id, property_key, staff_key, day, "
         + ", ".join([*COUNTERS, "delight_cost"]),
-        "personalization_metricduration": 'organization_id, property_key, staff_key, measure, day, bucket, "count"',
+        "personalization_metricduration": (
+            'organization_id, property_key, staff_key, span, day, measure, bucket, "count"'
+        ),
     }
     compared = 0
     try:
