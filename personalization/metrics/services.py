@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import DateTimeField, ExpressionWrapper, Q, Subquery, Value
 
 from crm.models import Contact, Issue, IssueStatus, Property
 from crm.models.tenancy import zone_named
@@ -35,6 +34,9 @@ class Zones:
         self._organization_id = organization_id
         self._zones = dict(known or {})
         self._default: ZoneInfo | None = None
+
+    def know(self, zones: dict[int, ZoneInfo]) -> None:
+        self._zones.update(zones)
 
     def _load(self) -> None:
         rows = list(
@@ -150,7 +152,7 @@ def metrics_contact_logged(*, contact: Contact) -> None:
         delight_delivered=contact.delight_delivered,
     )
     _add_event(rows, contact.property_id, contact.staff_id, contact.occurred_at, counters, zones)
-    before = _contacts_it_may_change(contact)
+    before = _contacts_it_may_change(contact, zones)
     _add_guest_days(
         rows, guest_days(before, zones), guest_days([*before, (contact.property_id, contact.occurred_at)], zones)
     )
@@ -162,18 +164,49 @@ def metrics_contact_logged(*, contact: Contact) -> None:
 SAME_DAY_REACH = timedelta(hours=52)
 
 
-def _contacts_it_may_change(contact: Contact) -> list[tuple[int | None, datetime]]:
+_NEAR_SQL = """
+SELECT c.property_id, c.occurred_at, p.timezone
+FROM crm_contact c LEFT JOIN crm_property p ON p.id = c.property_id
+WHERE c.customer_id = %(customer)s AND c.id <> %(contact)s AND (
+    c.occurred_at BETWEEN %(from)s AND %(to)s
+    OR c.occurred_at <= {first_plus_reach}
+)
+"""
+_FIRST = (
+    "(SELECT f.occurred_at FROM crm_contact f"
+    " WHERE f.customer_id = %(customer)s AND f.id <> %(contact)s ORDER BY f.occurred_at LIMIT 1)"
+)
+
+
+def _contacts_it_may_change(contact: Contact, zones: Zones) -> list[tuple[int | None, datetime]]:
     """The guest's other contacts whose guest-days a new contact may change: those sharing a local day with it,
     and those sharing one with the guest's first contact (which becomes a return when the new one is earlier).
     The guest-days of the others are the same before and after, so their difference needs only these — a regular
-    with hundreds of contacts reads a handful, in one query (the index of a customer's contacts by time)."""
-    others = Contact.objects.filter(customer_id=contact.customer_id).exclude(pk=contact.pk)
-    first = others.order_by("occurred_at").values("occurred_at")[:1]
-    at = contact.occurred_at
-    near = Q(occurred_at__gte=at - SAME_DAY_REACH, occurred_at__lte=at + SAME_DAY_REACH) | Q(
-        occurred_at__lte=ExpressionWrapper(Subquery(first) + Value(SAME_DAY_REACH), output_field=DateTimeField())
-    )
-    return list(others.filter(near).values_list("property_id", "occurred_at"))
+    with hundreds of contacts reads a handful — in one statement (the index of a customer's contacts by time),
+    with their properties' zones (told to `zones`). Plain SQL: building it with the ORM cost more than running it."""
+    at, adapt = contact.occurred_at, connection.ops.adapt_datetimefield_value
+    params = {
+        "customer": contact.customer_id,
+        "contact": contact.pk,
+        "from": adapt(at - SAME_DAY_REACH),
+        "to": adapt(at + SAME_DAY_REACH),
+    }
+    hours = int(SAME_DAY_REACH.total_seconds() // 3600)
+    if connection.vendor == "postgresql":
+        first_plus_reach = f"{_FIRST} + interval '{hours} hours'"
+    else:  # SQLite keeps datetimes as text in UTC
+        first_plus_reach = f"datetime({_FIRST}, '+{hours} hours')"
+    with connection.cursor() as cursor:
+        cursor.execute(_NEAR_SQL.format(first_plus_reach=first_plus_reach), params)
+        rows = cursor.fetchall()
+    zones.know({property_id: zone_named(name) for property_id, _at, name in rows if property_id})
+    return [(property_id, _aware(occurred_at)) for property_id, occurred_at, _name in rows]
+
+
+def _aware(value: datetime | str) -> datetime:
+    """A datetime as SQLite's plain SQL answers it (UTC text or naive) or PostgreSQL's (aware)."""
+    value = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @transaction.atomic(savepoint=False)
