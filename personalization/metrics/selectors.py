@@ -156,7 +156,8 @@ def _durations(organization_id: int, place: int, ranges: list[tuple[date, date]]
 
 def _quantiles(histogram: Counter) -> dict[str, dict[str, int | None]]:
     """{measure: {"median", "p90"}} in seconds: the ⌈n/2⌉-th and ⌈0.9·n⌉-th smallest, read back from their
-    buckets (figures.seconds_of)."""
+    buckets (figures.seconds_of) — _QUANTILES's rule, for the staff table's few rows per member (a test holds the
+    two to the same answer)."""
     answer: dict[str, dict[str, int | None]] = {}
     for measure in Measure.values:
         buckets = sorted((bucket, n) for (m, bucket), n in histogram.items() if m == measure and n)
