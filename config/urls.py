@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("personalization.urls")),
     path("", include("personalization.touches.urls")),
     path("", include("personalization.gifts.urls")),
+    path("", include("personalization.metrics.urls")),
 ]
 handler500 = "config.outage.server_error"
 

@@ -12,7 +12,7 @@ issue_opened = Signal()
 issue_answered = Signal()
 # sender=Issue, issue=Issue, actor=User|None
 issue_resolved = Signal()
-# sender=Issue, issue=Issue, actor=User|None — a resolved or closed issue opened again
+# sender=Issue, issue=Issue, actor=User|None, at=datetime — a resolved or closed issue opened again (at: when)
 issue_reopened = Signal()
 # sender=Contact, contact=Contact, actor=User|None
 contact_logged = Signal()

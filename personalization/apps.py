@@ -14,3 +14,4 @@ class PersonalizationConfig(AppConfig):
         metrics_receivers.connect()
         # Receivers of crm's signals: personalization listens, crm never imports it.
         from personalization.gifts import demo, receivers  # noqa: F401
+        from personalization.metrics import demo as metrics_demo  # noqa: F401

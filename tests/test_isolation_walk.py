@@ -228,6 +228,8 @@ ROUTES: dict[str, Route] = {
     "gifts/<int:pk>/delete/": Route({"pk": "rule"}, W),
     "gifts/<int:pk>/history/": Route({"pk": "rule"}),
     "gifts/delivered/": Route(),
+    "metrics/": Route(query="property={property}&table=staff&format=csv"),
+    "metrics/rows/<slug:kind>/": Route({"kind": "metrics_rows"}, query="property={property}"),
     # The admin's own pages (its model pages are walked per model: ADMIN_MODELS).
     "admin/": Route(),
     "admin/login/": Route(),
@@ -399,6 +401,7 @@ def world():
         "stay": stay,
         "import": upload,
         "stay_system": "opera",
+        "metrics_rows": "answers",  # the dashboard's drill-down: A's survey answers
         "stay_external_id": "alpha-secret-res",
         "tip": tip,
         "webhook": webhook,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import jellyfish
@@ -22,6 +22,9 @@ DIGRAPHS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": 
 APOSTROPHES = re.compile(r"['’`ʼ‘]")
 NOT_WORD = re.compile(r"[^a-z0-9]+")
 MAX_TERM_LENGTH = 100
+# Distinct name parts remembered (a surname, a given name, one word): pypinyin costs ~40 µs per name and a
+# guest list repeats its surnames and given names; a few megabytes at most.
+PART_CACHE = 20_000
 
 _to_simplified = opencc.OpenCC("t2s")
 _to_traditional = opencc.OpenCC("s2t")
@@ -93,6 +96,7 @@ def surname_readings() -> dict[str, str]:
     return dict(sorted(rows.items(), key=lambda item: -len(item[0])))
 
 
+@lru_cache(maxsize=PART_CACHE)
 def split_family_name(han: str) -> tuple[str, str]:
     """(family, given) of a Han name written family first: 欧阳娜娜 → (欧阳, 娜娜), 张伟 → (张, 伟)."""
     for surname in surname_readings():
@@ -102,8 +106,13 @@ def split_family_name(han: str) -> tuple[str, str]:
 
 
 def pinyin_syllables(han: str, *, tones: bool) -> list[str]:
+    return list(_pinyin(han, tones))
+
+
+@lru_cache(maxsize=PART_CACHE)
+def _pinyin(han: str, tones: bool) -> tuple[str, ...]:
     style = Style.TONE if tones else Style.NORMAL
-    return lazy_pinyin(han, style=style, errors="ignore", v_to_u=tones)
+    return tuple(lazy_pinyin(han, style=style, errors="ignore", v_to_u=tones))
 
 
 def family_pinyin(family: str, *, tones: bool) -> list[str]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 
 from django.db import transaction
 
+from crm.bulk import insert_rows
 from crm.languages import message_language
 from crm.lookup.normalize import (
     family_pinyin,
@@ -42,16 +45,72 @@ def _han_terms(run: str) -> set[str]:
     return terms
 
 
-def full_name_keys(customer: Customer) -> set[str]:
+def full_name_keys(customer: Customer) -> frozenset[str]:
     """The whole name as single keys, both orders and every script: zhangwei, weizhang, 张伟."""
+    return _full_keys(*(getattr(customer, field) for field in NAME_FIELDS))
+
+
+def full_name_keys_of(fields: Mapping[str, str]) -> frozenset[str]:
+    """full_name_keys() of a profile's fields as a mapping (a row of an import): missing names are empty."""
+    return _full_keys(*(fields.get(field) or "" for field in NAME_FIELDS))
+
+
+def name_terms(customer: Customer) -> tuple[frozenset[str], frozenset[str]]:
+    """(every name term, the Latin words among them that get a phonetic code)."""
+    names = names_of(customer)
+    return names.terms, names.phonetic_words
+
+
+@dataclass(frozen=True)
+class Names:
+    """What a guest's names give the lookup: computed once per set of names and shared by the derived fields,
+    the search terms and an import's matching (each asked for it; pypinyin costs ~40 µs per Han name)."""
+
+    terms: frozenset[str]
+    phonetic_words: frozenset[str]
+    full: frozenset[str]
+    term_kinds: frozenset[tuple[str, int]]  # the name's search terms: name, full name and phonetic
+    search_name: str
+
+
+def names_of(customer: Customer) -> Names:
+    return _names(*(getattr(customer, field) for field in NAME_FIELDS))
+
+
+# Sets of names remembered: a batch asks for each guest's three times (matching, derived fields, terms), and a
+# list repeats whole names too; ~2 KB each.
+NAMES_CACHE = 4096
+
+
+@lru_cache(maxsize=NAMES_CACHE)
+def _names(*names: str) -> Names:
+    """Names of the values of NAME_FIELDS, in order."""
+    terms, words = _name_terms(dict(zip(NAME_FIELDS, names, strict=True)))
+    full = _full_keys(*names)
+    term_kinds = {(fit(term), TermKind.NAME) for term in terms if fit(term) not in full}
+    term_kinds |= {(key, TermKind.FULL_NAME) for key in full}
+    term_kinds |= {(PHONETIC_SIGIL + code, TermKind.PHONETIC) for code in map(phonetic, words) if code}
+    return Names(
+        terms=frozenset(terms),
+        phonetic_words=frozenset(words),
+        full=full,
+        term_kinds=frozenset(term_kinds),
+        search_name=" ".join(sorted(term for term in terms if term.isascii()))[:MAX_SEARCH_NAME],
+    )
+
+
+# Alone for an import's preview, which matches rows by their full names and needs no other term.
+@lru_cache(maxsize=NAMES_CACHE)
+def _full_keys(*names: str) -> frozenset[str]:
+    fields = dict(zip(NAME_FIELDS, names, strict=True))
     keys = set()
-    given, family = latin_words(customer.given_name), latin_words(customer.family_name)
-    preferred = latin_words(customer.preferred_name)
+    given, family = latin_words(fields["given_name"]), latin_words(fields["family_name"])
+    preferred = latin_words(fields["preferred_name"])
     for first in (given, preferred):  # Katherine Lee who goes by Kathy is "Kathy Lee" too
         if first and family:
             keys |= {"".join(first + family), "".join(family + first)}
     for field in ("native_name", "latin_name"):
-        text = getattr(customer, field)
+        text = fields[field]
         for run in han_runs(text):
             if len(run) > 1:
                 family_name, given_name = split_family_name(run)
@@ -60,15 +119,14 @@ def full_name_keys(customer: Customer) -> set[str]:
         words = latin_words(text)
         if len(words) > 1:
             keys.add("".join(words))
-    return {fit(key) for key in keys if len(key) > 1}
+    return frozenset(fit(key) for key in keys if len(key) > 1)
 
 
-def name_terms(customer: Customer) -> tuple[set[str], set[str]]:
-    """(every name term, the Latin words among them that get a phonetic code)."""
+def _name_terms(fields: dict[str, str]) -> tuple[set[str], set[str]]:
     terms: set[str] = set()
     words_for_phonetic: set[str] = set()
     for field in NAME_FIELDS:
-        text = getattr(customer, field)
+        text = fields[field]
         if not text:
             continue
         for run in han_runs(text):
@@ -79,18 +137,14 @@ def name_terms(customer: Customer) -> tuple[set[str], set[str]]:
         words = latin_words(text)
         if len(words) > 1:
             terms.add("".join(words))
-    given, family = latin_words(customer.given_name), latin_words(customer.family_name)
+    given, family = latin_words(fields["given_name"]), latin_words(fields["family_name"])
     if given and family:
         terms |= {"".join(given + family), "".join(family + given)}
     return {term for term in terms if term}, words_for_phonetic
 
 
 def customer_terms(customer: Customer) -> set[tuple[str, int]]:
-    names, words = name_terms(customer)
-    full = full_name_keys(customer)
-    terms = {(fit(term), TermKind.NAME) for term in names if fit(term) not in full}
-    terms |= {(key, TermKind.FULL_NAME) for key in full}
-    terms |= {(PHONETIC_SIGIL + code, TermKind.PHONETIC) for code in map(phonetic, words) if code}
+    terms = set(names_of(customer).term_kinds)
     if customer.email:
         email = customer.email.lower()
         terms |= {
@@ -108,8 +162,7 @@ def derive_name_fields(customer: Customer) -> None:
     customer.pinyin = han_name_pinyin(
         customer.native_name or customer.family_name + customer.given_name, language=customer.language
     )[:200]
-    latin = sorted(term for term in name_terms(customer)[0] if term.isascii())
-    customer.search_name = " ".join(latin)[:MAX_SEARCH_NAME]
+    customer.search_name = names_of(customer).search_name
     customer.addressed_as = address_name(customer, message_language(customer.language))[:200]
 
 
@@ -123,13 +176,22 @@ def index_customer(customer: Customer) -> None:
 
 def index_customers(customers: list[Customer]) -> None:
     """index_customer() for many customers at once (call inside the writing transaction): one delete, one
-    read of which are merged away, one bulk insert."""
+    read of which are merged away, one COPY (crm.bulk)."""
     if not customers:
         return
     ids = [customer.pk for customer in customers]
     SearchTerm.objects.filter(customer_id__in=ids).delete()
     live = set(Customer.objects.filter(pk__in=ids, merged_into__isnull=True).values_list("pk", flat=True))
-    SearchTerm.objects.bulk_create(_rows(c for c in customers if c.pk in live), batch_size=5000)
+    insert_rows(
+        SearchTerm,
+        ("organization_id", "customer_id", "term", "kind"),
+        (
+            (customer.organization_id, customer.pk, term, kind)
+            for customer in customers
+            if customer.pk in live
+            for term, kind in customer_terms(customer)
+        ),
+    )
 
 
 def reindex(customers: Iterable[Customer], *, customer_model=Customer, term_model=SearchTerm) -> int:

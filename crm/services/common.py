@@ -82,14 +82,42 @@ def change_record(
     changes: dict[str, Any] | None = None,
 ) -> ChangeRecord:
     """The unsaved record record() saves: for writers of many rows at once, which bulk-create them."""
+    _organization, actor_id, action, target_type, target_id, customer_id, changes = change_record_values(
+        organization=organization, actor=actor, action=action, target=target, changes=changes
+    )
     return ChangeRecord(
         organization=organization,
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        action=ChangeAction(action),
-        target_type=target._meta.model_name,
-        target_id=target.pk,
-        customer_id=_customer_of(target),
-        changes=_jsonable(changes or {}),
+        actor=actor if actor_id is not None else None,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        customer_id=customer_id,
+        changes=changes,
+    )
+
+
+# change_record_values() in this order: the columns of crm.bulk.insert_rows(ChangeRecord, ...) with "created_at".
+CHANGE_RECORD_COLUMNS = ("organization_id", "actor_id", "action", "target_type", "target_id", "customer_id", "changes")
+
+
+def change_record_values(
+    *,
+    organization: Organization,
+    actor: User | None,
+    action: ChangeAction | str,
+    target: Model,
+    changes: dict[str, Any] | None = None,
+) -> tuple[Any, ...]:
+    """change_record()'s values (CHANGE_RECORD_COLUMNS), without a model instance: an import writes one per
+    guest. ValueError for an action that is not a ChangeAction."""
+    return (
+        organization.pk,
+        actor.pk if actor is not None and actor.is_authenticated else None,
+        ChangeAction(action),
+        target._meta.model_name,
+        target.pk,
+        _customer_of(target),
+        _jsonable(changes or {}),
     )
 
 

@@ -146,7 +146,7 @@ def issue_open(
     )
     steps = fields.pop("steps_done", None)
     if steps:
-        issue.recovery_steps = _ticked(issue, steps, actor)[0]
+        issue.recovery_steps = _ticked(issue, steps, actor, now=timezone.now())[0]
     assign(issue, fields, ISSUE_FIELDS)
     issue.full_clean(exclude=["status"])
     issue.save()
@@ -168,13 +168,15 @@ def issue_open(
 
 
 @transaction.atomic
-def issue_update(*, issue: Issue, actor: User | None = None, **fields: Any) -> Issue:
-    """Change an issue; a status change follows ISSUE_TRANSITIONS and stamps its times."""
+def issue_update(*, issue: Issue, actor: User | None = None, now: datetime | None = None, **fields: Any) -> Issue:
+    """Change an issue; a status change follows ISSUE_TRANSITIONS and stamps its times (now: when it happened,
+    default the present; the demo's history passes past moments)."""
+    now = now or timezone.now()
     old_status = issue.status
     steps = fields.pop("steps_done", None)
     changed = assign(issue, fields, ISSUE_FIELDS)
     if steps is not None:
-        entries, steps_changed = _ticked(issue, steps, actor)
+        entries, steps_changed = _ticked(issue, steps, actor, now=now)
         if steps_changed:
             changed["steps_done"] = steps_changed
             issue.recovery_steps = entries
@@ -183,7 +185,7 @@ def issue_update(*, issue: Issue, actor: User | None = None, **fields: Any) -> I
     new_status = issue.status
     unanswered = issue.first_response_at is None
     if new_status != old_status:
-        _apply_transition(issue, old_status, new_status)
+        _apply_transition(issue, old_status, new_status, now=now)
     answered = unanswered and issue.first_response_at is not None
     issue.full_clean()
     saved = {"recovery_steps" if name == "steps_done" else name for name in changed}
@@ -200,11 +202,13 @@ def issue_update(*, issue: Issue, actor: User | None = None, **fields: Any) -> I
                 data=webhook_events.issue_data(issue),
             )
         elif old_status in (IssueStatus.RESOLVED, IssueStatus.CLOSED):
-            signals.issue_reopened.send(sender=Issue, issue=issue, actor=actor)
+            signals.issue_reopened.send(sender=Issue, issue=issue, actor=actor, at=now)
     return issue
 
 
-def _ticked(issue: Issue, steps: list[str], actor: User | None) -> tuple[list[dict], dict[str, list[str]]]:
+def _ticked(
+    issue: Issue, steps: list[str], actor: User | None, *, now: datetime
+) -> tuple[list[dict], dict[str, list[str]]]:
     """The issue's recovery steps once exactly `steps` are done: a step already done keeps who ticked it and when,
     a new one is ticked by actor now, one left out is unticked. Returns the entries (in the sequence's order) and
     {"old": [...], "new": [...]} of the step names, or {} when nothing changed. ValidationError on an unknown
@@ -217,9 +221,9 @@ def _ticked(issue: Issue, steps: list[str], actor: User | None) -> tuple[list[di
     before = issue.step_entries()
     kept = {entry["step"]: entry for entry in before}
     by = user_or_none(actor)
-    now = timezone.now().isoformat()
+    at = now.isoformat()
     entries = [
-        kept.get(step) or {"step": step, "by": by.pk if by else None, "at": now}
+        kept.get(step) or {"step": step, "by": by.pk if by else None, "at": at}
         for step in RecoveryStep.values
         if step in set(steps)
     ]
@@ -238,9 +242,8 @@ def issue_transition_check(*, old: str, new: str, resolution: str) -> None:
         raise ValidationError({"resolution": [_("A resolution is required to resolve an issue.")]})
 
 
-def _apply_transition(issue: Issue, old: str, new: str) -> None:
+def _apply_transition(issue: Issue, old: str, new: str, *, now: datetime) -> None:
     issue_transition_check(old=old, new=new, resolution=issue.resolution)
-    now = timezone.now()
     if new != IssueStatus.OPEN and issue.first_response_at is None:
         issue.first_response_at = now
     if new == IssueStatus.RESOLVED:

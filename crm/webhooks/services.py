@@ -152,16 +152,26 @@ def webhook_event_record(
     """Write one delivery of this event for each enabled endpoint of the organization that wants it, in the
     caller's transaction, claimed for a first attempt right after the commit. ``data``: ids and facts only
     (never a guest's name, contact details or words). Nothing is written when no endpoint wants it."""
-    event_type = EventType(event_type)
-    endpoints = [
-        endpoint
-        for endpoint in WebhookEndpoint.objects.filter(organization_id=organization_id, enabled=True).only("events")
+    return webhook_events_record(organization_id=organization_id, events=[(event_type, data)], now=now)
+
+
+@transaction.atomic(savepoint=False)
+def webhook_events_record(
+    *, organization_id: int, events: list[tuple[EventType | str, dict[str, Any]]], now: datetime | None = None
+) -> list[WebhookDelivery]:
+    """webhook_event_record for many events of one organization (an import's batch of guests): the endpoints
+    read once, the deliveries written in one INSERT."""
+    events = [(EventType(event_type), data) for event_type, data in events]
+    endpoints = list(WebhookEndpoint.objects.filter(organization_id=organization_id, enabled=True).only("events"))
+    now = now or timezone.now()
+    wanted = [
+        (endpoint, event_type, {"type": event_type.value, "timestamp": now.isoformat(), "data": data})
+        for event_type, data in events
+        for endpoint in endpoints
         if endpoint.wants(event_type)
     ]
-    if not endpoints:
+    if not wanted:
         return []
-    now = now or timezone.now()
-    payload = {"type": event_type.value, "timestamp": now.isoformat(), "data": data}
     batch = _batch()
     rows = WebhookDelivery.objects.bulk_create(
         WebhookDelivery(
@@ -174,7 +184,7 @@ def webhook_event_record(
             claim=batch.claim,
             claimed_at=now,
         )
-        for endpoint in endpoints
+        for endpoint, event_type, payload in wanted
     )
     batch.ids.extend(row.pk for row in rows)
     return rows

@@ -6,7 +6,6 @@ from datetime import date, datetime, timedelta
 from typing import TypedDict
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -18,7 +17,7 @@ from crm.partial_dates import celebrated_on
 from crm.time_phrases import time_ago
 from personalization.brief import inputs
 from personalization.brief.inputs import BriefInputs
-from personalization.brief.ranking import months_since, relevance
+from personalization.brief.ranking import needs_reconfirmation, relevance
 from personalization.gifts.services import delights_suggest
 from personalization.models import Tip
 
@@ -299,7 +298,6 @@ def build_brief(
     rules newly suggest (one insert, only when there is something new)."""
     customer, preferences, issues = loaded.customer, loaded.preferences, loaded.issues
     language = customer.message_language()
-    stale_after = settings.RAPPORT_RECONFIRM_AFTER_MONTHS
     safety = [p for p in preferences if p.safety_critical]
     others = sorted(
         (p for p in preferences if not p.safety_critical),
@@ -336,7 +334,7 @@ def build_brief(
                 "source": p.source,
                 "times_confirmed": p.times_confirmed,
                 "last_confirmed_at": p.last_confirmed_at,
-                "needs_reconfirmation": months_since(p.last_confirmed_at, now) >= stale_after,
+                "needs_reconfirmation": needs_reconfirmation(p.last_confirmed_at, now),
             }
             for p in others
         ],

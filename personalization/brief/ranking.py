@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from django.conf import settings
 
 from crm.models import ContactKind, Preference, PreferenceCategory, Source
 
@@ -25,6 +27,17 @@ DAYS_PER_MONTH = 30.44
 
 def months_since(moment: datetime, now: datetime) -> float:
     return max(0.0, (now - moment).total_seconds() / 86400 / DAYS_PER_MONTH)
+
+
+def needs_reconfirmation(last_confirmed_at: datetime, now: datetime) -> bool:
+    """A preference not confirmed for RAPPORT_RECONFIRM_AFTER_MONTHS: the brief asks "still true?" (and the
+    managers' dashboard counts it as waiting)."""
+    return months_since(last_confirmed_at, now) >= settings.RAPPORT_RECONFIRM_AFTER_MONTHS
+
+
+def reconfirm_cutoff(now: datetime) -> datetime:
+    """needs_reconfirmation as a bound for SQL: confirmed at or before this moment."""
+    return now - timedelta(days=settings.RAPPORT_RECONFIRM_AFTER_MONTHS * DAYS_PER_MONTH)
 
 
 def relevance(preference: Preference, *, contact_kind: str | None, property_id: int | None, now: datetime) -> float:

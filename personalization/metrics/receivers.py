@@ -56,8 +56,8 @@ def _on_issue_resolved(sender: Any, *, issue: Issue, actor: Any = None, **kwargs
     )
 
 
-def _on_issue_reopened(sender: Any, *, issue: Issue, actor: Any = None, **kwargs: Any) -> None:
-    _issue_event(issue, actor, timezone.now(), issues_reopened=1)
+def _on_issue_reopened(sender: Any, *, issue: Issue, actor: Any = None, at=None, **kwargs: Any) -> None:
+    _issue_event(issue, actor, at or timezone.now(), issues_reopened=1)
 
 
 def _merged_guest_days(kept: Customer, duplicate: Customer, merge: Merge, *, undone: bool) -> None:

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Property, Staff
 from personalization.metrics import figures
-from personalization.models.metrics import ALL, COUNTERS, MetricDay, MetricDuration
+from personalization.models.metrics import ALL, COUNTERS, Measure, MetricDay, MetricDuration, Span
 
 GRANULARITIES = ("day", "week", "month")
 MAX_DAYS = 1096  # three years: two years against the year before them
@@ -60,7 +61,11 @@ def periods_of(start: date, end: date, granularity: str) -> list[Period]:
 
 
 def previous_range(start: date, end: date) -> tuple[date, date]:
-    """The range of the same length just before this one (what "the previous period" is compared with)."""
+    """What a range is compared with: a month, or a month so far, against the whole month before it ("this month
+    against the last"); any other range against the range of the same length just before it."""
+    if start.day == 1 and (start.year, start.month) == (end.year, end.month):
+        last = start - timedelta(days=1)
+        return last.replace(day=1), last
     length = (end - start).days + 1
     return start - timedelta(days=length), start - timedelta(days=1)
 
@@ -91,83 +96,99 @@ def _counters(organization_id: int, place: int, staff: int, periods: list[Period
     return per_period, total
 
 
-# The ⌈n/2⌉-th and ⌈0.9·n⌉-th smallest of each (group, measure): the first bucket whose running count reaches
-# them. Window functions: PostgreSQL and SQLite ≥ 3.25 alike. The group is the period's number, or the staff key.
-_QUANTILES = """
-WITH h AS (
-    SELECT {group} AS grp, measure, bucket, SUM("count") AS n
-    FROM {table}
-    WHERE organization_id = %s AND day >= %s AND day <= %s AND {where}
-    GROUP BY 1, 2, 3
-), c AS (
-    SELECT grp, measure, bucket,
-           SUM(n) OVER (PARTITION BY grp, measure ORDER BY bucket) AS below,
-           SUM(n) OVER (PARTITION BY grp, measure) AS total
-    FROM h
-)
-SELECT grp, measure,
-       MIN(CASE WHEN below * 2 >= total THEN bucket END),
-       MIN(CASE WHEN below * 10 >= total * 9 THEN bucket END)
-FROM c GROUP BY grp, measure
-"""
+def spans_covering(start: date, end: date) -> list[tuple[str, date]]:
+    """The fewest stored spans that cover start..end exactly: whole months, then whole ISO weeks, then days."""
+    covering, cursor = [], start
+    while cursor <= end:
+        month_end = date(cursor.year + cursor.month // 12, cursor.month % 12 + 1, 1) - timedelta(days=1)
+        week_end = cursor + timedelta(days=6)
+        if cursor.day == 1 and month_end <= end:
+            covering.append((Span.MONTH.value, cursor))
+            cursor = month_end + timedelta(days=1)
+        elif cursor.weekday() == 0 and week_end <= end:
+            covering.append((Span.WEEK.value, cursor))
+            cursor = week_end + timedelta(days=1)
+        else:
+            covering.append((Span.DAY.value, cursor))
+            cursor += timedelta(days=1)
+    return covering
 
 
-def _quantiles(
-    organization_id: int,
-    start: date,
-    end: date,
-    *,
-    where: str,
-    where_params: list,
-    group: str = "0",
-    group_params: list | None = None,
-) -> dict:
-    """{group: {measure: {"median": s, "p90": s}}} of the durations of the days start..end matching `where`
-    (SQL of our own, its values parameters)."""
-    sql = _QUANTILES.format(group=group, table=MetricDuration._meta.db_table, where=where)
-    found: dict = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*(group_params or []), organization_id, start, end, *where_params])
-        for grp, measure, median, p90 in cursor.fetchall():
-            found.setdefault(grp, {})[measure] = {"median": figures.seconds_of(median), "p90": figures.seconds_of(p90)}
+def _histograms(organization_id: int, place: int, ranges: list[tuple[date, date]]) -> list[Counter]:
+    """{(measure, bucket): n} of each range (all staff), read from the spans covering it, in one query."""
+    wanted: dict[tuple[str, date], list[int]] = {}
+    for i, (start, end) in enumerate(ranges):
+        for span in spans_covering(start, end):
+            wanted.setdefault(span, []).append(i)
+    found = [Counter() for _ in ranges]
+    if not wanted:
+        return found
+    by_span: dict[str, list[date]] = {}
+    for span, day in wanted:
+        by_span.setdefault(span, []).append(day)
+    which = Q()
+    for span, days in by_span.items():
+        which |= Q(span=span, day__in=days)
+    rows = MetricDuration.objects.filter(which, organization_id=organization_id, property_key=place, staff_key=ALL)
+    for span, day, measure, bucket, count in rows.values_list("span", "day", "measure", "bucket", "count"):
+        for i in wanted[(span, day)]:
+            found[i][(measure, bucket)] += count
     return found
 
 
-def _period_case(periods: list[Period]) -> tuple[str, list]:
-    """SQL numbering each day with its period (0, 1, …), and its parameters."""
-    if len(periods) == 1:
-        return "0", []
-    whens = " ".join("WHEN day < %s THEN " + str(i) for i in range(len(periods) - 1))
-    return f"CASE {whens} ELSE {len(periods) - 1} END", [period.end + timedelta(days=1) for period in periods[:-1]]
+def _quantiles(histogram: Counter) -> dict[str, dict[str, int | None]]:
+    """{measure: {"median", "p90"}} in seconds: the ⌈n/2⌉-th and ⌈0.9·n⌉-th smallest, read back from their
+    buckets (figures.seconds_of)."""
+    answer: dict[str, dict[str, int | None]] = {}
+    for measure in Measure.values:
+        buckets = sorted((bucket, n) for (m, bucket), n in histogram.items() if m == measure and n)
+        total = sum(n for _bucket, n in buckets)
+        if not total:
+            continue
+        median = p90 = None
+        below = 0
+        for bucket, n in buckets:
+            below += n
+            if median is None and below * 2 >= total:
+                median = bucket
+            if below * 10 >= total * 9:
+                p90 = bucket
+                break
+        answer[measure] = {"median": figures.seconds_of(median), "p90": figures.seconds_of(p90)}
+    return answer
 
 
 def metrics_for(*, organization_id: int, property_id: int | None, start: date, end: date, granularity: str) -> dict:
-    """{"periods": [{"start", "end", …figures}], "totals": {…figures}, "previous": {…figures of the range of the
-    same length just before}} of one property (None: the whole organization), all staff."""
+    """{"periods": [{"start", "end", …figures}], "totals": {…figures}, "previous": {"start", "end", …figures of
+    the range it is compared with (previous_range)}} of one property (None: the whole organization), all staff."""
     place = ALL if property_id is None else property_id
     periods = periods_of(start, end, granularity)
     per_period, total = _counters(organization_id, place, ALL, periods)
-    case, case_params = _period_case(periods)
-    one_place = {"where": "property_key = %s AND staff_key = %s", "where_params": [place, ALL]}
-    durations = _quantiles(organization_id, start, end, group=case, group_params=case_params, **one_place)
-    totals = _quantiles(organization_id, start, end, **one_place)
     before = Period(*previous_range(start, end))
     _none, previous_counts = _counters(organization_id, place, ALL, [before])
-    previous_durations = _quantiles(organization_id, before.start, before.end, **one_place)
+    *histograms, previous_histogram = _histograms(
+        organization_id, place, [*((period.start, period.end) for period in periods), (before.start, before.end)]
+    )
+    durations = [_quantiles(histogram) for histogram in histograms]
+    total_histogram: Counter = Counter()
+    for histogram in histograms:
+        total_histogram.update(histogram)
+    totals = _quantiles(total_histogram)
+    previous_durations = _quantiles(previous_histogram)
     return {
         "periods": [
             {
                 "start": period.start.isoformat(),
                 "end": period.end.isoformat(),
-                **figures.figures(counts, durations.get(i, {})),
+                **figures.figures(counts, period_durations),
             }
-            for i, (period, counts) in enumerate(zip(periods, per_period, strict=True))
+            for period, counts, period_durations in zip(periods, per_period, durations, strict=True)
         ],
-        "totals": figures.figures(total, totals.get(0, {})),
+        "totals": figures.figures(total, totals),
         "previous": {
             "start": before.start.isoformat(),
             "end": before.end.isoformat(),
-            **figures.figures(previous_counts, previous_durations.get(0, {})),
+            **figures.figures(previous_counts, previous_durations),
         },
     }
 
@@ -200,14 +221,18 @@ def metrics_by_staff(*, organization_id: int, property_id: int | None, start: da
         target = counts.setdefault(staff_id, _zero())
         for name, value in zip(names, values, strict=True):
             target[name] += value
-    # Each member of staff's own rows: of this property, or of every property (not the organization's ALL row).
-    where = "staff_key > 0 AND " + ("property_key = %s" if property_id is not None else "property_key <> %s")
-    durations = _quantiles(
-        organization_id,
-        start,
-        end,
-        where=where,
-        where_params=[property_id if property_id is not None else ALL],
-        group="staff_key",
-    )
-    return {staff_id: figures.figures(c, durations.get(staff_id, {})) for staff_id, c in counts.items()}
+    # Each member of staff's own day rows: of this property, or of every property (not the organization's ALL).
+    durations = MetricDuration.objects.filter(
+        organization_id=organization_id, staff_key__gt=0, span=Span.DAY.value, day__gte=start, day__lte=end
+    ).filter(**place_filter)
+    histograms: dict[int, Counter] = {}
+    for staff_id, measure, bucket, n in (
+        durations.exclude(property_key=ALL)
+        .values("staff_key", "measure", "bucket")
+        .annotate(n=Sum("count"))
+        .values_list("staff_key", "measure", "bucket", "n")
+    ):
+        histograms.setdefault(staff_id, Counter())[(measure, bucket)] += n
+    return {
+        staff_id: figures.figures(c, _quantiles(histograms.get(staff_id, Counter()))) for staff_id, c in counts.items()
+    }

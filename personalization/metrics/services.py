@@ -8,21 +8,23 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
+from django.db.models import DateTimeField, ExpressionWrapper, Q, Subquery, Value
 
 from crm.models import Contact, Issue, IssueStatus, Property
 from crm.models.tenancy import zone_named
 from personalization.metrics import events
 from personalization.metrics.figures import bucket_of
 from personalization.models import Delight, Feedback, Touch
-from personalization.models.metrics import ALL, COUNTERS, NONE, Measure, MetricDay, MetricDuration
+from personalization.models.metrics import ALL, COUNTERS, NONE, Measure, MetricDay, MetricDuration, Span
 
 DAY_COLUMNS = frozenset(COUNTERS) | {"delight_cost"}
+DURATION_KEYS = ["organization_id", "property_key", "staff_key", "span", "day", "measure", "bucket"]
 
 
 class Zones:
@@ -63,6 +65,8 @@ def _places(property_id: int | None, staff_id: int | None) -> list[tuple[int, in
 def _upsert(table: str, keys: list[str], rows: list[tuple], columns: list[str]) -> None:
     """INSERT … ON CONFLICT DO UPDATE adding each column (PostgreSQL and SQLite ≥ 3.24 both speak it). Rows in key
     order: two transactions adding to the same rows lock them in the same order."""
+    if not rows:
+        return
     rows = sorted(rows)
     names = keys + columns
     # PostgreSQL takes at most 65,535 parameters a statement, SQLite 32,766.
@@ -146,11 +150,30 @@ def metrics_contact_logged(*, contact: Contact) -> None:
         delight_delivered=contact.delight_delivered,
     )
     _add_event(rows, contact.property_id, contact.staff_id, contact.occurred_at, counters, zones)
-    before = contacts_of(contact.customer_id, exclude=[contact.pk])
+    before = _contacts_it_may_change(contact)
     _add_guest_days(
         rows, guest_days(before, zones), guest_days([*before, (contact.property_id, contact.occurred_at)], zones)
     )
     _write_days(organization_id, rows)
+
+
+# A local day lasts at most 25 hours and zones lie from 12 hours behind UTC to 14 ahead: the contacts that share a
+# local day with a contact, in any zone, lie within 51 hours of it.
+SAME_DAY_REACH = timedelta(hours=52)
+
+
+def _contacts_it_may_change(contact: Contact) -> list[tuple[int | None, datetime]]:
+    """The guest's other contacts whose guest-days a new contact may change: those sharing a local day with it,
+    and those sharing one with the guest's first contact (which becomes a return when the new one is earlier).
+    The guest-days of the others are the same before and after, so their difference needs only these — a regular
+    with hundreds of contacts reads a handful, in one query (the index of a customer's contacts by time)."""
+    others = Contact.objects.filter(customer_id=contact.customer_id).exclude(pk=contact.pk)
+    first = others.order_by("occurred_at").values("occurred_at")[:1]
+    at = contact.occurred_at
+    near = Q(occurred_at__gte=at - SAME_DAY_REACH, occurred_at__lte=at + SAME_DAY_REACH) | Q(
+        occurred_at__lte=ExpressionWrapper(Subquery(first) + Value(SAME_DAY_REACH), output_field=DateTimeField())
+    )
+    return list(others.filter(near).values_list("property_id", "occurred_at"))
 
 
 @transaction.atomic(savepoint=False)
@@ -163,18 +186,21 @@ def metrics_duration(
     measure: Measure,
     seconds: float,
 ) -> None:
-    """Count one duration (a first response, a resolution) on the day it ended."""
+    """Count one duration (a first response, a resolution) in the day, the week and the month it ended."""
     day = at.astimezone(Zones(organization_id).of(property_id)).date()
     bucket = bucket_of(seconds)
     rows = [
-        (organization_id, place, staff, str(measure), day, bucket, 1) for place, staff in _places(property_id, staff_id)
+        (organization_id, place, staff, span, start, str(measure), bucket, 1)
+        for place, staff in _places(property_id, staff_id)
+        for span, start in spans_of(day)
     ]
-    _upsert(
-        MetricDuration._meta.db_table,
-        ["organization_id", "property_key", "staff_key", "measure", "day", "bucket"],
-        rows,
-        ["count"],
-    )
+    _upsert(MetricDuration._meta.db_table, DURATION_KEYS, rows, ["count"])
+
+
+def spans_of(day: date) -> list[tuple[str, date]]:
+    """The day, its ISO week (its Monday) and its month (its first day): the spans a duration is counted in."""
+    monday = day - timedelta(days=day.weekday())
+    return [(Span.DAY.value, day), (Span.WEEK.value, monday), (Span.MONTH.value, day.replace(day=1))]
 
 
 def guest_days(contacts: Iterable[tuple[int | None, datetime]], zones: Zones) -> Counter:
@@ -308,8 +334,10 @@ def metrics_rebuild(*, organization_id: int) -> dict[str, int]:
             if ended is not None:
                 add(property_id, owner_id, ended, {counter: 1})
                 day = ended.astimezone(zones.of(property_id)).date()
+                bucket = bucket_of((ended - opened).total_seconds())
                 for place, staff in _places(property_id, owner_id):
-                    durations[(place, staff, str(measure), day, bucket_of((ended - opened).total_seconds()))] += 1
+                    for span, start in spans_of(day):
+                        durations[(place, staff, span, start, str(measure), bucket)] += 1
         counted["issues"] += 1
 
     answers = Feedback.objects.filter(customer__organization_id=organization_id).values_list(
@@ -358,6 +386,5 @@ def metrics_rebuild(*, organization_id: int) -> dict[str, int]:
     rows = [(organization_id, *key, *(counts[c] for c in columns)) for key, counts in days.items()]
     _upsert(MetricDay._meta.db_table, ["organization_id", "property_key", "staff_key", "day"], rows, columns)
     rows = [(organization_id, *key, n) for key, n in durations.items()]
-    keys = ["organization_id", "property_key", "staff_key", "measure", "day", "bucket"]
-    _upsert(MetricDuration._meta.db_table, keys, rows, ["count"])
+    _upsert(MetricDuration._meta.db_table, DURATION_KEYS, rows, ["count"])
     return dict(counted)

@@ -13,7 +13,7 @@ from personalization.models.gifts import (
     PastDelight,
     Trigger,
 )
-from personalization.models.metrics import Measure, MetricDay, MetricDuration
+from personalization.models.metrics import Measure, MetricDay, MetricDuration, Span
 from personalization.models.tips import Tip
 from personalization.models.touches import (
     PENDING_STATUSES,
@@ -40,6 +40,7 @@ __all__ = [
     "Measure",
     "MetricDay",
     "MetricDuration",
+    "Span",
     "PlanningRun",
     "TaskOutcome",
     "Tip",

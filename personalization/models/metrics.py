@@ -128,14 +128,23 @@ class Measure(models.TextChoices):
     RESOLUTION = "resolution", _("Resolution time")
 
 
+class Span(models.TextChoices):
+    DAY = "day", _("Day")
+    WEEK = "week", _("Week")
+    MONTH = "month", _("Month")
+
+
 class MetricDuration(models.Model):
-    """How many durations of one kind fell in one bucket on one day: a histogram whose buckets grow by 4 %
-    (personalization.metrics.figures.bucket_of), so medians of any range are read from a few hundred rows and
-    are within 2 % of the exact value."""
+    """How many durations of one kind fell in one bucket in one span — a day, an ISO week (``day`` is its
+    Monday) or a month (``day`` is its first): a histogram whose buckets grow by 4 %
+    (personalization.metrics.figures.bucket_of), so a median of any range is within 2 % of the exact value. Each
+    duration is counted in its day, its week and its month, so a year by week reads 52 weeks' buckets and the
+    previous year 12 months', not 365 days' each."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
     property_key = models.BigIntegerField()
     staff_key = models.BigIntegerField()
+    span = models.CharField(max_length=5, choices=Span.choices)
     day = models.DateField()
     measure = models.CharField(max_length=16, choices=Measure.choices)
     bucket = models.SmallIntegerField()
@@ -143,13 +152,14 @@ class MetricDuration(models.Model):
 
     class Meta:
         constraints = [
-            # The upsert's target; the dashboard reads a range of days of one place and staff through it.
+            # The upsert's target; the dashboard reads the spans of one place and staff through it.
             models.UniqueConstraint(
-                fields=["organization", "property_key", "staff_key", "measure", "day", "bucket"],
+                fields=["organization", "property_key", "staff_key", "span", "day", "measure", "bucket"],
                 name="metricduration_one_per_bucket",
             ),
             models.CheckConstraint(condition=models.Q(measure__in=Measure.values), name="metricduration_measure"),
+            models.CheckConstraint(condition=models.Q(span__in=Span.values), name="metricduration_span"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.day} {self.measure} bucket {self.bucket}: {self.count}"
+        return f"{self.span} {self.day} {self.measure} bucket {self.bucket}: {self.count}"

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.bulk import insert_objects, insert_rows
 from crm.errors import Conflict
 from crm.imports import matching
 from crm.lookup import terms
@@ -17,6 +18,7 @@ from crm.models import (
     ChangeAction,
     ChangeRecord,
     Customer,
+    EventType,
     ExternalId,
     GuestImport,
     ImportRow,
@@ -25,7 +27,15 @@ from crm.models import (
     RowOutcome,
     RowPlan,
 )
-from crm.services.common import User, assign, change_record, created, record, update_fields
+from crm.services.common import (
+    CHANGE_RECORD_COLUMNS,
+    User,
+    assign,
+    change_record_values,
+    created,
+    record,
+    update_fields,
+)
 from crm.services.customers import (
     CUSTOMER_FIELDS,
     LOOKUP_FIELDS,
@@ -42,7 +52,10 @@ from crm.services.imports.rows import (
     _json_value,
     _keys,
     _python_fields,
+    clean_fields,
 )
+from crm.webhooks import events as webhook_events
+from crm.webhooks import services as webhooks
 
 
 @transaction.atomic
@@ -72,6 +85,7 @@ def import_run(*, import_id: int) -> bool:
     """Apply an applying import's remaining rows, batch after batch (the task's body). Each batch is one
     transaction that marks its rows done: a worker killed mid-batch leaves that batch undone and the next run
     continues after the last committed one, never applying a row twice. True when the import is applied."""
+    after = 0  # the last row number this run applied: every row up to it is done
     while True:
         with transaction.atomic():
             # The import's row is locked for the batch: a second run (a redelivered task) waits, then finds
@@ -84,13 +98,18 @@ def import_run(*, import_id: int) -> bool:
             )
             if upload is None or upload.status != ImportStatus.APPLYING:
                 return False
-            rows = list(upload.import_rows.filter(outcome=RowOutcome.PENDING).order_by("number")[:BATCH])
+            # From the last batch on (number__gt): the rows before it are done, and each batch rewrote its rows,
+            # so scanning from the first would wade through all of them and their dead copies, batch after batch.
+            rows = list(
+                upload.import_rows.filter(outcome=RowOutcome.PENDING, number__gt=after).order_by("number")[:BATCH]
+            )
             if not rows:
                 upload.status = ImportStatus.APPLIED
                 upload.applied_at = timezone.now()
                 upload.save(update_fields=["status", "applied_at", "updated_at"])
                 return True
             _apply_batch(upload, rows)
+            after = rows[-1].number
             upload.done_rows += len(rows)
             upload.save(update_fields=["done_rows", "created", "updated", "updated_at"])
 
@@ -137,9 +156,10 @@ def _apply_batch(upload: GuestImport, rows: list[ImportRow]) -> None:
                 row.outcome, row.customer_id = RowOutcome.UNCHANGED, ids[0]
         else:
             creates.append(row)
-    records: list[ChangeRecord] = []
+    # Change records and external ids as rows of values, inserted at once (crm.bulk): one per guest each.
+    records: list[tuple] = []
     preferences: list[tuple[ImportRow, Customer, list[dict]]] = []
-    external_ids: list[ExternalId] = []
+    external_ids: list[tuple[int, int, str, str]] = []
 
     new = []
     for row in creates:
@@ -148,24 +168,22 @@ def _apply_batch(upload: GuestImport, rows: list[ImportRow]) -> None:
         )
         customer = Customer(organization=organization, home_property=upload.property)
         assign(customer, fields, CUSTOMER_FIELDS)
-        customer.full_clean(exclude=CLEAN_EXCLUDE, validate_constraints=False)
+        clean_fields(customer, fields)
+        customer.clean()
         terms.derive_name_fields(customer)
         new.append((row, customer, fields))
-    Customer.objects.bulk_create([customer for _row, customer, _fields in new])
+    insert_objects([customer for _row, customer, _fields in new], with_ids=True)
     for row, customer, fields in new:
         row.outcome, row.customer = RowOutcome.CREATED, customer
         row.added = {}
-        external_ids += [
-            ExternalId(organization=organization, customer=customer, system=s, value=v)
-            for s, v in row.data.get("external_ids", ())
-        ]
+        external_ids += [(organization.pk, customer.pk, s, v) for s, v in row.data.get("external_ids", ())]
         if row.data.get("preferences"):
             preferences.append((row, customer, row.data["preferences"]))
         changes = {**created(fields), "import": upload.pk}
         if row.data.get("external_ids"):
             changes["external_ids"] = {"new": [f"{s}:{v}" for s, v in row.data["external_ids"]]}
         records.append(
-            change_record(
+            change_record_values(
                 organization=organization,
                 actor=actor,
                 action=ChangeAction.CUSTOMER_IMPORT,
@@ -195,17 +213,14 @@ def _apply_batch(upload: GuestImport, rows: list[ImportRow]) -> None:
         row.before = before
         row.after = {name: _json_value(getattr(customer, name)) for name in differ}
         row.added = {key: value for key, value in added.items() if key != "preferences"}
-        external_ids += [
-            ExternalId(organization=organization, customer=customer, system=s, value=v)
-            for s, v in added.get("external_ids", ())
-        ]
+        external_ids += [(organization.pk, customer.pk, s, v) for s, v in added.get("external_ids", ())]
         if added.get("preferences"):
             preferences.append((row, customer, added["preferences"]))
         facts = {"import": upload.pk}
         if added.get("external_ids"):
             facts["external_ids"] = {"added": [f"{s}:{v}" for s, v in added["external_ids"]]}
         records.append(
-            change_record(
+            change_record_values(
                 organization=organization,
                 actor=actor,
                 action=ChangeAction.CUSTOMER_IMPORT_UPDATE,
@@ -221,15 +236,30 @@ def _apply_batch(upload: GuestImport, rows: list[ImportRow]) -> None:
     upload.updated += len(updates)
 
     terms.index_customers([customer for _row, customer, _fields in new] + reindex)
-    ExternalId.objects.bulk_create(external_ids)
+    now = timezone.now()
+    insert_rows(
+        ExternalId,
+        ("organization_id", "customer_id", "system", "value", "created_at", "updated_at"),
+        [(*values, now, now) for values in external_ids],
+    )
     _record_preferences(upload, preferences, records)
-    ChangeRecord.objects.bulk_create(records)
+    insert_rows(ChangeRecord, (*CHANGE_RECORD_COLUMNS, "created_at"), [(*values, now) for values in records])
+    # The other systems hear of each guest created or changed, as from the API (customer.created / .updated).
+    webhooks.webhook_events_record(
+        organization_id=organization.pk,
+        events=[(EventType.CUSTOMER_CREATED, webhook_events.customer_data(customer)) for _row, customer, _f in new]
+        + [
+            (EventType.CUSTOMER_UPDATED, webhook_events.customer_data(customer, changed=sorted({*differ, *added})))
+            for _row, customer, differ, added in updates
+        ],
+        now=now,
+    )
     for row in rows:
         if row.outcome != RowOutcome.SKIPPED:
             row.data = {}  # applied: what undo needs is in before/after/added; the cells are not kept
     # The batch's rows written again whole (same ids): a delete and one insert, not bulk_update's CASE per cell.
     ImportRow.objects.filter(pk__in=[row.pk for row in rows]).delete()
-    ImportRow.objects.bulk_create(rows)
+    insert_objects(rows)
 
 
 def _record_preferences(
@@ -242,13 +272,17 @@ def _record_preferences(
             preference, fields = preference_new(
                 customer=customer, actor=upload.created_by, property=upload.property, source="imported", **item
             )
-            preference.full_clean(exclude=["customer", "recorded_by", "recorded_at_property"])
+            # Its constraints hold by construction (category and polarity are choices checked with the fields,
+            # the text is not empty) and PostgreSQL enforces them: asking would cost a query per constraint.
+            preference.full_clean(
+                exclude=["customer", "recorded_by", "recorded_at_property"], validate_constraints=False
+            )
             made.append((row, preference, fields))
     Preference.objects.bulk_create([preference for _row, preference, _fields in made])
     for row, preference, fields in made:
         row.added = {**row.added, "preferences": [*row.added.get("preferences", []), preference.pk]}
         records.append(
-            change_record(
+            change_record_values(
                 organization=upload.organization,
                 actor=upload.created_by,
                 action=ChangeAction.PREFERENCE_RECORD,

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from crm.bulk import insert_objects
 from crm.imports import MAX_LISTED_ERRORS, columns, matching, parse
 from crm.models import (
     Customer,
@@ -147,7 +148,7 @@ def _preview_batch(upload: GuestImport, batch: list[tuple[int, dict, list, bool]
         for error in errors:
             if len(upload.errors) < MAX_LISTED_ERRORS:
                 upload.errors.append({"row": number, **error})
-    ImportRow.objects.bulk_create(rows)
+    insert_objects(rows)
 
 
 def _first_seen(seen: dict[Any, int], number: int, keys: matching.Keys, customer_id: int | None) -> int | None:

@@ -3,6 +3,8 @@ matching, and compared with a guest; the batch size and the fields checked other
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -32,6 +34,21 @@ BATCH = 1000
 # (a name: clean(); dates: PartialDate) and PostgreSQL enforces them anyway.
 CLEAN_EXCLUDE = ["organization", "home_property"]
 DATE_FIELDS = ("birthday", "anniversary")
+
+
+def clean_fields(customer: Customer, names: Iterable[str]) -> None:
+    """customer.clean_fields() for the fields a row sets (a new guest's others hold the model's defaults, which
+    are valid): the same checks and messages — control characters, lengths, numbers in range — without asking
+    them of the ~30 fields a row never sets (a third of the cost of a row's validation)."""
+    customer.clean_fields(exclude=_unset(frozenset(names)))
+
+
+@lru_cache(maxsize=256)
+def _unset(names: frozenset[str]) -> frozenset[str]:
+    columns = set()
+    for name in names:
+        columns |= {f"{name}_year", f"{name}_month", f"{name}_day"} if name in DATE_FIELDS else {name}
+    return frozenset(f.name for f in Customer._meta.fields if f.name not in columns) | set(CLEAN_EXCLUDE)
 
 
 # --- reading rows --------------------------------------------------------------------------------------
@@ -117,7 +134,7 @@ class _Reader:
         customer = Customer(organization=self.organization)
         assign(customer, normalized, CUSTOMER_FIELDS)
         try:
-            customer.clean_fields(exclude=CLEAN_EXCLUDE)
+            clean_fields(customer, normalized)
         except ValidationError as exc:
             errors += self._named(exc)
         for system, value in external_ids:
@@ -185,9 +202,7 @@ def _python_fields(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def _keys(organization: Organization, data: dict[str, Any]) -> matching.Keys:
-    customer = Customer(organization=organization)
-    assign(customer, _python_fields(data["fields"]), CUSTOMER_FIELDS)
-    return matching.keys_of(customer, [tuple(pair) for pair in data.get("external_ids", ())])
+    return matching.keys_of(_python_fields(data["fields"]), [tuple(pair) for pair in data.get("external_ids", ())])
 
 
 # --- what a row would change -----------------------------------------------------------------------------

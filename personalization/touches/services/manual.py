@@ -158,10 +158,13 @@ def customer_unsubscribe(*, customer: Customer) -> Customer:
 
 
 @transaction.atomic
-def feedback_record(*, touch: Touch, score: int, comment: str = "", recommend: int | None = None) -> Feedback:
+def feedback_record(
+    *, touch: Touch, score: int, comment: str = "", recommend: int | None = None, now: datetime | None = None
+) -> Feedback:
     """Record the 1–5 score a survey link collected for this touch, once: the link is a bearer token (a
     forwarded mail, a shared inbox), so a second answer, even from the guest, is refused rather than
-    allowed to rewrite the first (Conflict)."""
+    allowed to rewrite the first (Conflict). now: when it was answered, default the present (the demo's history
+    passes past moments; the answer is stamped and counted on that day)."""
     if not isinstance(score, int) or not 1 <= score <= 5:
         raise ValidationError({"score": [_("Choose a score from 1 to 5.")]})
     if recommend is not None and (not isinstance(recommend, int) or not 0 <= recommend <= 10):
@@ -173,6 +176,9 @@ def feedback_record(*, touch: Touch, score: int, comment: str = "", recommend: i
     feedback.score, feedback.recommend, feedback.comment = score, recommend, comment.strip()
     feedback.full_clean()
     feedback.save()
+    if now is not None:  # created_at is stamped on insert (auto_now_add): set the moment it happened
+        Feedback.objects.filter(pk=feedback.pk).update(created_at=now, updated_at=now)
+        feedback.created_at = feedback.updated_at = now
     metrics_count(
         organization_id=touch.organization_id,
         property_id=touch.property_id,

@@ -267,3 +267,26 @@ def test_the_export_of_a_guest_holds_their_import_rows(organization, manager):
     apply(preview(organization, manager, csv_bytes(rows)), manager)
     held = selectors.customer_export(customer=kay)
     assert held["import_rows"][0]["before"] == {"family_name": "Old"}
+
+
+def test_an_import_tells_the_other_systems_of_each_guest_it_creates_or_changes(organization, manager, settings):
+    # Given an endpoint for customer events, and Kay on file already,
+    from crm.webhooks import services as webhooks
+
+    settings.RAPPORT_WEBHOOKS_ALLOW_PRIVATE = True
+    kay = CustomerFactory(organization=organization, given_name="Kay", family_name="Old", email="kay@example.com")
+    endpoint = webhooks.webhook_endpoint_create(
+        organization=organization, url="http://127.0.0.1/h", events=["customer.created", "customer.updated"]
+    )
+    rows = [
+        ["First name", "Last name", "Email"],
+        ["Kay", "New", "kay@example.com"],
+        ["Lu", "Wen", "lu@example.com"],
+    ]
+    # when the list is applied, one event per guest goes out: ids and the names of the fields changed only.
+    apply(preview(organization, manager, csv_bytes(rows)), manager)
+    events = [(d.event_type, d.payload["data"]) for d in endpoint.deliveries.order_by("pk")]
+    lu = Customer.objects.get(email="lu@example.com")
+    assert [(kind, data["id"]) for kind, data in events] == [("customer.created", lu.pk), ("customer.updated", kay.pk)]
+    assert events[1][1]["changed"] == ["family_name"]
+    assert "Wen" not in str(events) and "New" not in str(events)

@@ -52,7 +52,7 @@ def test_a_manager_reads_a_property_by_week_with_the_totals(manager_api, organiz
     assert set(body["totals"]) >= API_FIGURES and all(set(p) >= API_FIGURES for p in body["periods"])
     assert body["periods"][2]["contacts"] == 1 and body["periods"][2]["greeted_by_name_rate"] == 1.0
     assert body["totals"]["contacts"] == 1 and body["totals"]["delight_cost"] == "0.00"
-    assert body["previous"]["start"] == "2026-01-29"  # the 31 days before
+    assert (body["previous"]["start"], body["previous"]["end"]) == ("2026-02-01", "2026-02-28")  # the month before
 
 
 def test_by_default_this_month_of_the_whole_organization_by_day(manager_api):

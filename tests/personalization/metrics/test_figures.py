@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from crm import services
 from personalization.metrics.figures import bucket_of, seconds_of
-from personalization.metrics.selectors import metrics_by_staff, metrics_for, periods_of
+from personalization.metrics.selectors import metrics_by_staff, metrics_for, periods_of, spans_covering
 from personalization.metrics.services import metrics_rebuild, metrics_touches_finished
 from personalization.models import Touch, TouchKind, TouchStatus
 from personalization.touches.services.manual import feedback_record
@@ -56,6 +56,25 @@ def test_periods_are_calendar_days_weeks_and_months_clipped_to_the_range():
         ("2025-12-15", "2025-12-31"),
         ("2026-01-01", "2026-01-31"),
         ("2026-02-01", "2026-02-10"),
+    ]
+
+
+def test_a_range_is_read_from_the_fewest_stored_spans():
+    assert spans_covering(date(2026, 2, 27), date(2026, 4, 7)) == [
+        ("day", date(2026, 2, 27)),
+        ("day", date(2026, 2, 28)),
+        ("month", date(2026, 3, 1)),
+        ("day", date(2026, 4, 1)),
+        ("day", date(2026, 4, 2)),
+        ("day", date(2026, 4, 3)),
+        ("day", date(2026, 4, 4)),
+        ("day", date(2026, 4, 5)),
+        ("day", date(2026, 4, 6)),
+        ("day", date(2026, 4, 7)),
+    ]
+    assert spans_covering(date(2026, 3, 2), date(2026, 3, 15)) == [
+        ("week", date(2026, 3, 2)),
+        ("week", date(2026, 3, 9)),
     ]
 
 
@@ -209,6 +228,18 @@ def test_issue_times_satisfaction_and_recommendation(organization, property_, fr
     # Over the week: resolutions 1 h, 5 h, 26 h → the median is 5 h; the manager resolved all three.
     assert totals["resolution_median_seconds"] == pytest.approx(5 * 3600, rel=0.02)
     assert totals["issues_opened"] == 3 and totals["issues_resolved"] == 3
+    # Read from the week's own buckets, the same median; and from the month's, March's first week alone in it.
+    (whole_week,) = week(organization, property_, granularity="week")["periods"]
+    assert whole_week["resolution_median_seconds"] == totals["resolution_median_seconds"]
+    march = metrics_for(
+        organization_id=organization.pk,
+        property_id=property_.pk,
+        start=date(2026, 3, 1),
+        end=date(2026, 3, 31),
+        granularity="month",
+    )
+    assert march["totals"]["resolution_median_seconds"] == totals["resolution_median_seconds"]
+    assert march["totals"]["first_response_p90_seconds"] == totals["first_response_p90_seconds"]
     staff = metrics_by_staff(
         organization_id=organization.pk, property_id=None, start=date(2026, 3, 2), end=date(2026, 3, 8)
     )
@@ -289,3 +320,42 @@ def test_counting_a_contact_costs_two_statements(organization, property_, frontd
         )
     counting = [q["sql"] for q in queries.captured_queries if "metricday" in q["sql"] or '"timezone"' in q["sql"]]
     assert len(counting) == 1 and counting[0].startswith("INSERT INTO personalization_metricday")
+
+
+def test_guest_days_logged_in_any_order_across_zones_equal_a_count_from_scratch(organization, property_):
+    # Given a guest seen 40 times over two months at three properties from UTC+13 to UTC−10, logged in a shuffled
+    # order (late entries, a new first visit, the same day in two zones),
+    import random
+
+    places = [
+        property_,
+        PropertyFactory(organization=organization, name="Auckland", timezone="Pacific/Auckland"),
+        PropertyFactory(organization=organization, name="Honolulu", timezone="Pacific/Honolulu"),
+    ]
+    chance = random.Random(14)
+    guest = CustomerFactory(organization=organization)
+    moments = [
+        (
+            chance.choice(places),
+            datetime(2026, 3, 1, tzinfo=ZoneInfo("UTC")) + timedelta(hours=chance.randrange(60 * 24)),
+        )
+        for _ in range(40)
+    ]
+    chance.shuffle(moments)
+    for place, when in moments:
+        services.contact_log(customer=guest, kind="visit", property=place, occurred_at=when)
+
+    def guest_day_rows():
+        from personalization.models import MetricDay
+
+        return sorted(
+            MetricDay.objects.filter(staff_key=-1).values_list(
+                "property_key", "day", "guest_days", "returning_guest_days"
+            )
+        )
+
+    # the guest-days counted as each contact came equal those counted from all the contacts at once.
+    counted = guest_day_rows()
+    assert sum(row[2] for row in counted) > 40  # days at three places and the organization's
+    metrics_rebuild(organization_id=organization.pk)
+    assert guest_day_rows() == counted

@@ -1,0 +1,91 @@
+"""Many rows inserted at once: PostgreSQL's COPY, else (SQLite, which the test suite also runs on) one
+bulk_create. An import writes a guest, ~10 search terms and a change record per row: as INSERTs, Django prepares
+every value of every row in Python and psycopg parses a statement of thousands of parameters; COPY streams the
+values (docs/benchmarks.md, "Guest-list import")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from django.db import connection, models
+
+# Fields whose Python value is what the database stores (no preparation: the bulk of an import's columns;
+# datetimes are timezone-aware, as Rapport makes them).
+PLAIN = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "BigIntegerField",
+        "BooleanField",
+        "CharField",
+        "DateTimeField",
+        "ForeignKey",
+        "IntegerField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "SmallIntegerField",
+        "TextField",
+    }
+)
+
+
+def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Insert rows of values, one per column (a field's attname: "customer_id"), into model's table. Values are
+    as the model holds them (a JSON field's is the Python value); nothing is validated here."""
+    fields = [model._meta.get_field(name) for name in columns]
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(
+            [model(**{field.attname: value for field, value in zip(fields, row, strict=True)}) for row in rows]
+        )
+        return
+    prepare = [None if field.get_internal_type() in PLAIN else _preparer(field) for field in fields]
+    if any(prepare):
+        rows = ([p(v) if p else v for p, v in zip(prepare, row, strict=True)] for row in rows)
+    names = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    # wrap_database_errors: a unique violation is Django's IntegrityError, as from an INSERT (the import's task
+    # retries on it).
+    with (
+        connection.wrap_database_errors,
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY {connection.ops.quote_name(model._meta.db_table)} ({names}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+
+
+def insert_objects(objects: Sequence[models.Model], *, with_ids: bool = False) -> None:
+    """Insert unsaved instances of one model as insert_rows() does: every concrete field, the primary key when
+    set. with_ids: the instances get their ids first, from the table's sequence (as bulk_create's RETURNING
+    gives them). Fields that fill themselves on save (auto_now_add) do so, as with bulk_create."""
+    if not objects:
+        return
+    model = type(objects[0])
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(objects)
+        return
+    pk = model._meta.pk
+    if with_ids:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [model._meta.db_table, pk.column, len(objects)],
+            )
+            for obj, (value,) in zip(objects, sorted(cursor.fetchall()), strict=True):
+                obj.pk = value
+    fields = [f for f in model._meta.concrete_fields if objects[0].pk is not None or f is not pk]
+    insert_rows(
+        model,
+        [field.attname for field in fields],
+        # pre_save: the value to save (created_at and updated_at filled, a file's name); else the attribute.
+        ([field.pre_save(obj, True) for field in fields] for obj in objects),
+    )
+    for obj in objects:
+        obj._state.adding, obj._state.db = False, connection.alias
+
+
+def _preparer(field: models.Field) -> Callable[[Any], Any]:
+    def prepare(value: Any) -> Any:
+        return field.get_db_prep_save(value, connection)
+
+    return prepare

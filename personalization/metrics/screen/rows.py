@@ -1,0 +1,77 @@
+"""The rows behind each figure (drill-down): one table per kind, every row (the screen pages them)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from crm.models import Severity
+from personalization.metrics import drilldown, insights
+from personalization.metrics.screen.cells import answer_cells, contact_cells, guest_cell, issue_cells
+from personalization.metrics.screen.change import low_scores_table, unfollowed_table
+from personalization.metrics.screen.scope import (
+    Scope,
+    moment,
+)
+from personalization.metrics.tables import Cell, Table
+
+ROW_KINDS = ("answers", "issues", "contacts", "open-issues", "theme", "not-followed-up", "low-scores", "reconfirm")
+ISSUE_COLUMNS = (
+    gettext_lazy("Guest"),
+    gettext_lazy("Issue"),
+    gettext_lazy("Severity"),
+    gettext_lazy("Status"),
+    gettext_lazy("Opened"),
+)
+
+
+def rows_table(scope: Scope, kind: str, *, severity: str = "", word: str = "") -> Table:
+    """The rows behind one figure of the dashboard (every row: the screen pages them, the CSV has them all)."""
+    org, pid, start, end = scope.organization, scope.property_id, scope.start, scope.end
+    if kind == "answers":
+        table = Table(kind, _("Survey answers"), [_("Guest"), _("Score"), _("Comment"), _("Answered")])
+        table.rows = [
+            answer_cells(a) for a in drilldown.answers_of(organization=org, property_id=pid, start=start, end=end)
+        ]
+    elif kind in ("issues", "open-issues", "theme"):
+        if kind == "issues":
+            title, issues = (
+                _("Issues opened"),
+                drilldown.issues_opened_in(organization=org, property_id=pid, start=start, end=end),
+            )
+            if severity in Severity.values:
+                issues = issues.filter(severity=severity)
+        elif kind == "open-issues":
+            title, issues = _("Issues still open"), drilldown.open_issues_list(organization=org, property_id=pid)
+            if severity in Severity.values:
+                issues = issues.filter(severity=severity)
+        else:
+            title = _("Issues about “%(word)s”") % {"word": word}
+            issues = insights.issues_of_theme(organization=org, property_id=pid, start=start, end=end, word=word)
+        table = Table(kind, title, [str(c) for c in ISSUE_COLUMNS])
+        table.rows = [issue_cells(issue) for issue in issues]
+    elif kind == "contacts":
+        table = Table(
+            kind,
+            _("Contacts"),
+            [_("Guest"), _("Kind"), _("When"), _("Greeted by name"), _("Preference honoured"), _("Delight delivered")],
+        )
+        table.rows = [
+            contact_cells(c) for c in drilldown.contacts_in(organization=org, property_id=pid, start=start, end=end)
+        ]
+    elif kind == "not-followed-up":
+        table = unfollowed_table(scope, limit=None)
+    elif kind == "low-scores":
+        table = low_scores_table(scope, limit=None)
+    else:  # reconfirm
+        table = Table(kind, _("Preferences to reconfirm"), [_("Guest"), _("Preference"), _("Last confirmed")])
+        for preference in drilldown.preferences_to_reconfirm(organization=org, property_id=pid, now=scope.now):
+            table.rows.append(
+                [
+                    guest_cell(preference.customer),
+                    Cell(preference.text),
+                    Cell(moment(preference.last_confirmed_at), preference.last_confirmed_at.isoformat()),
+                ]
+            )
+    table.empty = table.empty or _("No rows in this range.")
+    return table

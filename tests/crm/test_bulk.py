@@ -1,0 +1,81 @@
+"""Inserting many rows at once (crm.bulk): COPY on PostgreSQL, bulk_create elsewhere — the same rows either way."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from crm.bulk import insert_objects, insert_rows
+from crm.models import ChangeRecord, Customer, ExternalId, SearchTerm, TermKind
+from crm.partial_dates import PartialDate
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_guests_inserted_with_their_ids_hold_every_value_as_saved(organization, property_):
+    # given unsaved guests with text that COPY must escape, JSON, a partial date and a foreign key
+    guests = [
+        Customer(
+            organization=organization,
+            home_property=property_,
+            given_name="Tab\\Back",
+            family_name="O'Brien",
+            native_name="张伟",
+            email="a@example.com",
+            tags=["vip", '引号"', "line"],
+            birthday=PartialDate(3, 14, 1985),
+        ),
+        Customer(organization=organization, given_name="Ann"),
+    ]
+    # when they are inserted with their ids
+    insert_objects(guests, with_ids=True)
+    # then each has its id, and reads back as written
+    assert all(guest.pk for guest in guests) and guests[0].pk < guests[1].pk
+    first = Customer.objects.get(pk=guests[0].pk)
+    assert (first.given_name, first.family_name, first.native_name, first.email) == (
+        "Tab\\Back",
+        "O'Brien",
+        "张伟",
+        "a@example.com",
+    )
+    assert first.tags == ["vip", '引号"', "line"]
+    assert str(first.birthday) == "1985-03-14"
+    assert first.home_property == property_ and first.created_at is not None
+    assert not first.pronunciation_audio
+    assert Customer.objects.get(pk=guests[1].pk).language == "en"
+
+
+def test_rows_of_values_and_json_changes_are_inserted(organization):
+    guest = CustomerFactory(organization=organization)
+    insert_rows(
+        SearchTerm,
+        ("organization_id", "customer_id", "term", "kind"),
+        [(organization.pk, guest.pk, "zz-term", TermKind.NAME), (organization.pk, guest.pk, "#321", TermKind.PHONE)],
+    )
+    assert set(SearchTerm.objects.filter(customer=guest, term__in=["zz-term", "#321"]).values_list("term", "kind")) == {
+        ("zz-term", TermKind.NAME),
+        ("#321", TermKind.PHONE),
+    }
+    insert_objects(
+        [
+            ChangeRecord(
+                organization=organization,
+                action="customer.import",
+                target_type="customer",
+                target_id=guest.pk,
+                customer_id=guest.pk,
+                changes={"given_name": {"new": "A\tB\n"}, "import": 7},
+            )
+        ]
+    )
+    record = ChangeRecord.objects.get(customer_id=guest.pk, action="customer.import")
+    assert record.changes == {"given_name": {"new": "A\tB\n"}, "import": 7}
+
+
+def test_a_duplicate_is_djangos_integrity_error(organization):
+    # The import's task retries on IntegrityError (an id taken by another writer meanwhile).
+    guest = CustomerFactory(organization=organization)
+    ExternalId.objects.create(organization=organization, customer=guest, system="opera", value="A1")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_objects([ExternalId(organization=organization, customer=guest, system="opera", value="A1")])
