@@ -6,7 +6,8 @@ happened through them). What each counter means is personalization/metrics/figur
   on three rows: (property, staff), (property, ALL), (ALL, ALL) — GROUPING SETS below;
 - guest-days (services.guest_days) on (place, ALL) and (ALL, ALL) only: a guest with a contact that local day
   there; returning when their first contact ever, read in that contact's zone, was on an earlier day;
-- durations in figures.bucket_of's buckets, on the day of the response or the resolution.
+- durations in figures.bucket_of's buckets, on the day of the response or the resolution, counted in that day,
+  its ISO week and its month (services.spans_of).
 
 Issue events are credited to the issue's owner (the raw rows keep no other actor); touches finish on sent_at
 (sent), done_at (a task done, by done_by) or updated_at (skipped, failed, cancelled); a survey answer counts at
@@ -188,12 +189,15 @@ def fill(organization_id: int, *, say=print) -> float:
             " GROUP BY GROUPING SETS ((property_key, staff_key, day), (property_key, day), (day))",
             params,
         )
+        # Each duration in its day, its ISO week (day = its Monday) and its month (its first): services.spans_of.
         cursor.execute(
-            "INSERT INTO personalization_metricduration (organization_id, property_key, staff_key, measure, day,"
+            "INSERT INTO personalization_metricduration (organization_id, property_key, staff_key, span, day, measure,"
             ' bucket, "count")'
-            f" SELECT %(org)s, {place}, {staff}, measure, day, bucket, SUM(n) FROM bench_dur"
-            " GROUP BY GROUPING SETS ((property_key, staff_key, measure, day, bucket),"
-            " (property_key, measure, day, bucket), (measure, day, bucket))",
+            f" SELECT %(org)s, {place}, {staff}, span, start, measure, bucket, SUM(n)"
+            " FROM bench_dur CROSS JOIN LATERAL (VALUES ('day', day), ('week', date_trunc('week', day)::date),"
+            "     ('month', date_trunc('month', day)::date)) s(span, start)"
+            " GROUP BY GROUPING SETS ((property_key, staff_key, span, start, measure, bucket),"
+            " (property_key, span, start, measure, bucket), (span, start, measure, bucket))",
             params,
         )
         say(f"# counters: three rows per event written ({time.monotonic() - started:.0f} s)")
@@ -236,7 +240,8 @@ def check_against_services() -> int:
     tables = {
         "personalization_metricday": "organization_id, property_key, staff_key, day, "
         + ", ".join([*COUNTERS, "delight_cost"]),
-        "personalization_metricduration": 'organization_id, property_key, staff_key, measure, day, bucket, "count"',
+        "personalization_metricduration": "organization_id, property_key, staff_key, span, day, measure, bucket,"
+        ' "count"',
     }
     compared = 0
     try:
