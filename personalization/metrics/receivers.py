@@ -32,28 +32,25 @@ def _on_issue_opened(sender: Any, *, issue: Issue, actor: Any = None, **kwargs: 
     _issue_event(issue, actor, issue.opened_at, **events.issue_opened_counters(severity=issue.severity))
 
 
-def _on_issue_answered(sender: Any, *, issue: Issue, actor: Any = None, **kwargs: Any) -> None:
-    _issue_event(issue, actor, issue.first_response_at, issues_first_responses=1)
+def _issue_ended(issue: Issue, actor: Any, ended, measure: Measure, counter: str) -> None:
+    """An issue answered or resolved: counted on that day, and how long it took since it was opened."""
+    _issue_event(issue, actor, ended, **{counter: 1})
     services.metrics_duration(
         organization_id=issue.customer.organization_id,
         property_id=issue.property_id,
         staff_id=services.staff_id_of(actor),
-        at=issue.first_response_at,
-        measure=Measure.FIRST_RESPONSE,
-        seconds=(issue.first_response_at - issue.opened_at).total_seconds(),
+        at=ended,
+        measure=measure,
+        seconds=(ended - issue.opened_at).total_seconds(),
     )
+
+
+def _on_issue_answered(sender: Any, *, issue: Issue, actor: Any = None, **kwargs: Any) -> None:
+    _issue_ended(issue, actor, issue.first_response_at, Measure.FIRST_RESPONSE, "issues_first_responses")
 
 
 def _on_issue_resolved(sender: Any, *, issue: Issue, actor: Any = None, **kwargs: Any) -> None:
-    _issue_event(issue, actor, issue.resolved_at, issues_resolved=1)
-    services.metrics_duration(
-        organization_id=issue.customer.organization_id,
-        property_id=issue.property_id,
-        staff_id=services.staff_id_of(actor),
-        at=issue.resolved_at,
-        measure=Measure.RESOLUTION,
-        seconds=(issue.resolved_at - issue.opened_at).total_seconds(),
-    )
+    _issue_ended(issue, actor, issue.resolved_at, Measure.RESOLUTION, "issues_resolved")
 
 
 def _on_issue_reopened(sender: Any, *, issue: Issue, actor: Any = None, at=None, **kwargs: Any) -> None:

@@ -39,7 +39,7 @@ CARDS = (
     ("returning_guest_rate", gettext_lazy("Returning guests"), percent, True, False, ""),
     ("issues_opened", gettext_lazy("Issues opened"), plain, False, True, "issues"),
     ("first_response_median_seconds", gettext_lazy("First response (median)"), duration, False, False, ""),
-    ("resolution_median_seconds", gettext_lazy("Resolution (median)"), duration, False, False, ""),
+    ("resolution_median_seconds", gettext_lazy("Resolution (median)"), duration, False, False, "resolved"),
     ("csat_average", gettext_lazy("CSAT (1–5)"), average, True, False, "answers"),
     ("survey_response_rate", gettext_lazy("Survey response rate"), percent, True, False, "answers"),
     ("nps", gettext_lazy("NPS"), plain, True, False, "answers"),
@@ -97,7 +97,7 @@ CHARTS = (
     ("greeted_by_name_rate", gettext_lazy("Greeted by name"), "contacts", 1, percent),
     ("csat_average", gettext_lazy("CSAT (1–5)"), "answers", 5, average),
     ("issues_opened", gettext_lazy("Issues opened"), "issues", None, plain),
-    ("resolution_median_seconds", gettext_lazy("Resolution (median)"), "", None, duration),
+    ("resolution_median_seconds", gettext_lazy("Resolution (median)"), "resolved", None, duration),
 )
 
 

@@ -9,13 +9,20 @@ from crm.models import Severity
 from personalization.metrics import drilldown, insights
 from personalization.metrics.screen.cells import answer_cells, contact_cells, guest_cell, issue_cells
 from personalization.metrics.screen.change import low_scores_table, unfollowed_table
-from personalization.metrics.screen.scope import (
-    Scope,
-    moment,
-)
+from personalization.metrics.screen.scope import Scope, duration, moment
 from personalization.metrics.tables import Cell, Table
 
-ROW_KINDS = ("answers", "issues", "contacts", "open-issues", "theme", "not-followed-up", "low-scores", "reconfirm")
+ROW_KINDS = (
+    "answers",
+    "issues",
+    "resolved",
+    "contacts",
+    "open-issues",
+    "theme",
+    "not-followed-up",
+    "low-scores",
+    "reconfirm",
+)
 ISSUE_COLUMNS = (
     gettext_lazy("Guest"),
     gettext_lazy("Issue"),
@@ -50,6 +57,17 @@ def rows_table(scope: Scope, kind: str, *, severity: str = "", word: str = "") -
             issues = insights.issues_of_theme(organization=org, property_id=pid, start=start, end=end, word=word)
         table = Table(kind, title, [str(c) for c in ISSUE_COLUMNS])
         table.rows = [issue_cells(issue) for issue in issues]
+    elif kind == "resolved":
+        table = Table(kind, _("Issues resolved"), [*(str(c) for c in ISSUE_COLUMNS), _("Resolved"), _("Took")])
+        for issue in drilldown.issues_resolved_in(organization=org, property_id=pid, start=start, end=end):
+            took = int((issue.resolved_at - issue.opened_at).total_seconds())
+            table.rows.append(
+                [
+                    *issue_cells(issue),
+                    Cell(moment(issue.resolved_at), issue.resolved_at.isoformat()),
+                    Cell(duration(took), took),
+                ]
+            )
     elif kind == "contacts":
         table = Table(
             kind,

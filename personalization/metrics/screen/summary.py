@@ -68,7 +68,11 @@ def periods_table(scope: Scope, periods: list[dict], totals: dict, previous: dic
                     scope.rows_url("issues", start=start, end=end),
                 ),
                 Cell(duration(figures["first_response_median_seconds"]), figures["first_response_median_seconds"]),
-                Cell(duration(figures["resolution_median_seconds"]), figures["resolution_median_seconds"]),
+                Cell(
+                    duration(figures["resolution_median_seconds"]),
+                    figures["resolution_median_seconds"],
+                    scope.rows_url("resolved", start=start, end=end) if figures["issues_resolved"] else "",
+                ),
                 Cell(duration(figures["resolution_p90_seconds"]), figures["resolution_p90_seconds"]),
                 Cell(
                     average(figures["csat_average"]),
