@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -22,20 +22,35 @@ GRANULARITIES = ("day", "week", "month")
 MAX_DAYS = 1096  # three years: two years against the year before them
 
 
-def range_of(
-    *, organization_id: int, place: Property | None, start: date | None, end: date | None
-) -> tuple[date, date]:
-    """The range asked for, with its defaults: to today at the place (the organization's first property for the
-    whole organization), from the first day of that month. ValidationError (a field message) when it ends before
-    it starts or is longer than MAX_DAYS."""
+def today_at(*, organization_id: int, place: Property | None, now: datetime | None = None) -> date:
+    """Today at the place (for the whole organization: at its first property, where its days are counted)."""
     zone_place = place or Property.objects.default_of(organization_id)
-    today = timezone.now().astimezone(zone_place.zone()).date() if zone_place else timezone.localdate()
-    end = end or today
-    start = start or end.replace(day=1)
+    now = now or timezone.now()
+    return now.astimezone(zone_place.zone()).date() if zone_place else timezone.localdate(now)
+
+
+def range_defaults(
+    *, organization_id: int, place: Property | None, start: date | None, end: date | None, now: datetime | None = None
+) -> tuple[date, date]:
+    """The range asked for, its gaps filled: to today at the place, from the first day of that month."""
+    end = end or today_at(organization_id=organization_id, place=place, now=now)
+    return start or end.replace(day=1), end
+
+
+def range_check(start: date, end: date) -> None:
+    """ValidationError (a field message) when a range ends before it starts or is longer than MAX_DAYS."""
     if end < start:
         raise ValidationError({"to": [_("The range ends before it starts.")]})
     if (end - start).days + 1 > MAX_DAYS:
         raise ValidationError({"from": [_("Ask for at most %(days)s days at a time.") % {"days": MAX_DAYS}]})
+
+
+def range_of(
+    *, organization_id: int, place: Property | None, start: date | None, end: date | None
+) -> tuple[date, date]:
+    """range_defaults, then range_check."""
+    start, end = range_defaults(organization_id=organization_id, place=place, start=start, end=end)
+    range_check(start, end)
     return start, end
 
 

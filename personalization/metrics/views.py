@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -20,7 +21,7 @@ from crm.models import Property, Staff
 from crm.permissions import screen_manager, screen_properties
 from crm.stays.selectors import property_get
 from personalization.metrics import screen
-from personalization.metrics.selectors import GRANULARITIES, MAX_DAYS, metrics_for
+from personalization.metrics.selectors import GRANULARITIES, metrics_for, range_check, range_defaults, today_at
 from personalization.metrics.tables import csv_response
 
 ROWS_PAGE_SIZE = 50
@@ -46,10 +47,12 @@ class DashboardQuery(forms.Form):
     def clean(self):
         data = super().clean()
         start, end = data.get("from"), data.get("to")
-        if start and end and end < start:
-            self.add_error("to", _("The range ends before it starts."))
-        elif start and end and end - start > timedelta(days=MAX_DAYS - 1):
-            self.add_error("from", _("Ask for at most %(days)s days at a time.") % {"days": MAX_DAYS})
+        if start and end:
+            try:
+                range_check(start, end)
+            except ValidationError as error:
+                for field, messages in error.message_dict.items():
+                    self.add_error(field, messages)
         return data
 
 
@@ -63,11 +66,10 @@ def _scope(request: HttpRequest, staff: Staff) -> tuple[screen.Scope, DashboardQ
     place: Property | None = None
     if wanted and wanted != "all":
         place = property_get(organization=staff.organization, pk=wanted)
-    zone_place = place or Property.objects.default_of(staff.organization_id)
     now = timezone.now()
-    today = now.astimezone(zone_place.zone()).date() if zone_place else timezone.localdate()
-    end = data.get("to") or today
-    start = data.get("from") or end.replace(day=1)
+    start, end = range_defaults(
+        organization_id=staff.organization_id, place=place, start=data.get("from"), end=data.get("to"), now=now
+    )
     if start > end:  # a "from" after today, with no "to": that day alone
         end = start
     previous_start, previous_end = screen.comparison_range(start, end)
@@ -126,7 +128,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         if table is None:
             raise Http404
         return csv_response(table, start=scope.start, end=scope.end, place=scope.place_slug)
-    today = scope.now.astimezone((scope.place or Property.objects.default_of(staff.organization_id)).zone()).date()
+    today = today_at(organization_id=staff.organization_id, place=scope.place, now=scope.now)
     context = {
         "scope": scope,
         "query": query,
