@@ -266,6 +266,34 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 RAPPORT_API_RATE_USER = env.str("RAPPORT_API_RATE_USER", default="1200/minute")
 RAPPORT_API_RATE_ANON = env.str("RAPPORT_API_RATE_ANON", default="60/minute")
 
+# --- Read replica (config/routers.py; README "Configuration"; docs/scaling.md) ------------------------
+# DATABASE_REPLICA_URL: a streaming replica of DATABASE_URL. The lookup, the brief, the arrivals board and the
+# metrics read from it; every write, and the same client's reads for RAPPORT_REPLICA_STICKY_SECONDS after a
+# write, go to the primary. Unset: no second alias, router or middleware. Tests use the primary ("MIRROR").
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **env.db_url_config(DATABASE_REPLICA_URL),
+        "CONN_MAX_AGE": _db.get("CONN_MAX_AGE", 0),
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"MIRROR": "default"},
+    }
+    if DATABASES["replica"]["ENGINE"] != _db["ENGINE"] or _db["ENGINE"] == "django.db.backends.sqlite3":
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL must name a PostgreSQL replica of DATABASE_URL (postgres://…), "
+            f"not {DATABASES['replica']['ENGINE']} beside {_db['ENGINE']}."
+        )
+    # "Read your own writes" is remembered in the cache: every web process must share it.
+    if CACHES["default"]["BACKEND"].endswith("LocMemCache") and not DEBUG:
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL needs CACHE_URL to name a cache that every web process shares "
+            "(redis://host:6379/1): a client's reads stay on the primary after its writes, and another "
+            "process must know."
+        )
+    RAPPORT_REPLICA_STICKY_SECONDS = env.float("RAPPORT_REPLICA_STICKY_SECONDS", default=5)
+    DATABASE_ROUTERS = ["config.routers.ReplicaRouter"]
+    MIDDLEWARE.insert(MIDDLEWARE.index("axes.middleware.AxesMiddleware"), "config.routers.ReplicaReads")
+
 # --- API --------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -21,7 +21,7 @@ from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import Model, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -95,7 +95,8 @@ def load(
         " WHERE c.id = %s AND c.organization_id = %s AND c.merged_into_id IS NULL"
     )
     params = [param for _sql, part_params in parts for param in part_params]
-    with connection.cursor() as cursor:
+    # Hand-written SQL takes the road the ORM would (a replica in the views config/routers.py names).
+    with connections[router.db_for_read(Customer)].cursor() as cursor:
         cursor.execute(sql, [*params, customer_id, organization.pk])
         row = cursor.fetchone()
     if row is None:
@@ -134,7 +135,7 @@ def _load_rules(organization_id: int, property_id: int | None, customer_id: int 
     sql, params = rules_part(
         organization_id=organization_id, property_id=property_id, customer_id=customer_id, today=today
     )
-    with connection.cursor() as cursor:
+    with connections[router.db_for_read(GiftRule)].cursor() as cursor:
         cursor.execute(f"SELECT {sql}", params)
         return decode_rules(_decode(cursor.fetchone()[0]))
 
@@ -337,7 +338,7 @@ def arrivals_rows(
     vendor = connection.vendor
     since = connection.ops.adapt_datetimefield_value(resolved_since)
     on = day if _postgres(vendor) else day.isoformat()  # SQLite compares dates as ISO text
-    with connection.cursor() as cursor:
+    with connections[router.db_for_read(Stay)].cursor() as cursor:
         cursor.execute(_arrivals_sql(vendor, columns, len(rule_ids)), [since, *rule_ids, property_id, on])
         return _decode(cursor.fetchone()[0])
 

@@ -1,0 +1,196 @@
+"""Reads on a real streaming replica (config/routers.py): a throwaway PostgreSQL primary, a hot standby made
+from it with pg_basebackup, and gunicorn pointed at both. Replay on the standby is paused, so what the replica
+serves is visibly older than the primary: a lookup or a brief that misses a new guest or allergy was read
+there; one that has it was read on the primary."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import psycopg
+import pytest
+
+from tests.faults.conftest import ROOT, Web, manage, manage_env, missing
+from tests.faults.servers import (
+    ThrowawayPostgres,
+    ThrowawayRedis,
+    _pg_bin,
+    free_port_in,
+    postgres_available,
+    redis_available,
+)
+
+WEB_PORTS = range(8110, 8116)
+PASSWORD = "replica-test-pass-42"  # noqa: S105 - a throwaway database's staff login
+STICKY_SECONDS = 2
+SETUP = f"""
+from django.core.management import call_command
+call_command("migrate", interactive=False, verbosity=0)
+for name in ("writer", "reader"):
+    call_command("create_staff", name, password="{PASSWORD}", organization="Chain", property="Inn", role="frontdesk")
+"""
+
+
+class Standby(ThrowawayPostgres):
+    """A hot standby of a running ThrowawayPostgres: its base backup, streaming from it (pg_basebackup -R)."""
+
+    def __init__(self, primary: ThrowawayPostgres) -> None:
+        super().__init__()
+        self.primary = primary
+
+    def init(self) -> Standby:
+        self._run(
+            _pg_bin("pg_basebackup"),
+            *("-h", "127.0.0.1", "-p", str(self.primary.port), "-U", "postgres"),
+            *("-D", str(self.data), "-R", "-X", "stream", "--checkpoint", "fast", "--no-sync"),
+        )
+        self.start()
+        return self
+
+    def sql(self, statement: str):
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=rapport", autocommit=True) as db:
+            return db.execute(statement).fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory):
+    """gunicorn with DATABASE_URL on a primary and DATABASE_REPLICA_URL on its standby; two front-desk staff
+    of one hotel ("writer" and "reader"), each with an API token."""
+    if not (postgres_available() and _pg_bin("pg_basebackup")):
+        missing("PostgreSQL's initdb, pg_ctl and pg_basebackup are not installed")
+    if not redis_available():
+        missing("redis-server is not installed")
+    primary, standby, redis, web = ThrowawayPostgres(), None, ThrowawayRedis(), None
+    var = tmp_path_factory.mktemp("replica-var")
+    try:
+        primary.init()
+        env = manage_env(primary.url, var)
+        # One process for the schema and both logins: each Django start costs seconds on a busy machine.
+        manage(env, "shell", "-c", SETUP)
+        standby = Standby(primary).init()
+        redis.start()
+        served = manage_env(
+            primary.url,
+            var,
+            DATABASE_REPLICA_URL=standby.url,
+            CACHE_URL=redis.url,
+            RAPPORT_REPLICA_STICKY_SECONDS=str(STICKY_SECONDS),
+        )
+        web = Web(served, free_port_in(WEB_PORTS), var / "gunicorn.log")
+        tokens = {}
+        for name in ("writer", "reader"):
+            status, _, body = web.request(
+                "/api/v1/auth/token/", method="POST", body={"username": name, "password": PASSWORD}
+            )
+            assert status == 200, body
+            tokens[name] = {"Authorization": f"Token {json.loads(body)['token']}"}
+        yield web, standby, tokens
+    finally:
+        if web is not None:
+            web.stop()
+        redis.destroy()
+        if standby is not None:
+            standby.destroy()
+        primary.destroy()
+
+
+def _get(web, path: str, headers: dict) -> dict:
+    status, _, body = web.get(path, headers=headers)
+    assert status == 200, body
+    return json.loads(body)
+
+
+def _found(web, headers: dict, q: str) -> list[str]:
+    return [c["display_name"] for c in _get(web, f"/api/v1/customers/?q={q}", headers)["results"]]
+
+
+def _eventually(check, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "the replica did not catch up"
+        time.sleep(0.1)
+
+
+@pytest.mark.postgres
+@pytest.mark.faults
+def test_lookups_and_briefs_are_served_by_the_replica_and_a_writer_reads_back_at_once(chain):
+    web, standby, tokens = chain
+    writer, reader = tokens["writer"], tokens["reader"]
+    # Given a guest the replica already has
+    status, _, body = web.request(
+        "/api/v1/customers/", method="POST", body={"given_name": "Ada", "family_name": "Lovelace"}, headers=writer
+    )
+    assert status == 201, body
+    ada = json.loads(body)["id"]
+    _eventually(lambda: _found(web, reader, "Lovelace") == ["Ada Lovelace"])
+    assert standby.sql("SELECT pg_is_in_recovery()") is True
+
+    # when the standby stops replaying (it lags behind, as a busy one may)
+    standby.sql("SELECT pg_wal_replay_pause()")
+    try:
+        # and the writer records a new guest and an allergy of Ada's
+        status, _, body = web.request(
+            "/api/v1/customers/", method="POST", body={"given_name": "Grace", "family_name": "Hopper"}, headers=writer
+        )
+        assert status == 201, body
+        grace = json.loads(body)["id"]
+        status, _, body = web.request(
+            f"/api/v1/customers/{ada}/preferences/",
+            method="POST",
+            body={"category": "allergy", "text": "Peanuts"},
+            headers=writer,
+        )
+        assert status == 201, body
+
+        # then the writer reads both back at once: its reads stay on the primary
+        assert _found(web, writer, "Hopper") == ["Grace Hopper"]
+        assert [p["text"] for p in _get(web, f"/api/v1/customers/{ada}/brief/", writer)["safety"]] == ["Peanuts"]
+        # while another desk's lookup and brief are read on the replica, which has neither yet
+        assert _found(web, reader, "Hopper") == []
+        assert _get(web, f"/api/v1/customers/{ada}/brief/", reader)["safety"] == []
+        # and a view that is not a lookup or a brief reads the primary for everyone
+        assert _get(web, f"/api/v1/customers/{grace}/", reader)["display_name"] == "Grace Hopper"
+
+        # when the writer has not written for RAPPORT_REPLICA_STICKY_SECONDS, its lookups go to the replica again
+        time.sleep(STICKY_SECONDS + 0.5)
+        assert _found(web, writer, "Hopper") == []
+    finally:
+        standby.sql("SELECT pg_wal_replay_resume()")
+
+    # and once the standby replays again, every desk finds what was written
+    _eventually(lambda: _found(web, reader, "Hopper") == ["Grace Hopper"])
+    assert [p["text"] for p in _get(web, f"/api/v1/customers/{ada}/brief/", reader)["safety"]] == ["Peanuts"]
+
+
+@pytest.mark.parametrize(
+    ("database_url", "cache_url", "message"),
+    [
+        ("sqlite:///var/test/replica.sqlite3", "redis://127.0.0.1:6379/1", "must name a PostgreSQL replica"),
+        ("postgres://postgres@127.0.0.1:5432/rapport", "locmemcache://", "CACHE_URL"),
+    ],
+)
+def test_a_replica_without_postgresql_or_a_shared_cache_refuses_to_start(database_url, cache_url, message):
+    # Given a production environment naming a replica, with SQLite as the primary or a per-process cache
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "DATABASE_URL": database_url,
+        "DATABASE_REPLICA_URL": "postgres://postgres@127.0.0.1:5433/rapport",
+        "CACHE_URL": cache_url,
+    }
+    # when a process starts
+    started = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    # then it stops at once, saying which setting is wrong
+    assert started.returncode != 0
+    assert message in started.stderr and "DATABASE_REPLICA_URL" in started.stderr
