@@ -166,6 +166,39 @@ def test_lookups_and_briefs_are_served_by_the_replica_and_a_writer_reads_back_at
     assert [p["text"] for p in _get(web, f"/api/v1/customers/{ada}/brief/", reader)["safety"]] == ["Peanuts"]
 
 
+@pytest.mark.postgres
+@pytest.mark.faults
+def test_a_replica_down_is_a_503_on_what_it_serves_while_writes_and_other_reads_go_on(chain):
+    web, standby, tokens = chain
+    reader = tokens["reader"]
+    status, _, body = web.request(
+        "/api/v1/customers/", method="POST", body={"given_name": "Alan", "family_name": "Turing"}, headers=reader
+    )
+    assert status == 201, body
+    alan = json.loads(body)["id"]
+    time.sleep(STICKY_SECONDS + 0.5)  # the reader's own write no longer keeps it on the primary
+    # Given the standby stops
+    standby.stop()
+    try:
+        # then a lookup answers the outage's 503 (the desk sees "try again", not an error page)
+        status, headers, body = web.get("/api/v1/customers/?q=Turing", headers=reader)
+        assert status == 503 and int(headers["Retry-After"]) > 0, body
+        # while writes, the views read on the primary, and readiness (the primary's) carry on
+        status, _, body = web.request(
+            f"/api/v1/customers/{alan}/preferences/",
+            method="POST",
+            body={"category": "drink", "text": "Earl Grey"},
+            headers=reader,
+        )
+        assert status == 201, body
+        assert _get(web, f"/api/v1/customers/{alan}/", reader)["display_name"] == "Alan Turing"
+        assert web.get("/ready/")[0] == 200
+    finally:
+        standby.start()
+    # and once the standby is back, lookups are served again
+    _eventually(lambda: _found(web, reader, "Turing") == ["Alan Turing"], seconds=20)
+
+
 @pytest.mark.parametrize(
     ("database_url", "cache_url", "message"),
     [
