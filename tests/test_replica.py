@@ -15,6 +15,7 @@ import time
 
 import psycopg
 import pytest
+from django.db import connection
 
 from tests.faults.conftest import ROOT, Web, manage, manage_env, missing
 from tests.faults.servers import (
@@ -62,6 +63,10 @@ class Standby(ThrowawayPostgres):
 def chain(tmp_path_factory):
     """gunicorn with DATABASE_URL on a primary and DATABASE_REPLICA_URL on its standby; two front-desk staff
     of one hotel ("writer" and "reader"), each with an API token."""
+    if (
+        connection.vendor != "postgresql"
+    ):  # before the servers: this module-scoped fixture runs before the marker's skip
+        pytest.skip("needs PostgreSQL (set DATABASE_URL=postgres://...)")
     if not (postgres_available() and _pg_bin("pg_basebackup")):
         missing("PostgreSQL's initdb, pg_ctl and pg_basebackup are not installed")
     if not redis_available():
