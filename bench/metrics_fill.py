@@ -188,24 +188,28 @@ def fill(organization_id: int, *, say=print) -> float:
             " GROUP BY GROUPING SETS ((property_key, staff_key, day), (property_key, day), (day))",
             params,
         )
+        # Each duration in its day, its ISO week (its Monday) and its month (services.spans_of), bucket by bucket,
+        # then one histogram per span and measure (MetricDuration.counts).
         cursor.execute(
-            "INSERT INTO personalization_metricduration (organization_id, property_key, staff_key, span, day,"
-            ' measure, bucket, "count")'
-            f" SELECT %(org)s, {place}, {staff}, 'day', day, measure, bucket, SUM(n) FROM bench_dur"
+            "CREATE TEMP TABLE bench_hist AS"
+            f" SELECT {place} AS property_key, {staff} AS staff_key, day, measure, bucket, SUM(n) AS n FROM bench_dur"
             " GROUP BY GROUPING SETS ((property_key, staff_key, measure, day, bucket),"
-            " (property_key, measure, day, bucket), (measure, day, bucket))",
-            params,
+            " (property_key, measure, day, bucket), (measure, day, bucket))"
         )
-        # Each duration in its ISO week (its Monday) and its month too (services.spans_of).
-        for span, start in (("week", "date_trunc('week', day)::date"), ("month", "date_trunc('month', day)::date")):
+        for span, start in (
+            ("day", "day"),
+            ("week", "date_trunc('week', day)::date"),
+            ("month", "date_trunc('month', day)::date"),
+        ):
             cursor.execute(
                 "INSERT INTO personalization_metricduration (organization_id, property_key, staff_key, span, day,"
-                ' measure, bucket, "count")'
-                f" SELECT organization_id, property_key, staff_key, '{span}', {start}, measure, bucket, SUM(\"count\")"
-                " FROM personalization_metricduration WHERE organization_id = %(org)s AND span = 'day'"
-                f" GROUP BY organization_id, property_key, staff_key, {start}, measure, bucket",
+                " measure, counts)"
+                f" SELECT %(org)s, property_key, staff_key, '{span}', start, measure, jsonb_object_agg(bucket, n)"
+                f" FROM (SELECT property_key, staff_key, {start} AS start, measure, bucket, SUM(n) AS n"
+                " FROM bench_hist GROUP BY 1, 2, 3, 4, 5) AS b GROUP BY property_key, staff_key, start, measure",
                 params,
             )
+        cursor.execute("DROP TABLE bench_hist")
         say(f"# counters: three rows per event written ({time.monotonic() - started:.0f} s)")
         for sql in _GUEST_DAYS:
             cursor.execute(sql, params)
@@ -246,9 +250,7 @@ def check_against_services() -> int:
     tables = {
         "personalization_metricday": "organization_id, property_key, staff_key, day, "
         + ", ".join([*COUNTERS, "delight_cost"]),
-        "personalization_metricduration": (
-            'organization_id, property_key, staff_key, span, day, measure, bucket, "count"'
-        ),
+        "personalization_metricduration": "organization_id, property_key, staff_key, span, day, measure, counts",
     }
     compared = 0
     try:

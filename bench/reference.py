@@ -135,6 +135,9 @@ class BriefWithoutAudit(CustomerBriefView):
     def saw(self, customer_id, action) -> None:
         pass
 
+    def saw_sql(self, customer_id, action) -> None:
+        return None
+
 
 class FixedMetricsJson(OrganizationScoped, APIView):
     """The framework floor of `bench/run metrics`: the same authentication, permission and organization lookup as

@@ -120,14 +120,21 @@ class OrganizationScoped:
 
     def saw(self, customer_id: int, action: AccessAction) -> None:
         """Append to the access audit that the caller saw this guest through the API (one INSERT)."""
-        services.access_record(
-            organization_id=self.organization.pk,
-            customer_id=customer_id,
-            actor=self.request.user,
-            action=action,
-            channel=AccessChannel.API,
-            property_id=self.staff.property_id,
-        )
+        services.access_record(**self._access(customer_id, action))
+
+    def saw_sql(self, customer_id: int, action: AccessAction) -> str | None:
+        """saw's record as SQL to send with the read that shows the guest (services.access_record_sql)."""
+        return services.access_record_sql(**self._access(customer_id, action))
+
+    def _access(self, customer_id: int, action: AccessAction) -> dict:
+        return {
+            "organization_id": self.organization.pk,
+            "customer_id": customer_id,
+            "actor": self.request.user,
+            "action": action,
+            "channel": AccessChannel.API,
+            "property_id": self.staff.property_id,
+        }
 
     def created(self, serializer_class, instance) -> Response:
         return Response(

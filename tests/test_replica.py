@@ -55,8 +55,13 @@ class Standby(ThrowawayPostgres):
         return self
 
     def sql(self, statement: str):
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=rapport", autocommit=True) as db:
-            return db.execute(statement).fetchone()[0]
+        return _sql(self, statement)
+
+
+def _sql(server: ThrowawayPostgres, statement: str, params: tuple = ()):
+    """The first value of a statement's answer on that server."""
+    with psycopg.connect(f"host=127.0.0.1 port={server.port} user=postgres dbname=rapport", autocommit=True) as db:
+        return db.execute(statement, params).fetchone()[0]
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +166,11 @@ def test_lookups_and_briefs_are_served_by_the_replica_and_a_writer_reads_back_at
         assert [p["text"] for p in _get(web, f"/api/v1/customers/{ada}/brief/", writer)["safety"]] == ["Peanuts"]
         # while another desk's lookup and brief are read on the replica, which has neither yet
         assert _found(web, reader, "Hopper") == []
+        seen = "SELECT count(*) FROM crm_accessrecord WHERE customer_id = %s AND action = 'brief'"
+        before = _sql(standby.primary, seen, (ada,))
         assert _get(web, f"/api/v1/customers/{ada}/brief/", reader)["safety"] == []
+        # (a brief read on the replica is still in the access audit, written on the primary)
+        assert _sql(standby.primary, seen, (ada,)) == before + 1
         # and a view that is not a lookup or a brief reads the primary for everyone
         assert _get(web, f"/api/v1/customers/{grace}/", reader)["display_name"] == "Grace Hopper"
 

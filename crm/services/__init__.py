@@ -1,7 +1,7 @@
 """All writes to the memory. Each service is one transaction, validates with
 full_clean() before saving, and leaves an append-only ChangeRecord."""
 
-from crm.services.access import access_record, access_record_many
+from crm.services.access import access_record, access_record_many, access_record_sql
 from crm.services.customers import customer_create, customer_erase, customer_update
 from crm.services.history import (
     contact_log,
@@ -37,6 +37,7 @@ from crm.webhooks.services import (
 __all__ = [
     "access_record",
     "access_record_many",
+    "access_record_sql",
     "MANAGER_GROUP",
     "contact_log",
     "customer_create",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db import connection
+from django.db import connection, router
 from django.utils import timezone
 
-from crm.models import AccessAction, AccessChannel, AccessRecord
+from crm.models import AccessAction, AccessChannel, AccessRecord, Customer
 from crm.services.common import User
 
 
@@ -29,7 +29,46 @@ def access_record(
     database crash may lose the last fraction of a second of access records (at most three times
     ``wal_writer_delay``, 0.6 s by default) — never a change to guest data, which commits as before, and never
     part of a record. Inside a request's write transaction (and on SQLite) the record commits with it."""
-    row = {
+    row = _row(organization_id, customer_id, actor, action, channel, property_id)
+    if connection.in_atomic_block or connection.vendor != "postgresql":
+        AccessRecord.objects.create(**row)
+    else:
+        _insert_async(row)
+
+
+def access_record_sql(
+    *,
+    organization_id: int,
+    customer_id: int,
+    actor: User | None,
+    action: AccessAction | str,
+    channel: AccessChannel | str,
+    property_id: int | None = None,
+) -> str | None:
+    """access_record as SQL that the caller sends right after its own read of the guest, in the same message: one
+    round trip for the read and its record (the brief: bench/run audit). ``BEGIN; SET LOCAL synchronous_commit TO
+    OFF; INSERT … WHERE the guest is the organization's and not merged away; COMMIT`` — the same asynchronous commit
+    as access_record's, and no record when the read found no such guest (it answers 404). On PostgreSQL outside a
+    transaction only; None elsewhere: the caller then calls access_record after its read. The caller rolls back if
+    the message fails (the record's transaction must not outlive it). None too when the guest's read goes to a read
+    replica (config/routers.py): the record is written on the primary, after the read."""
+    if (
+        connection.in_atomic_block
+        or connection.vendor != "postgresql"
+        or router.db_for_read(Customer) != connection.alias
+    ):
+        return None
+    row = _row(organization_id, customer_id, actor, action, channel, property_id)
+    customers = connection.ops.quote_name(Customer._meta.db_table)
+    guest = (
+        f"SELECT 1 FROM {customers} WHERE id = {row['customer_id']}"  # noqa: S608 (integers)
+        f" AND organization_id = {row['organization_id']} AND merged_into_id IS NULL"
+    )
+    return _async_statement([row], where=f"EXISTS ({guest})")
+
+
+def _row(organization_id, customer_id, actor, action, channel, property_id) -> dict:
+    return {
         "organization_id": int(organization_id),
         "customer_id": int(customer_id),
         "actor_id": int(actor.pk) if actor is not None and actor.is_authenticated else None,
@@ -38,10 +77,6 @@ def access_record(
         "property_id": int(property_id) if property_id is not None else None,
         "at": timezone.now(),
     }
-    if connection.in_atomic_block or connection.vendor != "postgresql":
-        AccessRecord.objects.create(**row)
-    else:
-        _insert_async(row)
 
 
 def access_record_many(
@@ -59,16 +94,7 @@ def access_record_many(
     (bench/run arrivals)."""
     if not customer_ids:
         return
-    actor_id = int(actor.pk) if actor is not None and actor.is_authenticated else None
-    row = {
-        "organization_id": int(organization_id),
-        "customer_id": None,
-        "actor_id": actor_id,
-        "action": AccessAction(action).value,
-        "channel": AccessChannel(channel).value,
-        "property_id": int(property_id) if property_id is not None else None,
-        "at": timezone.now(),
-    }
+    row = _row(organization_id, 0, actor, action, channel, property_id)
     rows = [{**row, "customer_id": int(customer_id)} for customer_id in customer_ids]
     if connection.in_atomic_block or connection.vendor != "postgresql":
         AccessRecord.objects.bulk_create(AccessRecord(**row) for row in rows)
@@ -77,21 +103,25 @@ def access_record_many(
 
 
 def _insert_async(*rows: dict) -> None:
-    """BEGIN, SET LOCAL, INSERT and COMMIT as one simple-protocol string (one round trip): every value is an
-    integer, NULL, one of the choices' fixed strings or an ISO timestamp made here, never text from outside."""
-    columns = ", ".join(connection.ops.quote_name(column) for column in rows[0])
-    values = ", ".join(f"({', '.join(_literal(value) for value in row.values())})" for row in rows)
-    statement = (
-        "BEGIN; SET LOCAL synchronous_commit TO OFF; "  # noqa: S608 (values: _literal)
-        f"INSERT INTO {connection.ops.quote_name(AccessRecord._meta.db_table)} ({columns}) VALUES {values}; "
-        "COMMIT"
-    )
+    """BEGIN, SET LOCAL, INSERT and COMMIT as one simple-protocol string (one round trip)."""
     with connection.cursor() as cursor:
         try:
-            cursor.execute(statement)
+            cursor.execute(_async_statement(list(rows)))
         except Exception:
             cursor.execute("ROLLBACK")  # the failed transaction must not outlive this call
             raise
+
+
+def _async_statement(rows: list[dict], *, where: str = "") -> str:
+    """The rows' INSERT in a transaction of its own that commits asynchronously. Every value is an integer, NULL,
+    one of the choices' fixed strings or an ISO timestamp made here, never text from outside (_literal)."""
+    columns = ", ".join(connection.ops.quote_name(column) for column in rows[0])
+    table = connection.ops.quote_name(AccessRecord._meta.db_table)
+    if where:  # one row, inserted when the condition holds
+        values = f"SELECT {', '.join(_literal(value) for value in rows[0].values())} WHERE {where}"
+    else:
+        values = "VALUES " + ", ".join(f"({', '.join(_literal(value) for value in row.values())})" for row in rows)
+    return f"BEGIN; SET LOCAL synchronous_commit TO OFF; INSERT INTO {table} ({columns}) {values}; COMMIT"  # noqa: S608
 
 
 # The only strings _literal writes (Choices.values is built anew at each call: ~10 µs, 1,000 times for a board).

@@ -67,14 +67,23 @@ class BriefInputs:
 
 
 def load(
-    *, organization: Organization, customer_id: int, property_id: int | None, now: datetime, zone: ZoneInfo | None
+    *,
+    organization: Organization,
+    customer_id: int,
+    property_id: int | None,
+    now: datetime,
+    zone: ZoneInfo | None,
+    then: str | None = None,
 ) -> BriefInputs:
     """The organization's (unmerged) customer and what their brief needs; Customer.DoesNotExist otherwise.
 
     The gift rules are those live on the day at the property. Its zone comes with the caller's staff member
     (the API's authentication reads the property with the token); without it the statement asks for the
     server's day, and when the property's day turns out to differ (hours around midnight), the rules are read
-    again for that day (load_rules: one more query, then only)."""
+    again for that day (load_rules: one more query, then only).
+
+    then: SQL sent in the same message after the read, in one round trip (the access record of this view:
+    crm.services.access_record_sql); rolled back if the message fails."""
     try:
         customer_id = int(customer_id)
     except (TypeError, ValueError):
@@ -95,9 +104,15 @@ def load(
         " WHERE c.id = %s AND c.organization_id = %s AND c.merged_into_id IS NULL"
     )
     params = [param for _sql, part_params in parts for param in part_params]
-    # Hand-written SQL takes the road the ORM would (a replica in the views config/routers.py names).
+    # Hand-written SQL takes the road the ORM would (a replica in the views config/routers.py names); then, a
+    # write, comes only where that road is the primary's (crm.services.access_record_sql).
     with connections[router.db_for_read(Customer)].cursor() as cursor:
-        cursor.execute(sql, [*params, customer_id, organization.pk])
+        try:
+            cursor.execute(f"{sql}; {then}" if then else sql, [*params, customer_id, organization.pk])
+        except Exception:
+            if then:
+                cursor.execute("ROLLBACK")  # then's transaction must not outlive a failed message
+            raise
         row = cursor.fetchone()
     if row is None:
         raise Customer.DoesNotExist

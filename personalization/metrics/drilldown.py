@@ -49,80 +49,53 @@ def in_local_days(
     return where
 
 
-def answers_of(*, organization: Organization, property_id: int | None, start: date, end: date) -> QuerySet[Feedback]:
+@dataclass(frozen=True)
+class Period:
+    """The local days from start to end (inclusive) of one organization, at one property or all (property_id None):
+    what a drill-down reads."""
+
+    organization: Organization
+    property_id: int | None
+    start: date
+    end: date
+
+    def rows(self, queryset: QuerySet, field: str, *, property_field: str = "property") -> QuerySet:
+        """The queryset's rows of this organization's guests whose moment `field` falls on the period's days, each in
+        its property's zone (in_local_days)."""
+        days = in_local_days(
+            organization_id=self.organization.pk,
+            property_id=self.property_id,
+            start=self.start,
+            end=self.end,
+            field=field,
+            property_field=property_field,
+        )
+        return queryset.filter(customer__organization=self.organization).filter(days)
+
+
+def answers_of(period: Period) -> QuerySet[Feedback]:
     """The survey answers received on the period's days (the rows of csat_average and csat_responses), lowest score
     first, then oldest."""
-    days = in_local_days(
-        organization_id=organization.pk,
-        property_id=property_id,
-        start=start,
-        end=end,
-        field="created_at",
-        property_field="touch__property",
-    )
-    return (
-        Feedback.objects.filter(customer__organization=organization)
-        .filter(days)
-        .select_related("customer", "touch__property", "issue")
-        .order_by("score", "created_at", "pk")
-    )
+    answers = Feedback.objects.select_related("customer", "touch__property", "issue")
+    return period.rows(answers, "created_at", property_field="touch__property").order_by("score", "created_at", "pk")
 
 
-def issues_opened_in(*, organization: Organization, property_id: int | None, start: date, end: date) -> QuerySet[Issue]:
+def issues_opened_in(period: Period) -> QuerySet[Issue]:
     """The issues opened on the period's days (the rows of issues_opened), newest first."""
-    days = in_local_days(
-        organization_id=organization.pk,
-        property_id=property_id,
-        start=start,
-        end=end,
-        field="opened_at",
-        property_field="property",
-    )
-    return (
-        Issue.objects.filter(customer__organization=organization)
-        .filter(days)
-        .select_related("customer", "property")
-        .order_by("-opened_at", "-pk")
-    )
+    return period.rows(Issue.objects.select_related("customer", "property"), "opened_at").order_by("-opened_at", "-pk")
 
 
-def issues_resolved_in(
-    *, organization: Organization, property_id: int | None, start: date, end: date
-) -> QuerySet[Issue]:
+def issues_resolved_in(period: Period) -> QuerySet[Issue]:
     """The issues resolved on the period's days and resolved still (the rows of resolution_median_seconds: an issue
     resolved, reopened and resolved again counted each time, listed once, at its last resolution), quickest first."""
-    days = in_local_days(
-        organization_id=organization.pk,
-        property_id=property_id,
-        start=start,
-        end=end,
-        field="resolved_at",
-        property_field="property",
-    )
-    return (
-        Issue.objects.filter(customer__organization=organization, resolved_at__isnull=False)
-        .filter(days)
-        .select_related("customer", "property")
-        .order_by(F("resolved_at") - F("opened_at"), "pk")
-    )
+    resolved = Issue.objects.filter(resolved_at__isnull=False).select_related("customer", "property")
+    return period.rows(resolved, "resolved_at").order_by(F("resolved_at") - F("opened_at"), "pk")
 
 
-def contacts_in(*, organization: Organization, property_id: int | None, start: date, end: date) -> QuerySet[Contact]:
+def contacts_in(period: Period) -> QuerySet[Contact]:
     """The contacts on the period's days (the rows of contacts and the recognition rates), newest first."""
-    days = in_local_days(
-        organization_id=organization.pk,
-        property_id=property_id,
-        start=start,
-        end=end,
-        field="occurred_at",
-        property_field="property",
-    )
-    return (
-        Contact.objects.filter(customer__organization=organization)
-        .filter(days)
-        .select_related("customer", "property", "staff")
-        .order_by("-occurred_at", "-pk")
-    )
+    contacts = Contact.objects.select_related("customer", "property", "staff")
+    return period.rows(contacts, "occurred_at").order_by("-occurred_at", "-pk")
 
 
 # How old an open issue is, in days: the snapshot's columns (up to and including the first bound, …, older).

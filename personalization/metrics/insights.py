@@ -26,8 +26,8 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from crm.lookup.normalize import simplified
-from crm.models import Contact, Issue, IssueStatus, Organization
-from personalization.metrics.drilldown import answers_of, in_local_days, issues_opened_in
+from crm.models import Contact, Issue, IssueStatus
+from personalization.metrics.drilldown import Period, answers_of, issues_opened_in
 from personalization.models import Feedback, Touch, TouchKind, TouchStatus
 
 MIN_RECURRENCE = 2  # issues sharing a word before it is a theme
@@ -88,30 +88,20 @@ class Theme:
     issues: int
 
 
-def recurring_themes(
-    *, organization: Organization, property_id: int | None, start: date, end: date, limit: int = THEMES_SHOWN
-) -> list[Theme]:
-    """The words that recur in the summaries of the issues opened in the range, most issues first."""
+def recurring_themes(period: Period, *, limit: int = THEMES_SHOWN) -> list[Theme]:
+    """The words that recur in the summaries of the issues opened in the period, most issues first."""
     counts: Counter = Counter()
-    for summary in issues_opened_in(
-        organization=organization, property_id=property_id, start=start, end=end
-    ).values_list("summary", flat=True):
+    for summary in issues_opened_in(period).values_list("summary", flat=True):
         counts.update(theme_words(summary))
     recurring = [(word, n) for word, n in counts.items() if n >= MIN_RECURRENCE]
     recurring.sort(key=lambda item: (-item[1], item[0]))
     return [Theme(word, n) for word, n in recurring[:limit]]
 
 
-def issues_of_theme(
-    *, organization: Organization, property_id: int | None, start: date, end: date, word: str
-) -> list[Issue]:
-    """The issues opened in the range whose summary has the theme word (the same words recurring_themes counts)."""
+def issues_of_theme(period: Period, *, word: str) -> list[Issue]:
+    """The issues opened in the period whose summary has the theme word (the same words recurring_themes counts)."""
     wanted = simplified(word.strip().lower())
-    return [
-        issue
-        for issue in issues_opened_in(organization=organization, property_id=property_id, start=start, end=end)
-        if wanted in theme_words(issue.summary)
-    ]
+    return [issue for issue in issues_opened_in(period) if wanted in theme_words(issue.summary)]
 
 
 @dataclass
@@ -157,12 +147,10 @@ def drops_between(periods: list[dict], *, property_id: int | None, property_name
     return found
 
 
-def resolved_not_followed_up(
-    *, organization: Organization, property_id: int | None, start: date, end: date, now: datetime
-) -> QuerySet[Issue]:
-    """Issues resolved on the range's days, still resolved (or closed), whose follow-up was not sent or done although
-    its wait (RAPPORT_FOLLOW_UP_DELAY_HOURS) is over, and whose guest has had no contact since: a complaint nobody
-    went back to. Oldest resolution first."""
+def resolved_not_followed_up(period: Period, *, now: datetime) -> QuerySet[Issue]:
+    """Issues resolved on the period's days, still resolved (or closed), whose follow-up was not sent or done
+    although its wait (RAPPORT_FOLLOW_UP_DELAY_HOURS) is over, and whose guest has had no contact since: a complaint
+    nobody went back to. Oldest resolution first."""
     followed = Touch.objects.filter(
         issue=OuterRef("pk"),
         kind__in=[TouchKind.ISSUE_FOLLOW_UP, TouchKind.STAFF_TASK],
@@ -170,34 +158,20 @@ def resolved_not_followed_up(
     )
     seen_since = Contact.objects.filter(customer=OuterRef("customer"), occurred_at__gt=OuterRef("resolved_at"))
     wait_over = now - timedelta(hours=settings.RAPPORT_FOLLOW_UP_DELAY_HOURS)
-    days = in_local_days(
-        organization_id=organization.pk,
-        property_id=property_id,
-        start=start,
-        end=end,
-        field="resolved_at",
-        property_field="property",
-    )
+    resolved = Issue.objects.filter(status__in=[IssueStatus.RESOLVED, IssueStatus.CLOSED], resolved_at__lte=wait_over)
     return (
-        Issue.objects.filter(customer__organization=organization, status__in=[IssueStatus.RESOLVED, IssueStatus.CLOSED])
-        .filter(days, resolved_at__lte=wait_over)
+        period.rows(resolved, "resolved_at")
         .filter(~Exists(followed), ~Exists(seen_since))
         .select_related("customer", "property")
         .order_by("resolved_at", "pk")
     )
 
 
-def low_scores_unanswered(
-    *, organization: Organization, property_id: int | None, start: date, end: date
-) -> QuerySet[Feedback]:
-    """Survey answers of 1 or 2 received on the range's days after which nobody went back to the guest: no contact
+def low_scores_unanswered(period: Period) -> QuerySet[Feedback]:
+    """Survey answers of 1 or 2 received on the period's days after which nobody went back to the guest: no contact
     since, and none of the guest's issues opened or changed since. Lowest first."""
     contacted = Contact.objects.filter(customer=OuterRef("customer"), occurred_at__gt=OuterRef("created_at"))
     issue_since = Issue.objects.filter(customer=OuterRef("customer")).filter(
         Q(opened_at__gt=OuterRef("created_at")) | Q(updated_at__gt=OuterRef("created_at"))
     )
-    return (
-        answers_of(organization=organization, property_id=property_id, start=start, end=end)
-        .filter(score__lte=LOW_SCORE)
-        .filter(~Exists(contacted), ~Exists(issue_since))
-    )
+    return answers_of(period).filter(score__lte=LOW_SCORE).filter(~Exists(contacted), ~Exists(issue_since))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
+import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -10,15 +10,15 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Property, Staff
 from personalization.metrics import figures
-from personalization.models.metrics import ALL, COUNTERS, Measure, MetricDay, MetricDuration, Span
+from personalization.models.metrics import ALL, COUNTERS, MetricDay, MetricDuration, Span
 
 GRANULARITIES = ("day", "week", "month")
+CENT = Decimal("0.01")
 MAX_DAYS = 1096  # three years: two years against the year before them
 
 
@@ -92,24 +92,30 @@ def _zero() -> dict:
     return counts
 
 
-def _counters(organization_id: int, place: int, staff: int, periods: list[Period]) -> tuple[list[dict], dict]:
-    """The summed counters of each period and of them all."""
-    starts = [period.start for period in periods]
-    per_period, total = [_zero() for _ in periods], _zero()
+def _counters(organization_id: int, place: int, staff: int, ranges: list[Period]) -> list[dict]:
+    """The counters of each range summed by the database (one statement; ranges may overlap), all zero for a range
+    without a row."""
     names = [*COUNTERS, "delight_cost"]
-    rows = MetricDay.objects.filter(
-        organization_id=organization_id,
-        property_key=place,
-        staff_key=staff,
-        day__gte=periods[0].start,
-        day__lte=periods[-1].end,
-    ).values_list("day", *names)
-    for day, *values in rows:
-        target = per_period[bisect_right(starts, day) - 1]
-        for name, value in zip(names, values, strict=True):
-            target[name] += value
-            total[name] += value
-    return per_period, total
+    table = MetricDay._meta.db_table
+    # The first row's types say the columns' (PostgreSQL reads a bare parameter as text).
+    first = "(%s, CAST(%s AS date), CAST(%s AS date))" if connection.vendor == "postgresql" else "(%s, %s, %s)"
+    values = ", ".join([first] + ["(%s, %s, %s)"] * (len(ranges) - 1))
+    sums = ", ".join(f"SUM(d.{name})" for name in names)
+    sql = (
+        f"WITH g(grp, first, last) AS (VALUES {values}) SELECT g.grp, {sums}"  # noqa: S608 (our names; values are parameters)
+        f" FROM {table} d JOIN g ON d.day BETWEEN g.first AND g.last"
+        " WHERE d.organization_id = %s AND d.property_key = %s AND d.staff_key = %s GROUP BY g.grp"
+    )
+    found = [_zero() for _ in ranges]
+    params = [value for i, period in enumerate(ranges) for value in (i, period.start, period.end)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, organization_id, place, staff])
+        for grp, *values in cursor.fetchall():
+            *counts, cost = values
+            found[grp] = dict(zip(COUNTERS, map(int, counts), strict=True))
+            # SQLite sums the decimal column as a float: back to cents.
+            found[grp]["delight_cost"] = cost if isinstance(cost, Decimal) else Decimal(str(cost)).quantize(CENT)
+    return found
 
 
 def spans_covering(start: date, end: date) -> list[tuple[str, date]]:
@@ -130,52 +136,52 @@ def spans_covering(start: date, end: date) -> list[tuple[str, date]]:
     return covering
 
 
-# The ⌈n/2⌉-th and ⌈0.9·n⌉-th smallest duration of each range: the first bucket whose running count reaches them.
-# Each range is numbered (grp) and read from the spans covering it (spans_covering), listed in `g`; PostgreSQL and
-# SQLite ≥ 3.25 alike (window functions), the database summing and ranking, a hundred rows coming back.
-_QUANTILES = """
-WITH g(span, day, grp) AS (VALUES {spans}),
-h AS (
-    SELECT g.grp, d.measure, d.bucket, SUM(d."count") AS n
-    FROM {table} d JOIN g ON d.span = g.span AND d.day = g.day
-    WHERE d.organization_id = %s AND d.property_key = %s AND d.staff_key = %s
-    GROUP BY g.grp, d.measure, d.bucket
-), c AS (
-    SELECT grp, measure, bucket,
-           SUM(n) OVER (PARTITION BY grp, measure ORDER BY bucket) AS below,
-           SUM(n) OVER (PARTITION BY grp, measure) AS total
-    FROM h
-)
-SELECT grp, measure, MIN(CASE WHEN below * 2 >= total THEN bucket END),
-       MIN(CASE WHEN below * 10 >= total * 9 THEN bucket END)
-FROM c GROUP BY grp, measure
-"""
-
-
-def _durations(organization_id: int, place: int, ranges: list[tuple[date, date]]) -> list[dict]:
-    """{measure: {"median", "p90"}} (seconds, figures.seconds_of) of the durations of each range, all staff."""
-    spans = [(span, day, i) for i, (start, end) in enumerate(ranges) for span, day in spans_covering(start, end)]
-    found: list[dict] = [{} for _ in ranges]
+def _histograms(organization_id: int, place: int, spans: list[tuple[str, date]]) -> dict[tuple[str, date], dict]:
+    """{(span, day): {measure: {bucket: n}}} of these spans, all staff: one statement, a row per span and measure."""
     if not spans:
-        return found
+        return {}
+    table = MetricDuration._meta.db_table
     # The first row's types say the columns' (PostgreSQL reads a bare parameter as text).
-    first = "(%s, CAST(%s AS date), %s)" if connection.vendor == "postgresql" else "(%s, %s, %s)"
-    values = ", ".join([first] + ["(%s, %s, %s)"] * (len(spans) - 1))
-    sql = _QUANTILES.format(spans=values, table=MetricDuration._meta.db_table)
+    first = "(%s, CAST(%s AS date))" if connection.vendor == "postgresql" else "(%s, %s)"
+    values = ", ".join([first] + ["(%s, %s)"] * (len(spans) - 1))
+    sql = (
+        f"WITH g(span, day) AS (VALUES {values}) SELECT d.span, d.day, d.measure, d.counts"  # noqa: S608 (our names)
+        f" FROM {table} d JOIN g ON d.span = g.span AND d.day = g.day"
+        " WHERE d.organization_id = %s AND d.property_key = %s AND d.staff_key = %s"
+    )
+    found: dict[tuple[str, date], dict] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [value for row in spans for value in row] + [organization_id, place, ALL])
-        for grp, measure, median, p90 in cursor.fetchall():
-            found[grp][measure] = {"median": figures.seconds_of(median), "p90": figures.seconds_of(p90)}
+        cursor.execute(sql, [value for span in spans for value in span] + [organization_id, place, ALL])
+        for span, day, measure, counts in cursor.fetchall():
+            day = date.fromisoformat(day) if isinstance(day, str) else day
+            found.setdefault((span, day), {})[measure] = json.loads(counts) if isinstance(counts, str) else counts
     return found
 
 
-def _quantiles(histogram: Counter) -> dict[str, dict[str, int | None]]:
-    """{measure: {"median", "p90"}} in seconds: the ⌈n/2⌉-th and ⌈0.9·n⌉-th smallest, read back from their
-    buckets (figures.seconds_of) — _QUANTILES's rule, for the staff table's few rows per member (a test holds the
-    two to the same answer)."""
+def _durations(organization_id: int, place: int, ranges: list[tuple[date, date]]) -> list[dict]:
+    """{measure: {"median", "p90"}} (seconds, figures.seconds_of) of the durations of each range, all staff: the
+    histograms of the spans covering it (spans_covering), read in one statement and added up here."""
+    covering = [spans_covering(start, end) for start, end in ranges]
+    histograms = _histograms(organization_id, place, sorted({span for spans in covering for span in spans}))
+    found = []
+    for spans in covering:
+        if len(spans) == 1:  # a period that is one stored span (a week by week): its histograms as they are
+            found.append(_quantiles(histograms.get(spans[0], {})))
+            continue
+        merged: dict[str, Counter] = {}
+        for span in spans:
+            for measure, counts in histograms.get(span, {}).items():
+                merged.setdefault(measure, Counter()).update(counts)
+        found.append(_quantiles(merged))
+    return found
+
+
+def _quantiles(histograms: dict[str, Counter | dict]) -> dict[str, dict[str, int | None]]:
+    """{measure: {"median", "p90"}} in seconds: the ⌈n/2⌉-th and ⌈0.9·n⌉-th smallest durations of each measure's
+    histogram ({bucket: n}, buckets as JSON keeps them: text), read back from their buckets (figures.seconds_of)."""
     answer: dict[str, dict[str, int | None]] = {}
-    for measure in Measure.values:
-        buckets = sorted((bucket, n) for (m, bucket), n in histogram.items() if m == measure and n)
+    for measure, histogram in histograms.items():
+        buckets = sorted((int(bucket), n) for bucket, n in histogram.items() if n)
         total = sum(n for _bucket, n in buckets)
         if not total:
             continue
@@ -197,9 +203,8 @@ def metrics_for(*, organization_id: int, property_id: int | None, start: date, e
     the range it is compared with (previous_range)}} of one property (None: the whole organization), all staff."""
     place = ALL if property_id is None else property_id
     periods = periods_of(start, end, granularity)
-    per_period, total = _counters(organization_id, place, ALL, periods)
     before = Period(*previous_range(start, end))
-    _none, previous_counts = _counters(organization_id, place, ALL, [before])
+    *per_period, total, previous_counts = _counters(organization_id, place, ALL, [*periods, Period(start, end), before])
     *durations, totals, previous_durations = _durations(
         organization_id,
         place,
@@ -252,17 +257,14 @@ def metrics_by_staff(*, organization_id: int, property_id: int | None, start: da
         for name, value in zip(names, values, strict=True):
             target[name] += value
     # Each member of staff's own day rows: of this property, or of every property (not the organization's ALL).
-    durations = MetricDuration.objects.filter(
-        organization_id=organization_id, staff_key__gt=0, span=Span.DAY.value, day__gte=start, day__lte=end
-    ).filter(**place_filter)
-    histograms: dict[int, Counter] = {}
-    for staff_id, measure, bucket, n in (
-        durations.exclude(property_key=ALL)
-        .values("staff_key", "measure", "bucket")
-        .annotate(n=Sum("count"))
-        .values_list("staff_key", "measure", "bucket", "n")
-    ):
-        histograms.setdefault(staff_id, Counter())[(measure, bucket)] += n
-    return {
-        staff_id: figures.figures(c, _quantiles(histograms.get(staff_id, Counter()))) for staff_id, c in counts.items()
-    }
+    durations = (
+        MetricDuration.objects.filter(
+            organization_id=organization_id, staff_key__gt=0, span=Span.DAY.value, day__gte=start, day__lte=end
+        )
+        .filter(**place_filter)
+        .exclude(property_key=ALL)
+    )
+    histograms: dict[int, dict[str, Counter]] = {}
+    for staff_id, measure, histogram in durations.values_list("staff_key", "measure", "counts"):
+        histograms.setdefault(staff_id, {}).setdefault(measure, Counter()).update(histogram)
+    return {staff_id: figures.figures(c, _quantiles(histograms.get(staff_id, {}))) for staff_id, c in counts.items()}

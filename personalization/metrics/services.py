@@ -6,7 +6,8 @@ crm's signals (personalization.metrics.receivers): a counter is written with wha
 
 from __future__ import annotations
 
-from collections import Counter
+import json
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -23,7 +24,7 @@ from personalization.models import Delight, Feedback, Touch
 from personalization.models.metrics import ALL, COUNTERS, NONE, Measure, MetricDay, MetricDuration, Span
 
 DAY_COLUMNS = frozenset(COUNTERS) | {"delight_cost"}
-DURATION_KEYS = ["organization_id", "property_key", "staff_key", "span", "day", "measure", "bucket"]
+DURATION_KEYS = ["organization_id", "property_key", "staff_key", "span", "day", "measure"]
 
 
 class Zones:
@@ -221,13 +222,35 @@ def metrics_duration(
 ) -> None:
     """Count one duration (a first response, a resolution) in the day, the week and the month it ended."""
     day = at.astimezone(Zones(organization_id).of(property_id)).date()
-    bucket = bucket_of(seconds)
     rows = [
-        (organization_id, place, staff, span, start, str(measure), bucket, 1)
+        (organization_id, place, staff, span, start, str(measure))
         for place, staff in _places(property_id, staff_id)
         for span, start in spans_of(day)
     ]
-    _upsert(MetricDuration._meta.db_table, DURATION_KEYS, rows, ["count"])
+    _histograms_add(sorted(rows), str(bucket_of(seconds)))
+
+
+def _histograms_add(keys: list[tuple], bucket: str) -> None:
+    """One more duration in this bucket of each histogram (MetricDuration, keys in DURATION_KEYS order, sorted: two
+    transactions lock the rows in the same order), created when missing: one INSERT … ON CONFLICT DO UPDATE whose
+    update adds 1 to the bucket's count in the JSON (jsonb_set on PostgreSQL, json_set on SQLite)."""
+    table = MetricDuration._meta.db_table
+    if connection.vendor == "postgresql":
+        added = f"jsonb_set({table}.counts, ARRAY[%s], to_jsonb(COALESCE(({table}.counts ->> %s)::int, 0) + 1))"
+    else:
+        added = (
+            f"json_set({table}.counts, '$.\"' || %s || '\"',"
+            f" COALESCE(json_extract({table}.counts, '$.\"' || %s || '\"'), 0) + 1)"
+        )
+    values = ", ".join(["(" + ", ".join(["%s"] * (len(DURATION_KEYS) + 1)) + ")"] * len(keys))
+    # The table and column names are ours; every value is a parameter.
+    sql = (
+        f"INSERT INTO {table} ({', '.join(DURATION_KEYS)}, counts) VALUES {values} "  # noqa: S608
+        f"ON CONFLICT ({', '.join(DURATION_KEYS)}) DO UPDATE SET counts = {added}"
+    )
+    first = json.dumps({bucket: 1})
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for key in keys for value in (*key, first)] + [bucket, bucket])
 
 
 def spans_of(day: date) -> list[tuple[str, date]]:
@@ -310,7 +333,7 @@ def metrics_rebuild(*, organization_id: int) -> dict[str, int]:
     each kind it counted."""
     zones = Zones(organization_id)
     days: dict[tuple[int, int, date], Counter] = {}
-    durations: Counter = Counter()
+    durations: defaultdict[tuple, Counter] = defaultdict(Counter)
 
     def add(property_id: int | None, staff_id: int | None, at: datetime, counters: dict) -> None:
         day = at.astimezone(zones.of(property_id)).date()
@@ -367,10 +390,10 @@ def metrics_rebuild(*, organization_id: int) -> dict[str, int]:
             if ended is not None:
                 add(property_id, owner_id, ended, {counter: 1})
                 day = ended.astimezone(zones.of(property_id)).date()
-                bucket = bucket_of((ended - opened).total_seconds())
+                bucket = str(bucket_of((ended - opened).total_seconds()))
                 for place, staff in _places(property_id, owner_id):
                     for span, start in spans_of(day):
-                        durations[(place, staff, span, start, str(measure), bucket)] += 1
+                        durations[(place, staff, span, start, str(measure))][bucket] += 1
         counted["issues"] += 1
 
     answers = Feedback.objects.filter(customer__organization_id=organization_id).values_list(
@@ -418,6 +441,11 @@ def metrics_rebuild(*, organization_id: int) -> dict[str, int]:
     columns = sorted(DAY_COLUMNS)
     rows = [(organization_id, *key, *(counts[c] for c in columns)) for key, counts in days.items()]
     _upsert(MetricDay._meta.db_table, ["organization_id", "property_key", "staff_key", "day"], rows, columns)
-    rows = [(organization_id, *key, n) for key, n in durations.items()]
-    _upsert(MetricDuration._meta.db_table, DURATION_KEYS, rows, ["count"])
+    MetricDuration.objects.bulk_create(
+        (
+            MetricDuration(**dict(zip(DURATION_KEYS, (organization_id, *key), strict=True)), counts=dict(counts))
+            for key, counts in sorted(durations.items())
+        ),
+        batch_size=REBUILD_BATCH,
+    )
     return dict(counted)

@@ -187,11 +187,32 @@ def test_a_read_commits_its_access_record_without_slowing_other_writes(api, cust
     with CaptureQueriesContext(connection) as queries:
         assert api.get(f"/api/v1/customers/{customer.pk}/brief/").status_code == 200
     (audit,) = [query["sql"] for query in queries.captured_queries if "crm_accessrecord" in query["sql"]]
-    assert audit.startswith("BEGIN; SET LOCAL synchronous_commit TO OFF;")  # one round trip
+    # One round trip for the brief's read and its record: the read, then the record's own transaction.
+    read, record = audit.split("; BEGIN; ", 1)
+    assert read.startswith("SELECT") and "crm_customer" in read
+    assert record.startswith("SET LOCAL synchronous_commit TO OFF;") and record.endswith("COMMIT")
     assert AccessRecord.objects.filter(customer_id=customer.pk, action="brief").count() == 1
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone() == ("on",)
+        cursor.execute("SELECT pg_current_xact_id_if_assigned() IS NULL AND now() = statement_timestamp()")
+        assert cursor.fetchone() == (True,)  # no transaction left open by the message
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_brief_that_finds_no_guest_records_nothing(api, organization):
+    """The record sent with the brief's read is written only when the read found the organization's guest: another
+    organization's guest, a guest merged away or no guest at all answer 404 and leave no access record."""
+    elsewhere = CustomerFactory()
+    merged_away = CustomerFactory(organization=organization)
+    kept = CustomerFactory(organization=organization)
+    services.customer_merge(kept=kept, duplicate=merged_away)
+    for pk in (elsewhere.pk, merged_away.pk, 2**62):
+        assert api.get(f"/api/v1/customers/{pk}/brief/").status_code == 404, pk
+    assert not AccessRecord.objects.exists()
+    assert api.get(f"/api/v1/customers/{kept.pk}/brief/").status_code == 200
+    assert list(AccessRecord.objects.values_list("customer_id", "action")) == [(kept.pk, "brief")]
 
 
 @pytest.mark.postgres

@@ -103,9 +103,7 @@ def themes_table(scope: Scope) -> Table:
         columns=[_("Theme"), _("Issues")],
         empty=_("No word recurs in the summaries of this range's issues."),
     )
-    for theme in insights.recurring_themes(
-        organization=scope.organization, property_id=scope.property_id, start=scope.previous_start, end=scope.end
-    ):
+    for theme in insights.recurring_themes(scope.period(start=scope.previous_start)):
         href = scope.rows_url("theme", start=scope.previous_start, word=theme.word)
         table.rows.append([Cell(theme.word, href=href), Cell(str(theme.issues), theme.issues, href)])
     return table
@@ -118,13 +116,7 @@ def unfollowed_table(scope: Scope, *, limit: int | None = ROWS_SHOWN) -> Table:
         columns=[_("Guest"), _("Issue"), _("Severity"), _("Resolved")],
         empty=_("Every resolved complaint was followed up."),
     )
-    rows = insights.resolved_not_followed_up(
-        organization=scope.organization,
-        property_id=scope.property_id,
-        start=scope.start,
-        end=scope.end,
-        now=scope.now,
-    )
+    rows = insights.resolved_not_followed_up(scope.period(), now=scope.now)
     for issue in rows[:limit] if limit else rows:
         table.rows.append([*issue_cells(issue)[:3], Cell(moment(issue.resolved_at), issue.resolved_at.isoformat())])
     return table
@@ -137,8 +129,6 @@ def low_scores_table(scope: Scope, *, limit: int | None = ROWS_SHOWN) -> Table:
         columns=[_("Guest"), _("Score"), _("Comment"), _("Answered")],
         empty=_("Every low score was answered."),
     )
-    rows = insights.low_scores_unanswered(
-        organization=scope.organization, property_id=scope.property_id, start=scope.start, end=scope.end
-    )
+    rows = insights.low_scores_unanswered(scope.period())
     table.rows = [answer_cells(answer) for answer in (rows[:limit] if limit else rows)]
     return table

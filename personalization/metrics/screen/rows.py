@@ -34,32 +34,28 @@ ISSUE_COLUMNS = (
 
 def rows_table(scope: Scope, kind: str, *, severity: str = "", word: str = "") -> Table:
     """The rows behind one figure of the dashboard (every row: the screen pages them, the CSV has them all)."""
-    org, pid, start, end = scope.organization, scope.property_id, scope.start, scope.end
+    period = scope.period()
     if kind == "answers":
         table = Table(kind, _("Survey answers"), [_("Guest"), _("Score"), _("Comment"), _("Answered")])
-        table.rows = [
-            answer_cells(a) for a in drilldown.answers_of(organization=org, property_id=pid, start=start, end=end)
-        ]
+        table.rows = [answer_cells(a) for a in drilldown.answers_of(period)]
     elif kind in ("issues", "open-issues", "theme"):
         if kind == "issues":
-            title, issues = (
-                _("Issues opened"),
-                drilldown.issues_opened_in(organization=org, property_id=pid, start=start, end=end),
-            )
+            title, issues = _("Issues opened"), drilldown.issues_opened_in(period)
             if severity in Severity.values:
                 issues = issues.filter(severity=severity)
         elif kind == "open-issues":
-            title, issues = _("Issues still open"), drilldown.open_issues_list(organization=org, property_id=pid)
+            title = _("Issues still open")
+            issues = drilldown.open_issues_list(organization=scope.organization, property_id=scope.property_id)
             if severity in Severity.values:
                 issues = issues.filter(severity=severity)
         else:
             title = _("Issues about “%(word)s”") % {"word": word}
-            issues = insights.issues_of_theme(organization=org, property_id=pid, start=start, end=end, word=word)
+            issues = insights.issues_of_theme(period, word=word)
         table = Table(kind, title, [str(c) for c in ISSUE_COLUMNS])
         table.rows = [issue_cells(issue) for issue in issues]
     elif kind == "resolved":
         table = Table(kind, _("Issues resolved"), [*(str(c) for c in ISSUE_COLUMNS), _("Resolved"), _("Took")])
-        for issue in drilldown.issues_resolved_in(organization=org, property_id=pid, start=start, end=end):
+        for issue in drilldown.issues_resolved_in(period):
             took = int((issue.resolved_at - issue.opened_at).total_seconds())
             table.rows.append(
                 [
@@ -74,16 +70,16 @@ def rows_table(scope: Scope, kind: str, *, severity: str = "", word: str = "") -
             _("Contacts"),
             [_("Guest"), _("Kind"), _("When"), _("Greeted by name"), _("Preference honoured"), _("Delight delivered")],
         )
-        table.rows = [
-            contact_cells(c) for c in drilldown.contacts_in(organization=org, property_id=pid, start=start, end=end)
-        ]
+        table.rows = [contact_cells(c) for c in drilldown.contacts_in(period)]
     elif kind == "not-followed-up":
         table = unfollowed_table(scope, limit=None)
     elif kind == "low-scores":
         table = low_scores_table(scope, limit=None)
     else:  # reconfirm
         table = Table(kind, _("Preferences to reconfirm"), [_("Guest"), _("Preference"), _("Last confirmed")])
-        for preference in drilldown.preferences_to_reconfirm(organization=org, property_id=pid, now=scope.now):
+        for preference in drilldown.preferences_to_reconfirm(
+            organization=scope.organization, property_id=scope.property_id, now=scope.now
+        ):
             table.rows.append(
                 [
                     guest_cell(preference.customer),

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from crm.models import Organization, Property
+from personalization.metrics.drilldown import Period
 from personalization.metrics.selectors import previous_range
 
 GRANULARITY_NAMES = {
@@ -49,6 +50,10 @@ class Scope:
     @property
     def same_length(self) -> bool:
         return (self.end - self.start) == (self.previous_end - self.previous_start)
+
+    def period(self, *, start: date | None = None, end: date | None = None) -> Period:
+        """The drill-downs' period of this scope (or of another range at this place)."""
+        return Period(self.organization, self.property_id, start or self.start, end or self.end)
 
     def query(self, *, start: date | None = None, end: date | None = None, **extra) -> str:
         """The query string of this scope (another range's, with extra parameters)."""

@@ -3,6 +3,8 @@ delights and gift budgets, memory health; and every table of the screen by key (
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.urls import reverse
@@ -25,64 +27,77 @@ from personalization.metrics.selectors import metrics_by_staff
 from personalization.metrics.tables import Cell, Table
 
 
+@dataclass(frozen=True)
+class FigureColumn:
+    """A column of figures: which figure, its heading, how it reads, and the drill-down behind it (rows: its kind;
+    rows_if: shown only when that count is not zero)."""
+
+    figure: str
+    heading: str
+    reads: Callable
+    rows: str = ""
+    rows_if: str = ""
+
+
+CONTACTS = FigureColumn("contacts", gettext_lazy("Contacts"), plain, "contacts")
+GREETED = FigureColumn("greeted_by_name_rate", gettext_lazy("Greeted by name"), percent)
+HONOURED = FigureColumn("preference_honored_rate", gettext_lazy("Preference honoured"), percent)
+DELIGHTED = FigureColumn("delight_delivered_rate", gettext_lazy("Delight delivered"), percent)
+ISSUES_OPENED = FigureColumn("issues_opened", gettext_lazy("Issues opened"), plain, "issues")
+FIRST_RESPONSE = FigureColumn("first_response_median_seconds", gettext_lazy("First response (median)"), duration)
+RESOLUTION = FigureColumn(
+    "resolution_median_seconds", gettext_lazy("Resolution (median)"), duration, "resolved", "issues_resolved"
+)
+PERIOD_COLUMNS = (
+    CONTACTS,
+    GREETED,
+    HONOURED,
+    DELIGHTED,
+    FigureColumn("returning_guest_rate", gettext_lazy("Returning guests"), percent),
+    ISSUES_OPENED,
+    FIRST_RESPONSE,
+    RESOLUTION,
+    FigureColumn("resolution_p90_seconds", gettext_lazy("Resolution (90th percentile)"), duration),
+    FigureColumn("csat_average", gettext_lazy("CSAT (1–5)"), average, "answers", "csat_responses"),
+    FigureColumn("csat_responses", gettext_lazy("Answers"), plain),
+    FigureColumn("nps", gettext_lazy("NPS"), plain),
+)
+# Per member of staff (figure_cells without href: the lists behind a figure are per place and period, not per person).
+STAFF_COLUMNS = (
+    CONTACTS,
+    GREETED,
+    HONOURED,
+    DELIGHTED,
+    ISSUES_OPENED,
+    FigureColumn("issues_first_responses", gettext_lazy("First responses"), plain),
+    FIRST_RESPONSE,
+    FigureColumn("issues_resolved", gettext_lazy("Issues resolved"), plain),
+    RESOLUTION,
+    FigureColumn("tasks_done", gettext_lazy("Tasks done"), plain),
+    FigureColumn("delights_delivered", gettext_lazy("Delights delivered"), plain),
+)
+
+
+def figure_cells(columns: tuple[FigureColumn, ...], figures: dict, href: Callable[[str], str] | None = None) -> list:
+    """One row's cells: each figure as it reads, its value for the CSV, and its drill-down link (href(kind))."""
+    cells = []
+    for column in columns:
+        value = figures[column.figure]
+        linked = href and column.rows and (not column.rows_if or figures[column.rows_if])
+        cells.append(Cell(column.reads(value), value, href(column.rows) if linked else ""))
+    return cells
+
+
 def periods_table(scope: Scope, periods: list[dict], totals: dict, previous: dict) -> Table:
-    table = Table(
-        key="periods",
-        title=_("By period"),
-        columns=[
-            _("Period"),
-            _("Contacts"),
-            _("Greeted by name"),
-            _("Preference honoured"),
-            _("Delight delivered"),
-            _("Returning guests"),
-            _("Issues opened"),
-            _("First response (median)"),
-            _("Resolution (median)"),
-            _("Resolution (90th percentile)"),
-            _("CSAT (1–5)"),
-            _("Answers"),
-            _("NPS"),
-        ],
-    )
+    table = Table(key="periods", title=_("By period"), columns=[_("Period"), *(str(c.heading) for c in PERIOD_COLUMNS)])
     rows = [(period, date.fromisoformat(period["start"]), date.fromisoformat(period["end"]), "") for period in periods]
     rows.append((totals, scope.start, scope.end, _("Total")))
     rows.append((previous, scope.previous_start, scope.previous_end, _("Compared with")))
     for figures, start, end, name in rows:
-        label = period_name(start, end, scope.granularity)
-        table.rows.append(
-            [
-                Cell(
-                    f"{name} {label}".strip(),
-                    value=f"{start.isoformat()}/{end.isoformat()}",
-                    css="strong" if name else "",
-                ),
-                Cell(plain(figures["contacts"]), figures["contacts"], scope.rows_url("contacts", start=start, end=end)),
-                Cell(percent(figures["greeted_by_name_rate"]), figures["greeted_by_name_rate"]),
-                Cell(percent(figures["preference_honored_rate"]), figures["preference_honored_rate"]),
-                Cell(percent(figures["delight_delivered_rate"]), figures["delight_delivered_rate"]),
-                Cell(percent(figures["returning_guest_rate"]), figures["returning_guest_rate"]),
-                Cell(
-                    plain(figures["issues_opened"]),
-                    figures["issues_opened"],
-                    scope.rows_url("issues", start=start, end=end),
-                ),
-                Cell(duration(figures["first_response_median_seconds"]), figures["first_response_median_seconds"]),
-                Cell(
-                    duration(figures["resolution_median_seconds"]),
-                    figures["resolution_median_seconds"],
-                    scope.rows_url("resolved", start=start, end=end) if figures["issues_resolved"] else "",
-                ),
-                Cell(duration(figures["resolution_p90_seconds"]), figures["resolution_p90_seconds"]),
-                Cell(
-                    average(figures["csat_average"]),
-                    figures["csat_average"],
-                    scope.rows_url("answers", start=start, end=end) if figures["csat_responses"] else "",
-                ),
-                Cell(plain(figures["csat_responses"]), figures["csat_responses"]),
-                Cell(plain(figures["nps"]), figures["nps"]),
-            ]
-        )
+        label = f"{name} {period_name(start, end, scope.granularity)}".strip()
+        period = Cell(label, value=f"{start.isoformat()}/{end.isoformat()}", css="strong" if name else "")
+        cells = figure_cells(PERIOD_COLUMNS, figures, lambda kind, s=start, e=end: scope.rows_url(kind, start=s, end=e))
+        table.rows.append([period, *cells])
     return table
 
 
@@ -95,41 +110,12 @@ def staff_table(scope: Scope) -> Table:
     table = Table(
         key="staff",
         title=_("By member of staff"),
-        columns=[
-            _("Member of staff"),
-            _("Contacts"),
-            _("Greeted by name"),
-            _("Preference honoured"),
-            _("Delight delivered"),
-            _("Issues opened"),
-            _("First responses"),
-            _("First response (median)"),
-            _("Issues resolved"),
-            _("Resolution (median)"),
-            _("Tasks done"),
-            _("Delights delivered"),
-        ],
+        columns=[_("Member of staff"), *(str(c.heading) for c in STAFF_COLUMNS)],
         empty=_("Nobody logged anything in this range."),
     )
     order = sorted(by_staff, key=lambda user_id: (-by_staff[user_id]["contacts"], names[user_id]))
     for user_id in order:
-        f = by_staff[user_id]
-        table.rows.append(
-            [
-                Cell(names[user_id]),
-                Cell(plain(f["contacts"]), f["contacts"]),
-                Cell(percent(f["greeted_by_name_rate"]), f["greeted_by_name_rate"]),
-                Cell(percent(f["preference_honored_rate"]), f["preference_honored_rate"]),
-                Cell(percent(f["delight_delivered_rate"]), f["delight_delivered_rate"]),
-                Cell(plain(f["issues_opened"]), f["issues_opened"]),
-                Cell(plain(f["issues_first_responses"]), f["issues_first_responses"]),
-                Cell(duration(f["first_response_median_seconds"]), f["first_response_median_seconds"]),
-                Cell(plain(f["issues_resolved"]), f["issues_resolved"]),
-                Cell(duration(f["resolution_median_seconds"]), f["resolution_median_seconds"]),
-                Cell(plain(f["tasks_done"]), f["tasks_done"]),
-                Cell(plain(f["delights_delivered"]), f["delights_delivered"]),
-            ]
-        )
+        table.rows.append([Cell(names[user_id]), *figure_cells(STAFF_COLUMNS, by_staff[user_id])])
     return table
 
 
