@@ -260,7 +260,8 @@ RECENT_FIRST = "kind DESC, last_seen DESC NULLS LAST, customer_id DESC"  # the o
 
 def exact_sql(organization: Organization, terms: list[str], limit: int) -> tuple[str, list]:
     """Each term's `limit` best rows (a full name before a part of one, then the most recent visit, then the
-    newest) straight from the searchterm_org_term_recent index: a surname of 70,000 guests reads 20 entries.
+    newest) straight from the searchterm_org_term_recent index. EXPLAIN (ANALYZE, BUFFERS) of 王, held by 60,000
+    of 150,000 guests (2026-12-02): Index Only Scan, rows=20, Heap Fetches: 0, shared hit=4, 0.04 ms.
     Plain SQL: this runs on every keystroke, and the ORM took longer to compile it than PostgreSQL to answer."""
     table = SearchTerm._meta.db_table
     branches, params = [], []
@@ -343,8 +344,9 @@ def every_word_sql(organization: Organization, words, conditions: list[tuple[str
 def walk_sql(organization: Organization, conditions: list[tuple[str, list]], limit: int) -> tuple[str, list]:
     """PostgreSQL: the `limit` most recent guests with a term satisfying each condition, walked newest visit first
     through customer_org_recent, one probe of the guest's terms (searchterm customer_id index) per condition;
-    at most WALK_ROWS guests are looked at. For a common prefix or word this stops after a few hundred guests
-    where reading its terms in order of visit is not possible (the index orders a range by term)."""
+    at most WALK_ROWS guests are looked at. Reading a range's terms in order of visit is not possible (the index
+    orders a range by term); for a common prefix the walk stops early: "w" among the 150,000 guests above looked
+    at 50 guests (Nested Loop over customer_org_recent, 257 buffers, 0.8 ms) where its range holds ~200,000 rows."""
     customer, term = Customer._meta.db_table, SearchTerm._meta.db_table
     joins, params = [], []
     for number, (sql, condition_params) in enumerate(conditions):
