@@ -226,7 +226,9 @@ def _every_word(organization: Organization, query: Query, scores: _Scores, limit
         scores.add_term(*row)
 
 
-def _walk_rows(organization, conditions, matching, limit: int) -> list:
+def _walk_rows(
+    organization: Organization, conditions: list[tuple[str, list]], matching: tuple[str, list], limit: int
+) -> list:
     """The terms matching `matching` of the `limit` most recent guests that satisfy every condition."""
     ids = [customer_id for (customer_id,) in _rows(*walk_sql(organization, conditions, limit))]
     return _rows(*terms_of_sql(organization, ids, matching)) if ids else []
@@ -280,13 +282,13 @@ def prefix_sql(organization: Organization, prefix: str, cap: int | None, limit: 
     at most cap + 1 rows of it, so that the caller sees when there are more; ranked in the database, so that a
     thousand rows do not cross to Python."""
     table = SearchTerm._meta.db_table
-    rows = f"SELECT {TERM_COLUMNS} FROM {table} WHERE organization_id = %s AND term > %s AND term < %s"  # noqa: S608
+    matches = f"SELECT {TERM_COLUMNS} FROM {table} WHERE organization_id = %s AND term > %s AND term < %s"  # noqa: S608
     params = [organization.pk, prefix, prefix + UPPER]
     if cap is not None:
-        rows += " LIMIT %s"
+        matches += " LIMIT %s"
         params.append(cap + 1)
     sql = (
-        f"SELECT customer_id, max(term), max(kind), last_seen, sum(count(*)) OVER () FROM ({rows}) AS r"  # noqa: S608
+        f"SELECT customer_id, max(term), max(kind), last_seen, sum(count(*)) OVER () FROM ({matches}) AS r"  # noqa: S608
         " GROUP BY customer_id, last_seen ORDER BY max(kind) DESC, last_seen DESC NULLS LAST, customer_id DESC"
         " LIMIT %s"
     )
@@ -427,7 +429,8 @@ def _close_to_any(words: list[str], candidates: list[str]) -> bool:
 
 class _Scores:
     """Best weight per (customer, query slot). A customer's score is the mean over the query's words
-    when every word matched ("zhang wei" is not every Zhang), or the whole-query match when better."""
+    when every word matched ("zhang wei" is not every Zhang), or the whole-query match when better.
+    Each customer's last_seen comes with its rows (copied into the terms), for the tie-break."""
 
     def __init__(self, query: Query) -> None:
         self.query = query
