@@ -5,7 +5,7 @@ customer become normalized *search terms* in ``SearchTerm`` (one row per term,
 btree-indexed by organization and term): simplified Han, its suffixes and
 its family name alone, pinyin without tones (with the family-name reading too:
 曾 → zeng as well as ceng; ü as lv, lu and lyu) and the whole name with its
-tones (张伟 → zha1ngwe3i), Latin folded to ASCII (José → jose, Müller → muller and mueller,
+tones, family name first (张伟 → zha1ngwe3i), Latin folded to ASCII (José → jose, Müller → muller and mueller,
 O'Connor → oconnor and connor), a phonetic key per Latin word (metaphone), the
 email and its local part, and the phone's digits reversed (so "the last four
 digits" is a prefix). Converting costs ~40 µs a name: done once per write,
