@@ -22,7 +22,10 @@ Then writes through the API (create guest, add preference, log contact, each bes
 on a cold OS page cache when the machine lets us drop it, bytes per guest, and `rebuild_search_terms`.
 Prints "name value unit" lines (bench/measure.py); the per-kind lines are lookup_{kind}_p50|p95|p99,
 lookup_{kind}_acc1|acc5, lookup_{kind}_vs_framework, lookup_{kind}_sql_vs_probe, lookup_{kind}_speedup_vs_peer;
-`# miss` comments show a few wrong answers of each kind.
+`# miss` comments show a few wrong answers of each kind. The ratios: vs_framework = API p95 ÷ the framework's
+p95 over the same queries; sql_vs_probe = the lookup's SQL p95 ÷ the probe's; speedup_vs_peer = the peer's p95
+÷ the lookup's SQL p95 (SQL against SQL), with lookup_{kind}_peer_acc5 saying whether the peer answers that kind
+at all (its answers scored like the lookup's).
 
 --mix old runs the benchmark as it was before (bench/lookup_old.py, on bench/dataset.py's dataset in
 BENCH_DATABASE_URL), for `bench/compare` (which sets BENCH_LOOKUP_MIX=old).
@@ -244,7 +247,7 @@ class Run:
                         f" AND {PEER_NAMES} ILIKE %s ORDER BY last_seen DESC NULLS LAST, id DESC LIMIT 20",
                         [self.organization.pk, q.peer],
                     )
-                    cursor.fetchall()
+                    q.peer_answer = [pk for (pk,) in cursor.fetchall()]
         return (time.perf_counter() - started) * 1000
 
     def rounds(self) -> dict:
@@ -262,7 +265,7 @@ class Run:
                 for how in MEASURES[turn:] + MEASURES[:turn]:
                     times[q.kind][how][number].append(self.measure(how, q))
                 if number == 0:
-                    q.first_answer = q.answer
+                    q.first_answer, q.first_peer_answer = q.answer, q.peer_answer
             say(f"# round {number + 1}: {len(order)} queries × 5 in {time.monotonic() - started:.0f} s, load {load()}")
         return times
 
@@ -286,6 +289,8 @@ class Run:
             scores = [score(q, q.first_answer) for q in queries]
             line(f"lookup_{kind}_acc1", 100 * sum(s[0] for s in scores) / len(scores), "%")
             line(f"lookup_{kind}_acc5", 100 * sum(s[1] for s in scores) / len(scores), "%")
+            peer = [score(q, q.first_peer_answer) for q in queries]
+            line(f"lookup_{kind}_peer_acc5", 100 * sum(s[1] for s in peer) / len(peer), "%")
             line(f"lookup_{kind}_identifying", 100 * sum(q.identifying for q in queries) / len(queries), "%")
             line(f"lookup_{kind}_queries", len(queries), "queries")
             floors = {how: percentile(pooled[how], 95) for how in ("framework", "sql", "probe", "peer")}
