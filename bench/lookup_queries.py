@@ -21,14 +21,19 @@ The expected answer of each query is computed apart from the search, from the st
 guests, bench.lookup_queries.expected): the guests that truly match, in tiers, each tier ordered by the documented
 tie-break of crm/lookup/search.py (most recent visit, then newest). The tiers:
 
-- exact, other_script, typo1, typo2: guests with the same full name (Han names compared simplified; Latin names as
-  folded words in either order; for typos, the name before the typo);
+- exact, other_script: guests with the same full name (Han names compared simplified; Latin names as folded words
+  in either order);
+- typo1, typo2: first the guests whose name is the typed text (a typo can spell another guest's name: that guest
+  rightly comes first), then those with the name before the typo;
 - pinyin: guests whose name reads the same in toneless pinyin (张伟, 张薇 and a pinyin-only "Wei Zhang" alike);
 - pinyin_tones: first those with the same reading, tones included, then the other readings of the same letters;
-- prefix: Han, the names starting with it; Latin, first the guests with a word equal to the last typed word, then
-  those with a word starting with it (words before the last must each equal one of the guest's words);
-- surname: the guests of that family name (Han: the family name of the Han name; Latin: the family_name field);
-- given: the guests of that given name, exactly;
+- prefix: Han, first the names equal to it, then those starting with it; Latin, first the guests with a word
+  equal to the last typed word, then those with a word starting with it (words before the last must each equal
+  one of the guest's words);
+- surname: the guests of that family name (Han: the family name of the Han name; Latin: the family_name field or
+  the pinyin of a Han family name);
+- given: the guests of that given name, exactly (Latin: the given_name or preferred_name field, or the pinyin of
+  a Han given name);
 - nickname: the guests of that family name whose given or preferred name is the nickname, then those whose given
   name is a name the nickname stands for (crm.lookup.nicknames: the product's own list);
 - phone_tail: phones ending with the digits; phone: the same phone; email: the same email, or the same local part;
@@ -130,6 +135,8 @@ def keys_of(customer: Customer) -> set[Condition]:
         keys.add(("word", word))
         keys |= {("word_prefix", word[:n]) for n in range(1, len(word))}
     keys |= {("family", "".join(w["family"])), ("given", "".join(w["given"])), ("preferred", "".join(w["preferred"]))}
+    if len(w["pinyin"]) > 1:  # a Chinese guest's family and given name as pinyin: "Zhang", "Xinlong"
+        keys |= {("family", w["pinyin"][0]), ("given", "".join(w["pinyin"][1:]))}
     if customer.email:
         email = customer.email.lower()
         keys |= {("email", email), ("local", email.split("@")[0])}
@@ -243,7 +250,8 @@ def draw(rng: random.Random, customers: int, *, per_kind: int, prefix_names: int
                 for _ in range(edits):
                     i = max(range(len(typed)), key=lambda n: len(typed[n]) + rng.random())
                     typed[i] = _typo(typed[i], rng)
-                options.append((kind, " ".join(typed), [[[_full(spelled)]]]))
+                # A typo that spells another guest's name finds that guest first, rightly.
+                options.append((kind, " ".join(typed), [[[_full(typed)]], [[_full(spelled)]]]))
         if c.phone:
             number = digits(c.phone)
             n = rng.choice([4, 6, 8])
@@ -284,7 +292,10 @@ def _prefixes(c: Customer, w: dict[str, list[str]], rng: random.Random) -> list[
     how = rng.choice(choices)
     if how == "han":
         han = w["han"][0]
-        return [LookupQuery("prefix", han[:n], c.pk, [[[("han_prefix", han[:n])]]]) for n in range(1, len(han) + 1)]
+        return [
+            LookupQuery("prefix", han[:n], c.pk, [[[("han", han[:n])]], [[("han_prefix", han[:n])]]])
+            for n in range(1, len(han) + 1)
+        ]
     words = w["given"] + w["family"] if how == "latin" else w["pinyin"]
     typed = " ".join(words)
     result = []
