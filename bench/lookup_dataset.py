@@ -291,7 +291,9 @@ def _rows(args: tuple[int, int, int, int]) -> dict[str, list[tuple]]:
                 contacts[-1], len(contacts), first,
             )
         )  # fmt: skip
-        out["term"].extend((organization_id, customer.pk, term, kind) for term, kind in customer_terms(customer))
+        out["term"].extend(
+            (organization_id, customer.pk, term, kind, contacts[-1]) for term, kind in customer_terms(customer)
+        )
         for when in contacts:
             out["contact"].append(
                 (customer.pk, rng.choice(CONTACT_KINDS), when, "", rng.random() < 0.7, False, False, when, when)
@@ -314,7 +316,8 @@ def _rows(args: tuple[int, int, int, int]) -> dict[str, list[tuple]]:
 
 COPY = {
     "customer": f"COPY crm_customer ({CUSTOMER_COLUMNS}) FROM STDIN",
-    "term": "COPY crm_searchterm (organization_id, customer_id, term, kind) FROM STDIN",
+    # Each term carries its guest's last visit (crm.lookup.terms: the index hands out the most recent first).
+    "term": "COPY crm_searchterm (organization_id, customer_id, term, kind, last_seen) FROM STDIN",
     "contact": "COPY crm_contact (customer_id, kind, occurred_at, note, greeted_by_name, preference_honored, "
     "delight_delivered, created_at, updated_at) FROM STDIN",
     "preference": "COPY crm_preference (customer_id, category, text, key, value, polarity, source, safety_critical, "
