@@ -93,8 +93,8 @@ def ensure_customers(count: int) -> Organization:
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE personalization_touch, personalization_delight, personalization_giftspend, "
-            "personalization_giftrule_properties, personalization_giftrule"
+            "TRUNCATE personalization_delight, personalization_giftspend, personalization_giftrule_properties, "
+            "personalization_giftrule CASCADE"  # and what refers to them: the delights' notices and their feedback
         )
         cursor.execute(
             "DELETE FROM crm_preference WHERE customer_id IN (SELECT id FROM crm_customer WHERE organization_id = %s)",
@@ -129,8 +129,8 @@ def make_rules(organization: Organization, rng: random.Random) -> list[GiftRule]
     placeholders, cooldowns and caps — what a chain of hotels might configure."""
     with connection.cursor() as cursor:  # this database is the benchmark's own: start from no rules
         cursor.execute(
-            "TRUNCATE personalization_touch, personalization_delight, personalization_giftspend, "
-            "personalization_giftrule_properties, personalization_giftrule"
+            "TRUNCATE personalization_delight, personalization_giftspend, personalization_giftrule_properties, "
+            "personalization_giftrule CASCADE"  # and what refers to them: the delights' notices and their feedback
         )
     rules = []
     for i in range(RULES):
