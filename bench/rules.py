@@ -179,7 +179,7 @@ def _count_each(rules: list[GiftRule], now, today) -> None:
     for rule in rules:
         customers = Customer.objects.filter(organization_id=rule.organization_id)
         if rule.trigger in ("birthday", "anniversary"):
-            match, _ = planner._date_condition(rule.trigger, planner._dates_in_window(today, rule.window_days))
+            match, _ = planner.date_condition(rule.trigger, planner._dates_in_window(today, rule.window_days))
             customers.filter(match).count()
         else:
             threshold = now - timedelta(days=rule.absence_days)
