@@ -7,9 +7,10 @@ latency counts from the moment its request was due, so a queue in front of the s
 prefix, keystroke by keystroke —, 20 % briefs, 10 % writes (a new guest, a preference, a contact; contacts
 schedule thank-you touches), with token auth, against gunicorn plus a real Celery worker and beat on the broker.
 
-The offered rate steps up until two steps in a row miss p95 <= 50 ms; the same generator then offers the same
-steps to the framework floor (the same Django + DRF stack, token auth and organization lookup, answering a fixed
-JSON: a real lookup page). Traffic goes only to 127.0.0.1; the run stops by itself (RUN_SECONDS).
+The offered rate steps up until two steps in a row miss p95 <= 50 ms. The same generator offers each rate, right
+after the system's step, to the framework floor on its own gunicorn (the same Django + DRF stack, token auth and
+organization lookup, answering a fixed JSON: a real lookup page), so load drift on this shared machine lands on
+both. Traffic goes only to 127.0.0.1; the run stops by itself (RUN_SECONDS after the dataset is ready).
 """
 
 from __future__ import annotations
@@ -23,16 +24,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
 import django
+import psycopg
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 
-from django.db import connection  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
 from bench.measure import line, percentile  # noqa: E402
@@ -51,13 +53,15 @@ CELERY_CONCURRENCY = 1
 TARGET_P95_MS = 50.0
 RATES = [round(5 * 1.25**n) for n in range(30)]  # offered requests a second: 5, 6, 8, 10, 12, 15, 19, 24, ...
 # A step of the mix lasts longer than one of the floor: a tenth of it are writes, and their p95 needs numbers.
-MIXED_STEP_SECONDS = 20.0
+MIXED_STEP_SECONDS = 15.0
 FLOOR_STEP_SECONDS = 10.0
 WARMUP_SECONDS = 5.0
 DRAIN_SECONDS = 5.0  # after a step, unfinished requests get this long, then count as errors (timeouts)
+SETTLE_TIMEOUT = 30.0  # then the server works off what is still queued before the next step
+STATS_SECONDS = 1.5  # PostgreSQL backends report their buffer statistics at most once a second
 REQUEST_TIMEOUT = 10.0
 MAX_IN_FLIGHT = 512  # past this the generator itself would be the bottleneck: further requests count as errors
-RUN_SECONDS = 540  # both series together; the dataset must already exist for the 10 minutes to hold
+RUN_SECONDS = 480  # both series; with the server start-ups and the clean-up the run ends within 10 minutes
 GUESTS_SAMPLED = 2000
 CREATED_DOMAIN = "mixed.bench.example"  # the guests this bench creates: dropped before and after a run
 MIX = (("lookup", 0.70), ("brief", 0.20), ("create_guest", 1 / 30), ("add_preference", 1 / 30), ("log_contact", 1 / 30))
@@ -233,31 +237,58 @@ async def offer(client: Client, next_request, rate: float, seconds: float, rng: 
     return step
 
 
-def step_up(
-    name: str, port: int, token: str, next_request, *, rates: list[int], seconds: float, deadline: float, sample=None
-) -> list[Step]:
-    """Offer each rate in turn until two steps in a row miss the target (or the deadline comes); print each."""
+@dataclass
+class Series:
+    """One server under the generator: the requests it gets, its steps so far, what to note around each step."""
 
-    async def run() -> list[Step]:
-        client, rng, steps = Client(port, token), random.Random(5), []
-        await offer(client, next_request, RATES[0], WARMUP_SECONDS, rng)
-        for rate in rates:
-            if time.monotonic() + seconds + DRAIN_SECONDS > deadline:
-                print(f"{name}: stopped at the run's time limit", file=sys.stderr)
-                break
-            step = await offer(client, next_request, rate, seconds, rng)
-            steps.append(step)
-            per_rate(name, step)
-            if sample:
-                sample()
-            if len(steps) >= 2 and not steps[-1].holds and not steps[-2].holds:
-                break
-            await asyncio.sleep(1)
-        for _, writer in client.idle:
+    name: str
+    client: Client
+    next_request: Callable[[], Request]
+    seconds: float
+    before: Callable[[], None] = lambda: None
+    after: Callable[[], None] = lambda: None
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def saturated(self) -> bool:
+        return len(self.steps) >= 2 and not self.steps[-1].holds and not self.steps[-2].holds
+
+
+async def settle(client: Client) -> None:
+    """Wait until the server has worked off what was left queued: a probe answered is behind all of it."""
+    try:
+        await asyncio.wait_for(client.send(Request("probe", "GET", "/health/")), SETTLE_TIMEOUT)
+    except (OSError, ValueError, IndexError, asyncio.IncompleteReadError, TimeoutError):
+        print("the server did not settle", file=sys.stderr)
+
+
+def step_up(series: list[Series], deadline: float) -> None:
+    """Each offered rate to each series in turn (the system, then the floor, at the same rate: load drift lands
+    on both), a series leaving once two steps in a row missed the target; stops at the deadline."""
+
+    async def run() -> None:
+        rng = random.Random(5)
+        for one in series:
+            await offer(one.client, one.next_request, RATES[0], WARMUP_SECONDS, rng)
+        for rate in RATES:
+            for one in [s for s in series if not s.saturated]:
+                if time.monotonic() + one.seconds + DRAIN_SECONDS > deadline:
+                    print(f"{one.name}: stopped at the run's time limit before {rate} req/s", file=sys.stderr)
+                    return
+                one.before()
+                step = await offer(one.client, one.next_request, rate, one.seconds, rng)
+                await settle(one.client)
+                await asyncio.sleep(STATS_SECONDS)
+                one.after()
+                one.steps.append(step)
+                per_rate(one.name, step)
+            if all(s.saturated for s in series):
+                return
+
+    asyncio.run(run())
+    for one in series:
+        for _, writer in one.client.idle:
             writer.close()
-        return steps
-
-    return asyncio.run(run())
 
 
 def per_rate(name: str, step: Step) -> None:
@@ -294,10 +325,11 @@ def tree_rss_mb(pid: int) -> float:
     return total / 1024
 
 
-def blocks() -> tuple[int, int]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT blks_hit, blks_read FROM pg_stat_database WHERE datname = current_database()")
-        return cursor.fetchone()
+def blocks(stats: psycopg.Connection) -> tuple[int, int]:
+    """The database's buffer hits and reads so far (its own connection: Django's may not run in the event loop)."""
+    return stats.execute(
+        "SELECT blks_hit, blks_read FROM pg_stat_database WHERE datname = current_database()"
+    ).fetchone()
 
 
 def start_celery() -> tuple[subprocess.Popen, subprocess.Popen]:
@@ -339,73 +371,76 @@ def main() -> None:
     forget_created_guests()
     organization, token = ensure_dataset(customers=args.customers)
     guests = list(Customer.objects.filter(organization=organization).order_by("?")[:GUESTS_SAMPLED])
+    manager_token = floor_token(organization)
     line("mixed_customers", args.customers, "customers")
     line("load_average_1m", os.getloadavg()[0], "")
     deadline = time.monotonic() + RUN_SECONDS
 
     worker, beat = start_celery()
-    port = free_port()
+    port, floor_port = free_port(), free_port()
     server = start_gunicorn(port, workers=WEB_WORKERS)
-    rss = {"web": 0.0, "worker": 0.0}
+    floor, fixed = None, None
+    # Memory at its highest after any step; PostgreSQL's buffer hits and reads over the system's steps only.
+    rss, buffers = {"web": 0.0, "worker": 0.0}, {"hit": 0, "read": 0}
+    mark = {}
 
-    def sample() -> None:
+    stats = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
+
+    def before() -> None:
+        mark["hit"], mark["read"] = blocks(stats)
+
+    def after() -> None:
+        hit, read = blocks(stats)
+        buffers["hit"] += hit - mark["hit"]
+        buffers["read"] += read - mark["read"]
         rss["web"] = max(rss["web"], tree_rss_mb(server.pid))
         rss["worker"] = max(rss["worker"], tree_rss_mb(worker.pid))
 
     try:
+        # A real lookup page is the floor's fixed answer; asking for it also waits for the workers to be up.
         get, close = json_getter(port, token)
-        floor_answer = get(f"/api/v1/customers/?page_size=20&q={quote(Typist.ways(guests[0])[0][:1])}")
+        answer = get(f"/api/v1/customers/?page_size=20&q={quote(Typist.ways(guests[0])[0][:1])}")
         close()
-        hit0, read0 = blocks()
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fixed:
+            json.dump({"lookup": answer}, fixed)
+        os.environ["BENCH_METRICS_FIXED_JSON"] = fixed.name
+        floor = start_gunicorn(floor_port, workers=WEB_WORKERS, settings="bench.settings")
+        floor_path = "/bench/fixed-json/metrics/lookup/"
+        get, close = json_getter(floor_port, manager_token)
+        get(floor_path)
+        close()
+
         mix = Mix(guests, seed=3)
-        steps = step_up(
-            "mixed", port, token, mix.next, rates=RATES, seconds=MIXED_STEP_SECONDS, deadline=deadline, sample=sample
-        )
+        system = Series("mixed", Client(port, token), mix.next, MIXED_STEP_SECONDS, before, after)
+        floor_request = Request("floor", "GET", floor_path)
+        framework = Series("framework", Client(floor_port, manager_token), lambda: floor_request, FLOOR_STEP_SECONDS)
+        step_up([system, framework], deadline)
     finally:
-        stop(server)
+        for process in (server, floor):
+            if process:
+                stop(process)
         worker_stop(worker)
         worker_stop(beat)
-    time.sleep(1)  # the server's backends have exited: their statistics are in pg_stat_database
-    hit1, read1 = blocks()
-    best = saturation(steps)
-
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fixed:
-        json.dump({"lookup": floor_answer}, fixed)
-    os.environ["BENCH_METRICS_FIXED_JSON"] = fixed.name
-    floor_port = free_port()
-    floor = start_gunicorn(floor_port, workers=WEB_WORKERS, settings="bench.settings")
-    try:
-        floor_request = Request("floor", "GET", "/bench/fixed-json/metrics/lookup/")
-        # The floor is faster: its steps start one below the system's saturation, on the same grid.
-        start = max(0, RATES.index(best.rate) - 1) if best else 0
-        floor_steps = step_up(
-            "framework",
-            floor_port,
-            floor_token(organization),
-            lambda: floor_request,
-            rates=RATES[start:],
-            seconds=FLOOR_STEP_SECONDS,
-            deadline=deadline,
-        )
-    finally:
-        stop(floor)
-        os.unlink(fixed.name)
+        stats.close()
+        if fixed:
+            os.unlink(fixed.name)
     line("mixed_guests_created", forget_created_guests(), "rows")
 
-    best_floor = saturation(floor_steps)
+    best, best_floor = saturation(system.steps), saturation(framework.steps)
     line("mixed_saturation_rps", best.rate if best else 0, "req/s")
     if best:
         # Writes are a tenth of the mix: their p95 pools every step up to the saturation rate.
-        held = Step(best.rate, [o for s in steps if s.holds and s.rate <= best.rate for o in s.outcomes])
+        held = Step(best.rate, [o for s in system.steps if s.holds and s.rate <= best.rate for o in s.outcomes])
         line("mixed_p95", best.p(95), "ms")
         line("mixed_write_p95", held.p(95, WRITES), "ms")
         line("mixed_writes_measured", sum(o.kind in WRITES for o in held.outcomes), "requests")
         line("mixed_errors", best.errors, "requests")
-    line("mixed_errors_all_rates", sum(s.errors for s in steps), "requests")
+    line("mixed_errors_all_rates", sum(s.errors for s in system.steps), "requests")
     line("web_rss_mb", rss["web"], "MB")
     line("worker_rss_mb", rss["worker"], "MB")
-    line("mixed_pg_cache_hit", 100 * (hit1 - hit0) / max(1, (hit1 - hit0) + (read1 - read0)), "%")
+    line("mixed_pg_cache_hit", 100 * buffers["hit"] / max(1, buffers["hit"] + buffers["read"]), "%")
     line("framework_saturation_rps", best_floor.rate if best_floor else 0, "req/s")
+    line("framework_saturated", int(framework.saturated), "bool")
     if best and best_floor:
         line("mixed_saturation_vs_framework", best.rate / best_floor.rate, "x")
 
