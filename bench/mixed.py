@@ -419,8 +419,8 @@ def main() -> None:
         for process in (server, floor):
             if process:
                 stop(process)
+        worker_stop(beat)  # first: a task it sends after the worker left would wait in the broker
         worker_stop(worker)
-        worker_stop(beat)
         stats.close()
         if fixed:
             os.unlink(fixed.name)
