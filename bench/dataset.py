@@ -261,7 +261,7 @@ def _customer_rows(args: tuple[int, int, int, int]) -> tuple[list[tuple], list[t
                 first,
             )
         )
-        terms.extend((organization_id, customer.pk, term, kind) for term, kind in customer_terms(customer))
+        terms.extend((organization_id, customer.pk, term, kind, last) for term, kind in customer_terms(customer))
     return customers, terms
 
 
@@ -328,7 +328,9 @@ def generate(*, customers: int, organization_id: int, seed: int = 20261122, hist
                 with cursor.copy(f"COPY crm_customer ({CUSTOMER_COLUMNS}) FROM STDIN") as copy:
                     for row in customer_rows:
                         copy.write_row(row)
-                with cursor.copy("COPY crm_searchterm (organization_id, customer_id, term, kind) FROM STDIN") as copy:
+                with cursor.copy(
+                    "COPY crm_searchterm (organization_id, customer_id, term, kind, last_seen) FROM STDIN"
+                ) as copy:
                     for row in term_rows:
                         copy.write_row(row)
             raw.commit()

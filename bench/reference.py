@@ -1,8 +1,13 @@
-"""The references the brief is measured against, serving the rows the brief reads (the customer, all
-their preferences, their open and recently resolved issues) for the same authenticated request:
+"""The references the benchmarks are measured against.
+
+The brief's, serving the rows the brief reads (the customer, all their preferences, their open and recently
+resolved issues) for the same authenticated request:
 
 - a plain DRF endpoint with nested ModelSerializers, what a quick build would ship;
 - a view where PostgreSQL authenticates the token and builds the whole JSON in one query (the floor).
+
+The lookup's framework floor (LookupFramework): GET /api/v1/customers/?q= itself, answering 20 customers it holds
+in memory instead of searching.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm import selectors
-from crm.api import OrganizationScoped
+from crm.api import CustomerViewSet, OrganizationScoped
 from crm.models import Customer, Issue, IssueStatus, Preference
 from crm.permissions import ManagersOnly
 from personalization.api import CustomerBriefView
@@ -154,3 +159,17 @@ class FixedMetricsJson(OrganizationScoped, APIView):
 @functools.cache
 def _fixed_metrics() -> dict:
     return json.loads(Path(os.environ["BENCH_METRICS_FIXED_JSON"]).read_text())
+
+
+class LookupFramework(CustomerViewSet):
+    """The customer list of a lookup (token auth, organization, permissions, pagination, masking, serializer) with
+    the search taken out: 20 customers loaded once per process. What serving any answer costs (bench/run lookup)."""
+
+    def get_queryset(self):
+        return _held_customers(self.organization.pk)
+
+
+@functools.cache
+def _held_customers(organization_id: int) -> list[Customer]:
+    customers = Customer.objects.filter(organization_id=organization_id, merged_into__isnull=True).order_by("pk")
+    return list(customers.prefetch_related("external_ids")[:20])

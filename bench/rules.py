@@ -94,7 +94,7 @@ def ensure_customers(count: int) -> Organization:
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE personalization_delight, personalization_giftspend, personalization_giftrule_properties, "
-            "personalization_giftrule"
+            "personalization_giftrule CASCADE"  # and what refers to them: the delights' notices and their feedback
         )
         cursor.execute(
             "DELETE FROM crm_preference WHERE customer_id IN (SELECT id FROM crm_customer WHERE organization_id = %s)",
@@ -130,7 +130,7 @@ def make_rules(organization: Organization, rng: random.Random) -> list[GiftRule]
     with connection.cursor() as cursor:  # this database is the benchmark's own: start from no rules
         cursor.execute(
             "TRUNCATE personalization_delight, personalization_giftspend, personalization_giftrule_properties, "
-            "personalization_giftrule"
+            "personalization_giftrule CASCADE"  # and what refers to them: the delights' notices and their feedback
         )
     rules = []
     for i in range(RULES):
@@ -179,7 +179,7 @@ def _count_each(rules: list[GiftRule], now, today) -> None:
     for rule in rules:
         customers = Customer.objects.filter(organization_id=rule.organization_id)
         if rule.trigger in ("birthday", "anniversary"):
-            match, _ = planner._date_condition(rule.trigger, planner._dates_in_window(today, rule.window_days))
+            match, _ = planner.date_condition(rule.trigger, planner._dates_in_window(today, rule.window_days))
             customers.filter(match).count()
         else:
             threshold = now - timedelta(days=rule.absence_days)

@@ -19,7 +19,12 @@ def ensure_database() -> None:
     url = urlparse(os.environ["DATABASE_URL"])
     name = url.path.lstrip("/")
     admin = url._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
+    try:
+        conn = psycopg.connect(admin, autocommit=True)
+    except psycopg.OperationalError as exc:
+        where = f"{url.hostname}:{url.port or 5432}"
+        raise SystemExit(f"no PostgreSQL answers at {where}: start it, or set the bench's database URL") from exc
+    with conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
     call_command("migrate", verbosity=0)

@@ -67,6 +67,7 @@ def load_customers(count: int, properties: list[Property]) -> None:
     ids = "ARRAY[" + ",".join(str(p.pk) for p in properties) + "]"
     started = time.perf_counter()
     with connection.cursor() as cursor:
+        # addressed_as: Customer.address_name() of these English guests without salutation: their given name.
         cursor.execute(
             f"""
             INSERT INTO crm_customer (organization_id, home_property_id, given_name, family_name, name_order,
@@ -74,14 +75,14 @@ def load_customers(count: int, properties: list[Property]) -> None:
                 pronunciation_audio, pronunciation_note, language, email, phone,
                 birthday_year, birthday_month, birthday_day, anniversary_year, anniversary_month, anniversary_day,
                 first_seen, last_seen, visit_count, tags, consent_service, consent_marketing, consent_surprises,
-                do_not_contact, pinyin, search_name, merged_into_id, created_at, updated_at)
+                do_not_contact, pinyin, search_name, merged_into_id, addressed_as, created_at, updated_at)
             SELECT %s, CASE WHEN n %% 10 = 0 THEN NULL ELSE ({ids})[1 + n %% 4] END, 'Guest', 'No. ' || n,
                 'given_first', '', '', '', '', '', '', '', '', 'en', 'guest' || n || '@bench.example', '',
                 NULL, CASE WHEN n %% 5 > 0 THEN 1 + (n * 7 %% 12) END, CASE WHEN n %% 5 > 0 THEN 1 + (n * 13 %% 28) END,
                 NULL, CASE WHEN n %% 10 < 3 THEN 1 + (n * 5 %% 12) END,
                 CASE WHEN n %% 10 < 3 THEN 1 + (n * 11 %% 28) END,
                 now() - (400 + n * 37 %% 400) * interval '1 day', now() - (n * 37 %% 400) * interval '1 day',
-                1, '[]'::jsonb, true, n %% 5 < 2, true, false, '', '', NULL, now(), now()
+                1, '[]'::jsonb, true, n %% 5 < 2, true, false, '', '', NULL, 'Guest', now(), now()
             FROM generate_series(%s, %s) AS n
             """,
             [organization_id, have + 1, count],

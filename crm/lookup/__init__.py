@@ -2,17 +2,21 @@
 
 Write time (``terms.py``): every name field, the email and the phone of a
 customer become normalized *search terms* in ``SearchTerm`` (one row per term,
-btree-indexed by organization and term): simplified Han and its suffixes,
-pinyin without tones (with the family-name reading too: 曾 → zeng as well as
-ceng), Latin folded to ASCII (José → jose, Müller → muller and mueller,
+btree-indexed by organization and term): simplified Han, its suffixes and
+its family name alone, pinyin without tones (with the family-name reading too:
+曾 → zeng as well as ceng; ü as lv, lu and lyu) and the whole name with its
+tones, family name first (张伟 → zha1ngwe3i), Latin folded to ASCII (José → jose, Müller → muller and mueller,
 O'Connor → oconnor and connor), a phonetic key per Latin word (metaphone), the
 email and its local part, and the phone's digits reversed (so "the last four
 digits" is a prefix). Converting costs ~40 µs a name: done once per write,
 never per search (NOTES.md).
 
 Search time (``search.py``): the query is analyzed into the same kinds of
-variants, plus nickname expansions (Bob → Robert from a maintained table);
-candidates come from exact and prefix range scans on the term index; when
+variants, plus nickname expansions (Bob → Robert from a maintained table) and
+the typed tones (Zhāng Wěi → zha1ngwe3i, matched by the toned whole name);
+candidates come from the term index, which orders each term's rows by kind
+and last visit (a surname of 60,000 guests reads its 20 most recent), and
+from prefix ranges (a very common one walks the most recent guests); when
 those find nothing strong, a typo stage finds names within one or two edits
 (PostgreSQL: a trigram GIN index on ``Customer.search_name``; SQLite: a
 bounded scan with rapidfuzz). Candidates are then ranked in Python.

@@ -128,5 +128,40 @@ def fold_tones(syllable: str) -> str:
     return anyascii(syllable).lower()
 
 
+# Pinyin's tone marks as combining characters (NFD), and the digit pypinyin's Style.TONE2 writes after the
+# marked vowel: zhāng → zha1ng. ü is written v, as pypinyin writes it (lǚ → lv3).
+TONE_DIGITS = {"\u0304": "1", "\u0301": "2", "\u030c": "3", "\u0300": "4"}
+DIAERESIS = "\u0308"
+NOT_TONE_KEY = re.compile(r"[^a-z0-9]+")
+
+
+def tone_key(text: str) -> str:
+    """Pinyin with tone marks → one key that keeps the tones: "Zhāng Wěi" → zha1ngwe3i, "Lǚ" → lv3.
+
+    The index gets it from pypinyin's own marks (pinyin_syllables(tones=True)) and a query from what was
+    typed, through this one function, so both sides agree. Untoned letters pass as they are."""
+    out = []
+    for char in unicodedata.normalize("NFD", text.lower()):
+        if char == DIAERESIS and out and out[-1] == "u":
+            out[-1] = "v"
+        else:
+            out.append(TONE_DIGITS.get(char, char))
+    return NOT_TONE_KEY.sub("", "".join(out))
+
+
+def has_tone_marks(text: str) -> bool:
+    """Whether a text carries a pinyin tone mark (ā á ǎ à, and ǖ ǘ ǚ ǜ)."""
+    return any(char in TONE_DIGITS for char in unicodedata.normalize("NFD", text))
+
+
+def u_umlaut_spellings(reading: str) -> set[str]:
+    """The ways people type a toneless pinyin ü (pypinyin writes v): lv → lv, lu, lyu (吕); nv → nv, nu, nyu (女).
+
+    Pinyin has no other v, so only readings with ü get more than themselves."""
+    if "v" not in reading:
+        return {reading}
+    return {reading, reading.replace("v", "u"), reading.replace("v", "yu")}
+
+
 def fit(term: str) -> str:
     return term[:MAX_TERM_LENGTH]

@@ -19,6 +19,8 @@ from crm.lookup.normalize import (
     phonetic,
     pinyin_syllables,
     split_family_name,
+    tone_key,
+    u_umlaut_spellings,
 )
 from crm.lookup.pronounce import han_name_pinyin
 from crm.models import Customer, SearchTerm, TermKind
@@ -35,14 +37,31 @@ PHONETIC_SIGIL, EMAIL_SIGIL, PHONE_SIGIL = "~", "@", "#"
 
 
 def _han_terms(run: str) -> set[str]:
-    """张伟 → 张伟, 伟, zhangwei, weizhang, zhang, wei; 曾志伟 adds the surname reading zeng… beside ceng…."""
+    """张伟 → 张伟, 伟, 张, zhangwei, weizhang, zhang, wei; 曾志伟 adds the surname reading zeng… beside ceng….
+
+    The family name alone (张) lets a surname typed alone read its guests in index order; a ü reading gets
+    every spelling people type (吕 → lv, lu, lyu)."""
     terms = {run[i:] for i in range(len(run))}
     family, given = split_family_name(run)
+    if given:
+        terms.add(family)
     given_py = "".join(pinyin_syllables(given, tones=False))
     for reading in {"".join(family_pinyin(family, tones=False)), "".join(pinyin_syllables(family, tones=False))}:
         terms |= {reading, reading + given_py, given_py + reading}
     terms.add(given_py)
-    return terms
+    return {spelling for term in terms for spelling in u_umlaut_spellings(term)}
+
+
+def _toned_keys(run: str) -> set[str]:
+    """The whole Han name read with its tones, family name first (张伟 → zha1ngwe3i): what a query typed with tone
+    marks matches first (crm.lookup.normalize.tone_key). One order only: each term costs ~170 bytes a guest, and
+    tone marks come with pinyin written family name first."""
+    family, given = split_family_name(run)
+    if not given:
+        return set()
+    return {
+        tone_key("".join(family_pinyin(family, tones=True))) + tone_key("".join(pinyin_syllables(given, tones=True)))
+    }
 
 
 def full_name_keys(customer: Customer) -> frozenset[str]:
@@ -90,6 +109,7 @@ def _names(*names: str) -> Names:
     term_kinds = {(fit(term), TermKind.NAME) for term in terms if fit(term) not in full}
     term_kinds |= {(key, TermKind.FULL_NAME) for key in full}
     term_kinds |= {(PHONETIC_SIGIL + code, TermKind.PHONETIC) for code in map(phonetic, words) if code}
+    term_kinds |= {(fit(key), TermKind.FULL_NAME) for key in _toned(names)}
     return Names(
         terms=frozenset(terms),
         phonetic_words=frozenset(words),
@@ -97,6 +117,12 @@ def _names(*names: str) -> Names:
         term_kinds=frozenset(term_kinds),
         search_name=" ".join(sorted(term for term in terms if term.isascii()))[:MAX_SEARCH_NAME],
     )
+
+
+def _toned(names: tuple[str, ...]) -> set[str]:
+    fields = dict(zip(NAME_FIELDS, names, strict=True))
+    runs = (run for field in ("native_name", "latin_name") for run in han_runs(fields[field]))
+    return {key for run in runs for key in _toned_keys(run)}
 
 
 # Alone for an import's preview, which matches rows by their full names and needs no other term.
@@ -115,7 +141,7 @@ def _full_keys(*names: str) -> frozenset[str]:
             if len(run) > 1:
                 family_name, given_name = split_family_name(run)
                 given_py = "".join(pinyin_syllables(given_name, tones=False))
-                keys |= {run, "".join(family_pinyin(family_name, tones=False)) + given_py}
+                keys |= {run, *u_umlaut_spellings("".join(family_pinyin(family_name, tones=False)) + given_py)}
         words = latin_words(text)
         if len(words) > 1:
             keys.add("".join(words))
@@ -174,6 +200,21 @@ def index_customer(customer: Customer) -> None:
         SearchTerm.objects.bulk_create(_rows([customer]))
 
 
+def record_visit(customer: Customer) -> None:
+    """Copy the customer's last_seen to its search terms: one UPDATE, called by the contact-logging service in
+    its transaction once customer.last_seen holds the new value (a back-dated contact changes nothing).
+
+    Why a copy, measured 2026-12-02 on 150,000 guests (60,000 named 王, 1.44 M terms, a machine at load 9):
+    the lookup's index (organization, term, kind, last_seen DESC, customer DESC) hands out the 20 most recent 王
+    from 4 buffers in 0.04 ms, where ordering by the customer's own last_seen joins every namesake: 5,588
+    buffers, 170-190 ms, on every keystroke. The copy costs each contact one UPDATE of the guest's ~10 terms,
+    new row versions in three indexes: ~140 buffers, 0.5-7 ms; contact_log p50 17-20 ms without it, 32 ms with
+    it (400 contacts). Lookups far outnumber contacts, so the contact pays."""
+    SearchTerm.objects.filter(customer_id=customer.pk).exclude(last_seen=customer.last_seen).update(
+        last_seen=customer.last_seen
+    )
+
+
 def index_customers(customers: list[Customer]) -> None:
     """index_customer() for many customers at once (call inside the writing transaction): one delete, one
     read of which are merged away, one COPY (crm.bulk)."""
@@ -184,9 +225,9 @@ def index_customers(customers: list[Customer]) -> None:
     live = set(Customer.objects.filter(pk__in=ids, merged_into__isnull=True).values_list("pk", flat=True))
     insert_rows(
         SearchTerm,
-        ("organization_id", "customer_id", "term", "kind"),
+        ("organization_id", "customer_id", "term", "kind", "last_seen"),
         (
-            (customer.organization_id, customer.pk, term, kind)
+            (customer.organization_id, customer.pk, term, kind, customer.last_seen)
             for customer in customers
             if customer.pk in live
             for term, kind in customer_terms(customer)
@@ -223,7 +264,13 @@ def _reindex_batch(batch, customer_model, term_model) -> int:
 
 def _rows(customers: Iterable[Customer], term_model=SearchTerm) -> list[SearchTerm]:
     return [
-        term_model(organization_id=customer.organization_id, customer_id=customer.pk, term=term, kind=kind)
+        term_model(
+            organization_id=customer.organization_id,
+            customer_id=customer.pk,
+            term=term,
+            kind=kind,
+            last_seen=customer.last_seen,
+        )
         for customer in customers
         for term, kind in customer_terms(customer)
     ]

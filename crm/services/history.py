@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import signals
+from crm.lookup import terms
 from crm.models import (
     SAFETY_CATEGORIES,
     VISIT_KINDS,
@@ -293,6 +294,7 @@ def contact_log(
     locked.first_seen = min(locked.first_seen, when) if locked.first_seen else when
     locked.last_seen = max(locked.last_seen, when) if locked.last_seen else when
     locked.save(update_fields=["visit_count", "first_seen", "last_seen", "updated_at"])
+    terms.record_visit(locked)
     customer.visit_count, customer.first_seen, customer.last_seen = (
         locked.visit_count,
         locked.first_seen,

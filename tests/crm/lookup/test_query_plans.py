@@ -6,10 +6,24 @@ collation mismatch), so a plan without "Seq Scan" proves an index fits."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
+from django.utils import timezone
 
-from crm.lookup.search import analyze, every_word_sql, fuzzy_queryset, namesakes_sql, term_sql, winners_sql
+from crm.lookup.search import (
+    RANGE_ROWS,
+    analyze,
+    count_sql,
+    exact_sql,
+    fuzzy_queryset,
+    prefix_sql,
+    ranges,
+    walk_sql,
+    winners_sql,
+)
+from crm.lookup.terms import reindex
 from crm.models import Customer
 from tests.factories import CustomerFactory
 
@@ -33,9 +47,14 @@ def plan(queryset_or_sql) -> str:
 @pytest.mark.parametrize("text", ["zhang wei", "张伟", "8000", "jose.alvarez@example.es", "bob", "O'Connor"])
 def test_term_lookup_uses_the_term_index(organization, text):
     CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang")
-    explained = plan(term_sql(organization, analyze(text).variants))
-    assert "searchterm_org_term" in explained, explained
-    assert "Seq Scan" not in explained, explained
+    variants = analyze(text).variants
+    for query in (
+        exact_sql(organization, sorted({v.term for v in variants}), 20),
+        *(prefix_sql(organization, v.term, RANGE_ROWS, 20) for v in variants if v.prefix),
+    ):
+        explained = plan(query)
+        assert "searchterm_org_term_recent" in explained, explained
+        assert "Seq Scan" not in explained, explained
 
 
 def test_typo_stage_uses_the_trigram_index(organization):
@@ -57,16 +76,28 @@ def test_typo_stage_uses_the_trigram_index(organization):
 
 def test_every_word_lookup_uses_the_term_index(organization):
     CustomerFactory(organization=organization, given_name="Annabel", family_name="Smith")
-    explained = plan(every_word_sql(organization, analyze("anna smith")))
-    assert "searchterm_org_term" in explained, explained
+    first_word = [v for v in analyze("anna smith").per_word() if v.slot == 0]
+    explained = plan(count_sql(organization, ranges(first_word), RANGE_ROWS))
+    assert "searchterm_org_term_recent" in explained, explained
     assert "Seq Scan" not in explained, explained
 
 
-def test_namesakes_are_ordered_through_the_customer_index(organization):
-    customers = [CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang") for _ in range(30)]
-    explained = plan(namesakes_sql({c.pk: 1.0 for c in customers}, 20))
-    assert "Index" in explained, explained
-    assert "Seq Scan on crm_customer" not in explained, explained
+def test_the_walk_through_recent_guests_follows_the_customer_index(organization):
+    """A prefix too common to read ("w") is answered by the most recent guests, in the customer_org_recent index's
+    order, each probed for a matching term: no sort of every match."""
+    now = timezone.now()
+    guests = Customer.objects.bulk_create(
+        Customer(organization=organization, given_name=f"Wei{i}", family_name="Wang", last_seen=now - timedelta(i))
+        for i in range(5000)
+    )
+    reindex(guests)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE crm_customer")
+        cursor.execute("ANALYZE crm_searchterm")
+    condition = ("(term > %s AND term < %s)", ["w", "w\U0010ffff"])
+    explained = plan(walk_sql(organization, [condition, condition], 20))
+    assert "customer_org_recent" in explained, explained
+    assert "Seq Scan" not in explained and "Sort" not in explained, explained
 
 
 def test_the_winners_are_read_by_id_through_an_index(organization):

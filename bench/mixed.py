@@ -1,0 +1,450 @@
+"""bench/run mixed: the front desk's whole load at once, offered by the clock, stepped up to saturation.
+
+An open-loop generator (asyncio, its own HTTP/1.1 connections, kept alive when the server allows it): requests
+start at Poisson arrival times of a fixed offered rate, whether or not earlier ones have finished, and each
+latency counts from the moment its request was due, so a queue in front of the server shows in the figures
+(no coordinated omission). The mix: 70 % lookups typed as a person types — a real guest's name, prefix after
+prefix, keystroke by keystroke —, 20 % briefs, 10 % writes (a new guest, a preference, a contact; contacts
+schedule thank-you touches), with token auth, against gunicorn plus a real Celery worker and beat on the broker.
+
+The offered rate steps up until two steps in a row miss p95 <= 50 ms. The same generator offers each rate, right
+after the system's step, to the framework floor on its own gunicorn (the same Django + DRF stack, token auth and
+organization lookup, answering a fixed JSON: a real lookup page), so load drift on this shared machine lands on
+both. Traffic goes only to 127.0.0.1; the run stops by itself (RUN_SECONDS after the dataset is ready).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+import django
+import psycopg
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django.setup()
+
+from rest_framework.authtoken.models import Token  # noqa: E402
+
+from bench.measure import line, percentile  # noqa: E402
+from bench.server import ROOT, free_port, json_getter, start_gunicorn, stop  # noqa: E402
+from bench.setup import ensure_database, ensure_dataset  # noqa: E402
+from crm import services  # noqa: E402
+from crm.models import Customer  # noqa: E402
+from tests.workers import worker_command, worker_stop  # noqa: E402
+
+# Sync workers, as in production (README: gunicorn behind a proxy). Three on two cores: a request spends part of
+# its time waiting on PostgreSQL, so one more worker than cores keeps both busy; more would only queue in the
+# kernel instead of the listen backlog, and the database, the Celery worker and this generator share the cores.
+WEB_WORKERS = 3
+# One Celery process: the writes' follow-ups are rows for tomorrow, and beat's dispatchers run every 10 s and 1 min.
+CELERY_CONCURRENCY = 1
+TARGET_P95_MS = 50.0
+RATES = [round(5 * 1.25**n) for n in range(30)]  # offered requests a second: 5, 6, 8, 10, 12, 15, 19, 24, ...
+# A step of the mix lasts longer than one of the floor: a tenth of it are writes, and their p95 needs numbers.
+MIXED_STEP_SECONDS = 15.0
+FLOOR_STEP_SECONDS = 10.0
+WARMUP_SECONDS = 5.0
+DRAIN_SECONDS = 5.0  # after a step, unfinished requests get this long, then count as errors (timeouts)
+SETTLE_TIMEOUT = 30.0  # then the server works off what is still queued before the next step
+STATS_SECONDS = 1.5  # PostgreSQL backends report their buffer statistics at most once a second
+REQUEST_TIMEOUT = 10.0
+MAX_IN_FLIGHT = 512  # past this the generator itself would be the bottleneck: further requests count as errors
+RUN_SECONDS = 480  # both series; with the server start-ups and the clean-up the run ends within 10 minutes
+GUESTS_SAMPLED = 2000
+CREATED_DOMAIN = "mixed.bench.example"  # the guests this bench creates: dropped before and after a run
+MIX = (("lookup", 0.70), ("brief", 0.20), ("create_guest", 1 / 30), ("add_preference", 1 / 30), ("log_contact", 1 / 30))
+WRITES = frozenset({"create_guest", "add_preference", "log_contact"})
+PREFERENCES = [
+    {"category": "drink", "text": "Green tea at arrival", "polarity": "likes", "source": "customer"},
+    {"category": "room", "text": "High floor, away from the lift", "polarity": "likes", "source": "staff"},
+    {"category": "allergy", "text": "Peanuts", "polarity": "avoid", "source": "customer", "safety_critical": True},
+    {"category": "food", "text": "Spicy food", "polarity": "dislikes", "source": "customer"},
+]
+
+
+@dataclass
+class Request:
+    kind: str
+    method: str
+    path: str
+    body: bytes = b""
+
+
+@dataclass
+class Outcome:
+    kind: str
+    ms: float  # from the moment the request was due; inf when it never finished
+    ok: bool
+
+
+@dataclass
+class Step:
+    rate: float
+    outcomes: list[Outcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def p(self, q: float, kinds: frozenset[str] | None = None) -> float:
+        values = [o.ms for o in self.outcomes if kinds is None or o.kind in kinds]
+        return percentile(values, q) if values else float("nan")
+
+    @property
+    def errors(self) -> int:
+        return sum(not o.ok for o in self.outcomes)
+
+    @property
+    def holds(self) -> bool:
+        return self.p(95) <= TARGET_P95_MS
+
+
+class Typist:
+    """Lookups as the desk types them: a guest's name in one of the ways it is typed, each prefix in turn."""
+
+    def __init__(self, guests: list[Customer], rng: random.Random) -> None:
+        self.guests, self.rng, self.pending = guests, rng, []
+
+    @staticmethod
+    def ways(guest: Customer) -> list[str]:
+        if guest.native_name:
+            # Han through an input method: the box receives whole characters; or the pinyin typed letter by letter.
+            ways = [guest.native_name.replace(" ", "")]
+            if guest.family_name and guest.given_name:
+                ways.append(f"{guest.family_name} {guest.given_name}".lower())
+            return ways
+        return [f"{guest.given_name} {guest.family_name}".strip()]
+
+    def next(self) -> str:
+        if not self.pending:
+            name = self.rng.choice(self.ways(self.rng.choice(self.guests)))
+            # A space alone sends the query already sent: the box trims it.
+            self.pending = [name[:n] for n in range(len(name), 0, -1) if not name[:n].endswith(" ")]
+        return self.pending.pop()
+
+
+class Mix:
+    """The next request of the mix, drawn from the sampled guests."""
+
+    def __init__(self, guests: list[Customer], seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.guests = guests
+        self.typist = Typist(guests, self.rng)
+        self.created = 0
+        self.kinds, self.weights = zip(*MIX, strict=True)
+
+    def next(self) -> Request:
+        kind = self.rng.choices(self.kinds, self.weights)[0]
+        guest = self.rng.choice(self.guests)
+        if kind == "lookup":
+            return Request(kind, "GET", f"/api/v1/customers/?page_size=20&q={quote(self.typist.next())}")
+        if kind == "brief":
+            return Request(kind, "GET", f"/api/v1/customers/{guest.pk}/brief/?contact_kind=arrival")
+        if kind == "create_guest":
+            self.created += 1
+            fields = {
+                "given_name": guest.given_name,
+                "family_name": guest.family_name,
+                "native_name": guest.native_name,
+                "language": guest.language or "en",
+                "email": f"guest{self.created}.{time.monotonic_ns()}@{CREATED_DOMAIN}",
+            }
+            return Request(kind, "POST", "/api/v1/customers/", json.dumps(fields).encode())
+        if kind == "add_preference":
+            body = json.dumps(self.rng.choice(PREFERENCES)).encode()
+            return Request(kind, "POST", f"/api/v1/customers/{guest.pk}/preferences/", body)
+        body = json.dumps({"kind": "departure", "note": "Left early for the airport"}).encode()
+        return Request(kind, "POST", f"/api/v1/customers/{guest.pk}/contacts/", body)
+
+
+class Client:
+    """HTTP/1.1 to one loopback port: a pool of idle connections, reused when the server keeps them alive
+    (gunicorn's sync workers close each one: then every request opens its own, as behind a proxy)."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.port, self.idle = port, []
+        self.headers = f"Host: localhost\r\nAuthorization: Token {token}\r\nAccept: application/json\r\n"
+
+    async def send(self, request: Request) -> int:
+        reader, writer = self.idle.pop() if self.idle else await asyncio.open_connection("127.0.0.1", self.port)
+        try:
+            head = f"{request.method} {request.path} HTTP/1.1\r\n{self.headers}"
+            if request.method == "POST":
+                head += f"Content-Type: application/json\r\nContent-Length: {len(request.body)}\r\n"
+            writer.write(head.encode() + b"\r\n" + request.body)
+            status_line = await reader.readline()
+            status = int(status_line.split()[1])
+            headers = {}
+            while (header := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = header.decode("latin-1").partition(":")
+                headers[name.strip().lower()] = value.strip().lower()
+            if "content-length" in headers:
+                await reader.readexactly(int(headers["content-length"]))
+            elif headers.get("transfer-encoding") == "chunked":
+                while size := int((await reader.readline()).split(b";")[0], 16):
+                    await reader.readexactly(size + 2)
+                await reader.readline()
+            else:
+                await reader.read()
+        except BaseException:
+            writer.close()
+            raise
+        if headers.get("connection") == "close" or reader.at_eof():
+            writer.close()
+        else:
+            self.idle.append((reader, writer))
+        return status
+
+
+async def offer(client: Client, next_request, rate: float, seconds: float, rng: random.Random) -> Step:
+    """`rate` requests a second for `seconds`, started at Poisson arrival times whatever the answers do."""
+    loop = asyncio.get_running_loop()
+    step, tasks = Step(rate), set()
+
+    async def one(request: Request, due: float) -> None:
+        try:
+            status = await asyncio.wait_for(client.send(request), REQUEST_TIMEOUT)
+            step.outcomes.append(Outcome(request.kind, (loop.time() - due) * 1000, 200 <= status < 300))
+        except (OSError, ValueError, IndexError, asyncio.IncompleteReadError, TimeoutError):
+            step.outcomes.append(Outcome(request.kind, float("inf"), False))
+
+    started = due = loop.time()
+    while (due := due + rng.expovariate(rate)) < started + seconds:
+        await asyncio.sleep(max(0.0, due - loop.time()))
+        request = next_request()
+        if len(tasks) >= MAX_IN_FLIGHT:
+            step.outcomes.append(Outcome(request.kind, float("inf"), False))
+            continue
+        task = asyncio.create_task(one(request, due))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    step.seconds = loop.time() - started
+    if tasks:
+        await asyncio.wait(set(tasks), timeout=DRAIN_SECONDS)
+    for task in list(tasks):
+        task.cancel()
+        step.outcomes.append(Outcome("unfinished", float("inf"), False))
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return step
+
+
+@dataclass
+class Series:
+    """One server under the generator: the requests it gets, its steps so far, what to note around each step."""
+
+    name: str
+    client: Client
+    next_request: Callable[[], Request]
+    seconds: float
+    before: Callable[[], None] = lambda: None
+    after: Callable[[], None] = lambda: None
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def saturated(self) -> bool:
+        return len(self.steps) >= 2 and not self.steps[-1].holds and not self.steps[-2].holds
+
+
+async def settle(client: Client) -> None:
+    """Wait until the server has worked off what was left queued: a probe answered is behind all of it."""
+    try:
+        await asyncio.wait_for(client.send(Request("probe", "GET", "/health/")), SETTLE_TIMEOUT)
+    except (OSError, ValueError, IndexError, asyncio.IncompleteReadError, TimeoutError):
+        print("the server did not settle", file=sys.stderr)
+
+
+def step_up(series: list[Series], deadline: float) -> None:
+    """Each offered rate to each series in turn (the system, then the floor, at the same rate: load drift lands
+    on both), a series leaving once two steps in a row missed the target; stops at the deadline."""
+
+    async def run() -> None:
+        rng = random.Random(5)
+        for one in series:
+            await offer(one.client, one.next_request, RATES[0], WARMUP_SECONDS, rng)
+        for rate in RATES:
+            for one in [s for s in series if not s.saturated]:
+                if time.monotonic() + one.seconds + DRAIN_SECONDS > deadline:
+                    print(f"{one.name}: stopped at the run's time limit before {rate} req/s", file=sys.stderr)
+                    return
+                one.before()
+                step = await offer(one.client, one.next_request, rate, one.seconds, rng)
+                await settle(one.client)
+                await asyncio.sleep(STATS_SECONDS)
+                one.after()
+                one.steps.append(step)
+                per_rate(one.name, step)
+            if all(s.saturated for s in series):
+                return
+
+    asyncio.run(run())
+    for one in series:
+        for _, writer in one.client.idle:
+            writer.close()
+
+
+def per_rate(name: str, step: Step) -> None:
+    prefix = f"{name}_{step.rate:.0f}rps"
+    done = sum(o.ms != float("inf") for o in step.outcomes)
+    line(f"{prefix}_achieved", done / step.seconds, "req/s")
+    for q in (50, 95, 99):
+        line(f"{prefix}_p{q}", step.p(q), "ms")
+    if name == "mixed":
+        line(f"{prefix}_lookup_p95", step.p(95, frozenset({"lookup"})), "ms")
+        line(f"{prefix}_brief_p95", step.p(95, frozenset({"brief"})), "ms")
+        line(f"{prefix}_write_p95", step.p(95, WRITES), "ms")
+    line(f"{prefix}_errors", step.errors, "requests")
+
+
+def saturation(steps: list[Step]) -> Step | None:
+    """The highest offered rate that held the target, below the first two misses in a row."""
+    held = [s for s in steps if s.holds]
+    return max(held, key=lambda s: s.rate) if held else None
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants (shared pages counted in each, as `ps` does)."""
+    total, pids = 0, [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(next(s for s in status.splitlines() if s.startswith("VmRSS:")).split()[1])
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pids += [int(child) for child in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total / 1024
+
+
+def blocks(stats: psycopg.Connection) -> tuple[int, int]:
+    """The database's buffer hits and reads so far (its own connection: Django's may not run in the event loop)."""
+    return stats.execute(
+        "SELECT blks_hit, blks_read FROM pg_stat_database WHERE datname = current_database()"
+    ).fetchone()
+
+
+def start_celery() -> tuple[subprocess.Popen, subprocess.Popen]:
+    """A worker and beat on the broker of CELERY_BROKER_URL, as deployed (README: exactly one beat)."""
+    quiet = {"cwd": ROOT, "stdout": subprocess.DEVNULL}
+    hostname = f"bench-mixed-{os.getpid()}@localhost"
+    worker = subprocess.Popen(
+        worker_command(hostname, "--concurrency", str(CELERY_CONCURRENCY), loglevel="WARNING"), **quiet
+    )
+    beat = subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "WARNING"], **quiet)
+    return worker, beat
+
+
+def forget_created_guests() -> int:
+    """Drop the guests earlier runs created, so the dataset keeps its size (ensure_dataset counts it)."""
+    _, deleted = Customer.objects.filter(email__endswith=f"@{CREATED_DOMAIN}").delete()
+    return deleted.get(Customer._meta.label, 0)
+
+
+def floor_token(organization) -> str:
+    """A manager of the bench organization: the fixed-JSON floor view is for managers."""
+    staff = services.staff_upsert(
+        username="bench-manager",
+        password="bench-password-1",
+        organization_name=organization.name,
+        property_name="Bench Shanghai",
+        role="manager",
+    )
+    token, _ = Token.objects.get_or_create(user=staff.user)
+    return token.key
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--customers", type=int, default=100_000)
+    args = parser.parse_args()
+
+    ensure_database()
+    forget_created_guests()
+    organization, token = ensure_dataset(customers=args.customers)
+    guests = list(Customer.objects.filter(organization=organization).order_by("?")[:GUESTS_SAMPLED])
+    manager_token = floor_token(organization)
+    line("mixed_customers", args.customers, "customers")
+    line("load_average_1m", os.getloadavg()[0], "")
+    deadline = time.monotonic() + RUN_SECONDS
+
+    worker, beat = start_celery()
+    port, floor_port = free_port(), free_port()
+    server = start_gunicorn(port, workers=WEB_WORKERS)
+    floor, fixed = None, None
+    # Memory at its highest after any step; PostgreSQL's buffer hits and reads over the system's steps only.
+    rss, buffers = {"web": 0.0, "worker": 0.0}, {"hit": 0, "read": 0}
+    mark = {}
+
+    stats = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
+
+    def before() -> None:
+        mark["hit"], mark["read"] = blocks(stats)
+
+    def after() -> None:
+        hit, read = blocks(stats)
+        buffers["hit"] += hit - mark["hit"]
+        buffers["read"] += read - mark["read"]
+        rss["web"] = max(rss["web"], tree_rss_mb(server.pid))
+        rss["worker"] = max(rss["worker"], tree_rss_mb(worker.pid))
+
+    try:
+        # A real lookup page is the floor's fixed answer; asking for it also waits for the workers to be up.
+        get, close = json_getter(port, token)
+        answer = get(f"/api/v1/customers/?page_size=20&q={quote(Typist.ways(guests[0])[0][:1])}")
+        close()
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fixed:
+            json.dump({"lookup": answer}, fixed)
+        os.environ["BENCH_METRICS_FIXED_JSON"] = fixed.name
+        floor = start_gunicorn(floor_port, workers=WEB_WORKERS, settings="bench.settings")
+        floor_path = "/bench/fixed-json/metrics/lookup/"
+        get, close = json_getter(floor_port, manager_token)
+        get(floor_path)
+        close()
+
+        mix = Mix(guests, seed=3)
+        system = Series("mixed", Client(port, token), mix.next, MIXED_STEP_SECONDS, before, after)
+        floor_request = Request("floor", "GET", floor_path)
+        framework = Series("framework", Client(floor_port, manager_token), lambda: floor_request, FLOOR_STEP_SECONDS)
+        step_up([system, framework], deadline)
+    finally:
+        for process in (server, floor):
+            if process:
+                stop(process)
+        worker_stop(beat)  # first: a task it sends after the worker left would wait in the broker
+        worker_stop(worker)
+        stats.close()
+        if fixed:
+            os.unlink(fixed.name)
+    line("mixed_guests_created", forget_created_guests(), "rows")
+
+    best, best_floor = saturation(system.steps), saturation(framework.steps)
+    rate = best.rate if best else 0  # 0: not even the first step held the target
+    line("mixed_saturation_rps", rate, "req/s")
+    if best:
+        # Writes are a tenth of the mix: their p95 pools every step up to the saturation rate.
+        held = Step(best.rate, [o for s in system.steps if s.holds and s.rate <= best.rate for o in s.outcomes])
+        line("mixed_p95", best.p(95), "ms")
+        line("mixed_write_p95", held.p(95, WRITES), "ms")
+        line("mixed_writes_measured", sum(o.kind in WRITES for o in held.outcomes), "requests")
+        line("mixed_errors", best.errors, "requests")
+    line("mixed_errors_all_rates", sum(s.errors for s in system.steps), "requests")
+    line("web_rss_mb", rss["web"], "MB")
+    line("worker_rss_mb", rss["worker"], "MB")
+    line("mixed_pg_cache_hit", 100 * buffers["hit"] / max(1, buffers["hit"] + buffers["read"]), "%")
+    line("framework_saturation_rps", best_floor.rate if best_floor else 0, "req/s")
+    line("framework_saturated", int(framework.saturated), "bool")
+    if best_floor:
+        line("mixed_saturation_vs_framework", rate / best_floor.rate, "x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,180 @@
+"""Ranking that uses everything typed (issue 15): ü however it is written, a whole name above a given name alone,
+typed tones first, and search as you type from the first letter, namesakes most recent first."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from crm import services
+from crm.lookup import search as lookup
+from crm.lookup.terms import reindex
+from crm.models import Customer
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def find(organization, text):
+    return [c.pk for c in lookup.search(organization=organization, text=text)]
+
+
+def seen(customer, days_ago: float) -> None:
+    services.contact_log(customer=customer, kind="visit", occurred_at=timezone.now() - timedelta(days=days_ago))
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        ("Lǚ Píngdōng", True),  # the tone marks say lǚ, not lú
+        ("Lǚpíngdōng", True),
+        ("lv pingdong", True),  # v and yu can only be ü
+        ("lyu pingdong", True),
+        ("lü pingdong", False),  # ü and u without tones read as lu too: 卢, seen later, may come first
+        ("lu pingdong", False),
+        ("Lǖ Píngdōng", False),  # another tone on the ü: still found
+        ("Lǘ Píngdōng", False),
+        ("Lǜ Píngdōng", False),
+        ("lupingdong", False),
+    ],
+)
+def test_lu_is_found_however_its_u_umlaut_is_typed(organization, text, first):
+    # Given 吕平东 (Lǚ Píngdōng) and 卢平东 (Lú Píngdōng), the latter seen more recently
+    lu3 = CustomerFactory(organization=organization, native_name="吕平东", given_name="", family_name="")
+    lu2 = CustomerFactory(organization=organization, native_name="卢平东", given_name="", family_name="")
+    seen(lu3, days_ago=9)
+    seen(lu2, days_ago=1)
+    # When the desk types his name with ü, v, u or yu, with or without tone marks
+    found = find(organization, text)
+    # Then 吕平东 is found; first when what was typed can only be him
+    assert lu3.pk in found
+    if first:
+        assert found[0] == lu3.pk
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        ("Zhāng Nǚhuá", True),
+        ("zhang nvhua", True),
+        ("zhang nyuhua", True),
+        ("zhang nuhua", False),
+        ("zhang nü hua", False),
+        ("nǚhuá", False),
+        ("nvhua", True),
+    ],
+)
+def test_nu_as_a_given_name_syllable_is_found_however_its_u_umlaut_is_typed(organization, text, first):
+    # Given 张女华 (Zhāng Nǚhuá) and 张奴华 (Zhāng Núhuá), the latter seen more recently
+    nu3 = CustomerFactory(organization=organization, native_name="张女华", given_name="", family_name="")
+    nu2 = CustomerFactory(organization=organization, native_name="张奴华", given_name="", family_name="")
+    seen(nu3, days_ago=9)
+    seen(nu2, days_ago=1)
+    found = find(organization, text)
+    assert nu3.pk in found
+    if first:
+        assert found[0] == nu3.pk
+
+
+@pytest.mark.parametrize(
+    ("whole", "given_only", "text"),
+    [("袁轩", "王远轩", "yuan xuan"), ("陶敏", "李涛敏", "tao min"), ("贾若涵", "王佳若涵", "Jiǎ Ruòhán")],
+)
+def test_a_full_name_ranks_above_a_given_name_alone(organization, whole, given_only, text):
+    # Given the guest whose whole name is typed, and namesakes whose given name alone reads the same,
+    # the latter seen more recently
+    wanted = CustomerFactory(organization=organization, native_name=whole, given_name="", family_name="")
+    others = [
+        CustomerFactory(organization=organization, native_name=given_only, given_name="", family_name="")
+        for _ in range(3)
+    ]
+    seen(wanted, days_ago=30)
+    for customer in others:
+        seen(customer, days_ago=1)
+    # When the desk types the name
+    found = find(organization, text)
+    # Then the whole name comes first, and the given-name matches still follow
+    assert found[0] == wanted.pk
+    assert {c.pk for c in others} <= set(found)
+
+
+def test_typed_tones_rank_the_exact_reading_first_and_keep_the_others(organization):
+    # Given 张伟 (Zhāng Wěi), and 张薇 (Zhāng Wēi) and 张维 (Zhāng Wéi) seen more recently
+    wei3 = CustomerFactory(organization=organization, native_name="张伟", given_name="", family_name="")
+    wei1 = CustomerFactory(organization=organization, native_name="张薇", given_name="", family_name="")
+    wei2 = CustomerFactory(organization=organization, native_name="张维", given_name="", family_name="")
+    seen(wei3, days_ago=10)
+    seen(wei1, days_ago=2)
+    seen(wei2, days_ago=1)
+    # When the name is typed with its tones, 张伟 comes first and the others are still found
+    toned = find(organization, "Zhāng Wěi")
+    assert toned[0] == wei3.pk and {wei1.pk, wei2.pk} <= set(toned)
+    # Typed without tones, the order stays the most recent visit first
+    assert find(organization, "zhang wei")[:3] == [wei2.pk, wei1.pk, wei3.pk]
+
+
+def test_one_character_answers_as_the_desk_types(organization):
+    # Given guests with names in Han script and in Latin letters
+    wang = CustomerFactory(organization=organization, native_name="王芳", given_name="", family_name="")
+    smith = CustomerFactory(organization=organization, given_name="Sarah", family_name="Smith")
+    li = CustomerFactory(organization=organization, native_name="李娜", given_name="", family_name="")
+    # When one character is typed, the guests whose names start with it are found, and no one else
+    assert find(organization, "王") == [wang.pk]
+    assert find(organization, "w") == [wang.pk]
+    assert find(organization, "s") == [smith.pk]
+    assert li.pk not in find(organization, "s")
+
+
+def many_wangs(organization, count: int) -> list[Customer]:
+    """count guests named 王, the most recent visitors created last (the highest ids), three never seen."""
+    now = timezone.now()
+    guests = Customer.objects.bulk_create(
+        Customer(
+            organization=organization,
+            native_name=f"王{given}",
+            last_seen=None if i < 3 else now - timedelta(hours=count - i),
+        )
+        for i, given in zip(range(count), "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超霞平刚" * (count // 20 + 1), strict=False)
+    )
+    reindex(guests)
+    return sorted(guests, key=lambda c: c.last_seen or timezone.now() - timedelta(days=9999), reverse=True)
+
+
+@pytest.mark.parametrize("text", ["王", "wang", "w", "wa"])
+def test_more_namesakes_than_ever_read_show_the_twenty_most_recent_in_order(organization, text):
+    # Given 520 guests named 王 (more than the 500 term rows the lookup once read), the latest visitors the newest
+    wangs = many_wangs(organization, 520)
+    # When the surname, or its first letters, is typed
+    found = find(organization, text)
+    # Then the 20 most recent visitors come back, latest first
+    assert found == [c.pk for c in wangs[:20]]
+
+
+@pytest.mark.postgres
+def test_a_prefix_too_common_to_read_walks_the_recent_guests_to_the_same_answer(organization, monkeypatch):
+    # Given 300 guests named 王 and a prefix cap below their count (a million guests' "w" holds ~200,000 rows)
+    wangs = many_wangs(organization, 300)
+    monkeypatch.setattr(lookup, "RANGE_ROWS", 50)
+    # When a common prefix is typed, then the walk through the most recent guests gives the same 20, in order
+    for text in ("w", "wa", "wang w"):
+        assert find(organization, text) == [c.pk for c in wangs[:20]], text
+
+
+def test_search_terms_follow_the_latest_contact(organization):
+    # Given two namesakes, the one seen later found first
+    first, second = (
+        CustomerFactory(organization=organization, native_name="王芳", given_name="", family_name="") for _ in range(2)
+    )
+    seen(first, days_ago=5)
+    seen(second, days_ago=3)
+    assert find(organization, "王")[:2] == [second.pk, first.pk]
+    # When the other one comes back today, then it is found first; a back-dated contact changes nothing
+    seen(first, days_ago=0)
+    seen(second, days_ago=20)
+    assert find(organization, "王")[:2] == [first.pk, second.pk]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(DISTINCT last_seen) FROM crm_searchterm WHERE customer_id = %s", [first.pk])
+        assert cursor.fetchone()[0] == 1
