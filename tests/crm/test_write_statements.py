@@ -4,6 +4,9 @@ SQL statements through the API, however many names, search terms, preferences an
 Counted inside the test's transaction, so each service's own transaction is a SAVEPOINT and its RELEASE (in
 production a BEGIN and a COMMIT). The counts are the same on PostgreSQL and SQLite."""
 
+# A new guest with likely duplicates adds one SELECT of those profiles to the answer; a contact logged without a
+# place, or near one logged without, one SELECT of the organization's zones (the place it is counted at).
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -36,7 +39,7 @@ MANY_NAMES = {
 
 @pytest.fixture
 def webhook(settings, organization):
-    """An endpoint that wants every event: each write also writes its delivery (the outbox row)."""
+    """An endpoint that wants to hear of new guests: creating one also writes its delivery (the outbox row)."""
     settings.RAPPORT_WEBHOOKS_ALLOW_PRIVATE = True
     return services.webhook_endpoint_create(
         organization=organization, url="http://127.0.0.1:9/hooks", events=["customer.created"]
