@@ -64,6 +64,27 @@ def test_creating_a_guest_is_ten_statements_however_many_names(api, webhook, nam
     assert WebhookDelivery.objects.filter(endpoint=webhook, event_type="customer.created").count() == 1
 
 
+def test_a_new_namesake_of_many_reads_only_the_likely_duplicates(api, organization, django_assert_num_queries):
+    # Given 30 guests called Wang Wei (a common name: not a reason on its own) and one of them with the phone the
+    # new guest gives, and one namesake among few.
+    namesakes = [CustomerFactory(organization=organization, given_name="Wei", family_name="Wang") for _ in range(30)]
+    services.customer_update(customer=namesakes[7], phone="+86 139 1111 2222")
+    rare = CustomerFactory(organization=organization, given_name="Xiaoyu", family_name="Wang", email="")
+    # When one more Wang Wei is created: the nine statements of a guest when no endpoint wants the event, and one
+    # SELECT of the profile sharing the phone (not of the 29 namesakes).
+    with django_assert_num_queries(10):
+        answer = api.post(URL, {"given_name": "Wei", "family_name": "Wang", "phone": "+86 139 1111 2222"})
+    # Then that profile is the likely duplicate, for its phone; the 29 others are namesakes, not duplicates.
+    assert answer.status_code == 201, answer.json()
+    duplicates = answer.json()["likely_duplicates"]
+    assert [(d["customer"]["id"], d["reasons"]) for d in duplicates] == [(namesakes[7].pk, ["same_phone"])]
+    # A name shared by few is a reason on its own.
+    answer = api.post(URL, {"given_name": "Xiaoyu", "family_name": "Wang"})
+    assert [(d["customer"]["id"], d["reasons"]) for d in answer.json()["likely_duplicates"]] == [
+        (rare.pk, ["same_name"])
+    ]
+
+
 def test_ids_in_other_systems_add_one_insert_in_a_savepoint(api, django_assert_num_queries):
     # The nine of a guest when no endpoint wants the event, and SAVEPOINT · INSERT every id · RELEASE: the unique
     # constraint decides whether an id is taken, not a SELECT per id before.
