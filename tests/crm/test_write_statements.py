@@ -129,6 +129,7 @@ def test_renaming_a_guest_deletes_the_stale_terms_and_inserts_the_new_in_two_sta
     api, organization, django_assert_num_queries
 ):
     guest = CustomerFactory(organization=organization, **MANY_NAMES)
+    services.contact_log(customer=guest, kind="visit")
     email_terms = {(term, kind) for term, kind in _terms_of(guest) if kind in (TermKind.EMAIL, TermKind.EMAIL_LOCAL)}
     # 1 the token · 2 SELECT the guest · 3 SELECT their ids in other systems · 4 SAVEPOINT · 5 UPDATE the guest ·
     # 6 DELETE the stale terms · 7 INSERT the new ones · 8 INSERT the change record · 9 SELECT the endpoints ·
@@ -138,6 +139,7 @@ def test_renaming_a_guest_deletes_the_stale_terms_and_inserts_the_new_in_two_sta
     assert answer.status_code == 200, answer.json()
     guest.refresh_from_db()
     assert _terms_of(guest) == customer_terms(guest)
+    assert set(SearchTerm.objects.filter(customer=guest).values_list("last_seen", flat=True)) == {guest.last_seen}
     assert email_terms and email_terms <= _terms_of(guest)  # the email's terms stayed as they were
     names = {term for term, kind in _terms_of(guest) - email_terms}
     assert not {term for term in names if "lee" in term or "李" in term}
@@ -174,7 +176,7 @@ def _log(api, customer, kind: str, **fields):
 
 
 @pytest.mark.parametrize("history", [0, 40], ids=["first contact", "40 contacts before"])
-def test_logging_a_contact_is_ten_statements_however_many_the_guest_has(
+def test_logging_a_contact_is_eleven_statements_however_many_the_guest_has(
     api, customer, property_, history, django_assert_num_queries
 ):
     long_ago = timezone.now() - timedelta(days=400)
@@ -183,10 +185,10 @@ def test_logging_a_contact_is_ten_statements_however_many_the_guest_has(
             customer=customer, kind="call", property=property_, occurred_at=long_ago + timedelta(days=day)
         )
     # 1 the token · 2 SELECT the guest · 3 SAVEPOINT · 4 SELECT … FOR UPDATE their visits · 5 INSERT the contact ·
-    # 6 UPDATE their visits and first and last seen · 7 INSERT the change record · 8 SELECT their contacts near it
-    # with their places' zones (metrics: the guest-days it changes) · 9 upsert the day's counters · 10 RELEASE.
-    # (A contact logged without a place adds one SELECT of the organization's zones.)
-    with django_assert_num_queries(10):
+    # 6 UPDATE their visits and first and last seen · 7 UPDATE their search terms' last seen (the lookup's order)
+    # · 8 INSERT the change record · 9 SELECT their contacts near it with their places' zones (metrics: the
+    # guest-days it changes) · 10 upsert the day's counters · 11 RELEASE.
+    with django_assert_num_queries(11):
         answer = _log(api, customer, "arrival")
     assert answer.status_code == 201, answer.json()
     customer.refresh_from_db()
@@ -195,8 +197,8 @@ def test_logging_a_contact_is_ten_statements_however_many_the_guest_has(
 
 
 def test_a_departure_that_schedules_a_thank_you_adds_two_statements(api, customer, django_assert_num_queries):
-    # The ten of a contact, and the thank-you: SELECT a thank-you of the last week · INSERT the touch.
-    with django_assert_num_queries(12):
+    # The eleven of a contact, and the thank-you: SELECT a thank-you of the last week · INSERT the touch.
+    with django_assert_num_queries(13):
         answer = _log(api, customer, "departure")
     assert answer.status_code == 201, answer.json()
     assert Touch.objects.filter(customer=customer, kind="thank_you").count() == 1
