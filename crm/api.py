@@ -350,7 +350,7 @@ class CustomerChildList(OrganizationScoped, generics.ListCreateAPIView):
 
     @cached_property
     def customer(self) -> Customer:
-        return selectors.customer_get(organization=self.organization, pk=self.kwargs["customer_id"])
+        return selectors.customer_get(organization=self.organization, pk=self.kwargs["customer_id"], external_ids=False)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -102,8 +102,11 @@ def customer_lookup(*, organization: Organization, q: str) -> list[Customer]:
     return customers
 
 
-def customer_get(*, organization: Organization, pk: object) -> Customer:
-    return get_or_404(customers_of(organization).select_related("organization").prefetch_related("external_ids"), pk)
+def customer_get(*, organization: Organization, pk: object, external_ids: bool = True) -> Customer:
+    """One guest of the organization or 404; with their ids in other systems (the profile shows them) unless a
+    caller needs none (a preference or contact added to them: one statement less on every write)."""
+    customers = customers_of(organization).select_related("organization")
+    return get_or_404(customers.prefetch_related("external_ids") if external_ids else customers, pk)
 
 
 def preference_list(*, customer: Customer) -> QuerySet[Preference]:
@@ -156,10 +159,16 @@ def _contradict(a: Customer, b: Customer) -> bool:
     )
 
 
+def _counts(kind: int, group: int) -> bool:
+    """Whether sharing a term of this kind with group - 1 others makes a likely duplicate: a full name shared by more
+    than MAX_NAME_GROUP guests is a common name."""
+    return not (kind == TermKind.FULL_NAME and group > MAX_NAME_GROUP)
+
+
 def _pairs(keys: dict[tuple[str, int], list[int]], customers: dict[int, Customer]) -> list[DuplicatePair]:
     reasons: dict[tuple[int, int], set[str]] = defaultdict(set)
     for (_term, kind), ids in keys.items():
-        if kind == TermKind.FULL_NAME and len(ids) > MAX_NAME_GROUP:
+        if not _counts(kind, len(ids)):
             continue
         for a, b in combinations(sorted(set(ids)), 2):
             reasons[(a, b)].add(REASONS[kind])
@@ -188,31 +197,29 @@ def likely_duplicates_of_unsaved(customer: Customer) -> list[tuple[Customer, tup
     return _duplicates_by_terms(customer, own) if own else []
 
 
-# The id an unsaved profile stands under while its pairs are made (no real row has it).
-UNSAVED_ID = 0
-
-
 def _duplicates_by_terms(customer: Customer, own) -> list[tuple[Customer, tuple[str, ...]]]:
-    me = customer.pk if customer.pk is not None else UNSAVED_ID
+    """The pairs of _pairs() that hold customer, by the other's id: only the others are read (none when every
+    shared term is a common name), and no pair of two others is made — a new 王伟 among hundreds of namesakes."""
     rows = SearchTerm.objects.filter(
         organization_id=customer.organization_id, kind__in=DUPLICATE_KINDS, term__in=own
     ).values_list("term", "kind", "customer_id")
     if customer.pk is not None:
         rows = rows.exclude(customer=customer)
-    keys: dict[tuple[str, int], list[int]] = defaultdict(lambda: [me])
+    groups: dict[tuple[str, int], list[int]] = defaultdict(list)
     for term, kind, other in rows:
-        keys[(term, kind)].append(other)
-    others = {
-        c.pk: c
-        for c in Customer.objects.filter(
-            pk__in={i for ids in keys.values() for i in ids if i != me}, merged_into__isnull=True
-        ).select_related("home_property")
-    }
-    others[me] = customer
+        groups[(term, kind)].append(other)
+    reasons: dict[int, set[str]] = defaultdict(set)
+    for (_term, kind), others in groups.items():
+        if _counts(kind, len(others) + 1):
+            for other in others:
+                reasons[other].add(REASONS[kind])
+    if not reasons:
+        return []
+    others = Customer.objects.filter(merged_into__isnull=True).select_related("home_property").in_bulk(list(reasons))
     return [
-        (pair.second if pair.first is customer else pair.first, pair.reasons)
-        for pair in _pairs(keys, others)
-        if pair.first is customer or pair.second is customer
+        (others[pk], tuple(sorted(why)))
+        for pk, why in sorted(reasons.items())
+        if pk in others and not (why == {"same_name"} and _contradict(customer, others[pk]))
     ]
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from crm.bulk import insert_rows
 from crm.languages import message_language
@@ -192,12 +192,42 @@ def derive_name_fields(customer: Customer) -> None:
     customer.addressed_as = address_name(customer, message_language(customer.language))[:200]
 
 
-def index_customer(customer: Customer) -> None:
-    """Replace the customer's search terms (call inside the writing transaction)."""
-    SearchTerm.objects.filter(customer=customer).delete()
-    # Read from the database: a writer holding a stale copy must not revive a merged-away profile.
-    if Customer.objects.filter(pk=customer.pk, merged_into__isnull=True).exists():
-        SearchTerm.objects.bulk_create(_rows([customer]))
+def index_customer(customer: Customer, *, new: bool = False) -> None:
+    """Replace the customer's search terms (call inside the writing transaction): one DELETE of the stale terms
+    (also those whose last_seen is not the guest's: a merge changes it) and one INSERT of the missing ones (a new
+    customer: the INSERT alone); a profile merged away has none."""
+    wanted = customer_terms(customer) if customer.merged_into_id is None else set()
+    if not new:
+        stale = SearchTerm.objects.filter(customer=customer)
+        by_kind: dict[int, list[str]] = {}
+        for term, kind in wanted:
+            by_kind.setdefault(kind, []).append(term)
+        for kind, kind_terms in by_kind.items():
+            stale = stale.exclude(kind=kind, term__in=kind_terms, last_seen=customer.last_seen)
+        stale.delete()
+    if wanted:
+        _insert_missing(customer, sorted(wanted))
+
+
+# Written for the customer only while its row says it is not merged away (a writer holding a stale copy must not
+# revive a merged-away profile), with the row's last_seen, and only the terms it lacks; plain SQL that PostgreSQL
+# and SQLite both speak.
+_INSERT_MISSING_SQL = """
+WITH wanted (term, kind) AS (VALUES {values})
+INSERT INTO crm_searchterm (organization_id, customer_id, term, kind, last_seen)
+SELECT c.organization_id, c.id, wanted.term, wanted.kind, c.last_seen FROM wanted, crm_customer c
+WHERE c.id = %s AND c.merged_into_id IS NULL AND NOT EXISTS (
+    SELECT 1 FROM crm_searchterm s WHERE s.customer_id = c.id AND s.term = wanted.term AND s.kind = wanted.kind
+)
+"""
+
+
+def _insert_missing(customer: Customer, wanted: list[tuple[str, int]]) -> None:
+    values = ", ".join(["(%s, %s)"] * len(wanted))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_MISSING_SQL.format(values=values), [*(value for row in wanted for value in row), customer.pk]
+        )
 
 
 def record_visit(customer: Customer) -> None:

@@ -27,7 +27,7 @@ from crm.models import (
 )
 from crm.models.tenancy import phone_region_of
 from crm.services.access import access_record
-from crm.services.common import User, assign, created, record, update_fields
+from crm.services.common import User, assign, clean_for_save, created, record, update_fields
 from crm.webhooks import events as webhook_events
 from crm.webhooks import services as webhooks
 
@@ -109,13 +109,13 @@ def customer_create(
     fields = _normalize_customer_fields(fields, organization=organization, property=property)
     customer = Customer(organization=organization)
     assign(customer, fields, CUSTOMER_FIELDS)
-    customer.full_clean()
+    clean_for_save(customer)
     terms.derive_name_fields(customer)
     customer.save()
-    terms.index_customer(customer)
+    terms.index_customer(customer, new=True)
     changes = created(fields)
     if external_ids:
-        changes |= _external_ids_replace(customer, external_ids)
+        changes |= _external_ids_replace(customer, external_ids, held=set())
     record(
         organization=organization,
         actor=actor,
@@ -147,7 +147,7 @@ def customer_update(
         changed |= _external_ids_replace(customer, external_ids)
     if not changed:
         return customer
-    customer.full_clean()
+    clean_for_save(customer)
     reindex = LOOKUP_FIELDS.intersection(changed)
     if reindex:
         terms.derive_name_fields(customer)
@@ -177,44 +177,67 @@ def external_id_text(system: str, value: str) -> str:
     return f"{system}:{value}"
 
 
-def _external_ids_replace(customer: Customer, external_ids: list[dict[str, str]]) -> dict[str, dict[str, Any]]:
+def _external_ids_replace(
+    customer: Customer, external_ids: list[dict[str, str]], *, held: set[tuple[str, str]] | None = None
+) -> dict[str, dict[str, Any]]:
     """Make the guest's ids in other systems exactly external_ids ([{"system", "id"}]); the change, if any. An id
-    that already names another guest of the organization is refused, naming that guest (never moved silently)."""
+    that already names another guest of the organization is refused, naming that guest (never moved silently).
+    held: the ids the guest has (a new guest: none), else read (or taken from customer_get's prefetch)."""
     wanted = {(item["system"].strip().lower(), item["id"].strip()) for item in external_ids}
-    held = set(customer.external_ids.values_list("system", "value"))
+    rows = {(row.system, row.value): row for row in customer.external_ids.all()} if held is None else {}
+    held = set(rows) if held is None else held
     if wanted == held:
         return {}
-    rows = [ExternalId(organization=customer.organization, customer=customer, system=s, value=v) for s, v in wanted]
-    for row in rows:
+    new = [
+        ExternalId(organization=customer.organization, customer=customer, system=system, value=value)
+        for system, value in wanted - held
+    ]
+    for row in new:
         try:
             row.full_clean(exclude=["organization", "customer"], validate_unique=False, validate_constraints=False)
         except ValidationError as exc:
             raise ValidationError({"external_ids": exc.messages}) from exc
-    taken = ExternalId.objects.filter(organization=customer.organization).exclude(customer=customer)
-    for system, value in wanted:
-        other = taken.filter(system=system, value=value).values_list("customer_id", flat=True).first()
-        if other is not None:
-            raise ValidationError(
-                {
-                    "external_ids": [
-                        _("%(id)s already names another guest (#%(other)s).")
-                        % {"id": external_id_text(system, value), "other": other}
-                    ]
-                },
-                code="unique",
-            )
-    customer.external_ids.filter(
-        pk__in=[pk for pk, s, v in customer.external_ids.values_list("pk", "system", "value") if (s, v) not in wanted]
-    ).delete()
-    try:
-        with transaction.atomic():  # a concurrent write of the same id: the constraint decides, answered as above
-            ExternalId.objects.bulk_create([row for row in rows if (row.system, row.value) not in held])
-    except IntegrityError as exc:
-        raise ValidationError({"external_ids": [_("An id already names another guest.")]}, code="unique") from exc
+    stale = [rows[key].pk for key in held - wanted]
+    if stale:
+        ExternalId.objects.filter(pk__in=stale).delete()
+    if new:
+        # The unique constraint decides, not a SELECT per id before: the savepoint keeps the transaction usable to
+        # name the guest who holds the id (gone by then if it was a concurrent write that rolled back).
+        try:
+            with transaction.atomic():
+                ExternalId.objects.bulk_create(new)
+        except IntegrityError as exc:
+            raise _external_id_taken(customer, new) from exc
     # A prefetched list (the API's customer_get) would answer with the ids as they were.
     getattr(customer, "_prefetched_objects_cache", {}).pop("external_ids", None)
     old = sorted(external_id_text(s, v) for s, v in held)
     return {"external_ids": {"old": old, "new": sorted(external_id_text(s, v) for s, v in wanted)}}
+
+
+def _external_id_taken(customer: Customer, new: list[ExternalId]) -> ValidationError:
+    """The refusal of ids of which one already names another guest: that id and guest, when still on file."""
+    taken = Q()
+    for row in new:
+        taken |= Q(system=row.system, value=row.value)
+    other = (
+        ExternalId.objects.filter(taken, organization=customer.organization)
+        .exclude(customer=customer)
+        .order_by("system", "value")
+        .values_list("system", "value", "customer_id")
+        .first()
+    )
+    if other is None:
+        return ValidationError({"external_ids": [_("An id already names another guest.")]}, code="unique")
+    system, value, other_id = other
+    return ValidationError(
+        {
+            "external_ids": [
+                _("%(id)s already names another guest (#%(other)s).")
+                % {"id": external_id_text(system, value), "other": other_id}
+            ]
+        },
+        code="unique",
+    )
 
 
 class ErasureSummary(TypedDict):

@@ -28,7 +28,16 @@ from crm.models import (
     Property,
     RecoveryStep,
 )
-from crm.services.common import User, assign, created, deleted, record, update_fields, user_or_none
+from crm.services.common import (
+    User,
+    assign,
+    clean_for_save,
+    created,
+    deleted,
+    record,
+    update_fields,
+    user_or_none,
+)
 from crm.webhooks import events as webhook_events
 from crm.webhooks import services as webhooks
 
@@ -72,7 +81,7 @@ def preference_record(
     """Remember a preference; allergy and dietary ones are safety-critical unless said otherwise, and an allergy
     is to be avoided unless said otherwise (an allergy that is liked is refused: Preference.clean)."""
     preference, fields = preference_new(customer=customer, actor=actor, property=property, **fields)
-    preference.full_clean()
+    clean_for_save(preference)
     preference.save()
     _record(ChangeAction.PREFERENCE_RECORD, preference, actor, created(fields))
     return preference
@@ -284,9 +293,9 @@ def contact_log(
         delight_delivered=delight_delivered,
         brief_shown=brief_shown,
     )
-    contact.full_clean(exclude=["customer"])
+    clean_for_save(contact, exclude=["customer"])
     # Lock the customer row: two desks logging at once must both count.
-    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    locked = Customer.objects.select_for_update().only("visit_count", "first_seen", "last_seen").get(pk=customer.pk)
     contact.save()
     if kind in VISIT_KINDS:
         locked.visit_count += 1

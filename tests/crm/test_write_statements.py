@@ -1,0 +1,212 @@
+"""The three writes of a front desk's day — a new guest, a preference, a contact — each run a small fixed number of
+SQL statements through the API, however many names, search terms, preferences and contacts the guest has.
+
+Counted inside the test's transaction, so each service's own transaction is a SAVEPOINT and its RELEASE (in
+production a BEGIN and a COMMIT). The counts are the same on PostgreSQL and SQLite."""
+
+# A new guest with likely duplicates adds one SELECT of those profiles to the answer; a contact logged without a
+# place, or near one logged without, one SELECT of the organization's zones (the place it is counted at).
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from crm import services
+from crm.lookup.terms import customer_terms
+from crm.models import ChangeRecord, Customer, ExternalId, SearchTerm, TermKind, WebhookDelivery
+from personalization.models import Touch
+from personalization.models.metrics import MetricDay
+from tests.factories import CustomerFactory, PreferenceFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/customers/"
+
+# Every name field, an email and a phone: about 30 search terms.
+MANY_NAMES = {
+    "given_name": "Katherine Anne",
+    "family_name": "Lee-Wong",
+    "native_name": "李王凯瑟琳",
+    "latin_name": "Li Wang Kaiselin",
+    "preferred_name": "Kathy",
+    "email": "kathy.lee@example.com",
+    "phone": "+1 415 555 0134",
+}
+
+
+@pytest.fixture
+def webhook(settings, organization):
+    """An endpoint that wants to hear of new guests: creating one also writes its delivery (the outbox row)."""
+    settings.RAPPORT_WEBHOOKS_ALLOW_PRIVATE = True
+    return services.webhook_endpoint_create(
+        organization=organization, url="http://127.0.0.1:9/hooks", events=["customer.created"]
+    )
+
+
+def _terms_of(customer) -> set[tuple[str, int]]:
+    return set(SearchTerm.objects.filter(customer=customer).values_list("term", "kind"))
+
+
+@pytest.mark.parametrize("names", [{"given_name": "Wei"}, MANY_NAMES], ids=["one name", "every name"])
+def test_creating_a_guest_is_ten_statements_however_many_names(api, webhook, names, django_assert_num_queries):
+    # 1 the token and its staff member · 2 SAVEPOINT · 3 INSERT the guest · 4 INSERT all their search terms ·
+    # 5 INSERT the change record · 6 SELECT the endpoints that want the event · 7 INSERT its delivery ·
+    # 8 RELEASE · 9 SELECT the likely duplicates · 10 SELECT the ids in other systems the answer shows
+    with django_assert_num_queries(10):
+        answer = api.post(URL, names, format="json")
+    assert answer.status_code == 201, answer.json()
+    customer = Customer.objects.get(pk=answer.json()["id"])
+    assert _terms_of(customer) == customer_terms(customer)
+    assert ChangeRecord.objects.filter(target_id=customer.pk, action="customer.create").count() == 1
+    assert WebhookDelivery.objects.filter(endpoint=webhook, event_type="customer.created").count() == 1
+
+
+def test_a_new_namesake_of_many_reads_only_the_likely_duplicates(api, organization, django_assert_num_queries):
+    # Given 30 guests called Wang Wei (a common name: not a reason on its own) and one of them with the phone the
+    # new guest gives, and one namesake among few.
+    namesakes = [CustomerFactory(organization=organization, given_name="Wei", family_name="Wang") for _ in range(30)]
+    services.customer_update(customer=namesakes[7], phone="+86 139 1111 2222")
+    rare = CustomerFactory(organization=organization, given_name="Xiaoyu", family_name="Wang", email="")
+    # When one more Wang Wei is created: the nine statements of a guest when no endpoint wants the event, and one
+    # SELECT of the profile sharing the phone (not of the 29 namesakes).
+    with django_assert_num_queries(10):
+        answer = api.post(URL, {"given_name": "Wei", "family_name": "Wang", "phone": "+86 139 1111 2222"})
+    # Then that profile is the likely duplicate, for its phone; the 29 others are namesakes, not duplicates.
+    assert answer.status_code == 201, answer.json()
+    duplicates = answer.json()["likely_duplicates"]
+    assert [(d["customer"]["id"], d["reasons"]) for d in duplicates] == [(namesakes[7].pk, ["same_phone"])]
+    # A name shared by few is a reason on its own.
+    answer = api.post(URL, {"given_name": "Xiaoyu", "family_name": "Wang"})
+    assert [(d["customer"]["id"], d["reasons"]) for d in answer.json()["likely_duplicates"]] == [
+        (rare.pk, ["same_name"])
+    ]
+
+
+def test_ids_in_other_systems_add_one_insert_in_a_savepoint(api, django_assert_num_queries):
+    # The nine of a guest when no endpoint wants the event, and SAVEPOINT · INSERT every id · RELEASE: the unique
+    # constraint decides whether an id is taken, not a SELECT per id before.
+    ids = [{"system": "opera", "id": f"A{n}"} for n in range(5)]
+    with django_assert_num_queries(12):
+        answer = api.post(URL, {"given_name": "Wei", "external_ids": ids}, format="json")
+    assert answer.status_code == 201, answer.json()
+    assert len(answer.json()["external_ids"]) == 5
+
+
+def test_an_id_already_taken_is_still_a_400_naming_the_guest_and_nothing_is_written(api, organization):
+    first = CustomerFactory(organization=organization)
+    services.customer_update(customer=first, external_ids=[{"system": "opera", "id": "A123"}])
+    guests = SearchTerm.objects.values("customer").distinct().count()
+
+    answer = api.post(
+        URL,
+        {"given_name": "Wei", "external_ids": [{"system": "opera", "id": "A9"}, {"system": "Opera", "id": "A123"}]},
+        format="json",
+    )
+
+    assert answer.status_code == 400
+    assert answer.json() == {"external_ids": [f"opera:A123 already names another guest (#{first.pk})."]}
+    assert SearchTerm.objects.values("customer").distinct().count() == guests
+    assert not ExternalId.objects.filter(value="A9").exists()
+
+
+def test_a_patch_that_takes_another_guests_id_keeps_the_guests_own_ids(api, organization):
+    other = CustomerFactory(organization=organization)
+    services.customer_update(customer=other, external_ids=[{"system": "opera", "id": "TAKEN"}])
+    guest = CustomerFactory(organization=organization)
+    services.customer_update(customer=guest, external_ids=[{"system": "opera", "id": "MINE"}])
+
+    answer = api.patch(f"{URL}{guest.pk}/", {"external_ids": [{"system": "opera", "id": "TAKEN"}]}, format="json")
+
+    assert answer.status_code == 400
+    assert answer.json() == {"external_ids": [f"opera:TAKEN already names another guest (#{other.pk})."]}
+    assert api.get(f"{URL}{guest.pk}/").json()["external_ids"] == [{"system": "opera", "id": "MINE"}]
+
+
+def test_renaming_a_guest_deletes_the_stale_terms_and_inserts_the_new_in_two_statements(
+    api, organization, django_assert_num_queries
+):
+    guest = CustomerFactory(organization=organization, **MANY_NAMES)
+    services.contact_log(customer=guest, kind="visit")
+    email_terms = {(term, kind) for term, kind in _terms_of(guest) if kind in (TermKind.EMAIL, TermKind.EMAIL_LOCAL)}
+    # 1 the token · 2 SELECT the guest · 3 SELECT their ids in other systems · 4 SAVEPOINT · 5 UPDATE the guest ·
+    # 6 DELETE the stale terms · 7 INSERT the new ones · 8 INSERT the change record · 9 SELECT the endpoints ·
+    # 10 RELEASE
+    with django_assert_num_queries(10):
+        answer = api.patch(f"{URL}{guest.pk}/", {"family_name": "Chan", "native_name": "陈凯瑟琳"}, format="json")
+    assert answer.status_code == 200, answer.json()
+    guest.refresh_from_db()
+    assert _terms_of(guest) == customer_terms(guest)
+    assert set(SearchTerm.objects.filter(customer=guest).values_list("last_seen", flat=True)) == {guest.last_seen}
+    assert email_terms and email_terms <= _terms_of(guest)  # the email's terms stayed as they were
+    names = {term for term, kind in _terms_of(guest) - email_terms}
+    assert not {term for term in names if "lee" in term or "李" in term}
+    assert [c["id"] for c in api.get(URL, {"q": "Kathy Chan"}).json()["results"]] == [guest.pk]
+    assert api.get(URL, {"q": "Lee-Wong"}).json()["results"] == []
+
+
+@pytest.mark.parametrize("history", [0, 40], ids=["new guest", "40 preferences"])
+def test_adding_a_preference_is_six_statements_however_many_the_guest_has(
+    api, customer, history, django_assert_num_queries
+):
+    PreferenceFactory.create_batch(history, customer=customer)
+    # 1 the token · 2 SELECT the guest · 3 SAVEPOINT · 4 INSERT the preference · 5 INSERT the change record ·
+    # 6 RELEASE
+    with django_assert_num_queries(6):
+        answer = api.post(f"{URL}{customer.pk}/preferences/", {"category": "allergy", "text": "Peanuts"}, format="json")
+    assert answer.status_code == 201, answer.json()
+    assert answer.json()["polarity"] == "avoid" and answer.json()["safety_critical"] is True
+    assert ChangeRecord.objects.filter(action="preference.record", target_id=answer.json()["id"]).exists()
+
+
+def test_a_bad_preference_is_still_a_400_on_its_field(api, customer):
+    answer = api.post(
+        f"{URL}{customer.pk}/preferences/", {"category": "allergy", "text": "Peanuts", "polarity": "likes"}
+    )
+    assert answer.status_code == 400
+    assert list(answer.json()) == ["polarity"]
+    blank = api.post(f"{URL}{customer.pk}/preferences/", {"category": "food", "text": ""})
+    assert blank.status_code == 400 and list(blank.json()) == ["text"]
+
+
+def _log(api, customer, kind: str, **fields):
+    return api.post(f"{URL}{customer.pk}/contacts/", {"kind": kind, **fields}, format="json")
+
+
+@pytest.mark.parametrize("history", [0, 40], ids=["first contact", "40 contacts before"])
+def test_logging_a_contact_is_eleven_statements_however_many_the_guest_has(
+    api, customer, property_, history, django_assert_num_queries
+):
+    long_ago = timezone.now() - timedelta(days=400)
+    for day in range(history):
+        services.contact_log(
+            customer=customer, kind="call", property=property_, occurred_at=long_ago + timedelta(days=day)
+        )
+    # 1 the token · 2 SELECT the guest · 3 SAVEPOINT · 4 SELECT … FOR UPDATE their visits · 5 INSERT the contact ·
+    # 6 UPDATE their visits and first and last seen · 7 UPDATE their search terms' last seen (the lookup's order)
+    # · 8 INSERT the change record · 9 SELECT their contacts near it with their places' zones (metrics: the
+    # guest-days it changes) · 10 upsert the day's counters · 11 RELEASE.
+    with django_assert_num_queries(11):
+        answer = _log(api, customer, "arrival")
+    assert answer.status_code == 201, answer.json()
+    customer.refresh_from_db()
+    assert customer.visit_count == 1 and customer.contacts.count() == history + 1
+    assert MetricDay.objects.filter(day=timezone.localdate(), contacts__gte=1).exists()
+
+
+def test_a_departure_that_schedules_a_thank_you_adds_two_statements(api, customer, django_assert_num_queries):
+    # The eleven of a contact, and the thank-you: SELECT a thank-you of the last week · INSERT the touch.
+    with django_assert_num_queries(13):
+        answer = _log(api, customer, "departure")
+    assert answer.status_code == 201, answer.json()
+    assert Touch.objects.filter(customer=customer, kind="thank_you").count() == 1
+    assert _log(api, customer, "departure").status_code == 201
+    assert Touch.objects.filter(customer=customer, kind="thank_you").count() == 1  # at most one a week
+
+
+def test_a_bad_contact_is_still_a_400_on_its_field(api, customer):
+    answer = _log(api, customer, "telepathy")
+    assert answer.status_code == 400 and list(answer.json()) == ["kind"]
+    assert customer.contacts.count() == 0
