@@ -5,32 +5,15 @@
   customer), which the lookup capped at 500 rows).
 - customer (organization, last_seen DESC NULLS LAST, id DESC) for the walk through the most recent guests
   (replaces (id, last_seen), which only ordered the 500 capped candidates).
+- The indexes are built by 0020, apart: PostgreSQL refuses to build an index in the transaction that has just
+  rewritten the table's rows ("pending trigger events").
 - NULLS LAST is written by hand: SQLite refuses the clause in an index (and puts NULLs last in DESC by itself),
-  so the models declare plain DESC and PostgreSQL gets the clause here.
+  so the models declare plain DESC and PostgreSQL gets the clause in 0020.
 - Every customer's terms are derived again (the family name alone, ü spelled lv/lu/lyu, the toned full name)
   with last_seen filled, before the indexes are built: the same work as `manage.py rebuild_search_terms`.
 """
 
 from django.db import migrations, models
-
-INDEXES = {
-    "searchterm_org_term_recent": (
-        "crm_searchterm",
-        "organization_id, term, kind DESC, last_seen DESC{nulls_last}, customer_id DESC",
-    ),
-    "customer_org_recent": ("crm_customer", "organization_id, last_seen DESC{nulls_last}, id DESC"),
-}
-
-
-def create_indexes(apps, schema_editor):
-    nulls_last = " NULLS LAST" if schema_editor.connection.vendor == "postgresql" else ""
-    for name, (table, columns) in INDEXES.items():
-        schema_editor.execute(f"CREATE INDEX {name} ON {table} ({columns.format(nulls_last=nulls_last)})")
-
-
-def drop_indexes(apps, schema_editor):
-    for name in INDEXES:
-        schema_editor.execute(f"DROP INDEX {name}")
 
 
 def reindex_customers(apps, schema_editor):
@@ -63,17 +46,4 @@ class Migration(migrations.Migration):
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.RunPython(reindex_customers, migrations.RunPython.noop),
-        migrations.SeparateDatabaseAndState(
-            database_operations=[migrations.RunPython(create_indexes, drop_indexes)],
-            state_operations=[
-                migrations.AddIndex(
-                    model_name='customer',
-                    index=models.Index(models.F('organization'), models.OrderBy(models.F('last_seen'), descending=True), models.OrderBy(models.F('id'), descending=True), name='customer_org_recent'),
-                ),
-                migrations.AddIndex(
-                    model_name='searchterm',
-                    index=models.Index(models.F('organization'), models.F('term'), models.OrderBy(models.F('kind'), descending=True), models.OrderBy(models.F('last_seen'), descending=True), models.OrderBy(models.F('customer'), descending=True), name='searchterm_org_term_recent'),
-                ),
-            ],
-        ),
     ]
