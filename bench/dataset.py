@@ -12,6 +12,7 @@ import json
 import random
 import time
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import opencc
@@ -297,29 +298,56 @@ def _secondary_indexes(tables: list[str]) -> list[tuple[str, str]]:
         return cursor.fetchall()
 
 
-def generate(*, customers: int, organization_id: int, seed: int = 20261122, history: bool = True, say=print) -> None:
-    """Fill the bench database: customers, their search terms, and (history) preferences, issues, contacts."""
-    tables = ["crm_customer", "crm_searchterm", "crm_preference", "crm_issue", "crm_contact"]
-    started = time.monotonic()
+@contextmanager
+def bulk_load(tables: list[str], defaults: list[tuple[str, str]], *, say, started: float):
+    """Empty the tables for a COPY load: crm_customer's columns the COPY does not send get these defaults, the
+    tables' secondary indexes are dropped (kept in bench_dropped_index, _secondary_indexes); afterwards the defaults
+    go, the indexes are built again, the id sequences follow the rows and the tables are analyzed."""
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE")
-        # Defaults the COPY does not send.
-        for column in CUSTOMER_DEFAULTS:
-            cursor.execute(f"ALTER TABLE crm_customer ALTER COLUMN {column} SET DEFAULT ''")
-        for column, default in [
-            ("tags", "'[]'"),
-            ("consent_service", "true"),
-            ("consent_marketing", "false"),
-            ("consent_surprises", "true"),
-            ("do_not_contact", "false"),
-            ("updated_at", "now()"),
-        ]:
+        for column, default in defaults:
             cursor.execute(f"ALTER TABLE crm_customer ALTER COLUMN {column} SET DEFAULT {default}")
     indexes = _secondary_indexes(tables)
     with connection.cursor() as cursor:
         for name, _definition in indexes:
             cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
+    yield
+    with connection.cursor() as cursor:
+        for column, _default in defaults:
+            cursor.execute(f"ALTER TABLE crm_customer ALTER COLUMN {column} DROP DEFAULT")
+        say(f"# rebuilding {len(indexes)} indexes ({time.monotonic() - started:.0f} s)")
+        for _name, definition in indexes:
+            cursor.execute(definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
+        cursor.execute("DELETE FROM bench_dropped_index")
+        for table in tables:
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+            cursor.execute(f"VACUUM ANALYZE {table}")
 
+
+# Defaults of crm_customer's columns that the loads' COPY does not send.
+LOAD_DEFAULTS = [
+    *((column, "''") for column in CUSTOMER_DEFAULTS),
+    ("tags", "'[]'"),
+    ("consent_service", "true"),
+    ("consent_marketing", "false"),
+    ("consent_surprises", "true"),
+    ("do_not_contact", "false"),
+    ("updated_at", "now()"),
+]
+
+
+def generate(*, customers: int, organization_id: int, seed: int = 20261122, history: bool = True, say=print) -> None:
+    """Fill the bench database: customers, their search terms, and (history) preferences, issues, contacts."""
+    tables = ["crm_customer", "crm_searchterm", "crm_preference", "crm_issue", "crm_contact"]
+    started = time.monotonic()
+    with bulk_load(tables, LOAD_DEFAULTS, say=say, started=started):
+        _customers(customers, organization_id, seed, say, started)
+        if history:
+            _history(customers, seed, say)
+    say(f"# dataset ready: {customers:,} customers in {time.monotonic() - started:.0f} s")
+
+
+def _customers(customers: int, organization_id: int, seed: int, say, started: float) -> None:
     chunks = [(start, min(start + BATCH, customers), organization_id, seed) for start in range(0, customers, BATCH)]
     raw = connection.connection
     with ProcessPoolExecutor(max_workers=2) as pool:
@@ -336,26 +364,6 @@ def generate(*, customers: int, organization_id: int, seed: int = 20261122, hist
             raw.commit()
             if number % 10 == 0:
                 say(f"# {number * BATCH:,} customers loaded ({time.monotonic() - started:.0f} s)")
-    if history:
-        _history(customers, seed, say)
-    with connection.cursor() as cursor:
-        for column in CUSTOMER_DEFAULTS + (
-            "tags",
-            "consent_service",
-            "consent_marketing",
-            "consent_surprises",
-            "do_not_contact",
-            "updated_at",
-        ):
-            cursor.execute(f"ALTER TABLE crm_customer ALTER COLUMN {column} DROP DEFAULT")
-        say(f"# rebuilding {len(indexes)} indexes ({time.monotonic() - started:.0f} s)")
-        for _name, definition in indexes:
-            cursor.execute(definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
-        cursor.execute("DELETE FROM bench_dropped_index")
-        for table in tables:
-            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
-            cursor.execute(f"VACUUM ANALYZE {table}")
-    say(f"# dataset ready: {customers:,} customers in {time.monotonic() - started:.0f} s")
 
 
 def _history(customers: int, seed: int, say) -> None:

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from django.db import connection
 
-from bench.dataset import CUSTOMER_COLUMNS, CUSTOMER_DEFAULTS, NICKNAMES, _secondary_indexes
+from bench.dataset import CUSTOMER_COLUMNS, LOAD_DEFAULTS, NICKNAMES, bulk_load
 
 NAMES = Path(__file__).resolve().parent / "names"
 VERSION = "lookup-1"  # change when the generator changes: a stored dataset of another version is regenerated
@@ -326,17 +326,6 @@ COPY = {
     "recovery_steps, follow_up, guest_summary, created_at, updated_at, resolved_at) FROM STDIN",
 }
 TABLES = ["crm_customer", "crm_searchterm", "crm_preference", "crm_issue", "crm_contact"]
-DEFAULTS = [
-    *((column, "''") for column in CUSTOMER_DEFAULTS),
-    ("tags", "'[]'"),
-    ("consent_service", "true"),
-    ("consent_marketing", "false"),
-    ("consent_surprises", "true"),
-    ("do_not_contact", "false"),
-    ("updated_at", "now()"),
-]
-
-
 MARKER = "CREATE TABLE IF NOT EXISTS bench_lookup_dataset (customers int NOT NULL, version text NOT NULL)"
 
 
@@ -355,37 +344,22 @@ def generate(*, customers: int, organization_id: int, seed: int = SEED, say=prin
     with connection.cursor() as cursor:
         cursor.execute(MARKER)
         cursor.execute("DELETE FROM bench_lookup_dataset")
-        cursor.execute("TRUNCATE " + ", ".join(TABLES) + " RESTART IDENTITY CASCADE")
-        for column, default in DEFAULTS:
-            cursor.execute(f"ALTER TABLE crm_customer ALTER COLUMN {column} SET DEFAULT {default}")
-    indexes = _secondary_indexes(TABLES)
-    with connection.cursor() as cursor:
-        for name, _definition in indexes:
-            cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
-    chunks = [(start, min(start + BATCH, customers), organization_id, seed) for start in range(0, customers, BATCH)]
-    raw = connection.connection
     counts = dict.fromkeys(COPY, 0)
-    with ProcessPoolExecutor(max_workers=2) as pool:
-        for number, rows in enumerate(pool.map(_rows, chunks), 1):
-            with raw.cursor() as cursor:
-                for table, sql in COPY.items():
-                    with cursor.copy(sql) as copy:
-                        for row in rows[table]:
-                            copy.write_row(row)
-                    counts[table] += len(rows[table])
-            raw.commit()
-            if number % 10 == 0:
-                say(f"# {number * BATCH:,} guests loaded ({time.monotonic() - started:.0f} s)")
+    with bulk_load(TABLES, LOAD_DEFAULTS, say=say, started=started):
+        chunks = [(start, min(start + BATCH, customers), organization_id, seed) for start in range(0, customers, BATCH)]
+        raw = connection.connection
+        with ProcessPoolExecutor(max_workers=2) as pool:
+            for number, rows in enumerate(pool.map(_rows, chunks), 1):
+                with raw.cursor() as cursor:
+                    for table, sql in COPY.items():
+                        with cursor.copy(sql) as copy:
+                            for row in rows[table]:
+                                copy.write_row(row)
+                        counts[table] += len(rows[table])
+                raw.commit()
+                if number % 10 == 0:
+                    say(f"# {number * BATCH:,} guests loaded ({time.monotonic() - started:.0f} s)")
     with connection.cursor() as cursor:
-        for column, _default in DEFAULTS:
-            cursor.execute(f"ALTER TABLE crm_customer ALTER COLUMN {column} DROP DEFAULT")
-        say(f"# rebuilding {len(indexes)} indexes ({time.monotonic() - started:.0f} s)")
-        for _name, definition in indexes:
-            cursor.execute(definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
-        cursor.execute("DELETE FROM bench_dropped_index")
-        for table in TABLES:
-            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
-            cursor.execute(f"VACUUM ANALYZE {table}")
         cursor.execute("INSERT INTO bench_lookup_dataset VALUES (%s, %s)", [customers, VERSION])
     seconds = time.monotonic() - started
     say(
