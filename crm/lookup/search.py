@@ -7,7 +7,6 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
 from itertools import chain, combinations, islice
 
 from django.contrib.postgres.search import TrigramWordSimilarity
@@ -30,6 +29,10 @@ MIN_PHONE_DIGITS = 4
 # for 10,000 index entries; a walk probes each guest's terms (~5 buffers a guest), so a prefix just over the cap,
 # held by ~0.5 % of a million guests, walks ~4,000 guests: the two costs meet about here.
 RANGE_ROWS = 10_000
+# A word of several with more rows than this is walked, not read whole (_every_word): its holders in index order,
+# each probed for the other words (~3 buffers a probe), until the page fills — "wei" held by 4,000 of 100,000
+# guests and "j" being typed: ~70 probes where reading the 4,000 and probing each took ~9,000 buffers.
+FEW_ROWS = 1000
 WALK_ROWS = 5000  # guests a walk looks at; when fewer than the page match, the words are read whole
 RESULT_LIMIT = 20  # a lookup box shows the best few; the API pages through at most these
 MIN_SCORE = 0.5
@@ -77,6 +80,9 @@ class Query:
 
     def per_word(self) -> list[Variant]:
         return [v for v in self.variants if v.slot != WHOLE]
+
+    def per_word_at(self, slot: int) -> list[Variant]:
+        return [v for v in self.variants if v.slot == slot]
 
     def fuzzy_words(self) -> list[str]:
         """What the typo stage looks for: the whole name joined (selective), else the long words."""
@@ -160,19 +166,19 @@ def search(*, organization: Organization, text: str, limit: int = RESULT_LIMIT) 
             break
     if max((score for _, score in ranked), default=0.0) < FUZZY_BELOW and query.fuzzy_words():
         for customer_id, search_name, last_seen in _fuzzy_rows(organization, query):
-            scores.add_fuzzy(customer_id, search_name, last_seen)
+            scores.add_fuzzy(customer_id, search_name, last_seen.timestamp() if last_seen else None)
         ranked = scores.ranked()
     best = sorted(ranked, key=lambda item: _order(item[0], item[1], scores.last_seen.get(item[0])))[:limit]
     if not best:
         return []
     found = dict(best)
     winners = [rows.instance(Customer, row) for row in _rows(*winners_sql(organization, found))]
-    return sorted(winners, key=lambda c: _order(c.pk, found[c.pk], c.last_seen))
+    return sorted(winners, key=lambda c: _order(c.pk, found[c.pk], scores.last_seen.get(c.pk)))
 
 
-def _order(customer_id: int, score: float, last_seen: datetime | None) -> tuple:
+def _order(customer_id: int, score: float, seen: float | None) -> tuple:
     """The documented tie-break: score, then the most recent visit (never seen last), then the newest."""
-    return (-round(score, 3), last_seen is None, -(last_seen.timestamp() if last_seen else 0), -customer_id)
+    return (-round(score, 3), seen is None, -(seen or 0.0), -customer_id)
 
 
 def _lookup(organization: Organization, variants: list[Variant], scores: _Scores, limit: int) -> None:
@@ -198,8 +204,8 @@ def _lookup(organization: Organization, variants: list[Variant], scores: _Scores
             found = _walk_rows(organization, [condition], condition, limit)
             if len({row[0] for row in found}) < limit:  # the walk ran out before the page filled: read it whole
                 found = _rows(*prefix_sql(organization, prefix, None, limit))
-        for customer_id, term, kind, last_seen, *_total in found:
-            scores.add_term(customer_id, term, kind, last_seen)
+        for customer_id, term, kind, seen, *_total in found:
+            scores.add_term(customer_id, term, kind, seen)
 
 
 def _cap() -> int | None:
@@ -210,20 +216,46 @@ def _cap() -> int | None:
 
 def _every_word(organization: Organization, query: Query, scores: _Scores, limit: int) -> None:
     """The customers matching *every* word ("anna smith": not the Smiths in general, but the Smiths whose
-    other term starts with anna). A word with at most RANGE_ROWS rows is read whole and its customers are the
-    candidates; when every word is common ("wang w"), the most recent guests are walked until `limit` match."""
-    words = [[v for v in query.per_word() if v.slot == slot] for slot in range(len(query.words))]
-    parts = [ranges(variants) for variants in words if variants]
+    other term starts with anna). When even the rarest word has more than FEW_ROWS rows ("wei j", "li g": a
+    surname, and a given name being typed), its holders are walked in its terms' index order (the most recent
+    first), each probed for the other words, until `limit` match. Otherwise, or when that walk runs out, a word
+    with at most RANGE_ROWS rows is read whole and its customers are the candidates; when every word is common,
+    the most recent guests are walked until `limit` match."""
+    words = [variants for slot in range(len(query.words)) if (variants := query.per_word_at(slot))]
+    parts = [ranges(variants) for variants in words]
     conditions = [_or(word) for word in parts]
     any_word = _or([part for word in parts for part in word])
     cap = _cap()
-    rare = [word for word in parts if cap is None or _rows(*count_sql(organization, word, cap))[0][0] <= cap]
-    found = [] if rare else _walk_rows(organization, conditions, any_word, limit)
-    if len({row[0] for row in found}) < limit:  # a rare word bounds the candidates, or the walk ran out
-        ids = [customer_id for (customer_id,) in _rows(*every_word_sql(organization, rare or parts, conditions))]
+    small = _small_word(organization, parts) if cap is not None else None
+    found = []
+    if cap is not None and small is None:
+        # The anchor: the longest word (the likeliest to be complete, where the last one is still being typed).
+        anchor = max(range(len(words)), key=lambda number: len(query.words[words[number][0].slot]))
+        others = [condition for number, condition in enumerate(conditions) if number != anchor]
+        ids = [row[0] for row in _rows(*anchor_walk_sql(organization, words[anchor], others, limit))]
+        found = _rows(*terms_of_sql(organization, ids, any_word)) if ids else []
+    rare = [number == small for number in range(len(parts))]
+    if len({row[0] for row in found}) < limit and small is None:
+        rare = [cap is None or _rows(*count_sql(organization, word, cap))[0][0] <= cap for word in parts]
+        if not any(rare):
+            found = _walk_rows(organization, conditions, any_word, limit)
+    if len({row[0] for row in found}) < limit:  # a rare word bounds the candidates, or the walks ran out
+        # The rare words' customers, intersected; each other word checked per candidate (or, when the walk ran
+        # out, every word's customers intersected: none is checked).
+        sets = [word for word, is_rare in zip(parts, rare, strict=True) if is_rare] or parts
+        checks = [c for c, is_rare in zip(conditions, rare, strict=True) if not is_rare] if any(rare) else []
+        ids = [customer_id for (customer_id,) in _rows(*every_word_sql(organization, sets, checks))]
         found = _rows(*terms_of_sql(organization, ids, any_word)) if ids else []
     for row in found:
         scores.add_term(*row)
+
+
+def _small_word(organization: Organization, parts: list[list[tuple[str, list]]]) -> int | None:
+    """The first word with at most FEW_ROWS rows, if any: its customers are few enough to be the candidates."""
+    for number, word in enumerate(parts):
+        if _rows(*count_sql(organization, word, FEW_ROWS))[0][0] <= FEW_ROWS:
+            return number
+    return None
 
 
 def _walk_rows(
@@ -254,9 +286,20 @@ def winners_sql(organization: Organization, ids) -> tuple[str, list]:
     return sql, [organization.pk, *params]
 
 
-# What every read of terms returns, in the order _Scores.add_term takes it. Only table names, placeholders and
-# fixed SQL are interpolated into the statements below; every value is a parameter.
-TERM_COLUMNS = "customer_id, term, kind, last_seen"
+# What every read of terms returns, in the order _Scores.add_term takes it: the last visit as seconds since the
+# epoch, `seen` (a float crosses to Python ~20 times faster than a timestamp, and a common name's candidates bring
+# thousands of rows). Only table names, placeholders and fixed SQL are interpolated into the statements below;
+# every value is a parameter.
+SEEN = {
+    "postgresql": "EXTRACT(EPOCH FROM last_seen)",
+    "sqlite": "(julianday(last_seen) - 2440587.5) * 86400.0",
+}
+
+
+def _term_columns() -> str:
+    return f"customer_id, term, kind, {SEEN[connection.vendor]} AS seen"
+
+
 RECENT_FIRST = "kind DESC, last_seen DESC NULLS LAST, customer_id DESC"  # the order of searchterm_org_term_recent
 
 
@@ -269,7 +312,7 @@ def exact_sql(organization: Organization, terms: list[str], limit: int) -> tuple
     branches, params = [], []
     for number, term in enumerate(terms):
         branches.append(
-            f"SELECT * FROM (SELECT {TERM_COLUMNS} FROM {table} WHERE organization_id = %s AND term = %s"  # noqa: S608
+            f"SELECT * FROM (SELECT {_term_columns()} FROM {table} WHERE organization_id = %s AND term = %s"  # noqa: S608
             f" ORDER BY {RECENT_FIRST} LIMIT %s) AS exact{number}"
         )
         params += [organization.pk, term, limit]
@@ -282,14 +325,14 @@ def prefix_sql(organization: Organization, prefix: str, cap: int | None, limit: 
     at most cap + 1 rows of it, so that the caller sees when there are more; ranked in the database, so that a
     thousand rows do not cross to Python."""
     table = SearchTerm._meta.db_table
-    matches = f"SELECT {TERM_COLUMNS} FROM {table} WHERE organization_id = %s AND term > %s AND term < %s"  # noqa: S608
+    matches = f"SELECT {_term_columns()} FROM {table} WHERE organization_id = %s AND term > %s AND term < %s"  # noqa: S608
     params = [organization.pk, prefix, prefix + UPPER]
     if cap is not None:
         matches += " LIMIT %s"
         params.append(cap + 1)
     sql = (
-        f"SELECT customer_id, max(term), max(kind), last_seen, sum(count(*)) OVER () FROM ({matches}) AS r"  # noqa: S608
-        " GROUP BY customer_id, last_seen ORDER BY max(kind) DESC, last_seen DESC NULLS LAST, customer_id DESC"
+        f"SELECT customer_id, max(term), max(kind), seen, sum(count(*)) OVER () FROM ({matches}) AS r"  # noqa: S608
+        " GROUP BY customer_id, seen ORDER BY max(kind) DESC, seen DESC NULLS LAST, customer_id DESC"
         " LIMIT %s"
     )
     return sql, [*params, limit]
@@ -327,19 +370,20 @@ def count_sql(organization: Organization, parts: list[tuple[str, list]], cap: in
 
 
 def every_word_sql(organization: Organization, words, conditions: list[tuple[str, list]]) -> tuple[str, list]:
-    """The customers of every given word (the rare ones: at most RANGE_ROWS rows each) that also hold a term of
-    every condition (each word's), probed through the customer_id index."""
+    """The customers of every given word (the rare ones: at most RANGE_ROWS rows each), each once, that also hold
+    a term of every condition (the other words'), probed through searchterm_customer_term from the index alone."""
     table = SearchTerm._meta.db_table
     sets, params = [], []
     for parts in words:
         union, union_params = _union(organization, parts)
-        sets.append(f"SELECT customer_id FROM ({union}) AS word")  # noqa: S608
+        sets.append(f"SELECT DISTINCT customer_id FROM ({union}) AS word")  # noqa: S608
         params += union_params
     checks = []
     for sql, condition_params in conditions:
         checks.append(f"EXISTS (SELECT 1 FROM {table} t WHERE t.customer_id = m.customer_id AND {sql})")  # noqa: S608
         params += condition_params
-    sql = f"SELECT customer_id FROM ({' INTERSECT '.join(sets)}) AS m WHERE {' AND '.join(checks)}"  # noqa: S608
+    where = f" WHERE {' AND '.join(checks)}" if checks else ""
+    sql = f"SELECT customer_id FROM ({' INTERSECT '.join(sets)}) AS m{where}"  # noqa: S608
     return sql, params
 
 
@@ -364,13 +408,39 @@ def walk_sql(organization: Organization, conditions: list[tuple[str, list]], lim
     return sql, [organization.pk, WALK_ROWS, *params, limit]
 
 
+def anchor_walk_sql(
+    organization: Organization, anchor: list[Variant], conditions: list[tuple[str, list]], limit: int
+) -> tuple[str, list]:
+    """PostgreSQL: for each exact term of the anchor word, its `limit` best holders (index order: a full name
+    before a part of one, then the most recent) that also hold a term satisfying each condition — the anchor's
+    rows read in order from searchterm_org_term_recent (at most WALK_ROWS of each term), each holder probed through
+    searchterm_customer_term (index only), stopping at `limit` matches."""
+    table = SearchTerm._meta.db_table
+    probes, probe_params = [], []
+    for number, (sql, condition_params) in enumerate(conditions):
+        probes.append(
+            f" CROSS JOIN LATERAL (SELECT 1 FROM {table} t WHERE t.customer_id = a.customer_id AND {sql}"  # noqa: S608
+            f" LIMIT 1) AS w{number}"
+        )
+        probe_params += condition_params
+    branches, params = [], []
+    for number, term in enumerate(sorted({v.term for v in anchor})):
+        branches.append(
+            f"SELECT * FROM (SELECT a.customer_id FROM (SELECT customer_id, kind, last_seen FROM {table}"  # noqa: S608
+            f" WHERE organization_id = %s AND term = %s ORDER BY {RECENT_FIRST} LIMIT %s) AS a{''.join(probes)}"
+            f" ORDER BY a.kind DESC, a.last_seen DESC NULLS LAST, a.customer_id DESC LIMIT %s) AS anchor{number}"
+        )
+        params += [organization.pk, term, WALK_ROWS, *probe_params, limit]
+    return " UNION ALL ".join(branches), params
+
+
 def terms_of_sql(organization: Organization, ids, condition: tuple[str, list]) -> tuple[str, list]:
     """The terms satisfying condition of these customers, through the customer_id index."""
     table = SearchTerm._meta.db_table
     in_ids, id_params = _id_list(ids)
     sql, params = condition
     return (
-        f"SELECT {TERM_COLUMNS} FROM {table} WHERE customer_id {in_ids} AND organization_id = %s AND {sql}",  # noqa: S608
+        f"SELECT {_term_columns()} FROM {table} WHERE customer_id {in_ids} AND organization_id = %s AND {sql}",  # noqa: S608
         [*id_params, organization.pk, *params],
     )
 
@@ -441,7 +511,7 @@ class _Scores:
         for variant in query.variants:
             self.exact[variant.term].append(variant)
         self.prefixes = [v for v in query.variants if v.prefix]
-        self.last_seen: dict[int, datetime | None] = {}
+        self.last_seen: dict[int, float | None] = {}  # seconds since the epoch
 
     def _hit(self, customer_id: int, slot: int, weight: float) -> None:
         slots = self.best[customer_id]
@@ -453,16 +523,16 @@ class _Scores:
         whole = variant.slot == WHOLE or len(self.query.words) == 1
         return PART_OF_NAME if whole and kind == TermKind.NAME else 1.0
 
-    def add_term(self, customer_id: int, term: str, kind: int, last_seen: datetime | None) -> None:
-        self.last_seen[customer_id] = last_seen
+    def add_term(self, customer_id: int, term: str, kind: int, seen: float | None) -> None:
+        self.last_seen[customer_id] = seen
         for variant in self.exact.get(term, ()):
             self._hit(customer_id, variant.slot, variant.weight * self._part(variant, kind))
         for variant in self.prefixes:
             if term.startswith(variant.term) and term != variant.term:
                 self._hit(customer_id, variant.slot, variant.weight * PREFIX_FACTOR * self._part(variant, kind))
 
-    def add_fuzzy(self, customer_id: int, search_name: str, last_seen: datetime | None) -> None:
-        self.last_seen[customer_id] = last_seen
+    def add_fuzzy(self, customer_id: int, search_name: str, seen: float | None) -> None:
+        self.last_seen[customer_id] = seen
         names = search_name.split()
         for slot, word in enumerate(self.query.words):
             if len(word) >= FUZZY_MIN_WORD and (distance := _edits(word, names)) is not None:

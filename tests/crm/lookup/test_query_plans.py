@@ -16,10 +16,12 @@ from crm.lookup.search import (
     RANGE_ROWS,
     analyze,
     count_sql,
+    every_word_sql,
     exact_sql,
     fuzzy_queryset,
     prefix_sql,
     ranges,
+    terms_of_sql,
     walk_sql,
     winners_sql,
 )
@@ -98,6 +100,25 @@ def test_the_walk_through_recent_guests_follows_the_customer_index(organization)
     explained = plan(walk_sql(organization, [condition, condition], 20))
     assert "customer_org_recent" in explained, explained
     assert "Seq Scan" not in explained and "Sort" not in explained, explained
+    # Each probe of a guest's terms is read from the (customer_id, term) index alone.
+    assert "Index Only Scan using searchterm_customer_term" in explained, explained
+
+
+def test_a_candidates_other_words_and_terms_are_read_from_the_customer_index_alone(organization):
+    """ "wang w": the customers of the rarer word, each probed for a term of the other, then the candidates' terms —
+    every read of one customer's terms an index-only range of searchterm_customer_term."""
+    guests = Customer.objects.bulk_create(
+        Customer(organization=organization, given_name=f"Wei{i}", family_name="Wang") for i in range(3000)
+    )
+    reindex(guests)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE crm_customer")
+        cursor.execute("ANALYZE crm_searchterm")
+    first = [v for v in analyze("wang w").per_word() if v.slot == 0]
+    checked = plan(every_word_sql(organization, [ranges(first)], [("(term > %s AND term < %s)", ["w", "w\U0010ffff"])]))
+    assert "Index Only Scan using searchterm_customer_term" in checked, checked
+    terms = plan(terms_of_sql(organization, [g.pk for g in guests[:500]], ("(term > %s AND term < %s)", ["w", "x"])))
+    assert "searchterm_customer_term" in terms and "Seq Scan" not in terms, terms
 
 
 def test_the_winners_are_read_by_id_through_an_index(organization):

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from crm import services
@@ -149,6 +150,24 @@ def test_a_prefix_too_common_to_read_walks_the_recent_guests_to_the_same_answer(
     # When a common prefix is typed, then the walk through the most recent guests gives the same 20, in order
     for text in ("w", "wa", "wang w"):
         assert find(organization, text) == [c.pk for c in wangs[:20]], text
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("text", "matches", "walked"), [("wang j", 45, True), ("wang f", 15, False)])
+def test_a_common_surname_and_a_given_name_being_typed_walk_the_surname_to_the_same_answer(
+    organization, monkeypatch, text, matches, walked
+):
+    # Given 300 guests named 王, 45 of whose given names start with j (军, 杰, 娟) and 15 with f (芳)
+    many_wangs(organization, 300)
+    # When the surname and the first letter of a given name are typed, every candidate read (below FEW_ROWS)
+    read_whole = find(organization, text)
+    assert len(read_whole) == min(matches, 20)
+    # Then with both words held by more than FEW_ROWS rows, walking the surname's holders most recent first, each
+    # probed for the given name, gives the same page; a word with fewer rows still bounds the candidates
+    monkeypatch.setattr(lookup, "FEW_ROWS", 40)
+    with CaptureQueriesContext(connection) as queries:
+        assert find(organization, text) == read_whole
+    assert any("AS anchor0" in query["sql"] for query in queries.captured_queries) == walked
 
 
 def test_search_terms_follow_the_latest_contact(organization):
