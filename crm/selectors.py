@@ -12,8 +12,9 @@ from itertools import combinations
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Model, Q, QuerySet, prefetch_related_objects
+from django.db.models import Count, F, Model, Q, QuerySet, Window, prefetch_related_objects
 from django.db.models.fields.files import FieldFile
+from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -199,12 +200,17 @@ def likely_duplicates_of_unsaved(customer: Customer) -> list[tuple[Customer, tup
 
 def _duplicates_by_terms(customer: Customer, own) -> list[tuple[Customer, tuple[str, ...]]]:
     """The pairs of _pairs() that hold customer, by the other's id: only the others are read (none when every
-    shared term is a common name), and no pair of two others is made — a new 王伟 among hundreds of namesakes."""
-    rows = SearchTerm.objects.filter(
-        organization_id=customer.organization_id, kind__in=DUPLICATE_KINDS, term__in=own
-    ).values_list("term", "kind", "customer_id")
+    shared term is a common name), and no pair of two others is made — a new 王伟 among hundreds of namesakes.
+    Of each shared term, at most MAX_NAME_GROUP + 1 others cross from the database: one more than that already
+    makes a whole name common (an email or a phone shared by more than that many is reported by its first ones)."""
+    rows = SearchTerm.objects.filter(organization_id=customer.organization_id, kind__in=DUPLICATE_KINDS, term__in=own)
     if customer.pk is not None:
         rows = rows.exclude(customer=customer)
+    rows = (
+        rows.annotate(nth=Window(RowNumber(), partition_by=[F("term"), F("kind")], order_by=F("customer_id").asc()))
+        .filter(nth__lte=MAX_NAME_GROUP + 1)
+        .values_list("term", "kind", "customer_id")
+    )
     groups: dict[tuple[str, int], list[int]] = defaultdict(list)
     for term, kind, other in rows:
         groups[(term, kind)].append(other)

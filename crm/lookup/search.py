@@ -29,9 +29,8 @@ MIN_PHONE_DIGITS = 4
 # for 10,000 index entries; a walk probes each guest's terms (~5 buffers a guest), so a prefix just over the cap,
 # held by ~0.5 % of a million guests, walks ~4,000 guests: the two costs meet about here.
 RANGE_ROWS = 10_000
-# A word of several with more rows than this is walked, not read whole (_every_word): its holders in index order,
-# each probed for the other words (~3 buffers a probe), until the page fills — "wei" held by 4,000 of 100,000
-# guests and "j" being typed: ~70 probes where reading the 4,000 and probing each took ~9,000 buffers.
+# When every word of several has more rows than this, the longest is walked, not read whole (_every_word and
+# anchor_walk_sql): its holders in index order, each probed for the other words, until the page fills.
 FEW_ROWS = 1000
 WALK_ROWS = 5000  # guests a walk looks at; when fewer than the page match, the words are read whole
 RESULT_LIMIT = 20  # a lookup box shows the best few; the API pages through at most these
@@ -232,7 +231,10 @@ def _every_word(organization: Organization, query: Query, scores: _Scores, limit
         # The anchor: the longest word (the likeliest to be complete, where the last one is still being typed).
         anchor = max(range(len(words)), key=lambda number: len(query.words[words[number][0].slot]))
         others = [condition for number, condition in enumerate(conditions) if number != anchor]
-        ids = [row[0] for row in _rows(*anchor_walk_sql(organization, words[anchor], others, limit))]
+        # Its word as typed only: a nickname, a sound-alike or a swap scores less, and places only when fewer
+        # than a page hold the word itself (then the walk runs out and the candidates are read whole below).
+        typed = query.words[words[anchor][0].slot]
+        ids = [row[0] for row in _rows(*anchor_walk_sql(organization, typed, others, limit))]
         found = _rows(*terms_of_sql(organization, ids, any_word)) if ids else []
     rare = [number == small for number in range(len(parts))]
     if len({row[0] for row in found}) < limit and small is None:
@@ -409,29 +411,27 @@ def walk_sql(organization: Organization, conditions: list[tuple[str, list]], lim
 
 
 def anchor_walk_sql(
-    organization: Organization, anchor: list[Variant], conditions: list[tuple[str, list]], limit: int
+    organization: Organization, anchor: str, conditions: list[tuple[str, list]], limit: int
 ) -> tuple[str, list]:
-    """PostgreSQL: for each exact term of the anchor word, its `limit` best holders (index order: a full name
-    before a part of one, then the most recent) that also hold a term satisfying each condition — the anchor's
-    rows read in order from searchterm_org_term_recent (at most WALK_ROWS of each term), each holder probed through
-    searchterm_customer_term (index only), stopping at `limit` matches."""
+    """PostgreSQL: the anchor term's `limit` best holders (index order: a full name before a part of one, then the
+    most recent) that also hold a term satisfying each condition — the anchor's rows read in order from
+    searchterm_org_term_recent (at most WALK_ROWS), each holder probed through searchterm_customer_term (index only),
+    stopping at `limit` matches. "wei j" among 100,000 guests: ~70 probes, where reading the 4,000 holders of
+    "wei" and probing each took ~9,000 buffers."""
     table = SearchTerm._meta.db_table
-    probes, probe_params = [], []
+    probes, params = [], [organization.pk, anchor, WALK_ROWS]
     for number, (sql, condition_params) in enumerate(conditions):
         probes.append(
-            f" CROSS JOIN LATERAL (SELECT 1 FROM {table} t WHERE t.customer_id = a.customer_id AND {sql}"  # noqa: S608
+            f" CROSS JOIN LATERAL (SELECT 1 FROM {table} t WHERE t.customer_id = anchor.customer_id AND {sql}"  # noqa: S608
             f" LIMIT 1) AS w{number}"
         )
-        probe_params += condition_params
-    branches, params = [], []
-    for number, term in enumerate(sorted({v.term for v in anchor})):
-        branches.append(
-            f"SELECT * FROM (SELECT a.customer_id FROM (SELECT customer_id, kind, last_seen FROM {table}"  # noqa: S608
-            f" WHERE organization_id = %s AND term = %s ORDER BY {RECENT_FIRST} LIMIT %s) AS a{''.join(probes)}"
-            f" ORDER BY a.kind DESC, a.last_seen DESC NULLS LAST, a.customer_id DESC LIMIT %s) AS anchor{number}"
-        )
-        params += [organization.pk, term, WALK_ROWS, *probe_params, limit]
-    return " UNION ALL ".join(branches), params
+        params += condition_params
+    sql = (
+        f"SELECT anchor.customer_id FROM (SELECT customer_id, kind, last_seen FROM {table}"  # noqa: S608
+        f" WHERE organization_id = %s AND term = %s ORDER BY {RECENT_FIRST} LIMIT %s) AS anchor{''.join(probes)}"
+        " ORDER BY anchor.kind DESC, anchor.last_seen DESC NULLS LAST, anchor.customer_id DESC LIMIT %s"
+    )
+    return sql, [*params, limit]
 
 
 def terms_of_sql(organization: Organization, ids, condition: tuple[str, list]) -> tuple[str, list]:

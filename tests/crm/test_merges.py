@@ -43,6 +43,18 @@ def test_same_email_is_a_likely_duplicate_on_create(api, pair):
     assert found == {kept.pk: ["same_email"], duplicate.pk: ["same_email"]}
 
 
+@pytest.mark.parametrize(("namesakes", "reported"), [(19, 19), (20, 0)])
+def test_a_whole_name_is_a_reason_up_to_the_common_name_bound(api, organization, namesakes, reported):
+    # Given 19 guests called Wang Wei (with the new one, 20: MAX_NAME_GROUP), or 20 (21: a common name)
+    for _ in range(namesakes):
+        CustomerFactory(organization=organization, given_name="Wei", family_name="Wang", email="", phone="")
+    # When one more is created, then each namesake is a likely duplicate up to the bound, none past it
+    answer = api.post("/api/v1/customers/", {"given_name": "Wei", "family_name": "Wang"})
+    assert answer.status_code == 201, answer.json()
+    reasons = [d["reasons"] for d in answer.json()["likely_duplicates"]]
+    assert reasons == [["same_name"]] * reported
+
+
 def test_same_phone_and_same_name_are_likely_duplicates(api, organization):
     first = CustomerFactory(organization=organization, zhang_wei=True, email="", phone="+86 138 0013 8000")
     second = CustomerFactory(organization=organization, native_name="張偉", email="", phone="")

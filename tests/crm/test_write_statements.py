@@ -193,7 +193,7 @@ def test_logging_a_contact_is_eleven_statements_however_many_the_guest_has(
     assert answer.status_code == 201, answer.json()
     customer.refresh_from_db()
     assert customer.visit_count == 1 and customer.contacts.count() == history + 1
-    assert MetricDay.objects.filter(day=timezone.localdate(), contacts__gte=1).exists()
+    assert MetricDay.objects.filter(day=timezone.localdate(timezone=property_.zone()), contacts__gte=1).exists()
 
 
 def test_a_departure_that_schedules_a_thank_you_adds_two_statements(api, customer, django_assert_num_queries):

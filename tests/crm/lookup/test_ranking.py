@@ -167,7 +167,7 @@ def test_a_common_surname_and_a_given_name_being_typed_walk_the_surname_to_the_s
     monkeypatch.setattr(lookup, "FEW_ROWS", 40)
     with CaptureQueriesContext(connection) as queries:
         assert find(organization, text) == read_whole
-    assert any("AS anchor0" in query["sql"] for query in queries.captured_queries) == walked
+    assert any(") AS anchor CROSS JOIN LATERAL" in query["sql"] for query in queries.captured_queries) == walked
 
 
 def test_search_terms_follow_the_latest_contact(organization):
