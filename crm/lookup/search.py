@@ -24,10 +24,10 @@ MAX_QUERY_LENGTH = 100
 # Search as you type: the first letter answers (its most recent guests: see _lookup and walk_sql).
 MIN_PREFIX = 1
 MIN_PHONE_DIGITS = 4
-# Rows of one prefix (or one word of several) read in term order before it counts as common; a common one is
-# answered by walking the most recent guests instead. The database ranks the rows it reads (prefix_sql), ~1 ms
-# for 10,000 index entries; a walk probes each guest's terms (~5 buffers a guest), so a prefix just over the cap,
-# held by ~0.5 % of a million guests, walks ~4,000 guests: the two costs meet about here.
+# Rows of one prefix (or one word of several), counted from the index alone, past which it counts as common; a
+# common one is answered by walking the most recent guests instead. The database ranks a range's rows
+# (prefix_sql), ~5 ms for 10,000; a walk probes each guest's terms (~3 buffers a guest), so a prefix just over the
+# cap, held by ~0.5 % of a million guests, walks ~4,000 guests: the two costs meet about here.
 RANGE_ROWS = 10_000
 # When every word of several has more rows than this, the longest is walked, not read whole (_every_word and
 # anchor_walk_sql): its holders in index order, each probed for the other words, until the page fills.
@@ -194,17 +194,17 @@ def _lookup(organization: Organization, variants: list[Variant], scores: _Scores
     reach = max(v.weight for v in variants if v.prefix) * PREFIX_FACTOR
     if sum(score >= reach for _, score in scores.ranked()) >= limit:
         return
+    cap = _cap()
     for prefix in prefixes:
-        found = _rows(*prefix_sql(organization, prefix, _cap(), limit))
-        if found and _cap() is not None and found[0][-1] > _cap():
-            # A common prefix ("w", "zhan"): its rows are in term order, not by visit, and there are too many
-            # to read; the most recent guests holding such a term are a short walk from the newest visit.
-            condition = ("(term > %s AND term < %s)", [prefix, prefix + UPPER])
-            found = _walk_rows(organization, [condition], condition, limit)
-            if len({row[0] for row in found}) < limit:  # the walk ran out before the page filled: read it whole
-                found = _rows(*prefix_sql(organization, prefix, None, limit))
-        for customer_id, term, kind, seen, *_total in found:
-            scores.add_term(customer_id, term, kind, seen)
+        condition = ("(term > %s AND term < %s)", [prefix, prefix + UPPER])
+        # A common prefix ("w", "zhan"), counted from the index alone: its rows are in term order, not by visit,
+        # and too many to rank; the most recent guests holding such a term are a short walk from the newest visit.
+        common = cap is not None and _rows(*count_sql(organization, [condition], cap))[0][0] > cap
+        found = _walk_rows(organization, [condition], condition, limit) if common else []
+        if len({row[0] for row in found}) < limit:  # not common, or the walk ran out before the page filled
+            found = _rows(*prefix_sql(organization, prefix, limit))
+        for row in found:
+            scores.add_term(*row)
 
 
 def _cap() -> int | None:
@@ -321,23 +321,18 @@ def exact_sql(organization: Organization, terms: list[str], limit: int) -> tuple
     return " UNION ALL ".join(branches), params
 
 
-def prefix_sql(organization: Organization, prefix: str, cap: int | None, limit: int) -> tuple[str, list]:
+def prefix_sql(organization: Organization, prefix: str, limit: int) -> tuple[str, list]:
     """The `limit` best customers with a term strictly starting with prefix (the exact term is exact_sql's):
-    customer, a term, its best kind, last_seen and how many rows the range held. One index range in term order,
-    at most cap + 1 rows of it, so that the caller sees when there are more; ranked in the database, so that a
-    thousand rows do not cross to Python."""
+    customer, a term, its best kind and the last visit. One index range in term order (at most RANGE_ROWS rows on
+    PostgreSQL: a longer one is walked, see _lookup), ranked in the database, so that a thousand rows do not cross
+    to Python."""
     table = SearchTerm._meta.db_table
     matches = f"SELECT {_term_columns()} FROM {table} WHERE organization_id = %s AND term > %s AND term < %s"  # noqa: S608
-    params = [organization.pk, prefix, prefix + UPPER]
-    if cap is not None:
-        matches += " LIMIT %s"
-        params.append(cap + 1)
     sql = (
-        f"SELECT customer_id, max(term), max(kind), seen, sum(count(*)) OVER () FROM ({matches}) AS r"  # noqa: S608
-        " GROUP BY customer_id, seen ORDER BY max(kind) DESC, seen DESC NULLS LAST, customer_id DESC"
-        " LIMIT %s"
+        f"SELECT customer_id, max(term), max(kind), seen FROM ({matches}) AS r"  # noqa: S608
+        " GROUP BY customer_id, seen ORDER BY max(kind) DESC, seen DESC NULLS LAST, customer_id DESC LIMIT %s"
     )
-    return sql, [*params, limit]
+    return sql, [organization.pk, prefix, prefix + UPPER, limit]
 
 
 def ranges(variants: list[Variant]) -> list[tuple[str, list]]:

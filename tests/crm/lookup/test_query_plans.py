@@ -52,7 +52,7 @@ def test_term_lookup_uses_the_term_index(organization, text):
     variants = analyze(text).variants
     for query in (
         exact_sql(organization, sorted({v.term for v in variants}), 20),
-        *(prefix_sql(organization, v.term, RANGE_ROWS, 20) for v in variants if v.prefix),
+        *(prefix_sql(organization, v.term, 20) for v in variants if v.prefix),
     ):
         explained = plan(query)
         assert "searchterm_org_term_recent" in explained, explained
