@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import socket
+from datetime import UTC, datetime, time
 from urllib.parse import urlparse
 
 import pytest
+import time_machine
 from django.db import connection
 from django.utils import translation
 from rest_framework.authtoken.models import Token
@@ -178,4 +180,14 @@ def _default_language():
     # A request by a staff member with a screen language activates it for the thread (StaffLanguageMiddleware),
     # and nothing resets it: a later test calling services directly would speak that language.
     with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def hotel_noon():
+    """Noon today at PropertyFactory's hotel (Shanghai, UTC+8), when UTC's date and the hotel's agree. The gift
+    rules' tests count days from UTC's date; from 16:00 to 24:00 UTC the hotel is already on the next day, where
+    the planner plans and the brief reads the rules again (one more query): those tests run at the hotel's noon."""
+    today = datetime.now(UTC).date()
+    with time_machine.travel(datetime.combine(today, time(4, 0), tzinfo=UTC), tick=True):
         yield

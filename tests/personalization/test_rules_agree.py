@@ -17,7 +17,7 @@ from personalization.models import Delight, DelightStatus, Touch
 from personalization.touches import messages
 from tests.factories import CustomerFactory, DelightFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("hotel_noon")]  # days from UTC's date
 
 
 def birthday_in(days: int) -> PartialDate:

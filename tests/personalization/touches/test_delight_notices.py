@@ -17,7 +17,7 @@ from personalization.touches.services.send import Outcome, touches_send
 from tests.factories import CustomerFactory, GiftRuleFactory, PropertyFactory
 from tests.personalization.touches.conftest import claim
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("hotel_noon")]  # days from UTC's date
 
 # 09:00 in Shanghai (the Harbour Hotel of the fixtures), 21:00 the evening before in New York (EDT).
 MORNING = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)
