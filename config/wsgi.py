@@ -29,6 +29,11 @@ def _settle() -> None:
             translation.gettext("Arrivals")
     gc.collect()
     gc.freeze()
+    # A young generation of 50,000 objects, not 700: a request's objects mostly die with it, freed by their
+    # reference counts, but while the arrivals board of 500 guests was being built, 14 collections walked its live
+    # rows again and again: a third of the request's CPU time (in process, median of 20 interleaved: 105 → 72 ms,
+    # as fast as with no collector at all). Garbage in cycles is still collected, after 50,000 objects.
+    gc.set_threshold(50_000, 10, 10)
 
 
 _settle()
