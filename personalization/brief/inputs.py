@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from django.db import connection, connections, router
@@ -406,7 +406,7 @@ def _model(model: type[Model], data: dict) -> Model:
 def read_row(model: type[Model], columns: tuple[str, ...], values: list) -> list:
     """values, a JSON array of these attnames of model (arrivals_rows), each as the field holds it: only what
     JSON cannot carry (dates, times, SQLite's booleans, decimals) is converted, in place."""
-    for at, convert in _readers(model, columns):
+    for at, convert in _readers(model, columns, connection.vendor):
         value = values[at]
         if value is not None:
             values[at] = convert(value)
@@ -414,8 +414,8 @@ def read_row(model: type[Model], columns: tuple[str, ...], values: list) -> list
 
 
 @cache
-def _readers(model: type[Model], columns: tuple[str, ...]) -> tuple[tuple[int, object], ...]:
-    readers = ((at, _reader(model._meta.get_field(name))) for at, name in enumerate(columns))
+def _readers(model: type[Model], columns: tuple[str, ...], vendor: str) -> tuple[tuple[int, object], ...]:
+    readers = ((at, _reader(model._meta.get_field(name), vendor)) for at, name in enumerate(columns))
     return tuple((at, convert) for at, convert in readers if convert is not None)
 
 
@@ -424,24 +424,31 @@ def _python(field, value):
     the stored UTC text and 0/1 for booleans; numbers arrive as floats, decimals get their scale back)."""
     if value is None:
         return None
-    convert = _reader(field)
+    convert = _reader(field, connection.vendor)
     return value if convert is None else convert(value)
 
 
-def _reader(field):
+def _reader(field, vendor: str):
     kind = field.get_internal_type()
     if kind == "DateTimeField":
         return _moment
     if kind == "DateField":
-        return parse_date
+        return _day
     if kind == "BooleanField":
-        return bool
+        return None if _postgres(vendor) else bool  # SQLite writes 0 and 1
     if kind == "DecimalField":
         places = Decimal(1).scaleb(-field.decimal_places)
         return lambda value: Decimal(str(value)).quantize(places)
     return None
 
 
+# A board's days are few (its arrival day, the departures after it): each is parsed once.
+_day = lru_cache(maxsize=1024)(parse_date)
+
+
 def _moment(value: str) -> datetime:
-    moment = parse_datetime(value)
+    try:
+        moment = datetime.fromisoformat(value)  # what both databases write (parse_datetime tries it first too)
+    except ValueError:
+        moment = parse_datetime(value)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -70,20 +70,17 @@ def _date_reason(trigger: str, days: int) -> str:
     return ngettext("Anniversary in %(days)d day", "Anniversary in %(days)d days", days) % {"days": days}
 
 
-def _reason(trigger: str, value: int | str) -> str:
-    """Why a rule of this trigger applies, in the active language: value is the days to a date or since a
-    return, the visit's number, or the resolved issue's summary."""
-    if trigger in (Trigger.BIRTHDAY, Trigger.ANNIVERSARY):
-        return _date_reason(trigger, value)
+def _words(trigger: str) -> str:
+    """Why a rule of this (undated) trigger applies, in the active language, its value still to fill in."""
     if trigger == Trigger.FIRST_VISIT:
         return _("First visit")
     if trigger == Trigger.NTH_VISIT:
-        return _("Visit number %(n)d") % {"n": value}
+        return _("Visit number %(n)d")
     if trigger == Trigger.RETURN_AFTER_ABSENCE:
-        return _("Back after %(days)d days away") % {"days": value}
+        return _("Back after %(days)d days away")
     if trigger == Trigger.MANUAL:
         return _("Offered by staff")
-    return _("After “%(summary)s” was resolved") % {"summary": value}
+    return _("After “%(summary)s” was resolved")
 
 
 def welcomes_surprises(customer: Customer) -> bool:
@@ -120,7 +117,10 @@ class RulesAt:
             (rule, {tag.lower() for tag in rule.tags}, _FINDERS.get(rule.trigger, RulesAt._never)) for rule in rules
         ]
         self._ends: dict[date, datetime] = {}
-        self._said: dict[tuple[str, int | str], str] = {}
+        self._said: dict[str | tuple[str, int], str] = {}
+        # What the rules read of a customer at all: their likes, their tags.
+        self._liked = self.liked_categories()
+        self._tagged = any(rule.tags for rule in rules)
 
     def liked_categories(self) -> set[str]:
         """The categories of the customer's likes the rules read: a category a rule asks for, a favourite its gift
@@ -140,11 +140,15 @@ class RulesAt:
         return end
 
     def say(self, trigger: str, value: int | str = 0) -> str:
-        """_reason, translated once per moment (gettext cost more than a rule's evaluation)."""
-        said = self._said.get((trigger, value))
-        if said is None:
-            said = self._said[(trigger, value)] = _reason(trigger, value)
-        return said
+        """Why a rule of this trigger applies, in the active language; value: the days to the date or since the
+        last visit, the visit's number, or the resolved issue's summary. Each trigger's words are translated
+        once per moment (gettext cost more than a rule's evaluation), a date's once per number of days (plurals)."""
+        dated = trigger in _DATE_FIELDS
+        key = (trigger, value) if dated else trigger
+        words = self._said.get(key)
+        if words is None:
+            words = self._said[key] = _date_reason(trigger, value) if dated else _words(trigger)
+        return words if dated else words % {"n": value, "days": value, "summary": value}
 
     def evaluate(
         self,
@@ -159,9 +163,9 @@ class RulesAt:
         if not welcomes_surprises(customer):
             return []
         now = self.now
-        favorites = top_likes(preferences)
-        categories = {p.category for p in preferences if p.polarity == Polarity.LIKES}
-        tags = {t.lower() for t in customer.tags or ()}
+        favorites = top_likes(preferences) if self._liked else {}
+        categories = {p.category for p in preferences if p.polarity == Polarity.LIKES} if self._liked else set()
+        tags = {t.lower() for t in customer.tags or ()} if self._tagged else set()
         candidates = []
         for rule, rule_tags, occasions_of in self._rules:
             if rule_tags and not tags & rule_tags:
