@@ -23,7 +23,7 @@ from crm.models import Stay as StayModel
 from crm.partial_dates import next_occurrence
 from personalization.brief.build import Occasion
 from personalization.brief.inputs import REPAIR_RECENT_DAYS, arrivals_rows, read_row, rules_for_day
-from personalization.gifts.engine import Candidate, evaluate
+from personalization.gifts.engine import Candidate, RulesAt
 from personalization.models import Delight as DelightModel
 from personalization.models import PastDelight
 
@@ -68,10 +68,8 @@ class Guest:
     pronunciation_ipa: str
     pronunciation_audio: str
     language: str
-    birthday_year: int | None
     birthday_month: int | None
     birthday_day: int | None
-    anniversary_year: int | None
     anniversary_month: int | None
     anniversary_day: int | None
     last_seen: datetime | None
@@ -82,8 +80,6 @@ class Guest:
 
     pk = property(lambda self: self.id)
     display_name = Customer.display_name
-    birthday = Customer.birthday
-    anniversary = Customer.anniversary
     message_language = Customer.message_language
     address_name = Customer.address_name
 
@@ -177,11 +173,13 @@ def arrivals_for(*, property: Property, day: date, now: datetime | None = None) 
     each group in the order the stays came in."""
     now = now or timezone.now()
     rules = rules_for_day(organization_id=property.organization_id, property_id=property.pk, day=day)
+    book = RulesAt(rules, now=now, today=day)
     rows = arrivals_rows(
         property_id=property.pk,
         day=day,
         resolved_since=now - RECENTLY_RESOLVED,
         rule_ids=[rule.pk for rule in rules],
+        liked=book.liked_categories(),
         columns=COLUMNS,
     )
     board = []
@@ -196,11 +194,6 @@ def arrivals_for(*, property: Property, day: date, now: datetime | None = None) 
         past: dict[int, list[PastDelight]] = {}
         for rule_id, *delight in (read_row(DelightModel, _COLUMNS[DelightModel], d) for d in delights):
             past.setdefault(rule_id, []).append(PastDelight(*delight))
-        # The rules as this guest meets them: their own delights of each. Set on the shared rows, one guest at a
-        # time (a copy of every rule for every guest cost more than the rest of the board); nothing after
-        # evaluate reads `past` (a Candidate keeps the rule for its id and cost).
-        for rule in rules:
-            rule.past = past.get(rule.pk, [])
         stay = Stay(*read_row(StayModel, _COLUMNS[StayModel], stay))
         board.append(
             Arrival(
@@ -211,31 +204,24 @@ def arrivals_for(*, property: Property, day: date, now: datetime | None = None) 
                     (p for p in liked if p.safety_critical), key=lambda p: (p.last_confirmed_at, p.id), reverse=True
                 ),
                 issues=repairs,
-                delights=evaluate(
-                    customer=customer,
-                    property_id=property.pk,
-                    preferences=liked,
-                    issues=repairs,
-                    now=now,
-                    rules=rules,
-                    today=day,
-                ),
+                delights=book.evaluate(customer=customer, preferences=liked, issues=repairs, past=past),
                 occasions=occasions_during(customer, stay.arrival, stay.departure),
             )
         )
-    for rule in rules:
-        rule.past = []
     # Those still to check in first, each group in the order the stays came in.
     board.sort(key=lambda a: (a.stay.checked_in_at is not None, a.stay.checked_in_at or now, a.stay.id))
     return board
 
 
-def occasions_during(customer, arrival: date, departure: date) -> list[tuple[str, date]]:
+def occasions_during(customer: Guest, arrival: date, departure: date) -> list[tuple[str, date]]:
     """(birthday or anniversary, the day it is celebrated) for each falling between arrival and departure."""
     found = []
-    for occasion, when in ((Occasion.BIRTHDAY, customer.birthday), (Occasion.ANNIVERSARY, customer.anniversary)):
-        if when is not None:
-            on = next_occurrence(when.month, when.day, arrival)
+    for occasion, month, day in (
+        (Occasion.BIRTHDAY, customer.birthday_month, customer.birthday_day),
+        (Occasion.ANNIVERSARY, customer.anniversary_month, customer.anniversary_day),
+    ):
+        if month and day:  # as Customer.birthday and .anniversary say (their year is not read)
+            on = next_occurrence(month, day, arrival)
             if on <= departure:
                 found.append((occasion, on))
     return found

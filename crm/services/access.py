@@ -64,7 +64,7 @@ def access_record_sql(
         f"SELECT 1 FROM {customers} WHERE id = {row['customer_id']}"  # noqa: S608 (integers)
         f" AND organization_id = {row['organization_id']} AND merged_into_id IS NULL"
     )
-    return _async_statement([row], where=f"EXISTS ({guest})")
+    return _async_statement(row, where=f"EXISTS ({guest})")
 
 
 def _row(organization_id, customer_id, actor, action, channel, property_id) -> dict:
@@ -95,32 +95,37 @@ def access_record_many(
     if not customer_ids:
         return
     row = _row(organization_id, 0, actor, action, channel, property_id)
-    rows = [{**row, "customer_id": int(customer_id)} for customer_id in customer_ids]
     if connection.in_atomic_block or connection.vendor != "postgresql":
-        AccessRecord.objects.bulk_create(AccessRecord(**row) for row in rows)
+        AccessRecord.objects.bulk_create(AccessRecord(**{**row, "customer_id": int(pk)}) for pk in customer_ids)
     else:
-        _insert_async(*rows)
+        _insert_async(row, customer_ids)
 
 
-def _insert_async(*rows: dict) -> None:
+def _insert_async(row: dict, customer_ids: list[int] | None = None) -> None:
     """BEGIN, SET LOCAL, INSERT and COMMIT as one simple-protocol string (one round trip)."""
     with connection.cursor() as cursor:
         try:
-            cursor.execute(_async_statement(list(rows)))
+            cursor.execute(_async_statement(row, customer_ids))
         except Exception:
             cursor.execute("ROLLBACK")  # the failed transaction must not outlive this call
             raise
 
 
-def _async_statement(rows: list[dict], *, where: str = "") -> str:
-    """The rows' INSERT in a transaction of its own that commits asynchronously. Every value is an integer, NULL,
-    one of the choices' fixed strings or an ISO timestamp made here, never text from outside (_literal)."""
-    columns = ", ".join(connection.ops.quote_name(column) for column in rows[0])
+def _async_statement(row: dict, customer_ids: list[int] | None = None, *, where: str = "") -> str:
+    """The row's INSERT in a transaction of its own that commits asynchronously: once, or once for each of
+    customer_ids (the same row for each guest), or when the condition where holds. Every value is an integer,
+    NULL, one of the choices' fixed strings or an ISO timestamp made here, never text from outside (_literal)."""
+    columns = ", ".join(connection.ops.quote_name(column) for column in row)
     table = connection.ops.quote_name(AccessRecord._meta.db_table)
-    if where:  # one row, inserted when the condition holds
-        values = f"SELECT {', '.join(_literal(value) for value in rows[0].values())} WHERE {where}"
-    else:
-        values = "VALUES " + ", ".join(f"({', '.join(_literal(value) for value in row.values())})" for row in rows)
+    cells = [_literal(value) for value in row.values()]
+    if where:
+        values = f"SELECT {', '.join(cells)} WHERE {where}"
+    elif customer_ids is None:
+        values = f"VALUES ({', '.join(cells)})"
+    else:  # the row's other values written once, not once per guest (a board shows 500)
+        at = list(row).index("customer_id")
+        before, after = ", ".join(cells[:at]), ", ".join(cells[at + 1 :])
+        values = "VALUES " + ", ".join(f"({before}, {int(pk)}, {after})" for pk in customer_ids)
     return f"BEGIN; SET LOCAL synchronous_commit TO OFF; INSERT INTO {table} ({columns}) {values}; COMMIT"  # noqa: S608
 
 

@@ -11,7 +11,7 @@ the same fields and answer address_name() with Customer's own definition.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 
 from crm.models import Customer, Issue, IssueStatus, Polarity, Preference, Severity
 from crm.partial_dates import next_occurrence
-from personalization.gifts.rules import fill, top_likes
+from personalization.gifts.rules import favorites_said, fill, top_likes
 from personalization.models import GiftRule, PastDelight, Trigger
 
 SEVERITY_RANK = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2}
@@ -70,37 +70,179 @@ def _date_reason(trigger: str, days: int) -> str:
     return ngettext("Anniversary in %(days)d day", "Anniversary in %(days)d days", days) % {"days": days}
 
 
-def _occasions(rule: GiftRule, customer: Customer, issues: Iterable[Issue], now: datetime, today: date):
-    """(key, closeness in days, date, expires, reason) for each occasion of this rule now."""
-    trigger = rule.trigger
-    if trigger in (Trigger.BIRTHDAY, Trigger.ANNIVERSARY):
-        month, day = getattr(customer, f"{trigger}_month"), getattr(customer, f"{trigger}_day")
+def _words(trigger: str) -> str:
+    """Why a rule of this (undated) trigger applies, in the active language, its value still to fill in."""
+    if trigger == Trigger.FIRST_VISIT:
+        return _("First visit")
+    if trigger == Trigger.NTH_VISIT:
+        return _("Visit number %(n)d")
+    if trigger == Trigger.RETURN_AFTER_ABSENCE:
+        return _("Back after %(days)d days away")
+    if trigger == Trigger.MANUAL:
+        return _("Offered by staff")
+    return _("After “%(summary)s” was resolved")
+
+
+def welcomes_surprises(customer: Customer) -> bool:
+    """Gifts are suggested only to a guest who agreed to surprises and may be contacted."""
+    return customer.consent_surprises and not customer.do_not_contact
+
+
+# The customer's fields a dated trigger reads.
+_DATE_FIELDS = {
+    Trigger.BIRTHDAY: ("birthday_month", "birthday_day"),
+    Trigger.ANNIVERSARY: ("anniversary_month", "anniversary_day"),
+}
+
+Occasion = tuple[str, int, date, datetime, str]  # key, closeness in days, date, expires, reason
+
+
+def _closeness(occasion: Occasion) -> int:
+    return occasion[1]
+
+
+class RulesAt:
+    """The live rules at one moment, ready to meet one customer after another: the brief meets one, the arrivals
+    board hundreds (personalization.arrivals). What depends only on the moment and the rules (the end of each
+    day an occasion falls on, the current zone, each rule's tags and trigger, the reasons' words) is worked out
+    here once, not per customer and occasion: for the bench's board of 500 guests and 8 rules, that halved the
+    engine's time (bench/run arrivals; docs/benchmarks.md)."""
+
+    def __init__(self, rules: list[GiftRule], *, now: datetime, today: date) -> None:
+        self.rules = rules
+        self.now = now
+        self.today = today
+        self.zone = timezone.get_current_timezone()
+        # Each rule with its tags in lower case and the finder of its trigger's occasions.
+        self._rules = [
+            (rule, {tag.lower() for tag in rule.tags}, _FINDERS.get(rule.trigger, RulesAt._never)) for rule in rules
+        ]
+        self._ends: dict[date, datetime] = {}
+        self._said: dict[str | tuple[str, int], str] = {}
+        # What the rules read of a customer at all: their likes, their tags.
+        self._liked = self.liked_categories()
+        self._tagged = any(rule.tags for rule in rules)
+
+    def liked_categories(self) -> set[str]:
+        """The categories of the customer's likes the rules read: a category a rule asks for, a favourite its gift
+        says ({favorite_drink}). The engine reads no other preference."""
+        return {
+            category
+            for rule in self.rules
+            for category in (rule.preference_category, *favorites_said(rule.gift))
+            if category
+        }
+
+    def end_of(self, day: date) -> datetime:
+        """end_of(day), once per day."""
+        end = self._ends.get(day)
+        if end is None:
+            end = self._ends[day] = end_of(day)
+        return end
+
+    def say(self, trigger: str, value: int | str = 0) -> str:
+        """Why a rule of this trigger applies, in the active language; value: the days to the date or since the
+        last visit, the visit's number, or the resolved issue's summary. Each trigger's words are translated
+        once per moment (gettext cost more than a rule's evaluation), a date's once per number of days (plurals)."""
+        dated = trigger in _DATE_FIELDS
+        key = (trigger, value) if dated else trigger
+        words = self._said.get(key)
+        if words is None:
+            words = self._said[key] = _date_reason(trigger, value) if dated else _words(trigger)
+        return words if dated else words % {"n": value, "days": value, "summary": value}
+
+    def evaluate(
+        self,
+        *,
+        customer: Customer,
+        preferences: list[Preference],
+        issues: list[Issue],
+        past: Mapping[int, list[PastDelight]] | None = None,
+    ) -> list[Candidate]:
+        """evaluate() at this moment. past: the customer's delights by rule id; without it, each rule's own
+        (rule.past, as the brief reads them with its rules)."""
+        if not welcomes_surprises(customer):
+            return []
+        now = self.now
+        favorites = top_likes(preferences) if self._liked else {}
+        categories = {p.category for p in preferences if p.polarity == Polarity.LIKES} if self._liked else set()
+        tags = {t.lower() for t in customer.tags or ()} if self._tagged else set()
+        candidates = []
+        for rule, rule_tags, occasions_of in self._rules:
+            if rule_tags and not tags & rule_tags:
+                continue
+            if rule.preference_category and rule.preference_category not in categories:
+                continue
+            if customer.visit_count < rule.min_visits:
+                continue
+            given = rule.past if past is None else past.get(rule.id, ())
+            occasions = occasions_of(self, rule, customer, issues, given)
+            if len(occasions) > 1:
+                occasions.sort(key=_closeness)
+            for key, closeness, occasion_on, expires_at, reason in occasions:
+                existing = next((d for d in given if d.occasion_key == key), None)
+                if existing is not None and not existing.is_open(now):
+                    continue  # this occasion is over: delivered, declined or expired
+                if existing is None and not rule.allows_again(given, now):
+                    continue
+                if not budget_allows(rule, rule.spent_this_month, existing.cost if existing else rule.cost):
+                    continue
+                gift = existing.gift if existing else fill(rule.gift, customer=customer, favorites=favorites)
+                if gift is None:
+                    continue
+                candidates.append(Candidate(rule, key, gift, reason, closeness, occasion_on, expires_at, existing))
+                break  # one occasion per rule at a time
+        candidates.sort(key=lambda c: (-c.rule.priority, c.closeness, c.rule.pk))
+        return candidates
+
+    # Each trigger's occasions now, for this customer with these delights of the rule (found by the rule's
+    # trigger once per moment: _FINDERS).
+
+    def _dated(self, rule: GiftRule, customer: Customer, issues: Iterable[Issue], given) -> list[Occasion]:
+        month_field, day_field = _DATE_FIELDS[rule.trigger]
+        month, day = getattr(customer, month_field), getattr(customer, day_field)
         if not (month and day):
-            return
+            return []
+        today = self.today
         occurrence = next_occurrence(month, day, today)
         days = (occurrence - today).days
-        if days <= rule.window_days:
-            yield f"{trigger}:{occurrence.year}", days, occurrence, end_of(occurrence), _date_reason(trigger, days)
-    elif trigger == Trigger.FIRST_VISIT:
-        if customer.visit_count == 0:
-            yield "first_visit", 0, today, end_of(today), _("First visit")
-    elif trigger == Trigger.NTH_VISIT:
-        if customer.visit_count + 1 == rule.visit_number:
-            reason = _("Visit number %(n)d") % {"n": rule.visit_number}
-            yield f"visit:{rule.visit_number}", 0, today, end_of(today), reason
-    elif trigger == Trigger.RETURN_AFTER_ABSENCE:
-        if customer.last_seen is not None:
-            away = (now - customer.last_seen).days
-            if away >= rule.absence_days:
-                key = f"return:{timezone.localdate(customer.last_seen).isoformat()}"
-                yield key, 0, today, end_of(today), _("Back after %(days)d days away") % {"days": away}
-    elif trigger == Trigger.MANUAL:
+        if days > rule.window_days:
+            return []
+        reason = self.say(rule.trigger, days)
+        return [(f"{rule.trigger}:{occurrence.year}", days, occurrence, self.end_of(occurrence), reason)]
+
+    def _first_visit(self, rule: GiftRule, customer: Customer, issues: Iterable[Issue], given) -> list[Occasion]:
+        if customer.visit_count != 0:
+            return []
+        return [("first_visit", 0, self.today, self.end_of(self.today), self.say(rule.trigger))]
+
+    def _nth_visit(self, rule: GiftRule, customer: Customer, issues: Iterable[Issue], given) -> list[Occasion]:
+        if customer.visit_count + 1 != rule.visit_number:
+            return []
+        reason = self.say(rule.trigger, rule.visit_number)
+        return [(f"visit:{rule.visit_number}", 0, self.today, self.end_of(self.today), reason)]
+
+    def _return(self, rule: GiftRule, customer: Customer, issues: Iterable[Issue], given) -> list[Occasion]:
+        if customer.last_seen is None:
+            return []
+        away = (self.now - customer.last_seen).days
+        if away < rule.absence_days:
+            return []
+        key = f"return:{customer.last_seen.astimezone(self.zone).date().isoformat()}"
+        reason = self.say(rule.trigger, away)
+        return [(key, 0, self.today, self.end_of(self.today), reason)]
+
+    def _manual(self, rule: GiftRule, customer: Customer, issues: Iterable[Issue], given) -> list[Occasion]:
         # Never suggested by itself: only what staff offered by hand and is still open.
-        for d in rule.past:
-            if d.is_open(now) and d.expires_at is not None:
-                yield d.occasion_key, 0, today, d.expires_at, _("Offered by staff")
-    elif trigger == Trigger.ISSUE_RESOLVED:
-        least = SEVERITY_RANK.get(rule.min_severity, 0)
+        return [
+            (d.occasion_key, 0, self.today, d.expires_at, self.say(rule.trigger))
+            for d in given
+            if d.is_open(self.now) and d.expires_at is not None
+        ]
+
+    def _issue_resolved(self, rule: GiftRule, customer: Customer, issues: Iterable[Issue], given) -> list[Occasion]:
+        now, least = self.now, SEVERITY_RANK.get(rule.min_severity, 0)
+        found = []
         for issue in issues:
             if (
                 issue.status == IssueStatus.RESOLVED
@@ -109,16 +251,24 @@ def _occasions(rule: GiftRule, customer: Customer, issues: Iterable[Issue], now:
                 and SEVERITY_RANK.get(issue.severity, 0) >= least
             ):
                 days = (now - issue.resolved_at).days
-                reason = _("After “%(summary)s” was resolved") % {"summary": issue.summary}
-                yield f"issue:{issue.pk}", days, timezone.localdate(issue.resolved_at), end_of(today), reason
+                reason = self.say(rule.trigger, issue.summary)
+                resolved_on = issue.resolved_at.astimezone(self.zone).date()
+                found.append((f"issue:{issue.pk}", days, resolved_on, self.end_of(self.today), reason))
+        return found
+
+    def _never(self, rule: GiftRule, customer: Customer, issues: Iterable[Issue], given) -> list[Occasion]:
+        return []
 
 
-def _conditions_hold(rule: GiftRule, customer: Customer, categories: set[str], tags: set[str]) -> bool:
-    if rule.tags and not tags & {t.lower() for t in rule.tags}:
-        return False
-    if rule.preference_category and rule.preference_category not in categories:
-        return False
-    return customer.visit_count >= rule.min_visits
+_FINDERS = {
+    Trigger.BIRTHDAY.value: RulesAt._dated,
+    Trigger.ANNIVERSARY.value: RulesAt._dated,
+    Trigger.FIRST_VISIT.value: RulesAt._first_visit,
+    Trigger.NTH_VISIT.value: RulesAt._nth_visit,
+    Trigger.RETURN_AFTER_ABSENCE.value: RulesAt._return,
+    Trigger.MANUAL.value: RulesAt._manual,
+    Trigger.ISSUE_RESOLVED.value: RulesAt._issue_resolved,
+}
 
 
 def budget_allows(rule: GiftRule, spent: Decimal, cost: Decimal) -> bool:
@@ -141,35 +291,14 @@ def evaluate(
     A rule is left out when a condition fails, the occasion was already delivered, declined or expired,
     the cooldown or yearly cap forbids it (GiftRule.allows_again), the budget left is below the cost, or a
     placeholder of its gift cannot be filled from the customer. rules: as personalization.brief.inputs
-    reads them (the brief passes its own); read here in one query when not given."""
+    reads them (the brief passes its own); read here in one query when not given. Many customers at one moment:
+    RulesAt."""
     now = now or timezone.now()
     today = today or timezone.localdate(now)  # the brief passes the day at the property
-    if not customer.consent_surprises or customer.do_not_contact:
+    if not welcomes_surprises(customer):
         return []
     if rules is None:
         from personalization.brief.inputs import load_rules  # the brief's module imports this one
 
         rules = load_rules(customer=customer, property_id=property_id, today=today)
-    favorites = top_likes(preferences)
-    categories = {p.category for p in preferences if p.polarity == Polarity.LIKES}
-    tags = {t.lower() for t in customer.tags or ()}
-    candidates = []
-    for rule in rules:
-        if not _conditions_hold(rule, customer, categories, tags):
-            continue
-        occasions = sorted(_occasions(rule, customer, issues, now, today), key=lambda o: o[1])
-        for key, closeness, occasion_on, expires_at, reason in occasions:
-            existing = next((d for d in rule.past if d.occasion_key == key), None)
-            if existing is not None and not existing.is_open(now):
-                continue  # this occasion is over: delivered, declined or expired
-            if existing is None and not rule.allows_again(rule.past, now):
-                continue
-            if not budget_allows(rule, rule.spent_this_month, existing.cost if existing else rule.cost):
-                continue
-            gift = existing.gift if existing else fill(rule.gift, customer=customer, favorites=favorites)
-            if gift is None:
-                continue
-            candidates.append(Candidate(rule, key, gift, reason, closeness, occasion_on, expires_at, existing))
-            break  # one occasion per rule at a time
-    candidates.sort(key=lambda c: (-c.rule.priority, c.closeness, c.rule.pk))
-    return candidates
+    return RulesAt(rules, now=now, today=today).evaluate(customer=customer, preferences=preferences, issues=issues)

@@ -59,6 +59,11 @@ def placeholders_of(template: str) -> list[str]:
     return names
 
 
+def favorites_said(template: str) -> list[str]:
+    """The categories whose favourite a gift text says ({favorite_drink}: drink), filled from the guest's likes."""
+    return [name.removeprefix("favorite_") for name in placeholders_of(template) if name.startswith("favorite_")]
+
+
 def top_likes(preferences: Iterable[Preference]) -> dict[str, str]:
     """The favourite of each category: the "likes" confirmed most often, then most recently."""
     best: dict[str, Preference] = {}

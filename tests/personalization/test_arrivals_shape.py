@@ -174,3 +174,54 @@ def test_the_plain_rows_are_what_the_schemas_serializer_says(property_, rich):
     board = arrivals_for(property=property_, day=timezone.now().astimezone(property_.zone()).date())
     assert len(board) == 2 and board[1].delights
     assert [arrival_data(arrival) for arrival in board] == ArrivalSerializer(board, many=True).data
+
+
+def test_what_the_board_no_longer_reads_is_never_missed(api, organization, property_):
+    """Given a VIP on a first visit, her birthday during the stay, an allergy, a favourite drink that one rule's
+    gift says, a liked food that another rule asks for, and likes and dislikes no rule reads, when the board is
+    read (it reads only safety needs and the likes of the categories the live rules name), then every one of
+    them still shows as before."""
+    property_.timezone = "Asia/Shanghai"
+    property_.save()
+    noor, _stay = arriving(
+        organization, property_, "Noor", tags=["VIP"], birthday=PartialDate(month=12, day=3), nights=3
+    )
+    services.preference_record(customer=noor, category="allergy", text="Peanuts", polarity="avoid")
+    services.preference_record(customer=noor, category="drink", text="Mint tea", polarity="likes")
+    services.preference_record(customer=noor, category="food", text="Dates", polarity="likes")
+    services.preference_record(customer=noor, category="room", text="High floor", polarity="likes")
+    services.preference_record(customer=noor, category="seating", text="By the door", polarity="dislikes")
+    gift_rule_create(
+        organization=organization,
+        name="Tea",
+        trigger="birthday",
+        window_days=7,
+        gift="{favorite_drink} in the room",
+        cost=5,
+    )
+    gift_rule_create(
+        organization=organization,
+        name="Tasting",
+        trigger="first_visit",
+        preference_category="food",
+        gift="A tasting menu",
+        cost=20,
+    )
+    gift_rule_create(
+        organization=organization,
+        name="Quiet",
+        trigger="first_visit",
+        preference_category="seating",
+        gift="A quiet table",
+        cost=0,
+    )
+
+    (row,) = api.get("/api/v1/arrivals/").json()
+
+    assert [(p["category"], p["text"]) for p in row["safety"]] == [("allergy", "Peanuts")]
+    assert [(d["gift"], d["reason"]) for d in row["delights"]] == [
+        ("A tasting menu", "First visit"),
+        ("Mint tea in the room", "Birthday in 1 day"),
+    ]  # the closer occasion first; a disliked seat is no liked seat: no quiet table
+    assert row["vip"] is True and row["first_visit"] is True and row["needs_something"] is True
+    assert row["occasions"] == [{"occasion": "birthday", "on": "2026-12-03"}]
