@@ -23,10 +23,9 @@ django.setup()
 
 from django.utils import timezone  # noqa: E402
 
-from bench.brief import sample_customers, with_gift_rules  # noqa: E402
+from bench.brief import dataset_with_rules, sample_customers  # noqa: E402
 from bench.measure import line, report  # noqa: E402
 from bench.server import free_port, json_getter, start_gunicorn, stop  # noqa: E402
-from bench.setup import ensure_dataset  # noqa: E402
 from crm.models import Customer, Staff, Stay  # noqa: E402
 
 ARRIVALS = 500
@@ -60,8 +59,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--customers", type=int, default=1_000_000)
     args = parser.parse_args()
-    organization, token = ensure_dataset(customers=args.customers)
-    with_gift_rules(organization)
+    organization, token = dataset_with_rules(customers=args.customers)
     property_ = Staff.objects.get(user__username="bench").property
     line("arrivals_guests", arrivals_today(organization, property_, random.Random(13), args.customers), "guests")
     ids = sample_customers(organization, random.Random(11), args.customers)

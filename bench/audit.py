@@ -12,10 +12,9 @@ import json
 import random
 import time
 
-from bench.brief import sample_customers, with_gift_rules
+from bench.brief import dataset_with_rules, sample_customers
 from bench.measure import line, report
 from bench.server import free_port, start_gunicorn, stop
-from bench.setup import ensure_dataset
 
 ROUNDS = 3  # each sampled guest's brief, audited and not, this many times
 WARMUP = 50
@@ -27,8 +26,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--customers", type=int, default=1_000_000)
     args = parser.parse_args()
-    organization, token = ensure_dataset(customers=args.customers)
-    with_gift_rules(organization)
+    organization, token = dataset_with_rules(customers=args.customers)
     ids = sample_customers(organization, random.Random(11), args.customers)
     line("audit_customers_sampled", len(ids), "customers")
 

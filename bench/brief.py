@@ -24,7 +24,7 @@ django.setup()
 from bench.measure import line, report, timings_ms  # noqa: E402
 from bench.server import free_port, json_getter, start_gunicorn, stop  # noqa: E402
 from bench.setup import ensure_dataset  # noqa: E402
-from crm.models import Customer  # noqa: E402
+from crm.models import Customer, Organization  # noqa: E402
 from personalization.gifts.services import gift_rule_create  # noqa: E402
 from personalization.models import GiftRule  # noqa: E402
 
@@ -107,6 +107,13 @@ def with_gift_rules(organization) -> None:
             gift_rule_create(organization=organization, **fields)
 
 
+def dataset_with_rules(*, customers: int) -> tuple[Organization, str]:
+    """The bench dataset and its front-desk token (bench.setup.ensure_dataset), with the RULES."""
+    organization, token = ensure_dataset(customers=customers)
+    with_gift_rules(organization)
+    return organization, token
+
+
 def sample_customers(organization, rng: random.Random, customers: int) -> list[int]:
     """Customers of the dataset drawn at random: most have preferences, some open issues."""
     ids = rng.sample(range(1, customers + 1), min(customers, CUSTOMERS_SAMPLED * 2))
@@ -152,8 +159,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("needs wrk (apt-get install wrk) for the load runs")
 
-    organization, token = ensure_dataset(customers=args.customers)
-    with_gift_rules(organization)
+    organization, token = dataset_with_rules(customers=args.customers)
     line("brief_gift_rules", GiftRule.objects.filter(organization=organization, active=True).count(), "rules")
     ids = sample_customers(organization, random.Random(11), args.customers)
     line("brief_customers_sampled", len(ids), "customers")

@@ -26,8 +26,8 @@ from django.db import connection  # noqa: E402
 
 from bench.dataset import person  # noqa: E402
 from bench.measure import line  # noqa: E402
-from bench.setup import ensure_database  # noqa: E402
-from crm import selectors, services  # noqa: E402
+from bench.setup import bench_staff, ensure_database  # noqa: E402
+from crm import selectors  # noqa: E402
 from crm.models import ChangeRecord, Customer, ExternalId, GuestImport, ImportRow, Organization, SearchTerm  # noqa: E402
 from crm.services import imports  # noqa: E402
 
@@ -92,13 +92,7 @@ def run(path: str, organization: Organization, staff) -> GuestImport:
 
 def main(rows: int) -> None:
     ensure_database()
-    staff = services.staff_upsert(
-        username="bench_import",
-        password="bench-password-1",
-        organization_name="Import bench hotels",
-        property_name="Bench Shanghai",
-        role="manager",
-    )
+    staff = bench_staff("bench_import", "Import bench hotels", role="manager")
     organization = staff.organization
     Customer.objects.filter(organization=organization).delete()
     GuestImport.objects.filter(organization=organization).delete()

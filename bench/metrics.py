@@ -35,8 +35,7 @@ from rest_framework.authtoken.models import Token  # noqa: E402
 from bench import metrics_dataset, metrics_fill, metrics_naive  # noqa: E402
 from bench.measure import line, percentile, report  # noqa: E402
 from bench.server import free_port, start_gunicorn, stop  # noqa: E402
-from bench.setup import ensure_database  # noqa: E402
-from crm import services  # noqa: E402
+from bench.setup import bench_staff, ensure_database  # noqa: E402
 from crm.models import Property  # noqa: E402
 from personalization.gifts.services import gift_rule_create  # noqa: E402
 from personalization.models import GiftRule  # noqa: E402
@@ -70,12 +69,11 @@ def ensure_dataset(args) -> tuple[dict, str, list[Property]]:
     """The generated organization (made again when asked or when its sizes differ), its counters and a manager's
     token. Returns (the dataset's record, the token, the properties)."""
     ensure_database()
-    staff = services.staff_upsert(
-        username="bench-metrics-manager",
-        password="bench-password-1",
-        organization_name=ORGANIZATION,
-        property_name="Metrics 01 Shanghai",
+    staff = bench_staff(
+        "bench-metrics-manager",
+        ORGANIZATION,
         role="manager",
+        property_name="Metrics 01 Shanghai",
         time_zone="Asia/Shanghai",
     )
     organization, properties = metrics_dataset.organization_with_staff(ORGANIZATION)

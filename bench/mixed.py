@@ -39,8 +39,7 @@ from rest_framework.authtoken.models import Token  # noqa: E402
 
 from bench.measure import line, percentile  # noqa: E402
 from bench.server import ROOT, free_port, json_getter, start_gunicorn, stop  # noqa: E402
-from bench.setup import ensure_database, ensure_dataset  # noqa: E402
-from crm import services  # noqa: E402
+from bench.setup import bench_staff, ensure_database, ensure_dataset  # noqa: E402
 from crm.models import Customer  # noqa: E402
 from tests.workers import worker_command, worker_stop  # noqa: E402
 
@@ -351,13 +350,7 @@ def forget_created_guests() -> int:
 
 def floor_token(organization) -> str:
     """A manager of the bench organization: the fixed-JSON floor view is for managers."""
-    staff = services.staff_upsert(
-        username="bench-manager",
-        password="bench-password-1",
-        organization_name=organization.name,
-        property_name="Bench Shanghai",
-        role="manager",
-    )
+    staff = bench_staff("bench-manager", organization.name, role="manager")
     token, _ = Token.objects.get_or_create(user=staff.user)
     return token.key
 

@@ -14,19 +14,17 @@ import random
 import time
 from datetime import timedelta
 from decimal import Decimal
-from urllib.parse import urlparse
 
 import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 
-import psycopg  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench.measure import line, report, timings_ms  # noqa: E402
+from bench.setup import ensure_database  # noqa: E402
 from crm.models import Customer, Organization, Preference, Property  # noqa: E402
 from personalization.gifts.engine import evaluate  # noqa: E402
 from personalization.gifts.services import gift_rule_create, planner  # noqa: E402
@@ -35,15 +33,6 @@ from personalization.models import Delight, GiftRule, GiftSpend  # noqa: E402
 ORGANIZATION = "Bench Rules Hotels"
 RULES = 50
 BRIEF_SAMPLES = 300
-
-
-def ensure_database() -> None:
-    url = urlparse(os.environ["DATABASE_URL"])
-    name = url.path.lstrip("/")
-    with psycopg.connect(url._replace(path="/postgres").geturl(), autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-    call_command("migrate", verbosity=0)
 
 
 def _column_values(organization_id: int, home_property_id: int) -> dict[str, str]:

@@ -12,7 +12,10 @@ from rest_framework.authtoken.models import Token
 
 from bench import dataset
 from crm import services
-from crm.models import Customer, Organization
+from crm.models import Customer, Organization, Staff
+
+# Every bench staff member's password (the bench databases are throwaway ones).
+BENCH_PASSWORD = "bench-password-1"
 
 
 def ensure_database() -> None:
@@ -30,15 +33,23 @@ def ensure_database() -> None:
     call_command("migrate", verbosity=0)
 
 
+def bench_staff(
+    username: str, organization_name: str, *, role: str, property_name: str = "Bench Shanghai", **fields
+) -> Staff:
+    """A staff member of a bench organization, made on the first run and found again on the next."""
+    return services.staff_upsert(
+        username=username,
+        password=BENCH_PASSWORD,
+        organization_name=organization_name,
+        property_name=property_name,
+        role=role,
+        **fields,
+    )
+
+
 def bench_organization() -> tuple[Organization, str]:
     """The bench hotel chain and the API token of its front-desk user."""
-    staff = services.staff_upsert(
-        username="bench",
-        password="bench-password-1",
-        organization_name="Bench Hotels",
-        property_name="Bench Shanghai",
-        role="frontdesk",
-    )
+    staff = bench_staff("bench", "Bench Hotels", role="frontdesk")
     token, _ = Token.objects.get_or_create(user=staff.user)
     return staff.organization, token.key
 

@@ -23,22 +23,34 @@ _NOT_ON_ONE_LINE_PATTERN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @deconstructible
-class SingleLine:
+class _ControlCharacters:
+    """A validator that refuses some control characters; every instance of one kind equals another (migrations)."""
+
+    code = "control_characters"
+    message: str
+
+    def refuses(self, value: str) -> bool:
+        raise NotImplementedError
+
+    def __call__(self, value: str) -> None:
+        if self.refuses(str(value)):
+            raise ValidationError(self.message, code=self.code)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+
+class SingleLine(_ControlCharacters):
     """A name, a label or a short text is one line: a line break in a guest's name would end up in an
     email header (and refuse to be sent), a tab or an escape character in a screen."""
 
     message = _("Control characters and line breaks are not allowed here.")
-    code = "control_characters"
 
-    def __call__(self, value: str) -> None:
-        if _NOT_ON_ONE_LINE_PATTERN.search(str(value)):
-            raise ValidationError(self.message, code=self.code)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SingleLine)
-
-    def __hash__(self) -> int:
-        return hash(SingleLine)
+    def refuses(self, value: str) -> bool:
+        return _NOT_ON_ONE_LINE_PATTERN.search(value) is not None
 
 
 single_line = SingleLine()
@@ -47,23 +59,14 @@ single_line = SingleLine()
 free_text = MaxLengthValidator(FREE_TEXT_MAX_LENGTH)
 
 
-@deconstructible
-class MultiLine:
+class MultiLine(_ControlCharacters):
     """A few lines (a postal address): line breaks are allowed, every other control character (tabs, NUL, escapes,
     carriage returns, the Unicode line and paragraph separators) is not."""
 
     message = _("Control characters are not allowed here (line breaks are).")
-    code = "control_characters"
 
-    def __call__(self, value: str) -> None:
-        if any(ch != "\n" and unicodedata.category(ch) in _NOT_ON_ONE_LINE for ch in str(value)):
-            raise ValidationError(self.message, code=self.code)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, MultiLine)
-
-    def __hash__(self) -> int:
-        return hash(MultiLine)
+    def refuses(self, value: str) -> bool:
+        return any(ch != "\n" and unicodedata.category(ch) in _NOT_ON_ONE_LINE for ch in value)
 
 
 multi_line = MultiLine()

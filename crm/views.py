@@ -40,6 +40,21 @@ def act_and_tell[T](request: HttpRequest, action: Callable[[], T], done: Callabl
     return None
 
 
+def save_and_tell(request: HttpRequest, form, service: Callable[..., object], done: str, **arguments) -> bool:
+    """A screen's form: when it is valid, call the service with its cleaned data, the user as the actor and the
+    arguments; a refusal (ValidationError) is shown on the fields it names (apply_service_errors), success is said
+    as the message done. True when saved."""
+    if not form.is_valid():
+        return False
+    try:
+        service(actor=request.user, **arguments, **form.cleaned_data)
+    except ValidationError as exc:
+        apply_service_errors(form, exc)
+        return False
+    messages.success(request, done)
+    return True
+
+
 def screen_saw(request: HttpRequest, staff, customer, action: AccessAction) -> None:
     """Append to the access audit that this staff member saw the guest on a screen (crm.services.access_record)."""
     services.access_record(
@@ -254,16 +269,9 @@ def property_brand(request: HttpRequest, pk: int) -> HttpResponse:
         initial=PropertyBrandForm.initial_of(property_),
     )
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.property_brand_update(property=property_, actor=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                apply_service_errors(form, exc)
-            else:
-                messages.success(
-                    request, _("Saved: the mails of %(place)s use this look now.") % {"place": property_.name}
-                )
-                return redirect("crm:property-brand", pk=property_.pk)
+        done = _("Saved: the mails of %(place)s use this look now.") % {"place": property_.name}
+        if save_and_tell(request, form, services.property_brand_update, done, property=property_):
+            return redirect("crm:property-brand", pk=property_.pk)
         status = 400
     else:
         status = 200

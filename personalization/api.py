@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -64,7 +64,19 @@ class CustomerBriefView(OrganizationScoped, APIView):
         return Response(brief)
 
 
-class TouchList(OrganizationScoped, generics.ListAPIView):
+class GuestTimelineList(OrganizationScoped, generics.ListAPIView):
+    """A list that ``?customer=`` narrows to one guest's rows (their timeline): audited when the guest is this
+    organization's, which the answer shows (another organization's guest has no rows here)."""
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        response = super().list(request, *args, **kwargs)
+        if "customer" in request.query_params and response.data["results"]:
+            self.saw(response.data["results"][0]["customer"], AccessAction.TIMELINE)
+        return response
+
+
+@extend_schema_view(get=extend_schema(parameters=[TouchQuerySerializer], tags=["touches"]))
+class TouchList(GuestTimelineList):
     """Scheduled and past touches of the organization, latest due first; filter by customer, status, kind.
     Another organization's customer simply has no touches here."""
 
@@ -80,15 +92,6 @@ class TouchList(OrganizationScoped, generics.ListAPIView):
         if "customer" in filters:
             filters["customer_id"] = filters.pop("customer")
         return touches.filter(**filters)
-
-    @extend_schema(parameters=[TouchQuerySerializer], tags=["touches"])
-    def get(self, request: Request, *args, **kwargs) -> Response:
-        response = super().get(request, *args, **kwargs)
-        # One guest's touches (their rendered messages): audited when the guest is this organization's, which
-        # the answer shows (another organization's guest has no touches here).
-        if "customer" in request.query_params and response.data["results"]:
-            self.saw(response.data["results"][0]["customer"], AccessAction.TIMELINE)
-        return response
 
 
 class TouchCancel(OrganizationScoped, APIView):
@@ -122,7 +125,8 @@ class TouchSendNow(OrganizationScoped, APIView):
         return Response(data, status=202)
 
 
-class TaskList(OrganizationScoped, generics.ListAPIView):
+@extend_schema_view(get=extend_schema(parameters=[TaskQuerySerializer], tags=["tasks"]))
+class TaskList(GuestTimelineList):
     """The desk's tasks (call-backs), open ones first, the most overdue first; `?status=open` includes tasks not yet
     due. Filter by customer (another organization's shows none) and property (the property's tasks and those of
     no property; another organization's property is 400)."""
@@ -141,13 +145,6 @@ class TaskList(OrganizationScoped, generics.ListAPIView):
             customer_id=filters.get("customer"),
             property_id=filters.get("property"),
         )
-
-    @extend_schema(parameters=[TaskQuerySerializer], tags=["tasks"])
-    def get(self, request: Request, *args, **kwargs) -> Response:
-        response = super().get(request, *args, **kwargs)
-        if "customer" in request.query_params and response.data["results"]:
-            self.saw(response.data["results"][0]["customer"], AccessAction.TIMELINE)
-        return response
 
 
 class TaskDone(OrganizationScoped, APIView):

@@ -18,13 +18,12 @@ from crm.forms import (
     SUBMITTED_KEY,
     CustomerProfileForm,
     PronunciationAudioForm,
-    apply_service_errors,
     first_submission,
 )
 from crm.models import AccessAction, AccessChannel, Customer, Staff
 from crm.permissions import screen_staff
 from crm.services.pronunciation import audio_kind_of
-from crm.views import screen_saw
+from crm.views import save_and_tell, screen_saw
 from personalization import story
 
 
@@ -87,19 +86,9 @@ def pronunciation_record(request: HttpRequest, pk: int) -> HttpResponse:
     staff = screen_staff(request)
     customer = selectors.customer_get(organization=staff.organization, pk=pk)
     form = PronunciationAudioForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.customer_pronunciation_record(
-                customer=customer,
-                audio=form.cleaned_data["audio"],
-                consent=form.cleaned_data["consent"],
-                actor=request.user,
-            )
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("The guest's recording of their name was saved."))
-            return redirect("card:customer", pk=customer.pk)
+    done = _("The guest's recording of their name was saved.")
+    if save_and_tell(request, form, services.customer_pronunciation_record, done, customer=customer):
+        return redirect("card:customer", pk=customer.pk)
     return _card_again(request, customer, staff, audio_form=form)
 
 

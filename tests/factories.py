@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from crm.models import Customer, Issue, Organization, Preference, Property, Staff
-from personalization.models import Delight, GiftRule
+from personalization.models import Delight, GiftRule, Touch, TouchKind, TouchStatus
 
 
 class OrganizationFactory(factory.django.DjangoModelFactory):
@@ -146,6 +146,25 @@ class DelightFactory(factory.django.DjangoModelFactory):
     occasion_key = factory.Sequence(lambda n: f"occasion:{n}")
     gift = factory.SelfAttribute("rule.gift")
     cost = factory.SelfAttribute("rule.cost")
+
+
+class TouchFactory(factory.django.DjangoModelFactory):
+    """A touch due now to a guest of its organization, as the planner writes it; ``sent_survey``: a satisfaction
+    survey the sender has sent."""
+
+    class Meta:
+        model = Touch
+
+    customer = factory.SubFactory(CustomerFactory)
+    organization = factory.SelfAttribute("customer.organization")
+    kind = TouchKind.ISSUE_FOLLOW_UP
+    due_at = factory.LazyFunction(timezone.now)
+    idempotency_key = factory.Sequence(lambda n: f"touch:{n}")
+
+    class Params:
+        sent_survey = factory.Trait(
+            kind=TouchKind.CSAT_SURVEY, status=TouchStatus.SENT, sent_at=factory.SelfAttribute("due_at")
+        )
 
 
 # The issue's example gift rule, as a manager posts it to /api/v1/gift-rules/.

@@ -119,6 +119,13 @@ def _get(web, path: str, headers: dict) -> dict:
     return json.loads(body)
 
 
+def _created(web, path: str, body: dict, headers: dict) -> dict:
+    """POST an API write; it must answer 201. The new row."""
+    status, _, answer = web.request(path, method="POST", body=body, headers=headers)
+    assert status == 201, answer
+    return json.loads(answer)
+
+
 def _found(web, headers: dict, q: str) -> list[str]:
     return [c["display_name"] for c in _get(web, f"/api/v1/customers/?q={q}", headers)["results"]]
 
@@ -136,11 +143,7 @@ def test_lookups_and_briefs_are_served_by_the_replica_and_a_writer_reads_back_at
     web, standby, tokens = chain
     writer, reader = tokens["writer"], tokens["reader"]
     # Given a guest the replica already has
-    status, _, body = web.request(
-        "/api/v1/customers/", method="POST", body={"given_name": "Ada", "family_name": "Lovelace"}, headers=writer
-    )
-    assert status == 201, body
-    ada = json.loads(body)["id"]
+    ada = _created(web, "/api/v1/customers/", {"given_name": "Ada", "family_name": "Lovelace"}, writer)["id"]
     _eventually(lambda: _found(web, reader, "Lovelace") == ["Ada Lovelace"])
     assert standby.sql("SELECT pg_is_in_recovery()") is True
 
@@ -148,18 +151,8 @@ def test_lookups_and_briefs_are_served_by_the_replica_and_a_writer_reads_back_at
     standby.sql("SELECT pg_wal_replay_pause()")
     try:
         # and the writer records a new guest and an allergy of Ada's
-        status, _, body = web.request(
-            "/api/v1/customers/", method="POST", body={"given_name": "Grace", "family_name": "Hopper"}, headers=writer
-        )
-        assert status == 201, body
-        grace = json.loads(body)["id"]
-        status, _, body = web.request(
-            f"/api/v1/customers/{ada}/preferences/",
-            method="POST",
-            body={"category": "allergy", "text": "Peanuts"},
-            headers=writer,
-        )
-        assert status == 201, body
+        grace = _created(web, "/api/v1/customers/", {"given_name": "Grace", "family_name": "Hopper"}, writer)["id"]
+        _created(web, f"/api/v1/customers/{ada}/preferences/", {"category": "allergy", "text": "Peanuts"}, writer)
 
         # then the writer reads both back at once: its reads stay on the primary
         assert _found(web, writer, "Hopper") == ["Grace Hopper"]
@@ -229,13 +222,7 @@ def test_the_lookup_screen_reads_the_replica_and_a_session_that_wrote_reads_the_
     standby.sql("SELECT pg_wal_replay_pause()")
     try:
         # Given a guest written by another desk while the standby does not replay
-        status, _, body = web.request(
-            "/api/v1/customers/",
-            method="POST",
-            body={"given_name": "Hedy", "family_name": "Lamarr"},
-            headers=tokens["writer"],
-        )
-        assert status == 201, body
+        _created(web, "/api/v1/customers/", {"given_name": "Hedy", "family_name": "Lamarr"}, tokens["writer"])
         # when this desk searches on the lookup screen, as typed (a POST) or by link (?q=)
         # then the replica answers, without the new guest — and searching is not a write that keeps it on the primary
         for _ in range(2):
@@ -258,11 +245,7 @@ def test_the_lookup_screen_reads_the_replica_and_a_session_that_wrote_reads_the_
 def test_a_replica_down_is_a_503_on_what_it_serves_while_writes_and_other_reads_go_on(chain):
     web, standby, tokens = chain
     reader = tokens["reader"]
-    status, _, body = web.request(
-        "/api/v1/customers/", method="POST", body={"given_name": "Alan", "family_name": "Turing"}, headers=reader
-    )
-    assert status == 201, body
-    alan = json.loads(body)["id"]
+    alan = _created(web, "/api/v1/customers/", {"given_name": "Alan", "family_name": "Turing"}, reader)["id"]
     time.sleep(STICKY_SECONDS + 0.5)  # the reader's own write no longer keeps it on the primary
     # Given the standby stops
     standby.stop()
@@ -271,13 +254,7 @@ def test_a_replica_down_is_a_503_on_what_it_serves_while_writes_and_other_reads_
         status, headers, body = web.get("/api/v1/customers/?q=Turing", headers=reader)
         assert status == 503 and int(headers["Retry-After"]) > 0, body
         # while writes, the views read on the primary, and readiness (the primary's) carry on
-        status, _, body = web.request(
-            f"/api/v1/customers/{alan}/preferences/",
-            method="POST",
-            body={"category": "drink", "text": "Earl Grey"},
-            headers=reader,
-        )
-        assert status == 201, body
+        _created(web, f"/api/v1/customers/{alan}/preferences/", {"category": "drink", "text": "Earl Grey"}, reader)
         assert _get(web, f"/api/v1/customers/{alan}/", reader)["display_name"] == "Alan Turing"
         assert web.get("/ready/")[0] == 200
     finally:

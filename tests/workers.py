@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -33,3 +35,13 @@ def worker_stop(worker: subprocess.Popen) -> None:
         worker.wait(timeout=20)
     except subprocess.TimeoutExpired:
         worker.kill()
+
+
+def wait_until(condition: Callable[[], object], what: str, *, seconds: float) -> None:
+    """Poll condition until it holds (a worker's effect in the database); AssertionError naming `what` after
+    `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)

@@ -9,25 +9,20 @@ import unicodedata
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import PreferenceCategory
+from crm.services.customers import CUSTOMER_FIELDS
 
 FULL_NAME = "full_name"  # one column with the whole name: Han → native_name, else given names + family name
 EXTERNAL_ID = "external_id"  # "external_id" (the import's system) or "external_id:SYSTEM"
 PREFERENCE = "preference"  # "preference:CATEGORY"
 IGNORE = "ignore"
 NAME_TARGETS = frozenset({FULL_NAME, "given_name", "family_name", "native_name", "preferred_name"})
-# The customer fields a column can fill (a subset of crm.services.customers.CUSTOMER_FIELDS).
-CUSTOMER_TARGETS = (
-    "given_name",
-    "family_name",
-    "native_name",
-    "preferred_name",
-    "salutation",
-    "language",
-    "email",
-    "phone",
-    "birthday",
-    "anniversary",
-    "tags",
+# The customer fields a column can fill: those callers may write (CUSTOMER_FIELDS), in their order, but how a name
+# is ordered, spelled in Latin letters and said, the consents and the home property, which the card sets.
+CUSTOMER_TARGETS = tuple(
+    name
+    for name in CUSTOMER_FIELDS
+    if name not in {"name_order", "latin_name", "home_property", "do_not_contact"}
+    and not name.startswith(("pronunciation", "consent_"))
 )
 DATE_TARGETS = frozenset({"birthday", "anniversary"})
 DEFAULT_SYSTEM = "pms"

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from crm.forms import apply_service_errors
 from crm.models import WebhookEndpoint
 from crm.permissions import screen_manager
-from crm.views import act_and_tell
+from crm.views import act_and_tell, save_and_tell
 from crm.webhooks import selectors, services
 from crm.webhooks.forms import WebhookForm
 
@@ -76,14 +76,8 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method != "POST":
         return _detail(request, endpoint)
     form = WebhookForm(request.POST)
-    if form.is_valid():
-        try:
-            services.webhook_endpoint_update(endpoint=endpoint, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("Webhook saved."))
-            return redirect("webhooks:detail", pk=endpoint.pk)
+    if save_and_tell(request, form, services.webhook_endpoint_update, _("Webhook saved."), endpoint=endpoint):
+        return redirect("webhooks:detail", pk=endpoint.pk)
     endpoint.refresh_from_db()
     return _detail(request, endpoint, form=form)
 

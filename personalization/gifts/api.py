@@ -6,6 +6,8 @@ write them (403). Delights are front-desk work: listing and delivering are open 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -80,6 +82,18 @@ class GiftRuleViewSet(OrganizationScoped, viewsets.ModelViewSet):
         return self.get_paginated_response(GiftAuditSerializer(page, many=True).data)
 
 
+def _delight_step(description: str) -> Callable[[Callable], Callable]:
+    """A step of a delight's life, POSTed to its own URL without a body: the delight after it, 409 when refused."""
+
+    def decorate(view: Callable) -> Callable:
+        answers = {200: DelightSerializer, 409: CONFLICT}
+        return extend_schema(request=None, responses=answers, description=description)(
+            action(detail=True, methods=["post"])(view)
+        )
+
+    return decorate
+
+
 @extend_schema_view(list=extend_schema(parameters=[DelightQuerySerializer]))
 @extend_schema(tags=["delights"])
 class DelightViewSet(
@@ -135,29 +149,14 @@ class DelightViewSet(
         delight = selectors.delight_list(organization=self.organization).get(pk=delight.pk)
         return Response(DelightSerializer(delight).data)
 
-    @extend_schema(
-        request=None,
-        responses={200: DelightSerializer, 409: CONFLICT},
-        description="Deliver it now; its cost is charged to the rule's budget this month.",
-    )
-    @action(detail=True, methods=["post"])
+    @_delight_step("Deliver it now; its cost is charged to the rule's budget this month.")
     def deliver(self, request: Request, pk: str) -> Response:
         return self._act(services.delight_deliver, pk)
 
-    @extend_schema(
-        request=None,
-        responses={200: DelightSerializer, 409: CONFLICT},
-        description="Plan it (a gift above the rule's approval cost needs a manager).",
-    )
-    @action(detail=True, methods=["post"])
+    @_delight_step("Plan it (a gift above the rule's approval cost needs a manager).")
     def plan(self, request: Request, pk: str) -> Response:
         return self._act(services.delight_plan, pk)
 
-    @extend_schema(
-        request=None,
-        responses={200: DelightSerializer, 409: CONFLICT},
-        description="The guest or staff said no: this occasion is over for this rule.",
-    )
-    @action(detail=True, methods=["post"])
+    @_delight_step("The guest or staff said no: this occasion is over for this rule.")
     def decline(self, request: Request, pk: str) -> Response:
         return self._act(services.delight_decline, pk)

@@ -52,6 +52,12 @@ def check(page, screen: str) -> None:
     assert_accessible(page, screen)
 
 
+def shown(page, ready, screen: str) -> None:
+    """Once `ready` (a locator) is visible, check the screen."""
+    expect(ready).to_be_visible()
+    check(page, screen)
+
+
 @pytest.fixture
 def demo(settings):
     load_demo(settings)
@@ -71,20 +77,16 @@ def test_front_desk_screens_are_touchable_and_accessible(demo, browser_page, loc
     check(page, "lookup with results")
 
     page.goto(f"/customers/{guest.pk}/")
-    expect(page.locator(".safety-box")).to_be_visible()
-    check(page, "guest card")
+    shown(page, page.locator(".safety-box"), "guest card")
 
     page.locator("#profile summary").click()
-    expect(page.locator("#profile-form")).to_be_visible()
-    check(page, "profile edit")
+    shown(page, page.locator("#profile-form"), "profile edit")
 
     page.goto("/customers/new/")
-    expect(page.locator("#new-guest-form")).to_be_visible()
-    check(page, "new guest")
+    shown(page, page.locator("#new-guest-form"), "new guest")
 
     page.goto("/tasks/")
-    expect(page.locator("li.task").first).to_be_visible()  # the demo's call-back, with its form
-    check(page, "tasks")
+    shown(page, page.locator("li.task").first, "tasks")  # the demo's call-back, with its form
 
     page.goto("/duplicates/")  # a manager's screen
     expect(page.locator("h1")).to_have_count(1)
@@ -100,20 +102,16 @@ def test_manager_screens_are_touchable_and_accessible(demo, browser_page, locale
     log_in(page, "manager", "rapport-demo")
 
     page.goto("/duplicates/")
-    expect(page.locator(".pair").first).to_be_visible()
-    check(page, "duplicates")
+    shown(page, page.locator(".pair").first, "duplicates")
 
     page.locator(".pair a.compare-left").first.click()
-    expect(page.locator("#comparison")).to_be_visible()
-    check(page, "merge comparison")
+    shown(page, page.locator("#comparison"), "merge comparison")
 
     page.goto("/touches/")
-    expect(page.locator("table")).to_be_visible()
-    check(page, "follow-ups")
+    shown(page, page.locator("table"), "follow-ups")
 
     page.goto("/arrivals/")
-    expect(page.locator("li.arrival").first).to_be_visible()
-    check(page, "arrivals")
+    shown(page, page.locator("li.arrival").first, "arrivals")
 
     page.goto(f"/customers/{rich_guest().pk}/timeline/")
     expect(page.locator("h1")).to_have_count(1)

@@ -10,8 +10,17 @@ from crm import services
 from crm.partial_dates import PartialDate
 from crm.services.stays import stay_push
 from personalization.gifts.services import gift_rule_create
+from tests.factories import PropertyFactory
 
 TODAY = date(2026, 12, 2)  # the arrivals board's day (tests travel to 01:30 that day in Shanghai)
+
+
+@pytest.fixture
+def hotel(organization):
+    """A hotel in Shanghai that sends mail (touches: sending, quiet hours, their counts)."""
+    return PropertyFactory(
+        organization=organization, name="Bund Hotel", timezone="Asia/Shanghai", sender_email="desk@bund.example"
+    )
 
 
 def arriving(organization, property_, name, *, nights=2, reservation=None, **fields):

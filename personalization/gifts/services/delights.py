@@ -5,6 +5,7 @@ person takes leaves a crm ChangeRecord (who, when, what)."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -256,14 +257,7 @@ def delight_deliver(*, delight: Delight, actor: User | None = None, now: datetim
         facts=facts,
         also_saved=("charged_month",),
     )
-    metrics_count(
-        organization_id=delight.organization_id,
-        property_id=delight.property_id,
-        staff_id=staff_id_of(actor),
-        at=now,
-        delights_delivered=1,
-        delight_cost=delight.cost,
-    )
+    _count_step(delight, actor, now, delights_delivered=1, delight_cost=delight.cost)
     webhooks.webhook_event_record(
         organization_id=delight.organization_id,
         event_type=EventType.DELIGHT_DELIVERED,
@@ -286,13 +280,7 @@ def delight_decline(*, delight: Delight, actor: User | None = None, now: datetim
     delight, rule = _locked(delight)
     _refuse_if_over(delight, now)
     _move(delight, rule, to=DelightStatus.DECLINED, action=ChangeAction.DELIGHT_DECLINE, actor=actor, now=now)
-    metrics_count(
-        organization_id=delight.organization_id,
-        property_id=delight.property_id,
-        staff_id=staff_id_of(actor),
-        at=now,
-        delights_declined=1,
-    )
+    _count_step(delight, actor, now, delights_declined=1)
     delight_declined.send(sender=Delight, delight=delight, actor=actor)
     return delight
 
@@ -318,3 +306,14 @@ def delights_make_room_for_merge(*, kept: Customer, duplicate: Customer) -> int:
     if not ids:
         return 0
     return Delight.objects.filter(pk__in=ids).update(occasion_key=Concat(F("occasion_key"), Value(f"~{duplicate.pk}")))
+
+
+def _count_step(delight: Delight, actor: User | None, now: datetime, **figures: int | Decimal) -> None:
+    """The day's figures of a step staff took on a delight: at its property, for that staff member."""
+    metrics_count(
+        organization_id=delight.organization_id,
+        property_id=delight.property_id,
+        staff_id=staff_id_of(actor),
+        at=now,
+        **figures,
+    )

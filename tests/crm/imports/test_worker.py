@@ -8,7 +8,6 @@ import io
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 from celery import Celery
@@ -19,7 +18,7 @@ from crm.models import Customer, GuestImport, ImportRow, ImportStatus
 from crm.services import imports
 from tests.conftest import REDIS_URL
 from tests.crm.imports.conftest import csv_bytes
-from tests.workers import worker_start, worker_stop
+from tests.workers import wait_until, worker_start, worker_stop
 
 DEADLINE = 120
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -62,14 +61,6 @@ def start_worker(tmp_path):
             worker_stop(worker)
 
 
-def _wait(condition, what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
 def _status(upload: GuestImport):
     return lambda: GuestImport.objects.get(pk=upload.pk).status in (ImportStatus.APPLIED, ImportStatus.FAILED)
 
@@ -89,7 +80,7 @@ def test_a_chinese_list_applied_by_a_real_worker_twice_then_undone(broker, start
     assert (upload.to_create, upload.error_rows) == (2, 1)
     # when it is applied in the background
     imports.import_apply(upload=upload, actor=manager.user)
-    _wait(_status(upload), "the import applied")
+    wait_until(_status(upload), "the import applied", seconds=DEADLINE)
     upload.refresh_from_db()
     assert (upload.status, upload.done_rows, upload.created) == ("applied", 3, 2)
     # then the new guests are found by lookup
@@ -98,7 +89,7 @@ def test_a_chinese_list_applied_by_a_real_worker_twice_then_undone(broker, start
     again = _preview(manager, chinese_csv)
     assert (again.to_create, again.to_update, again.unchanged) == (0, 0, 2)
     imports.import_apply(upload=again, actor=manager.user)
-    _wait(_status(again), "the second import applied")
+    wait_until(_status(again), "the second import applied", seconds=DEADLINE)
     again.refresh_from_db()
     assert (again.status, again.created, again.updated) == ("applied", 0, 0)
     assert Customer.objects.count() == 2
@@ -113,7 +104,9 @@ def test_a_worker_killed_mid_apply_resumes_after_its_last_batch(broker, start_wo
     upload = _preview(manager, csv_bytes(rows))
     first = start_worker()
     imports.import_apply(upload=upload, actor=manager.user)
-    _wait(lambda: GuestImport.objects.get(pk=upload.pk).done_rows >= imports.BATCH, "a committed batch")
+    wait_until(
+        lambda: GuestImport.objects.get(pk=upload.pk).done_rows >= imports.BATCH, "a committed batch", seconds=DEADLINE
+    )
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
     upload.refresh_from_db()
@@ -129,7 +122,7 @@ def test_a_worker_killed_mid_apply_resumes_after_its_last_batch(broker, start_wo
     start_worker()
     assert imports.imports_stalled() == [upload.pk]
     broker.send_task("crm.import_apply", args=[upload.pk])
-    _wait(_status(upload), "the import resumed and applied")
+    wait_until(_status(upload), "the import resumed and applied", seconds=DEADLINE)
     # then every row was applied once
     upload.refresh_from_db()
     assert (upload.status, upload.done_rows, upload.created) == ("applied", 4 * imports.BATCH, 4 * imports.BATCH)

@@ -58,12 +58,17 @@ def test_nine_wrong_passwords_do_not_lock(client, frontdesk):
     assert token(client, frontdesk.user.username, RIGHT).status_code == 200
 
 
-def test_ten_wrong_passwords_lock_the_login_form(client, frontdesk, manager):
+def assert_locked_after_ten_wrong(login, client, username: str) -> None:
+    """Ten wrong passwords through this login, then the right one is refused: 429 with the lockout's answer."""
     for _ in range(10):
-        form_login(client, frontdesk.user.username, WRONG)
-    response = form_login(client, frontdesk.user.username, RIGHT)
+        login(client, username, WRONG)
+    response = login(client, username, RIGHT)
     assert response.status_code == 429
     assert LOCKED in response.content.decode()
+
+
+def test_ten_wrong_passwords_lock_the_login_form(client, frontdesk, manager):
+    assert_locked_after_ten_wrong(form_login, client, frontdesk.user.username)
     assert "_auth_user_id" not in client.session
     assert client.get("/").status_code == 302  # still asked to log in
     # Another user at another desk is not affected
@@ -73,11 +78,7 @@ def test_ten_wrong_passwords_lock_the_login_form(client, frontdesk, manager):
 
 
 def test_ten_wrong_passwords_lock_the_admin_login(client, admin_manager, django_user_model):
-    for _ in range(10):
-        admin_login(client, admin_manager.user.username, WRONG)
-    response = admin_login(client, admin_manager.user.username, RIGHT)
-    assert response.status_code == 429
-    assert LOCKED in response.content.decode()
+    assert_locked_after_ten_wrong(admin_login, client, admin_manager.user.username)
     assert client.get("/admin/").status_code == 302
     operator = django_user_model.objects.create_superuser("operator", password=RIGHT)
     other = admin_login(client, operator.username, RIGHT, REMOTE_ADDR="10.1.1.2")

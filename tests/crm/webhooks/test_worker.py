@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 
 import pytest
 from celery import Celery
@@ -15,7 +14,7 @@ from crm.models import DeliveryStatus, WebhookDelivery
 from crm.webhooks import delivery
 from tests.conftest import REDIS_URL
 from tests.crm.webhooks.conftest import start_receiver, stop_receiver
-from tests.workers import worker_start, worker_stop
+from tests.workers import wait_until, worker_start, worker_stop
 
 DEADLINE = 60
 
@@ -56,14 +55,6 @@ def worker(tmp_path, broker):
     log.close()
 
 
-def _wait(condition, what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
-
-
 def _register(manager_api, receiver) -> None:
     response = manager_api.post("/api/v1/webhooks/", {"url": receiver.url, "events": ["issue.resolved"]})
     assert response.status_code == 201, response.json()
@@ -87,7 +78,11 @@ def test_an_issue_resolved_reaches_a_local_receiver_signed(receiver, allow_priva
     item = receiver.accepted[0]
     assert item.verified
     assert item.payload["type"] == "issue.resolved" and item.payload["data"]["id"] == issue_id
-    _wait(lambda: WebhookDelivery.objects.filter(status=DeliveryStatus.DELIVERED).count() == 1, "delivered")
+    wait_until(
+        lambda: WebhookDelivery.objects.filter(status=DeliveryStatus.DELIVERED).count() == 1,
+        "delivered",
+        seconds=DEADLINE,
+    )
     assert len(receiver.received) == 1
 
 
@@ -100,7 +95,7 @@ def test_a_receiver_that_was_down_gets_it_after_it_comes_back(
     stop_receiver(receiver)
     # when an issue is resolved, the worker's first attempt is refused
     _resolve(api, customer)
-    _wait(lambda: WebhookDelivery.objects.filter(attempts__gte=1).exists(), "the first attempt")
+    wait_until(lambda: WebhookDelivery.objects.filter(attempts__gte=1).exists(), "the first attempt", seconds=DEADLINE)
     row = WebhookDelivery.objects.get()
     assert row.status in (DeliveryStatus.PENDING, DeliveryStatus.SENDING) and row.delivered_at is None
     assert receiver.received == []
@@ -111,7 +106,7 @@ def test_a_receiver_that_was_down_gets_it_after_it_comes_back(
         delivery.webhooks_dispatch(enqueue=broker)
         return WebhookDelivery.objects.filter(status=DeliveryStatus.DELIVERED).exists()
 
-    _wait(delivered_after_dispatching, "the retry delivered")
+    wait_until(delivered_after_dispatching, "the retry delivered", seconds=DEADLINE)
     # then it arrived once, verified, under the webhook-id of the first attempt
     assert len(receiver.accepted) == 1 and receiver.accepted[0].verified
     assert set(receiver.ids()) == {row.message_id}

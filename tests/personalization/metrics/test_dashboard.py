@@ -16,9 +16,8 @@ from django.utils import timezone
 from crm import services
 from personalization.metrics.figures import bucket_of, seconds_of
 from personalization.metrics.insights import theme_words
-from personalization.models import Touch, TouchKind, TouchStatus
 from personalization.touches.services.manual import feedback_record
-from tests.factories import CustomerFactory, PropertyFactory
+from tests.factories import CustomerFactory, PropertyFactory, TouchFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -31,16 +30,7 @@ def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
 
 
 def survey(guest, place, when: datetime, score: int, key: str, comment: str = ""):
-    touch = Touch.objects.create(
-        organization=guest.organization,
-        customer=guest,
-        property=place,
-        kind=TouchKind.CSAT_SURVEY,
-        due_at=when,
-        status=TouchStatus.SENT,
-        sent_at=when,
-        idempotency_key=f"survey:{key}",
-    )
+    touch = TouchFactory(customer=guest, property=place, sent_survey=True, due_at=when, idempotency_key=f"survey:{key}")
     return feedback_record(touch=touch, score=score, comment=comment, now=when)
 
 

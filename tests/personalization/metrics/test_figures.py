@@ -10,15 +10,14 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from crm import services
 from personalization.metrics.figures import bucket_of, seconds_of
 from personalization.metrics.selectors import metrics_by_staff, metrics_for, periods_of, spans_covering
 from personalization.metrics.services import metrics_rebuild, metrics_touches_finished
-from personalization.models import Touch, TouchKind, TouchStatus
+from personalization.models import Touch
 from personalization.touches.services.manual import feedback_record
-from tests.factories import CustomerFactory, PropertyFactory
+from tests.factories import CustomerFactory, PropertyFactory, TouchFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -162,16 +161,7 @@ def test_a_merged_guest_counts_once_and_an_erased_guest_still_counts(organizatio
 
 def _survey(customer, property_, key: str) -> Touch:
     """A survey as the sender leaves it: sent, and counted."""
-    touch = Touch.objects.create(
-        organization=customer.organization,
-        customer=customer,
-        property=property_,
-        kind=TouchKind.CSAT_SURVEY,
-        due_at=timezone.now(),
-        status=TouchStatus.SENT,
-        sent_at=timezone.now(),
-        idempotency_key=f"survey:{key}",
-    )
+    touch = TouchFactory(customer=customer, property=property_, sent_survey=True, idempotency_key=f"survey:{key}")
     metrics_touches_finished([touch], status="sent", at=touch.sent_at)
     return touch
 

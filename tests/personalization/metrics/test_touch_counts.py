@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 import time_machine
@@ -13,19 +13,16 @@ from personalization.metrics.selectors import metrics_for
 from personalization.models import Touch, TouchKind
 from personalization.touches.services.manual import touch_cancel
 from personalization.touches.services.send import Outcome, touches_send
-from tests.factories import PropertyFactory
-from tests.personalization.touches.conftest import claim, due_touch, resolve_issue, smtp, smtp_server  # noqa: F401 - fixtures
+from tests.personalization.touches.conftest import (  # noqa: F401 - fixtures
+    SHANGHAI_NOON,
+    claim,
+    due_touch,
+    resolve_issue,
+    smtp,
+    smtp_server,
+)
 
 pytestmark = pytest.mark.django_db
-
-SHANGHAI_NOON = datetime(2026, 1, 15, 4, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def hotel(organization):
-    return PropertyFactory(
-        organization=organization, name="Bund Hotel", timezone="Asia/Shanghai", sender_email="desk@bund.example"
-    )
 
 
 def day_figures(organization, hotel) -> dict:

@@ -6,6 +6,7 @@ import email
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from email import policy as email_policy
 
 import pytest
@@ -13,6 +14,10 @@ from aiosmtpd.controller import Controller
 
 from crm import services
 from personalization.models import Touch, TouchKind, TouchStatus
+from tests.factories import TouchFactory
+
+# 12:00 in Shanghai (UTC+8, no quiet hours) and 23:00 the day before in New York (UTC-5, winter).
+SHANGHAI_NOON = datetime(2026, 1, 15, 4, 0, tzinfo=UTC)
 
 
 def free_port() -> int:
@@ -76,17 +81,11 @@ def resolve_issue(customer, property_, summary="Room too noisy"):
 
 def due_touch(customer, property_, kind=TouchKind.ISSUE_FOLLOW_UP, key=None) -> Touch:
     """A touch due now, claimed as the dispatcher claims it."""
-    from django.utils import timezone
-
-    touch = Touch.objects.create(
-        organization=customer.organization,
-        customer=customer,
-        property=property_,
-        kind=kind,
-        due_at=timezone.now(),
-        idempotency_key=key or f"{kind}:{customer.pk}:due",
+    return claim(
+        TouchFactory(
+            customer=customer, property=property_, kind=kind, idempotency_key=key or f"{kind}:{customer.pk}:due"
+        )
     )
-    return claim(touch)
 
 
 def claim(touch: Touch) -> Touch:

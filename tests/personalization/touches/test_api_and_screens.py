@@ -120,17 +120,7 @@ def test_the_demo_command_fast_forwards_and_writes_the_follow_up_to_the_outbox(f
     assert follow_up.status == TouchStatus.SENT
 
 
-def test_managers_read_touches_and_feedback_in_the_admin(client, organization, property_, follow_up):
-    from crm.services import staff_upsert
-
-    boss = staff_upsert(
-        username="boss",
-        password="s3cret-pass!",
-        organization_name=organization.name,
-        property_name=property_.name,
-        role="manager",
-    )
-    client.force_login(boss.user)
+def test_managers_read_touches_and_feedback_in_the_admin(client, admin_manager, follow_up):
     assert client.get("/admin/personalization/touch/").status_code == 200
     assert client.get(f"/admin/personalization/touch/{follow_up.pk}/change/").status_code == 200
     assert client.get("/admin/personalization/feedback/").status_code == 200

@@ -16,12 +16,9 @@ from personalization.models import Touch, TouchKind, TouchStatus
 from personalization.touches.services import dispatch, send
 from personalization.touches.services.send import Outcome, touches_send
 from tests.factories import CustomerFactory, PropertyFactory
-from tests.personalization.touches.conftest import due_touch
+from tests.personalization.touches.conftest import SHANGHAI_NOON, due_touch
 
 pytestmark = pytest.mark.django_db
-
-# 12:00 in Shanghai (UTC+8); 23:00 the evening before in New York (UTC-5): quiet hours there.
-SHANGHAI_NOON = datetime(2026, 1, 15, 4, 0, tzinfo=UTC)
 
 
 @pytest.fixture

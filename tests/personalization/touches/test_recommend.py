@@ -4,24 +4,17 @@ card shows the answer beside the score."""
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 
-from personalization.models import Feedback, Touch, TouchKind
+from personalization.models import Feedback, TouchKind
 from personalization.touches import messages as touch_messages
+from tests.factories import TouchFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def survey(customer, property_):
-    touch = Touch.objects.create(
-        organization=customer.organization,
-        customer=customer,
-        property=property_,
-        kind=TouchKind.CSAT_SURVEY,
-        due_at=timezone.now(),
-        idempotency_key="survey:1",
-    )
+    touch = TouchFactory(customer=customer, property=property_, kind=TouchKind.CSAT_SURVEY, idempotency_key="survey:1")
     return f"/t/feedback/{touch_messages.feedback_token(touch)}/"
 
 

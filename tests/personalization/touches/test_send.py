@@ -14,19 +14,9 @@ from personalization.models import Feedback, Touch, TouchKind, TouchStatus
 from personalization.touches.services import dispatch
 from personalization.touches.services.send import Outcome, touches_send
 from tests.factories import CustomerFactory, PropertyFactory
-from tests.personalization.touches.conftest import claim, due_touch, resolve_issue
+from tests.personalization.touches.conftest import SHANGHAI_NOON, claim, due_touch, resolve_issue
 
 pytestmark = pytest.mark.django_db
-
-# 12:00 in Shanghai (UTC+8) and 23:00 the day before in New York (UTC-5, winter).
-SHANGHAI_NOON = datetime(2026, 1, 15, 4, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def hotel(organization):
-    return PropertyFactory(
-        organization=organization, name="Bund Hotel", timezone="Asia/Shanghai", sender_email="desk@bund.example"
-    )
 
 
 def _due_follow_up(customer, hotel, **customer_fields):

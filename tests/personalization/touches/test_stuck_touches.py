@@ -5,7 +5,7 @@ tried, and send-now says what really happens when the broker is down."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -17,11 +17,10 @@ from crm.models import ChangeAction, ChangeRecord, Customer
 from personalization.models import Touch, TouchKind, TouchStatus
 from personalization.touches.services import dispatch, manual, send
 from personalization.touches.services.send import Outcome, touches_send
-from tests.factories import CustomerFactory, PropertyFactory, StaffFactory
-from tests.personalization.touches.conftest import claim, free_port
+from tests.factories import CustomerFactory, PropertyFactory, StaffFactory, TouchFactory
+from tests.personalization.touches.conftest import SHANGHAI_NOON, claim, free_port
 
 pytestmark = pytest.mark.django_db
-SHANGHAI_NOON = datetime(2026, 1, 15, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai: no quiet hours
 
 
 @pytest.fixture
@@ -30,15 +29,7 @@ def shanghai(organization):
 
 
 def _due(customer, property_, key: str) -> Touch:
-    touch = Touch.objects.create(
-        organization=customer.organization,
-        customer=customer,
-        property=property_,
-        kind=TouchKind.ISSUE_FOLLOW_UP,
-        due_at=timezone.now(),
-        idempotency_key=f"follow-up:{customer.pk}:{key}",
-    )
-    return claim(touch)
+    return claim(TouchFactory(customer=customer, property=property_, idempotency_key=f"follow-up:{customer.pk}:{key}"))
 
 
 def _poison(customer: Customer) -> None:
@@ -147,22 +138,27 @@ class Killed(BaseException):
     """What SIGKILL does to a worker, seen from the code: nothing after this point runs."""
 
 
+def kill_the_worker_at(monkeypatch, deadly: Touch) -> None:
+    """From now on, the worker dies (Killed) while the mail server has that touch's message."""
+    deliver = send._deliver
+
+    def killed(touch, connection, **flush):
+        if touch.pk == deadly.pk:
+            raise Killed
+        return deliver(touch, connection, **flush)
+
+    monkeypatch.setattr(send, "_deliver", killed)
+
+
 def test_attempts_count_only_for_the_touch_that_was_tried(smtp, organization, shanghai, monkeypatch, settings):
     settings.RAPPORT_TOUCH_MAX_ATTEMPTS = 2
     with time_machine.travel(SHANGHAI_NOON, tick=False):
         # Given a batch of three whose worker is killed while the first message is with the server
         first, second, third = (_due(CustomerFactory(organization=organization), shanghai, "b") for _ in range(3))
-        deliver = send._deliver
-
-        def killed_at_the_first(touch, connection, **flush):
-            if touch.pk == first.pk:
-                raise Killed
-            return deliver(touch, connection, **flush)
-
-        monkeypatch.setattr(send, "_deliver", killed_at_the_first)
+        kill_the_worker_at(monkeypatch, first)
         with pytest.raises(Killed):
             touches_send(touch_ids=[first.pk, second.pk, third.pk])
-        monkeypatch.setattr(send, "_deliver", deliver)
+        monkeypatch.undo()  # the next worker lives
     # when the claim goes stale, the batch is handed out again and the server refuses the two others once (4xx)
     with time_machine.travel(SHANGHAI_NOON + timedelta(minutes=6), tick=False):
         assert dispatch.touches_claim() == [first.pk, second.pk, third.pk]
@@ -179,14 +175,7 @@ def test_a_touch_that_stops_its_worker_every_time_fails_instead_of_forever(smtp,
     # Given a touch whose sending kills its worker (a hang past the hard time limit, a crash), with another behind it
     with time_machine.travel(SHANGHAI_NOON, tick=False):
         deadly, fine = (_due(CustomerFactory(organization=organization), shanghai, "d") for _ in range(2))
-    deliver = send._deliver
-
-    def killed_at_the_deadly_one(touch, connection, **flush):
-        if touch.pk == deadly.pk:
-            raise Killed
-        return deliver(touch, connection, **flush)
-
-    monkeypatch.setattr(send, "_deliver", killed_at_the_deadly_one)
+    kill_the_worker_at(monkeypatch, deadly)
     # when it is handed out again after each death, as the dispatcher does
     outcomes: dict = {}
     for round_ in range(8):

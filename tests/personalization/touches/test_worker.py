@@ -20,7 +20,7 @@ from personalization.touches.services import dispatch
 from tests.conftest import REDIS_URL
 from tests.factories import CustomerFactory, PropertyFactory
 from tests.personalization.touches.conftest import Sink, free_port, resolve_issue, serving
-from tests.workers import worker_start
+from tests.workers import wait_until, worker_start
 
 DEADLINE = 60
 CLAIM_TIMEOUT = 2  # seconds: a killed worker's claim is handed out again this soon (production: 300)
@@ -96,14 +96,6 @@ def _enqueue(client):
     return lambda ids: client.send_task("personalization.send_touches", args=[ids])
 
 
-def _wait(condition, what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
-
-
 def _all_sent(expected: int):
     return lambda: Touch.objects.filter(status=TouchStatus.SENT).count() == expected
 
@@ -120,7 +112,7 @@ def test_a_real_worker_sends_what_the_dispatcher_claims(broker, sink, start_work
     _due_follow_ups(3)
     start_worker()
     assert dispatch.touches_dispatch(enqueue=_enqueue(broker)) == 3
-    _wait(_all_sent(3), "3 sent touches")
+    wait_until(_all_sent(3), "3 sent touches", seconds=DEADLINE)
     assert len(sink.messages) == 3
     assert dispatch.touches_claim() == []  # nothing left to hand out
 
@@ -143,7 +135,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(broker,
         dispatch.touches_dispatch(enqueue=_enqueue(broker))
         return _all_sent(8)()
 
-    _wait(sent_after_dispatching, "8 sent touches")
+    wait_until(sent_after_dispatching, "8 sent touches", seconds=DEADLINE)
     # then every touch was delivered exactly once
     per_touch = Counter(message["X-Rapport-Touch"] for message in sink.messages)
     assert len(per_touch) == 8 and set(per_touch.values()) == {1}
@@ -175,7 +167,7 @@ def test_the_broker_down_when_an_issue_is_resolved(broker, sink, start_worker, a
         dispatch.touches_dispatch(enqueue=_enqueue(broker))
         return _all_sent(1)()
 
-    _wait(sent_after_dispatching, "the follow-up sent")
+    wait_until(sent_after_dispatching, "the follow-up sent", seconds=DEADLINE)
     assert [m["X-Rapport-Touch"] for m in sink.messages] == [str(touch.pk)]
     down.close()
 
@@ -190,7 +182,9 @@ def test_a_poisoned_touch_fails_alone_through_a_real_worker(broker, sink, start_
     start_worker()
     # when the dispatcher hands them to the worker in one batch
     assert dispatch.touches_dispatch(enqueue=_enqueue(broker)) == 3
-    _wait(lambda: not Touch.objects.filter(status=TouchStatus.SENDING).exists(), "the batch finished")
+    wait_until(
+        lambda: not Touch.objects.filter(status=TouchStatus.SENDING).exists(), "the batch finished", seconds=DEADLINE
+    )
     # then the two others reached their guests, and the poisoned one failed with its reason, one attempt counted
     assert _all_sent(2)()
     assert sorted(m["X-Rapport-Touch"] for m in sink.messages) == sorted(
@@ -211,7 +205,7 @@ def test_a_call_back_task_is_never_sent_by_the_dispatcher_and_its_worker(broker,
 
     # when the dispatcher runs and the worker has sent what it was given,
     assert dispatch.touches_dispatch(enqueue=_enqueue(broker)) == 1
-    _wait(_all_sent(1), "the follow-up mail")
+    wait_until(_all_sent(1), "the follow-up mail", seconds=DEADLINE)
 
     # then only the mail went out; nobody called, so the task is still open, never "sent"
     assert len(sink.messages) == 1
