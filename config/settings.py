@@ -189,6 +189,11 @@ RAPPORT_FEEDBACK_MAX_AGE_DAYS = env.int("RAPPORT_FEEDBACK_MAX_AGE_DAYS", default
 # Endpoints on private, loopback, link-local or reserved addresses are refused (server-side request forgery)
 # unless the operator allows them: on with DEBUG (a receiver on the developer's machine), off in production.
 RAPPORT_WEBHOOKS_ALLOW_PRIVATE = env.bool("RAPPORT_WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
+# The certificates (a PEM file) that https:// receivers' certificates must chain to, instead of the system's
+# trust store (a private CA of the hotel's network). Certificates are always verified, host name included.
+RAPPORT_WEBHOOKS_CA_BUNDLE = env.str("RAPPORT_WEBHOOKS_CA_BUNDLE", default="")
+if RAPPORT_WEBHOOKS_CA_BUNDLE and not Path(RAPPORT_WEBHOOKS_CA_BUNDLE).is_file():
+    raise ImproperlyConfigured(f"RAPPORT_WEBHOOKS_CA_BUNDLE: no file at {RAPPORT_WEBHOOKS_CA_BUNDLE}.")
 # One POST waits this long to connect, and this long for each read of the answer.
 RAPPORT_WEBHOOKS_TIMEOUT_SECONDS = env.float("RAPPORT_WEBHOOKS_TIMEOUT_SECONDS", default=10)
 # Seconds between failed attempts (the first attempt is at once): the Standard Webhooks schedule, ~27 h in all,

@@ -22,6 +22,7 @@ import logging
 import random
 import secrets
 import socket
+import ssl
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -195,6 +196,9 @@ def _post(
 
 
 def _describe(exc: BaseException) -> str:
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        # "self-signed certificate", "unable to get local issuer certificate", "Hostname mismatch, …"
+        return f"TLS certificate not trusted: {exc.verify_message}"[:300]
     if isinstance(exc, socket.timeout | TimeoutError):
         return "timed out"
     if isinstance(exc, ConnectionRefusedError):
