@@ -35,6 +35,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm import encryption
 from crm.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from crm.webhooks import addresses, signing
 from crm.webhooks.services import DISABLED_FAILING
@@ -219,8 +220,16 @@ def _retry_at(attempts: int, now: datetime) -> datetime | None:
     return now + timedelta(seconds=delays[attempts - 1] * random.uniform(1 - JITTER, 1 + JITTER))
 
 
-def _record(endpoint: WebhookEndpoint, outcomes: dict[WebhookDelivery, Outcome], claim: str, now: datetime) -> Counter:
-    """Write each outcome (under the claim: a row handed out again is not overwritten) and the endpoint's health."""
+def _record(
+    endpoint: WebhookEndpoint,
+    outcomes: dict[WebhookDelivery, Outcome],
+    claim: str,
+    now: datetime,
+    *,
+    give_up: bool = False,
+) -> Counter:
+    """Write each outcome (under the claim: a row handed out again is not overwritten) and the endpoint's health.
+    give_up: a failure no retry can mend, failed at once."""
     counts: Counter = Counter()
     mine = Q(status=DeliveryStatus.SENDING, claim=claim)
     delivered: dict[int, list[int]] = defaultdict(list)
@@ -230,7 +239,7 @@ def _record(endpoint: WebhookEndpoint, outcomes: dict[WebhookDelivery, Outcome],
                 delivered[code].append(delivery.pk)
                 continue
             attempts = delivery.attempts + 1
-            retry = _retry_at(attempts, now)
+            retry = None if give_up else _retry_at(attempts, now)
             WebhookDelivery.objects.filter(mine, pk=delivery.pk).update(
                 status=DeliveryStatus.PENDING if retry else DeliveryStatus.FAILED,
                 attempts=attempts,
@@ -287,6 +296,15 @@ def webhooks_deliver(*, delivery_ids: list[int], claim: str) -> Counter:
             continue
         outcomes: dict[WebhookDelivery, Outcome] = {}
         try:
+            secret = endpoint.secret
+        except encryption.Undecryptable:
+            # Nothing can be signed: failed at once (a retry would fail alike); a manager rotates the secret, or
+            # the operator puts the missing key back and retries from the log.
+            log.error("webhook endpoint %s: its secret %s", endpoint.pk, encryption.UNDECRYPTABLE)
+            error = _("not sent: this webhook's secret cannot be decrypted (rotate the secret, then retry)")
+            counts += _record(endpoint, dict.fromkeys(deliveries, (None, error)), claim, timezone.now(), give_up=True)
+            continue
+        try:
             target = addresses.target(endpoint.url)  # again at every batch: DNS can change
         except addresses.Refused as exc:
             outcomes = {delivery: (None, str(exc)) for delivery in deliveries}
@@ -303,7 +321,7 @@ def webhooks_deliver(*, delivery_ids: list[int], claim: str) -> Counter:
                 left.append(delivery.pk)
                 continue
             try:
-                conn, code = _post(conn, target, delivery, endpoint.secret)
+                conn, code = _post(conn, target, delivery, secret)
                 error = "" if 200 <= code < 300 else f"HTTP {code}"
                 outcomes[delivery] = (code, error)
             except _Unreachable as exc:
