@@ -10,7 +10,9 @@ Exactly one webhook-id per event and endpoint, and no two workers holding one de
    more than a batch's hard time limit: a running batch is never handed out twice.
 4. The POSTs happen outside any transaction, each outcome recorded under the same token: 2xx is delivered;
    anything else (3xx included: no redirect is followed, 4xx, 5xx, a timeout, a refused or dropped connection)
-   counts an attempt and waits RAPPORT_WEBHOOKS_RETRY_DELAYS (±20 % jitter) or, after the last, fails.
+   counts an attempt and waits RAPPORT_WEBHOOKS_RETRY_DELAYS (±20 % jitter) or, after the last, fails. An https://
+   receiver whose certificate does not verify is such a failure (nothing is sent); an endpoint whose secret no key
+   opens (crm.encryption) fails its deliveries at once, unsent: no retry could sign them.
 A receiver may still see one webhook-id twice (it answered after our timeout, or a worker died after the POST):
 that is why the id is stable, and Standard Webhooks receivers drop repeats by it.
 """
