@@ -1,8 +1,8 @@
 """Rapport settings, read from the environment (12-factor).
 
 Every setting has a safe local default except the secrets of a production
-deployment: with DEBUG off, a missing SECRET_KEY stops the process at start
-with a message naming it.
+deployment: with DEBUG off, a missing SECRET_KEY or RAPPORT_FIELD_KEYS stops
+the process at start with a message naming it.
 
 Importing this module reads the environment and does nothing else: it looks
 at no command line and makes no folder. The folders are made where they are
@@ -21,11 +21,15 @@ start. The flag is manage.py's to set, not an operator's.
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
@@ -43,6 +47,35 @@ if not SECRET_KEY:
             "SECRET_KEY is not set. Set SECRET_KEY in the environment (or DEBUG=true for local development)."
         )
     SECRET_KEY = "insecure-local-development-key-only-used-when-DEBUG-is-on"  # noqa: S105
+
+# Keys that encrypt secrets kept in the database (crm.encryption; README "Secrets at rest"): comma-separated
+# Fernet keys (`Fernet.generate_key()`), the first encrypts, every one decrypts (rotation). Required like
+# SECRET_KEY; with DEBUG, a key derived from SECRET_KEY. A tooling command gets none: one that reads or writes
+# an encrypted value (a data migration over existing rows) stops, naming this setting, rather than encrypt with
+# a key the running service would not have.
+RAPPORT_FIELD_KEYS = env.list("RAPPORT_FIELD_KEYS", default=[])
+if not RAPPORT_FIELD_KEYS:
+    if DEBUG:
+        RAPPORT_FIELD_KEYS = [
+            base64.urlsafe_b64encode(
+                HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"rapport field keys").derive(
+                    SECRET_KEY.encode()
+                )
+            ).decode()
+        ]
+    elif not env.str("RAPPORT_TOOLING_COMMAND", default=""):
+        raise ImproperlyConfigured(
+            "RAPPORT_FIELD_KEYS is not set. Set RAPPORT_FIELD_KEYS in the environment to one or more Fernet keys "
+            "(comma-separated; make one with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'), or DEBUG=true for local development."
+        )
+for _number, _key in enumerate(RAPPORT_FIELD_KEYS, 1):
+    try:
+        Fernet(_key)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(
+            f"RAPPORT_FIELD_KEYS: key {_number} is not a Fernet key (32 url-safe base64-encoded bytes)."
+        ) from _exc
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -189,6 +222,11 @@ RAPPORT_FEEDBACK_MAX_AGE_DAYS = env.int("RAPPORT_FEEDBACK_MAX_AGE_DAYS", default
 # Endpoints on private, loopback, link-local or reserved addresses are refused (server-side request forgery)
 # unless the operator allows them: on with DEBUG (a receiver on the developer's machine), off in production.
 RAPPORT_WEBHOOKS_ALLOW_PRIVATE = env.bool("RAPPORT_WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
+# The certificates (a PEM file) that https:// receivers' certificates must chain to, instead of the system's
+# trust store (a private CA of the hotel's network). Certificates are always verified, host name included.
+RAPPORT_WEBHOOKS_CA_BUNDLE = env.str("RAPPORT_WEBHOOKS_CA_BUNDLE", default="")
+if RAPPORT_WEBHOOKS_CA_BUNDLE and not Path(RAPPORT_WEBHOOKS_CA_BUNDLE).is_file():
+    raise ImproperlyConfigured(f"RAPPORT_WEBHOOKS_CA_BUNDLE: no file at {RAPPORT_WEBHOOKS_CA_BUNDLE}.")
 # One POST waits this long to connect, and this long for each read of the answer.
 RAPPORT_WEBHOOKS_TIMEOUT_SECONDS = env.float("RAPPORT_WEBHOOKS_TIMEOUT_SECONDS", default=10)
 # Seconds between failed attempts (the first attempt is at once): the Standard Webhooks schedule, ~27 h in all,

@@ -386,6 +386,18 @@ def test_production_without_a_secret_key_fails_at_start_naming_it():
     assert "SECRET_KEY is not set" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [("", "RAPPORT_FIELD_KEYS is not set"), ("not-a-key", "RAPPORT_FIELD_KEYS: key 1 is not a Fernet key")],
+)
+def test_production_without_valid_field_keys_fails_at_start_naming_them(keys, message):
+    # Given DEBUG off and a real SECRET_KEY, but no key (or a malformed one) to encrypt the secrets at rest
+    result = _manage("check", DEBUG="false", SECRET_KEY="x" * 60 + "-unpredictable-Q9", RAPPORT_FIELD_KEYS=keys)
+    # then nothing starts, and the message names the setting
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
 def test_schema_commands_run_in_a_bare_checkout_without_a_secret_key(tmp_path):
     # Given no SECRET_KEY and DEBUG off, when makemigrations runs (manage.py names it a tooling command)
     result = _manage("makemigrations", "--check", "--dry-run", DEBUG="false", RAPPORT_VAR_DIR=str(tmp_path))

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from crm import encryption
 from crm.models.base import TimeStamped
 from crm.models.tenancy import Organization
 from crm.validators import single_line
@@ -38,13 +39,15 @@ class DeliveryStatus(models.TextChoices):
 
 class WebhookEndpoint(TimeStamped):
     """Where an organization's events are POSTed. The secret (``whsec_`` + base64) signs every delivery: it is
-    shown once, when made, and never read back by the API, the screens, the admin or the logs."""
+    shown once, when made, and never read back by the API, the screens, the admin or the logs. It is stored
+    encrypted (``secret_encrypted``, crm.encryption): a database dump or a replica holds no usable secret."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="webhook_endpoints")
     url = models.URLField(_("URL"), max_length=2000, validators=[single_line])
     description = models.CharField(_("description"), max_length=200, blank=True, validators=[single_line])
     events = models.JSONField(_("events"), default=list)
-    secret = models.CharField(max_length=100, editable=False)
+    # A Fernet token of the secret (about 140 characters for a 38-character secret).
+    secret_encrypted = models.TextField(editable=False)
     enabled = models.BooleanField(_("enabled"), default=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
     disabled_reason = models.CharField(max_length=300, blank=True)
@@ -68,6 +71,15 @@ class WebhookEndpoint(TimeStamped):
 
     def wants(self, event_type: str) -> bool:
         return event_type in self.events
+
+    @property
+    def secret(self) -> str:
+        """The signing secret, decrypted: crm.encryption.Undecryptable when no key of RAPPORT_FIELD_KEYS opens it."""
+        return encryption.decrypt(self.secret_encrypted)
+
+    @secret.setter
+    def secret(self, value: str) -> None:
+        self.secret_encrypted = encryption.encrypt(value)
 
 
 class WebhookDelivery(TimeStamped):

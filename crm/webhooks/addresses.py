@@ -76,11 +76,17 @@ def target(url: str) -> Target:
     return Target(scheme, host, port, path, addresses[0])
 
 
+def tls_context() -> ssl.SSLContext:
+    """Certificates verified, host name included, against RAPPORT_WEBHOOKS_CA_BUNDLE or else the system's trust
+    store; never without verification."""
+    return ssl.create_default_context(cafile=settings.RAPPORT_WEBHOOKS_CA_BUNDLE or None)
+
+
 def connection(target: Target, *, timeout: float) -> http.client.HTTPConnection:
     """A keep-alive connection to target's checked address; TLS is still verified for its host name (SNI)."""
     if target.scheme == "https":
         conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-            target.host, target.port, timeout=timeout, context=ssl.create_default_context()
+            target.host, target.port, timeout=timeout, context=tls_context()
         )
     else:
         conn = http.client.HTTPConnection(target.host, target.port, timeout=timeout)

@@ -10,7 +10,9 @@ Exactly one webhook-id per event and endpoint, and no two workers holding one de
    more than a batch's hard time limit: a running batch is never handed out twice.
 4. The POSTs happen outside any transaction, each outcome recorded under the same token: 2xx is delivered;
    anything else (3xx included: no redirect is followed, 4xx, 5xx, a timeout, a refused or dropped connection)
-   counts an attempt and waits RAPPORT_WEBHOOKS_RETRY_DELAYS (±20 % jitter) or, after the last, fails.
+   counts an attempt and waits RAPPORT_WEBHOOKS_RETRY_DELAYS (±20 % jitter) or, after the last, fails. An https://
+   receiver whose certificate does not verify is such a failure (nothing is sent); an endpoint whose secret no key
+   opens (crm.encryption) fails its deliveries at once, unsent: no retry could sign them.
 A receiver may still see one webhook-id twice (it answered after our timeout, or a worker died after the POST):
 that is why the id is stable, and Standard Webhooks receivers drop repeats by it.
 """
@@ -22,6 +24,7 @@ import logging
 import random
 import secrets
 import socket
+import ssl
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -34,6 +37,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm import encryption
 from crm.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from crm.webhooks import addresses, signing
 from crm.webhooks.services import DISABLED_FAILING
@@ -195,6 +199,9 @@ def _post(
 
 
 def _describe(exc: BaseException) -> str:
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        # "self-signed certificate", "unable to get local issuer certificate", "Hostname mismatch, …"
+        return f"TLS certificate not trusted: {exc.verify_message}"[:300]
     if isinstance(exc, socket.timeout | TimeoutError):
         return "timed out"
     if isinstance(exc, ConnectionRefusedError):
@@ -215,8 +222,16 @@ def _retry_at(attempts: int, now: datetime) -> datetime | None:
     return now + timedelta(seconds=delays[attempts - 1] * random.uniform(1 - JITTER, 1 + JITTER))
 
 
-def _record(endpoint: WebhookEndpoint, outcomes: dict[WebhookDelivery, Outcome], claim: str, now: datetime) -> Counter:
-    """Write each outcome (under the claim: a row handed out again is not overwritten) and the endpoint's health."""
+def _record(
+    endpoint: WebhookEndpoint,
+    outcomes: dict[WebhookDelivery, Outcome],
+    claim: str,
+    now: datetime,
+    *,
+    give_up: bool = False,
+) -> Counter:
+    """Write each outcome (under the claim: a row handed out again is not overwritten) and the endpoint's health.
+    give_up: a failure no retry can mend, failed at once."""
     counts: Counter = Counter()
     mine = Q(status=DeliveryStatus.SENDING, claim=claim)
     delivered: dict[int, list[int]] = defaultdict(list)
@@ -226,7 +241,7 @@ def _record(endpoint: WebhookEndpoint, outcomes: dict[WebhookDelivery, Outcome],
                 delivered[code].append(delivery.pk)
                 continue
             attempts = delivery.attempts + 1
-            retry = _retry_at(attempts, now)
+            retry = None if give_up else _retry_at(attempts, now)
             WebhookDelivery.objects.filter(mine, pk=delivery.pk).update(
                 status=DeliveryStatus.PENDING if retry else DeliveryStatus.FAILED,
                 attempts=attempts,
@@ -283,6 +298,15 @@ def webhooks_deliver(*, delivery_ids: list[int], claim: str) -> Counter:
             continue
         outcomes: dict[WebhookDelivery, Outcome] = {}
         try:
+            secret = endpoint.secret
+        except encryption.Undecryptable:
+            # Nothing can be signed: failed at once (a retry would fail alike); a manager rotates the secret, or
+            # the operator puts the missing key back and retries from the log.
+            log.error("webhook endpoint %s: its secret %s", endpoint.pk, encryption.UNDECRYPTABLE)
+            error = _("not sent: this webhook's secret cannot be decrypted (rotate the secret, then retry)")
+            counts += _record(endpoint, dict.fromkeys(deliveries, (None, error)), claim, timezone.now(), give_up=True)
+            continue
+        try:
             target = addresses.target(endpoint.url)  # again at every batch: DNS can change
         except addresses.Refused as exc:
             outcomes = {delivery: (None, str(exc)) for delivery in deliveries}
@@ -299,7 +323,7 @@ def webhooks_deliver(*, delivery_ids: list[int], claim: str) -> Counter:
                 left.append(delivery.pk)
                 continue
             try:
-                conn, code = _post(conn, target, delivery, endpoint.secret)
+                conn, code = _post(conn, target, delivery, secret)
                 error = "" if 200 <= code < 300 else f"HTTP {code}"
                 outcomes[delivery] = (code, error)
             except _Unreachable as exc:

@@ -34,6 +34,7 @@ def manage_env(database_url: str, var_dir: Path, **extra: str) -> dict[str, str]
         "DATABASE_URL": database_url,
         "DEBUG": "false",
         "SECRET_KEY": "fault-test-secret-key-not-for-production",
+        "RAPPORT_FIELD_KEYS": "ZmF1bHQtdGVzdC1maWVsZC1rZXktbm90LWZvci1wcm8=",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",
         "RAPPORT_VAR_DIR": str(var_dir),

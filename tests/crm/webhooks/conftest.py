@@ -1,19 +1,23 @@
-"""A real HTTP receiver for webhooks (http.server in a thread on 127.0.0.1, an ephemeral port) that records what
-it gets and checks each signature with the standardwebhooks package."""
+"""A real HTTP receiver for webhooks (http.server in a thread on 127.0.0.1, an ephemeral port; HTTPS when given a
+TLS context) that records what it gets and checks each signature with the standardwebhooks package."""
 
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from crm.webhooks import services
+from crm.models import DeliveryStatus, WebhookDelivery
+from crm.webhooks import delivery, services
 
 
 @dataclass
@@ -44,11 +48,12 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     accepted: list[Received] = field(default_factory=list)
     ports: set[int] = field(default_factory=set)  # the senders' ports: one per TCP connection
+    scheme: str = "http"
 
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/hooks"
+        return f"{self.scheme}://{host}:{port}/hooks"
 
     def ids(self) -> Counter:
         return Counter(item.webhook_id for item in self.received)
@@ -110,9 +115,13 @@ def _handler(receiver: Receiver):
     return Handler
 
 
-def start_receiver(receiver: Receiver, port: int = 0) -> Receiver:
+def start_receiver(receiver: Receiver, port: int = 0, tls: ssl.SSLContext | None = None) -> Receiver:
+    """Serve on 127.0.0.1; with tls, HTTPS only (a client that refuses its certificate never gets to send)."""
     receiver.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(receiver))
     receiver.server.daemon_threads = True
+    if tls is not None:
+        receiver.server.socket = tls.wrap_socket(receiver.server.socket, server_side=True)
+        receiver.scheme = "https"
     threading.Thread(target=receiver.server.serve_forever, daemon=True).start()
     return receiver
 
@@ -148,3 +157,18 @@ def endpoint(organization, receiver, allow_private, manager):
     )
     receiver.secret = made.secret
     return made
+
+
+def send_claimed() -> dict:
+    """What the task does with the batches the events' commits would have enqueued."""
+    counts: dict = {}
+    for row in WebhookDelivery.objects.filter(status=DeliveryStatus.SENDING).order_by("pk"):
+        for key, n in delivery.webhooks_deliver(delivery_ids=[row.pk], claim=row.claim).items():
+            counts[key] = counts.get(key, 0) + n
+    return counts
+
+
+def send_due(later: timedelta) -> dict:
+    """What the dispatcher and its batches do this much later."""
+    ids, claim = delivery.webhooks_claim(now=timezone.now() + later)
+    return dict(delivery.webhooks_deliver(delivery_ids=ids, claim=claim)) if ids else {}

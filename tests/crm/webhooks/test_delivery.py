@@ -11,7 +11,7 @@ from django.utils import timezone
 from crm import services as crm_services
 from crm.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from crm.webhooks import delivery, services
-from tests.crm.webhooks.conftest import start_receiver, stop_receiver
+from tests.crm.webhooks.conftest import send_claimed, send_due, start_receiver, stop_receiver
 
 pytestmark = pytest.mark.django_db
 
@@ -21,24 +21,10 @@ def _resolve(customer):
     return crm_services.issue_update(issue=issue, status="resolved", resolution="Plumber came")
 
 
-def _send_claimed() -> dict:
-    """What the task does with the batches the events' commits would have enqueued."""
-    counts: dict = {}
-    for row in WebhookDelivery.objects.filter(status=DeliveryStatus.SENDING).order_by("pk"):
-        for key, n in delivery.webhooks_deliver(delivery_ids=[row.pk], claim=row.claim).items():
-            counts[key] = counts.get(key, 0) + n
-    return counts
-
-
-def _send_due(later: timedelta) -> dict:
-    ids, claim = delivery.webhooks_claim(now=timezone.now() + later)
-    return dict(delivery.webhooks_deliver(delivery_ids=ids, claim=claim)) if ids else {}
-
-
 def test_an_issue_resolved_reaches_the_receiver_signed(endpoint, receiver, customer):
     # Given an endpoint for issue events, when an issue is opened and resolved
     issue = _resolve(customer)
-    assert _send_claimed() == {"delivered": 2}
+    assert send_claimed() == {"delivered": 2}
     # then the receiver got both, each signature verified by the standardwebhooks package
     assert [item.payload["type"] for item in receiver.received] == ["issue.opened", "issue.resolved"]
     assert all(item.verified for item in receiver.received)
@@ -54,7 +40,7 @@ def test_an_issue_resolved_reaches_the_receiver_signed(endpoint, receiver, custo
 def test_a_wrong_secret_does_not_verify(endpoint, receiver, customer):
     receiver.secret = "whsec_" + "A" * 32
     _resolve(customer)
-    _send_claimed()
+    send_claimed()
     assert receiver.received and not any(item.verified for item in receiver.received)
 
 
@@ -65,14 +51,14 @@ def test_a_receiver_that_fails_gets_it_later_under_the_same_webhook_id(
     # Given a receiver that answers 500, closes the connection, or answers after the timeout (1 s)
     receiver.answer, receiver.delay = answer, 2
     crm_services.issue_open(customer=customer, summary="x")
-    assert _send_claimed() == {"retrying": 1}
+    assert send_claimed() == {"retrying": 1}
     row = WebhookDelivery.objects.get()
     assert row.status == DeliveryStatus.PENDING and row.attempts == 1
     assert row.error == {"500": "HTTP 500", "close": "connection closed without an answer", "slow": "timed out"}[answer]
     assert row.response_status == (500 if answer == "500" else None)
     # when it answers again and the retry falls due
     receiver.answer = "ok"
-    assert _send_due(timedelta(seconds=2)) == {"delivered": 1}
+    assert send_due(timedelta(seconds=2)) == {"delivered": 1}
     # then it got the event once, every attempt under one webhook-id
     assert len(receiver.accepted) == 1
     assert set(receiver.ids()) == {row.message_id}
@@ -85,11 +71,11 @@ def test_a_receiver_that_was_down_gets_it_after_it_comes_back(endpoint, receiver
     port = receiver.server.server_address[1]
     stop_receiver(receiver)
     crm_services.issue_open(customer=customer, summary="x")
-    assert _send_claimed() == {"retrying": 1}
+    assert send_claimed() == {"retrying": 1}
     assert WebhookDelivery.objects.get().error == "connection refused"
     # when it comes back on the same port
     start_receiver(receiver, port=port)
-    assert _send_due(timedelta(seconds=2)) == {"delivered": 1}
+    assert send_due(timedelta(seconds=2)) == {"delivered": 1}
     assert len(receiver.accepted) == 1 and receiver.accepted[0].verified
 
 
@@ -110,13 +96,13 @@ def test_the_rest_of_a_batch_waits_when_the_receiver_is_unreachable(endpoint, re
 def test_after_the_last_retry_it_is_failed(endpoint, receiver, customer, fast_retries):
     receiver.answer = "500"
     crm_services.issue_open(customer=customer, summary="x")
-    _send_claimed()
+    send_claimed()
     for _attempt in range(3):
-        _send_due(timedelta(seconds=2))
+        send_due(timedelta(seconds=2))
     row = WebhookDelivery.objects.get()
     assert (row.status, row.attempts) == (DeliveryStatus.FAILED, 4)
     assert len(receiver.received) == 4 and len(receiver.ids()) == 1
-    assert _send_due(timedelta(days=2)) == {}  # nothing more, ever
+    assert send_due(timedelta(days=2)) == {}  # nothing more, ever
 
 
 def test_the_schedule_spans_about_a_day_with_jitter():
@@ -131,7 +117,7 @@ def test_a_redirect_is_not_followed(endpoint, receiver, customer, fast_retries):
     # Given a receiver that answers 302 to another address
     receiver.answer, receiver.redirect_to = "redirect", receiver.url.replace("/hooks", "/elsewhere")
     crm_services.issue_open(customer=customer, summary="x")
-    _send_claimed()
+    send_claimed()
     # then the redirect is a failed attempt, and nothing ever asked for where it pointed
     row = WebhookDelivery.objects.get()
     assert (row.status, row.response_status, row.error) == (DeliveryStatus.PENDING, 302, "HTTP 302")
@@ -142,7 +128,7 @@ def test_a_private_address_is_refused_at_delivery_too(endpoint, receiver, custom
     # Given an endpoint registered while private addresses were allowed, then no longer (or DNS changed)
     crm_services.issue_open(customer=customer, summary="x")
     settings.RAPPORT_WEBHOOKS_ALLOW_PRIVATE = False
-    _send_claimed()
+    send_claimed()
     # then nothing was sent and the log says why
     assert receiver.received == []
     row = WebhookDelivery.objects.get()
@@ -181,7 +167,7 @@ def test_an_endpoint_failing_for_days_is_disabled_and_its_deliveries_wait(endpoi
     # Given an endpoint whose attempts have failed since 6 days ago
     receiver.answer = "500"
     crm_services.issue_open(customer=customer, summary="x")
-    _send_claimed()
+    send_claimed()
     endpoint.refresh_from_db()
     assert endpoint.failing_since is not None
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=timezone.now() - timedelta(days=6))
@@ -201,9 +187,9 @@ def test_an_endpoint_failing_for_days_is_disabled_and_its_deliveries_wait(endpoi
 def test_a_success_clears_failing_since(endpoint, receiver, customer, fast_retries):
     receiver.answer = "500"
     crm_services.issue_open(customer=customer, summary="x")
-    _send_claimed()
+    send_claimed()
     receiver.answer = "ok"
-    _send_due(timedelta(seconds=2))
+    send_due(timedelta(seconds=2))
     endpoint.refresh_from_db()
     assert endpoint.failing_since is None
 
