@@ -86,6 +86,16 @@ def previous_range(start: date, end: date) -> tuple[date, date]:
     return start - timedelta(days=length), start - timedelta(days=1)
 
 
+def _values(rows: list[tuple], casts: tuple[str, ...]) -> tuple[str, list]:
+    """A VALUES list of rows and its parameters; on PostgreSQL the first row's casts say the columns' types (it
+    reads a bare parameter as text)."""
+    plain = "(" + ", ".join(["%s"] * len(casts)) + ")"
+    first = (
+        "(" + ", ".join(f"CAST(%s AS {cast})" for cast in casts) + ")" if connection.vendor == "postgresql" else plain
+    )
+    return ", ".join([first] + [plain] * (len(rows) - 1)), [value for row in rows for value in row]
+
+
 def _zero() -> dict:
     counts: dict = dict.fromkeys(COUNTERS, 0)
     counts["delight_cost"] = Decimal(0)
@@ -97,9 +107,9 @@ def _counters(organization_id: int, place: int, staff: int, ranges: list[Period]
     without a row."""
     names = [*COUNTERS, "delight_cost"]
     table = MetricDay._meta.db_table
-    # The first row's types say the columns' (PostgreSQL reads a bare parameter as text).
-    first = "(%s, CAST(%s AS date), CAST(%s AS date))" if connection.vendor == "postgresql" else "(%s, %s, %s)"
-    values = ", ".join([first] + ["(%s, %s, %s)"] * (len(ranges) - 1))
+    values, params = _values(
+        [(i, period.start, period.end) for i, period in enumerate(ranges)], ("int", "date", "date")
+    )
     sums = ", ".join(f"SUM(d.{name})" for name in names)
     sql = (
         f"WITH g(grp, first, last) AS (VALUES {values}) SELECT g.grp, {sums}"  # noqa: S608 (our names; values are parameters)
@@ -107,7 +117,6 @@ def _counters(organization_id: int, place: int, staff: int, ranges: list[Period]
         " WHERE d.organization_id = %s AND d.property_key = %s AND d.staff_key = %s GROUP BY g.grp"
     )
     found = [_zero() for _ in ranges]
-    params = [value for i, period in enumerate(ranges) for value in (i, period.start, period.end)]
     # Hand-written SQL takes the road the ORM would (a replica in the views config/routers.py names).
     with connections[router.db_for_read(MetricDay)].cursor() as cursor:
         cursor.execute(sql, [*params, organization_id, place, staff])
@@ -137,65 +146,114 @@ def spans_covering(start: date, end: date) -> list[tuple[str, date]]:
     return covering
 
 
-def _histograms(organization_id: int, place: int, spans: list[tuple[str, date]]) -> dict[tuple[str, date], dict]:
-    """{(span, day): {measure: {bucket: n}}} of these spans, all staff: one statement, a row per span and measure."""
+def _summaries(
+    organization_id: int, place: int, spans: list[tuple[str, date]], merged: set[tuple[str, date]]
+) -> dict[tuple[str, date], dict[str, tuple[int | None, int | None, dict | None]]]:
+    """{(span, day): {measure: (median bucket, p90 bucket, coarse counts or None)}} of these spans, all staff, the
+    coarse counts only of the spans in `merged`: one statement, a row per span and measure."""
     if not spans:
         return {}
+    values, params = _values([(span, day, int((span, day) in merged)) for span, day in spans], ("text", "date", "int"))
     table = MetricDuration._meta.db_table
-    # The first row's types say the columns' (PostgreSQL reads a bare parameter as text).
-    first = "(%s, CAST(%s AS date))" if connection.vendor == "postgresql" else "(%s, %s)"
-    values = ", ".join([first] + ["(%s, %s)"] * (len(spans) - 1))
     sql = (
-        f"WITH g(span, day) AS (VALUES {values}) SELECT d.span, d.day, d.measure, d.counts"  # noqa: S608 (our names)
-        f" FROM {table} d JOIN g ON d.span = g.span AND d.day = g.day"
-        " WHERE d.organization_id = %s AND d.property_key = %s AND d.staff_key = %s"
+        f"WITH g(span, day, merged) AS (VALUES {values}) SELECT d.span, d.day, d.measure, d.median_bucket,"  # noqa: S608 (our names)
+        f" d.p90_bucket, CASE WHEN g.merged = 1 THEN d.coarse END FROM {table} d JOIN g ON d.span = g.span"
+        " AND d.day = g.day WHERE d.organization_id = %s AND d.property_key = %s AND d.staff_key = %s"
     )
     found: dict[tuple[str, date], dict] = {}
     with connections[router.db_for_read(MetricDuration)].cursor() as cursor:
-        cursor.execute(sql, [value for span in spans for value in span] + [organization_id, place, ALL])
-        for span, day, measure, counts in cursor.fetchall():
+        cursor.execute(sql, [*params, organization_id, place, ALL])
+        for span, day, measure, median, p90, coarse in cursor.fetchall():
             day = date.fromisoformat(day) if isinstance(day, str) else day
-            found.setdefault((span, day), {})[measure] = json.loads(counts) if isinstance(counts, str) else counts
+            coarse = json.loads(coarse) if isinstance(coarse, str) else coarse
+            found.setdefault((span, day), {})[measure] = (median, p90, coarse)
+    return found
+
+
+def _fine_counts(organization_id: int, place: int, wanted: set[tuple[str, date, str, int]]) -> dict[tuple, Counter]:
+    """{(span, day, measure, coarse bucket): {bucket: n}} of the buckets inside these coarse buckets of these spans'
+    histograms, all staff: one statement."""
+    if not wanted:
+        return {}
+    lows = [(span, day, measure, coarse * figures.COARSE) for span, day, measure, coarse in sorted(wanted)]
+    values, params = _values(lows, ("text", "date", "text", "int"))
+    table = MetricDuration._meta.db_table
+    last = f"g.low + {figures.COARSE - 1}"
+    if connection.vendor == "postgresql":  # each bucket looked up in the JSON, not every entry unpacked
+        bucket, n = "k", "(d.counts ->> k::text)::int"
+        inside, found_only = f"CROSS JOIN LATERAL generate_series(g.low, {last}) AS k", f"AND {n} IS NOT NULL"
+    else:
+        bucket, n = "CAST(e.key AS INTEGER)", "e.value"
+        inside, found_only = "JOIN json_each(d.counts) AS e", f"AND {bucket} BETWEEN g.low AND {last}"
+    sql = (
+        f"WITH g(span, day, measure, low) AS (VALUES {values}) SELECT g.span, g.day, g.measure, {bucket}, {n}"  # noqa: S608 (our names)
+        f" FROM {table} d JOIN g ON d.span = g.span AND d.day = g.day AND d.measure = g.measure {inside}"
+        f" WHERE d.organization_id = %s AND d.property_key = %s AND d.staff_key = %s {found_only}"
+    )
+    found: dict[tuple, Counter] = {}
+    with connections[router.db_for_read(MetricDuration)].cursor() as cursor:
+        cursor.execute(sql, [*params, organization_id, place, ALL])
+        for span, day, measure, bucket, n in cursor.fetchall():
+            day = date.fromisoformat(day) if isinstance(day, str) else day
+            found.setdefault((span, day, measure, figures.coarse_of(bucket)), Counter())[bucket] += n
     return found
 
 
 def _durations(organization_id: int, place: int, ranges: list[tuple[date, date]]) -> list[dict]:
-    """{measure: {"median", "p90"}} (seconds, figures.seconds_of) of the durations of each range, all staff: the
-    histograms of the spans covering it (spans_covering), read in one statement and added up here."""
+    """{measure: {"median", "p90"}} (seconds, figures.seconds_of) of the durations of each range, all staff, from
+    the histograms of the spans covering it (spans_covering): a range that is one span reads its quantiles as kept;
+    a range of several finds each quantile's coarse bucket from the spans' coarse counts added up, then reads only
+    the buckets inside it — the same buckets, by the same rule (figures.rank_reached), as adding up the whole
+    histograms. Two statements, whatever the ranges."""
     covering = [spans_covering(start, end) for start, end in ranges]
-    histograms = _histograms(organization_id, place, sorted({span for spans in covering for span in spans}))
-    found = []
-    for spans in covering:
-        if len(spans) == 1:  # a period that is one stored span (a week by week): its histograms as they are
-            found.append(_quantiles(histograms.get(spans[0], {})))
+    merged = {span for spans in covering if len(spans) > 1 for span in spans}
+    summaries = _summaries(organization_id, place, sorted({span for spans in covering for span in spans}), merged)
+    found: list[dict] = [{} for _ in ranges]
+    # (range, measure, quantile): (its coarse bucket, durations below that, durations in the range)
+    crossings: dict[tuple[int, str, str], tuple[int, int, int]] = {}
+    wanted: set[tuple[str, date, str, int]] = set()
+    coarse_of: dict[tuple[tuple[str, date], str], dict] = {}
+    for grp, spans in enumerate(covering):
+        if len(spans) == 1:
+            for measure, (median, p90, _coarse) in summaries.get(spans[0], {}).items():
+                if median is not None:
+                    found[grp][measure] = {"median": figures.seconds_of(median), "p90": figures.seconds_of(p90)}
             continue
-        merged: dict[str, Counter] = {}
+        coarse: dict[str, Counter] = {}
         for span in spans:
-            for measure, counts in histograms.get(span, {}).items():
-                merged.setdefault(measure, Counter()).update(counts)
-        found.append(_quantiles(merged))
+            for measure, (_median, _p90, counts) in summaries.get(span, {}).items():
+                coarse_of[(span, measure)] = counts
+                coarse.setdefault(measure, Counter()).update({int(c): n for c, n in counts.items()})
+        for measure, counts in coarse.items():
+            buckets = sorted((c, n) for c, n in counts.items() if n)
+            total = sum(n for _c, n in buckets)
+            if not total:
+                continue
+            for quantile in figures.QUANTILES:
+                c, below = figures.crossing(buckets, total, quantile)
+                crossings[(grp, measure, quantile)] = (c, below, total)
+                # Only the spans with durations in that coarse bucket.
+                wanted.update(
+                    (*span, measure, c) for span in spans if (coarse_of.get((span, measure)) or {}).get(str(c))
+                )
+    fine = _fine_counts(organization_id, place, wanted)
+    for (grp, measure, quantile), (c, below, total) in crossings.items():
+        inside: Counter = Counter()
+        for span in covering[grp]:
+            inside.update(fine.get((*span, measure, c), {}))
+        bucket, _below = figures.crossing(sorted(inside.items()), total, quantile, below)
+        found[grp].setdefault(measure, {})[quantile] = figures.seconds_of(bucket)
     return found
 
 
 def _quantiles(histograms: dict[str, Counter | dict]) -> dict[str, dict[str, int | None]]:
-    """{measure: {"median", "p90"}} in seconds: the ⌈n/2⌉-th and ⌈0.9·n⌉-th smallest durations of each measure's
-    histogram ({bucket: n}, buckets as JSON keeps them: text), read back from their buckets (figures.seconds_of)."""
+    """{measure: {"median", "p90"}} in seconds of each measure's histogram ({bucket: n}, buckets as JSON keeps them:
+    text): figures.quantile_buckets read back from their buckets (figures.seconds_of)."""
     answer: dict[str, dict[str, int | None]] = {}
     for measure, histogram in histograms.items():
-        buckets = sorted((int(bucket), n) for bucket, n in histogram.items() if n)
-        total = sum(n for _bucket, n in buckets)
-        if not total:
-            continue
-        median = p90 = None
-        below = 0
-        for bucket, n in buckets:
-            below += n
-            if median is None and below * 2 >= total:
-                median = bucket
-            if below * 10 >= total * 9:
-                p90 = bucket
-                break
-        answer[measure] = {"median": figures.seconds_of(median), "p90": figures.seconds_of(p90)}
+        buckets = figures.quantile_buckets(histogram)
+        if buckets is not None:
+            answer[measure] = {quantile: figures.seconds_of(bucket) for quantile, bucket in buckets.items()}
     return answer
 
 
