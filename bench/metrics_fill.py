@@ -227,8 +227,9 @@ def fill(organization_id: int, *, say=print) -> float:
         ):
             cursor.execute(
                 "INSERT INTO personalization_metricduration (organization_id, property_key, staff_key, span, day,"
-                " measure, counts)"
-                f" SELECT %(org)s, property_key, staff_key, '{span}', start, measure, jsonb_object_agg(bucket, n)"
+                " measure, counts, coarse)"
+                f" SELECT %(org)s, property_key, staff_key, '{span}', start, measure, jsonb_object_agg(bucket, n),"
+                " '{}'::jsonb"  # _SUMMARIES below
                 f" FROM (SELECT property_key, staff_key, {start} AS start, measure, bucket, SUM(n) AS n"
                 " FROM bench_hist GROUP BY 1, 2, 3, 4, 5) AS b GROUP BY property_key, staff_key, start, measure",
                 params,
