@@ -6,7 +6,8 @@ happened through them). What each counter means is personalization/metrics/figur
   on three rows: (property, staff), (property, ALL), (ALL, ALL) — GROUPING SETS below;
 - guest-days (services.guest_days) on (place, ALL) and (ALL, ALL) only: a guest with a contact that local day
   there; returning when their first contact ever, read in that contact's zone, was on an earlier day;
-- durations in figures.bucket_of's buckets, on the day of the response or the resolution.
+- durations in figures.bucket_of's buckets, on the day of the response or the resolution; each histogram's
+  median and 90th percentile buckets (figures.rank_reached) and coarse counts (figures.coarse_of) beside it.
 
 Issue events are credited to the issue's owner (the raw rows keep no other actor); touches finish on sent_at
 (sent), done_at (a task done, by done_by) or updated_at (skipped, failed, cancelled); a survey answer counts at
@@ -23,7 +24,7 @@ import time
 
 from django.db import connection
 
-from personalization.metrics.figures import GAMMA
+from personalization.metrics.figures import COARSE, GAMMA
 from personalization.models.metrics import COUNTERS
 
 # The zone of each contact's place; what happened at no property takes the default property's (Zones).
@@ -154,6 +155,29 @@ _GUEST_DAYS = [
 ]
 
 
+# Each histogram's summaries from its buckets: the median is the first bucket where the running count reaches half
+# the total (twice the running count ≥ the total), the 90th percentile where ten times it reaches nine times the
+# total; the coarse counts sum the buckets by bucket / COARSE.
+_SUMMARIES = f"""
+WITH e AS (
+    SELECT d.id, k.key::int AS bucket, k.value::bigint AS n
+    FROM personalization_metricduration d CROSS JOIN LATERAL jsonb_each_text(d.counts) k
+    WHERE d.organization_id = %(org)s
+), q AS (
+    SELECT id, MIN(bucket) FILTER (WHERE below * 2 >= total) AS median,
+           MIN(bucket) FILTER (WHERE below * 10 >= total * 9) AS p90
+    FROM (SELECT id, bucket, SUM(n) OVER (PARTITION BY id ORDER BY bucket) AS below,
+                 SUM(n) OVER (PARTITION BY id) AS total FROM e) w
+    GROUP BY id
+), c AS (
+    SELECT id, jsonb_object_agg(coarse, n) AS coarse
+    FROM (SELECT id, bucket / {COARSE} AS coarse, SUM(n) AS n FROM e GROUP BY id, bucket / {COARSE}) x GROUP BY id
+)
+UPDATE personalization_metricduration d SET median_bucket = q.median, p90_bucket = q.p90, coarse = c.coarse
+FROM q JOIN c ON c.id = q.id WHERE d.id = q.id
+"""
+
+
 def fill(organization_id: int, *, say=print) -> float:
     """Replace the organization's day counters and histograms by those of its raw rows; seconds taken."""
     started = time.monotonic()
@@ -203,13 +227,15 @@ def fill(organization_id: int, *, say=print) -> float:
         ):
             cursor.execute(
                 "INSERT INTO personalization_metricduration (organization_id, property_key, staff_key, span, day,"
-                " measure, counts)"
-                f" SELECT %(org)s, property_key, staff_key, '{span}', start, measure, jsonb_object_agg(bucket, n)"
+                " measure, counts, coarse)"
+                f" SELECT %(org)s, property_key, staff_key, '{span}', start, measure, jsonb_object_agg(bucket, n),"
+                " '{}'::jsonb"  # _SUMMARIES below
                 f" FROM (SELECT property_key, staff_key, {start} AS start, measure, bucket, SUM(n) AS n"
                 " FROM bench_hist GROUP BY 1, 2, 3, 4, 5) AS b GROUP BY property_key, staff_key, start, measure",
                 params,
             )
         cursor.execute("DROP TABLE bench_hist")
+        cursor.execute(_SUMMARIES, params)
         say(f"# counters: three rows per event written ({time.monotonic() - started:.0f} s)")
         for sql in _GUEST_DAYS:
             cursor.execute(sql, params)
@@ -250,7 +276,8 @@ def check_against_services() -> int:
     tables = {
         "personalization_metricday": "organization_id, property_key, staff_key, day, "
         + ", ".join([*COUNTERS, "delight_cost"]),
-        "personalization_metricduration": "organization_id, property_key, staff_key, span, day, measure, counts",
+        "personalization_metricduration": "organization_id, property_key, staff_key, span, day, measure, counts,"
+        " median_bucket, p90_bucket, coarse",
     }
     compared = 0
     try:

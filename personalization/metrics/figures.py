@@ -43,6 +43,53 @@ def seconds_of(bucket: int | None) -> int | None:
     return round(2 * GAMMA**bucket / (GAMMA + 1))
 
 
+# A histogram is also kept summed into coarse buckets of COARSE buckets each (coarse bucket c holds buckets
+# c·COARSE to c·COARSE + COARSE − 1, a factor GAMMA^COARSE ≈ 1.87 wide), so a range made of several spans finds the
+# coarse bucket of each quantile from ~20 numbers a span and reads only that coarse bucket's own buckets.
+COARSE = 16
+QUANTILES = ("median", "p90")
+
+
+def coarse_of(bucket: int) -> int:
+    """The coarse bucket that holds a bucket."""
+    return bucket // COARSE
+
+
+def rank_reached(below: int, total: int, quantile: str) -> bool:
+    """Whether `below` of `total` durations reach a quantile's rank: the median is the ⌈n/2⌉-th smallest
+    duration, the 90th percentile ("p90") the ⌈0.9·n⌉-th."""
+    return below * 2 >= total if quantile == "median" else below * 10 >= total * 9
+
+
+def crossing(histogram: list[tuple[int, int]], total: int, quantile: str, below: int = 0) -> tuple[int | None, int]:
+    """(the first bucket at which the quantile's rank is reached, how many durations lie in earlier buckets) of a
+    histogram's (bucket, n) in bucket order, `below` durations lying before them all; (None, …) if it is not."""
+    for bucket, n in histogram:
+        if rank_reached(below + n, total, quantile):
+            return bucket, below
+        below += n
+    return None, below
+
+
+def quantile_buckets(histogram: dict) -> dict[str, int | None] | None:
+    """{"median", "p90"} buckets (rank_reached) of one histogram ({bucket: n}, the bucket as an int or as JSON keeps
+    it: text); None when it holds nothing."""
+    buckets = sorted((int(bucket), n) for bucket, n in histogram.items() if n)
+    total = sum(n for _bucket, n in buckets)
+    if not total:
+        return None
+    return {quantile: crossing(buckets, total, quantile)[0] for quantile in QUANTILES}
+
+
+def coarse_counts(histogram: dict) -> dict[str, int]:
+    """A histogram summed into its coarse buckets (coarse_of), keys as text like the histogram's."""
+    coarse: dict[str, int] = {}
+    for bucket, n in histogram.items():
+        key = str(coarse_of(int(bucket)))
+        coarse[key] = coarse.get(key, 0) + n
+    return coarse
+
+
 def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 

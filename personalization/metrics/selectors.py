@@ -86,6 +86,18 @@ def previous_range(start: date, end: date) -> tuple[date, date]:
     return start - timedelta(days=length), start - timedelta(days=1)
 
 
+def _values(rows: list[tuple], casts: tuple[str, ...]) -> tuple[str, list]:
+    """A table of rows to join with, as the body of a WITH and its parameters: on PostgreSQL one array parameter a
+    column (unnest), so the statement's text is the same whatever the number of rows (psycopg spent ~15 ms splitting
+    a VALUES list of a thousand parameters); on SQLite a VALUES list."""
+    if connection.vendor == "postgresql":
+        columns = [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in casts]
+        arrays = ", ".join(f"CAST(%s AS {cast}[])" for cast in casts)
+        return f"SELECT * FROM unnest({arrays})", columns  # noqa: S608 (our types; the values are parameters)
+    row = "(" + ", ".join(["%s"] * len(casts)) + ")"
+    return "VALUES " + ", ".join([row] * len(rows)), [value for row in rows for value in row]
+
+
 def _zero() -> dict:
     counts: dict = dict.fromkeys(COUNTERS, 0)
     counts["delight_cost"] = Decimal(0)
@@ -93,24 +105,23 @@ def _zero() -> dict:
 
 
 def _counters(organization_id: int, place: int, staff: int, ranges: list[Period]) -> list[dict]:
-    """The counters of each range summed by the database (one statement; ranges may overlap), all zero for a range
-    without a row."""
+    """The counters of each range summed by the database, all zero for a range without a row: ranges that follow
+    one another, day after day (the previous range, then the periods), so each day row is read once and grouped
+    by the last range start it has reached — one statement, one row back a range."""
     names = [*COUNTERS, "delight_cost"]
     table = MetricDay._meta.db_table
-    # The first row's types say the columns' (PostgreSQL reads a bare parameter as text).
-    first = "(%s, CAST(%s AS date), CAST(%s AS date))" if connection.vendor == "postgresql" else "(%s, %s, %s)"
-    values = ", ".join([first] + ["(%s, %s, %s)"] * (len(ranges) - 1))
     sums = ", ".join(f"SUM(d.{name})" for name in names)
+    group = " ".join(f"WHEN d.day >= %s THEN {grp}" for grp in range(len(ranges) - 1, 0, -1))
     sql = (
-        f"WITH g(grp, first, last) AS (VALUES {values}) SELECT g.grp, {sums}"  # noqa: S608 (our names; values are parameters)
-        f" FROM {table} d JOIN g ON d.day BETWEEN g.first AND g.last"
-        " WHERE d.organization_id = %s AND d.property_key = %s AND d.staff_key = %s GROUP BY g.grp"
+        f"SELECT CASE {group} ELSE 0 END AS grp, {sums} FROM {table} d"  # noqa: S608 (our names; values are parameters)
+        " WHERE d.organization_id = %s AND d.property_key = %s AND d.staff_key = %s AND d.day BETWEEN %s AND %s"
+        " GROUP BY grp"
     )
+    starts = [period.start for period in reversed(ranges[1:])]
     found = [_zero() for _ in ranges]
-    params = [value for i, period in enumerate(ranges) for value in (i, period.start, period.end)]
     # Hand-written SQL takes the road the ORM would (a replica in the views config/routers.py names).
     with connections[router.db_for_read(MetricDay)].cursor() as cursor:
-        cursor.execute(sql, [*params, organization_id, place, staff])
+        cursor.execute(sql, [*starts, organization_id, place, staff, ranges[0].start, ranges[-1].end])
         for grp, *values in cursor.fetchall():
             *counts, cost = values
             found[grp] = dict(zip(COUNTERS, map(int, counts), strict=True))
@@ -119,83 +130,153 @@ def _counters(organization_id: int, place: int, staff: int, ranges: list[Period]
     return found
 
 
+def _added(counts: list[dict]) -> dict:
+    """Counters of several ranges added up."""
+    total = _zero()
+    for one in counts:
+        for name, value in one.items():
+            total[name] += value
+    return total
+
+
 def spans_covering(start: date, end: date) -> list[tuple[str, date]]:
-    """The fewest stored spans that cover start..end exactly: whole months, then whole ISO weeks, then days."""
-    covering, cursor = [], start
-    while cursor <= end:
-        month_end = date(cursor.year + cursor.month // 12, cursor.month % 12 + 1, 1) - timedelta(days=1)
-        week_end = cursor + timedelta(days=6)
-        if cursor.day == 1 and month_end <= end:
-            covering.append((Span.MONTH.value, cursor))
-            cursor = month_end + timedelta(days=1)
-        elif cursor.weekday() == 0 and week_end <= end:
-            covering.append((Span.WEEK.value, cursor))
-            cursor = week_end + timedelta(days=1)
-        else:
-            covering.append((Span.DAY.value, cursor))
-            cursor += timedelta(days=1)
+    """The fewest stored spans (days, ISO weeks, months) that cover start..end exactly, months first, then weeks,
+    where several coverings are as few: the shortest path from start to the day after end, each span a step."""
+    days = (end - start).days + 1
+    monday = -start.weekday() % 7  # the first Monday, in days from start
+    months, first = {}, date(start.year, start.month, 1)  # {days from start: the month's length} of each 1st
+    while first <= end:
+        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        if first >= start:
+            months[(first - start).days] = (following - first).days
+        first = following
+    # fewest[i]: (spans from day i to the end, the first one's span, its days); filled from the end backwards.
+    fewest: list[tuple[int, str, int]] = [(0, "", 0)] * (days + 1)
+    for i in range(days - 1, -1, -1):
+        best = (fewest[i + 1][0] + 1, Span.DAY.value, 1)
+        if (i - monday) % 7 == 0 and i + 7 <= days and fewest[i + 7][0] + 1 <= best[0]:
+            best = (fewest[i + 7][0] + 1, Span.WEEK.value, 7)
+        length = months.get(i)
+        if length and i + length <= days and fewest[i + length][0] + 1 <= best[0]:
+            best = (fewest[i + length][0] + 1, Span.MONTH.value, length)
+        fewest[i] = best
+    covering, i = [], 0
+    while i < days:
+        _count, span, length = fewest[i]
+        covering.append((span, start + timedelta(days=i)))
+        i += length
     return covering
 
 
-def _histograms(organization_id: int, place: int, spans: list[tuple[str, date]]) -> dict[tuple[str, date], dict]:
-    """{(span, day): {measure: {bucket: n}}} of these spans, all staff: one statement, a row per span and measure."""
+def _summaries(
+    organization_id: int, place: int, spans: list[tuple[str, date]], merged: set[tuple[str, date]]
+) -> dict[tuple[str, date], dict[str, tuple[int | None, int | None, dict | None]]]:
+    """{(span, day): {measure: (median bucket, p90 bucket, coarse counts or None)}} of these spans, all staff, the
+    coarse counts only of the spans in `merged`: one statement, a row per span and measure."""
     if not spans:
         return {}
+    values, params = _values([(span, day, int((span, day) in merged)) for span, day in spans], ("text", "date", "int"))
     table = MetricDuration._meta.db_table
-    # The first row's types say the columns' (PostgreSQL reads a bare parameter as text).
-    first = "(%s, CAST(%s AS date))" if connection.vendor == "postgresql" else "(%s, %s)"
-    values = ", ".join([first] + ["(%s, %s)"] * (len(spans) - 1))
     sql = (
-        f"WITH g(span, day) AS (VALUES {values}) SELECT d.span, d.day, d.measure, d.counts"  # noqa: S608 (our names)
-        f" FROM {table} d JOIN g ON d.span = g.span AND d.day = g.day"
-        " WHERE d.organization_id = %s AND d.property_key = %s AND d.staff_key = %s"
+        f"WITH g(span, day, merged) AS ({values}) SELECT d.span, d.day, d.measure, d.median_bucket,"  # noqa: S608 (our names)
+        f" d.p90_bucket, CASE WHEN g.merged = 1 THEN d.coarse END FROM {table} d JOIN g ON d.span = g.span"
+        " AND d.day = g.day WHERE d.organization_id = %s AND d.property_key = %s AND d.staff_key = %s"
     )
     found: dict[tuple[str, date], dict] = {}
     with connections[router.db_for_read(MetricDuration)].cursor() as cursor:
-        cursor.execute(sql, [value for span in spans for value in span] + [organization_id, place, ALL])
-        for span, day, measure, counts in cursor.fetchall():
+        cursor.execute(sql, [*params, organization_id, place, ALL])
+        for span, day, measure, median, p90, coarse in cursor.fetchall():
             day = date.fromisoformat(day) if isinstance(day, str) else day
-            found.setdefault((span, day), {})[measure] = json.loads(counts) if isinstance(counts, str) else counts
+            coarse = json.loads(coarse) if isinstance(coarse, str) else coarse
+            found.setdefault((span, day), {})[measure] = (median, p90, coarse)
+    return found
+
+
+def _fine_counts(
+    organization_id: int, place: int, wanted: set[tuple[str, date, str, int]]
+) -> dict[tuple, dict[int, int]]:
+    """{(span, day, measure, coarse bucket): {bucket: n}} of the buckets inside these coarse buckets of these spans'
+    histograms, all staff: one statement."""
+    if not wanted:
+        return {}
+    lows = [(span, day, measure, coarse * figures.COARSE) for span, day, measure, coarse in sorted(wanted)]
+    values, params = _values(lows, ("text", "date", "text", "int"))
+    table = MetricDuration._meta.db_table
+    # Each histogram unpacked once (a month's is compressed: looking its buckets up one by one unpacked it each time).
+    if connection.vendor == "postgresql":
+        bucket, n, each = "CAST(e.key AS int)", "CAST(e.value AS int)", "CROSS JOIN LATERAL jsonb_each_text(d.counts) e"
+    else:
+        bucket, n, each = "CAST(e.key AS INTEGER)", "e.value", "JOIN json_each(d.counts) e"
+    sql = (
+        f"WITH g(span, day, measure, low) AS ({values}) SELECT g.span, g.day, g.measure, {bucket}, {n}"  # noqa: S608 (our names)
+        f" FROM {table} d JOIN g ON d.span = g.span AND d.day = g.day AND d.measure = g.measure {each}"
+        f" WHERE d.organization_id = %s AND d.property_key = %s AND d.staff_key = %s"
+        f" AND {bucket} BETWEEN g.low AND g.low + {figures.COARSE - 1}"
+    )
+    found: dict[tuple, dict[int, int]] = {}
+    with connections[router.db_for_read(MetricDuration)].cursor() as cursor:
+        cursor.execute(sql, [*params, organization_id, place, ALL])
+        for span, day, measure, bucket, n in cursor.fetchall():
+            day = date.fromisoformat(day) if isinstance(day, str) else day
+            found.setdefault((span, day, measure, figures.coarse_of(bucket)), {})[bucket] = n
     return found
 
 
 def _durations(organization_id: int, place: int, ranges: list[tuple[date, date]]) -> list[dict]:
-    """{measure: {"median", "p90"}} (seconds, figures.seconds_of) of the durations of each range, all staff: the
-    histograms of the spans covering it (spans_covering), read in one statement and added up here."""
+    """{measure: {"median", "p90"}} (seconds, figures.seconds_of) of the durations of each range, all staff, from
+    the histograms of the spans covering it (spans_covering): a range that is one span reads its quantiles as kept;
+    a range of several finds each quantile's coarse bucket from the spans' coarse counts added up, then reads only
+    the buckets inside it — the same buckets, by the same rule (figures.rank_reached), as adding up the whole
+    histograms. Two statements, whatever the ranges."""
     covering = [spans_covering(start, end) for start, end in ranges]
-    histograms = _histograms(organization_id, place, sorted({span for spans in covering for span in spans}))
-    found = []
-    for spans in covering:
-        if len(spans) == 1:  # a period that is one stored span (a week by week): its histograms as they are
-            found.append(_quantiles(histograms.get(spans[0], {})))
+    merged = {span for spans in covering if len(spans) > 1 for span in spans}
+    summaries = _summaries(organization_id, place, sorted({span for spans in covering for span in spans}), merged)
+    found: list[dict] = [{} for _ in ranges]
+    # (range, measure, quantile): (its coarse bucket, durations below that, durations in the range)
+    crossings: dict[tuple[int, str, str], tuple[int, int, int]] = {}
+    wanted: set[tuple[str, date, str, int]] = set()
+    coarse_of: dict[tuple[tuple[str, date], str], dict] = {}
+    for grp, spans in enumerate(covering):
+        if len(spans) == 1:
+            for measure, (median, p90, _coarse) in summaries.get(spans[0], {}).items():
+                if median is not None:
+                    found[grp][measure] = {"median": figures.seconds_of(median), "p90": figures.seconds_of(p90)}
             continue
-        merged: dict[str, Counter] = {}
+        coarse: dict[str, Counter] = {}
         for span in spans:
-            for measure, counts in histograms.get(span, {}).items():
-                merged.setdefault(measure, Counter()).update(counts)
-        found.append(_quantiles(merged))
+            for measure, (_median, _p90, counts) in summaries.get(span, {}).items():
+                coarse_of[(span, measure)] = counts
+                coarse.setdefault(measure, Counter()).update({int(c): n for c, n in counts.items()})
+        for measure, counts in coarse.items():
+            buckets = sorted((c, n) for c, n in counts.items() if n)
+            total = sum(n for _c, n in buckets)
+            if not total:
+                continue
+            for quantile in figures.QUANTILES:
+                c, below = figures.crossing(buckets, total, quantile)
+                crossings[(grp, measure, quantile)] = (c, below, total)
+                # Only the spans with durations in that coarse bucket.
+                wanted.update(
+                    (*span, measure, c) for span in spans if (coarse_of.get((span, measure)) or {}).get(str(c))
+                )
+    fine = _fine_counts(organization_id, place, wanted)
+    for (grp, measure, quantile), (c, below, total) in crossings.items():
+        inside: Counter = Counter()
+        for span in covering[grp]:
+            inside.update(fine.get((*span, measure, c), {}))
+        bucket, _below = figures.crossing(sorted(inside.items()), total, quantile, below)
+        found[grp].setdefault(measure, {})[quantile] = figures.seconds_of(bucket)
     return found
 
 
 def _quantiles(histograms: dict[str, Counter | dict]) -> dict[str, dict[str, int | None]]:
-    """{measure: {"median", "p90"}} in seconds: the ⌈n/2⌉-th and ⌈0.9·n⌉-th smallest durations of each measure's
-    histogram ({bucket: n}, buckets as JSON keeps them: text), read back from their buckets (figures.seconds_of)."""
+    """{measure: {"median", "p90"}} in seconds of each measure's histogram ({bucket: n}, buckets as JSON keeps them:
+    text): figures.quantile_buckets read back from their buckets (figures.seconds_of)."""
     answer: dict[str, dict[str, int | None]] = {}
     for measure, histogram in histograms.items():
-        buckets = sorted((int(bucket), n) for bucket, n in histogram.items() if n)
-        total = sum(n for _bucket, n in buckets)
-        if not total:
-            continue
-        median = p90 = None
-        below = 0
-        for bucket, n in buckets:
-            below += n
-            if median is None and below * 2 >= total:
-                median = bucket
-            if below * 10 >= total * 9:
-                p90 = bucket
-                break
-        answer[measure] = {"median": figures.seconds_of(median), "p90": figures.seconds_of(p90)}
+        buckets = figures.quantile_buckets(histogram)
+        if buckets is not None:
+            answer[measure] = {quantile: figures.seconds_of(bucket) for quantile, bucket in buckets.items()}
     return answer
 
 
@@ -205,7 +286,9 @@ def metrics_for(*, organization_id: int, property_id: int | None, start: date, e
     place = ALL if property_id is None else property_id
     periods = periods_of(start, end, granularity)
     before = Period(*previous_range(start, end))
-    *per_period, total, previous_counts = _counters(organization_id, place, ALL, [*periods, Period(start, end), before])
+    # The range is its periods, the previous range ends the day before it: the totals are the periods' added up.
+    previous_counts, *per_period = _counters(organization_id, place, ALL, [before, *periods])
+    total = _added(per_period)
     *durations, totals, previous_durations = _durations(
         organization_id,
         place,

@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from crm.models import Contact, Issue, IssueStatus, Property
 from crm.models.tenancy import zone_named
 from personalization.metrics import events
-from personalization.metrics.figures import bucket_of
+from personalization.metrics.figures import bucket_of, coarse_counts, quantile_buckets
 from personalization.models import Delight, Feedback, Touch
 from personalization.models.metrics import ALL, COUNTERS, NONE, Measure, MetricDay, MetricDuration, Span
 
@@ -233,7 +233,9 @@ def metrics_duration(
 def _histograms_add(keys: list[tuple], bucket: str) -> None:
     """One more duration in this bucket of each histogram (MetricDuration, keys in DURATION_KEYS order, sorted: two
     transactions lock the rows in the same order), created when missing: one INSERT … ON CONFLICT DO UPDATE whose
-    update adds 1 to the bucket's count in the JSON (jsonb_set on PostgreSQL, json_set on SQLite)."""
+    update adds 1 to the bucket's count in the JSON (jsonb_set on PostgreSQL, json_set on SQLite); then each
+    histogram's summaries (its quantiles' buckets and its coarse counts) computed again from what it now holds, so a
+    duration that lands late in a span long closed changes that span's quantiles too."""
     table = MetricDuration._meta.db_table
     if connection.vendor == "postgresql":
         added = f"jsonb_set({table}.counts, ARRAY[%s], to_jsonb(COALESCE(({table}.counts ->> %s)::int, 0) + 1))"
@@ -242,15 +244,31 @@ def _histograms_add(keys: list[tuple], bucket: str) -> None:
             f"json_set({table}.counts, '$.\"' || %s || '\"',"
             f" COALESCE(json_extract({table}.counts, '$.\"' || %s || '\"'), 0) + 1)"
         )
-    values = ", ".join(["(" + ", ".join(["%s"] * (len(DURATION_KEYS) + 1)) + ")"] * len(keys))
+    columns = [*DURATION_KEYS, "counts", "median_bucket", "p90_bucket", "coarse"]
+    values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(keys))
     # The table and column names are ours; every value is a parameter.
     sql = (
-        f"INSERT INTO {table} ({', '.join(DURATION_KEYS)}, counts) VALUES {values} "  # noqa: S608
-        f"ON CONFLICT ({', '.join(DURATION_KEYS)}) DO UPDATE SET counts = {added}"
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values} "  # noqa: S608
+        f"ON CONFLICT ({', '.join(DURATION_KEYS)}) DO UPDATE SET counts = {added} RETURNING id, counts"
     )
-    first = json.dumps({bucket: 1})
+    _pk, median, p90, coarse = _summary(0, {bucket: 1})
+    new = (json.dumps({bucket: 1}), median, p90, json.dumps(coarse))  # a histogram's first duration
     with connection.cursor() as cursor:
-        cursor.execute(sql, [value for key in keys for value in (*key, first)] + [bucket, bucket])
+        cursor.execute(sql, [value for key in keys for value in (*key, *new)] + [bucket, bucket])
+        # The rows stay locked by this transaction until it ends: what it read back is what it summarizes.
+        summaries = [_summary(pk, counts) for pk, counts in cursor.fetchall()]
+        cursor.executemany(
+            f"UPDATE {table} SET median_bucket = %s, p90_bucket = %s, coarse = %s WHERE id = %s",  # noqa: S608
+            [(median, p90, json.dumps(coarse), pk) for pk, median, p90, coarse in sorted(summaries)],
+        )
+
+
+def _summary(pk: int, counts: dict | str) -> tuple[int, int | None, int | None, dict]:
+    """(id, median bucket, 90th percentile bucket, coarse counts) of a histogram (MetricDuration's columns beside
+    its counts)."""
+    counts = json.loads(counts) if isinstance(counts, str) else counts
+    quantiles = quantile_buckets(counts) or {"median": None, "p90": None}
+    return pk, quantiles["median"], quantiles["p90"], coarse_counts(counts)
 
 
 def spans_of(day: date) -> list[tuple[str, date]]:
@@ -442,10 +460,19 @@ def metrics_rebuild(*, organization_id: int) -> dict[str, int]:
     rows = [(organization_id, *key, *(counts[c] for c in columns)) for key, counts in days.items()]
     _upsert(MetricDay._meta.db_table, ["organization_id", "property_key", "staff_key", "day"], rows, columns)
     MetricDuration.objects.bulk_create(
-        (
-            MetricDuration(**dict(zip(DURATION_KEYS, (organization_id, *key), strict=True)), counts=dict(counts))
-            for key, counts in sorted(durations.items())
-        ),
+        (_duration_row(organization_id, key, counts) for key, counts in sorted(durations.items())),
         batch_size=REBUILD_BATCH,
     )
     return dict(counted)
+
+
+def _duration_row(organization_id: int, key: tuple, counts: Counter) -> MetricDuration:
+    """A histogram as the rebuild writes it, with its summaries (_summary)."""
+    _pk, median, p90, coarse = _summary(0, dict(counts))
+    return MetricDuration(
+        **dict(zip(DURATION_KEYS, (organization_id, *key), strict=True)),
+        counts=dict(counts),
+        median_bucket=median,
+        p90_bucket=p90,
+        coarse=coarse,
+    )

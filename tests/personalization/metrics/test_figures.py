@@ -3,6 +3,8 @@ guest counted once, an erased guest's counts kept, a contact logged late, issue 
 
 from __future__ import annotations
 
+import math
+import random
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,8 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from crm import services
 from personalization.metrics.figures import bucket_of, seconds_of
 from personalization.metrics.selectors import metrics_by_staff, metrics_for, periods_of, spans_covering
-from personalization.metrics.services import metrics_rebuild, metrics_touches_finished
-from personalization.models import Touch
+from personalization.metrics.services import metrics_duration, metrics_rebuild, metrics_touches_finished
+from personalization.models import Measure, Touch
 from personalization.touches.services.manual import feedback_record
 from tests.factories import CustomerFactory, PropertyFactory, TouchFactory
 
@@ -238,6 +240,90 @@ def test_issue_times_satisfaction_and_recommendation(organization, property_, fr
     assert staff[desk.pk]["issues_opened"] == 3 and staff[desk.pk]["issues_first_responses"] == 3
 
 
+def test_a_resolution_that_lands_late_in_a_closed_week_changes_that_weeks_figures(organization, property_, manager):
+    # Given three issues opened on Monday 2 March at 10:00, two resolved that day after 1 h and 3 h,
+    guest = CustomerFactory(organization=organization)
+    issues = [
+        services.issue_open(customer=guest, property=property_, opened_at=at(2, 10), summary=f"Noise {n}")
+        for n in range(3)
+    ]
+    for issue, hours in zip(issues[:2], (1, 3), strict=True):
+        services.issue_update(issue=issue, status="resolved", resolution="Fixed", now=at(2, 10 + hours))
+    # the week, long closed on 20 March, reads a median of 1 h (the 1st of 2) and a 90th percentile of 3 h.
+    with time_machine.travel(at(20, 9), tick=False):
+        (closed,) = week(organization, property_, granularity="week")["periods"]
+    assert closed["resolution_median_seconds"] == seconds_of(bucket_of(3600))
+    assert closed["resolution_p90_seconds"] == seconds_of(bucket_of(3 * 3600))
+
+    # When the third issue's resolution is recorded on 20 March for Tuesday 3 March at 10:00 (24 h),
+    with time_machine.travel(at(20, 9), tick=False):
+        services.issue_update(issue=issues[2], status="resolved", resolution="Fixed", actor=manager.user, now=at(3, 10))
+
+    # the week's figures are those of its three resolutions: the median the 2nd (3 h), the 90th percentile the 3rd,
+    (whole,) = week(organization, property_, granularity="week")["periods"]
+    assert (whole["issues_resolved"], whole["resolution_median_seconds"]) == (3, seconds_of(bucket_of(3 * 3600)))
+    assert whole["resolution_p90_seconds"] == seconds_of(bucket_of(24 * 3600))
+    # and so are Tuesday's, March's, and those of a fortnight read from two weeks.
+    assert by_day(week(organization, property_))["2026-03-03"]["resolution_median_seconds"] == seconds_of(
+        bucket_of(24 * 3600)
+    )
+    march = metrics_for(
+        organization_id=organization.pk,
+        property_id=property_.pk,
+        start=date(2026, 3, 1),
+        end=date(2026, 3, 31),
+        granularity="month",
+    )
+    fortnight = metrics_for(
+        organization_id=organization.pk,
+        property_id=None,
+        start=date(2026, 3, 2),
+        end=date(2026, 3, 15),
+        granularity="week",
+    )
+    for figures in (march["totals"], fortnight["totals"]):
+        assert figures["resolution_median_seconds"] == seconds_of(bucket_of(3 * 3600))
+        assert figures["resolution_p90_seconds"] == seconds_of(bucket_of(24 * 3600))
+
+
+def test_the_quantiles_of_a_range_of_many_spans_are_the_ranks_of_its_durations(organization, property_):
+    # Given 300 first responses from a second to two weeks long over nine weeks (days, weeks and a whole month),
+    chance = random.Random(14)
+    durations = []
+    for _ in range(300):
+        seconds = round(math.exp(chance.uniform(0, math.log(14 * 86_400))))
+        when = at(1, 12) - timedelta(days=20) + timedelta(days=chance.randrange(63), hours=chance.randrange(10))
+        metrics_duration(
+            organization_id=organization.pk,
+            property_id=property_.pk,
+            staff_id=None,
+            at=when,
+            measure=Measure.FIRST_RESPONSE,
+            seconds=seconds,
+        )
+        durations.append((when.date(), seconds))
+
+    def by_hand(start: date, end: date) -> tuple[int, int]:
+        """The ⌈n/2⌉-th and ⌈0.9·n⌉-th smallest of the range's durations, read back from their buckets."""
+        ranked = sorted(seconds for day, seconds in durations if start <= day <= end)
+        ranks = (math.ceil(len(ranked) / 2), math.ceil(len(ranked) * 0.9))
+        return tuple(seconds_of(bucket_of(ranked[rank - 1])) for rank in ranks)
+
+    # the totals and the previous range, each read from several spans (days, weeks, March whole), are exactly
+    # those of the durations by rank.
+    for start, end in ((date(2026, 2, 26), date(2026, 4, 8)), (date(2026, 2, 16), date(2026, 3, 12))):
+        result = metrics_for(
+            organization_id=organization.pk, property_id=property_.pk, start=start, end=end, granularity="week"
+        )
+        previous = result["previous"]
+        for figures, first, last in (
+            (result["totals"], start, end),
+            (previous, date.fromisoformat(previous["start"]), date.fromisoformat(previous["end"])),
+        ):
+            found = (figures["first_response_median_seconds"], figures["first_response_p90_seconds"])
+            assert found == by_hand(first, last)
+
+
 def test_the_previous_range_of_the_same_length_is_beside_the_totals(organization, property_):
     guest = CustomerFactory(organization=organization)
     services.contact_log(customer=guest, kind="visit", property=property_, occurred_at=at(1, 12))  # a Sunday
@@ -315,8 +401,6 @@ def test_counting_a_contact_costs_two_statements(organization, property_, frontd
 def test_guest_days_logged_in_any_order_across_zones_equal_a_count_from_scratch(organization, property_):
     # Given a guest seen 40 times over two months at three properties from UTC+13 to UTC−10, logged in a shuffled
     # order (late entries, a new first visit, the same day in two zones),
-    import random
-
     places = [
         property_,
         PropertyFactory(organization=organization, name="Auckland", timezone="Pacific/Auckland"),
