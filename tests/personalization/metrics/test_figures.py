@@ -41,6 +41,16 @@ def week(organization, property_=None, **kwargs):
     )
 
 
+def month_of_march(organization, property_):
+    return metrics_for(
+        organization_id=organization.pk,
+        property_id=property_.pk,
+        start=date(2026, 3, 1),
+        end=date(2026, 3, 31),
+        granularity="month",
+    )
+
+
 def by_day(result) -> dict[str, dict]:
     return {period["start"]: period for period in result["periods"]}
 
@@ -223,13 +233,7 @@ def test_issue_times_satisfaction_and_recommendation(organization, property_, fr
     # Read from the week's own buckets, the same median; and from the month's, March's first week alone in it.
     (whole_week,) = week(organization, property_, granularity="week")["periods"]
     assert whole_week["resolution_median_seconds"] == totals["resolution_median_seconds"]
-    march = metrics_for(
-        organization_id=organization.pk,
-        property_id=property_.pk,
-        start=date(2026, 3, 1),
-        end=date(2026, 3, 31),
-        granularity="month",
-    )
+    march = month_of_march(organization, property_)
     assert march["totals"]["resolution_median_seconds"] == totals["resolution_median_seconds"]
     assert march["totals"]["first_response_p90_seconds"] == totals["first_response_p90_seconds"]
     staff = metrics_by_staff(
@@ -267,13 +271,7 @@ def test_a_resolution_that_lands_late_in_a_closed_week_changes_that_weeks_figure
     assert by_day(week(organization, property_))["2026-03-03"]["resolution_median_seconds"] == seconds_of(
         bucket_of(24 * 3600)
     )
-    march = metrics_for(
-        organization_id=organization.pk,
-        property_id=property_.pk,
-        start=date(2026, 3, 1),
-        end=date(2026, 3, 31),
-        granularity="month",
-    )
+    march = month_of_march(organization, property_)
     fortnight = metrics_for(
         organization_id=organization.pk,
         property_id=None,
