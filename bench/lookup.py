@@ -190,7 +190,8 @@ class Run:
         from django.test.utils import CaptureQueriesContext
 
         from crm import selectors
-        from crm.lookup.search import UPPER, analyze
+        from crm.lookup.search.query import analyze
+        from crm.lookup.search.statements import UPPER
 
         for q in self.queries:
             with CaptureQueriesContext(connection) as context:

@@ -19,7 +19,7 @@ Kinds (each drawn from random guests of the dataset; the intended guest is the g
 
 The expected answer of each query is computed apart from the search, from the stored fields (one pass over the
 guests, bench.lookup_queries.expected): the guests that truly match, in tiers, each tier ordered by the documented
-tie-break of crm/lookup/search.py (most recent visit, then newest). The tiers:
+tie-break of crm/lookup/search/ (most recent visit, then newest). The tiers:
 
 - exact, other_script: guests with the same full name (Han names compared simplified; Latin names as folded words
   in either order);

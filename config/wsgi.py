@@ -19,10 +19,10 @@ def _settle() -> None:
     from django.urls import get_resolver
     from django.utils import translation
 
-    from crm.lookup import search
+    from crm.lookup.search.query import analyze
 
     for text in ("张伟", "陳靜", "Zhāng Wěi", "Siobhán O'Connor", "Bob"):
-        search.analyze(text)  # no query: it only reads the text
+        analyze(text)  # no query: it only reads the text
     get_resolver().reverse_dict  # noqa: B018 (imports every module the URLconf names and builds its lookups)
     for language, _name in settings.LANGUAGES:
         with translation.override(language):

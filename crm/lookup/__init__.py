@@ -11,12 +11,13 @@ email and its local part, and the phone's digits reversed (so "the last four
 digits" is a prefix). Converting costs ~40 µs a name: done once per write,
 never per search (NOTES.md).
 
-Search time (``search.py``): the query is analyzed into the same kinds of
-variants, plus nickname expansions (Bob → Robert from a maintained table) and
+Search time (the ``search`` package: ``query``, ``statements``, ``scores``): the
+query is analyzed into the same kinds of variants, plus nickname expansions (Bob → Robert from a maintained table) and
 the typed tones (Zhāng Wěi → zha1ngwe3i, matched by the toned whole name);
 candidates come from the term index, which orders each term's rows by kind
-and last visit (a surname of 60,000 guests reads its 20 most recent), and
-from prefix ranges (a very common one walks the most recent guests); when
+and last visit (a surname of 60,000 guests reads its 20 most recent), from
+prefix ranges (a very common one walks the most recent guests), and for a
+surname with a given name being typed from a walk of the surname's holders; when
 those find nothing strong, a typo stage finds names within one or two edits
 (PostgreSQL: a trigram GIN index on ``Customer.search_name``; SQLite: a
 bounded scan with rapidfuzz). Candidates are then ranked in Python.

@@ -121,7 +121,8 @@ class Customer(TimeStamped):
             models.Index(fields=["organization", "email"], name="customer_org_email"),
             models.Index(fields=["organization", "phone"], name="customer_org_phone"),
             # The lookup's walk through an organization's guests, most recent first, for a prefix that too many
-            # terms start with (crm.lookup.search.walk_sql): ORDER BY last_seen DESC NULLS LAST, id DESC LIMIT n.
+            # terms start with (crm.lookup.search.statements.walk_sql):
+            # ORDER BY last_seen DESC NULLS LAST, id DESC LIMIT n.
             # NULLS LAST on PostgreSQL (migration 0019; SQLite refuses it in an index, and sorts NULLs last anyway).
             models.Index(F("organization"), F("last_seen").desc(), F("id").desc(), name="customer_org_recent"),
             # The few merged-away profiles (a full index on a mostly-NULL column only misleads the planner).

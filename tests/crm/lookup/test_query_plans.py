@@ -12,9 +12,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from crm.lookup.search import (
-    RANGE_ROWS,
-    analyze,
+from crm.lookup.search import RANGE_ROWS
+from crm.lookup.search.query import analyze
+from crm.lookup.search.statements import (
     count_sql,
     every_word_sql,
     exact_sql,

@@ -204,7 +204,7 @@ def test_every_word_must_match_even_when_one_word_is_very_common(organization):
 def test_a_query_of_many_short_words_is_bounded_work():
     """34 words once made thousands of nickname combinations (seconds of CPU per request): the words that
     count and the combinations tried are bounded."""
-    from crm.lookup.search import MAX_NICKNAME_COMBINATIONS, MAX_QUERY_WORDS, WHOLE, analyze
+    from crm.lookup.search.query import MAX_NICKNAME_COMBINATIONS, MAX_QUERY_WORDS, WHOLE, analyze
 
     query = analyze(" ".join(["al"] * 34))
     assert len(query.words) == MAX_QUERY_WORDS

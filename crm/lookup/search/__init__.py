@@ -1,0 +1,182 @@
+"""Query → ranked customer ids: analyze what was typed (query), retrieve candidates by index (statements), rank
+them (scores). This module holds the order of the stages and when each one runs."""
+
+from __future__ import annotations
+
+from django.db import connection, connections, router
+
+from crm import rows
+from crm.lookup.search.query import Query, Variant, analyze
+from crm.lookup.search.scores import PREFIX_FACTOR, Scores, close_to_any
+from crm.lookup.search.statements import (
+    UPPER,
+    anchor_walk_sql,
+    count_sql,
+    either,
+    every_word_sql,
+    exact_sql,
+    fuzzy_queryset,
+    prefix_sql,
+    ranges,
+    run,
+    terms_of_sql,
+    walk_sql,
+    winners_sql,
+)
+from crm.models import Customer, Organization
+
+# Rows of one prefix (or one word of several), counted from the index alone, past which it counts as common; a
+# common one is answered by walking the most recent guests instead. The database ranks a range's rows
+# (prefix_sql), ~5 ms for 10,000; a walk probes each guest's terms (~3 buffers a guest), so a prefix just over the
+# cap, held by ~0.5 % of a million guests, walks ~4,000 guests: the two costs meet about here.
+RANGE_ROWS = 10_000
+# When every word of several has more rows than this, the longest is walked, not read whole (_every_word and
+# anchor_walk_sql): its holders in index order, each probed for the other words, until the page fills.
+FEW_ROWS = 1000
+RESULT_LIMIT = 20  # a lookup box shows the best few; the API pages through at most these
+FUZZY_BELOW = 0.7  # the typo stage runs when nothing scored this well (phonetic matches do)
+SQLITE_FUZZY_SCAN = 200_000  # rows the embedded default scans for typos; beyond, use PostgreSQL
+
+
+# Low enough for two swapped letters in a short name ("jhonsmtih" ~ "johnsmith"); the closest first.
+TRIGRAM_WORD_THRESHOLD = 0.3
+
+
+def search(*, organization: Organization, text: str, limit: int = RESULT_LIMIT) -> list[Customer]:
+    """The organization's customers (not merged away) matching text, best first: by score, then the most recent
+    visit, then the newest."""
+    query = analyze(text)
+    if not query.variants:
+        return []
+    scores = Scores(query)
+    # Whole-query keys first (a full name, a phone, an email): selective, and usually the answer.
+    # The per-word keys only when those leave places free: "johnson" alone matches thousands.
+    tiers = [lambda: _lookup(organization, query.whole(), scores, limit)]
+    if len(query.words) > 1:
+        tiers.append(lambda: _every_word(organization, query, scores, limit))
+    tiers.append(lambda: _lookup(organization, query.per_word(), scores, limit))  # any word: the lenient last resort
+    for tier in tiers:
+        tier()
+        ranked = scores.ranked()
+        if any(score >= 1.0 for _, score in ranked) or (ranked and tier is not tiers[0]):
+            break
+    if max((score for _, score in ranked), default=0.0) < FUZZY_BELOW and query.fuzzy_words():
+        for customer_id, search_name, last_seen in _fuzzy_rows(organization, query):
+            scores.add_fuzzy(customer_id, search_name, last_seen.timestamp() if last_seen else None)
+        ranked = scores.ranked()
+    best = sorted(ranked, key=lambda item: _order(item[0], item[1], scores.last_seen.get(item[0])))[:limit]
+    if not best:
+        return []
+    found = dict(best)
+    winners = [rows.instance(Customer, row) for row in run(*winners_sql(organization, found))]
+    return sorted(winners, key=lambda c: _order(c.pk, found[c.pk], scores.last_seen.get(c.pk)))
+
+
+def _order(customer_id: int, score: float, seen: float | None) -> tuple:
+    """The documented tie-break: score, then the most recent visit (never seen last), then the newest."""
+    return (-round(score, 3), seen is None, -(seen or 0.0), -customer_id)
+
+
+def _lookup(organization: Organization, variants: list[Variant], scores: Scores, limit: int) -> None:
+    """Customers matching any of the variants: each exact term's `limit` best in index order (a full name before a
+    part of one, then the most recent), then the prefix ranges when those can still take a place."""
+    if not variants:
+        return
+    for row in run(*exact_sql(organization, sorted({v.term for v in variants}), limit)):
+        scores.add_term(*row)
+    prefixes = sorted({v.term for v in variants if v.prefix})
+    if not prefixes:
+        return
+    # A prefix match scores at most this: when `limit` customers already score as much, no prefix row can place.
+    reach = max(v.weight for v in variants if v.prefix) * PREFIX_FACTOR
+    if sum(score >= reach for _, score in scores.ranked()) >= limit:
+        return
+    cap = _cap()
+    for prefix in prefixes:
+        condition = ("(term > %s AND term < %s)", [prefix, prefix + UPPER])
+        # A common prefix ("w", "zhan"), counted from the index alone: its rows are in term order, not by visit,
+        # and too many to rank; the most recent guests holding such a term are a short walk from the newest visit.
+        common = cap is not None and run(*count_sql(organization, [condition], cap))[0][0] > cap
+        found = _walk_rows(organization, [condition], condition, limit) if common else []
+        if len({row[0] for row in found}) < limit:  # not common, or the walk ran out before the page filled
+            found = run(*prefix_sql(organization, prefix, limit))
+        for row in found:
+            scores.add_term(*row)
+
+
+def _cap() -> int | None:
+    """Rows read of one prefix or word before it counts as common. PostgreSQL then walks the most recent guests
+    (walk_sql); SQLite, the embedded default and small by design, reads every row instead (no LATERAL)."""
+    return RANGE_ROWS if connection.vendor == "postgresql" else None
+
+
+def _every_word(organization: Organization, query: Query, scores: Scores, limit: int) -> None:
+    """The customers matching *every* word ("anna smith": not the Smiths in general, but the Smiths whose
+    other term starts with anna). When even the rarest word has more than FEW_ROWS rows ("wei j", "li g": a
+    surname, and a given name being typed), its holders are walked in its terms' index order (the most recent
+    first), each probed for the other words, until `limit` match. Otherwise, or when that walk runs out, a word
+    with at most RANGE_ROWS rows is read whole and its customers are the candidates; when every word is common,
+    the most recent guests are walked until `limit` match."""
+    words = [variants for slot in range(len(query.words)) if (variants := query.per_word_at(slot))]
+    parts = [ranges(variants) for variants in words]
+    conditions = [either(word) for word in parts]
+    any_word = either([part for word in parts for part in word])
+    cap = _cap()
+    small = _small_word(organization, parts) if cap is not None else None
+    found = []
+    if cap is not None and small is None:
+        # The anchor: the longest word (the likeliest to be complete, where the last one is still being typed).
+        anchor = max(range(len(words)), key=lambda number: len(query.words[words[number][0].slot]))
+        others = [condition for number, condition in enumerate(conditions) if number != anchor]
+        # Its word as typed only: a nickname, a sound-alike or a swap scores less, and places only when fewer
+        # than a page hold the word itself (then the walk runs out and the candidates are read whole below).
+        typed = query.words[words[anchor][0].slot]
+        ids = [row[0] for row in run(*anchor_walk_sql(organization, typed, others, limit))]
+        found = run(*terms_of_sql(organization, ids, any_word)) if ids else []
+    rare = [number == small for number in range(len(parts))]
+    if len({row[0] for row in found}) < limit and small is None:
+        rare = [cap is None or run(*count_sql(organization, word, cap))[0][0] <= cap for word in parts]
+        if not any(rare):
+            found = _walk_rows(organization, conditions, any_word, limit)
+    if len({row[0] for row in found}) < limit:  # a rare word bounds the candidates, or the walks ran out
+        # The rare words' customers, intersected; each other word checked per candidate (or, when the walk ran
+        # out, every word's customers intersected: none is checked).
+        sets = [word for word, is_rare in zip(parts, rare, strict=True) if is_rare] or parts
+        checks = [c for c, is_rare in zip(conditions, rare, strict=True) if not is_rare] if any(rare) else []
+        ids = [customer_id for (customer_id,) in run(*every_word_sql(organization, sets, checks))]
+        found = run(*terms_of_sql(organization, ids, any_word)) if ids else []
+    for row in found:
+        scores.add_term(*row)
+
+
+def _small_word(organization: Organization, parts: list[list[tuple[str, list]]]) -> int | None:
+    """The first word with at most FEW_ROWS rows, if any: its customers are few enough to be the candidates."""
+    for number, word in enumerate(parts):
+        if run(*count_sql(organization, word, FEW_ROWS))[0][0] <= FEW_ROWS:
+            return number
+    return None
+
+
+def _walk_rows(
+    organization: Organization, conditions: list[tuple[str, list]], matching: tuple[str, list], limit: int
+) -> list:
+    """The terms matching `matching` of the `limit` most recent guests that satisfy every condition."""
+    ids = [customer_id for (customer_id,) in run(*walk_sql(organization, conditions, limit))]
+    return run(*terms_of_sql(organization, ids, matching)) if ids else []
+
+
+def _fuzzy_rows(organization: Organization, query: Query):
+    words = query.fuzzy_words()
+    if connection.vendor == "postgresql":
+        # On the connection that fuzzy_queryset reads through.
+        with connections[router.db_for_read(Customer)].cursor() as cursor:
+            cursor.execute("SET pg_trgm.word_similarity_threshold = %s", [TRIGRAM_WORD_THRESHOLD])
+        found: dict[int, tuple] = {}
+        for word in words:
+            found.update((row[0], row) for row in fuzzy_queryset(organization, word))
+        return found.values()
+    # SQLite (the embedded default, small by design): a bounded scan of the folded names.
+    names = Customer.objects.filter(organization=organization, merged_into__isnull=True).values_list(
+        "pk", "search_name", "last_seen"
+    )[:SQLITE_FUZZY_SCAN]
+    return [row for row in names.iterator(chunk_size=5000) if close_to_any(words, row[1].split())]

@@ -1,0 +1,123 @@
+"""What was typed, as the index could hold it: the query's words and its variants (crm.lookup.terms writes the
+same keys for every guest), each with the slot it stands for and its weight."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from itertools import chain, combinations, islice
+
+from crm.lookup.nicknames import related_names
+from crm.lookup.normalize import han_runs, has_tone_marks, latin_words, phonetic, pinyin_syllables, tone_key
+from crm.lookup.terms import EMAIL_SIGIL, PHONE_SIGIL, PHONETIC_SIGIL
+from crm.phones import digits
+
+MAX_QUERY_LENGTH = 100
+
+
+# Search as you type: the first letter answers (its most recent guests: see _lookup and walk_sql).
+MIN_PREFIX = 1
+MIN_PHONE_DIGITS = 4
+FUZZY_MIN_WORD = 4
+FUZZY_MIN_JOINED = 7
+MAX_NICKNAME_CHOICES = 12
+MAX_NICKNAME_COMBINATIONS = 40
+
+
+# Words of a query that count: a name has a few; "al al al …" ×34 cost seconds of CPU (issue 11).
+MAX_QUERY_WORDS = 6
+
+
+# The typed tone marks agree with the name's reading ("Zhāng Wěi": 张伟 before 张薇 and 张维, who still match).
+TONE_MATCH = 1.05
+WHOLE = -1  # the slot of variants that stand for the whole query
+EMAIL_LOCAL = re.compile(r"[a-z0-9._%+-]{2,}")
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    term: str
+    slot: int
+    weight: float
+    prefix: bool
+
+
+@dataclass
+class Query:
+    words: list[str] = field(default_factory=list)
+    variants: list[Variant] = field(default_factory=list)
+
+    def add(self, term: str, slot: int, weight: float, *, prefix: bool) -> None:
+        if term:
+            self.variants.append(Variant(term[:MAX_QUERY_LENGTH], slot, weight, prefix))
+
+    def whole(self) -> list[Variant]:
+        return [v for v in self.variants if v.slot == WHOLE]
+
+    def per_word(self) -> list[Variant]:
+        return [v for v in self.variants if v.slot != WHOLE]
+
+    def per_word_at(self, slot: int) -> list[Variant]:
+        return [v for v in self.variants if v.slot == slot]
+
+    def fuzzy_words(self) -> list[str]:
+        """What the typo stage looks for: the whole name joined (selective), else the long words."""
+        joined = "".join(self.words)
+        if len(self.words) > 1 and len(joined) >= FUZZY_MIN_JOINED:
+            return [joined]
+        return [w for w in self.words if len(w) >= FUZZY_MIN_WORD]
+
+
+def analyze(text: str) -> Query:
+    """The ways this query could be written in the index (see crm.lookup.terms)."""
+    # NUL cannot be stored in PostgreSQL text, so it cannot match anything either.
+    text = unicodedata.normalize("NFKC", text or "").replace("\x00", "").strip()[:MAX_QUERY_LENGTH]
+    query = Query()
+    if not text:
+        return query
+    lower = text.lower()
+    if "@" in lower:
+        query.add(EMAIL_SIGIL + lower, WHOLE, 1.0, prefix=True)
+    elif EMAIL_LOCAL.fullmatch(lower):
+        query.add(EMAIL_SIGIL + lower, WHOLE, 0.9, prefix=len(lower) > MIN_PREFIX)
+    number = digits(text)
+    if len(number) >= MIN_PHONE_DIGITS and 2 * len(number) >= len(re.sub(r"\s", "", text)):
+        query.add(PHONE_SIGIL + number[::-1], WHOLE, 1.0, prefix=True)
+    for run in han_runs(text):
+        query.add(run, WHOLE, 1.0, prefix=True)
+        query.add("".join(pinyin_syllables(run, tones=False)), WHOLE, 0.9, prefix=False)
+    query.words = [word for word in latin_words(text) if not word.isdigit()][:MAX_QUERY_WORDS]
+    for slot, word in enumerate(query.words):
+        query.add(word, slot, 1.0, prefix=len(word) >= MIN_PREFIX)
+        for name in related_names(word):
+            query.add(name, slot, 0.85, prefix=False)
+        query.add(PHONETIC_SIGIL + phonetic(word) if phonetic(word) else "", slot, 0.7, prefix=False)
+        # Two neighbouring letters swapped is the commonest typo ("Jhon", "Smtih"): try each swap by index.
+        if len(word) >= FUZZY_MIN_WORD:
+            for i in range(len(word) - 1):
+                swapped = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+                if swapped != word:
+                    query.add(swapped, slot, 0.75, prefix=False)
+    if has_tone_marks(text):
+        query.add(tone_key(text), WHOLE, TONE_MATCH, prefix=True)
+    if len(query.words) > 1:
+        query.add("".join(query.words), WHOLE, 1.0, prefix=True)
+        # "Bob Johnson" as whole names too (robertjohnson, …): a full-name key is selective where
+        # "robert" and "johnson" alone each match thousands.
+        for combination in _nickname_combinations(query.words):
+            query.add("".join(combination), WHOLE, 0.85, prefix=False)
+    return query
+
+
+def _nickname_combinations(words: list[str]) -> list[list[str]]:
+    """The query with one word replaced by a related name (bob johnson → robert johnson), then two."""
+    options = [sorted(related_names(word))[:MAX_NICKNAME_CHOICES] for word in words]
+    singles = ([*words[:i], name, *words[i + 1 :]] for i, names in enumerate(options) for name in names)
+    doubles = (
+        [*words[:i], a, *words[i + 1 : j], b, *words[j + 1 :]]
+        for i, j in combinations(range(len(words)), 2)
+        for a in options[i]
+        for b in options[j]
+    )
+    return list(islice(chain(singles, doubles), MAX_NICKNAME_COMBINATIONS))
