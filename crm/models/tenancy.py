@@ -87,6 +87,19 @@ class PropertyQuerySet(models.QuerySet):
         sender, the nightly planner's property): its first property."""
         return self.filter(organization_id=organization_id).order_by("pk").first()
 
+    def clock_of(
+        self, *, organization_id: int, property_id: int | None = None, home_property_id: int | None = None
+    ) -> Property | None:
+        """Whose clock tells a guest's day: the property they are at (of their organization), else their home
+        property, else their organization's first property (default_of); None for an organization without
+        properties (then UTC). The one rule for "today" of a guest: the gift rules (which are live, the
+        occasion, the budget's month), the brief (personalization.brief.inputs reads the same three in its SQL)
+        and the nightly planner (each property's guests on its day, those without a home on the first's)."""
+        for pk in (property_id, home_property_id):
+            if pk is not None and (place := self.filter(organization_id=organization_id, pk=pk).first()):
+                return place
+        return self.default_of(organization_id)
+
 
 class Property(TimeStamped):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="properties")

@@ -20,10 +20,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from crm.models import Customer, Issue, IssueStatus, Polarity, Preference, Severity
+from crm.models import Customer, Issue, IssueStatus, Polarity, Preference, Property, Severity
 from crm.partial_dates import next_occurrence
 from personalization.gifts.rules import favorites_said, fill, top_likes
 from personalization.models import GiftRule, PastDelight, Trigger
+from personalization.touches.policy import zone_of
 
 SEVERITY_RANK = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2}
 ISSUE_RESOLVED_WITHIN_DAYS = 30
@@ -54,6 +55,14 @@ class Candidate:
 def needs_approval(rule: GiftRule, cost: Decimal) -> bool:
     """A gift costlier than the rule's approval threshold waits for a manager to plan it."""
     return rule.approval_above is not None and cost > rule.approval_above
+
+
+def guest_today(*, organization_id: int, property_id: int | None, home_property_id: int | None, now: datetime) -> date:
+    """The day it is where the guest is (Property.objects.clock_of): the day the gift rules are asked about."""
+    place = Property.objects.clock_of(
+        organization_id=organization_id, property_id=property_id, home_property_id=home_property_id
+    )
+    return now.astimezone(zone_of(place)).date()
 
 
 def end_of(day: date) -> datetime:
@@ -294,7 +303,12 @@ def evaluate(
     reads them (the brief passes its own); read here in one query when not given. Many customers at one moment:
     RulesAt."""
     now = now or timezone.now()
-    today = today or timezone.localdate(now)  # the brief passes the day at the property
+    today = today or guest_today(  # the brief passes the same day, read in its statement
+        organization_id=customer.organization_id,
+        property_id=property_id,
+        home_property_id=customer.home_property_id,
+        now=now,
+    )
     if not welcomes_surprises(customer):
         return []
     if rules is None:

@@ -4,9 +4,10 @@ brief and the nightly planner on its boundary day; which rules are live."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from crm import services as crm_services
@@ -105,3 +106,27 @@ def test_a_rule_not_live_today_is_neither_suggested_nor_planned(organization, pr
     assert gift_services.delights_suggest(customer=guest, property_id=property_.pk, preferences=[], issues=[]) == []
     delights_plan_nightly()
     assert not Delight.objects.filter(rule__in=[later, paused]).exists()
+
+
+def test_late_in_utcs_evening_the_brief_and_the_planner_ask_the_rules_about_the_same_day(organization, property_):
+    """At 20:00 UTC the Shanghai hotel (the organization's first property, where guests without a home property
+    belong) is on the next day: a rule that starts that day is live for the planner there, and for a brief
+    asked without a property too."""
+    evening = datetime(2026, 3, 10, 20, 0, tzinfo=UTC)  # 11 March, 04:00 in Shanghai
+    with time_machine.travel(evening, tick=False):
+        gift_services.gift_rule_create(
+            organization=organization,
+            name="From the 11th",
+            trigger="birthday",
+            window_days=7,
+            gift="Cake",
+            starts_on=date(2026, 3, 11),
+        )
+        in_brief, in_planner = (
+            CustomerFactory(organization=organization, birthday=PartialDate(month=3, day=13)) for _ in range(2)
+        )
+        (suggested,) = gift_services.delights_suggest(customer=in_brief, property_id=None, preferences=[], issues=[])
+        delights_plan_nightly()
+    assert suggested.reason == "Birthday in 2 days"  # counted from Shanghai's 11 March, not UTC's 10th
+    planned = Delight.objects.get(customer=in_planner)
+    assert (planned.occasion_on, planned.occasion_key) == (date(2026, 3, 13), suggested.occasion_key)

@@ -100,7 +100,12 @@ def delight_offer(
     """Staff offer a manual rule's gift now (at most once a day per guest), within its cooldown, yearly cap
     and budget. ValidationError for a rule that is not manual; Conflict (409) when the rule forbids it."""
     now = now or timezone.now()
-    today = timezone.localdate(now)
+    today = engine.guest_today(
+        organization_id=customer.organization_id,
+        property_id=property_id,
+        home_property_id=customer.home_property_id,
+        now=now,
+    )
     if rule.trigger != Trigger.MANUAL or not rule.active or rule.deleted_at is not None:
         raise ValidationError(
             {"rule": [_("Only an active manual rule is offered by hand; the brief suggests the others.")]}
@@ -225,7 +230,15 @@ def delight_deliver(*, delight: Delight, actor: User | None = None, now: datetim
     needs_approval = engine.needs_approval(rule, delight.cost)
     if needs_approval and delight.status != DelightStatus.PLANNED:
         raise Conflict(_("This gift needs a manager's approval (plan it) before it is delivered."))
-    month = GiftSpend.month_of(timezone.localdate(now))
+    customer = delight.customer
+    month = GiftSpend.month_of(  # the month where the gift is given, as the brief reads the budget left
+        engine.guest_today(
+            organization_id=delight.organization_id,
+            property_id=delight.property_id,
+            home_property_id=customer.home_property_id,
+            now=now,
+        )
+    )
     # Behind the rule's lock: the row of this property (budget per property) or the rule-wide one.
     spend, _created = GiftSpend.objects.get_or_create(
         rule=rule, month=month, property_id=rule.spend_property_id(delight.property_id)
