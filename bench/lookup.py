@@ -304,8 +304,11 @@ class Run:
             line(f"lookup_{kind}_speedup_vs_peer", floors["peer"] / floors["sql"], "x")
             worst_framework, worst_probe = max(worst_framework, vs_framework), max(worst_probe, sql_vs_probe)
             for q in [q for q, s in zip(queries, scores, strict=True) if not s[0]][:3]:
-                print(f"# miss {kind} {q.text!r}: expected {q.expected[:3]} (of {len(q.expected)}), got "
-                      f"{q.first_answer[:3]}, intended {q.intended}", flush=True)  # fmt: skip
+                print(
+                    f"# miss {kind} {q.text!r}: expected {q.expected[:3]} (of {len(q.expected)}), got "
+                    f"{q.first_answer[:3]}, intended {q.intended}",
+                    flush=True,
+                )
         everything = [t for kind in times.values() for r in kind["framework"].values() for t in r]
         line("lookup_framework_p95", percentile(everything, 95), "ms")
         line("lookup_worst_vs_framework", worst_framework, "x")

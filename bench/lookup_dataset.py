@@ -47,10 +47,34 @@ HOUSEHOLD = 0.10
 DUPLICATE = 0.03
 MAX_CONTACTS = 800
 CANTONESE = {
-    "陈": "Chan", "黄": "Wong", "李": "Lee", "张": "Cheung", "刘": "Lau", "林": "Lam", "吴": "Ng", "王": "Wong",
-    "何": "Ho", "梁": "Leung", "郑": "Cheng", "周": "Chow", "谢": "Tse", "杨": "Yeung", "许": "Hui", "郭": "Kwok",
-    "罗": "Law", "马": "Ma", "朱": "Chu", "胡": "Wu", "邓": "Tang", "曾": "Tsang", "冯": "Fung", "蔡": "Choi",
-}  # fmt: skip
+    "陈": "Chan",
+    "黄": "Wong",
+    "李": "Lee",
+    "张": "Cheung",
+    "刘": "Lau",
+    "林": "Lam",
+    "吴": "Ng",
+    "王": "Wong",
+    "何": "Ho",
+    "梁": "Leung",
+    "郑": "Cheng",
+    "周": "Chow",
+    "谢": "Tse",
+    "杨": "Yeung",
+    "许": "Hui",
+    "郭": "Kwok",
+    "罗": "Law",
+    "马": "Ma",
+    "朱": "Chu",
+    "胡": "Wu",
+    "邓": "Tang",
+    "曾": "Tsang",
+    "冯": "Fung",
+    "蔡": "Choi",
+}
+# Where a guest's name comes from, as a cumulative share: half mainland Chinese, a tenth Hong Kong / Taiwan,
+# 8 % Chinese written only in pinyin, a quarter Western, 4 % Japanese, 4 % Korean.
+ORIGINS = [(0.50, "mainland"), (0.60, "hktw"), (0.68, "pinyin"), (0.92, "west"), (0.96, "ja"), (1.0, "ko")]
 DOMAINS_CN = ["qq.com", "163.com", "126.com", "sina.com", "gmail.com", "outlook.com"]
 DOMAINS_WEST = ["gmail.com", "yahoo.com", "outlook.com", "icloud.com", "hotmail.com", "aol.com"]
 CONTACT_KINDS = ["arrival", "visit", "visit", "call", "email", "departure"]
@@ -133,10 +157,7 @@ def identity(rng: random.Random, i: int) -> dict:
     names = lists()
     roll = rng.random()
     c = {"given_name": "", "family_name": "", "native_name": "", "preferred_name": "", "_han": ""}
-    c["_origin"] = origin = (
-        "mainland" if roll < 0.50 else "hktw" if roll < 0.60 else "pinyin" if roll < 0.68
-        else "west" if roll < 0.92 else "ja" if roll < 0.96 else "ko"
-    )  # fmt: skip
+    c["_origin"] = origin = next(name for below, name in ORIGINS if roll < below)
     if origin in ("mainland", "hktw", "pinyin"):
         family = names["zh_family"](rng)
         given = "".join(names["zh_given"](rng) for _ in range(1 if rng.random() < 0.3 else 2))
@@ -285,12 +306,25 @@ def _rows(args: tuple[int, int, int, int]) -> dict[str, list[tuple]]:
         first, contacts = history(rng)
         out["customer"].append(
             (
-                customer.pk, organization_id, customer.given_name, customer.family_name, customer.name_order,
-                customer.native_name, customer.preferred_name, customer.language, customer.email or "",
-                customer.phone or "", customer.pinyin, customer.search_name, customer.addressed_as, first,
-                contacts[-1], len(contacts), first,
+                customer.pk,
+                organization_id,
+                customer.given_name,
+                customer.family_name,
+                customer.name_order,
+                customer.native_name,
+                customer.preferred_name,
+                customer.language,
+                customer.email or "",
+                customer.phone or "",
+                customer.pinyin,
+                customer.search_name,
+                customer.addressed_as,
+                first,
+                contacts[-1],
+                len(contacts),
+                first,
             )
-        )  # fmt: skip
+        )
         out["term"].extend(
             (organization_id, customer.pk, term, kind, contacts[-1]) for term, kind in customer_terms(customer)
         )
@@ -308,9 +342,23 @@ def _rows(args: tuple[int, int, int, int]) -> dict[str, list[tuple]]:
         if rng.random() < 0.1:
             when = contacts[-1]
             out["issue"].append(
-                (customer.pk, rng.choice(ISSUES), "", "low", "resolved", when, "Fixed", "", "[]", "", "", when, when,
-                 when + timedelta(hours=5))
-            )  # fmt: skip
+                (
+                    customer.pk,
+                    rng.choice(ISSUES),
+                    "",
+                    "low",
+                    "resolved",
+                    when,
+                    "Fixed",
+                    "",
+                    "[]",
+                    "",
+                    "",
+                    when,
+                    when,
+                    when + timedelta(hours=5),
+                )
+            )
     return out
 
 

@@ -182,9 +182,14 @@ def _phone_formats(phone: str, rng: random.Random) -> str:
     if phone.startswith("+86"):
         national = number[2:]
         return rng.choice(
-            [phone, national, f"{national[:3]} {national[3:7]} {national[7:]}", f"{national[:3]}-{national[3:7]}-"
-             f"{national[7:]}", f"+86 {national[:3]} {national[3:7]} {national[7:]}"]
-        )  # fmt: skip
+            [
+                phone,
+                national,
+                f"{national[:3]} {national[3:7]} {national[7:]}",
+                f"{national[:3]}-{national[3:7]}-{national[7:]}",
+                f"+86 {national[:3]} {national[3:7]} {national[7:]}",
+            ]
+        )
     if phone.startswith("+1"):
         area, rest = number[1:4], number[4:]
         return rng.choice([phone, f"({area}) {rest[:3]}-{rest[3:]}", f"+1 {area}-{rest[:3]}-{rest[3:]}", number[1:]])
@@ -227,9 +232,12 @@ def draw(rng: random.Random, customers: int, *, per_kind: int, prefix_names: int
             typed = _with_u(rng.choice([" ".join(plain), "".join(plain), " ".join(plain[::-1])]), rng)
             options.append(("pinyin", typed, [[[_full(py)]]]))
             options.append(
-                ("pinyin_tones", rng.choice([toned, toned.replace(" ", "")]),
-                 [[[("toned", toned.lower().replace(" ", ""))]], [[_full(py)]]])
-            )  # fmt: skip
+                (
+                    "pinyin_tones",
+                    rng.choice([toned, toned.replace(" ", "")]),
+                    [[[("toned", toned.lower().replace(" ", ""))]], [[_full(py)]]],
+                )
+            )
         if w["family"] and not han:
             options.append(("surname", c.family_name, [[[("family", "".join(w["family"]))]]]))
         if w["given"] and not han:
@@ -336,10 +344,19 @@ def expected(queries: list[LookupQuery], organization_id: int) -> None:
     last_seen = array("d")
     guests = (
         Customer.objects.filter(organization_id=organization_id, merged_into__isnull=True)
-        .only("given_name", "family_name", "preferred_name", "native_name", "language", "pinyin", "email", "phone",
-              "last_seen")
+        .only(
+            "given_name",
+            "family_name",
+            "preferred_name",
+            "native_name",
+            "language",
+            "pinyin",
+            "email",
+            "phone",
+            "last_seen",
+        )
         .order_by("pk")
-    )  # fmt: skip
+    )
     for customer in guests.iterator(chunk_size=5000):
         if len(last_seen) <= customer.pk:
             last_seen.extend([0.0] * (customer.pk + 1 - len(last_seen)))
