@@ -15,8 +15,8 @@ from rest_framework.views import APIView
 from crm.api import OrganizationScoped
 from crm.models import AccessAction, AccessChannel, Customer
 from crm.permissions import ManagersOnly
+from crm.selectors import property_get
 from crm.services import access_record_many
-from crm.stays.selectors import property_get
 from personalization import selectors as touch_selectors
 from personalization.arrivals import arrivals_for
 from personalization.brief import brief_for

@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm import services
+from crm import selectors, services
 from crm.models import AccessAction, AccessChannel
 from crm.permissions import screen_properties, screen_property_id, screen_staff
 from crm.services.stays import stay_check_in
@@ -40,7 +40,7 @@ def arrivals(request: HttpRequest) -> HttpResponse:
     property_id = screen_property_id(request, staff)
     if property_id is None:
         return render(request, "personalization/arrivals.html", {"board": [], "place": None}, status=200)
-    place = stay_selectors.property_get(organization=staff.organization, pk=property_id)
+    place = selectors.property_get(organization=staff.organization, pk=property_id)
     day = _day(request, place.zone())
     board = arrivals_for(property=place, day=day)
     needs = request.GET.get("needs") == "1"

@@ -20,7 +20,7 @@ from crm.forms import (
     PronunciationAudioForm,
     first_submission,
 )
-from crm.models import AccessAction, AccessChannel, Customer, Staff
+from crm.models import AccessAction, Customer, Staff
 from crm.permissions import screen_staff
 from crm.services.pronunciation import audio_kind_of
 from crm.views import save_and_tell, screen_saw
@@ -125,14 +125,7 @@ def timeline_page(request: HttpRequest, pk: int) -> HttpResponse:
         page = max(1, int(request.GET.get("page", "1")))
     except ValueError:
         page = 1
-    services.access_record(
-        organization_id=staff.organization_id,
-        customer_id=customer.pk,
-        actor=request.user,
-        action=AccessAction.TIMELINE,
-        channel=AccessChannel.SCREEN,
-        property_id=staff.property_id,
-    )
+    screen_saw(request, staff, customer, AccessAction.TIMELINE)
     events, more = story.timeline(customer, page=page)
     context = {"customer": customer, "timeline": events, "timeline_more": more, "timeline_page": page}
     template = "personalization/_card_timeline.html#events" if request.htmx else "personalization/timeline.html"

@@ -28,7 +28,8 @@ class PropertyList(OrganizationScoped, generics.ListAPIView):
     pagination_class = None
 
     def get_queryset(self):
-        return selectors.property_list(organization=self.organization)
+        # In the order they were added, as integrators have always had them (screens list them by name).
+        return crm_selectors.property_list(organization=self.organization).order_by("pk")
 
 
 @extend_schema(
@@ -52,7 +53,7 @@ class StayList(OrganizationScoped, generics.ListAPIView):
         if params.get("customer"):
             customer = crm_selectors.customer_get(organization=self.organization, pk=params["customer"])
         if params.get("property"):
-            property_ = selectors.property_get(organization=self.organization, pk=params["property"])
+            property_ = crm_selectors.property_get(organization=self.organization, pk=params["property"])
         return selectors.stay_list(organization=self.organization, customer=customer, property=property_)
 
 

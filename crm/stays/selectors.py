@@ -1,4 +1,4 @@
-"""Reads of stays and properties, scoped to one organization."""
+"""Reads of stays, scoped to one organization (the properties' are crm.selectors.property_list and property_get)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,6 @@ from django.db.models import QuerySet
 
 from crm.models import Customer, Organization, Property, Stay
 from crm.selectors import get_or_404
-
-
-def property_list(*, organization: Organization) -> QuerySet[Property]:
-    return Property.objects.filter(organization=organization).order_by("pk")
-
-
-def property_get(*, organization: Organization, pk: object) -> Property:
-    return get_or_404(property_list(organization=organization), pk)
 
 
 def stay_list(

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from crm.api import OrganizationScoped
 from crm.permissions import ManagersOnly
-from crm.stays.selectors import property_get
+from crm.selectors import property_get
 from personalization.metrics.selectors import GRANULARITIES, metrics_by_staff, metrics_for, range_of, staff_named
 
 

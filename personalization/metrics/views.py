@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from crm.models import Property, Staff
 from crm.permissions import screen_manager, screen_properties
-from crm.stays.selectors import property_get
+from crm.selectors import property_get
 from personalization.metrics import screen
 from personalization.metrics.selectors import GRANULARITIES, metrics_for, range_check, range_defaults, today_at
 from personalization.metrics.tables import csv_response

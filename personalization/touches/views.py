@@ -184,6 +184,15 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "personalization/touches/queue.html", context)
 
 
+def _back(request: HttpRequest, default: str) -> HttpResponse:
+    """Back to where a button was pressed (the form's `next`, when it is on this site: never an open redirect),
+    else to the default screen."""
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
+    return redirect(default)
+
+
 def _touch_button(action, done: Callable[[Any], str]):
     """A manager's button on a touch of the queue; back to where it was pressed (a local `next`) or the queue."""
 
@@ -193,10 +202,7 @@ def _touch_button(action, done: Callable[[Any], str]):
         staff = screen_manager(request)
         touch = selectors.touch_get(organization=staff.organization, pk=pk)
         act_and_tell(request, lambda: action(touch=touch, actor=request.user), done)
-        back = request.POST.get("next", "")
-        if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-            return redirect(back)
-        return redirect("touches:queue")
+        return _back(request, "touches:queue")
 
     return view
 
@@ -256,13 +262,6 @@ def tasks(request: HttpRequest) -> HttpResponse:
     return _task_page(request, screen_staff(request))
 
 
-def _back_to_tasks(request: HttpRequest) -> HttpResponse:
-    back = request.POST.get("next", "")
-    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-        return redirect(back)
-    return redirect("touches:tasks")
-
-
 @login_required
 @require_POST
 def task_claim(request: HttpRequest, pk: int) -> HttpResponse:
@@ -273,7 +272,7 @@ def task_claim(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: task_services.task_claim(touch=task, actor=request.user),
         lambda _task: _("The task is yours."),
     )
-    return _back_to_tasks(request)
+    return _back(request, "touches:tasks")
 
 
 @login_required
@@ -290,4 +289,4 @@ def task_done(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: task_services.task_finish(touch=task, actor=request.user, property=staff.property, **form.cleaned_data),
         lambda done: _("Done: %(outcome)s.") % {"outcome": done.get_outcome_display()},
     )
-    return _back_to_tasks(request)
+    return _back(request, "touches:tasks")

@@ -8,15 +8,7 @@ from datetime import date
 from django.utils.translation import gettext_lazy
 
 from personalization.metrics import charts
-from personalization.metrics.screen.scope import (
-    Scope,
-    average,
-    duration,
-    percent,
-    period_name,
-    plain,
-    short_label,
-)
+from personalization.metrics.screen.scope import Scope, average, duration, percent, period_name, plain, short_label
 
 
 @dataclass

@@ -15,14 +15,7 @@ from django.utils.translation import gettext_lazy
 from crm.models import Severity, Staff
 from personalization.metrics import drilldown
 from personalization.metrics.screen.change import drops_table, low_scores_table, themes_table, unfollowed_table
-from personalization.metrics.screen.scope import (
-    Scope,
-    average,
-    duration,
-    percent,
-    period_name,
-    plain,
-)
+from personalization.metrics.screen.scope import Scope, average, duration, percent, period_name, plain
 from personalization.metrics.selectors import metrics_by_staff
 from personalization.metrics.tables import Cell, Table
 

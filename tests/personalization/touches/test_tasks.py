@@ -166,6 +166,15 @@ def test_a_desk_takes_and_finishes_a_task_on_screen(desk, frontdesk, task, guest
     assert "Jing Chen" in done and "All fine now" in done
 
 
+def test_a_task_button_goes_back_where_it_was_pressed_but_never_off_the_site(desk, task):
+    # Given the claim button pressed on the done list, then with a next that points at another site
+    back = desk.post(f"/tasks/{task.pk}/claim/", {"next": "/tasks/?status=done"})
+    away = desk.post(f"/tasks/{task.pk}/done/", {"outcome": "reached", "next": "https://evil.example/tasks/"})
+    # then the first goes back to that list, the second to the desk's tasks, not away
+    assert back.status_code == 302 and back["Location"] == "/tasks/?status=done"
+    assert away.status_code == 302 and away["Location"] == "/tasks/"
+
+
 def test_finishing_without_an_outcome_shows_the_error_on_the_form(desk, task):
     response = desk.post(f"/tasks/{task.pk}/done/", {"note": "Tried"})
     assert response.status_code == 400
