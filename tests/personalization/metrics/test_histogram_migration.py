@@ -8,7 +8,6 @@ from datetime import date
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from personalization.metrics import figures
 from personalization.metrics.selectors import metrics_for
@@ -22,18 +21,11 @@ AFTER = [("personalization", "0016_metric_histograms_grouped")]
 WEEKS = {date(2026, 3, 2): {"3": 2, "60": 5, "75": 1}, date(2026, 3, 9): {"61": 1, "130": 4, "200": 2}}
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture
-def before_0016():
+def before_0016(migrate):
     """The database at 0015 with one organization's two week histograms, flat, and their summaries as 0015 kept
     them; back to the latest schema afterwards, whatever happened."""
-    apps = _migrate(BEFORE)
+    apps = migrate(BEFORE)
     organization = apps.get_model("crm", "Organization").objects.create(name="Old Hotel Group")
     place = apps.get_model("crm", "Property").objects.create(organization=organization, name="Old House")
     MetricDuration = apps.get_model("personalization", "MetricDuration")
@@ -53,7 +45,7 @@ def before_0016():
                 coarse=figures.coarse_counts(counts),
             )
     yield organization.pk, place.pk
-    _migrate(AFTER)
+    migrate(AFTER)
 
 
 def _counts(place_key: int) -> list[dict]:
@@ -64,10 +56,10 @@ def _counts(place_key: int) -> list[dict]:
         return [json.loads(value) if isinstance(value, str) else value for (value,) in cursor.fetchall()]
 
 
-def test_existing_histograms_are_grouped_and_read_the_same_figures(before_0016):
+def test_existing_histograms_are_grouped_and_read_the_same_figures(before_0016, migrate):
     organization_id, place_id = before_0016
     # when the migration runs
-    _migrate(AFTER)
+    migrate(AFTER)
     # then each histogram holds its buckets inside their coarse buckets (16 buckets each)
     assert _counts(place_id) == [
         {"0": {"3": 2}, "3": {"60": 5}, "4": {"75": 1}},
@@ -88,5 +80,5 @@ def test_existing_histograms_are_grouped_and_read_the_same_figures(before_0016):
         figures.seconds_of(130),
     ]
     # and going back restores the flat histograms as they were
-    _migrate(BEFORE)
+    migrate(BEFORE)
     assert _counts(place_id) == list(WEEKS.values())
