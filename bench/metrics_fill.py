@@ -7,7 +7,8 @@ happened through them). What each counter means is personalization/metrics/figur
 - guest-days (services.guest_days) on (place, ALL) and (ALL, ALL) only: a guest with a contact that local day
   there; returning when their first contact ever, read in that contact's zone, was on an earlier day;
 - durations in figures.bucket_of's buckets, on the day of the response or the resolution; each histogram's
-  median and 90th percentile buckets (figures.rank_reached) and coarse counts (figures.coarse_of) beside it.
+  buckets grouped by coarse bucket (figures.grouped), its median and 90th percentile buckets
+  (figures.rank_reached) and coarse counts (figures.coarse_of) beside it.
 
 Issue events are credited to the issue's owner (the raw rows keep no other actor); touches finish on sent_at
 (sent), done_at (a task done, by done_by) or updated_at (skipped, failed, cancelled); a survey answer counts at
@@ -161,7 +162,8 @@ _GUEST_DAYS = [
 _SUMMARIES = f"""
 WITH e AS (
     SELECT d.id, k.key::int AS bucket, k.value::bigint AS n
-    FROM personalization_metricduration d CROSS JOIN LATERAL jsonb_each_text(d.counts) k
+    FROM personalization_metricduration d CROSS JOIN LATERAL jsonb_each(d.counts) g
+    CROSS JOIN LATERAL jsonb_each_text(g.value) k
     WHERE d.organization_id = %(org)s
 ), q AS (
     SELECT id, MIN(bucket) FILTER (WHERE below * 2 >= total) AS median,
@@ -187,7 +189,7 @@ def fill(organization_id: int, *, say=print) -> float:
             "SELECT timezone FROM crm_property WHERE organization_id = %s ORDER BY id LIMIT 1", [organization_id]
         )
         row = cursor.fetchone()
-        params = {"org": organization_id, "default_tz": row[0] if row else "UTC"}
+        params = {"org": organization_id, "default_tz": row[0] if row else "UTC", "coarse": COARSE}
         cursor.execute("SET work_mem = '256MB'")
         cursor.execute("DROP TABLE IF EXISTS bench_ev, bench_dur, bench_gd")
         columns = ", ".join(
@@ -213,7 +215,7 @@ def fill(organization_id: int, *, say=print) -> float:
             params,
         )
         # Each duration in its day, its ISO week (its Monday) and its month (services.spans_of), bucket by bucket,
-        # then one histogram per span and measure (MetricDuration.counts).
+        # then one histogram per span and measure, its buckets grouped by coarse bucket (MetricDuration.counts).
         cursor.execute(
             "CREATE TEMP TABLE bench_hist AS"
             f" SELECT {place} AS property_key, {staff} AS staff_key, day, measure, bucket, SUM(n) AS n FROM bench_dur"
@@ -228,10 +230,13 @@ def fill(organization_id: int, *, say=print) -> float:
             cursor.execute(
                 "INSERT INTO personalization_metricduration (organization_id, property_key, staff_key, span, day,"
                 " measure, counts, coarse)"
-                f" SELECT %(org)s, property_key, staff_key, '{span}', start, measure, jsonb_object_agg(bucket, n),"
-                " '{}'::jsonb"  # _SUMMARIES below
+                f" SELECT %(org)s, property_key, staff_key, '{span}', start, measure,"
+                " jsonb_object_agg(coarse, buckets), '{}'::jsonb"  # _SUMMARIES below
+                " FROM (SELECT property_key, staff_key, start, measure, bucket / %(coarse)s AS coarse,"
+                " jsonb_object_agg(bucket, n) AS buckets"
                 f" FROM (SELECT property_key, staff_key, {start} AS start, measure, bucket, SUM(n) AS n"
-                " FROM bench_hist GROUP BY 1, 2, 3, 4, 5) AS b GROUP BY property_key, staff_key, start, measure",
+                " FROM bench_hist GROUP BY 1, 2, 3, 4, 5) AS b GROUP BY 1, 2, 3, 4, 5) AS c"
+                " GROUP BY property_key, staff_key, start, measure",
                 params,
             )
         cursor.execute("DROP TABLE bench_hist")

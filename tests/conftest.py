@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 import pytest
 import time_machine
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.utils import translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -40,6 +41,20 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "redis" in item.keywords and not redis_up and not in_ci:
             item.add_marker(pytest.mark.skip(reason=f"Redis not reachable at {REDIS_URL}"))
+
+
+@pytest.fixture
+def migrate():
+    """For tests of a data migration (with ``django_db(transaction=True)``): a function that migrates the test
+    database to the given targets ([(app, migration name)]) and returns the apps of that state."""
+
+    def to(targets):
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(targets)
+        return executor.loader.project_state(targets).apps
+
+    return to
 
 
 @pytest.fixture(autouse=True)

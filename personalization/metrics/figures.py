@@ -90,6 +90,20 @@ def coarse_counts(histogram: dict) -> dict[str, int]:
     return coarse
 
 
+def grouped(histogram: dict) -> dict[str, dict[str, int]]:
+    """A histogram ({bucket: n}) as MetricDuration.counts keeps it: its buckets grouped by coarse bucket
+    ({"coarse bucket": {"bucket": n}}, keys as text), so a reader takes one coarse bucket's buckets alone."""
+    stored: dict[str, dict[str, int]] = {}
+    for bucket, n in histogram.items():
+        stored.setdefault(str(coarse_of(int(bucket))), {})[str(bucket)] = n
+    return stored
+
+
+def flattened(stored: dict) -> dict[str, int]:
+    """A histogram as kept (grouped) back to {"bucket": n}."""
+    return {bucket: n for buckets in stored.values() for bucket, n in buckets.items()}
+
+
 def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 

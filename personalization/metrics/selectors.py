@@ -196,29 +196,28 @@ def _fine_counts(
     organization_id: int, place: int, wanted: set[tuple[str, date, str, int]]
 ) -> dict[tuple, dict[int, int]]:
     """{(span, day, measure, coarse bucket): {bucket: n}} of the buckets inside these coarse buckets of these spans'
-    histograms, all staff: one statement."""
+    histograms, all staff: one statement, each taking one coarse bucket's object out of its histogram
+    (figures.grouped)."""
     if not wanted:
         return {}
-    lows = [(span, day, measure, coarse * figures.COARSE) for span, day, measure, coarse in sorted(wanted)]
-    values, params = _values(lows, ("text", "date", "text", "int"))
+    values, params = _values(sorted(wanted), ("text", "date", "text", "int"))
     table = MetricDuration._meta.db_table
-    # Each histogram unpacked once (a month's is compressed: looking its buckets up one by one unpacked it each time).
     if connection.vendor == "postgresql":
-        bucket, n, each = "CAST(e.key AS int)", "CAST(e.value AS int)", "CROSS JOIN LATERAL jsonb_each_text(d.counts) e"
+        inside = "d.counts -> CAST(g.coarse AS text)"
     else:
-        bucket, n, each = "CAST(e.key AS INTEGER)", "e.value", "JOIN json_each(d.counts) e"
+        inside = "json_extract(d.counts, '$.\"' || g.coarse || '\"')"
     sql = (
-        f"WITH g(span, day, measure, low) AS ({values}) SELECT g.span, g.day, g.measure, {bucket}, {n}"  # noqa: S608 (our names)
-        f" FROM {table} d JOIN g ON d.span = g.span AND d.day = g.day AND d.measure = g.measure {each}"
-        f" WHERE d.organization_id = %s AND d.property_key = %s AND d.staff_key = %s"
-        f" AND {bucket} BETWEEN g.low AND g.low + {figures.COARSE - 1}"
+        f"WITH g(span, day, measure, coarse) AS ({values}) SELECT g.span, g.day, g.measure, g.coarse, {inside}"  # noqa: S608 (our names)
+        f" FROM {table} d JOIN g ON d.span = g.span AND d.day = g.day AND d.measure = g.measure"
+        " WHERE d.organization_id = %s AND d.property_key = %s AND d.staff_key = %s"
     )
     found: dict[tuple, dict[int, int]] = {}
     with connections[router.db_for_read(MetricDuration)].cursor() as cursor:
         cursor.execute(sql, [*params, organization_id, place, ALL])
-        for span, day, measure, bucket, n in cursor.fetchall():
+        for span, day, measure, coarse, buckets in cursor.fetchall():
             day = date.fromisoformat(day) if isinstance(day, str) else day
-            found.setdefault((span, day, measure, figures.coarse_of(bucket)), {})[bucket] = n
+            buckets = json.loads(buckets) if isinstance(buckets, str) else buckets or {}
+            found[(span, day, measure, coarse)] = {int(bucket): n for bucket, n in buckets.items()}
     return found
 
 
@@ -350,5 +349,5 @@ def metrics_by_staff(*, organization_id: int, property_id: int | None, start: da
     )
     histograms: dict[int, dict[str, Counter]] = {}
     for staff_id, measure, histogram in durations.values_list("staff_key", "measure", "counts"):
-        histograms.setdefault(staff_id, {}).setdefault(measure, Counter()).update(histogram)
+        histograms.setdefault(staff_id, {}).setdefault(measure, Counter()).update(figures.flattened(histogram))
     return {staff_id: figures.figures(c, _quantiles(histograms.get(staff_id, {}))) for staff_id, c in counts.items()}

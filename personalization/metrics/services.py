@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from crm.models import Contact, Issue, IssueStatus, Property
 from crm.models.tenancy import zone_named
 from personalization.metrics import events
-from personalization.metrics.figures import bucket_of, coarse_counts, quantile_buckets
+from personalization.metrics.figures import bucket_of, coarse_counts, coarse_of, flattened, grouped, quantile_buckets
 from personalization.models import Delight, Feedback, Touch
 from personalization.models.metrics import ALL, COUNTERS, NONE, Measure, MetricDay, MetricDuration, Span
 
@@ -227,23 +227,26 @@ def metrics_duration(
         for place, staff in _places(property_id, staff_id)
         for span, start in spans_of(day)
     ]
-    _histograms_add(sorted(rows), str(bucket_of(seconds)))
+    _histograms_add(sorted(rows), bucket_of(seconds))
 
 
-def _histograms_add(keys: list[tuple], bucket: str) -> None:
+def _histograms_add(keys: list[tuple], bucket: int) -> None:
     """One more duration in this bucket of each histogram (MetricDuration, keys in DURATION_KEYS order, sorted: two
     transactions lock the rows in the same order), created when missing: one INSERT … ON CONFLICT DO UPDATE whose
-    update adds 1 to the bucket's count in the JSON (jsonb_set on PostgreSQL, json_set on SQLite); then each
-    histogram's summaries (its quantiles' buckets and its coarse counts) computed again from what it now holds, so a
-    duration that lands late in a span long closed changes that span's quantiles too."""
+    update adds 1 to the bucket's count inside its coarse bucket's object (jsonb_set on PostgreSQL, json_set on
+    SQLite); then each histogram's summaries (its quantiles' buckets and its coarse counts) computed again from what
+    it now holds, so a duration that lands late in a span long closed changes that span's quantiles too."""
     table = MetricDuration._meta.db_table
+    coarse, fine = str(coarse_of(bucket)), str(bucket)
     if connection.vendor == "postgresql":
-        added = f"jsonb_set({table}.counts, ARRAY[%s], to_jsonb(COALESCE(({table}.counts ->> %s)::int, 0) + 1))"
-    else:
         added = (
-            f"json_set({table}.counts, '$.\"' || %s || '\"',"
-            f" COALESCE(json_extract({table}.counts, '$.\"' || %s || '\"'), 0) + 1)"
+            f"jsonb_set({table}.counts, ARRAY[%s], jsonb_set(COALESCE({table}.counts -> %s, '{{}}'), ARRAY[%s],"
+            f" to_jsonb(COALESCE(({table}.counts #>> ARRAY[%s, %s])::int, 0) + 1)))"
         )
+        added_params = [coarse, coarse, fine, coarse, fine]
+    else:  # json_set makes the coarse bucket's object when it is missing
+        added = f"json_set({table}.counts, %s, COALESCE(json_extract({table}.counts, %s), 0) + 1)"
+        added_params = [f'$."{coarse}"."{fine}"'] * 2
     columns = [*DURATION_KEYS, "counts", "median_bucket", "p90_bucket", "coarse"]
     values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(keys))
     # The table and column names are ours; every value is a parameter.
@@ -251,24 +254,25 @@ def _histograms_add(keys: list[tuple], bucket: str) -> None:
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values} "  # noqa: S608
         f"ON CONFLICT ({', '.join(DURATION_KEYS)}) DO UPDATE SET counts = {added} RETURNING id, counts"
     )
-    _pk, median, p90, coarse = _summary(0, {bucket: 1})
-    new = (json.dumps({bucket: 1}), median, p90, json.dumps(coarse))  # a histogram's first duration
+    _pk, median, p90, summed = _summary(0, {coarse: {fine: 1}})
+    new = (json.dumps({coarse: {fine: 1}}), median, p90, json.dumps(summed))  # a histogram's first duration
+    params = [value for key in keys for value in (*key, *new)] + added_params
     with connection.cursor() as cursor:
-        cursor.execute(sql, [value for key in keys for value in (*key, *new)] + [bucket, bucket])
+        cursor.execute(sql, params)
         # The rows stay locked by this transaction until it ends: what it read back is what it summarizes.
         summaries = [_summary(pk, counts) for pk, counts in cursor.fetchall()]
         cursor.executemany(
             f"UPDATE {table} SET median_bucket = %s, p90_bucket = %s, coarse = %s WHERE id = %s",  # noqa: S608
-            [(median, p90, json.dumps(coarse), pk) for pk, median, p90, coarse in sorted(summaries)],
+            [(median, p90, json.dumps(summed), pk) for pk, median, p90, summed in sorted(summaries)],
         )
 
 
 def _summary(pk: int, counts: dict | str) -> tuple[int, int | None, int | None, dict]:
-    """(id, median bucket, 90th percentile bucket, coarse counts) of a histogram (MetricDuration's columns beside
-    its counts)."""
-    counts = json.loads(counts) if isinstance(counts, str) else counts
-    quantiles = quantile_buckets(counts) or {"median": None, "p90": None}
-    return pk, quantiles["median"], quantiles["p90"], coarse_counts(counts)
+    """(id, median bucket, 90th percentile bucket, coarse counts) of a histogram as kept (figures.grouped):
+    MetricDuration's columns beside its counts."""
+    buckets = flattened(json.loads(counts) if isinstance(counts, str) else counts)
+    quantiles = quantile_buckets(buckets) or {"median": None, "p90": None}
+    return pk, quantiles["median"], quantiles["p90"], coarse_counts(buckets)
 
 
 def spans_of(day: date) -> list[tuple[str, date]]:
@@ -468,10 +472,11 @@ def metrics_rebuild(*, organization_id: int) -> dict[str, int]:
 
 def _duration_row(organization_id: int, key: tuple, counts: Counter) -> MetricDuration:
     """A histogram as the rebuild writes it, with its summaries (_summary)."""
-    _pk, median, p90, coarse = _summary(0, dict(counts))
+    stored = grouped(counts)
+    _pk, median, p90, coarse = _summary(0, stored)
     return MetricDuration(
         **dict(zip(DURATION_KEYS, (organization_id, *key), strict=True)),
-        counts=dict(counts),
+        counts=stored,
         median_bucket=median,
         p90_bucket=p90,
         coarse=coarse,
