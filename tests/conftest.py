@@ -47,6 +47,29 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=f"Redis not reachable at {REDIS_URL}"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _flush_by_delete():
+    """After each transactional test (live server, real workers) Django empties every table. On PostgreSQL it
+    does so with one TRUNCATE of all ~50 tables, which makes new files for each: 1.8-2.1 s a test here, against
+    0.08-0.22 s for a DELETE of each table's few rows in one transaction (measured back to back, load 11). Every
+    foreign key Django makes is DEFERRABLE INITIALLY DEFERRED, so the order of the deletes does not matter."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    truncate = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        if reset_sequences or allow_cascade:
+            return truncate(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        return [f"{style.SQL_KEYWORD('DELETE FROM')} {style.SQL_FIELD(self.quote_name(table))};" for table in tables]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "sql_flush", sql_flush)
+        yield
+
+
 @pytest.fixture
 def property_(db):
     return PropertyFactory(name="Harbour Hotel")
