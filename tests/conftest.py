@@ -38,7 +38,12 @@ def _reachable(url: str) -> bool:
 def pytest_collection_modifyitems(config, items):
     in_ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
     redis_up = _reachable(REDIS_URL)
+    # A skip mark, not a fixture that skips: marks are read before any fixture is set up, so on SQLite a
+    # PostgreSQL-only test never starts the session's throwaway PostgreSQL (tests/faults) only to skip.
+    on_postgres = connection.vendor == "postgresql"
     for item in items:
+        if item.get_closest_marker("postgres") and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://...)"))
         if "redis" in item.keywords and not redis_up and not in_ci:
             item.add_marker(pytest.mark.skip(reason=f"Redis not reachable at {REDIS_URL}"))
 
@@ -55,12 +60,6 @@ def migrate():
         return executor.loader.project_state(targets).apps
 
     return to
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only(request):
-    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (set DATABASE_URL=postgres://...)")
 
 
 @pytest.fixture
