@@ -139,7 +139,7 @@ def _apply_batch(upload: GuestImport, rows: list[ImportRow]) -> None:
             row.outcome = RowOutcome.SKIPPED
     # Matched again: the memory may have changed since the preview (and earlier batches created guests).
     found = matching.match(organization.pk, [_keys(organization, row.data) for row in todo])
-    guests = Customer.objects.filter(pk__in={ids[0] for ids in found if len(ids) == 1}).prefetch_related(
+    guests = Customer.objects.filter(pk__any={ids[0] for ids in found if len(ids) == 1}).prefetch_related(
         "external_ids", "preferences"
     )
     guests = {customer.pk: customer for customer in guests}
@@ -235,7 +235,8 @@ def _apply_batch(upload: GuestImport, rows: list[ImportRow]) -> None:
         customer.save(update_fields=fields_to_save)
     upload.updated += len(updates)
 
-    terms.index_customers([customer for _row, customer, _fields in new] + reindex)
+    terms.index_customers([customer for _row, customer, _fields in new], new=True)
+    terms.index_customers(reindex)
     now = timezone.now()
     insert_rows(
         ExternalId,
@@ -258,7 +259,7 @@ def _apply_batch(upload: GuestImport, rows: list[ImportRow]) -> None:
         if row.outcome != RowOutcome.SKIPPED:
             row.data = {}  # applied: what undo needs is in before/after/added; the cells are not kept
     # The batch's rows written again whole (same ids): a delete and one insert, not bulk_update's CASE per cell.
-    ImportRow.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    ImportRow.objects.filter(pk__any=[row.pk for row in rows]).delete()
     insert_objects(rows)
 
 
