@@ -1,6 +1,7 @@
 """Which guest a row of an import names: one rule, in order — an id of the same system, the email, the phone, the
 same full name with the same birthday. The first rule that finds anyone decides; finding two guests is an answer
-too (reported, never merged). One set-based query per rule and batch, never one per row, its values one array each (crm.arrays)."""
+too (reported, never merged). One set-based query per rule and batch, never one per row, its values one array
+each (crm.arrays)."""
 
 from __future__ import annotations
 
