@@ -9,11 +9,11 @@ class CrmConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models import Field, ForeignObject
 
-        from crm.arrays import Any
+        from crm.arrays import AnyOf
         from crm.signin import receivers
 
         # A relation's lookups are its own (ForeignObject.get_class_lookups): ids given as ids.
-        Field.register_lookup(Any)
-        ForeignObject.register_lookup(Any)
+        Field.register_lookup(AnyOf)
+        ForeignObject.register_lookup(AnyOf)
 
         receivers.connect()

@@ -2,8 +2,8 @@
 (`= ANY(%s)`), as IN elsewhere (SQLite, which the test suite also runs on).
 
 An import matches and rewrites 1,000 rows per batch: with IN, Django prepares a placeholder per value and psycopg
-splits a statement of ~1,000 placeholders in Python, a few milliseconds each, ~10 % of an apply's CPU
-(docs/benchmarks.md "Guest-list import"); one array is one parameter. Registered on every field in
+splits a statement of ~1,000 placeholders in Python, a few milliseconds each: a sixth of an apply's CPU in a
+profile (docs/benchmarks.md "Guest-list import"); one array is one parameter. Registered on every field in
 CrmConfig.ready()."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db.models.lookups import In
 
 
-class Any(In):
+class AnyOf(In):
     lookup_name = "any"
 
     def as_postgresql(self, compiler, connection):

@@ -248,7 +248,7 @@ def record_visit(customer: Customer) -> None:
 def index_customers(customers: list[Customer], *, new: bool = False) -> None:
     """index_customer() for many customers at once (call inside the writing transaction): one delete, one
     read of which are merged away, one COPY (crm.bulk). new: customers inserted by this transaction, which have
-    no terms and cannot have been merged away yet: the COPY alone (the delete and the read were a tenth of an
+    no terms and cannot have been merged away yet: the COPY alone (the delete and the read were 30 % of an
     import's statement time, docs/benchmarks.md "Guest-list import")."""
     if not customers:
         return
