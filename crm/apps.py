@@ -7,6 +7,13 @@ class CrmConfig(AppConfig):
     verbose_name = _("Customer memory")
 
     def ready(self) -> None:
+        from django.db.models import Field, ForeignObject
+
+        from crm.arrays import AnyOf
         from crm.signin import receivers
+
+        # A relation's lookups are its own (ForeignObject.get_class_lookups): ids given as ids.
+        Field.register_lookup(AnyOf)
+        ForeignObject.register_lookup(AnyOf)
 
         receivers.connect()

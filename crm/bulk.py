@@ -5,6 +5,8 @@ values (docs/benchmarks.md, "Guest-list import")."""
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -85,6 +87,12 @@ def insert_objects(objects: Sequence[models.Model], *, with_ids: bool = False) -
 
 
 def _preparer(field: models.Field) -> Callable[[Any], Any]:
+    if field.get_internal_type() == "JSONField":
+        # The JSON text itself, which COPY hands to jsonb's input as it would Django's Jsonb wrapper: making one
+        # wrapper per value was a tenth of an import's Python (five JSON columns per import row). None is NULL.
+        dumps = functools.partial(json.dumps, cls=field.encoder)
+        return lambda value: None if value is None else dumps(value)
+
     def prepare(value: Any) -> Any:
         return field.get_db_prep_save(value, connection)
 

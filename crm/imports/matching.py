@@ -1,6 +1,7 @@
 """Which guest a row of an import names: one rule, in order — an id of the same system, the email, the phone, the
 same full name with the same birthday. The first rule that finds anyone decides; finding two guests is an answer
-too (reported, never merged). One set-based query per rule and batch, never one per row."""
+too (reported, never merged). One set-based query per rule and batch, never one per row, its values one array
+each (crm.arrays)."""
 
 from __future__ import annotations
 
@@ -57,8 +58,8 @@ def match(organization_id: int, rows: list[Keys]) -> list[list[int]]:
     if wanted_ids:
         found = ExternalId.objects.filter(
             organization_id=organization_id,
-            system__in={s for s, _v in wanted_ids},
-            value__in={v for _s, v in wanted_ids},
+            system__any={s for s, _v in wanted_ids},
+            value__any={v for _s, v in wanted_ids},
             customer__merged_into__isnull=True,
         ).values_list("system", "value", "customer_id")
         for system, value, customer_id in found:
@@ -69,7 +70,7 @@ def match(organization_id: int, rows: list[Keys]) -> list[list[int]]:
     emails = {_email_term(row.email) for row in rows if row.email}
     if emails:
         found = SearchTerm.objects.filter(
-            organization_id=organization_id, kind=TermKind.EMAIL, term__in=emails
+            organization_id=organization_id, kind=TermKind.EMAIL, term__any=emails
         ).values_list("term", "customer_id")
         for term, customer_id in found:
             by_email[term].add(customer_id)
@@ -77,7 +78,7 @@ def match(organization_id: int, rows: list[Keys]) -> list[list[int]]:
     phones = {row.phone for row in rows if row.phone}
     if phones:
         found = Customer.objects.filter(
-            organization_id=organization_id, phone__in=phones, merged_into__isnull=True
+            organization_id=organization_id, phone__any=phones, merged_into__isnull=True
         ).values_list("phone", "id")
         for phone, customer_id in found:
             by_phone[phone].add(customer_id)
@@ -112,9 +113,9 @@ def _by_name_and_birthday(organization_id: int, rows: list[Keys]) -> dict[str, l
     found = SearchTerm.objects.filter(
         organization_id=organization_id,
         kind=TermKind.FULL_NAME,
-        term__in=names,
-        customer__birthday_month__in={row.birthday.month for row in rows},
-        customer__birthday_day__in={row.birthday.day for row in rows},
+        term__any=names,
+        customer__birthday_month__any={row.birthday.month for row in rows},
+        customer__birthday_day__any={row.birthday.day for row in rows},
     ).values_list(
         "term", "customer_id", "customer__birthday_year", "customer__birthday_month", "customer__birthday_day"
     )

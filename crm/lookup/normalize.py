@@ -50,7 +50,15 @@ def traditional(text: str) -> str:
 
 def han_runs(text: str) -> list[str]:
     """The Han parts of a text, simplified, spaces removed: "張 偉 David" → ["张伟"]."""
-    return ["".join(run) for run in HAN_RUN.findall(simplified(text).replace(" ", "").replace("\u3000", ""))]
+    return list(_han_runs(text))
+
+
+# Remembered per text, as the name parts below: a guest's names are read by the matching, the derived fields and
+# the search terms, several fields each, and a list repeats its names (~95,000 calls for 20,000 imported rows,
+# each converting with OpenCC).
+@lru_cache(maxsize=PART_CACHE)
+def _han_runs(text: str) -> tuple[str, ...]:
+    return tuple(HAN_RUN.findall(simplified(text).replace(" ", "").replace("\u3000", "")))
 
 
 def han_family_name(text: str) -> str:
@@ -65,9 +73,14 @@ def han_family_name(text: str) -> str:
 
 def latin_words(text: str) -> list[str]:
     """ASCII-folded lowercase words of the non-Han part: "José O'Connor-Smith" → ["jose", "oconnor", "smith"]."""
+    return list(_latin_words(text))
+
+
+@lru_cache(maxsize=PART_CACHE)
+def _latin_words(text: str) -> tuple[str, ...]:
     text = HAN_RUN.sub(" ", unicodedata.normalize("NFKC", text))
     text = APOSTROPHES.sub("", anyascii(text).lower())
-    return [word for word in NOT_WORD.split(text) if word]
+    return tuple(word for word in NOT_WORD.split(text) if word)
 
 
 def latin_word_variants(text: str) -> set[str]:

@@ -245,14 +245,19 @@ def record_visit(customer: Customer) -> None:
     )
 
 
-def index_customers(customers: list[Customer]) -> None:
+def index_customers(customers: list[Customer], *, new: bool = False) -> None:
     """index_customer() for many customers at once (call inside the writing transaction): one delete, one
-    read of which are merged away, one COPY (crm.bulk)."""
+    read of which are merged away, one COPY (crm.bulk). new: customers inserted by this transaction, which have
+    no terms and cannot have been merged away yet: the COPY alone (the delete and the read were 30 % of an
+    import's statement time, docs/benchmarks.md "Guest-list import")."""
     if not customers:
         return
     ids = [customer.pk for customer in customers]
-    SearchTerm.objects.filter(customer_id__in=ids).delete()
-    live = set(Customer.objects.filter(pk__in=ids, merged_into__isnull=True).values_list("pk", flat=True))
+    if new:
+        live = set(ids)
+    else:
+        SearchTerm.objects.filter(customer_id__any=ids).delete()
+        live = set(Customer.objects.filter(pk__any=ids, merged_into__isnull=True).values_list("pk", flat=True))
     insert_rows(
         SearchTerm,
         ("organization_id", "customer_id", "term", "kind", "last_seen"),

@@ -113,7 +113,7 @@ def _preview_batch(upload: GuestImport, batch: list[tuple[int, dict, list, bool]
     valid = [(number, data) for number, data, errors, _named in batch if not errors]
     keys = {number: _keys(organization, data) for number, data in valid}
     found = dict(zip(keys, matching.match(organization.pk, list(keys.values())), strict=True))
-    guests = Customer.objects.filter(pk__in={ids[0] for ids in found.values() if len(ids) == 1}).prefetch_related(
+    guests = Customer.objects.filter(pk__any={ids[0] for ids in found.values() if len(ids) == 1}).prefetch_related(
         "external_ids", "preferences"
     )
     guests = {customer.pk: customer for customer in guests}

@@ -94,6 +94,21 @@ def test_the_same_file_applied_twice_creates_nothing_the_second_time(organizatio
     assert Preference.objects.count() == 1
 
 
+def test_ids_written_with_braces_commas_quotes_and_backslashes_match_again(organization, manager):
+    # Given a PMS whose ids hold what an array literal is made of (the matching sends each batch's keys as one
+    # array on PostgreSQL), when its list is imported twice, then the second import finds every guest again.
+    rows = [
+        ["Guest ID", "Name"],
+        ["{A,1}", "Ann Lee"],
+        ['B "2"', "Bo Chen"],
+        ["C\\3", "Cy Wong"],
+    ]
+    apply(preview(organization, manager, csv_bytes(rows, delimiter="\t"), system="opera"), manager)
+    again = preview(organization, manager, csv_bytes(rows, delimiter="\t"), system="opera")
+    assert (again.to_create, again.unchanged, again.error_rows) == (0, 3, 0), again.errors
+    assert sorted(ExternalId.objects.values_list("value", flat=True)) == ['B "2"', "C\\3", "{A,1}"]
+
+
 def test_matching_in_order_id_email_phone_name_and_birthday(organization, manager):
     by_id = CustomerFactory(organization=organization, given_name="Ann", family_name="Id", email="")
     ExternalId.objects.create(organization=organization, customer=by_id, system="opera", value="G-1")
