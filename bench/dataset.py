@@ -241,29 +241,32 @@ def _customer_rows(args: tuple[int, int, int, int]) -> tuple[list[tuple], list[t
         derive_name_fields(customer)
         first = NOW - timedelta(days=rng.randint(1, 1500))
         last = first + timedelta(days=rng.randint(0, (NOW - first).days))
-        customers.append(
-            (
-                customer.pk,
-                organization_id,
-                customer.given_name,
-                customer.family_name,
-                customer.name_order,
-                customer.native_name,
-                customer.preferred_name,
-                customer.language,
-                customer.email,
-                customer.phone,
-                customer.pinyin,
-                customer.search_name,
-                customer.addressed_as,
-                first,
-                last,
-                rng.randint(1, 12),
-                first,
-            )
-        )
+        customers.append(customer_row(customer, first=first, last=last, contacts=rng.randint(1, 12)))
         terms.extend((organization_id, customer.pk, term, kind, last) for term, kind in customer_terms(customer))
     return customers, terms
+
+
+def customer_row(customer, *, first, last, contacts: int) -> tuple:
+    """One generated guest's values for COPY, in CUSTOMER_COLUMNS' order (first visit, last, how many)."""
+    return (
+        customer.pk,
+        customer.organization_id,
+        customer.given_name,
+        customer.family_name,
+        customer.name_order,
+        customer.native_name,
+        customer.preferred_name,
+        customer.language,
+        customer.email or "",
+        customer.phone or "",
+        customer.pinyin,
+        customer.search_name,
+        customer.addressed_as,
+        first,
+        last,
+        contacts,
+        first,
+    )
 
 
 CUSTOMER_COLUMNS = (

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from django.db import connection
 
-from bench.dataset import CUSTOMER_COLUMNS, LOAD_DEFAULTS, NICKNAMES, bulk_load
+from bench.dataset import CUSTOMER_COLUMNS, LOAD_DEFAULTS, NICKNAMES, bulk_load, customer_row
 
 NAMES = Path(__file__).resolve().parent / "names"
 VERSION = "lookup-1"  # change when the generator changes: a stored dataset of another version is regenerated
@@ -304,27 +304,7 @@ def _rows(args: tuple[int, int, int, int]) -> dict[str, list[tuple]]:
         derive_name_fields(customer)
         rng = random.Random(seed * 3_000_017 + i)
         first, contacts = history(rng)
-        out["customer"].append(
-            (
-                customer.pk,
-                organization_id,
-                customer.given_name,
-                customer.family_name,
-                customer.name_order,
-                customer.native_name,
-                customer.preferred_name,
-                customer.language,
-                customer.email or "",
-                customer.phone or "",
-                customer.pinyin,
-                customer.search_name,
-                customer.addressed_as,
-                first,
-                contacts[-1],
-                len(contacts),
-                first,
-            )
-        )
+        out["customer"].append(customer_row(customer, first=first, last=contacts[-1], contacts=len(contacts)))
         out["term"].extend(
             (organization_id, customer.pk, term, kind, contacts[-1]) for term, kind in customer_terms(customer)
         )
