@@ -7,7 +7,7 @@ from collections.abc import Callable
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpResponse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
@@ -140,6 +140,24 @@ class OrganizationScoped:
         return Response(
             serializer_class(instance, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
         )
+
+
+class OrganizationRows(OrganizationScoped):
+    """A viewset of the organization's rows of one model: listed by list_selector, one read by get_selector, both
+    given the caller's organization (another organization's row is 404). PATCH changes a row; PUT is not offered."""
+
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    model: type[Model]
+    list_selector: Callable[..., QuerySet]
+    get_selector: Callable[..., object]
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no staff member to scope by
+            return self.model._default_manager.none()
+        return self.list_selector(organization=self.organization)
+
+    def get_object(self):
+        return self.get_selector(organization=self.organization, pk=self.kwargs["pk"])  # type: ignore[attr-defined]
 
 
 class UpdatedByService:
@@ -442,19 +460,14 @@ class IssueDetail(OrganizationScoped, UpdatedByService, generics.RetrieveUpdateA
 
 
 @extend_schema(tags=["customers"])
-class MergeViewSet(OrganizationScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class MergeViewSet(OrganizationRows, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Merges of duplicate profiles, newest first; managers may undo one within 30 days."""
 
     serializer_class = MergeSerializer
     permission_classes = [ManagersOnly]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Merge.objects.none()
-        return selectors.merge_list(organization=self.organization)
-
-    def get_object(self) -> Merge:
-        return selectors.merge_get(organization=self.organization, pk=self.kwargs["pk"])
+    model = Merge
+    list_selector = staticmethod(selectors.merge_list)
+    get_selector = staticmethod(selectors.merge_get)
 
     @extend_schema(request=None, responses={200: MergeSerializer})
     @action(detail=True, methods=["post"])
