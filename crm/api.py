@@ -1,4 +1,4 @@
-"""API v1 of the memory (API.md): validate → call a service → serialize."""
+"""API v1 of the memory (API.md, in its order): validate → call a service → serialize."""
 
 from __future__ import annotations
 
@@ -363,8 +363,27 @@ class CustomerViewSet(
         return self.get_paginated_response(AccessRecordSerializer(page, many=True).data)
 
 
+@extend_schema(tags=["customers"])
+class MergeViewSet(OrganizationRows, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Merges of duplicate profiles, newest first; managers may undo one within 30 days."""
+
+    serializer_class = MergeSerializer
+    permission_classes = [ManagersOnly]
+    model = Merge
+    list_selector = staticmethod(selectors.merge_list)
+    get_selector = staticmethod(selectors.merge_get)
+
+    @extend_schema(request=None, responses={200: MergeSerializer})
+    @action(detail=True, methods=["post"])
+    def undo(self, request: Request, pk: str) -> Response:
+        merge = services.merge_undo(merge=self.get_object(), actor=request.user)
+        return Response(MergeSerializer(merge).data)
+
+
 class CustomerChildList(OrganizationScoped, generics.ListCreateAPIView):
     """GET lists, POST adds, one kind of a customer's history: preferences, issues or contacts."""
+
+    seen_as = AccessAction.TIMELINE  # issues and contacts are the guest's timeline; preferences say so themselves
 
     @cached_property
     def customer(self) -> Customer:
@@ -402,22 +421,6 @@ class CustomerPreferenceList(CustomerChildList):
     create_service = staticmethod(services.preference_record)
 
 
-@extend_schema(tags=["issues"])
-class CustomerIssueList(CustomerChildList):
-    serializer_class = IssueSerializer
-    list_selector = staticmethod(selectors.issue_list)
-    seen_as = AccessAction.TIMELINE
-    create_service = staticmethod(services.issue_open)
-
-
-@extend_schema(tags=["contacts"])
-class CustomerContactList(CustomerChildList):
-    serializer_class = ContactSerializer
-    list_selector = staticmethod(selectors.contact_list)
-    seen_as = AccessAction.TIMELINE
-    create_service = staticmethod(services.contact_log)
-
-
 @extend_schema(tags=["preferences"])
 class PreferenceDetail(OrganizationScoped, UpdatedByService, generics.RetrieveUpdateDestroyAPIView):
     serializer_class = PreferenceSerializer
@@ -447,6 +450,13 @@ class PreferenceConfirm(OrganizationScoped, generics.GenericAPIView):
 
 
 @extend_schema(tags=["issues"])
+class CustomerIssueList(CustomerChildList):
+    serializer_class = IssueSerializer
+    list_selector = staticmethod(selectors.issue_list)
+    create_service = staticmethod(services.issue_open)
+
+
+@extend_schema(tags=["issues"])
 class IssueDetail(OrganizationScoped, UpdatedByService, generics.RetrieveUpdateAPIView):
     """Read or change an issue; moving it to resolved needs a resolution and schedules a follow-up."""
 
@@ -459,18 +469,8 @@ class IssueDetail(OrganizationScoped, UpdatedByService, generics.RetrieveUpdateA
         return selectors.issue_get(organization=self.organization, pk=self.kwargs["pk"])
 
 
-@extend_schema(tags=["customers"])
-class MergeViewSet(OrganizationRows, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Merges of duplicate profiles, newest first; managers may undo one within 30 days."""
-
-    serializer_class = MergeSerializer
-    permission_classes = [ManagersOnly]
-    model = Merge
-    list_selector = staticmethod(selectors.merge_list)
-    get_selector = staticmethod(selectors.merge_get)
-
-    @extend_schema(request=None, responses={200: MergeSerializer})
-    @action(detail=True, methods=["post"])
-    def undo(self, request: Request, pk: str) -> Response:
-        merge = services.merge_undo(merge=self.get_object(), actor=request.user)
-        return Response(MergeSerializer(merge).data)
+@extend_schema(tags=["contacts"])
+class CustomerContactList(CustomerChildList):
+    serializer_class = ContactSerializer
+    list_selector = staticmethod(selectors.contact_list)
+    create_service = staticmethod(services.contact_log)
