@@ -55,18 +55,25 @@ def _customer_of(target: Model) -> int | None:
     return getattr(target, "customer_id", None)
 
 
+def _organization_id(organization: Organization | None, target: Model) -> int:
+    """A change record's organization: the one given, else the target's own (an organization is its own)."""
+    if organization is not None:
+        return organization.pk
+    return target.pk if isinstance(target, Organization) else target.organization_id  # type: ignore[attr-defined]
+
+
 def record(
     *,
-    organization: Organization,
     actor: User | None,
     action: ChangeAction | str,
     target: Model,
     changes: dict[str, Any] | None = None,
     customer: Customer | None = None,
+    organization: Organization | None = None,
 ) -> ChangeRecord:
     """Append who did what to target. ``changes`` as ChangeRecord.changes (assign(), created(), deleted(),
-    or plain facts of the event); the guest it is about is target's own customer unless given.
-    ValueError for an action that is not a ChangeAction."""
+    or plain facts of the event); the guest it is about is target's own customer unless given, the organization
+    target's own unless given. ValueError for an action that is not a ChangeAction."""
     change = change_record(organization=organization, actor=actor, action=action, target=target, changes=changes)
     if customer is not None:
         change.customer_id = customer.pk
@@ -76,18 +83,18 @@ def record(
 
 def change_record(
     *,
-    organization: Organization,
     actor: User | None,
     action: ChangeAction | str,
     target: Model,
     changes: dict[str, Any] | None = None,
+    organization: Organization | None = None,
 ) -> ChangeRecord:
     """The unsaved record record() saves: for writers of many rows at once, which bulk-create them."""
-    _organization, actor_id, action, target_type, target_id, customer_id, changes = change_record_values(
+    organization_id, actor_id, action, target_type, target_id, customer_id, changes = change_record_values(
         organization=organization, actor=actor, action=action, target=target, changes=changes
     )
     return ChangeRecord(
-        organization=organization,
+        organization_id=organization_id,
         actor=actor if actor_id is not None else None,
         action=action,
         target_type=target_type,
@@ -103,16 +110,16 @@ CHANGE_RECORD_COLUMNS = ("organization_id", "actor_id", "action", "target_type",
 
 def change_record_values(
     *,
-    organization: Organization,
     actor: User | None,
     action: ChangeAction | str,
     target: Model,
     changes: dict[str, Any] | None = None,
+    organization: Organization | None = None,
 ) -> tuple[Any, ...]:
     """change_record()'s values (CHANGE_RECORD_COLUMNS), without a model instance: an import writes one per
     guest. ValueError for an action that is not a ChangeAction."""
     return (
-        organization.pk,
+        _organization_id(organization, target),
         actor.pk if actor is not None and actor.is_authenticated else None,
         ChangeAction(action),
         target._meta.model_name,
