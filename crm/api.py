@@ -1,4 +1,4 @@
-"""API v1 of the memory (API.md): validate → call a service → serialize."""
+"""API v1 of the memory (API.md, in its order): validate → call a service → serialize."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpResponse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
@@ -140,6 +140,24 @@ class OrganizationScoped:
         return Response(
             serializer_class(instance, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
         )
+
+
+class OrganizationRows(OrganizationScoped):
+    """A viewset of the organization's rows of one model: listed by list_selector, one read by get_selector, both
+    given the caller's organization (another organization's row is 404). PATCH changes a row; PUT is not offered."""
+
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    model: type[Model]
+    list_selector: Callable[..., QuerySet]
+    get_selector: Callable[..., object]
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no staff member to scope by
+            return self.model._default_manager.none()
+        return self.list_selector(organization=self.organization)
+
+    def get_object(self):
+        return self.get_selector(organization=self.organization, pk=self.kwargs["pk"])  # type: ignore[attr-defined]
 
 
 class UpdatedByService:
@@ -345,8 +363,27 @@ class CustomerViewSet(
         return self.get_paginated_response(AccessRecordSerializer(page, many=True).data)
 
 
+@extend_schema(tags=["customers"])
+class MergeViewSet(OrganizationRows, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Merges of duplicate profiles, newest first; managers may undo one within 30 days."""
+
+    serializer_class = MergeSerializer
+    permission_classes = [ManagersOnly]
+    model = Merge
+    list_selector = staticmethod(selectors.merge_list)
+    get_selector = staticmethod(selectors.merge_get)
+
+    @extend_schema(request=None, responses={200: MergeSerializer})
+    @action(detail=True, methods=["post"])
+    def undo(self, request: Request, pk: str) -> Response:
+        merge = services.merge_undo(merge=self.get_object(), actor=request.user)
+        return Response(MergeSerializer(merge).data)
+
+
 class CustomerChildList(OrganizationScoped, generics.ListCreateAPIView):
     """GET lists, POST adds, one kind of a customer's history: preferences, issues or contacts."""
+
+    seen_as = AccessAction.TIMELINE  # issues and contacts are the guest's timeline; preferences say so themselves
 
     @cached_property
     def customer(self) -> Customer:
@@ -384,22 +421,6 @@ class CustomerPreferenceList(CustomerChildList):
     create_service = staticmethod(services.preference_record)
 
 
-@extend_schema(tags=["issues"])
-class CustomerIssueList(CustomerChildList):
-    serializer_class = IssueSerializer
-    list_selector = staticmethod(selectors.issue_list)
-    seen_as = AccessAction.TIMELINE
-    create_service = staticmethod(services.issue_open)
-
-
-@extend_schema(tags=["contacts"])
-class CustomerContactList(CustomerChildList):
-    serializer_class = ContactSerializer
-    list_selector = staticmethod(selectors.contact_list)
-    seen_as = AccessAction.TIMELINE
-    create_service = staticmethod(services.contact_log)
-
-
 @extend_schema(tags=["preferences"])
 class PreferenceDetail(OrganizationScoped, UpdatedByService, generics.RetrieveUpdateDestroyAPIView):
     serializer_class = PreferenceSerializer
@@ -429,6 +450,13 @@ class PreferenceConfirm(OrganizationScoped, generics.GenericAPIView):
 
 
 @extend_schema(tags=["issues"])
+class CustomerIssueList(CustomerChildList):
+    serializer_class = IssueSerializer
+    list_selector = staticmethod(selectors.issue_list)
+    create_service = staticmethod(services.issue_open)
+
+
+@extend_schema(tags=["issues"])
 class IssueDetail(OrganizationScoped, UpdatedByService, generics.RetrieveUpdateAPIView):
     """Read or change an issue; moving it to resolved needs a resolution and schedules a follow-up."""
 
@@ -441,23 +469,8 @@ class IssueDetail(OrganizationScoped, UpdatedByService, generics.RetrieveUpdateA
         return selectors.issue_get(organization=self.organization, pk=self.kwargs["pk"])
 
 
-@extend_schema(tags=["customers"])
-class MergeViewSet(OrganizationScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Merges of duplicate profiles, newest first; managers may undo one within 30 days."""
-
-    serializer_class = MergeSerializer
-    permission_classes = [ManagersOnly]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Merge.objects.none()
-        return selectors.merge_list(organization=self.organization)
-
-    def get_object(self) -> Merge:
-        return selectors.merge_get(organization=self.organization, pk=self.kwargs["pk"])
-
-    @extend_schema(request=None, responses={200: MergeSerializer})
-    @action(detail=True, methods=["post"])
-    def undo(self, request: Request, pk: str) -> Response:
-        merge = services.merge_undo(merge=self.get_object(), actor=request.user)
-        return Response(MergeSerializer(merge).data)
+@extend_schema(tags=["contacts"])
+class CustomerContactList(CustomerChildList):
+    serializer_class = ContactSerializer
+    list_selector = staticmethod(selectors.contact_list)
+    create_service = staticmethod(services.contact_log)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
@@ -18,7 +19,7 @@ from crm import brand, guest_list, phones, privacy, selectors, services
 from crm.errors import Conflict
 from crm.forms import EraseForm, MergeForm, NewGuestForm, PropertyBrandForm, apply_service_errors
 from crm.lookup.entered import fields_from_lookup
-from crm.models import AccessAction, AccessChannel, Customer
+from crm.models import AccessAction, AccessChannel, Customer, Staff
 from crm.permissions import screen_manager, screen_staff
 from crm.serializers import GuestListQuerySerializer
 
@@ -38,6 +39,31 @@ def act_and_tell[T](request: HttpRequest, action: Callable[[], T], done: Callabl
         messages.success(request, done(result))
         return result
     return None
+
+
+def screen_button[T](
+    get: Callable[..., T],
+    back: Callable[[HttpRequest, Staff, T], HttpResponse],
+    *,
+    manager: bool = False,
+) -> Callable[[Callable[[HttpRequest, Staff, T], str]], Callable[[HttpRequest, int], HttpResponse]]:
+    """A screen's POST button on one of the organization's rows: login and POST required, 403 for front desk where
+    manager, the row from the selector get (404 outside the staff member's organization). The decorated view calls
+    the service and returns what to tell the user; a refusal is told instead (act_and_tell); back answers."""
+
+    def decorate(view: Callable[[HttpRequest, Staff, T], str]) -> Callable[[HttpRequest, int], HttpResponse]:
+        @login_required
+        @require_POST
+        @wraps(view)
+        def button(request: HttpRequest, pk: int) -> HttpResponse:
+            staff = screen_manager(request) if manager else screen_staff(request)
+            row = get(organization=staff.organization, pk=pk)
+            act_and_tell(request, lambda: view(request, staff, row), str)
+            return back(request, staff, row)
+
+        return button
+
+    return decorate
 
 
 def save_and_tell(request: HttpRequest, form, service: Callable[..., object], done: str, **arguments) -> bool:
@@ -141,17 +167,10 @@ def merge(request: HttpRequest) -> HttpResponse:
     return render(request, "crm/merge.html", {"preview": preview, "form": form}, status=status)
 
 
-@login_required
-@require_POST
-def merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
-    organization = screen_manager(request).organization
-    merge = selectors.merge_get(organization=organization, pk=pk)
-    act_and_tell(
-        request,
-        lambda: services.merge_undo(merge=merge, actor=request.user),
-        lambda undone: _("The merge was undone: %(duplicate)s is back.") % {"duplicate": undone.duplicate},
-    )
-    return redirect("crm:duplicates")
+@screen_button(selectors.merge_get, lambda request, staff, merge: redirect("crm:duplicates"), manager=True)
+def merge_undo(request: HttpRequest, staff: Staff, merge) -> str:
+    undone = services.merge_undo(merge=merge, actor=request.user)
+    return _("The merge was undone: %(duplicate)s is back.") % {"duplicate": undone.duplicate}
 
 
 @login_required

@@ -1,5 +1,15 @@
+from importlib import import_module
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+RECEIVERS = (
+    "personalization.touches.receivers",
+    "personalization.metrics.receivers",
+    "personalization.gifts.receivers",
+    "personalization.gifts.demo",
+    "personalization.metrics.demo",
+)
 
 
 class PersonalizationConfig(AppConfig):
@@ -7,11 +17,7 @@ class PersonalizationConfig(AppConfig):
     verbose_name = _("Personalization")
 
     def ready(self) -> None:
-        from personalization.metrics import receivers as metrics_receivers
-        from personalization.touches import receivers
-
-        receivers.connect()
-        metrics_receivers.connect()
-        # Receivers of crm's signals: personalization listens, crm never imports it.
-        from personalization.gifts import demo, receivers  # noqa: F401
-        from personalization.metrics import demo as metrics_demo  # noqa: F401
+        # Receivers of crm's and the gift rules' signals (@receiver: connected as imported); personalization listens,
+        # crm never imports it. In this order: a signal calls the touches' receiver first, then the metrics'.
+        for module in RECEIVERS:
+            import_module(module)

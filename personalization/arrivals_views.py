@@ -12,14 +12,13 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from crm import selectors, services
-from crm.models import AccessAction, AccessChannel
+from crm.models import AccessAction, AccessChannel, Staff, Stay
 from crm.permissions import screen_properties, screen_property_id, screen_staff
 from crm.services.stays import stay_check_in
 from crm.stays import selectors as stay_selectors
-from crm.views import act_and_tell
+from crm.views import screen_button
 from personalization.arrivals import arrivals_for
 
 
@@ -71,16 +70,14 @@ def arrivals(request: HttpRequest) -> HttpResponse:
     return render(request, "personalization/arrivals.html", context)
 
 
-@login_required
-@require_POST
-def check_in(request: HttpRequest, pk: int) -> HttpResponse:
-    """Check a guest in from the board: the stay is in house and the arrival logged once."""
-    staff = screen_staff(request)
-    stay = stay_selectors.stay_get(organization=staff.organization, pk=pk)
-    act_and_tell(
-        request,
-        lambda: stay_check_in(stay=stay, actor=request.user),
-        lambda done: _("%(name)s is checked in.") % {"name": done.customer.display_name},
-    )
+def _board_of(request: HttpRequest, staff: Staff, stay: Stay) -> HttpResponse:
+    """Back to the board of the stay's day (and, for a manager, its property)."""
     back = {"date": stay.arrival, **({"property": stay.property_id} if staff.is_manager else {})}
     return redirect(f"{reverse('card:arrivals')}?{urlencode(back)}")
+
+
+@screen_button(stay_selectors.stay_get, _board_of)
+def check_in(request: HttpRequest, staff: Staff, stay: Stay) -> str:
+    """Check a guest in from the board: the stay is in house and the arrival logged once."""
+    done = stay_check_in(stay=stay, actor=request.user)
+    return _("%(name)s is checked in.") % {"name": done.customer.display_name}

@@ -23,7 +23,7 @@ from crm.forms import (
 from crm.models import AccessAction, Customer, Staff
 from crm.permissions import screen_staff
 from crm.services.pronunciation import audio_kind_of
-from crm.views import save_and_tell, screen_saw
+from crm.views import save_and_tell, screen_button, screen_saw
 from personalization import story
 
 
@@ -92,14 +92,10 @@ def pronunciation_record(request: HttpRequest, pk: int) -> HttpResponse:
     return _card_again(request, customer, staff, audio_form=form)
 
 
-@login_required
-@require_POST
-def pronunciation_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    staff = screen_staff(request)
-    customer = selectors.customer_get(organization=staff.organization, pk=pk)
+@screen_button(selectors.customer_get, lambda request, staff, customer: redirect("card:customer", pk=customer.pk))
+def pronunciation_remove(request: HttpRequest, staff: Staff, customer: Customer) -> str:
     services.customer_pronunciation_remove(customer=customer, actor=request.user)
-    messages.success(request, _("The recording was deleted."))
-    return redirect("card:customer", pk=customer.pk)
+    return _("The recording was deleted.")
 
 
 @login_required

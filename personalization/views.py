@@ -17,14 +17,15 @@ from django.views.decorators.http import require_POST
 
 from crm import selectors, services
 from crm.forms import ContactForm, IssueForm, IssueResolveForm, IssueStepsForm, PreferenceForm, first_submission
-from crm.models import AccessAction, Customer, Issue, IssueStatus, RecoveryStep, Staff
+from crm.models import AccessAction, Customer, Issue, IssueStatus, Preference, RecoveryStep, Staff
 from crm.permissions import screen_staff
-from crm.views import act_and_tell, screen_saw
+from crm.views import act_and_tell, screen_button, screen_saw
 from personalization import profile_views
 from personalization import selectors as touch_selectors
 from personalization.brief import brief_for
 from personalization.gifts import selectors as gift_selectors
 from personalization.gifts import services as gift_services
+from personalization.models import Delight
 
 RECENT_CONTACTS = 5
 CARD_TOUCHES = 10
@@ -175,24 +176,18 @@ def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
     return _quick_form(request, pk, "contact_form", make_form, write, _("Contact logged."))
 
 
-@login_required
-@require_POST
-def preference_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    preference = selectors.preference_get(organization=screen_staff(request).organization, pk=pk)
+@screen_button(selectors.preference_get, lambda request, staff, preference: _back(preference.customer))
+def preference_confirm(request: HttpRequest, staff: Staff, preference: Preference) -> str:
     services.preference_confirm(preference=preference, actor=request.user)
-    messages.success(request, _("Confirmed: “%(text)s”.") % {"text": preference.text})
-    return _back(preference.customer)
+    return _("Confirmed: “%(text)s”.") % {"text": preference.text}
 
 
 def _delight_button(service, done: Promise):
     """A button of the card's delight section; a refusal (spent budget, expired, approval) is said on the card."""
 
-    @login_required
-    @require_POST
-    def view(request: HttpRequest, pk: int) -> HttpResponse:
-        delight = gift_selectors.delight_get(organization=screen_staff(request).organization, pk=pk)
-        act_and_tell(request, lambda: service(delight=delight, actor=request.user), lambda d: done % {"gift": d.gift})
-        return redirect("card:customer", pk=delight.customer_id)
+    @screen_button(gift_selectors.delight_get, lambda request, staff, d: redirect("card:customer", pk=d.customer_id))
+    def view(request: HttpRequest, staff: Staff, delight: Delight) -> str:
+        return done % {"gift": service(delight=delight, actor=request.user).gift}
 
     return view
 

@@ -12,9 +12,10 @@ from django.views.decorators.http import require_POST
 
 from crm.imports import columns, parse, selectors
 from crm.imports.forms import ImportForm, target_choices
+from crm.models import GuestImport, Staff
 from crm.permissions import screen_manager
 from crm.services import imports as services
-from crm.views import act_and_tell
+from crm.views import screen_button
 
 SAMPLES = 3
 LISTED = 30
@@ -98,31 +99,18 @@ def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "crm/imports/detail.html#progress", {"upload": upload})
 
 
-@login_required
-@require_POST
-def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
-    staff = screen_manager(request)
-    upload = selectors.import_get(organization=staff.organization, pk=pk)
-    act_and_tell(
-        request,
-        lambda: services.import_apply(upload=upload, actor=request.user),
-        lambda _upload: _("The import is being applied."),
-    )
+def _to_import(request: HttpRequest, staff: Staff, upload: GuestImport) -> HttpResponse:
     return redirect("crm:import", pk=upload.pk)
 
 
-@login_required
-@require_POST
-def import_undo(request: HttpRequest, pk: int) -> HttpResponse:
-    staff = screen_manager(request)
-    upload = selectors.import_get(organization=staff.organization, pk=pk)
-    act_and_tell(
-        request,
-        lambda: services.import_undo(upload=upload, actor=request.user),
-        lambda undone: (
-            _("The import was undone.")
-            if not undone.undo_report
-            else _("The import was undone, except fields edited since (listed below).")
-        ),
-    )
-    return redirect("crm:import", pk=upload.pk)
+@screen_button(selectors.import_get, _to_import, manager=True)
+def import_apply(request: HttpRequest, staff: Staff, upload: GuestImport) -> str:
+    services.import_apply(upload=upload, actor=request.user)
+    return _("The import is being applied.")
+
+
+@screen_button(selectors.import_get, _to_import, manager=True)
+def import_undo(request: HttpRequest, staff: Staff, upload: GuestImport) -> str:
+    if services.import_undo(upload=upload, actor=request.user).undo_report:
+        return _("The import was undone, except fields edited since (listed below).")
+    return _("The import was undone.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NotRequired, TypedDict, Unpack
+
 from django.db import connection, router
 from django.utils import timezone
 
@@ -9,15 +11,19 @@ from crm.models import AccessAction, AccessChannel, AccessRecord, Customer
 from crm.services.common import User
 
 
-def access_record(
-    *,
-    organization_id: int,
-    customer_id: int,
-    actor: User | None,
-    action: AccessAction | str,
-    channel: AccessChannel | str,
-    property_id: int | None = None,
-) -> None:
+class Access(TypedDict):
+    """What an access record says (access_record(), access_record_sql()): actor saw this guest (action) through
+    channel at property."""
+
+    organization_id: int
+    customer_id: int
+    actor: User | None
+    action: AccessAction | str
+    channel: AccessChannel | str
+    property_id: NotRequired[int | None]
+
+
+def access_record(**access: Unpack[Access]) -> None:
     """Append that actor saw this guest (action) through channel at property, in the request that showed them.
     Ids, not objects, and no full_clean(): validating the foreign keys would cost a SELECT each on the brief's
     hot path; the choices are checked here and by the database's constraints.
@@ -29,22 +35,14 @@ def access_record(
     database crash may lose the last fraction of a second of access records (at most three times
     ``wal_writer_delay``, 0.6 s by default) — never a change to guest data, which commits as before, and never
     part of a record. Inside a request's write transaction (and on SQLite) the record commits with it."""
-    row = _row(organization_id, customer_id, actor, action, channel, property_id)
+    row = _row(**access)
     if connection.in_atomic_block or connection.vendor != "postgresql":
         AccessRecord.objects.create(**row)
     else:
         _insert_async(row)
 
 
-def access_record_sql(
-    *,
-    organization_id: int,
-    customer_id: int,
-    actor: User | None,
-    action: AccessAction | str,
-    channel: AccessChannel | str,
-    property_id: int | None = None,
-) -> str | None:
+def access_record_sql(**access: Unpack[Access]) -> str | None:
     """access_record as SQL that the caller sends right after its own read of the guest, in the same message: one
     round trip for the read and its record (the brief: bench/run audit). ``BEGIN; SET LOCAL synchronous_commit TO
     OFF; INSERT … WHERE the guest is the organization's and not merged away; COMMIT`` — the same asynchronous commit
@@ -58,7 +56,7 @@ def access_record_sql(
         or router.db_for_read(Customer) != connection.alias
     ):
         return None
-    row = _row(organization_id, customer_id, actor, action, channel, property_id)
+    row = _row(**access)
     customers = connection.ops.quote_name(Customer._meta.db_table)
     guest = (
         f"SELECT 1 FROM {customers} WHERE id = {row['customer_id']}"  # noqa: S608 (integers)
@@ -67,7 +65,7 @@ def access_record_sql(
     return _async_statement(row, where=f"EXISTS ({guest})")
 
 
-def _row(organization_id, customer_id, actor, action, channel, property_id) -> dict:
+def _row(*, organization_id, customer_id, actor, action, channel, property_id=None) -> dict:
     return {
         "organization_id": int(organization_id),
         "customer_id": int(customer_id),
@@ -94,7 +92,14 @@ def access_record_many(
     (bench/run arrivals)."""
     if not customer_ids:
         return
-    row = _row(organization_id, 0, actor, action, channel, property_id)
+    row = _row(
+        organization_id=organization_id,
+        customer_id=0,
+        actor=actor,
+        action=action,
+        channel=channel,
+        property_id=property_id,
+    )
     if connection.in_atomic_block or connection.vendor != "postgresql":
         AccessRecord.objects.bulk_create(AccessRecord(**{**row, "customer_id": int(pk)}) for pk in customer_ids)
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -55,40 +55,33 @@ def _customer_of(target: Model) -> int | None:
     return getattr(target, "customer_id", None)
 
 
-def record(
-    *,
-    organization: Organization,
-    actor: User | None,
-    action: ChangeAction | str,
-    target: Model,
-    changes: dict[str, Any] | None = None,
-    customer: Customer | None = None,
-) -> ChangeRecord:
-    """Append who did what to target. ``changes`` as ChangeRecord.changes (assign(), created(), deleted(),
-    or plain facts of the event); the guest it is about is target's own customer unless given.
-    ValueError for an action that is not a ChangeAction."""
-    change = change_record(organization=organization, actor=actor, action=action, target=target, changes=changes)
+class Change(TypedDict):
+    """What a change record says (record(), change_record(), change_record_values()): who (actor) did what (action)
+    to which row (target); ``changes`` as ChangeRecord.changes (assign(), created(), deleted(), or plain facts of the
+    event); the organization is target's own unless given. ValueError for an action that is not a ChangeAction."""
+
+    actor: User | None
+    action: ChangeAction | str
+    target: Model
+    changes: NotRequired[dict[str, Any] | None]
+    organization: NotRequired[Organization | None]
+
+
+def record(*, customer: Customer | None = None, **change: Unpack[Change]) -> ChangeRecord:
+    """Append a change record (Change); the guest it is about is target's own customer unless given."""
+    saved = change_record(**change)
     if customer is not None:
-        change.customer_id = customer.pk
-    change.save()
-    return change
+        saved.customer_id = customer.pk
+    saved.save()
+    return saved
 
 
-def change_record(
-    *,
-    organization: Organization,
-    actor: User | None,
-    action: ChangeAction | str,
-    target: Model,
-    changes: dict[str, Any] | None = None,
-) -> ChangeRecord:
+def change_record(**change: Unpack[Change]) -> ChangeRecord:
     """The unsaved record record() saves: for writers of many rows at once, which bulk-create them."""
-    _organization, actor_id, action, target_type, target_id, customer_id, changes = change_record_values(
-        organization=organization, actor=actor, action=action, target=target, changes=changes
-    )
+    organization_id, actor_id, action, target_type, target_id, customer_id, changes = change_record_values(**change)
     return ChangeRecord(
-        organization=organization,
-        actor=actor if actor_id is not None else None,
+        organization_id=organization_id,
+        actor=change["actor"] if actor_id is not None else None,
         action=action,
         target_type=target_type,
         target_id=target_id,
@@ -101,24 +94,22 @@ def change_record(
 CHANGE_RECORD_COLUMNS = ("organization_id", "actor_id", "action", "target_type", "target_id", "customer_id", "changes")
 
 
-def change_record_values(
-    *,
-    organization: Organization,
-    actor: User | None,
-    action: ChangeAction | str,
-    target: Model,
-    changes: dict[str, Any] | None = None,
-) -> tuple[Any, ...]:
+def change_record_values(**change: Unpack[Change]) -> tuple[Any, ...]:
     """change_record()'s values (CHANGE_RECORD_COLUMNS), without a model instance: an import writes one per
-    guest. ValueError for an action that is not a ChangeAction."""
+    guest."""
+    actor, target, organization = change["actor"], change["target"], change.get("organization")
+    if organization is not None:
+        organization_id = organization.pk
+    else:  # the target's own; an organization is its own
+        organization_id = target.pk if isinstance(target, Organization) else target.organization_id  # type: ignore[attr-defined]
     return (
-        organization.pk,
+        organization_id,
         actor.pk if actor is not None and actor.is_authenticated else None,
-        ChangeAction(action),
+        ChangeAction(change["action"]),
         target._meta.model_name,
         target.pk,
         _customer_of(target),
-        _jsonable(changes or {}),
+        _jsonable(change.get("changes") or {}),
     )
 
 

@@ -116,13 +116,7 @@ def customer_create(
     changes = created(fields)
     if external_ids:
         changes |= _external_ids_replace(customer, external_ids, held=set())
-    record(
-        organization=organization,
-        actor=actor,
-        action=ChangeAction.CUSTOMER_CREATE,
-        target=customer,
-        changes=changes,
-    )
+    record(actor=actor, action=ChangeAction.CUSTOMER_CREATE, target=customer, changes=changes)
     webhooks.webhook_event_record(
         organization_id=organization.pk,
         event_type=EventType.CUSTOMER_CREATED,
@@ -156,7 +150,6 @@ def customer_update(
     if reindex:
         terms.index_customer(customer)
     record(
-        organization=customer.organization,
         actor=actor,
         action=ChangeAction.CUSTOMER_UPDATE,
         target=customer,

@@ -130,7 +130,6 @@ def customer_merge(*, kept: Customer, duplicate: Customer, actor: User | None = 
     signals.customer_merged.send(sender=Customer, kept=kept, duplicate=duplicate, merge=merge, actor=actor)
     counts = {key: len(ids) for key, ids in moved.items()}
     record(
-        organization=kept.organization,
         actor=actor,
         action=ChangeAction.CUSTOMER_MERGE,
         target=kept,
@@ -179,7 +178,6 @@ def merge_undo(*, merge: Merge, actor: User | None = None) -> Merge:
     merge.undone_by = user_or_none(actor)
     merge.save(update_fields=["undone_at", "undone_by"])
     record(
-        organization=kept.organization,
         actor=actor,
         action=ChangeAction.CUSTOMER_MERGE_UNDO,
         target=kept,

@@ -101,7 +101,6 @@ def customer_pronunciation_record(
     customer.save(update_fields=["pronunciation_audio", "updated_at"])
     delete_after_commit(old, customer.pronunciation_audio.storage)
     record(
-        organization=customer.organization,
         actor=actor,
         action=ChangeAction.CUSTOMER_UPDATE,
         target=customer,
@@ -125,7 +124,6 @@ def customer_pronunciation_remove(*, customer: Customer, actor: User | None = No
     customer.save(update_fields=["pronunciation_audio", "updated_at"])
     delete_after_commit(old, storage)
     record(
-        organization=customer.organization,
         actor=actor,
         action=ChangeAction.CUSTOMER_UPDATE,
         target=customer,

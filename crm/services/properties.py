@@ -100,11 +100,5 @@ def property_brand_update(
     property.save(update_fields=[*sorted(changes), "updated_at"])
     if "logo" in changes:
         delete_after_commit(old_logo, property.logo.storage)
-    record(
-        organization=property.organization,
-        actor=actor,
-        action=ChangeAction.PROPERTY_BRAND,
-        target=property,
-        changes=changes,
-    )
+    record(actor=actor, action=ChangeAction.PROPERTY_BRAND, target=property, changes=changes)
     return property

@@ -127,13 +127,7 @@ def stay_check_in(*, stay: Stay, actor: User | None = None, at: datetime | None 
     stay.status = StayStatus.IN_HOUSE
     stay.checked_in_at = now
     stay.save(update_fields=["arrival_contact", "status", "checked_in_at", "updated_at"])
-    record(
-        organization=stay.organization,
-        actor=actor,
-        action=ChangeAction.STAY_CHECK_IN,
-        target=stay,
-        changes={"contact": contact.pk},
-    )
+    record(actor=actor, action=ChangeAction.STAY_CHECK_IN, target=stay, changes={"contact": contact.pk})
     webhooks.webhook_event_record(
         organization_id=stay.organization_id, event_type=EventType.STAY_CHECKED_IN, data=webhook_events.stay_data(stay)
     )

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -11,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.api import OrganizationScoped
+from crm.api import OrganizationRows, OrganizationScoped
 from crm.models import WebhookEndpoint
 from crm.permissions import ManagersOnly
 from crm.webhooks import selectors, services
@@ -37,7 +36,7 @@ CONFLICT = OpenApiResponse(description='{"detail": "..."}: being sent right now,
 )
 @extend_schema(tags=["webhooks"])
 class WebhookViewSet(
-    OrganizationScoped,
+    OrganizationRows,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -49,15 +48,9 @@ class WebhookViewSet(
 
     serializer_class = WebhookEndpointSerializer
     permission_classes = [ManagersOnly]
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-
-    def get_queryset(self) -> QuerySet[WebhookEndpoint]:
-        if getattr(self, "swagger_fake_view", False):
-            return WebhookEndpoint.objects.none()
-        return selectors.webhook_endpoint_list(organization=self.organization)
-
-    def get_object(self) -> WebhookEndpoint:
-        return selectors.webhook_endpoint_get(organization=self.organization, pk=self.kwargs["pk"])
+    model = WebhookEndpoint
+    list_selector = staticmethod(selectors.webhook_endpoint_list)
+    get_selector = staticmethod(selectors.webhook_endpoint_get)
 
     def create(self, request: Request) -> Response:
         body = WebhookEndpointCreateSerializer(data=request.data)

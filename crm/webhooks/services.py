@@ -84,13 +84,7 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, actor: User | None = N
         else:
             endpoint.disabled_at, endpoint.disabled_reason = timezone.now(), DISABLED_BY_MANAGER
     endpoint.save()
-    record(
-        organization=endpoint.organization,
-        actor=actor,
-        action=ChangeAction.WEBHOOK_UPDATE,
-        target=endpoint,
-        changes=changed,
-    )
+    record(actor=actor, action=ChangeAction.WEBHOOK_UPDATE, target=endpoint, changes=changed)
     return endpoint
 
 
@@ -126,13 +120,7 @@ def webhook_secrets_reencrypt() -> tuple[int, list[int]]:
 @transaction.atomic
 def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor: User | None = None) -> None:
     """Delete an endpoint and its delivery log; deliveries not yet sent are dropped."""
-    record(
-        organization=endpoint.organization,
-        actor=actor,
-        action=ChangeAction.WEBHOOK_DELETE,
-        target=endpoint,
-        changes={"url": {"old": endpoint.url}},
-    )
+    record(actor=actor, action=ChangeAction.WEBHOOK_DELETE, target=endpoint, changes={"url": {"old": endpoint.url}})
     endpoint.delete()
 
 

@@ -4,7 +4,6 @@ delivery log and a Retry button."""
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -14,9 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.forms import apply_service_errors
-from crm.models import WebhookEndpoint
+from crm.models import Staff, WebhookDelivery, WebhookEndpoint
 from crm.permissions import screen_manager
-from crm.views import act_and_tell, save_and_tell
+from crm.views import save_and_tell, screen_button
 from crm.webhooks import selectors, services
 from crm.webhooks.forms import WebhookForm
 
@@ -92,25 +91,18 @@ def endpoint_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, endpoint, secret=endpoint.secret)
 
 
-@login_required
-@require_POST
-def endpoint_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    staff = screen_manager(request)
-    endpoint = selectors.webhook_endpoint_get(organization=staff.organization, pk=pk)
+@screen_button(selectors.webhook_endpoint_get, lambda request, staff, endpoint: redirect("webhooks:list"), manager=True)
+def endpoint_delete(request: HttpRequest, staff: Staff, endpoint: WebhookEndpoint) -> str:
     services.webhook_endpoint_delete(endpoint=endpoint, actor=request.user)
-    messages.success(request, _("Webhook deleted."))
-    return redirect("webhooks:list")
+    return _("Webhook deleted.")
 
 
-@login_required
-@require_POST
-def delivery_retry(request: HttpRequest, pk: int) -> HttpResponse:
+@screen_button(
+    selectors.webhook_delivery_get,
+    lambda request, staff, delivery: redirect("webhooks:detail", pk=delivery.endpoint_id),
+    manager=True,
+)
+def delivery_retry(request: HttpRequest, staff: Staff, delivery: WebhookDelivery) -> str:
     """The log's Retry button: sent again now, under the same webhook-id."""
-    staff = screen_manager(request)
-    delivery = selectors.webhook_delivery_get(organization=staff.organization, pk=pk)
-    act_and_tell(
-        request,
-        lambda: services.webhook_delivery_retry(delivery=delivery, actor=request.user),
-        lambda retried: _("Sending %(id)s again now.") % {"id": retried.message_id},
-    )
-    return redirect("webhooks:detail", pk=delivery.endpoint_id)
+    retried = services.webhook_delivery_retry(delivery=delivery, actor=request.user)
+    return _("Sending %(id)s again now.") % {"id": retried.message_id}

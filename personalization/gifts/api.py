@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from crm import selectors as crm_selectors
-from crm.api import OrganizationScoped
+from crm.api import OrganizationRows, OrganizationScoped
 from crm.models import AccessAction
 from crm.permissions import IsManager, ManagersOnly
 from personalization.gifts import selectors, services
@@ -33,21 +33,15 @@ CONFLICT = OpenApiResponse(description='{"detail": "..."}: already delivered, ex
 
 
 @extend_schema(tags=["gift rules"])
-class GiftRuleViewSet(OrganizationScoped, viewsets.ModelViewSet):
+class GiftRuleViewSet(OrganizationRows, viewsets.ModelViewSet):
     """Managers' small-gift rules. A rule that could never fire, or whose gift uses an unknown placeholder,
     is refused with a message on the field to fix."""
 
     serializer_class = GiftRuleSerializer
     permission_classes = [IsManager]
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-
-    def get_queryset(self) -> QuerySet[GiftRule]:
-        if getattr(self, "swagger_fake_view", False):
-            return GiftRule.objects.none()
-        return selectors.gift_rule_list(organization=self.organization)
-
-    def get_object(self) -> GiftRule:
-        return selectors.gift_rule_get(organization=self.organization, pk=self.kwargs["pk"])
+    model = GiftRule
+    list_selector = staticmethod(selectors.gift_rule_list)
+    get_selector = staticmethod(selectors.gift_rule_get)
 
     def _out(self, rule: GiftRule, code: int = status.HTTP_200_OK) -> Response:
         rule = selectors.gift_rule_get(organization=self.organization, pk=rule.pk)  # with this month's spending

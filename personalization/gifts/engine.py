@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import NotRequired, TypedDict, Unpack
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -285,16 +286,21 @@ def budget_allows(rule: GiftRule, spent: Decimal, cost: Decimal) -> bool:
     return rule.monthly_budget is None or rule.monthly_budget - spent >= cost
 
 
-def evaluate(
-    *,
-    customer: Customer,
-    property_id: int | None,
-    preferences: list[Preference],
-    issues: list[Issue],
-    now: datetime | None = None,
-    rules: list[GiftRule] | None = None,
-    today: date | None = None,
-) -> list[Candidate]:
+class Situation(TypedDict):
+    """A guest's moment the rules are evaluated at (evaluate(), delights_suggest()): the customer with their
+    preferences and issues, at property_id, now (default: the clock), on today (default: the day at the property),
+    with rules (default: read in one query)."""
+
+    customer: Customer
+    property_id: int | None
+    preferences: list[Preference]
+    issues: list[Issue]
+    now: NotRequired[datetime | None]
+    rules: NotRequired[list[GiftRule] | None]
+    today: NotRequired[date | None]
+
+
+def evaluate(**situation: Unpack[Situation]) -> list[Candidate]:
     """The rules that apply to this customer now, best first: higher priority, then the closer occasion.
 
     A rule is left out when a condition fails, the occasion was already delivered, declined or expired,
@@ -302,8 +308,9 @@ def evaluate(
     placeholder of its gift cannot be filled from the customer. rules: as personalization.brief.inputs
     reads them (the brief passes its own); read here in one query when not given. Many customers at one moment:
     RulesAt."""
-    now = now or timezone.now()
-    today = today or guest_today(  # the brief passes the same day, read in its statement
+    customer, property_id, rules = situation["customer"], situation["property_id"], situation.get("rules")
+    now = situation.get("now") or timezone.now()
+    today = situation.get("today") or guest_today(  # the brief passes the same day, read in its statement
         organization_id=customer.organization_id,
         property_id=property_id,
         home_property_id=customer.home_property_id,
@@ -315,4 +322,6 @@ def evaluate(
         from personalization.brief.inputs import load_rules  # the brief's module imports this one
 
         rules = load_rules(customer=customer, property_id=property_id, today=today)
-    return RulesAt(rules, now=now, today=today).evaluate(customer=customer, preferences=preferences, issues=issues)
+    return RulesAt(rules, now=now, today=today).evaluate(
+        customer=customer, preferences=situation["preferences"], issues=situation["issues"]
+    )

@@ -1,4 +1,4 @@
-"""Receivers of crm's signals for gift rules (connected in PersonalizationConfig.ready); the writes are
+"""Receivers of crm's signals for gift rules (connected as PersonalizationConfig.ready imports them); the writes are
 services (personalization.gifts.services)."""
 
 from __future__ import annotations

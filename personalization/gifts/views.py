@@ -14,10 +14,12 @@ from django.views.decorators.http import require_POST
 
 from crm.models import Staff
 from crm.permissions import screen_manager
+from crm.views import screen_button
 from personalization.gifts import selectors, services
 from personalization.gifts.backtest import backtest
 from personalization.gifts.forms import GiftRuleForm
 from personalization.gifts.history import history_lines
+from personalization.models import GiftRule
 
 HISTORY = 100
 
@@ -84,14 +86,10 @@ def rule_check(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     return render(request, "personalization/gifts/editor.html#check", {"form": form, "preview": preview})
 
 
-@login_required
-@require_POST
-def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    staff = screen_manager(request)
-    rule = selectors.gift_rule_get(organization=staff.organization, pk=pk)
+@screen_button(selectors.gift_rule_get, lambda request, staff, rule: redirect("gifts:rules"), manager=True)
+def rule_delete(request: HttpRequest, staff: Staff, rule: GiftRule) -> str:
     services.gift_rule_delete(rule=rule, actor=request.user)
-    messages.success(request, _("Rule “%(name)s” deleted; its delivered gifts stay on record.") % {"name": rule.name})
-    return redirect("gifts:rules")
+    return _("Rule “%(name)s” deleted; its delivered gifts stay on record.") % {"name": rule.name}
 
 
 @login_required

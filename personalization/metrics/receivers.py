@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.dispatch import receiver
 from django.utils import timezone
 
 from crm import signals
@@ -14,6 +15,7 @@ from personalization.models.metrics import Measure
 CONTACT_MOVED = "crm.contact.customer"  # Merge.moved's key of the contacts a merge moved
 
 
+@receiver(signals.contact_logged, dispatch_uid="metrics.contact_logged")
 def _on_contact_logged(sender: Any, *, contact: Contact, **kwargs: Any) -> None:
     services.metrics_contact_logged(contact=contact)
 
@@ -28,6 +30,7 @@ def _issue_event(issue: Issue, actor: Any, at, **counters: int) -> None:
     )
 
 
+@receiver(signals.issue_opened, dispatch_uid="metrics.issue_opened")
 def _on_issue_opened(sender: Any, *, issue: Issue, actor: Any = None, **kwargs: Any) -> None:
     _issue_event(issue, actor, issue.opened_at, **events.issue_opened_counters(severity=issue.severity))
 
@@ -45,14 +48,17 @@ def _issue_ended(issue: Issue, actor: Any, ended, measure: Measure, counter: str
     )
 
 
+@receiver(signals.issue_answered, dispatch_uid="metrics.issue_answered")
 def _on_issue_answered(sender: Any, *, issue: Issue, actor: Any = None, **kwargs: Any) -> None:
     _issue_ended(issue, actor, issue.first_response_at, Measure.FIRST_RESPONSE, "issues_first_responses")
 
 
+@receiver(signals.issue_resolved, dispatch_uid="metrics.issue_resolved")
 def _on_issue_resolved(sender: Any, *, issue: Issue, actor: Any = None, **kwargs: Any) -> None:
     _issue_ended(issue, actor, issue.resolved_at, Measure.RESOLUTION, "issues_resolved")
 
 
+@receiver(signals.issue_reopened, dispatch_uid="metrics.issue_reopened")
 def _on_issue_reopened(sender: Any, *, issue: Issue, actor: Any = None, at=None, **kwargs: Any) -> None:
     _issue_event(issue, actor, at or timezone.now(), issues_reopened=1)
 
@@ -73,19 +79,11 @@ def _merged_guest_days(kept: Customer, duplicate: Customer, merge: Merge, *, und
     )
 
 
+@receiver(signals.customer_merged, dispatch_uid="metrics.customer_merged")
 def _on_customer_merged(sender: Any, *, kept: Customer, duplicate: Customer, merge: Merge, **kwargs: Any) -> None:
     _merged_guest_days(kept, duplicate, merge, undone=False)
 
 
+@receiver(signals.customer_unmerged, dispatch_uid="metrics.customer_unmerged")
 def _on_customer_unmerged(sender: Any, *, kept: Customer, duplicate: Customer, merge: Merge, **kwargs: Any) -> None:
     _merged_guest_days(kept, duplicate, merge, undone=True)
-
-
-def connect() -> None:
-    signals.contact_logged.connect(_on_contact_logged, dispatch_uid="metrics.contact_logged")
-    signals.issue_opened.connect(_on_issue_opened, dispatch_uid="metrics.issue_opened")
-    signals.issue_answered.connect(_on_issue_answered, dispatch_uid="metrics.issue_answered")
-    signals.issue_resolved.connect(_on_issue_resolved, dispatch_uid="metrics.issue_resolved")
-    signals.issue_reopened.connect(_on_issue_reopened, dispatch_uid="metrics.issue_reopened")
-    signals.customer_merged.connect(_on_customer_merged, dispatch_uid="metrics.customer_merged")
-    signals.customer_unmerged.connect(_on_customer_unmerged, dispatch_uid="metrics.customer_unmerged")

@@ -26,7 +26,7 @@ from crm import selectors as crm_selectors
 from crm.errors import Conflict
 from crm.models import Customer, Property, Staff
 from crm.permissions import screen_manager, screen_properties, screen_property_id, screen_staff
-from crm.views import act_and_tell
+from crm.views import act_and_tell, screen_button
 from personalization import selectors
 from personalization.models import Feedback, TaskOutcome, Touch, TouchKind, TouchStatus
 from personalization.touches import messages as touch_messages
@@ -196,13 +196,9 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
 def _touch_button(action, done: Callable[[Any], str]):
     """A manager's button on a touch of the queue; back to where it was pressed (a local `next`) or the queue."""
 
-    @login_required
-    @require_POST
-    def view(request: HttpRequest, pk: int) -> HttpResponse:
-        staff = screen_manager(request)
-        touch = selectors.touch_get(organization=staff.organization, pk=pk)
-        act_and_tell(request, lambda: action(touch=touch, actor=request.user), done)
-        return _back(request, "touches:queue")
+    @screen_button(selectors.touch_get, lambda request, staff, touch: _back(request, "touches:queue"), manager=True)
+    def view(request: HttpRequest, staff: Staff, touch: Touch) -> str:
+        return done(action(touch=touch, actor=request.user))
 
     return view
 
@@ -262,17 +258,10 @@ def tasks(request: HttpRequest) -> HttpResponse:
     return _task_page(request, screen_staff(request))
 
 
-@login_required
-@require_POST
-def task_claim(request: HttpRequest, pk: int) -> HttpResponse:
-    staff = screen_staff(request)
-    task = selectors.task_get(organization=staff.organization, pk=pk)
-    act_and_tell(
-        request,
-        lambda: task_services.task_claim(touch=task, actor=request.user),
-        lambda _task: _("The task is yours."),
-    )
-    return _back(request, "touches:tasks")
+@screen_button(selectors.task_get, lambda request, staff, task: _back(request, "touches:tasks"))
+def task_claim(request: HttpRequest, staff: Staff, task: Touch) -> str:
+    task_services.task_claim(touch=task, actor=request.user)
+    return _("The task is yours.")
 
 
 @login_required

@@ -66,13 +66,7 @@ def import_apply(*, upload: GuestImport, actor: User | None) -> GuestImport:
     upload.refresh_from_db()
     if not claimed:
         raise Conflict(_("This import is %(status)s: it cannot be applied.") % {"status": upload.get_status_display()})
-    record(
-        organization=upload.organization,
-        actor=actor,
-        action=ChangeAction.IMPORT_APPLY,
-        target=upload,
-        changes={"rows": upload.rows},
-    )
+    record(actor=actor, action=ChangeAction.IMPORT_APPLY, target=upload, changes={"rows": upload.rows})
     transaction.on_commit(lambda: task.delay(upload.pk))
     return upload
 
@@ -180,13 +174,7 @@ def _apply_batch(upload: GuestImport, rows: list[ImportRow]) -> None:
         if row.data.get("external_ids"):
             changes["external_ids"] = {"new": [f"{s}:{v}" for s, v in row.data["external_ids"]]}
         records.append(
-            change_record_values(
-                organization=organization,
-                actor=actor,
-                action=ChangeAction.CUSTOMER_IMPORT,
-                target=customer,
-                changes=changes,
-            )
+            change_record_values(actor=actor, action=ChangeAction.CUSTOMER_IMPORT, target=customer, changes=changes)
         )
     upload.created += len(new)
 
@@ -216,11 +204,7 @@ def _apply_batch(upload: GuestImport, rows: list[ImportRow]) -> None:
             facts["external_ids"] = {"added": [f"{s}:{v}" for s, v in added["external_ids"]]}
         records.append(
             change_record_values(
-                organization=organization,
-                actor=actor,
-                action=ChangeAction.CUSTOMER_IMPORT_UPDATE,
-                target=customer,
-                changes={**changes, **facts},
+                actor=actor, action=ChangeAction.CUSTOMER_IMPORT_UPDATE, target=customer, changes={**changes, **facts}
             )
         )
     # One UPDATE per changed guest (~10 % of a list): Django's bulk_update builds a CASE per field and row,

@@ -4,8 +4,9 @@ person takes leaves a crm ChangeRecord (who, when, what)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
+from typing import Unpack
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.errors import Conflict
-from crm.models import ChangeAction, Customer, EventType, Issue, Preference
+from crm.models import ChangeAction, Customer, EventType
 from crm.services.common import User, created, record, user_or_none
 from crm.webhooks import services as webhooks
 from personalization.gifts import engine
@@ -25,32 +26,16 @@ from personalization.metrics.services import metrics_count, staff_id_of
 from personalization.models import Delight, DelightStatus, GiftRule, GiftSpend, PastDelight, Trigger
 
 
-def delights_suggest(
-    *,
-    customer: Customer,
-    property_id: int | None,
-    preferences: list[Preference],
-    issues: list[Issue],
-    now: datetime | None = None,
-    rules: list[GiftRule] | None = None,
-    today: date | None = None,
-) -> list[engine.Candidate]:
+def delights_suggest(**situation: Unpack[engine.Situation]) -> list[engine.Candidate]:
     """The brief's delights: what the rules suggest now, each recorded once as a suggested Delight (a write:
     the brief calls it at every contact).
 
     Two queries at most: the rules (when not given: engine.evaluate), and one insert of the new suggestions,
     atomic (savepoint=False: inside a caller's transaction it adds no SAVEPOINT round trips, the brief's cost).
     Two briefs at the same moment both insert; the unique occasion key makes the second one a no-op update."""
-    now = now or timezone.now()
-    candidates = engine.evaluate(
-        customer=customer,
-        property_id=property_id,
-        preferences=preferences,
-        issues=issues,
-        now=now,
-        rules=rules,
-        today=today,
-    )
+    customer, property_id, today = situation["customer"], situation["property_id"], situation.get("today")
+    now = situation["now"] = situation.get("now") or timezone.now()
+    candidates = engine.evaluate(**situation)
     new = [c for c in candidates if c.existing is None]
     if new:
         rows = [

@@ -114,13 +114,7 @@ def gift_rule_delete(*, rule: GiftRule, actor: User | None = None) -> None:
     )
     if expired:
         delights_expired.send(sender=Delight)
-    record(
-        organization=rule.organization,
-        actor=actor,
-        action=ChangeAction.GIFT_RULE_DELETE,
-        target=rule,
-        changes=deleted({"name": rule.name}),
-    )
+    record(actor=actor, action=ChangeAction.GIFT_RULE_DELETE, target=rule, changes=deleted({"name": rule.name}))
 
 
 def gift_rules_stop_for_property(*, property_: Property) -> int:

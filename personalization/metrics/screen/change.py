@@ -71,27 +71,21 @@ def drops_table(scope: Scope, periods: list[dict], previous_periods: list[dict])
     found = insights.drops_between(previous_periods[-1:] + periods, property_id=scope.property_id, property_name=name)
     if scope.place is None:
         for place in scope.organization.properties.order_by("name"):
-            now = metrics_for(
-                organization_id=scope.organization.pk,
-                property_id=place.pk,
-                start=scope.start,
-                end=scope.end,
-                granularity="month",
-            )["totals"]
-            before = metrics_for(
-                organization_id=scope.organization.pk,
-                property_id=place.pk,
-                start=scope.previous_start,
-                end=scope.previous_end,
-                granularity="month",
-            )["totals"]
             bounds = [
-                {**before, "start": scope.previous_start.isoformat(), "end": scope.previous_end.isoformat()},
-                {**now, "start": scope.start.isoformat(), "end": scope.end.isoformat()},
+                _totals(scope, place, scope.previous_start, scope.previous_end),
+                _totals(scope, place, scope.start, scope.end),
             ]
             found += insights.drops_between(bounds, property_id=place.pk, property_name=place.name)
     table.rows = _drop_rows(scope, found)
     return table
+
+
+def _totals(scope: Scope, place, start, end) -> dict:
+    """A property's totals over one range, as a period of drops_between."""
+    totals = metrics_for(
+        organization_id=scope.organization.pk, property_id=place.pk, start=start, end=end, granularity="month"
+    )["totals"]
+    return {**totals, "start": start.isoformat(), "end": end.isoformat()}
 
 
 def themes_table(scope: Scope) -> Table:

@@ -47,7 +47,6 @@ def touch_cancel(*, touch: Touch, actor: User | None = None) -> Touch:
     touch.save(update_fields=["status", "reason", "claimed_at", "attempt_started_at", "updated_at"])
     metrics_touches_finished([touch], status=TouchStatus.CANCELLED, at=timezone.now())
     record(
-        organization=touch.organization,
         actor=actor,
         action=ChangeAction.TOUCH_CANCEL,
         target=touch,
@@ -123,13 +122,7 @@ def touch_send_now(*, touch: Touch, actor: User | None = None, enqueue: dispatch
         touch.save(
             update_fields=["status", "due_at", "claimed_at", "attempt_started_at", "attempts", "reason", "updated_at"]
         )
-        record(
-            organization=touch.organization,
-            actor=actor,
-            action=ChangeAction.TOUCH_SEND_NOW,
-            target=touch,
-            changes=changes,
-        )
+        record(actor=actor, action=ChangeAction.TOUCH_SEND_NOW, target=touch, changes=changes)
         result = SendNow(touch=touch)
         transaction.on_commit(partial(_publish, result, enqueue or send_now_enqueue), robust=False)
     return result
