@@ -44,7 +44,7 @@ from rest_framework.authtoken.models import Token  # noqa: E402
 from bench.measure import line, percentile  # noqa: E402
 from bench.server import ROOT, free_port, json_getter, start_gunicorn, stop  # noqa: E402
 from bench.setup import bench_staff, ensure_database, ensure_dataset  # noqa: E402
-from bench.watch import Watch  # noqa: E402
+from bench.watch import Watch, tree  # noqa: E402
 from crm.models import Customer  # noqa: E402
 from tests.workers import worker_command, worker_stop  # noqa: E402
 
@@ -378,16 +378,13 @@ def saturation(steps: list[Step]) -> Step | None:
 
 def tree_rss_mb(pid: int) -> float:
     """Resident memory of a process and all its descendants (shared pages counted in each, as `ps` does)."""
-    total, pids = 0, [pid]
-    while pids:
-        current = pids.pop()
+    total = 0
+    for current in tree(pid):
         try:
             status = Path(f"/proc/{current}/status").read_text()
-            total += int(next(s for s in status.splitlines() if s.startswith("VmRSS:")).split()[1])
-            for task in Path(f"/proc/{current}/task").iterdir():
-                pids += [int(child) for child in (task / "children").read_text().split()]
         except (FileNotFoundError, ProcessLookupError):
             continue
+        total += int(next(s for s in status.splitlines() if s.startswith("VmRSS:")).split()[1])
     return total / 1024
 
 
