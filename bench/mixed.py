@@ -17,9 +17,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
+import itertools
 import json
 import os
 import random
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,6 +44,7 @@ from rest_framework.authtoken.models import Token  # noqa: E402
 from bench.measure import line, percentile  # noqa: E402
 from bench.server import ROOT, free_port, json_getter, start_gunicorn, stop  # noqa: E402
 from bench.setup import bench_staff, ensure_database, ensure_dataset  # noqa: E402
+from bench.watch import Watch, tree  # noqa: E402
 from crm.models import Customer  # noqa: E402
 from tests.workers import worker_command, worker_stop  # noqa: E402
 
@@ -62,9 +67,11 @@ REQUEST_TIMEOUT = 10.0
 MAX_IN_FLIGHT = 512  # past this the generator itself would be the bottleneck: further requests count as errors
 RUN_SECONDS = 480  # both series; with the server start-ups and the clean-up the run ends within 10 minutes
 GUESTS_SAMPLED = 2000
+SLOWEST_SHOWN = 8  # requests of each step printed with their path, latency and server time
 CREATED_DOMAIN = "mixed.bench.example"  # the guests this bench creates: dropped before and after a run
 MIX = (("lookup", 0.70), ("brief", 0.20), ("create_guest", 1 / 30), ("add_preference", 1 / 30), ("log_contact", 1 / 30))
 WRITES = frozenset({"create_guest", "add_preference", "log_contact"})
+NUMBERS = itertools.count(1)
 PREFERENCES = [
     {"category": "drink", "text": "Green tea at arrival", "polarity": "likes", "source": "customer"},
     {"category": "room", "text": "High floor, away from the lift", "polarity": "likes", "source": "staff"},
@@ -79,6 +86,7 @@ class Request:
     method: str
     path: str
     body: bytes = b""
+    number: int = 0  # sent as X-Bench-Request: the server's access log names it beside its own time
 
 
 @dataclass
@@ -86,6 +94,8 @@ class Outcome:
     kind: str
     ms: float  # from the moment the request was due; inf when it never finished
     ok: bool
+    request: Request | None = None
+    server_ms: float = float("nan")  # the worker's own time (gunicorn's access log): the rest is queue
 
 
 @dataclass
@@ -93,6 +103,7 @@ class Step:
     rate: float
     outcomes: list[Outcome] = field(default_factory=list)
     seconds: float = 0.0
+    watched: Watch | None = None  # what the processes and the database did during it (a copy, after the step)
 
     def p(self, q: float, kinds: frozenset[str] | None = None) -> float:
         values = [o.ms for o in self.outcomes if kinds is None or o.kind in kinds]
@@ -176,7 +187,7 @@ class Client:
     async def send(self, request: Request) -> int:
         reader, writer = self.idle.pop() if self.idle else await asyncio.open_connection("127.0.0.1", self.port)
         try:
-            head = f"{request.method} {request.path} HTTP/1.1\r\n{self.headers}"
+            head = f"{request.method} {request.path} HTTP/1.1\r\n{self.headers}X-Bench-Request: {request.number}\r\n"
             if request.method == "POST":
                 head += f"Content-Type: application/json\r\nContent-Length: {len(request.body)}\r\n"
             writer.write(head.encode() + b"\r\n" + request.body)
@@ -212,16 +223,17 @@ async def offer(client: Client, next_request, rate: float, seconds: float, rng: 
     async def one(request: Request, due: float) -> None:
         try:
             status = await asyncio.wait_for(client.send(request), REQUEST_TIMEOUT)
-            step.outcomes.append(Outcome(request.kind, (loop.time() - due) * 1000, 200 <= status < 300))
+            step.outcomes.append(Outcome(request.kind, (loop.time() - due) * 1000, 200 <= status < 300, request))
         except (OSError, ValueError, IndexError, asyncio.IncompleteReadError, TimeoutError):
-            step.outcomes.append(Outcome(request.kind, float("inf"), False))
+            step.outcomes.append(Outcome(request.kind, float("inf"), False, request))
 
     started = due = loop.time()
     while (due := due + rng.expovariate(rate)) < started + seconds:
         await asyncio.sleep(max(0.0, due - loop.time()))
         request = next_request()
+        request.number = next(NUMBERS)
         if len(tasks) >= MAX_IN_FLIGHT:
-            step.outcomes.append(Outcome(request.kind, float("inf"), False))
+            step.outcomes.append(Outcome(request.kind, float("inf"), False, request))
             continue
         task = asyncio.create_task(one(request, due))
         tasks.add(task)
@@ -246,6 +258,7 @@ class Series:
     seconds: float
     before: Callable[[], None] = lambda: None
     after: Callable[[], None] = lambda: None
+    watch: Watch | None = None
     steps: list[Step] = field(default_factory=list)
 
     @property
@@ -275,8 +288,13 @@ def step_up(series: list[Series], deadline: float) -> None:
                     print(f"{one.name}: stopped at the run's time limit before {rate} req/s", file=sys.stderr)
                     return
                 one.before()
+                if one.watch:
+                    one.watch.start()
                 step = await offer(one.client, one.next_request, rate, one.seconds, rng)
                 await settle(one.client)
+                if one.watch:
+                    one.watch.stop()
+                    step.watched = copy.copy(one.watch)
                 await asyncio.sleep(STATS_SECONDS)
                 one.after()
                 one.steps.append(step)
@@ -301,6 +319,55 @@ def per_rate(name: str, step: Step) -> None:
         line(f"{prefix}_brief_p95", step.p(95, frozenset({"brief"})), "ms")
         line(f"{prefix}_write_p95", step.p(95, WRITES), "ms")
     line(f"{prefix}_errors", step.errors, "requests")
+    if watched := step.watched:
+        # CPU a request cost each process tree (ms): the server's own, the worker's, beat's, PostgreSQL's.
+        for tree, seconds in watched.cpu.items():
+            line(f"{prefix}_cpu_{tree}_per_request", 1000 * seconds / max(1, len(step.outcomes)), "ms")
+        line(f"{prefix}_new_db_sessions", watched.sessions, "sessions")
+        busy = ", ".join(
+            f"{event} {count / max(1, watched.samples):.2f}" for event, count in watched.waits.most_common(6)
+        )
+        print(f"# {prefix}: busy backends on average by wait: {busy or 'none'}", flush=True)
+        for query, count in watched.lock_queries.most_common(3):
+            print(f"# {prefix}: waiting on a lock ({count} samples): {query}", flush=True)
+
+
+def server_times(log: Path, steps: list[Step]) -> None:
+    """Each answered request's time inside a web worker, read from the server's access log."""
+    server_ms = {}
+    for entry in log.read_text().splitlines():
+        number, _, micros = entry.partition(" ")
+        if number.isdigit():
+            server_ms[int(number)] = int(micros) / 1000
+    for step in steps:
+        for outcome in step.outcomes:
+            if outcome.request and outcome.request.number in server_ms:
+                outcome.server_ms = server_ms[outcome.request.number]
+
+
+def breakdown(name: str, step: Step) -> None:
+    """Where a step's time went, by kind: the client's latency (from the moment a request was due) against the
+    web worker's own time (the rest is the wait for a free worker); then its slowest requests."""
+    prefix = f"{name}_{step.rate:.0f}rps"
+    answered = [o for o in step.outcomes if o.ms != float("inf") and o.server_ms == o.server_ms]
+    for kind in sorted({o.kind for o in answered}):
+        mine = [o for o in answered if o.kind == kind]
+        client, server = [o.ms for o in mine], [o.server_ms for o in mine]
+        line(f"{prefix}_{kind}_count", len(mine), "requests")
+        for q in (50, 95):
+            line(f"{prefix}_{kind}_p{q}", percentile(client, q), "ms")
+            line(f"{prefix}_{kind}_server_p{q}", percentile(server, q), "ms")
+    if answered:
+        line(f"{prefix}_server_p95", percentile([o.server_ms for o in answered], 95), "ms")
+        line(f"{prefix}_queue_mean", statistics.fmean(o.ms - o.server_ms for o in answered), "ms")
+    for o in sorted(answered, key=lambda o: -o.ms)[:SLOWEST_SHOWN]:
+        print(f"# {prefix} slow: {o.ms:.1f} ms (server {o.server_ms:.1f}) {o.kind} {o.request.path}", flush=True)
+
+
+def cpu_per_request(steps: list[Step]) -> float:
+    """CPU milliseconds a request cost, summed over every watched process tree and step."""
+    seconds = sum(sum(step.watched.cpu.values()) for step in steps if step.watched)
+    return 1000 * seconds / max(1, sum(len(step.outcomes) for step in steps if step.watched))
 
 
 def saturation(steps: list[Step]) -> Step | None:
@@ -311,16 +378,13 @@ def saturation(steps: list[Step]) -> Step | None:
 
 def tree_rss_mb(pid: int) -> float:
     """Resident memory of a process and all its descendants (shared pages counted in each, as `ps` does)."""
-    total, pids = 0, [pid]
-    while pids:
-        current = pids.pop()
+    total = 0
+    for current in tree(pid):
         try:
             status = Path(f"/proc/{current}/status").read_text()
-            total += int(next(s for s in status.splitlines() if s.startswith("VmRSS:")).split()[1])
-            for task in Path(f"/proc/{current}/task").iterdir():
-                pids += [int(child) for child in (task / "children").read_text().split()]
         except (FileNotFoundError, ProcessLookupError):
             continue
+        total += int(next(s for s in status.splitlines() if s.startswith("VmRSS:")).split()[1])
     return total / 1024
 
 
@@ -371,8 +435,9 @@ def main() -> None:
 
     worker, beat = start_celery()
     port, floor_port = free_port(), free_port()
-    server = start_gunicorn(port, workers=WEB_WORKERS)
-    floor, fixed = None, None
+    logs = Path(tempfile.mkdtemp(prefix="bench-mixed-"))  # each server's access log: its own time per request
+    server = start_gunicorn(port, workers=WEB_WORKERS, access_log=logs / "system.log")
+    floor, fixed, watches = None, None, []
     # Memory at its highest after any step; PostgreSQL's buffer hits and reads over the system's steps only.
     rss, buffers = {"web": 0.0, "worker": 0.0}, {"hit": 0, "read": 0}
     mark = {}
@@ -397,16 +462,25 @@ def main() -> None:
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fixed:
             json.dump({"lookup": answer}, fixed)
         os.environ["BENCH_METRICS_FIXED_JSON"] = fixed.name
-        floor = start_gunicorn(floor_port, workers=WEB_WORKERS, settings="bench.settings")
+        floor = start_gunicorn(
+            floor_port, workers=WEB_WORKERS, settings="bench.settings", access_log=logs / "floor.log"
+        )
         floor_path = "/bench/fixed-json/metrics/lookup/"
         get, close = json_getter(floor_port, manager_token)
         get(floor_path)
         close()
 
         mix = Mix(guests, seed=3)
-        system = Series("mixed", Client(port, token), mix.next, MIXED_STEP_SECONDS, before, after)
-        floor_request = Request("floor", "GET", floor_path)
-        framework = Series("framework", Client(floor_port, manager_token), lambda: floor_request, FLOOR_STEP_SECONDS)
+        celery = {"worker": worker.pid, "beat": beat.pid}
+        watches = [Watch(os.environ["DATABASE_URL"], {"web": pid, **celery}) for pid in (server.pid, floor.pid)]
+        system = Series("mixed", Client(port, token), mix.next, MIXED_STEP_SECONDS, before, after, watches[0])
+        framework = Series(
+            "framework",
+            Client(floor_port, manager_token),
+            lambda: Request("floor", "GET", floor_path),
+            FLOOR_STEP_SECONDS,
+            watch=watches[1],
+        )
         step_up([system, framework], deadline)
     finally:
         for process in (server, floor):
@@ -415,9 +489,16 @@ def main() -> None:
         worker_stop(beat)  # first: a task it sends after the worker left would wait in the broker
         worker_stop(worker)
         stats.close()
+        for watch in watches:
+            watch.close()
         if fixed:
             os.unlink(fixed.name)
     line("mixed_guests_created", forget_created_guests(), "rows")
+    for series, log in ((system, "system.log"), (framework, "floor.log")):
+        server_times(logs / log, series.steps)
+        for step in series.steps:
+            breakdown(series.name, step)
+    shutil.rmtree(logs)
 
     best, best_floor = saturation(system.steps), saturation(framework.steps)
     rate = best.rate if best else 0  # 0: not even the first step held the target
@@ -437,6 +518,16 @@ def main() -> None:
     line("framework_saturated", int(framework.saturated), "bool")
     if best_floor:
         line("mixed_saturation_vs_framework", rate / best_floor.rate, "x")
+    # Why: a step holds p95 <= 50 ms only if the requests' own time (in the web worker, without the queue) does,
+    # at the first step already; and the CPU a request costs (every process tree) bounds the rate two cores serve.
+    for series in (system, framework):
+        if series.steps:
+            first = [o.server_ms for o in series.steps[0].outcomes if o.server_ms == o.server_ms]
+            if first:
+                line(f"{series.name}_first_step_server_p95", percentile(first, 95), "ms")
+            line(f"{series.name}_cpu_per_request", cpu_per_request(series.steps), "ms")
+    if system.steps and framework.steps:
+        line("mixed_cpu_vs_framework", cpu_per_request(system.steps) / cpu_per_request(framework.steps), "x")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(port: int, *, workers: int = 1, settings: str = "config.settings") -> subprocess.Popen:
+# An access log line: the X-Bench-Request header the load generator sends, then the worker's own time (µs).
+ACCESS_LOG_FORMAT = "%({x-bench-request}i)s %(D)s"
+
+
+def start_gunicorn(
+    port: int, *, workers: int = 1, settings: str = "config.settings", access_log: Path | None = None
+) -> subprocess.Popen:
+    """gunicorn on 127.0.0.1:port; with access_log, one line per request there (ACCESS_LOG_FORMAT)."""
+    logging = ["--access-logfile", str(access_log), "--access-logformat", ACCESS_LOG_FORMAT] if access_log else []
     process = subprocess.Popen(
         [
             sys.executable,
@@ -33,6 +41,7 @@ def start_gunicorn(port: int, *, workers: int = 1, settings: str = "config.setti
             f"127.0.0.1:{port}",
             "--log-level",
             "warning",
+            *logging,
         ],
         cwd=ROOT,
         env={**os.environ, "CONN_MAX_AGE": "600", "DJANGO_SETTINGS_MODULE": settings},

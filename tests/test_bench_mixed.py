@@ -1,0 +1,55 @@
+"""bench/run mixed reads each request's own time in a web worker from gunicorn's access log (the line format it
+starts gunicorn with), so its output can tell the wait for a free worker from the request's own time."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from types import SimpleNamespace
+
+from gunicorn.config import Config
+from gunicorn.glogging import Logger
+
+from bench.mixed import Outcome, Request, Step, breakdown, server_times
+from bench.server import ACCESS_LOG_FORMAT
+
+
+def _access_line(number: int, took: datetime.timedelta) -> str:
+    """The line gunicorn writes for a request that carried X-Bench-Request: number."""
+    config = Config()
+    config.set("accesslog", "-")
+    config.set("access_log_format", ACCESS_LOG_FORMAT)
+    logger = Logger(config)
+    lines = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())
+    logger.access_log.handlers = [handler]
+    environ = {"REQUEST_METHOD": "GET", "RAW_URI": "/health/", "PATH_INFO": "/health/", "SERVER_PROTOCOL": "HTTP/1.1"}
+    response = SimpleNamespace(status="200 OK", sent=15, headers=[])
+    request = SimpleNamespace(headers=[("X-BENCH-REQUEST", str(number))])
+    logger.access(response, request, environ, took)
+    return lines[0]
+
+
+def test_a_request_gets_its_server_time_and_the_rest_is_queue(tmp_path, capsys):
+    log = tmp_path / "system.log"
+    # A probe without the header (the settle step's /health/) logs "-": skipped.
+    log.write_text(f"{_access_line(7, datetime.timedelta(milliseconds=12))}\n- 900\n")
+    lookup = Request("lookup", "GET", "/api/v1/customers/?q=wang", number=7)
+    step = Step(
+        5,
+        [
+            Outcome("lookup", 40.0, True, lookup),
+            Outcome("brief", float("inf"), False, Request("brief", "GET", "/b", number=8)),
+        ],
+    )
+
+    server_times(log, [step])
+    breakdown("mixed", step)
+
+    assert step.outcomes[0].server_ms == 12.0
+    assert step.outcomes[1].server_ms != step.outcomes[1].server_ms  # never answered: no server time (nan)
+    printed = capsys.readouterr().out
+    assert "mixed_5rps_lookup_server_p95 12.00 ms" in printed
+    assert "mixed_5rps_queue_mean 28.00 ms" in printed  # 40 ms from due to answer, 12 of them in the worker
+    assert "# mixed_5rps slow: 40.0 ms (server 12.0) lookup /api/v1/customers/?q=wang" in printed
