@@ -438,7 +438,9 @@ def _python(field, value):
 def _reader(field, vendor: str):
     kind = field.get_internal_type()
     if kind == "DateTimeField":
-        return _moment
+        # PostgreSQL writes every timestamp with its offset (the session's zone is UTC): fromisoformat reads it
+        # as it is, without _moment's fallback and default zone, a Python call per value less (~2,000 a board).
+        return datetime.fromisoformat if _postgres(vendor) else _moment
     if kind == "DateField":
         return _day
     if kind == "BooleanField":
