@@ -98,11 +98,28 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+def _out_of_its_context(response: Response) -> None:
+    """Once rendered, the response needs no reference to itself in its renderer_context (DRF sets one to render)."""
+    response.renderer_context.pop("response", None)
+
+
 class OrganizationScoped:
     """The base of every API view of both apps: the request's staff member and organization (IsStaffMember
     guarantees one), handed to the selectors that scope every read, and to the serializers."""
 
     request: Request
+
+    def dispatch(self, request, *args, **kwargs):
+        """DRF's dispatch, with the response out of reference cycles once rendered: DRF keeps it on the view (whose
+        request points back at it) and in its own renderer_context, so each response and its data outlived the
+        request until the garbage collector's next pass, which then freed several at once inside some later
+        request: every eighth arrivals board (500 rows) paid 15–20 ms for the boards before it (bench/run
+        arrivals; docs/benchmarks.md). Released, a response is freed as soon as the server is done with it."""
+        response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        del self.response
+        if isinstance(response, Response):
+            response.add_post_render_callback(_out_of_its_context)
+        return response
 
     @cached_property
     def staff(self) -> Staff:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from operator import attrgetter
 from typing import NamedTuple
 
 from django.utils import timezone
@@ -22,7 +23,7 @@ from crm.models import Customer, Issue, Polarity, Preference, PreferenceCategory
 from crm.models import Stay as StayModel
 from crm.partial_dates import next_occurrence
 from personalization.brief.build import Occasion
-from personalization.brief.inputs import REPAIR_RECENT_DAYS, arrivals_rows, read_row, rules_for_day
+from personalization.brief.inputs import REPAIR_RECENT_DAYS, arrivals_rows, row_reader, rules_for_day
 from personalization.gifts.engine import Candidate, RulesAt
 from personalization.models import Delight as DelightModel
 from personalization.models import PastDelight
@@ -135,6 +136,10 @@ COLUMNS = (
     (DelightModel, ("rule_id", *PastDelight.__dataclass_fields__)),
 )
 _COLUMNS = dict(COLUMNS)
+_LIGHT = (Customer, Preference, Issue, StayModel)
+# As Preference and Issue order them (reversed): the latest confirmed, the latest opened first.
+_CONFIRMED = attrgetter("last_confirmed_at", "id")
+_OPENED = attrgetter("opened_at", "id")
 
 
 @dataclass
@@ -182,27 +187,25 @@ def arrivals_for(*, property: Property, day: date, now: datetime | None = None) 
         liked=book.liked_categories(),
         columns=COLUMNS,
     )
+    guest_of, liked_of, repair_of, stay_of = (row_reader(model, _COLUMNS[model]) for model in _LIGHT)
+    delight_of = row_reader(DelightModel, _COLUMNS[DelightModel])
     board = []
     for stay, guest, preferences, issues, delights in rows:
-        customer = Guest(*read_row(Customer, _COLUMNS[Customer], guest))
-        liked = [Liked(*read_row(Preference, Liked._fields, p)) for p in preferences]
-        repairs = sorted(
-            (Repair(*read_row(Issue, Repair._fields, i)) for i in issues),
-            key=lambda i: (i.opened_at, i.id),
-            reverse=True,
-        )
+        customer = Guest(*guest_of(guest))
+        liked = [Liked(*liked_of(p)) for p in preferences]
+        safety = [p for p in liked if p.safety_critical]
+        safety.sort(key=_CONFIRMED, reverse=True)
+        repairs = [Repair(*repair_of(i)) for i in issues]
+        repairs.sort(key=_OPENED, reverse=True)
         past: dict[int, list[PastDelight]] = {}
-        for rule_id, *delight in (read_row(DelightModel, _COLUMNS[DelightModel], d) for d in delights):
+        for rule_id, *delight in map(delight_of, delights):
             past.setdefault(rule_id, []).append(PastDelight(*delight))
-        stay = Stay(*read_row(StayModel, _COLUMNS[StayModel], stay))
+        stay = Stay(*stay_of(stay))
         board.append(
             Arrival(
                 stay=stay,
                 customer=customer,
-                # As Preference orders them: the latest confirmed first.
-                safety=sorted(
-                    (p for p in liked if p.safety_critical), key=lambda p: (p.last_confirmed_at, p.id), reverse=True
-                ),
+                safety=safety,
                 issues=repairs,
                 delights=book.evaluate(customer=customer, preferences=liked, issues=repairs, past=past),
                 occasions=occasions_during(customer, stay.arrival, stay.departure),

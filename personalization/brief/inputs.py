@@ -15,6 +15,7 @@ parameters, in order.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -403,14 +404,20 @@ def _model(model: type[Model], data: dict) -> Model:
     return model.from_db(connection.alias, names, values)
 
 
-def read_row(model: type[Model], columns: tuple[str, ...], values: list) -> list:
-    """values, a JSON array of these attnames of model (arrivals_rows), each as the field holds it: only what
-    JSON cannot carry (dates, times, SQLite's booleans, decimals) is converted, in place."""
-    for at, convert in _readers(model, columns, connection.vendor):
-        value = values[at]
-        if value is not None:
-            values[at] = convert(value)
-    return values
+def row_reader(model: type[Model], columns: tuple[str, ...]) -> Callable[[list], list]:
+    """The reader of JSON arrays of these attnames of model (arrivals_rows): it types each value as the field holds
+    it, in place, converting only what JSON cannot carry (dates, times, SQLite's booleans, decimals). Made once per
+    board: asked per row, the connection's vendor (a lookup through asgiref's Local) cost more than the typing."""
+    readers = _readers(model, columns, connection.vendor)
+
+    def read(values: list) -> list:
+        for at, convert in readers:
+            value = values[at]
+            if value is not None:
+                values[at] = convert(value)
+        return values
+
+    return read
 
 
 @cache
@@ -431,7 +438,9 @@ def _python(field, value):
 def _reader(field, vendor: str):
     kind = field.get_internal_type()
     if kind == "DateTimeField":
-        return _moment
+        # PostgreSQL writes every timestamp with its offset (the session's zone is UTC): fromisoformat reads it
+        # as it is, without _moment's fallback and default zone, a Python call per value less (~2,000 a board).
+        return datetime.fromisoformat if _postgres(vendor) else _moment
     if kind == "DateField":
         return _day
     if kind == "BooleanField":

@@ -123,14 +123,23 @@ class RulesAt:
         self.now = now
         self.today = today
         self.zone = timezone.get_current_timezone()
-        # Each rule with its tags in lower case and the finder of its trigger's occasions.
+        # Each rule with what is asked of every customer, worked out once: the visits it needs, its tags in lower
+        # case, the liked category it needs, whether its gift says a favourite, and the finder of its occasions.
         self._rules = [
-            (rule, {tag.lower() for tag in rule.tags}, _FINDERS.get(rule.trigger, RulesAt._never)) for rule in rules
+            (
+                rule,
+                rule.min_visits,
+                {tag.lower() for tag in rule.tags},
+                rule.preference_category,
+                bool(favorites_said(rule.gift)),
+                _FINDERS.get(rule.trigger, RulesAt._never),
+            )
+            for rule in rules
         ]
         self._ends: dict[date, datetime] = {}
         self._said: dict[str | tuple[str, int], str] = {}
-        # What the rules read of a customer at all: their likes, their tags.
-        self._liked = self.liked_categories()
+        # What the rules read of a customer at all: their liked categories, their tags.
+        self._categories = any(rule.preference_category for rule in rules)
         self._tagged = any(rule.tags for rule in rules)
 
     def liked_categories(self) -> set[str]:
@@ -173,31 +182,38 @@ class RulesAt:
         (rule.past, as the brief reads them with its rules)."""
         if not welcomes_surprises(customer):
             return []
-        now = self.now
-        favorites = top_likes(preferences) if self._liked else {}
-        categories = {p.category for p in preferences if p.polarity == Polarity.LIKES} if self._liked else set()
+        now, visits = self.now, customer.visit_count
+        favorites: dict[str, str] | None = None  # top_likes, once a gift says a favourite
+        categories = {p.category for p in preferences if p.polarity == Polarity.LIKES} if self._categories else ()
         tags = {t.lower() for t in customer.tags or ()} if self._tagged else set()
         candidates = []
-        for rule, rule_tags, occasions_of in self._rules:
+        for rule, min_visits, rule_tags, category, says_favorite, occasions_of in self._rules:
+            if visits < min_visits:
+                continue
             if rule_tags and not tags & rule_tags:
                 continue
-            if rule.preference_category and rule.preference_category not in categories:
-                continue
-            if customer.visit_count < rule.min_visits:
+            if category and category not in categories:
                 continue
             given = rule.past if past is None else past.get(rule.id, ())
             occasions = occasions_of(self, rule, customer, issues, given)
+            if not occasions:
+                continue
             if len(occasions) > 1:
                 occasions.sort(key=_closeness)
             for key, closeness, occasion_on, expires_at, reason in occasions:
-                existing = next((d for d in given if d.occasion_key == key), None)
+                existing = next((d for d in given if d.occasion_key == key), None) if given else None
                 if existing is not None and not existing.is_open(now):
                     continue  # this occasion is over: delivered, declined or expired
                 if existing is None and not rule.allows_again(given, now):
                     continue
                 if not budget_allows(rule, rule.spent_this_month, existing.cost if existing else rule.cost):
                     continue
-                gift = existing.gift if existing else fill(rule.gift, customer=customer, favorites=favorites)
+                if existing is not None:
+                    gift = existing.gift
+                else:
+                    if says_favorite and favorites is None:
+                        favorites = top_likes(preferences)
+                    gift = fill(rule.gift, customer=customer, favorites=favorites or {})
                 if gift is None:
                     continue
                 candidates.append(Candidate(rule, key, gift, reason, closeness, occasion_on, expires_at, existing))

@@ -6,6 +6,7 @@ import string
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -36,8 +37,10 @@ def fields_not_of(trigger: str | None) -> list[str]:
     return [name for name, triggers in TRIGGER_FIELDS.items() if trigger not in triggers]
 
 
-def placeholders_of(template: str) -> list[str]:
-    """The placeholder names a gift template uses; ValidationError on a typo or anything but {name}."""
+@lru_cache(maxsize=256)
+def placeholders_of(template: str) -> tuple[str, ...]:
+    """The placeholder names a gift template uses; ValidationError on a typo or anything but {name}. Parsed once
+    per text: the arrivals board fills the same few rules' gifts for hundreds of guests."""
     try:
         parts = list(string.Formatter().parse(template))
     except ValueError as exc:
@@ -56,7 +59,7 @@ def placeholders_of(template: str) -> list[str]:
                 code="unknown_placeholder",
             )
         names.append(name)
-    return names
+    return tuple(names)
 
 
 def favorites_said(template: str) -> list[str]:
