@@ -1,35 +1,10 @@
-"""The vocabulary of name words (crm.lookup.vocabulary): one row per folded word of an organization's guests'
-names, with how many guests hold it and its deletions, which the typo stage looks a typed word's up in.
-
-- On PostgreSQL a GIN index on the organization and the deletions (`organization_id = %s AND deletions &&
-  %s::text[]`; btree_gin, a contrib extension like pg_trgm, lets the organization into it), built while the table
-  is still empty
-  (PostgreSQL refuses to build an index in the transaction that has just written its rows: "pending trigger
-  events").
-- Filled from every guest's names, as `manage.py rebuild_search_terms` fills it; backwards, emptied.
-"""
+"""The vocabulary of name words (crm.lookup.vocabulary): each folded word of an organization's guests' names on
+its own row with how many guests hold it, and one row for each string left when one or two of its letters are
+deleted, which the typo stage looks a typed word's deletions up in (one btree range per key). Filled from every
+guest's names, as `manage.py rebuild_search_terms` fills it; backwards, emptied."""
 
 import django.db.models.deletion
 from django.db import migrations, models
-
-import crm.models.lookup
-
-
-def create_gin_index(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("CREATE EXTENSION IF NOT EXISTS btree_gin")
-        # fastupdate off: each new word goes into the index itself, not a pending list that every lookup would read
-        # whole (and with which the planner, misjudging the cost, scanned the table: 560 ms for 30,000 words where
-        # the index answers in 0.2 ms).
-        schema_editor.execute(
-            "CREATE INDEX nameword_deletions ON crm_nameword USING gin (organization_id, deletions)"
-            " WITH (fastupdate = off)"
-        )
-
-
-def drop_gin_index(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("DROP INDEX IF EXISTS nameword_deletions")
 
 
 def fill_vocabulary(apps, schema_editor):
@@ -66,9 +41,9 @@ class Migration(migrations.Migration):
             name="NameWord",
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(max_length=20)),
                 ("word", models.CharField(max_length=20)),
-                ("guests", models.PositiveIntegerField()),
-                ("deletions", crm.models.lookup.WordList()),
+                ("guests", models.PositiveIntegerField(default=0)),
                 (
                     "organization",
                     models.ForeignKey(
@@ -80,9 +55,8 @@ class Migration(migrations.Migration):
                 ),
             ],
             options={
-                "constraints": [models.UniqueConstraint(fields=("organization", "word"), name="nameword_org_word")],
+                "constraints": [models.UniqueConstraint(fields=("organization", "key", "word"), name="nameword_org_key_word")],
             },
         ),
-        migrations.RunPython(create_gin_index, drop_gin_index),
         migrations.RunPython(fill_vocabulary, empty_vocabulary),
     ]

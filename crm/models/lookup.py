@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.db import models
 from django.db.models import F
@@ -65,42 +63,22 @@ class SearchTerm(models.Model):
         return self.term
 
 
-class WordList(models.TextField):
-    """A list of short strings: text[] on PostgreSQL (a GIN index finds the rows sharing an element with an array
-    parameter), JSON text on SQLite (read with json_each)."""
-
-    def db_type(self, connection):
-        return "text[]" if connection.vendor == "postgresql" else "text"
-
-    def get_db_prep_value(self, value, connection, prepared=False):
-        if value is None:
-            return None
-        return list(value) if connection.vendor == "postgresql" else json.dumps(list(value))
-
-    def from_db_value(self, value, expression, connection):
-        return json.loads(value) if isinstance(value, str) else value
-
-    def to_python(self, value):
-        return json.loads(value) if isinstance(value, str) else value
-
-
 class NameWord(models.Model):
-    """One word of the organization's guests' names, folded as the search terms fold it, with how many guests
-    hold it and its deletion neighbourhood: the vocabulary the typo stage corrects a typed word against
-    (crm.lookup.vocabulary). Kept in step by the services that write the search terms."""
+    """The vocabulary the typo stage corrects a typed word against (crm.lookup.vocabulary): every folded word of the
+    organization's guests' names, on its own row (key = word) with how many guests hold it, and on one row for each
+    string left when one or two of its letters are deleted (key = that string, guests 0). Kept in step by the
+    services that write the search terms."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
+    key = models.CharField(max_length=20)
     word = models.CharField(max_length=20)
-    guests = models.PositiveIntegerField()
-    # The word with up to two letters deleted (crm.lookup.vocabulary.deletions). On PostgreSQL the GIN index
-    # nameword_deletions (migration 0023, with the organization) answers the typo stage's "which words share a
-    # deletion with these?".
-    deletions = WordList()
+    guests = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
-            # Also the index of the upserts and decrements: WHERE organization_id = %s AND word = ANY(%s).
-            models.UniqueConstraint(fields=["organization", "word"], name="nameword_org_word"),
+            # The typo stage: WHERE organization_id = %s AND key = ANY(the typed words' deletions), from the index
+            # alone; then each candidate's own row (key = word = %s) for its count. Also the upserts' conflict.
+            models.UniqueConstraint(fields=["organization", "key", "word"], name="nameword_org_key_word"),
         ]
 
     def __str__(self) -> str:
