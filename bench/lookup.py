@@ -170,7 +170,7 @@ class Run:
         line("customer_bytes_per_guest", (customer - peer) / guests, "B")
         line("searchterm_bytes_per_guest", terms / guests, "B")
         line("nameword_bytes_per_guest", vocabulary / guests, "B")
-        line("dataset_name_words", self.sql("SELECT count(*) FROM crm_nameword")[0][0], "words")
+        line("dataset_name_words", self.sql("SELECT count(*) FROM crm_nameword WHERE key = word")[0][0], "words")
         line("database_size", self.sql("SELECT pg_database_size(current_database())")[0][0] / 2**20, "MB")
 
     def draw(self) -> list:

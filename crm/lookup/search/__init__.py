@@ -54,10 +54,12 @@ def search(*, organization: Organization, text: str, limit: int = RESULT_LIMIT) 
     scores = Scores(query)
     # Whole-query keys first (a full name, a phone, an email): selective, and usually the answer.
     # The per-word keys only when those leave places free: "johnson" alone matches thousands.
+    several = len(query.words) > 1
     tiers = [lambda: _lookup(organization, query.whole(), scores, limit)]
-    if len(query.words) > 1:
+    if several:
         tiers.append(lambda: _every_word(organization, query, scores, limit))
-    tiers.append(lambda: _lookup(organization, query.per_word(), scores, limit))  # any word: the lenient last resort
+    else:
+        tiers.append(lambda: _lookup(organization, query.per_word(), scores, limit))
     for tier in tiers:
         tier()
         ranked = scores.ranked()
@@ -65,6 +67,11 @@ def search(*, organization: Organization, text: str, limit: int = RESULT_LIMIT) 
             break
     if scores.sure_best() < FUZZY_BELOW and query.name_words():
         _corrected(organization, query, scores, limit)
+        ranked = scores.ranked()
+    if several and not ranked:
+        # Any word of several: the lenient last resort, after the corrections (whose matches of every word would
+        # rank above it anyway).
+        _lookup(organization, query.per_word(), scores, limit)
         ranked = scores.ranked()
     best = sorted(ranked, key=lambda item: _order(item[0], item[1], scores.last_seen.get(item[0])))[:limit]
     if not best:

@@ -10,7 +10,9 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from crm import services
-from crm.lookup.search import search
+from crm.lookup.search import _corrected, search
+from crm.lookup.search.query import analyze
+from crm.lookup.search.scores import Scores
 from crm.lookup.terms import NAME_FIELDS, names_of
 from crm.lookup.vocabulary import corrections
 from crm.models import NameWord
@@ -78,11 +80,13 @@ def test_a_typo_in_pinyin_finds_the_han_guest_whose_reading_it_is(organization, 
 
 
 def test_a_name_nobody_is_near_finds_nothing_and_the_typo_stage_is_one_statement(organization, guests):
+    assert _found(organization, "Qzxvbn Plokmj") == []
+    query = analyze("Qzxvbn Plokmj")
     with CaptureQueriesContext(connection) as captured:
-        assert _found(organization, "Qzxvbn Plokmj") == []
-    # the vocabulary's one statement was the last: nothing near, so no search of corrections followed
-    assert "crm_nameword" in captured.captured_queries[-1]["sql"]
-    assert sum("crm_nameword" in query["sql"] for query in captured.captured_queries) == 1
+        _corrected(organization, query, Scores(query), 20)
+    # the vocabulary's one statement: nothing near, so no search of corrections followed
+    assert len(captured.captured_queries) == 1
+    assert "crm_nameword" in captured.captured_queries[0]["sql"]
 
 
 def test_corrections_are_the_closest_then_the_most_held(organization, guests):
