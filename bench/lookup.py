@@ -159,16 +159,18 @@ class Run:
             " FROM crm_customer WHERE native_name LIKE '王%%' AND language LIKE 'zh%%'"
         ):
             line("dataset_wang_of_han_names", float(share), "%")
-        customer, terms = (
+        customer, terms, vocabulary = (
             self.sql("SELECT pg_total_relation_size(%s::regclass)", [table])[0][0]
-            for table in ("crm_customer", "crm_searchterm")
+            for table in ("crm_customer", "crm_searchterm", "crm_nameword")
         )
         peer = self.sql("SELECT pg_relation_size(%s::regclass)", [PEER_INDEX])[0][0]
         # The product's bytes: the customer table and its indexes (less the peer's index, which only the
-        # benchmark has), the search terms and theirs.
-        line("bytes_per_guest", (customer - peer + terms) / guests, "B")
+        # benchmark has), the search terms and theirs, the vocabulary of name words and its deletion index.
+        line("bytes_per_guest", (customer - peer + terms + vocabulary) / guests, "B")
         line("customer_bytes_per_guest", (customer - peer) / guests, "B")
         line("searchterm_bytes_per_guest", terms / guests, "B")
+        line("nameword_bytes_per_guest", vocabulary / guests, "B")
+        line("dataset_name_words", self.sql("SELECT count(*) FROM crm_nameword WHERE key = word")[0][0], "words")
         line("database_size", self.sql("SELECT pg_database_size(current_database())")[0][0] / 2**20, "MB")
 
     def draw(self) -> list:

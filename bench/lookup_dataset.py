@@ -30,12 +30,13 @@ from __future__ import annotations
 import csv
 import random
 import time
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from django.db import connection
+from django.db import connection, transaction
 
 from bench.dataset import CUSTOMER_COLUMNS, LOAD_DEFAULTS, NICKNAMES, bulk_load, customer_row
 
@@ -287,10 +288,11 @@ def _rows(args: tuple[int, int, int, int]) -> dict[str, list[tuple]]:
 
     django.setup()
     from crm.lookup.normalize import family_pinyin, pinyin_syllables, split_family_name
-    from crm.lookup.terms import customer_terms, derive_name_fields
+    from crm.lookup.terms import customer_terms, derive_name_fields, names_of
     from crm.models import Customer
 
     out: dict[str, list[tuple]] = {"customer": [], "term": [], "contact": [], "preference": [], "issue": []}
+    words = Counter()  # the vocabulary's counts (crm.lookup.vocabulary), written once every chunk is loaded
     for i in range(start, stop):
         data = guest(seed, i)
         if data.get("_pinyin_fields"):
@@ -308,6 +310,7 @@ def _rows(args: tuple[int, int, int, int]) -> dict[str, list[tuple]]:
         out["term"].extend(
             (organization_id, customer.pk, term, kind, contacts[-1]) for term, kind in customer_terms(customer)
         )
+        words.update(names_of(customer).words)
         for when in contacts:
             out["contact"].append(
                 (customer.pk, rng.choice(CONTACT_KINDS), when, "", rng.random() < 0.7, False, False, when, when)
@@ -339,6 +342,7 @@ def _rows(args: tuple[int, int, int, int]) -> dict[str, list[tuple]]:
                     when + timedelta(hours=5),
                 )
             )
+    out["words"] = words
     return out
 
 
@@ -368,11 +372,14 @@ def stored() -> tuple[int, str] | None:
 
 def generate(*, customers: int, organization_id: int, seed: int = SEED, say=print) -> float:
     """Fill the database with `customers` guests and their histories; answers the seconds it took."""
+    from crm.lookup.vocabulary import vocabulary_rebuild
+
     started = time.monotonic()
     with connection.cursor() as cursor:
         cursor.execute(MARKER)
         cursor.execute("DELETE FROM bench_lookup_dataset")
     counts = dict.fromkeys(COPY, 0)
+    words = Counter()
     with bulk_load(TABLES, LOAD_DEFAULTS, say=say, started=started):
         chunks = [(start, min(start + BATCH, customers), organization_id, seed) for start in range(0, customers, BATCH)]
         raw = connection.connection
@@ -384,9 +391,12 @@ def generate(*, customers: int, organization_id: int, seed: int = SEED, say=prin
                             for row in rows[table]:
                                 copy.write_row(row)
                         counts[table] += len(rows[table])
+                words.update(rows["words"])
                 raw.commit()
                 if number % 10 == 0:
                     say(f"# {number * BATCH:,} guests loaded ({time.monotonic() - started:.0f} s)")
+    with transaction.atomic():  # the function the import's COPY path calls too (crm.lookup.terms.index_customers)
+        vocabulary_rebuild(organization_id, words)
     with connection.cursor() as cursor:
         cursor.execute("INSERT INTO bench_lookup_dataset VALUES (%s, %s)", [customers, VERSION])
     seconds = time.monotonic() - started

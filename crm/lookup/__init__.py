@@ -9,7 +9,8 @@ tones, family name first (张伟 → zha1ngwe3i), Latin folded to ASCII (José �
 O'Connor → oconnor and connor), a phonetic key per Latin word (metaphone), the
 email and its local part, and the phone's digits reversed (so "the last four
 digits" is a prefix). Converting costs ~40 µs a name: done once per write,
-never per search (NOTES.md).
+never per search (NOTES.md). The same writes keep the vocabulary of name words
+(``NameWord``: each folded word, how many guests hold it) in step.
 
 Search time (the ``search`` package: ``query``, ``statements``, ``scores``): the
 query is analyzed into the same kinds of variants, plus nickname expansions (Bob → Robert from a maintained table) and
@@ -18,7 +19,9 @@ candidates come from the term index, which orders each term's rows by kind
 and last visit (a surname of 60,000 guests reads its 20 most recent), from
 prefix ranges (a very common one walks the most recent guests), and for a
 surname with a given name being typed from a walk of the surname's holders; when
-those find nothing strong, a typo stage finds names within one or two edits
-(PostgreSQL: a trigram GIN index on ``Customer.search_name``; SQLite: a
-bounded scan with rapidfuzz). Candidates are then ranked in Python.
+no guest matches every word as typed (a guess by sound does not count), a typo
+stage corrects each typed word against the organization's vocabulary of name
+words (``vocabulary.py``: each word with its deletions, symmetric delete; one
+statement) within one or two edits, Damerau-Levenshtein, and searches again with
+the corrections, scored below an exact match. Candidates are ranked in Python.
 """

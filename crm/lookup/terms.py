@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,6 +24,7 @@ from crm.lookup.normalize import (
     u_umlaut_spellings,
 )
 from crm.lookup.pronounce import han_name_pinyin
+from crm.lookup.vocabulary import is_word, vocabulary_change
 from crm.models import Customer, SearchTerm, TermKind
 from crm.models.customers import address_name
 from crm.phones import digits
@@ -50,6 +52,15 @@ def _han_terms(run: str) -> set[str]:
         terms |= {reading, reading + given_py, given_py + reading}
     terms.add(given_py)
     return {spelling for term in terms for spelling in u_umlaut_spellings(term)}
+
+
+def _han_words(run: str) -> set[str]:
+    """The name words a Han name gives the vocabulary: its family name's readings and its given name's (张若涵 →
+    zhang, ruohan), every ü spelling; the typo stage corrects typed pinyin against them."""
+    family, given = split_family_name(run)
+    words = {"".join(family_pinyin(family, tones=False)), "".join(pinyin_syllables(family, tones=False))}
+    words.add("".join(pinyin_syllables(given, tones=False)))
+    return {spelling for word in words if word for spelling in u_umlaut_spellings(word)}
 
 
 def _toned_keys(run: str) -> set[str]:
@@ -90,6 +101,7 @@ class Names:
     full: frozenset[str]
     term_kinds: frozenset[tuple[str, int]]  # the name's search terms: name, full name and phonetic
     search_name: str
+    words: frozenset[str]  # the name's words for the vocabulary (crm.lookup.vocabulary): smith, zhang, ruohan
 
 
 def names_of(customer: Customer) -> Names:
@@ -104,7 +116,8 @@ NAMES_CACHE = 4096
 @lru_cache(maxsize=NAMES_CACHE)
 def _names(*names: str) -> Names:
     """Names of the values of NAME_FIELDS, in order."""
-    terms, words = _name_terms(dict(zip(NAME_FIELDS, names, strict=True)))
+    fields = dict(zip(NAME_FIELDS, names, strict=True))
+    terms, words = _name_terms(fields)
     full = _full_keys(*names)
     term_kinds = {(fit(term), TermKind.NAME) for term in terms if fit(term) not in full}
     term_kinds |= {(key, TermKind.FULL_NAME) for key in full}
@@ -116,7 +129,12 @@ def _names(*names: str) -> Names:
         full=full,
         term_kinds=frozenset(term_kinds),
         search_name=" ".join(sorted(term for term in terms if term.isascii()))[:MAX_SEARCH_NAME],
+        words=frozenset(word for word in words | _han_words_of(fields) if is_word(word)),
     )
+
+
+def _han_words_of(fields: dict[str, str]) -> set[str]:
+    return {word for field in NAME_FIELDS for run in han_runs(fields[field]) for word in _han_words(run)}
 
 
 def _toned(names: tuple[str, ...]) -> set[str]:
@@ -192,10 +210,20 @@ def derive_name_fields(customer: Customer) -> None:
     customer.addressed_as = address_name(customer, message_language(customer.language))[:200]
 
 
-def index_customer(customer: Customer, *, new: bool = False) -> None:
+def vocabulary_words(customer: Customer) -> frozenset[str]:
+    """The words this guest adds to the vocabulary (crm.lookup.vocabulary): its name's, none when merged away.
+    A service that changes a guest's names or merges it takes them before the change, for index_customer."""
+    return names_of(customer).words if customer.merged_into_id is None else frozenset()
+
+
+def index_customer(customer: Customer, *, new: bool = False, was: frozenset[str] | None = None) -> None:
     """Replace the customer's search terms (call inside the writing transaction): one DELETE of the stale terms
     (also those whose last_seen is not the guest's: a merge changes it) and one INSERT of the missing ones (a new
-    customer: the INSERT alone); a profile merged away has none."""
+    customer: the INSERT alone); a profile merged away has none. The vocabulary follows: `was` is what
+    vocabulary_words() answered before the change (a new customer: nothing): one more statement for a new guest,
+    none when the words stay."""
+    if was is None and not new:
+        raise TypeError("index_customer(): was= is required for a customer that was indexed before")
     wanted = customer_terms(customer) if customer.merged_into_id is None else set()
     if not new:
         stale = SearchTerm.objects.filter(customer=customer)
@@ -207,6 +235,20 @@ def index_customer(customer: Customer, *, new: bool = False) -> None:
         stale.delete()
     if wanted:
         _insert_missing(customer, sorted(wanted))
+    was = was or frozenset()
+    now = vocabulary_words(customer)
+    if now != was:
+        vocabulary_change(customer.organization_id, added=now - was, removed=was - now)
+
+
+def forget_customers(customers: Iterable[Customer]) -> None:
+    """The vocabulary without these guests' words, before their rows are deleted (an erase, an undone import);
+    their terms go with their rows."""
+    by_organization: dict[int, list[str]] = {}
+    for customer in customers:
+        by_organization.setdefault(customer.organization_id, []).extend(vocabulary_words(customer))
+    for organization_id, words in by_organization.items():
+        vocabulary_change(organization_id, removed=words)
 
 
 # Written for the customer only while its row says it is not merged away (a writer holding a stale copy must not
@@ -245,13 +287,19 @@ def record_visit(customer: Customer) -> None:
     )
 
 
-def index_customers(customers: list[Customer], *, new: bool = False) -> None:
+def index_customers(
+    customers: list[Customer], *, new: bool = False, was: Mapping[int, frozenset[str]] | None = None
+) -> None:
     """index_customer() for many customers at once (call inside the writing transaction): one delete, one
     read of which are merged away, one COPY (crm.bulk). new: customers inserted by this transaction, which have
     no terms and cannot have been merged away yet: the COPY alone (the delete and the read were 30 % of an
-    import's statement time, docs/benchmarks.md "Guest-list import")."""
+    import's statement time, docs/benchmarks.md "Guest-list import"). The vocabulary follows in one upsert (and,
+    when words go, a decrement and a delete): `was` maps each customer's id to its vocabulary_words() before the
+    change (new customers: none)."""
     if not customers:
         return
+    if was is None and not new:
+        raise TypeError("index_customers(): was= is required for customers that were indexed before")
     ids = [customer.pk for customer in customers]
     if new:
         live = set(ids)
@@ -268,15 +316,35 @@ def index_customers(customers: list[Customer], *, new: bool = False) -> None:
             for term, kind in customer_terms(customer)
         ),
     )
+    was = was or {}
+    by_organization: dict[int, tuple[list[str], list[str]]] = {}
+    for customer in customers:
+        before = was.get(customer.pk, frozenset())
+        now = names_of(customer).words if customer.pk in live else frozenset()
+        added, removed = by_organization.setdefault(customer.organization_id, ([], []))
+        added += now - before
+        removed += before - now
+    for organization_id, (added, removed) in by_organization.items():
+        if added or removed:
+            vocabulary_change(organization_id, added=added, removed=removed)
 
 
-def reindex(customers: Iterable[Customer], *, customer_model=Customer, term_model=SearchTerm) -> int:
-    """Recompute derived fields and terms of many customers, in batches; returns how many.
+def reindex(
+    customers: Iterable[Customer],
+    *,
+    customer_model=Customer,
+    term_model=SearchTerm,
+    words: dict[int, Counter] | None = None,
+) -> int:
+    """Recompute derived fields and terms of many customers, in batches; returns how many. words: filled with
+    each organization's vocabulary counts of the live customers, for vocabulary_rebuild().
 
     The models can be a migration's historical ones (crm/migrations/0002)."""
     count = 0
     batch: list[Customer] = []
     for customer in customers:
+        if words is not None and customer.merged_into_id is None:
+            words.setdefault(customer.organization_id, Counter()).update(names_of(customer).words)
         batch.append(customer)
         if len(batch) == REINDEX_BATCH:
             count += _reindex_batch(batch, customer_model, term_model)

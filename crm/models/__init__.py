@@ -22,7 +22,7 @@ from crm.models.history import (
     Source,
 )
 from crm.models.imports import UNDO_DAYS, GuestImport, ImportRow, ImportStatus, RowOutcome, RowPlan
-from crm.models.lookup import Merge, SearchTerm, TermKind
+from crm.models.lookup import Merge, NameWord, SearchTerm, TermKind
 from crm.models.stays import ExternalId, Stay, StayStatus
 from crm.models.tenancy import Organization, Property, Role, Staff
 from crm.models.webhooks import DeliveryStatus, EventType, WebhookDelivery, WebhookEndpoint
@@ -46,6 +46,7 @@ __all__ = [
     "ImportStatus",
     "Issue",
     "Merge",
+    "NameWord",
     "IssueStatus",
     "NameOrder",
     "Organization",

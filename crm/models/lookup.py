@@ -63,6 +63,28 @@ class SearchTerm(models.Model):
         return self.term
 
 
+class NameWord(models.Model):
+    """The vocabulary the typo stage corrects a typed word against (crm.lookup.vocabulary): every folded word of the
+    organization's guests' names, on its own row (key = word) with how many guests hold it, and on one row for each
+    string left when one or two of its letters are deleted (key = that string, guests 0). Kept in step by the
+    services that write the search terms."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
+    key = models.CharField(max_length=20)
+    word = models.CharField(max_length=20)
+    guests = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # The typo stage: WHERE organization_id = %s AND key = ANY(the typed words' deletions), from the index
+            # alone; then each candidate's own row (key = word = %s) for its count. Also the upserts' conflict.
+            models.UniqueConstraint(fields=["organization", "key", "word"], name="nameword_org_key_word"),
+        ]
+
+    def __str__(self) -> str:
+        return self.word
+
+
 class Merge(models.Model):
     """A duplicate profile folded into the kept one: what moved where, so it can be undone."""
 

@@ -136,6 +136,7 @@ def customer_update(
     fields = _normalize_customer_fields(
         fields, organization=customer.organization, property=property, home=customer.home_property
     )
+    was = terms.vocabulary_words(customer)  # the old name's words, which the vocabulary forgets on a rename
     changed = assign(customer, fields, CUSTOMER_FIELDS)
     if external_ids is not None:
         changed |= _external_ids_replace(customer, external_ids)
@@ -148,7 +149,7 @@ def customer_update(
     derived = set(terms.DERIVED_FIELDS) if reindex else set()
     customer.save(update_fields=update_fields((set(changed) - {"external_ids"}) | derived))
     if reindex:
-        terms.index_customer(customer)
+        terms.index_customer(customer, was=was)
     record(
         actor=actor,
         action=ChangeAction.CUSTOMER_UPDATE,
@@ -285,6 +286,7 @@ def customer_erase(
     )  # before the delete: it finds their rows' records through the rows
     files = [(person.pronunciation_audio.storage, person.pronunciation_audio.name) for person in erased]
     files = [(storage, name) for storage, name in files if name]
+    terms.forget_customers(erased)
     _total, deleted = Customer.objects.filter(pk__in=ids).delete()
     for storage, name in files:
         # After the commit: a rolled-back erase keeps the file its profile still names.

@@ -96,6 +96,7 @@ def customer_merge(*, kept: Customer, duplicate: Customer, actor: User | None = 
     duplicate.refresh_from_db()
     if duplicate.merged_into_id or kept.merged_into_id:
         raise Conflict(_("One of these customers has already been merged into another."))
+    kept_was, duplicate_was = terms.vocabulary_words(kept), terms.vocabulary_words(duplicate)
 
     signals.customer_merging.send(sender=Customer, kept=kept, duplicate=duplicate)
     moved: dict[str, list[int]] = {}
@@ -117,8 +118,8 @@ def customer_merge(*, kept: Customer, duplicate: Customer, actor: User | None = 
     kept.save()
     duplicate.merged_into = kept
     duplicate.save(update_fields=["merged_into", "updated_at"])
-    terms.index_customer(kept)
-    terms.index_customer(duplicate)  # a merged profile has no terms: it is found through kept
+    terms.index_customer(kept, was=kept_was)
+    terms.index_customer(duplicate, was=duplicate_was)  # a merged profile has no terms: it is found through kept
     merge = Merge.objects.create(
         organization_id=kept.organization_id,
         kept=kept,
@@ -159,6 +160,7 @@ def merge_undo(*, merge: Merge, actor: User | None = None) -> Merge:
         raise Conflict(
             _("%(kept)s has since been merged into another profile; undo that merge first.") % {"kept": kept}
         )
+    kept_was, duplicate_was = terms.vocabulary_words(kept), terms.vocabulary_words(duplicate)
     for key, ids in merge.moved.items():
         label, field = key.rsplit(".", 1)
         apps.get_model(label)._base_manager.filter(pk__in=ids, **{field: kept}).update(**{field: duplicate})
@@ -172,8 +174,8 @@ def merge_undo(*, merge: Merge, actor: User | None = None) -> Merge:
     duplicate.merged_into = None
     kept.save()
     duplicate.save()
-    terms.index_customer(kept)
-    terms.index_customer(duplicate)
+    terms.index_customer(kept, was=kept_was)
+    terms.index_customer(duplicate, was=duplicate_was)
     merge.undone_at = timezone.now()
     merge.undone_by = user_or_none(actor)
     merge.save(update_fields=["undone_at", "undone_by"])

@@ -51,11 +51,12 @@ def _terms_of(customer) -> set[tuple[str, int]]:
 
 
 @pytest.mark.parametrize("names", [{"given_name": "Wei"}, MANY_NAMES], ids=["one name", "every name"])
-def test_creating_a_guest_is_ten_statements_however_many_names(api, webhook, names, django_assert_num_queries):
+def test_creating_a_guest_is_eleven_statements_however_many_names(api, webhook, names, django_assert_num_queries):
     # 1 the token and its staff member · 2 SAVEPOINT · 3 INSERT the guest · 4 INSERT all their search terms ·
-    # 5 INSERT the change record · 6 SELECT the endpoints that want the event · 7 INSERT its delivery ·
-    # 8 RELEASE · 9 SELECT the likely duplicates · 10 SELECT the ids in other systems the answer shows
-    with django_assert_num_queries(10):
+    # 5 UPSERT their name words into the vocabulary (the typo stage's) · 6 INSERT the change record ·
+    # 7 SELECT the endpoints that want the event · 8 INSERT its delivery · 9 RELEASE · 10 SELECT the likely
+    # duplicates · 11 SELECT the ids in other systems the answer shows
+    with django_assert_num_queries(11):
         answer = api.post(URL, names, format="json")
     assert answer.status_code == 201, answer.json()
     customer = Customer.objects.get(pk=answer.json()["id"])
@@ -70,9 +71,9 @@ def test_a_new_namesake_of_many_reads_only_the_likely_duplicates(api, organizati
     namesakes = [CustomerFactory(organization=organization, given_name="Wei", family_name="Wang") for _ in range(30)]
     services.customer_update(customer=namesakes[7], phone="+86 139 1111 2222")
     rare = CustomerFactory(organization=organization, given_name="Xiaoyu", family_name="Wang", email="")
-    # When one more Wang Wei is created: the nine statements of a guest when no endpoint wants the event, and one
+    # When one more Wang Wei is created: the ten statements of a guest when no endpoint wants the event, and one
     # SELECT of the profile sharing the phone (not of the 29 namesakes).
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         answer = api.post(URL, {"given_name": "Wei", "family_name": "Wang", "phone": "+86 139 1111 2222"})
     # Then that profile is the likely duplicate, for its phone; the 29 others are namesakes, not duplicates.
     assert answer.status_code == 201, answer.json()
@@ -86,10 +87,10 @@ def test_a_new_namesake_of_many_reads_only_the_likely_duplicates(api, organizati
 
 
 def test_ids_in_other_systems_add_one_insert_in_a_savepoint(api, django_assert_num_queries):
-    # The nine of a guest when no endpoint wants the event, and SAVEPOINT · INSERT every id · RELEASE: the unique
+    # The ten of a guest when no endpoint wants the event, and SAVEPOINT · INSERT every id · RELEASE: the unique
     # constraint decides whether an id is taken, not a SELECT per id before.
     ids = [{"system": "opera", "id": f"A{n}"} for n in range(5)]
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         answer = api.post(URL, {"given_name": "Wei", "external_ids": ids}, format="json")
     assert answer.status_code == 201, answer.json()
     assert len(answer.json()["external_ids"]) == 5
@@ -128,13 +129,15 @@ def test_a_patch_that_takes_another_guests_id_keeps_the_guests_own_ids(api, orga
 def test_renaming_a_guest_deletes_the_stale_terms_and_inserts_the_new_in_two_statements(
     api, organization, django_assert_num_queries
 ):
+    # and moves the guest between the vocabulary's words in three: the new words upserted, the old ones
+    # decremented, those nobody holds any more deleted.
     guest = CustomerFactory(organization=organization, **MANY_NAMES)
     services.contact_log(customer=guest, kind="visit")
     email_terms = {(term, kind) for term, kind in _terms_of(guest) if kind in (TermKind.EMAIL, TermKind.EMAIL_LOCAL)}
     # 1 the token · 2 SELECT the guest · 3 SELECT their ids in other systems · 4 SAVEPOINT · 5 UPDATE the guest ·
-    # 6 DELETE the stale terms · 7 INSERT the new ones · 8 INSERT the change record · 9 SELECT the endpoints ·
-    # 10 RELEASE
-    with django_assert_num_queries(10):
+    # 6 DELETE the stale terms · 7 INSERT the new ones · 8 UPSERT the new words · 9 UPDATE the old words' counts ·
+    # 10 DELETE the words nobody holds · 11 INSERT the change record · 12 SELECT the endpoints · 13 RELEASE
+    with django_assert_num_queries(13):
         answer = api.patch(f"{URL}{guest.pk}/", {"family_name": "Chan", "native_name": "陈凯瑟琳"}, format="json")
     assert answer.status_code == 200, answer.json()
     guest.refresh_from_db()

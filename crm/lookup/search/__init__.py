@@ -3,11 +3,11 @@ them (scores). This module holds the order of the stages and when each one runs.
 
 from __future__ import annotations
 
-from django.db import connection, connections, router
+from django.db import connection
 
 from crm import rows
 from crm.lookup.search.query import Query, Variant, analyze
-from crm.lookup.search.scores import PREFIX_FACTOR, Scores, close_to_any
+from crm.lookup.search.scores import PREFIX_FACTOR, Scores
 from crm.lookup.search.statements import (
     UPPER,
     anchor_walk_sql,
@@ -15,7 +15,6 @@ from crm.lookup.search.statements import (
     either,
     every_word_sql,
     exact_sql,
-    fuzzy_queryset,
     prefix_sql,
     ranges,
     run,
@@ -23,6 +22,8 @@ from crm.lookup.search.statements import (
     walk_sql,
     winners_sql,
 )
+from crm.lookup.terms import PHONETIC_SIGIL
+from crm.lookup.vocabulary import corrections
 from crm.models import Customer, Organization
 
 # Rows of one prefix (or one word of several), counted from the index alone, past which it counts as common; a
@@ -34,12 +35,14 @@ RANGE_ROWS = 10_000
 # anchor_walk_sql): its holders in index order, each probed for the other words, until the page fills.
 FEW_ROWS = 1000
 RESULT_LIMIT = 20  # a lookup box shows the best few; the API pages through at most these
-FUZZY_BELOW = 0.7  # the typo stage runs when nothing scored this well (phonetic matches do)
-SQLITE_FUZZY_SCAN = 200_000  # rows the embedded default scans for typos; beyond, use PostgreSQL
-
-
-# Low enough for two swapped letters in a short name ("jhonsmtih" ~ "johnsmith"); the closest first.
-TRIGRAM_WORD_THRESHOLD = 0.3
+# The typo stage runs when no guest matched every word this well, sound-alike keys left out: a prefix of a name
+# being typed (0.8075 for one word) or a nickname do; a guess by sound does not.
+FUZZY_BELOW = 0.8
+# A word corrected by one edit or two weighs this (the typed word itself, when a guest holds it, 1.0): above a
+# sound-alike key (0.7), so "Jahn Smith" finds John Smith before Jon and Jane; less RANK_STEP for each more common
+# candidate before it, so that of two words at one edit the one more guests hold comes first.
+CORRECTED = {0: 1.0, 1: 0.82, 2: 0.74}
+RANK_STEP = 0.002
 
 
 def search(*, organization: Organization, text: str, limit: int = RESULT_LIMIT) -> list[Customer]:
@@ -51,18 +54,24 @@ def search(*, organization: Organization, text: str, limit: int = RESULT_LIMIT) 
     scores = Scores(query)
     # Whole-query keys first (a full name, a phone, an email): selective, and usually the answer.
     # The per-word keys only when those leave places free: "johnson" alone matches thousands.
+    several = len(query.words) > 1
     tiers = [lambda: _lookup(organization, query.whole(), scores, limit)]
-    if len(query.words) > 1:
+    if several:
         tiers.append(lambda: _every_word(organization, query, scores, limit))
-    tiers.append(lambda: _lookup(organization, query.per_word(), scores, limit))  # any word: the lenient last resort
+    else:
+        tiers.append(lambda: _lookup(organization, query.per_word(), scores, limit))
     for tier in tiers:
         tier()
         ranked = scores.ranked()
         if any(score >= 1.0 for _, score in ranked) or (ranked and tier is not tiers[0]):
             break
-    if max((score for _, score in ranked), default=0.0) < FUZZY_BELOW and query.fuzzy_words():
-        for customer_id, search_name, last_seen in _fuzzy_rows(organization, query):
-            scores.add_fuzzy(customer_id, search_name, last_seen.timestamp() if last_seen else None)
+    if scores.sure_best() < FUZZY_BELOW and query.name_words():
+        _corrected(organization, query, scores, limit)
+        ranked = scores.ranked()
+    if several and not ranked:
+        # Any word of several: the lenient last resort, after the corrections (whose matches of every word would
+        # rank above it anyway).
+        _lookup(organization, query.per_word(), scores, limit)
         ranked = scores.ranked()
     best = sorted(ranked, key=lambda item: _order(item[0], item[1], scores.last_seen.get(item[0])))[:limit]
     if not best:
@@ -165,18 +174,29 @@ def _walk_rows(
     return run(*terms_of_sql(organization, ids, matching)) if ids else []
 
 
-def _fuzzy_rows(organization: Organization, query: Query):
-    words = query.fuzzy_words()
-    if connection.vendor == "postgresql":
-        # On the connection that fuzzy_queryset reads through.
-        with connections[router.db_for_read(Customer)].cursor() as cursor:
-            cursor.execute("SET pg_trgm.word_similarity_threshold = %s", [TRIGRAM_WORD_THRESHOLD])
-        found: dict[int, tuple] = {}
-        for word in words:
-            found.update((row[0], row) for row in fuzzy_queryset(organization, word))
-        return found.values()
-    # SQLite (the embedded default, small by design): a bounded scan of the folded names.
-    names = Customer.objects.filter(organization=organization, merged_into__isnull=True).values_list(
-        "pk", "search_name", "last_seen"
-    )[:SQLITE_FUZZY_SCAN]
-    return [row for row in names.iterator(chunk_size=5000) if close_to_any(words, row[1].split())]
+def _corrected(organization: Organization, query: Query, scores: Scores, limit: int) -> None:
+    """The typo stage: each typed word corrected against the vocabulary of name words (one statement, see
+    crm.lookup.vocabulary), then the ordinary search with the corrections — every word of several, each slot
+    any of its corrections, weighed by their edits (CORRECTED). A word without corrections (too short, or nothing
+    near) keeps its own keys; when no word has a correction the stage ends there."""
+    found = corrections(organization.pk, query.name_words())
+    if not any(c.edits for near in found.values() for c in near):
+        return
+    words, variants = [], []
+    for slot, word in enumerate(query.words):
+        near = found.get(word)
+        if near:
+            words.append(near[0].word)
+            variants += [
+                Variant(c.word, slot, CORRECTED[c.edits] - RANK_STEP * rank, prefix=False)
+                for rank, c in enumerate(near)
+            ]
+        else:
+            words.append(word)
+            variants += [v for v in query.per_word_at(slot) if not v.term.startswith(PHONETIC_SIGIL)]
+    corrected = Query(words=words, variants=variants)
+    scores.add_variants(variants)
+    if len(words) > 1:
+        _every_word(organization, corrected, scores, limit)
+    else:
+        _lookup(organization, variants, scores, limit)

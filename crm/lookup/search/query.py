@@ -19,8 +19,6 @@ MAX_QUERY_LENGTH = 100
 # Search as you type: the first letter answers (its most recent guests: see _lookup and walk_sql).
 MIN_PREFIX = 1
 MIN_PHONE_DIGITS = 4
-FUZZY_MIN_WORD = 4
-FUZZY_MIN_JOINED = 7
 MAX_NICKNAME_CHOICES = 12
 MAX_NICKNAME_COMBINATIONS = 40
 
@@ -61,12 +59,12 @@ class Query:
     def per_word_at(self, slot: int) -> list[Variant]:
         return [v for v in self.variants if v.slot == slot]
 
-    def fuzzy_words(self) -> list[str]:
-        """What the typo stage looks for: the whole name joined (selective), else the long words."""
-        joined = "".join(self.words)
-        if len(self.words) > 1 and len(joined) >= FUZZY_MIN_JOINED:
-            return [joined]
-        return [w for w in self.words if len(w) >= FUZZY_MIN_WORD]
+    def name_words(self) -> list[str]:
+        """The words the typo stage may correct: a name's, not an email's or a phone number's."""
+        typed = [v.term for v in self.whole()]
+        if any(term.startswith(PHONE_SIGIL) or (term.startswith(EMAIL_SIGIL) and "@" in term[1:]) for term in typed):
+            return []
+        return self.words
 
 
 def analyze(text: str) -> Query:
@@ -93,12 +91,6 @@ def analyze(text: str) -> Query:
         for name in related_names(word):
             query.add(name, slot, 0.85, prefix=False)
         query.add(PHONETIC_SIGIL + phonetic(word) if phonetic(word) else "", slot, 0.7, prefix=False)
-        # Two neighbouring letters swapped is the commonest typo ("Jhon", "Smtih"): try each swap by index.
-        if len(word) >= FUZZY_MIN_WORD:
-            for i in range(len(word) - 1):
-                swapped = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
-                if swapped != word:
-                    query.add(swapped, slot, 0.75, prefix=False)
     if has_tone_marks(text):
         query.add(tone_key(text), WHOLE, TONE_MATCH, prefix=True)
     if len(query.words) > 1:

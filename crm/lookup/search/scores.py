@@ -1,12 +1,11 @@
-"""Ranking the candidates: each customer's best weight per word of the query, and the typo stage's edit distance."""
+"""Ranking the candidates: each customer's best weight per word of the query."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from rapidfuzz.distance import DamerauLevenshtein
-
-from crm.lookup.search.query import FUZZY_MIN_JOINED, FUZZY_MIN_WORD, WHOLE, Query, Variant
+from crm.lookup.search.query import WHOLE, Query, Variant
+from crm.lookup.terms import PHONETIC_SIGIL
 from crm.models import TermKind
 
 MIN_SCORE = 0.5
@@ -16,25 +15,6 @@ PREFIX_FACTOR = 0.85
 # A key standing for the whole query that matches only part of a guest's name (the given name 远轩 of 王远轩
 # for "yuan xuan") ranks below the guest whose whole name it is (袁轩).
 PART_OF_NAME = 0.95
-
-
-def max_edits(word: str) -> int:
-    """One typo in a short name, two in a longer one."""
-    return 1 if len(word) < 8 else 2
-
-
-def _edits(word: str, candidates: list[str]) -> int | None:
-    limit = max_edits(word)
-    best = None
-    for candidate in candidates:
-        distance = DamerauLevenshtein.distance(word, candidate, score_cutoff=limit)
-        if distance <= limit and (best is None or distance < best):
-            best = distance
-    return best
-
-
-def close_to_any(words: list[str], candidates: list[str]) -> bool:
-    return any(_edits(word, candidates) is not None for word in words)
 
 
 class Scores:
@@ -50,11 +30,23 @@ class Scores:
             self.exact[variant.term].append(variant)
         self.prefixes = [v for v in query.variants if v.prefix]
         self.last_seen: dict[int, float | None] = {}  # seconds since the epoch
+        # The best weights without the sound-alike keys: whether the name was found as typed (or as a prefix, a
+        # nickname), or only guessed at, which leaves the typo stage to run (crm.lookup.search).
+        self.sure: dict[int, dict[int, float]] = defaultdict(dict)
 
-    def _hit(self, customer_id: int, slot: int, weight: float) -> None:
-        slots = self.best[customer_id]
-        if weight > slots.get(slot, 0.0):
-            slots[slot] = weight
+    def add_variants(self, variants: list[Variant]) -> None:
+        """More keys to score the rows against (the typo stage's corrections)."""
+        for variant in variants:
+            if variant not in self.exact[variant.term]:
+                self.exact[variant.term].append(variant)
+            if variant.prefix and variant not in self.prefixes:
+                self.prefixes.append(variant)
+
+    def _hit(self, customer_id: int, slot: int, weight: float, term: str) -> None:
+        for best in (self.best, self.sure) if not term.startswith(PHONETIC_SIGIL) else (self.best,):
+            slots = best[customer_id]
+            if weight > slots.get(slot, 0.0):
+                slots[slot] = weight
 
     def _part(self, variant: Variant, kind: int) -> float:
         """PART_OF_NAME when a key standing for the whole query is only part of this guest's name."""
@@ -64,27 +56,20 @@ class Scores:
     def add_term(self, customer_id: int, term: str, kind: int, seen: float | None) -> None:
         self.last_seen[customer_id] = seen
         for variant in self.exact.get(term, ()):
-            self._hit(customer_id, variant.slot, variant.weight * self._part(variant, kind))
+            self._hit(customer_id, variant.slot, variant.weight * self._part(variant, kind), variant.term)
         for variant in self.prefixes:
             if term.startswith(variant.term) and term != variant.term:
-                self._hit(customer_id, variant.slot, variant.weight * PREFIX_FACTOR * self._part(variant, kind))
-
-    def add_fuzzy(self, customer_id: int, search_name: str, seen: float | None) -> None:
-        self.last_seen[customer_id] = seen
-        names = search_name.split()
-        for slot, word in enumerate(self.query.words):
-            if len(word) >= FUZZY_MIN_WORD and (distance := _edits(word, names)) is not None:
-                self._hit(customer_id, slot, 0.8 - 0.1 * distance)
-        joined = "".join(self.query.words)
-        if (
-            len(self.query.words) > 1
-            and len(joined) >= FUZZY_MIN_JOINED
-            and (distance := _edits(joined, names)) is not None
-        ):
-            self._hit(customer_id, WHOLE, 0.8 - 0.1 * distance)
+                weight = variant.weight * PREFIX_FACTOR * self._part(variant, kind)
+                self._hit(customer_id, variant.slot, weight, variant.term)
 
     def score(self, customer_id: int, *, every_word: bool = True) -> float:
-        slots = self.best[customer_id]
+        return self._score(self.best[customer_id], every_word=every_word)
+
+    def sure_best(self) -> float:
+        """The best score of a customer matching every word, sound-alike keys left out."""
+        return max((self._score(slots, every_word=True) for slots in self.sure.values()), default=0.0)
+
+    def _score(self, slots: dict[int, float], *, every_word: bool) -> float:
         words = len(self.query.words)
         found = [slots.get(slot, 0.0) for slot in range(words)]
         per_word = sum(found) / words if words and (all(found) or not every_word) else 0.0

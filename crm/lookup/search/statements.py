@@ -1,11 +1,10 @@
 """The lookup's SQL, each statement a function returning (sql, params): index ranges and walks over the search
-terms, the winners' rows, and the typo stage's trigram query."""
+terms and the winners' rows (the typo stage's one statement is crm.lookup.vocabulary's)."""
 
 from __future__ import annotations
 
 import json
 
-from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection, connections, router
 
 from crm import rows
@@ -13,7 +12,6 @@ from crm.lookup.search.query import Variant
 from crm.models import Customer, Organization, SearchTerm
 
 WALK_ROWS = 5000  # guests a walk looks at; when fewer than the page match, the words are read whole
-FUZZY_CANDIDATES = 200
 UPPER = "\U0010ffff"  # sorts after every character: term < q + UPPER means "starts with q"
 
 
@@ -194,14 +192,3 @@ def run(sql: str, params: list) -> list:
     with connections[router.db_for_read(Customer)].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
-
-
-def fuzzy_queryset(organization: Organization, word: str):
-    """PostgreSQL: names within a trigram word-similarity of word (customer_search_name_trgm index)."""
-    return (
-        Customer.objects.filter(organization=organization, merged_into__isnull=True)
-        .filter(search_name__trigram_word_similar=word)
-        .annotate(similarity=TrigramWordSimilarity(word, "search_name"))
-        .order_by("-similarity")
-        .values_list("pk", "search_name", "last_seen")[:FUZZY_CANDIDATES]
-    )

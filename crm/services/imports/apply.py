@@ -180,8 +180,10 @@ def _apply_batch(upload: GuestImport, rows: list[ImportRow]) -> None:
 
     changed_fields: set[str] = set()
     reindex = []
+    was: dict[int, frozenset[str]] = {}  # the guests' vocabulary words before the list changed their names
     for row, customer, differ, added in updates:
         before = {name: _json_value(getattr(customer, name)) for name in differ}
+        was[customer.pk] = terms.vocabulary_words(customer)
         fields = dict(differ)
         if added.get("tags"):
             fields["tags"] = [*customer.tags, *added["tags"]]
@@ -215,7 +217,7 @@ def _apply_batch(upload: GuestImport, rows: list[ImportRow]) -> None:
     upload.updated += len(updates)
 
     terms.index_customers([customer for _row, customer, _fields in new], new=True)
-    terms.index_customers(reindex)
+    terms.index_customers(reindex, was=was)
     now = timezone.now()
     insert_rows(
         ExternalId,

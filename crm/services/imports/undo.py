@@ -62,6 +62,8 @@ def import_undo(*, upload: GuestImport, actor: User | None) -> GuestImport:
         ids = created_ids[start : start + BATCH]
         # As an erase does: their history keeps what happened, not their data.
         _scrub_history(ids)
+        gone = Customer.objects.filter(pk__in=ids).only("organization", "merged_into", *terms.NAME_FIELDS)
+        terms.forget_customers(gone)
         Customer.objects.filter(pk__in=ids).delete()
     upload.status, upload.undone_at, upload.undo_report = (
         ImportStatus.UNDONE,
@@ -81,8 +83,10 @@ def import_undo(*, upload: GuestImport, actor: User | None) -> GuestImport:
 
 def _undo_updates(upload: GuestImport, rows: list[ImportRow], actor: User | None, report: list) -> int:
     records, changed_fields, reindex, customers = [], set(), [], []
+    was: dict[int, frozenset[str]] = {}
     for row in rows:
         customer = row.customer
+        was[customer.pk] = terms.vocabulary_words(customer)
         back = {}
         for name, value in row.after.items():
             if _json_value(getattr(customer, name)) == value:
@@ -116,6 +120,6 @@ def _undo_updates(upload: GuestImport, rows: list[ImportRow], actor: User | None
     fields_to_save = update_fields(changed_fields)
     for customer in customers:
         customer.save(update_fields=fields_to_save)
-    terms.index_customers(reindex)
+    terms.index_customers(reindex, was=was)
     ChangeRecord.objects.bulk_create(records)
     return len(customers)

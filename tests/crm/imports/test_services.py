@@ -6,10 +6,11 @@ import io
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db.models import F
 
 from crm import selectors, services
 from crm.errors import Conflict
-from crm.models import ChangeRecord, Customer, ExternalId, ImportRow, ImportStatus, Preference, RowOutcome
+from crm.models import ChangeRecord, Customer, ExternalId, ImportRow, ImportStatus, NameWord, Preference, RowOutcome
 from crm.partial_dates import PartialDate
 from crm.services import imports
 from crm.services.imports import apply as applying
@@ -215,8 +216,13 @@ def test_undo_removes_the_created_restores_the_updated_and_reports_edited_since(
     ]
     upload = apply(preview(organization, manager, csv_bytes(rows)), manager)
     assert (upload.created, upload.updated) == (1, 2)
+    # the vocabulary of name words (the typo stage's) followed the list: a new guest, two renamed (guest → gust:
+    # the umlaut digraph folded, as the search terms fold it)
+    assert _vocabulary(organization) == {"kay": 1, "ed": 1, "new": 2, "fresh": 1, "guest": 1, "gust": 1}
     services.customer_update(customer=Customer.objects.get(pk=edited.pk), family_name="Edited")
     upload = imports.import_undo(upload=upload, actor=manager.user)
+    # and the undo: the created guest's words gone, Kay back to Old, Ed as staff edited him since
+    assert _vocabulary(organization) == {"kay": 1, "ed": 1, "old": 1, "edited": 1}
     assert upload.status == ImportStatus.UNDONE
     kept.refresh_from_db()
     edited.refresh_from_db()
@@ -227,6 +233,11 @@ def test_undo_removes_the_created_restores_the_updated_and_reports_edited_since(
     assert selectors.customer_lookup(organization=organization, q="New") == []
     with pytest.raises(Conflict):
         imports.import_undo(upload=upload, actor=manager.user)
+
+
+def _vocabulary(organization) -> dict[str, int]:
+    words = NameWord.objects.filter(organization=organization, key=F("word"))
+    return dict(words.values_list("word", "guests"))
 
 
 def test_an_import_applies_only_once(organization, manager, chinese_csv):

@@ -6,10 +6,12 @@ collation mismatch), so a plan without "Seq Scan" proves an index fits."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from crm.lookup.search import RANGE_ROWS
@@ -18,7 +20,6 @@ from crm.lookup.search.statements import (
     count_sql,
     every_word_sql,
     exact_sql,
-    fuzzy_queryset,
     prefix_sql,
     ranges,
     terms_of_sql,
@@ -26,6 +27,7 @@ from crm.lookup.search.statements import (
     winners_sql,
 )
 from crm.lookup.terms import reindex
+from crm.lookup.vocabulary import corrections, vocabulary_add
 from crm.models import Customer
 from tests.factories import CustomerFactory
 
@@ -59,21 +61,28 @@ def test_term_lookup_uses_the_term_index(organization, text):
         assert "Seq Scan" not in explained, explained
 
 
-def test_typo_stage_uses_the_trigram_index(organization):
-    # A chain's many guests, so that "this organization" alone is not selective (as in production).
-    Customer.objects.bulk_create(
-        (
-            Customer(organization=organization, given_name=f"Guest{i}", search_name=f"guest{i} family{i % 97}")
-            for i in range(20_000)
-        ),
-        batch_size=5000,
-    )
-    CustomerFactory(organization=organization, given_name="Katherine", family_name="Lee")
+def test_typo_stage_uses_the_vocabulary_index(organization):
+    """The typo stage's one statement finds the words sharing a deletion with the typed words' through the
+    vocabulary's btree, a range per key, and each candidate's count through it too."""
+    vocabulary_add(organization.pk, Counter({f"guest{letters}": 1 for letters in _words(3000)}))
+    vocabulary_add(organization.pk, Counter({"katherine": 3}))
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE crm_customer")
-    explained = plan(fuzzy_queryset(organization, "katherne"))
-    assert "customer_search_name_trgm" in explained, explained
+        cursor.execute("ANALYZE crm_nameword")
+    explained = plan(_captured(lambda: corrections(organization.pk, ["katherne", "whitfeild"])))
+    assert "nameword_org_key_word" in explained, explained
     assert "Seq Scan" not in explained, explained
+
+
+def _words(count: int) -> list[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return ["".join(letters[i // 26**n % 26] for n in range(4)) for i in range(count)]
+
+
+def _captured(call) -> tuple[str, list]:
+    with CaptureQueriesContext(connection) as captured:
+        call()
+    (query,) = captured.captured_queries
+    return query["sql"], []
 
 
 def test_every_word_lookup_uses_the_term_index(organization):

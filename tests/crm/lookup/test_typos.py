@@ -1,0 +1,179 @@
+"""Typos: the typed words corrected against the vocabulary of the guests' name words (crm.lookup.vocabulary), and
+that vocabulary kept in step with every write of a guest's names."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
+from django.db.models import F
+from django.test.utils import CaptureQueriesContext
+
+from crm import services
+from crm.lookup.search import _corrected, search
+from crm.lookup.search.query import analyze
+from crm.lookup.search.scores import Scores
+from crm.lookup.terms import NAME_FIELDS, names_of
+from crm.lookup.vocabulary import corrections
+from crm.models import NameWord
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _vocabulary(organization) -> dict[str, int]:
+    words = NameWord.objects.filter(organization=organization, key=F("word"))
+    return dict(words.values_list("word", "guests"))
+
+
+def _found(organization, text) -> list[int]:
+    return [customer.pk for customer in search(organization=organization, text=text)]
+
+
+@pytest.fixture
+def guests(organization):
+    """Katherine Lee among namesakes one letter away, who visited more recently: a typo must not find them first."""
+    make = lambda **kw: CustomerFactory(organization=organization, **kw)  # noqa: E731
+    katherine = make(given_name="Katherine", family_name="Whitfield")
+    make(given_name="Catherine", family_name="Whitfield")
+    make(given_name="Katharine", family_name="Whitworth")
+    make(given_name="Kathleen", family_name="Whitfield")
+    zhang = make(given_name="Ruohan", family_name="Zhang", native_name="张若涵")
+    make(given_name="Ruolan", family_name="Zhang", native_name="张若兰")
+    make(given_name="Ruohan", family_name="Wang", native_name="王若涵")
+    for _ in range(3):
+        make(given_name="Wei", family_name="Zhang", native_name="张伟")
+    return {"katherine": katherine, "zhang": zhang}
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Katherinne Whitfield", "insert"),
+        ("Katherine Whitfeld", "delete"),
+        ("Katherine Whitfiald", "substitute"),
+        ("Katherine Whitfiled", "transpose"),
+        ("Kahterine Whitfield", "transpose in the given name"),
+    ],
+)
+def test_one_typo_of_each_kind_finds_the_guest_first(organization, guests, text, kind):
+    assert _found(organization, text)[0] == guests["katherine"].pk, kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Katherine Whtfiled",  # two in one word
+        "Kathreine Whitfeild",  # one in each word
+        "Ktherine Whitfiedl",
+    ],
+)
+def test_two_typos_find_the_guest_first(organization, guests, text):
+    assert _found(organization, text)[0] == guests["katherine"].pk
+
+
+def test_a_typo_in_pinyin_finds_the_han_guest_whose_reading_it_is(organization, guests):
+    # when the given name's pinyin is mistyped (ruohan → ruohna), with the family name first or last
+    # then 张若涵 comes first, before 张若兰 (one letter further) and 王若涵 (another family name)
+    assert _found(organization, "zhang ruohna")[0] == guests["zhang"].pk
+    assert _found(organization, "Ruhoan Zhnag")[0] == guests["zhang"].pk
+
+
+def test_a_name_nobody_is_near_finds_nothing_and_the_typo_stage_is_one_statement(organization, guests):
+    assert _found(organization, "Qzxvbn Plokmj") == []
+    query = analyze("Qzxvbn Plokmj")
+    with CaptureQueriesContext(connection) as captured:
+        _corrected(organization, query, Scores(query), 20)
+    # the vocabulary's one statement: nothing near, so no search of corrections followed
+    assert len(captured.captured_queries) == 1
+    assert "crm_nameword" in captured.captured_queries[0]["sql"]
+
+
+def test_corrections_are_the_closest_then_the_most_held(organization, guests):
+    near = corrections(organization.pk, ["katherin", "whitfeld"])
+    assert (near["katherin"][0].word, near["katherin"][0].edits) == ("katherine", 1)
+    assert {"katharine", "catherine"} <= {c.word for c in near["katherin"] if c.edits == 2}
+    # whitfield (one edit, three guests) before whitworth (not within two) and any rarer word one edit away
+    assert near["whitfeld"][0].word == "whitfield"
+    assert [(c.edits, -c.guests) for c in near["whitfeld"]] == sorted((c.edits, -c.guests) for c in near["whitfeld"])
+
+
+def test_the_vocabulary_counts_the_guests_holding_each_word(organization, guests):
+    words = _vocabulary(organization)
+    assert words["whitfield"] == 3
+    assert words["zhang"] == 5  # the pinyin of 张 and the family name as written are one word
+    assert words["ruohan"] == 2
+    assert words["katherine"] == 1
+
+
+def test_a_rename_moves_the_guest_to_the_new_words(organization, guests):
+    services.customer_update(customer=guests["katherine"], family_name="Lee")
+    words = _vocabulary(organization)
+    assert words["whitfield"] == 2
+    assert words["lee"] == 1
+    assert _found(organization, "Katherine Leee")[0] == guests["katherine"].pk
+
+
+def test_an_erased_guests_words_go_when_no_other_guest_holds_them(organization, guests):
+    services.customer_erase(customer=guests["katherine"])
+    words = _vocabulary(organization)
+    assert "katherine" not in words
+    assert not NameWord.objects.filter(word="katherine").exists()  # nor its deletions' rows
+    assert words["whitfield"] == 2  # still held by Catherine and Kathleen
+    assert guests["katherine"].pk not in _found(organization, "Katherinne Whitfield")
+
+
+def test_a_merge_counts_the_person_once_and_its_undo_counts_both_again(organization, guests):
+    duplicate = CustomerFactory(organization=organization, given_name="Katherine", family_name="Whitfield")
+    assert _vocabulary(organization)["katherine"] == 2
+    merge = services.customer_merge(kept=guests["katherine"], duplicate=duplicate)
+    assert _vocabulary(organization)["katherine"] == 1
+    services.merge_undo(merge=merge)
+    assert _vocabulary(organization)["katherine"] == 2
+
+
+def test_rebuild_search_terms_rebuilds_the_vocabulary(organization, guests):
+    from django.core.management import call_command
+
+    NameWord.objects.filter(organization=organization, word="katherine").delete()
+    NameWord.objects.filter(organization=organization, key="whitfield", word="whitfield").update(guests=99)
+    call_command("rebuild_search_terms")
+    words = _vocabulary(organization)
+    assert words["katherine"] == 1
+    assert words["whitfield"] == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_fills_the_vocabulary_and_empties_it_back(migrate):
+    before, after = [("crm", "0022_webhook_secret_encrypted")], [("crm", "0023_nameword")]
+    apps = migrate(before)
+    try:
+        organization = apps.get_model("crm", "Organization").objects.create(name="Old Hotel Group")
+        customer = apps.get_model("crm", "Customer")
+        kept = [
+            customer.objects.create(organization=organization, given_name=given, family_name=family, native_name=native)
+            for given, family, native in [("Ruohan", "Zhang", "张若涵"), ("Anna", "Zhang", ""), ("Anna", "Lee", "")]
+        ]
+        customer.objects.create(organization=organization, given_name="Merged", family_name="Away", merged_into=kept[2])
+        # when the migration runs
+        apps = migrate(after)
+        # then every live guest's words are counted
+        words = dict(
+            apps.get_model("crm", "NameWord")
+            .objects.filter(organization_id=organization.pk, key=F("word"))
+            .values_list("word", "guests")
+        )
+        assert words == {"zhang": 2, "ruohan": 1, "anna": 2, "lee": 1}
+        # and backwards the vocabulary is gone with its table
+        apps = migrate(before)
+        assert "crm_nameword" not in connection.introspection.table_names()
+    finally:
+        migrate(MigrationLoader(connection).graph.leaf_nodes())
+
+
+def test_the_words_are_those_a_desk_would_type(organization):
+    fields = dict.fromkeys(NAME_FIELDS, "")
+    fields.update(given_name="Siobhán", family_name="O'Connor-Müller", native_name="吕平东")
+    words = names_of(CustomerFactory.build(organization=organization, **fields)).words
+    assert {"siobhan", "oconnor", "connor", "muller", "mueller", "lv", "lu", "lyu", "pingdong"} <= words
+    assert not {word for word in words if word.startswith(("siobhanoconnor", "pingdonglv"))}
