@@ -195,6 +195,7 @@ def spans_covering(start: date, end: date) -> list[tuple[str, date]]:
         return [(Span.WEEK.value, start)]
     if start.day == 1 and (end + timedelta(days=1)).day == 1 and (start.year, start.month) == (end.year, end.month):
         return [(Span.MONTH.value, start)]
+    day, week, month = Span.DAY.value, Span.WEEK.value, Span.MONTH.value  # read once: ~700 steps a year
     monday = -start.weekday() % 7  # the first Monday, in days from start
     months, first = {}, date(start.year, start.month, 1)  # {days from start: the month's length} of each 1st
     while first <= end:
@@ -205,12 +206,12 @@ def spans_covering(start: date, end: date) -> list[tuple[str, date]]:
     # fewest[i]: (spans from day i to the end, the first one's span, its days); filled from the end backwards.
     fewest: list[tuple[int, str, int]] = [(0, "", 0)] * (days + 1)
     for i in range(days - 1, -1, -1):
-        best = (fewest[i + 1][0] + 1, Span.DAY.value, 1)
+        best = (fewest[i + 1][0] + 1, day, 1)
         if (i - monday) % 7 == 0 and i + 7 <= days and fewest[i + 7][0] + 1 <= best[0]:
-            best = (fewest[i + 7][0] + 1, Span.WEEK.value, 7)
+            best = (fewest[i + 7][0] + 1, week, 7)
         length = months.get(i)
         if length and i + length <= days and fewest[i + length][0] + 1 <= best[0]:
-            best = (fewest[i + length][0] + 1, Span.MONTH.value, length)
+            best = (fewest[i + length][0] + 1, month, length)
         fewest[i] = best
     covering, i = [], 0
     while i < days:
