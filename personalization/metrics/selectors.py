@@ -222,9 +222,11 @@ def spans_covering(start: date, end: date) -> list[tuple[str, date]]:
 
 
 def _histograms(organization_id: int, place: int, covering: list[list[tuple[str, date]]], merged: list[int]):
-    """The statements of a range's durations that need no earlier answer: the kept quantiles of the ranges that are
-    one span, and the coarse counts added up by measure of each range of several (`merged`, indexes into
-    `covering`)."""
+    """The statements of the ranges' durations: the kept quantiles of the ranges that are one span; and for each
+    range of several (`merged`, indexes into `covering`), its coarse counts added up by measure, then the buckets,
+    added up, inside the coarse bucket where each quantile's rank is reached (figures.RANKS: the running sum of
+    the coarse counts in bucket order reaches the quantile's share of all) — so a range reads its spans'
+    histograms only there, in the same round trip."""
     table = MetricDuration._meta.db_table
     where = "d.organization_id = %s AND d.property_key = %s AND d.staff_key = %s"
     alone = sorted({spans[0] for spans in covering if len(spans) == 1})
@@ -233,7 +235,12 @@ def _histograms(organization_id: int, place: int, covering: list[list[tuple[str,
     several_spans = [(grp, *span) for grp in merged for span in covering[grp]]
     several, several_params = _table("g", several_spans, ("int", "text", "date"))
     several_where, several_where_params = _spans_where([span for _grp, *span in several_spans])
-    each = "jsonb_each_text(d.coarse)" if connection.vendor == "postgresql" else "json_each(d.coarse)"
+    ranks, ranks_params = _table("q", [(q, *rank) for q, rank in figures.RANKS.items()], ("text", "int", "int"))
+    if connection.vendor == "postgresql":
+        each, inside = "jsonb_each_text(d.coarse)", "jsonb_each_text(d.counts -> CAST(r.k AS text))"
+    else:
+        each, inside = "json_each(d.coarse)", "json_each(d.counts, '$.\"' || r.k || '\"')"
+    place_params = [organization_id, place, ALL, *several_where_params]
     return [
         (
             f"WITH {single} SELECT d.span, d.day, d.measure, d.median_bucket, d.p90_bucket FROM {table} d"  # noqa: S608 (our names)
@@ -241,33 +248,22 @@ def _histograms(organization_id: int, place: int, covering: list[list[tuple[str,
             [*single_params, organization_id, place, ALL, *single_where_params],
         ),
         (
-            f"WITH {several} SELECT g.c0, d.measure, CAST(c.key AS integer), SUM(CAST(c.value AS integer))"  # noqa: S608 (our names)
-            f" FROM {table} d JOIN g ON d.span = g.c1 AND d.day = g.c2, {each} c WHERE {where}{several_where}"
-            " GROUP BY g.c0, d.measure, CAST(c.key AS integer)",
-            [*several_params, organization_id, place, ALL, *several_where_params],
+            f"WITH {several}, {ranks}, coarse(grp, measure, k, n) AS (SELECT g.c0, d.measure,"  # noqa: S608 (our names)
+            f" CAST(c.key AS integer), SUM(CAST(c.value AS integer)) FROM {table} d JOIN g ON d.span = g.c1"
+            f" AND d.day = g.c2, {each} c WHERE {where}{several_where}"
+            " GROUP BY g.c0, d.measure, CAST(c.key AS integer)),"
+            " running(grp, measure, k, upto, total) AS (SELECT grp, measure, k,"
+            " SUM(n) OVER (PARTITION BY grp, measure ORDER BY k), SUM(n) OVER (PARTITION BY grp, measure) FROM coarse),"
+            " reached(grp, measure, k) AS (SELECT DISTINCT grp, measure, k FROM (SELECT r.grp, r.measure, MIN(r.k) AS k"
+            " FROM running r, q WHERE r.total > 0 AND r.upto * q.c2 >= r.total * q.c1 GROUP BY r.grp, r.measure, q.c0)"
+            " AS first_reached)"
+            " SELECT grp, measure, k, CAST(NULL AS integer), n FROM coarse UNION ALL"
+            " SELECT r.grp, r.measure, r.k, CAST(b.key AS integer), SUM(CAST(b.value AS integer)) FROM reached r"
+            f" JOIN g ON g.c0 = r.grp JOIN {table} d ON d.span = g.c1 AND d.day = g.c2 AND d.measure = r.measure,"
+            f" {inside} b WHERE {where}{several_where} GROUP BY r.grp, r.measure, r.k, CAST(b.key AS integer)",
+            [*several_params, *ranks_params, *place_params, *place_params],
         ),
     ]
-
-
-def _fine_sql(organization_id: int, place: int, covering, wanted: list[tuple[int, str, int]]) -> tuple[str, list]:
-    """The buckets inside coarse buckets ((range, measure, coarse bucket) of `wanted`) of a range's spans, added
-    up: one statement, each span's histogram giving only that coarse bucket's object (figures.grouped)."""
-    table = MetricDuration._meta.db_table
-    spans = [(grp, *span) for grp in sorted({grp for grp, *_rest in wanted}) for span in covering[grp]]
-    spans_table, spans_params = _table("g", spans, ("int", "text", "date"))
-    asked, asked_params = _table("w", wanted, ("int", "text", "int"))
-    spans_where, spans_where_params = _spans_where([span for _grp, *span in spans])
-    if connection.vendor == "postgresql":
-        each = "jsonb_each_text(d.counts -> CAST(w.c2 AS text))"
-    else:
-        each = "json_each(d.counts, '$.\"' || w.c2 || '\"')"
-    sql = (
-        f"WITH {spans_table}, {asked} SELECT w.c0, w.c1, w.c2, CAST(b.key AS integer), SUM(CAST(b.value AS integer))"  # noqa: S608 (our names)
-        f" FROM w JOIN g ON g.c0 = w.c0 JOIN {table} d ON d.span = g.c1 AND d.day = g.c2 AND d.measure = w.c1,"
-        f" {each} b WHERE d.organization_id = %s AND d.property_key = %s AND d.staff_key = %s{spans_where}"
-        " GROUP BY w.c0, w.c1, w.c2, CAST(b.key AS integer)"
-    )
-    return sql, [*spans_params, *asked_params, organization_id, place, ALL, *spans_where_params]
 
 
 def _quantiles(histograms: dict[str, Counter | dict]) -> dict[str, dict[str, int | None]]:
@@ -285,10 +281,10 @@ def metrics_for(*, organization_id: int, property_id: int | None, start: date, e
     """{"periods": [{"start", "end", …figures}], "totals": {…figures}, "previous": {"start", "end", …figures of
     the range it is compared with (previous_range)}} of one property (None: the whole organization), all staff.
 
-    Two round trips (one on SQLite per statement): the counters of every range, the kept quantiles of the ranges
-    that are one span (days, ISO weeks, months: spans_covering) and the coarse counts of the others; then, for
-    those others, the buckets inside the coarse bucket where each quantile's rank is reached (figures.crossing) —
-    the same buckets, by the same rule, as adding up their spans' whole histograms."""
+    One round trip on PostgreSQL (_results): the counters of every range, the kept quantiles of the ranges that
+    are one span (days, ISO weeks, months: spans_covering), and for the others their coarse counts and the buckets
+    inside the coarse bucket where each quantile's rank is reached (_histograms), of which figures.crossing takes
+    the quantiles as from their spans' whole histograms added up: the same buckets by the same rule."""
     place = ALL if property_id is None else property_id
     periods = periods_of(start, end, granularity)
     before = Period(*previous_range(start, end))
@@ -296,7 +292,7 @@ def metrics_for(*, organization_id: int, property_id: int | None, start: date, e
     ranges = [*periods, Period(start, end), before]
     covering = [spans_covering(period.start, period.end) for period in ranges]
     merged = [grp for grp, spans in enumerate(covering) if len(spans) > 1]
-    counter_rows, single_rows, coarse_rows = _results(
+    counter_rows, single_rows, merged_rows = _results(
         MetricDay,
         [
             _counters_sql(organization_id, place, [before, *periods]),
@@ -315,25 +311,22 @@ def metrics_for(*, organization_id: int, property_id: int | None, start: date, e
     for grp, spans in enumerate(covering):
         if len(spans) == 1:
             durations[grp] = kept.get(spans[0], {})
-    # (range, measure): its coarse counts in order; then each quantile's coarse bucket and the durations below it.
+    # A range of several spans: (range, measure) its coarse counts in order; (range, measure, coarse bucket) the
+    # buckets inside each coarse bucket where a quantile's rank is reached, in order.
     coarse: dict[tuple[int, str], list[tuple[int, int]]] = {}
-    for grp, measure, c, n in sorted(coarse_rows):
-        if n:
-            coarse.setdefault((grp, measure), []).append((c, n))
-    crossings = {}
+    fine: dict[tuple[int, str, int], list[tuple[int, int]]] = {}
+    for grp, measure, c, bucket, n in sorted(merged_rows, key=lambda row: (row[0], row[1], row[2], row[3] or 0)):
+        if bucket is None:
+            if n:
+                coarse.setdefault((grp, measure), []).append((c, n))
+        else:
+            fine.setdefault((grp, measure, c), []).append((bucket, n))
     for (grp, measure), buckets in coarse.items():
         total = sum(n for _c, n in buckets)
         for quantile in figures.QUANTILES:
-            crossings[(grp, measure, quantile)] = (*figures.crossing(buckets, total, quantile), total)
-    fine: dict[tuple[int, str, int], list[tuple[int, int]]] = {}
-    if crossings:
-        wanted = sorted({(grp, measure, c) for (grp, measure, _q), (c, _below, _total) in crossings.items()})
-        (fine_rows,) = _results(MetricDuration, [_fine_sql(organization_id, place, covering, wanted)])
-        for grp, measure, c, bucket, n in sorted(fine_rows):
-            fine.setdefault((grp, measure, c), []).append((bucket, n))
-    for (grp, measure, quantile), (c, below, total) in crossings.items():
-        bucket, _below = figures.crossing(fine.get((grp, measure, c), []), total, quantile, below)
-        durations[grp].setdefault(measure, {})[quantile] = figures.seconds_of(bucket)
+            c, below = figures.crossing(buckets, total, quantile)
+            bucket, _below = figures.crossing(fine.get((grp, measure, c), []), total, quantile, below)
+            durations[grp].setdefault(measure, {})[quantile] = figures.seconds_of(bucket)
     *period_durations, total_durations, previous_durations = durations
     return {
         "periods": [
