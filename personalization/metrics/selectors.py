@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, router
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -284,7 +285,8 @@ def metrics_for(*, organization_id: int, property_id: int | None, start: date, e
     One round trip on PostgreSQL (_results): the counters of every range, the kept quantiles of the ranges that
     are one span (days, ISO weeks, months: spans_covering), and for the others their coarse counts and the buckets
     inside the coarse bucket where each quantile's rank is reached (_histograms), of which figures.crossing takes
-    the quantiles as from their spans' whole histograms added up: the same buckets by the same rule."""
+    the quantiles as from their spans' whole histograms added up: the same buckets by the same rule. Http404 when
+    property_id is not one of the organization's properties (checked in the same round trip)."""
     place = ALL if property_id is None else property_id
     periods = periods_of(start, end, granularity)
     before = Period(*previous_range(start, end))
@@ -292,13 +294,18 @@ def metrics_for(*, organization_id: int, property_id: int | None, start: date, e
     ranges = [*periods, Period(start, end), before]
     covering = [spans_covering(period.start, period.end) for period in ranges]
     merged = [grp for grp, spans in enumerate(covering) if len(spans) > 1]
-    counter_rows, single_rows, merged_rows = _results(
+    # A property's own figures: whether it is the organization's, asked in the same round trip.
+    check = f"SELECT COUNT(*) FROM {Property._meta.db_table} WHERE organization_id = %s AND id = %s"  # noqa: S608 (our name)
+    *found, counter_rows, single_rows, merged_rows = _results(
         MetricDay,
         [
+            *([] if property_id is None else [(check, [organization_id, property_id])]),
             _counters_sql(organization_id, place, [before, *periods]),
             *_histograms(organization_id, place, covering, merged),
         ],
     )
+    if found and not found[0][0][0]:
+        raise Http404
     previous_counts, *per_period = _counters_of(counter_rows, 1 + len(periods))
     durations: list[dict] = [{} for _ in ranges]
     kept = {}
