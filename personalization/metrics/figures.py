@@ -47,7 +47,11 @@ def seconds_of(bucket: int | None) -> int | None:
 # c·COARSE to c·COARSE + COARSE − 1, a factor GAMMA^COARSE ≈ 1.87 wide), so a range made of several spans finds the
 # coarse bucket of each quantile from ~20 numbers a span and reads only that coarse bucket's own buckets.
 COARSE = 16
-QUANTILES = ("median", "p90")
+# Each quantile's rank as a fraction (numerator, denominator) of the durations: the median is the ⌈n/2⌉-th smallest
+# duration, the 90th percentile ("p90") the ⌈0.9·n⌉-th. rank_reached compares with it; so does the SQL that finds
+# a range's coarse buckets (personalization.metrics.selectors), given these same numbers.
+RANKS = {"median": (1, 2), "p90": (9, 10)}
+QUANTILES = tuple(RANKS)
 
 
 def coarse_of(bucket: int) -> int:
@@ -56,9 +60,10 @@ def coarse_of(bucket: int) -> int:
 
 
 def rank_reached(below: int, total: int, quantile: str) -> bool:
-    """Whether `below` of `total` durations reach a quantile's rank: the median is the ⌈n/2⌉-th smallest
-    duration, the 90th percentile ("p90") the ⌈0.9·n⌉-th."""
-    return below * 2 >= total if quantile == "median" else below * 10 >= total * 9
+    """Whether `below` of `total` durations reach a quantile's rank (RANKS): at least ⌈n/2⌉ for the median, ⌈0.9·n⌉
+    for the 90th percentile."""
+    numerator, denominator = RANKS[quantile]
+    return below * denominator >= total * numerator
 
 
 def crossing(histogram: list[tuple[int, int]], total: int, quantile: str, below: int = 0) -> tuple[int | None, int]:

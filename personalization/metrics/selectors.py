@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -10,6 +9,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, router
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -86,16 +86,57 @@ def previous_range(start: date, end: date) -> tuple[date, date]:
     return start - timedelta(days=length), start - timedelta(days=1)
 
 
-def _values(rows: list[tuple], casts: tuple[str, ...]) -> tuple[str, list]:
-    """A table of rows to join with, as the body of a WITH and its parameters: on PostgreSQL one array parameter a
-    column (unnest), so the statement's text is the same whatever the number of rows (psycopg spent ~15 ms splitting
-    a VALUES list of a thousand parameters); on SQLite a VALUES list."""
+def _results(model, statements: list[tuple[str, list]]) -> list[list[tuple]]:
+    """The rows of each statement, all sent in one round trip on PostgreSQL (psycopg's client-side binding,
+    Django's default there, sends several statements as one query and hands back each result in turn), one after
+    the other elsewhere. Hand-written SQL takes the road the ORM would (a replica in the views config/routers.py
+    names)."""
+    database = connections[router.db_for_read(model)]
+    with database.cursor() as cursor:
+        if database.vendor != "postgresql" or database.settings_dict["OPTIONS"].get("server_side_binding"):
+            results = []
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                results.append(cursor.fetchall())
+            return results
+        cursor.execute(
+            "; ".join(sql for sql, _params in statements), [p for _sql, params in statements for p in params]
+        )
+        results = [cursor.fetchall()]
+        while cursor.nextset():
+            results.append(cursor.fetchall())
+        return results
+
+
+def _table(name: str, rows: list[tuple], casts: tuple[str, ...]) -> tuple[str, list]:
+    """A table of rows to join with, as a WITH clause and its parameters. On PostgreSQL one array a column, in its
+    text form (our values only: names, dates and numbers, nothing to quote), so the statement's text is the same
+    whatever the number of rows and psycopg binds one string a column (binding ~900 parameters took it ~15 ms, its
+    arrays of dates ~2 ms); on SQLite a VALUES list."""
+    columns = ", ".join(f"c{n}" for n in range(len(casts)))
     if connection.vendor == "postgresql":
-        columns = [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in casts]
-        arrays = ", ".join(f"CAST(%s AS {cast}[])" for cast in casts)
-        return f"SELECT * FROM unnest({arrays})", columns  # noqa: S608 (our types; the values are parameters)
-    row = "(" + ", ".join(["%s"] * len(casts)) + ")"
-    return "VALUES " + ", ".join([row] * len(rows)), [value for row in rows for value in row]
+        arrays = [
+            "{" + ",".join(map(str, column)) + "}"
+            for column in (zip(*rows, strict=True) if rows else [() for _cast in casts])
+        ]
+        unnest = ", ".join(f"CAST(%s AS {cast}[])" for cast in casts)
+        return f"{name}({columns}) AS (SELECT * FROM unnest({unnest}))", arrays  # noqa: S608 (our names and types)
+    values = (
+        ", ".join(["(" + ", ".join(["%s"] * len(casts)) + ")"] * len(rows))
+        or "(NULL" + ", NULL" * (len(casts) - 1) + ")"
+    )
+    return f"{name}({columns}) AS (VALUES {values})", [value for row in rows for value in row]
+
+
+def _spans_where(spans) -> tuple[str, list]:
+    """A condition on the histograms' spans and days, redundant with the join on the spans' table but what lets
+    PostgreSQL find them by the unique index (joined alone, it read every histogram of the place: ~1,700 rows
+    for ~100); nothing on SQLite."""
+    if connection.vendor != "postgresql":
+        return "", []
+    kinds, days = sorted({span for span, _day in spans}), sorted({day for _span, day in spans})
+    arrays = ["{" + ",".join(map(str, values)) + "}" for values in (kinds, days)]
+    return " AND d.span = ANY(CAST(%s AS text[])) AND d.day = ANY(CAST(%s AS date[]))", arrays
 
 
 def _zero() -> dict:
@@ -104,29 +145,34 @@ def _zero() -> dict:
     return counts
 
 
-def _counters(organization_id: int, place: int, staff: int, ranges: list[Period]) -> list[dict]:
-    """The counters of each range summed by the database, all zero for a range without a row: ranges that follow
-    one another, day after day (the previous range, then the periods), so each day row is read once and grouped
-    by the last range start it has reached — one statement, one row back a range."""
-    names = [*COUNTERS, "delight_cost"]
+def _counters_sql(organization_id: int, place: int, ranges: list[Period]) -> tuple[str, list]:
+    """The counters of ranges that follow one another day after day (the previous range, then the periods), summed
+    by the database: each day row read once and grouped by the last range start it has reached, a row back per
+    range that has any."""
     table = MetricDay._meta.db_table
-    sums = ", ".join(f"SUM(d.{name})" for name in names)
-    group = " ".join(f"WHEN d.day >= %s THEN {grp}" for grp in range(len(ranges) - 1, 0, -1))
+    sums = ", ".join(f"SUM(d.{name})" for name in (*COUNTERS, "delight_cost"))
+    starts = [period.start for period in ranges[1:]]
+    if connection.vendor == "postgresql":  # the number of starts reached: one array, whatever the number of ranges
+        group, group_params = "width_bucket(d.day, CAST(%s AS date[]))", ["{" + ",".join(map(str, starts)) + "}"]
+    else:
+        whens = " ".join(f"WHEN d.day >= %s THEN {grp}" for grp in range(len(starts), 0, -1))
+        group, group_params = f"CASE {whens} ELSE 0 END", starts[::-1]
     sql = (
-        f"SELECT CASE {group} ELSE 0 END AS grp, {sums} FROM {table} d"  # noqa: S608 (our names; values are parameters)
+        f"SELECT {group} AS grp, {sums} FROM {table} d"  # noqa: S608 (our names; the values are parameters)
         " WHERE d.organization_id = %s AND d.property_key = %s AND d.staff_key = %s AND d.day BETWEEN %s AND %s"
         " GROUP BY grp"
     )
-    starts = [period.start for period in reversed(ranges[1:])]
-    found = [_zero() for _ in ranges]
-    # Hand-written SQL takes the road the ORM would (a replica in the views config/routers.py names).
-    with connections[router.db_for_read(MetricDay)].cursor() as cursor:
-        cursor.execute(sql, [*starts, organization_id, place, staff, ranges[0].start, ranges[-1].end])
-        for grp, *values in cursor.fetchall():
-            *counts, cost = values
-            found[grp] = dict(zip(COUNTERS, map(int, counts), strict=True))
-            # SQLite sums the decimal column as a float: back to cents.
-            found[grp]["delight_cost"] = cost if isinstance(cost, Decimal) else Decimal(str(cost)).quantize(CENT)
+    return sql, [*group_params, organization_id, place, ALL, ranges[0].start, ranges[-1].end]
+
+
+def _counters_of(rows: list[tuple], ranges: int) -> list[dict]:
+    """_counters_sql's rows as the counters of each range, all zero for a range without a row."""
+    found = [_zero() for _ in range(ranges)]
+    for grp, *values in rows:
+        *counts, cost = values
+        found[grp] = dict(zip(COUNTERS, map(int, counts), strict=True))
+        # SQLite sums the decimal column as a float: back to cents.
+        found[grp]["delight_cost"] = cost if isinstance(cost, Decimal) else Decimal(str(cost)).quantize(CENT)
     return found
 
 
@@ -143,6 +189,14 @@ def spans_covering(start: date, end: date) -> list[tuple[str, date]]:
     """The fewest stored spans (days, ISO weeks, months) that cover start..end exactly, months first, then weeks,
     where several coverings are as few: the shortest path from start to the day after end, each span a step."""
     days = (end - start).days + 1
+    # A range that is one span (a period of a year by week, a month, a day) needs no search.
+    if days == 1:
+        return [(Span.DAY.value, start)]
+    if days == 7 and start.weekday() == 0:
+        return [(Span.WEEK.value, start)]
+    if start.day == 1 and (end + timedelta(days=1)).day == 1 and (start.year, start.month) == (end.year, end.month):
+        return [(Span.MONTH.value, start)]
+    day, week, month = Span.DAY.value, Span.WEEK.value, Span.MONTH.value  # read once: ~700 steps a year
     monday = -start.weekday() % 7  # the first Monday, in days from start
     months, first = {}, date(start.year, start.month, 1)  # {days from start: the month's length} of each 1st
     while first <= end:
@@ -153,12 +207,12 @@ def spans_covering(start: date, end: date) -> list[tuple[str, date]]:
     # fewest[i]: (spans from day i to the end, the first one's span, its days); filled from the end backwards.
     fewest: list[tuple[int, str, int]] = [(0, "", 0)] * (days + 1)
     for i in range(days - 1, -1, -1):
-        best = (fewest[i + 1][0] + 1, Span.DAY.value, 1)
+        best = (fewest[i + 1][0] + 1, day, 1)
         if (i - monday) % 7 == 0 and i + 7 <= days and fewest[i + 7][0] + 1 <= best[0]:
-            best = (fewest[i + 7][0] + 1, Span.WEEK.value, 7)
+            best = (fewest[i + 7][0] + 1, week, 7)
         length = months.get(i)
         if length and i + length <= days and fewest[i + length][0] + 1 <= best[0]:
-            best = (fewest[i + length][0] + 1, Span.MONTH.value, length)
+            best = (fewest[i + length][0] + 1, month, length)
         fewest[i] = best
     covering, i = [], 0
     while i < days:
@@ -168,104 +222,49 @@ def spans_covering(start: date, end: date) -> list[tuple[str, date]]:
     return covering
 
 
-def _summaries(
-    organization_id: int, place: int, spans: list[tuple[str, date]], merged: set[tuple[str, date]]
-) -> dict[tuple[str, date], dict[str, tuple[int | None, int | None, dict | None]]]:
-    """{(span, day): {measure: (median bucket, p90 bucket, coarse counts or None)}} of these spans, all staff, the
-    coarse counts only of the spans in `merged`: one statement, a row per span and measure."""
-    if not spans:
-        return {}
-    values, params = _values([(span, day, int((span, day) in merged)) for span, day in spans], ("text", "date", "int"))
+def _histograms(organization_id: int, place: int, covering: list[list[tuple[str, date]]], merged: list[int]):
+    """The statements of the ranges' durations: the kept quantiles of the ranges that are one span; and for each
+    range of several (`merged`, indexes into `covering`), its coarse counts added up by measure, then the buckets,
+    added up, inside the coarse bucket where each quantile's rank is reached (figures.RANKS: the running sum of
+    the coarse counts in bucket order reaches the quantile's share of all) — so a range reads its spans'
+    histograms only there, in the same round trip."""
     table = MetricDuration._meta.db_table
-    sql = (
-        f"WITH g(span, day, merged) AS ({values}) SELECT d.span, d.day, d.measure, d.median_bucket,"  # noqa: S608 (our names)
-        f" d.p90_bucket, CASE WHEN g.merged = 1 THEN d.coarse END FROM {table} d JOIN g ON d.span = g.span"
-        " AND d.day = g.day WHERE d.organization_id = %s AND d.property_key = %s AND d.staff_key = %s"
-    )
-    found: dict[tuple[str, date], dict] = {}
-    with connections[router.db_for_read(MetricDuration)].cursor() as cursor:
-        cursor.execute(sql, [*params, organization_id, place, ALL])
-        for span, day, measure, median, p90, coarse in cursor.fetchall():
-            day = date.fromisoformat(day) if isinstance(day, str) else day
-            coarse = json.loads(coarse) if isinstance(coarse, str) else coarse
-            found.setdefault((span, day), {})[measure] = (median, p90, coarse)
-    return found
-
-
-def _fine_counts(
-    organization_id: int, place: int, wanted: set[tuple[str, date, str, int]]
-) -> dict[tuple, dict[int, int]]:
-    """{(span, day, measure, coarse bucket): {bucket: n}} of the buckets inside these coarse buckets of these spans'
-    histograms, all staff: one statement, each taking one coarse bucket's object out of its histogram
-    (figures.grouped)."""
-    if not wanted:
-        return {}
-    values, params = _values(sorted(wanted), ("text", "date", "text", "int"))
-    table = MetricDuration._meta.db_table
+    where = "d.organization_id = %s AND d.property_key = %s AND d.staff_key = %s"
+    alone = sorted({spans[0] for spans in covering if len(spans) == 1})
+    single, single_params = _table("g", alone, ("text", "date"))
+    single_where, single_where_params = _spans_where(alone)
+    several_spans = [(grp, *span) for grp in merged for span in covering[grp]]
+    several, several_params = _table("g", several_spans, ("int", "text", "date"))
+    several_where, several_where_params = _spans_where([span for _grp, *span in several_spans])
+    ranks, ranks_params = _table("q", [(q, *rank) for q, rank in figures.RANKS.items()], ("text", "int", "int"))
     if connection.vendor == "postgresql":
-        inside = "d.counts -> CAST(g.coarse AS text)"
+        each, inside = "jsonb_each_text(d.coarse)", "jsonb_each_text(d.counts -> CAST(r.k AS text))"
     else:
-        inside = "json_extract(d.counts, '$.\"' || g.coarse || '\"')"
-    sql = (
-        f"WITH g(span, day, measure, coarse) AS ({values}) SELECT g.span, g.day, g.measure, g.coarse, {inside}"  # noqa: S608 (our names)
-        f" FROM {table} d JOIN g ON d.span = g.span AND d.day = g.day AND d.measure = g.measure"
-        " WHERE d.organization_id = %s AND d.property_key = %s AND d.staff_key = %s"
-    )
-    found: dict[tuple, dict[int, int]] = {}
-    with connections[router.db_for_read(MetricDuration)].cursor() as cursor:
-        cursor.execute(sql, [*params, organization_id, place, ALL])
-        for span, day, measure, coarse, buckets in cursor.fetchall():
-            day = date.fromisoformat(day) if isinstance(day, str) else day
-            buckets = json.loads(buckets) if isinstance(buckets, str) else buckets or {}
-            found[(span, day, measure, coarse)] = {int(bucket): n for bucket, n in buckets.items()}
-    return found
-
-
-def _durations(organization_id: int, place: int, ranges: list[tuple[date, date]]) -> list[dict]:
-    """{measure: {"median", "p90"}} (seconds, figures.seconds_of) of the durations of each range, all staff, from
-    the histograms of the spans covering it (spans_covering): a range that is one span reads its quantiles as kept;
-    a range of several finds each quantile's coarse bucket from the spans' coarse counts added up, then reads only
-    the buckets inside it — the same buckets, by the same rule (figures.rank_reached), as adding up the whole
-    histograms. Two statements, whatever the ranges."""
-    covering = [spans_covering(start, end) for start, end in ranges]
-    merged = {span for spans in covering if len(spans) > 1 for span in spans}
-    summaries = _summaries(organization_id, place, sorted({span for spans in covering for span in spans}), merged)
-    found: list[dict] = [{} for _ in ranges]
-    # (range, measure, quantile): (its coarse bucket, durations below that, durations in the range)
-    crossings: dict[tuple[int, str, str], tuple[int, int, int]] = {}
-    wanted: set[tuple[str, date, str, int]] = set()
-    coarse_of: dict[tuple[tuple[str, date], str], dict] = {}
-    for grp, spans in enumerate(covering):
-        if len(spans) == 1:
-            for measure, (median, p90, _coarse) in summaries.get(spans[0], {}).items():
-                if median is not None:
-                    found[grp][measure] = {"median": figures.seconds_of(median), "p90": figures.seconds_of(p90)}
-            continue
-        coarse: dict[str, Counter] = {}
-        for span in spans:
-            for measure, (_median, _p90, counts) in summaries.get(span, {}).items():
-                coarse_of[(span, measure)] = counts
-                coarse.setdefault(measure, Counter()).update({int(c): n for c, n in counts.items()})
-        for measure, counts in coarse.items():
-            buckets = sorted((c, n) for c, n in counts.items() if n)
-            total = sum(n for _c, n in buckets)
-            if not total:
-                continue
-            for quantile in figures.QUANTILES:
-                c, below = figures.crossing(buckets, total, quantile)
-                crossings[(grp, measure, quantile)] = (c, below, total)
-                # Only the spans with durations in that coarse bucket.
-                wanted.update(
-                    (*span, measure, c) for span in spans if (coarse_of.get((span, measure)) or {}).get(str(c))
-                )
-    fine = _fine_counts(organization_id, place, wanted)
-    for (grp, measure, quantile), (c, below, total) in crossings.items():
-        inside: Counter = Counter()
-        for span in covering[grp]:
-            inside.update(fine.get((*span, measure, c), {}))
-        bucket, _below = figures.crossing(sorted(inside.items()), total, quantile, below)
-        found[grp].setdefault(measure, {})[quantile] = figures.seconds_of(bucket)
-    return found
+        each, inside = "json_each(d.coarse)", "json_each(d.counts, '$.\"' || r.k || '\"')"
+    place_params = [organization_id, place, ALL, *several_where_params]
+    return [
+        (
+            f"WITH {single} SELECT d.span, d.day, d.measure, d.median_bucket, d.p90_bucket FROM {table} d"  # noqa: S608 (our names)
+            f" JOIN g ON d.span = g.c0 AND d.day = g.c1 WHERE {where}{single_where} AND d.median_bucket IS NOT NULL",
+            [*single_params, organization_id, place, ALL, *single_where_params],
+        ),
+        (
+            f"WITH {several}, {ranks}, coarse(grp, measure, k, n) AS (SELECT g.c0, d.measure,"  # noqa: S608 (our names)
+            f" CAST(c.key AS integer), SUM(CAST(c.value AS integer)) FROM {table} d JOIN g ON d.span = g.c1"
+            f" AND d.day = g.c2, {each} c WHERE {where}{several_where}"
+            " GROUP BY g.c0, d.measure, CAST(c.key AS integer)),"
+            " running(grp, measure, k, upto, total) AS (SELECT grp, measure, k,"
+            " SUM(n) OVER (PARTITION BY grp, measure ORDER BY k), SUM(n) OVER (PARTITION BY grp, measure) FROM coarse),"
+            " reached(grp, measure, k) AS (SELECT DISTINCT grp, measure, k FROM (SELECT r.grp, r.measure, MIN(r.k) AS k"
+            " FROM running r, q WHERE r.total > 0 AND r.upto * q.c2 >= r.total * q.c1 GROUP BY r.grp, r.measure, q.c0)"
+            " AS first_reached)"
+            " SELECT grp, measure, k, CAST(NULL AS integer), n FROM coarse UNION ALL"
+            " SELECT r.grp, r.measure, r.k, CAST(b.key AS integer), SUM(CAST(b.value AS integer)) FROM reached r"
+            f" JOIN g ON g.c0 = r.grp JOIN {table} d ON d.span = g.c1 AND d.day = g.c2 AND d.measure = r.measure,"
+            f" {inside} b WHERE {where}{several_where} GROUP BY r.grp, r.measure, r.k, CAST(b.key AS integer)",
+            [*several_params, *ranks_params, *place_params, *place_params],
+        ),
+    ]
 
 
 def _quantiles(histograms: dict[str, Counter | dict]) -> dict[str, dict[str, int | None]]:
@@ -281,28 +280,67 @@ def _quantiles(histograms: dict[str, Counter | dict]) -> dict[str, dict[str, int
 
 def metrics_for(*, organization_id: int, property_id: int | None, start: date, end: date, granularity: str) -> dict:
     """{"periods": [{"start", "end", …figures}], "totals": {…figures}, "previous": {"start", "end", …figures of
-    the range it is compared with (previous_range)}} of one property (None: the whole organization), all staff."""
+    the range it is compared with (previous_range)}} of one property (None: the whole organization), all staff.
+
+    One round trip on PostgreSQL (_results): the counters of every range, the kept quantiles of the ranges that
+    are one span (days, ISO weeks, months: spans_covering), and for the others their coarse counts and the buckets
+    inside the coarse bucket where each quantile's rank is reached (_histograms), of which figures.crossing takes
+    the quantiles as from their spans' whole histograms added up: the same buckets by the same rule. Http404 when
+    property_id is not one of the organization's properties (checked in the same round trip)."""
     place = ALL if property_id is None else property_id
     periods = periods_of(start, end, granularity)
     before = Period(*previous_range(start, end))
     # The range is its periods, the previous range ends the day before it: the totals are the periods' added up.
-    previous_counts, *per_period = _counters(organization_id, place, ALL, [before, *periods])
-    total = _added(per_period)
-    *durations, totals, previous_durations = _durations(
-        organization_id,
-        place,
-        [*((period.start, period.end) for period in periods), (start, end), (before.start, before.end)],
+    ranges = [*periods, Period(start, end), before]
+    covering = [spans_covering(period.start, period.end) for period in ranges]
+    merged = [grp for grp, spans in enumerate(covering) if len(spans) > 1]
+    # A property's own figures: whether it is the organization's, asked in the same round trip.
+    check = f"SELECT COUNT(*) FROM {Property._meta.db_table} WHERE organization_id = %s AND id = %s"  # noqa: S608 (our name)
+    *found, counter_rows, single_rows, merged_rows = _results(
+        MetricDay,
+        [
+            *([] if property_id is None else [(check, [organization_id, property_id])]),
+            _counters_sql(organization_id, place, [before, *periods]),
+            *_histograms(organization_id, place, covering, merged),
+        ],
     )
+    if found and not found[0][0][0]:
+        raise Http404
+    previous_counts, *per_period = _counters_of(counter_rows, 1 + len(periods))
+    durations: list[dict] = [{} for _ in ranges]
+    kept = {}
+    for span, day, measure, median, p90 in single_rows:
+        day = date.fromisoformat(day) if isinstance(day, str) else day
+        kept.setdefault((span, day), {})[measure] = {
+            "median": figures.seconds_of(median),
+            "p90": figures.seconds_of(p90),
+        }
+    for grp, spans in enumerate(covering):
+        if len(spans) == 1:
+            durations[grp] = kept.get(spans[0], {})
+    # A range of several spans: (range, measure) its coarse counts in order; (range, measure, coarse bucket) the
+    # buckets inside each coarse bucket where a quantile's rank is reached, in order.
+    coarse: dict[tuple[int, str], list[tuple[int, int]]] = {}
+    fine: dict[tuple[int, str, int], list[tuple[int, int]]] = {}
+    for grp, measure, c, bucket, n in sorted(merged_rows, key=lambda row: (row[0], row[1], row[2], row[3] or 0)):
+        if bucket is None:
+            if n:
+                coarse.setdefault((grp, measure), []).append((c, n))
+        else:
+            fine.setdefault((grp, measure, c), []).append((bucket, n))
+    for (grp, measure), buckets in coarse.items():
+        total = sum(n for _c, n in buckets)
+        for quantile in figures.QUANTILES:
+            c, below = figures.crossing(buckets, total, quantile)
+            bucket, _below = figures.crossing(fine.get((grp, measure, c), []), total, quantile, below)
+            durations[grp].setdefault(measure, {})[quantile] = figures.seconds_of(bucket)
+    *period_durations, total_durations, previous_durations = durations
     return {
         "periods": [
-            {
-                "start": period.start.isoformat(),
-                "end": period.end.isoformat(),
-                **figures.figures(counts, period_durations),
-            }
-            for period, counts, period_durations in zip(periods, per_period, durations, strict=True)
+            {"start": period.start.isoformat(), "end": period.end.isoformat(), **figures.figures(counts, lasted)}
+            for period, counts, lasted in zip(periods, per_period, period_durations, strict=True)
         ],
-        "totals": figures.figures(total, totals),
+        "totals": figures.figures(_added(per_period), total_durations),
         "previous": {
             "start": before.start.isoformat(),
             "end": before.end.isoformat(),

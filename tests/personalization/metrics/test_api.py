@@ -68,6 +68,14 @@ def test_another_organizations_property_is_not_found(manager_api, other_property
     assert manager_api.get("/api/v1/metrics/", {"property": other_property.pk}).status_code == 404
 
 
+@pytest.mark.parametrize("path", ["/api/v1/metrics/", "/api/v1/metrics/staff/"])
+def test_another_organizations_property_over_a_given_range_is_not_found(manager_api, other_property, path):
+    # A range that ends on a given day needs no property's zone: the figures' own query checks the property.
+    query = {"property": other_property.pk, "from": "2026-03-01", "to": "2026-03-31", "granularity": "week"}
+    assert manager_api.get(path, query).status_code == 404
+    assert manager_api.get(path, {**query, "property": 2**62}).status_code == 404
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [

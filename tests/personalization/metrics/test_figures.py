@@ -431,3 +431,39 @@ def test_guest_days_logged_in_any_order_across_zones_equal_a_count_from_scratch(
     assert sum(row[2] for row in counted) > 40  # days at three places and the organization's
     metrics_rebuild(organization_id=organization.pk)
     assert guest_day_rows() == counted
+
+
+def test_a_quantile_on_the_edge_of_a_coarse_bucket_is_the_duration_of_its_rank(organization, property_):
+    # Given, in ranges read as several spans (a Sunday, then weeks and days), first responses that fall on both
+    # sides of the edge between two coarse buckets: one duration in the last bucket of the first, then more in the
+    # first bucket of the next,
+    edge = 15 * 16  # figures.COARSE is 16: bucket 239 ends a coarse bucket, bucket 240 (~3.4 hours) starts the next
+    below = math.floor(1.04 ** (edge - 1))
+    above = below + 1
+    assert (bucket_of(below), bucket_of(above)) == (edge - 1, edge)
+    for day, seconds in ((3, below), (5, above), (11, above), (16, above)):
+        metrics_duration(
+            organization_id=organization.pk,
+            property_id=property_.pk,
+            staff_id=None,
+            at=at(day, 12),
+            measure=Measure.FIRST_RESPONSE,
+            seconds=seconds,
+        )
+
+    def quantiles(end: int) -> tuple[int, int]:
+        totals = metrics_for(
+            organization_id=organization.pk,
+            property_id=property_.pk,
+            start=date(2026, 3, 1),
+            end=date(2026, 3, end),
+            granularity="week",
+        )["totals"]
+        return totals["first_response_median_seconds"], totals["first_response_p90_seconds"]
+
+    # then with one on each side the median is the shorter (the 1st of 2) and the 90th percentile the longer;
+    assert quantiles(8) == (seconds_of(edge - 1), seconds_of(edge))
+    # with one below and two above, both are above (the 2nd and the 3rd of 3),
+    assert quantiles(12) == (seconds_of(edge), seconds_of(edge))
+    # and they stay above with three of four above.
+    assert quantiles(18) == (seconds_of(edge), seconds_of(edge))
