@@ -67,7 +67,15 @@ class Scores:
             self._hit(customer_id, variant.slot, variant.weight * self._part(variant, kind))
         for variant in self.prefixes:
             if term.startswith(variant.term) and term != variant.term:
-                self._hit(customer_id, variant.slot, variant.weight * PREFIX_FACTOR * self._part(variant, kind))
+                # Every holder of a prefix alike, whichever of its terms: the PREFIX rows do not tell.
+                self._hit(customer_id, variant.slot, variant.weight * PREFIX_FACTOR)
+
+    def add_prefix(self, customer_id: int, prefix: str, seen: float | None) -> None:
+        """A holder of a term strictly starting with prefix (its PREFIX row, crm.lookup.terms.prefix_keys)."""
+        self.last_seen[customer_id] = seen
+        for variant in self.prefixes:
+            if variant.term == prefix:
+                self._hit(customer_id, variant.slot, variant.weight * PREFIX_FACTOR)
 
     def add_fuzzy(self, customer_id: int, search_name: str, seen: float | None) -> None:
         self.last_seen[customer_id] = seen
