@@ -7,6 +7,7 @@ from collections import defaultdict
 from rapidfuzz.distance import DamerauLevenshtein
 
 from crm.lookup.search.query import FUZZY_MIN_JOINED, FUZZY_MIN_WORD, WHOLE, Query, Variant
+from crm.lookup.terms import PREFIX_SIGIL
 from crm.models import TermKind
 
 MIN_SCORE = 0.5
@@ -62,6 +63,9 @@ class Scores:
         return PART_OF_NAME if whole and kind == TermKind.NAME else 1.0
 
     def add_term(self, customer_id: int, term: str, kind: int, seen: float | None) -> None:
+        if kind == TermKind.PREFIX:  # "^fo": a holder of a term starting with fo
+            self.add_prefix(customer_id, term[len(PREFIX_SIGIL) :], seen)
+            return
         self.last_seen[customer_id] = seen
         for variant in self.exact.get(term, ()):
             self._hit(customer_id, variant.slot, variant.weight * self._part(variant, kind))
