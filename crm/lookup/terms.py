@@ -31,7 +31,7 @@ NAME_FIELDS = ("given_name", "family_name", "native_name", "latin_name", "prefer
 MAX_SEARCH_NAME = 500
 # What derive_name_fields sets (a migration's historical model may have fewer of them).
 DERIVED_FIELDS = ("pinyin", "search_name", "addressed_as")
-REINDEX_BATCH = 500  # customers per transaction: ~10 terms each, one bulk insert per batch
+REINDEX_BATCH = 500  # customers per transaction: ~11 terms and ~10 PREFIX rows each, one bulk insert per batch
 
 PHONETIC_SIGIL, EMAIL_SIGIL, PHONE_SIGIL, PREFIX_SIGIL = "~", "@", "#", "^"
 # Search as you type: a guest holds "^" + the first 1 to PREFIX_KEYS characters of each of its name terms (an
@@ -267,7 +267,8 @@ def record_visit(customer: Customer) -> None:
     from 4 buffers in 0.04 ms, where ordering by the customer's own last_seen joins every namesake: 5,588
     buffers, 170-190 ms, on every keystroke. The copy costs each contact one UPDATE of the guest's ~10 terms,
     new row versions in three indexes: ~140 buffers, 0.5-7 ms; contact_log p50 17-20 ms without it, 32 ms with
-    it (400 contacts). Lookups far outnumber contacts, so the contact pays."""
+    it (400 contacts). Lookups far outnumber contacts, so the contact pays. (Those figures predate the PREFIX
+    rows, which make ~20 rows a guest: docs/benchmarks.md gives log_contact at a million guests with them.)"""
     SearchTerm.objects.filter(customer_id=customer.pk).exclude(last_seen=customer.last_seen).update(
         last_seen=customer.last_seen
     )
