@@ -8,7 +8,8 @@ its family name alone, pinyin without tones (with the family-name reading too:
 tones, family name first (张伟 → zha1ngwe3i), Latin folded to ASCII (José → jose, Müller → muller and mueller,
 O'Connor → oconnor and connor), a phonetic key per Latin word (metaphone), the
 email and its local part, and the phone's digits reversed (so "the last four
-digits" is a prefix). Converting costs ~40 µs a name: done once per write,
+digits" is a prefix); and PREFIX rows, "^" + the first one to three letters of each name term and email, so that
+a short prefix's most recent holders come straight from the index. Converting costs ~40 µs a name: done once per write,
 never per search (NOTES.md). The same writes keep the vocabulary of name words
 (``NameWord``: each folded word, how many guests hold it) in step.
 
@@ -17,7 +18,8 @@ query is analyzed into the same kinds of variants, plus nickname expansions (Bob
 the typed tones (Zhāng Wěi → zha1ngwe3i, matched by the toned whole name);
 candidates come from the term index, which orders each term's rows by kind
 and last visit (a surname of 60,000 guests reads its 20 most recent), from
-prefix ranges (a very common one walks the most recent guests), and for a
+a short prefix's PREFIX rows, longer prefix ranges (a common one walks the holders of
+its first three letters, most recent first), and for a
 surname with a given name being typed from a walk of the surname's holders; when
 no guest matches every word as typed (a guess by sound does not count), a typo
 stage corrects each typed word against the organization's vocabulary of name

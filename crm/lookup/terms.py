@@ -33,9 +33,15 @@ NAME_FIELDS = ("given_name", "family_name", "native_name", "latin_name", "prefer
 MAX_SEARCH_NAME = 500
 # What derive_name_fields sets (a migration's historical model may have fewer of them).
 DERIVED_FIELDS = ("pinyin", "search_name", "addressed_as")
-REINDEX_BATCH = 500  # customers per transaction: ~10 terms each, one bulk insert per batch
+REINDEX_BATCH = 500  # customers per transaction: ~11 terms and ~10 PREFIX rows each, one bulk insert per batch
 
-PHONETIC_SIGIL, EMAIL_SIGIL, PHONE_SIGIL = "~", "@", "#"
+PHONETIC_SIGIL, EMAIL_SIGIL, PHONE_SIGIL, PREFIX_SIGIL = "~", "@", "#", "^"
+# Search as you type: a guest holds "^" + the first 1 to PREFIX_KEYS characters of each of its name terms (an
+# email's: 2 to PREFIX_KEYS after the @), each a row of kind PREFIX carrying last_seen like every term, so that the
+# term index hands out the 20 most recent holders of "w" or "zha" from 20 entries, where the range of the terms
+# starting with "w" holds 382,201 rows at a million guests. Longer prefixes walk these rows (crm.lookup.search).
+PREFIX_KEYS = 3
+PREFIXED_KINDS = {TermKind.NAME: 0, TermKind.FULL_NAME: 0, TermKind.EMAIL: 1, TermKind.EMAIL_LOCAL: 1}
 
 
 def _han_terms(run: str) -> set[str]:
@@ -197,7 +203,29 @@ def customer_terms(customer: Customer) -> set[tuple[str, int]]:
         }
     if customer.phone:
         terms.add((PHONE_SIGIL + digits(customer.phone)[::-1], TermKind.PHONE))
-    return terms
+    return terms | prefix_keys(terms)
+
+
+def prefix_keys(terms: Iterable[tuple[str, int]]) -> set[tuple[str, int]]:
+    """The PREFIX rows of these terms: "^" + each name term's first 1 to PREFIX_KEYS characters, shorter than the
+    term (zhangwei → ^z, ^zh, ^zha; 王芳 → ^王); an email's sigil and then 2 to PREFIX_KEYS characters (@ab, @abc).
+    Migration 0023 writes the same rows in SQL: change both together."""
+    keys = set()
+    for term, kind in terms:
+        sigil = PREFIXED_KINDS.get(kind)
+        if sigil is None:
+            continue
+        for length in range(1 + sigil, min(PREFIX_KEYS, len(term) - 1 - sigil) + 1):
+            keys.add((PREFIX_SIGIL + term[: sigil + length], TermKind.PREFIX))
+    return keys
+
+
+def is_prefix_key(prefix: str) -> bool:
+    """Whether the lookup finds a prefix's holders by its PREFIX rows (prefix_keys) rather than by a range."""
+    sigil = 1 if prefix.startswith(EMAIL_SIGIL) else 0
+    if prefix[:1] in (PHONETIC_SIGIL, PHONE_SIGIL, PREFIX_SIGIL):
+        return False
+    return 1 + sigil <= len(prefix) - sigil <= PREFIX_KEYS
 
 
 def derive_name_fields(customer: Customer) -> None:
@@ -281,7 +309,8 @@ def record_visit(customer: Customer) -> None:
     from 4 buffers in 0.04 ms, where ordering by the customer's own last_seen joins every namesake: 5,588
     buffers, 170-190 ms, on every keystroke. The copy costs each contact one UPDATE of the guest's ~10 terms,
     new row versions in three indexes: ~140 buffers, 0.5-7 ms; contact_log p50 17-20 ms without it, 32 ms with
-    it (400 contacts). Lookups far outnumber contacts, so the contact pays."""
+    it (400 contacts). Lookups far outnumber contacts, so the contact pays. (Those figures predate the PREFIX
+    rows, which make ~20 rows a guest: docs/benchmarks.md gives log_contact at a million guests with them.)"""
     SearchTerm.objects.filter(customer_id=customer.pk).exclude(last_seen=customer.last_seen).update(
         last_seen=customer.last_seen
     )

@@ -18,6 +18,7 @@ class TermKind(models.IntegerChoices):
     PHONE = 4, _("phone")  # "#" + digits reversed
     FULL_NAME = 5, _("full name")  # the whole name as one key (zhangwei, 张伟): found, and compared for duplicates
     EMAIL_LOCAL = 6, _("email local part")  # "@" + the part before the @
+    PREFIX = 7, _("prefix")  # "^" + the first few characters of a name or email term (crm.lookup.terms.prefix_keys)
 
 
 class SearchTerm(models.Model):

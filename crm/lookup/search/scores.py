@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from crm.lookup.search.query import WHOLE, Query, Variant
-from crm.lookup.terms import PHONETIC_SIGIL
+from crm.lookup.terms import PHONETIC_SIGIL, PREFIX_SIGIL
 from crm.models import TermKind
 
 MIN_SCORE = 0.5
@@ -54,13 +54,23 @@ class Scores:
         return PART_OF_NAME if whole and kind == TermKind.NAME else 1.0
 
     def add_term(self, customer_id: int, term: str, kind: int, seen: float | None) -> None:
+        if kind == TermKind.PREFIX:  # "^fo": a holder of a term starting with fo
+            self.add_prefix(customer_id, term[len(PREFIX_SIGIL) :], seen)
+            return
         self.last_seen[customer_id] = seen
         for variant in self.exact.get(term, ()):
             self._hit(customer_id, variant.slot, variant.weight * self._part(variant, kind), variant.term)
         for variant in self.prefixes:
             if term.startswith(variant.term) and term != variant.term:
-                weight = variant.weight * PREFIX_FACTOR * self._part(variant, kind)
-                self._hit(customer_id, variant.slot, weight, variant.term)
+                # Every holder of a prefix alike, whichever of its terms: the PREFIX rows do not tell.
+                self._hit(customer_id, variant.slot, variant.weight * PREFIX_FACTOR, variant.term)
+
+    def add_prefix(self, customer_id: int, prefix: str, seen: float | None) -> None:
+        """A holder of a term strictly starting with prefix (its PREFIX row, crm.lookup.terms.prefix_keys)."""
+        self.last_seen[customer_id] = seen
+        for variant in self.prefixes:
+            if variant.term == prefix:
+                self._hit(customer_id, variant.slot, variant.weight * PREFIX_FACTOR, variant.term)
 
     def score(self, customer_id: int, *, every_word: bool = True) -> float:
         return self._score(self.best[customer_id], every_word=every_word)

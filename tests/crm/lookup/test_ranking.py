@@ -70,7 +70,14 @@ def test_u_umlaut_is_found_however_it_is_typed(organization, names, text, first)
 
 @pytest.mark.parametrize(
     ("whole", "given_only", "text"),
-    [("袁轩", "王远轩", "yuan xuan"), ("陶敏", "李涛敏", "tao min"), ("贾若涵", "王佳若涵", "Jiǎ Ruòhán")],
+    [
+        ("袁轩", "王远轩", "yuan xuan"),
+        ("陶敏", "李涛敏", "tao min"),
+        ("贾若涵", "王佳若涵", "Jiǎ Ruòhán"),
+        # One word: the whole name 肖英 (xiao ying) before the given name alone of 王小英 (issue 15's "given" queries)
+        ("肖英", "王小英", "xiaoying"),
+        ("林敏", "梁林敏", "林敏"),
+    ],
 )
 def test_a_full_name_ranks_above_a_given_name_alone(organization, whole, given_only, text):
     # Given the guest whose whole name is typed, and namesakes whose given name alone reads the same,
