@@ -209,7 +209,7 @@ def customer_terms(customer: Customer) -> set[tuple[str, int]]:
 def prefix_keys(terms: Iterable[tuple[str, int]]) -> set[tuple[str, int]]:
     """The PREFIX rows of these terms: "^" + each name term's first 1 to PREFIX_KEYS characters, shorter than the
     term (zhangwei → ^z, ^zh, ^zha; 王芳 → ^王); an email's sigil and then 2 to PREFIX_KEYS characters (@ab, @abc).
-    Migration 0023 writes the same rows in SQL: change both together."""
+    Migration 0024 writes the same rows in SQL: change both together."""
     keys = set()
     for term, kind in terms:
         sigil = PREFIXED_KINDS.get(kind)

@@ -1,6 +1,6 @@
 """Search as you type at a million guests (issue 15): a short prefix's most recent holders come from its PREFIX
 rows in index order, a longer common one walks those rows' holders, and both give the answer that reading every
-holder gives; the rows are written with the terms, by the same statements, and migration 0023 fills the same."""
+holder gives; the rows are written with the terms, by the same statements, and migration 0024 fills the same."""
 
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ def test_a_longer_common_prefix_walks_the_holders_of_its_first_letters_to_the_sa
     assert any(") AS anchor CROSS JOIN LATERAL" in q["sql"] for q in queries.captured_queries)
 
 
-def test_migration_0023_fills_the_rows_the_writers_write(organization):
+def test_migration_0024_fills_the_rows_the_writers_write(organization):
     # Given guests whose terms the product wrote, PREFIX rows included
     guests(organization, 12)
     CustomerFactory(organization=organization, email="li.na@163.com", phone="+8613800001234")
@@ -123,7 +123,7 @@ def test_migration_0023_fills_the_rows_the_writers_write(organization):
     assert written
     # When they are deleted and the migration's SQL fills them again
     SearchTerm.objects.filter(kind=TermKind.PREFIX).delete()
-    fill = importlib.import_module("crm.migrations.0023_searchterm_prefix_keys").FILL
+    fill = importlib.import_module("crm.migrations.0024_searchterm_prefix_keys").FILL
     with connection.cursor() as cursor:
         cursor.execute(fill)
     # Then they are the same rows
