@@ -91,12 +91,6 @@ def full_name_keys_of(fields: Mapping[str, str]) -> frozenset[str]:
     return _full_keys(*(fields.get(field) or "" for field in NAME_FIELDS))
 
 
-def name_terms(customer: Customer) -> tuple[frozenset[str], frozenset[str]]:
-    """(every name term, the Latin words among them that get a phonetic code)."""
-    names = names_of(customer)
-    return names.terms, names.phonetic_words
-
-
 @dataclass(frozen=True)
 class Names:
     """What a guest's names give the lookup: computed once per set of names and shared by the derived fields,
