@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from crm.models import Customer, Issue, Organization, Preference, Property, Staff
+from crm.models import Customer, Issue, Organization, Preference, Property, Staff, Stay
 from personalization.models import Delight, GiftRule, Touch, TouchKind, TouchStatus
 
 
@@ -85,6 +85,29 @@ class CustomerFactory(ServiceFactory):
         chen_jing = factory.Trait(given_name="Jing", family_name="Chen", native_name="陳靜")
         # Known by the native name alone (no Latin given or family name).
         native_only = factory.Trait(given_name="", family_name="")
+
+
+class StayFactory(ServiceFactory):
+    """A stay as a PMS pushes it (`stay_push`): Opera's reservation of a guest of the property's organization,
+    arriving and leaving today unless told."""
+
+    class Meta:
+        model = Stay
+
+    _service = "crm.services.stays.stay_push"
+
+    property = factory.SubFactory(PropertyFactory)
+    organization = factory.SelfAttribute("property.organization")
+    customer = factory.SubFactory(CustomerFactory, organization=factory.SelfAttribute("..organization"))
+    system = "opera"
+    external_id = factory.Sequence(lambda n: f"R-{n}")
+    arrival = factory.LazyFunction(timezone.localdate)
+    departure = factory.SelfAttribute("arrival")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        stay, _created = super()._create(model_class, *args, **kwargs)
+        return stay
 
 
 class CustomerHistoryFactory(factory.django.DjangoModelFactory):

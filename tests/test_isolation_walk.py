@@ -45,11 +45,10 @@ from crm.models import (
     WebhookEndpoint,
 )
 from crm.services import imports
-from crm.services.stays import stay_push
 from personalization.gifts.services import gift_rule_create
 from personalization.models import Channel, Delight, Feedback, GiftRule, Tip, Touch, TouchKind
 from personalization.touches import messages as touch_messages
-from tests.factories import PropertyFactory, StaffFactory
+from tests.factories import PropertyFactory, StaffFactory, StayFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -341,16 +340,7 @@ def world():
         due_at=timezone.now(),
         idempotency_key="walk:task",
     )
-    stay, _created = stay_push(
-        organization=a,
-        system="opera",
-        external_id="alpha-secret-res",
-        customer=guest,
-        property=hotel,
-        arrival=timezone.localdate(),
-        departure=timezone.localdate(),
-        note="alpha-secret-stay-note",
-    )
+    stay = StayFactory(customer=guest, property=hotel, external_id="alpha-secret-res", note="alpha-secret-stay-note")
     guest_list = b"Name,Email,Tags\r\nQuixotica Zorblax,zorblax-guest@alpha-secret.example,alpha-secret-tag\r\n"
     upload = imports.import_preview(organization=a, actor=desk.user, file=io.BytesIO(guest_list), filename="alpha.csv")
     imports.import_apply(upload=upload, actor=desk.user)

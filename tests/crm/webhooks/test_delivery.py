@@ -12,6 +12,7 @@ from crm import services as crm_services
 from crm.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from crm.webhooks import delivery, services
 from tests.crm.webhooks.conftest import send_claimed, send_due, start_receiver, stop_receiver
+from tests.factories import StayFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -246,22 +247,12 @@ def test_old_finished_deliveries_leave_the_log_pending_ones_stay(endpoint, custo
 
 
 def test_a_check_in_is_told_once_as_stay_checked_in(customer, property_, manager, receiver, allow_private):
-    from datetime import date
-
-    from crm.services.stays import stay_check_in, stay_push
+    from crm.services.stays import stay_check_in
 
     hook = services.webhook_endpoint_create(
         organization=customer.organization, url=receiver.url, events=["stay.checked_in"], actor=manager.user
     )
-    stay, _created = stay_push(
-        organization=customer.organization,
-        system="opera",
-        external_id="R-1",
-        customer=customer,
-        property=property_,
-        arrival=date.today(),
-        departure=date.today(),
-    )
+    stay = StayFactory(customer=customer, property=property_)
     stay_check_in(stay=stay)
     stay_check_in(stay=stay)  # the desk after the PMS: nothing more to tell
     [told] = WebhookDelivery.objects.filter(endpoint=hook)

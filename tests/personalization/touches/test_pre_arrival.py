@@ -14,6 +14,7 @@ from crm.services.stays import stay_push
 from personalization.models import Touch, TouchKind, TouchStatus
 from personalization.touches.services import planning
 from personalization.touches.services.send import Outcome, touches_send
+from tests.factories import StayFactory
 from tests.personalization.touches.conftest import claim
 
 pytestmark = pytest.mark.django_db
@@ -31,16 +32,7 @@ def shanghai(property_):
 
 def booked(organization, property_, name, arrival, **fields):
     guest = services.customer_create(organization=organization, given_name=name, email=f"{name}@example.com", **fields)
-    stay, _created = stay_push(
-        organization=organization,
-        system="opera",
-        external_id=f"R-{name}",
-        customer=guest,
-        property=property_,
-        arrival=arrival,
-        departure=date(2026, 12, 9),
-    )
-    return guest, stay
+    return guest, StayFactory(customer=guest, property=property_, arrival=arrival, departure=date(2026, 12, 9))
 
 
 def test_stays_within_the_days_get_one_note_at_ten_local(organization, shanghai):
@@ -81,7 +73,7 @@ def test_a_stay_cancelled_meanwhile_gets_no_note(smtp, organization, shanghai):
     stay_push(
         organization=organization,
         system="opera",
-        external_id="R-soon",
+        external_id=stay.external_id,
         customer=guest,
         status="cancelled",
         arrival=stay.arrival,
