@@ -155,6 +155,8 @@ class GiftRuleFactory(ServiceFactory):
         suite = factory.Trait(
             name="Suite", trigger="first_visit", gift="Suite upgrade", cost=Decimal("80"), approval_above=Decimal("50")
         )
+        # A welcome back for a guest away more than 100 days.
+        back = factory.Trait(name="Back", trigger="return_after_absence", absence_days=100)
 
 
 class DelightFactory(factory.django.DjangoModelFactory):

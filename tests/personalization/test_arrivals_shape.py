@@ -17,6 +17,7 @@ from crm.partial_dates import PartialDate
 from crm.services.stays import stay_check_in
 from personalization.gifts.services import gift_rule_create
 from personalization.models import Delight, GiftRule
+from tests.factories import GiftRuleFactory
 from tests.personalization.conftest import arriving
 
 pytestmark = pytest.mark.django_db
@@ -66,11 +67,9 @@ def rich(organization, property_):
     kettle = services.issue_open(customer=guest, summary="Broken kettle", property=property_)
     services.issue_update(issue=kettle, status="resolved", resolution="New kettle")
     Customer.objects.filter(pk=guest.pk).update(visit_count=3, last_seen=timezone.now() - timedelta(days=200))
-    gift_rule_create(
+    GiftRuleFactory(
         organization=organization,
         name="Tea",
-        trigger="birthday",
-        window_days=7,
         gift="{favorite_drink} for {preferred_name}",
         cost=Decimal("12.5"),
         priority=5,
@@ -79,15 +78,7 @@ def rich(organization, property_):
         organization=organization, name="Flowers", trigger="anniversary", window_days=7, gift="Flowers", cost=30
     )
     gift_rule_create(organization=organization, name="Sorry", trigger="issue_resolved", gift="Fruit basket", cost=9)
-    gift_rule_create(
-        organization=organization,
-        name="Back",
-        trigger="return_after_absence",
-        absence_days=100,
-        gift="Welcome back card",
-        cost=0,
-        tags=["nobody"],
-    )
+    GiftRuleFactory(organization=organization, back=True, gift="Welcome back card", cost=0, tags=["nobody"])
     Delight.objects.create(
         organization=organization,
         rule=anniversary,
@@ -191,14 +182,7 @@ def test_what_the_board_no_longer_reads_is_never_missed(api, organization, prope
     services.preference_record(customer=noor, category="food", text="Dates", polarity="likes")
     services.preference_record(customer=noor, category="room", text="High floor", polarity="likes")
     services.preference_record(customer=noor, category="seating", text="By the door", polarity="dislikes")
-    gift_rule_create(
-        organization=organization,
-        name="Tea",
-        trigger="birthday",
-        window_days=7,
-        gift="{favorite_drink} in the room",
-        cost=5,
-    )
+    GiftRuleFactory(organization=organization, name="Tea", gift="{favorite_drink} in the room", cost=5)
     gift_rule_create(
         organization=organization,
         name="Tasting",

@@ -136,15 +136,7 @@ def test_backtest_counts_visits_absences_and_issues(organization):
     for days in (200, 60, 50):
         crm_services.contact_log(customer=regular, kind="visit", occurred_at=now - timedelta(days=days))
     third = GiftRule(organization=organization, name="3rd", trigger="nth_visit", visit_number=3, gift="x", cost=2)
-    back = GiftRule(
-        organization=organization,
-        name="Back",
-        trigger="return_after_absence",
-        absence_days=100,
-        gift="x",
-        cost=1,
-        cooldown_days=0,
-    )
+    back = GiftRuleFactory.build(organization=organization, back=True, gift="x", cost=1, cooldown_days=0)
     crm_services.issue_open(customer=regular, summary="Cold", status="resolved", resolution="Hot", severity="high")
     sorry = GiftRule(
         organization=organization, name="Sorry", trigger="issue_resolved", gift="x", cost=5, monthly_budget=Decimal("1")
@@ -172,7 +164,7 @@ def _birthdays(organization, home=None, dates=BIRTHDAYS):
 def test_the_preview_compares_each_month_with_the_monthly_budget_and_says_when_it_runs_out(organization):
     # Given birthdays on 30 July, 9 and 20 September, seven in October, 2 and 20 November,
     _birthdays(organization)
-    rule = GiftRule(organization=organization, name="Cake", trigger="birthday", gift="Cake", cost=6, monthly_budget=30)
+    rule = GiftRuleFactory.build(organization=organization, cost=6, monthly_budget=30)
     # when a 6.00 gift with a 30.00 monthly budget is previewed on 5 November,
     result = backtest(rule=rule, organization=organization, now=NOW)
     # then each month since August is compared with one month's budget: October's five gifts use it up on
@@ -189,7 +181,7 @@ def test_the_preview_compares_each_month_with_the_monthly_budget_and_says_when_i
 
 def test_the_preview_without_a_budget_counts_months_and_warns_of_nothing(organization):
     _birthdays(organization)
-    rule = GiftRule(organization=organization, name="Cake", trigger="birthday", gift="Cake", cost=6)
+    rule = GiftRuleFactory.build(organization=organization, cost=6)
     result = backtest(rule=rule, organization=organization, now=NOW)
     assert [(m.gifts, m.budget, m.percent, m.runs_out_on) for m in result.months] == [
         (0, None, None, None),
@@ -204,15 +196,7 @@ def test_a_budget_per_property_is_compared_with_each_propertys_month(organizatio
     garden = PropertyFactory(organization=organization, name="Garden Hotel")
     _birthdays(organization, home=property_, dates=[(10, 3), (10, 7), (10, 12)])
     _birthdays(organization, home=garden, dates=[(10, 5)])
-    rule = GiftRule(
-        organization=organization,
-        name="Cake",
-        trigger="birthday",
-        gift="Cake",
-        cost=6,
-        monthly_budget=12,
-        budget_per_property=True,
-    )
+    rule = GiftRuleFactory.build(organization=organization, cost=6, monthly_budget=12, budget_per_property=True)
     october = [m for m in backtest(rule=rule, organization=organization, now=NOW).months if m.month.month == 10]
     assert [(m.property_name, m.gifts, m.percent, m.runs_out_on, m.not_given) for m in october] == [
         ("Garden Hotel", 1, 50, None, 0),
@@ -244,7 +228,7 @@ def test_the_delight_speaks_the_staffs_language(client, frontdesk, organization,
     frontdesk.language = language
     frontdesk.save()
     client.force_login(frontdesk.user)
-    services.gift_rule_create(organization=organization, name="Cake", trigger="birthday", gift="Cake")
+    GiftRuleFactory(organization=organization)
     guest = CustomerFactory(organization=organization, birthday=day(2))
     page = client.get(f"/customers/{guest.pk}/").content.decode()
     for text in texts:
@@ -289,7 +273,7 @@ def test_the_card_offers_a_manual_gift(desk, organization):
 
 
 def test_live_check_of_a_saved_rule_previews_the_change_without_saving(boss, organization):
-    rule = services.gift_rule_create(organization=organization, name="Cake", trigger="birthday", gift="Cake", cost=6)
+    rule = GiftRuleFactory(organization=organization, cost=6)
     CustomerFactory(organization=organization, birthday=day(-3))
     page = boss.post(f"/gifts/{rule.pk}/check/", {**FORM, "cost": "9.00"}).content.decode()
     assert "would have fired 1 times for 1 guests, costing 9.00" in page
