@@ -223,7 +223,8 @@ def _contacts_it_may_change(contact: Contact, zones: Zones) -> list[tuple[int | 
 # counters. The zones are the properties' names as stored (validated against the IANA names, which PostgreSQL
 # reads like Django's own date functions with a tzinfo); no property: the organization's first property's.
 # test_guest_days_logged_in_any_order_across_zones_equal_a_count_from_scratch holds it to guest_days.
-_CONTACT_SQL = """INSERT INTO {table} (organization_id, property_key, staff_key, day, {own}, guest_days, returning_guest_days)
+_CONTACT_SQL = """INSERT INTO {table} (organization_id, property_key, staff_key, day, {own}, guest_days,
+    returning_guest_days)
 WITH fallback AS (
     SELECT COALESCE((SELECT NULLIF(f.timezone, '') FROM crm_property f WHERE f.organization_id = %(organization)s
                      ORDER BY f.id LIMIT 1), 'UTC') AS tz
