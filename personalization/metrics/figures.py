@@ -155,9 +155,12 @@ def nps(c: dict) -> int | None:
     return round(100 * (c["nps_promoters"] - c["nps_detractors"]) / c["nps_responses"])
 
 
+_CSAT_SCORES = tuple((str(score), f"csat_{score}") for score in range(1, 6))  # (score, its counter), made once
+
+
 def csat_distribution(c: dict) -> dict[str, int]:
     """How many answers gave each score, 1 to 5."""
-    return {str(score): c[f"csat_{score}"] for score in range(1, 6)}
+    return {score: c[counter] for score, counter in _CSAT_SCORES}
 
 
 def touches_skipped_by_reason(c: dict) -> dict[str, int]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from crm import services
@@ -179,7 +180,7 @@ def _log(api, customer, kind: str, **fields):
 
 
 @pytest.mark.parametrize("history", [0, 40], ids=["first contact", "40 contacts before"])
-def test_logging_a_contact_is_eleven_statements_however_many_the_guest_has(
+def test_logging_a_contact_is_ten_statements_however_many_the_guest_has(
     api, customer, property_, history, django_assert_num_queries
 ):
     long_ago = timezone.now() - timedelta(days=400)
@@ -189,9 +190,10 @@ def test_logging_a_contact_is_eleven_statements_however_many_the_guest_has(
         )
     # 1 the token · 2 SELECT the guest · 3 SAVEPOINT · 4 SELECT … FOR UPDATE their visits · 5 INSERT the contact ·
     # 6 UPDATE their visits and first and last seen · 7 UPDATE their search terms' last seen (the lookup's order)
-    # · 8 INSERT the change record · 9 SELECT their contacts near it with their places' zones (metrics: the
-    # guest-days it changes) · 10 upsert the day's counters · 11 RELEASE.
-    with django_assert_num_queries(11):
+    # · 8 INSERT the change record · 9 upsert the day's counters, reading their contacts near it with their places'
+    # zones inside it (metrics: the guest-days it changes) · 10 RELEASE. Elsewhere than on PostgreSQL the read is
+    # a statement of its own: 11.
+    with django_assert_num_queries(10 if connection.vendor == "postgresql" else 11):
         answer = _log(api, customer, "arrival")
     assert answer.status_code == 201, answer.json()
     customer.refresh_from_db()
@@ -200,8 +202,9 @@ def test_logging_a_contact_is_eleven_statements_however_many_the_guest_has(
 
 
 def test_a_departure_that_schedules_a_thank_you_adds_two_statements(api, customer, django_assert_num_queries):
-    # The eleven of a contact, and the thank-you: SELECT a thank-you of the last week · INSERT the touch.
-    with django_assert_num_queries(13):
+    # The ten of a contact (eleven off PostgreSQL), and the thank-you: SELECT a thank-you of the last week · INSERT
+    # the touch.
+    with django_assert_num_queries(12 if connection.vendor == "postgresql" else 13):
         answer = _log(api, customer, "departure")
     assert answer.status_code == 201, answer.json()
     assert Touch.objects.filter(customer=customer, kind="thank_you").count() == 1

@@ -10,13 +10,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from crm import services
 from personalization.metrics.figures import bucket_of, seconds_of
 from personalization.metrics.selectors import metrics_by_staff, metrics_for, periods_of, spans_covering
-from personalization.metrics.services import metrics_duration, metrics_rebuild, metrics_touches_finished
+from personalization.metrics.services import (
+    metrics_contact_logged,
+    metrics_duration,
+    metrics_rebuild,
+    metrics_touches_finished,
+)
 from personalization.models import Measure, Touch
 from personalization.touches.services.manual import feedback_record
 from tests.factories import CustomerFactory, PropertyFactory, TouchFactory
@@ -394,6 +399,57 @@ def test_counting_a_contact_costs_two_statements(organization, property_, frontd
         )
     counting = [q["sql"] for q in queries.captured_queries if "metricday" in q["sql"] or '"timezone"' in q["sql"]]
     assert len(counting) == 1 and counting[0].startswith("INSERT INTO personalization_metricday")
+
+
+def test_counting_a_contact_is_one_statement_on_postgresql(organization, property_, frontdesk):
+    # Given a guest seen yesterday and long ago,
+    guest = CustomerFactory(organization=organization)
+    for when in (datetime(2025, 6, 1, 9, tzinfo=SHANGHAI), at(2, 9)):
+        services.contact_log(customer=guest, kind="visit", property=property_, occurred_at=when)
+    contact = services.contact_log(customer=guest, kind="visit", property=property_, occurred_at=at(3, 9))
+    # when the counters count another contact, what they read and write is one statement on PostgreSQL (the
+    # contacts it may change read inside the upsert), a read and an upsert elsewhere,
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        metrics_contact_logged(contact=contact)
+        transaction.set_rollback(True)
+    statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(statements) == (1 if connection.vendor == "postgresql" else 2)
+    # and what it counted is what a count from scratch says: the day, and a returning guest-day there.
+    mine = by_day(week(organization, property_))["2026-03-03"]
+    assert (mine["contacts"], mine["guest_days"], mine["returning_guest_rate"]) == (1, 1, 1.0)
+
+
+def test_guest_days_at_no_property_and_logged_late_equal_a_count_from_scratch(organization, property_):
+    # Given a guest's contacts at no property (counted in the organization's first property's zone), at a property
+    # in another zone, a contact logged late that becomes their first, and two at the same moment in two zones,
+    tokyo = PropertyFactory(organization=organization, name="Tokyo", timezone="Asia/Tokyo")
+    guest = CustomerFactory(organization=organization)
+    same = datetime(2026, 3, 4, 15, 30, tzinfo=ZoneInfo("UTC"))
+    for place, when in (
+        (None, at(3, 23, 30)),
+        (tokyo, at(4, 0, 10)),
+        (property_, same),
+        (tokyo, same),
+        (None, at(1, 8)),  # late: the guest's first contact now
+        (property_, at(1, 23, 59)),
+    ):
+        services.contact_log(customer=guest, kind="visit", property=place, occurred_at=when)
+
+    def rows():
+        from personalization.models import MetricDay
+
+        return sorted(
+            MetricDay.objects.filter(organization_id=organization.pk).values_list(
+                "property_key", "staff_key", "day", "contacts", "guest_days", "returning_guest_days"
+            )
+        )
+
+    # then the day rows counted contact by contact equal those counted from all the contacts at once.
+    counted = rows()
+    # (the organization: 1, 3 and 4 March, and 5 March in Tokyo, where the shared moment is already the 5th)
+    assert sum(row[4] for row in counted if row[1] == -1 and row[0] == -1) == 4
+    metrics_rebuild(organization_id=organization.pk)
+    assert rows() == counted
 
 
 def test_guest_days_logged_in_any_order_across_zones_equal_a_count_from_scratch(organization, property_):
