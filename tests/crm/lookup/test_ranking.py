@@ -97,6 +97,19 @@ def test_a_full_name_ranks_above_a_given_name_alone(organization, whole, given_o
     assert {c.pk for c in others} <= set(found)
 
 
+@pytest.mark.parametrize("text", ["yinghua zhang", "Yinghua Zhang", "zhang yinghua"])
+def test_pinyin_in_either_order_ranks_namesakes_by_visit_whichever_fields_hold_the_name(organization, text):
+    # Given 张英华 held as a Han name alone, seen yesterday, and a namesake whose Latin fields hold "Yinghua Zhang"
+    # too, seen a month ago (issue 15's pinyin queries: the first had ranked below the second given name first)
+    han_only = CustomerFactory(organization=organization, native_name="张英华", given_name="", family_name="")
+    latin = CustomerFactory(organization=organization, native_name="张英华", given_name="Yinghua", family_name="Zhang")
+    seen(han_only, days_ago=1)
+    seen(latin, days_ago=30)
+    # When the desk types the pinyin, the family name first or last
+    # Then both are the whole name, and the most recent visit comes first
+    assert find(organization, text)[:2] == [han_only.pk, latin.pk]
+
+
 def test_typed_tones_rank_the_exact_reading_first_and_keep_the_others(organization):
     # Given 张伟 (Zhāng Wěi), and 张薇 (Zhāng Wēi) and 张维 (Zhāng Wéi) seen more recently
     wei3 = CustomerFactory(organization=organization, native_name="张伟", given_name="", family_name="")
