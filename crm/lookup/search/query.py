@@ -95,11 +95,6 @@ def analyze(text: str) -> Query:
         query.add(tone_key(text), WHOLE, TONE_MATCH, prefix=True)
     if len(query.words) > 1:
         query.add("".join(query.words), WHOLE, 1.0, prefix=True)
-        # The family name typed last ("yinghua zhang"): a Han name's whole-name key reads family name first
-        # (zhangyinghua), where its given-first reading is a term of a part's kind; without this key 张英华 ranked
-        # below every "Yinghua Zhang" whose Latin fields give both orders.
-        if (rotated := query.words[-1:] + query.words[:-1]) != query.words:
-            query.add("".join(rotated), WHOLE, 1.0, prefix=False)
         # "Bob Johnson" as whole names too (robertjohnson, …): a full-name key is selective where
         # "robert" and "johnson" alone each match thousands.
         for combination in _nickname_combinations(query.words):

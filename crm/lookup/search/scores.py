@@ -15,6 +15,8 @@ PREFIX_FACTOR = 0.85
 # A key standing for the whole query that matches only part of a guest's name (the given name 远轩 of 王远轩
 # for "yuan xuan") ranks below the guest whose whole name it is (袁轩).
 PART_OF_NAME = 0.95
+# A Han name's inner part (丽 of 郝光丽: crm.lookup.terms.han_parts) ranks below the guests whose given name it is.
+INNER_PART = 0.9
 
 
 class Scores:
@@ -49,7 +51,10 @@ class Scores:
                 slots[slot] = weight
 
     def _part(self, variant: Variant, kind: int) -> float:
-        """PART_OF_NAME when a key standing for the whole query is only part of this guest's name."""
+        """PART_OF_NAME when a key standing for the whole query is only part of this guest's name; INNER_PART for
+        an inner part of a Han name."""
+        if kind == TermKind.NAME_PART:
+            return INNER_PART
         whole = variant.slot == WHOLE or len(self.query.words) == 1
         return PART_OF_NAME if whole and kind == TermKind.NAME else 1.0
 
