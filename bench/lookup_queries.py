@@ -38,8 +38,9 @@ tie-break of crm/lookup/search/ (most recent visit, then newest). The tiers:
   the pinyin of a Han family name);
 - given: first the guests whose whole name it is (文晨 is the whole name of Wén Chén and the given name of 李文晨;
   "Yulin" is Lin Yu's whole name: a full name ranks above a given name alone, issue 15), then the guests of that
-  given name, exactly (Latin: the given_name or preferred_name field, the pinyin of a Han given name — or the
-  family name: "Wen" typed alone does not say which of the two it is);
+  given name, exactly (Han: a Chinese name's given name, or a Japanese one's, after the space of 林 翔; Latin: the
+  given_name or preferred_name field, the pinyin of a Han given name) — or the family name: "Wen" or 金 typed alone
+  does not say which of the two it is;
 - nickname: the guests of that family name whose given or preferred name is the nickname, then those whose given
   name is a name the nickname stands for (crm.lookup.nicknames: the product's own list);
 - phone_tail: phones ending with the digits; phone: the same phone; email: the same email, or the same local part;
@@ -118,6 +119,8 @@ def words_of(customer: Customer) -> dict[str, list[str]]:
     """A guest's folded name words by field, and its Han name; the expected answers compare these."""
     han = simplified(customer.native_name).replace(" ", "")
     family_han, given_han = split_family_name(han) if han and customer.language.startswith("zh") else ("", "")
+    if han and customer.language.startswith("ja") and len(parts := simplified(customer.native_name).split()) == 2:
+        family_han, given_han = parts  # 林 翔: written family name, a space, given name
     return {
         "given": latin_words(customer.given_name),
         "family": latin_words(customer.family_name),
@@ -234,7 +237,8 @@ def draw(rng: random.Random, customers: int, *, per_kind: int, prefix_names: int
                 given = w["han_given"][0]
                 if given:
                     # Another guest whose whole name this is comes first (a full name above a given name alone).
-                    tiers = [[[("han", given)]], [[("han_given", given)]]]
+                    # Then the given name, or a family name alike (金 of 金龙红): typed alone, nothing tells them apart.
+                    tiers = [[[("han", given)]], [[("han_given", given)], [("han_family", given)]]]
                     options.append(("given", c.native_name[-len(given) :], tiers))
             elif len(latin) > 1:
                 options.append(("other_script", f"{c.given_name} {c.family_name}", [[[_full(latin)]]]))
