@@ -138,23 +138,20 @@ def test_a_given_name_typed_alone_ranks_its_holders_before_names_holding_it_insi
 
 def test_a_han_names_inner_parts_are_terms_of_their_own_kind(organization):
     # Given 郝光丽 and 欧阳娜娜
-    hao = CustomerFactory(organization=organization, native_name="郝光丽", given_name="", family_name="")
-    ouyang = CustomerFactory(organization=organization, native_name="欧阳娜娜", given_name="", family_name="")
-    # Then their inner parts are NAME_PART, the given and family names NAME, the whole name FULL_NAME
-    kinds = dict(SearchTerm.objects.filter(customer=hao).values_list("term", "kind"))
-    assert (kinds["丽"], kinds["光丽"], kinds["郝"], kinds["郝光丽"]) == (
-        TermKind.NAME_PART,
-        TermKind.NAME,
-        TermKind.NAME,
-        TermKind.FULL_NAME,
-    )
-    kinds = dict(SearchTerm.objects.filter(customer=ouyang).values_list("term", "kind"))
-    assert (kinds["阳娜娜"], kinds["娜"], kinds["娜娜"], kinds["欧阳"]) == (
-        TermKind.NAME_PART,
-        TermKind.NAME_PART,
-        TermKind.NAME,
-        TermKind.NAME,
-    )
+    made = {
+        name: CustomerFactory(organization=organization, native_name=name, given_name="", family_name="")
+        for name in ("郝光丽", "欧阳娜娜")
+    }
+    # Then their inner parts are NAME_PART, the given and family names NAME, the whole name and its readings FULL_NAME
+    part, name, full = TermKind.NAME_PART, TermKind.NAME, TermKind.FULL_NAME
+    wanted = {
+        "郝光丽": {"丽": part, "光丽": name, "郝": name, "郝光丽": full, "guanglihao": full},
+        "欧阳娜娜": {"阳娜娜": part, "娜": part, "娜娜": name, "欧阳": name, "nanaouyang": full},
+    }
+    for native, kinds in wanted.items():
+        terms = dict(SearchTerm.objects.filter(customer=made[native]).values_list("term", "kind"))
+        assert {term: terms[term] for term in kinds} == kinds
+    ouyang = made["欧阳娜娜"]
     # and keep their PREFIX rows, as migration 0024 wrote them
     assert SearchTerm.objects.filter(customer=ouyang, term="^阳娜", kind=TermKind.PREFIX).exists()
 
