@@ -2,6 +2,7 @@
 
     bench/run lookup [--customers N] [--regenerate] [--rounds R] [--per-kind K] [--no-rebuild] [--no-cold]
                      [--growth-baseline FILE] [--mix realistic|old]
+    bench/run lookup --misses [--customers N] [--per-kind K] [--kinds exact,pinyin,…]   every miss, untimed
 
 The dataset is bench/lookup_dataset.py's (its own database: BENCH_LOOKUP_DATABASE_URL, by default
 rapport_bench_lookup, rapport_bench_lookup_1m for 1,000,000 guests, _10m for 10,000,000; made when missing and
@@ -70,6 +71,8 @@ def main() -> None:
     parser.add_argument("--no-rebuild", action="store_true", help="skip timing rebuild_search_terms")
     parser.add_argument("--no-cold", action="store_true", help="skip the pass on a cold page cache")
     parser.add_argument("--growth-baseline", type=Path, help="output of a run at 1/10 the size: print the growth")
+    parser.add_argument("--misses", action="store_true", help="list every miss in process, untimed (lookup_misses)")
+    parser.add_argument("--kinds", default="exact,pinyin,given,typo1,typo2", help="the kinds --misses reads")
     args, rest = parser.parse_known_args()
     if args.mix == "old":
         from bench import lookup_old
@@ -83,6 +86,18 @@ def main() -> None:
     import django
 
     django.setup()
+    if args.misses:
+        from bench import lookup_dataset
+        from bench.lookup_misses import misses
+        from bench.setup import bench_organization, ensure_database
+
+        ensure_database()
+        if lookup_dataset.stored() != (args.customers, lookup_dataset.VERSION):
+            parser.error("--misses reads a generated dataset: run bench/run lookup at this size first")
+        kinds = args.kinds.split(",")
+        organization = bench_organization()[0]
+        misses(organization, customers=args.customers, per_kind=args.per_kind, prefix_names=0, kinds=kinds)
+        return
     Run(args).run()
 
 

@@ -2,9 +2,9 @@
 
 Write time (``terms.py``): every name field, the email and the phone of a
 customer become normalized *search terms* in ``SearchTerm`` (one row per term,
-btree-indexed by organization and term): simplified Han, its suffixes and
-its family name alone, pinyin without tones (with the family-name reading too:
-曾 → zeng as well as ceng; ü as lv, lu and lyu) and the whole name with its
+btree-indexed by organization and term): simplified Han, its suffixes (the inner ones, 丽 of 郝光丽, of
+a kind of their own, after the given names) and its family name alone, pinyin without tones in both
+orders (with the family-name reading too: 曾 → zeng as well as ceng; ü as lv, lu and lyu) and the whole name with its
 tones, family name first (张伟 → zha1ngwe3i), Latin folded to ASCII (José → jose, Müller → muller and mueller,
 O'Connor → oconnor and connor), a phonetic key per Latin word (metaphone), the
 email and its local part, and the phone's digits reversed (so "the last four

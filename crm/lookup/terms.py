@@ -41,7 +41,13 @@ PHONETIC_SIGIL, EMAIL_SIGIL, PHONE_SIGIL, PREFIX_SIGIL = "~", "@", "#", "^"
 # term index hands out the 20 most recent holders of "w" or "zha" from 20 entries, where the range of the terms
 # starting with "w" holds 382,201 rows at a million guests. Longer prefixes walk these rows (crm.lookup.search).
 PREFIX_KEYS = 3
-PREFIXED_KINDS = {TermKind.NAME: 0, TermKind.FULL_NAME: 0, TermKind.EMAIL: 1, TermKind.EMAIL_LOCAL: 1}
+PREFIXED_KINDS = {
+    TermKind.NAME_PART: 0,
+    TermKind.NAME: 0,
+    TermKind.FULL_NAME: 0,
+    TermKind.EMAIL: 1,
+    TermKind.EMAIL_LOCAL: 1,
+}
 
 
 def _han_terms(run: str) -> set[str]:
@@ -58,6 +64,24 @@ def _han_terms(run: str) -> set[str]:
         terms |= {reading, reading + given_py, given_py + reading}
     terms.add(given_py)
     return {spelling for term in terms for spelling in u_umlaut_spellings(term)}
+
+
+def han_parts(run: str) -> set[str]:
+    """A Han name's inner parts among its terms: the suffixes that are neither the whole name, its given name nor
+    its family name (郝光丽 → 丽; 欧阳娜娜 → 阳娜娜, 娜). Stored as NAME_PART so that a given name typed alone finds
+    the guests whose given name it is first (丽 → 邹丽 before 郝光丽: issue 15's "given" queries)."""
+    family, given = split_family_name(run)
+    return {run[i:] for i in range(1, len(run))} - {family, given}
+
+
+def _name_parts(fields: dict[str, str]) -> set[str]:
+    """han_parts() of every Han run of the names, less those that are a whole, given or family name in another."""
+    parts, names = set(), set()
+    for field in NAME_FIELDS:
+        for run in han_runs(fields[field]):
+            parts |= han_parts(run)
+            names |= {run, *split_family_name(run)}
+    return parts - names
 
 
 def _han_words(run: str) -> set[str]:
@@ -119,7 +143,10 @@ def _names(*names: str) -> Names:
     fields = dict(zip(NAME_FIELDS, names, strict=True))
     terms, words = _name_terms(fields)
     full = _full_keys(*names)
-    term_kinds = {(fit(term), TermKind.NAME) for term in terms if fit(term) not in full}
+    parts = _name_parts(fields)
+    term_kinds = {
+        (fit(term), TermKind.NAME_PART if term in parts else TermKind.NAME) for term in terms if fit(term) not in full
+    }
     term_kinds |= {(key, TermKind.FULL_NAME) for key in full}
     term_kinds |= {(PHONETIC_SIGIL + code, TermKind.PHONETIC) for code in map(phonetic, words) if code}
     term_kinds |= {(fit(key), TermKind.FULL_NAME) for key in _toned(names)}
@@ -159,7 +186,10 @@ def _full_keys(*names: str) -> frozenset[str]:
             if len(run) > 1:
                 family_name, given_name = split_family_name(run)
                 given_py = "".join(pinyin_syllables(given_name, tones=False))
-                keys |= {run, *u_umlaut_spellings("".join(family_pinyin(family_name, tones=False)) + given_py)}
+                family_py = "".join(family_pinyin(family_name, tones=False))
+                # Both orders, as a Latin name's: "yinghua zhang" (or "yinghuazhang") is 张英华's whole name, not a
+                # part of it (a part ranks below: crm.lookup.search.scores.PART_OF_NAME).
+                keys |= {run, *u_umlaut_spellings(family_py + given_py), *u_umlaut_spellings(given_py + family_py)}
         words = latin_words(text)
         if len(words) > 1:
             keys.add("".join(words))

@@ -12,6 +12,9 @@ from crm.models.tenancy import Organization
 
 
 class TermKind(models.IntegerChoices):
+    # A Han name's inner part, neither the whole name, its given name nor its family name (丽 of 郝光丽, 阳娜娜 of
+    # 欧阳娜娜): found, after the guests whose given name it is (the index orders kind DESC).
+    NAME_PART = 0, _("part of a name")
     NAME = 1, _("name")  # folded Latin word, pinyin, or simplified Han
     PHONETIC = 2, _("phonetic")  # "~" + metaphone code
     EMAIL = 3, _("email")  # "@" + the whole email

@@ -6,15 +6,21 @@ from collections import defaultdict
 
 from crm.lookup.search.query import WHOLE, Query, Variant
 from crm.lookup.terms import PHONETIC_SIGIL, PREFIX_SIGIL
+from crm.lookup.vocabulary import max_edits
 from crm.models import TermKind
 
 MIN_SCORE = 0.5
 PREFIX_FACTOR = 0.85
+# A prefix match of a word typed before the last weighs this much less: 0.765, below a word one edit away (0.82
+# less 0.002 a rank, crm.lookup.search.CORRECTED), above one two edits away (0.74).
+COMPLETE_WORD_PREFIX = 0.9
 
 
 # A key standing for the whole query that matches only part of a guest's name (the given name 远轩 of 王远轩
 # for "yuan xuan") ranks below the guest whose whole name it is (袁轩).
 PART_OF_NAME = 0.95
+# A Han name's inner part (丽 of 郝光丽: crm.lookup.terms.han_parts) ranks below the guests whose given name it is.
+INNER_PART = 0.9
 
 
 class Scores:
@@ -42,14 +48,17 @@ class Scores:
             if variant.prefix and variant not in self.prefixes:
                 self.prefixes.append(variant)
 
-    def _hit(self, customer_id: int, slot: int, weight: float, term: str) -> None:
-        for best in (self.best, self.sure) if not term.startswith(PHONETIC_SIGIL) else (self.best,):
+    def _hit(self, customer_id: int, slot: int, weight: float, term: str, *, sure: bool = True) -> None:
+        for best in (self.best, self.sure) if sure and not term.startswith(PHONETIC_SIGIL) else (self.best,):
             slots = best[customer_id]
             if weight > slots.get(slot, 0.0):
                 slots[slot] = weight
 
     def _part(self, variant: Variant, kind: int) -> float:
-        """PART_OF_NAME when a key standing for the whole query is only part of this guest's name."""
+        """PART_OF_NAME when a key standing for the whole query is only part of this guest's name; INNER_PART for
+        an inner part of a Han name."""
+        if kind == TermKind.NAME_PART:
+            return INNER_PART
         whole = variant.slot == WHOLE or len(self.query.words) == 1
         return PART_OF_NAME if whole and kind == TermKind.NAME else 1.0
 
@@ -63,14 +72,23 @@ class Scores:
         for variant in self.prefixes:
             if term.startswith(variant.term) and term != variant.term:
                 # Every holder of a prefix alike, whichever of its terms: the PREFIX rows do not tell.
-                self._hit(customer_id, variant.slot, variant.weight * PREFIX_FACTOR, variant.term)
+                self._prefix_hit(customer_id, variant)
 
     def add_prefix(self, customer_id: int, prefix: str, seen: float | None) -> None:
         """A holder of a term strictly starting with prefix (its PREFIX row, crm.lookup.terms.prefix_keys)."""
         self.last_seen[customer_id] = seen
         for variant in self.prefixes:
             if variant.term == prefix:
-                self._hit(customer_id, variant.slot, variant.weight * PREFIX_FACTOR, variant.term)
+                self._prefix_hit(customer_id, variant)
+
+    def _prefix_hit(self, customer_id: int, variant: Variant) -> None:
+        """A holder of a name starting with the variant. A word typed before the last one is complete, not being
+        typed ("wenxu sun"): its prefix match (Wenxuan Sun) scores below a one-edit correction (Wenxiu Sun) and
+        leaves the typo stage to run, unless the word is too short to correct ("j smith")."""
+        words = self.query.words
+        complete = 0 <= variant.slot < len(words) - 1 and max_edits(words[variant.slot]) > 0
+        weight = variant.weight * PREFIX_FACTOR * (COMPLETE_WORD_PREFIX if complete else 1.0)
+        self._hit(customer_id, variant.slot, weight, variant.term, sure=not complete)
 
     def score(self, customer_id: int, *, every_word: bool = True) -> float:
         return self._score(self.best[customer_id], every_word=every_word)

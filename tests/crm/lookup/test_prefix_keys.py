@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import importlib
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -130,3 +132,24 @@ def test_migration_0024_fills_the_rows_the_writers_write(organization):
     filled = set(SearchTerm.objects.filter(kind=TermKind.PREFIX).values_list("customer_id", "term", "last_seen"))
     assert filled == written
     assert all(term.startswith(PREFIX_SIGIL) for _, term, _ in filled)
+
+
+def test_migration_0025_marks_the_inner_parts_and_whole_readings_the_writers_mark(organization):
+    # Given guests whose terms the product wrote, Han names with inner parts among them
+    guests(organization, 12)
+    for native in ("郝光丽", "欧阳娜娜", "王丽丽", "司马光"):
+        CustomerFactory(organization=organization, native_name=native, given_name="", family_name="")
+    written = set(SearchTerm.objects.values_list("customer_id", "term", "kind"))
+    assert any(kind == TermKind.NAME_PART for _, _, kind in written)
+    migration = importlib.import_module("crm.migrations.0025_searchterm_name_part")
+    execute = lambda sql, params: connection.cursor().execute(sql, params)  # noqa: E731
+    editor = SimpleNamespace(connection=connection, execute=execute)
+    # When they are written back as NAME, as before the migration (inner parts, and readings given name first),
+    # and the migration runs
+    migration.unmark_parts(django_apps, editor)
+    assert not SearchTerm.objects.filter(kind=TermKind.NAME_PART).exists()
+    given_first = ["guanglihao", "nanaouyang", "liliwang", "guangsima"]
+    assert SearchTerm.objects.filter(term__in=given_first, kind=TermKind.FULL_NAME).update(kind=TermKind.NAME) == 4
+    migration.mark_parts(django_apps, editor)
+    # Then the rows are those the writers write
+    assert set(SearchTerm.objects.values_list("customer_id", "term", "kind")) == written

@@ -13,7 +13,7 @@ from django.utils import timezone
 from crm import services
 from crm.lookup import search as lookup
 from crm.lookup.terms import reindex
-from crm.models import Customer
+from crm.models import Customer, SearchTerm, TermKind
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -95,6 +95,65 @@ def test_a_full_name_ranks_above_a_given_name_alone(organization, whole, given_o
     # Then the whole name comes first, and the given-name matches still follow
     assert found[0] == wanted.pk
     assert {c.pk for c in others} <= set(found)
+
+
+@pytest.mark.parametrize("text", ["yinghua zhang", "Yinghua Zhang", "zhang yinghua", "yinghuazhang"])
+def test_pinyin_in_either_order_ranks_namesakes_by_visit_whichever_fields_hold_the_name(organization, text):
+    # Given 张英华 held as a Han name alone, seen yesterday, and a namesake whose Latin fields hold "Yinghua Zhang"
+    # too, seen a month ago (issue 15's pinyin queries: the first had ranked below the second given name first)
+    han_only = CustomerFactory(organization=organization, native_name="张英华", given_name="", family_name="")
+    latin = CustomerFactory(organization=organization, native_name="张英华", given_name="Yinghua", family_name="Zhang")
+    seen(han_only, days_ago=1)
+    seen(latin, days_ago=30)
+    # When the desk types the pinyin, the family name first or last
+    # Then both are the whole name, and the most recent visit comes first
+    assert find(organization, text)[:2] == [han_only.pk, latin.pk]
+
+
+@pytest.mark.parametrize(
+    ("given", "inside", "text"),
+    [
+        ("邹丽", "郝光丽", "丽"),  # issue 15's "given" queries: 丽 is 郝光丽's given name 光丽 only in part
+        ("王娜", "欧阳娜娜", "娜"),
+        ("李娜娜", "欧阳娜娜", "娜娜"),  # 欧阳娜娜's given name is 娜娜 too: both are given-name matches
+    ],
+)
+def test_a_given_name_typed_alone_ranks_its_holders_before_names_holding_it_inside(organization, given, inside, text):
+    # Given a guest whose given name is typed, seen a month ago, and 25 guests holding it inside their given name,
+    # seen since: more than a page, which the index hands out in its order
+    wanted = CustomerFactory(organization=organization, native_name=given, given_name="", family_name="")
+    seen(wanted, days_ago=30)
+    others = []
+    for _ in range(25):
+        others.append(CustomerFactory(organization=organization, native_name=inside, given_name="", family_name=""))
+        seen(others[-1], days_ago=1)
+    # When the desk types the given name alone
+    found = find(organization, text)
+    # Then its holder comes first when the others hold it only inside their given name; alike, the most recent first
+    if text == "娜娜":
+        assert found == [c.pk for c in reversed(others)][:20]
+    else:
+        assert found[0] == wanted.pk and found[1:] == [c.pk for c in reversed(others)][:19]
+
+
+def test_a_han_names_inner_parts_are_terms_of_their_own_kind(organization):
+    # Given 郝光丽 and 欧阳娜娜
+    made = {
+        name: CustomerFactory(organization=organization, native_name=name, given_name="", family_name="")
+        for name in ("郝光丽", "欧阳娜娜")
+    }
+    # Then their inner parts are NAME_PART, the given and family names NAME, the whole name and its readings FULL_NAME
+    part, name, full = TermKind.NAME_PART, TermKind.NAME, TermKind.FULL_NAME
+    wanted = {
+        "郝光丽": {"丽": part, "光丽": name, "郝": name, "郝光丽": full, "guanglihao": full},
+        "欧阳娜娜": {"阳娜娜": part, "娜": part, "娜娜": name, "欧阳": name, "nanaouyang": full},
+    }
+    for native, kinds in wanted.items():
+        terms = dict(SearchTerm.objects.filter(customer=made[native]).values_list("term", "kind"))
+        assert {term: terms[term] for term in kinds} == kinds
+    ouyang = made["欧阳娜娜"]
+    # and keep their PREFIX rows, as migration 0024 wrote them
+    assert SearchTerm.objects.filter(customer=ouyang, term="^阳娜", kind=TermKind.PREFIX).exists()
 
 
 def test_typed_tones_rank_the_exact_reading_first_and_keep_the_others(organization):

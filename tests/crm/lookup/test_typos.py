@@ -79,6 +79,19 @@ def test_a_typo_in_pinyin_finds_the_han_guest_whose_reading_it_is(organization, 
     assert _found(organization, "Ruhoan Zhnag")[0] == guests["zhang"].pk
 
 
+def test_a_typo_in_a_word_before_the_last_is_corrected_not_taken_for_a_prefix(organization):
+    # Given Wenxiu Sun, and Wenxuan Sun seen since (issue 15's "wenxu sun": wenxu is the start of wenxuan)
+    wenxiu = CustomerFactory(organization=organization, given_name="Wenxiu", family_name="Sun", native_name="孙文秀")
+    CustomerFactory(organization=organization, given_name="Wenxuan", family_name="Sun", native_name="孙文轩")
+    # When the given name is typed with a letter missing, then the family name
+    found = _found(organization, "wenxu sun")
+    # Then the name one edit away comes first: a word typed before the last is complete, not being typed
+    assert found[0] == wenxiu.pk
+    # while the last word is still a prefix being typed, and a word too short to correct still one
+    assert _found(organization, "sun wenxu")[0] != wenxiu.pk
+    assert wenxiu.pk in _found(organization, "w sun")
+
+
 def test_a_name_nobody_is_near_finds_nothing_and_the_typo_stage_is_one_statement(organization, guests):
     assert _found(organization, "Qzxvbn Plokmj") == []
     query = analyze("Qzxvbn Plokmj")
