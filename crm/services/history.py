@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -294,21 +294,41 @@ def contact_log(
         brief_shown=brief_shown,
     )
     clean_for_save(contact, exclude=["customer"])
-    # Lock the customer row: two desks logging at once must both count.
-    locked = Customer.objects.select_for_update().only("visit_count", "first_seen", "last_seen").get(pk=customer.pk)
+    counted = _visit_count(customer, at=contact.occurred_at, visit=kind in VISIT_KINDS)
     contact.save()
-    if kind in VISIT_KINDS:
-        locked.visit_count += 1
-    when = contact.occurred_at
-    locked.first_seen = min(locked.first_seen, when) if locked.first_seen else when
-    locked.last_seen = max(locked.last_seen, when) if locked.last_seen else when
-    locked.save(update_fields=["visit_count", "first_seen", "last_seen", "updated_at"])
-    terms.record_visit(locked)
+    terms.record_visit(counted)
     customer.visit_count, customer.first_seen, customer.last_seen = (
-        locked.visit_count,
-        locked.first_seen,
-        locked.last_seen,
+        counted.visit_count,
+        counted.first_seen,
+        counted.last_seen,
     )
     _record(ChangeAction.CONTACT_LOG, contact, actor, created({"kind": kind}))
     signals.contact_logged.send(sender=Contact, contact=contact, actor=actor)
     return contact
+
+
+# The visit counted and first and last seen moved by the UPDATE that locks the guest's row, which returns them: two
+# desks logging at once both count (the second waits for the first's commit and adds to its figures). One statement
+# where a SELECT … FOR UPDATE and an UPDATE were two; plain SQL that PostgreSQL and SQLite both speak (SQLite
+# compares its datetimes as text, in one format, which orders them alike).
+_VISIT_COUNT_SQL = """
+UPDATE {table} SET
+    visit_count = visit_count + %s,
+    first_seen = CASE WHEN first_seen IS NULL OR first_seen > %s THEN %s ELSE first_seen END,
+    last_seen = CASE WHEN last_seen IS NULL OR last_seen < %s THEN %s ELSE last_seen END,
+    updated_at = %s
+WHERE id = %s
+RETURNING id, visit_count, first_seen, last_seen
+"""
+
+
+def _visit_count(customer: Customer, *, at: datetime, visit: bool) -> Customer:
+    """The guest's row once a contact at `at` is counted (a visit adds one to visit_count), locked until the commit:
+    a Customer holding id, visit_count, first_seen and last_seen (a raw query: the fields' own converters read
+    them back on both databases)."""
+    adapt = connection.ops.adapt_datetimefield_value
+    when, now = adapt(at), adapt(timezone.now())
+    sql = _VISIT_COUNT_SQL.format(table=connection.ops.quote_name(Customer._meta.db_table))
+    for counted in Customer.objects.raw(sql, [int(visit), when, when, when, when, now, customer.pk]):
+        return counted
+    raise Customer.DoesNotExist(f"customer {customer.pk} is no longer on file")
