@@ -2,7 +2,8 @@
 SQL statements through the API, however many names, search terms, preferences and contacts the guest has.
 
 Counted inside the test's transaction, so each service's own transaction is a SAVEPOINT and its RELEASE (in
-production a BEGIN and a COMMIT). The counts are the same on PostgreSQL and SQLite."""
+production a BEGIN and a COMMIT). The counts are the same on PostgreSQL and SQLite, but a contact's
+(CONTACT_STATEMENTS)."""
 
 # A new guest with likely duplicates adds one SELECT of those profiles to the answer; a contact logged without a
 # place, or near one logged without, one SELECT of the organization's zones (the place it is counted at).
@@ -12,6 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from crm import services
@@ -197,12 +199,16 @@ def test_a_bad_preference_is_still_a_400_on_its_field(api, customer):
     assert blank.status_code == 400 and list(blank.json()) == ["text"]
 
 
+# A contact's statements through the API: ten, of which PostgreSQL sends three as one (see below).
+CONTACT_STATEMENTS = 8 if connection.vendor == "postgresql" else 10
+
+
 def _log(api, customer, kind: str, **fields):
     return api.post(f"{URL}{customer.pk}/contacts/", {"kind": kind, **fields}, format="json")
 
 
 @pytest.mark.parametrize("history", [0, 40], ids=["first contact", "40 contacts before"])
-def test_logging_a_contact_is_ten_statements_however_many_the_guest_has(
+def test_logging_a_contact_is_a_fixed_number_of_statements_however_many_the_guest_has(
     api, customer, property_, history, django_assert_num_queries
 ):
     long_ago = timezone.now() - timedelta(days=400)
@@ -213,18 +219,22 @@ def test_logging_a_contact_is_ten_statements_however_many_the_guest_has(
     # 1 the token · 2 SELECT the guest · 3 SAVEPOINT · 4 UPDATE their visits and first and last seen, which locks
     # their row and returns them · 5 INSERT the contact · 6 UPDATE their search terms' last seen (the lookup's
     # order) · 7 INSERT the change record · 8 SELECT their contacts near it with their places' zones (metrics: the
-    # guest-days it changes) · 9 upsert the day's counters · 10 RELEASE.
-    with django_assert_num_queries(10):
+    # guest-days it changes) · 9 upsert the day's counters · 10 RELEASE. On PostgreSQL 4, 5 and 6 are one
+    # statement (data-modifying CTEs).
+    with django_assert_num_queries(CONTACT_STATEMENTS):
         answer = _log(api, customer, "arrival")
     assert answer.status_code == 201, answer.json()
     customer.refresh_from_db()
     assert customer.visit_count == 1 and customer.contacts.count() == history + 1
+    logged = customer.contacts.get(pk=answer.json()["id"])
+    assert (logged.kind, customer.last_seen) == ("arrival", logged.occurred_at)
+    assert set(SearchTerm.objects.filter(customer=customer).values_list("last_seen", flat=True)) == {logged.occurred_at}
     assert MetricDay.objects.filter(day=timezone.localdate(timezone=property_.zone()), contacts__gte=1).exists()
 
 
 def test_a_departure_that_schedules_a_thank_you_adds_one_statement(api, customer, django_assert_num_queries):
-    # The ten of a contact, and the thank-you: INSERT the touch unless one of the last week is there.
-    with django_assert_num_queries(11):
+    # The statements of a contact, and the thank-you: INSERT the touch unless one of the last week is there.
+    with django_assert_num_queries(CONTACT_STATEMENTS + 1):
         answer = _log(api, customer, "departure")
     assert answer.status_code == 201, answer.json()
     assert Touch.objects.filter(customer=customer, kind="thank_you").count() == 1

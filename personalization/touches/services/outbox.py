@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from crm.bulk import insert_parts, saved
 from crm.models import Contact, ContactKind, Customer, Issue
 from personalization.metrics.services import metrics_touches_finished
 from personalization.models import (
@@ -121,12 +122,9 @@ RETURNING id
 def _insert_unless_thanked(touch: Touch, *, since) -> bool:
     """Save the unsaved thank-you touch unless its guest was thanked since `since`; whether it was saved (then
     touch has its id)."""
-    fields = [field for field in Touch._meta.concrete_fields if not field.primary_key]
-    values = [field.get_db_prep_save(field.pre_save(touch, True), connection) for field in fields]
+    columns, placeholders, values = insert_parts(touch)
     sql = _THANK_YOU_SQL.format(
-        table=connection.ops.quote_name(Touch._meta.db_table),
-        columns=", ".join(connection.ops.quote_name(field.column) for field in fields),
-        values=", ".join(["%s"] * len(fields)),
+        table=connection.ops.quote_name(Touch._meta.db_table), columns=columns, values=placeholders
     )
     adapt = connection.ops.adapt_datetimefield_value
     check = [touch.customer_id, TouchKind.THANK_YOU, adapt(since), TouchStatus.CANCELLED]
@@ -135,8 +133,7 @@ def _insert_unless_thanked(touch: Touch, *, since) -> bool:
         row = cursor.fetchone()
     if row is None:
         return False
-    touch.pk = row[0]
-    touch._state.adding, touch._state.db = False, connection.alias
+    saved(touch, row[0])
     return True
 
 
