@@ -296,7 +296,8 @@ def _insert_missing(customer: Customer, wanted: list[tuple[str, int]]) -> None:
 
 def record_visit(customer: Customer) -> None:
     """Copy the customer's last_seen to its search terms: one UPDATE, called by the contact-logging service in
-    its transaction once customer.last_seen holds the new value (a back-dated contact changes nothing).
+    its transaction once customer.last_seen holds the new value (a back-dated contact changes nothing). On
+    PostgreSQL the service sends the same rule inside its own statement instead (record_visit_sql).
 
     Why a copy, measured 2026-12-02 on 150,000 guests (60,000 named 王, 1.44 M terms, a machine at load 9):
     the lookup's index (organization, term, kind, last_seen DESC, customer DESC) hands out the 20 most recent 王
