@@ -1,7 +1,7 @@
 """bench/run lookup: the lookup per kind of query, on guests with real name frequencies, beside three floors.
 
     bench/run lookup [--customers N] [--regenerate] [--rounds R] [--per-kind K] [--no-rebuild] [--no-cold]
-                     [--growth-baseline FILE] [--mix realistic|old]
+                     [--growth-baseline FILE] [--mix realistic|old] [--writes-only] [--writes W]
     bench/run lookup --misses [--customers N] [--per-kind K] [--kinds exact,pinyin,…]   every miss, untimed
 
 The dataset is bench/lookup_dataset.py's (its own database: BENCH_LOOKUP_DATABASE_URL, by default
@@ -19,8 +19,10 @@ other, in an order that turns from one query to the next, so load drift lands on
 - peer: what a peer with a trigram index runs: the names ILIKE '%q%' with a pg_trgm GIN index (made in the bench
   database only), ordered by last visit, LIMIT 20.
 
-Then writes through the API (create guest, add preference, log contact, each beside an exact lookup), a pass
-on a cold OS page cache when the machine lets us drop it, bytes per guest, and `rebuild_search_terms`.
+Then writes through the API (create guest, add preference, log contact: W of each, 40 by default, each beside an
+exact lookup), a pass on a cold OS page cache when the machine lets us drop it, bytes per guest, and
+`rebuild_search_terms`. --writes-only measures the writes and their yardstick alone: the rounds run only the exact
+kind's queries (whose API p95 the writes' *_vs_lookup ratios divide by), and no cold pass or rebuild.
 Prints "name value unit" lines (bench/measure.py); the per-kind lines are lookup_{kind}_p50|p95|p99,
 lookup_{kind}_acc1|acc5, lookup_{kind}_vs_framework, lookup_{kind}_sql_vs_probe, lookup_{kind}_speedup_vs_peer;
 `# miss` comments show a few wrong answers of each kind. The ratios: vs_framework = API p95 ÷ the framework's
@@ -73,6 +75,10 @@ def main() -> None:
     parser.add_argument("--growth-baseline", type=Path, help="output of a run at 1/10 the size: print the growth")
     parser.add_argument("--misses", action="store_true", help="list every miss in process, untimed (lookup_misses)")
     parser.add_argument("--kinds", default="exact,pinyin,given,typo1,typo2", help="the kinds --misses reads")
+    parser.add_argument(
+        "--writes-only", action="store_true", help="only the writes and the exact lookups they are compared with"
+    )
+    parser.add_argument("--writes", type=int, default=WRITES, help="writes of each kind (40)")
     args, rest = parser.parse_known_args()
     if args.mix == "old":
         from bench import lookup_old
@@ -123,6 +129,8 @@ class Run:
         self.peer_index()
         self.dataset_lines()
         self.queries = self.draw()
+        if self.args.writes_only:
+            self.queries = [q for q in self.queries if q.kind == "exact"]
         self.capture()
         from bench.server import free_port, start_gunicorn, stop
 
@@ -133,12 +141,12 @@ class Run:
             times = self.rounds()
             exact_p95 = self.report(times)
             self.writes(exact_p95)
-            if not self.args.no_cold:
+            if not (self.args.no_cold or self.args.writes_only):
                 self.cold()
         finally:
             stop(server)
         self.forget_writes()
-        if not self.args.no_rebuild:
+        if not (self.args.no_rebuild or self.args.writes_only):
             self.rebuild()
         if self.args.growth_baseline:
             self.growth(times)
@@ -340,7 +348,7 @@ class Run:
         exact = [q for q in self.queries if q.kind == "exact"]
         self.created: list[int] = []
         times = defaultdict(list)
-        for n in range(WRITES):
+        for n in range(self.args.writes):
             guest = rng.randint(1, self.args.customers)
             new_guest = {"given_name": "Bench", "family_name": f"Writer{n}", "phone": f"+1202555{n:04d}"}
             preference = {"category": "drink", "text": "Oolong tea", "polarity": "likes"}

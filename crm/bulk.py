@@ -86,6 +86,24 @@ def insert_objects(objects: Sequence[models.Model], *, with_ids: bool = False) -
         obj._state.adding, obj._state.db = False, connection.alias
 
 
+def insert_parts(obj: models.Model) -> tuple[str, str, list[Any]]:
+    """One unsaved instance as the parts of an INSERT written by hand (a conditional one, or one inside a larger
+    statement): its columns, their placeholders and values — every concrete field but an automatic primary key,
+    prepared as save() prepares them (auto_now_add and auto_now fill themselves, on the instance too). After the
+    statement, saved() marks the instance with the id it returned."""
+    meta = obj._meta
+    fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    values = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+    return columns, ", ".join(["%s"] * len(fields)), values
+
+
+def saved(obj: models.Model, pk: Any) -> None:
+    """The instance insert_parts() described is now the row with this id."""
+    obj.pk = pk
+    obj._state.adding, obj._state.db = False, connection.alias
+
+
 def _preparer(field: models.Field) -> Callable[[Any], Any]:
     if field.get_internal_type() == "JSONField":
         # The JSON text itself, which COPY hands to jsonb's input as it would Django's Jsonb wrapper: making one

@@ -116,6 +116,8 @@ def customer_create(
     changes = created(fields)
     if external_ids:
         changes |= _external_ids_replace(customer, external_ids, held=set())
+    else:
+        _external_ids_known(customer, [])  # none yet: the API's answer needs no SELECT to show it
     record(actor=actor, action=ChangeAction.CUSTOMER_CREATE, target=customer, changes=changes)
     webhooks.webhook_event_record(
         organization_id=organization.pk,
@@ -202,10 +204,22 @@ def _external_ids_replace(
                 ExternalId.objects.bulk_create(new)
         except IntegrityError as exc:
             raise _external_id_taken(customer, new) from exc
-    # A prefetched list (the API's customer_get) would answer with the ids as they were.
-    getattr(customer, "_prefetched_objects_cache", {}).pop("external_ids", None)
+    # A prefetched list (the API's customer_get) would answer with the ids as they were: the ids now take its place.
+    _external_ids_known(customer, [rows[key] for key in held & wanted] + new)
     old = sorted(external_id_text(s, v) for s, v in held)
     return {"external_ids": {"old": old, "new": sorted(external_id_text(s, v) for s, v in wanted)}}
+
+
+def _external_ids_known(customer: Customer, rows: list[ExternalId]) -> None:
+    """customer.external_ids.all() answers these rows (all the guest holds, just written) without a SELECT, as
+    after prefetch_related("external_ids"), in ExternalId's order; set the way Django's prefetch sets it."""
+    if not hasattr(customer, "_prefetched_objects_cache"):
+        customer._prefetched_objects_cache = {}
+    customer._prefetched_objects_cache.pop("external_ids", None)  # else .all() would hand back the stale list
+    known = customer.external_ids.all()
+    known._result_cache = sorted(rows, key=lambda row: (row.system, row.value))
+    known._prefetch_done = True
+    customer._prefetched_objects_cache["external_ids"] = known
 
 
 def _external_id_taken(customer: Customer, new: list[ExternalId]) -> ValidationError:

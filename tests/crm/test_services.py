@@ -146,6 +146,20 @@ def test_contact_log_counts_visits_and_tracks_first_and_last_seen(customer):
     assert customer.last_seen == now - timedelta(days=1)
 
 
+def test_contact_log_orders_moments_a_fraction_of_a_second_apart(customer):
+    # Given a contact on the second (SQLite writes it without a fraction, and compares its datetimes as text)
+    noon = timezone.now().replace(microsecond=0) - timedelta(days=2)
+    services.contact_log(customer=customer, kind="visit", occurred_at=noon)
+    # When one is logged half a second later and one a millisecond before
+    services.contact_log(customer=customer, kind="visit", occurred_at=noon + timedelta(milliseconds=500))
+    services.contact_log(customer=customer, kind="call", occurred_at=noon - timedelta(milliseconds=1))
+    # Then the later is the last seen and the earlier the first, on the caller's copy and in the row
+    expected = (2, noon - timedelta(milliseconds=1), noon + timedelta(milliseconds=500))
+    assert (customer.visit_count, customer.first_seen, customer.last_seen) == expected
+    customer.refresh_from_db()
+    assert (customer.visit_count, customer.first_seen, customer.last_seen) == expected
+
+
 def test_contact_log_with_unknown_kind_is_refused(customer):
     with pytest.raises(ValidationError) as excinfo:
         services.contact_log(customer=customer, kind="telepathy")

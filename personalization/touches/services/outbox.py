@@ -12,9 +12,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from crm.bulk import insert_parts, saved
 from crm.models import Contact, ContactKind, Customer, Issue
 from personalization.metrics.services import metrics_touches_finished
 from personalization.models import (
@@ -82,15 +83,8 @@ def touch_schedule_thank_you(*, contact: Contact) -> Touch | None:
     customer = contact.customer
     if contact.kind not in THANK_YOU_KINDS or not customer.email:
         return None
-    if contact.occurred_at < timezone.now() - THANK_YOU_WITHIN:
-        return None
-    # contact_log holds the customer's row lock: two desks logging at once cannot both pass this check.
-    recent = Touch.objects.filter(
-        customer=customer,
-        kind=TouchKind.THANK_YOU,
-        created_at__gte=timezone.now() - THANK_YOU_AT_MOST_EVERY,
-    ).exclude(status=TouchStatus.CANCELLED)
-    if recent.exists():
+    now = timezone.now()
+    if contact.occurred_at < now - THANK_YOU_WITHIN:
         return None
     property_ = contact.property or policy.default_property(customer)
     zone = policy.zone_of(property_)
@@ -100,7 +94,7 @@ def touch_schedule_thank_you(*, contact: Contact) -> Touch | None:
         customer=customer,
         property=property_,
         kind=TouchKind.THANK_YOU,
-        due_at=max(policy.local_at(next_day, policy.SEND_HOUR, zone), timezone.now()),
+        due_at=max(policy.local_at(next_day, policy.SEND_HOUR, zone), now),
         idempotency_key=f"thank_you:{contact.pk}",
     )
     # Made of constants, rows just read and a new contact's id (its key cannot be taken): the database checks the
@@ -108,8 +102,39 @@ def touch_schedule_thank_you(*, contact: Contact) -> Touch | None:
     touch.full_clean(
         exclude=["organization", "customer", "property"], validate_unique=False, validate_constraints=False
     )
-    touch.save()
-    return touch
+    return touch if _insert_unless_thanked(touch, since=now - THANK_YOU_AT_MOST_EVERY) else None
+
+
+# The thank-you's INSERT, written only when the guest has no thank-you (but a cancelled one) created since a moment:
+# the check and the write in one statement, where a SELECT and an INSERT were two on every visit logged.
+# contact_log holds the customer's row lock: two desks logging at once cannot both pass the check. Plain SQL that
+# PostgreSQL and SQLite both speak.
+_THANK_YOU_SQL = """
+INSERT INTO {table} ({columns}) SELECT {values}
+WHERE NOT EXISTS (
+    SELECT 1 FROM {table} recent WHERE recent.customer_id = %s AND recent.kind = %s AND recent.created_at >= %s
+    AND recent.status <> %s
+)
+RETURNING id
+"""
+
+
+def _insert_unless_thanked(touch: Touch, *, since) -> bool:
+    """Save the unsaved thank-you touch unless its guest was thanked since `since`; whether it was saved (then
+    touch has its id)."""
+    columns, placeholders, values = insert_parts(touch)
+    sql = _THANK_YOU_SQL.format(
+        table=connection.ops.quote_name(Touch._meta.db_table), columns=columns, values=placeholders
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    check = [touch.customer_id, TouchKind.THANK_YOU, adapt(since), TouchStatus.CANCELLED]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, *check])
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    saved(touch, row[0])
+    return True
 
 
 @transaction.atomic

@@ -9,7 +9,9 @@ import time_machine
 from django.utils import timezone
 
 from crm import services
+from crm.models import Contact
 from personalization.models import Channel, Touch, TouchKind, TouchStatus
+from personalization.touches.services import outbox
 from tests.factories import CustomerFactory, PropertyFactory
 from tests.personalization.touches.conftest import resolve_issue
 
@@ -67,6 +69,26 @@ def test_a_departure_earns_a_thank_you_next_morning_at_most_once_a_week(customer
     assert Touch.objects.count() == 1
     with time_machine.travel(NOW + timedelta(days=8), tick=False):
         services.contact_log(customer=customer, kind="visit", property=new_york)
+    assert Touch.objects.count() == 2
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_cancelled_thank_you_does_not_count_and_the_touch_returned_is_the_row_written(customer, property_):
+    # Given a thank-you of this week that was cancelled
+    services.contact_log(customer=customer, kind="departure", property=property_)
+    outbox.touches_cancel(touches=Touch.objects.all(), reason="test")
+    # When the guest visits again (the contact written as crm writes it, the thank-you scheduled here)
+    contact = Contact.objects.create(customer=customer, kind="visit", property=property_, occurred_at=NOW)
+    touch = outbox.touch_schedule_thank_you(contact=contact)
+    # Then a new thank-you is scheduled, and the touch returned is the row as stored
+    stored = Touch.objects.get(status=TouchStatus.SCHEDULED)
+    assert touch is not None and touch.pk == stored.pk and not touch._state.adding
+    assert (stored.kind, stored.channel, stored.idempotency_key) == ("thank_you", "email", f"thank_you:{contact.pk}")
+    assert (stored.customer_id, stored.property_id, stored.due_at) == (customer.pk, property_.pk, touch.due_at)
+    assert (stored.attempts, stored.note, stored.outcome, stored.created_at) == (0, "", "", NOW)
+    # And within the week a second one is not
+    later = Contact.objects.create(customer=customer, kind="visit", property=property_, occurred_at=NOW)
+    assert outbox.touch_schedule_thank_you(contact=later) is None
     assert Touch.objects.count() == 2
 
 
