@@ -3,6 +3,8 @@ them (scores). This module holds the order of the stages and when each one runs.
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.db import connection
 
 from crm import rows
@@ -16,6 +18,7 @@ from crm.lookup.search.statements import (
     every_word_sql,
     exact_sql,
     prefix_sql,
+    prefixes_sql,
     ranges,
     run,
     terms_of_sql,
@@ -106,29 +109,34 @@ def _lookup(organization: Organization, variants: list[Variant], scores: Scores,
     reach = max(v.weight for v in variants if v.prefix) * PREFIX_FACTOR
     if sum(score >= reach for _, score in scores.ranked()) >= limit:
         return
-    for prefix in prefixes:
+    # Every prefix's best holders in one statement. A longer prefix ("zhangw", "christ") held by more than
+    # PREFIX_RANGE_ROWS rows, counted from the index alone, comes back without rows: its rows are in term order, not
+    # by visit, so the holders of its first characters' PREFIX rows, most recent first, are probed for it until the
+    # page fills (a phone's digits, which have no PREFIX rows: the recent guests).
+    cap = PREFIX_RANGE_ROWS if _cap() is not None else None
+    counts: dict[int, int | None] = {}
+    found_of: dict[int, list] = defaultdict(list)
+    for number, count, *row in run(*prefixes_sql(organization, prefixes, limit, cap)):
+        counts[number] = count
+        if row[0] is not None:
+            found_of[number].append(row)
+    for number, prefix in enumerate(prefixes):
+        found = found_of[number]
         if is_prefix_key(prefix):
             # Short ("w", "zha"): its PREFIX rows hand out the `limit` most recent holders, in index order.
-            for customer_id, _, _, seen in run(*exact_sql(organization, [PREFIX_SIGIL + prefix], limit)):
+            for customer_id, _, _, seen in found:
                 scores.add_prefix(customer_id, prefix, seen)
             continue
-        condition = ("(term > %s AND term < %s)", [prefix, prefix + UPPER])
-        # A longer prefix held by many rows ("zhangw", "christ"), counted from the index alone: its rows are in
-        # term order, not by visit; the holders of its first characters' PREFIX rows, most recent first, are
-        # probed for it until the page fills (a phone's digits, which have no PREFIX rows: the recent guests).
-        common = _cap() is not None and run(*count_sql(organization, [condition], PREFIX_RANGE_ROWS))[0][0] > (
-            PREFIX_RANGE_ROWS
-        )
-        found = []
-        if common:
+        if cap is not None and (counts.get(number) or 0) > cap:
+            condition = ("(term > %s AND term < %s)", [prefix, prefix + UPPER])
             stem = _stem(prefix)
             if stem is None:
                 found = _walk_rows(organization, [condition], condition, limit)
             else:
                 ids = [row[0] for row in run(*anchor_walk_sql(organization, stem, [condition], limit))]
                 found = run(*terms_of_sql(organization, ids, condition)) if ids else []
-        if len({row[0] for row in found}) < limit:  # not common, or the walk ran out before the page filled
-            found = run(*prefix_sql(organization, prefix, limit))
+            if len({row[0] for row in found}) < limit:  # the walk ran out before the page filled
+                found = run(*prefix_sql(organization, prefix, limit))
         for row in found:
             scores.add_term(*row)
 

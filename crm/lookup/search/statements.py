@@ -73,18 +73,53 @@ def exact_sql(organization: Organization, terms: list[str], limit: int) -> tuple
     return " UNION ALL ".join(branches), params
 
 
-def prefix_sql(organization: Organization, prefix: str, limit: int) -> tuple[str, list]:
+def prefix_sql(
+    organization: Organization, prefix: str, limit: int, *, only_if: tuple[str, list] | None = None
+) -> tuple[str, list]:
     """The `limit` best customers with a term strictly starting with prefix (the exact term is exact_sql's):
     customer, a term, its best kind and the last visit. One index range in term order (at most RANGE_ROWS rows on
     PostgreSQL: a longer one is walked, see _lookup), ranked in the database, so that a thousand rows do not cross
-    to Python."""
+    to Python. only_if: a condition on the statement around it (prefixes_sql's count), checked before the range is
+    read."""
     table = SearchTerm._meta.db_table
-    matches = f"SELECT {_term_columns()} FROM {table} WHERE organization_id = %s AND term > %s AND term < %s"  # noqa: S608
+    gate, gate_params = (f" AND {only_if[0]}", only_if[1]) if only_if else ("", [])
+    matches = f"SELECT {_term_columns()} FROM {table} WHERE organization_id = %s AND term > %s AND term < %s{gate}"  # noqa: S608
     sql = (
-        f"SELECT customer_id, max(term), max(kind), seen FROM ({matches}) AS r"  # noqa: S608
+        f"SELECT customer_id, max(term) AS term, max(kind) AS kind, seen FROM ({matches}) AS r"  # noqa: S608
         " GROUP BY customer_id, seen ORDER BY max(kind) DESC, seen DESC NULLS LAST, customer_id DESC LIMIT %s"
     )
-    return sql, [organization.pk, prefix, prefix + UPPER, limit]
+    return sql, [organization.pk, prefix, prefix + UPPER, *gate_params, limit]
+
+
+def prefixes_sql(organization: Organization, prefixes: list[str], limit: int, cap: int | None) -> tuple[str, list]:
+    """Every prefix's `limit` best holders in one statement (a round trip each cost more than their index reads),
+    as rows (the prefix's number in prefixes, the rows in its range, customer, term, kind, last visit): a short
+    prefix's from its PREFIX rows, in exact_sql's order (no count); a longer one's ranked as prefix_sql ranks them.
+    With a cap (PostgreSQL), a longer prefix's range is first counted from the index up to cap + 1 rows, and ranked
+    only when it holds at most cap: its count comes with its rows, or alone with NULLs when there are none or too
+    many (the caller walks a common prefix, see _lookup)."""
+    table = SearchTerm._meta.db_table
+    branches, params = [], []
+    for number, prefix in enumerate(prefixes):
+        if is_prefix_key(prefix) or cap is None:
+            rows_sql, rows_params = (
+                exact_sql(organization, [PREFIX_SIGIL + prefix], limit)
+                if is_prefix_key(prefix)
+                else prefix_sql(organization, prefix, limit)
+            )
+            branches.append(
+                f"SELECT %s AS part, NULL AS n, customer_id, term, kind, seen FROM ({rows_sql}) AS p{number}"  # noqa: S608
+            )
+            params += [number, *rows_params]
+        else:
+            ranked, ranked_params = prefix_sql(organization, prefix, limit, only_if=("capped.n <= %s", [cap]))
+            branches.append(
+                f"SELECT %s AS part, capped.n, r.customer_id, r.term, r.kind, r.seen FROM (SELECT count(*) AS n"  # noqa: S608
+                f" FROM (SELECT 1 FROM {table} WHERE organization_id = %s AND term > %s AND term < %s LIMIT %s) AS x)"
+                f" AS capped LEFT JOIN LATERAL ({ranked}) AS r ON true"
+            )
+            params += [number, organization.pk, prefix, prefix + UPPER, cap + 1, *ranked_params]
+    return " UNION ALL ".join(branches), params
 
 
 def ranges(variants: list[Variant]) -> list[tuple[str, list]]:

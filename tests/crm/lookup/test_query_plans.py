@@ -21,6 +21,7 @@ from crm.lookup.search.statements import (
     every_word_sql,
     exact_sql,
     prefix_sql,
+    prefixes_sql,
     ranges,
     terms_of_sql,
     walk_sql,
@@ -55,6 +56,7 @@ def test_term_lookup_uses_the_term_index(organization, text):
     for query in (
         exact_sql(organization, sorted({v.term for v in variants}), 20),
         *(prefix_sql(organization, v.term, 20) for v in variants if v.prefix),
+        prefixes_sql(organization, sorted({v.term for v in variants if v.prefix}) or ["zh"], 20, 2000),
     ):
         explained = plan(query)
         assert "searchterm_org_term_recent" in explained, explained

@@ -49,3 +49,14 @@ def test_a_full_name_is_found_in_four_statements(api, organization, django_asser
     with django_assert_num_queries(4):
         answer = api.get(URL, {"q": "张伟"})
     assert answer.json()["count"] == 2
+
+
+def test_a_phone_ending_is_found_in_four_statements(api, organization, django_assert_num_queries):
+    # given a guest whose phone ends in 8000, and another guest
+    wei = CustomerFactory(organization=organization, zhang_wei=True, phone="+8613800138000")
+    CustomerFactory(organization=organization, given_name="Anna", phone="+14155550134")
+    # "8000" is a phone's ending and an email's start: two ranges, each counted (on PostgreSQL) and ranked in one
+    # statement — 1 the token · 2 the exact terms · 3 both ranges · 4 the winners
+    with django_assert_num_queries(4):
+        answer = api.get(URL, {"q": "8000"})
+    assert [row["id"] for row in answer.json()["results"]] == [wei.pk]
