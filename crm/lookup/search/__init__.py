@@ -133,8 +133,8 @@ def _lookup(organization: Organization, variants: list[Variant], scores: Scores,
             if stem is None:
                 found = _walk_rows(organization, [condition], condition, limit)
             else:
-                ids = [row[0] for row in run(*anchor_walk_sql(organization, stem, [condition], limit))]
-                found = run(*terms_of_sql(organization, ids, condition)) if ids else []
+                walked = anchor_walk_sql(organization, stem, [condition], limit)
+                found = run(*terms_of_sql(organization, walked, condition))
             if len({row[0] for row in found}) < limit:  # the walk ran out before the page filled
                 found = run(*prefix_sql(organization, prefix, limit))
         for row in found:
@@ -175,8 +175,7 @@ def _every_word(organization: Organization, query: Query, scores: Scores, limit:
         # Its word as typed only: a nickname, a sound-alike or a swap scores less, and places only when fewer
         # than a page hold the word itself (then the walk runs out and the candidates are read whole below).
         typed = query.words[words[anchor][0].slot]
-        ids = [row[0] for row in run(*anchor_walk_sql(organization, typed, others, limit))]
-        found = run(*terms_of_sql(organization, ids, any_word)) if ids else []
+        found = run(*terms_of_sql(organization, anchor_walk_sql(organization, typed, others, limit), any_word))
     rare = [number == small for number in range(len(parts))]
     if len({row[0] for row in found}) < limit and small is None:
         rare = [cap is None or run(*count_sql(organization, word, cap))[0][0] <= cap for word in parts]
@@ -187,8 +186,7 @@ def _every_word(organization: Organization, query: Query, scores: Scores, limit:
         # out, every word's customers intersected: none is checked).
         sets = [word for word, is_rare in zip(parts, rare, strict=True) if is_rare] or parts
         checks = [c for c, is_rare in zip(conditions, rare, strict=True) if not is_rare] if any(rare) else []
-        ids = [customer_id for (customer_id,) in run(*every_word_sql(organization, sets, checks))]
-        found = run(*terms_of_sql(organization, ids, any_word)) if ids else []
+        found = run(*terms_of_sql(organization, every_word_sql(organization, sets, checks), any_word))
     for row in found:
         scores.add_term(*row)
 
@@ -205,8 +203,7 @@ def _walk_rows(
     organization: Organization, conditions: list[tuple[str, list]], matching: tuple[str, list], limit: int
 ) -> list:
     """The terms matching `matching` of the `limit` most recent guests that satisfy every condition."""
-    ids = [customer_id for (customer_id,) in run(*walk_sql(organization, conditions, limit))]
-    return run(*terms_of_sql(organization, ids, matching)) if ids else []
+    return run(*terms_of_sql(organization, walk_sql(organization, conditions, limit), matching))
 
 
 def _corrected(organization: Organization, query: Query, scores: Scores, limit: int) -> None:

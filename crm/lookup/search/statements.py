@@ -219,14 +219,19 @@ def anchor_walk_sql(
     return sql, [*params, limit]
 
 
-def terms_of_sql(organization: Organization, ids, condition: tuple[str, list]) -> tuple[str, list]:
-    """The terms satisfying condition of these customers, through the customer_id index."""
+def terms_of_sql(organization: Organization, found: tuple[str, list], condition: tuple[str, list]) -> tuple[str, list]:
+    """The terms satisfying condition of the customers another statement finds (its one column: a walk, the customers
+    of every word), in the same round trip, through the customer_id index. On PostgreSQL the finding statement is an
+    ARRAY(...) run once, before the terms are read, as a list of ids would be: written IN (...), the planner ran a
+    walk again for each term of a range ("onin yang": 3,599 walks, 359,045 buffers, 555 ms). SQLite runs an
+    IN (...) list once."""
     table = SearchTerm._meta.db_table
-    in_ids, id_params = _id_list(ids)
+    found_sql, found_params = found
+    among = f"= ANY(ARRAY({found_sql}))" if connection.vendor == "postgresql" else f"IN ({found_sql})"
     sql, params = condition
     return (
-        f"SELECT {_term_columns()} FROM {table} WHERE customer_id {in_ids} AND organization_id = %s AND {sql}",  # noqa: S608
-        [*id_params, organization.pk, *params],
+        f"SELECT {_term_columns()} FROM {table} WHERE customer_id {among} AND organization_id = %s AND {sql}",  # noqa: S608
+        [*found_params, organization.pk, *params],
     )
 
 

@@ -4,6 +4,7 @@ of them) in as few statements as the search allows, on PostgreSQL and SQLite ali
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from crm import selectors
 from tests.factories import CustomerFactory
@@ -59,4 +60,18 @@ def test_a_phone_ending_is_found_in_four_statements(api, organization, django_as
     # statement — 1 the token · 2 the exact terms · 3 both ranges · 4 the winners
     with django_assert_num_queries(4):
         answer = api.get(URL, {"q": "8000"})
+    assert [row["id"] for row in answer.json()["results"]] == [wei.pk]
+
+
+def test_a_surname_and_the_start_of_a_given_name_read_their_guests_terms_with_them(
+    api, organization, django_assert_num_queries
+):
+    # given a Zhang Wei, a Zhang Fang and a Wang Wei
+    wei = CustomerFactory(organization=organization, zhang_wei=True)
+    CustomerFactory(organization=organization, given_name="Fang", family_name="Zhang")
+    CustomerFactory(organization=organization, given_name="Wei", family_name="Wang")
+    # 1 the token · 2 the exact terms of the whole query · 3 its prefixes · (PostgreSQL: 4 the count that finds
+    # "zhang" rare) · the customers holding every word, and their terms, in one statement · the winners
+    with django_assert_num_queries(6 if connection.vendor == "postgresql" else 5):
+        answer = api.get(URL, {"q": "zhang w"})
     assert [row["id"] for row in answer.json()["results"]] == [wei.pk]
