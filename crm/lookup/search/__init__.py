@@ -11,6 +11,7 @@ from crm import rows
 from crm.lookup.search.query import Query, Variant, analyze
 from crm.lookup.search.scores import PREFIX_FACTOR, Scores
 from crm.lookup.search.statements import (
+    EXACT_PART,
     UPPER,
     anchor_walk_sql,
     count_sql,
@@ -100,26 +101,30 @@ def _lookup(organization: Organization, variants: list[Variant], scores: Scores,
     part of one, then the most recent), then the prefix ranges when those can still take a place."""
     if not variants:
         return
-    for row in run(*exact_sql(organization, sorted({v.term for v in variants}), limit)):
-        scores.add_term(*row)
+    terms = sorted({v.term for v in variants})
     prefixes = sorted({v.term for v in variants if v.prefix})
     if not prefixes:
+        for row in run(*exact_sql(organization, terms, limit)):
+            scores.add_term(*row)
         return
-    # A prefix match scores at most this: when `limit` customers already score as much, no prefix row can place.
-    reach = max(v.weight for v in variants if v.prefix) * PREFIX_FACTOR
-    if sum(score >= reach for _, score in scores.ranked()) >= limit:
-        return
-    # Every prefix's best holders in one statement. A longer prefix ("zhangw", "christ") held by more than
+    # The exact terms and every prefix's best holders in one statement (a round trip cost more than reading a
+    # prefix's rows that turn out not to be needed). A longer prefix ("zhangw", "christ") held by more than
     # PREFIX_RANGE_ROWS rows, counted from the index alone, comes back without rows: its rows are in term order, not
     # by visit, so the holders of its first characters' PREFIX rows, most recent first, are probed for it until the
     # page fills (a phone's digits, which have no PREFIX rows: the recent guests).
     cap = PREFIX_RANGE_ROWS if _cap() is not None else None
     counts: dict[int, int | None] = {}
     found_of: dict[int, list] = defaultdict(list)
-    for number, count, *row in run(*prefixes_sql(organization, prefixes, limit, cap)):
+    for number, count, *row in run(*prefixes_sql(organization, prefixes, limit, cap, exact=terms)):
         counts[number] = count
         if row[0] is not None:
             found_of[number].append(row)
+    for row in found_of[EXACT_PART]:
+        scores.add_term(*row)
+    # A prefix match scores at most this: when `limit` customers already score as much, no prefix row can place.
+    reach = max(v.weight for v in variants if v.prefix) * PREFIX_FACTOR
+    if sum(score >= reach for _, score in scores.ranked()) >= limit:
+        return
     for number, prefix in enumerate(prefixes):
         found = found_of[number]
         if is_prefix_key(prefix):

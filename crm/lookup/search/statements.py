@@ -91,15 +91,25 @@ def prefix_sql(
     return sql, [organization.pk, prefix, prefix + UPPER, *gate_params, limit]
 
 
-def prefixes_sql(organization: Organization, prefixes: list[str], limit: int, cap: int | None) -> tuple[str, list]:
+EXACT_PART = -1  # prefixes_sql's number for the rows of the exact terms
+
+
+def prefixes_sql(
+    organization: Organization, prefixes: list[str], limit: int, cap: int | None, *, exact: list[str] = ()
+) -> tuple[str, list]:
     """Every prefix's `limit` best holders in one statement (a round trip each cost more than their index reads),
     as rows (the prefix's number in prefixes, the rows in its range, customer, term, kind, last visit): a short
     prefix's from its PREFIX rows, in exact_sql's order (no count); a longer one's ranked as prefix_sql ranks them.
     With a cap (PostgreSQL), a longer prefix's range is first counted from the index up to cap + 1 rows, and ranked
     only when it holds at most cap: its count comes with its rows, or alone with NULLs when there are none or too
-    many (the caller walks a common prefix, see _lookup)."""
+    many (the caller walks a common prefix, see _lookup). exact: terms whose exact_sql rows come first, numbered
+    EXACT_PART."""
     table = SearchTerm._meta.db_table
     branches, params = [], []
+    if exact:
+        rows_sql, rows_params = exact_sql(organization, list(exact), limit)
+        branches.append(f"SELECT %s AS part, NULL AS n, customer_id, term, kind, seen FROM ({rows_sql}) AS e")  # noqa: S608
+        params += [EXACT_PART, *rows_params]
     for number, prefix in enumerate(prefixes):
         if is_prefix_key(prefix) or cap is None:
             rows_sql, rows_params = (
