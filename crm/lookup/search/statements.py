@@ -103,12 +103,13 @@ def prefixes_sql(
     With a cap (PostgreSQL), a longer prefix's range is first counted from the index up to cap + 1 rows, and ranked
     only when it holds at most cap: its count comes with its rows, or alone with NULLs when there are none or too
     many (the caller walks a common prefix, see _lookup). exact: terms whose exact_sql rows come first, numbered
-    EXACT_PART."""
+    EXACT_PART. (The count is typed: a UNION resolves its columns two branches at a time, and two untyped NULLs
+    would make it text.)"""
     table = SearchTerm._meta.db_table
     branches, params = [], []
     if exact:
         rows_sql, rows_params = exact_sql(organization, list(exact), limit)
-        branches.append(f"SELECT %s AS part, NULL AS n, customer_id, term, kind, seen FROM ({rows_sql}) AS e")  # noqa: S608
+        branches.append(_uncounted(rows_sql, "e"))
         params += [EXACT_PART, *rows_params]
     for number, prefix in enumerate(prefixes):
         if is_prefix_key(prefix) or cap is None:
@@ -117,9 +118,7 @@ def prefixes_sql(
                 if is_prefix_key(prefix)
                 else prefix_sql(organization, prefix, limit)
             )
-            branches.append(
-                f"SELECT %s AS part, NULL AS n, customer_id, term, kind, seen FROM ({rows_sql}) AS p{number}"  # noqa: S608
-            )
+            branches.append(_uncounted(rows_sql, f"p{number}"))
             params += [number, *rows_params]
         else:
             ranked, ranked_params = prefix_sql(organization, prefix, limit, only_if=("capped.n <= %s", [cap]))
@@ -130,6 +129,11 @@ def prefixes_sql(
             )
             params += [number, organization.pk, prefix, prefix + UPPER, cap + 1, *ranked_params]
     return " UNION ALL ".join(branches), params
+
+
+def _uncounted(rows_sql: str, alias: str) -> str:
+    """A branch of prefixes_sql whose rows come without a count."""
+    return f"SELECT %s AS part, CAST(NULL AS bigint) AS n, customer_id, term, kind, seen FROM ({rows_sql}) AS {alias}"  # noqa: S608
 
 
 def ranges(variants: list[Variant]) -> list[tuple[str, list]]:

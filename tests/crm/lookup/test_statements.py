@@ -75,3 +75,13 @@ def test_a_surname_and_the_start_of_a_given_name_read_their_guests_terms_with_th
     with django_assert_num_queries(5 if connection.vendor == "postgresql" else 4):
         answer = api.get(URL, {"q": "zhang w"})
     assert [row["id"] for row in answer.json()["results"]] == [wei.pk]
+
+
+def test_a_name_nobody_holds_reads_a_short_and_a_long_word_in_one_statement(api, organization):
+    # given a guest of another name
+    CustomerFactory(organization=organization, given_name="Anna", family_name="Weiss")
+    # when a name nobody holds is typed, its last resort reads any word: "wei" by its PREFIX rows, "zhang" by its
+    # range, counted on PostgreSQL, beside the words' exact terms
+    answer = api.get(URL, {"q": "zhang wei"})
+    # then nothing is found, and nothing fails
+    assert answer.status_code == 200 and answer.json()["results"] == []
