@@ -13,7 +13,7 @@ from itertools import combinations
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connections, router
-from django.db.models import Count, Model, Q, QuerySet, prefetch_related_objects
+from django.db.models import Count, Model, Q, QuerySet
 from django.db.models.fields.files import FieldFile
 from django.http import Http404
 from django.utils import timezone
@@ -97,10 +97,9 @@ def customer_list(*, organization: Organization, external_id: tuple[str, str] | 
 
 
 def customer_lookup(*, organization: Organization, q: str) -> list[Customer]:
-    """The organization's customers matching q, best first (at most crm.lookup.search.RESULT_LIMIT)."""
-    customers = lookup_search(organization=organization, text=q)
-    prefetch_related_objects(customers, "external_ids")
-    return customers
+    """The organization's customers matching q, best first (at most crm.lookup.search.RESULT_LIMIT), with their
+    ids in other systems (read with the winners' rows: crm.lookup.search)."""
+    return lookup_search(organization=organization, text=q)
 
 
 def customer_get(*, organization: Organization, pk: object, external_ids: bool = True) -> Customer:

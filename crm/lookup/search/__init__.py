@@ -3,12 +3,15 @@ them (scores). This module holds the order of the stages and when each one runs.
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.db import connection
 
 from crm import rows
 from crm.lookup.search.query import Query, Variant, analyze
 from crm.lookup.search.scores import PREFIX_FACTOR, Scores
 from crm.lookup.search.statements import (
+    EXACT_PART,
     UPPER,
     anchor_walk_sql,
     count_sql,
@@ -16,6 +19,7 @@ from crm.lookup.search.statements import (
     every_word_sql,
     exact_sql,
     prefix_sql,
+    prefixes_sql,
     ranges,
     run,
     terms_of_sql,
@@ -52,7 +56,7 @@ RANK_STEP = 0.002
 
 def search(*, organization: Organization, text: str, limit: int = RESULT_LIMIT) -> list[Customer]:
     """The organization's customers (not merged away) matching text, best first: by score, then the most recent
-    visit, then the newest."""
+    visit, then the newest; each with its ids in other systems prefetched."""
     query = analyze(text)
     if not query.variants:
         return []
@@ -82,7 +86,8 @@ def search(*, organization: Organization, text: str, limit: int = RESULT_LIMIT) 
     if not best:
         return []
     found = dict(best)
-    winners = [rows.instance(Customer, row) for row in run(*winners_sql(organization, found))]
+    # Each with its ids in other systems, which the API's list shows (crm.rows.instances_with).
+    winners = rows.instances_with(Customer, "external_ids", run(*winners_sql(organization, found)))
     return sorted(winners, key=lambda c: _order(c.pk, found[c.pk], scores.last_seen.get(c.pk)))
 
 
@@ -96,38 +101,47 @@ def _lookup(organization: Organization, variants: list[Variant], scores: Scores,
     part of one, then the most recent), then the prefix ranges when those can still take a place."""
     if not variants:
         return
-    for row in run(*exact_sql(organization, sorted({v.term for v in variants}), limit)):
-        scores.add_term(*row)
+    terms = sorted({v.term for v in variants})
     prefixes = sorted({v.term for v in variants if v.prefix})
     if not prefixes:
+        for row in run(*exact_sql(organization, terms, limit)):
+            scores.add_term(*row)
         return
+    # The exact terms and every prefix's best holders in one statement (a round trip cost more than reading a
+    # prefix's rows that turn out not to be needed). A longer prefix ("zhangw", "christ") held by more than
+    # PREFIX_RANGE_ROWS rows, counted from the index alone, comes back without rows: its rows are in term order, not
+    # by visit, so the holders of its first characters' PREFIX rows, most recent first, are probed for it until the
+    # page fills (a phone's digits, which have no PREFIX rows: the recent guests).
+    cap = PREFIX_RANGE_ROWS if _cap() is not None else None
+    counts: dict[int, int | None] = {}
+    found_of: dict[int, list] = defaultdict(list)
+    for number, count, *row in run(*prefixes_sql(organization, prefixes, limit, cap, exact=terms)):
+        counts[number] = count
+        if row[0] is not None:
+            found_of[number].append(row)
+    for row in found_of[EXACT_PART]:
+        scores.add_term(*row)
     # A prefix match scores at most this: when `limit` customers already score as much, no prefix row can place.
     reach = max(v.weight for v in variants if v.prefix) * PREFIX_FACTOR
     if sum(score >= reach for _, score in scores.ranked()) >= limit:
         return
-    for prefix in prefixes:
+    for number, prefix in enumerate(prefixes):
+        found = found_of[number]
         if is_prefix_key(prefix):
             # Short ("w", "zha"): its PREFIX rows hand out the `limit` most recent holders, in index order.
-            for customer_id, _, _, seen in run(*exact_sql(organization, [PREFIX_SIGIL + prefix], limit)):
+            for customer_id, _, _, seen in found:
                 scores.add_prefix(customer_id, prefix, seen)
             continue
-        condition = ("(term > %s AND term < %s)", [prefix, prefix + UPPER])
-        # A longer prefix held by many rows ("zhangw", "christ"), counted from the index alone: its rows are in
-        # term order, not by visit; the holders of its first characters' PREFIX rows, most recent first, are
-        # probed for it until the page fills (a phone's digits, which have no PREFIX rows: the recent guests).
-        common = _cap() is not None and run(*count_sql(organization, [condition], PREFIX_RANGE_ROWS))[0][0] > (
-            PREFIX_RANGE_ROWS
-        )
-        found = []
-        if common:
+        if cap is not None and (counts.get(number) or 0) > cap:
+            condition = ("(term > %s AND term < %s)", [prefix, prefix + UPPER])
             stem = _stem(prefix)
             if stem is None:
                 found = _walk_rows(organization, [condition], condition, limit)
             else:
-                ids = [row[0] for row in run(*anchor_walk_sql(organization, stem, [condition], limit))]
-                found = run(*terms_of_sql(organization, ids, condition)) if ids else []
-        if len({row[0] for row in found}) < limit:  # not common, or the walk ran out before the page filled
-            found = run(*prefix_sql(organization, prefix, limit))
+                walked = anchor_walk_sql(organization, stem, [condition], limit)
+                found = run(*terms_of_sql(organization, walked, condition))
+            if len({row[0] for row in found}) < limit:  # the walk ran out before the page filled
+                found = run(*prefix_sql(organization, prefix, limit))
         for row in found:
             scores.add_term(*row)
 
@@ -166,8 +180,7 @@ def _every_word(organization: Organization, query: Query, scores: Scores, limit:
         # Its word as typed only: a nickname, a sound-alike or a swap scores less, and places only when fewer
         # than a page hold the word itself (then the walk runs out and the candidates are read whole below).
         typed = query.words[words[anchor][0].slot]
-        ids = [row[0] for row in run(*anchor_walk_sql(organization, typed, others, limit))]
-        found = run(*terms_of_sql(organization, ids, any_word)) if ids else []
+        found = run(*terms_of_sql(organization, anchor_walk_sql(organization, typed, others, limit), any_word))
     rare = [number == small for number in range(len(parts))]
     if len({row[0] for row in found}) < limit and small is None:
         rare = [cap is None or run(*count_sql(organization, word, cap))[0][0] <= cap for word in parts]
@@ -178,8 +191,7 @@ def _every_word(organization: Organization, query: Query, scores: Scores, limit:
         # out, every word's customers intersected: none is checked).
         sets = [word for word, is_rare in zip(parts, rare, strict=True) if is_rare] or parts
         checks = [c for c, is_rare in zip(conditions, rare, strict=True) if not is_rare] if any(rare) else []
-        ids = [customer_id for (customer_id,) in run(*every_word_sql(organization, sets, checks))]
-        found = run(*terms_of_sql(organization, ids, any_word)) if ids else []
+        found = run(*terms_of_sql(organization, every_word_sql(organization, sets, checks), any_word))
     for row in found:
         scores.add_term(*row)
 
@@ -196,8 +208,7 @@ def _walk_rows(
     organization: Organization, conditions: list[tuple[str, list]], matching: tuple[str, list], limit: int
 ) -> list:
     """The terms matching `matching` of the `limit` most recent guests that satisfy every condition."""
-    ids = [customer_id for (customer_id,) in run(*walk_sql(organization, conditions, limit))]
-    return run(*terms_of_sql(organization, ids, matching)) if ids else []
+    return run(*terms_of_sql(organization, walk_sql(organization, conditions, limit), matching))
 
 
 def _corrected(organization: Organization, query: Query, scores: Scores, limit: int) -> None:

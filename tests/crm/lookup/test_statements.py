@@ -1,0 +1,87 @@
+"""What a lookup sends to the database: the fixed part of every request (the winners' rows and what the list shows
+of them) in as few statements as the search allows, on PostgreSQL and SQLite alike."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from crm import selectors
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/customers/"
+
+
+def test_the_winners_come_with_their_ids_in_other_systems_in_their_order(organization, django_assert_num_queries):
+    # given two namesakes, one known to two other systems (written out of order), one to none
+    known = CustomerFactory(
+        organization=organization,
+        zhang_wei=True,
+        external_ids=[{"system": "opera", "id": "B2"}, {"system": "mews", "id": "9"}, {"system": "opera", "id": "A1"}],
+    )
+    CustomerFactory(organization=organization, zhang_wei=True)
+    # when the lookup answers
+    found = selectors.customer_lookup(organization=organization, q="张伟")
+    # then each guest's ids are already there, in their model's order (system, then id), read with the guest
+    with django_assert_num_queries(0):
+        ids = {c.pk: [(e.system, e.value, e.customer.pk) for e in c.external_ids.all()] for c in found}
+    assert ids == {
+        known.pk: [("mews", "9", known.pk), ("opera", "A1", known.pk), ("opera", "B2", known.pk)],
+        **{c.pk: [] for c in found if c.pk != known.pk},
+    }
+    assert len(found) == 2
+
+
+def test_the_list_shows_the_ids_in_other_systems_of_each_guest_found(api, organization):
+    known = CustomerFactory(organization=organization, zhang_wei=True, external_ids=[{"system": "opera", "id": "A1"}])
+    other = CustomerFactory(organization=organization, zhang_wei=True)
+    rows = {row["id"]: row["external_ids"] for row in api.get(URL, {"q": "张伟"}).json()["results"]}
+    assert rows == {known.pk: [{"system": "opera", "id": "A1"}], other.pk: []}
+
+
+def test_a_full_name_is_found_in_three_statements(api, organization, django_assert_num_queries):
+    # given namesakes, one known to another system
+    CustomerFactory(organization=organization, zhang_wei=True, external_ids=[{"system": "opera", "id": "A1"}])
+    CustomerFactory(organization=organization, zhang_wei=True)
+    # 1 the token and its staff member · 2 the name's terms, exact, and the holders of names starting with it (its
+    # PREFIX rows) · 3 the winners' rows with their ids in other systems (no prefetch, no COUNT: one page at most)
+    with django_assert_num_queries(3):
+        answer = api.get(URL, {"q": "张伟"})
+    assert answer.json()["count"] == 2
+
+
+def test_a_phone_ending_is_found_in_three_statements(api, organization, django_assert_num_queries):
+    # given a guest whose phone ends in 8000, and another guest
+    wei = CustomerFactory(organization=organization, zhang_wei=True, phone="+8613800138000")
+    CustomerFactory(organization=organization, given_name="Anna", phone="+14155550134")
+    # "8000" is a phone's ending and an email's start: two ranges, each counted (on PostgreSQL) and ranked in the
+    # statement of the exact terms — 1 the token · 2 the exact terms and both ranges · 3 the winners
+    with django_assert_num_queries(3):
+        answer = api.get(URL, {"q": "8000"})
+    assert [row["id"] for row in answer.json()["results"]] == [wei.pk]
+
+
+def test_a_surname_and_the_start_of_a_given_name_read_their_guests_terms_with_them(
+    api, organization, django_assert_num_queries
+):
+    # given a Zhang Wei, a Zhang Fang and a Wang Wei
+    wei = CustomerFactory(organization=organization, zhang_wei=True)
+    CustomerFactory(organization=organization, given_name="Fang", family_name="Zhang")
+    CustomerFactory(organization=organization, given_name="Wei", family_name="Wang")
+    # 1 the token · 2 the exact terms of the whole query and its prefixes · (PostgreSQL: the count that finds
+    # "zhang" rare) · the customers holding every word, and their terms, in one statement · the winners
+    with django_assert_num_queries(5 if connection.vendor == "postgresql" else 4):
+        answer = api.get(URL, {"q": "zhang w"})
+    assert [row["id"] for row in answer.json()["results"]] == [wei.pk]
+
+
+def test_a_name_nobody_holds_reads_a_short_and_a_long_word_in_one_statement(api, organization):
+    # given a guest of another name
+    CustomerFactory(organization=organization, given_name="Anna", family_name="Weiss")
+    # when a name nobody holds is typed, its last resort reads any word: "wei" by its PREFIX rows, "zhang" by its
+    # range, counted on PostgreSQL, beside the words' exact terms
+    answer = api.get(URL, {"q": "zhang wei"})
+    # then nothing is found, and nothing fails
+    assert answer.status_code == 200 and answer.json()["results"] == []
