@@ -311,19 +311,14 @@ def record_visit(customer: Customer) -> None:
 
 
 def index_customers(
-    customers: list[Customer],
-    *,
-    new: bool = False,
-    was: Mapping[int, frozenset[str]] | None = None,
-    terms: list[set[tuple[str, int]]] | None = None,
+    customers: list[Customer], *, new: bool = False, was: Mapping[int, frozenset[str]] | None = None
 ) -> None:
     """index_customer() for many customers at once (call inside the writing transaction): one delete, one
     read of which are merged away, one COPY (crm.bulk). new: customers inserted by this transaction, which have
     no terms and cannot have been merged away yet: the COPY alone (the delete and the read were 30 % of an
     import's statement time, docs/benchmarks.md "Guest-list import"). The vocabulary follows in one upsert (and,
     when words go, a decrement and a delete): `was` maps each customer's id to its vocabulary_words() before the
-    change (new customers: none). terms: each customer's customer_terms(), in order, when computed already (an
-    import computes them in its prepare thread)."""
+    change (new customers: none)."""
     if not customers:
         return
     if was is None and not new:
@@ -339,9 +334,9 @@ def index_customers(
         ("organization_id", "customer_id", "term", "kind", "last_seen"),
         (
             (customer.organization_id, customer.pk, term, kind, customer.last_seen)
-            for customer, held in zip(customers, terms or map(customer_terms, customers), strict=True)
+            for customer in customers
             if customer.pk in live
-            for term, kind in held
+            for term, kind in customer_terms(customer)
         ),
     )
     was = was or {}

@@ -92,11 +92,11 @@ def import_run(*, import_id: int) -> bool:
 @dataclass(frozen=True, slots=True)
 class _Prepared:
     """What the prepare thread made of a pending row: its keys, and the guest it would create (validated, its
-    names derived), its fields and its search terms (None when the preview planned none, or when making it
-    failed: the batch does it again, and raises as it would have)."""
+    names derived; None when the preview planned none, or when making it failed: the batch does it again, and
+    raises as it would have)."""
 
     keys: matching.Keys
-    new: tuple[Customer, dict[str, Any], set[tuple[str, int]]] | None
+    new: tuple[Customer, dict[str, Any]] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,8 +173,7 @@ def _prepare(
                 new = None
                 if row.plan == RowPlan.CREATE:
                     try:
-                        customer, fields = _new_guest(organization, property, row.data)
-                        new = (customer, fields, terms.customer_terms(customer))
+                        new = _new_guest(organization, property, row.data)
                     except Exception:  # noqa: BLE001 — made again by the batch, which raises it
                         new = None
                 prepared[row.pk] = _Prepared(keys=_keys(organization, row.data), new=new)
@@ -252,13 +251,12 @@ def _apply_batch(upload: GuestImport, rows: list[ImportRow], prepared: dict[int,
     for row in creates:
         ready = prepared.get(row.pk)
         if ready is not None and ready.new is not None:
-            customer, fields, held = ready.new
+            customer, fields = ready.new
         else:  # not prepared: planned otherwise by the preview (the memory changed since), or failed there
             customer, fields = _new_guest(organization, upload.property, row.data)
-            held = terms.customer_terms(customer)
-        new.append((row, customer, fields, held))
-    insert_objects([customer for _row, customer, _fields, _terms in new], with_ids=True)
-    for row, customer, fields, _terms in new:
+        new.append((row, customer, fields))
+    insert_objects([customer for _row, customer, _fields in new], with_ids=True)
+    for row, customer, fields in new:
         row.outcome, row.customer = RowOutcome.CREATED, customer
         row.added = {}
         external_ids += [(organization.pk, customer.pk, s, v) for s, v in row.data.get("external_ids", ())]
@@ -310,9 +308,7 @@ def _apply_batch(upload: GuestImport, rows: list[ImportRow], prepared: dict[int,
         customer.save(update_fields=fields_to_save)
     upload.updated += len(updates)
 
-    terms.index_customers(
-        [customer for _row, customer, _fields, _terms in new], new=True, terms=[held for *_new, held in new]
-    )
+    terms.index_customers([customer for _row, customer, _fields in new], new=True)
     terms.index_customers(reindex, was=was)
     now = timezone.now()
     insert_rows(
@@ -325,7 +321,7 @@ def _apply_batch(upload: GuestImport, rows: list[ImportRow], prepared: dict[int,
     # The other systems hear of each guest created or changed, as from the API (customer.created / .updated).
     webhooks.webhook_events_record(
         organization_id=organization.pk,
-        events=[(EventType.CUSTOMER_CREATED, webhook_events.customer_data(customer)) for _row, customer, _f, _t in new]
+        events=[(EventType.CUSTOMER_CREATED, webhook_events.customer_data(customer)) for _row, customer, _f in new]
         + [
             (EventType.CUSTOMER_UPDATED, webhook_events.customer_data(customer, changed=sorted({*differ, *added})))
             for _row, customer, differ, added in updates
