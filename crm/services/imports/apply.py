@@ -3,14 +3,11 @@ beat ask of it: run, fail, the stalled imports."""
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
-from django.db import connections, transaction
-from django.utils import timezone, translation
+from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.bulk import insert_objects, insert_rows
@@ -26,9 +23,7 @@ from crm.models import (
     GuestImport,
     ImportRow,
     ImportStatus,
-    Organization,
     Preference,
-    Property,
     RowOutcome,
     RowPlan,
 )
@@ -80,36 +75,7 @@ def import_run(*, import_id: int) -> bool:
     """Apply an applying import's remaining rows, batch after batch (the task's body). Each batch is one
     transaction that marks its rows done: a worker killed mid-batch leaves that batch undone and the next run
     continues after the last committed one, never applying a row twice. True when the import is applied."""
-    # Two halves overlap: while PostgreSQL writes and commits batch N (this thread waits on it, the GIL free),
-    # a second thread prepares batch N+1's Python that needs no query (_prepare: the rows' keys, the guests they
-    # would create validated with their names derived). Every query stays on this thread, in each batch's own
-    # transaction: batch N+1 is matched after batch N committed and sees the guests it created, as without the
-    # thread (test_a_guest_created_by_one_batch_is_matched_by_the_next).
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-prepare") as pool:
-        return _run(import_id, pool)
-
-
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    """What the prepare thread made of a pending row: its keys, and the guest it would create (validated, its
-    names derived; None when the preview planned none, or when making it failed: the batch does it again, and
-    raises as it would have)."""
-
-    keys: matching.Keys
-    new: tuple[Customer, dict[str, Any]] | None
-
-
-@dataclass(frozen=True, slots=True)
-class _Ahead:
-    """The next batch's rows, read in the transaction before, and their _Prepared being made meanwhile."""
-
-    rows: list[ImportRow]
-    prepared: Future[dict[int, _Prepared]]
-
-
-def _run(import_id: int, pool: ThreadPoolExecutor) -> bool:
     after = 0  # the last row number this run applied: every row up to it is done
-    ahead: _Ahead | None = None
     while True:
         with transaction.atomic():
             # The import's row is locked for the batch: a second run (a redelivered task) waits, then finds
@@ -124,73 +90,18 @@ def _run(import_id: int, pool: ThreadPoolExecutor) -> bool:
                 return False
             # From the last batch on (number__gt): the rows before it are done, and each batch rewrote its rows,
             # so scanning from the first would wade through all of them and their dead copies, batch after batch.
-            pending = upload.import_rows.filter(outcome=RowOutcome.PENDING, number__gt=after).order_by("number")
-            # The rows read ahead are used when they are still the pending ones (another run may have applied
-            # them since that transaction): a pending row is as the preview wrote it, only a batch changes it.
-            if ahead is not None and [row.pk for row in ahead.rows] == list(
-                pending.values_list("pk", flat=True)[:BATCH]
-            ):
-                rows, prepared = ahead.rows, ahead.prepared.result()
-            else:
-                rows, prepared = list(pending[:BATCH]), {}
-            ahead = None
+            rows = list(
+                upload.import_rows.filter(outcome=RowOutcome.PENDING, number__gt=after).order_by("number")[:BATCH]
+            )
             if not rows:
                 upload.status = ImportStatus.APPLIED
                 upload.applied_at = timezone.now()
                 upload.save(update_fields=["status", "applied_at", "updated_at"])
                 return True
-            following = list(
-                upload.import_rows.filter(outcome=RowOutcome.PENDING, number__gt=rows[-1].number).order_by("number")[
-                    :BATCH
-                ]
-            )
-            if following:
-                ahead = _Ahead(
-                    following,
-                    pool.submit(_prepare, upload.organization, upload.property, following, translation.get_language()),
-                )
-            _apply_batch(upload, rows, prepared)
+            _apply_batch(upload, rows)
             after = rows[-1].number
             upload.done_rows += len(rows)
             upload.save(update_fields=["done_rows", "created", "updated", "updated_at"])
-
-
-def _prepare(
-    organization: Organization, property: Property | None, rows: list[ImportRow], language: str | None
-) -> dict[int, _Prepared]:
-    """The prepare thread's work on a batch: Python alone. A query here would go through this thread's own
-    connection, outside the batch's transaction: it is refused (the row is then done by the batch)."""
-
-    def no_query(*args: Any) -> Any:
-        raise RuntimeError("the import's prepare thread does not query")
-
-    prepared = {}
-    try:
-        with translation.override(language), connections["default"].execute_wrapper(no_query):
-            for row in rows:
-                if row.plan == RowPlan.INVALID:
-                    continue
-                new = None
-                if row.plan == RowPlan.CREATE:
-                    try:
-                        new = _new_guest(organization, property, row.data)
-                    except Exception:  # noqa: BLE001 — made again by the batch, which raises it
-                        new = None
-                prepared[row.pk] = _Prepared(keys=_keys(organization, row.data), new=new)
-    finally:
-        connections.close_all()  # this thread's own, should one have been opened
-    return prepared
-
-
-def _new_guest(organization: Organization, property: Property | None, data: dict) -> tuple[Customer, dict[str, Any]]:
-    """The guest a row creates, validated, its names derived (no query), and its fields."""
-    fields = _python_fields(data["fields"])
-    customer = Customer(organization=organization, home_property=property)
-    assign(customer, fields, CUSTOMER_FIELDS)
-    clean_fields(customer, fields)
-    customer.clean()
-    terms.derive_name_fields(customer)
-    return customer, fields
 
 
 def import_fail(*, import_id: int, reason: str) -> None:
@@ -210,18 +121,14 @@ def imports_stalled(*, now=None) -> list[int]:
     )
 
 
-def _apply_batch(upload: GuestImport, rows: list[ImportRow], prepared: dict[int, _Prepared] | None = None) -> None:
+def _apply_batch(upload: GuestImport, rows: list[ImportRow]) -> None:
     organization, actor = upload.organization, upload.created_by
-    prepared = prepared or {}
     todo = [row for row in rows if row.plan != RowPlan.INVALID]
     for row in rows:
         if row.plan == RowPlan.INVALID:
             row.outcome = RowOutcome.SKIPPED
     # Matched again: the memory may have changed since the preview (and earlier batches created guests).
-    found = matching.match(
-        organization.pk,
-        [prepared[row.pk].keys if row.pk in prepared else _keys(organization, row.data) for row in todo],
-    )
+    found = matching.match(organization.pk, [_keys(organization, row.data) for row in todo])
     guests = Customer.objects.filter(pk__any={ids[0] for ids in found if len(ids) == 1}).prefetch_related(
         "external_ids", "preferences"
     )
@@ -249,11 +156,12 @@ def _apply_batch(upload: GuestImport, rows: list[ImportRow], prepared: dict[int,
     # again gave the same values, at ~100 µs a phone (libphonenumber): a sixth of the apply's Python in a profile.
     new = []
     for row in creates:
-        ready = prepared.get(row.pk)
-        if ready is not None and ready.new is not None:
-            customer, fields = ready.new
-        else:  # not prepared: planned otherwise by the preview (the memory changed since), or failed there
-            customer, fields = _new_guest(organization, upload.property, row.data)
+        fields = _python_fields(row.data["fields"])
+        customer = Customer(organization=organization, home_property=upload.property)
+        assign(customer, fields, CUSTOMER_FIELDS)
+        clean_fields(customer, fields)
+        customer.clean()
+        terms.derive_name_fields(customer)
         new.append((row, customer, fields))
     insert_objects([customer for _row, customer, _fields in new], with_ids=True)
     for row, customer, fields in new:
