@@ -276,6 +276,26 @@ def test_a_run_continues_after_the_last_committed_batch(organization, manager, m
     assert Customer.objects.filter(organization=organization).count() == 5
 
 
+def test_a_guest_created_by_one_batch_is_matched_by_the_next(organization, manager, monkeypatch):
+    # What any overlap of the apply's batches must keep (docs/benchmarks.md, "Guest-list import"): a batch is
+    # matched after the batch before it committed, and sees the guests that batch created.
+    monkeypatch.setattr(applying, "BATCH", 2)  # the apply's batches: two rows each
+    # Given 张伟 born 1985-03-04 last in the first batch and 张伟 born on 3 March, year unsaid, first in the second:
+    # the same guest, which the preview cannot tell (neither exists yet, and their keys differ by the year)
+    rows = [["姓名", "生日"], ["李娜", ""], ["张伟", "1985-03-04"], ["张伟", "3月4日"], ["王芳", ""]]
+    upload = preview(organization, manager, csv_bytes(rows))
+    assert (upload.to_create, upload.error_rows) == (4, 0)
+    # when it is applied
+    upload = apply(upload, manager)
+    # then the second row finds the guest the first created instead of making them twice
+    zhang = Customer.objects.get(organization=organization, native_name="张伟")
+    outcomes = ImportRow.objects.filter(upload=upload).order_by("number").values_list("outcome", "customer_id")
+    assert [outcome for outcome, _id in outcomes] == ["created", "created", "updated", "created"]
+    assert list(outcomes)[2][1] == zhang.pk
+    assert (upload.created, upload.updated) == (3, 1)
+    assert Customer.objects.filter(organization=organization).count() == 3
+
+
 def test_erasing_a_guest_removes_the_import_rows_holding_their_data(organization, manager):
     rows = [["First name", "Last name", "Email"], ["Kay", "New", "kay@example.com"]]
     kay = CustomerFactory(organization=organization, given_name="Kay", family_name="Old", email="kay@example.com")
