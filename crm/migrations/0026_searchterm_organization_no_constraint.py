@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0024_searchterm_prefix_keys"),
+        ("crm", "0025_searchterm_name_part"),
     ]
 
     operations = [
