@@ -16,7 +16,7 @@ its touch's property; a delight is suggested at created_at, delivered (with its 
 Not rebuilt (no raw trace): reopened issues and touches postponed for quiet hours.
 
 check_against_services() logs a few events through the services into an empty organization and compares, for
-this fill and for main's `manage.py metrics_rebuild` (personalization.metrics.services.metrics_rebuild).
+this fill and for main's `manage.py metrics_rebuild` (personalization.metrics.services.rebuild.metrics_rebuild).
 """
 
 from __future__ import annotations
@@ -256,7 +256,7 @@ class _Rollback(Exception):
 
 
 def _rebuild(organization_id: int, *, say) -> None:
-    from personalization.metrics.services import metrics_rebuild
+    from personalization.metrics.services.rebuild import metrics_rebuild
 
     metrics_rebuild(organization_id=organization_id)
 
@@ -274,7 +274,7 @@ def check_against_services() -> int:
 
     from crm import services as crm
     from crm.models import Customer, Organization, Property, Staff
-    from personalization.metrics.services import metrics_touches_finished
+    from personalization.metrics.services.days import metrics_touches_finished
     from personalization.models import Touch
     from personalization.touches.services.manual import feedback_record
 

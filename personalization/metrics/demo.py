@@ -7,7 +7,7 @@ followed up, low scores nobody answered.
 Everything goes through the services that write the rows and their counters (contact_log, issue_open,
 issue_update(now=…), feedback_record(now=…)); the demo's own shortcuts are the survey mails (written as sent, as the
 demo does not wait for the outbox) and the follow-ups of past resolutions (marked sent or skipped when they would
-have been), each counted through personalization.metrics.services.metrics_touches_finished on that day.
+have been), each counted through personalization.metrics.services.days.metrics_touches_finished on that day.
 Idempotent: once the history is there, it is left as it is. Deterministic for a given day (a fixed seed).
 """
 
@@ -25,7 +25,7 @@ from django.utils import timezone
 from crm import services
 from crm.models import Customer, Organization
 from crm.signals import demo_seeded
-from personalization.metrics.services import metrics_touches_finished
+from personalization.metrics.services.days import metrics_touches_finished
 from personalization.models import Touch, TouchKind, TouchStatus
 from personalization.touches.services.manual import feedback_record
 

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from crm.models import Contact, Issue, IssueStatus, Organization, Preference, Property, Severity, Staff
 from crm.selectors import likely_duplicates
 from personalization.brief.ranking import reconfirm_cutoff
-from personalization.metrics.services import Zones
+from personalization.metrics.services.days import Zones
 from personalization.models import Channel, Feedback, GiftRule, GiftSpend, Touch, TouchStatus
 
 

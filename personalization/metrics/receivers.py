@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from crm import signals
 from crm.models import Contact, Customer, Issue, Merge
-from personalization.metrics import events, services
+from personalization.metrics import events
+from personalization.metrics.services import contacts, days, durations
 from personalization.models.metrics import Measure
 
 CONTACT_MOVED = "crm.contact.customer"  # Merge.moved's key of the contacts a merge moved
@@ -17,14 +18,14 @@ CONTACT_MOVED = "crm.contact.customer"  # Merge.moved's key of the contacts a me
 
 @receiver(signals.contact_logged, dispatch_uid="metrics.contact_logged")
 def _on_contact_logged(sender: Any, *, contact: Contact, **kwargs: Any) -> None:
-    services.metrics_contact_logged(contact=contact)
+    contacts.metrics_contact_logged(contact=contact)
 
 
 def _issue_event(issue: Issue, actor: Any, at, **counters: int) -> None:
-    services.metrics_count(
+    days.metrics_count(
         organization_id=issue.customer.organization_id,
         property_id=issue.property_id,
-        staff_id=services.staff_id_of(actor),
+        staff_id=days.staff_id_of(actor),
         at=at,
         **counters,
     )
@@ -38,10 +39,10 @@ def _on_issue_opened(sender: Any, *, issue: Issue, actor: Any = None, **kwargs: 
 def _issue_ended(issue: Issue, actor: Any, ended, measure: Measure, counter: str) -> None:
     """An issue answered or resolved: counted on that day, and how long it took since it was opened."""
     _issue_event(issue, actor, ended, **{counter: 1})
-    services.metrics_duration(
+    durations.metrics_duration(
         organization_id=issue.customer.organization_id,
         property_id=issue.property_id,
-        staff_id=services.staff_id_of(actor),
+        staff_id=days.staff_id_of(actor),
         at=ended,
         measure=measure,
         seconds=(ended - issue.opened_at).total_seconds(),
@@ -66,15 +67,15 @@ def _on_issue_reopened(sender: Any, *, issue: Issue, actor: Any = None, at=None,
 def _merged_guest_days(kept: Customer, duplicate: Customer, merge: Merge, *, undone: bool) -> None:
     """A merge makes two profiles' guest-days one guest's (a day both came counts once, and the later one's
     first visit may now be a return); its undo parts them again."""
-    zones = services.Zones(kept.organization_id)
+    zones = days.Zones(kept.organization_id)
     if undone:  # the history is back with the duplicate
-        ours, theirs = services.contacts_of(kept.pk), services.contacts_of(duplicate.pk)
+        ours, theirs = days.contacts_of(kept.pk), days.contacts_of(duplicate.pk)
     else:
         moved = merge.moved.get(CONTACT_MOVED, [])
-        ours, theirs = services.contacts_of(kept.pk, exclude=moved), services.contacts_of(kept.pk, only=moved)
-    one = services.guest_days(ours + theirs, zones)
-    two = services.guest_days(ours, zones) + services.guest_days(theirs, zones)
-    services.metrics_guest_days_changed(
+        ours, theirs = days.contacts_of(kept.pk, exclude=moved), days.contacts_of(kept.pk, only=moved)
+    one = days.guest_days(ours + theirs, zones)
+    two = days.guest_days(ours, zones) + days.guest_days(theirs, zones)
+    days.metrics_guest_days_changed(
         organization_id=kept.organization_id, before=one if undone else two, after=two if undone else one
     )
 

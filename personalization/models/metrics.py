@@ -145,7 +145,7 @@ class MetricDuration(models.Model):
     year 12 months', not 365 days' each: one row per span and measure (a histogram of a few hundred buckets), merged
     by the reader (bench/run metrics: a row per bucket made a year's figures read ~38,000 rows).
 
-    Beside the histogram, kept with it by every write (services._histograms_add): its median and 90th percentile
+    Beside the histogram, kept by every write (services.durations._histograms_add): its median and 90th percentile
     buckets (figures.quantile_buckets), so a period that is one span reads two numbers, and the histogram summed
     into coarse buckets (figures.coarse_counts), so a range of several spans finds each quantile's coarse bucket
     from ~20 numbers a span and then reads only the buckets inside it (bench/run metrics: a year by week with its

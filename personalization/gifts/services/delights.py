@@ -22,7 +22,7 @@ from crm.webhooks import services as webhooks
 from personalization.gifts import engine
 from personalization.gifts.rules import fill, top_likes
 from personalization.gifts.signals import delight_declined, delight_planned, delights_expired
-from personalization.metrics.services import metrics_count, staff_id_of
+from personalization.metrics.services.days import metrics_count, staff_id_of
 from personalization.models import Delight, DelightStatus, GiftRule, GiftSpend, PastDelight, Trigger
 
 

@@ -41,7 +41,7 @@ from crm.models import Customer, Polarity, Preference, Property
 from crm.partial_dates import celebrated_on
 from personalization.gifts.engine import budget_allows, end_of
 from personalization.gifts.signals import delights_suggested
-from personalization.metrics.services import metrics_count_events
+from personalization.metrics.services.days import metrics_count_events
 from personalization.models import Delight, DelightStatus, GiftRule, GiftSpend, Trigger
 from personalization.touches.policy import zone_of
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from crm.models import Organization
-from personalization.metrics.services import metrics_rebuild
+from personalization.metrics.services.rebuild import metrics_rebuild
 
 
 class Command(BaseCommand):

@@ -21,7 +21,7 @@ from crm.services.common import User, record
 from crm.services.customers import UNSUBSCRIBE_LINK
 from crm.webhooks import services as webhooks
 from personalization.metrics import events
-from personalization.metrics.services import metrics_count, metrics_touches_finished
+from personalization.metrics.services.days import metrics_count, metrics_touches_finished
 from personalization.models import Channel, Feedback, Touch, TouchStatus
 from personalization.touches.services import dispatch
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from crm.bulk import insert_parts, saved
 from crm.models import Contact, ContactKind, Customer, Issue
-from personalization.metrics.services import metrics_touches_finished
+from personalization.metrics.services.days import metrics_touches_finished
 from personalization.models import (
     PENDING_STATUSES,
     Channel,

@@ -83,7 +83,7 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from crm.models import Customer, Issue, IssueStatus, StayStatus
-from personalization.metrics.services import metrics_touches_finished
+from personalization.metrics.services.days import metrics_touches_finished
 from personalization.models import Channel, DelightStatus, Touch, TouchStatus
 from personalization.touches import messages, policy
 

@@ -18,7 +18,7 @@ from crm.errors import Conflict
 from crm.models import ChangeAction, ContactKind, EventType, Property
 from crm.services.common import User, record, user_or_none
 from crm.webhooks import services as webhooks
-from personalization.metrics.services import metrics_touches_finished
+from personalization.metrics.services.days import metrics_touches_finished
 from personalization.models import Channel, TaskOutcome, Touch, TouchStatus
 
 

@@ -16,12 +16,10 @@ from django.test.utils import CaptureQueriesContext
 from crm import services
 from personalization.metrics.figures import bucket_of, seconds_of
 from personalization.metrics.selectors import metrics_by_staff, metrics_for, periods_of, spans_covering
-from personalization.metrics.services import (
-    metrics_contact_logged,
-    metrics_duration,
-    metrics_rebuild,
-    metrics_touches_finished,
-)
+from personalization.metrics.services.contacts import metrics_contact_logged
+from personalization.metrics.services.days import metrics_touches_finished
+from personalization.metrics.services.durations import metrics_duration
+from personalization.metrics.services.rebuild import metrics_rebuild
 from personalization.models import Measure, Touch
 from personalization.touches.services.manual import feedback_record
 from tests.factories import CustomerFactory, PropertyFactory, TouchFactory
