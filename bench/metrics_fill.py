@@ -4,7 +4,7 @@ happened through them). What each counter means is personalization/metrics/figur
 
 - each event counts on its local day in its property's zone (no property: the organization's first property's),
   on three rows: (property, staff), (property, ALL), (ALL, ALL) — GROUPING SETS below;
-- guest-days (services.guest_days) on (place, ALL) and (ALL, ALL) only: a guest with a contact that local day
+- guest-days (services.days.guest_days) on (place, ALL) and (ALL, ALL) only: a guest with a contact that local day
   there; returning when their first contact ever, read in that contact's zone, was on an earlier day;
 - durations in figures.bucket_of's buckets, on the day of the response or the resolution; each histogram's
   buckets grouped by coarse bucket (figures.grouped), its median and 90th percentile buckets

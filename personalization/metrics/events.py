@@ -22,7 +22,7 @@ FINISHED_COUNTERS = {
 
 
 def contact_counters(*, greeted_by_name: bool, preference_honored: bool, delight_delivered: bool) -> dict[str, int]:
-    """A contact logged, with what staff did with the brief. (Its guest-day: services.guest_days.)"""
+    """A contact logged, with what staff did with the brief. (Its guest-day: services.days.guest_days.)"""
     return {
         "contacts": 1,
         "greeted_by_name": int(greeted_by_name),

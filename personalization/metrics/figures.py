@@ -8,7 +8,7 @@ Where and when an event counts (the same for every figure):
 - **A period** is a calendar day, an ISO week (Monday to Sunday) or a calendar month, clipped to the range asked
   for; its figures add up its days. ``totals`` add up every day of the range.
 - **An erased guest** still counts (counters keep numbers, never who); **a merged guest** counts once: the
-  merge takes back the guest-days the two profiles shared (``services.metrics_guest_days_changed``).
+  merge takes back the guest-days the two profiles shared (``services.days.metrics_guest_days_changed``).
 - A rate or an average with nothing to divide by is ``null``, never 0.
 
 Each ``figure_*`` below takes the summed counters of one period (a dict of ``COUNTERS`` plus ``delight_cost``)
