@@ -79,6 +79,9 @@ def main() -> None:
         "--writes-only", action="store_true", help="only the writes and the exact lookups they are compared with"
     )
     parser.add_argument("--writes", type=int, default=WRITES, help="writes of each kind (40)")
+    parser.add_argument(
+        "--dataset-only", action="store_true", help="generate the dataset if needed and stop (measure later, quiet)"
+    )
     args, rest = parser.parse_known_args()
     if args.mix == "old":
         from bench import lookup_old
@@ -127,6 +130,9 @@ class Run:
             seconds = lookup_dataset.generate(customers=customers, organization_id=self.organization.pk, say=say)
             line("dataset_load_s", seconds, "s")
         self.peer_index()
+        if self.args.dataset_only:
+            self.dataset_lines()
+            return
         self.dataset_lines()
         self.queries = self.draw()
         if self.args.writes_only:
