@@ -15,6 +15,7 @@ METRICS_RECEIVERS = (
     ("issue_reopened", "metrics.issue_reopened"),
     ("customer_merged", "metrics.customer_merged"),
     ("customer_unmerged", "metrics.customer_unmerged"),
+    ("customer_erasing", "metrics.customer_erasing"),
 )
 
 

@@ -274,6 +274,7 @@ def check_against_services() -> int:
 
     from crm import services as crm
     from crm.models import Customer, Organization, Property, Staff
+    from personalization.metrics.services.contacts import metrics_contacts_count
     from personalization.metrics.services.days import metrics_touches_finished
     from personalization.models import Touch
     from personalization.touches.services.manual import feedback_record
@@ -373,6 +374,7 @@ def check_against_services() -> int:
                 if kind == "csat_survey":
                     with time_machine.travel(at + timedelta(hours=20), tick=False):
                         feedback_record(touch=touch, score=4, recommend=9)
+            metrics_contacts_count(organization_id=organization.pk)  # the contacts logged, counted by the fold
             with connection.cursor() as cursor:
                 for n, (table, columns) in enumerate(tables.items()):
                     cursor.execute(

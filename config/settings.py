@@ -428,6 +428,11 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-webhooks": {"task": "crm.dispatch_webhooks", "schedule": timedelta(seconds=10)},
     # The webhooks' delivery log keeps RAPPORT_WEBHOOKS_KEEP_DAYS of finished deliveries, at 03:45.
     "drop-old-webhook-deliveries": {"task": "crm.drop_old_webhook_deliveries", "schedule": crontab(hour=3, minute=45)},
+    # Contacts logged since the last fold counted into the managers' day counters (every read folds first too).
+    "count-contacts": {
+        "task": "personalization.metrics_count_contacts",
+        "schedule": timedelta(seconds=10),
+    },
     # Guest-list imports whose worker was killed mid-apply continue after their last committed batch.
     "resume-stalled-imports": {"task": "crm.resume_imports", "schedule": timedelta(minutes=1)},
 }

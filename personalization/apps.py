@@ -4,8 +4,8 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 RECEIVERS = (
-    "personalization.touches.receivers",
     "personalization.metrics.receivers",
+    "personalization.touches.receivers",
     "personalization.gifts.receivers",
     "personalization.gifts.demo",
     "personalization.metrics.demo",
@@ -18,6 +18,8 @@ class PersonalizationConfig(AppConfig):
 
     def ready(self) -> None:
         # Receivers of crm's and the gift rules' signals (@receiver: connected as imported); personalization listens,
-        # crm never imports it. In this order: a signal calls the touches' receiver first, then the metrics'.
+        # crm never imports it. In this order: a signal calls the metrics' receiver first, then the touches' — a
+        # metrics receiver that takes the contacts' fold lock (merge, erasure) takes it before the touches' write
+        # any day counter in the transaction, so it never waits for a fold while holding a row the fold needs.
         for module in RECEIVERS:
             import_module(module)

@@ -293,6 +293,7 @@ def test_the_beat_schedule_names_every_periodic_task_with_its_interval():
         "crm.dispatch_webhooks": timedelta(seconds=10),
         "crm.drop_old_webhook_deliveries": crontab(hour=3, minute=45),
         "crm.resume_imports": timedelta(minutes=1),
+        "personalization.metrics_count_contacts": timedelta(seconds=10),
     }
     assert set(schedule) <= set(app.tasks)  # a misspelt task would be scheduled and never run
 
@@ -339,11 +340,12 @@ def test_beat_writes_the_schedule_into_the_database_for_managers_to_edit(monkeyp
         row.task: f"every {row.interval.every} s" if row.interval else f"at {row.crontab.hour}:{row.crontab.minute}"
         for row in rows
     }
-    assert rows.count() == 3
+    assert rows.count() == 4
     assert when == {
         "personalization.dispatch_touches": "every 60 s",
         "personalization.plan_touches": "every 3600 s",
         "personalization.plan_delights": "at 2:30",
+        "personalization.metrics_count_contacts": "every 10 s",
     }
 
 

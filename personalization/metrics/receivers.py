@@ -1,4 +1,5 @@
-"""crm's events counted: each receiver adds to the day counters inside crm's writing transaction."""
+"""crm's events counted: each receiver adds to the day counters inside crm's writing transaction — but a contact,
+which is only marked pending there and counted by the fold (services.contacts)."""
 
 from __future__ import annotations
 
@@ -66,13 +67,17 @@ def _on_issue_reopened(sender: Any, *, issue: Issue, actor: Any = None, at=None,
 
 def _merged_guest_days(kept: Customer, duplicate: Customer, merge: Merge, *, undone: bool) -> None:
     """A merge makes two profiles' guest-days one guest's (a day both came counts once, and the later one's
-    first visit may now be a return); its undo parts them again."""
+    first visit may now be a return); its undo parts them again. Over the contacts already counted: under the
+    fold lock, taken first, the pending ones stay pending and are counted later against the guest as they now
+    are (the contacts have moved already when the signal comes)."""
+    contacts.fold_lock(kept.organization_id)
     zones = days.Zones(kept.organization_id)
     if undone:  # the history is back with the duplicate
-        ours, theirs = days.contacts_of(kept.pk), days.contacts_of(duplicate.pk)
+        ours, theirs = days.contacts_of(kept.pk, counted=True), days.contacts_of(duplicate.pk, counted=True)
     else:
         moved = merge.moved.get(CONTACT_MOVED, [])
-        ours, theirs = days.contacts_of(kept.pk, exclude=moved), days.contacts_of(kept.pk, only=moved)
+        ours = days.contacts_of(kept.pk, exclude=moved, counted=True)
+        theirs = days.contacts_of(kept.pk, only=moved, counted=True)
     one = days.guest_days(ours + theirs, zones)
     two = days.guest_days(ours, zones) + days.guest_days(theirs, zones)
     days.metrics_guest_days_changed(
@@ -88,3 +93,9 @@ def _on_customer_merged(sender: Any, *, kept: Customer, duplicate: Customer, mer
 @receiver(signals.customer_unmerged, dispatch_uid="metrics.customer_unmerged")
 def _on_customer_unmerged(sender: Any, *, kept: Customer, duplicate: Customer, merge: Merge, **kwargs: Any) -> None:
     _merged_guest_days(kept, duplicate, merge, undone=True)
+
+
+@receiver(signals.customer_erasing, dispatch_uid="metrics.customer_erasing")
+def _on_customer_erasing(sender: Any, *, customer: Customer, **kwargs: Any) -> None:
+    # Their contacts go with them: those still pending are counted first, so an erased guest's contacts still count.
+    contacts.metrics_caught_up(customer.organization_id)

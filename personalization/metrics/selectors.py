@@ -9,14 +9,15 @@ from decimal import Decimal
 from functools import lru_cache
 
 from django.core.exceptions import ValidationError
-from django.db import connection, connections, router
+from django.db import DEFAULT_DB_ALIAS, connection, connections, router
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Property, Staff
 from personalization.metrics import figures
-from personalization.models.metrics import ALL, COUNTERS, MetricDay, MetricDuration, Span
+from personalization.metrics.services.contacts import metrics_caught_up, metrics_contacts_count
+from personalization.models.metrics import ALL, COUNTERS, MetricDay, MetricDuration, MetricsPendingContact, Span
 
 GRANULARITIES = ("day", "week", "month")
 CENT = Decimal("0.01")
@@ -87,12 +88,12 @@ def previous_range(start: date, end: date) -> tuple[date, date]:
     return start - timedelta(days=length), start - timedelta(days=1)
 
 
-def _results(model, statements: list[tuple[str, list]]) -> list[list[tuple]]:
+def _results(model, statements: list[tuple[str, list]], *, using: str | None = None) -> list[list[tuple]]:
     """The rows of each statement, all sent in one round trip on PostgreSQL (psycopg's client-side binding,
     Django's default there, sends several statements as one query and hands back each result in turn), one after
     the other elsewhere. Hand-written SQL takes the road the ORM would (a replica in the views config/routers.py
-    names)."""
-    database = connections[router.db_for_read(model)]
+    names), unless told which database (`using`)."""
+    database = connections[using or router.db_for_read(model)]
     with database.cursor() as cursor:
         if database.vendor != "postgresql" or database.settings_dict["OPTIONS"].get("server_side_binding"):
             results = []
@@ -336,21 +337,44 @@ def metrics_for(*, organization_id: int, property_id: int | None, start: date, e
     are one span (days, ISO weeks, months: spans_covering), and for the others their coarse counts and the buckets
     inside the coarse bucket where each quantile's rank is reached (_histograms), of which figures.crossing takes
     the quantiles as from their spans' whole histograms added up: the same buckets by the same rule. Http404 when
-    property_id is not one of the organization's properties (checked in the same round trip)."""
-    place = ALL if property_id is None else property_id
+    property_id is not one of the organization's properties (checked in the same round trip).
+
+    Never behind the contacts logged: the same round trip asks whether the organization has contacts not yet
+    counted (MetricsPendingContact); when it has, they are counted (services.contacts.metrics_contacts_count) and
+    the figures read again, from the primary."""
     layout = _layout(start, end, granularity)
+    figures_read = _figures_read(organization_id, property_id, layout, using=None)
+    if figures_read is None:
+        metrics_contacts_count(organization_id=organization_id)
+        figures_read = _figures_read(organization_id, property_id, layout, using=DEFAULT_DB_ALIAS)
+    return figures_read
+
+
+def _figures_read(organization_id: int, property_id: int | None, layout: _Layout, *, using: str | None) -> dict | None:
+    """metrics_for's round trip and its figures; None when the organization has pending contacts (asked only when
+    reading where the router says: after a fold, the primary is read as it stands)."""
+    place = ALL if property_id is None else property_id
     periods, before, covering = layout.periods, layout.before, layout.covering
     # A property's own figures: whether it is the organization's, asked in the same round trip.
     check = f"SELECT COUNT(*) FROM {Property._meta.db_table} WHERE organization_id = %s AND id = %s"  # noqa: S608 (our name)
+    pending = f"SELECT EXISTS (SELECT 1 FROM {MetricsPendingContact._meta.db_table} WHERE organization_id = %s)"  # noqa: S608 (our name)
     statements = [
         (sql, [organization_id if p is _ORGANIZATION else place if p is _PLACE else p for p in params])
         for sql, params in _statements(layout, connection.vendor)
     ]
     *found, counter_rows, single_rows, merged_rows = _results(
-        MetricDay, [*([] if property_id is None else [(check, [organization_id, property_id])]), *statements]
+        MetricDay,
+        [
+            *([] if property_id is None else [(check, [organization_id, property_id])]),
+            *([] if using else [(pending, [organization_id])]),
+            *statements,
+        ],
+        using=using,
     )
-    if found and not found[0][0][0]:
+    if property_id is not None and not found.pop(0)[0][0]:
         raise Http404
+    if found and found[0][0][0]:
+        return None
     previous_counts, *per_period = _counters_of(counter_rows, 1 + len(periods))
     durations: list[dict] = [{} for _ in covering]
     kept = {}
@@ -408,7 +432,9 @@ def staff_named(*, organization_id: int, user_ids) -> dict[int, dict]:
 
 def metrics_by_staff(*, organization_id: int, property_id: int | None, start: date, end: date) -> dict[int, dict]:
     """{user id: the range's figures of what they did} for the managers' staff table (never shown to front
-    desk). The organization's figures per member of staff add up every property's."""
+    desk). The organization's figures per member of staff add up every property's; its pending contacts are
+    counted first (metrics_caught_up)."""
+    metrics_caught_up(organization_id)
     place_filter = {} if property_id is None else {"property_key": property_id}
     names = [*COUNTERS, "delight_cost"]
     rows = (

@@ -13,7 +13,7 @@ from personalization.models.gifts import (
     PastDelight,
     Trigger,
 )
-from personalization.models.metrics import Measure, MetricDay, MetricDuration, Span
+from personalization.models.metrics import Measure, MetricDay, MetricDuration, MetricsPendingContact, Span
 from personalization.models.tips import Tip
 from personalization.models.touches import (
     PENDING_STATUSES,
@@ -38,6 +38,7 @@ __all__ = [
     "GiftRule",
     "GiftSpend",
     "Measure",
+    "MetricsPendingContact",
     "MetricDay",
     "MetricDuration",
     "Span",

@@ -12,11 +12,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 
 from crm.models import Contact, Property
 from crm.models.tenancy import zone_named
 from personalization.metrics import events
-from personalization.models.metrics import ALL, COUNTERS, NONE, MetricDay
+from personalization.models.metrics import ALL, COUNTERS, NONE, MetricDay, MetricsPendingContact
 
 DAY_COLUMNS = frozenset(COUNTERS) | {"delight_cost"}
 
@@ -174,9 +175,14 @@ def metrics_guest_days_changed(*, organization_id: int, before: Counter, after: 
     write_days(organization_id, rows)
 
 
-def contacts_of(customer_id: int, *, exclude: Iterable[int] = (), only: Iterable[int] | None = None) -> list:
-    """(property id, when) of a customer's contacts, some left out or only some."""
+def contacts_of(
+    customer_id: int, *, exclude: Iterable[int] = (), only: Iterable[int] | None = None, counted: bool = False
+) -> list:
+    """(property id, when) of a customer's contacts, some left out or only some; `counted`: only those already in
+    the day counters (not pending: MetricsPendingContact)."""
     rows = Contact.objects.filter(customer_id=customer_id)
+    if counted:
+        rows = rows.exclude(Exists(MetricsPendingContact.objects.filter(contact_id=OuterRef("pk"))))
     if only is not None:
         rows = rows.filter(pk__in=list(only))
     return list(rows.exclude(pk__in=list(exclude)).values_list("property_id", "occurred_at"))

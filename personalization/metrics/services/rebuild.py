@@ -6,14 +6,16 @@ from collections import Counter, defaultdict
 from datetime import date, datetime
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from crm.models import Contact, Issue, IssueStatus
 from personalization.metrics import events
 from personalization.metrics.figures import bucket_of, grouped
+from personalization.metrics.services.contacts import fold_lock, metrics_contacts_count
 from personalization.metrics.services.days import DAY_COLUMNS, Zones, guest_days, places, upsert
 from personalization.metrics.services.durations import DURATION_KEYS, spans_of, summary
 from personalization.models import Delight, Feedback, Touch
-from personalization.models.metrics import ALL, Measure, MetricDay, MetricDuration
+from personalization.models.metrics import ALL, Measure, MetricDay, MetricDuration, MetricsPendingContact
 
 REBUILD_BATCH = 5000  # raw rows read per round trip by the rebuild
 
@@ -25,7 +27,10 @@ def metrics_rebuild(*, organization_id: int) -> dict[str, int]:
     row), survey answers, touches as they stand, delights. For history logged before the counters existed (the
     migration's backfill, a benchmark's generated data). Never run by the service itself: what was erased is no
     longer on file, and reopenings are not on the issue row, so a rebuild forgets them. Returns how many rows of
-    each kind it counted."""
+    each kind it counted. Under the fold lock (a read of the figures waits for the rebuild): the contacts counted
+    are those not pending when read, then the pending ones are folded against them — what a contact committed
+    meanwhile is (pending) is then exact too, and no pending row is left."""
+    fold_lock(organization_id)
     zones = Zones(organization_id)
     days: dict[tuple[int, int, date], Counter] = {}
     durations: defaultdict[tuple, Counter] = defaultdict(Counter)
@@ -38,6 +43,7 @@ def metrics_rebuild(*, organization_id: int) -> dict[str, int]:
     counted: Counter = Counter()
     contacts = (
         Contact.objects.filter(customer__organization_id=organization_id)
+        .filter(~Exists(MetricsPendingContact.objects.filter(contact_id=OuterRef("pk"))))
         .order_by("customer_id", "occurred_at")
         .values_list(
             "customer_id",
@@ -140,6 +146,7 @@ def metrics_rebuild(*, organization_id: int) -> dict[str, int]:
         (_duration_row(organization_id, key, counts) for key, counts in sorted(durations.items())),
         batch_size=REBUILD_BATCH,
     )
+    counted["contacts"] += metrics_contacts_count(organization_id=organization_id)
     return dict(counted)
 
 

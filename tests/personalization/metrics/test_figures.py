@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from crm import services
 from personalization.metrics.figures import bucket_of, seconds_of
 from personalization.metrics.selectors import metrics_by_staff, metrics_for, periods_of, spans_covering
-from personalization.metrics.services.contacts import metrics_contact_logged
+from personalization.metrics.services.contacts import metrics_caught_up, metrics_contacts_count
 from personalization.metrics.services.days import metrics_touches_finished
 from personalization.metrics.services.durations import metrics_duration
 from personalization.metrics.services.rebuild import metrics_rebuild
@@ -385,36 +385,43 @@ def test_a_rebuild_from_the_rows_on_file_counts_what_the_events_counted(organiza
     )
 
 
-def test_counting_a_contact_costs_two_statements(organization, property_, frontdesk):
+def test_logging_a_contact_costs_the_dashboard_one_insert(organization, property_, frontdesk):
     # Given a guest seen before at this property,
     guest = CustomerFactory(organization=organization)
     services.contact_log(customer=guest, kind="visit", property=property_, occurred_at=at(2, 9))
-    # when another contact is logged, the dashboard's share of it is one read of the guest's contacts and one
-    # upsert of the day rows (the property's zone is at hand: no read of the organization's properties).
+    # when another contact is logged, the dashboard's share of it is one INSERT of its pending row: no read of the
+    # guest's contacts, of zones or of day rows.
     with CaptureQueriesContext(connection) as queries:
         services.contact_log(
             customer=guest, kind="visit", actor=frontdesk.user, property=property_, occurred_at=at(3, 9)
         )
-    counting = [q["sql"] for q in queries.captured_queries if "metricday" in q["sql"] or '"timezone"' in q["sql"]]
-    assert len(counting) == 1 and counting[0].startswith("INSERT INTO personalization_metricday")
+    counting = [
+        q["sql"]
+        for q in queries.captured_queries
+        if any(table in q["sql"] for table in ("metricday", "metricspendingcontact", '"timezone"'))
+    ]
+    assert len(counting) == 1 and counting[0].startswith("INSERT INTO personalization_metricspendingcontact")
 
 
-def test_counting_a_contact_is_one_statement_on_postgresql(organization, property_, frontdesk):
-    # Given a guest seen yesterday and long ago,
+def test_folding_a_contact_is_one_statement_on_postgresql(organization, property_, frontdesk):
+    # Given a guest seen long ago and yesterday, counted,
     guest = CustomerFactory(organization=organization)
     for when in (datetime(2025, 6, 1, 9, tzinfo=SHANGHAI), at(2, 9)):
         services.contact_log(customer=guest, kind="visit", property=property_, occurred_at=when)
-    contact = services.contact_log(customer=guest, kind="visit", property=property_, occurred_at=at(3, 9))
-    # when the counters count another contact, what they read and write is one statement on PostgreSQL (the
-    # contacts it may change read inside the upsert), a read and an upsert elsewhere,
-    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
-        metrics_contact_logged(contact=contact)
-        transaction.set_rollback(True)
+    metrics_caught_up(organization.pk)
+    # and two more contacts of theirs pending,
+    for hour in (9, 18):
+        services.contact_log(customer=guest, kind="visit", property=property_, occurred_at=at(3, hour))
+    # when the fold counts them, it costs the lock and the read of the pending contacts, then one statement a
+    # contact on PostgreSQL (the contacts it may change read, its pending row deleted, inside the upsert); a read,
+    # an upsert and a delete a contact elsewhere,
+    with CaptureQueriesContext(connection) as queries:
+        assert metrics_contacts_count(organization_id=organization.pk) == 2
     statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
-    assert len(statements) == (1 if connection.vendor == "postgresql" else 2)
-    # and what it counted is what a count from scratch says: the day, and a returning guest-day there.
+    assert len(statements) == (2 + 2 if connection.vendor == "postgresql" else 1 + 2 * 3)
+    # and what it counted is what a count from scratch says: the day, and one returning guest-day there.
     mine = by_day(week(organization, property_))["2026-03-03"]
-    assert (mine["contacts"], mine["guest_days"], mine["returning_guest_rate"]) == (1, 1, 1.0)
+    assert (mine["contacts"], mine["guest_days"], mine["returning_guest_rate"]) == (2, 1, 1.0)
 
 
 def test_guest_days_at_no_property_and_logged_late_equal_a_count_from_scratch(organization, property_):
@@ -443,6 +450,7 @@ def test_guest_days_at_no_property_and_logged_late_equal_a_count_from_scratch(or
         )
 
     # then the day rows counted contact by contact equal those counted from all the contacts at once.
+    metrics_caught_up(organization.pk)
     counted = rows()
     # (the organization: 1, 3 and 4 March, and 5 March in Tokyo, where the shared moment is already the 5th)
     assert sum(row[4] for row in counted if row[1] == -1 and row[0] == -1) == 4
@@ -452,7 +460,8 @@ def test_guest_days_at_no_property_and_logged_late_equal_a_count_from_scratch(or
 
 def test_guest_days_logged_in_any_order_across_zones_equal_a_count_from_scratch(organization, property_):
     # Given a guest seen 40 times over two months at three properties from UTC+13 to UTC−10, logged in a shuffled
-    # order (late entries, a new first visit, the same day in two zones),
+    # order (late entries, a new first visit, the same day in two zones), and counted by folds now and then (each
+    # fold counting several pending contacts of the guest, against those counted before),
     places = [
         property_,
         PropertyFactory(organization=organization, name="Auckland", timezone="Pacific/Auckland"),
@@ -470,6 +479,9 @@ def test_guest_days_logged_in_any_order_across_zones_equal_a_count_from_scratch(
     chance.shuffle(moments)
     for place, when in moments:
         services.contact_log(customer=guest, kind="visit", property=place, occurred_at=when)
+        if chance.random() < 0.25:
+            metrics_contacts_count(organization_id=organization.pk)
+    metrics_contacts_count(organization_id=organization.pk)
 
     def guest_day_rows():
         from personalization.models import MetricDay
