@@ -86,7 +86,8 @@ def plan_delights() -> int:
 
 
 # The contacts' fold, every 10 s: about a millisecond a contact on PostgreSQL, so a run counts tens of thousands within
-# the default limits (60 s soft, 90 s hard); a run stopped by them rolls back, and the next counts the same contacts.
+# the default limits (60 s soft, 90 s hard); it commits batch by batch, so a run stopped by them keeps what it counted
+# and the next goes on from there.
 @shared_task(name="personalization.metrics_count_contacts", ignore_result=True, soft_time_limit=60, time_limit=90)
 def metrics_count_contacts() -> int:
     """Every 10 s (beat): count the contacts logged since the last fold into the managers' day counters

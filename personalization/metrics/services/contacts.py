@@ -52,10 +52,11 @@ def fold_lock(organization_id: int, *, wait: bool = True) -> bool:
 
 
 @transaction.atomic
-def metrics_contacts_count(*, organization_id: int, wait: bool = True) -> int:
+def metrics_contacts_count(*, organization_id: int, wait: bool = True, limit: int | None = None) -> int:
     """Count the organization's pending contacts into the day counters, in contact order, each as if it had been
     counted when logged, and drop their pending rows; returns how many. Another fold of the organization running:
     waits for it, or with wait=False returns 0 at once (beat's fold: the next run, or the reader, catches up).
+    With `limit`, at most that many (beat's fold commits batch by batch: see metrics_contacts_count_all).
 
     Exact in any order: a contact's guest-days change is counted against the guest's contacts already counted —
     their other pending contacts left out of its "before" (each is counted later against it) —, which is what
@@ -63,28 +64,36 @@ def metrics_contacts_count(*, organization_id: int, wait: bool = True) -> int:
     if not fold_lock(organization_id, wait=wait):
         return 0
     counted = 0
-    while True:
+    while limit is None or counted < limit:
+        size = FOLD_BATCH if limit is None else min(FOLD_BATCH, limit - counted)
         pending = (
             MetricsPendingContact.objects.filter(organization_id=organization_id)
             .order_by("contact_id")
-            .values_list("contact_id", flat=True)[:FOLD_BATCH]
+            .values_list("contact_id", flat=True)[:size]
         )
         batch = list(Contact.objects.filter(pk__in=pending).select_related("property").order_by("pk"))
         for contact in batch:
             _contact_counted(contact, organization_id)
         counted += len(batch)
-        if len(batch) < FOLD_BATCH:
-            return counted
+        if len(batch) < size:
+            break
+    return counted
 
 
 def metrics_contacts_count_all() -> int:
     """metrics_contacts_count of each organization with pending contacts, without waiting for one another fold is
-    counting (beat's: that fold counts them). Returns how many were counted."""
+    counting (beat's: that fold counts them), a transaction per FOLD_BATCH contacts: a backlog (an outage of the
+    worker, a day of contacts imported) is counted batch by batch and what is committed stays counted when the task's
+    time limit stops it. Returns how many were counted."""
     organizations = MetricsPendingContact.objects.order_by("organization_id").values_list("organization_id", flat=True)
-    return sum(
-        metrics_contacts_count(organization_id=organization_id, wait=False)
-        for organization_id in organizations.distinct()
-    )
+    counted = 0
+    for organization_id in list(organizations.distinct()):
+        while True:
+            folded = metrics_contacts_count(organization_id=organization_id, wait=False, limit=FOLD_BATCH)
+            counted += folded
+            if folded < FOLD_BATCH:
+                break
+    return counted
 
 
 def metrics_caught_up(organization_id: int) -> int:

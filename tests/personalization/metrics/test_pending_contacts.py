@@ -16,6 +16,7 @@ from django.db import connection
 
 from crm import services
 from personalization.metrics.selectors import metrics_by_staff, metrics_for
+from personalization.metrics.services import contacts
 from personalization.metrics.services.contacts import FOLD_LOCK, metrics_caught_up, metrics_contacts_count
 from personalization.metrics.services.rebuild import metrics_rebuild
 from personalization.models import MetricDay, MetricsPendingContact
@@ -190,6 +191,36 @@ def test_a_fold_that_would_wait_for_another_leaves_the_contacts_to_it(organizati
         other.close()
     # and once it is done, a fold counts them.
     assert metrics_contacts_count(organization_id=organization.pk, wait=False) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_beats_fold_keeps_each_batch_it_counted_when_stopped_midway(organization, property_, monkeypatch):
+    # Given a backlog of five contacts and batches of two,
+    monkeypatch.setattr(contacts, "FOLD_BATCH", 2)
+    guest = CustomerFactory(organization=organization)
+    for day in (2, 3, 3, 4, 6):
+        log(guest, property_, at(day, 12))
+    # a fold limited to a batch counts two and leaves three;
+    assert metrics_contacts_count(organization_id=organization.pk, limit=2) == 2 and pending(organization) == 3
+    # beat's fold stopped in its second batch (its time limit, a crash) keeps the batch it committed,
+    counted, real = [], contacts._contact_counted
+
+    def stopped_at_the_third(contact, organization_id):
+        if len(counted) == 2:
+            raise SystemExit("time limit")
+        counted.append(contact.pk)
+        real(contact, organization_id)
+
+    monkeypatch.setattr(contacts, "_contact_counted", stopped_at_the_third)
+    with pytest.raises(SystemExit):
+        contacts.metrics_contacts_count_all()
+    assert pending(organization) == 1
+    # and the next run counts the rest, to the rows a rebuild makes.
+    monkeypatch.setattr(contacts, "_contact_counted", real)
+    assert contacts.metrics_contacts_count_all() == 1 and pending(organization) == 0
+    rows = day_rows(organization)
+    metrics_rebuild(organization_id=organization.pk)
+    assert day_rows(organization) == rows and totals(organization, property_)["contacts"] == 5
 
 
 @pytest.fixture
