@@ -12,7 +12,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
 
 from crm.models import Contact, Property
 from crm.models.tenancy import zone_named
@@ -182,7 +181,7 @@ def contacts_of(
     the day counters (not pending: MetricsPendingContact)."""
     rows = Contact.objects.filter(customer_id=customer_id)
     if counted:
-        rows = rows.exclude(Exists(MetricsPendingContact.objects.filter(contact_id=OuterRef("pk"))))
+        rows = MetricsPendingContact.counted(rows)
     if only is not None:
         rows = rows.filter(pk__in=list(only))
     return list(rows.exclude(pk__in=list(exclude)).values_list("property_id", "occurred_at"))

@@ -6,7 +6,6 @@ from collections import Counter, defaultdict
 from datetime import date, datetime
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 
 from crm.models import Contact, Issue, IssueStatus
 from personalization.metrics import events
@@ -42,8 +41,7 @@ def metrics_rebuild(*, organization_id: int) -> dict[str, int]:
 
     counted: Counter = Counter()
     contacts = (
-        Contact.objects.filter(customer__organization_id=organization_id)
-        .filter(~Exists(MetricsPendingContact.objects.filter(contact_id=OuterRef("pk"))))
+        MetricsPendingContact.counted(Contact.objects.filter(customer__organization_id=organization_id))
         .order_by("customer_id", "occurred_at")
         .values_list(
             "customer_id",
