@@ -61,8 +61,17 @@ def exact_sql(organization: Organization, terms: list[str], limit: int) -> tuple
     """Each term's `limit` best rows (a full name before a part of one, then the most recent visit, then the
     newest) straight from the searchterm_org_term_recent index. EXPLAIN (ANALYZE, BUFFERS) of 王, held by 60,000
     of 150,000 guests (2026-12-02): Index Only Scan, rows=20, Heap Fetches: 0, shared hit=4, 0.04 ms.
-    Plain SQL: this runs on every keystroke, and the ORM took longer to compile it than PostgreSQL to answer."""
+    Plain SQL: this runs on every keystroke, and the ORM took longer to compile it than PostgreSQL to answer.
+    On PostgreSQL the terms are one array parameter, each probed by a LATERAL subquery: the same plan for any
+    number of terms (64 corrected whole names at a million guests: 1.4 ms, where a UNION ALL of 64 branches took
+    9.5 ms to plan); SQLite, without LATERAL, a UNION ALL of one branch per term."""
     table = SearchTerm._meta.db_table
+    if connection.vendor == "postgresql":
+        sql = (
+            f"SELECT exact.* FROM unnest(%s::text[]) AS typed (term) CROSS JOIN LATERAL (SELECT {_term_columns()}"  # noqa: S608
+            f" FROM {table} WHERE organization_id = %s AND term = typed.term ORDER BY {RECENT_FIRST} LIMIT %s) AS exact"
+        )
+        return sql, [list(terms), organization.pk, limit]
     branches, params = [], []
     for number, term in enumerate(terms):
         branches.append(

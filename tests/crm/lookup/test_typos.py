@@ -10,10 +10,11 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from crm import services
+from crm.lookup.normalize import phonetic
 from crm.lookup.search import _corrected, search
 from crm.lookup.search.query import analyze
 from crm.lookup.search.scores import Scores
-from crm.lookup.terms import NAME_FIELDS, names_of
+from crm.lookup.terms import NAME_FIELDS, PHONETIC_SIGIL, names_of
 from crm.lookup.vocabulary import corrections
 from crm.models import NameWord
 from tests.factories import CustomerFactory
@@ -190,3 +191,34 @@ def test_the_words_are_those_a_desk_would_type(organization):
     words = names_of(CustomerFactory.build(organization=organization, **fields)).words
     assert {"siobhan", "oconnor", "connor", "muller", "mueller", "lv", "lu", "lyu", "pingdong"} <= words
     assert not {word for word in words if word.startswith(("siobhanoconnor", "pingdonglv"))}
+
+
+def _sound_alike_read(captured, word) -> bool:
+    key = PHONETIC_SIGIL + phonetic(word)
+    return any(key in query["sql"] for query in captured.captured_queries)
+
+
+@pytest.mark.parametrize("text", ["Katherinne Whitfield", "Katherine Whitfiald", "Kathreine Whitfeild"])
+def test_a_typo_is_corrected_as_a_whole_name_before_its_sound_alikes_are_read(organization, guests, text):
+    # Given guests who sound like the typed words (Catherine, Kathleen Whitfield)
+    # When a name is typed with a typo in either word or in both
+    with CaptureQueriesContext(connection) as captured:
+        found = _found(organization, text)
+    # Then the guest whose whole name is nearest comes first, found by the corrected whole names: the typed words'
+    # sound-alike keys (thousands of guests at a million for "qink yang") are not read
+    assert found[0] == guests["katherine"].pk
+    assert not any(_sound_alike_read(captured, word) for word in text.lower().split())
+
+
+def test_a_nickname_match_leaves_the_words_as_typed_to_place_a_middle_name_above_it(organization):
+    # Given Robert Smith, seen recently, and Bob Lee Smith, whose whole name is not "bobsmith"
+    robert = CustomerFactory(organization=organization, given_name="Robert", family_name="Smith")
+    bob_lee = CustomerFactory(organization=organization, given_name="Bob Lee", family_name="Smith")
+    services.contact_log(customer=robert, kind="visit")
+    # When "Bob Smith" is typed
+    with CaptureQueriesContext(connection) as captured:
+        found = _found(organization, "Bob Smith")
+    # Then Bob Lee Smith, holding both typed words, comes before Robert Smith, found by the nickname's whole name
+    assert found == [bob_lee.pk, robert.pk]
+    # and once a whole name matched, the sound-alikes of the typed words were not read
+    assert not _sound_alike_read(captured, "smith")
