@@ -31,9 +31,12 @@ tie-break of crm/lookup/search/ (most recent visit, then newest). The tiers:
   which no search ranking the closest names first can answer);
 - pinyin: guests whose name reads the same in toneless pinyin (张伟, 张薇 and a pinyin-only "Wei Zhang" alike);
 - pinyin_tones: first those with the same reading, tones included, then the other readings of the same letters;
-- prefix: Han, first the names equal to it, then those starting with it; Latin, first the guests with a word
-  equal to the last typed word, then those with a word starting with it (words before the last must each equal
-  one of the guest's words);
+- prefix: Han, first the names equal to it, then those starting with it; Latin, one word: the guests with a word
+  equal to it, then those with a word starting with it; several words: the guests whose whole name is the words
+  joined, then those whose whole name starts with them (zhaohuiying for "zhao huiy"); only when there are none,
+  the guests holding the words apart — a word equal to the last typed word, then one starting with it, each
+  word before the last equal to one of the guest's words (the search reads the words apart only when no whole
+  name is or starts with them: crm.lookup.search);
 - surname: the guests of that family name (Han: the family name of the Han name; Latin: the family_name field or
   the pinyin of a Han family name);
 - given: first the guests whose whole name it is (文晨 is the whole name of Wén Chén and the given name of 李文晨;
@@ -104,6 +107,8 @@ class LookupQuery:
     # A typo as near to other guests' names as to the intended one's: each expected guest's tier (0 = the name
     # as typed, then the guests at 1, 2 … edits); None when the query names its guest (see score()).
     nearest: dict[int, int] | None = None
+    # The first whole_tiers tiers are whole names: when any guest is in them, the later tiers are not expected.
+    whole_tiers: int = 0
 
     @property
     def identifying(self) -> bool:
@@ -143,7 +148,9 @@ def keys_of(customer: Customer) -> set[Condition]:
     latin = [w["given"] + w["family"], w["preferred"] + w["family"], w["pinyin"]]
     for words in latin:
         if len(words) > 1:
-            keys |= {("full", "".join(words)), ("full", "".join(words[::-1]))}
+            for full in ("".join(words), "".join(words[::-1])):
+                keys.add(("full", full))
+                keys |= {("full_prefix", full[:n]) for n in range(1, len(full))}
     if len(w["pinyin"]) > 1:
         keys.add(("toned", customer.pinyin.lower().replace(" ", "")))
     every_word = set(w["given"] + w["family"] + w["preferred"] + w["pinyin"])
@@ -334,8 +341,20 @@ def _prefixes(c: Customer, w: dict[str, list[str]], rng: random.Random) -> list[
             continue
         parts = text.split(" ")
         before = [("word", word) for word in parts[:-1]]
-        tiers = [[[*before, ("word", parts[-1])]], [[*before, ("word_prefix", parts[-1])]]]
-        result.append(LookupQuery("prefix", text, c.pk, tiers))
+        if len(parts) == 1:
+            tiers = [[[("word", text)]], [[("word_prefix", text)]]]
+            result.append(LookupQuery("prefix", text, c.pk, tiers))
+            continue
+        # Several words: the guests whose whole name is, or starts with, the words joined; only when there are
+        # none, the guests holding the words apart (whole_tiers).
+        joined = "".join(parts)
+        tiers = [
+            [[("full", joined)]],
+            [[("full_prefix", joined)]],
+            [[*before, ("word", parts[-1])]],
+            [[*before, ("word_prefix", parts[-1])]],
+        ]
+        result.append(LookupQuery("prefix", text, c.pk, tiers, whole_tiers=2))
     return result
 
 
@@ -400,7 +419,9 @@ def expected(queries: list[LookupQuery], organization_id: int) -> None:
             continue
         seen: set[int] = set()
         q.expected = []
-        for tier in q.tiers:
+        for number, tier in enumerate(q.tiers):
+            if q.whole_tiers and number == q.whole_tiers and q.expected:
+                break
             ids: set[int] = set()
             for alternative in tier:
                 sets = [set(holders.get(condition, ())) for condition in alternative]

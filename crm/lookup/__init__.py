@@ -20,10 +20,14 @@ candidates come from the term index, which orders each term's rows by kind
 and last visit (a surname of 60,000 guests reads its 20 most recent), from
 a short prefix's PREFIX rows, longer prefix ranges (a common one walks the holders of
 its first three letters, most recent first), and for a
-surname with a given name being typed from a walk of the surname's holders; when
-no guest matches every word as typed (a guess by sound does not count), a typo
+surname with a given name being typed from a walk of the surname's holders. Several words are first read joined,
+as a whole name or its start (every guest holds their whole name in both orders): "zhao huiy" is the start of
+zhaohuiying, and when a whole name is or starts with the typed words, the words are not read one by one (a guest
+whose words lie apart, a middle name between them, is found only when no whole name matches). When no guest matches
+every word as typed (a guess by sound does not count), or a typed word is held by no guest, a typo
 stage corrects each typed word against the organization's vocabulary of name
 words (``vocabulary.py``: each word with its deletions, symmetric delete; one
-statement) within one or two edits, Damerau-Levenshtein, and searches again with
-the corrections, scored below an exact match. Candidates are ranked in Python.
+statement) within one or two edits, Damerau-Levenshtein, tries the corrected words joined as whole names (one index
+probe each), and only when none is a guest's searches the corrected words one by one, scored below an exact match.
+Candidates are ranked in Python.
 """

@@ -4,6 +4,7 @@ them (scores). This module holds the order of the stages and when each one runs.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from itertools import product
 
 from django.db import connection
@@ -44,6 +45,10 @@ PREFIX_RANGE_ROWS = 2000
 # When every word of several has more rows than this, the longest is walked, not read whole (_every_word and
 # anchor_walk_sql): its holders in index order, each probed for the other words, until the page fills.
 FEW_ROWS = 1000
+# A candidate checked for a word (a probe of its ~20 terms, ~7 µs at a million guests) costs about what reading
+# 20 of the word's rows does (~0.3 µs each): a word is read whole when it has at most this many times the rows of
+# the rarest word counted so far, under a fifth of the cost of checking that word's candidates (_rare_word).
+PROBE_RATIO = 5
 RESULT_LIMIT = 20  # a lookup box shows the best few; the API pages through at most these
 # The typo stage runs when no guest matched every word this well, sound-alike keys left out: a prefix of a name
 # being typed (0.8075 for one word) or a nickname do; a guess by sound does not.
@@ -74,18 +79,19 @@ def search(*, organization: Organization, text: str, limit: int = RESULT_LIMIT) 
             near = corrections(organization.pk, query.name_words())
             if _misspelt(query, near):
                 corrected = _corrected(organization, query, scores, limit, near)
-        if scores.ranked():
-            # Then the per-word keys, to fill the page ("johnson" alone matches thousands). Once a whole name was
-            # matched (Robert Smith for "Bob Smith" by a nickname, 0.85; a correction, 0.91), only the words as
-            # typed and their prefixes can place a guest above it (a middle name between them, Bob Lee Smith; the
-            # last word still being typed): the nicknames and sound-alikes are not read.
-            per_word = _as_typed(query)
-        else:
-            per_word = query
-        if several:
-            _every_word(organization, per_word, scores, limit)
-        else:
+        # Then the per-word keys, to fill the page ("johnson" alone matches thousands). Once a whole name was
+        # matched (Robert Smith for "Bob Smith" by a nickname, 0.925; a correction, 0.91), only the words as typed
+        # can place a guest above it (a middle name between them, Bob Lee Smith): the nicknames and sound-alikes
+        # are not read; nor the typed words' prefixes when the whole name scores what a prefix could at most
+        # (scores.joined_prefix: Jack Martinez for "jack martin", 0.925).
+        top = max((score for _, score in scores.ranked()), default=0.0)
+        per_word = _as_typed(query, prefixes=top < scores.joined_prefix) if top else query
+        if not several:
             _lookup(organization, per_word.per_word(), scores, limit)
+        elif not scores.whole_names:
+            # Several words, and no whole name is or starts with them joined ("zhao huiy": Zhao Huiying, found
+            # from the index by its key zhaohuiying, scores what its words would): the words one by one.
+            _every_word(organization, per_word, scores, limit)
         if not corrected and scores.sure_best() < FUZZY_BELOW and query.name_words():
             _corrected(organization, query, scores, limit, near)
     ranked = scores.ranked()
@@ -103,9 +109,11 @@ def search(*, organization: Organization, text: str, limit: int = RESULT_LIMIT) 
     return sorted(winners, key=lambda c: _order(c.pk, found[c.pk], scores.last_seen.get(c.pk)))
 
 
-def _as_typed(query: Query) -> Query:
-    """The query without its nickname and sound-alike keys (weighed below a word as typed)."""
-    return Query(words=query.words, variants=[v for v in query.variants if v.weight >= 1.0])
+def _as_typed(query: Query, *, prefixes: bool) -> Query:
+    """The query without its nickname and sound-alike keys (weighed below a word as typed), and without its
+    prefixes unless asked."""
+    variants = [replace(v, prefix=v.prefix and prefixes) for v in query.variants if v.weight >= 1.0]
+    return Query(words=query.words, variants=variants)
 
 
 def _misspelt(query: Query, near: dict[str, list[Correction]]) -> bool:
@@ -205,7 +213,7 @@ def _every_word(organization: Organization, query: Query, scores: Scores, limit:
         found = run(*terms_of_sql(organization, anchor_walk_sql(organization, typed, others, limit), any_word))
     rare = [number == small for number in range(len(parts))]
     if len({row[0] for row in found}) < limit and small is None:
-        rare = [cap is None or run(*count_sql(organization, word, cap))[0][0] <= cap for word in parts]
+        rare = _rare_word(organization, query, words, parts, cap)
         if not any(rare):
             found = _walk_rows(organization, conditions, any_word, limit)
     if len({row[0] for row in found}) < limit:  # a rare word bounds the candidates, or the walks ran out
@@ -216,6 +224,25 @@ def _every_word(organization: Organization, query: Query, scores: Scores, limit:
         found = run(*terms_of_sql(organization, every_word_sql(organization, sets, checks), any_word))
     for row in found:
         scores.add_term(*row)
+
+
+def _rare_word(
+    organization: Organization, query: Query, words: list[list[Variant]], parts: list, cap: int | None
+) -> list[bool]:
+    """Which words bound the candidates (read whole and intersected; the others are checked per candidate): each
+    with at most `cap` rows (SQLite: every word), counted longest typed word first. Once one is rare with n rows,
+    the next is counted only up to PROBE_RATIO × n: past that, checking the n candidates costs less than reading
+    it — "huamin zhen" counted zhen's 50,000 rows (zheng…) in 16 ms to learn it was common, after huamin's 2,000."""
+    rare = [cap is None] * len(parts)
+    if cap is None:
+        return rare
+    limit = cap
+    for number in sorted(range(len(parts)), key=lambda n: -len(query.words[words[n][0].slot])):
+        rows_counted = run(*count_sql(organization, parts[number], limit))[0][0]
+        if rows_counted <= limit:
+            rare[number] = True
+            limit = min(limit, PROBE_RATIO * rows_counted)
+    return rare
 
 
 def _small_word(organization: Organization, parts: list[list[tuple[str, list]]]) -> int | None:

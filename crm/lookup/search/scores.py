@@ -39,6 +39,12 @@ class Scores:
         # The best weights without the sound-alike keys: whether the name was found as typed (or as a prefix, a
         # nickname), or only guessed at, which leaves the typo stage to run (crm.lookup.search).
         self.sure: dict[int, dict[int, float]] = defaultdict(dict)
+        # The typed words joined, when several: a whole name starting with them holds every word but the last whole,
+        # and the last as a prefix (0.925 for two words), what the words one by one score.
+        words = len(query.words)
+        self.joined = "".join(query.words) if words > 1 else None
+        self.joined_prefix = (words - 1 + PREFIX_FACTOR) / words if words > 1 else PREFIX_FACTOR
+        self.whole_names: set[int] = set()  # the guests whose whole name is, or starts with, the joined words
 
     def add_variants(self, variants: list[Variant]) -> None:
         """More keys to score the rows against (the typo stage's corrections)."""
@@ -69,25 +75,32 @@ class Scores:
         self.last_seen[customer_id] = seen
         for variant in self.exact.get(term, ()):
             self._hit(customer_id, variant.slot, variant.weight * self._part(variant, kind), variant.term)
+            if variant.term == self.joined and kind == TermKind.FULL_NAME:
+                self.whole_names.add(customer_id)
         for variant in self.prefixes:
             if term.startswith(variant.term) and term != variant.term:
-                # Every holder of a prefix alike, whichever of its terms: the PREFIX rows do not tell.
-                self._prefix_hit(customer_id, variant)
+                self._prefix_hit(customer_id, variant, kind)
 
     def add_prefix(self, customer_id: int, prefix: str, seen: float | None) -> None:
         """A holder of a term strictly starting with prefix (its PREFIX row, crm.lookup.terms.prefix_keys)."""
         self.last_seen[customer_id] = seen
         for variant in self.prefixes:
             if variant.term == prefix:
-                self._prefix_hit(customer_id, variant)
+                # Every holder of a prefix alike, whichever of its terms: the PREFIX rows do not tell.
+                self._prefix_hit(customer_id, variant, None)
 
-    def _prefix_hit(self, customer_id: int, variant: Variant) -> None:
+    def _prefix_hit(self, customer_id: int, variant: Variant, kind: int | None) -> None:
         """A holder of a name starting with the variant. A word typed before the last one is complete, not being
         typed ("wenxu sun"): its prefix match (Wenxuan Sun) scores below a one-edit correction (Wenxiu Sun) and
         leaves the typo stage to run, unless the word is too short to correct ("j smith")."""
         words = self.query.words
         complete = 0 <= variant.slot < len(words) - 1 and max_edits(words[variant.slot]) > 0
-        weight = variant.weight * PREFIX_FACTOR * (COMPLETE_WORD_PREFIX if complete else 1.0)
+        if variant.slot == WHOLE and variant.term == self.joined and kind == TermKind.FULL_NAME:
+            # "zhao huiy" as the start of a whole name (zhaohuiying): what the words one by one would score.
+            weight = self.joined_prefix
+            self.whole_names.add(customer_id)
+        else:
+            weight = variant.weight * PREFIX_FACTOR * (COMPLETE_WORD_PREFIX if complete else 1.0)
         self._hit(customer_id, variant.slot, weight, variant.term, sure=not complete)
 
     def score(self, customer_id: int, *, every_word: bool = True) -> float:

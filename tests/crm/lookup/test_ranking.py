@@ -213,19 +213,21 @@ def test_a_prefix_too_common_to_read_walks_the_recent_guests_to_the_same_answer(
     # Given 300 guests named 王 and a prefix cap below their count (a million guests' "w" holds ~200,000 rows)
     wangs = many_wangs(organization, 300)
     monkeypatch.setattr(lookup, "RANGE_ROWS", 50)
-    # When a common prefix is typed, then the walk through the most recent guests gives the same 20, in order
-    for text in ("w", "wa", "wang w"):
+    # When a common prefix is typed (alone, or before a word that no whole name follows it with), then the walk
+    # through the most recent guests gives the same 20, in order
+    for text in ("w", "wa", "w wang"):
         assert find(organization, text) == [c.pk for c in wangs[:20]], text
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize(("text", "matches", "walked"), [("wang j", 45, True), ("wang f", 15, False)])
+@pytest.mark.parametrize(("text", "matches", "walked"), [("j wang", 45, True), ("f wang", 15, False)])
 def test_a_common_surname_and_a_given_name_being_typed_walk_the_surname_to_the_same_answer(
     organization, monkeypatch, text, matches, walked
 ):
     # Given 300 guests named 王, 45 of whose given names start with j (军, 杰, 娟) and 15 with f (芳)
     many_wangs(organization, 300)
-    # When the surname and the first letter of a given name are typed, every candidate read (below FEW_ROWS)
+    # When the first letter of a given name and the surname are typed (no whole name starts with "jwang": the words
+    # are read one by one), every candidate read (below FEW_ROWS)
     read_whole = find(organization, text)
     assert len(read_whole) == min(matches, 20)
     # Then with both words held by more than FEW_ROWS rows, walking the surname's holders most recent first, each
@@ -251,3 +253,16 @@ def test_search_terms_follow_the_latest_contact(organization):
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(DISTINCT last_seen) FROM crm_searchterm WHERE customer_id = %s", [first.pk])
         assert cursor.fetchone()[0] == 1
+
+
+def test_the_start_of_a_second_word_is_the_start_of_another_word_of_the_name(organization):
+    # Given 王伟 (Wang Wei), and 王芳 (Wang Fang) seen since
+    wei, fang = (
+        CustomerFactory(organization=organization, native_name=name, given_name="", family_name="")
+        for name in ("王伟", "王芳")
+    )
+    seen(fang, days_ago=0)
+    # When "wang w" is typed, then Wang Wei is found: the w after the space starts a second word, and "wang" itself
+    # does not stand for it; "wang f" finds Wang Fang
+    assert find(organization, "wang w") == [wei.pk]
+    assert find(organization, "wang f") == [fang.pk]

@@ -222,3 +222,15 @@ def test_a_nickname_match_leaves_the_words_as_typed_to_place_a_middle_name_above
     assert found == [bob_lee.pk, robert.pk]
     # and once a whole name matched, the sound-alikes of the typed words were not read
     assert not _sound_alike_read(captured, "smith")
+
+
+def test_a_whole_name_found_by_a_nickname_ranks_as_its_words_would(organization):
+    # Given Donna Hill, and Donald Hill seen since ("dona" is a nickname of Donna, and the start of Donald)
+    donna = CustomerFactory(organization=organization, given_name="Donna", family_name="Hill")
+    donald = CustomerFactory(organization=organization, given_name="Donald", family_name="Hill")
+    services.contact_log(customer=donald, kind="visit")
+    # When "Dona Hill" is typed, then Donna Hill comes first: her whole name by the nickname weighs what her words
+    # would (0.925), above a first word that only starts with the typed one (0.8825, not read once she is found)
+    assert _found(organization, "Dona Hill")[0] == donna.pk
+    # while "Dona" alone still finds Donald as its start
+    assert donald.pk in _found(organization, "Dona")
