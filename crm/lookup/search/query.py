@@ -19,9 +19,12 @@ MAX_QUERY_LENGTH = 100
 # Search as you type: the first letter answers (its most recent guests: see _lookup and walk_sql).
 MIN_PREFIX = 1
 MIN_PHONE_DIGITS = 4
-MAX_NICKNAME_CHOICES = 12
+# Every name the table relates to a typed one (18 at most: chris, bert), as whole names with the other words: once a
+# whole name matched, the nicknames are not read word by word (crm.lookup.search), so none may be left out here; one
+# statement probes them all (crm.lookup.search.statements.exact_sql).
+MAX_NICKNAME_CHOICES = 20
 NICKNAME = 0.85  # a name the typed one may stand for (bob → robert), in its word's place
-MAX_NICKNAME_COMBINATIONS = 40
+MAX_NICKNAME_COMBINATIONS = 60
 
 
 # Words of a query that count: a name has a few; "al al al …" ×34 cost seconds of CPU (issue 11).

@@ -210,3 +210,15 @@ def test_a_query_of_many_short_words_is_bounded_work():
     assert len(query.words) == MAX_QUERY_WORDS
     whole = [v for v in query.variants if v.slot == WHOLE]
     assert 1 < len(whole) <= 1 + MAX_NICKNAME_COMBINATIONS  # the words joined, and the nickname combinations
+
+
+def test_a_nickname_finds_every_name_it_may_stand_for_however_many(organization):
+    # Given Catherine Allen and Katherine Allen ("Lena" stands for 17 names in the table: catherine is the 5th
+    # alphabetically, katherine the 13th)
+    catherine, katherine = (
+        CustomerFactory(organization=organization, given_name=name, family_name="Allen")
+        for name in ("Catherine", "Katherine")
+    )
+    # When "Lena Allen" is typed, then both are found: every related name is tried as a whole name
+    found = {c.pk for c in search(organization=organization, text="Lena Allen")}
+    assert found == {catherine.pk, katherine.pk}
