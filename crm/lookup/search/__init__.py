@@ -88,17 +88,19 @@ def search(*, organization: Organization, text: str, limit: int = RESULT_LIMIT) 
         per_word = _as_typed(query, prefixes=top < scores.joined_prefix) if top else query
         if not several:
             _lookup(organization, per_word.per_word(), scores, limit)
-        elif not scores.whole_names:
-            # Several words, and no whole name is or starts with them joined ("zhao huiy": Zhao Huiying, found
-            # from the index by its key zhaohuiying, scores what its words would): the words one by one.
+        elif not scores.whole_names and query.name_words():
+            # Several words of a name (not an email's: nobody.4467@nowhere.example is not three names), and no
+            # whole name is or starts with them joined ("zhao huiy": Zhao Huiying, found from the index by its key
+            # zhaohuiying, scores what its words would): the words one by one.
             _every_word(organization, per_word, scores, limit)
         if not corrected and scores.sure_best() < FUZZY_BELOW and query.name_words():
             _corrected(organization, query, scores, limit, near)
     ranked = scores.ranked()
-    if several and not ranked:
-        # Any word of several: the lenient last resort, after the corrections (whose matches of every word would
-        # rank above it anyway).
-        _lookup(organization, query.per_word(), scores, limit)
+    if several and not ranked and query.name_words():
+        # Any word of several as typed ("Mr Zhang", "John Okonkwo"): the lenient last resort, after the corrections
+        # (whose matches of every word would rank above it anyway). Each word's best holders from the index, one
+        # statement; its prefixes and sound-alikes are not read (walking john*'s holders took 11 ms at a million).
+        _lookup(organization, _as_typed(query, prefixes=False).per_word(), scores, limit)
         ranked = scores.ranked()
     best = sorted(ranked, key=lambda item: _order(item[0], item[1], scores.last_seen.get(item[0])))[:limit]
     if not best:

@@ -84,11 +84,29 @@ def test_the_words_one_by_one_find_a_middle_name_when_no_whole_name_starts_with_
     assert [row["id"] for row in answer.json()["results"]] == [anna.pk]
 
 
-def test_a_name_nobody_holds_reads_a_short_and_a_long_word_in_one_statement(api, organization):
-    # given a guest of another name
+def test_a_name_nobody_holds_finds_nothing(api, organization):
+    # given a guest of another name, whose surname starts with "wei"
     CustomerFactory(organization=organization, given_name="Anna", family_name="Weiss")
-    # when a name nobody holds is typed, its last resort reads any word: "wei" by its PREFIX rows, "zhang" by its
-    # range, counted on PostgreSQL, beside the words' exact terms
+    # when a name nobody holds is typed, then nothing is found, and nothing fails
     answer = api.get(URL, {"q": "zhang wei"})
-    # then nothing is found, and nothing fails
+    assert answer.status_code == 200 and answer.json()["results"] == []
+
+
+def test_the_last_resort_reads_any_word_as_typed(api, organization):
+    # given Wei Zhang, and nobody called Mr
+    zhang = CustomerFactory(organization=organization, zhang_wei=True)
+    # when a salutation is typed with the family name, then the guests holding a typed word are found
+    answer = api.get(URL, {"q": "Mr Zhang"})
+    assert [row["id"] for row in answer.json()["results"]] == [zhang.pk]
+
+
+def test_an_email_nobody_holds_finds_nothing_without_reading_its_words_as_names(
+    api, organization, django_assert_num_queries
+):
+    # given a guest named Nobody Nowhere
+    CustomerFactory(organization=organization, given_name="Nobody", family_name="Nowhere")
+    # when an email nobody holds is typed: 1 the token · 2 the email's terms; its words are not names
+    with django_assert_num_queries(2):
+        answer = api.get(URL, {"q": "nobody.4467@nowhere.example"})
+    # then nothing is found
     assert answer.status_code == 200 and answer.json()["results"] == []
