@@ -84,8 +84,9 @@ def search(*, organization: Organization, text: str, limit: int = RESULT_LIMIT) 
         # can place a guest above it (a middle name between them, Bob Lee Smith): the nicknames and sound-alikes
         # are not read; nor the typed words' prefixes when the whole name scores what a prefix could at most
         # (scores.joined_prefix: Jack Martinez for "jack martin", 0.925).
+        # One word keeps every key: its whole-query matches (an email's local part) say nothing of its names.
         top = max((score for _, score in scores.ranked()), default=0.0)
-        per_word = _as_typed(query, prefixes=top < scores.joined_prefix) if top else query
+        per_word = _as_typed(query, prefixes=top < scores.joined_prefix) if top and several else query
         if not several:
             _lookup(organization, per_word.per_word(), scores, limit)
         elif not scores.whole_names and query.name_words():

@@ -222,3 +222,12 @@ def test_a_nickname_finds_every_name_it_may_stand_for_however_many(organization)
     # When "Lena Allen" is typed, then both are found: every related name is tried as a whole name
     found = {c.pk for c in search(organization=organization, text="Lena Allen")}
     assert found == {catherine.pk, katherine.pk}
+
+
+def test_one_word_matching_an_email_still_finds_its_nicknames(organization):
+    # Given Bob Jones, and Anna Lee whose email is robert@example.com
+    bob = CustomerFactory(organization=organization, given_name="Bob", family_name="Jones")
+    anna = CustomerFactory(organization=organization, given_name="Anna", family_name="Lee", email="robert@example.com")
+    # When "robert" is typed, then both are found: the email's local part, and Bob by the nickname
+    found = {c.pk for c in search(organization=organization, text="robert")}
+    assert found == {bob.pk, anna.pk}
