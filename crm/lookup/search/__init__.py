@@ -239,12 +239,12 @@ def _rare_word(
     rare = [cap is None] * len(parts)
     if cap is None:
         return rare
-    limit = cap
+    ceiling = cap
     for number in sorted(range(len(parts)), key=lambda n: -len(query.words[words[n][0].slot])):
-        rows_counted = run(*count_sql(organization, parts[number], limit))[0][0]
-        if rows_counted <= limit:
+        rows_counted = run(*count_sql(organization, parts[number], ceiling))[0][0]
+        if rows_counted <= ceiling:
             rare[number] = True
-            limit = min(limit, PROBE_RATIO * rows_counted)
+            ceiling = min(ceiling, PROBE_RATIO * rows_counted)
     return rare
 
 
