@@ -433,6 +433,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "personalization.metrics_count_contacts",
         "schedule": timedelta(seconds=10),
     },
+    # The last visits of the guests who came since, copied into their search terms (crm.lookup.terms.visits_copy).
+    "copy-visits": {"task": "crm.copy_visits", "schedule": timedelta(seconds=5)},
     # Guest-list imports whose worker was killed mid-apply continue after their last committed batch.
     "resume-stalled-imports": {"task": "crm.resume_imports", "schedule": timedelta(minutes=1)},
 }

@@ -6,6 +6,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import IntegrityError, OperationalError
 
+from crm.lookup import terms
 from crm.services import imports
 from crm.services.retention import RetentionResult, customers_anonymize_inactive
 from crm.webhooks import delivery
@@ -15,6 +16,12 @@ from crm.webhooks import delivery
 def apply_retention() -> RetentionResult:
     """Nightly (beat): anonymize the guests past their organization's retention period; drop old access records."""
     return customers_anonymize_inactive()
+
+
+@shared_task(name="crm.copy_visits", ignore_result=True, soft_time_limit=60, time_limit=90)
+def copy_visits() -> int:
+    """Every 5 s (beat): the last visits of the guests who came since, copied into their search terms."""
+    return terms.visits_copy()
 
 
 @shared_task(name="crm.deliver_webhooks", ignore_result=True)

@@ -294,6 +294,7 @@ def test_the_beat_schedule_names_every_periodic_task_with_its_interval():
         "crm.drop_old_webhook_deliveries": crontab(hour=3, minute=45),
         "crm.resume_imports": timedelta(minutes=1),
         "personalization.metrics_count_contacts": timedelta(seconds=10),
+        "crm.copy_visits": timedelta(seconds=5),
     }
     assert set(schedule) <= set(app.tasks)  # a misspelt task would be scheduled and never run
 

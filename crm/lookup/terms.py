@@ -25,7 +25,7 @@ from crm.lookup.normalize import (
 )
 from crm.lookup.pronounce import han_name_pinyin
 from crm.lookup.vocabulary import is_word, vocabulary_change
-from crm.models import Customer, SearchTerm, TermKind
+from crm.models import Customer, SearchTerm, SearchTermVisit, TermKind
 from crm.models.customers import address_name
 from crm.phones import digits
 
@@ -324,31 +324,75 @@ def _insert_missing(customer: Customer, wanted: list[tuple[str, int]]) -> None:
         )
 
 
-def record_visit(customer: Customer) -> None:
-    """Copy the customer's last_seen to its search terms: one UPDATE, called by the contact-logging service in
-    its transaction once customer.last_seen holds the new value (a back-dated contact changes nothing). On
-    PostgreSQL the service sends the same rule inside its own statement instead (record_visit_sql).
+def visit_pending_sql(source: str) -> str:
+    """SQL marking the guest of `source` (a row with its id: the statement's counted visit) as having a last visit
+    not yet copied into their search terms: an INSERT that a pending guest already has does nothing. On PostgreSQL a
+    data-modifying CTE beside the UPDATE that counts the visit (crm.services.history); PostgreSQL and SQLite both
+    speak it.
 
-    Why a copy, measured 2026-12-02 on 150,000 guests (60,000 named 王, 1.44 M terms, a machine at load 9):
-    the lookup's index (organization, term, kind, last_seen DESC, customer DESC) hands out the 20 most recent 王
-    from 4 buffers in 0.04 ms, where ordering by the customer's own last_seen joins every namesake: 5,588
-    buffers, 170-190 ms, on every keystroke. The copy costs each contact one UPDATE of the guest's ~10 terms,
-    new row versions in three indexes: ~140 buffers, 0.5-7 ms; contact_log p50 17-20 ms without it, 32 ms with
-    it (400 contacts). Lookups far outnumber contacts, so the contact pays. (Those figures predate the PREFIX
-    rows, which make ~20 rows a guest: docs/benchmarks.md gives log_contact at a million guests with them.)"""
+    Why the terms carry the last visit, measured 2026-12-02 on 150,000 guests (60,000 named 王): the lookup's index
+    (organization, term, kind, last_seen DESC, customer DESC) hands out the 20 most recent 王 from 4 buffers in
+    0.04 ms, where ordering by the customer's own last_seen joins every namesake: 5,588 buffers, 170-190 ms, on
+    every keystroke. Why the copy is not made in the contact's transaction, measured 2026-12-04 at 1,000,000 guests
+    (docs/benchmarks.md): the guest's ~20 terms rewritten (~60 index entries in a 20-million-row table) took 7.4 ms of
+    the contact's 16 ms. visits_copy makes it within seconds; until then only the order of more than a page of
+    namesakes can lag (the lookup orders the page it shows by the guests' own last visit)."""
+    table = connection.ops.quote_name(SearchTermVisit._meta.db_table)
+    # "WHERE true": SQLite tells the upsert clause from a join's ON by it.
+    return f"INSERT INTO {table} (customer_id) SELECT id FROM {source} WHERE true ON CONFLICT DO NOTHING"  # noqa: S608
+
+
+# Guests whose last visit one statement copies into their terms (~20 rows each).
+VISITS_BATCH = 500
+
+# PostgreSQL: the batch's pending rows deleted (SKIP LOCKED: two copies at once share the work), the guests' rows
+# locked — so a contact still counting a visit is waited for, and its last visit is the one copied —, their terms
+# updated. SQLite, one writer at a time: the same in three statements.
+_VISITS_COPY_SQL = """
+WITH due AS (
+    DELETE FROM {pending} WHERE customer_id IN (
+        SELECT customer_id FROM {pending} ORDER BY customer_id LIMIT %s FOR UPDATE SKIP LOCKED
+    ) RETURNING customer_id
+), seen AS (
+    SELECT id, last_seen FROM {customer} WHERE id IN (SELECT customer_id FROM due) FOR UPDATE
+), copied AS (
+    UPDATE {term} term SET last_seen = seen.last_seen FROM seen
+    WHERE term.customer_id = seen.id AND term.last_seen IS DISTINCT FROM seen.last_seen
+)
+SELECT count(*) FROM due
+"""
+
+
+def visits_copy(*, batch: int = VISITS_BATCH) -> int:
+    """Copy the pending guests' last visit into their search terms, a transaction per batch (beat, every few
+    seconds; crm.tasks.copy_visits): how many guests."""
+    names = {
+        "pending": connection.ops.quote_name(SearchTermVisit._meta.db_table),
+        "customer": connection.ops.quote_name(Customer._meta.db_table),
+        "term": connection.ops.quote_name(SearchTerm._meta.db_table),
+    }
+    copied = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(_VISITS_COPY_SQL.format(**names), [batch])
+                done = cursor.fetchone()[0]
+            else:
+                cursor.execute(f"SELECT customer_id FROM {names['pending']} ORDER BY customer_id LIMIT %s", [batch])  # noqa: S608
+                due = [row[0] for row in cursor.fetchall()]
+                for customer in Customer.objects.filter(pk__in=due).only("pk", "last_seen"):
+                    record_visit(customer)
+                SearchTermVisit.objects.filter(customer_id__in=due).delete()
+                done = len(due)
+        copied += done
+        if done < batch:
+            return copied
+
+
+def record_visit(customer: Customer) -> None:
+    """Copy the customer's last_seen to its search terms: one UPDATE (visits_copy on SQLite)."""
     SearchTerm.objects.filter(customer_id=customer.pk).exclude(last_seen=customer.last_seen).update(
         last_seen=customer.last_seen
-    )
-
-
-def record_visit_sql(source: str) -> str:
-    """record_visit() as SQL for a statement in which `source` is the guest's row after the visit (its id and
-    last_seen): on PostgreSQL, a data-modifying CTE beside the UPDATE that counts the visit (crm.services.history),
-    so that the copy costs no round trip of its own."""
-    table = connection.ops.quote_name(SearchTerm._meta.db_table)
-    return (
-        f"UPDATE {table} term SET last_seen = {source}.last_seen FROM {source}"  # noqa: S608 (identifiers are ours)
-        f" WHERE term.customer_id = {source}.id AND term.last_seen IS DISTINCT FROM {source}.last_seen"
     )
 
 

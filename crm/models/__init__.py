@@ -22,7 +22,7 @@ from crm.models.history import (
     Source,
 )
 from crm.models.imports import UNDO_DAYS, GuestImport, ImportRow, ImportStatus, RowOutcome, RowPlan
-from crm.models.lookup import Merge, NameWord, SearchTerm, TermKind
+from crm.models.lookup import Merge, NameWord, SearchTerm, SearchTermVisit, TermKind
 from crm.models.stays import ExternalId, Stay, StayStatus
 from crm.models.tenancy import Organization, Property, Role, Staff
 from crm.models.webhooks import DeliveryStatus, EventType, WebhookDelivery, WebhookEndpoint
@@ -59,6 +59,7 @@ __all__ = [
     "RowPlan",
     "Role",
     "SearchTerm",
+    "SearchTermVisit",
     "Severity",
     "Source",
     "Staff",

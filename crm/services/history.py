@@ -323,9 +323,10 @@ RETURNING id, visit_count, first_seen, last_seen
 
 def _visit_logged(customer: Customer, contact: Contact, *, visit: bool) -> Customer:
     """Count the contact (a visit adds one to visit_count) and move first and last seen, locking the guest's row
-    until the commit; save the contact; copy the new last seen to the guest's search terms (terms.record_visit).
+    until the commit; save the contact; mark the guest's search terms as owed the new last seen (copied within
+    seconds by terms.visits_copy: terms.visit_pending_sql says why not here).
     Returns a Customer holding id, visit_count, first_seen and last_seen (a raw query: the fields' own converters
-    read them back on both databases). On PostgreSQL one statement: the UPDATE, the terms' UPDATE and the contact's
+    read them back on both databases). On PostgreSQL one statement: the UPDATE, the pending mark and the contact's
     INSERT as data-modifying CTEs, one round trip where there were three; elsewhere the three in turn."""
     adapt = connection.ops.adapt_datetimefield_value
     when, now = adapt(contact.occurred_at), adapt(timezone.now())
@@ -334,12 +335,13 @@ def _visit_logged(customer: Customer, contact: Contact, *, visit: bool) -> Custo
     if connection.vendor != "postgresql":
         for counted in Customer.objects.raw(count, params):
             contact.save()
-            terms.record_visit(counted)
+            with connection.cursor() as cursor:
+                cursor.execute(terms.visit_pending_sql("(SELECT %s AS id) AS counted"), [counted.pk])
             return counted
         raise Customer.DoesNotExist(f"customer {customer.pk} is no longer on file")
     columns, placeholders, values = insert_parts(contact)
     sql = (
-        f"WITH counted AS ({count}), copied AS ({terms.record_visit_sql('counted')}),"  # noqa: S608 (ours)
+        f"WITH counted AS ({count}), pending AS ({terms.visit_pending_sql('counted')}),"  # noqa: S608 (ours)
         f" logged AS (INSERT INTO {connection.ops.quote_name(Contact._meta.db_table)} ({columns})"
         f" VALUES ({placeholders}) RETURNING id)"
         " SELECT counted.id, counted.visit_count, counted.first_seen, counted.last_seen, logged.id AS contact_id"

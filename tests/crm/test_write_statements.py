@@ -17,8 +17,8 @@ from django.db import connection
 from django.utils import timezone
 
 from crm import services
-from crm.lookup.terms import customer_terms
-from crm.models import ChangeRecord, Customer, ExternalId, SearchTerm, TermKind, WebhookDelivery
+from crm.lookup.terms import customer_terms, visits_copy
+from crm.models import ChangeRecord, Customer, ExternalId, SearchTerm, SearchTermVisit, TermKind, WebhookDelivery
 from personalization.metrics.services.contacts import metrics_caught_up
 from personalization.models import Touch
 from personalization.models.metrics import MetricDay, MetricsPendingContact
@@ -218,9 +218,10 @@ def test_logging_a_contact_is_a_fixed_number_of_statements_however_many_the_gues
             customer=customer, kind="call", property=property_, occurred_at=long_ago + timedelta(days=day)
         )
     # 1 the token · 2 SELECT the guest · 3 SAVEPOINT · 4 UPDATE their visits and first and last seen, which locks
-    # their row and returns them · 5 INSERT the contact · 6 UPDATE their search terms' last seen (the lookup's
-    # order) · 7 INSERT the change record · 8 INSERT its pending row (metrics: counted by the fold, off the
-    # contact's path) · 9 RELEASE. On PostgreSQL 4, 5 and 6 are one statement (data-modifying CTEs).
+    # their row and returns them · 5 INSERT the contact · 6 INSERT their pending visit (the search terms' last seen,
+    # the lookup's order, copied off the contact's path) · 7 INSERT the change record · 8 INSERT its pending row
+    # (metrics: counted by the fold, off the contact's path) · 9 RELEASE. On PostgreSQL 4, 5 and 6 are one
+    # statement (data-modifying CTEs).
     with django_assert_num_queries(CONTACT_STATEMENTS):
         answer = _log(api, customer, "arrival")
     assert answer.status_code == 201, answer.json()
@@ -228,6 +229,8 @@ def test_logging_a_contact_is_a_fixed_number_of_statements_however_many_the_gues
     assert customer.visit_count == 1 and customer.contacts.count() == history + 1
     logged = customer.contacts.get(pk=answer.json()["id"])
     assert (logged.kind, customer.last_seen) == ("arrival", logged.occurred_at)
+    assert SearchTermVisit.objects.filter(customer_id=customer.pk).exists()
+    visits_copy()
     assert set(SearchTerm.objects.filter(customer=customer).values_list("last_seen", flat=True)) == {logged.occurred_at}
     assert MetricsPendingContact.objects.filter(contact=logged, organization_id=customer.organization_id).exists()
     metrics_caught_up(customer.organization_id)

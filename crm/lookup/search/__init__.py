@@ -109,7 +109,9 @@ def search(*, organization: Organization, text: str, limit: int = RESULT_LIMIT) 
     found = dict(best)
     # Each with its ids in other systems, which the API's list shows (crm.rows.instances_with).
     winners = rows.instances_with(Customer, "external_ids", run(*winners_sql(organization, found)))
-    return sorted(winners, key=lambda c: _order(c.pk, found[c.pk], scores.last_seen.get(c.pk)))
+    # The page in the order of the guests' own last visit: their terms' copy may be seconds behind a contact
+    # (crm.lookup.terms.visits_copy).
+    return sorted(winners, key=lambda c: _order(c.pk, found[c.pk], c.last_seen.timestamp() if c.last_seen else None))
 
 
 def _as_typed(query: Query, *, prefixes: bool) -> Query:

@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from crm import services
 from crm.lookup import search as lookup
+from crm.lookup import terms
 from crm.lookup.terms import reindex
-from crm.models import Customer, SearchTerm, TermKind
+from crm.models import Customer, SearchTerm, SearchTermVisit, TermKind
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -250,9 +251,22 @@ def test_search_terms_follow_the_latest_contact(organization):
     seen(first, days_ago=0)
     seen(second, days_ago=20)
     assert find(organization, "王")[:2] == [first.pk, second.pk]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(DISTINCT last_seen) FROM crm_searchterm WHERE customer_id = %s", [first.pk])
-        assert cursor.fetchone()[0] == 1
+    # and once the last visits are copied (beat, every few seconds), every term of the guest carries the new one
+    assert SearchTermVisit.objects.filter(customer_id__in=[first.pk, second.pk]).count() == 2
+    terms.visits_copy()
+    first.refresh_from_db()
+    assert set(SearchTerm.objects.filter(customer=first).values_list("last_seen", flat=True)) == {first.last_seen}
+    assert not SearchTermVisit.objects.exists() and terms.visits_copy() == 0
+
+
+def test_a_guest_just_seen_leads_more_than_a_page_of_namesakes_once_the_visit_is_copied(organization):
+    # Given 25 guests named 王, and the one seen longest ago comes back today
+    wangs = many_wangs(organization, 25)
+    oldest = wangs[-4]  # the last three were never seen
+    seen(oldest, days_ago=0)
+    # Then within seconds — when beat copies the visit into the guest's search terms — the guest leads the page
+    terms.visits_copy()
+    assert find(organization, "王")[0] == oldest.pk
 
 
 def test_the_start_of_a_second_word_is_the_start_of_another_word_of_the_name(organization):
