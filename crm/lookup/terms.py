@@ -363,9 +363,10 @@ SELECT count(*) FROM due
 """
 
 
-def visits_copy(*, batch: int = VISITS_BATCH) -> int:
-    """Copy the pending guests' last visit into their search terms, a transaction per batch (beat, every few
-    seconds; crm.tasks.copy_visits): how many guests."""
+def visits_copy() -> int:
+    """Copy the pending guests' last visit into their search terms, a transaction per VISITS_BATCH guests (beat,
+    every few seconds; crm.tasks.copy_visits): how many guests."""
+    batch = VISITS_BATCH
     names = {
         "pending": connection.ops.quote_name(SearchTermVisit._meta.db_table),
         "customer": connection.ops.quote_name(Customer._meta.db_table),

@@ -15,6 +15,7 @@ from crm.lookup import search as lookup
 from crm.lookup import terms
 from crm.lookup.terms import reindex
 from crm.models import Customer, SearchTerm, SearchTermVisit, TermKind
+from crm.tasks import copy_visits
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -280,3 +281,18 @@ def test_the_start_of_a_second_word_is_the_start_of_another_word_of_the_name(org
     # does not stand for it; "wang f" finds Wang Fang
     assert find(organization, "wang w") == [wei.pk]
     assert find(organization, "wang f") == [fang.pk]
+
+
+def test_the_beat_task_copies_every_pending_visit_in_batches(organization, monkeypatch):
+    # Given five guests seen today, their visits pending
+    guests = [CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang") for _ in range(5)]
+    for guest in guests:
+        seen(guest, days_ago=0)
+    # When beat runs the copy, two guests a batch
+    monkeypatch.setattr(terms, "VISITS_BATCH", 2)
+    assert copy_visits.apply().get() >= 5  # with any other pending guest of the database
+    # Then every guest's terms carry their last visit, and nothing is left pending
+    for guest in guests:
+        guest.refresh_from_db()
+        assert set(SearchTerm.objects.filter(customer=guest).values_list("last_seen", flat=True)) == {guest.last_seen}
+    assert not SearchTermVisit.objects.filter(customer_id__in=[g.pk for g in guests]).exists()
