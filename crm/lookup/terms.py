@@ -345,27 +345,32 @@ def visit_pending_sql(source: str) -> str:
 # Guests whose last visit one statement copies into their terms (~20 rows each).
 VISITS_BATCH = 500
 
-# PostgreSQL: the batch's pending rows deleted (SKIP LOCKED: two copies at once share the work), the guests' rows
-# locked — so a contact still counting a visit is waited for, and its last visit is the one copied —, their terms
-# updated. SQLite, one writer at a time: the same in three statements.
+# PostgreSQL, in one statement: a batch of pending guests, their rows locked first — as the contact's statement
+# locks them, so that the two never wait on each other in opposite orders; a guest whose contact is still in flight
+# is skipped and copied on the next run, with that contact's visit —, their pending rows deleted (and those of
+# guests no longer on file), their terms rewritten. SQLite, one writer at a time: the same in three statements.
 _VISITS_COPY_SQL = """
-WITH due AS (
-    DELETE FROM {pending} WHERE customer_id IN (
-        SELECT customer_id FROM {pending} ORDER BY customer_id LIMIT %s FOR UPDATE SKIP LOCKED
-    ) RETURNING customer_id
+WITH picked AS (
+    SELECT customer_id FROM {pending} ORDER BY customer_id LIMIT %s
 ), seen AS (
-    SELECT id, last_seen FROM {customer} WHERE id IN (SELECT customer_id FROM due) FOR UPDATE
+    SELECT id, last_seen FROM {customer} WHERE id IN (SELECT customer_id FROM picked) FOR UPDATE SKIP LOCKED
+), gone AS (
+    DELETE FROM {pending} WHERE customer_id IN (SELECT customer_id FROM picked)
+    AND NOT EXISTS (SELECT 1 FROM {customer} c WHERE c.id = {pending}.customer_id)
+), due AS (
+    DELETE FROM {pending} WHERE customer_id IN (SELECT id FROM seen) RETURNING customer_id
 ), copied AS (
     UPDATE {term} term SET last_seen = seen.last_seen FROM seen
     WHERE term.customer_id = seen.id AND term.last_seen IS DISTINCT FROM seen.last_seen
 )
-SELECT count(*) FROM due
+SELECT (SELECT count(*) FROM picked), (SELECT count(*) FROM due)
 """
 
 
 def visits_copy() -> int:
     """Copy the pending guests' last visit into their search terms, a transaction per VISITS_BATCH guests (beat,
-    every few seconds; crm.tasks.copy_visits): how many guests."""
+    every few seconds; crm.tasks.copy_visits): how many guests. Stops at a batch that skipped a guest (a contact
+    in flight): the next run takes it."""
     batch = VISITS_BATCH
     names = {
         "pending": connection.ops.quote_name(SearchTermVisit._meta.db_table),
@@ -377,16 +382,16 @@ def visits_copy() -> int:
         with transaction.atomic(), connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute(_VISITS_COPY_SQL.format(**names), [batch])
-                done = cursor.fetchone()[0]
+                picked, done = cursor.fetchone()
             else:
                 cursor.execute(f"SELECT customer_id FROM {names['pending']} ORDER BY customer_id LIMIT %s", [batch])  # noqa: S608
                 due = [row[0] for row in cursor.fetchall()]
                 for customer in Customer.objects.filter(pk__in=due).only("pk", "last_seen"):
                     record_visit(customer)
                 SearchTermVisit.objects.filter(customer_id__in=due).delete()
-                done = len(due)
+                picked = done = len(due)
         copied += done
-        if done < batch:
+        if picked < batch or done < picked:
             return copied
 
 
