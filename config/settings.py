@@ -429,10 +429,7 @@ CELERY_BEAT_SCHEDULE = {
     # The webhooks' delivery log keeps RAPPORT_WEBHOOKS_KEEP_DAYS of finished deliveries, at 03:45.
     "drop-old-webhook-deliveries": {"task": "crm.drop_old_webhook_deliveries", "schedule": crontab(hour=3, minute=45)},
     # Contacts logged since the last fold counted into the managers' day counters (every read folds first too).
-    "count-contacts": {
-        "task": "personalization.metrics_count_contacts",
-        "schedule": timedelta(seconds=10),
-    },
+    "count-contacts": {"task": "personalization.metrics_count_contacts", "schedule": timedelta(seconds=10)},
     # The last visits of the guests who came since, copied into their search terms (crm.lookup.terms.visits_copy).
     "copy-visits": {"task": "crm.copy_visits", "schedule": timedelta(seconds=5)},
     # Guest-list imports whose worker was killed mid-apply continue after their last committed batch.

@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -18,6 +18,7 @@ from crm.lookup.terms import reindex
 from crm.models import Customer, SearchTerm, SearchTermVisit, TermKind
 from crm.tasks import copy_visits
 from tests.factories import CustomerFactory
+from tests.transactions import held_open
 
 pytestmark = pytest.mark.django_db
 
@@ -304,33 +305,14 @@ def test_the_beat_task_copies_every_pending_visit_in_batches(organization, monke
 def test_a_copy_beside_a_contact_in_flight_neither_waits_nor_loses_its_visit(organization):
     """The copy locks the guests' rows before deleting their pending rows, as a contact does: the two never wait on
     each other in opposite orders (a deadlock, one of them aborted), and a visit still being logged is copied next."""
-    import threading
-
-    from django.db import connections
-
     guest = CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang")
     seen(guest, days_ago=3)
-    in_flight, finish = threading.Event(), threading.Event()
-
-    def contact() -> None:
-        # Another desk logs a visit and holds its transaction open (the guest's row locked, a pending row there).
-        try:
-            with transaction.atomic():
-                services.contact_log(customer=Customer.objects.get(pk=guest.pk), kind="visit")
-                in_flight.set()
-                finish.wait(10)
-        finally:
-            connections.close_all()
-
-    desk = threading.Thread(target=contact)
-    desk.start()
-    assert in_flight.wait(10)
-    # When the copy runs meanwhile, it returns at once without the guest (skipped, not waited for)
-    started = time.monotonic()
-    terms.visits_copy()
-    assert time.monotonic() - started < 1
-    finish.set()
-    desk.join(10)
+    # Another desk logs a visit and holds its transaction open (the guest's row locked, a pending row there)
+    with held_open(lambda: services.contact_log(customer=Customer.objects.get(pk=guest.pk), kind="visit")):
+        # When the copy runs meanwhile, it returns at once without the guest (skipped, not waited for)
+        started = time.monotonic()
+        terms.visits_copy()
+        assert time.monotonic() - started < 1
     # Then the next run copies the visit the desk logged
     terms.visits_copy()
     guest.refresh_from_db()
