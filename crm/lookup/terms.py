@@ -356,21 +356,21 @@ WITH picked AS (
     SELECT id, last_seen FROM {customer} WHERE id IN (SELECT customer_id FROM picked) FOR UPDATE SKIP LOCKED
 ), gone AS (
     DELETE FROM {pending} WHERE customer_id IN (SELECT customer_id FROM picked)
-    AND NOT EXISTS (SELECT 1 FROM {customer} c WHERE c.id = {pending}.customer_id)
+    AND NOT EXISTS (SELECT 1 FROM {customer} c WHERE c.id = {pending}.customer_id) RETURNING customer_id
 ), due AS (
     DELETE FROM {pending} WHERE customer_id IN (SELECT id FROM seen) RETURNING customer_id
 ), copied AS (
     UPDATE {term} term SET last_seen = seen.last_seen FROM seen
     WHERE term.customer_id = seen.id AND term.last_seen IS DISTINCT FROM seen.last_seen
 )
-SELECT (SELECT count(*) FROM picked), (SELECT count(*) FROM due)
+SELECT (SELECT count(*) FROM picked), (SELECT count(*) FROM due) + (SELECT count(*) FROM gone)
 """
 
 
 def visits_copy() -> int:
     """Copy the pending guests' last visit into their search terms, a transaction per VISITS_BATCH guests (beat,
-    every few seconds; crm.tasks.copy_visits): how many guests. Stops at a batch that skipped a guest (a contact
-    in flight): the next run takes it."""
+    every few seconds; crm.tasks.copy_visits): how many pending guests were done with (copied, or no longer on
+    file). Stops at a batch that skipped a guest (a contact in flight): the next run takes it."""
     batch = VISITS_BATCH
     names = {
         "pending": connection.ops.quote_name(SearchTermVisit._meta.db_table),

@@ -290,14 +290,16 @@ def test_the_beat_task_copies_every_pending_visit_in_batches(organization, monke
     guests = [CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang") for _ in range(5)]
     for guest in guests:
         seen(guest, days_ago=0)
+    # and the pending row of a guest no longer on file, first in the queue
+    SearchTermVisit.objects.create(customer_id=0)
     # When beat runs the copy, two guests a batch
     monkeypatch.setattr(terms, "VISITS_BATCH", 2)
-    assert copy_visits.apply().get() >= 5  # with any other pending guest of the database
-    # Then every guest's terms carry their last visit, and nothing is left pending
+    assert copy_visits.apply().get() >= 6  # with any other pending guest of the database
+    # Then every guest's terms carry their last visit, and nothing is left pending (the guest gone is dropped)
     for guest in guests:
         guest.refresh_from_db()
         assert set(SearchTerm.objects.filter(customer=guest).values_list("last_seen", flat=True)) == {guest.last_seen}
-    assert not SearchTermVisit.objects.filter(customer_id__in=[g.pk for g in guests]).exists()
+    assert not SearchTermVisit.objects.filter(customer_id__in=[0, *(g.pk for g in guests)]).exists()
 
 
 @pytest.mark.postgres
