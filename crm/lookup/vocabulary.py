@@ -75,7 +75,7 @@ def vocabulary_change(organization_id: int, *, added: Iterable[str] = (), remove
     NameWord.objects.filter(organization_id=organization_id, key__any=keys, word__in=unheld).delete()
 
 
-# Words per upsert when a whole vocabulary is written (rebuild, an import, the bench dataset): ~27 rows a word.
+# Words per upsert when a whole vocabulary is written (rebuild, an import, the bench dataset): ~27 rows a new word.
 UPSERT_BATCH = 2000
 
 _UPSERT = {
@@ -92,26 +92,46 @@ _ON_CONFLICT = (
     " ON CONFLICT (organization_id, key, word) DO UPDATE SET guests = {table}.guests + excluded.guests"
     " WHERE excluded.guests <> 0"
 )
+# Many words (an import's batch, a rebuild) on PostgreSQL: the words' own rows first, answering which of them were
+# new (a row inserted, not updated, has no xmax); only those get their deletions. A word's own row and its deletions
+# come and go together (vocabulary_change deletes them at once), so a word already there has them: in a list of a
+# city's guests most words are, and their deletions were 9 of 10 rows sent (a tenth of an import's apply,
+# docs/benchmarks.md "Guest-list import"). A guest's few words keep to one statement, their deletions sent at once.
+FEW_WORDS = 16
+_OWN_ROWS = (
+    "INSERT INTO {table} (organization_id, key, word, guests)"
+    " SELECT %s, r.word, r.word, r.guests FROM unnest(%s::text[], %s::int[]) AS r (word, guests)"
+    " ON CONFLICT (organization_id, key, word) DO UPDATE SET guests = {table}.guests + excluded.guests"
+    " RETURNING word, xmax = 0"
+)
 
 
 def vocabulary_add(organization_id: int, counts: Counter) -> None:
     """Add guests to the words' counts, creating the words the organization lacks with their deletions: one
-    statement per UPSERT_BATCH words (a guest's few words: one)."""
+    statement for a few words; per UPSERT_BATCH words two on PostgreSQL (the words, then the new ones' deletions)."""
     words = sorted(word for word, n in counts.items() if n > 0 and is_word(word))
     table = NameWord._meta.db_table
-    sql = (_UPSERT[connection.vendor] + _ON_CONFLICT).format(table=table)
     for start in range(0, len(words), UPSERT_BATCH):
-        rows = [
-            (key, word, counts[word] if key == word else 0)
-            for word in words[start : start + UPSERT_BATCH]
-            for key in deletions(word)
-        ]
-        if connection.vendor == "postgresql":
-            params = [organization_id, *(list(column) for column in zip(*rows, strict=True))]
+        batch = words[start : start + UPSERT_BATCH]
+        if connection.vendor == "postgresql" and len(batch) > FEW_WORDS:
+            with connection.cursor() as cursor:
+                cursor.execute(_OWN_ROWS.format(table=table), [organization_id, batch, [counts[w] for w in batch]])
+                new = sorted(word for word, inserted in cursor.fetchall() if inserted)
+            rows = [(key, word, 0) for word in new for key in deletions(word) if key != word]
         else:
-            params = [organization_id, json.dumps(rows)]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            rows = [(key, word, counts[word] if key == word else 0) for word in batch for key in deletions(word)]
+        _upsert(organization_id, table, rows)
+
+
+def _upsert(organization_id: int, table: str, rows: list[tuple[str, str, int]]) -> None:
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        params = [organization_id, *(list(column) for column in zip(*rows, strict=True))]
+    else:
+        params = [organization_id, json.dumps(rows)]
+    with connection.cursor() as cursor:
+        cursor.execute((_UPSERT[connection.vendor] + _ON_CONFLICT).format(table=table), params)
 
 
 def vocabulary_rebuild(organization_id: int, counts: Counter) -> None:

@@ -28,15 +28,18 @@ class SearchTerm(models.Model):
     """One normalized way to find a customer, kept in step by the customer services
     (crm.lookup.terms) and rebuilt by `manage.py rebuild_search_terms`."""
 
-    # No index of its own: searchterm_org_term_recent leads with it. No constraint in the database either: it is
-    # always the customer's own organization (crm.lookup.terms writes it from the customer), whose constraint
-    # holds; checking it again cost every new term a check at commit, ~20 a guest an import creates (README,
-    # Design, "Search terms"). Django still deletes an organization's terms with it.
+    # No index of its own: searchterm_org_term_recent leads with it. Neither it nor the customer has a constraint
+    # in the database: a term is derived from its customer by the one module that writes terms (crm.lookup.terms,
+    # in the transaction that writes the customer), and each constraint cost every new term a check at commit,
+    # ~20 a guest an import creates (README, Design, "Search terms"). Django still deletes an organization's and
+    # a customer's terms with them (on_delete is Django's).
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )
     # Indexed by searchterm_customer_term below, which leads with it.
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="search_terms", db_index=False)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="search_terms", db_index=False, db_constraint=False
+    )
     # On PostgreSQL the column is COLLATE "C" (migration 0002): byte order, so a prefix is a
     # btree range (term >= 'q' AND term < 'q' || U+10FFFF), the same comparison SQLite makes.
     term = models.CharField(max_length=100)

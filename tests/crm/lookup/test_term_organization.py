@@ -1,6 +1,6 @@
-"""A search term's organization is its customer's, kept by the writers rather than by a constraint in the
-database (migration 0025, README "Design"): every writer gives the customer's own, and an organization deleted
-takes its terms with it."""
+"""A search term's organization and customer are kept by the writers rather than by constraints in the database
+(migrations 0026 and 0028, README "Design"): every writer gives the customer's own organization, and an organization
+or a customer deleted takes its terms with it."""
 
 from __future__ import annotations
 
@@ -34,4 +34,15 @@ def test_an_organization_deleted_takes_its_terms_with_it(organization):
     Organization.objects.filter(pk=other.organization.pk).delete()
     # then none of its terms is left behind, and the other organization keeps its own
     assert not SearchTerm.objects.filter(organization_id=other.organization.pk).exists()
+    assert set(SearchTerm.objects.values_list("customer_id", flat=True)) == {kept.pk}
+
+
+def test_a_customer_deleted_takes_its_terms_with_it(organization):
+    # Given two guests with terms
+    kept = CustomerFactory(organization=organization, given_name="Kay", family_name="Lee")
+    gone = CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang")
+    assert SearchTerm.objects.filter(customer_id=gone.pk).exists()
+    # when one is deleted as a whole queryset (an import undone deletes its guests so)
+    Customer.objects.filter(pk=gone.pk).delete()
+    # then no term of theirs is left behind to name a guest who is not there
     assert set(SearchTerm.objects.values_list("customer_id", flat=True)) == {kept.pk}

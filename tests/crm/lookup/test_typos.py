@@ -146,6 +146,37 @@ def test_a_merge_counts_the_person_once_and_its_undo_counts_both_again(organizat
     assert _vocabulary(organization)["katherine"] == 2
 
 
+def test_many_words_at_once_write_the_rows_a_few_at_a_time_would(organization, guests):
+    """An import's batch adds many words at once (on PostgreSQL the words first, then only the new ones'
+    deletions): the same rows as the few words of one guest at a time, known words counted up and kept."""
+    from collections import Counter
+
+    from crm.lookup.vocabulary import FEW_WORDS, deletions, vocabulary_add
+    from tests.factories import OrganizationFactory
+
+    other = OrganizationFactory()
+    known = ["katherine", "whitfield", "zhang"]  # in the fixture's vocabulary already
+    fresh = [f"guest{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(FEW_WORDS + 4)]
+    counts = Counter({word: 2 for word in [*known, *fresh]})
+    vocabulary_add(organization.pk, counts)  # many at once
+    for word in [*known, *fresh]:
+        vocabulary_add(other.pk, Counter({word: 1}))  # one at a time, twice over
+        vocabulary_add(other.pk, Counter({word: 1}))
+
+    def rows(organization_id, words):
+        held = NameWord.objects.filter(organization_id=organization_id, word__in=words)
+        return set(held.values_list("key", "word", "guests"))
+
+    assert rows(organization.pk, fresh) == rows(other.pk, fresh)
+    assert {(key, word) for key, word, _n in rows(organization.pk, fresh)} == {
+        (key, word) for word in fresh for key in deletions(word)
+    }
+    words = _vocabulary(organization)
+    assert (words["katherine"], words["whitfield"], words["zhang"]) == (1 + 2, 3 + 2, 5 + 2)
+    assert {key for key, _w, _n in rows(organization.pk, ["katherine"])} == set(deletions("katherine"))
+    assert _found(organization, "Katherinne Whitfield")[0] == guests["katherine"].pk
+
+
 def test_rebuild_search_terms_rebuilds_the_vocabulary(organization, guests):
     from django.core.management import call_command
 
