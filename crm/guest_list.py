@@ -67,7 +67,9 @@ def guest_list(
     home property."""
     customers = customers_of(organization).select_related("home_property").prefetch_related("external_ids")
     if q:
-        customers = customers.filter(search_name__icontains=q.strip().lower())
+        # search_name is lower case already: a plain LIKE, which the trigram index (crm 0002) serves; icontains
+        # wraps the column in UPPER(), which it cannot.
+        customers = customers.filter(search_name__contains=q.strip().lower())
     if tag:
         customers = customers.filter(tags__icontains=tag.strip())  # narrowed exactly below, per row
     if home_property is not None:

@@ -10,6 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat
+
 from crm.lookup import terms
 from crm.lookup.normalize import fit
 from crm.models import Customer, ExternalId, SearchTerm, TermKind
@@ -106,23 +109,41 @@ def match(organization_id: int, rows: list[Keys]) -> list[list[int]]:
 
 def _by_name_and_birthday(organization_id: int, rows: list[Keys]) -> dict[str, list[tuple[int, PartialDate]]]:
     names = {name for row in rows for name in row.names}
-    if not names:
+    pairs = {_name_day(name, row.birthday.month, row.birthday.day) for row in rows for name in row.names}
+    if not pairs:
         return {}
-    # The guests of those names born on one of the rows' days, in one query: a common name (zhangwei) is held
-    # by more guests with every batch applied, and most of them have another birthday.
-    found = SearchTerm.objects.filter(
-        organization_id=organization_id,
-        kind=TermKind.FULL_NAME,
-        term__any=names,
-        customer__birthday_month__any={row.birthday.month for row in rows},
-        customer__birthday_day__any={row.birthday.day for row in rows},
-    ).values_list(
-        "term", "customer_id", "customer__birthday_year", "customer__birthday_month", "customer__birthday_day"
+    # The guests of those names born on that name's row's day, in one query: the term index finds the namesakes,
+    # and each is kept only when its name and day are a row's (a common name, zhangwei, is held by more guests
+    # with every batch applied, and most have another birthday: sending them back grew with the list).
+    found = (
+        SearchTerm.objects.filter(
+            organization_id=organization_id,
+            kind=TermKind.FULL_NAME,
+            term__any=names,
+        )
+        .alias(
+            name_day=Concat(
+                "term",
+                Value(" "),
+                Cast("customer__birthday_month", CharField()),
+                Value("-"),
+                Cast("customer__birthday_day", CharField()),
+                output_field=CharField(),
+            )
+        )
+        .filter(name_day__any=pairs)
+        .values_list(
+            "term", "customer_id", "customer__birthday_year", "customer__birthday_month", "customer__birthday_day"
+        )
     )
     by_name: dict[str, list[tuple[int, PartialDate]]] = defaultdict(list)
     for term, customer_id, year, month, day in found:
         by_name[term].append((customer_id, PartialDate(month=month, day=day, year=year)))
     return by_name
+
+
+def _name_day(name: str, month: int, day: int) -> str:
+    return f"{name} {month}-{day}"
 
 
 def _same_birthday(held: PartialDate, row: PartialDate) -> bool:
