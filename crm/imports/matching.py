@@ -85,9 +85,7 @@ def match(organization_id: int, rows: list[Keys]) -> list[list[int]]:
         ).values_list("phone", "id")
         for phone, customer_id in found:
             by_phone[phone].add(customer_id)
-    by_name = _by_name_and_birthday(organization_id, [row for row in rows if row.birthday is not None and row.names])
-
-    answers = []
+    answers: list[set[int]] = []
     for row in rows:
         candidates: set[int] = set()
         for pair in row.external_ids:
@@ -96,15 +94,20 @@ def match(organization_id: int, rows: list[Keys]) -> list[list[int]]:
             candidates = by_email.get(_email_term(row.email), set())
         if not candidates and row.phone:
             candidates = by_phone.get(row.phone, set())
-        if not candidates and row.birthday is not None:
-            candidates = {
-                customer_id
-                for name in row.names
-                for customer_id, birthday in by_name.get(name, ())
-                if _same_birthday(birthday, row.birthday)
-            }
-        answers.append(sorted(candidates))
-    return answers
+        answers.append(candidates)
+    # The last rule only for the rows the others left undecided (a list applied again is decided by its ids and
+    # emails): its query reads every namesake's birthday.
+    undecided = [i for i, row in enumerate(rows) if not answers[i] and row.birthday is not None and row.names]
+    by_name = _by_name_and_birthday(organization_id, [rows[i] for i in undecided])
+    for i in undecided:
+        row = rows[i]
+        answers[i] = {
+            customer_id
+            for name in row.names
+            for customer_id, birthday in by_name.get(name, ())
+            if _same_birthday(birthday, row.birthday)
+        }
+    return [sorted(candidates) for candidates in answers]
 
 
 def _by_name_and_birthday(organization_id: int, rows: list[Keys]) -> dict[str, list[tuple[int, PartialDate]]]:
