@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
 
 from crm.bulk import insert_rows
 from crm.languages import message_language
@@ -386,20 +387,16 @@ def visits_copy() -> int:
             else:
                 cursor.execute(f"SELECT customer_id FROM {names['pending']} ORDER BY customer_id LIMIT %s", [batch])  # noqa: S608
                 due = [row[0] for row in cursor.fetchall()]
-                for customer in Customer.objects.filter(pk__in=due).only("pk", "last_seen"):
-                    record_visit(customer)
+                # One UPDATE for the batch, each term taking its guest's last visit (SQLite serializes writers: no
+                # contact can be in flight beside it).
+                SearchTerm.objects.filter(customer_id__in=due).update(
+                    last_seen=Subquery(Customer.objects.filter(pk=OuterRef("customer_id")).values("last_seen")[:1])
+                )
                 SearchTermVisit.objects.filter(customer_id__in=due).delete()
                 picked = done = len(due)
         copied += done
         if picked < batch or done < picked:
             return copied
-
-
-def record_visit(customer: Customer) -> None:
-    """Copy the customer's last_seen to its search terms: one UPDATE (visits_copy on SQLite)."""
-    SearchTerm.objects.filter(customer_id=customer.pk).exclude(last_seen=customer.last_seen).update(
-        last_seen=customer.last_seen
-    )
 
 
 def index_customers(

@@ -98,11 +98,12 @@ _ON_CONFLICT = (
 # city's guests most words are, and their deletions were 9 of 10 rows sent (a tenth of an import's apply,
 # docs/benchmarks.md "Guest-list import"). A guest's few words keep to one statement, their deletions sent at once.
 FEW_WORDS = 16
+# Every count here is above 0: each row is updated or inserted, and returned.
 _OWN_ROWS = (
-    "INSERT INTO {table} (organization_id, key, word, guests)"
+    "INSERT INTO {table} (organization_id, key, word, guests)"  # noqa: S608 - the table's own name, formatted in
     " SELECT %s, r.word, r.word, r.guests FROM unnest(%s::text[], %s::int[]) AS r (word, guests)"
-    " ON CONFLICT (organization_id, key, word) DO UPDATE SET guests = {table}.guests + excluded.guests"
-    " RETURNING word, xmax = 0"
+    + _ON_CONFLICT
+    + " RETURNING word, xmax = 0"
 )
 
 
