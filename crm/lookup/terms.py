@@ -125,6 +125,7 @@ class Names:
     phonetic_words: frozenset[str]
     full: frozenset[str]
     term_kinds: frozenset[tuple[str, int]]  # the name's search terms: name, full name and phonetic
+    prefixes: frozenset[tuple[str, int]]  # their PREFIX rows (prefix_keys)
     search_name: str
     words: frozenset[str]  # the name's words for the vocabulary (crm.lookup.vocabulary): smith, zhang, ruohan
 
@@ -156,6 +157,7 @@ def _names(*names: str) -> Names:
         phonetic_words=frozenset(words),
         full=full,
         term_kinds=frozenset(term_kinds),
+        prefixes=frozenset(prefix_keys(term_kinds)),
         search_name=" ".join(sorted(term for term in terms if term.isascii()))[:MAX_SEARCH_NAME],
         words=frozenset(word for word in words | _han_words_of(fields) if is_word(word)),
     )
@@ -218,17 +220,20 @@ def _name_terms(fields: dict[str, str]) -> tuple[set[str], set[str]]:
     return {term for term in terms if term}, words_for_phonetic
 
 
-def customer_terms(customer: Customer) -> set[tuple[str, int]]:
-    terms = set(names_of(customer).term_kinds)
+def customer_terms(customer: Customer) -> frozenset[tuple[str, int]]:
+    """The guest's search terms, with their PREFIX rows."""
+    names = names_of(customer)
+    terms = names.term_kinds | names.prefixes
     if customer.email:
         email = customer.email.lower()
-        terms |= {
+        email_terms = {
             (fit(EMAIL_SIGIL + email), TermKind.EMAIL),
             (fit(EMAIL_SIGIL + email.split("@")[0]), TermKind.EMAIL_LOCAL),
         }
+        terms |= email_terms | prefix_keys(email_terms)
     if customer.phone:
-        terms.add((PHONE_SIGIL + digits(customer.phone)[::-1], TermKind.PHONE))
-    return terms | prefix_keys(terms)
+        terms |= {(PHONE_SIGIL + digits(customer.phone)[::-1], TermKind.PHONE)}
+    return terms
 
 
 def prefix_keys(terms: Iterable[tuple[str, int]]) -> set[tuple[str, int]]:
