@@ -10,9 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import CharField, Value
-from django.db.models.functions import Cast, Concat
-
 from crm.lookup import terms
 from crm.lookup.normalize import fit
 from crm.models import Customer, ExternalId, SearchTerm, TermKind
@@ -96,61 +93,34 @@ def match(organization_id: int, rows: list[Keys]) -> list[list[int]]:
             candidates = by_phone.get(row.phone, set())
         answers.append(candidates)
     # The last rule only for the rows the others left undecided (a list applied again is decided by its ids and
-    # emails): its query reads every namesake's birthday.
+    # emails).
     undecided = [i for i, row in enumerate(rows) if not answers[i] and row.birthday is not None and row.names]
-    by_name = _by_name_and_birthday(organization_id, [rows[i] for i in undecided])
+    by_term = _by_name_and_birthday(organization_id, [rows[i] for i in undecided])
     for i in undecided:
         row = rows[i]
         answers[i] = {
             customer_id
-            for name in row.names
-            for customer_id, birthday in by_name.get(name, ())
-            if _same_birthday(birthday, row.birthday)
+            for term in _birthday_terms(row)
+            for customer_id, year in by_term.get(term, ())
+            if year is None or row.birthday.year is None or year == row.birthday.year
         }
     return [sorted(candidates) for candidates in answers]
 
 
-def _by_name_and_birthday(organization_id: int, rows: list[Keys]) -> dict[str, list[tuple[int, PartialDate]]]:
-    names = {name for row in rows for name in row.names}
-    pairs = {_name_day(name, row.birthday.month, row.birthday.day) for row in rows for name in row.names}
-    if not pairs:
+def _birthday_terms(row: Keys) -> set[str]:
+    return {terms.birthday_term(name, row.birthday.month, row.birthday.day) for name in row.names}
+
+
+def _by_name_and_birthday(organization_id: int, rows: list[Keys]) -> dict[str, list[tuple[int, int | None]]]:
+    """The guests holding each row's names with its birthday's day (NAME_BIRTHDAY terms: one index probe each,
+    however many guests share a common name), with their birthday's year."""
+    wanted = {term for row in rows for term in _birthday_terms(row)}
+    if not wanted:
         return {}
-    # The guests of those names born on that name's row's day, in one query: the term index finds the namesakes,
-    # and each is kept only when its name and day are a row's (a common name, zhangwei, is held by more guests
-    # with every batch applied, and most have another birthday: sending them back grew with the list).
-    found = (
-        SearchTerm.objects.filter(
-            organization_id=organization_id,
-            kind=TermKind.FULL_NAME,
-            term__any=names,
-        )
-        .alias(
-            name_day=Concat(
-                "term",
-                Value(" "),
-                Cast("customer__birthday_month", CharField()),
-                Value("-"),
-                Cast("customer__birthday_day", CharField()),
-                output_field=CharField(),
-            )
-        )
-        .filter(name_day__any=pairs)
-        .values_list(
-            "term", "customer_id", "customer__birthday_year", "customer__birthday_month", "customer__birthday_day"
-        )
-    )
-    by_name: dict[str, list[tuple[int, PartialDate]]] = defaultdict(list)
-    for term, customer_id, year, month, day in found:
-        by_name[term].append((customer_id, PartialDate(month=month, day=day, year=year)))
-    return by_name
-
-
-def _name_day(name: str, month: int, day: int) -> str:
-    return f"{name} {month}-{day}"
-
-
-def _same_birthday(held: PartialDate, row: PartialDate) -> bool:
-    """Month and day equal, and the years too when both are known."""
-    return (held.month, held.day) == (row.month, row.day) and (
-        held.year is None or row.year is None or held.year == row.year
-    )
+    found = SearchTerm.objects.filter(
+        organization_id=organization_id, kind=TermKind.NAME_BIRTHDAY, term__any=wanted
+    ).values_list("term", "customer_id", "customer__birthday_year")
+    by_term: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
+    for term, customer_id, year in found:
+        by_term[term].append((customer_id, year))
+    return by_term

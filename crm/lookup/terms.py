@@ -36,7 +36,7 @@ MAX_SEARCH_NAME = 500
 DERIVED_FIELDS = ("pinyin", "search_name", "addressed_as")
 REINDEX_BATCH = 500  # customers per transaction: ~11 terms and ~10 PREFIX rows each, one bulk insert per batch
 
-PHONETIC_SIGIL, EMAIL_SIGIL, PHONE_SIGIL, PREFIX_SIGIL = "~", "@", "#", "^"
+PHONETIC_SIGIL, EMAIL_SIGIL, PHONE_SIGIL, PREFIX_SIGIL, BIRTHDAY_SIGIL = "~", "@", "#", "^", "="
 # Search as you type: a guest holds "^" + the first 1 to PREFIX_KEYS characters of each of its name terms (an
 # email's: 2 to PREFIX_KEYS after the @), each a row of kind PREFIX carrying last_seen like every term, so that the
 # term index hands out the 20 most recent holders of "w" or "zha" from 20 entries, where the range of the terms
@@ -125,6 +125,7 @@ class Names:
     phonetic_words: frozenset[str]
     full: frozenset[str]
     term_kinds: frozenset[tuple[str, int]]  # the name's search terms: name, full name and phonetic
+    whole: tuple[str, ...]  # its FULL_NAME terms (full and the toned keys), for NAME_BIRTHDAY terms
     prefixes: frozenset[tuple[str, int]]  # their PREFIX rows (prefix_keys)
     search_name: str
     words: frozenset[str]  # the name's words for the vocabulary (crm.lookup.vocabulary): smith, zhang, ruohan
@@ -157,6 +158,7 @@ def _names(*names: str) -> Names:
         phonetic_words=frozenset(words),
         full=full,
         term_kinds=frozenset(term_kinds),
+        whole=tuple(sorted(term for term, kind in term_kinds if kind == TermKind.FULL_NAME)),
         prefixes=frozenset(prefix_keys(term_kinds)),
         search_name=" ".join(sorted(term for term in terms if term.isascii()))[:MAX_SEARCH_NAME],
         words=frozenset(word for word in words | _han_words_of(fields) if is_word(word)),
@@ -233,7 +235,18 @@ def customer_terms(customer: Customer) -> frozenset[tuple[str, int]]:
         terms |= email_terms | prefix_keys(email_terms)
     if customer.phone:
         terms |= {(PHONE_SIGIL + digits(customer.phone)[::-1], TermKind.PHONE)}
+    if customer.birthday_month and customer.birthday_day:
+        month, day = customer.birthday_month, customer.birthday_day
+        terms |= {(birthday_term(name, month, day), TermKind.NAME_BIRTHDAY) for name in names.whole}
     return terms
+
+
+def birthday_term(name: str, month: int, day: int) -> str:
+    """A full-name term with a birthday's month and day (=3-14 zhangwei): the guests of that name born that day
+    are one index probe, where reading every namesake's birthday grew with the guests of a common name (an import's
+    matching, crm.imports.matching). The year is left out (a birthday's year may be unknown on either side): the
+    few guests found are compared by it. Migration 0030 writes the same rows in SQL: change both together."""
+    return fit(f"{BIRTHDAY_SIGIL}{month}-{day} {name}")
 
 
 def prefix_keys(terms: Iterable[tuple[str, int]]) -> set[tuple[str, int]]:

@@ -22,6 +22,9 @@ class TermKind(models.IntegerChoices):
     FULL_NAME = 5, _("full name")  # the whole name as one key (zhangwei, 张伟): found, and compared for duplicates
     EMAIL_LOCAL = 6, _("email local part")  # "@" + the part before the @
     PREFIX = 7, _("prefix")  # "^" + the first few characters of a name or email term (crm.lookup.terms.prefix_keys)
+    # "=" + birthday month-day + a full name (=3-14 zhangwei): what an import matches "the same full name with the
+    # same birthday" by, one index probe (crm.lookup.terms.birthday_term); never a lookup's answer.
+    NAME_BIRTHDAY = 8, _("name and birthday")
 
 
 class SearchTerm(models.Model):

@@ -60,7 +60,7 @@ CUSTOMER_FIELDS = (
     "home_property",
 )
 # Fields whose change changes how the customer is found or addressed (crm.lookup.terms).
-LOOKUP_FIELDS = frozenset({*terms.NAME_FIELDS, "email", "phone", "language", "salutation"})
+LOOKUP_FIELDS = frozenset({*terms.NAME_FIELDS, "email", "phone", "birthday", "language", "salutation"})
 # customer_update(via=…): the guest unsubscribed through a link in a message (the card says so, with when).
 UNSUBSCRIBE_LINK = "unsubscribe_link"
 RESTRICTING_FLAGS = {

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import F
 
 from crm import selectors, services
 from crm.errors import Conflict
-from crm.models import ChangeRecord, Customer, ExternalId, ImportRow, ImportStatus, NameWord, Preference, RowOutcome
+from crm.models import (
+    ChangeRecord,
+    Customer,
+    ExternalId,
+    ImportRow,
+    ImportStatus,
+    NameWord,
+    Preference,
+    RowOutcome,
+    SearchTerm,
+    TermKind,
+)
 from crm.partial_dates import PartialDate
 from crm.services import imports
 from crm.services.imports import apply as applying
@@ -134,6 +147,71 @@ def test_matching_in_order_id_email_phone_name_and_birthday(organization, manage
     for guest in (by_id, by_email, by_phone, by_name):
         guest.refresh_from_db()
         assert guest.tags == ["vip"]
+
+
+def test_a_birthday_corrected_since_is_matched_on_its_new_day(organization, manager):
+    # Given 李娜 entered born on 2 January, then corrected to 3 January
+    guest = CustomerFactory(organization=organization, native_name="李娜", email="", birthday=PartialDate(1, 2, 1990))
+    services.customer_update(customer=guest, actor=manager.user, birthday=PartialDate(1, 3, 1990))
+    # When a list names 李娜 born on each day
+    rows = [["姓名", "生日", "标签"], ["李娜", "1990-01-03", "vip"], ["李娜", "1990-01-02", ""]]
+    upload = apply(preview(organization, manager, csv_bytes(rows)), manager)
+    # Then the corrected day is the guest, the old one a new guest
+    outcomes = ImportRow.objects.filter(upload=upload).order_by("number").values_list("outcome", "customer_id")
+    assert list(outcomes) == [("updated", guest.pk), ("created", outcomes[1][1])]
+    assert outcomes[1][1] != guest.pk
+
+
+def test_migration_0030_writes_the_name_and_birthday_terms_the_writers_write(organization):
+    # Given guests with and without birthdays, names in several scripts, whose terms the product wrote
+    for native, given, family, birthday in (
+        ("张伟", "", "", PartialDate(3, 14, 1985)),
+        ("", "Mary Anne", "O'Brien", PartialDate(12, 31)),
+        ("吕欣", "Xin", "Lu", PartialDate(2, 29)),
+        ("王芳", "", "", None),
+    ):
+        CustomerFactory(
+            organization=organization, native_name=native, given_name=given, family_name=family, birthday=birthday
+        )
+    written = set(
+        SearchTerm.objects.filter(kind=TermKind.NAME_BIRTHDAY).values_list("customer_id", "term", "last_seen")
+    )
+    assert {term for _, term, _ in written} >= {"=3-14 张伟", "=3-14 zhangwei", "=12-31 maryanneobrien", "=2-29 吕欣"}
+    # When they are deleted and the migration's SQL writes them again
+    SearchTerm.objects.filter(kind=TermKind.NAME_BIRTHDAY).delete()
+    backfill = importlib.import_module("crm.migrations.0030_name_birthday_terms").BACKFILL
+    with connection.cursor() as cursor:
+        cursor.execute(backfill)
+    # Then they are the same rows
+    assert (
+        set(SearchTerm.objects.filter(kind=TermKind.NAME_BIRTHDAY).values_list("customer_id", "term", "last_seen"))
+        == written
+    )
+
+
+def test_a_batch_applied_by_another_run_meanwhile_is_not_applied_again(organization, manager, monkeypatch):
+    # Given a run whose next batch is prepared while it writes the first (batches of two rows)
+    monkeypatch.setattr(applying, "BATCH", 2)
+    rows = [["Name", "Email"], *[[f"Guest {i}", f"g{i}@example.com"] for i in range(5)]]
+    upload = preview(organization, manager, csv_bytes(rows))
+    imports.import_apply(upload=upload, actor=manager.user)
+    original = applying._apply_batch
+    calls = []
+
+    def and_another_run(upload_, rows_):
+        original(upload_, rows_)
+        calls.append(1)
+        if len(calls) == 1:
+            # when another run (a redelivered task, waiting on the lock) applies the second batch before this
+            # run takes it up again
+            second = list(ImportRow.objects.filter(upload=upload, outcome="").order_by("number")[:2])
+            original(upload_, applying._prepare(upload_, [(r.pk, r.number, r.plan, r.data, r.errors) for r in second]))
+
+    monkeypatch.setattr(applying, "_apply_batch", and_another_run)
+    assert imports.import_run(import_id=upload.pk)
+    # then this run applies the rows after it: every row once
+    assert Customer.objects.filter(organization=organization).count() == 5
+    assert list(ImportRow.objects.filter(upload=upload).values_list("outcome", flat=True).distinct()) == ["created"]
 
 
 def test_a_row_matching_two_guests_is_reported_never_merged(organization, manager):
