@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -76,14 +77,25 @@ def insert_objects(objects: Sequence[models.Model], *, with_ids: bool = False) -
             for obj, (value,) in zip(objects, sorted(cursor.fetchall()), strict=True):
                 obj.pk = value
     fields = [f for f in model._meta.concrete_fields if objects[0].pk is not None or f is not pk]
+    # The value to save is the attribute, read for all such fields at once (a guest has ~45), except where the
+    # field makes it (pre_save: created_at and updated_at filled, a file's name).
+    made = [field for field in fields if _makes_its_value(field)]
+    read = [field for field in fields if field not in made]
+    attributes = operator.attrgetter(*(field.attname for field in read))
     insert_rows(
         model,
-        [field.attname for field in fields],
-        # pre_save: the value to save (created_at and updated_at filled, a file's name); else the attribute.
-        ([field.pre_save(obj, True) for field in fields] for obj in objects),
+        [field.attname for field in (*read, *made)],
+        ((*attributes(obj), *(field.pre_save(obj, True) for field in made)) for obj in objects),
     )
     for obj in objects:
         obj._state.adding, obj._state.db = False, connection.alias
+
+
+def _makes_its_value(field: models.Field) -> bool:
+    """Whether the field's pre_save() does more than read the attribute."""
+    if isinstance(field, models.DateField):
+        return field.auto_now or field.auto_now_add
+    return type(field).pre_save is not models.Field.pre_save
 
 
 def insert_parts(obj: models.Model) -> tuple[str, str, list[Any]]:

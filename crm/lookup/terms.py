@@ -436,16 +436,12 @@ def index_customers(
     else:
         SearchTerm.objects.filter(customer_id__any=ids).delete()
         live = set(Customer.objects.filter(pk__any=ids, merged_into__isnull=True).values_list("pk", flat=True))
-    insert_rows(
-        SearchTerm,
-        ("organization_id", "customer_id", "term", "kind", "last_seen"),
-        (
-            (customer.organization_id, customer.pk, term, kind, customer.last_seen)
-            for customer in customers
-            if customer.pk in live
-            for term, kind in customer_terms(customer)
-        ),
-    )
+    rows = []
+    for customer in customers:
+        if customer.pk in live:
+            organization_id, customer_id, seen = customer.organization_id, customer.pk, customer.last_seen
+            rows += [(organization_id, customer_id, term, kind, seen) for term, kind in customer_terms(customer)]
+    insert_rows(SearchTerm, ("organization_id", "customer_id", "term", "kind", "last_seen"), rows)
     was = was or {}
     by_organization: dict[int, tuple[list[str], list[str]]] = {}
     for customer in customers:

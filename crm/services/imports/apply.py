@@ -3,7 +3,6 @@ beat ask of it: run, fail, the stalled imports."""
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -11,7 +10,6 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 
 from crm.bulk import insert_objects, insert_rows
@@ -79,42 +77,32 @@ def import_run(*, import_id: int) -> bool:
     transaction that marks its rows done: a worker killed mid-batch leaves that batch undone and the next run
     continues after the last committed one, never applying a row twice. True when the import is applied.
 
-    While a batch is written, a helper thread prepares the next one (_prepare: its rows decoded, and the guest
-    each would create built, validated and named — pure Python, no query); the main thread alone matches and
-    writes, each batch after the one before it committed, so a batch sees the guests the one before created. The
-    thread works while this one waits for PostgreSQL (docs/benchmarks.md, "Guest-list import")."""
+    One thread: preparing the next batch in a helper thread while this one is written was tried twice and showed no
+    gain (the GIL lets it run only while the writer waits on PostgreSQL, and the writer then waits for the GIL back
+    after each statement: docs/benchmarks.md, "Guest-list import")."""
     after = 0  # the last row number this run applied: every row up to it is done
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-prepare") as helper:
-        upcoming: Future[list[_Row]] | None = None
-        while True:
-            with transaction.atomic():
-                # The import's row is locked for the batch: a second run (a redelivered task) waits, then finds
-                # the rows done.
-                upload = (
-                    GuestImport.objects.select_for_update(of=("self",))
-                    .select_related("organization", "property", "created_by")
-                    .filter(pk=import_id)
-                    .first()
-                )
-                if upload is None or upload.status != ImportStatus.APPLYING:
-                    return False
-                rows = upcoming.result() if upcoming is not None else []
-                # Still the rows to apply? (another run, a redelivered task, may have applied them since they were
-                # read: it held the lock between this run's batches.)
-                if [row.pk for row in rows] != _pending(upload, after, values=("pk",)):
-                    rows = _prepare(upload, _pending(upload, after))
-                if not rows:
-                    upload.status = ImportStatus.APPLIED
-                    upload.applied_at = timezone.now()
-                    upload.save(update_fields=["status", "applied_at", "updated_at"])
-                    return True
-                after = rows[-1].number
-                # The next batch's rows are pending and no batch but theirs writes them: read now, prepared beside
-                # this batch's writes.
-                upcoming = helper.submit(_prepare_in_thread, upload, _pending(upload, after), get_language())
-                _apply_batch(upload, rows)
-                upload.done_rows += len(rows)
-                upload.save(update_fields=["done_rows", "created", "updated", "updated_at"])
+    while True:
+        with transaction.atomic():
+            # The import's row is locked for the batch: a second run (a redelivered task) waits, then finds the rows
+            # done.
+            upload = (
+                GuestImport.objects.select_for_update(of=("self",))
+                .select_related("organization", "property", "created_by")
+                .filter(pk=import_id)
+                .first()
+            )
+            if upload is None or upload.status != ImportStatus.APPLYING:
+                return False
+            rows = _prepare(upload, _pending(upload, after))
+            if not rows:
+                upload.status = ImportStatus.APPLIED
+                upload.applied_at = timezone.now()
+                upload.save(update_fields=["status", "applied_at", "updated_at"])
+                return True
+            _apply_batch(upload, rows)
+            after = rows[-1].number
+            upload.done_rows += len(rows)
+            upload.save(update_fields=["done_rows", "created", "updated", "updated_at"])
 
 
 @dataclass(slots=True, eq=False)
@@ -132,11 +120,9 @@ class _Row:
     before: dict[str, Any] = field(default_factory=dict)
     after: dict[str, Any] = field(default_factory=dict)
     added: dict[str, Any] = field(default_factory=dict)
-    # Prepared (_prepare): the fields as Python values, the keys that match a guest, and the guest the row
-    # creates if it names none — validated, its derived name fields filled.
+    # Prepared (_prepare): the fields as Python values and the keys that match a guest.
     fields: dict[str, Any] = field(default_factory=dict)
     keys: matching.Keys | None = None
-    guest: Customer | None = None
 
 
 _ROW_VALUES = ("pk", "number", "plan", "data", "errors")
@@ -147,38 +133,35 @@ _ROW_COLUMNS = (
 )
 
 
-def _pending(upload: GuestImport, after: int, *, values: tuple[str, ...] = _ROW_VALUES) -> list:
-    """The values of the next batch's rows (one value: a flat list)."""
+def _pending(upload: GuestImport, after: int) -> list[tuple]:
+    """The values (_ROW_VALUES) of the next batch's rows."""
     # From the last batch on (number__gt): the rows before it are done, and each batch rewrote its rows, so scanning
     # from the first would wade through all of them and their dead copies, batch after batch.
     return list(
         upload.import_rows.filter(outcome=RowOutcome.PENDING, number__gt=after)
         .order_by("number")
-        .values_list(*values, flat=len(values) == 1)[:BATCH]
+        .values_list(*_ROW_VALUES)[:BATCH]
     )
 
 
 def _prepare(upload: GuestImport, values: list[tuple]) -> list[_Row]:
-    """The batch's rows decoded, and for each valid one the guest it would create (the matching, after the batch
-    before has committed, decides whether it does). No query: it runs in the helper thread."""
+    """The batch's rows with their fields as Python values and the keys that match a guest."""
     rows = [_Row(*row) for row in values]
     for row in rows:
-        if row.plan == RowPlan.INVALID:
-            continue
-        row.fields = _python_fields(row.data["fields"])
-        row.keys = matching.keys_of(row.fields, [tuple(pair) for pair in row.data.get("external_ids", ())])
-        guest = Customer(organization=upload.organization, home_property=upload.property)
-        assign(guest, row.fields, CUSTOMER_FIELDS)
-        clean_fields(guest, row.fields)
-        guest.clean()
-        terms.derive_name_fields(guest)
-        row.guest = guest
+        if row.plan != RowPlan.INVALID:
+            row.fields = _python_fields(row.data["fields"])
+            row.keys = matching.keys_of(row.fields, [tuple(pair) for pair in row.data.get("external_ids", ())])
     return rows
 
 
-def _prepare_in_thread(upload: GuestImport, values: list[tuple], language: str) -> list[_Row]:
-    with override(language):  # a message the rules write reads as the task's would
-        return _prepare(upload, values)
+def _new_guest(upload: GuestImport, row: _Row) -> Customer:
+    """The guest a row that names none creates: validated, its derived name fields filled."""
+    guest = Customer(organization=upload.organization, home_property=upload.property)
+    assign(guest, row.fields, CUSTOMER_FIELDS)
+    clean_fields(guest, row.fields)
+    guest.clean()
+    terms.derive_name_fields(guest)
+    return guest
 
 
 def import_fail(*, import_id: int, reason: str) -> None:
@@ -231,10 +214,9 @@ def _apply_batch(upload: GuestImport, rows: list[_Row]) -> None:
     # A row's fields are held as the preview normalized them (_Reader: phones in E.164 read in the import's
     # property's country, emails stripped, tags deduplicated; a row it could not normalize is invalid): doing it
     # again gave the same values, at ~100 µs a phone (libphonenumber): a sixth of the apply's Python in a profile.
-    new = [row.guest for row in creates]
+    new = [_new_guest(upload, row) for row in creates]
     insert_objects(new, with_ids=True)
-    for row in creates:
-        customer = row.guest
+    for row, customer in zip(creates, new, strict=True):
         row.outcome, row.customer = RowOutcome.CREATED, customer
         external_ids += [(organization.pk, customer.pk, s, v) for s, v in row.data.get("external_ids", ())]
         if row.data.get("preferences"):
