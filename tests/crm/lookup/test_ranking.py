@@ -14,7 +14,7 @@ from django.utils import timezone
 from crm import services
 from crm.lookup import search as lookup
 from crm.lookup import terms
-from crm.lookup.terms import reindex
+from crm.lookup.terms import reindex, visits
 from crm.models import Customer, SearchTerm, SearchTermVisit, TermKind
 from crm.tasks import copy_visits
 from tests.factories import CustomerFactory
@@ -293,7 +293,7 @@ def test_the_beat_task_copies_every_pending_visit_in_batches(organization, monke
     # and the pending row of a guest no longer on file, first in the queue
     SearchTermVisit.objects.create(customer_id=0)
     # When beat runs the copy, two guests a batch
-    monkeypatch.setattr(terms, "VISITS_BATCH", 2)
+    monkeypatch.setattr(visits, "VISITS_BATCH", 2)
     assert copy_visits.apply().get() >= 6  # with any other pending guest of the database
     # Then every guest's terms carry their last visit, and nothing is left pending (the guest gone is dropped)
     for guest in guests:

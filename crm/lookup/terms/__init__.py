@@ -1,0 +1,70 @@
+"""A customer → its search terms; kept in step by the customer services.
+
+names: what a guest's names, email, phone and birthday give the lookup (pure functions); index: the writes of a
+guest's derived name fields and terms, and their rebuild; visits: the last visit copied into the terms."""
+
+from crm.lookup.terms.index import (
+    DERIVED_FIELDS,
+    REINDEX_BATCH,
+    derive_name_fields,
+    forget_customers,
+    index_customer,
+    index_customers,
+    reindex,
+    vocabulary_words,
+)
+from crm.lookup.terms.names import (
+    BIRTHDAY_SIGIL,
+    EMAIL_SIGIL,
+    MAX_SEARCH_NAME,
+    NAME_FIELDS,
+    NAMES_CACHE,
+    PHONE_SIGIL,
+    PHONETIC_SIGIL,
+    PREFIX_KEYS,
+    PREFIX_SIGIL,
+    PREFIXED_KINDS,
+    Names,
+    birthday_term,
+    customer_terms,
+    full_name_keys,
+    full_name_keys_of,
+    han_parts,
+    is_prefix_key,
+    names_of,
+    prefix_keys,
+)
+from crm.lookup.terms.visits import VISITS_BATCH, visit_pending_sql, visits_copy
+
+__all__ = [
+    "BIRTHDAY_SIGIL",
+    "DERIVED_FIELDS",
+    "EMAIL_SIGIL",
+    "MAX_SEARCH_NAME",
+    "NAMES_CACHE",
+    "NAME_FIELDS",
+    "PHONETIC_SIGIL",
+    "PHONE_SIGIL",
+    "PREFIXED_KINDS",
+    "PREFIX_KEYS",
+    "PREFIX_SIGIL",
+    "REINDEX_BATCH",
+    "VISITS_BATCH",
+    "Names",
+    "birthday_term",
+    "customer_terms",
+    "derive_name_fields",
+    "forget_customers",
+    "full_name_keys",
+    "full_name_keys_of",
+    "han_parts",
+    "index_customer",
+    "index_customers",
+    "is_prefix_key",
+    "names_of",
+    "prefix_keys",
+    "reindex",
+    "visit_pending_sql",
+    "visits_copy",
+    "vocabulary_words",
+]
