@@ -190,7 +190,7 @@ def test_migration_0030_writes_the_name_and_birthday_terms_the_writers_write(org
 
 
 def test_a_batch_applied_by_another_run_meanwhile_is_not_applied_again(organization, manager, monkeypatch):
-    # Given a run whose next batch is prepared while it writes the first (batches of two rows)
+    # Given a run applying a list in batches of two rows
     monkeypatch.setattr(applying, "BATCH", 2)
     rows = [["Name", "Email"], *[[f"Guest {i}", f"g{i}@example.com"] for i in range(5)]]
     upload = preview(organization, manager, csv_bytes(rows))
