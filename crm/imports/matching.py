@@ -94,15 +94,19 @@ def match(organization_id: int, rows: list[Keys]) -> list[list[int]]:
         answers.append(candidates)
     # The last rule only for the rows the others left undecided (a list applied again is decided by its ids and
     # emails).
-    undecided = [i for i, row in enumerate(rows) if not answers[i] and row.birthday is not None and row.names]
-    by_term = _by_name_and_birthday(organization_id, [rows[i] for i in undecided])
-    for i in undecided:
-        row = rows[i]
+    undecided = {
+        i: _birthday_terms(row)
+        for i, row in enumerate(rows)
+        if not answers[i] and row.birthday is not None and row.names
+    }
+    by_term = _by_name_and_birthday(organization_id, {term for wanted in undecided.values() for term in wanted})
+    for i, wanted in undecided.items():
+        year_of_row = rows[i].birthday.year
         answers[i] = {
             customer_id
-            for term in _birthday_terms(row)
+            for term in wanted
             for customer_id, year in by_term.get(term, ())
-            if year is None or row.birthday.year is None or year == row.birthday.year
+            if year is None or year_of_row is None or year == year_of_row
         }
     return [sorted(candidates) for candidates in answers]
 
@@ -111,10 +115,9 @@ def _birthday_terms(row: Keys) -> set[str]:
     return {terms.birthday_term(name, row.birthday.month, row.birthday.day) for name in row.names}
 
 
-def _by_name_and_birthday(organization_id: int, rows: list[Keys]) -> dict[str, list[tuple[int, int | None]]]:
-    """The guests holding each row's names with its birthday's day (NAME_BIRTHDAY terms: one index probe each,
-    however many guests share a common name), with their birthday's year."""
-    wanted = {term for row in rows for term in _birthday_terms(row)}
+def _by_name_and_birthday(organization_id: int, wanted: set[str]) -> dict[str, list[tuple[int, int | None]]]:
+    """The guests holding these NAME_BIRTHDAY terms (one index probe each, however many guests share a common
+    name), with their birthday's year."""
     if not wanted:
         return {}
     found = SearchTerm.objects.filter(
