@@ -1,5 +1,9 @@
 // <button data-copy="ID" data-copied="Copied">: copies the value of the field ID (the webhook secret, shown once).
-// Without JavaScript, or without clipboard access, the field is selected for the user to copy.
+// The button is hidden until this script can copy (a click before it had loaded did nothing); without JavaScript,
+// or without clipboard access, the user copies the field by hand.
+if (navigator.clipboard) {
+  for (const button of document.querySelectorAll("button[data-copy]")) button.hidden = false;
+}
 document.addEventListener("click", (event) => {
   const button = event.target.closest("button[data-copy]");
   if (!button) return;
