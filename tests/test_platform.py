@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import email
+import gc
 import os
 import subprocess
 import sys
+import weakref
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -68,6 +70,27 @@ def test_a_token_sees_its_own_organization_only(api, outsider_api, customer):
 
 def test_health_is_200(client):
     assert client.get("/health/").json() == {"status": "ok"}
+
+
+def test_garbage_in_cycles_is_collected_once_a_response_is_sent_not_before(client):
+    """config/wsgi.py: the web process collects between requests (a collection in the middle of one added 16-39 ms
+    to one lookup in ~75 at a million guests)."""
+    from config import wsgi
+
+    class Node:
+        pass
+
+    gc.collect()
+    rings = []
+    for _ in range(wsgi.COLLECT_AFTER):
+        first, second = Node(), Node()
+        first.other, second.other = second, first
+        rings.append(weakref.ref(first))
+    del first, second
+    assert gc.get_count()[0] >= wsgi.COLLECT_AFTER
+    assert all(ring() is not None for ring in rings)  # garbage, but nothing collected it yet
+    assert client.get("/health/").status_code == 200
+    assert all(ring() is None for ring in rings)
 
 
 def test_ready_when_database_and_broker_answer(client, tmp_path):
