@@ -7,8 +7,9 @@ latency counts from the moment its request was due, so a queue in front of the s
 prefix, keystroke by keystroke —, 20 % briefs, 10 % writes (a new guest, a preference, a contact; contacts
 schedule thank-you touches), with token auth, against gunicorn plus a real Celery worker and beat on the broker.
 
-The offered rate steps up until two steps in a row miss p95 <= 50 ms. The same generator offers each rate, right
-after the system's step, to the framework floor on its own gunicorn (the same Django + DRF stack, token auth and
+The offered rate doubles from 5 req/s until a step misses p95 <= 50 ms, then climbs ×1.25 from the last rate that
+held until two steps in a row miss (next_rate). The same generator offers its own ladder, right after each of the
+system's steps, to the framework floor on its own gunicorn (the same Django + DRF stack, token auth and
 organization lookup, answering a fixed JSON: a real lookup page), so load drift on this shared machine lands on
 both. Traffic goes only to 127.0.0.1; the run stops by itself (RUN_SECONDS after the dataset is ready).
 """
@@ -55,7 +56,11 @@ WEB_WORKERS = 3
 # One Celery process: the writes' follow-ups are rows for tomorrow, and beat's dispatchers run every 10 s and 1 min.
 CELERY_CONCURRENCY = 1
 TARGET_P95_MS = 50.0
-RATES = [round(5 * 1.25**n) for n in range(30)]  # offered requests a second: 5, 6, 8, 10, 12, 15, 19, 24, ...
+# Offered requests a second: from FIRST_RATE, doubled while every step holds; after a series' first miss, from the
+# last rate that held, ×1.25 a step until two steps in a row miss (next_rate). ×1.25 from 5 all the way took 16
+# steps to reach 142 req/s, and the run's time limit stopped both series there, neither saturated (2026-12-05).
+FIRST_RATE = 5
+COARSE, FINE = 2.0, 1.25
 # A step of the mix lasts longer than one of the floor: a tenth of it are writes, and their p95 needs numbers.
 MIXED_STEP_SECONDS = 15.0
 FLOOR_STEP_SECONDS = 10.0
@@ -275,15 +280,16 @@ async def settle(client: Client) -> None:
 
 
 def step_up(series: list[Series], deadline: float) -> None:
-    """Each offered rate to each series in turn (the system, then the floor, at the same rate: load drift lands
+    """The series take turns, a step each (the system, then the floor, each at its own next_rate: load drift lands
     on both), a series leaving once two steps in a row missed the target; stops at the deadline."""
 
     async def run() -> None:
         rng = random.Random(5)
         for one in series:
-            await offer(one.client, one.next_request, RATES[0], WARMUP_SECONDS, rng)
-        for rate in RATES:
-            for one in [s for s in series if not s.saturated]:
+            await offer(one.client, one.next_request, FIRST_RATE, WARMUP_SECONDS, rng)
+        while active := [s for s in series if not s.saturated]:
+            for one in active:
+                rate = next_rate(one.steps)
                 if time.monotonic() + one.seconds + DRAIN_SECONDS > deadline:
                     print(f"{one.name}: stopped at the run's time limit before {rate} req/s", file=sys.stderr)
                     return
@@ -299,8 +305,6 @@ def step_up(series: list[Series], deadline: float) -> None:
                 one.after()
                 one.steps.append(step)
                 per_rate(one.name, step)
-            if all(s.saturated for s in series):
-                return
 
     asyncio.run(run())
     for one in series:
@@ -368,6 +372,21 @@ def cpu_per_request(steps: list[Step]) -> float:
     """CPU milliseconds a request cost, summed over every watched process tree and step."""
     seconds = sum(sum(step.watched.cpu.values()) for step in steps if step.watched)
     return 1000 * seconds / max(1, sum(len(step.outcomes) for step in steps if step.watched))
+
+
+def next_rate(steps: list[Step]) -> int:
+    """The rate a series offers next: doubled while every step held (a coarse climb to where it starts to fail); at
+    its first miss, back to the last rate that held ×1.25; then ×1.25 a step (the series stops after two misses in a
+    row, Series.saturated). 5, 10, 20, 40, 80, 160 (missed), 100, 125, 156, ..."""
+    if not steps:
+        return FIRST_RATE
+    last = steps[-1]
+    if all(step.holds for step in steps):
+        return round(last.rate * COARSE)
+    if sum(not step.holds for step in steps) == 1 and not last.holds:
+        held = [step.rate for step in steps if step.holds]
+        return max(round(max(held) * FINE), round(max(held)) + 1) if held else round(last.rate * FINE)
+    return max(round(last.rate * FINE), round(last.rate) + 1)
 
 
 def saturation(steps: list[Step]) -> Step | None:

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from gunicorn.config import Config
 from gunicorn.glogging import Logger
 
-from bench.mixed import Outcome, Request, Step, breakdown, server_times
+from bench.mixed import Outcome, Request, Step, breakdown, next_rate, server_times
 from bench.server import ACCESS_LOG_FORMAT
 
 
@@ -53,3 +53,17 @@ def test_a_request_gets_its_server_time_and_the_rest_is_queue(tmp_path, capsys):
     assert "mixed_5rps_lookup_server_p95 12.00 ms" in printed
     assert "mixed_5rps_queue_mean 28.00 ms" in printed  # 40 ms from due to answer, 12 of them in the worker
     assert "# mixed_5rps slow: 40.0 ms (server 12.0) lookup /api/v1/customers/?q=wang" in printed
+
+
+def test_the_offered_rate_doubles_until_a_miss_then_climbs_by_a_quarter_from_the_last_that_held():
+    def steps(*pairs):
+        return [Step(rate, [Outcome("lookup", ms, True)]) for rate, ms in pairs]
+
+    assert next_rate([]) == 5
+    assert next_rate(steps((5, 10), (10, 12), (20, 14))) == 40
+    # 160 missed: back to 80, the last that held, x1.25
+    assert next_rate(steps((5, 10), (10, 10), (20, 10), (40, 10), (80, 20), (160, 900))) == 100
+    assert next_rate(steps((5, 10), (10, 10), (20, 10), (40, 10), (80, 20), (160, 900), (100, 30))) == 125
+    # a miss after the climb restarted: still x1.25 (a second miss in a row ends the series)
+    assert next_rate(steps((5, 10), (10, 10), (160, 900), (12, 30), (15, 60))) == 19
+    assert next_rate(steps((5, 60))) == 6  # not even the first step held
