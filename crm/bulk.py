@@ -119,9 +119,21 @@ def saved(obj: models.Model, pk: Any) -> None:
 def _preparer(field: models.Field) -> Callable[[Any], Any]:
     if field.get_internal_type() == "JSONField":
         # The JSON text itself, which COPY hands to jsonb's input as it would Django's Jsonb wrapper: making one
-        # wrapper per value was a tenth of an import's Python (five JSON columns per import row). None is NULL.
+        # wrapper per value was a tenth of an import's Python (five JSON columns per import row). None is NULL; an
+        # empty dict or list, most of an applied import row's cells, is its text without json.dumps (~3 µs each).
         dumps = functools.partial(json.dumps, cls=field.encoder)
-        return lambda value: None if value is None else dumps(value)
+
+        def prepare_json(value: Any) -> Any:
+            if value is None:
+                return None
+            kind = type(value)
+            if kind is dict and not value:
+                return "{}"
+            if kind is list and not value:
+                return "[]"
+            return dumps(value)
+
+        return prepare_json
 
     def prepare(value: Any) -> Any:
         return field.get_db_prep_save(value, connection)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from crm.bulk import insert_objects, insert_rows
 from crm.models import ChangeRecord, Customer, ExternalId, SearchTerm, TermKind
@@ -71,6 +72,15 @@ def test_rows_of_values_and_json_changes_are_inserted(organization):
     )
     record = ChangeRecord.objects.get(customer_id=guest.pk, action="customer.import")
     assert record.changes == {"given_name": {"new": "A\tB\n"}, "import": 7}
+    # Empty containers (most of an applied import row's cells) keep their type; falsy scalars stay themselves.
+    for number, changes in enumerate([{}, [], 0, "", False, [{}], {"": []}]):
+        insert_rows(
+            ChangeRecord,
+            ("organization_id", "action", "target_type", "target_id", "customer_id", "changes", "created_at"),
+            [(organization.pk, "customer.update", "customer", number, guest.pk, changes, timezone.now())],
+        )
+        stored = ChangeRecord.objects.get(customer_id=guest.pk, action="customer.update", target_id=number).changes
+        assert stored == changes and type(stored) is type(changes)
 
 
 def test_a_duplicate_is_djangos_integrity_error(organization):
