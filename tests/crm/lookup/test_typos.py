@@ -3,11 +3,15 @@ that vocabulary kept in step with every write of a guest's names."""
 
 from __future__ import annotations
 
+import random
+from collections import Counter
+
 import pytest
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
+from rapidfuzz.distance import DamerauLevenshtein
 
 from crm import services
 from crm.lookup.normalize import phonetic
@@ -15,7 +19,7 @@ from crm.lookup.search import _corrected, search
 from crm.lookup.search.query import analyze
 from crm.lookup.search.scores import Scores
 from crm.lookup.terms import NAME_FIELDS, PHONETIC_SIGIL, names_of
-from crm.lookup.vocabulary import corrections
+from crm.lookup.vocabulary import MAX_CANDIDATES, corrections, max_edits, vocabulary_add
 from crm.models import NameWord
 from tests.factories import CustomerFactory
 
@@ -110,6 +114,25 @@ def test_corrections_are_the_closest_then_the_most_held(organization, guests):
     # whitfield (one edit, three guests) before whitworth (not within two) and any rarer word one edit away
     assert near["whitfeld"][0].word == "whitfield"
     assert [(c.edits, -c.guests) for c in near["whitfeld"]] == sorted((c.edits, -c.guests) for c in near["whitfeld"])
+
+
+def test_corrections_are_every_vocabulary_word_within_the_edits_the_keys_bounds_leave_none_out(organization):
+    """Each key of a typed word reads only the words of the lengths it can be a key of (crm.lookup.vocabulary
+    corrections): the same words as measuring every word of the vocabulary, alone or with another typed word."""
+    rng = random.Random(15)
+    letters = "aeinghlo"  # few letters, so that many words are near one another
+    vocabulary = sorted({"".join(rng.choice(letters) for _ in range(rng.randint(2, 9))) for _ in range(500)})
+    vocabulary_add(organization.pk, Counter(vocabulary))
+    typed = sorted({"".join(rng.choice(letters) for _ in range(rng.randint(3, 9))) for _ in range(80)})
+
+    def measured(word):
+        near = [(DamerauLevenshtein.distance(word, known), known) for known in vocabulary]
+        return sorted(pair for pair in near if pair[0] <= max_edits(word))[:MAX_CANDIDATES]
+
+    for word, other in zip(typed, reversed(typed), strict=True):
+        found = corrections(organization.pk, [word, other])
+        for each in (word, other):
+            assert [(c.edits, c.word) for c in found.get(each, [])] == measured(each), each
 
 
 def test_the_vocabulary_counts_the_guests_holding_each_word(organization, guests):
