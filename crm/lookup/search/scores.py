@@ -45,6 +45,7 @@ class Scores:
         self.joined = "".join(query.words) if words > 1 else None
         self.joined_prefix = (words - 1 + PREFIX_FACTOR) / words if words > 1 else PREFIX_FACTOR
         self.whole_names: set[int] = set()  # the guests whose whole name is, or starts with, the joined words
+        self._ranked: list[tuple[int, float]] | None = None  # ranked(), until a weight changes
 
     def add_variants(self, variants: list[Variant]) -> None:
         """More keys to score the rows against (the typo stage's corrections)."""
@@ -55,8 +56,12 @@ class Scores:
                 self.prefixes.append(variant)
 
     def _hit(self, customer_id: int, slot: int, weight: float, term: str, *, sure: bool = True) -> None:
-        for best in (self.best, self.sure) if sure and not term.startswith(PHONETIC_SIGIL) else (self.best,):
-            slots = best[customer_id]
+        slots = self.best[customer_id]
+        if weight > slots.get(slot, 0.0):
+            slots[slot] = weight
+            self._ranked = None
+        if sure and not term.startswith(PHONETIC_SIGIL):
+            slots = self.sure[customer_id]
             if weight > slots.get(slot, 0.0):
                 slots[slot] = weight
 
@@ -117,7 +122,13 @@ class Scores:
         return max(slots.get(WHOLE, 0.0), per_word)
 
     def ranked(self) -> list[tuple[int, float]]:
-        """Customers matching every word of the query; when none does, those matching most of it."""
+        """Customers matching every word of the query; when none does, those matching most of it. The search asks
+        between its stages, five times for a typo: kept until a weight changes (not to be modified)."""
+        if self._ranked is None:
+            self._ranked = self._rank()
+        return self._ranked
+
+    def _rank(self) -> list[tuple[int, float]]:
         for every_word in (True, False):
             ranked = [
                 (cid, score) for cid in self.best if (score := self.score(cid, every_word=every_word)) >= MIN_SCORE
