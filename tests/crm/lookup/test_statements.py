@@ -62,6 +62,19 @@ def test_a_phone_ending_is_found_in_three_statements(api, organization, django_a
     assert [row["id"] for row in answer.json()["results"]] == [wei.pk]
 
 
+def test_one_word_being_typed_is_found_in_three_statements(api, organization, django_assert_num_queries):
+    # given Cynthia Moore, and a guest whose email starts with cynth
+    cynthia = CustomerFactory(organization=organization, given_name="Cynthia", family_name="Moore")
+    mailed = CustomerFactory(
+        organization=organization, given_name="Ann", family_name="Lee", email="cynth.lee@example.com"
+    )
+    # 1 the token · 2 the word's terms and the names starting with it, with the emails starting with it (its
+    # whole-query keys weigh less than a name, so the word's own keys are read whatever they find) · 3 the winners
+    with django_assert_num_queries(3):
+        answer = api.get(URL, {"q": "cynth"})
+    assert {row["id"] for row in answer.json()["results"]} == {cynthia.pk, mailed.pk}
+
+
 def test_a_surname_and_the_start_of_a_given_name_are_read_as_the_start_of_a_whole_name(
     api, organization, django_assert_num_queries
 ):
