@@ -383,10 +383,10 @@ def next_rate(steps: list[Step]) -> int:
     last = steps[-1]
     if all(step.holds for step in steps):
         return round(last.rate * COARSE)
+    base = last.rate
     if sum(not step.holds for step in steps) == 1 and not last.holds:
-        held = [step.rate for step in steps if step.holds]
-        return max(round(max(held) * FINE), round(max(held)) + 1) if held else round(last.rate * FINE)
-    return max(round(last.rate * FINE), round(last.rate) + 1)
+        base = max((step.rate for step in steps if step.holds), default=last.rate)  # back to the last that held
+    return max(round(base * FINE), round(base) + 1)  # ×1.25, and at least one more
 
 
 def saturation(steps: list[Step]) -> Step | None:
