@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from rest_framework import serializers
 
-from crm import services
+from crm import selectors, services
 from crm.partial_dates import PartialDate
 from crm.serializers import (
     ContactSerializer,
@@ -49,6 +49,23 @@ def test_every_customer_field_renders_as_drf_would(customer, organization):
         assert data == drf_rendering(serializer_class, customer, {"organization": organization})
     assert CustomerSerializer(customer).data["last_seen"].endswith("Z")
     assert CustomerSerializer(customer).data["birthday"] == "03-14"
+
+
+def test_a_lookup_page_renders_as_drf_would_from_the_plan_alone(customer, organization):
+    # Given a guest with ids in two other systems, found by a lookup as the desk types
+    services.customer_update(
+        customer=customer, external_ids=[{"system": "opera", "id": "A1"}, {"system": "pms", "id": "B2"}]
+    )
+    page = selectors.customer_lookup(organization=organization, q="Siob")
+    context = {"organization": organization, "mask_contacts": True}
+    # When the page is rendered / Then each row is DRF's own rendering, the ids in other systems included
+    serializer = CustomerSerializer(page, many=True, context=context)
+    assert serializer.data == [
+        {**drf_rendering(CustomerSerializer, c, context), "email": "s•••@example.ie", "phone": "…4567"} for c in page
+    ]
+    assert serializer.data[0]["external_ids"] == [{"system": "opera", "id": "A1"}, {"system": "pms", "id": "B2"}]
+    # and without copying the serializer's fields, as DRF would for every page (0.3–0.9 ms a keystroke)
+    assert "fields" not in vars(serializer.child)
 
 
 def test_nulls_and_context_fields_render_as_drf_would(organization, customer):
