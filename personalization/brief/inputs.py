@@ -28,6 +28,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from crm import rows
 from crm.models import (
     Contact,
     ContactKind,
@@ -399,9 +400,15 @@ def _decode(value):
 
 
 def _model(model: type[Model], data: dict) -> Model:
-    names = [field.attname for field in model._meta.concrete_fields]
-    values = [_python(field, data[field.attname]) for field in model._meta.concrete_fields]
-    return model.from_db(connection.alias, names, values)
+    """An instance, as the ORM loads it, from a JSON object of its columns (the connection asked once, not for
+    each value: ~0.2 ms of a brief's six or seven instances)."""
+    names = _attnames(model)
+    return rows.loaded(model, row_reader(model, names)([data[name] for name in names]))
+
+
+@cache
+def _attnames(model: type[Model]) -> tuple[str, ...]:
+    return tuple(field.attname for field in model._meta.concrete_fields)
 
 
 def row_reader(model: type[Model], columns: tuple[str, ...]) -> Callable[[list], list]:
