@@ -54,11 +54,11 @@ def loaded(model: type[Model], values: list) -> Model:
     signal listened to, no __init__ or from_db of the model's own, each column's attribute a descriptor of
     Django's that stores the value as it is on a new instance —, the values are stored so; otherwise from_db."""
     if not _plain_init(model) or pre_init.has_listeners(model) or post_init.has_listeners(model):
-        return model.from_db(connection.alias, _attnames(model), values)
+        return model.from_db(connection.alias, attnames(model), values)
     new = model.__new__(model)
     new._state = state = ModelState()
     state.adding, state.db = False, connection.alias
-    new.__dict__.update(zip(_attnames(model), values, strict=True))
+    new.__dict__.update(zip(attnames(model), values, strict=True))
     return new
 
 
@@ -71,8 +71,9 @@ def _plain_init(model: type[Model]) -> bool:
 
 
 @cache
-def _attnames(model: type[Model]) -> list[str]:
-    return [f.attname for f in model._meta.concrete_fields]
+def attnames(model: type[Model]) -> tuple[str, ...]:
+    """The model's concrete columns' attribute names, in columns() order (what loaded() takes values of)."""
+    return tuple(f.attname for f in model._meta.concrete_fields)
 
 
 @cache

@@ -402,13 +402,8 @@ def _decode(value):
 def _model(model: type[Model], data: dict) -> Model:
     """An instance, as the ORM loads it, from a JSON object of its columns (the connection asked once, not for
     each value: ~0.2 ms of a brief's six or seven instances)."""
-    names = _attnames(model)
+    names = rows.attnames(model)
     return rows.loaded(model, row_reader(model, names)([data[name] for name in names]))
-
-
-@cache
-def _attnames(model: type[Model]) -> tuple[str, ...]:
-    return tuple(field.attname for field in model._meta.concrete_fields)
 
 
 def row_reader(model: type[Model], columns: tuple[str, ...]) -> Callable[[list], list]:
