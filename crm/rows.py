@@ -93,8 +93,8 @@ def instances_with(model: type[Model], name: str, values: Sequence[Sequence]) ->
     relation = model._meta.get_field(name)
     related = relation.related_model
     start = width(model)
-    at = [f.attname for f in model._meta.concrete_fields].index(model._meta.pk.attname)
-    related_at = start + [f.attname for f in related._meta.concrete_fields].index(related._meta.pk.attname)
+    at = attnames(model).index(model._meta.pk.attname)
+    related_at = start + attnames(related).index(related._meta.pk.attname)
     found: dict[object, tuple[Model, list[Model]]] = {}
     for row in values:
         if row[at] not in found:
