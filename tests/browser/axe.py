@@ -11,8 +11,12 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from playwright.sync_api import Error as PlaywrightError
+
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 BLOCKING = {"serious", "critical"}
+# What page.evaluate raises when the document it ran in was replaced by a navigation under way.
+NAVIGATING = ("reading 'documentElement'", "Execution context was destroyed", "axe is not defined")
 RUN = """async () => {
   const result = await axe.run(document, {
     runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},
@@ -34,10 +38,22 @@ def _source() -> str:
 
 
 def violations(page) -> list[dict]:
-    """axe-core's violations of the page as it is now: `id`, `impact`, `help` and up to five `targets`."""
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.evaluate(_source())
-    return page.evaluate(RUN)
+    """axe-core's violations of the page once it has loaded: `id`, `impact`, `help` and up to five `targets`.
+
+    A click on a link returns before the next document exists; axe run in between finds no document (or has
+    its context destroyed by the navigation). The page is then waited for and axe run again on the new
+    document, at most three times.
+    """
+    for attempt in range(1, 4):
+        page.wait_for_load_state("load")
+        try:
+            if not page.evaluate("typeof window.axe !== 'undefined'"):
+                page.evaluate(_source())
+            return page.evaluate(RUN)
+        except PlaywrightError as error:
+            if attempt == 3 or not any(sign in str(error) for sign in NAVIGATING):
+                raise
+            page.wait_for_timeout(100 * attempt)
 
 
 def assert_accessible(page, screen: str = "") -> list[dict]:

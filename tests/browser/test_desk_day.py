@@ -185,6 +185,7 @@ def test_a_whole_day_at_the_desk(demo, desk, language):
     nav = page.get_by_role("link", name=text["tasks"])
     expect(nav.locator(".count")).not_to_have_text("0")
     nav.click()
+    page.wait_for_url("**/tasks/")
     assert_accessible(page, "tasks")
     task = page.locator("li.task", has_text=guest.display_name)
     task.get_by_label(text["reached"]).check()

@@ -45,8 +45,10 @@ def test_a_manager_creates_a_rule_and_the_front_desk_delivers_it(browser_page, m
 
     log_in(page, manager.user.username)
     page.get_by_role("link", name="Gift rules").click()
+    page.wait_for_url("**/gifts/")
     assert_accessible(page, "gift rules")
     page.get_by_role("link", name="New rule").click()
+    page.wait_for_url("**/gifts/new/")
     assert_accessible(page, "new gift rule")
 
     # Each trigger shows its own fields only.

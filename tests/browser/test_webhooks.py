@@ -25,6 +25,7 @@ def test_a_manager_adds_a_webhook_and_copies_its_secret(page, settings, organiza
     )
     log_in(page, "boss")
     page.get_by_role("link", name="Webhooks").click()
+    page.get_by_label("URL").wait_for()
     assert_accessible(page, "webhooks")
     page.get_by_label("URL").fill("http://127.0.0.1:9/hooks")
     page.get_by_label("issue.resolved").check()
