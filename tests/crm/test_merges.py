@@ -55,6 +55,21 @@ def test_a_whole_name_is_a_reason_up_to_the_common_name_bound(api, organization,
     assert reasons == [["same_name"]] * reported
 
 
+def test_an_email_shared_by_many_reports_its_most_recent_holders(api, organization):
+    # Given a family email held by 25 guests, each last seen on another day (the oldest first)
+    holders = []
+    for days_ago in range(25, 0, -1):
+        holder = CustomerFactory(organization=organization, email="family@example.com", phone="")
+        services.contact_log(customer=holder, kind="visit", occurred_at=timezone.now() - timedelta(days=days_ago))
+        holders.append(holder)
+    # When one more guest gives it, then the 21 seen last are reported (one more than MAX_NAME_GROUP: enough to
+    # tell a common name), the four seen longest ago are not
+    answer = api.post("/api/v1/customers/", {"given_name": "Ana", "family_name": "Ruiz", "email": "family@example.com"})
+    assert answer.status_code == 201, answer.json()
+    reported = {d["customer"]["id"] for d in answer.json()["likely_duplicates"]}
+    assert reported == {holder.pk for holder in holders[4:]}
+
+
 def test_same_phone_and_same_name_are_likely_duplicates(api, organization):
     first = CustomerFactory(organization=organization, zhang_wei=True, email="", phone="+86 138 0013 8000")
     second = CustomerFactory(organization=organization, native_name="張偉", email="", phone="")

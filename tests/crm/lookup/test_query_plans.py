@@ -162,3 +162,35 @@ def test_the_guest_lists_name_filter_uses_the_trigram_index(organization):
     explained = plan(guest_list(organization=organization, q="Zhan"))
     assert "customer_search_name_trgm" in explained, explained
     assert [c.pk for c in guest_list(organization=organization, q="Zhan")] == [zhang.pk]
+
+
+@pytest.mark.parametrize("saved", [True, False], ids=["a profile shown", "a profile being typed"])
+def test_a_common_name_reads_a_bounded_number_of_its_holders_for_likely_duplicates(organization, saved):
+    """A guest's likely duplicates read at most MAX_NAME_GROUP + 1 holders of each of their names, emails and
+    phones, from the index in its order: 60 namesakes here stand for tens of thousands at ten million guests."""
+    from crm.selectors import MAX_NAME_GROUP, likely_duplicates_of, likely_duplicates_of_unsaved
+
+    for _ in range(60):
+        CustomerFactory(organization=organization, given_name="Wei", family_name="Wang", email="", phone="")
+    if saved:
+        guest = CustomerFactory(organization=organization, given_name="Wei", family_name="Wang", phone="")
+        ask = lambda: likely_duplicates_of(guest)  # noqa: E731
+    else:
+        guest = Customer(organization=organization, given_name="Wei", family_name="Wang")
+        ask = lambda: likely_duplicates_of_unsaved(guest)  # noqa: E731
+    with CaptureQueriesContext(connection) as statements:
+        assert ask() == []  # a common name: no namesake is a likely duplicate
+    sharing = next(q["sql"] for q in statements.captured_queries if "LATERAL" in q["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sharing)
+        root = cursor.fetchone()[0][0]["Plan"]
+
+    def scans(node):
+        if node.get("Index Name") == "searchterm_org_term_recent":
+            yield node
+        for child in node.get("Plans", []):
+            yield from scans(child)
+
+    found = list(scans(root))
+    assert found, root
+    assert all(node["Actual Rows"] <= MAX_NAME_GROUP + 1 for node in found), found
