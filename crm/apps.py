@@ -9,6 +9,7 @@ class CrmConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models import Field, ForeignObject
 
+        from crm import loaders
         from crm.arrays import AnyOf
         from crm.signin import receivers
 
@@ -17,3 +18,4 @@ class CrmConfig(AppConfig):
         ForeignObject.register_lookup(AnyOf)
 
         receivers.connect()
+        loaders.connect()
