@@ -242,6 +242,43 @@ def test_a_common_surname_and_a_given_name_being_typed_walk_the_surname_to_the_s
     assert any(") AS anchor CROSS JOIN LATERAL" in query["sql"] for query in queries.captured_queries) == walked
 
 
+@pytest.mark.postgres
+def test_words_all_too_common_to_read_are_only_walked(organization, monkeypatch):
+    # Given 40 guests called Anna Maria Smith (no whole name starts with "annasmith": the words are read one by
+    # one), 5 of them the most recent visitors and 35 not seen for a year, among 60 other Smiths and 60 other Annas
+    now = timezone.now()
+
+    def guests(given: str, family: str, hours_ago: list[int]) -> list[Customer]:
+        return [
+            Customer(
+                organization=organization, given_name=given, family_name=family, last_seen=now - timedelta(hours=h)
+            )
+            for h in hours_ago
+        ]
+
+    recent = guests("Anna Maria", "Smith", [1, 2, 3, 4, 5])
+    rows = Customer.objects.bulk_create(
+        recent
+        + guests("Anna Maria", "Smith", [9000 + h for h in range(35)])
+        + guests("Bob", "Smith", [10 + h for h in range(60)])
+        + guests("Anna", "Lee", [100 + h for h in range(60)])
+    )
+    reindex(rows)
+    # and both words held by more rows than the lookup reads whole, and walks of 30 guests
+    monkeypatch.setattr(lookup, "FEW_ROWS", 10)
+    monkeypatch.setattr(lookup, "RANGE_ROWS", 20)
+    monkeypatch.setattr(lookup.statements, "WALK_ROWS", 30)
+    # When "anna smith" is typed
+    with CaptureQueriesContext(connection) as queries:
+        found = find(organization, "anna smith")
+    # Then the matches the walks meet come back, latest first, and no word is read whole: the work does not grow
+    # with the holders of the words (the 35 who have not come for a year are left to a more precise query)
+    assert found == [c.pk for c in recent]
+    assert not any(
+        "INTERSECT" in q["sql"] or "SELECT DISTINCT customer_id" in q["sql"] for q in queries.captured_queries
+    )
+
+
 def test_search_terms_follow_the_latest_contact(organization):
     # Given two namesakes, the one seen later found first
     first, second = (
