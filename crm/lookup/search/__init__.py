@@ -45,6 +45,9 @@ PREFIX_RANGE_ROWS = 2000
 # When every word of several has more rows than this, the longest is walked, not read whole (_every_word and
 # anchor_walk_sql): its holders in index order, each probed for the other words, until the page fills.
 FEW_ROWS = 1000
+# Candidates of one rare word probed for the other words at most (its first rows in index order: the word as typed,
+# most recent first, then its sound-alikes and prefixes): about the cost of one walk.
+CHECK_ROWS = 5000
 # A candidate checked for a word (a probe of its ~20 terms, ~7 µs at a million guests) costs about what reading
 # 20 of the word's rows does (~0.3 µs each): a word is read whole when it has at most this many times the rows of
 # the rarest word counted so far, under a fifth of the cost of checking that word's candidates (_rare_word).
@@ -233,10 +236,16 @@ def _every_word(organization: Organization, query: Query, scores: Scores, limit:
             found = [*found, *_walk_rows(organization, conditions, any_word, limit)]
             rare = []
     if any(rare) and len({row[0] for row in found}) < limit:  # a rare word bounds the candidates
-        # The rare words' customers, intersected; each other word checked per candidate.
+        # The rare words' customers, intersected; each other word checked per candidate. One rare word's candidates
+        # are probed one by one: at most CHECK_ROWS of them (PostgreSQL), the best first, or the probes would grow
+        # with its holders ("mayu wang": mayu and its sound-alikes, thousands at a million guests, each probed for
+        # wang).
         sets = [word for word, is_rare in zip(parts, rare, strict=True) if is_rare]
         checks = [c for c, is_rare in zip(conditions, rare, strict=True) if not is_rare]
-        found = run(*terms_of_sql(organization, every_word_sql(organization, sets, checks), any_word))
+        bound = CHECK_ROWS if cap is not None and len(sets) == 1 and checks else None
+        if bound:
+            sets = [_best_first(words[rare.index(True)], sets[0])]
+        found = run(*terms_of_sql(organization, every_word_sql(organization, sets, checks, first_rows=bound), any_word))
     for row in found:
         scores.add_term(*row)
 
@@ -258,6 +267,19 @@ def _rare_word(
             rare[number] = True
             ceiling = min(ceiling, PROBE_RATIO * rows_counted)
     return rare
+
+
+def _best_first(variants: list[Variant], parts: list[tuple[str, list]]) -> list[tuple[str, list]]:
+    """One word's ranges() with its exact terms ordered by what a holder scores (the word as typed first, then its
+    nicknames, its sound-alike key, its PREFIX row), for statements._first_rows."""
+    weight: dict[str, float] = {}
+    for variant in variants:
+        weight[variant.term] = max(weight.get(variant.term, 0.0), variant.weight)
+        if variant.prefix and is_prefix_key(variant.term):
+            key = PREFIX_SIGIL + variant.term
+            weight[key] = max(weight.get(key, 0.0), variant.weight * PREFIX_FACTOR)
+    (sql, terms), prefixes = parts[0], parts[1:]
+    return [(sql, sorted(terms, key=lambda term: (-weight.get(term, 0.0), term))), *prefixes]
 
 
 def _small_word(organization: Organization, parts: list[list[tuple[str, list]]]) -> int | None:

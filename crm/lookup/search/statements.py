@@ -179,13 +179,36 @@ def count_sql(organization: Organization, parts: list[tuple[str, list]], cap: in
     return f"SELECT count(*) FROM (SELECT 1 FROM ({union}) AS word LIMIT %s) AS capped", [*params, cap + 1]  # noqa: S608
 
 
-def every_word_sql(organization: Organization, words, conditions: list[tuple[str, list]]) -> tuple[str, list]:
+def _first_rows(organization: Organization, parts: list[tuple[str, list]], rows: int) -> tuple[str, list]:
+    """PostgreSQL: one word's first `rows` rows, the best first: its exact terms in the order given (the caller puts
+    the word as typed first), each term's holders in index order (a full name before a part of one, then the most
+    recent: exact_sql's LATERAL reads the terms in their array's order), then each prefix's range in term order
+    (parts as ranges() makes them: the exact terms first)."""
+    table = SearchTerm._meta.db_table
+    (_, exact_terms), prefixes = parts[0], parts[1:]
+    exact, params = exact_sql(organization, exact_terms, rows)
+    branches = [f"SELECT customer_id FROM ({exact}) AS e"]  # noqa: S608
+    for number, (sql, prefix_params) in enumerate(prefixes):
+        branches.append(
+            f"SELECT * FROM (SELECT customer_id FROM {table} WHERE organization_id = %s AND {sql}"  # noqa: S608
+            f" LIMIT %s) AS p{number}"
+        )
+        params += [organization.pk, *prefix_params, rows]
+    return f"SELECT customer_id FROM ({' UNION ALL '.join(branches)}) AS word LIMIT %s", [*params, rows]  # noqa: S608
+
+
+def every_word_sql(
+    organization: Organization, words, conditions: list[tuple[str, list]], *, first_rows: int | None = None
+) -> tuple[str, list]:
     """The customers of every given word (the rare ones: at most RANGE_ROWS rows each), each once, that also hold
-    a term of every condition (the other words'), probed through searchterm_customer_term from the index alone."""
+    a term of every condition (the other words'), probed through searchterm_customer_term from the index alone.
+    first_rows (PostgreSQL): each word's candidates are its first rows only (_first_rows), so that the probes do not
+    grow with its holders."""
     table = SearchTerm._meta.db_table
     sets, params = [], []
     for parts in words:
-        union, union_params = _union(organization, parts)
+        read = _first_rows(organization, parts, first_rows) if first_rows else _union(organization, parts)
+        union, union_params = read
         sets.append(f"SELECT DISTINCT customer_id FROM ({union}) AS word")  # noqa: S608
         params += union_params
     checks = []

@@ -279,6 +279,46 @@ def test_words_all_too_common_to_read_are_only_walked(organization, monkeypatch)
     )
 
 
+@pytest.mark.postgres
+def test_a_rare_word_probed_for_a_common_one_checks_its_best_candidates_only(organization, monkeypatch):
+    # Given 60 guests called Anna — 50 Anna Lee and 3 Anna Maria Smith seen this month, 7 Anna Maria Smith seen a
+    # year ago — and 200 Bob Smiths seen this week (no whole name starts with "annasmith")
+    now = timezone.now()
+
+    def guests(given: str, family: str, hours_ago) -> list[Customer]:
+        return [
+            Customer(
+                organization=organization, given_name=given, family_name=family, last_seen=now - timedelta(hours=h)
+            )
+            for h in hours_ago
+        ]
+
+    recent = guests("Anna Maria", "Smith", [200, 210, 220])
+    rows = Customer.objects.bulk_create(
+        recent
+        + guests("Anna Maria", "Smith", [9000 + h for h in range(7)])
+        + guests("Anna", "Lee", [250 + h for h in range(50)])
+        + guests("Bob", "Smith", range(1, 201))
+    )
+    reindex(rows)
+    # and both words held by more rows than FEW_ROWS, smith by more than are read whole (three rows a guest: the
+    # name, its sound-alike key and the whole name starting with it; anna: 180), walks of 30 guests, and 40
+    # candidates probed at most
+    monkeypatch.setattr(lookup, "FEW_ROWS", 10)
+    monkeypatch.setattr(lookup, "RANGE_ROWS", 200)
+    monkeypatch.setattr(lookup, "CHECK_ROWS", 40)
+    monkeypatch.setattr(lookup.statements, "WALK_ROWS", 30)
+    # When "anna smith" is typed (the walk of smith's 30 most recent holders meets Bob Smiths only; anna is the rare
+    # word, each of its holders probed for smith)
+    with CaptureQueriesContext(connection) as queries:
+        found = find(organization, "anna smith")
+    # Then its 40 best holders — the most recent Annas — are the candidates: the three Anna Maria Smiths among them
+    # come back, latest first; the seven not seen for a year are beyond the bound
+    assert found == [c.pk for c in recent]
+    probed = [q["sql"] for q in queries.captured_queries if "SELECT DISTINCT customer_id" in q["sql"]]
+    assert len(probed) == 1 and "LIMIT 40" in probed[0]
+
+
 def test_search_terms_follow_the_latest_contact(organization):
     # Given two namesakes, the one seen later found first
     first, second = (
