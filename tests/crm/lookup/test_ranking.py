@@ -242,80 +242,68 @@ def test_a_common_surname_and_a_given_name_being_typed_walk_the_surname_to_the_s
     assert any(") AS anchor CROSS JOIN LATERAL" in query["sql"] for query in queries.captured_queries) == walked
 
 
+def unsaved(organization, given: str, family: str, hours_ago) -> list[Customer]:
+    """Guests not saved yet (for bulk_create, then reindex), each seen that many hours ago."""
+    now = timezone.now()
+    return [
+        Customer(organization=organization, given_name=given, family_name=family, last_seen=now - timedelta(hours=h))
+        for h in hours_ago
+    ]
+
+
+def find_walked(organization, monkeypatch, text: str, **bounds) -> tuple[list[int], list[str]]:
+    """find() with the lookup's bounds set low (FEW_ROWS 10, walks of 30 guests, and the others given), and the
+    statements it ran."""
+    monkeypatch.setattr(lookup, "FEW_ROWS", 10)
+    monkeypatch.setattr(lookup.statements, "WALK_ROWS", 30)
+    for name, value in bounds.items():
+        monkeypatch.setattr(lookup, name, value)
+    with CaptureQueriesContext(connection) as queries:
+        found = find(organization, text)
+    return found, [query["sql"] for query in queries.captured_queries]
+
+
 @pytest.mark.postgres
 def test_words_all_too_common_to_read_are_only_walked(organization, monkeypatch):
     # Given 40 guests called Anna Maria Smith (no whole name starts with "annasmith": the words are read one by
     # one), 5 of them the most recent visitors and 35 not seen for a year, among 60 other Smiths and 60 other Annas
-    now = timezone.now()
-
-    def guests(given: str, family: str, hours_ago: list[int]) -> list[Customer]:
-        return [
-            Customer(
-                organization=organization, given_name=given, family_name=family, last_seen=now - timedelta(hours=h)
-            )
-            for h in hours_ago
-        ]
-
-    recent = guests("Anna Maria", "Smith", [1, 2, 3, 4, 5])
+    recent = unsaved(organization, "Anna Maria", "Smith", [1, 2, 3, 4, 5])
     rows = Customer.objects.bulk_create(
         recent
-        + guests("Anna Maria", "Smith", [9000 + h for h in range(35)])
-        + guests("Bob", "Smith", [10 + h for h in range(60)])
-        + guests("Anna", "Lee", [100 + h for h in range(60)])
+        + unsaved(organization, "Anna Maria", "Smith", [9000 + h for h in range(35)])
+        + unsaved(organization, "Bob", "Smith", [10 + h for h in range(60)])
+        + unsaved(organization, "Anna", "Lee", [100 + h for h in range(60)])
     )
     reindex(rows)
-    # and both words held by more rows than the lookup reads whole, and walks of 30 guests
-    monkeypatch.setattr(lookup, "FEW_ROWS", 10)
-    monkeypatch.setattr(lookup, "RANGE_ROWS", 20)
-    monkeypatch.setattr(lookup.statements, "WALK_ROWS", 30)
-    # When "anna smith" is typed
-    with CaptureQueriesContext(connection) as queries:
-        found = find(organization, "anna smith")
+    # and both words held by more rows than the lookup reads whole, and walks of 30 guests: when "anna smith" is typed
+    found, statements = find_walked(organization, monkeypatch, "anna smith", RANGE_ROWS=20)
     # Then the matches the walks meet come back, latest first, and no word is read whole: the work does not grow
     # with the holders of the words (the 35 who have not come for a year are left to a more precise query)
     assert found == [c.pk for c in recent]
-    assert not any(
-        "INTERSECT" in q["sql"] or "SELECT DISTINCT customer_id" in q["sql"] for q in queries.captured_queries
-    )
+    assert not any("INTERSECT" in sql or "SELECT DISTINCT customer_id" in sql for sql in statements)
 
 
 @pytest.mark.postgres
 def test_a_rare_word_probed_for_a_common_one_checks_its_best_candidates_only(organization, monkeypatch):
     # Given 60 guests called Anna — 50 Anna Lee and 3 Anna Maria Smith seen this month, 7 Anna Maria Smith seen a
     # year ago — and 200 Bob Smiths seen this week (no whole name starts with "annasmith")
-    now = timezone.now()
-
-    def guests(given: str, family: str, hours_ago) -> list[Customer]:
-        return [
-            Customer(
-                organization=organization, given_name=given, family_name=family, last_seen=now - timedelta(hours=h)
-            )
-            for h in hours_ago
-        ]
-
-    recent = guests("Anna Maria", "Smith", [200, 210, 220])
+    recent = unsaved(organization, "Anna Maria", "Smith", [200, 210, 220])
     rows = Customer.objects.bulk_create(
         recent
-        + guests("Anna Maria", "Smith", [9000 + h for h in range(7)])
-        + guests("Anna", "Lee", [250 + h for h in range(50)])
-        + guests("Bob", "Smith", range(1, 201))
+        + unsaved(organization, "Anna Maria", "Smith", [9000 + h for h in range(7)])
+        + unsaved(organization, "Anna", "Lee", [250 + h for h in range(50)])
+        + unsaved(organization, "Bob", "Smith", range(1, 201))
     )
     reindex(rows)
     # and both words held by more rows than FEW_ROWS, smith by more than are read whole (three rows a guest: the
     # name, its sound-alike key and the whole name starting with it; anna: 180), walks of 30 guests, and 40
-    # candidates probed at most
-    monkeypatch.setattr(lookup, "FEW_ROWS", 10)
-    monkeypatch.setattr(lookup, "RANGE_ROWS", 200)
-    monkeypatch.setattr(lookup, "CHECK_ROWS", 40)
-    monkeypatch.setattr(lookup.statements, "WALK_ROWS", 30)
-    # When "anna smith" is typed (the walk of smith's 30 most recent holders meets Bob Smiths only; anna is the rare
-    # word, each of its holders probed for smith)
-    with CaptureQueriesContext(connection) as queries:
-        found = find(organization, "anna smith")
+    # candidates probed at most. When "anna smith" is typed (the walk of smith's 30 most recent holders meets Bob
+    # Smiths only; anna is the rare word, each of its holders probed for smith)
+    found, statements = find_walked(organization, monkeypatch, "anna smith", RANGE_ROWS=200, CHECK_ROWS=40)
     # Then its 40 best holders — the most recent Annas — are the candidates: the three Anna Maria Smiths among them
     # come back, latest first; the seven not seen for a year are beyond the bound
     assert found == [c.pk for c in recent]
-    probed = [q["sql"] for q in queries.captured_queries if "SELECT DISTINCT customer_id" in q["sql"]]
+    probed = [sql for sql in statements if "SELECT DISTINCT customer_id" in sql]
     assert len(probed) == 1 and "LIMIT 40" in probed[0]
 
 
