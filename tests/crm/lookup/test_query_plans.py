@@ -117,16 +117,21 @@ def test_the_walk_through_recent_guests_follows_the_customer_index(organization)
     assert "Index Only Scan using searchterm_customer_term" in explained, explained
 
 
-def test_a_candidates_other_words_and_terms_are_read_from_the_customer_index_alone(organization):
-    """ "wang w": the customers of the rarer word, each probed for a term of the other, then the candidates' terms —
-    every read of one customer's terms an index-only range of searchterm_customer_term."""
+def wangs(organization, given: str, *statements: str) -> None:
+    """3,000 guests called Wang {given}0…2999, indexed, then the statements run (ANALYZE, or statistics set)."""
     guests = Customer.objects.bulk_create(
-        Customer(organization=organization, given_name=f"Wei{i}", family_name="Wang") for i in range(3000)
+        Customer(organization=organization, given_name=f"{given}{i}", family_name="Wang") for i in range(3000)
     )
     reindex(guests)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE crm_customer")
-        cursor.execute("ANALYZE crm_searchterm")
+        for statement in statements:
+            cursor.execute(statement)
+
+
+def test_a_candidates_other_words_and_terms_are_read_from_the_customer_index_alone(organization):
+    """ "wang w": the customers of the rarer word, each probed for a term of the other, then the candidates' terms —
+    every read of one customer's terms an index-only range of searchterm_customer_term."""
+    wangs(organization, "Wei", "ANALYZE crm_customer", "ANALYZE crm_searchterm")
     first = [v for v in analyze("wang w").per_word() if v.slot == 0]
     found = every_word_sql(organization, [ranges(first)], [("(term > %s AND term < %s)", ["w", "w\U0010ffff"])])
     checked = plan(found)
@@ -142,13 +147,12 @@ def test_the_found_guests_terms_are_probed_per_guest_whatever_the_statistics_say
     by customer; "hyun woo": bitmaps of every holder of both words for each guest, 218 ms. Told the same here (a
     customer_id with 2 distinct values), the terms of the guests a walk finds are still one probe of
     searchterm_customer_term per guest."""
-    guests = Customer.objects.bulk_create(
-        Customer(organization=organization, given_name=f"George{i}", family_name="Wang") for i in range(3000)
+    wangs(
+        organization,
+        "George",
+        "ALTER TABLE crm_searchterm ALTER COLUMN customer_id SET (n_distinct = 2)",
+        "ANALYZE crm_searchterm",
     )
-    reindex(guests)
-    with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE crm_searchterm ALTER COLUMN customer_id SET (n_distinct = 2)")
-        cursor.execute("ANALYZE crm_searchterm")
     condition = ("(term > %s AND term < %s)", ["geor", "geor\U0010ffff"])
     walked = anchor_walk_sql(organization, "^geo", [condition], 20)
     explained = plan(terms_of_sql(organization, walked, condition))
