@@ -3,8 +3,8 @@
 Django registers its own loader for `timestamptz` on every connection (`psycopg_any.BaseTzLoader`): a Python
 subclass of psycopg's pure-Python loader that parses the text and then replaces the zone. psycopg's C build
 (`psycopg[binary]`) has a loader of its own, ~0.7 µs a value against ~9 µs, that Django's cannot use: a C class
-cannot be subclassed. A lookup reads ~50 timestamps (the winners' rows, their ids in other systems), a brief a few
-hundred: 0.4 ms and more of CPU a request (docs/benchmarks.md, "Timestamps by psycopg's C loader").
+cannot be subclassed. A lookup page reads ~50 timestamps (the winners' rows, their ids in other systems): 0.2–0.35 ms
+less CPU a lookup at 100,000 guests (docs/benchmarks.md, "Ten million guests without reading every holder").
 
 With USE_TZ, Django sets every session's TimeZone to UTC and wants aware UTC datetimes back; the C loader converts
 to the session's zone, UTC, with `datetime.timezone.utc` (psycopg's `_tz.get_tzinfo`) — the very values Django's

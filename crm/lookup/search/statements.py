@@ -207,8 +207,9 @@ def every_word_sql(
     table = SearchTerm._meta.db_table
     sets, params = [], []
     for parts in words:
-        read = _first_rows(organization, parts, first_rows) if first_rows else _union(organization, parts)
-        union, union_params = read
+        union, union_params = (
+            _first_rows(organization, parts, first_rows) if first_rows else _union(organization, parts)
+        )
         sets.append(f"SELECT DISTINCT customer_id FROM ({union}) AS word")  # noqa: S608
         params += union_params
     checks = []
@@ -272,10 +273,9 @@ def terms_of_sql(organization: Organization, found: tuple[str, list], condition:
     walk again for each term of a range: "onin yang", 3,599 walks, 359,045 buffers, 555 ms), and each customer's
     terms are one probe of searchterm_customer_term (a LATERAL per id that OFFSET 0 keeps from being flattened
     into a join, without the organization, which the ids already belong to: with it the planner may read the
-    condition's terms through the organization's index
-    instead and filter them by customer — "geor" at ten million guests read 67,572 rows, 66,999 buffers, 16 ms for
-    20 guests' terms, "hyun woo" ANDed bitmaps of every holder of both words for each guest, 218 ms; by probes
-    0.2 ms). SQLite runs an IN (...) list once."""
+    condition's terms through the organization's index instead and filter them by customer — "geor" at ten million
+    guests read 67,572 rows, 66,999 buffers, 16 ms for 20 guests' terms, "hyun woo" ANDed bitmaps of every holder of
+    both words for each guest, 218 ms; by probes 0.2 ms). SQLite runs an IN (...) list once."""
     table = SearchTerm._meta.db_table
     found_sql, found_params = found
     sql, params = condition
