@@ -213,7 +213,7 @@ SELECT own.term, own.kind, sharing.customer_id FROM ({own}) AS own (term, kind) 
 SELECT term, kind, customer_id FROM (
     SELECT term, kind, customer_id,
         ROW_NUMBER() OVER (PARTITION BY term, kind ORDER BY last_seen DESC, customer_id DESC) AS nth
-    FROM {table} WHERE organization_id = %s AND kind IN ({kinds}) AND term IN ({own}){others}
+    FROM {table} WHERE term IN ({own}) AND organization_id = %s AND kind IN ({kinds}){others}
 ) sharing WHERE nth <= %s
 """,
 }
@@ -238,10 +238,8 @@ def _sharing(customer: Customer, own: list[str] | None) -> list[tuple[str, int, 
     others, others_params = (" AND customer_id <> %s", [customer.pk]) if customer.pk is not None else ("", [])
     dialect = "postgresql" if postgresql else "sqlite"
     sql = _SHARING_SQL[dialect].format(table=table, kinds=kinds, own=own_sql, others=others)
-    # The own terms come before the organization in PostgreSQL's statement, after it in SQLite's.
-    ordered = [own_params, [customer.organization_id]] if postgresql else [[customer.organization_id], own_params]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*ordered[0], *ordered[1], *others_params, MAX_NAME_GROUP + 1])
+    with connection.cursor() as cursor:  # both statements: the own terms, the organization, the others, the bound
+        cursor.execute(sql, [*own_params, customer.organization_id, *others_params, MAX_NAME_GROUP + 1])
         return cursor.fetchall()
 
 
