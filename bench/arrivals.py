@@ -11,22 +11,19 @@ records (each guest's safety needs were shown), committed asynchronously.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import time
 from datetime import timedelta
 
-import django
+import bench.boot  # noqa: F401  (Django set up for the imports below)
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django.setup()
+# isort: split
+from django.utils import timezone
 
-from django.utils import timezone  # noqa: E402
-
-from bench.brief import dataset_with_rules, sample_customers  # noqa: E402
-from bench.measure import line, report  # noqa: E402
-from bench.server import free_port, json_getter, start_gunicorn, stop  # noqa: E402
-from crm.models import Customer, Staff, Stay  # noqa: E402
+from bench.brief import dataset_with_rules, sample_customers
+from bench.measure import line, report
+from bench.server import free_port, json_getter, start_gunicorn, stop
+from crm.models import Customer, Staff, Stay
 
 ARRIVALS = 500
 ROUNDS = 100

@@ -16,17 +16,15 @@ import shutil
 import subprocess
 import tempfile
 
-import django
+import bench.boot  # noqa: F401  (Django set up for the imports below)
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django.setup()
-
-from bench.measure import line, report, timings_ms  # noqa: E402
-from bench.server import free_port, json_getter, start_gunicorn, stop  # noqa: E402
-from bench.setup import ensure_dataset  # noqa: E402
-from crm.models import Customer, Organization  # noqa: E402
-from personalization.gifts.services import gift_rule_create  # noqa: E402
-from personalization.models import GiftRule  # noqa: E402
+# isort: split
+from bench.measure import line, report, timings_ms
+from bench.server import free_port, json_getter, start_gunicorn, stop
+from bench.setup import ensure_dataset
+from crm.models import Customer, Organization
+from personalization.gifts.services import gift_rule_create
+from personalization.models import GiftRule
 
 CUSTOMERS_SAMPLED = 500
 LATENCY_REQUESTS = 500

@@ -14,6 +14,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import opencc
 from django.db import connection
@@ -143,33 +144,46 @@ WESTERN_FAMILY = [
     "Harris",
     "Clark",
 ]
-JAPANESE = [
-    ("Hiroshi", "Tanaka", "田中 宏"),
-    ("Yuki", "Sato", "佐藤 由紀"),
-    ("Kenji", "Suzuki", "鈴木 健二"),
-    ("Aiko", "Takahashi", "高橋 愛子"),
-    ("Haruto", "Ito", "伊藤 陽翔"),
-]
-KOREAN = [
-    ("Ji-woo", "Park", "박지우"),
-    ("Min-jun", "Kim", "김민준"),
-    ("Seo-yeon", "Lee", "이서연"),
-    ("Do-yun", "Choi", "최도윤"),
-]
+# Japanese and Korean guests by the language they read: given name, family name, name in their own script.
+EAST_ASIAN = {
+    "ja": [
+        ("Hiroshi", "Tanaka", "田中 宏"),
+        ("Yuki", "Sato", "佐藤 由紀"),
+        ("Kenji", "Suzuki", "鈴木 健二"),
+        ("Aiko", "Takahashi", "高橋 愛子"),
+        ("Haruto", "Ito", "伊藤 陽翔"),
+    ],
+    "ko": [
+        ("Ji-woo", "Park", "박지우"),
+        ("Min-jun", "Kim", "김민준"),
+        ("Seo-yeon", "Lee", "이서연"),
+        ("Do-yun", "Choi", "최도윤"),
+    ],
+}
 DOMAINS = ["example.com", "example.cn", "example.hk", "example.tw", "example.co.uk", "example.de", "example.fr"]
+
+
+class GuestPreference(NamedTuple):
+    """A preference a generated guest has: crm's Preference category, text and polarity."""
+
+    category: str
+    text: str
+    polarity: str = "likes"
+
+
 PREFERENCES = [
-    ("allergy", "Peanuts", "avoid"),
-    ("allergy", "Shellfish", "avoid"),
-    ("dietary", "Vegetarian", "likes"),
-    ("drink", "Oat-milk flat white", "likes"),
-    ("drink", "Jasmine tea", "likes"),
-    ("room", "High floor", "likes"),
-    ("room", "Feather pillows", "dislikes"),
-    ("seating", "Window table", "likes"),
-    ("food", "Congee", "likes"),
-    ("amenity", "Yoga mat", "likes"),
-    ("communication", "WeChat", "likes"),
-    ("accessibility", "Step-free room", "likes"),
+    GuestPreference("allergy", "Peanuts", "avoid"),
+    GuestPreference("allergy", "Shellfish", "avoid"),
+    GuestPreference("dietary", "Vegetarian"),
+    GuestPreference("drink", "Oat-milk flat white"),
+    GuestPreference("drink", "Jasmine tea"),
+    GuestPreference("room", "High floor"),
+    GuestPreference("room", "Feather pillows", "dislikes"),
+    GuestPreference("seating", "Window table"),
+    GuestPreference("food", "Congee"),
+    GuestPreference("amenity", "Yoga mat"),
+    GuestPreference("communication", "WeChat"),
+    GuestPreference("accessibility", "Step-free room"),
 ]
 CONTACT_KINDS = ["arrival", "visit", "visit", "call", "email", "departure"]
 ISSUES = ["Noisy air conditioning", "Cold breakfast", "Charged twice", "Slow check-in", "Room not ready"]
@@ -206,8 +220,9 @@ def person(rng: random.Random, i: int) -> dict:
         if given in NICKNAMES and rng.random() < 0.3:
             c["preferred_name"] = NICKNAMES[given]
     else:
-        given, family, native = rng.choice(JAPANESE if rng.random() < 0.6 else KOREAN)
-        c.update(given_name=given, family_name=family, native_name=native, language="ja" if "田" in native else "ko")
+        language = "ja" if rng.random() < 0.6 else "ko"
+        given, family, native = rng.choice(EAST_ASIAN[language])
+        c.update(given_name=given, family_name=family, native_name=native, language=language)
     if rng.random() < 0.6:
         c["email"] = f"guest{i}.{rng.randint(10, 99)}@{rng.choice(DOMAINS)}"
     if rng.random() < 0.7:

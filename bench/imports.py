@@ -17,19 +17,17 @@ import statistics
 import tempfile
 import time
 
-import django
+import bench.boot  # noqa: F401  (Django set up for the imports below)
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django.setup()
+# isort: split
+from django.db import connection
 
-from django.db import connection  # noqa: E402
-
-from bench.dataset import person  # noqa: E402
-from bench.measure import line  # noqa: E402
-from bench.setup import bench_staff, ensure_database  # noqa: E402
-from crm import selectors  # noqa: E402
-from crm.models import ChangeRecord, Customer, ExternalId, GuestImport, ImportRow, Organization, SearchTerm  # noqa: E402
-from crm.services import imports  # noqa: E402
+from bench.dataset import person
+from bench.measure import line
+from bench.setup import bench_staff, ensure_database
+from crm import selectors
+from crm.models import ChangeRecord, Customer, ExternalId, GuestImport, ImportRow, Organization, SearchTerm
+from crm.services import imports
 
 HEADERS = ["Guest ID", "First name", "Last name", "姓名", "Email", "Mobile", "Birthday", "Allergies", "Tags"]
 SEED = 20261202

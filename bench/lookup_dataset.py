@@ -38,7 +38,7 @@ from pathlib import Path
 
 from django.db import connection, transaction
 
-from bench.dataset import CUSTOMER_COLUMNS, LOAD_DEFAULTS, NICKNAMES, bulk_load, customer_row
+from bench.dataset import CUSTOMER_COLUMNS, LOAD_DEFAULTS, NICKNAMES, GuestPreference, bulk_load, customer_row
 
 NAMES = Path(__file__).resolve().parent / "names"
 VERSION = "lookup-1"  # change when the generator changes: a stored dataset of another version is regenerated
@@ -80,13 +80,13 @@ DOMAINS_CN = ["qq.com", "163.com", "126.com", "sina.com", "gmail.com", "outlook.
 DOMAINS_WEST = ["gmail.com", "yahoo.com", "outlook.com", "icloud.com", "hotmail.com", "aol.com"]
 CONTACT_KINDS = ["arrival", "visit", "visit", "call", "email", "departure"]
 PREFERENCES = [
-    ("allergy", "Peanuts", "avoid"),
-    ("dietary", "Vegetarian", "likes"),
-    ("drink", "Jasmine tea", "likes"),
-    ("room", "High floor", "likes"),
-    ("room", "Feather pillows", "dislikes"),
-    ("seating", "Window table", "likes"),
-    ("communication", "WeChat", "likes"),
+    GuestPreference("allergy", "Peanuts", "avoid"),
+    GuestPreference("dietary", "Vegetarian"),
+    GuestPreference("drink", "Jasmine tea"),
+    GuestPreference("room", "High floor"),
+    GuestPreference("room", "Feather pillows", "dislikes"),
+    GuestPreference("seating", "Window table"),
+    GuestPreference("communication", "WeChat"),
 ]
 ISSUES = ["Noisy air conditioning", "Cold breakfast", "Charged twice", "Slow check-in", "Room not ready"]
 NOW = datetime(2026, 12, 1, tzinfo=UTC)  # fixed: the same seed gives the same dataset on any day

@@ -11,30 +11,27 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import random
 from functools import reduce
 from operator import or_
 from urllib.parse import quote
 
-import django
+import bench.boot  # noqa: F401  (Django set up for the imports below)
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django.setup()
+# isort: split
+import opencc
+from django.db import connection
+from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
 
-import opencc  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.db.models import Q  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-
-from bench import dataset  # noqa: E402
-from bench.measure import line, percentile, report, timings_ms  # noqa: E402
-from bench.server import free_port, start_gunicorn, stop  # noqa: E402
-from bench.setup import ensure_dataset  # noqa: E402
-from crm import selectors  # noqa: E402
-from crm.lookup.normalize import latin_words  # noqa: E402
-from crm.lookup.terms import full_name_keys  # noqa: E402
-from crm.models import Customer, SearchTerm  # noqa: E402
+from bench import dataset
+from bench.measure import line, percentile, report, timings_ms
+from bench.server import free_port, start_gunicorn, stop
+from bench.setup import ensure_dataset
+from crm import selectors
+from crm.lookup.normalize import latin_words
+from crm.lookup.terms import full_name_keys
+from crm.models import Customer, SearchTerm
 
 QUERIES = 400
 NAIVE_QUERIES = 30  # a sequential scan each: a handful is enough to know its order of magnitude

@@ -26,23 +26,21 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-import django
+import bench.boot  # noqa: F401  (Django set up for the imports below)
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django.setup()
+# isort: split
+from django.db import connection
+from rest_framework.authtoken.models import Token
 
-from django.db import connection  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
-
-from bench import metrics_dataset, metrics_fill, metrics_naive  # noqa: E402
-from bench.measure import line, percentile, report  # noqa: E402
-from bench.mixed import start_celery  # noqa: E402
-from bench.server import free_port, start_gunicorn, stop  # noqa: E402
-from bench.setup import bench_staff, ensure_database  # noqa: E402
-from crm.models import Property  # noqa: E402
-from personalization.gifts.services import gift_rule_create  # noqa: E402
-from personalization.models import GiftRule, MetricsPendingContact  # noqa: E402
-from tests.workers import worker_stop  # noqa: E402
+from bench import metrics_dataset, metrics_fill, metrics_naive
+from bench.measure import line, percentile, report
+from bench.mixed import start_celery
+from bench.server import free_port, start_gunicorn, stop
+from bench.setup import bench_staff, ensure_database
+from crm.models import Property
+from personalization.gifts.services import gift_rule_create
+from personalization.models import GiftRule, MetricsPendingContact
+from tests.workers import worker_stop
 
 ORGANIZATION = "Bench Metrics Hotels"
 ROUNDS = 300  # each of the four GETs, after WARMUP

@@ -276,7 +276,7 @@ def check_against_services() -> int:
     from crm.models import Customer, Organization, Property, Staff
     from personalization.metrics.services.contacts import metrics_contacts_count
     from personalization.metrics.services.days import metrics_touches_finished
-    from personalization.models import Touch
+    from personalization.models import Touch, TouchKind, TouchStatus
     from personalization.touches.services.manual import feedback_record
 
     tables = {
@@ -348,13 +348,13 @@ def check_against_services() -> int:
                     with time_machine.travel(opened + timedelta(hours=resolve), tick=False):
                         crm.issue_update(issue=issue, actor=users[n % 2], status="resolved", resolution="Fixed")
             finishes = [
-                ("sent", "csat_survey", ""),
-                ("sent", "thank_you", ""),
-                ("skipped", "thank_you", "no consent"),
-                ("skipped", "win_back", "pressure cap: 3"),
-                ("skipped", "win_back", "a gift meanwhile"),
-                ("failed", "birthday", ""),
-                ("cancelled", "thank_you", ""),
+                (TouchStatus.SENT, TouchKind.CSAT_SURVEY, ""),
+                (TouchStatus.SENT, TouchKind.THANK_YOU, ""),
+                (TouchStatus.SKIPPED, TouchKind.THANK_YOU, "no consent"),
+                (TouchStatus.SKIPPED, TouchKind.WIN_BACK, "pressure cap: 3"),
+                (TouchStatus.SKIPPED, TouchKind.WIN_BACK, "a gift meanwhile"),
+                (TouchStatus.FAILED, TouchKind.BIRTHDAY, ""),
+                (TouchStatus.CANCELLED, TouchKind.THANK_YOU, ""),
             ]
             for n, (status, kind, reason) in enumerate(finishes):
                 at = base + timedelta(hours=5 * n + 3)
@@ -367,11 +367,11 @@ def check_against_services() -> int:
                     status=status,
                     reason=reason,
                     idempotency_key=f"bench-check-{n}",
-                    sent_at=at if status == "sent" else None,
+                    sent_at=at if status == TouchStatus.SENT else None,
                 )
                 Touch.objects.filter(pk=touch.pk).update(updated_at=at)
                 metrics_touches_finished([touch], status=status, at=at, reason=reason)
-                if kind == "csat_survey":
+                if kind == TouchKind.CSAT_SURVEY:
                     with time_machine.travel(at + timedelta(hours=20), tick=False):
                         feedback_record(touch=touch, score=4, recommend=9)
             metrics_contacts_count(organization_id=organization.pk)  # the contacts logged, counted by the fold

@@ -34,20 +34,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-import django
 import psycopg
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django.setup()
+import bench.boot  # noqa: F401  (Django set up for the imports below)
 
-from rest_framework.authtoken.models import Token  # noqa: E402
+# isort: split
+from rest_framework.authtoken.models import Token
 
-from bench.measure import line, percentile  # noqa: E402
-from bench.server import ROOT, free_port, json_getter, start_gunicorn, stop  # noqa: E402
-from bench.setup import bench_staff, ensure_database, ensure_dataset  # noqa: E402
-from bench.watch import Watch, tree  # noqa: E402
-from crm.models import Customer  # noqa: E402
-from tests.workers import worker_command, worker_stop  # noqa: E402
+from bench.measure import line, percentile
+from bench.server import ROOT, free_port, json_getter, start_gunicorn, stop
+from bench.setup import bench_staff, ensure_database, ensure_dataset
+from bench.watch import Watch, tree
+from crm.models import Customer
+from tests.workers import worker_command, worker_stop
 
 # Sync workers, as in production (README: gunicorn behind a proxy). Three on two cores: a request spends part of
 # its time waiting on PostgreSQL, so one more worker than cores keeps both busy; more would only queue in the

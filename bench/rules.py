@@ -9,26 +9,23 @@ SQL (generate_series) in seconds; rules and delights are reset at every run. Pri
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import time
 from datetime import timedelta
 from decimal import Decimal
 
-import django
+import bench.boot  # noqa: F401  (Django set up for the imports below)
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django.setup()
+# isort: split
+from django.db import connection, transaction
+from django.utils import timezone
 
-from django.db import connection, transaction  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from bench.measure import line, report, timings_ms  # noqa: E402
-from bench.setup import ensure_database  # noqa: E402
-from crm.models import Customer, Organization, Preference, Property  # noqa: E402
-from personalization.gifts.engine import evaluate  # noqa: E402
-from personalization.gifts.services import gift_rule_create, planner  # noqa: E402
-from personalization.models import Delight, GiftRule, GiftSpend  # noqa: E402
+from bench.measure import line, report, timings_ms
+from bench.setup import ensure_database
+from crm.models import Customer, Organization, Preference, Property
+from personalization.gifts.engine import evaluate
+from personalization.gifts.services import gift_rule_create, planner
+from personalization.models import Delight, GiftRule, GiftSpend
 
 ORGANIZATION = "Bench Rules Hotels"
 RULES = 50

@@ -25,21 +25,19 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import django
+import bench.boot  # noqa: F401  (Django set up for the imports below)
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django.setup()
+# isort: split
+from aiosmtpd.controller import Controller
+from django.db import connection
+from django.utils import timezone
 
-from aiosmtpd.controller import Controller  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from bench.measure import line  # noqa: E402
-from bench.setup import ensure_database  # noqa: E402
-from crm.models import Customer, Organization, Property  # noqa: E402
-from personalization.models import PlanningRun, Touch, TouchKind, TouchStatus  # noqa: E402
-from personalization.touches import messages  # noqa: E402
-from personalization.touches.services import dispatch, planning  # noqa: E402
+from bench.measure import line
+from bench.setup import ensure_database
+from crm.models import Customer, Organization, Property
+from personalization.models import PlanningRun, Touch, TouchKind, TouchStatus
+from personalization.touches import messages
+from personalization.touches.services import dispatch, planning
 
 ROOT = Path(__file__).resolve().parent.parent
 ORGANIZATION = "Touches bench hotels"

@@ -83,10 +83,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
     args = parser.parse_args()
 
-    import django
+    import bench.boot  # noqa: F401  (Django set up for the imports below, once the arguments are read)
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    django.setup()
+    # isort: split
     from celery import Celery
     from django.db import transaction
 

@@ -74,7 +74,6 @@ def test_erasing_a_guest_leaves_no_name_contact_date_or_note_in_the_history(
             "phone": "+86 138 0013 8000",
             "birthday": "1984-03-14",
         },
-        format="json",
     )
     assert created.status_code == 201, created.json()
     guest = created.json()["id"]
@@ -96,7 +95,6 @@ def test_erasing_a_guest_leaves_no_name_contact_date_or_note_in_the_history(
             "given_name": "Hsiu-ying",
             "native_name": "王秀瑛",
         },
-        format="json",
     )
     assert changed.status_code == 200, changed.json()
     # ... a second profile of hers merged in, a gift delivered, and a manager's edits in the admin site.

@@ -183,22 +183,18 @@ def test_what_the_board_no_longer_reads_is_never_missed(api, organization, prope
     services.preference_record(customer=noor, category="room", text="High floor", polarity="likes")
     services.preference_record(customer=noor, category="seating", text="By the door", polarity="dislikes")
     GiftRuleFactory(organization=organization, name="Tea", gift="{favorite_drink} in the room", cost=5)
-    gift_rule_create(
-        organization=organization,
-        name="Tasting",
-        trigger="first_visit",
-        preference_category="food",
-        gift="A tasting menu",
-        cost=20,
-    )
-    gift_rule_create(
-        organization=organization,
-        name="Quiet",
-        trigger="first_visit",
-        preference_category="seating",
-        gift="A quiet table",
-        cost=0,
-    )
+    for name, category, gift, cost in (
+        ("Tasting", "food", "A tasting menu", 20),
+        ("Quiet", "seating", "A quiet table", 0),
+    ):
+        gift_rule_create(
+            organization=organization,
+            name=name,
+            trigger="first_visit",
+            preference_category=category,
+            gift=gift,
+            cost=cost,
+        )
 
     (row,) = api.get("/api/v1/arrivals/").json()
 

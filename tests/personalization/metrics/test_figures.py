@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -56,6 +57,13 @@ def month_of_march(organization, property_):
 
 def by_day(result) -> dict[str, dict]:
     return {period["start"]: period for period in result["periods"]}
+
+
+def first_responses(organization, property_, durations: Iterable[tuple[datetime, float]]) -> None:
+    """Count first responses at the property by no one in particular: (when each ended, how many seconds it took)."""
+    where = {"organization_id": organization.pk, "property_id": property_.pk, "staff_id": None}
+    for when, seconds in durations:
+        metrics_duration(**where, at=when, measure=Measure.FIRST_RESPONSE, seconds=seconds)
 
 
 def test_periods_are_calendar_days_weeks_and_months_clipped_to_the_range():
@@ -294,19 +302,12 @@ def test_the_quantiles_of_a_range_of_many_spans_are_the_ranks_of_its_durations(o
     for _ in range(300):
         seconds = round(math.exp(chance.uniform(0, math.log(14 * 86_400))))
         when = at(1, 12) - timedelta(days=20) + timedelta(days=chance.randrange(63), hours=chance.randrange(10))
-        metrics_duration(
-            organization_id=organization.pk,
-            property_id=property_.pk,
-            staff_id=None,
-            at=when,
-            measure=Measure.FIRST_RESPONSE,
-            seconds=seconds,
-        )
-        durations.append((when.date(), seconds))
+        durations.append((when, seconds))
+    first_responses(organization, property_, durations)
 
     def by_hand(start: date, end: date) -> tuple[int, int]:
         """The ⌈n/2⌉-th and ⌈0.9·n⌉-th smallest of the range's durations, read back from their buckets."""
-        ranked = sorted(seconds for day, seconds in durations if start <= day <= end)
+        ranked = sorted(seconds for when, seconds in durations if start <= when.date() <= end)
         ranks = (math.ceil(len(ranked) / 2), math.ceil(len(ranked) * 0.9))
         return tuple(seconds_of(bucket_of(ranked[rank - 1])) for rank in ranks)
 
@@ -507,15 +508,9 @@ def test_a_quantile_on_the_edge_of_a_coarse_bucket_is_the_duration_of_its_rank(o
     below = math.floor(1.04 ** (edge - 1))
     above = below + 1
     assert (bucket_of(below), bucket_of(above)) == (edge - 1, edge)
-    for day, seconds in ((3, below), (5, above), (11, above), (16, above)):
-        metrics_duration(
-            organization_id=organization.pk,
-            property_id=property_.pk,
-            staff_id=None,
-            at=at(day, 12),
-            measure=Measure.FIRST_RESPONSE,
-            seconds=seconds,
-        )
+    first_responses(
+        organization, property_, [(at(3, 12), below), (at(5, 12), above), (at(11, 12), above), (at(16, 12), above)]
+    )
 
     def quantiles(end: int) -> tuple[int, int]:
         totals = metrics_for(
