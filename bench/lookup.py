@@ -14,8 +14,10 @@ other, in an order that turns from one query to the next, so load drift lands on
 
 - api: GET /api/v1/customers/?q= over HTTP to gunicorn (1 sync worker, keep-alive, token auth), bench.settings;
 - framework: the same stack answering 20 customers held in memory (bench.reference.LookupFramework);
-- sql: the statements the lookup ran for this query (captured once in-process), replayed bare;
-- probe: one bare btree prefix probe of the term index (term is COLLATE "C") returning 20 ids;
+- sql: the statements the lookup ran for this query (captured once in-process with their values), replayed bare,
+  each on the kind of cursor it ran on (the search's bind their values on the server and are prepared once
+  they repeat, crm.prepared);
+- probe: one bare btree prefix probe of the term index (term is COLLATE "C") returning 20 ids, prepared alike;
 - peer: what a peer with a trigram index runs: the names ILIKE '%q%' with a pg_trgm GIN index (made in the bench
   database only), ordered by last visit, LIMIT 20.
 
@@ -221,18 +223,23 @@ class Run:
         return queries
 
     def capture(self) -> None:
-        """Each query's SQL, as the lookup runs it (for the bare replay), and the index probe's key."""
+        """Each query's SQL as the lookup runs it, with its values and on the same kind of cursor (the search's
+        statements are prepared after a few runs, crm.prepared), for the bare replay; the index probe's key."""
         from django.db import connection
-        from django.test.utils import CaptureQueriesContext
 
         from crm import selectors
         from crm.lookup.search.query import analyze
         from crm.lookup.search.statements import UPPER
 
         for q in self.queries:
-            with CaptureQueriesContext(connection) as context:
+            q.statements = []
+
+            def record(execute, sql, params, many, context, statements=q.statements):
+                statements.append((sql, params, type(context["cursor"].cursor).__name__ == "ServerBindingCursor"))
+                return execute(sql, params, many, context)
+
+            with connection.execute_wrapper(record):
                 selectors.customer_lookup(organization=self.organization, q=q.text)
-            q.statements = [s["sql"] for s in context.captured_queries if not s["sql"].startswith("SET ")]
             variants = analyze(q.text).variants
             q.probe = variants[0].term if variants else q.text
             q.probe_range = (q.probe, q.probe + UPPER)
@@ -260,24 +267,27 @@ class Run:
     def measure(self, how: str, q) -> float:
         from django.db import connection
 
+        from crm import prepared
+
         started = time.perf_counter()
         if how == "api":
             q.answer = [c["id"] for c in self.get(f"/api/v1/customers/?page_size={PAGE}&q={quote(q.text)}")["results"]]
         elif how == "framework":
             self.get(f"/bench/framework/customers/?page_size={PAGE}&q={quote(q.text)}")
         else:
-            with connection.cursor() as cursor:
+            # The search's statements and the probe bound and prepared alike (crm.prepared), the others as they ran.
+            with prepared.cursor(connection) as bound, connection.cursor() as cursor:
                 if how == "sql":
-                    for statement in q.statements:
-                        cursor.execute(statement)
-                        cursor.fetchall()
+                    for sql, params, server_bound in q.statements:
+                        (bound if server_bound else cursor).execute(sql, params)
+                        (bound if server_bound else cursor).fetchall()
                 elif how == "probe":
-                    cursor.execute(
+                    bound.execute(
                         "SELECT customer_id FROM crm_searchterm WHERE organization_id = %s AND term >= %s"
                         " AND term < %s ORDER BY term LIMIT 20",
                         [self.organization.pk, *q.probe_range],
                     )
-                    cursor.fetchall()
+                    bound.fetchall()
                 else:
                     cursor.execute(
                         f"SELECT id FROM crm_customer WHERE organization_id = %s AND merged_into_id IS NULL"  # noqa: S608

@@ -158,6 +158,12 @@ else:
     # (NOTES.md "Django and Celery overheads").
     _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     _db["CONN_HEALTH_CHECKS"] = True
+    # The lookup's statements are prepared after this many runs on a connection (crm.prepared; the ORM's never
+    # are). Empty: none is, as a connection pooler that cannot keep them needs (PgBouncer before 1.21).
+    _threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5")
+    if _threshold and not _threshold.isdigit():
+        raise ImproperlyConfigured(f"DATABASE_PREPARE_THRESHOLD must be a whole number or empty, not {_threshold!r}.")
+    _db.setdefault("OPTIONS", {})["prepare_threshold"] = int(_threshold) if _threshold else None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Staff passwords (create_staff, the admin, password changes): Django's four validators.
@@ -310,9 +316,15 @@ RAPPORT_API_RATE_ANON = env.str("RAPPORT_API_RATE_ANON", default="60/minute")
 # write, go to the primary. Unset: no second alias, router or middleware. Tests use the primary ("MIRROR").
 DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
 if DATABASE_REPLICA_URL:
+    _replica = env.db_url_config(DATABASE_REPLICA_URL)
     DATABASES["replica"] = {
-        **env.db_url_config(DATABASE_REPLICA_URL),
+        **_replica,
         "CONN_MAX_AGE": _db.get("CONN_MAX_AGE", 0),
+        # Lookups read from the replica: their statements prepared there alike.
+        "OPTIONS": {
+            **_replica.get("OPTIONS", {}),
+            "prepare_threshold": _db.get("OPTIONS", {}).get("prepare_threshold"),
+        },
         "CONN_HEALTH_CHECKS": True,
         "TEST": {"MIRROR": "default"},
     }

@@ -424,6 +424,38 @@ def test_production_without_valid_field_keys_fails_at_start_naming_them(keys, me
     assert message in result.stderr
 
 
+def _settings_value(expression: str, **env) -> subprocess.CompletedProcess:
+    """What config.settings makes of the environment: `expression` printed by a process that imports them."""
+    return subprocess.run(
+        [sys.executable, "-c", f"import config.settings as s; print({expression})"],
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        env={**os.environ, "DEBUG": "true", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(("value", "threshold"), [(None, "5"), ("", "None"), ("0", "0"), ("20", "20")])
+def test_the_lookups_prepared_statements_follow_the_threshold_set(value, threshold):
+    # Given PostgreSQL, and DATABASE_PREPARE_THRESHOLD unset (the default), empty (a pooler that cannot keep
+    # prepared statements) or a number of runs
+    env = {"DATABASE_URL": "postgres://rapport@db.example:5432/rapport"}
+    if value is not None:
+        env["DATABASE_PREPARE_THRESHOLD"] = value
+    # when the settings are read, then psycopg is told to prepare after that many runs, or never
+    result = _settings_value("s.DATABASES['default']['OPTIONS']['prepare_threshold']", **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == threshold
+
+
+def test_a_threshold_that_is_not_a_number_fails_at_start_naming_it():
+    env = {"DATABASE_URL": "postgres://rapport@db.example:5432/rapport", "DATABASE_PREPARE_THRESHOLD": "five"}
+    result = _settings_value("s.DATABASES", **env)
+    assert result.returncode != 0
+    assert "DATABASE_PREPARE_THRESHOLD must be a whole number or empty, not 'five'" in result.stderr
+
+
 def test_schema_commands_run_in_a_bare_checkout_without_a_secret_key(tmp_path):
     # Given no SECRET_KEY and DEBUG off, when makemigrations runs (manage.py names it a tooling command)
     result = _manage("makemigrations", "--check", "--dry-run", DEBUG="false", RAPPORT_VAR_DIR=str(tmp_path))

@@ -7,7 +7,7 @@ import json
 
 from django.db import connection, connections, router
 
-from crm import rows
+from crm import prepared, rows
 from crm.lookup.search.query import Variant
 from crm.lookup.terms import PREFIX_SIGIL, is_prefix_key
 from crm.models import Customer, ExternalId, Organization, SearchTerm
@@ -292,7 +292,8 @@ def terms_of_sql(organization: Organization, found: tuple[str, list], condition:
 
 
 def run(sql: str, params: list) -> list:
-    # Hand-written SQL takes the road the ORM would (a replica in the views config/routers.py names).
-    with connections[router.db_for_read(Customer)].cursor() as cursor:
+    # Hand-written SQL takes the road the ORM would (a replica in the views config/routers.py names), prepared on
+    # PostgreSQL once it has run a few times on the connection (crm.prepared).
+    with prepared.cursor(connections[router.db_for_read(Customer)]) as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()

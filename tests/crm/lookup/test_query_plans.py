@@ -2,7 +2,9 @@
 
 The planner is told that sequential scans are prohibitively expensive (enable_seqscan = off):
 it still chooses one when no index can serve the query (a LOWER() the index lacks, a
-collation mismatch), so a plan without "Seq Scan" proves an index fits."""
+collation mismatch), so a plan without "Seq Scan" proves an index fits. The lookup's statements
+are prepared (crm.prepared), and PostgreSQL may then run the plan it made without the values (a
+generic plan): the statements a lookup runs on every keystroke are checked with both plans."""
 
 from __future__ import annotations
 
@@ -37,7 +39,8 @@ from tests.factories import CustomerFactory
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 
-def plan(queryset_or_sql) -> str:
+def plan(queryset_or_sql, *, generic: bool = False) -> str:
+    """The plan for these values, or (generic) the one PostgreSQL makes for the prepared statement without them."""
     if isinstance(queryset_or_sql, tuple):
         sql, params = queryset_or_sql
     else:
@@ -45,22 +48,46 @@ def plan(queryset_or_sql) -> str:
     with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")
         cursor.execute("SET pg_trgm.word_similarity_threshold = 0.45")
-        cursor.execute("EXPLAIN " + sql, params)
+        if generic:
+            types = ", ".join(_TYPES[(type(p), type(p[0]) if isinstance(p, list) else None)] for p in params)
+            numbered = sql % tuple(f"${n}" for n in range(1, len(params) + 1))
+            cursor.execute(f"PREPARE explained ({types}) AS {numbered}")
+            cursor.execute("SET plan_cache_mode = force_generic_plan")
+            cursor.execute(f"EXPLAIN EXECUTE explained ({', '.join(['%s'] * len(params))})", params)
+        else:
+            cursor.execute("EXPLAIN " + sql, params)
         text = "\n".join(row[0] for row in cursor.fetchall())
+        if generic:
+            cursor.execute("DEALLOCATE explained")
+            cursor.execute("RESET plan_cache_mode")
         cursor.execute("RESET enable_seqscan")
     return text
 
 
+# The prepared statements' parameter types, as psycopg binds the lookup's values (none is NULL).
+_TYPES = {(int, None): "bigint", (str, None): "text", (list, str): "text[]", (list, int): "bigint[]"}
+PLANS = pytest.mark.parametrize("generic", [False, True], ids=["for the values", "prepared, without them"])
+
+
 @pytest.mark.parametrize("text", ["zhang wei", "张伟", "8000", "jose.alvarez@example.es", "bob", "O'Connor"])
-def test_term_lookup_uses_the_term_index(organization, text):
+@PLANS
+def test_term_lookup_uses_the_term_index(organization, generic, text):
     CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang")
     variants = analyze(text).variants
     for query in (
         exact_sql(organization, sorted({v.term for v in variants}), 20),
         *(prefix_sql(organization, v.term, 20) for v in variants if v.prefix),
         prefixes_sql(organization, sorted({v.term for v in variants if v.prefix}) or ["zh"], 20, 2000),
+        # as a word being typed runs it: its exact terms in the same statement
+        prefixes_sql(
+            organization,
+            sorted({v.term for v in variants if v.prefix}) or ["zh"],
+            20,
+            2000,
+            exact=sorted({v.term for v in variants}),
+        ),
     ):
-        explained = plan(query)
+        explained = plan(query, generic=generic)
         assert "searchterm_org_term_recent" in explained, explained
         assert "Seq Scan" not in explained, explained
 
@@ -89,15 +116,17 @@ def _captured(call) -> tuple[str, list]:
     return query["sql"], []
 
 
-def test_every_word_lookup_uses_the_term_index(organization):
+@PLANS
+def test_every_word_lookup_uses_the_term_index(organization, generic):
     CustomerFactory(organization=organization, given_name="Annabel", family_name="Smith")
     first_word = [v for v in analyze("anna smith").per_word() if v.slot == 0]
-    explained = plan(count_sql(organization, ranges(first_word), RANGE_ROWS))
+    explained = plan(count_sql(organization, ranges(first_word), RANGE_ROWS), generic=generic)
     assert "searchterm_org_term_recent" in explained, explained
     assert "Seq Scan" not in explained, explained
 
 
-def test_the_walk_through_recent_guests_follows_the_customer_index(organization):
+@PLANS
+def test_the_walk_through_recent_guests_follows_the_customer_index(organization, generic):
     """A prefix too common to read ("w") is answered by the most recent guests, in the customer_org_recent index's
     order, each probed for a matching term: no sort of every match."""
     now = timezone.now()
@@ -110,7 +139,7 @@ def test_the_walk_through_recent_guests_follows_the_customer_index(organization)
         cursor.execute("ANALYZE crm_customer")
         cursor.execute("ANALYZE crm_searchterm")
     condition = ("(term > %s AND term < %s)", ["w", "w\U0010ffff"])
-    explained = plan(walk_sql(organization, [condition, condition], 20))
+    explained = plan(walk_sql(organization, [condition, condition], 20), generic=generic)
     assert "customer_org_recent" in explained, explained
     assert "Seq Scan" not in explained and "Sort" not in explained, explained
     # Each probe of a guest's terms is read from the (customer_id, term) index alone.
@@ -128,20 +157,22 @@ def wangs(organization, given: str, *statements: str) -> None:
             cursor.execute(statement)
 
 
-def test_a_candidates_other_words_and_terms_are_read_from_the_customer_index_alone(organization):
+@PLANS
+def test_a_candidates_other_words_and_terms_are_read_from_the_customer_index_alone(organization, generic):
     """ "wang w": the customers of the rarer word, each probed for a term of the other, then the candidates' terms —
     every read of one customer's terms an index-only range of searchterm_customer_term."""
     wangs(organization, "Wei", "ANALYZE crm_customer", "ANALYZE crm_searchterm")
     first = [v for v in analyze("wang w").per_word() if v.slot == 0]
     found = every_word_sql(organization, [ranges(first)], [("(term > %s AND term < %s)", ["w", "w\U0010ffff"])])
-    checked = plan(found)
+    checked = plan(found, generic=generic)
     assert "Index Only Scan using searchterm_customer_term" in checked, checked
     # The found customers' terms in the same statement: the finding runs once (an InitPlan), not once per term.
-    terms = plan(terms_of_sql(organization, found, ("(term > %s AND term < %s)", ["w", "x"])))
+    terms = plan(terms_of_sql(organization, found, ("(term > %s AND term < %s)", ["w", "x"])), generic=generic)
     assert "searchterm_customer_term" in terms and "InitPlan" in terms and "Seq Scan" not in terms, terms
 
 
-def test_the_found_guests_terms_are_probed_per_guest_whatever_the_statistics_say(organization):
+@PLANS
+def test_the_found_guests_terms_are_probed_per_guest_whatever_the_statistics_say(organization, generic):
     """At ten million guests ANALYZE's sample took each guest for ~1,160 terms (they hold ~20), and PostgreSQL read
     the found guests' terms through the organization's term index — "geor": every row of the range, 67,572, filtered
     by customer; "hyun woo": bitmaps of every holder of both words for each guest, 218 ms. Told the same here (a
@@ -155,16 +186,17 @@ def test_the_found_guests_terms_are_probed_per_guest_whatever_the_statistics_say
     )
     condition = ("(term > %s AND term < %s)", ["geor", "geor\U0010ffff"])
     walked = anchor_walk_sql(organization, "^geo", [condition], 20)
-    explained = plan(terms_of_sql(organization, walked, condition))
+    explained = plan(terms_of_sql(organization, walked, condition), generic=generic)
     # A nested loop over the found ids, each guest's terms an index range of its own.
     assert explained.startswith("Nested Loop"), explained
     probe = r"Index (Only )?Scan (using|on) searchterm_customer_term\b.*\n\s+Index Cond: \(\(customer_id = found\.id\)"
     assert re.search(probe, explained), explained
 
 
-def test_the_winners_are_read_by_id_through_an_index(organization):
+@PLANS
+def test_the_winners_are_read_by_id_through_an_index(organization, generic):
     customers = [CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang") for _ in range(20)]
-    explained = plan(winners_sql(organization, [c.pk for c in customers]))
+    explained = plan(winners_sql(organization, [c.pk for c in customers]), generic=generic)
     assert "id = ANY" in explained and "Index" in explained, explained
     assert "Seq Scan" not in explained, explained
 

@@ -1,0 +1,66 @@
+"""On PostgreSQL the lookup's statements are prepared once they repeat on a connection (crm.prepared), and answer
+exactly as they do unprepared."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from crm import services
+from crm.lookup import search as lookup
+from tests.factories import CustomerFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+TYPED = ["z", "zh", "zhang", "zhang w", "zhang wei", "张伟", "wang", "wang fang", "anna", "anna smit", "smith", "8000"]
+
+
+def answers(organization) -> list[list[int]]:
+    return [[c.pk for c in lookup.search(organization=organization, text=text)] for text in TYPED]
+
+
+def prepared() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [statement for (statement,) in cursor.fetchall()]
+
+
+def test_a_desk_typing_all_day_runs_the_lookups_statements_prepared_with_the_same_answers(organization):
+    # Given guests whose names share their first letters, seen on different days
+    now = timezone.now()
+    for days, (given, family, native) in enumerate(
+        [
+            ("Wei", "Zhang", "张伟"),
+            ("Wei", "Zhang", ""),
+            ("Fang", "Wang", "王芳"),
+            ("Anna", "Smith", ""),
+            ("Bo", "Li", ""),
+        ]
+    ):
+        guest = CustomerFactory(
+            organization=organization,
+            given_name=given,
+            family_name=family,
+            native_name=native,
+            phone="+86 138 0013 8000",
+        )
+        services.contact_log(customer=guest, kind="visit", occurred_at=now - timedelta(days=days))
+    connection.ensure_connection()
+    threshold = settings.DATABASES["default"]["OPTIONS"]["prepare_threshold"]
+    assert threshold == 5  # the default: each statement prepared from its sixth run on a connection
+    # When the names are looked up with nothing prepared, then as often again as the threshold and once more
+    connection.connection.prepare_threshold = None
+    unprepared = answers(organization)
+    assert prepared() == []
+    connection.connection.prepare_threshold = threshold
+    runs = [answers(organization) for _ in range(threshold + 1)]
+    # Then every run finds the same guests in the same order (the last ones from prepared statements)
+    assert unprepared[4] and unprepared[5] and all(run == unprepared for run in runs)
+    # and the search's statements and the winners' are among the connection's prepared statements
+    statements = prepared()
+    assert any("FROM crm_searchterm" in statement for statement in statements), statements
+    assert any("LEFT JOIN crm_externalid" in statement for statement in statements), statements
