@@ -24,6 +24,7 @@ from django.db.models import F
 from django.db.models.functions import Greatest
 from rapidfuzz.distance import DamerauLevenshtein
 
+from crm import prepared
 from crm.models import NameWord
 
 MIN_WORD, MAX_WORD = 2, 20  # shorter is every word's neighbour; longer is rare and costs ~200 rows
@@ -192,7 +193,7 @@ def corrections(organization_id: int, typed: list[str]) -> dict[str, list[Correc
             f" JOIN {table} w ON w.organization_id = %s AND w.key = d.word AND w.word = d.word"
         )
         params = [json.dumps([[key, *bounds[key]] for key in keys])]
-    with connections[router.db_for_read(NameWord)].cursor() as cursor:
+    with prepared.cursor(connections[router.db_for_read(NameWord)]) as cursor:  # a typo stage on every misspelling
         cursor.execute(sql, [*params, organization_id, organization_id])
         rows = cursor.fetchall()
     found: dict[str, list[Correction]] = {}

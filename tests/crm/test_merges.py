@@ -12,6 +12,7 @@ from crm import services
 from crm.errors import Conflict
 from crm.lookup.search import search
 from crm.models import ChangeRecord, Contact, Customer, Issue, Preference
+from crm.selectors import likely_duplicates_of
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +54,25 @@ def test_a_whole_name_is_a_reason_up_to_the_common_name_bound(api, organization,
     assert answer.status_code == 201, answer.json()
     reasons = [d["reasons"] for d in answer.json()["likely_duplicates"]]
     assert reasons == [["same_name"]] * reported
+
+
+def test_likely_duplicates_come_with_their_home_property_and_never_a_merged_away_profile(
+    organization, property_, django_assert_num_queries
+):
+    # Given a family email on four profiles: one at the hotel, one with no home property, one merged away
+    family = {"organization": organization, "email": "family@example.com", "phone": ""}
+    at_home = CustomerFactory(**family, given_name="Mei", home_property=property_)
+    nowhere = CustomerFactory(**family, given_name="Lan", home_property=None)
+    gone = CustomerFactory(**family, given_name="Lan")
+    Customer.objects.filter(pk=gone.pk).update(merged_into=nowhere)
+    guest = CustomerFactory(**family, given_name="Jun")
+    # When the guest's likely duplicates are read: the terms they share, then the others' rows
+    with django_assert_num_queries(2):
+        found = likely_duplicates_of(guest)
+    # Then the two others, each with its home property already read, and not the merged-away profile
+    with django_assert_num_queries(0):
+        homes = {other.pk: (other.home_property, reasons) for other, reasons in found}
+    assert homes == {at_home.pk: (property_, ("same_email",)), nowhere.pk: (None, ("same_email",))}
 
 
 def test_an_email_shared_by_many_reports_its_most_recent_holders(api, organization):

@@ -16,7 +16,7 @@ WALK_ROWS = 5000  # guests a walk looks at; when fewer than the page match, the 
 UPPER = "\U0010ffff"  # sorts after every character: term < q + UPPER means "starts with q"
 
 
-def _id_list(ids) -> tuple[str, list]:
+def id_list(ids) -> tuple[str, list]:
     """A condition "id is one of these" with one parameter: an array, or JSON on SQLite. Hundreds of ids
     as separate parameters cost more to bind and parse than the index scan takes."""
     if connection.vendor == "postgresql":
@@ -29,7 +29,7 @@ def winners_sql(organization: Organization, ids) -> tuple[str, list]:
     list shows; most guests have none) in their model's order: one row per id, for crm.rows.instances_with.
     Hand-written (crm.rows) because compiling the queryset and its prefetch took longer than reading twenty rows."""
     table, external = Customer._meta.db_table, ExternalId._meta.db_table
-    condition, params = _id_list(ids)
+    condition, params = id_list(ids)
     quote = connection.ops.quote_name
     order = ", ".join(f"e.{quote(ExternalId._meta.get_field(name).column)}" for name in ExternalId._meta.ordering)
     sql = (
