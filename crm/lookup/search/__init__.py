@@ -156,9 +156,16 @@ def _lookup(organization: Organization, variants: list[Variant], scores: Scores,
     # by visit, so the holders of its first characters' PREFIX rows, most recent first, are probed for it until the
     # page fills (a phone's digits, which have no PREFIX rows: the recent guests).
     cap = PREFIX_RANGE_ROWS if _cap() is not None else None
+    # One word: when its strongest prefix's own term is held by `limit` guests (its best rows, as exact_sql reads
+    # them), they outrank every prefix match (a prefix scores PREFIX_FACTOR of that weight, a holder at least
+    # INNER_PART of it), so the statement reads no longer prefix (prefixes_sql's enough). Several words add up their
+    # words' scores: a prefix of one may still place.
+    strongest = max((v for v in variants if v.prefix), key=lambda v: v.weight)
+    enough = strongest.term if len(scores.query.words) == 1 else None
     counts: dict[int, int | None] = {}
     found_of: dict[int, list] = defaultdict(list)
-    for number, count, *row in run(*prefixes_sql(organization, prefixes, limit, cap, exact=terms)):
+    statement = prefixes_sql(organization, prefixes, limit, cap, exact=terms, enough=enough)
+    for number, count, *row in run(*statement):
         counts[number] = count
         if row[0] is not None:
             found_of[number].append(row)
@@ -168,6 +175,8 @@ def _lookup(organization: Organization, variants: list[Variant], scores: Scores,
     reach = max(v.weight for v in variants if v.prefix) * PREFIX_FACTOR
     if sum(score >= reach for _, score in scores.ranked()) >= limit:
         return
+    if enough is not None and len({row[0] for row in found_of[EXACT_PART] if row[1] == enough}) >= limit:
+        return  # the prefixes were not read, and could not place
     for number, prefix in enumerate(prefixes):
         found = found_of[number]
         if is_prefix_key(prefix):

@@ -251,6 +251,18 @@ def unsaved(organization, given: str, family: str, hours_ago) -> list[Customer]:
     ]
 
 
+@pytest.mark.parametrize(("holders", "longer"), [(25, 0), (5, 3)], ids=["a page of them", "fewer"])
+def test_a_whole_word_held_by_a_page_of_guests_answers_before_any_longer_name(organization, holders, longer):
+    # Given guests called Deborah seen in the last days, and three called Deborahlynn seen more recently still
+    deborahs = unsaved(organization, "Deborah", "Smith", [24 + h for h in range(holders)])
+    lynns = unsaved(organization, "Deborahlynn", "Jones", [1, 2, 3])
+    reindex(Customer.objects.bulk_create(deborahs + lynns))
+    # When "deborah" is typed, then the Deborahs come first, the most recent first, and a page of them is the
+    # whole answer (the names that only start with it are not even read, statements.prefixes_sql's enough); with
+    # fewer than a page, the Deborahlynns fill it
+    assert find(organization, "deborah") == [c.pk for c in deborahs][:20] + [c.pk for c in lynns][:longer]
+
+
 def find_walked(organization, monkeypatch, text: str, **bounds) -> tuple[list[int], list[str]]:
     """find() with the lookup's bounds set low (FEW_ROWS 10, walks of 30 guests, and the others given), and the
     statements it ran."""
