@@ -21,7 +21,7 @@ other, in an order that turns from one query to the next, so load drift lands on
 - peer: what a peer with a trigram index runs: the names ILIKE '%q%' with a pg_trgm GIN index (made in the bench
   database only), ordered by last visit, LIMIT 20.
 
-Then writes through the API (create guest, add preference, log contact: W of each, 40 by default, each beside an
+Then writes through the API (create guest, add preference, log contact: W of each, 120 by default, each beside an
 exact lookup), a pass on a cold OS page cache when the machine lets us drop it, bytes per guest, and
 `rebuild_search_terms`. --writes-only measures the writes and their yardstick alone: the rounds run only the exact
 kind's queries (whose API p95 the writes' *_vs_lookup ratios divide by), and no cold pass or rebuild.
@@ -53,7 +53,9 @@ from urllib.parse import quote
 
 MEASURES = ("api", "framework", "sql", "probe", "peer")
 PAGE = 20
-WRITES = 40  # of each kind; each beside an exact lookup
+# Of each kind, each beside an exact lookup. With 40 the p95 was the second slowest write and the ratios moved
+# 1.5-1.9x against 1.2-1.5x with 120 in the same hour (2026-12-06); 120 add ~10 s to a run.
+WRITES = 120
 COLD_PER_KIND = 4
 PEER_INDEX = "bench_peer_names_trgm"
 PEER_NAMES = "(given_name || ' ' || family_name || ' ' || native_name || ' ' || preferred_name || ' ' || email)"
@@ -80,7 +82,7 @@ def main() -> None:
     parser.add_argument(
         "--writes-only", action="store_true", help="only the writes and the exact lookups they are compared with"
     )
-    parser.add_argument("--writes", type=int, default=WRITES, help="writes of each kind (40)")
+    parser.add_argument("--writes", type=int, default=WRITES, help="writes of each kind (120)")
     parser.add_argument(
         "--no-peer",
         action="store_true",
