@@ -1,139 +1,26 @@
-"""All reads of the memory. Organization scoping happens here, once: a view
-asks for an object *of an organization*, and another organization's object
-is simply not found (404), so ids leak nothing."""
+"""Reads of likely duplicates (one guest, or an organization's every pair) and of merges, and the merge comparison."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
 from itertools import combinations
 
-from dateutil.relativedelta import relativedelta
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import connections, router
-from django.db.models import Count, Model, Q, QuerySet
-from django.db.models.fields.files import FieldFile
-from django.http import Http404
-from django.utils import timezone
+from django.db.models import Count, QuerySet
 from django.utils.translation import gettext
 
 from crm import prepared, rows
-from crm.lookup.search import search as lookup_search
 from crm.lookup.search.statements import id_list, run
 from crm.models import (
-    SAFETY_ACTIONS,
-    AccessRecord,
-    ChangeRecord,
-    Contact,
     Customer,
-    Issue,
     Merge,
     Organization,
-    Preference,
     Property,
     SearchTerm,
-    Staff,
     TermKind,
 )
-
-
-def staff_of(user: AbstractBaseUser | None) -> Staff | None:
-    """The staff profile of an authenticated user, or None (a user outside every organization)."""
-    if user is None or not user.is_authenticated:
-        return None
-    try:
-        return user.staff  # type: ignore[attr-defined]
-    except Staff.DoesNotExist:
-        return None
-
-
-def has_second_factor(user: AbstractBaseUser) -> bool:
-    """Whether the user signs in with a second factor (a confirmed authenticator app)."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    return TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists()
-
-
-def get_or_404(queryset: QuerySet, pk: object):
-    """The row of queryset (already scoped to an organization) with this pk, or 404: another organization's
-    row, a malformed or out-of-range id, and a missing row all look the same."""
-    try:
-        return queryset.get(pk=pk)
-    except (queryset.model.DoesNotExist, ValueError, TypeError, OverflowError) as exc:
-        raise Http404 from exc
-
-
-def property_list(*, organization: Organization) -> QuerySet[Property]:
-    """An organization's properties by name."""
-    return Property.objects.filter(organization=organization).order_by("name")
-
-
-def property_get(*, organization: Organization, pk: object) -> Property:
-    return get_or_404(property_list(organization=organization), pk)
-
-
-def property_with_logo(*, pk: object, name: str) -> Property:
-    """The property whose stored logo is brand/<name> (no login: the logo is in every mail it sends; the random
-    name is the key), or 404."""
-    if not name or "/" in name:
-        raise Http404
-    return get_or_404(Property.objects.filter(logo=f"brand/{name}"), pk)
-
-
-def customers_of(organization: Organization) -> QuerySet[Customer]:
-    """An organization's customers, without the profiles merged into others."""
-    return Customer.objects.filter(organization=organization, merged_into__isnull=True)
-
-
-def customer_list(*, organization: Organization, external_id: tuple[str, str] | None = None) -> QuerySet[Customer]:
-    """Customers of an organization, newest first; external_id (system, id): the one guest it names, if any."""
-    customers = customers_of(organization).prefetch_related("external_ids").order_by("-created_at", "-id")
-    if external_id is not None:
-        system, value = external_id
-        customers = customers.filter(
-            external_ids__organization=organization, external_ids__system=system, external_ids__value=value
-        )
-    return customers
-
-
-def customer_lookup(*, organization: Organization, q: str) -> list[Customer]:
-    """The organization's customers matching q, best first (at most crm.lookup.search.RESULT_LIMIT), with their
-    ids in other systems (read with the winners' rows: crm.lookup.search)."""
-    return lookup_search(organization=organization, text=q)
-
-
-def customer_get(*, organization: Organization, pk: object, external_ids: bool = True) -> Customer:
-    """One guest of the organization or 404; with their ids in other systems (the profile shows them) unless a
-    caller needs none (a preference or contact added to them: one statement less on every write)."""
-    customers = customers_of(organization).select_related("organization")
-    return get_or_404(customers.prefetch_related("external_ids") if external_ids else customers, pk)
-
-
-def preference_list(*, customer: Customer) -> QuerySet[Preference]:
-    return Preference.objects.filter(customer=customer).order_by("-safety_critical", "-last_confirmed_at", "-id")
-
-
-def preference_get(*, organization: Organization, pk: object) -> Preference:
-    return get_or_404(
-        Preference.objects.filter(customer__organization=organization).select_related("customer__organization"), pk
-    )
-
-
-def issue_list(*, customer: Customer) -> QuerySet[Issue]:
-    return Issue.objects.filter(customer=customer).order_by("-opened_at", "-id")
-
-
-def issue_get(*, organization: Organization, pk: object) -> Issue:
-    return get_or_404(
-        Issue.objects.filter(customer__organization=organization).select_related("customer__organization"), pk
-    )
-
-
-def contact_list(*, customer: Customer) -> QuerySet[Contact]:
-    return Contact.objects.filter(customer=customer).order_by("-occurred_at", "-id")
-
+from crm.selectors.customers import customers_of, get_or_404
 
 # --- likely duplicates and merges ---------------------------------------------
 
@@ -318,106 +205,6 @@ def merge_list(*, organization: Organization) -> QuerySet[Merge]:
 
 def merge_get(*, organization: Organization, pk: object) -> Merge:
     return get_or_404(merge_list(organization=organization), pk)
-
-
-# --- data-subject rights: the access log and the export ------------------------
-
-
-def access_log(
-    *,
-    customer_id: int,
-    organization: Organization,
-    since: datetime | None = None,
-    action: str | None = None,
-    safety: bool = False,
-) -> QuerySet[AccessRecord]:
-    """Who saw this guest, newest first (the organization's records only: an id is not a secret); since a
-    moment, of one action, or (safety) only the views that showed their allergies and diets."""
-    records = AccessRecord.objects.filter(organization=organization, customer_id=customer_id)
-    if since is not None:
-        records = records.filter(at__gte=since)
-    if action:
-        records = records.filter(action=action)
-    if safety:
-        records = records.filter(action__in=SAFETY_ACTIONS)
-    return records.select_related("actor", "property").order_by("-at", "-id")
-
-
-# Rows of a guest that the export leaves out: derived from the profile (search terms) or bookkeeping of
-# merges (the profiles themselves are exported, merged ones included).
-EXPORT_SKIPPED = frozenset({"crm.searchterm", "crm.merge", "crm.customer"})
-
-
-def _plain(value: object) -> object:
-    if isinstance(value, FieldFile):
-        return value.name or ""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
-def export_row(instance: Model, skip: str = "") -> dict[str, object]:
-    """Every stored column of a row as a plain JSON value (files by name), but the one named skip."""
-    return {
-        field.attname: _plain(getattr(instance, field.attname))
-        for field in instance._meta.concrete_fields
-        if field.name != skip
-    }
-
-
-def customer_export(*, customer: Customer) -> dict[str, object]:
-    """Everything held about a guest, as plain JSON values: every row of every model with a foreign key to
-    the customer (crm's preferences, issues, contacts; personalization's touches with their rendered messages,
-    delights, feedback; any model added later, without crm importing it), keyed by its related name, each with
-    all its columns; the profiles merged into theirs; the change history about them; their access log.
-    The profile itself is the API's shape, added by the caller."""
-    people = [customer.pk, *Customer.objects.filter(merged_into=customer).values_list("pk", flat=True)]
-    held: dict[str, object] = {}
-    for relation in Customer._meta.related_objects:
-        model = relation.related_model
-        if relation.many_to_many or model._meta.label_lower in EXPORT_SKIPPED:
-            continue
-        rows = model._base_manager.filter(**{f"{relation.field.name}__in": people}).order_by("pk")
-        held[relation.get_accessor_name()] = [export_row(row, relation.field.name) for row in rows]
-    held["merged_profiles"] = [export_row(c, "") for c in Customer.objects.filter(pk__in=people[1:]).order_by("pk")]
-    history = ChangeRecord.objects.filter(customer_id__in=people).select_related("actor").order_by("created_at", "id")
-    held["history"] = [
-        {
-            "at": record.created_at.isoformat(),
-            "actor": record.actor.get_username() if record.actor else None,
-            "action": record.action,
-            "target_type": record.target_type,
-            "target_id": record.target_id,
-            "changes": record.changes,
-        }
-        for record in history
-    ]
-    return held
-
-
-# --- retention ---------------------------------------------------------------
-
-
-def months_before(moment: datetime, months: int) -> datetime:
-    """The same moment `months` calendar months earlier (31 March − 1 month → 28 or 29 February)."""
-    return moment - relativedelta(months=months)
-
-
-def customers_due_for_anonymizing(*, organization: Organization, now: datetime | None = None) -> QuerySet[Customer]:
-    """The organization's guests the retention job would anonymize now: no contact (last_seen, or their creation
-    when never seen) for organization.anonymize_after_months months. None when the setting is empty. Merged-away
-    profiles are not listed: they go with the profile they were merged into."""
-    months = organization.anonymize_after_months
-    if not months:
-        return Customer.objects.none()
-    cutoff = months_before(now or timezone.now(), months)
-    return (
-        customers_of(organization)
-        .filter(Q(last_seen__lt=cutoff) | Q(last_seen__isnull=True, created_at__lt=cutoff))
-        .order_by("pk")
-    )
 
 
 @dataclass(frozen=True)
