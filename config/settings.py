@@ -26,13 +26,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
+
+from config import schedule
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -316,18 +317,16 @@ RAPPORT_API_RATE_ANON = env.str("RAPPORT_API_RATE_ANON", default="60/minute")
 # write, go to the primary. Unset: no second alias, router or middleware. Tests use the primary ("MIRROR").
 DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
 if DATABASE_REPLICA_URL:
-    _replica = env.db_url_config(DATABASE_REPLICA_URL)
     DATABASES["replica"] = {
-        **_replica,
+        **env.db_url_config(DATABASE_REPLICA_URL),
         "CONN_MAX_AGE": _db.get("CONN_MAX_AGE", 0),
-        # Lookups read from the replica: their statements prepared there alike.
-        "OPTIONS": {
-            **_replica.get("OPTIONS", {}),
-            "prepare_threshold": _db.get("OPTIONS", {}).get("prepare_threshold"),
-        },
         "CONN_HEALTH_CHECKS": True,
         "TEST": {"MIRROR": "default"},
     }
+    # Lookups read from the replica: their statements are prepared there alike (crm.prepared).
+    DATABASES["replica"].setdefault("OPTIONS", {})["prepare_threshold"] = _db.get("OPTIONS", {}).get(
+        "prepare_threshold"
+    )
     if DATABASES["replica"]["ENGINE"] != _db["ENGINE"] or _db["ENGINE"] == "django.db.backends.sqlite3":
         raise ImproperlyConfigured(
             "DATABASE_REPLICA_URL must name a PostgreSQL replica of DATABASE_URL (postgres://…), "
@@ -420,33 +419,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Every periodic task, here and nowhere else. Beat copies these into django-celery-beat's tables when it
-# starts (by name: a row of that name is updated, not doubled); in the admin a manager may disable one,
-# and an edited schedule lasts until beat restarts. The first two names are those the data migration
-# personalization 0002 used to create, so an existing database's rows are updated in place.
-CELERY_BEAT_SCHEDULE = {
-    # Claim due touches and enqueue their send_touches batches.
-    "Dispatch due touches": {"task": "personalization.dispatch_touches", "schedule": timedelta(minutes=1)},
-    # Each property is planned once its local night has come (touches.services.planning): an hourly look.
-    "Plan greetings and win-backs (each property at its local night)": {
-        "task": "personalization.plan_touches",
-        "schedule": timedelta(hours=1),
-    },
-    # Gift delights for the coming birthdays, anniversaries and absences, at 02:30 (TIME_ZONE).
-    "plan-delights-nightly": {"task": "personalization.plan_delights", "schedule": crontab(hour=2, minute=30)},
-    # Retention: guests past their organization's period are anonymized, old access records dropped, at 03:15.
-    "apply-retention-nightly": {"task": "crm.apply_retention", "schedule": crontab(hour=3, minute=15)},
-    # Webhook retries that fell due, claims gone stale, endpoints failing for days (crm.webhooks.delivery).
-    "dispatch-webhooks": {"task": "crm.dispatch_webhooks", "schedule": timedelta(seconds=10)},
-    # The webhooks' delivery log keeps RAPPORT_WEBHOOKS_KEEP_DAYS of finished deliveries, at 03:45.
-    "drop-old-webhook-deliveries": {"task": "crm.drop_old_webhook_deliveries", "schedule": crontab(hour=3, minute=45)},
-    # Contacts logged since the last fold counted into the managers' day counters (every read folds first too).
-    "count-contacts": {"task": "personalization.metrics_count_contacts", "schedule": timedelta(seconds=10)},
-    # The last visits of the guests who came since, copied into their search terms (crm.lookup.terms.visits_copy).
-    "copy-visits": {"task": "crm.copy_visits", "schedule": timedelta(seconds=5)},
-    # Guest-list imports whose worker was killed mid-apply continue after their last committed batch.
-    "resume-stalled-imports": {"task": "crm.resume_imports", "schedule": timedelta(minutes=1)},
-}
+# Every periodic task, in one place: config/schedule.py.
+CELERY_BEAT_SCHEDULE = schedule.SCHEDULE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Keep the worker's database connection between tasks (NOTES.md: 4x throughput).
 CELERY_DB_REUSE_MAX = 200

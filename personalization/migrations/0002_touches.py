@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 
 # This migration used to create the beat schedules of dispatch_touches and plan_touches here. They
-# live in CELERY_BEAT_SCHEDULE (config/settings.py) now, with every other schedule, and beat writes
+# live in CELERY_BEAT_SCHEDULE (config/schedule.py) now, with every other schedule, and beat writes
 # them into django-celery-beat's tables when it starts, under the names used here: a database that
 # ran the old version keeps its rows and beat updates them in place. The operation stays, a no-op
 # both ways, so that the applied migration keeps its shape.
