@@ -7,15 +7,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from crm.lookup.search import search as lookup_search
-from crm.models import (
-    Contact,
-    Customer,
-    Issue,
-    Organization,
-    Preference,
-    Property,
-    Staff,
-)
+from crm.models import Contact, Customer, Issue, Organization, Preference, Property, Staff
 
 
 def staff_of(user: AbstractBaseUser | None) -> Staff | None:
