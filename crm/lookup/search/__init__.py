@@ -172,7 +172,7 @@ def _lookup(organization: Organization, variants: list[Variant], scores: Scores,
     for row in found_of[EXACT_PART]:
         scores.add_term(*row)
     # A prefix match scores at most this: when `limit` customers already score as much, no prefix row can place.
-    reach = max(v.weight for v in variants if v.prefix) * PREFIX_FACTOR
+    reach = strongest.weight * PREFIX_FACTOR
     if sum(score >= reach for _, score in scores.ranked()) >= limit:
         return
     if enough is not None and len({row[0] for row in found_of[EXACT_PART] if row[1] == enough}) >= limit:

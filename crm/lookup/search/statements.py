@@ -150,8 +150,9 @@ def prefixes_sql(
             branches.append(_uncounted(rows_sql, f"p{number}"))
             params += [number, *rows_params]
         else:
+            # A range not counted (the gate closed) has n = 0: not read either, the gate evaluated once.
             ranked, ranked_params = prefix_sql(
-                organization, prefix, limit, only_if=(f"capped.n <= %s AND {gate}", [cap, *gate_params])
+                organization, prefix, limit, only_if=("capped.n BETWEEN 1 AND %s", [cap])
             )
             branches.append(
                 f"SELECT %s AS part, capped.n, r.customer_id, r.term, r.kind, r.seen FROM (SELECT count(*) AS n"  # noqa: S608
