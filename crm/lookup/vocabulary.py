@@ -142,6 +142,15 @@ def vocabulary_rebuild(organization_id: int, counts: Counter) -> None:
     vocabulary_add(organization_id, counts)
 
 
+def unheld(typed: list[str], near: dict[str, list[Correction]]) -> frozenset[str]:
+    """The typed words that are no guest's name word: those the vocabulary would hold (is_word) and corrections()
+    looked up (`near`, what it answered) without finding the word itself among them. A guest may still hold one as
+    part of a longer term (a whole name written as one word, a longer name it starts)."""
+    return frozenset(
+        word for word in typed if is_word(word) and max_edits(word) and not (near.get(word) and not near[word][0].edits)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Correction:
     word: str

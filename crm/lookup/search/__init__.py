@@ -17,6 +17,7 @@ from crm.lookup.search.statements import (
     UPPER,
     anchor_walk_sql,
     count_sql,
+    counts_sql,
     either,
     every_word_sql,
     exact_sql,
@@ -29,7 +30,7 @@ from crm.lookup.search.statements import (
     winners_sql,
 )
 from crm.lookup.terms import EMAIL_SIGIL, PHONETIC_SIGIL, PREFIX_KEYS, PREFIX_SIGIL, is_prefix_key
-from crm.lookup.vocabulary import Correction, corrections
+from crm.lookup.vocabulary import Correction, corrections, unheld
 from crm.models import Customer, Organization
 
 # Rows of one word of several, counted from the index alone, past which it counts as common: the words with fewer
@@ -101,7 +102,7 @@ def search(*, organization: Organization, text: str, limit: int = RESULT_LIMIT) 
             # Several words of a name (not an email's: nobody.4467@nowhere.example is not three names), and no
             # whole name is or starts with them joined ("zhao huiy": Zhao Huiying, found from the index by its key
             # zhaohuiying, scores what its words would): the words one by one.
-            _every_word(organization, per_word, scores, limit)
+            _every_word(organization, per_word, scores, limit, unheld(query.words, near) if near else frozenset())
         if not corrected and scores.sure_best() < FUZZY_BELOW and query.name_words():
             _corrected(organization, query, scores, limit, near)
     ranked = scores.ranked()
@@ -211,10 +212,14 @@ def _cap() -> int | None:
     return RANGE_ROWS if connection.vendor == "postgresql" else None
 
 
-def _every_word(organization: Organization, query: Query, scores: Scores, limit: int) -> None:
+def _every_word(
+    organization: Organization, query: Query, scores: Scores, limit: int, unheld: frozenset[str] = frozenset()
+) -> None:
     """The customers matching *every* word ("anna smith": not the Smiths in general, but the Smiths whose
-    other term starts with anna). When even the rarest word has more than FEW_ROWS rows ("wei j", "li g": a
-    surname, and a given name being typed), its holders are walked in its terms' index order (the most recent
+    other term starts with anna). Each word's rows are counted first, up to FEW_ROWS + 1 (one statement): a word
+    nobody holds ends the stage ("edwdrds" of "daniel edwdrds", before the typo stage corrects it), where reading
+    the other words' holders would find no one. When even the rarest word has more than FEW_ROWS rows ("wei j",
+    "li g": a surname, and a given name being typed), its holders are walked in its terms' index order (the most recent
     first), each probed for the other words, until `limit` match. Otherwise, or when that walk runs out, a word
     with at most RANGE_ROWS rows is read whole and its customers are the candidates; when every word is common,
     the most recent guests are walked until `limit` match, and no word is read whole: the work is bounded by the
@@ -224,16 +229,26 @@ def _every_word(organization: Organization, query: Query, scores: Scores, limit:
     conditions = [either(word) for word in parts]
     any_word = either([part for word in parts for part in word])
     cap = _cap()
-    small = _small_word(organization, parts) if cap is not None else None
+    small = None
+    if cap is not None:
+        counted = run(*counts_sql(organization, parts, FEW_ROWS))[0]
+        if not all(counted):
+            return
+        # The word with the fewest rows, when at most FEW_ROWS: its customers are few enough to be the candidates.
+        fewest = min(range(len(parts)), key=lambda number: counted[number])
+        small = fewest if counted[fewest] <= FEW_ROWS else None
     found = []
     if cap is not None and small is None:
         # The anchor: the longest word (the likeliest to be complete, where the last one is still being typed).
         anchor = max(range(len(words)), key=lambda number: len(query.words[words[number][0].slot]))
         others = [condition for number, condition in enumerate(conditions) if number != anchor]
         # Its word as typed only: a nickname, a sound-alike or a swap scores less, and places only when fewer
-        # than a page hold the word itself (then the walk runs out and the candidates are read whole below).
+        # than a page hold the word itself (then the walk runs out and the candidates are read whole below). A word
+        # that is no guest's name word (`unheld`, from the typo stage's vocabulary: "matthe" of "matthe baker") is
+        # not walked: it would run out at once.
         typed = query.words[words[anchor][0].slot]
-        found = run(*terms_of_sql(organization, anchor_walk_sql(organization, typed, others, limit), any_word))
+        if typed not in unheld:
+            found = run(*terms_of_sql(organization, anchor_walk_sql(organization, typed, others, limit), any_word))
     rare = [number == small for number in range(len(parts))]
     if len({row[0] for row in found}) < limit and small is None:
         rare = _rare_word(organization, query, words, parts, cap)
@@ -289,14 +304,6 @@ def _best_first(variants: list[Variant], parts: list[tuple[str, list]]) -> list[
             weight[key] = max(weight.get(key, 0.0), variant.weight * PREFIX_FACTOR)
     (sql, terms), prefixes = parts[0], parts[1:]
     return [(sql, sorted(terms, key=lambda term: (-weight.get(term, 0.0), term))), *prefixes]
-
-
-def _small_word(organization: Organization, parts: list[list[tuple[str, list]]]) -> int | None:
-    """The first word with at most FEW_ROWS rows, if any: its customers are few enough to be the candidates."""
-    for number, word in enumerate(parts):
-        if run(*count_sql(organization, word, FEW_ROWS))[0][0] <= FEW_ROWS:
-            return number
-    return None
 
 
 def _walk_rows(

@@ -17,11 +17,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from crm.lookup.search import RANGE_ROWS
+from crm.lookup.search import FEW_ROWS, RANGE_ROWS
 from crm.lookup.search.query import analyze
 from crm.lookup.search.statements import (
     anchor_walk_sql,
     count_sql,
+    counts_sql,
     every_word_sql,
     exact_sql,
     prefix_sql,
@@ -140,6 +141,11 @@ def test_every_word_lookup_uses_the_term_index(organization, generic):
     first_word = [v for v in analyze("anna smith").per_word() if v.slot == 0]
     explained = plan(count_sql(organization, ranges(first_word), RANGE_ROWS), generic=generic)
     assert "searchterm_org_term_recent" in explained, explained
+    assert "Seq Scan" not in explained, explained
+    # Every word counted in one statement (the every-word stage's first): each its own index ranges
+    words = [ranges(analyze("anna smith").per_word_at(slot)) for slot in (0, 1)]
+    explained = plan(counts_sql(organization, words, FEW_ROWS), generic=generic)
+    assert explained.count("searchterm_org_term_recent") >= 2, explained
     assert "Seq Scan" not in explained, explained
 
 

@@ -296,6 +296,21 @@ def test_a_typo_is_corrected_as_a_whole_name_before_its_sound_alikes_are_read(or
     assert not any(_sound_alike_read(captured, word) for word in text.lower().split())
 
 
+@pytest.mark.postgres
+def test_a_typed_word_nobody_holds_ends_the_words_as_typed_after_the_correction(organization, guests):
+    # Given Katherine Whitfield among namesakes one letter away
+    # When her surname is typed with a letter left out, which no guest's name holds or starts with
+    with CaptureQueriesContext(connection) as captured:
+        found = _found(organization, "Katherine Whitfeld")
+    # Then she comes first, found by the corrected whole name
+    assert found[0] == guests["katherine"].pk
+    # and the words as typed, which could still place a longer name starting with them, were counted in one
+    # statement: "whitfeld" has no rows, so no guest's terms were read for them (no walk, no candidates)
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert sum(sql.startswith("SELECT (SELECT count(*)") for sql in statements) == 1, statements
+    assert not any("unnest(ARRAY(" in sql for sql in statements), statements
+
+
 def test_a_nickname_match_leaves_the_words_as_typed_to_place_a_middle_name_above_it(organization):
     # Given Robert Smith, seen recently, and Bob Lee Smith, whose whole name is not "bobsmith"
     robert = CustomerFactory(organization=organization, given_name="Robert", family_name="Smith")
