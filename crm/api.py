@@ -139,8 +139,8 @@ class OrganizationScoped:
         """Append to the access audit that the caller saw this guest through the API (one INSERT)."""
         services.access_record(**self._access(customer_id, action))
 
-    def saw_sql(self, customer_id: int, action: AccessAction) -> str | None:
-        """saw's record as SQL to send with the read that shows the guest (services.access_record_sql)."""
+    def saw_sql(self, customer_id: int, action: AccessAction) -> list[str] | None:
+        """saw's record as statements to send with the read that shows the guest (services.access_record_sql)."""
         return services.access_record_sql(**self._access(customer_id, action))
 
     def _access(self, customer_id: int, action: AccessAction) -> dict:

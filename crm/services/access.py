@@ -42,13 +42,13 @@ def access_record(**access: Unpack[Access]) -> None:
         _insert_async(row)
 
 
-def access_record_sql(**access: Unpack[Access]) -> str | None:
-    """access_record as SQL that the caller sends right after its own read of the guest, in the same message: one
-    round trip for the read and its record (the brief: bench/run audit). ``BEGIN; SET LOCAL synchronous_commit TO
-    OFF; INSERT … WHERE the guest is the organization's and not merged away; COMMIT`` — the same asynchronous commit
+def access_record_sql(**access: Unpack[Access]) -> list[str] | None:
+    """access_record as the statements that the caller sends right after its own read of the guest, in the same
+    round trip (the brief pipelines them: bench/run audit). ``BEGIN``, ``SET LOCAL synchronous_commit TO OFF``,
+    ``INSERT … WHERE the guest is the organization's and not merged away``, ``COMMIT`` — the same asynchronous commit
     as access_record's, and no record when the read found no such guest (it answers 404). On PostgreSQL outside a
     transaction only; None elsewhere: the caller then calls access_record after its read. The caller rolls back if
-    the message fails (the record's transaction must not outlive it). None too when the guest's read goes to a read
+    they fail (the record's transaction must not outlive them). None too when the guest's read goes to a read
     replica (config/routers.py): the record is written on the primary, after the read."""
     if (
         connection.in_atomic_block
@@ -62,7 +62,7 @@ def access_record_sql(**access: Unpack[Access]) -> str | None:
         f"SELECT 1 FROM {customers} WHERE id = {row['customer_id']}"  # noqa: S608 (integers)
         f" AND organization_id = {row['organization_id']} AND merged_into_id IS NULL"
     )
-    return _async_statement(row, where=f"EXISTS ({guest})")
+    return _async_statements(row, where=f"EXISTS ({guest})")
 
 
 def _row(*, organization_id, customer_id, actor, action, channel, property_id=None) -> dict:
@@ -110,13 +110,13 @@ def _insert_async(row: dict, customer_ids: list[int] | None = None) -> None:
     """BEGIN, SET LOCAL, INSERT and COMMIT as one simple-protocol string (one round trip)."""
     with connection.cursor() as cursor:
         try:
-            cursor.execute(_async_statement(row, customer_ids))
+            cursor.execute("; ".join(_async_statements(row, customer_ids)))
         except Exception:
             cursor.execute("ROLLBACK")  # the failed transaction must not outlive this call
             raise
 
 
-def _async_statement(row: dict, customer_ids: list[int] | None = None, *, where: str = "") -> str:
+def _async_statements(row: dict, customer_ids: list[int] | None = None, *, where: str = "") -> list[str]:
     """The row's INSERT in a transaction of its own that commits asynchronously: once, or once for each of
     customer_ids (the same row for each guest), or when the condition where holds. Every value is an integer,
     NULL, one of the choices' fixed strings or an ISO timestamp made here, never text from outside (_literal)."""
@@ -131,7 +131,7 @@ def _async_statement(row: dict, customer_ids: list[int] | None = None, *, where:
         at = list(row).index("customer_id")
         before, after = ", ".join(cells[:at]), ", ".join(cells[at + 1 :])
         values = "VALUES " + ", ".join(f"({before}, {int(pk)}, {after})" for pk in customer_ids)
-    return f"BEGIN; SET LOCAL synchronous_commit TO OFF; INSERT INTO {table} ({columns}) {values}; COMMIT"  # noqa: S608
+    return ["BEGIN", "SET LOCAL synchronous_commit TO OFF", f"INSERT INTO {table} ({columns}) {values}", "COMMIT"]  # noqa: S608
 
 
 # The only strings _literal writes (Choices.values is built anew at each call: ~10 µs, 1,000 times for a board).

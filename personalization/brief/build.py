@@ -280,12 +280,12 @@ def brief_for(
     contact_kind: str | None = None,
     now: datetime | None = None,
     zone: ZoneInfo | None = None,
-    then: str | None = None,
+    then: list[str] | None = None,
 ) -> Brief:
     """The brief of one of the organization's customers at one contact (Customer.DoesNotExist for
     another's): one query reads everything it needs (personalization.brief.inputs). zone: the property's,
     when the caller has it (the staff member's property); which gift rules are live is asked for the day there.
-    then: SQL sent with that read, in the same round trip (the view's access record, inputs.load)."""
+    then: statements sent with that read, in the same round trip (the view's access record, inputs.load)."""
     now = now or timezone.now()
     loaded = inputs.load(
         organization=organization, customer_id=customer_id, property_id=property_id, now=now, zone=zone, then=then

@@ -275,3 +275,44 @@ def test_chinese_sentences_follow_one_another_without_a_space(api, organization)
     services.issue_open(customer=customer, summary="Charged twice for the minibar")  # internal: never said
     close = api.get(brief_url(customer)).json()["close"]["text"]
     assert close == "谢谢您，王女士。期待您再次光临。这次遇到的问题，我们会继续跟进。"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_briefs_read_is_prepared_and_its_record_pipelined_after_it(api, regular):
+    """PostgreSQL took longer to plan the brief's read than to run it: once a desk has asked for a few briefs on a
+    connection, the read is a prepared statement, and each brief's access record still commits with it."""
+    from django.conf import settings
+    from django.db import connection
+
+    from crm.models import AccessRecord
+
+    threshold = settings.DATABASES["default"]["OPTIONS"]["prepare_threshold"]
+    greetings = [api.get(brief_url(regular)).json()["greet"]["text"] for _ in range(threshold + 1)]
+    assert len(set(greetings)) == 1 and greetings[0]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        statements = [statement for (statement,) in cursor.fetchall()]
+    assert any("FROM crm_customer c WHERE c.id = $" in statement for statement in statements), statements
+    assert AccessRecord.objects.filter(customer_id=regular.pk, action="brief").count() == threshold + 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_statement_after_the_briefs_read_leaves_no_transaction_open(organization, regular):
+    from django.db import DataError, connection
+
+    from personalization.brief import inputs
+
+    with pytest.raises(DataError):
+        inputs.load(
+            organization=organization,
+            customer_id=regular.pk,
+            property_id=None,
+            now=timezone.now(),
+            zone=None,
+            then=["BEGIN", "SELECT 1 / 0", "COMMIT"],
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_xact_id_if_assigned() IS NULL AND now() = statement_timestamp()")
+        assert cursor.fetchone() == (True,)  # no transaction left open, and the connection still answers
