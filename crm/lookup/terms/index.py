@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 
 from django.db import connection, transaction
 
+from crm import prepared
 from crm.bulk import insert_rows
 from crm.languages import message_language
 from crm.lookup.pronounce import han_name_pinyin
@@ -73,10 +74,15 @@ def forget_customers(customers: Iterable[Customer]) -> None:
 
 
 # Written for the customer only while its row says it is not merged away (a writer holding a stale copy must not
-# revive a merged-away profile), with the row's last_seen, and only the terms it lacks; plain SQL that PostgreSQL
-# and SQLite both speak.
+# revive a merged-away profile), with the row's last_seen, and only the terms it lacks. PostgreSQL gets the terms as
+# two arrays, so that the statement's text is the same for every guest and is prepared (crm.prepared): planned with
+# ~60 rows of VALUES it took 0.18 ms against 0.03 to run (at 100,000 guests, 2026-12-06); SQLite, the VALUES.
+_WANTED = {
+    "postgresql": "SELECT * FROM unnest(%s::text[], %s::int[])",
+    "sqlite": "VALUES {values}",
+}
 _INSERT_MISSING_SQL = """
-WITH wanted (term, kind) AS (VALUES {values})
+WITH wanted (term, kind) AS ({wanted})
 INSERT INTO crm_searchterm (organization_id, customer_id, term, kind, last_seen)
 SELECT c.organization_id, c.id, wanted.term, wanted.kind, c.last_seen FROM wanted, crm_customer c
 WHERE c.id = %s AND c.merged_into_id IS NULL AND NOT EXISTS (
@@ -86,11 +92,14 @@ WHERE c.id = %s AND c.merged_into_id IS NULL AND NOT EXISTS (
 
 
 def _insert_missing(customer: Customer, wanted: list[tuple[str, int]]) -> None:
-    values = ", ".join(["(%s, %s)"] * len(wanted))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _INSERT_MISSING_SQL.format(values=values), [*(value for row in wanted for value in row), customer.pk]
-        )
+    if connection.vendor == "postgresql":
+        sql = _INSERT_MISSING_SQL.format(wanted=_WANTED["postgresql"])
+        params = [[term for term, _ in wanted], [kind for _, kind in wanted], customer.pk]
+    else:
+        sql = _INSERT_MISSING_SQL.format(wanted=_WANTED["sqlite"].format(values=", ".join(["(%s, %s)"] * len(wanted))))
+        params = [*(value for row in wanted for value in row), customer.pk]
+    with prepared.cursor(connection) as cursor:
+        cursor.execute(sql, params)
 
 
 def index_customers(

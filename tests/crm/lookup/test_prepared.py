@@ -78,3 +78,16 @@ def test_every_api_request_reads_its_token_by_a_prepared_statement(api):
     # and a wrong token is still refused by it
     api.credentials(HTTP_AUTHORIZATION="Token not-a-token")
     assert api.get("/api/v1/customers/?q=zhang").status_code == 401
+
+
+def test_new_guests_search_terms_are_written_by_a_prepared_statement(organization):
+    """The same statement for every guest (the terms as two arrays), planned once per connection."""
+    threshold = settings.DATABASES["default"]["OPTIONS"]["prepare_threshold"]
+    guests = [
+        services.customer_create(organization=organization, given_name="Wei", family_name=f"Zhang{'x' * n}")
+        for n in range(threshold + 1)
+    ]
+    assert any("INSERT INTO crm_searchterm" in statement for statement in prepared()), prepared()
+    # and each guest is found by its own terms
+    for guest in guests:
+        assert guest.pk in [c.pk for c in lookup.search(organization=organization, text=guest.family_name)]
