@@ -159,8 +159,9 @@ else:
     # (NOTES.md "Django and Celery overheads").
     _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     _db["CONN_HEALTH_CHECKS"] = True
-    # The lookup's statements are prepared after this many runs on a connection (crm.prepared; the ORM's never
-    # are). Empty: none is, as a connection pooler that cannot keep them needs (PgBouncer before 1.21).
+    # The hot statements (the lookup's, the brief's read, the API token's: crm.prepared) are prepared after this
+    # many runs on a connection; the ORM's never are. Empty: none is, as a connection pooler that cannot keep them
+    # needs (PgBouncer before 1.21).
     _threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5")
     if _threshold and not _threshold.isdigit():
         raise ImproperlyConfigured(f"DATABASE_PREPARE_THRESHOLD must be a whole number or empty, not {_threshold!r}.")
