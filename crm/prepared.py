@@ -1,13 +1,14 @@
 """Statements that run on every keystroke or API request, prepared on PostgreSQL: planned once per connection.
 
 The lookup's (crm.lookup.search.statements.run, the typo stage's corrections), the likely duplicates' shown with
-every guest created or opened (crm.selectors), and the API token's (crm.authentication, every API request). Django
-sends every statement with its values written into the text (psycopg's client-side binding) and never prepares one
-(it sets psycopg's `prepare_threshold` to None, for connection poolers). These statements are few and run thousands
-of times: planning them took more of PostgreSQL's time than running them — at 100,000 guests 0.23 ms to plan the
-search against 0.09 ms to run it, 0.09 against 0.08 ms for the winners' rows (EXPLAIN ANALYZE of 200 typed
-keystrokes, 2026-12-06). A cursor here binds its values on the server, so the text is the same for every value and
-psycopg prepares it after DATABASES' `prepare_threshold` runs on one connection (config/settings.py,
+every guest created or opened (crm.selectors), the API token's (crm.authentication, every API request), the brief's
+read (personalization.brief.inputs) and a new guest's search terms (crm.lookup.terms.index). Django sends every
+statement with its values written into the text (psycopg's client-side binding) and never prepares one (it sets
+psycopg's `prepare_threshold` to None, for connection poolers). These statements are few and run thousands of times:
+planning them took more of PostgreSQL's time than running them — at 100,000 guests 0.23 ms to plan the search
+against 0.09 ms to run it, 0.09 against 0.08 ms for the winners' rows (EXPLAIN ANALYZE of 200 typed keystrokes,
+2026-12-06). A cursor here binds its values on the server, so the text is the same for every value and psycopg
+prepares it after DATABASES' `prepare_threshold` runs on one connection (config/settings.py,
 DATABASE_PREPARE_THRESHOLD); PostgreSQL then reuses a plan once its generic plan costs no more than the plans it
 made for the values seen (plan_cache_mode auto). Without a threshold (set empty, as behind PgBouncer before 1.21 in
 transaction mode), nothing is prepared and the values are still bound on the server. SQLite gets Django's own
