@@ -11,11 +11,12 @@ from django.db import connection
 
 from crm import rows
 from crm.lookup.search.query import MAX_QUERY_LENGTH, WHOLE, Query, Variant, analyze
-from crm.lookup.search.scores import PREFIX_FACTOR, Scores
+from crm.lookup.search.scores import PREFIX_FACTOR, WHOLE_PART_FACTORS, Scores
 from crm.lookup.search.statements import (
     EXACT_PART,
     UPPER,
     anchor_walk_sql,
+    best_holders_sql,
     count_sql,
     counts_sql,
     either,
@@ -378,7 +379,12 @@ def _whole_corrected(
     )[:MAX_WHOLE_CORRECTIONS]
     variants = [Variant(term[:MAX_QUERY_LENGTH], WHOLE, weight, prefix=False) for weight, term in joined]
     scores.add_variants(variants)
-    rows_found = run(*exact_sql(organization, sorted({v.term for v in variants}), limit))
+    weighed = sorted({v.term: v.weight for v in variants}.items())
+    # Each guest's best row only, the best guests only: what Scores would rank them by (a whole-query key's
+    # weight times its part of the name), ranked in the database. Twice the page: the search rounds scores to
+    # break ties by the last visit (_order), which the database's floats do not.
+    statement = best_holders_sql(organization, weighed, limit, WHOLE_PART_FACTORS, guests=2 * limit)
+    rows_found = run(*statement)
     for row in rows_found:
         scores.add_term(*row)
     return bool(rows_found)

@@ -21,6 +21,9 @@ COMPLETE_WORD_PREFIX = 0.9
 PART_OF_NAME = 0.95
 # A Han name's inner part (丽 of 郝光丽: crm.lookup.terms.han_parts) ranks below the guests whose given name it is.
 INNER_PART = 0.9
+# What a whole-query key's row weighs by its kind (Scores._part), for the statements that rank such rows in the
+# database (crm.lookup.search.statements.best_holders_sql).
+WHOLE_PART_FACTORS = {TermKind.NAME_PART: INNER_PART, TermKind.NAME: PART_OF_NAME}
 
 
 class Scores:
@@ -68,10 +71,9 @@ class Scores:
     def _part(self, variant: Variant, kind: int) -> float:
         """PART_OF_NAME when a key standing for the whole query is only part of this guest's name; INNER_PART for
         an inner part of a Han name."""
-        if kind == TermKind.NAME_PART:
-            return INNER_PART
-        whole = variant.slot == WHOLE or len(self.query.words) == 1
-        return PART_OF_NAME if whole and kind == TermKind.NAME else 1.0
+        if variant.slot == WHOLE or len(self.query.words) == 1:
+            return WHOLE_PART_FACTORS.get(kind, 1.0)
+        return INNER_PART if kind == TermKind.NAME_PART else 1.0
 
     def add_term(self, customer_id: int, term: str, kind: int, seen: float | None) -> None:
         if kind == TermKind.PREFIX:  # "^fo": a holder of a term starting with fo

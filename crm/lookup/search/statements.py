@@ -85,6 +85,41 @@ def exact_sql(organization: Organization, terms: list[str], limit: int) -> tuple
     return " UNION ALL ".join(branches), params
 
 
+def best_holders_sql(
+    organization: Organization, weighed: list[tuple[str, float]], limit: int, factors: dict[int, float], guests: int
+) -> tuple[str, list]:
+    """The `guests` best holders of weighed terms (the typo stage's corrected whole names, each with its weight), one
+    row each, ranked in the database: each term's `limit` best rows as exact_sql reads them, each scored as its
+    weight times its kind's factor (`factors`; any other kind 1.0), a guest's best row kept, then the best first, the
+    most recent visit, the newest. "bping qin" at a million guests: 64 corrected names brought 865 rows to Python,
+    scored there in ~8 ms, for a page of 20."""
+    table = SearchTerm._meta.db_table
+    if connection.vendor == "postgresql":
+        rows = (
+            f"SELECT typed.weight, exact.* FROM unnest(%s::text[], %s::float8[]) AS typed (term, weight)"  # noqa: S608
+            f" CROSS JOIN LATERAL (SELECT {_term_columns()} FROM {table} WHERE organization_id = %s"
+            f" AND term = typed.term ORDER BY {RECENT_FIRST} LIMIT %s) AS exact"
+        )
+        params = [[term for term, _ in weighed], [weight for _, weight in weighed], organization.pk, limit]
+    else:
+        branches, params = [], []
+        for number, (term, weight) in enumerate(weighed):
+            branches.append(
+                f"SELECT %s AS weight, * FROM (SELECT {_term_columns()} FROM {table} WHERE organization_id = %s"  # noqa: S608
+                f" AND term = %s ORDER BY {RECENT_FIRST} LIMIT %s) AS exact{number}"
+            )
+            params += [weight, organization.pk, term, limit]
+        rows = " UNION ALL ".join(branches)
+    factor = " ".join(f"WHEN {int(kind)} THEN {float(value)!r}" for kind, value in sorted(factors.items()))
+    sql = (
+        "SELECT customer_id, term, kind, seen FROM (SELECT s.*, row_number() OVER (PARTITION BY customer_id"  # noqa: S608
+        f" ORDER BY score DESC, term) AS nth FROM (SELECT r.*, r.weight * CASE r.kind {factor} ELSE 1.0 END AS score"
+        f" FROM ({rows}) AS r) AS s) AS best WHERE nth = 1 ORDER BY score DESC, seen DESC NULLS LAST,"
+        " customer_id DESC LIMIT %s"
+    )
+    return sql, [*params, guests]
+
+
 def prefix_sql(
     organization: Organization, prefix: str, limit: int, *, only_if: tuple[str, list] | None = None
 ) -> tuple[str, list]:

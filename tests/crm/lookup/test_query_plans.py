@@ -19,8 +19,10 @@ from django.utils import timezone
 
 from crm.lookup.search import FEW_ROWS, RANGE_ROWS
 from crm.lookup.search.query import analyze
+from crm.lookup.search.scores import WHOLE_PART_FACTORS
 from crm.lookup.search.statements import (
     anchor_walk_sql,
+    best_holders_sql,
     count_sql,
     counts_sql,
     every_word_sql,
@@ -66,7 +68,13 @@ def plan(queryset_or_sql, *, generic: bool = False) -> str:
 
 
 # The prepared statements' parameter types, as psycopg binds the lookup's values (none is NULL).
-_TYPES = {(int, None): "bigint", (str, None): "text", (list, str): "text[]", (list, int): "bigint[]"}
+_TYPES = {
+    (int, None): "bigint",
+    (str, None): "text",
+    (list, str): "text[]",
+    (list, int): "bigint[]",
+    (list, float): "float8[]",
+}
 PLANS = pytest.mark.parametrize("generic", [False, True], ids=["for the values", "prepared, without them"])
 
 
@@ -215,6 +223,15 @@ def test_the_found_guests_terms_are_probed_per_guest_whatever_the_statistics_say
     assert explained.startswith("Nested Loop"), explained
     probe = r"Index (Only )?Scan (using|on) searchterm_customer_term\b.*\n\s+Index Cond: \(\(customer_id = found\.id\)"
     assert re.search(probe, explained), explained
+
+
+@PLANS
+def test_the_corrected_whole_names_best_holders_are_read_from_the_term_index(organization, generic):
+    CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang")
+    weighed = [("zhangwei", 0.91), ("zhangwen", 0.908), ("changwei", 0.74)]
+    explained = plan(best_holders_sql(organization, weighed, 20, WHOLE_PART_FACTORS, guests=40), generic=generic)
+    assert "searchterm_org_term_recent" in explained, explained
+    assert "Seq Scan" not in explained, explained
 
 
 @PLANS

@@ -335,3 +335,26 @@ def test_a_whole_name_found_by_a_nickname_ranks_as_its_words_would(organization)
     assert _found(organization, "Dona Hill")[0] == donna.pk
     # while "Dona" alone still finds Donald as its start
     assert donald.pk in _found(organization, "Dona")
+
+
+def test_more_holders_of_the_corrected_names_than_a_page_bring_the_page_only(organization):
+    # Given Katherine Whitfield, one letter from what is typed, and more than a page of guests two letters from it
+    katherine = CustomerFactory(organization=organization, given_name="Katherine", family_name="Whitfield")
+    make = lambda given: CustomerFactory(organization=organization, given_name=given, family_name="Whitfield").pk  # noqa: E731
+    catherines = [make("Catherine") for _ in range(23)]
+    katharines = [make("Katharine") for _ in range(22)]
+    # When her given name is typed with a letter too many
+    with CaptureQueriesContext(connection) as captured:
+        found = _found(organization, "Katherinne Whitfield")
+    # Then she comes first, then the holders of the more common correction two letters away, the newest first
+    # (none has visited), and the page is full
+    assert found == [katherine.pk, *sorted(catherines, reverse=True)[:19]]
+    assert not set(found) & set(katharines)
+    # and the corrected whole names' holders came from the database ranked, a guest once, no more than two pages of
+    # them: not every holder of every correction (at a million guests, 865 rows for "bping qin")
+    ranked = [query["sql"] for query in captured.captured_queries if "row_number() OVER" in query["sql"]]
+    assert len(ranked) == 1
+    with connection.cursor() as cursor:
+        cursor.execute(ranked[0])
+        rows = cursor.fetchall()
+    assert len(rows) == len({row[0] for row in rows}) == 40 < 1 + len(catherines) + len(katharines)
