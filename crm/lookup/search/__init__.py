@@ -10,6 +10,7 @@ from itertools import product
 from django.db import connection
 
 from crm import rows
+from crm.lookup.nicknames import related_names
 from crm.lookup.search.query import MAX_QUERY_LENGTH, WHOLE, Query, Variant, analyze
 from crm.lookup.search.scores import PREFIX_FACTOR, WHOLE_PART_FACTORS, Scores
 from crm.lookup.search.statements import (
@@ -95,7 +96,9 @@ def search(*, organization: Organization, text: str, limit: int = RESULT_LIMIT) 
         # (scores.joined_prefix: Jack Martinez for "jack martin", 0.925).
         # One word keeps every key: its whole-query matches (an email's local part) say nothing of its names.
         top = max((score for _, score in scores.ranked()), default=0.0)
-        per_word = _as_typed(query, prefixes=top < scores.joined_prefix) if top and several else query
+        prefixes = top < scores.joined_prefix
+        per_word = _as_typed(query, prefixes=prefixes) if top and several else query
+        nobody: frozenset[str] = frozenset()
         if not several:
             if not at_once:  # else read with the whole-query keys
                 _lookup(organization, per_word.per_word(), scores, limit)
@@ -103,9 +106,13 @@ def search(*, organization: Organization, text: str, limit: int = RESULT_LIMIT) 
             # Several words of a name (not an email's: nobody.4467@nowhere.example is not three names), and no
             # whole name is or starts with them joined ("zhao huiy": Zhao Huiying, found from the index by its key
             # zhaohuiying, scores what its words would): the words one by one.
-            _every_word(organization, per_word, scores, limit, unheld(query.words, near) if near else frozenset())
+            walked = unheld(query.words, near) if near else frozenset()
+            none = _every_word(organization, per_word, scores, limit, walked)
+            # The words that have no rows even as the start of a longer term: as the typo stage would read them, when
+            # their prefixes were counted (what it reads of a word it cannot correct, with its nicknames).
+            nobody = none if prefixes else frozenset()
         if not corrected and scores.sure_best() < FUZZY_BELOW and query.name_words():
-            _corrected(organization, query, scores, limit, near)
+            _corrected(organization, query, scores, limit, near, nobody)
     ranked = scores.ranked()
     if several and not ranked and query.name_words():
         # Any word of several as typed ("Mr Zhang", "John Okonkwo"): the lenient last resort, after the corrections
@@ -215,7 +222,7 @@ def _cap() -> int | None:
 
 def _every_word(
     organization: Organization, query: Query, scores: Scores, limit: int, unheld: frozenset[str] = frozenset()
-) -> None:
+) -> frozenset[str]:
     """The customers matching *every* word ("anna smith": not the Smiths in general, but the Smiths whose
     other term starts with anna). Each word's rows are counted first, up to FEW_ROWS + 1 (one statement): a word
     nobody holds ends the stage ("edwdrds" of "daniel edwdrds", before the typo stage corrects it), where reading
@@ -224,7 +231,8 @@ def _every_word(
     first), each probed for the other words, until `limit` match. Otherwise, or when that walk runs out, a word
     with at most RANGE_ROWS rows is read whole and its customers are the candidates; when every word is common,
     the most recent guests are walked until `limit` match, and no word is read whole: the work is bounded by the
-    two walks (WALK_ROWS guests each), whatever the number of guests."""
+    two walks (WALK_ROWS guests each), whatever the number of guests. Returns the typed words that have no rows
+    (counted on PostgreSQL; on SQLite none is said to have none)."""
     words = [variants for slot in range(len(query.words)) if (variants := query.per_word_at(slot))]
     parts = [ranges(variants) for variants in words]
     conditions = [either(word) for word in parts]
@@ -234,7 +242,7 @@ def _every_word(
     if cap is not None:
         counted = run(*counts_sql(organization, parts, FEW_ROWS))[0]
         if not all(counted):
-            return
+            return frozenset(query.words[words[n][0].slot] for n, rows in enumerate(counted) if not rows)
         # The word with the fewest rows, when at most FEW_ROWS: its customers are few enough to be the candidates.
         fewest = min(range(len(parts)), key=lambda number: counted[number])
         small = fewest if counted[fewest] <= FEW_ROWS else None
@@ -273,6 +281,7 @@ def _every_word(
         found = run(*terms_of_sql(organization, every_word_sql(organization, sets, checks, first_rows=bound), any_word))
     for row in found:
         scores.add_term(*row)
+    return frozenset()
 
 
 def _rare_word(
@@ -320,15 +329,22 @@ def _corrected(
     scores: Scores,
     limit: int,
     near: dict[str, list[Correction]] | None = None,
+    nobody: frozenset[str] = frozenset(),
 ) -> bool:
     """The typo stage: each typed word corrected against the vocabulary of name words (one statement, see
     crm.lookup.vocabulary; `near`, when the caller has read it already), then the search with the corrections,
     each slot any of its corrections, weighed by their edits (CORRECTED). Several words: first the corrected
     words joined, as whole names (one index probe each, _whole_corrected); only when no guest's whole name is one
     of them, every word of several. A word without corrections (too short, or nothing near) keeps its own keys;
-    when no word has a correction the stage ends there. Returns whether it ran."""
+    when no word has a correction the stage ends there. It ends there too when a typed word is one of `nobody`
+    (no guest holds it, nor a term starting with it: the caller counted them) and has neither a correction nor a
+    nickname: no guest would hold every word ("Robert Okonkwo" at a million guests: robert's corrections, roberto
+    and roberta, joined with okonkwo and then counted word by word, two statements that could find no one).
+    Returns whether it ran."""
     found = near if near is not None else corrections(organization.pk, query.name_words())
     if not any(c.edits for near in found.values() for c in near):
+        return False
+    if any(word in nobody and not found.get(word) and not related_names(word) for word in query.words):
         return False
     words, variants = [], []
     for slot, word in enumerate(query.words):

@@ -311,6 +311,24 @@ def test_a_typed_word_nobody_holds_ends_the_words_as_typed_after_the_correction(
     assert not any("unnest(ARRAY(" in sql for sql in statements), statements
 
 
+@pytest.mark.postgres
+def test_a_word_nobody_holds_and_nothing_corrects_ends_the_typo_stage_before_it_reads(organization):
+    # Given Robert Smith, and Roberto and Roberta, one letter from robert; nobody's name holds or starts with okonkwo
+    robert = CustomerFactory(organization=organization, given_name="Robert", family_name="Smith")
+    CustomerFactory(organization=organization, given_name="Roberto", family_name="Rossi")
+    CustomerFactory(organization=organization, given_name="Roberta", family_name="Flack")
+    # When a guest nobody knows is typed
+    with CaptureQueriesContext(connection) as captured:
+        found = _found(organization, "Robert Okonkwo")
+    # Then the Roberts come as the lenient last resort, the one holding the typed word first
+    assert found[0] == robert.pk
+    # and the typo stage, which corrects robert but has nothing for okonkwo, read no corrected whole names and
+    # counted the words once: no guest can hold every word
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert not any("row_number() OVER" in sql for sql in statements), statements
+    assert sum(sql.startswith("SELECT (SELECT count(*)") for sql in statements) == 1, statements
+
+
 def test_a_nickname_match_leaves_the_words_as_typed_to_place_a_middle_name_above_it(organization):
     # Given Robert Smith, seen recently, and Bob Lee Smith, whose whole name is not "bobsmith"
     robert = CustomerFactory(organization=organization, given_name="Robert", family_name="Smith")
