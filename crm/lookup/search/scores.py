@@ -48,6 +48,9 @@ class Scores:
         self.joined = "".join(query.words) if words > 1 else None
         self.joined_prefix = (words - 1 + PREFIX_FACTOR) / words if words > 1 else PREFIX_FACTOR
         self.whole_names: set[int] = set()  # the guests whose whole name is, or starts with, the joined words
+        # Rows of a word's index ranges (statements.ranges), counted up to the every-word stage's cap, by those
+        # ranges: a statement that counted them on its way (the typo stage's) spares that stage its own.
+        self.rows_counted: dict[tuple, int] = {}
         self._ranked: list[tuple[int, float]] | None = None  # ranked(), until a weight changes
 
     def add_variants(self, variants: list[Variant]) -> None:

@@ -238,9 +238,20 @@ def count_sql(organization: Organization, parts: list[tuple[str, list]], cap: in
 
 
 def counts_sql(organization: Organization, words: list[list[tuple[str, list]]], cap: int) -> tuple[str, list]:
-    """count_sql of each word, in one row: one round trip for them all."""
+    """count_sql of each word, in one row (columns n0, n1, …): one round trip for them all."""
     counted = [count_sql(organization, parts, cap) for parts in words]
-    return "SELECT " + ", ".join(f"({sql})" for sql, _ in counted), [p for _, params in counted for p in params]
+    columns = ", ".join(f"({sql}) AS n{number}" for number, (sql, _) in enumerate(counted))
+    return f"SELECT {columns}", [p for _, params in counted for p in params]
+
+
+def counted_with_sql(
+    organization: Organization, words: list[list[tuple[str, list]]], cap: int, statement: tuple[str, list]
+) -> tuple[str, list]:
+    """counts_sql's words counted beside another statement's rows, in one round trip: each row is the counts, then
+    the statement's columns; one row of counts and NULLs when the statement finds nothing."""
+    counts, counts_params = counts_sql(organization, words, cap)
+    sql, params = statement
+    return f"SELECT * FROM ({counts}) AS counted LEFT JOIN ({sql}) AS found ON true", [*counts_params, *params]  # noqa: S608
 
 
 def _first_rows(organization: Organization, parts: list[tuple[str, list]], rows: int) -> tuple[str, list]:

@@ -24,6 +24,7 @@ from crm.lookup.search.statements import (
     anchor_walk_sql,
     best_holders_sql,
     count_sql,
+    counted_with_sql,
     counts_sql,
     every_word_sql,
     exact_sql,
@@ -229,9 +230,13 @@ def test_the_found_guests_terms_are_probed_per_guest_whatever_the_statistics_say
 def test_the_corrected_whole_names_best_holders_are_read_from_the_term_index(organization, generic):
     CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang")
     weighed = [("zhangwei", 0.91), ("zhangwen", 0.908), ("changwei", 0.74)]
-    explained = plan(best_holders_sql(organization, weighed, 20, WHOLE_PART_FACTORS, guests=40), generic=generic)
-    assert "searchterm_org_term_recent" in explained, explained
-    assert "Seq Scan" not in explained, explained
+    best = best_holders_sql(organization, weighed, 20, WHOLE_PART_FACTORS, guests=40)
+    # alone, and with the typed words counted beside them (the typo stage's one statement)
+    typed = [ranges(analyze("zhang wie").per_word_at(slot)) for slot in (0, 1)]
+    for statement in (best, counted_with_sql(organization, typed, FEW_ROWS, best)):
+        explained = plan(statement, generic=generic)
+        assert "searchterm_org_term_recent" in explained, explained
+        assert "Seq Scan" not in explained, explained
 
 
 @PLANS
