@@ -14,9 +14,15 @@ made for the values seen (plan_cache_mode auto). Without a threshold (set empty,
 transaction mode), nothing is prepared and the values are still bound on the server. SQLite gets Django's own
 cursor; so does a connection whose queries are logged (DEBUG, a test capturing them), so that the log shows each
 statement with its values, ready to run again or EXPLAIN.
+
+Writes that follow one another without reading each other's answers are sent together (`sent_together`): a new
+guest's search terms, vocabulary and change record, and the brief's access record after its read.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
@@ -34,3 +40,18 @@ def cursor(database: BaseDatabaseWrapper) -> CursorWrapper:
     with database.wrap_database_errors:
         # What database.cursor() does (BaseDatabaseWrapper._cursor) with psycopg's server-binding cursor class.
         return database._prepare_cursor(ServerBindingCursor(database.connection))
+
+
+@contextmanager
+def sent_together(database: BaseDatabaseWrapper) -> Iterator[None]:
+    """The statements run inside sent together on PostgreSQL (psycopg's pipeline mode): one whose answer is read (a
+    SELECT, an INSERT … RETURNING) goes with those queued before it, in one round trip; the rest when the block ends.
+    A failed statement fails the ones after it until then, and its error may come where a later one is read or at
+    the end, outside Django's cursor: wrapped as its own would be. So only statements whose failure fails the whole
+    transaction belong here (no savepoint that catches an error to go on). SQLite runs them one by one."""
+    if database.vendor != "postgresql":
+        yield
+        return
+    database.ensure_connection()
+    with database.wrap_database_errors, database.connection.pipeline():
+        yield

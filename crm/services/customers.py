@@ -7,12 +7,12 @@ from typing import Any, TypedDict
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Model, Q, TextField
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
-from crm import phones, signals
+from crm import phones, prepared, signals
 from crm.lookup import terms
 from crm.models import (
     AccessAction,
@@ -112,18 +112,21 @@ def customer_create(
     clean_for_save(customer)
     terms.derive_name_fields(customer)
     customer.save()
-    terms.index_customer(customer, new=True)
     changes = created(fields)
     if external_ids:
         changes |= _external_ids_replace(customer, external_ids, held=set())
     else:
         _external_ids_known(customer, [])  # none yet: the API's answer needs no SELECT to show it
-    record(actor=actor, action=ChangeAction.CUSTOMER_CREATE, target=customer, changes=changes)
-    webhooks.webhook_event_record(
-        organization_id=organization.pk,
-        event_type=EventType.CUSTOMER_CREATED,
-        data=webhook_events.customer_data(customer),
-    )
+    # The search terms, the vocabulary and the change record go in one round trip, the webhook endpoints' read in
+    # the next (four before: ~0.4 ms each at 1,000,000 guests, docs/benchmarks.md).
+    with prepared.sent_together(connection):
+        terms.index_customer(customer, new=True)
+        record(actor=actor, action=ChangeAction.CUSTOMER_CREATE, target=customer, changes=changes)
+        webhooks.webhook_event_record(
+            organization_id=organization.pk,
+            event_type=EventType.CUSTOMER_CREATED,
+            data=webhook_events.customer_data(customer),
+        )
     return customer
 
 

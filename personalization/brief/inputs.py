@@ -115,8 +115,7 @@ def load(
     with prepared.cursor(database) as cursor:
         try:
             if then:
-                # Errors may come when the pipeline ends, outside Django's cursor: wrapped as its own would be.
-                with database.wrap_database_errors, database.connection.pipeline(), database.cursor() as record:
+                with prepared.sent_together(database), database.cursor() as record:
                     cursor.execute(sql, [*params, customer_id, organization.pk])
                     for statement in then:
                         record.execute(statement)

@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.utils import timezone
+from psycopg import pq
 
 from crm import services
 from crm.lookup.terms import customer_terms, visits_copy
@@ -66,6 +67,33 @@ def test_creating_a_guest_is_ten_statements_however_many_names(api, webhook, nam
     assert _terms_of(customer) == customer_terms(customer)
     assert ChangeRecord.objects.filter(target_id=customer.pk, action="customer.create").count() == 1
     assert WebhookDelivery.objects.filter(endpoint=webhook, event_type="customer.created").count() == 1
+
+
+@pytest.mark.postgres
+def test_a_new_guests_terms_vocabulary_change_record_and_endpoints_are_sent_together(api, webhook):
+    # Given an endpoint that wants to hear of new guests
+    sent_together = []
+
+    def note(execute, sql, params, many, context):
+        sent_together.append((sql.split()[:3], connection.connection.pgconn.pipeline_status != pq.PipelineStatus.OFF))
+        return execute(sql, params, many, context)
+
+    # When a guest is created through the API
+    with connection.execute_wrapper(note):
+        answer = api.post(URL, MANY_NAMES, format="json")
+    assert answer.status_code == 201, answer.json()
+    # Then the writes that do not read one another's answers went in psycopg's pipeline (two round trips where there
+    # were four: the terms, the vocabulary and the change record, then the endpoints), and the guest's own row and
+    # the likely duplicates' read did not
+    together = [words for words, piped in sent_together if piped]
+    assert [words[:3] for words in together] == [
+        ["WITH", "wanted", "(term,"],
+        ["INSERT", "INTO", "crm_nameword"],
+        ["INSERT", "INTO", '"crm_changerecord"'],
+        ["SELECT", '"crm_webhookendpoint"."id",', '"crm_webhookendpoint"."events"'],
+        ["INSERT", "INTO", '"crm_webhookdelivery"'],
+    ], sent_together
+    assert not any(piped for words, piped in sent_together if words[:3] == ["INSERT", "INTO", '"crm_customer"'])
 
 
 def test_a_new_namesake_of_many_reads_only_the_likely_duplicates(api, organization, django_assert_num_queries):
