@@ -82,9 +82,9 @@ def test_a_new_guests_terms_vocabulary_change_record_and_endpoints_are_sent_toge
     with connection.execute_wrapper(note):
         answer = api.post(URL, MANY_NAMES, format="json")
     assert answer.status_code == 201, answer.json()
-    # Then the writes that do not read one another's answers went in psycopg's pipeline (two round trips where there
-    # were four: the terms, the vocabulary and the change record, then the endpoints), and the guest's own row and
-    # the likely duplicates' read did not
+    # Then the writes that do not read one another's answers went in psycopg's pipeline (the terms and the
+    # vocabulary with the change record, then the endpoints, then the delivery), and the guest's own row and the
+    # likely duplicates' read did not
     together = [words for words, piped in sent_together if piped]
     assert [words[:3] for words in together] == [
         ["WITH", "wanted", "(term,"],

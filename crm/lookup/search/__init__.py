@@ -33,7 +33,7 @@ from crm.lookup.search.statements import (
     winners_sql,
 )
 from crm.lookup.terms import EMAIL_SIGIL, PHONETIC_SIGIL, PREFIX_KEYS, PREFIX_SIGIL, is_prefix_key
-from crm.lookup.vocabulary import Correction, corrections, unheld
+from crm.lookup.vocabulary import Correction, corrections, is_word, unheld
 from crm.models import Customer, Organization
 
 # Rows of one word of several, counted from the index alone, past which it counts as common: the words with fewer
@@ -147,9 +147,13 @@ def _misspelt(query: Query, near: dict[str, list[Correction]]) -> bool:
     return any(near.get(word) and near[word][0].edits for word in query.words)
 
 
+# Scores are compared to this many decimals: two that round alike tie, and the most recent visit breaks the tie.
+SCORE_DECIMALS = 3
+
+
 def _order(customer_id: int, score: float, seen: float | None) -> tuple:
     """The documented tie-break: score, then the most recent visit (never seen last), then the newest."""
-    return (-round(score, 3), seen is None, -(seen or 0.0), -customer_id)
+    return (-round(score, SCORE_DECIMALS), seen is None, -(seen or 0.0), -customer_id)
 
 
 def _lookup(organization: Organization, variants: list[Variant], scores: Scores, limit: int) -> None:
@@ -235,8 +239,9 @@ def _every_word(
     first), each probed for the other words, until `limit` match. Otherwise, or when that walk runs out, a word
     with at most RANGE_ROWS rows is read whole and its customers are the candidates; when every word is common,
     the most recent guests are walked until `limit` match, and no word is read whole: the work is bounded by the
-    two walks (WALK_ROWS guests each), whatever the number of guests. Returns the typed words that have no rows
-    (counted on PostgreSQL; on SQLite none is said to have none)."""
+    two walks (WALK_ROWS guests each), whatever the number of guests. The counts come from the statement that
+    read the corrected whole names when it counted these words already (_counts). Returns the typed words that have
+    no rows (counted on PostgreSQL; on SQLite none is said to have none)."""
     words = [variants for slot in range(len(query.words)) if (variants := query.per_word_at(slot))]
     parts = [ranges(variants) for variants in words]
     conditions = [either(word) for word in parts]
@@ -364,7 +369,7 @@ def _corrected(
     found = near if near is not None else corrections(organization.pk, query.name_words())
     if not any(c.edits for near in found.values() for c in near):
         return False
-    if any(word in nobody and not found.get(word) and not related_names(word) for word in query.words):
+    if any(w in nobody and is_word(w) and not found.get(w) and not related_names(w) for w in query.words):
         return False
     words, variants = [], []
     for slot, word in enumerate(query.words):
@@ -420,11 +425,15 @@ def _whole_corrected(
     )[:MAX_WHOLE_CORRECTIONS]
     variants = [Variant(term[:MAX_QUERY_LENGTH], WHOLE, weight, prefix=False) for weight, term in joined]
     scores.add_variants(variants)
-    weighed = sorted({v.term: v.weight for v in variants}.items())
-    # Each guest's best row only, the best guests only: what Scores would rank them by (a whole-query key's
-    # weight times its part of the name), ranked in the database. Twice the page: the search rounds scores to
-    # break ties by the last visit (_order), which the database's floats do not.
-    statement = best_holders_sql(organization, weighed, limit, WHOLE_PART_FACTORS, guests=2 * limit)
+    weighed: dict[str, float] = {}
+    for variant in variants:  # two corrections may join into one name: it weighs what the better one does
+        weighed[variant.term] = max(weighed.get(variant.term, 0.0), variant.weight)
+    # Each guest's best row only, the best guests only: what Scores would rank them by (a whole-query key's weight
+    # times its part of the name), ranked in the database. Scores.add_term also gives a row's prefix hits to the
+    # typed words; the first statement of the search read the typed words joined, and the every-word stage reads
+    # them one by one, so no page has been found to depend on a row left out here.
+    margin = 1.5 * 10**-SCORE_DECIMALS  # a score that rounds (_order) into the bucket of the page's last one
+    statement = best_holders_sql(organization, sorted(weighed.items()), limit, WHOLE_PART_FACTORS, margin)
     if typed is None or _cap() is None:
         rows_found = run(*statement)
     else:  # the typed words counted in the same statement, for _every_word

@@ -1,5 +1,5 @@
 """The lookup's SQL, each statement a function returning (sql, params): index ranges and walks over the search
-terms and the winners' rows (the typo stage's one statement is crm.lookup.vocabulary's)."""
+terms and the winners' rows (the typo stage's corrections are crm.lookup.vocabulary's)."""
 
 from __future__ import annotations
 
@@ -66,8 +66,8 @@ def exact_sql(organization: Organization, terms: list[str], limit: int) -> tuple
     of 150,000 guests (2026-12-02): Index Only Scan, rows=20, Heap Fetches: 0, shared hit=4, 0.04 ms.
     Plain SQL: this runs on every keystroke, and the ORM took longer to compile it than PostgreSQL to answer.
     On PostgreSQL the terms are one array parameter, each probed by a LATERAL subquery: the same plan for any
-    number of terms (64 corrected whole names at a million guests: 1.4 ms, where a UNION ALL of 64 branches took
-    9.5 ms to plan); SQLite, without LATERAL, a UNION ALL of one branch per term."""
+    number of terms (64 terms at a million guests: 1.4 ms, where a UNION ALL of 64 branches took 9.5 ms to plan;
+    best_holders_sql reads the same way); SQLite, without LATERAL, a UNION ALL of one branch per term."""
     table = SearchTerm._meta.db_table
     if connection.vendor == "postgresql":
         sql = (
@@ -86,13 +86,19 @@ def exact_sql(organization: Organization, terms: list[str], limit: int) -> tuple
 
 
 def best_holders_sql(
-    organization: Organization, weighed: list[tuple[str, float]], limit: int, factors: dict[int, float], guests: int
+    organization: Organization,
+    weighed: list[tuple[str, float]],
+    limit: int,
+    factors: dict[int, float],
+    margin: float,
 ) -> tuple[str, list]:
-    """The `guests` best holders of weighed terms (the typo stage's corrected whole names, each with its weight), one
-    row each, ranked in the database: each term's `limit` best rows as exact_sql reads them, each scored as its
-    weight times its kind's factor (`factors`; any other kind 1.0), a guest's best row kept, then the best first, the
-    most recent visit, the newest. "bping qin" at a million guests: 64 corrected names brought 865 rows to Python,
-    scored there in ~8 ms, for a page of 20."""
+    """The best holders of weighed terms (the typo stage's corrected whole names, each with its weight), one row
+    each, ranked in the database: each term's `limit` best rows as exact_sql reads them, each scored as its weight
+    times its kind's factor (`factors`; any other kind 1.0), a guest's best row kept; of those, every guest whose score
+    is within `margin` of the `limit`-th best score or above it, the best first, the most recent visit, the newest.
+    The margin is the caller's: the search orders by scores rounded (crm.lookup.search._order), so a guest a little
+    below the cut may still rank above it there by a more recent visit. "bping qin" at a million guests: 64
+    corrected names brought 865 rows to Python, scored there in ~8 ms, for a page of 20."""
     table = SearchTerm._meta.db_table
     if connection.vendor == "postgresql":
         rows = (
@@ -111,13 +117,15 @@ def best_holders_sql(
             params += [weight, organization.pk, term, limit]
         rows = " UNION ALL ".join(branches)
     factor = " ".join(f"WHEN {int(kind)} THEN {float(value)!r}" for kind, value in sorted(factors.items()))
+    score = f"r.weight * CASE r.kind {factor} ELSE 1.0 END" if factors else "r.weight"
     sql = (
-        "SELECT customer_id, term, kind, seen FROM (SELECT s.*, row_number() OVER (PARTITION BY customer_id"  # noqa: S608
-        f" ORDER BY score DESC, term) AS nth FROM (SELECT r.*, r.weight * CASE r.kind {factor} ELSE 1.0 END AS score"
-        f" FROM ({rows}) AS r) AS s) AS best WHERE nth = 1 ORDER BY score DESC, seen DESC NULLS LAST,"
-        " customer_id DESC LIMIT %s"
+        "WITH best AS (SELECT * FROM (SELECT s.*, row_number() OVER (PARTITION BY customer_id"  # noqa: S608
+        f" ORDER BY score DESC, term) AS nth FROM (SELECT r.*, {score} AS score FROM ({rows}) AS r) AS s) AS ranked"
+        " WHERE nth = 1) SELECT customer_id, term, kind, seen FROM best WHERE score >= (SELECT min(score) FROM"
+        " (SELECT score FROM best ORDER BY score DESC LIMIT %s) AS page) - %s"
+        " ORDER BY score DESC, seen DESC NULLS LAST, customer_id DESC"
     )
-    return sql, [*params, guests]
+    return sql, [*params, limit, margin]
 
 
 def prefix_sql(

@@ -72,6 +72,7 @@ def plan(queryset_or_sql, *, generic: bool = False) -> str:
 _TYPES = {
     (int, None): "bigint",
     (str, None): "text",
+    (float, None): "float8",
     (list, str): "text[]",
     (list, int): "bigint[]",
     (list, float): "float8[]",
@@ -230,7 +231,7 @@ def test_the_found_guests_terms_are_probed_per_guest_whatever_the_statistics_say
 def test_the_corrected_whole_names_best_holders_are_read_from_the_term_index(organization, generic):
     CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang")
     weighed = [("zhangwei", 0.91), ("zhangwen", 0.908), ("changwei", 0.74)]
-    best = best_holders_sql(organization, weighed, 20, WHOLE_PART_FACTORS, guests=40)
+    best = best_holders_sql(organization, weighed, 20, WHOLE_PART_FACTORS, margin=0.0015)
     # alone, and with the typed words counted beside them (the typo stage's one statement)
     typed = [ranges(analyze("zhang wie").per_word_at(slot)) for slot in (0, 1)]
     for statement in (best, counted_with_sql(organization, typed, FEW_ROWS, best)):
