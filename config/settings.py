@@ -142,6 +142,7 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------
+GENERIC_PLANS = "-c plan_cache_mode=force_generic_plan"
 # Default: an SQLite file under var/ (the embedded default). Production:
 # DATABASE_URL=postgres://user:pass@host:5432/name (psycopg 3).
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'rapport.sqlite3'}")}
@@ -166,6 +167,11 @@ else:
     if _threshold and not _threshold.isdigit():
         raise ImproperlyConfigured(f"DATABASE_PREPARE_THRESHOLD must be a whole number or empty, not {_threshold!r}.")
     _db.setdefault("OPTIONS", {})["prepare_threshold"] = int(_threshold) if _threshold else None
+    if _threshold:
+        # A prepared statement runs its generic plan from the first run (crm.prepared: the lookup's first statement
+        # was planned anew on every keystroke, its custom plans no better); the ORM's statements, bound on the
+        # client, are planned with their values as before. Sent at connection start, with any options of the URL.
+        _db["OPTIONS"]["options"] = " ".join(filter(None, [_db["OPTIONS"].get("options"), GENERIC_PLANS]))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Staff passwords (create_staff, the admin, password changes): Django's four validators.
@@ -328,6 +334,9 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"].setdefault("OPTIONS", {})["prepare_threshold"] = _db.get("OPTIONS", {}).get(
         "prepare_threshold"
     )
+    if DATABASES["replica"]["OPTIONS"]["prepare_threshold"]:
+        _replica_options = DATABASES["replica"]["OPTIONS"].get("options")
+        DATABASES["replica"]["OPTIONS"]["options"] = " ".join(filter(None, [_replica_options, GENERIC_PLANS]))
     if DATABASES["replica"]["ENGINE"] != _db["ENGINE"] or _db["ENGINE"] == "django.db.backends.sqlite3":
         raise ImproperlyConfigured(
             "DATABASE_REPLICA_URL must name a PostgreSQL replica of DATABASE_URL (postgres://…), "

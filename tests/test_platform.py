@@ -449,6 +449,30 @@ def test_the_lookups_prepared_statements_follow_the_threshold_set(value, thresho
     assert result.stdout.strip() == threshold
 
 
+@pytest.mark.parametrize(
+    ("threshold", "url_options", "options"),
+    [
+        (None, "", "-c plan_cache_mode=force_generic_plan"),
+        (
+            None,
+            "?options=-c%20statement_timeout%3D5000",
+            "-c statement_timeout=5000 -c plan_cache_mode=force_generic_plan",
+        ),
+        ("", "", "None"),
+    ],
+)
+def test_prepared_statements_run_their_generic_plan_beside_the_urls_own_options(threshold, url_options, options):
+    # Given PostgreSQL with the default threshold, options of its own in the URL, or no prepared statements at all
+    env = {"DATABASE_URL": f"postgres://rapport@db.example:5432/rapport{url_options}"}
+    if threshold is not None:
+        env["DATABASE_PREPARE_THRESHOLD"] = threshold
+    # when the settings are read, then each connection starts with the plan mode after the URL's options, or
+    # with none when nothing is prepared (a pooler may refuse options at connection start)
+    result = _settings_value("s.DATABASES['default']['OPTIONS'].get('options')", **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == options
+
+
 def test_a_threshold_that_is_not_a_number_fails_at_start_naming_it():
     env = {"DATABASE_URL": "postgres://rapport@db.example:5432/rapport", "DATABASE_PREPARE_THRESHOLD": "five"}
     result = _settings_value("s.DATABASES", **env)

@@ -208,9 +208,9 @@ def _lookup(organization: Organization, variants: list[Variant], scores: Scores,
                 found = _walk_rows(organization, [condition], condition, limit)
             else:
                 walked = anchor_walk_sql(organization, stem, [condition], limit)
-                found = run(*terms_of_sql(organization, walked, condition))
+                found = run(*terms_of_sql(organization, walked, condition), for_its_values=True)
             if len({row[0] for row in found}) < limit:  # the walk ran out before the page filled
-                found = run(*prefix_sql(organization, prefix, limit))
+                found = run(*prefix_sql(organization, prefix, limit), for_its_values=True)
         for row in found:
             scores.add_term(*row)
 
@@ -266,7 +266,8 @@ def _every_word(
         # not walked: it would run out at once.
         typed = query.words[words[anchor][0].slot]
         if typed not in unheld:
-            found = run(*terms_of_sql(organization, anchor_walk_sql(organization, typed, others, limit), any_word))
+            walked = anchor_walk_sql(organization, typed, others, limit)
+            found = run(*terms_of_sql(organization, walked, any_word), for_its_values=True)
     rare = [number == small for number in range(len(parts))]
     if len({row[0] for row in found}) < limit and small is None:
         rare = _rare_word(organization, query, words, parts, cap)
@@ -287,7 +288,8 @@ def _every_word(
         bound = CHECK_ROWS if cap is not None and len(sets) == 1 and checks else None
         if bound:
             sets = [_best_first(words[rare.index(True)], sets[0])]
-        found = run(*terms_of_sql(organization, every_word_sql(organization, sets, checks, first_rows=bound), any_word))
+        every = every_word_sql(organization, sets, checks, first_rows=bound)
+        found = run(*terms_of_sql(organization, every, any_word), for_its_values=True)
     for row in found:
         scores.add_term(*row)
     return frozenset()
@@ -343,7 +345,7 @@ def _walk_rows(
     organization: Organization, conditions: list[tuple[str, list]], matching: tuple[str, list], limit: int
 ) -> list:
     """The terms matching `matching` of the `limit` most recent guests that satisfy every condition."""
-    return run(*terms_of_sql(organization, walk_sql(organization, conditions, limit), matching))
+    return run(*terms_of_sql(organization, walk_sql(organization, conditions, limit), matching), for_its_values=True)
 
 
 def _corrected(
