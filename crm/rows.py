@@ -7,10 +7,10 @@ through the same database converters the ORM applies (SQLite's datetimes, JSON f
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Model
 from django.db.models.base import ModelState
 from django.db.models.fields.files import FileDescriptor
@@ -35,31 +35,55 @@ def width(model: type[Model]) -> int:
 
 def instance(model: type[Model], values: Sequence) -> Model:
     """A model instance, as loaded from the database, from its columns' values in columns() order."""
-    converters = _converters(model, connection.vendor)
-    if len(values) != len(converters):
-        raise ValueError(f"{model.__name__} has {len(converters)} columns, not {len(values)}")
-    converted = list(values)
-    # Only the columns that have converters (on PostgreSQL a few of the customer's ~40): a lookup builds twenty.
-    for at, expression, field_converters in _converting(model, connection.vendor):
-        value = converted[at]
-        for converter in field_converters:
-            value = converter(value, expression, connection)
-        converted[at] = value
-    return loaded(model, converted)
+    return maker(model)(values)
+
+
+def maker(model: type[Model]) -> Callable[[Sequence], Model]:
+    """instance() for many rows of one model: what depends on the connection and the signals is read once (a
+    lookup page builds twenty guests; each access to `connection` goes through a context-local lookup)."""
+    vendor, alias = connection.vendor, connection.alias
+    converters = _converters(model, vendor)
+    # Only the columns that have converters (on PostgreSQL a few of the customer's ~40).
+    converting = _converting(model, vendor)
+    database = connections[alias]
+    load = _loader(model, alias)
+
+    def make(values: Sequence) -> Model:
+        if len(values) != len(converters):
+            raise ValueError(f"{model.__name__} has {len(converters)} columns, not {len(values)}")
+        converted = list(values)
+        for at, expression, field_converters in converting:
+            value = converted[at]
+            for converter in field_converters:
+                value = converter(value, expression, database)
+            converted[at] = value
+        return load(converted)
+
+    return make
 
 
 def loaded(model: type[Model], values: list) -> Model:
     """model.from_db(alias, every column, values), in a third of the time (3.6 against 9.8 µs a customer, twenty
-    on a lookup page): where Model.__init__ would only store each value in the instance's __dict__ — no init
-    signal listened to, no __init__ or from_db of the model's own, each column's attribute a descriptor of
-    Django's that stores the value as it is on a new instance —, the values are stored so; otherwise from_db."""
+    on a lookup page): see _loader."""
+    return _loader(model, connection.alias)(values)
+
+
+def _loader(model: type[Model], alias: str) -> Callable[[list], Model]:
+    """Where Model.__init__ would only store each value in the instance's __dict__ — no init signal listened to,
+    no __init__ or from_db of the model's own, each column's attribute a descriptor of Django's that stores the
+    value as it is on a new instance —, the values are stored so; otherwise from_db."""
+    names = attnames(model)
     if not _plain_init(model) or pre_init.has_listeners(model) or post_init.has_listeners(model):
-        return model.from_db(connection.alias, attnames(model), values)
-    new = model.__new__(model)
-    new._state = state = ModelState()
-    state.adding, state.db = False, connection.alias
-    new.__dict__.update(zip(attnames(model), values, strict=True))
-    return new
+        return lambda values: model.from_db(alias, names, values)
+
+    def load(values: list) -> Model:
+        new = model.__new__(model)
+        new._state = state = ModelState()
+        state.adding, state.db = False, alias
+        new.__dict__.update(zip(names, values, strict=True))
+        return new
+
+    return load
 
 
 @cache
@@ -95,12 +119,13 @@ def instances_with(model: type[Model], name: str, values: Sequence[Sequence]) ->
     start = width(model)
     at = attnames(model).index(model._meta.pk.attname)
     related_at = start + attnames(related).index(related._meta.pk.attname)
+    make, make_related = maker(model), maker(related)
     found: dict[object, tuple[Model, list[Model]]] = {}
     for row in values:
         if row[at] not in found:
-            found[row[at]] = (instance(model, row[:start]), [])
+            found[row[at]] = (make(row[:start]), [])
         if row[related_at] is not None:
-            found[row[at]][1].append(instance(related, row[start:]))
+            found[row[at]][1].append(make_related(row[start:]))
     # Most guests have none: they share one empty queryset (a filter on it finds nothing either, as theirs would);
     # the others get what prefetch_related stores (django.db.models.query.prefetch_one_level), the manager's
     # queryset, its filter deferred until needed, holding their rows. A queryset each cost ~20 µs, a page ~0.4 ms.
