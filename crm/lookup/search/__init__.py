@@ -34,7 +34,7 @@ from crm.lookup.search.statements import (
 )
 from crm.lookup.terms import EMAIL_SIGIL, PHONETIC_SIGIL, PREFIX_KEYS, PREFIX_SIGIL, is_prefix_key
 from crm.lookup.vocabulary import Correction, corrections, is_word, unheld
-from crm.models import Customer, Organization
+from crm.models import Customer, Organization, TermKind
 
 # Rows of one word of several, counted from the index alone, past which it counts as common: the words with fewer
 # are read whole and their customers intersected in the database (a hash of ~0.2 µs a row); a common one is probed
@@ -173,26 +173,37 @@ def _lookup(organization: Organization, variants: list[Variant], scores: Scores,
     # by visit, so the holders of its first characters' PREFIX rows, most recent first, are probed for it until the
     # page fills (a phone's digits, which have no PREFIX rows: the recent guests).
     cap = PREFIX_RANGE_ROWS if _cap() is not None else None
-    # One word: when its strongest prefix's own term is held by `limit` guests (its best rows, as exact_sql reads
-    # them), they outrank every prefix match (a prefix scores PREFIX_FACTOR of that weight, a holder at least
-    # INNER_PART of it), so the statement reads no longer prefix (prefixes_sql's enough). Several words add up their
-    # words' scores: a prefix of one may still place.
-    strongest = max((v for v in variants if v.prefix), key=lambda v: v.weight)
-    enough = strongest.term if len(scores.query.words) == 1 else None
+    # A prefix match scores at most `reach`. When `limit` guests already score more, no prefix row can place: the
+    # statement reads no longer prefix while the `enough` term's best rows (as exact_sql reads them) are `limit`
+    # guests who do (prefixes_sql's enough). One word: any holder of its strongest prefix's own term (a prefix scores
+    # PREFIX_FACTOR of its weight, a holder at least INNER_PART of it). Several words: a guest whose full name is a
+    # whole-query term weighing more than any prefix reaches ("Wáng Zhēn", "wang zhen": those named 王振 outrank
+    # Wang Zhenhua, whose name only starts with the words joined); a part of a name may not (scores.INNER_PART).
+    reach = max(_prefix_reach(v, scores) for v in variants if v.prefix)
+    if len(scores.query.words) == 1:
+        enough = max((v for v in variants if v.prefix), key=lambda v: v.weight).term
+        enough_kind = TermKind.NAME_PART
+    else:
+        whole = [
+            v for v in variants if v.slot == WHOLE and round(v.weight, SCORE_DECIMALS) > round(reach, SCORE_DECIMALS)
+        ]
+        enough = max(whole, key=lambda v: (v.weight, v.term)).term if whole else None
+        enough_kind = TermKind.FULL_NAME
     counts: dict[int, int | None] = {}
     found_of: dict[int, list] = defaultdict(list)
-    statement = prefixes_sql(organization, prefixes, limit, cap, exact=terms, enough=enough)
+    statement = prefixes_sql(organization, prefixes, limit, cap, exact=terms, enough=enough, enough_kind=enough_kind)
     for number, count, *row in run(*statement):
         counts[number] = count
         if row[0] is not None:
             found_of[number].append(row)
     for row in found_of[EXACT_PART]:
         scores.add_term(*row)
-    # A prefix match scores at most this: when `limit` customers already score as much, no prefix row can place.
-    reach = strongest.weight * PREFIX_FACTOR
-    if sum(score >= reach for _, score in scores.ranked()) >= limit:
+    # Strictly more, as the page compares scores (_order): a prefix match tying with the last of a page of guests
+    # still places by a more recent visit.
+    if sum(round(score, SCORE_DECIMALS) > round(reach, SCORE_DECIMALS) for _, score in scores.ranked()) >= limit:
         return
-    if enough is not None and len({row[0] for row in found_of[EXACT_PART] if row[1] == enough}) >= limit:
+    held = {row[0] for row in found_of[EXACT_PART] if row[1] == enough and row[2] >= enough_kind}
+    if enough is not None and len(held) >= limit:
         return  # the prefixes were not read, and could not place
     for number, prefix in enumerate(prefixes):
         found = found_of[number]
@@ -213,6 +224,13 @@ def _lookup(organization: Organization, variants: list[Variant], scores: Scores,
                 found = run(*prefix_sql(organization, prefix, limit), for_its_values=True)
         for row in found:
             scores.add_term(*row)
+
+
+def _prefix_reach(variant: Variant, scores: Scores) -> float:
+    """What a guest matching the variant as a prefix scores at most (scores.Scores._prefix_hit): PREFIX_FACTOR of
+    its weight; the typed words joined, as the start of a whole name, what the words one by one would."""
+    most = variant.weight * PREFIX_FACTOR
+    return max(most, scores.joined_prefix) if variant.term == scores.joined else most
 
 
 def _stem(prefix: str) -> str | None:
