@@ -198,32 +198,49 @@ def _lookup(organization: Organization, variants: list[Variant], scores: Scores,
             found_of[number].append(row)
     for row in found_of[EXACT_PART]:
         scores.add_term(*row)
-    # Strictly more, as the page compares scores (_order): a prefix match tying with the last of a page of guests
-    # still places by a more recent visit.
-    if sum(round(score, SCORE_DECIMALS) > round(reach, SCORE_DECIMALS) for _, score in scores.ranked()) >= limit:
+    if _settled(scores, reach, limit):
         return
     held = {row[0] for row in found_of[EXACT_PART] if row[1] == enough and row[2] >= enough_kind}
     if enough is not None and len(held) >= limit:
         return  # the prefixes were not read, and could not place
+    walks = []
     for number, prefix in enumerate(prefixes):
-        found = found_of[number]
         if is_prefix_key(prefix):
             # Short ("w", "zha"): its PREFIX rows hand out the `limit` most recent holders, in index order.
-            for customer_id, _, _, seen in found:
+            for customer_id, _, _, seen in found_of[number]:
                 scores.add_prefix(customer_id, prefix, seen)
-            continue
-        if cap is not None and (counts.get(number) or 0) > cap:
-            condition = ("(term > %s AND term < %s)", [prefix, prefix + UPPER])
-            stem = _stem(prefix)
-            if stem is None:
-                found = _walk_rows(organization, [condition], condition, limit)
-            else:
-                walked = anchor_walk_sql(organization, stem, [condition], limit)
-                found = run(*terms_of_sql(organization, walked, condition), for_its_values=True)
-            if len({row[0] for row in found}) < limit:  # the walk ran out before the page filled
-                found = run(*prefix_sql(organization, prefix, limit), for_its_values=True)
+        elif cap is not None and (counts.get(number) or 0) > cap:
+            walks.append(prefix)
+        else:
+            for row in found_of[number]:
+                scores.add_term(*row)
+    # The common prefixes walked, the one a match of scores most first: a walk is skipped once a page of guests
+    # outranks what its matches can score ("kenn": a page of Kenneths found by the name's walk leaves @kenn…, an
+    # email's start, unwalked — 0.5 to 1.6 ms at a million guests).
+    reach_of = {
+        prefix: max(_prefix_reach(v, scores) for v in variants if v.prefix and v.term == prefix) for prefix in walks
+    }
+    for prefix in sorted(walks, key=lambda prefix: (-reach_of[prefix], prefix)):
+        if _settled(scores, reach_of[prefix], limit):
+            break
+        condition = ("(term > %s AND term < %s)", [prefix, prefix + UPPER])
+        stem = _stem(prefix)
+        if stem is None:
+            found = _walk_rows(organization, [condition], condition, limit)
+        else:
+            walked = anchor_walk_sql(organization, stem, [condition], limit)
+            found = run(*terms_of_sql(organization, walked, condition), for_its_values=True)
+        if len({row[0] for row in found}) < limit:  # the walk ran out before the page filled
+            found = run(*prefix_sql(organization, prefix, limit), for_its_values=True)
         for row in found:
             scores.add_term(*row)
+
+
+def _settled(scores: Scores, reach: float, limit: int) -> bool:
+    """Whether `limit` guests score strictly more than `reach` (compared as the page compares them, _order): then no
+    match scoring at most that can place — one tying with the page's last score might, by a more recent visit."""
+    above = round(reach, SCORE_DECIMALS)
+    return sum(round(score, SCORE_DECIMALS) > above for _, score in scores.ranked()) >= limit
 
 
 def _prefix_reach(variant: Variant, scores: Scores) -> float:

@@ -311,6 +311,30 @@ def find_walked(organization, monkeypatch, text: str, **bounds) -> tuple[list[in
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("names", [25, 3], ids=["a page of names", "fewer"])
+def test_a_page_found_by_a_names_walk_leaves_the_emails_starting_alike_unwalked(organization, monkeypatch, names):
+    # Given guests called Kenneth seen in the last days, and 25 guests with other names whose emails start with
+    # kenn, seen more recently still
+    kenneths = unsaved(organization, "Kenneth", "Lee", [24 + h for h in range(names)])
+    mailed = unsaved(organization, "Bob", "Smith", [1 + h / 10 for h in range(25)])
+    for n, guest in enumerate(mailed):
+        guest.email = f"kennedy{n}@example.com"
+    reindex(Customer.objects.bulk_create(kenneths + mailed))
+    # and both "kenn" ranges held by more rows than are read whole (walked instead): when "kenn" is typed
+    found, statements = find_walked(organization, monkeypatch, "kenn", PREFIX_RANGE_ROWS=5)
+    walks = [sql for sql in statements if "anchor" in sql]
+    if names >= 20:
+        # Then a page of Kenneths, the most recent first, and the emails' walk is not taken: an email's start
+        # scores less than a name's
+        assert found == [c.pk for c in kenneths][:20]
+        assert len(walks) == 1, walks
+    else:
+        # with fewer than a page of names, the emails' walk fills it
+        assert found == [c.pk for c in kenneths] + [c.pk for c in mailed][:17]
+        assert len(walks) == 2, walks
+
+
+@pytest.mark.postgres
 def test_words_all_too_common_to_read_are_only_walked(organization, monkeypatch):
     # Given 40 guests called Anna Maria Smith (no whole name starts with "annasmith": the words are read one by
     # one), 5 of them the most recent visitors and 35 not seen for a year, among 60 other Smiths and 60 other Annas
