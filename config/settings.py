@@ -142,9 +142,10 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------
-GENERIC_PLANS = "-c plan_cache_mode=force_generic_plan"
 # Default: an SQLite file under var/ (the embedded default). Production:
 # DATABASE_URL=postgres://user:pass@host:5432/name (psycopg 3).
+# PostgreSQL connections that prepare statements start with this (crm.prepared: each runs its generic plan).
+GENERIC_PLANS = "-c plan_cache_mode=force_generic_plan"
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'rapport.sqlite3'}")}
 _db = DATABASES["default"]
 if _db["ENGINE"] == "django.db.backends.sqlite3":
