@@ -304,12 +304,14 @@ def test_a_typed_word_nobody_holds_ends_the_words_as_typed_after_the_correction(
         found = _found(organization, "Katherine Whitfeld")
     # Then she comes first, found by the corrected whole name
     assert found[0] == guests["katherine"].pk
-    # and the words as typed, which could still place a longer name starting with them, were counted once, in the
-    # statement that read the corrected whole names: "whitfeld" has no rows, so no guest's terms were read for them
-    # (no walk, no candidates), and no statement of their own counted them
+    # and the word as typed that no guest holds, which could still place a longer name starting with it, was
+    # counted once, in the statement that read the corrected whole names: "whitfeld" has no rows, so no guest's
+    # terms were read for the words (no walk, no candidates), no statement of their own counted them, and
+    # "katherine", which many guests hold, was not counted at all
     statements = [query["sql"] for query in captured.captured_queries]
     counted = [sql for sql in statements if " AS n0" in sql]  # statements.counts_sql's first column
     assert len(counted) == 1 and "row_number() OVER" in counted[0], statements
+    assert " AS n1" not in counted[0] and "'katherine'" not in counted[0].split("LEFT JOIN")[0], counted[0]
     assert not any("unnest(ARRAY(" in sql for sql in statements), statements
     assert len(statements) == 4, statements  # the whole keys, the corrections, the whole names, the winners
 
