@@ -144,8 +144,18 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------
 # Default: an SQLite file under var/ (the embedded default). Production:
 # DATABASE_URL=postgres://user:pass@host:5432/name (psycopg 3).
-# PostgreSQL connections that prepare statements start with this (crm.prepared: each runs its generic plan).
-GENERIC_PLANS = "-c plan_cache_mode=force_generic_plan"
+
+
+def _prepared(options: dict, threshold: int | None) -> None:
+    """A PostgreSQL connection's options for crm.prepared: its statements prepared after `threshold` runs (None:
+    never), each then running its generic plan from the first run — left to choose, PostgreSQL planned the lookup's
+    first statement anew on every keystroke, its custom plans no better; the ORM's statements, bound on the client,
+    are planned with their values as before. Sent at connection start, after any options of the URL."""
+    options["prepare_threshold"] = threshold
+    if threshold is not None:
+        options["options"] = " ".join(filter(None, [options.get("options"), "-c plan_cache_mode=force_generic_plan"]))
+
+
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'rapport.sqlite3'}")}
 _db = DATABASES["default"]
 if _db["ENGINE"] == "django.db.backends.sqlite3":
@@ -167,12 +177,7 @@ else:
     _threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5")
     if _threshold and not _threshold.isdigit():
         raise ImproperlyConfigured(f"DATABASE_PREPARE_THRESHOLD must be a whole number or empty, not {_threshold!r}.")
-    _db.setdefault("OPTIONS", {})["prepare_threshold"] = int(_threshold) if _threshold else None
-    if _threshold:
-        # A prepared statement runs its generic plan from the first run (crm.prepared: the lookup's first statement
-        # was planned anew on every keystroke, its custom plans no better); the ORM's statements, bound on the
-        # client, are planned with their values as before. Sent at connection start, with any options of the URL.
-        _db["OPTIONS"]["options"] = " ".join(filter(None, [_db["OPTIONS"].get("options"), GENERIC_PLANS]))
+    _prepared(_db.setdefault("OPTIONS", {}), int(_threshold) if _threshold else None)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Staff passwords (create_staff, the admin, password changes): Django's four validators.
@@ -332,12 +337,7 @@ if DATABASE_REPLICA_URL:
         "TEST": {"MIRROR": "default"},
     }
     # Lookups read from the replica: their statements are prepared there alike (crm.prepared).
-    DATABASES["replica"].setdefault("OPTIONS", {})["prepare_threshold"] = _db.get("OPTIONS", {}).get(
-        "prepare_threshold"
-    )
-    if DATABASES["replica"]["OPTIONS"]["prepare_threshold"]:
-        _replica_options = DATABASES["replica"]["OPTIONS"].get("options")
-        DATABASES["replica"]["OPTIONS"]["options"] = " ".join(filter(None, [_replica_options, GENERIC_PLANS]))
+    _prepared(DATABASES["replica"].setdefault("OPTIONS", {}), _db.get("OPTIONS", {}).get("prepare_threshold"))
     if DATABASES["replica"]["ENGINE"] != _db["ENGINE"] or _db["ENGINE"] == "django.db.backends.sqlite3":
         raise ImproperlyConfigured(
             "DATABASE_REPLICA_URL must name a PostgreSQL replica of DATABASE_URL (postgres://…), "

@@ -10,7 +10,7 @@ against 0.09 ms to run it, 0.09 against 0.08 ms for the winners' rows (EXPLAIN A
 2026-12-06). A cursor here binds its values on the server, so the text is the same for every value and psycopg
 prepares it after DATABASES' `prepare_threshold` runs on one connection (config/settings.py,
 DATABASE_PREPARE_THRESHOLD); PostgreSQL then reuses a plan once its generic plan costs no more than the plans it
-made for the values seen — or, as the connections here are started (config/settings.py, GENERIC_PLANS), from the
+made for the values seen — or, as the connections here are started (config/settings.py, _prepared), from the
 first run: left to choose, PostgreSQL kept planning the lookup's first statement anew on every keystroke (its generic
 plan looked costlier, and ran as fast: 0.30 against 0.51 ms at the median for a million guests, planning included,
 2026-12-06). A statement whose best plan does depend on its values is sent with them instead

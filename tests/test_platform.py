@@ -458,6 +458,7 @@ def test_the_lookups_prepared_statements_follow_the_threshold_set(value, thresho
             "?options=-c%20statement_timeout%3D5000",
             "-c statement_timeout=5000 -c plan_cache_mode=force_generic_plan",
         ),
+        ("0", "", "-c plan_cache_mode=force_generic_plan"),  # prepared from the first run
         ("", "", "None"),
     ],
 )
