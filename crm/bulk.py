@@ -12,6 +12,9 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import connection, models
+from django.db.models.signals import post_save, pre_save
+
+from crm import prepared
 
 # Fields whose Python value is what the database stores (no preparation: the bulk of an import's columns;
 # datetimes are timezone-aware, as Rapport makes them).
@@ -108,6 +111,43 @@ def insert_parts(obj: models.Model) -> tuple[str, str, list[Any]]:
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     values = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
     return columns, ", ".join(["%s"] * len(fields)), values
+
+
+def insert_one(obj: models.Model) -> None:
+    """obj.save() of a new row, as one hand-written INSERT … RETURNING its id, prepared on PostgreSQL
+    (crm.prepared): the writes of every request (a guest, a preference, their change record). Django's save compiled
+    the INSERT anew each time — 0.7 ms of Python for a guest's ~40 columns, 0.3 for a change record (2026-12-06).
+    The same fields, prepared alike (insert_parts); a model with a save() of its own, or whose save signals anyone
+    listens to, is saved by save()."""
+    model = type(obj)
+    if (
+        not _plain_save(model)
+        or pre_save.has_listeners(model)
+        or post_save.has_listeners(model)
+        or not connection.features.can_return_columns_from_insert
+    ):
+        obj.save()
+        return
+    columns, placeholders, values = insert_parts(obj)
+    quote = connection.ops.quote_name
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) RETURNING {pk}"  # noqa: S608 (our names)
+    with prepared.cursor(connection) as cursor:
+        cursor.execute(sql, values)
+        saved(obj, cursor.fetchone()[0])
+
+
+@functools.cache
+def _plain_save(model: type[models.Model]) -> bool:
+    """Whether saving a new instance of model is Django's own save (no save, save_base or _do_insert of its own)
+    with an automatic primary key."""
+    return (
+        model.save is models.Model.save
+        and model.save_base is models.Model.save_base
+        and model._do_insert is models.Model._do_insert
+        and model._meta.auto_field is model._meta.pk
+        and not model._meta.parents
+    )
 
 
 def saved(obj: models.Model, pk: Any) -> None:

@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Model
 
+from crm.bulk import insert_one
 from crm.models import (
     ChangeAction,
     ChangeRecord,
@@ -81,7 +82,7 @@ def record(*, customer: Customer | None = None, **change: Unpack[Change]) -> Cha
     saved = change_record(**change)
     if customer is not None:
         saved.customer_id = customer.pk
-    saved.save()
+    insert_one(saved)
     return saved
 
 

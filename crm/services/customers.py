@@ -13,6 +13,7 @@ from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
 from crm import phones, prepared, signals
+from crm.bulk import insert_one
 from crm.lookup import terms
 from crm.models import (
     AccessAction,
@@ -111,7 +112,7 @@ def customer_create(
     assign(customer, fields, CUSTOMER_FIELDS)
     clean_for_save(customer)
     terms.derive_name_fields(customer)
-    customer.save()
+    insert_one(customer)
     changes = created(fields)
     if external_ids:
         changes |= _external_ids_replace(customer, external_ids, held=set())

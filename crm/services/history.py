@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import signals
-from crm.bulk import insert_parts, saved
+from crm.bulk import insert_one, insert_parts, saved
 from crm.lookup import terms
 from crm.models import (
     SAFETY_CATEGORIES,
@@ -83,7 +83,7 @@ def preference_record(
     is to be avoided unless said otherwise (an allergy that is liked is refused: Preference.clean)."""
     preference, fields = preference_new(customer=customer, actor=actor, property=property, **fields)
     clean_for_save(preference)
-    preference.save()
+    insert_one(preference)
     _record(ChangeAction.PREFERENCE_RECORD, preference, actor, created(fields))
     return preference
 

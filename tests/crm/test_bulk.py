@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.db.models.signals import post_save
 from django.utils import timezone
 
-from crm.bulk import insert_objects, insert_rows
+from crm.bulk import insert_objects, insert_one, insert_rows
 from crm.models import ChangeRecord, Customer, ExternalId, SearchTerm, TermKind
 from crm.partial_dates import PartialDate
 from tests.factories import CustomerFactory
@@ -89,3 +90,53 @@ def test_a_duplicate_is_djangos_integrity_error(organization):
     ExternalId.objects.create(organization=organization, customer=guest, system="opera", value="A1")
     with pytest.raises(IntegrityError), transaction.atomic():
         insert_objects([ExternalId(organization=organization, customer=guest, system="opera", value="A1")])
+
+
+def _stored(customer: Customer) -> dict:
+    return {f.attname: getattr(customer, f.attname) for f in Customer._meta.concrete_fields if f.attname != "id"}
+
+
+def test_one_row_inserted_by_hand_is_the_row_save_writes(organization, property_):
+    # Given the same new guest twice, with text to escape, JSON, a partial date and a foreign key
+    def guest() -> Customer:
+        return Customer(
+            organization=organization,
+            home_property=property_,
+            given_name="Tab\\Back",
+            family_name="O'Brien",
+            native_name="张伟",
+            tags=["vip", '引号"'],
+            birthday=PartialDate(3, 14, 1985),
+        )
+
+    by_hand, by_save = guest(), guest()
+    # When one is inserted by insert_one and the other saved
+    insert_one(by_hand)
+    by_save.save()
+    # Then the first is a saved row like the second, its timestamps filled on the instance too
+    assert by_hand.pk and not by_hand._state.adding and by_hand.created_at and by_hand.updated_at
+    loaded, saved = Customer.objects.get(pk=by_hand.pk), Customer.objects.get(pk=by_save.pk)
+    assert _stored(loaded) | {"created_at": None, "updated_at": None} == _stored(saved) | {
+        "created_at": None,
+        "updated_at": None,
+    }
+    assert loaded.created_at == by_hand.created_at
+
+
+def test_a_model_whose_saves_someone_listens_to_is_saved_by_save(organization):
+    # Given a receiver of the change records' post_save
+    heard = []
+
+    def listen(sender, instance, created, **kwargs):
+        heard.append((instance.pk, created))
+
+    post_save.connect(listen, sender=ChangeRecord)
+    try:
+        record = ChangeRecord(organization=organization, action="customer.create", target_type="customer", target_id=1)
+        # When one is inserted
+        insert_one(record)
+    finally:
+        post_save.disconnect(listen, sender=ChangeRecord)
+    # Then it was saved by save(), which the receiver heard
+    assert heard == [(record.pk, True)]
+    assert ChangeRecord.objects.filter(pk=record.pk).exists()
