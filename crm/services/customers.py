@@ -300,9 +300,8 @@ def customer_erase(
         event_type=EventType.CUSTOMER_ERASED,
         data={"id": customer.pk, "profiles": ids},  # ids only: the guest is forgotten
     )
-    records_scrubbed, log_scrubbed = _scrub_history(
-        ids
-    )  # before the delete: it finds their rows' records through the rows
+    # Before the delete: the scrub finds their rows' records through the rows.
+    records_scrubbed, log_scrubbed = _scrub_history(ids)
     files = [(person.pronunciation_audio.storage, person.pronunciation_audio.name) for person in erased]
     files = [(storage, name) for storage, name in files if name]
     terms.forget_customers(erased)
