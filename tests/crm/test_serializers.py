@@ -102,3 +102,30 @@ def test_validated_input_renders_back_as_drf_would(organization):
     serializer = CustomerSerializer(data={"given_name": "Ana", "tags": ["vip"]}, context={"organization": organization})
     assert serializer.is_valid(), serializer.errors
     assert serializer.data["given_name"] == "Ana" and serializer.data["tags"] == ["vip"]
+
+
+def test_each_serializer_validates_with_fields_of_its_own(organization, property_, other_property):
+    # Given two serializers of a new guest, alive at once, one of them with a validator added to a field
+    first = CustomerSerializer(data={"given_name": "Ann", "tags": ["vip"]}, context={"organization": organization})
+    second = CustomerSerializer(
+        data={"given_name": "Bo", "home_property": other_property.pk, "tags": ["x" * 51]},
+        context={"organization": organization},
+    )
+    first.fields["given_name"].validators.append(lambda value: None)
+    # Then no field, nor a list's child, nor a nested serializer is shared between them or bound to the other
+    for name in ("given_name", "tags", "external_ids", "home_property"):
+        assert first.fields[name] is not second.fields[name]
+        assert first.fields[name].parent is first and second.fields[name].parent is second
+    assert first.fields["tags"].child is not second.fields["tags"].child
+    assert first.fields["tags"].child.parent is first.fields["tags"]
+    assert first.fields["external_ids"].child is not second.fields["external_ids"].child
+    assert len(first.fields["given_name"].validators) == len(second.fields["given_name"].validators) + 1
+    # and each validates its own input: another organization's property and a tag too long are the second's errors
+    assert first.is_valid(), first.errors
+    assert not second.is_valid()
+    assert set(second.errors) == {"home_property", "tags"}
+    assert first.validated_data["given_name"] == "Ann" and first.validated_data["tags"] == ["vip"]
+    # and a third, made after them, has neither the added validator nor their values
+    third = CustomerSerializer(data={"given_name": "Cy"}, context={"organization": organization})
+    assert len(third.fields["given_name"].validators) == len(second.fields["given_name"].validators)
+    assert third.is_valid(), third.errors
