@@ -1,8 +1,9 @@
 """Statements that run on every keystroke or API request, prepared on PostgreSQL: planned once per connection.
 
 The lookup's (crm.lookup.search.statements.run, the typo stage's corrections), the likely duplicates' shown with
-every guest created or opened (crm.selectors), the API token's (crm.authentication, every API request), the brief's
-read (personalization.brief.inputs) and a new guest's search terms (crm.lookup.terms.index). Django sends every
+every guest created or opened and one guest read by id (crm.selectors), the API token's (crm.authentication, every
+API request), the brief's read (personalization.brief.inputs), a new guest's search terms (crm.lookup.terms.index)
+and the new row of every write (crm.bulk.insert_one: a guest, a preference, a change record). Django sends every
 statement with its values written into the text (psycopg's client-side binding) and never prepares one (it sets
 psycopg's `prepare_threshold` to None, for connection poolers). These statements are few and run thousands of times:
 planning them took more of PostgreSQL's time than running them — at 100,000 guests 0.23 ms to plan the search
