@@ -142,8 +142,6 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------
-# Default: an SQLite file under var/ (the embedded default). Production:
-# DATABASE_URL=postgres://user:pass@host:5432/name (psycopg 3).
 
 
 def _prepared(options: dict, threshold: int | None) -> None:
@@ -156,6 +154,8 @@ def _prepared(options: dict, threshold: int | None) -> None:
         options["options"] = " ".join(filter(None, [options.get("options"), "-c plan_cache_mode=force_generic_plan"]))
 
 
+# Default: an SQLite file under var/ (the embedded default). Production:
+# DATABASE_URL=postgres://user:pass@host:5432/name (psycopg 3).
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'rapport.sqlite3'}")}
 _db = DATABASES["default"]
 if _db["ENGINE"] == "django.db.backends.sqlite3":

@@ -20,7 +20,7 @@ from crm.models import (
     SearchTerm,
     TermKind,
 )
-from crm.selectors.customers import customers_of, get_or_404
+from crm.selectors.customers import customers_of, get_or_404, guest_id
 
 # --- likely duplicates and merges ---------------------------------------------
 
@@ -296,10 +296,7 @@ def merge_preview(*, kept: Customer, duplicate: Customer) -> MergePreview:
 
 def merged_profile(*, organization: Organization, pk: object) -> Customer | None:
     """The organization's profile pk when it was merged into another (its card leads to the kept one)."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
+    customer_id = guest_id(pk)
+    if customer_id is None:
         return None
-    if not -(2**63) <= pk < 2**63:
-        return None
-    return Customer.objects.filter(organization=organization, pk=pk, merged_into__isnull=False).first()
+    return Customer.objects.filter(organization=organization, pk=customer_id, merged_into__isnull=False).first()
