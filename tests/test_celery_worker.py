@@ -25,7 +25,7 @@ def redis_worker(tmp_path):
     }
     log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 - closed below
     worker = worker_start(f"test-{os.getpid()}@localhost", env=env, log=log)
-    client = Celery("rapport-test-client", broker=REDIS_URL, backend=REDIS_URL)
+    client = Celery("rapport-test-client", broker=REDIS_URL, backend=REDIS_URL, set_as_current=False)
     client.conf.broker_connection_retry_on_startup = True
     try:
         yield client

@@ -72,7 +72,7 @@ def stack(redis, sink, tmp_path, settings):
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    client = Celery("broker-outage-client", broker=redis.url)
+    client = Celery("broker-outage-client", broker=redis.url, set_as_current=False)
     client.conf.broker_connection_retry = False
     try:
         yield web, client

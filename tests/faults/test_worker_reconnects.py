@@ -31,7 +31,7 @@ def worker_on_throwaway_pg(throwaway_pg, tmp_path):
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    client = Celery("rapport-fault-client", broker=REDIS_URL, backend=REDIS_URL)
+    client = Celery("rapport-fault-client", broker=REDIS_URL, backend=REDIS_URL, set_as_current=False)
     try:
         yield client, queue
     finally:

@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(tra
 @pytest.fixture
 def broker(monkeypatch):
     """The test process publishes to Redis (the events' commits and the dispatcher), as the web and beat do."""
-    client = Celery("rapport-test-client", broker=REDIS_URL)
+    client = Celery("rapport-test-client", broker=REDIS_URL, set_as_current=False)
     with client.connection_for_write() as conn:
         conn.default_channel.queue_purge("celery")  # nothing left over from an earlier run
 

@@ -206,7 +206,7 @@ def test_send_now_with_the_broker_down_says_what_will_really_happen(client, mana
         due_at=timezone.now() + timedelta(days=2),
         idempotency_key="follow-up:broker-down",
     )
-    down = Celery("broker-down", broker=f"redis://127.0.0.1:{free_port()}/0")
+    down = Celery("broker-down", broker=f"redis://127.0.0.1:{free_port()}/0", set_as_current=False)
 
     def publish_to_the_closed_port(ids):  # send_now_enqueue's publish, on the unreachable broker
         return down.send_task(

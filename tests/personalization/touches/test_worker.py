@@ -54,7 +54,7 @@ def sink():
 def broker(settings):
     settings.RAPPORT_TOUCH_CLAIM_TIMEOUT_SECONDS = CLAIM_TIMEOUT
     settings.RAPPORT_FOLLOW_UP_DELAY_HOURS = 0
-    client = Celery("rapport-test-client", broker=REDIS_URL)
+    client = Celery("rapport-test-client", broker=REDIS_URL, set_as_current=False)
     with client.connection_for_write() as conn:
         conn.default_channel.queue_purge("celery")  # nothing left over from an earlier run
     yield client
@@ -143,7 +143,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(broker,
 
 def test_the_broker_down_when_an_issue_is_resolved(broker, sink, start_worker, api, customer, property_):
     # Given the broker is unreachable (a closed port; the shared Redis is left alone)
-    down = Celery("broker-down", broker=f"redis://127.0.0.1:{free_port()}/0")
+    down = Celery("broker-down", broker=f"redis://127.0.0.1:{free_port()}/0", set_as_current=False)
     down.conf.broker_connection_retry = False
     down.conf.broker_connection_max_retries = 0
 
