@@ -3,6 +3,11 @@
 Tests marked ``postgres`` run only on PostgreSQL (skipped with a reason on
 SQLite). Tests marked ``redis`` need the Redis broker; outside CI they are
 skipped when it is down, in CI (CI=true) a missing Redis is a failure.
+
+The suite runs in pytest-xdist's workers (pyproject.toml: `-n auto`, at most 4; `-n 0` runs it in one process):
+each has its own test database (pytest-django names it), its own Redis database (REDIS_URL below) and its own
+temporary folders. A module's tests run in one worker (`--dist loadscope`: its module fixtures start once), and
+the modules that start throwaway PostgreSQL and Redis servers all in one (pytest_xdist_make_scheduler below).
 """
 
 from __future__ import annotations
@@ -23,7 +28,20 @@ from rest_framework.test import APIClient
 from crm import services
 from tests.factories import CustomerFactory, PropertyFactory, StaffFactory
 
-REDIS_URL = os.environ.get("CELERY_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
+
+def _redis_of_this_worker(url: str) -> str:
+    """The broker's database for this xdist worker: the given one for the first worker, one less for each next
+    (gw1 of redis://…/15 uses 14): a Celery worker a test starts must never take a task another worker's test
+    sent, to run it against the wrong test database. `.ci/run` gives the two suites bases four apart."""
+    number = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    parsed = urlparse(url)
+    database = int(parsed.path.strip("/") or 0) - number
+    if database < 0:
+        raise pytest.UsageError(f"{url}: too few Redis databases below it for xdist worker gw{number}")
+    return parsed._replace(path=f"/{database}").geturl()
+
+
+REDIS_URL = _redis_of_this_worker(os.environ.get("CELERY_TEST_BROKER_URL", "redis://127.0.0.1:6379/15"))
 
 
 def _reachable(url: str) -> bool:
@@ -33,6 +51,26 @@ def _reachable(url: str) -> bool:
             return True
     except OSError:
         return False
+
+
+# The modules that start throwaway PostgreSQL and Redis servers (tests/faults/servers.py).
+THROWAWAY_SERVER_MODULES = ("tests/faults/", "tests/test_replica.py")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's loadscope, with the modules that start throwaway servers as one unit of work: one worker runs them
+    all, so the fault tests' session PostgreSQL starts once and two workers never race for the servers' ports
+    (chosen free, then bound seconds later). Not xdist_group marks with `--dist loadgroup`: xdist 3.8 renames a
+    grouped test's `_nodeid`, which pytest 9.2 no longer reads, and the group's tests went to both workers."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith(THROWAWAY_SERVER_MODULES):
+                return "throwaway-servers"
+            return super()._split_scope(nodeid)
+
+    return Scheduling(config, log)
 
 
 def pytest_collection_modifyitems(config, items):
