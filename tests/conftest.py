@@ -205,10 +205,10 @@ def _plain_static_storage(settings):
     }
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _static_root():
+def pytest_configure(config):
     # WhiteNoise serves STATIC_ROOT, which collectstatic makes in production (and warns when it is missing);
-    # the tests collect nothing into it.
+    # the tests collect nothing into it. Before collection: a test module that imports the WSGI application
+    # (tests/test_api_fuzz.py) loads WhiteNoise while it is collected.
     from django.conf import settings
 
     os.makedirs(settings.STATIC_ROOT, exist_ok=True)
