@@ -25,42 +25,52 @@ class TimeStamped(models.Model):
         """Django's checks, with a model's CheckConstraints asked of the database in one statement.
 
         Django asks each CheckConstraint on its own: a savepoint, a SELECT of the condition over every field's
-        value, its release — ~2.5 ms of Python and three round trips each, 22 ms for a touch's nine (measured in
-        `seed_demo`, 2026-12-06), on every issue resolved (its follow-up) and every full_clean of these models. Here
-        the field values are bound once and every condition is a column of one SELECT; the messages and codes are
-        Django's (`tests/crm/test_check_constraints.py` compares both ways). The other constraints (unique ones)
-        are validated by Django as before."""
+        value, its release — ~2.5 ms of Python and three round trips each, 14 ms for a touch's nine (2026-12-06),
+        on every issue resolved (its follow-up) and every full_clean of these models. Here the field values are
+        bound once and every condition is a column of one SELECT (one per model class: a proxy or a child binds its
+        constraints' own model's fields, as Django does); the errors are Django's, in Django's order
+        (`tests/crm/test_check_constraints.py` compares both ways). Unique constraints, and a CheckConstraint
+        subclass with a validate() of its own, are validated by Django as before; so is every check of a SELECT
+        that fails in the database (a division by zero), each then asked alone."""
         using = router.db_for_write(self.__class__, instance=self)
+        constraints = self.get_constraints()
+        failed = set()  # the failing checks' ids (a constraint defines __eq__, not __hash__)
+        for model_class, model_constraints in constraints:
+            checks = [
+                constraint
+                for constraint in model_constraints
+                if type(constraint).validate is models.CheckConstraint.validate
+                and not (exclude and constraint._expression_refs_exclude(model_class, constraint.condition, exclude))
+            ]
+            answer = self._failed_checks(model_class, checks, exclude, using)
+            if answer is None:
+                answer = _failed_one_by_one(self, model_class, checks, exclude, using)
+            failed.update(id(constraint) for constraint in answer)
         errors = {}
-        checks = []
-        for model_class, model_constraints in self.get_constraints():
+        for model_class, model_constraints in constraints:
             for constraint in model_constraints:
-                if isinstance(constraint, models.CheckConstraint):
-                    condition = constraint.condition
-                    if not (exclude and constraint._expression_refs_exclude(model_class, condition, exclude)):
-                        checks.append(constraint)
-                    continue
                 try:
-                    constraint.validate(model_class, self, exclude=exclude, using=using)
+                    if type(constraint).validate is not models.CheckConstraint.validate:
+                        constraint.validate(model_class, self, exclude=exclude, using=using)
+                    elif id(constraint) in failed:
+                        raise ValidationError(
+                            constraint.get_violation_error_message(), code=constraint.violation_error_code
+                        )
                 except ValidationError as error:
                     if getattr(error, "code", None) == "unique" and len(constraint.fields) == 1:
                         errors.setdefault(constraint.fields[0], []).append(error)
                     else:
                         errors = error.update_error_dict(errors)
-        for constraint in self._failed_checks(checks, exclude, using):
-            error = ValidationError(constraint.get_violation_error_message(), code=constraint.violation_error_code)
-            errors = error.update_error_dict(errors)
         if errors:
             raise ValidationError(errors)
 
-    def _failed_checks(self, checks, exclude, using) -> list[models.CheckConstraint]:
+    def _failed_checks(self, model_class, checks, exclude, using) -> list[models.CheckConstraint] | None:
         """The CheckConstraints whose condition is false for this row's values (NULL passes, as in the database),
-        in one SELECT — the way `Q.check` asks one, each condition a column. A database error passes them all, as
-        `Q.check` does: the INSERT or UPDATE then meets the database's own constraints."""
+        in one SELECT — the way `Q.check` asks one, each condition a column; None when the SELECT fails."""
         if not checks:
             return []
         query = Query(None)
-        for name, value in self._get_field_expression_map(meta=self._meta, exclude=exclude).items():
+        for name, value in self._get_field_expression_map(meta=model_class._meta, exclude=exclude).items():
             query.add_annotation(value if hasattr(value, "resolve_expression") else Value(value), name, select=False)
         for number, constraint in enumerate(checks):
             query.add_annotation(
@@ -71,6 +81,17 @@ class TimeStamped(models.Model):
             with transaction.atomic(using=using) if connection.in_atomic_block else nullcontext():
                 row = query.get_compiler(using=using).execute_sql(SINGLE)
         except DatabaseError as error:
-            logger.warning("Got a database error checking %s: %s", [check.name for check in checks], error)
-            return []
+            logger.info("Checking %s together failed (%s): each alone", [check.name for check in checks], error)
+            return None
         return [constraint for constraint, holds in zip(checks, row, strict=True) if not holds]
+
+
+def _failed_one_by_one(instance, model_class, checks, exclude, using) -> list[models.CheckConstraint]:
+    """Django's own way, a query per check (and its own answer to a database error: the check passes)."""
+    failed = []
+    for constraint in checks:
+        try:
+            constraint.validate(model_class, instance, exclude=exclude, using=using)
+        except ValidationError:
+            failed.append(constraint)
+    return failed

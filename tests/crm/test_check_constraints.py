@@ -18,12 +18,12 @@ def _errors(validate, instance, exclude=None):
     try:
         validate(instance, exclude)
     except ValidationError as error:
-        return {field: sorted((str(e.message), e.code) for e in errors) for field, errors in error.error_dict.items()}
+        return {field: [(str(e.message), e.code) for e in errors] for field, errors in error.error_dict.items()}
     return {}
 
 
 def _both(instance, exclude=None):
-    """The errors of this code and of Django's own validation of the same instance."""
+    """The errors of this code and of Django's own validation of the same instance, in their order."""
     return _errors(type(instance).validate_constraints, instance, exclude), _errors(
         models.Model.validate_constraints, instance, exclude
     )
@@ -97,3 +97,12 @@ def test_nine_checks_are_one_select():
     assert len(checks) == 1
     assert checks[0].count("COALESCE") == 9
     assert len([q for q in django.captured_queries if q["sql"].startswith("SELECT")]) == 9
+
+
+def test_a_select_the_database_refuses_asks_each_check_alone(monkeypatch):
+    # A condition can fail in the database (a division by zero): then every check is asked as Django asks it.
+    touch = _touch(status="lost", idempotency_key="")
+    monkeypatch.setattr(type(touch), "_failed_checks", lambda *args: None)
+    mine, django = _both(touch)
+    assert mine == django
+    assert len(mine["__all__"]) == 2
