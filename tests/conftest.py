@@ -7,7 +7,7 @@ skipped when it is down, in CI (CI=true) a missing Redis is a failure.
 The suite runs in pytest-xdist's workers (pyproject.toml: `-n auto`, at most 4; `-n 0` runs it in one process):
 each has its own test database (pytest-django names it), its own Redis database (REDIS_URL below) and its own
 temporary folders. A module's tests run in one worker (`--dist loadscope`: its module fixtures start once), and
-the modules that start throwaway PostgreSQL and Redis servers all in one (pytest_xdist_make_scheduler below).
+the modules that start throwaway PostgreSQL and Redis servers all in one, sent first (pytest_xdist_make_scheduler).
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ def _reachable(url: str) -> bool:
 
 # The modules that start throwaway PostgreSQL and Redis servers (tests/faults/servers.py).
 THROWAWAY_SERVER_MODULES = ("tests/faults/", "tests/test_replica.py")
+SERVERS_UNIT = "throwaway-servers"
 
 
 def pytest_xdist_make_scheduler(config, log):
@@ -62,21 +63,31 @@ def pytest_xdist_make_scheduler(config, log):
     all, so the fault tests' session PostgreSQL starts once and two workers never race for the servers' ports
     (chosen free, then bound seconds later). Not xdist_group marks with `--dist loadgroup`: xdist 3.8 renames a
     grouped test's `_nodeid`, which pytest 9.2 no longer reads, and the group's tests went to both workers."""
+    from collections import OrderedDict
+
     from xdist.scheduler import LoadScopeScheduling
 
+    class ServersFirst(OrderedDict):
+        """xdist's queue of units (the most tests first), with the servers' unit at its head: its ~2 minutes in
+        one worker begin while the other takes the rest (as the 49th of 123 units it ran alone at the end)."""
+
+        def __setitem__(self, scope, tests):
+            super().__setitem__(scope, tests)
+            if scope == SERVERS_UNIT:
+                self.move_to_end(scope, last=False)
+
     class Scheduling(LoadScopeScheduling):
+        def __init__(self, config, log):
+            super().__init__(config, log)
+            self.workqueue = ServersFirst()
+
         def _split_scope(self, nodeid: str) -> str:
-            if nodeid.startswith(THROWAWAY_SERVER_MODULES):
-                return "throwaway-servers"
-            return super()._split_scope(nodeid)
+            return SERVERS_UNIT if nodeid.startswith(THROWAWAY_SERVER_MODULES) else super()._split_scope(nodeid)
 
     return Scheduling(config, log)
 
 
 def pytest_collection_modifyitems(config, items):
-    # The throwaway servers' unit first: its ~2 minutes of one worker begin while the other takes the rest; last,
-    # it ran alone at the end (PostgreSQL's suite 608 s, 170 s of it after SQLite's had finished, 2026-12-06).
-    items.sort(key=lambda item: not item.nodeid.startswith(THROWAWAY_SERVER_MODULES))
     in_ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
     redis_up = _reachable(REDIS_URL)
     # A skip mark, not a fixture that skips: marks are read before any fixture is set up, so on SQLite a
