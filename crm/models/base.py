@@ -39,18 +39,15 @@ class TimeStamped(models.Model):
             checks = [
                 constraint
                 for constraint in model_constraints
-                if type(constraint).validate is models.CheckConstraint.validate
+                if _asked_together(constraint)
                 and not (exclude and constraint._expression_refs_exclude(model_class, constraint.condition, exclude))
             ]
-            answer = self._failed_checks(model_class, checks, exclude, using)
-            if answer is None:
-                answer = _failed_one_by_one(self, model_class, checks, exclude, using)
-            failed.update(id(constraint) for constraint in answer)
+            failed.update(id(constraint) for constraint in self._failed_checks(model_class, checks, exclude, using))
         errors = {}
         for model_class, model_constraints in constraints:
             for constraint in model_constraints:
                 try:
-                    if type(constraint).validate is not models.CheckConstraint.validate:
+                    if not _asked_together(constraint):
                         constraint.validate(model_class, self, exclude=exclude, using=using)
                     elif id(constraint) in failed:
                         raise ValidationError(
@@ -64,11 +61,27 @@ class TimeStamped(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def _failed_checks(self, model_class, checks, exclude, using) -> list[models.CheckConstraint] | None:
-        """The CheckConstraints whose condition is false for this row's values (NULL passes, as in the database),
-        in one SELECT — the way `Q.check` asks one, each condition a column; None when the SELECT fails."""
+    def _failed_checks(self, model_class, checks, exclude, using) -> list[models.CheckConstraint]:
+        """The CheckConstraints whose condition is false for this row's values (NULL passes, as in the database):
+        one SELECT, or, when the database refuses it, each check asked alone, Django's way (a database error
+        there passes the check, as in Django)."""
         if not checks:
             return []
+        try:
+            return self._failed_in_one_select(model_class, checks, exclude, using)
+        except DatabaseError as error:
+            logger.info("Checking %s together failed (%s): each alone", [check.name for check in checks], error)
+        failed = []
+        for constraint in checks:
+            try:
+                constraint.validate(model_class, self, exclude=exclude, using=using)
+            except ValidationError:
+                failed.append(constraint)
+        return failed
+
+    def _failed_in_one_select(self, model_class, checks, exclude, using) -> list[models.CheckConstraint]:
+        """The way `Q.check` asks one condition, with every condition a column (in a savepoint inside a
+        transaction, so that an error leaves it usable)."""
         query = Query(None)
         for name, value in self._get_field_expression_map(meta=model_class._meta, exclude=exclude).items():
             query.add_annotation(value if hasattr(value, "resolve_expression") else Value(value), name, select=False)
@@ -76,22 +89,11 @@ class TimeStamped(models.Model):
             query.add_annotation(
                 Coalesce(Q(constraint.condition), True, output_field=BooleanField()), f"_check_{number}"
             )
-        connection = connections[using]
-        try:
-            with transaction.atomic(using=using) if connection.in_atomic_block else nullcontext():
-                row = query.get_compiler(using=using).execute_sql(SINGLE)
-        except DatabaseError as error:
-            logger.info("Checking %s together failed (%s): each alone", [check.name for check in checks], error)
-            return None
+        with transaction.atomic(using=using) if connections[using].in_atomic_block else nullcontext():
+            row = query.get_compiler(using=using).execute_sql(SINGLE)
         return [constraint for constraint, holds in zip(checks, row, strict=True) if not holds]
 
 
-def _failed_one_by_one(instance, model_class, checks, exclude, using) -> list[models.CheckConstraint]:
-    """Django's own way, a query per check (and its own answer to a database error: the check passes)."""
-    failed = []
-    for constraint in checks:
-        try:
-            constraint.validate(model_class, instance, exclude=exclude, using=using)
-        except ValidationError:
-            failed.append(constraint)
-    return failed
+def _asked_together(constraint) -> bool:
+    """A CheckConstraint validated Django's way (not a subclass with a validate() of its own)."""
+    return type(constraint).validate is models.CheckConstraint.validate

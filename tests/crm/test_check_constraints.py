@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, models
+from django.db import DatabaseError, connection, models
 from django.test.utils import CaptureQueriesContext
 
 from personalization.models import Channel, Feedback, TouchKind, TouchStatus
@@ -102,7 +102,11 @@ def test_nine_checks_are_one_select():
 def test_a_select_the_database_refuses_asks_each_check_alone(monkeypatch):
     # A condition can fail in the database (a division by zero): then every check is asked as Django asks it.
     touch = _touch(status="lost", idempotency_key="")
-    monkeypatch.setattr(type(touch), "_failed_checks", lambda *args: None)
+
+    def refused(*args):
+        raise DatabaseError("division by zero")
+
+    monkeypatch.setattr(type(touch), "_failed_in_one_select", refused)
     mine, django = _both(touch)
     assert mine == django
     assert len(mine["__all__"]) == 2
