@@ -230,7 +230,8 @@ def test_after_a_departure_the_next_visit_is_a_new_one(api, returning):
     assert greet["text"] == "Welcome back, Ana! Visit number 3; last here 10 days ago."
 
 
-def test_a_second_visit_the_same_day_says_earlier_today_not_just_now(api, returning):
+def test_a_second_visit_the_same_day_says_earlier_today_not_just_now(hotel_noon, api, returning):
+    # At the hotel's noon: from 16:00 to 16:30 UTC, 30 minutes ago was yesterday in Shanghai (CI, 2026-12-06 16:2x).
     services.contact_log(customer=returning, kind="visit", occurred_at=timezone.now() - timedelta(minutes=30))
     services.contact_log(customer=returning, kind="departure", occurred_at=timezone.now() - timedelta(minutes=20))
     greet = api.get(brief_url(returning), {"contact_kind": "visit"}).json()["greet"]
