@@ -405,7 +405,10 @@ SPECTACULAR_SETTINGS = {
 # Default: kombu's filesystem transport under var/broker: needs no server and
 # works across processes (web, worker, beat). Production: redis:// or amqp://.
 # The folders are made by the Celery app when a process first reads this (config/celery.py).
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# With its host named: kombu warns "No hostname was supplied" on every publish to a bare filesystem:// (in the demo's
+# console at each contact, touch and import).
+EMBEDDED_BROKER_URL = "filesystem://localhost//"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=EMBEDDED_BROKER_URL)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {

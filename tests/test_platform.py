@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import email
 import gc
+import logging
 import os
 import subprocess
 import sys
 import weakref
 
+import kombu
 import pytest
+from celery import Celery
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 from rest_framework.authtoken.models import Token
@@ -93,10 +97,29 @@ def test_garbage_in_cycles_is_collected_once_a_response_is_sent_not_before(clien
     assert all(ring() is None for ring in rings)
 
 
+def test_the_embedded_broker_takes_a_task_without_a_warning(tmp_path, caplog):
+    # Given a Celery app on the embedded default broker (the demo's: web, worker and beat on one machine)
+    options = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path)}
+    app = Celery(broker=settings.EMBEDDED_BROKER_URL, set_as_current=False)
+    app.conf.broker_transport_options = options
+    # When a task is sent, as the web process sends one at each contact, touch and import
+    with caplog.at_level(logging.WARNING):
+        app.send_task("crm.copy_visits")
+    # Then the worker's queue holds it, and nothing was logged (kombu warned "No hostname was supplied" at every
+    # publish to a bare filesystem://)
+    with kombu.Connection(settings.EMBEDDED_BROKER_URL, transport_options=options) as broker:
+        queue = broker.SimpleQueue("celery")
+        message = queue.get(timeout=1)
+        message.ack()
+        queue.close()
+    assert message.headers["task"] == "crm.copy_visits"
+    assert [record.getMessage() for record in caplog.records] == []
+
+
 def test_ready_when_database_and_broker_answer(client, tmp_path):
     folder = str(tmp_path)
     with override_settings(
-        CELERY_BROKER_URL="filesystem://",
+        CELERY_BROKER_URL=settings.EMBEDDED_BROKER_URL,
         CELERY_BROKER_TRANSPORT_OPTIONS={"data_folder_in": folder, "data_folder_out": folder},
     ):
         response = client.get("/ready/")
