@@ -56,9 +56,16 @@ def start_gunicorn(
     raise SystemExit("gunicorn did not start")
 
 
-def stop(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen, grace: float = 30.0) -> None:
+    """Gunicorn told to stop, and killed when it has not within `grace` seconds (its workers finishing a request, or
+    starved of CPU on a loaded machine): a benchmark's figures are printed by then, and the run ends either way."""
     process.terminate()
-    process.wait(timeout=10)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        print(f"# gunicorn did not stop within {grace:.0f} s of SIGTERM: killed", file=sys.stderr, flush=True)
+        process.kill()
+        process.wait()
 
 
 def json_getter(port: int, token: str, timeout: float = 60):
