@@ -3,8 +3,8 @@
 in this process, so the broker's latency is not counted), with search terms built. The floor, in the same run:
 PostgreSQL's own COPY of the same file into a bare table, three times interleaved (before the preview, between
 preview and apply, after the apply), the median taken; and a second floor, the rows the apply wrote copied by
-PostgreSQL into tables with the same indexes (rows_copy_floor). Peak RSS is this process's (the preview streams the file,
-the apply reads 1,000 rows per batch). Prints "name value unit" lines. Its own database
+PostgreSQL into tables with the same indexes (rows_copy_floor). Peak RSS is this process's (the preview streams the
+file, the apply reads 1,000 rows per batch). Prints "name value unit" lines. Its own database
 (BENCH_IMPORT_DATABASE_URL)."""
 
 from __future__ import annotations
@@ -82,20 +82,20 @@ def copy_floor(path: str) -> float:
 WRITTEN = (Customer, SearchTerm, ExternalId, ChangeRecord, ImportRow)
 
 
-def rows_copy_floor(last: dict) -> tuple[int, float]:
+def rows_copy_floor(last: dict) -> tuple[dict[str, int], float]:
     """The second floor: the rows the apply wrote (the tables' rows past each one's last id before it), copied by
     PostgreSQL from files on its own side into new tables with the same columns, indexes and checks — no foreign
     key, no Python, no network —, in one transaction. What writing these rows into these indexes costs the database
     alone, where copy_floor is the file's rows into one bare table (about a thirteenth of the rows, no index).
-    Returns the rows and the seconds."""
+    Returns the rows of each table and the seconds."""
     folder = tempfile.mkdtemp(prefix="bench-import-rows-")
     os.chmod(folder, 0o777)  # the server writes the files
     tables = [(model._meta.db_table, os.path.join(folder, model._meta.db_table)) for model in WRITTEN]
-    rows = 0
+    rows = {}
     with connection.cursor() as cursor:
         for (table, path), model in zip(tables, WRITTEN, strict=True):
             cursor.execute(f"COPY (SELECT * FROM {table} WHERE id > {int(last[model])}) TO '{path}'")  # noqa: S608
-            rows += cursor.rowcount
+            rows[table] = cursor.rowcount
             cursor.execute(f"DROP TABLE IF EXISTS bench_floor_{table}")
             cursor.execute(f"CREATE TABLE bench_floor_{table} (LIKE {table} INCLUDING ALL)")
         started = time.perf_counter()
@@ -170,7 +170,9 @@ def main(rows: int) -> None:
         line("import_rows_per_second", upload.rows / elapsed, "rows/s")
         line("copy_seconds", floor, "s")
         line("import_vs_copy", elapsed / floor, "x")
-        line("import_written_rows", written, "rows")
+        for table, count in written.items():
+            line(f"import_written_{table}", count, "rows")
+        line("import_written_rows", sum(written.values()), "rows")
         line("rows_copy_seconds", rows_floor, "s")
         line("import_vs_rows_copy", elapsed / rows_floor, "x")
         line("import_search_terms", SearchTerm.objects.filter(organization=organization).count(), "rows")
