@@ -99,7 +99,11 @@ def test_garbage_in_cycles_is_collected_once_a_response_is_sent_not_before(clien
 
 def test_the_embedded_broker_takes_a_task_without_a_warning(tmp_path, caplog):
     # Given a Celery app on the embedded default broker (the demo's: web, worker and beat on one machine)
-    options = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path)}
+    options = {
+        "data_folder_in": str(tmp_path),
+        "data_folder_out": str(tmp_path),
+        "control_folder": str(tmp_path / "control"),  # kombu's exchange table: else control/ in the working directory
+    }
     app = Celery(broker=settings.EMBEDDED_BROKER_URL, set_as_current=False)
     app.conf.broker_transport_options = options
     # When a task is sent, as the web process sends one at each contact, touch and import
