@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -9,7 +10,39 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from celery import Celery
+
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url() -> str:
+    """The test's database (pytest-django's, on PostgreSQL) as the DATABASE_URL of a process the test starts."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def worker_env(var_dir: Path, *, broker: str, **extra: str) -> dict[str, str]:
+    """The environment of a worker (or beat) the test starts: this process's, on the test's database and
+    `broker`, its files under var_dir; extra: more settings (e.g. EMAIL_URL)."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": broker,
+        "RAPPORT_VAR_DIR": str(var_dir),
+        **extra,
+    }
+
+
+def broker_client(name: str, broker: str) -> Celery:
+    """A Celery client publishing to `broker`, its default queue emptied of an earlier run's messages. Not the
+    current app: the project's tasks resolve to the project's app in every thread (a current app is per thread,
+    and a later test patching a task would patch this one's copy in its own thread only). Close it after use."""
+    client = Celery(name, broker=broker, set_as_current=False)
+    with client.connection_for_write() as conn:
+        conn.default_channel.queue_purge("celery")
+    return client
 
 
 def worker_command(hostname: str, *options: str, loglevel: str = "INFO") -> list[str]:

@@ -13,7 +13,6 @@ from collections import Counter
 import pytest
 from aiosmtpd.controller import Controller
 from celery import Celery
-from django.db import connection
 
 from crm import services
 from personalization.models import Touch, TouchStatus
@@ -22,7 +21,7 @@ from tests.faults.conftest import ROOT, Web, manage_env, missing
 from tests.faults.load import p95
 from tests.faults.servers import ThrowawayRedis, free_port_in, redis_available
 from tests.personalization.touches.conftest import Sink, free_port
-from tests.workers import worker_command, worker_stop
+from tests.workers import database_url, worker_command, worker_stop
 
 pytestmark = [pytest.mark.postgres, pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 CLAIM_TIMEOUT = 2  # seconds (production: 300): a claim the broker lost is handed out again this soon
@@ -53,9 +52,8 @@ def stack(redis, sink, tmp_path, settings):
     """gunicorn and a Celery worker on the test's database, the throwaway Redis and the SMTP sink."""
     settings.RAPPORT_TOUCH_CLAIM_TIMEOUT_SECONDS = CLAIM_TIMEOUT
     settings.RAPPORT_FOLLOW_UP_DELAY_HOURS = 0
-    db = connection.settings_dict
     env = manage_env(
-        f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        database_url(),
         tmp_path,
         CELERY_BROKER_URL=redis.url,
         EMAIL_URL=f"smtp://127.0.0.1:{sink.port}",

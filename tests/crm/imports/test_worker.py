@@ -10,15 +10,13 @@ import signal
 import subprocess
 
 import pytest
-from celery import Celery
-from django.db import connection
 
 from crm import selectors
 from crm.models import Customer, GuestImport, ImportRow, ImportStatus
 from crm.services import imports
 from tests.conftest import REDIS_URL
 from tests.crm.imports.conftest import csv_bytes
-from tests.workers import wait_until, worker_start, worker_stop
+from tests.workers import broker_client, wait_until, worker_env, worker_start, worker_stop
 
 DEADLINE = 120
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -26,11 +24,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(tra
 
 @pytest.fixture
 def broker(monkeypatch):
-    # Not the current app: the tasks of crm resolve to the project's app in every thread (a current app is per thread,
-    # and a later test patching a task would patch this one's copy in its own thread only).
-    client = Celery("rapport-import-test", broker=REDIS_URL, set_as_current=False)
-    with client.connection_for_write() as conn:
-        conn.default_channel.queue_purge("celery")  # nothing left over from an earlier run
+    client = broker_client("rapport-import-test", REDIS_URL)
     from crm import tasks
 
     # The service enqueues after its commit through the app's broker; here that is the test's Redis.
@@ -42,13 +36,7 @@ def broker(monkeypatch):
 @pytest.fixture
 def start_worker(tmp_path):
     workers: list[subprocess.Popen] = []
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_BROKER_URL": REDIS_URL,
-        "RAPPORT_VAR_DIR": str(tmp_path),
-    }
+    env = worker_env(tmp_path, broker=REDIS_URL)
 
     def start() -> subprocess.Popen:
         log = open(tmp_path / f"worker{len(workers)}.log", "w")  # noqa: SIM115 - lives as long as the worker

@@ -7,14 +7,12 @@ import os
 import subprocess
 
 import pytest
-from celery import Celery
-from django.db import connection
 
 from crm.models import DeliveryStatus, WebhookDelivery
 from crm.webhooks import delivery
 from tests.conftest import REDIS_URL
 from tests.crm.webhooks.conftest import start_receiver, stop_receiver
-from tests.workers import wait_until, worker_start, worker_stop
+from tests.workers import broker_client, wait_until, worker_env, worker_start, worker_stop
 
 DEADLINE = 60
 
@@ -24,9 +22,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(tra
 @pytest.fixture
 def broker(monkeypatch):
     """The test process publishes to Redis (the events' commits and the dispatcher), as the web and beat do."""
-    client = Celery("rapport-test-client", broker=REDIS_URL, set_as_current=False)
-    with client.connection_for_write() as conn:
-        conn.default_channel.queue_purge("celery")  # nothing left over from an earlier run
+    client = broker_client("rapport-test-client", REDIS_URL)
 
     def enqueue(ids, claim):
         return client.send_task("crm.deliver_webhooks", args=[ids, claim])
@@ -38,16 +34,13 @@ def broker(monkeypatch):
 
 @pytest.fixture
 def worker(tmp_path, broker):
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_BROKER_URL": REDIS_URL,
-        "RAPPORT_VAR_DIR": str(tmp_path),
-        "RAPPORT_WEBHOOKS_ALLOW_PRIVATE": "true",  # the receiver is on 127.0.0.1
-        "RAPPORT_WEBHOOKS_RETRY_DELAYS": "1,1,1,1,1",
-        "RAPPORT_WEBHOOKS_TIMEOUT_SECONDS": "2",
-    }
+    env = worker_env(
+        tmp_path,
+        broker=REDIS_URL,
+        RAPPORT_WEBHOOKS_ALLOW_PRIVATE="true",  # the receiver is on 127.0.0.1
+        RAPPORT_WEBHOOKS_RETRY_DELAYS="1,1,1,1,1",
+        RAPPORT_WEBHOOKS_TIMEOUT_SECONDS="2",
+    )
     log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 - closed below
     process: subprocess.Popen = worker_start(f"webhooks-{os.getpid()}@localhost", env=env, log=log)
     yield process

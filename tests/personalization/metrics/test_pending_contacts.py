@@ -22,7 +22,7 @@ from personalization.metrics.services.rebuild import metrics_rebuild
 from personalization.models import MetricDay, MetricsPendingContact
 from tests.conftest import REDIS_URL
 from tests.factories import CustomerFactory
-from tests.workers import ROOT, wait_until, worker_start, worker_stop
+from tests.workers import ROOT, wait_until, worker_env, worker_start, worker_stop
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WEEK = {"start": date(2026, 3, 2), "end": date(2026, 3, 8)}  # Monday to Sunday
@@ -228,13 +228,7 @@ def test_beats_fold_keeps_each_batch_it_counted_when_stopped_midway(organization
 @pytest.fixture
 def celery_beat_and_worker(tmp_path):
     """A real worker and a real beat (every schedule of CELERY_BEAT_SCHEDULE) on Redis and the test database."""
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_BROKER_URL": REDIS_URL,
-        "RAPPORT_VAR_DIR": str(tmp_path),
-    }
+    env = worker_env(tmp_path, broker=REDIS_URL)
     log_file = open(tmp_path / "celery.log", "w")  # noqa: SIM115 - closed below
     worker = worker_start(f"metrics-{os.getpid()}@localhost", env=env, log=log_file)
     beat = subprocess.Popen(

@@ -13,14 +13,13 @@ from collections import Counter
 
 import pytest
 from celery import Celery
-from django.db import connection
 
 from personalization.models import Touch, TouchStatus
 from personalization.touches.services import dispatch
 from tests.conftest import REDIS_URL
 from tests.factories import CustomerFactory, PropertyFactory
 from tests.personalization.touches.conftest import Sink, free_port, resolve_issue, serving
-from tests.workers import wait_until, worker_start
+from tests.workers import broker_client, wait_until, worker_env, worker_start
 
 DEADLINE = 60
 CLAIM_TIMEOUT = 2  # seconds: a killed worker's claim is handed out again this soon (production: 300)
@@ -54,9 +53,7 @@ def sink():
 def broker(settings):
     settings.RAPPORT_TOUCH_CLAIM_TIMEOUT_SECONDS = CLAIM_TIMEOUT
     settings.RAPPORT_FOLLOW_UP_DELAY_HOURS = 0
-    client = Celery("rapport-test-client", broker=REDIS_URL, set_as_current=False)
-    with client.connection_for_write() as conn:
-        conn.default_channel.queue_purge("celery")  # nothing left over from an earlier run
+    client = broker_client("rapport-test-client", REDIS_URL)
     yield client
     client.close()
 
@@ -64,19 +61,15 @@ def broker(settings):
 @pytest.fixture
 def start_worker(tmp_path, sink):
     workers: list[subprocess.Popen] = []
-    db = connection.settings_dict
-    database_url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env = worker_env(
+        tmp_path,
+        broker=REDIS_URL,
+        EMAIL_URL=f"smtp://127.0.0.1:{sink.port}",
+        RAPPORT_TOUCH_CLAIM_TIMEOUT_SECONDS=str(CLAIM_TIMEOUT),
+        RAPPORT_QUIET_HOURS="00:00-00:00",  # the real clock may be anyone's night
+    )
 
     def start() -> subprocess.Popen:
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "CELERY_BROKER_URL": REDIS_URL,
-            "EMAIL_URL": f"smtp://127.0.0.1:{sink.port}",
-            "RAPPORT_VAR_DIR": str(tmp_path),
-            "RAPPORT_TOUCH_CLAIM_TIMEOUT_SECONDS": str(CLAIM_TIMEOUT),
-            "RAPPORT_QUIET_HOURS": "00:00-00:00",  # the real clock may be anyone's night
-        }
         log = open(tmp_path / f"worker{len(workers)}.log", "w")  # noqa: SIM115 - lives as long as the worker
         worker = worker_start(f"touches-{os.getpid()}-{len(workers)}@localhost", env=env, log=log)
         workers.append(worker)
