@@ -9,8 +9,14 @@ else English — properties have no language of their own, so there is no other 
 
 from __future__ import annotations
 
+import re
+
+from crm.lookup.normalize import has_han, simplified, traditional
+
 ENGLISH, SIMPLIFIED, TRADITIONAL = "en", "zh-hans", "zh-hant"
 TRADITIONAL_REGIONS = frozenset({"tw", "hk", "mo"})
+HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
+KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff]")
 # The browser voice that reads a Han name (in pinyin, Mandarin) for a guest written to in this language.
 HAN_NAME_VOICES = {SIMPLIFIED: "zh-CN", TRADITIONAL: "zh-TW", ENGLISH: "zh-CN"}
 
@@ -27,6 +33,33 @@ def message_language(tag: str | None) -> str:
     if "hans" in subtags:
         return SIMPLIFIED
     return TRADITIONAL if TRADITIONAL_REGIONS.intersection(subtags[1:]) else SIMPLIFIED
+
+
+def written_in(text: str) -> str | None:
+    """The language a name's characters tell: ko for Hangul, ja for kana, zh-hant for a Han character written so
+    only in Traditional (陳), zh-hans for one written so only in Simplified (陈); None when they do not tell (王芳,
+    the same in both scripts; Latin letters). A Japanese name in kanji alone reads as Chinese."""
+    if HANGUL.search(text):
+        return "ko"
+    if KANA.search(text):
+        return "ja"
+    if not has_han(text):
+        return None
+    if simplified(text) != text:
+        return TRADITIONAL
+    return SIMPLIFIED if traditional(text) != text else None
+
+
+def language_of_names(names: list[str], *, country: str = "") -> str | None:
+    """The language a guest who came without one most likely reads (a guest list with no language column): what
+    their names' characters tell (written_in), and for a Han name the same in both scripts the property's
+    country's Chinese (TW, HK, MO: Traditional; elsewhere Simplified). None for a name in Latin letters only: the
+    model's default (English) stands, as for a guest typed in."""
+    text = "".join(names)
+    told = written_in(text)
+    if told or not has_han(text):
+        return told
+    return TRADITIONAL if (country or "").lower() in TRADITIONAL_REGIONS else SIMPLIFIED
 
 
 def speech_voice(tag: str | None, *, han_name: bool) -> str:

@@ -11,14 +11,8 @@ import re
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from crm.lookup.normalize import (
-    HAN_RUN,
-    has_han,
-    is_japanese_or_korean,
-    simplified,
-    split_family_name,
-    traditional,
-)
+from crm import languages
+from crm.lookup.normalize import HAN_RUN, has_han, is_japanese_or_korean, simplified, split_family_name
 from crm.phones import digits
 
 PHONE_LIKE = re.compile(r"^\+?[\d\s().\-]{4,}$")
@@ -58,15 +52,7 @@ def _han_fields(text: str) -> dict[str, str]:
     if len(name) > 1:
         family, _given = split_family_name(simplified(name))
         fields |= {"family_name": name[: len(family)], "given_name": name[len(family) :]}
-    language = _written_in(name)
-    if language:
+    # A guess staff can change; none for a name the same in both scripts (王芳).
+    if language := languages.written_in(name):
         fields["language"] = language
     return fields
-
-
-def _written_in(han: str) -> str:
-    """zh-hant when the name has characters only Traditional writes (陳), zh-hans when it has characters only
-    Simplified writes (陈), "" when the characters are the same in both (王芳): a guess staff can change."""
-    if simplified(han) != han:
-        return "zh-hant"
-    return "zh-hans" if traditional(han) != han else ""

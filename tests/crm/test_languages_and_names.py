@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from crm.languages import message_language, speech_voice
+from crm.languages import language_of_names, message_language, speech_voice, written_in
 from crm.models import Customer
 from crm.partial_dates import celebrated_on, next_occurrence
 
@@ -34,6 +34,28 @@ from crm.partial_dates import celebrated_on, next_occurrence
 )
 def test_every_bcp47_tag_maps_to_one_of_our_languages(tag, language):
     assert message_language(tag) == language
+
+
+@pytest.mark.parametrize(
+    ("names", "country", "told", "guessed"),
+    [
+        (["陳靜"], "CN", "zh-hant", "zh-hant"),  # 陳 is written so only in Traditional, wherever the hotel is
+        (["陈静"], "TW", "zh-hans", "zh-hans"),
+        (["王明"], "TW", None, "zh-hant"),  # the same in both scripts: the hotel's country's Chinese
+        (["王明"], "HK", None, "zh-hant"),
+        (["王明"], "CN", None, "zh-hans"),
+        (["王明"], "", None, "zh-hans"),
+        (["김지호"], "CN", "ko", "ko"),
+        (["やまだ", "花子"], "", "ja", "ja"),
+        (["Siobhán", "O'Connor"], "TW", None, None),  # Latin letters: the default stands
+        (["", ""], "CN", None, None),
+    ],
+)
+def test_the_script_of_a_name_tells_its_language_and_the_country_settles_a_han_name_the_same_in_both(
+    names, country, told, guessed
+):
+    assert written_in("".join(names)) == told
+    assert language_of_names(names, country=country) == guessed
 
 
 def test_the_voice_reads_han_names_in_mandarin_in_the_guests_script_and_others_in_their_language():

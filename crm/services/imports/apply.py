@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm import languages
 from crm.bulk import insert_objects, insert_rows
 from crm.errors import Conflict
 from crm.imports import matching
@@ -26,6 +27,7 @@ from crm.models import (
     ImportRow,
     ImportStatus,
     Preference,
+    Property,
     RowOutcome,
     RowPlan,
 )
@@ -154,8 +156,15 @@ def _prepare(upload: GuestImport, values: list[tuple]) -> list[_Row]:
     return rows
 
 
-def _new_guest(upload: GuestImport, row: _Row) -> Customer:
-    """The guest a row that names none creates: validated, its derived name fields filled."""
+def _new_guest(upload: GuestImport, row: _Row, country: str) -> Customer:
+    """The guest a row that names none creates: validated, its derived name fields filled. A row without a
+    language gets the one its name is written in (crm.languages.language_of_names; country: the import's
+    property's, for a Han name the same in both scripts), kept in the row's fields for its change record; a
+    guest matched by a row keeps their own."""
+    if "language" not in row.fields:
+        names = [row.fields.get(name) or "" for name in ("native_name", "family_name", "given_name")]
+        if language := languages.language_of_names(names, country=country):
+            row.fields["language"] = row.data["fields"]["language"] = language
     guest = Customer(organization=upload.organization, home_property=upload.property)
     assign(guest, row.fields, CUSTOMER_FIELDS)
     clean_fields(guest, row.fields)
@@ -214,7 +223,8 @@ def _apply_batch(upload: GuestImport, rows: list[_Row]) -> None:
     # A row's fields are held as the preview normalized them (_Reader: phones in E.164 read in the import's
     # property's country, emails stripped, tags deduplicated; a row it could not normalize is invalid): doing it
     # again gave the same values, at ~100 µs a phone (libphonenumber): a sixth of the apply's Python in a profile.
-    new = [_new_guest(upload, row) for row in creates]
+    place = upload.property or (Property.objects.default_of(organization.pk) if creates else None)
+    new = [_new_guest(upload, row, place.country if place else "") for row in creates]
     insert_objects(new, with_ids=True)
     for row, customer in zip(creates, new, strict=True):
         row.outcome, row.customer = RowOutcome.CREATED, customer

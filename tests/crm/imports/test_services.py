@@ -123,6 +123,42 @@ def test_ids_written_with_braces_commas_quotes_and_backslashes_match_again(organ
     assert sorted(ExternalId.objects.values_list("value", flat=True)) == ['B "2"', "C\\3", "{A,1}"]
 
 
+def test_a_guest_without_a_language_is_written_to_in_the_script_of_their_name(organization, manager, property_):
+    # Given a list with names and no language column, at a hotel in Taiwan,
+    property_.country = "TW"
+    property_.save()
+    rows = [["姓名", "Email"], ["陳靜", "chen@example.tw"], ["刘洋", "liu@example.cn"], ["王明", "wang@example.tw"]]
+    rows += [["김지호", "kim@example.kr"], ["Ann Lee", "ann@example.com"]]
+    # when it is applied,
+    apply(preview(organization, manager, csv_bytes(rows)), manager)
+    # each guest gets the language their name is written in: Traditional, Simplified, the hotel's country's for a
+    # name the same in both scripts, Korean, and English for a Latin name;
+    language = dict(Customer.objects.filter(organization=organization).values_list("email", "language"))
+    assert language == {
+        "chen@example.tw": "zh-hant",
+        "liu@example.cn": "zh-hans",
+        "wang@example.tw": "zh-hant",
+        "kim@example.kr": "ko",
+        "ann@example.com": "en",
+    }
+    # so 陳靜's texts go in Traditional Chinese, and her change record says where the language came from.
+    chen = Customer.objects.get(email="chen@example.tw")
+    assert chen.message_language() == "zh-hant"
+    record = ChangeRecord.objects.get(action="customer.import", customer_id=chen.pk)
+    assert record.changes["language"] == {"new": "zh-hant"}
+
+
+def test_a_language_column_or_a_matched_guests_own_language_wins_over_the_script(organization, manager):
+    # Given a guest on file who reads English, and a list naming her in Han characters without a language,
+    known = CustomerFactory(organization=organization, given_name="Jing", family_name="Chen", email="jing@example.cn")
+    rows = [["姓名", "Email", "语言"], ["陈静", "jing@example.cn", ""], ["张伟", "zhang@example.cn", "English"]]
+    apply(preview(organization, manager, csv_bytes(rows)), manager)
+    # the matched guest keeps her language, and a row whose language column says English is English.
+    known.refresh_from_db()
+    assert known.language == "en"
+    assert Customer.objects.get(email="zhang@example.cn").language == "en"
+
+
 def test_matching_in_order_id_email_phone_name_and_birthday(organization, manager):
     by_id = CustomerFactory(organization=organization, given_name="Ann", family_name="Id", email="")
     ExternalId.objects.create(organization=organization, customer=by_id, system="opera", value="G-1")
