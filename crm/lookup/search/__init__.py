@@ -49,6 +49,14 @@ PREFIX_RANGE_ROWS = 2000
 # When every word of several has more rows than this, the longest is walked, not read whole (_every_word and
 # anchor_walk_sql): its holders in index order, each probed for the other words, until the page fills.
 FEW_ROWS = 1000
+# The anchor's holders a first walk looks at (_every_word): enough to fill a page where many hold every word ("wei j":
+# ~70 probes). When it does not, and it found fewer than FIRST_WALK_DENSE (at that rate the whole walk, ten times
+# longer, would not fill the page either), a rare word's candidates are read next — what a longer walk finds is
+# replaced by them — and only when every word is common is the walk taken on to WALK_ROWS. "john mih" at a million
+# guests (john and min, ~11,000 and ~12,500 rows, two holding both): 37 ms with one walk of 5,000, of which the walk
+# was 20 ms and found what the intersection found again; 18 ms now.
+FIRST_WALK_ROWS = 500
+FIRST_WALK_DENSE = 2
 # Candidates of one rare word probed for the other words at most (its first rows in index order: the word as typed,
 # most recent first, then its sound-alikes and prefixes): about the cost of one walk.
 CHECK_ROWS = 5000
@@ -228,8 +236,7 @@ def _lookup(organization: Organization, variants: list[Variant], scores: Scores,
         if stem is None:
             found = _walk_rows(organization, [condition], condition, limit)
         else:
-            walked = anchor_walk_sql(organization, stem, [condition], limit)
-            found = run(*terms_of_sql(organization, walked, condition), for_its_values=True)
+            found = _anchor_rows(organization, stem, [condition], condition, limit)
         if len({row[0] for row in found}) < limit:  # the walk ran out before the page filled
             found = run(*prefix_sql(organization, prefix, limit), for_its_values=True)
         for row in found:
@@ -294,6 +301,7 @@ def _every_word(
         fewest = min(range(len(parts)), key=lambda number: counted[number])
         small = fewest if counted[fewest] <= FEW_ROWS else None
     found = []
+    anchored = None  # the anchor's word and the other words' conditions, when its holders were walked
     if cap is not None and small is None:
         # The anchor: the longest word (the likeliest to be complete, where the last one is still being typed).
         anchor = max(range(len(words)), key=lambda number: len(query.words[words[number][0].slot]))
@@ -304,17 +312,24 @@ def _every_word(
         # not walked: it would run out at once.
         typed = query.words[words[anchor][0].slot]
         if typed not in unheld:
-            walked = anchor_walk_sql(organization, typed, others, limit)
-            found = run(*terms_of_sql(organization, walked, any_word), for_its_values=True)
+            anchored = (typed, others)
+            found = _anchor_rows(organization, typed, others, any_word, limit, FIRST_WALK_ROWS)
+    if anchored and FIRST_WALK_DENSE <= len({row[0] for row in found}) < limit:
+        # Dense enough that the whole walk is likely to fill the page ("li g"): taken on before any word is counted.
+        found, anchored = _anchor_rows(organization, *anchored, any_word, limit), None
     rare = [number == small for number in range(len(parts))]
     if len({row[0] for row in found}) < limit and small is None:
         rare = _rare_word(organization, query, words, parts, cap)
         if not any(rare):
-            # Every word common: the two walks are the bound. Reading every holder of every word to intersect
-            # them grew with the guests ("ji hou kim": 581 ms at ten million, docs/benchmarks.md); a guest holding
-            # every word who is neither among the anchor's best holders nor among the most recent guests is left
-            # to the stages after this one (the corrections, the whole names they make).
-            found = [*found, *_walk_rows(organization, conditions, any_word, limit)]
+            # Every word common: the two walks are the bound — the anchor's to WALK_ROWS holders, then the most
+            # recent guests. Reading every holder of every word to intersect them grew with the guests ("ji hou
+            # kim": 581 ms at ten million, docs/benchmarks.md); a guest holding every word who is neither among the
+            # anchor's best holders nor among the most recent guests is left to the stages after this one (the
+            # corrections, the whole names they make).
+            if anchored:  # the first walk stopped at FIRST_WALK_ROWS holders
+                found = _anchor_rows(organization, *anchored, any_word, limit)
+            if len({row[0] for row in found}) < limit:
+                found = [*found, *_walk_rows(organization, conditions, any_word, limit)]
             rare = []
     if any(rare) and len({row[0] for row in found}) < limit:  # a rare word bounds the candidates
         # The rare words' customers, intersected; each other word checked per candidate. One rare word's candidates
@@ -377,6 +392,20 @@ def _best_first(variants: list[Variant], parts: list[tuple[str, list]]) -> list[
             weight[key] = max(weight.get(key, 0.0), variant.weight * PREFIX_FACTOR)
     (sql, terms), prefixes = parts[0], parts[1:]
     return [(sql, sorted(terms, key=lambda term: (-weight.get(term, 0.0), term))), *prefixes]
+
+
+def _anchor_rows(
+    organization: Organization,
+    anchor: str,
+    conditions: list[tuple[str, list]],
+    matching: tuple[str, list],
+    limit: int,
+    rows: int | None = None,
+) -> list:
+    """The terms matching `matching` of the anchor term's `limit` best holders, of its first `rows` (None: as many as
+    a walk looks at), that satisfy every condition (anchor_walk_sql)."""
+    walked = anchor_walk_sql(organization, anchor, conditions, limit, rows)
+    return run(*terms_of_sql(organization, walked, matching), for_its_values=True)
 
 
 def _walk_rows(

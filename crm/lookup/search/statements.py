@@ -340,15 +340,15 @@ def walk_sql(organization: Organization, conditions: list[tuple[str, list]], lim
 
 
 def anchor_walk_sql(
-    organization: Organization, anchor: str, conditions: list[tuple[str, list]], limit: int
+    organization: Organization, anchor: str, conditions: list[tuple[str, list]], limit: int, rows: int | None = None
 ) -> tuple[str, list]:
     """PostgreSQL: the anchor term's `limit` best holders (index order: a full name before a part of one, then the
     most recent) that also hold a term satisfying each condition — the anchor's rows read in order from
-    searchterm_org_term_recent (at most WALK_ROWS), each holder probed through searchterm_customer_term (index only),
-    stopping at `limit` matches. "wei j" among 100,000 guests: ~70 probes, where reading the 4,000 holders of
-    "wei" and probing each took ~9,000 buffers."""
+    searchterm_org_term_recent (at most `rows`, never more than WALK_ROWS), each holder probed through
+    searchterm_customer_term (index only), stopping at `limit` matches. "wei j" among 100,000 guests: ~70 probes,
+    where reading the 4,000 holders of "wei" and probing each took ~9,000 buffers."""
     table = SearchTerm._meta.db_table
-    probes, params = [], [organization.pk, anchor, WALK_ROWS]
+    probes, params = [], [organization.pk, anchor, min(rows or WALK_ROWS, WALK_ROWS)]
     for number, (sql, condition_params) in enumerate(conditions):
         probes.append(
             f" CROSS JOIN LATERAL (SELECT 1 FROM {table} t WHERE t.customer_id = anchor.customer_id AND {sql}"  # noqa: S608
