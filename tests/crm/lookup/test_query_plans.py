@@ -17,7 +17,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from crm.lookup.search import FEW_ROWS, RANGE_ROWS
 from crm.lookup.search.query import analyze
 from crm.lookup.search.scores import WHOLE_PART_FACTORS
 from crm.lookup.search.statements import (
@@ -35,6 +34,7 @@ from crm.lookup.search.statements import (
     walk_sql,
     winners_sql,
 )
+from crm.lookup.search.words import FEW_ROWS, RANGE_ROWS
 from crm.lookup.terms import reindex
 from crm.lookup.vocabulary import corrections, vocabulary_add
 from crm.models import Customer

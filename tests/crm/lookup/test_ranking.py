@@ -216,7 +216,7 @@ def test_more_namesakes_than_ever_read_show_the_twenty_most_recent_in_order(orga
 def test_a_prefix_too_common_to_read_walks_the_recent_guests_to_the_same_answer(organization, monkeypatch):
     # Given 300 guests named 王 and a prefix cap below their count (a million guests' "w" holds ~200,000 rows)
     wangs = many_wangs(organization, 300)
-    monkeypatch.setattr(lookup, "RANGE_ROWS", 50)
+    monkeypatch.setattr(lookup.words, "RANGE_ROWS", 50)
     # When a common prefix is typed (alone, or before a word that no whole name follows it with), then the walk
     # through the most recent guests gives the same 20, in order
     for text in ("w", "wa", "w wang"):
@@ -236,7 +236,7 @@ def test_a_common_surname_and_a_given_name_being_typed_walk_the_surname_to_the_s
     assert len(read_whole) == min(matches, 20)
     # Then with both words held by more than FEW_ROWS rows, walking the surname's holders most recent first, each
     # probed for the given name, gives the same page; a word with fewer rows still bounds the candidates
-    monkeypatch.setattr(lookup, "FEW_ROWS", 40)
+    monkeypatch.setattr(lookup.words, "FEW_ROWS", 40)
     with CaptureQueriesContext(connection) as queries:
         assert find(organization, text) == read_whole
     assert any(") AS anchor CROSS JOIN LATERAL" in query["sql"] for query in queries.captured_queries) == walked
@@ -301,10 +301,10 @@ def test_a_name_starting_with_the_words_typed_ties_with_a_nickname_and_leads_by_
 def find_walked(organization, monkeypatch, text: str, **bounds) -> tuple[list[int], list[str]]:
     """find() with the lookup's bounds set low (FEW_ROWS 10, walks of 30 guests, and the others given), and the
     statements it ran."""
-    monkeypatch.setattr(lookup, "FEW_ROWS", 10)
+    monkeypatch.setattr(lookup.words, "FEW_ROWS", 10)
     monkeypatch.setattr(lookup.statements, "WALK_ROWS", 30)
     for name, value in bounds.items():
-        monkeypatch.setattr(lookup, name, value)
+        monkeypatch.setattr(lookup.words if hasattr(lookup.words, name) else lookup, name, value)
     with CaptureQueriesContext(connection) as queries:
         found = find(organization, text)
     return found, [query["sql"] for query in queries.captured_queries]
