@@ -9,14 +9,10 @@ else English — properties have no language of their own, so there is no other 
 
 from __future__ import annotations
 
-import re
-
-from crm.lookup.normalize import has_han, simplified, traditional
+from crm.lookup.normalize import HANGUL, KANA, has_han, simplified, traditional
 
 ENGLISH, SIMPLIFIED, TRADITIONAL = "en", "zh-hans", "zh-hant"
 TRADITIONAL_REGIONS = frozenset({"tw", "hk", "mo"})
-HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
-KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff]")
 # The browser voice that reads a Han name (in pinyin, Mandarin) for a guest written to in this language.
 HAN_NAME_VOICES = {SIMPLIFIED: "zh-CN", TRADITIONAL: "zh-TW", ENGLISH: "zh-CN"}
 

@@ -98,11 +98,11 @@ def every_word(
         if typed not in unheld:
             anchored = (typed, others)
             found = anchor_rows(organization, typed, others, any_word, limit, FIRST_WALK_ROWS)
-    if anchored and FIRST_WALK_DENSE <= len({row[0] for row in found}) < limit:
+    if anchored and FIRST_WALK_DENSE <= _guests(found) < limit:
         # Dense enough that the whole walk is likely to fill the page ("li g"): taken on before any word is counted.
         found, anchored = anchor_rows(organization, *anchored, any_word, limit), None
     rare = [number == small for number in range(len(parts))]
-    if len({row[0] for row in found}) < limit and small is None:
+    if _guests(found) < limit and small is None:
         rare = rare_word(organization, query, words, parts, cap)
         if not any(rare):
             # Every word common: the two walks are the bound — the anchor's to WALK_ROWS holders, then the most
@@ -112,10 +112,10 @@ def every_word(
             # corrections, the whole names they make).
             if anchored:  # the first walk stopped at FIRST_WALK_ROWS holders
                 found = anchor_rows(organization, *anchored, any_word, limit)
-            if len({row[0] for row in found}) < limit:
+            if _guests(found) < limit:
                 found = [*found, *walk_rows(organization, conditions, any_word, limit)]
             rare = []
-    if any(rare) and len({row[0] for row in found}) < limit:  # a rare word bounds the candidates
+    if any(rare) and _guests(found) < limit:  # a rare word bounds the candidates
         # The rare words' customers, intersected; each other word checked per candidate. One rare word's candidates
         # are probed one by one: at most CHECK_ROWS of them (PostgreSQL), the best first, or the probes would grow
         # with its holders ("mayu wang": mayu and its sound-alikes, thousands at a million guests, each probed for
@@ -197,3 +197,8 @@ def walk_rows(
 ) -> list:
     """The terms matching `matching` of the `limit` most recent guests that satisfy every condition."""
     return run(*terms_of_sql(organization, walk_sql(organization, conditions, limit), matching), for_its_values=True)
+
+
+def _guests(rows: list) -> int:
+    """How many guests rows of terms (customer_id first) belong to."""
+    return len({row[0] for row in rows})
