@@ -46,7 +46,9 @@ tie-break of crm/lookup/search/ (most recent visit, then newest). The tiers:
   does not say which of the two it is;
 - nickname: the guests of that family name whose given or preferred name is the nickname, then those whose given
   name is a name the nickname stands for (crm.lookup.nicknames: the product's own list);
-- phone_tail: phones ending with the digits; phone: the same phone; email: the same email, or the same local part;
+- phone_tail: phones ending with the digits; phone: the same phone; email: the same email, or the same local part
+  (a local part of letters alone, "fangxie", is a name as much: first the guests whose whole name or a name it is,
+  then the local part's holders);
 - not_found: nobody.
 
 Scoring (strict): acc1 — the first result is the expected first (for a query that identifies one guest, the
@@ -298,7 +300,15 @@ def draw(rng: random.Random, customers: int, *, per_kind: int, prefix_names: int
             if rng.random() < 0.7:
                 options.append(("email", c.email, [[[("email", email)]]]))
             else:
-                options.append(("email", email.split("@")[0], [[[("local", email.split("@")[0])]]]))
+                local = email.split("@")[0]
+                tiers = [[[("local", local)]]]
+                if local.isalpha():
+                    # Letters alone ("fangxie") are as much a whole name, or a name, as an address: nothing typed
+                    # says which (crm.lookup.search.query.EMAIL_LOCAL_ONLY) — the names first, as for a given
+                    # name typed alone, then the local part's holders. A dot or a digit says the address.
+                    alone = [[("given", local)], [("preferred", local)], [("family", local)]]
+                    tiers = [[[("full", local)]], alone, *tiers]
+                options.append(("email", local, tiers))
         rng.shuffle(options)
         for kind, text, tiers in options:
             if len(queries[kind]) < per_kind:
