@@ -46,8 +46,14 @@ def fields_from_lookup(text: str) -> dict[str, str]:
 
 
 def _han_fields(text: str) -> dict[str, str]:
-    runs = HAN_RUN.findall(text.replace(" ", "").replace("\u3000", ""))
-    name = runs[0]
+    parts = text.split()
+    if len(parts) == 2 and all(HAN_RUN.fullmatch(part) for part in parts):
+        # Written family name, a space, given name (田中 直樹: a Japanese name no list of Chinese surnames splits):
+        # kept as written, split there. No language guessed: kanji alone do not tell Japanese from Chinese.
+        return {"native_name": " ".join(parts), "name_order": "family_first"} | dict(
+            zip(("family_name", "given_name"), parts, strict=True)
+        )
+    name = HAN_RUN.findall(text.replace(" ", "").replace("\u3000", ""))[0]
     fields = {"native_name": name, "name_order": "family_first"}
     if len(name) > 1:
         family, _given = split_family_name(simplified(name))

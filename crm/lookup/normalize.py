@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -52,25 +53,49 @@ def traditional(text: str) -> str:
 
 def han_runs(text: str) -> list[str]:
     """The Han parts of a text, simplified, spaces removed: "張 偉 David" → ["张伟"]."""
-    return list(_han_runs(text))
+    return [name.run for name in han_names(text)]
+
+
+@dataclass(frozen=True, slots=True)
+class HanName:
+    run: str  # simplified, spaces removed
+    family: str
+    given: str
+
+
+_HAN_SPACED = re.compile(f"{HAN_RUN.pattern}(?:[ \u3000]+{HAN_RUN.pattern})*")
+_SPACES = re.compile("[ \u3000]+")
+
+
+def han_names(text: str) -> tuple[HanName, ...]:
+    """The Han names of a text, simplified, each split into family and given name: where it was written with one
+    space, there (田中 直樹 → 田中 + 直树: a Japanese name, whose family name no list of Chinese surnames knows;
+    歐陽 娜娜 → 欧阳 + 娜娜); else after its Chinese surname (split_family_name: 张伟 → 张 + 伟)."""
+    return _han_names(text)
 
 
 # Remembered per text, as the name parts below: a guest's names are read by the matching, the derived fields and
 # the search terms, several fields each, and a list repeats its names (~95,000 calls for 20,000 imported rows,
 # each converting with OpenCC).
 @lru_cache(maxsize=PART_CACHE)
-def _han_runs(text: str) -> tuple[str, ...]:
-    return tuple(HAN_RUN.findall(simplified(text).replace(" ", "").replace("\u3000", "")))
+def _han_names(text: str) -> tuple[HanName, ...]:
+    names = []
+    for written in _HAN_SPACED.findall(simplified(text)):
+        parts = _SPACES.split(written)
+        run = "".join(parts)
+        family, given = parts if len(parts) == 2 else split_family_name(run)
+        names.append(HanName(run, family, given))
+    return tuple(names)
 
 
 def han_family_name(text: str) -> str:
     """The family name of a Han name written family first, in the script it was written in: 陳靜 → 陳,
-    歐陽娜娜 → 歐陽 (the surname is recognized on the simplified form; the characters shown are the text's)."""
+    歐陽娜娜 → 歐陽, 田中 直樹 → 田中 (han_names: the surname is recognized on the simplified form; the characters
+    shown are the text's)."""
     runs = HAN_RUN.findall(text.replace(" ", "").replace("\u3000", ""))
     if not runs:
         return ""
-    family, _given = split_family_name(simplified(runs[0]))
-    return runs[0][: len(family)]
+    return runs[0][: len(han_names(text)[0].family)]
 
 
 def latin_words(text: str) -> list[str]:

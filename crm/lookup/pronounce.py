@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crm.lookup.normalize import family_pinyin, han_runs, is_japanese_or_korean, pinyin_syllables, split_family_name
+from crm.lookup.normalize import family_pinyin, han_names, is_japanese_or_korean, pinyin_syllables
 
 
 def han_name_pinyin(name: str, *, language: str = "") -> str:
@@ -12,10 +12,10 @@ def han_name_pinyin(name: str, *, language: str = "") -> str:
     """
     if language.startswith(("ja", "ko")) or is_japanese_or_korean(name):
         return ""
-    runs = han_runs(name)
-    if not runs:
+    names = han_names(name)
+    if not names:
         return ""
-    family, given = split_family_name(runs[0])
+    family, given = names[0].family, names[0].given
     parts = ["".join(family_pinyin(family, tones=True)), "".join(pinyin_syllables(given, tones=True))]
-    parts += ["".join(pinyin_syllables(run, tones=True)) for run in runs[1:]]
+    parts += ["".join(pinyin_syllables(other.run, tones=True)) for other in names[1:]]
     return " ".join(part[:1].upper() + part[1:] for part in parts if part)

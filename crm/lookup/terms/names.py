@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from crm.lookup.normalize import (
+    HanName,
     family_pinyin,
     fit,
-    han_runs,
+    han_names,
     latin_word_variants,
     latin_words,
     phonetic,
     pinyin_syllables,
-    split_family_name,
     tone_key,
     u_umlaut_spellings,
 )
@@ -39,13 +39,13 @@ PREFIXED_KINDS = {
 }
 
 
-def _han_terms(run: str) -> set[str]:
+def _han_terms(name: HanName) -> set[str]:
     """张伟 → 张伟, 伟, 张, zhangwei, weizhang, zhang, wei; 曾志伟 adds the surname reading zeng… beside ceng….
 
     The family name alone (张) lets a surname typed alone read its guests in index order; a ü reading gets
     every spelling people type (吕 → lv, lu, lyu)."""
+    run, family, given = name.run, name.family, name.given
     terms = {run[i:] for i in range(len(run))}
-    family, given = split_family_name(run)
     if given:
         terms.add(family)
     given_py = "".join(pinyin_syllables(given, tones=False))
@@ -55,38 +55,38 @@ def _han_terms(run: str) -> set[str]:
     return {spelling for term in terms for spelling in u_umlaut_spellings(term)}
 
 
-def han_parts(run: str) -> set[str]:
+def han_parts(name: HanName) -> set[str]:
     """A Han name's inner parts among its terms: the suffixes that are neither the whole name, its given name nor
-    its family name (郝光丽 → 丽; 欧阳娜娜 → 阳娜娜, 娜). Stored as NAME_PART so that a given name typed alone finds
-    the guests whose given name it is first (丽 → 邹丽 before 郝光丽: issue 15's "given" queries)."""
-    family, given = split_family_name(run)
-    return {run[i:] for i in range(1, len(run))} - {family, given}
+    its family name (郝光丽 → 丽; 欧阳娜娜 → 阳娜娜, 娜; 田中 直樹 → 中直树, 树). Stored as NAME_PART so that a given
+    name typed alone finds the guests whose given name it is first (丽 → 邹丽 before 郝光丽: issue 15's "given"
+    queries)."""
+    return {name.run[i:] for i in range(1, len(name.run))} - {name.family, name.given}
 
 
 def _name_parts(fields: dict[str, str]) -> set[str]:
     """han_parts() of every Han run of the names, less those that are a whole, given or family name in another."""
     parts, names = set(), set()
     for field in NAME_FIELDS:
-        for run in han_runs(fields[field]):
-            parts |= han_parts(run)
-            names |= {run, *split_family_name(run)}
+        for name in han_names(fields[field]):
+            parts |= han_parts(name)
+            names |= {name.run, name.family, name.given}
     return parts - names
 
 
-def _han_words(run: str) -> set[str]:
+def _han_words(name: HanName) -> set[str]:
     """The name words a Han name gives the vocabulary: its family name's readings and its given name's (张若涵 →
     zhang, ruohan), every ü spelling; the typo stage corrects typed pinyin against them."""
-    family, given = split_family_name(run)
+    family, given = name.family, name.given
     words = {"".join(family_pinyin(family, tones=False)), "".join(pinyin_syllables(family, tones=False))}
     words.add("".join(pinyin_syllables(given, tones=False)))
     return {spelling for word in words if word for spelling in u_umlaut_spellings(word)}
 
 
-def _toned_keys(run: str) -> set[str]:
+def _toned_keys(name: HanName) -> set[str]:
     """The whole Han name read with its tones, family name first (张伟 → zha1ngwe3i): what a query typed with tone
     marks matches first (crm.lookup.normalize.tone_key). One order only: each term costs ~170 bytes a guest, and
     tone marks come with pinyin written family name first."""
-    family, given = split_family_name(run)
+    family, given = name.family, name.given
     if not given:
         return set()
     return {
@@ -154,13 +154,13 @@ def _names(*names: str) -> Names:
 
 
 def _han_words_of(fields: dict[str, str]) -> set[str]:
-    return {word for field in NAME_FIELDS for run in han_runs(fields[field]) for word in _han_words(run)}
+    return {word for field in NAME_FIELDS for name in han_names(fields[field]) for word in _han_words(name)}
 
 
 def _toned(names: tuple[str, ...]) -> set[str]:
     fields = dict(zip(NAME_FIELDS, names, strict=True))
-    runs = (run for field in ("native_name", "latin_name") for run in han_runs(fields[field]))
-    return {key for run in runs for key in _toned_keys(run)}
+    names = (name for field in ("native_name", "latin_name") for name in han_names(fields[field]))
+    return {key for name in names for key in _toned_keys(name)}
 
 
 # Alone for an import's preview, which matches rows by their full names and needs no other term.
@@ -175,9 +175,9 @@ def _full_keys(*names: str) -> frozenset[str]:
             keys |= {"".join(first + family), "".join(family + first)}
     for field in ("native_name", "latin_name"):
         text = fields[field]
-        for run in han_runs(text):
-            if len(run) > 1:
-                family_name, given_name = split_family_name(run)
+        for name in han_names(text):
+            if len(run := name.run) > 1:
+                family_name, given_name = name.family, name.given
                 given_py = "".join(pinyin_syllables(given_name, tones=False))
                 family_py = "".join(family_pinyin(family_name, tones=False))
                 # Both orders, as a Latin name's: "yinghua zhang" (or "yinghuazhang") is 张英华's whole name, not a
@@ -196,8 +196,8 @@ def _name_terms(fields: dict[str, str]) -> tuple[set[str], set[str]]:
         text = fields[field]
         if not text:
             continue
-        for run in han_runs(text):
-            terms |= _han_terms(run)
+        for name in han_names(text):
+            terms |= _han_terms(name)
         variants = {word for word in latin_word_variants(text) if len(word) > 1}
         terms |= variants
         words_for_phonetic |= variants

@@ -141,6 +141,24 @@ def test_an_email_local_part_written_as_an_address_finds_its_holder_before_names
     assert holder.pk in found
 
 
+def test_a_han_name_written_with_a_space_is_split_there(organization):
+    # Given 田中 直樹, a Japanese guest written family name, a space, given name, seen yesterday, and 田春康, whose
+    # family name is 田, seen a month ago (issue 15's surname queries at a million guests: "田" found 田中 直樹 first,
+    # whose terms had split him as 田 + 中直树)
+    tanaka = CustomerFactory(organization=organization, native_name="田中 直樹", given_name="", family_name="")
+    tian = CustomerFactory(organization=organization, native_name="田春康", given_name="", family_name="")
+    seen(tanaka, days_ago=1)
+    seen(tian, days_ago=30)
+    # When the desk types the surname 田, then his family name 田中, then his given name
+    # Then 田 is 田春康's family name and only the start of 田中's: the family name first, the longer one after
+    assert find(organization, "田")[:2] == [tian.pk, tanaka.pk]
+    assert find(organization, "田中")[0] == tanaka.pk
+    assert find(organization, "直樹") == [tanaka.pk]
+    kinds = dict(SearchTerm.objects.filter(customer=tanaka).values_list("term", "kind"))
+    assert kinds["田中"] == kinds["直树"] == TermKind.NAME
+    assert "田" not in kinds
+
+
 @pytest.mark.parametrize(
     ("given", "inside", "text"),
     [

@@ -1,0 +1,41 @@
+"""Migration 0031: the terms of guests whose Han name is written with a space are written again, split there."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
+
+from crm.models import TermKind
+
+BEFORE, AFTER = [("crm", "0030_name_birthday_terms")], [("crm", "0031_han_names_split_where_written")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_splits_the_names_written_with_a_space_where_written(migrate):
+    apps = migrate(BEFORE)
+    try:
+        organization = apps.get_model("crm", "Organization").objects.create(name="Old Hotel Group")
+        customer, term = apps.get_model("crm", "Customer"), apps.get_model("crm", "SearchTerm")
+        tanaka = customer.objects.create(organization=organization, native_name="田中 直樹")
+        wang = customer.objects.create(organization=organization, native_name="王芳")
+        # Given the terms the earlier split wrote: 田 as a family name, 中直树 as a given name
+        for guest, terms in ((tanaka, ["田", "中直树", "田中直树"]), (wang, ["王", "芳", "王芳"])):
+            term.objects.bulk_create(
+                term(organization=organization, customer=guest, term=text, kind=TermKind.NAME) for text in terms
+            )
+        # When the migration runs
+        apps = migrate(AFTER)
+        kinds = {
+            guest: dict(
+                apps.get_model("crm", "SearchTerm").objects.filter(customer_id=guest.pk).values_list("term", "kind")
+            )
+            for guest in (tanaka, wang)
+        }
+        # Then 田中 直樹 holds 田中 and 直树 as his names, 田 no more; a name written without a space is left alone
+        assert kinds[tanaka]["田中"] == kinds[tanaka]["直树"] == TermKind.NAME
+        assert kinds[tanaka]["田中直树"] == TermKind.FULL_NAME
+        assert "田" not in kinds[tanaka]
+        assert kinds[wang] == {"王": TermKind.NAME, "芳": TermKind.NAME, "王芳": TermKind.NAME}
+    finally:
+        migrate(MigrationLoader(connection).graph.leaf_nodes())
