@@ -15,8 +15,8 @@ from anyascii import anyascii
 from pypinyin import Style, lazy_pinyin
 
 DATA = Path(__file__).resolve().parent / "data"
-HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
-HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
+HAN = re.compile(r"[\u3005\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+HAN_RUN = re.compile(r"[\u3005\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
 _KANA, _HANGUL = r"\u3040-\u30ff\u31f0-\u31ff", r"\uac00-\ud7af\u1100-\u11ff"
 KANA, HANGUL = re.compile(f"[{_KANA}]"), re.compile(f"[{_HANGUL}]")
 KANA_OR_HANGUL = re.compile(f"[{_KANA}{_HANGUL}]")

@@ -10,7 +10,7 @@ from django.db import migrations, models
 def fill_vocabulary(apps, schema_editor):
     from collections import Counter
 
-    from crm.lookup.terms import NAME_FIELDS, names_of
+    from crm.lookup.terms import TERM_FIELDS, names_of
     from crm.lookup.vocabulary import vocabulary_add
 
     customer_model = apps.get_model("crm", "Customer")
@@ -18,7 +18,7 @@ def fill_vocabulary(apps, schema_editor):
         customer_model.objects.using(schema_editor.connection.alias)
         .filter(merged_into__isnull=True)
         .order_by("organization_id", "pk")
-        .only("organization_id", *NAME_FIELDS)
+        .only("organization_id", *TERM_FIELDS)
     )
     by_organization = {}
     for customer in customers.iterator(chunk_size=2000):

@@ -32,7 +32,7 @@ UPDATE = {
 def mark_parts(apps, schema_editor):
     import json
 
-    from crm.lookup.terms import NAME_FIELDS, names_of
+    from crm.lookup.terms import TERM_FIELDS, names_of
 
     connection = schema_editor.connection
     customers = (
@@ -40,7 +40,7 @@ def mark_parts(apps, schema_editor):
         .objects.using(connection.alias)
         .filter(merged_into__isnull=True)
         .order_by("pk")
-        .only(*NAME_FIELDS)
+        .only(*TERM_FIELDS)
     )
     rows = []
 

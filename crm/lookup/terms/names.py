@@ -11,6 +11,7 @@ from crm.lookup.normalize import (
     family_pinyin,
     fit,
     han_names,
+    is_japanese_or_korean,
     latin_word_variants,
     latin_words,
     phonetic,
@@ -23,6 +24,9 @@ from crm.models import Customer, TermKind
 from crm.phones import digits
 
 NAME_FIELDS = ("given_name", "family_name", "native_name", "latin_name", "preferred_name")
+# The fields a guest's name terms are made from: the names, and the language, which says whether a Han name is read
+# in pinyin (reads_pinyin). A queryset that computes terms or vocabulary words loads these (.only()).
+TERM_FIELDS = (*NAME_FIELDS, "language")
 MAX_SEARCH_NAME = 500
 PHONETIC_SIGIL, EMAIL_SIGIL, PHONE_SIGIL, PREFIX_SIGIL, BIRTHDAY_SIGIL = "~", "@", "#", "^", "="
 # Search as you type: a guest holds "^" + the first 1 to PREFIX_KEYS characters of each of its name terms (an
@@ -39,15 +43,24 @@ PREFIXED_KINDS = {
 }
 
 
-def _han_terms(name: HanName) -> set[str]:
+def reads_pinyin(language: str, names: Iterable[str]) -> bool:
+    """Whether a guest's Han names are read in pinyin: not a Japanese or Korean guest's (their kanji or hanja have
+    no Mandarin reading anyone types: 佐々木 健 is Ken Sasaki, whose romaji are his Latin names, not "jian"), nor names
+    holding kana or Hangul; a guest of any other language's are."""
+    return not language.startswith(("ja", "ko")) and not any(is_japanese_or_korean(name) for name in names)
+
+
+def _han_terms(name: HanName, pinyin: bool = True) -> set[str]:
     """张伟 → 张伟, 伟, 张, zhangwei, weizhang, zhang, wei; 曾志伟 adds the surname reading zeng… beside ceng….
 
     The family name alone (张) lets a surname typed alone read its guests in index order; a ü reading gets
-    every spelling people type (吕 → lv, lu, lyu)."""
+    every spelling people type (吕 → lv, lu, lyu). Without pinyin (reads_pinyin): the characters only."""
     run, family, given = name.run, name.family, name.given
     terms = {run[i:] for i in range(len(run))}
     if given:
         terms.add(family)
+    if not pinyin:
+        return terms
     given_py = "".join(pinyin_syllables(given, tones=False))
     for reading in {"".join(family_pinyin(family, tones=False)), "".join(pinyin_syllables(family, tones=False))}:
         terms |= {reading, reading + given_py, given_py + reading}
@@ -96,12 +109,12 @@ def _toned_keys(name: HanName) -> set[str]:
 
 def full_name_keys(customer: Customer) -> frozenset[str]:
     """The whole name as single keys, both orders and every script: zhangwei, weizhang, 张伟."""
-    return _full_keys(*(getattr(customer, field) for field in NAME_FIELDS))
+    return _full_keys(*(getattr(customer, field) for field in TERM_FIELDS))
 
 
 def full_name_keys_of(fields: Mapping[str, str]) -> frozenset[str]:
     """full_name_keys() of a profile's fields as a mapping (a row of an import): missing names are empty."""
-    return _full_keys(*(fields.get(field) or "" for field in NAME_FIELDS))
+    return _full_keys(*(fields.get(field) or "" for field in TERM_FIELDS))
 
 
 @dataclass(frozen=True)
@@ -120,7 +133,7 @@ class Names:
 
 
 def names_of(customer: Customer) -> Names:
-    return _names(*(getattr(customer, field) for field in NAME_FIELDS))
+    return _names(*(getattr(customer, field) for field in TERM_FIELDS))
 
 
 # Sets of names remembered: a batch asks for each guest's three times (matching, derived fields, terms), and a
@@ -129,18 +142,19 @@ NAMES_CACHE = 4096
 
 
 @lru_cache(maxsize=NAMES_CACHE)
-def _names(*names: str) -> Names:
-    """Names of the values of NAME_FIELDS, in order."""
-    fields = dict(zip(NAME_FIELDS, names, strict=True))
-    terms, words = _name_terms(fields)
-    full = _full_keys(*names)
+def _names(*values: str) -> Names:
+    """Names of the values of TERM_FIELDS, in order."""
+    fields = dict(zip(TERM_FIELDS, values, strict=True))
+    pinyin = reads_pinyin(fields["language"], (fields[field] for field in NAME_FIELDS))
+    terms, words = _name_terms(fields, pinyin)
+    full = _full_keys(*values)
     parts = _name_parts(fields)
     term_kinds = {
         (fit(term), TermKind.NAME_PART if term in parts else TermKind.NAME) for term in terms if fit(term) not in full
     }
     term_kinds |= {(key, TermKind.FULL_NAME) for key in full}
     term_kinds |= {(PHONETIC_SIGIL + code, TermKind.PHONETIC) for code in map(phonetic, words) if code}
-    term_kinds |= {(fit(key), TermKind.FULL_NAME) for key in _toned(names)}
+    term_kinds |= {(fit(key), TermKind.FULL_NAME) for key in _toned(fields)} if pinyin else set()
     return Names(
         terms=frozenset(terms),
         phonetic_words=frozenset(words),
@@ -149,7 +163,7 @@ def _names(*names: str) -> Names:
         whole=tuple(sorted(term for term, kind in term_kinds if kind == TermKind.FULL_NAME)),
         prefixes=frozenset(prefix_keys(term_kinds)),
         search_name=" ".join(sorted(term for term in terms if term.isascii()))[:MAX_SEARCH_NAME],
-        words=frozenset(word for word in words | _han_words_of(fields) if is_word(word)),
+        words=frozenset(word for word in words | (_han_words_of(fields) if pinyin else set()) if is_word(word)),
     )
 
 
@@ -157,16 +171,16 @@ def _han_words_of(fields: dict[str, str]) -> set[str]:
     return {word for field in NAME_FIELDS for name in han_names(fields[field]) for word in _han_words(name)}
 
 
-def _toned(names: tuple[str, ...]) -> set[str]:
-    fields = dict(zip(NAME_FIELDS, names, strict=True))
+def _toned(fields: dict[str, str]) -> set[str]:
     names = (name for field in ("native_name", "latin_name") for name in han_names(fields[field]))
     return {key for name in names for key in _toned_keys(name)}
 
 
 # Alone for an import's preview, which matches rows by their full names and needs no other term.
 @lru_cache(maxsize=NAMES_CACHE)
-def _full_keys(*names: str) -> frozenset[str]:
-    fields = dict(zip(NAME_FIELDS, names, strict=True))
+def _full_keys(*values: str) -> frozenset[str]:
+    fields = dict(zip(TERM_FIELDS, values, strict=True))
+    pinyin = reads_pinyin(fields["language"], (fields[field] for field in NAME_FIELDS))
     keys = set()
     given, family = latin_words(fields["given_name"]), latin_words(fields["family_name"])
     preferred = latin_words(fields["preferred_name"])
@@ -176,7 +190,9 @@ def _full_keys(*names: str) -> frozenset[str]:
     for field in ("native_name", "latin_name"):
         text = fields[field]
         for name in han_names(text):
-            if len(run := name.run) > 1:
+            if len(run := name.run) > 1 and not pinyin:
+                keys.add(run)
+            elif len(run) > 1:
                 family_name, given_name = name.family, name.given
                 given_py = "".join(pinyin_syllables(given_name, tones=False))
                 family_py = "".join(family_pinyin(family_name, tones=False))
@@ -189,7 +205,7 @@ def _full_keys(*names: str) -> frozenset[str]:
     return frozenset(fit(key) for key in keys if len(key) > 1)
 
 
-def _name_terms(fields: dict[str, str]) -> tuple[set[str], set[str]]:
+def _name_terms(fields: dict[str, str], pinyin: bool) -> tuple[set[str], set[str]]:
     terms: set[str] = set()
     words_for_phonetic: set[str] = set()
     for field in NAME_FIELDS:
@@ -197,7 +213,7 @@ def _name_terms(fields: dict[str, str]) -> tuple[set[str], set[str]]:
         if not text:
             continue
         for name in han_names(text):
-            terms |= _han_terms(name)
+            terms |= _han_terms(name, pinyin)
         variants = {word for word in latin_word_variants(text) if len(word) > 1}
         terms |= variants
         words_for_phonetic |= variants

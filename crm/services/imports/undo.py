@@ -62,7 +62,7 @@ def import_undo(*, upload: GuestImport, actor: User | None) -> GuestImport:
         ids = created_ids[start : start + BATCH]
         # As an erase does: their history keeps what happened, not their data.
         _scrub_history(ids)
-        gone = Customer.objects.filter(pk__in=ids).only("organization", "merged_into", *terms.NAME_FIELDS)
+        gone = Customer.objects.filter(pk__in=ids).only("organization", "merged_into", *terms.TERM_FIELDS)
         terms.forget_customers(gone)
         Customer.objects.filter(pk__in=ids).delete()
     upload.status, upload.undone_at, upload.undo_report = (

@@ -141,6 +141,25 @@ def test_an_email_local_part_written_as_an_address_finds_its_holder_before_names
     assert holder.pk in found
 
 
+@pytest.mark.parametrize("language", ["ja", "ko"])
+def test_a_japanese_or_korean_guests_han_name_is_not_read_in_pinyin(organization, language):
+    # Given Ken Sasaki, 佐々木 健, seen yesterday, and 王建 (Wáng Jiàn) seen a month ago (issue 15's given-name queries
+    # at 100,000 guests: "Jian" found 佐々木 健 first, his 健 read as jian)
+    sasaki = CustomerFactory(
+        organization=organization, native_name="佐々木 健", given_name="Ken", family_name="Sasaki", language=language
+    )
+    wang = CustomerFactory(organization=organization, native_name="王建", given_name="", family_name="")
+    seen(sasaki, days_ago=1)
+    seen(wang, days_ago=30)
+    # When the desk types Jian, then his names as he gives them
+    # Then only 王建 reads jian; Ken Sasaki is found by his romaji and his characters, 々 and all
+    assert find(organization, "Jian") == [wang.pk]
+    assert find(organization, "zuozuomu") == []
+    for text in ("Ken Sasaki", "sasaki", "佐々木", "佐々木 健", "健"):
+        assert find(organization, text)[0] == sasaki.pk, text
+    assert not SearchTerm.objects.filter(customer=sasaki, term__in=["jian", "zuomu", "zuozuomu"]).exists()
+
+
 def test_a_han_name_written_with_a_space_is_split_there(organization):
     # Given 田中 直樹, a Japanese guest written family name, a space, given name, seen yesterday, and 田春康, whose
     # family name is 田, seen a month ago (issue 15's surname queries at a million guests: "田" found 田中 直樹 first,

@@ -1,4 +1,5 @@
-"""Migration 0031: the terms of guests whose Han name is written with a space are written again, split there."""
+"""Migrations 0031 and 0032: the terms of guests whose Han name is written with a space are written again, split there;
+those of Japanese and Korean guests, without pinyin."""
 
 from __future__ import annotations
 
@@ -37,5 +38,34 @@ def test_the_migration_splits_the_names_written_with_a_space_where_written(migra
         assert kinds[tanaka]["田中直树"] == TermKind.FULL_NAME
         assert "田" not in kinds[tanaka]
         assert kinds[wang] == {"王": TermKind.NAME, "芳": TermKind.NAME, "王芳": TermKind.NAME}
+    finally:
+        migrate(MigrationLoader(connection).graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_takes_the_pinyin_out_of_japanese_and_korean_guests_terms(migrate):
+    apps = migrate(AFTER)
+    try:
+        organization = apps.get_model("crm", "Organization").objects.create(name="Old Hotel Group")
+        customer, term = apps.get_model("crm", "Customer"), apps.get_model("crm", "SearchTerm")
+        sasaki = customer.objects.create(organization=organization, native_name="佐々木 健", language="ja")
+        wang = customer.objects.create(organization=organization, native_name="王建", language="zh-hans")
+        # Given the readings the earlier code wrote: 健 as jian, 佐 as zuo
+        for guest, terms in ((sasaki, ["jian", "zuo", "zuozuomu"]), (wang, ["jian", "wang", "王建"])):
+            term.objects.bulk_create(
+                term(organization=organization, customer=guest, term=text, kind=TermKind.NAME) for text in terms
+            )
+        # When the migration runs
+        apps = migrate([("crm", "0032_japanese_and_korean_names_unread_in_pinyin")])
+        terms = {
+            guest: set(
+                apps.get_model("crm", "SearchTerm").objects.filter(customer_id=guest.pk).values_list("term", flat=True)
+            )
+            for guest in (sasaki, wang)
+        }
+        # Then the Japanese guest holds his characters, 々 included, and no reading; the Chinese guest is left alone
+        assert {"佐々木", "健", "佐々木健"} <= terms[sasaki]
+        assert not {"jian", "zuo", "zuozuomu"} & terms[sasaki]
+        assert terms[wang] == {"jian", "wang", "王建"}
     finally:
         migrate(MigrationLoader(connection).graph.leaf_nodes())
