@@ -37,8 +37,9 @@ tie-break of crm/lookup/search/ (most recent visit, then newest). The tiers:
   the guests holding the words apart — a word equal to the last typed word, then one starting with it, each
   word before the last equal to one of the guest's words (the search reads the words apart only when no whole
   name is or starts with them: crm.lookup.search);
-- surname: the guests of that family name (Han: the family name of the Han name; Latin: the family_name field or
-  the pinyin of a Han family name);
+- surname: first the guests whose whole name it is, then the guests of that family name (Han: the family name of
+  the Han name; Latin: the family_name field or the pinyin of a Han family name) — or that given name: "James" or
+  金 typed alone does not say which of the two it is (as for given, below);
 - given: first the guests whose whole name it is (文晨 is the whole name of Wén Chén and the given name of 李文晨;
   "Yulin" is Lin Yu's whole name: a full name ranks above a given name alone, issue 15), then the guests of that
   given name, exactly (Han: a Chinese name's given name, or a Japanese one's, after the space of 林 翔; Latin: the
@@ -240,9 +241,11 @@ def draw(rng: random.Random, customers: int, *, per_kind: int, prefix_names: int
             if c.language.startswith("zh"):
                 other = simplified(c.native_name) if simplified(c.native_name) != c.native_name else None
                 options.append(("other_script", other or traditional(c.native_name), [[[("han", han)]]]))
-                options.append(
-                    ("surname", c.native_name[: len(w["han_family"][0])], [[[("han_family", w["han_family"][0])]]])
-                )
+                family = w["han_family"][0]
+                # A whole name first (a one-character one); then the family name, or a given name alike: typed
+                # alone, nothing says which of the two it is (as for a given name below).
+                tiers = [[[("han", family)]], [[("han_family", family)], [("han_given", family)]]]
+                options.append(("surname", c.native_name[: len(family)], tiers))
                 given = w["han_given"][0]
                 if given:
                     # Another guest whose whole name this is comes first (a full name above a given name alone).
@@ -267,7 +270,10 @@ def draw(rng: random.Random, customers: int, *, per_kind: int, prefix_names: int
                 )
             )
         if w["family"] and not han:
-            options.append(("surname", c.family_name, [[[("family", "".join(w["family"]))]]]))
+            # "James" is a family name and a given name: any field of the name, as for a given name typed alone.
+            family = "".join(w["family"])
+            alone = [[("family", family)], [("given", family)], [("preferred", family)]]
+            options.append(("surname", c.family_name, [[[("full", family)]], alone]))
         if w["given"] and not han:
             given = "".join(w["given"])
             # Whole names first ("Yulin" is Lin Yu's, and 于林's, whole name); then the name alone in any field of
