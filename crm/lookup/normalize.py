@@ -70,7 +70,8 @@ _SPACES = re.compile("[ \u3000]+")
 def han_names(text: str) -> tuple[HanName, ...]:
     """The Han names of a text, simplified, each split into family and given name: where it was written with one
     space, there (田中 直樹 → 田中 + 直树: a Japanese name, whose family name no list of Chinese surnames knows;
-    歐陽 娜娜 → 欧阳 + 娜娜); else after its Chinese surname (split_family_name: 张伟 → 张 + 伟)."""
+    歐陽 娜娜 → 欧阳 + 娜娜); a word of its own beside kana or Hangul is one part whole (山田 さくら: 山田 the family
+    name, さくら the given); else after its Chinese surname (split_family_name: 张伟 → 张 + 伟)."""
     return _han_names(text)
 
 
@@ -80,10 +81,16 @@ def han_names(text: str) -> tuple[HanName, ...]:
 @lru_cache(maxsize=PART_CACHE)
 def _han_names(text: str) -> tuple[HanName, ...]:
     names = []
+    words = _SPACES.split(simplified(text).strip())
     for written in _HAN_SPACED.findall(simplified(text)):
         parts = _SPACES.split(written)
         run = "".join(parts)
-        family, given = parts if len(parts) == 2 else split_family_name(run)
+        if len(parts) == 2:
+            family, given = parts
+        elif written in words and is_japanese_or_korean(text):
+            family, given = (run, "") if words.index(written) == 0 else ("", run)
+        else:
+            family, given = split_family_name(run)
         names.append(HanName(run, family, given))
     return tuple(names)
 

@@ -16,6 +16,7 @@ from crm.lookup.normalize import (
     latin_words,
     phonetic,
     pinyin_syllables,
+    simplified,
     tone_key,
     u_umlaut_spellings,
 )
@@ -190,9 +191,10 @@ def _full_keys(*values: str) -> frozenset[str]:
     for field in ("native_name", "latin_name"):
         text = fields[field]
         for name in han_names(text):
-            if len(run := name.run) > 1 and not pinyin:
-                keys.add(run)
-            elif len(run) > 1:
+            if not pinyin:
+                # The whole name as written, kana and Hangul too (山田さくら; 佐々木健): not its kanji alone.
+                keys.add("".join(simplified(text).split()))
+            elif len(run := name.run) > 1:
                 family_name, given_name = name.family, name.given
                 given_py = "".join(pinyin_syllables(given_name, tones=False))
                 family_py = "".join(family_pinyin(family_name, tones=False))

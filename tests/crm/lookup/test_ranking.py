@@ -160,6 +160,22 @@ def test_a_japanese_or_korean_guests_han_name_is_not_read_in_pinyin(organization
     assert not SearchTerm.objects.filter(customer=sasaki, term__in=["jian", "zuomu", "zuozuomu"]).exists()
 
 
+def test_kanji_beside_a_kana_given_name_are_the_family_name_whole(organization):
+    # Given 山田 さくら, seen a week ago, and 山田 誠 and 山本 健, seen yesterday and two days ago (issue 15's prefix
+    # queries at 100,000 guests: "山" found 山田 さくら first, her kanji cut as the family name 山 and the given 田)
+    sakura = CustomerFactory(organization=organization, native_name="山田 さくら", language="ja", given_name="")
+    makoto = CustomerFactory(organization=organization, native_name="山田 誠", language="ja", given_name="")
+    ken = CustomerFactory(organization=organization, native_name="山本 健", language="ja", given_name="")
+    seen(sakura, days_ago=7)
+    seen(makoto, days_ago=1)
+    seen(ken, days_ago=2)
+    # When the desk types 山, then 山田
+    # Then 山 starts each family name, and 山田 is two guests' family name: the most recent visit first in both
+    assert find(organization, "山") == [makoto.pk, ken.pk, sakura.pk]
+    assert find(organization, "山田") == [makoto.pk, sakura.pk]
+    assert not SearchTerm.objects.filter(customer=sakura, term="山").exclude(kind=TermKind.PREFIX).exists()
+
+
 def test_a_han_name_written_with_a_space_is_split_there(organization):
     # Given 田中 直樹, a Japanese guest written family name, a space, given name, seen yesterday, and 田春康, whose
     # family name is 田, seen a month ago (issue 15's surname queries at a million guests: "田" found 田中 直樹 first,
