@@ -31,8 +31,9 @@ tie-break of crm/lookup/search/ (most recent visit, then newest). The tiers:
   which no search ranking the closest names first can answer);
 - pinyin: guests whose name reads the same in toneless pinyin (张伟, 张薇 and a pinyin-only "Wei Zhang" alike);
 - pinyin_tones: first those with the same reading, tones included, then the other readings of the same letters;
-- prefix: Han, first the names equal to it, then those starting with it; Latin, one word: the guests with a word
-  equal to it, then those with a word starting with it; several words: the guests whose whole name is the words
+- prefix: Han, first the names equal to it, then those starting with it; Latin, one word: the guests whose whole
+  name it is (typed without its space), then those with a word equal to it, then those with a word or a whole name
+  starting with it ("mings": Mingsheng Liu and Ming Sun alike); several words: the guests whose whole name is the words
   joined, then those whose whole name starts with them (zhaohuiying for "zhao huiy"); only when there are none,
   the guests holding the words apart — a word equal to the last typed word, then one starting with it, each
   word before the last equal to one of the guest's words (the search reads the words apart only when no whole
@@ -358,7 +359,9 @@ def _prefixes(c: Customer, w: dict[str, list[str]], rng: random.Random) -> list[
         parts = text.split(" ")
         before = [("word", word) for word in parts[:-1]]
         if len(parts) == 1:
-            tiers = [[[("word", text)]], [[("word_prefix", text)]]]
+            # A whole name typed without its space is that name ("mingsun"), and its start is the start of one
+            # ("mings": Ming Sun and Ming Shi beside Mingsheng Liu, most recent first): names are typed joined.
+            tiers = [[[("full", text)]], [[("word", text)]], [[("word_prefix", text)], [("full_prefix", text)]]]
             result.append(LookupQuery("prefix", text, c.pk, tiers))
             continue
         # Several words: the guests whose whole name is, or starts with, the words joined; only when there are
