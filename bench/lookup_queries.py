@@ -75,6 +75,7 @@ from rapidfuzz.distance import DamerauLevenshtein, Levenshtein
 
 from crm.lookup.nicknames import related_names
 from crm.lookup.normalize import fold_tones, latin_words, simplified, split_family_name, traditional
+from crm.lookup.search.query import written_as_address
 from crm.models import Customer
 from crm.phones import digits
 
@@ -309,12 +310,13 @@ def draw(rng: random.Random, customers: int, *, per_kind: int, prefix_names: int
             else:
                 local = email.split("@")[0]
                 tiers = [[[("local", local)]]]
-                if local.isalpha():
+                if not written_as_address(local):
                     # Letters alone ("fangxie") are as much a whole name, or a name, as an address: nothing typed
                     # says which (crm.lookup.search.query.EMAIL_LOCAL_ONLY) — the names first, as for a given
                     # name typed alone, then the local part's holders. A dot or a digit says the address.
-                    alone = [[("given", local)], [("preferred", local)], [("family", local)]]
-                    tiers = [[[("full", local)]], alone, *tiers]
+                    name = "".join(latin_words(local))
+                    alone = [[("given", name)], [("preferred", name)], [("family", name)]]
+                    tiers = [[[("full", name)]], alone, *tiers]
                 options.append(("email", local, tiers))
         rng.shuffle(options)
         for kind, text, tiers in options:

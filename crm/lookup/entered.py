@@ -48,16 +48,17 @@ def fields_from_lookup(text: str) -> dict[str, str]:
 def _han_fields(text: str) -> dict[str, str]:
     parts = text.split()
     if len(parts) == 2 and all(HAN_RUN.fullmatch(part) for part in parts):
-        # Written family name, a space, given name (田中 直樹: a Japanese name no list of Chinese surnames splits):
-        # kept as written, split there. No language guessed: kanji alone do not tell Japanese from Chinese.
-        return {"native_name": " ".join(parts), "name_order": "family_first"} | dict(
-            zip(("family_name", "given_name"), parts, strict=True)
-        )
-    name = HAN_RUN.findall(text.replace(" ", "").replace("\u3000", ""))[0]
-    fields = {"native_name": name, "name_order": "family_first"}
-    if len(name) > 1:
-        family, _given = split_family_name(simplified(name))
-        fields |= {"family_name": name[: len(family)], "given_name": name[len(family) :]}
+        # Written family name, a space, given name (田中 直樹: a Japanese name no list of Chinese surnames splits;
+        # 陳 靜): kept as written, split there.
+        name = "".join(parts)
+        fields = {"native_name": " ".join(parts), "family_name": parts[0], "given_name": parts[1]}
+    else:
+        name = HAN_RUN.findall(text.replace(" ", "").replace("\u3000", ""))[0]
+        fields = {"native_name": name}
+        if len(name) > 1:
+            family, _given = split_family_name(simplified(name))
+            fields |= {"family_name": name[: len(family)], "given_name": name[len(family) :]}
+    fields["name_order"] = "family_first"
     # A guess staff can change; none for a name the same in both scripts (王芳).
     if language := languages.written_in(name):
         fields["language"] = language

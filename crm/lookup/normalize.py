@@ -63,46 +63,59 @@ class HanName:
     given: str
 
 
+_CJK = re.compile(f"[{HAN_RUN.pattern[1:-2]}{_KANA}{_HANGUL}]")
 _HAN_SPACED = re.compile(f"{HAN_RUN.pattern}(?:[ \u3000]+{HAN_RUN.pattern})*")
 _SPACES = re.compile("[ \u3000]+")
 
 
-def han_names(text: str) -> tuple[HanName, ...]:
-    """The Han names of a text, simplified, each split into family and given name: where it was written with one
-    space, there (田中 直樹 → 田中 + 直树: a Japanese name, whose family name no list of Chinese surnames knows;
-    歐陽 娜娜 → 欧阳 + 娜娜); a word of its own beside kana or Hangul is one part whole (山田 さくら: 山田 the family
-    name, さくら the given); else after its Chinese surname (split_family_name: 张伟 → 张 + 伟)."""
-    return _han_names(text)
+def han_names(text: str, part: str = "") -> tuple[HanName, ...]:
+    """The Han names of a text, simplified, each split into family and given name: in a field holding one part of a
+    name (part: "family" or "given"), that part whole (田中, 欧阳 in the family name's field); where it was written
+    with one space, there (田中 直樹 → 田中 + 直树: a Japanese name, whose family name no list of Chinese surnames
+    knows; 歐陽 娜娜 → 欧阳 + 娜娜); beside kana or Hangul, one part whole — the family name when the text starts with
+    it (山田 さくら, 山田さくら), else the given name (さくら子); else after its Chinese surname (split_family_name:
+    张伟 → 张 + 伟)."""
+    return _han_names(text, part)
 
 
 # Remembered per text, as the name parts below: a guest's names are read by the matching, the derived fields and
 # the search terms, several fields each, and a list repeats its names (~95,000 calls for 20,000 imported rows,
 # each converting with OpenCC).
 @lru_cache(maxsize=PART_CACHE)
-def _han_names(text: str) -> tuple[HanName, ...]:
+def _han_names(text: str, part: str) -> tuple[HanName, ...]:
     names = []
-    words = _SPACES.split(simplified(text).strip())
-    for written in _HAN_SPACED.findall(simplified(text)):
+    written_text = simplified(text).strip()
+    for written in _HAN_SPACED.findall(written_text):
         parts = _SPACES.split(written)
         run = "".join(parts)
-        if len(parts) == 2:
+        if part and len(parts) == 1:
+            family, given = (run, "") if part == "family" else ("", run)
+        elif len(parts) == 2:
             family, given = parts
-        elif written in words and is_japanese_or_korean(text):
-            family, given = (run, "") if words.index(written) == 0 else ("", run)
+        elif is_japanese_or_korean(text):
+            family, given = (run, "") if written_text.startswith(written) else ("", run)
         else:
             family, given = split_family_name(run)
         names.append(HanName(run, family, given))
     return tuple(names)
 
 
-def han_family_name(text: str) -> str:
+def han_family_name(text: str, part: str = "") -> str:
     """The family name of a Han name written family first, in the script it was written in: 陳靜 → 陳,
-    歐陽娜娜 → 歐陽, 田中 直樹 → 田中 (han_names: the surname is recognized on the simplified form; the characters
-    shown are the text's)."""
+    歐陽娜娜 → 歐陽, 田中 直樹 → 田中; a family name's own field (part "family") is one whole (歐陽, 田中). The surname
+    is recognized on the simplified form (han_names); the characters shown are the text's."""
     runs = HAN_RUN.findall(text.replace(" ", "").replace("\u3000", ""))
     if not runs:
         return ""
-    return runs[0][: len(han_names(text)[0].family)]
+    return runs[0][: len(han_names(text, part)[0].family)]
+
+
+def written_whole(text: str) -> str:
+    """A Japanese or Korean name as one key: its Han, kana and Hangul characters, simplified, nothing between them
+    (山田 さくら → 山田さくら; "佐々木 健 Ken" → 佐々木健). The search terms' full name of a name not read in pinyin
+    (crm.lookup.terms), and what a query holding kana or Hangul is looked up by; "" without a Han character."""
+    characters = simplified(text)
+    return "".join(_CJK.findall(characters)) if HAN.search(characters) else ""
 
 
 def latin_words(text: str) -> list[str]:

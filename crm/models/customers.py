@@ -211,7 +211,7 @@ def address_name(customer: Customer, language: str) -> str:
         return customer.preferred_name
     salutation = customer.salutation.strip()
     if language != languages.ENGLISH:
-        family = han_family_name(customer.family_name) or han_family_name(customer.native_name)
+        family = han_family_name(customer.family_name, "family") or han_family_name(customer.native_name)
         if family and salutation in CHINESE_SALUTATIONS:
             return family + salutation
         if customer.native_name:

@@ -84,6 +84,8 @@ def guest(**fields) -> Customer:
         ({"native_name": "陈静", "salutation": "小姐"}, "zh-hans", "陈小姐"),
         ({"native_name": "歐陽娜娜", "salutation": "女士"}, "zh-hant", "歐陽女士"),  # a two-character surname
         ({"native_name": "田中 直樹", "salutation": "先生"}, "zh-hant", "田中先生"),  # split where written
+        ({"family_name": "田中", "given_name": "直樹", "salutation": "先生"}, "zh-hant", "田中先生"),  # its own field
+        ({"family_name": "歐陽", "given_name": "娜娜", "salutation": "女士"}, "zh-hant", "歐陽女士"),
         ({"family_name": "王", "given_name": "芳", "salutation": "女士"}, "zh-hans", "王女士"),
         ({"native_name": "陳靜"}, "zh-hant", "陳靜"),  # no salutation: the whole name, as entered
         ({"native_name": "陳靜", "given_name": "Jing", "salutation": "小姐"}, "en", "Jing"),

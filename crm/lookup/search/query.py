@@ -9,7 +9,16 @@ from dataclasses import dataclass, field
 from itertools import chain, combinations, islice
 
 from crm.lookup.nicknames import related_names
-from crm.lookup.normalize import han_runs, has_tone_marks, latin_words, phonetic, pinyin_syllables, tone_key
+from crm.lookup.normalize import (
+    han_runs,
+    has_tone_marks,
+    is_japanese_or_korean,
+    latin_words,
+    phonetic,
+    pinyin_syllables,
+    tone_key,
+    written_whole,
+)
 from crm.lookup.terms import EMAIL_SIGIL, PHONE_SIGIL, PHONETIC_SIGIL
 from crm.phones import digits
 
@@ -42,6 +51,12 @@ EMAIL_LOCAL = re.compile(r"[a-z0-9._%+-]{2,}")
 EMAIL_HANDLE = 1.02
 EMAIL_LOCAL_ONLY = 0.9
 _HANDLE_MARK = re.compile(r"[0-9._%+]")
+
+
+def written_as_address(local: str) -> bool:
+    """Whether a local part is written as only an address is: a letter beside a digit, a dot, an underscore, a % or
+    a + ("soren.tran", "wei1234"; not "jean-luc", a name's hyphen)."""
+    return bool(_HANDLE_MARK.search(local) and re.search("[a-z]", local))
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,12 +104,13 @@ def analyze(text: str) -> Query:
     if "@" in lower:
         query.add(EMAIL_SIGIL + lower, WHOLE, 1.0, prefix=True)
     elif EMAIL_LOCAL.fullmatch(lower):
-        handle = _HANDLE_MARK.search(lower) and re.search("[a-z]", lower)
-        weight = EMAIL_HANDLE if handle else EMAIL_LOCAL_ONLY
+        weight = EMAIL_HANDLE if written_as_address(lower) else EMAIL_LOCAL_ONLY
         query.add(EMAIL_SIGIL + lower, WHOLE, weight, prefix=len(lower) > MIN_PREFIX)
     number = digits(text)
     if len(number) >= MIN_PHONE_DIGITS and 2 * len(number) >= len(re.sub(r"\s", "", text)):
         query.add(PHONE_SIGIL + number[::-1], WHOLE, 1.0, prefix=True)
+    if is_japanese_or_korean(text):  # 山田 さくら: the whole name as its terms hold it (crm.lookup.terms)
+        query.add(written_whole(text), WHOLE, 1.0, prefix=True)
     for run in han_runs(text):
         query.add(run, WHOLE, 1.0, prefix=True)
         query.add("".join(pinyin_syllables(run, tones=False)), WHOLE, 0.9, prefix=False)

@@ -16,9 +16,9 @@ from crm.lookup.normalize import (
     latin_words,
     phonetic,
     pinyin_syllables,
-    simplified,
     tone_key,
     u_umlaut_spellings,
+    written_whole,
 )
 from crm.lookup.vocabulary import is_word
 from crm.models import Customer, TermKind
@@ -28,6 +28,8 @@ NAME_FIELDS = ("given_name", "family_name", "native_name", "latin_name", "prefer
 # The fields a guest's name terms are made from: the names, and the language, which says whether a Han name is read
 # in pinyin (reads_pinyin). A queryset that computes terms or vocabulary words loads these (.only()).
 TERM_FIELDS = (*NAME_FIELDS, "language")
+# The fields holding one part of a name: Han there is that part whole (田中, 歐陽 as a family name: han_names).
+HAN_PART = {"family_name": "family", "given_name": "given"}
 MAX_SEARCH_NAME = 500
 PHONETIC_SIGIL, EMAIL_SIGIL, PHONE_SIGIL, PREFIX_SIGIL, BIRTHDAY_SIGIL = "~", "@", "#", "^", "="
 # Search as you type: a guest holds "^" + the first 1 to PREFIX_KEYS characters of each of its name terms (an
@@ -81,7 +83,7 @@ def _name_parts(fields: dict[str, str]) -> set[str]:
     """han_parts() of every Han run of the names, less those that are a whole, given or family name in another."""
     parts, names = set(), set()
     for field in NAME_FIELDS:
-        for name in han_names(fields[field]):
+        for name in _han_names_in(fields, field):
             parts |= han_parts(name)
             names |= {name.run, name.family, name.given}
     return parts - names
@@ -169,7 +171,11 @@ def _names(*values: str) -> Names:
 
 
 def _han_words_of(fields: dict[str, str]) -> set[str]:
-    return {word for field in NAME_FIELDS for name in han_names(fields[field]) for word in _han_words(name)}
+    return {word for field in NAME_FIELDS for name in _han_names_in(fields, field) for word in _han_words(name)}
+
+
+def _han_names_in(fields: dict[str, str], field: str) -> tuple[HanName, ...]:
+    return han_names(fields[field], HAN_PART.get(field, ""))
 
 
 def _toned(fields: dict[str, str]) -> set[str]:
@@ -193,7 +199,7 @@ def _full_keys(*values: str) -> frozenset[str]:
         for name in han_names(text):
             if not pinyin:
                 # The whole name as written, kana and Hangul too (山田さくら; 佐々木健): not its kanji alone.
-                keys.add("".join(simplified(text).split()))
+                keys.add(written_whole(text))
             elif len(run := name.run) > 1:
                 family_name, given_name = name.family, name.given
                 given_py = "".join(pinyin_syllables(given_name, tones=False))
@@ -214,7 +220,7 @@ def _name_terms(fields: dict[str, str], pinyin: bool) -> tuple[set[str], set[str
         text = fields[field]
         if not text:
             continue
-        for name in han_names(text):
+        for name in _han_names_in(fields, field):
             terms |= _han_terms(name, pinyin)
         variants = {word for word in latin_word_variants(text) if len(word) > 1}
         terms |= variants

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.db.migrations.loader import MigrationLoader
 
 from crm.models import TermKind
@@ -67,5 +68,12 @@ def test_the_migration_takes_the_pinyin_out_of_japanese_and_korean_guests_terms(
         assert {"佐々木", "健", "佐々木健"} <= terms[sasaki]
         assert not {"jian", "zuo", "zuozuomu"} & terms[sasaki]
         assert terms[wang] == {"jian", "wang", "王建"}
+        # and the organization's vocabulary is counted again from its guests: 王建's readings, none of 佐々木 健's
+        words = dict(
+            apps.get_model("crm", "NameWord")
+            .objects.filter(organization_id=organization.pk, key=F("word"))
+            .values_list("word", "guests")
+        )
+        assert words == {"wang": 1, "jian": 1}
     finally:
         migrate(MigrationLoader(connection).graph.leaf_nodes())

@@ -176,6 +176,40 @@ def test_kanji_beside_a_kana_given_name_are_the_family_name_whole(organization):
     assert not SearchTerm.objects.filter(customer=sakura, term="山").exclude(kind=TermKind.PREFIX).exists()
 
 
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"native_name": "田中 直樹", "family_name": "田中", "given_name": "直樹"},  # as the new-guest form fills them
+        {"native_name": "", "family_name": "田中", "given_name": "直樹"},  # the family name's own field: whole
+    ],
+)
+def test_a_family_names_own_field_is_the_family_name_whole(organization, fields):
+    # Given 田中 直樹 with his names in their fields, seen yesterday, and 田春康 seen a month ago
+    tanaka = CustomerFactory(organization=organization, language="ja", **fields)
+    tian = CustomerFactory(organization=organization, native_name="田春康", given_name="", family_name="")
+    seen(tanaka, days_ago=1)
+    seen(tian, days_ago=30)
+    # When the desk types 田, then 田中
+    # Then 田 is 田春康's family name and only the start of 田中's
+    assert find(organization, "田")[:2] == [tian.pk, tanaka.pk]
+    assert find(organization, "田中")[0] == tanaka.pk
+    assert not SearchTerm.objects.filter(customer=tanaka, term="田").exclude(kind=TermKind.PREFIX).exists()
+
+
+@pytest.mark.parametrize("written", ["山田 さくら", "山田さくら"])
+def test_a_name_in_kanji_and_kana_is_found_whole_and_by_its_family_name(organization, written):
+    # Given 山田 さくら seen a week ago, and 山田 誠 seen yesterday
+    sakura = CustomerFactory(organization=organization, native_name=written, language="ja", given_name="")
+    makoto = CustomerFactory(organization=organization, native_name="山田 誠", language="ja", given_name="")
+    seen(sakura, days_ago=7)
+    seen(makoto, days_ago=1)
+    # When the desk types her whole name, with or without its space, as she writes it
+    # Then she comes first; 山田 alone is both guests' family name, the most recent first
+    for text in ("山田 さくら", "山田さくら"):
+        assert find(organization, text)[0] == sakura.pk, text
+    assert find(organization, "山田") == [makoto.pk, sakura.pk]
+
+
 def test_a_han_name_written_with_a_space_is_split_there(organization):
     # Given 田中 直樹, a Japanese guest written family name, a space, given name, seen yesterday, and 田春康, whose
     # family name is 田, seen a month ago (issue 15's surname queries at a million guests: "田" found 田中 直樹 first,
