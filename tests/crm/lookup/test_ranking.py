@@ -196,6 +196,18 @@ def test_a_family_names_own_field_is_the_family_name_whole(organization, fields)
     assert not SearchTerm.objects.filter(customer=tanaka, term="田").exclude(kind=TermKind.PREFIX).exists()
 
 
+def test_a_han_character_finds_the_names_starting_with_it_before_names_reading_the_same(organization):
+    # Given 山田 誠 seen a month ago, and 单霞明 (Shàn Xiámíng, whose family name reads shan) seen yesterday (issue 15's
+    # prefix queries at 100,000 guests: "山" found 单霞明 first)
+    yamada = CustomerFactory(organization=organization, native_name="山田 誠", language="ja", given_name="")
+    shan = CustomerFactory(organization=organization, native_name="单霞明", given_name="", family_name="")
+    seen(yamada, days_ago=30)
+    seen(shan, days_ago=1)
+    # When the desk types 山
+    # Then the name starting with it comes first, the name reading the same after it
+    assert find(organization, "山") == [yamada.pk, shan.pk]
+
+
 @pytest.mark.parametrize("written", ["山田 さくら", "山田さくら"])
 def test_a_name_in_kanji_and_kana_is_found_whole_and_by_its_family_name(organization, written):
     # Given 山田 さくら seen a week ago, and 山田 誠 seen yesterday
