@@ -21,8 +21,9 @@ pytestmark = pytest.mark.django_db
         ("陈静", {"native_name": "陈静", "family_name": "陈", "given_name": "静", "language": "zh-hans"}),
         ("欧阳娜娜", {"native_name": "欧阳娜娜", "family_name": "欧阳", "given_name": "娜娜"}),
         ("王芳", {"native_name": "王芳", "family_name": "王", "given_name": "芳"}),
-        # Written with a space: split there, kept as written (a Japanese family name no Chinese surname list knows; kanji
-        # alone do not tell Japanese from Chinese: 樹 is written so only in Traditional, staff change the guess)
+        # Written with a space: split there, kept as written (a Japanese family name no Chinese surname list
+        # knows; kanji alone do not tell Japanese from Chinese: 樹 is written so only in Traditional, staff change
+        # the guess)
         ("田中 直樹", {"native_name": "田中 直樹", "family_name": "田中", "given_name": "直樹", "language": "zh-hant"}),
         ("陳 靜", {"native_name": "陳 靜", "family_name": "陳", "given_name": "靜", "language": "zh-hant"}),
         ("Siobhán O'Connor", {"given_name": "Siobhán", "family_name": "O'Connor"}),

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.db.models import F
 from django.db.migrations.loader import MigrationLoader
+from django.db.models import F
 
 from crm.models import TermKind
 
