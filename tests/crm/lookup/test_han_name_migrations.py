@@ -17,8 +17,7 @@ BEFORE, AFTER = [("crm", "0030_name_birthday_terms")], [("crm", "0031_han_names_
 def test_the_migration_splits_the_names_written_with_a_space_where_written(migrate):
     apps = migrate(BEFORE)
     try:
-        organization = apps.get_model("crm", "Organization").objects.create(name="Old Hotel Group")
-        customer, term = apps.get_model("crm", "Customer"), apps.get_model("crm", "SearchTerm")
+        organization, customer, term = _old_hotel(apps)
         tanaka = customer.objects.create(organization=organization, native_name="田中 直樹")
         wang = customer.objects.create(organization=organization, native_name="王芳")
         # Given the terms the earlier split wrote: 田 as a family name, 中直树 as a given name
@@ -47,8 +46,7 @@ def test_the_migration_splits_the_names_written_with_a_space_where_written(migra
 def test_the_migration_takes_the_pinyin_out_of_japanese_and_korean_guests_terms(migrate):
     apps = migrate(AFTER)
     try:
-        organization = apps.get_model("crm", "Organization").objects.create(name="Old Hotel Group")
-        customer, term = apps.get_model("crm", "Customer"), apps.get_model("crm", "SearchTerm")
+        organization, customer, term = _old_hotel(apps)
         sasaki = customer.objects.create(organization=organization, native_name="佐々木 健", language="ja")
         wang = customer.objects.create(organization=organization, native_name="王建", language="zh-hans")
         # Given the readings the earlier code wrote: 健 as jian, 佐 as zuo
@@ -77,3 +75,9 @@ def test_the_migration_takes_the_pinyin_out_of_japanese_and_korean_guests_terms(
         assert words == {"wang": 1, "jian": 1}
     finally:
         migrate(MigrationLoader(connection).graph.leaf_nodes())
+
+
+def _old_hotel(apps):
+    """An organization of the migration's state, with its Customer and SearchTerm models."""
+    organization = apps.get_model("crm", "Organization").objects.create(name="Old Hotel Group")
+    return organization, apps.get_model("crm", "Customer"), apps.get_model("crm", "SearchTerm")

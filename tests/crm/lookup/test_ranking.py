@@ -31,6 +31,13 @@ def seen(customer, days_ago: float) -> None:
     services.contact_log(customer=customer, kind="visit", occurred_at=timezone.now() - timedelta(days=days_ago))
 
 
+def seen_guest(organization, days_ago: float, **fields):
+    """A guest of these fields, last seen days_ago."""
+    customer = CustomerFactory(organization=organization, **fields)
+    seen(customer, days_ago)
+    return customer
+
+
 LU = ("吕平东", "卢平东")  # Lǚ Píngdōng and Lú Píngdōng
 NU = ("张女华", "张奴华")  # Zhāng Nǚhuá and Zhāng Núhuá
 
@@ -163,12 +170,9 @@ def test_a_japanese_or_korean_guests_han_name_is_not_read_in_pinyin(organization
 def test_kanji_beside_a_kana_given_name_are_the_family_name_whole(organization):
     # Given 山田 さくら, seen a week ago, and 山田 誠 and 山本 健, seen yesterday and two days ago (issue 15's prefix
     # queries at 100,000 guests: "山" found 山田 さくら first, her kanji cut as the family name 山 and the given 田)
-    sakura = CustomerFactory(organization=organization, native_name="山田 さくら", language="ja", given_name="")
-    makoto = CustomerFactory(organization=organization, native_name="山田 誠", language="ja", given_name="")
-    ken = CustomerFactory(organization=organization, native_name="山本 健", language="ja", given_name="")
-    seen(sakura, days_ago=7)
-    seen(makoto, days_ago=1)
-    seen(ken, days_ago=2)
+    sakura = seen_guest(organization, 7, native_name="山田 さくら", language="ja", given_name="")
+    makoto = seen_guest(organization, 1, native_name="山田 誠", language="ja", given_name="")
+    ken = seen_guest(organization, 2, native_name="山本 健", language="ja", given_name="")
     # When the desk types 山, then 山田
     # Then 山 starts each family name, and 山田 is two guests' family name: the most recent visit first in both
     assert find(organization, "山") == [makoto.pk, ken.pk, sakura.pk]
@@ -288,12 +292,9 @@ def test_a_han_names_inner_parts_are_terms_of_their_own_kind(organization):
 
 def test_typed_tones_rank_the_exact_reading_first_and_keep_the_others(organization):
     # Given 张伟 (Zhāng Wěi), and 张薇 (Zhāng Wēi) and 张维 (Zhāng Wéi) seen more recently
-    wei3 = CustomerFactory(organization=organization, native_name="张伟", given_name="", family_name="")
-    wei1 = CustomerFactory(organization=organization, native_name="张薇", given_name="", family_name="")
-    wei2 = CustomerFactory(organization=organization, native_name="张维", given_name="", family_name="")
-    seen(wei3, days_ago=10)
-    seen(wei1, days_ago=2)
-    seen(wei2, days_ago=1)
+    wei3 = seen_guest(organization, 10, native_name="张伟", given_name="", family_name="")
+    wei1 = seen_guest(organization, 2, native_name="张薇", given_name="", family_name="")
+    wei2 = seen_guest(organization, 1, native_name="张维", given_name="", family_name="")
     # When the name is typed with its tones, 张伟 comes first and the others are still found
     toned = find(organization, "Zhāng Wěi")
     assert toned[0] == wei3.pk and {wei1.pk, wei2.pk} <= set(toned)
