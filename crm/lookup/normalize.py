@@ -15,9 +15,10 @@ from anyascii import anyascii
 from pypinyin import Style, lazy_pinyin
 
 DATA = Path(__file__).resolve().parent / "data"
-HAN = re.compile(r"[\u3005\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
-HAN_RUN = re.compile(r"[\u3005\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
+# Han characters, 々 (the mark repeating one: 佐々木) among them; kana; Hangul.
+_HAN = r"\u3005\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _KANA, _HANGUL = r"\u3040-\u30ff\u31f0-\u31ff", r"\uac00-\ud7af\u1100-\u11ff"
+HAN, HAN_RUN = re.compile(f"[{_HAN}]"), re.compile(f"[{_HAN}]+")
 KANA, HANGUL = re.compile(f"[{_KANA}]"), re.compile(f"[{_HANGUL}]")
 KANA_OR_HANGUL = re.compile(f"[{_KANA}{_HANGUL}]")
 # Letters that German (and Nordic) names spell two ways: Müller = Mueller.
@@ -63,7 +64,7 @@ class HanName:
     given: str
 
 
-_CJK = re.compile(f"[{HAN_RUN.pattern[1:-2]}{_KANA}{_HANGUL}]")
+_CJK = re.compile(f"[{_HAN}{_KANA}{_HANGUL}]")
 _HAN_SPACED = re.compile(f"{HAN_RUN.pattern}(?:[ \u3000]+{HAN_RUN.pattern})*")
 _SPACES = re.compile("[ \u3000]+")
 
