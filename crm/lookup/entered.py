@@ -1,8 +1,8 @@
 """What a lookup that found nobody says about the new guest: the typed text → the fields it pre-fills.
 
 The text goes into the fields as it was typed — never folded, converted between scripts or re-cased (names
-as entered): the lookup's normalizer is only asked where a Han family name ends (split_family_name, on the
-simplified form, the same split the search terms use), and the typed characters are cut there."""
+as entered): the lookup's normalizer is only asked where a Han family name ends (han_names, on the simplified
+form, the same split the search terms use), and the typed characters are cut there."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from crm import languages
-from crm.lookup.normalize import HAN_RUN, has_han, is_japanese_or_korean, simplified, split_family_name
+from crm.lookup.normalize import HAN_RUN, han_names, has_han, is_japanese_or_korean
 from crm.phones import digits
 
 PHONE_LIKE = re.compile(r"^\+?[\d\s().\-]{4,}$")
@@ -47,18 +47,15 @@ def fields_from_lookup(text: str) -> dict[str, str]:
 
 def _han_fields(text: str) -> dict[str, str]:
     parts = text.split()
-    if len(parts) == 2 and all(HAN_RUN.fullmatch(part) for part in parts):
-        # Written family name, a space, given name (田中 直樹: a Japanese name no list of Chinese surnames splits;
-        # 陳 靜): kept as written, split there.
-        name = "".join(parts)
-        fields = {"native_name": " ".join(parts), "family_name": parts[0], "given_name": parts[1]}
-    else:
-        name = HAN_RUN.findall(text.replace(" ", "").replace("\u3000", ""))[0]
-        fields = {"native_name": name}
-        if len(name) > 1:
-            family, _given = split_family_name(simplified(name))
-            fields |= {"family_name": name[: len(family)], "given_name": name[len(family) :]}
-    fields["name_order"] = "family_first"
+    # Written family name, a space, given name (田中 直樹, 陳 靜): kept as written.
+    apart = len(parts) == 2 and all(HAN_RUN.fullmatch(part) for part in parts)
+    name = "".join(parts) if apart else HAN_RUN.findall(text.replace(" ", "").replace("\u3000", ""))[0]
+    fields = {"native_name": " ".join(parts) if apart else name, "name_order": "family_first"}
+    if len(name) > 1:
+        # Split where the search terms split it (han_names: at a written space, else after the Chinese surname),
+        # the typed characters cut there.
+        family = len(han_names(text)[0].family)
+        fields |= {"family_name": name[:family], "given_name": name[family:]}
     # A guess staff can change; none for a name the same in both scripts (王芳).
     if language := languages.written_in(name):
         fields["language"] = language

@@ -53,6 +53,10 @@ def reads_pinyin(language: str, names: Iterable[str]) -> bool:
     return not language.startswith(("ja", "ko")) and not any(is_japanese_or_korean(name) for name in names)
 
 
+def _reads_pinyin(fields: dict[str, str]) -> bool:
+    return reads_pinyin(fields["language"], (fields[field] for field in NAME_FIELDS))
+
+
 def _han_terms(name: HanName, pinyin: bool = True) -> set[str]:
     """张伟 → 张伟, 伟, 张, zhangwei, weizhang, zhang, wei; 曾志伟 adds the surname reading zeng… beside ceng….
 
@@ -148,7 +152,7 @@ NAMES_CACHE = 4096
 def _names(*values: str) -> Names:
     """Names of the values of TERM_FIELDS, in order."""
     fields = dict(zip(TERM_FIELDS, values, strict=True))
-    pinyin = reads_pinyin(fields["language"], (fields[field] for field in NAME_FIELDS))
+    pinyin = _reads_pinyin(fields)
     terms, words = _name_terms(fields, pinyin)
     full = _full_keys(*values)
     parts = _name_parts(fields)
@@ -187,7 +191,7 @@ def _toned(fields: dict[str, str]) -> set[str]:
 @lru_cache(maxsize=NAMES_CACHE)
 def _full_keys(*values: str) -> frozenset[str]:
     fields = dict(zip(TERM_FIELDS, values, strict=True))
-    pinyin = reads_pinyin(fields["language"], (fields[field] for field in NAME_FIELDS))
+    pinyin = _reads_pinyin(fields)
     keys = set()
     given, family = latin_words(fields["given_name"]), latin_words(fields["family_name"])
     preferred = latin_words(fields["preferred_name"])
