@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from crm import languages
-from crm.lookup.normalize import HAN_RUN, han_names, has_han, is_japanese_or_korean
+from crm.lookup.normalize import HAN_RUN, han_names, has_han, is_japanese_or_korean, without_titles
 from crm.phones import digits
 
 PHONE_LIKE = re.compile(r"^\+?[\d\s().\-]{4,}$")
@@ -22,8 +22,9 @@ MIN_PHONE_DIGITS = 4
 def fields_from_lookup(text: str) -> dict[str, str]:
     """ "陳靜" → native_name 陳靜, family_name 陳, given_name 靜, family first; "Siobhán O'Connor" → given
     Siobhán, family O'Connor; "O'Connor, Siobhán" the same; one Latin word → the family name (what a desk
-    asks first); an email → email; phone digits → phone. Unknown shapes pre-fill nothing."""
-    text = " ".join(text.split())
+    asks first); an email → email; phone digits → phone; a courtesy title is not part of the name ("Mr Okonkwo",
+    欧阳先生: without_titles). Unknown shapes pre-fill nothing."""
+    text = " ".join(without_titles(text).split())
     if not text:
         return {}
     if "@" in text:

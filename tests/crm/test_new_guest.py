@@ -31,6 +31,10 @@ pytestmark = pytest.mark.django_db
         ("Alvarez", {"family_name": "Alvarez"}),
         ("jose.alvarez@example.es", {"email": "jose.alvarez@example.es"}),
         ("138 0013 9999", {"phone": "138 0013 9999"}),
+        # A courtesy title is how the desk spoke of the guest, not a part of the name
+        ("Mr Okonkwo", {"family_name": "Okonkwo"}),
+        ("Mrs. Mary Lindqvist", {"given_name": "Mary", "family_name": "Lindqvist"}),
+        ("欧阳先生", {"native_name": "欧阳", "name_order": "family_first"}),
     ],
 )
 def test_what_was_typed_fills_the_right_fields_as_typed(typed, fields):

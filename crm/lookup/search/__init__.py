@@ -95,11 +95,15 @@ def search(*, organization: Organization, text: str, limit: int = RESULT_LIMIT) 
             _corrected(organization, query, scores, limit, near, nobody)
     ranked = scores.ranked()
     if several and not ranked and query.name_words():
-        # Any word of several as typed ("Mr Zhang", "John Okonkwo"): the lenient last resort, after the corrections
-        # (whose matches of every word would rank above it anyway). Each word's best holders from the index, one
-        # statement; its prefixes and sound-alikes are not read (walking john*'s holders took 11 ms at a million).
+        # Any word of several as typed ("John Paul Smith" for John Smith): the lenient last resort, after the
+        # corrections (whose matches of every word would rank above it anyway). Each word's best holders from the
+        # index, one statement; its prefixes and sound-alikes are not read (walking john*'s holders took 11 ms at a
+        # million). A word no guest holds in any way (as typed, as the start of a name, corrected, by nickname or
+        # sound) makes the name one nobody has ("Mary Lindqvist" among the Marys): nothing is answered, and the
+        # desk creates the guest, rather than pick among other guests who share a first name.
         _lookup(organization, _as_typed(query, prefixes=False).per_word(), scores, limit)
-        ranked = scores.ranked()
+        held = {slot for slots in scores.best.values() for slot in slots}
+        ranked = scores.ranked() if held.issuperset(range(len(query.words))) else []
     best = sorted(ranked, key=lambda item: _order(item[0], item[1], scores.last_seen.get(item[0])))[:limit]
     if not best:
         return []

@@ -17,6 +17,7 @@ from crm.lookup.normalize import (
     phonetic,
     pinyin_syllables,
     tone_key,
+    without_titles,
     written_whole,
 )
 from crm.lookup.terms import EMAIL_SIGIL, PHONE_SIGIL, PHONETIC_SIGIL
@@ -100,7 +101,7 @@ class Query:
 def analyze(text: str) -> Query:
     """The ways this query could be written in the index (see crm.lookup.terms)."""
     # NUL cannot be stored in PostgreSQL text, so it cannot match anything either.
-    text = unicodedata.normalize("NFKC", text or "").replace("\x00", "").strip()[:MAX_QUERY_LENGTH]
+    text = without_titles(unicodedata.normalize("NFKC", text or "").replace("\x00", "").strip()[:MAX_QUERY_LENGTH])
     query = Query()
     if not text:
         return query
