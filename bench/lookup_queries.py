@@ -74,7 +74,15 @@ from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein, Levenshtein
 
 from crm.lookup.nicknames import related_names
-from crm.lookup.normalize import fold_tones, latin_words, simplified, split_family_name, traditional
+from crm.lookup.normalize import (
+    family_pinyin,
+    fold_tones,
+    latin_words,
+    pinyin_syllables,
+    simplified,
+    split_family_name,
+    traditional,
+)
 from crm.lookup.search.query import written_as_address
 from crm.models import Customer
 from crm.phones import digits
@@ -394,7 +402,14 @@ def _not_found(rng: random.Random, count: int) -> list[LookupQuery]:
             text = f"nobody.{rng.randint(1000, 9999)}@nowhere.example"
         else:
             text = f"{rng.randint(10**7, 10**8 - 1)}"
-        result.append(LookupQuery("not_found", text, 0, [[[("nobody", text)]]]))
+        tiers = [[[("nobody", text)]]]
+        if form == 1:
+            # Han characters nobody's name holds may still read as a guest's pinyin-only name (张喆垚 and Zheyao
+            # Zhang): the search finds that guest by the reading, as for the pinyin kind; nobody when no name reads so.
+            family, given = split_family_name(text)
+            reading = family_pinyin(family, tones=True) + pinyin_syllables(given, tones=True)
+            tiers = [[[_full([fold_tones(syllable) for syllable in reading])]]]
+        result.append(LookupQuery("not_found", text, 0, tiers))
     return result
 
 
