@@ -48,6 +48,9 @@ WHOLE = -1  # the slot of variants that stand for the whole query
 # characters themselves, and, as a guest's name (PART_OF_NAME: 0.836), below a name starting with the characters
 # (a prefix, 0.85): 山 finds 山田 誠 before 单霞明, whose family name only reads shan.
 HAN_READING = 0.88
+# Kanji typed with kana or Hangul (山田さ, her name being typed) are part of what was typed: below the whole text as
+# the start of a name (a prefix, 0.85), so the name being typed comes first; the kanji's other holders follow.
+HAN_BESIDE_KANA = 0.8
 EMAIL_LOCAL = re.compile(r"[a-z0-9._%+-]{2,}")
 # A local part written as only an address is (a letter beside a digit, a dot, an underscore, a % or a +: "soren.tran",
 # "wei1234") says the guest's email: its holder first, above the guests whose names hold the same words (1.0), a
@@ -114,11 +117,13 @@ def analyze(text: str) -> Query:
     number = digits(text)
     if len(number) >= MIN_PHONE_DIGITS and 2 * len(number) >= len(re.sub(r"\s", "", text)):
         query.add(PHONE_SIGIL + number[::-1], WHOLE, 1.0, prefix=True)
-    if is_japanese_or_korean(text):  # 山田 さくら: the whole name as its terms hold it (crm.lookup.terms)
+    kana = is_japanese_or_korean(text)
+    if kana:  # 山田 さくら: the whole name as its terms hold it (crm.lookup.terms)
         query.add(written_whole(text), WHOLE, 1.0, prefix=True)
     for run in han_runs(text):
-        query.add(run, WHOLE, 1.0, prefix=True)
-        query.add("".join(pinyin_syllables(run, tones=False)), WHOLE, HAN_READING, prefix=False)
+        query.add(run, WHOLE, HAN_BESIDE_KANA if kana else 1.0, prefix=True)
+        if not kana:  # kanji typed with kana are Japanese: not read in pinyin (nor are a Japanese guest's)
+            query.add("".join(pinyin_syllables(run, tones=False)), WHOLE, HAN_READING, prefix=False)
     query.words = [word for word in latin_words(text) if not word.isdigit()][:MAX_QUERY_WORDS]
     for slot, word in enumerate(query.words):
         query.add(word, slot, 1.0, prefix=len(word) >= MIN_PREFIX)

@@ -223,6 +223,9 @@ def test_a_name_in_kanji_and_kana_is_found_whole_and_by_its_family_name(organiza
     # Then she comes first; 山田 alone is both guests' family name, the most recent first
     for text in ("山田 さくら", "山田さくら"):
         assert find(organization, text)[0] == sakura.pk, text
+    # and as it is typed, from its first kana: the kanji alone no longer stand for what was typed
+    for text in ("山田 さ", "山田さ", "山田さく"):
+        assert find(organization, text) == [sakura.pk, makoto.pk], text
     assert find(organization, "山田") == [makoto.pk, sakura.pk]
 
 
