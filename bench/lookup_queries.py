@@ -75,7 +75,6 @@ from rapidfuzz.distance import DamerauLevenshtein, Levenshtein
 
 from crm.lookup.nicknames import related_names
 from crm.lookup.normalize import (
-    family_pinyin,
     fold_tones,
     latin_words,
     pinyin_syllables,
@@ -405,9 +404,9 @@ def _not_found(rng: random.Random, count: int) -> list[LookupQuery]:
         tiers = [[[("nobody", text)]]]
         if form == 1:
             # Han characters nobody's name holds may still read as a guest's pinyin-only name (张喆垚 and Zheyao
-            # Zhang): the search finds that guest by the reading, as for the pinyin kind; nobody when no name reads so.
-            family, given = split_family_name(text)
-            reading = family_pinyin(family, tones=True) + pinyin_syllables(given, tones=True)
+            # Zhang): the search finds that guest by the characters' reading (crm.lookup.search.query.HAN_READING),
+            # as for the pinyin kind; nobody when no name reads so.
+            reading = pinyin_syllables(text, tones=True)  # as the search reads typed characters
             tiers = [[[_full([fold_tones(syllable) for syllable in reading])]]]
         result.append(LookupQuery("not_found", text, 0, tiers))
     return result

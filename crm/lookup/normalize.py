@@ -228,24 +228,29 @@ def fit(term: str) -> str:
     return term[:MAX_TERM_LENGTH]
 
 
-# Courtesy titles typed with a name ("Mr Zhang", "Mrs. Smith", 张先生, 陈小姐, 田中様, 김민준 씨): how the desk
-# speaks of a guest, not a word of any guest's name. Dropped when a name remains, so that the name alone is looked
-# up: 张先生 finds the guests of the family name 张, where the whole text as a name found nobody. Alone, kept.
-TITLE_WORDS = frozenset(
-    {"mr", "mrs", "ms", "miss", "mx", "mister", "dr", "prof", "sir", "madam", "madame", "mme", "mlle", "herr", "frau"}
-)
+# Courtesy titles typed with a name ("Mr Zhang", "Mrs. Smith", "Dr.Lee", "Frau Dr. Schmidt", 张先生, 陈小姐, 田中様,
+# 김민준 씨): how the desk speaks of a guest, not a word of any guest's name. Dropped when a name remains, so that
+# the name alone is looked up: 张先生 finds the guests of the family name 张, where the whole text as a name found
+# nobody. A Latin title only at the start (Michael Herr is a name); a generation after a name ("John Smith Jr.");
+# a Han, kana or Hangul title at a word's end or as a word. Alone, a title is what was typed.
+TITLE_WORDS = (  # noqa: SIM905 - a list of words, read as one
+    "mr mrs ms miss mx mister dr prof sir madam madame mme mlle mdm monsieur herr frau lady rev"
+    " senor señor senora señora senorita señorita sr sra srta signor signora"
+).split()
+GENERATIONS = ("jr", "sr", "ii", "iii", "iv")
 TITLE_ENDINGS = ("先生", "女士", "小姐", "太太", "夫人", "老师", "老師", "さん", "さま", "様", "氏", "씨", "님")
+_LEADING_TITLES = re.compile(
+    rf"^(?:(?:{'|'.join(sorted(TITLE_WORDS, key=len, reverse=True))})(?:\.|(?=[\s,]))[\s.,]*)+", re.IGNORECASE
+)
+_GENERATION = re.compile(rf"[\s,]+(?:{'|'.join(GENERATIONS)})\.?$", re.IGNORECASE)
+_TITLE_ENDING = re.compile(rf"(?:{'|'.join(TITLE_ENDINGS)})(?=\s|$)")
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 def without_titles(text: str) -> str:
-    """The text without the courtesy titles typed with a name (TITLE_WORDS as words, TITLE_ENDINGS also at a word's
-    end: 张先生, 田中さん), when a name remains; an email, or a text without a title, as typed."""
+    """The text without the courtesy titles typed with a name (see TITLE_WORDS), when a name remains; an email, or a
+    text without a title, as typed."""
     if "@" in text:
         return text
-    words = text.split()
-    names = []
-    for word in words:
-        if word.lower().rstrip(".") in TITLE_WORDS or word in TITLE_ENDINGS:
-            continue
-        names.append(next((word[: -len(end)] for end in TITLE_ENDINGS if word.endswith(end) and word != end), word))
-    return " ".join(names) if names and names != words else text
+    name = _TITLE_ENDING.sub("", _GENERATION.sub("", _LEADING_TITLES.sub("", text))).strip(" ,")
+    return " ".join(name.split()) if name != text and _LETTER.search(name) else text

@@ -94,16 +94,16 @@ def search(*, organization: Organization, text: str, limit: int = RESULT_LIMIT) 
         if not corrected and scores.sure_best() < FUZZY_BELOW and query.name_words():
             _corrected(organization, query, scores, limit, near, nobody)
     ranked = scores.ranked()
-    if several and not ranked and query.name_words():
-        # Any word of several as typed ("John Paul Smith" for John Smith): the lenient last resort, after the
-        # corrections (whose matches of every word would rank above it anyway). Each word's best holders from the
-        # index, one statement; its prefixes and sound-alikes are not read (walking john*'s holders took 11 ms at a
-        # million). A word no guest holds in any way (as typed, as the start of a name, corrected, by nickname or
-        # sound) makes the name one nobody has ("Mary Lindqvist" among the Marys): nothing is answered, and the
-        # desk creates the guest, rather than pick among other guests who share a first name.
+    if len(query.words) > 2 and not ranked and query.name_words():
+        # Most words of three or more as typed ("John Paul Smith" for John Smith, whose profile holds no middle
+        # name): the lenient last resort, after the corrections (whose matches of every word would rank above it
+        # anyway). Each word's best holders from the index, one statement; its prefixes and sound-alikes are not read
+        # (walking john*'s holders took 11 ms at a million). A guest holding half the words or fewer is another
+        # person: "Mary Lindqvist", "Wei Chen" answer nothing when nobody holds both words, so that the desk creates
+        # the guest rather than pick among the Marys (a courtesy title is not a word: normalize.without_titles).
         _lookup(organization, _as_typed(query, prefixes=False).per_word(), scores, limit)
-        held = {slot for slots in scores.best.values() for slot in slots}
-        ranked = scores.ranked() if held.issuperset(range(len(query.words))) else []
+        most = len(query.words) // 2 + 1
+        ranked = [item for item in scores.ranked() if sum(slot >= 0 for slot in scores.best[item[0]]) >= most]
     best = sorted(ranked, key=lambda item: _order(item[0], item[1], scores.last_seen.get(item[0])))[:limit]
     if not best:
         return []

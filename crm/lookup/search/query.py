@@ -10,7 +10,9 @@ from itertools import chain, combinations, islice
 
 from crm.lookup.nicknames import related_names
 from crm.lookup.normalize import (
+    KANA_OR_HANGUL,
     han_runs,
+    has_han,
     has_tone_marks,
     is_japanese_or_korean,
     latin_words,
@@ -124,7 +126,10 @@ def analyze(text: str) -> Query:
         query.add(run, WHOLE, HAN_BESIDE_KANA if kana else 1.0, prefix=True)
         if not kana:  # kanji typed with kana are Japanese: not read in pinyin (nor are a Japanese guest's)
             query.add("".join(pinyin_syllables(run, tones=False)), WHOLE, HAN_READING, prefix=False)
-    query.words = [word for word in latin_words(text) if not word.isdigit()][:MAX_QUERY_WORDS]
+    # Kana or Hangul typed with kanji are a name written in its script (山田さくら), not romaji words: "sa" of 山田さ
+    # would rank Sakura Ito and Sam Smith among the Yamadas. Kana alone (さくら) are read as romaji too.
+    latin = KANA_OR_HANGUL.sub(" ", text) if kana and has_han(text) else text
+    query.words = [word for word in latin_words(latin) if not word.isdigit()][:MAX_QUERY_WORDS]
     for slot, word in enumerate(query.words):
         query.add(word, slot, 1.0, prefix=len(word) >= MIN_PREFIX)
         for name in related_names(word):

@@ -4,6 +4,8 @@ of them) in as few statements as the search allows, on PostgreSQL and SQLite ali
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from crm import selectors
 from tests.factories import CustomerFactory
@@ -106,11 +108,23 @@ def test_a_name_nobody_holds_finds_nothing(api, organization):
 
 
 def test_the_last_resort_reads_any_word_as_typed(api, organization):
-    # given Wei Zhang, and nobody called Mr
+    # given Wei Zhang, and Mei Chen: nobody holds Wei, Zhang and Chen together
     zhang = CustomerFactory(organization=organization, zhang_wei=True)
-    # when a salutation is typed with the family name, then the guests holding a typed word are found
-    answer = api.get(URL, {"q": "Mr Zhang"})
+    CustomerFactory(organization=organization, given_name="Mei", family_name="Chen")
+    # when the three words are typed, then the guest holding most of them is found; one holding one word is not
+    answer = api.get(URL, {"q": "Wei Zhang Chen"})
     assert [row["id"] for row in answer.json()["results"]] == [zhang.pk]
+
+
+def test_a_word_nobody_holds_ends_the_search_without_its_last_resort(organization):
+    # given Wei Zhang; nobody's name holds or starts with lindqvist, or sounds like it
+    CustomerFactory(organization=organization, zhang_wei=True)
+    with CaptureQueriesContext(connection) as captured:
+        found = selectors.customer_lookup(organization=organization, q="Wei Lindqvist")
+    # then nothing is found, and no statement read the typed words' holders once the stages had found no one
+    assert list(found) == []
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert not any("LEFT JOIN crm_externalid" in sql for sql in statements), statements  # no winners to read
 
 
 def test_an_email_nobody_holds_finds_nothing_without_reading_its_words_as_names(

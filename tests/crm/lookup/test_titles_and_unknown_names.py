@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from crm.lookup.normalize import without_titles
+from tests.crm.lookup.test_ranking import find, seen_guest
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +32,18 @@ def _ids(api, text: str) -> list[int]:
         ("田中様", "田中"),
         ("山田さん", "山田"),
         ("김민준 씨", "김민준"),
+        ("Dr.Lee", "Lee"),
+        ("Mr, Zhang", "Zhang"),
+        ("Frau Dr. Schmidt", "Schmidt"),
+        ("Mdm Tan", "Tan"),
+        ("Sr. Garcia", "Garcia"),
+        ("John Smith Jr.", "John Smith"),
+        ("John Smith III", "John Smith"),
+        ("Mr. O'Connor, Siobhán", "O'Connor, Siobhán"),
+        ("张先生 Wei", "张 Wei"),
+        ("Michael Herr", "Michael Herr"),  # a title word after a name is a name
+        ("Elton Sir", "Elton Sir"),
+        ("J. Smith", "J. Smith"),
         ("Mr", "Mr"),  # a title alone is what was typed
         ("先生", "先生"),
         ("mr.smith@example.com", "mr.smith@example.com"),  # an email as typed
@@ -70,9 +83,42 @@ def test_a_name_nobody_holds_answers_nothing_rather_than_other_guests_of_one_wor
     assert _ids(api, "Mary Lindq") == []
 
 
-def test_a_middle_name_the_profile_lacks_still_finds_the_guest(api, organization):
-    # given John Smith, whose profile holds no middle name, and Paul Jones
+def test_a_name_that_is_also_a_title_is_a_name(api, organization):
+    # given Michael Herr and Michael Jordan
+    herr = CustomerFactory(organization=organization, given_name="Michael", family_name="Herr")
+    CustomerFactory(organization=organization, given_name="Michael", family_name="Jordan")
+    # when his name is typed, then he alone is found: Herr after a name is his family name, not a title
+    assert _ids(api, "Michael Herr") == [herr.pk]
+    assert _ids(api, "Herr Herr") == [herr.pk]
+
+
+def test_a_guest_holding_half_the_words_typed_or_fewer_is_another_person(api, organization):
+    # given Mary Martin, Robert Jones and Chidi Okafor; nobody holds two of the words typed below together
+    CustomerFactory(organization=organization, given_name="Mary", family_name="Martin")
+    CustomerFactory(organization=organization, given_name="Robert", family_name="Jones")
+    CustomerFactory(organization=organization, given_name="Chidi", family_name="Okafor")
+    # when a name is typed that no guest has, however its words are held (as typed, by nickname, corrected, as the
+    # start of a name), then nothing is found
+    for typed in ("Mary Okafor", "Bob Okafor", "Jhon Okafor", "Rob Okafor", "Mary Jones", "Mary Ann Okafor"):
+        assert _ids(api, typed) == [], typed
+
+
+def test_a_middle_name_or_a_generation_the_profile_lacks_still_finds_the_guest(api, organization):
+    # given John Smith, whose profile holds no middle name, and John Okafor
     john = CustomerFactory(organization=organization, given_name="John", family_name="Smith")
-    CustomerFactory(organization=organization, given_name="Paul", family_name="Jones")
-    # when his full name is typed with the middle name, then he is found: every word is some guest's
+    CustomerFactory(organization=organization, given_name="John", family_name="Okafor")
+    # when his full name is typed with a middle name or a generation, then he is found: he holds most of the words
     assert _ids(api, "John Paul Smith") == [john.pk]
+    assert _ids(api, "John Smith Jr.") == [john.pk]
+
+
+def test_kana_typed_after_kanji_do_not_bring_latin_names_before_the_kanjis_holders(organization):
+    # given 山田 さくら and 山田 誠, seen a month ago, and guests whose Latin names start with "sa" (the romaji of さ),
+    # seen since: more than a page of them
+    sakura = seen_guest(organization, 30, native_name="山田 さくら", language="ja", given_name="")
+    makoto = seen_guest(organization, 30, native_name="山田 誠", language="ja", given_name="")
+    for number in range(22):
+        seen_guest(organization, 1, given_name=f"Sa{'r' * (number % 3)}a{number}", family_name="Jones")
+    # when her name is typed key by key, then the Yamadas lead the page, the name being typed first
+    for typed in ("山田さ", "山田 さく"):
+        assert find(organization, typed)[:2] == [sakura.pk, makoto.pk], typed
