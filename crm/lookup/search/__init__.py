@@ -95,15 +95,23 @@ def search(*, organization: Organization, text: str, limit: int = RESULT_LIMIT) 
             _corrected(organization, query, scores, limit, near, nobody)
     ranked = scores.ranked()
     if len(query.words) > 2 and not ranked and query.name_words():
-        # Most words of three or more as typed ("John Paul Smith" for John Smith, whose profile holds no middle
-        # name): the lenient last resort, after the corrections (whose matches of every word would rank above it
-        # anyway). Each word's best holders from the index, one statement; its prefixes and sound-alikes are not read
-        # (walking john*'s holders took 11 ms at a million). A guest holding half the words or fewer is another
-        # person: "Mary Lindqvist", "Wei Chen" answer nothing when nobody holds both words, so that the desk creates
-        # the guest rather than pick among the Marys (a courtesy title is not a word: normalize.without_titles).
-        _lookup(organization, _as_typed(query, prefixes=False).per_word(), scores, limit)
-        most = len(query.words) // 2 + 1
-        ranked = [item for item in scores.ranked() if sum(slot >= 0 for slot in scores.best[item[0]]) >= most]
+        # Every word but one, of three or more ("John Paul Smith" for John Smith, whose profile holds no middle name):
+        # the lenient last resort, after the corrections (whose matches of every word would rank above it anyway).
+        # The typed words with one left out, joined, are whole names a guest holds (in both orders,
+        # crm.lookup.terms.full_name_keys): one index probe each, one statement, however many guests hold each word
+        # (reading each word's best holders found no John Smith among a million guests). Each weighs the share of the
+        # words it holds. Fewer words held is another person: "Mary Lindqvist" or "Wei Chen" answer nothing when no
+        # guest holds both, so that the desk creates the guest rather than pick among the Marys (a courtesy title
+        # or a generation is not a word: crm.lookup.normalize.without_titles).
+        weight = (len(query.words) - 1) / len(query.words)
+        words = query.words
+        lenient = [
+            Variant("".join(words[:gone] + words[gone + 1 :])[:MAX_QUERY_LENGTH], WHOLE, weight, prefix=False)
+            for gone in range(len(words))
+        ]
+        scores.add_variants(lenient)
+        _lookup(organization, lenient, scores, limit)
+        ranked = scores.ranked()
     best = sorted(ranked, key=lambda item: _order(item[0], item[1], scores.last_seen.get(item[0])))[:limit]
     if not best:
         return []
