@@ -98,20 +98,25 @@ def search(*, organization: Organization, text: str, limit: int = RESULT_LIMIT) 
         # Every word but one, of three or more ("John Paul Smith" for John Smith, whose profile holds no middle name):
         # the lenient last resort, after the corrections (whose matches of every word would rank above it anyway).
         # The typed words with one left out, joined, are whole names a guest holds (in both orders,
-        # crm.lookup.terms.full_name_keys): one index probe each, one statement, however many guests hold each word
-        # (reading each word's best holders found no John Smith among a million guests). Each weighs the share of the
-        # words it holds. Fewer words held is another person: "Mary Lindqvist" or "Wei Chen" answer nothing when no
-        # guest holds both, so that the desk creates the guest rather than pick among the Marys (a courtesy title
-        # or a generation is not a word: crm.lookup.normalize.without_titles).
-        weight = (len(query.words) - 1) / len(query.words)
+        # crm.lookup.terms.full_name_keys): one index probe each, however many guests hold each word (each word's
+        # best holders alone met no John Smith among a million guests); in the same statement, each word's best
+        # holders as typed, which find a name written apart ("ye uju kim": Ye-jun Kim holds ye and kim) among the
+        # most recent. Either weighs the share of the words held. Fewer words held is another person: "Mary
+        # Lindqvist" or "Wei Chen" answer nothing when no guest holds both, so that the desk creates the guest rather
+        # than pick among the Marys (a courtesy title or a generation is not a word: normalize.without_titles).
         words = query.words
+        weight = (len(words) - 1) / len(words)
         lenient = [
             Variant("".join(words[:gone] + words[gone + 1 :])[:MAX_QUERY_LENGTH], WHOLE, weight, prefix=False)
             for gone in range(len(words))
         ]
         scores.add_variants(lenient)
-        _lookup(organization, lenient, scores, limit)
-        ranked = scores.ranked()
+        _lookup(organization, lenient + _as_typed(query, prefixes=False).per_word(), scores, limit)
+        ranked = [
+            (customer, score)
+            for customer, score in scores.ranked()
+            if WHOLE in scores.best[customer] or len(scores.best[customer]) >= len(words) - 1
+        ]
     best = sorted(ranked, key=lambda item: _order(item[0], item[1], scores.last_seen.get(item[0])))[:limit]
     if not best:
         return []

@@ -112,6 +112,13 @@ def test_a_middle_name_or_a_generation_the_profile_lacks_still_finds_the_guest(a
     assert _ids(api, "John Smith Jr.") == [john.pk]
 
 
+def test_two_words_of_three_a_guest_holds_apart_find_the_guest(api, organization):
+    # given Ye-jun Kim, whose whole name is none of the typed words with one left out
+    kim = CustomerFactory(organization=organization, given_name="Ye-jun", family_name="Kim", native_name="김예준")
+    # when two letters of her given name go astray, then she is found by the two words she holds as typed
+    assert _ids(api, "ye uju kim") == [kim.pk]
+
+
 def test_kana_typed_after_kanji_do_not_bring_latin_names_before_the_kanjis_holders(organization):
     # given 山田 さくら and 山田 誠, seen a month ago, and guests whose Latin names start with "sa" (the romaji of さ),
     # seen since: more than a page of them
