@@ -14,6 +14,10 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/customers/"
 
 
+def _named(organization, given: str, family: str, **fields):
+    return CustomerFactory(organization=organization, given_name=given, family_name=family, **fields)
+
+
 def _ids(api, text: str) -> list[int]:
     answer = api.get(URL, {"q": text})
     assert answer.status_code == 200, answer.content
@@ -74,8 +78,8 @@ def test_japanese_and_korean_honorifics_find_the_guest(api, organization):
 
 def test_a_name_nobody_holds_answers_nothing_rather_than_other_guests_of_one_word(api, organization):
     # given Mary Martin and Mary Jones; nobody's name holds or resembles lindqvist
-    CustomerFactory(organization=organization, given_name="Mary", family_name="Martin")
-    CustomerFactory(organization=organization, given_name="Mary", family_name="Jones")
+    _named(organization, "Mary", "Martin")
+    _named(organization, "Mary", "Jones")
     # when a new guest's name is typed, then nothing is found: the desk creates her
     assert _ids(api, "Mary Lindqvist") == []
     # as the name is typed, the Marys show until the surname names nobody
@@ -85,8 +89,8 @@ def test_a_name_nobody_holds_answers_nothing_rather_than_other_guests_of_one_wor
 
 def test_a_name_that_is_also_a_title_is_a_name(api, organization):
     # given Michael Herr and Michael Jordan
-    herr = CustomerFactory(organization=organization, given_name="Michael", family_name="Herr")
-    CustomerFactory(organization=organization, given_name="Michael", family_name="Jordan")
+    herr = _named(organization, "Michael", "Herr")
+    _named(organization, "Michael", "Jordan")
     # when his name is typed, then he alone is found: Herr after a name is his family name, not a title
     assert _ids(api, "Michael Herr") == [herr.pk]
     assert _ids(api, "Herr Herr") == [herr.pk]
@@ -94,9 +98,9 @@ def test_a_name_that_is_also_a_title_is_a_name(api, organization):
 
 def test_a_guest_holding_half_the_words_typed_or_fewer_is_another_person(api, organization):
     # given Mary Martin, Robert Jones and Chidi Okafor; nobody holds two of the words typed below together
-    CustomerFactory(organization=organization, given_name="Mary", family_name="Martin")
-    CustomerFactory(organization=organization, given_name="Robert", family_name="Jones")
-    CustomerFactory(organization=organization, given_name="Chidi", family_name="Okafor")
+    _named(organization, "Mary", "Martin")
+    _named(organization, "Robert", "Jones")
+    _named(organization, "Chidi", "Okafor")
     # when a name is typed that no guest has, however its words are held (as typed, by nickname, corrected, as the
     # start of a name), then nothing is found
     for typed in ("Mary Okafor", "Bob Okafor", "Jhon Okafor", "Rob Okafor", "Mary Jones", "Mary Ann Okafor"):
@@ -105,8 +109,8 @@ def test_a_guest_holding_half_the_words_typed_or_fewer_is_another_person(api, or
 
 def test_a_middle_name_or_a_generation_the_profile_lacks_still_finds_the_guest(api, organization):
     # given John Smith, whose profile holds no middle name, and John Okafor
-    john = CustomerFactory(organization=organization, given_name="John", family_name="Smith")
-    CustomerFactory(organization=organization, given_name="John", family_name="Okafor")
+    john = _named(organization, "John", "Smith")
+    _named(organization, "John", "Okafor")
     # when his full name is typed with a middle name or a generation, then he is found: he holds most of the words
     assert _ids(api, "John Paul Smith") == [john.pk]
     assert _ids(api, "John Smith Jr.") == [john.pk]
@@ -114,7 +118,7 @@ def test_a_middle_name_or_a_generation_the_profile_lacks_still_finds_the_guest(a
 
 def test_two_words_of_three_a_guest_holds_apart_find_the_guest(api, organization):
     # given Ye-jun Kim, whose whole name is none of the typed words with one left out
-    kim = CustomerFactory(organization=organization, given_name="Ye-jun", family_name="Kim", native_name="김예준")
+    kim = _named(organization, "Ye-jun", "Kim", native_name="김예준")
     # when two letters of her given name go astray, then she is found by the two words she holds as typed
     assert _ids(api, "ye uju kim") == [kim.pk]
 
