@@ -4,7 +4,9 @@ field, without DRF's per-instance machinery on the hot paths (a lookup page on e
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from operator import attrgetter
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
@@ -44,7 +46,7 @@ class ModelFieldsOnce:
 
     # Per class: each field built once, and whether a copy of it must be deep (_holds_fields).
     _built_fields: dict[type, list[tuple[str, serializers.Field, bool]]] = {}
-    _plans: dict[type, list[tuple[str, str, str | None, object]]] = {}
+    _plans: dict[type, _Plan] = {}
 
     def get_fields(self):
         cls = type(self)
@@ -56,46 +58,82 @@ class ModelFieldsOnce:
             for name, field, deep in ModelFieldsOnce._built_fields[cls]
         }
 
-    def _output_plan(self) -> list[tuple[str, str, str | None, object]]:
-        """(field name, how to render it, the attribute to read, the field or nested plan to render with), per
-        class."""
+    def _output_plan(self) -> _Plan:
+        """How each readable field renders, made once per class."""
         cls = type(self)
         if cls not in ModelFieldsOnce._plans:
-            ModelFieldsOnce._plans[cls] = [_plan_field(self.Meta.model, f) for f in self._readable_fields]  # type: ignore[attr-defined]
+            entries = [_plan_field(self.Meta.model, f) for f in self._readable_fields]  # type: ignore[attr-defined]
+            ModelFieldsOnce._plans[cls] = _Plan.of(entries)
         return ModelFieldsOnce._plans[cls]
 
     def to_representation(self, instance):
         if isinstance(instance, Mapping):  # validated data rendered back: DRF's own way
             return super().to_representation(instance)  # type: ignore[misc]
-        data = {}
-        zone = None
-        for name, how, attribute, what in self._output_plan():
-            if how == RAW:
-                data[name] = getattr(instance, attribute)
-                continue
+        plan = self._output_plan()
+        values = list(plan.read(instance))
+        skipped = False
+        for index, how, attribute, what in plan.rendered:
             if how == NESTED:
-                data[name] = [{key: getattr(row, at) for key, at in what} for row in _related_rows(instance, attribute)]
+                rows = _related_rows(instance, attribute)
+                values[index] = [{key: getattr(row, at) for key, at in what} for row in rows]
                 continue
             if how == METHOD:
-                data[name] = getattr(self, what)(instance)
+                values[index] = getattr(self, what)(instance)
                 continue
-            field = self.fields[name] if how == DRF else what  # type: ignore[attr-defined]
+            field = self.fields[plan.names[index]] if how == DRF else what  # type: ignore[attr-defined]
             if attribute is not None:
-                value = getattr(instance, attribute)
+                value = values[index]
             else:
                 try:
                     value = field.get_attribute(instance)
                 except SkipField:  # as DRF: a read-only attribute the instance lacks is left out
+                    values[index], skipped = _SKIPPED, True
                     continue
             if value is None:
-                data[name] = None
+                values[index] = None
             elif how == DATETIME:
-                zone = zone or timezone.get_current_timezone()
-                text = value.astimezone(zone).isoformat()
-                data[name] = text[:-6] + "Z" if text.endswith("+00:00") else text
+                text = value.astimezone(self._zone()).isoformat()
+                values[index] = text[:-6] + "Z" if text.endswith("+00:00") else text
             else:
-                data[name] = field.to_representation(value)
-        return data
+                values[index] = field.to_representation(value)
+        data = dict(zip(plan.names, values, strict=True))
+        return {name: value for name, value in data.items() if value is not _SKIPPED} if skipped else data
+
+    def _zone(self):
+        """The current time zone, looked up once per serializer (a page's rows share it)."""
+        zone = self.__dict__.get("_current_zone")
+        if zone is None:
+            zone = self.__dict__["_current_zone"] = timezone.get_current_timezone()
+        return zone
+
+
+_SKIPPED = object()  # a field DRF leaves out of this instance's output
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A class's output plan: its fields' names in order; one attribute read per field, all at once (`read`, an
+    attrgetter: the model's plain attributes, and a stand-in for a field rendered otherwise); the fields that are
+    not a plain attribute's value as it is, each with how it renders (`rendered`: position, how, attribute, field
+    or nested plan). A page of 20 guests was ~30 branches a guest in Python (0.5 ms a page, 2026-12-07); a guest's
+    plain attributes now come from one C call, and ~8 fields a guest are rendered one by one."""
+
+    names: tuple[str, ...]
+    read: Callable
+    rendered: tuple[tuple[int, str, str | None, object], ...]
+
+    @classmethod
+    def of(cls, entries: list[tuple[str, str, str | None, object]]) -> _Plan:
+        # "_state", which every model instance holds, stands in for a field not read as one attribute.
+        attributes = [attribute if how in READ_AT_ONCE and attribute else "_state" for _, how, attribute, _ in entries]
+        one = attrgetter(*attributes)
+        read = one if len(attributes) > 1 else lambda instance: (one(instance),)  # one attribute: not a tuple
+        rendered = tuple((i, how, attribute, what) for i, (_, how, attribute, what) in enumerate(entries) if how != RAW)
+        return cls(tuple(name for name, *_ in entries), read, rendered)
+
+
+# The ways of rendering whose value is one plain attribute of the instance (when the plan names one).
+READ_AT_ONCE = frozenset({RAW, DATETIME, FIELD})
 
 
 def _related_rows(instance, attribute: str):
