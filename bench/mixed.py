@@ -9,9 +9,12 @@ schedule thank-you touches), with token auth, against gunicorn plus a real Celer
 
 The offered rate doubles from 5 req/s until a step misses p95 <= 50 ms, then climbs ×1.25 from the last rate that
 held until two steps in a row miss (next_rate). The same generator offers its own ladder, right after each of the
-system's steps, to the framework floor on its own gunicorn (the same Django + DRF stack, token auth and
-organization lookup, answering a fixed JSON: a real lookup page), so load drift on this shared machine lands on
-both. Traffic goes only to 127.0.0.1; the run stops by itself (RUN_SECONDS after the dataset is ready).
+system's steps, to each of two floors on their own gunicorn (the same Django + DRF stack, token auth and
+organization lookup), so load drift on this shared machine lands on all three: the framework floor as issue 15
+defines it and bench/run lookup measures it — the lookup's own view answering 20 guests it holds in memory
+(bench.reference.LookupFramework: pagination, masking, the serializer) —, and below it a fixed JSON of a real lookup
+page rendered as it is (FixedMetricsJson: no serializer), the floor of the runs before 2026-12-07. Traffic goes only
+to 127.0.0.1; the run stops by itself (RUN_SECONDS after the dataset is ready).
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ SETTLE_TIMEOUT = 30.0  # then the server works off what is still queued before t
 STATS_SECONDS = 1.5  # PostgreSQL backends report their buffer statistics at most once a second
 REQUEST_TIMEOUT = 10.0
 MAX_IN_FLIGHT = 512  # past this the generator itself would be the bottleneck: further requests count as errors
-RUN_SECONDS = 480  # both series; with the server start-ups and the clean-up the run ends within 10 minutes
+RUN_SECONDS = 660  # the three series; with the server start-ups and the clean-up the run ends within 13 minutes
 GUESTS_SAMPLED = 2000
 SLOWEST_SHOWN = 8  # requests of each step printed with their path, latency and server time
 CREATED_DOMAIN = "mixed.bench.example"  # the guests this bench creates: dropped before and after a run
@@ -279,8 +282,8 @@ async def settle(client: Client) -> None:
 
 
 def step_up(series: list[Series], deadline: float) -> None:
-    """The series take turns, a step each (the system, then the floor, each at its own next_rate: load drift lands
-    on both), a series leaving once two steps in a row missed the target; stops at the deadline."""
+    """The series take turns, a step each (the system, then each floor, each at its own next_rate: load drift lands
+    on all), a series leaving once two steps in a row missed the target; stops at the deadline."""
 
     async def run() -> None:
         rng = random.Random(5)
@@ -431,7 +434,7 @@ def forget_created_guests() -> int:
 
 
 def floor_token(organization) -> str:
-    """A manager of the bench organization: the fixed-JSON floor view is for managers."""
+    """A manager of the bench organization: the fixed-JSON floor's view is for managers."""
     staff = bench_staff("bench-manager", organization.name, role="manager")
     token, _ = Token.objects.get_or_create(user=staff.user)
     return token.key
@@ -474,8 +477,9 @@ def main() -> None:
 
     try:
         # A real lookup page is the floor's fixed answer; asking for it also waits for the workers to be up.
+        first_key = quote(Typist.ways(guests[0])[0][:1])  # a guest's name's first keystroke
         get, close = json_getter(port, token)
-        answer = get(f"/api/v1/customers/?page_size=20&q={quote(Typist.ways(guests[0])[0][:1])}")
+        answer = get(f"/api/v1/customers/?page_size=20&q={first_key}")
         close()
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fixed:
             json.dump({"lookup": answer}, fixed)
@@ -483,23 +487,35 @@ def main() -> None:
         floor = start_gunicorn(
             floor_port, workers=WEB_WORKERS, settings="bench.settings", access_log=logs / "floor.log"
         )
-        floor_path = "/bench/fixed-json/metrics/lookup/"
-        get, close = json_getter(floor_port, manager_token)
-        get(floor_path)
-        close()
+        fixed_path = "/bench/fixed-json/metrics/lookup/"
+        framework_path = f"/bench/framework/customers/?page_size=20&q={first_key}"
+        for key, path in ((manager_token, fixed_path), (token, framework_path)):
+            get, close = json_getter(floor_port, key)
+            get(path)
+            close()
 
         mix = Mix(guests, seed=3)
         celery = {"worker": worker.pid, "beat": beat.pid}
-        watches = [Watch(os.environ["DATABASE_URL"], {"web": pid, **celery}) for pid in (server.pid, floor.pid)]
+        # The floors take turns on one server: each watch counts the CPU of its own series' steps.
+        watches = [
+            Watch(os.environ["DATABASE_URL"], {"web": pid, **celery}) for pid in (server.pid, floor.pid, floor.pid)
+        ]
         system = Series("mixed", Client(port, token), mix.next, MIXED_STEP_SECONDS, before, after, watches[0])
         framework = Series(
             "framework",
-            Client(floor_port, manager_token),
-            lambda: Request("floor", "GET", floor_path),
+            Client(floor_port, token),
+            lambda: Request("floor", "GET", framework_path),
             FLOOR_STEP_SECONDS,
             watch=watches[1],
         )
-        step_up([system, framework], deadline)
+        fixed_json = Series(
+            "fixed_json",
+            Client(floor_port, manager_token),
+            lambda: Request("floor", "GET", fixed_path),
+            FLOOR_STEP_SECONDS,
+            watch=watches[2],
+        )
+        step_up([system, framework, fixed_json], deadline)
     finally:
         for process in (server, floor):
             if process:
@@ -512,13 +528,13 @@ def main() -> None:
         if fixed:
             os.unlink(fixed.name)
     line("mixed_guests_created", forget_created_guests(), "rows")
-    for series, log in ((system, "system.log"), (framework, "floor.log")):
+    for series, log in ((system, "system.log"), (framework, "floor.log"), (fixed_json, "floor.log")):
         server_times(logs / log, series.steps)
         for step in series.steps:
             breakdown(series.name, step)
     shutil.rmtree(logs)
 
-    best, best_floor = saturation(system.steps), saturation(framework.steps)
+    best = saturation(system.steps)
     rate = best.rate if best else 0  # 0: not even the first step held the target
     line("mixed_saturation_rps", rate, "req/s")
     if best:
@@ -532,20 +548,25 @@ def main() -> None:
     line("web_rss_mb", rss["web"], "MB")
     line("worker_rss_mb", rss["worker"], "MB")
     line("mixed_pg_cache_hit", 100 * buffers["hit"] / max(1, buffers["hit"] + buffers["read"]), "%")
-    line("framework_saturation_rps", best_floor.rate if best_floor else 0, "req/s")
-    line("framework_saturated", int(framework.saturated), "bool")
-    if best_floor:
-        line("mixed_saturation_vs_framework", rate / best_floor.rate, "x")
+    floors = (framework, fixed_json)
+    for floor_series in floors:
+        best_floor = saturation(floor_series.steps)
+        line(f"{floor_series.name}_saturation_rps", best_floor.rate if best_floor else 0, "req/s")
+        line(f"{floor_series.name}_saturated", int(floor_series.saturated), "bool")
+        if best_floor:
+            line(f"mixed_saturation_vs_{floor_series.name}", rate / best_floor.rate, "x")
     # Why: a step holds p95 <= 50 ms only if the requests' own time (in the web worker, without the queue) does,
     # at the first step already; and the CPU a request costs (every process tree) bounds the rate two cores serve.
-    for series in (system, framework):
+    for series in (system, *floors):
         if series.steps:
             first = [o.server_ms for o in series.steps[0].outcomes if o.server_ms == o.server_ms]
             if first:
                 line(f"{series.name}_first_step_server_p95", percentile(first, 95), "ms")
             line(f"{series.name}_cpu_per_request", cpu_per_request(series.steps), "ms")
-    if system.steps and framework.steps:
-        line("mixed_cpu_vs_framework", cpu_per_request(system.steps) / cpu_per_request(framework.steps), "x")
+    for floor_series in floors:
+        if system.steps and floor_series.steps:
+            ratio = cpu_per_request(system.steps) / cpu_per_request(floor_series.steps)
+            line(f"mixed_cpu_vs_{floor_series.name}", ratio, "x")
 
 
 if __name__ == "__main__":
