@@ -6,14 +6,15 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm import encryption
+from crm import encryption, prepared, rows
 from crm.errors import Conflict
 from crm.models import ChangeAction, DeliveryStatus, EventType, Organization, WebhookDelivery, WebhookEndpoint
 from crm.services.common import User, assign, created, record, user_or_none
@@ -144,11 +145,11 @@ _BATCH_ATTRIBUTE = "_rapport_webhook_batch"
 def _batch() -> _Batch:
     """This transaction's batch: a new one when the last one was committed or rolled back (its callback is no
     longer waiting on the connection)."""
-    connection = transaction.get_connection()
-    batch = getattr(connection, _BATCH_ATTRIBUTE, None)
-    if batch is None or not any(entry[1] == batch.send for entry in connection.run_on_commit):
+    database = transaction.get_connection()
+    batch = getattr(database, _BATCH_ATTRIBUTE, None)
+    if batch is None or not any(entry[1] == batch.send for entry in database.run_on_commit):
         batch = _Batch()
-        setattr(connection, _BATCH_ATTRIBUTE, batch)
+        setattr(database, _BATCH_ATTRIBUTE, batch)
         transaction.on_commit(batch.send, robust=True)
     return batch
 
@@ -171,7 +172,7 @@ def webhook_events_record(
     """webhook_event_record for many events of one organization (an import's batch of guests): the endpoints
     read once, the deliveries written in one INSERT."""
     events = [(EventType(event_type), data) for event_type, data in events]
-    endpoints = list(WebhookEndpoint.objects.filter(organization_id=organization_id, enabled=True).only("events"))
+    endpoints = _enabled_endpoints(organization_id)
     now = now or timezone.now()
     wanted = [
         (endpoint, event_type, {"type": event_type.value, "timestamp": now.isoformat(), "data": data})
@@ -197,6 +198,22 @@ def webhook_events_record(
     )
     batch.ids.extend(row.pk for row in rows)
     return rows
+
+
+def _enabled_endpoints(organization_id: int) -> list[WebhookEndpoint]:
+    """The organization's enabled endpoints, read on every write that records an event (a new guest, a contact, a
+    preference, …) — most often to find none. The statement is written once (crm.rows) and prepared (crm.prepared):
+    the queryset it replaces cost ~0.6 ms of Python to compile, a tenth of a new guest's request (2026-12-07)."""
+    with prepared.cursor(connection) as cursor:
+        cursor.execute(_endpoints_sql(connection.vendor), [organization_id])
+        make = rows.maker(WebhookEndpoint)
+        return [make(row) for row in cursor.fetchall()]
+
+
+@cache
+def _endpoints_sql(vendor: str) -> str:
+    table = connection.ops.quote_name(WebhookEndpoint._meta.db_table)
+    return f"SELECT {rows.columns(WebhookEndpoint, 'e')} FROM {table} e WHERE e.organization_id = %s AND e.enabled"  # noqa: S608
 
 
 @transaction.atomic
