@@ -433,6 +433,11 @@ def forget_created_guests() -> int:
     return deleted.get(Customer._meta.label, 0)
 
 
+def floor_series(name: str, client: Client, path: str, watch: Watch) -> Series:
+    """A floor's series: the same GET at every request, a step of FLOOR_STEP_SECONDS."""
+    return Series(name, client, lambda: Request("floor", "GET", path), FLOOR_STEP_SECONDS, watch=watch)
+
+
 def floor_token(organization) -> str:
     """A manager of the bench organization: the fixed-JSON floor's view is for managers."""
     staff = bench_staff("bench-manager", organization.name, role="manager")
@@ -501,20 +506,8 @@ def main() -> None:
             Watch(os.environ["DATABASE_URL"], {"web": pid, **celery}) for pid in (server.pid, floor.pid, floor.pid)
         ]
         system = Series("mixed", Client(port, token), mix.next, MIXED_STEP_SECONDS, before, after, watches[0])
-        framework = Series(
-            "framework",
-            Client(floor_port, token),
-            lambda: Request("floor", "GET", framework_path),
-            FLOOR_STEP_SECONDS,
-            watch=watches[1],
-        )
-        fixed_json = Series(
-            "fixed_json",
-            Client(floor_port, manager_token),
-            lambda: Request("floor", "GET", fixed_path),
-            FLOOR_STEP_SECONDS,
-            watch=watches[2],
-        )
+        framework = floor_series("framework", Client(floor_port, token), framework_path, watches[1])
+        fixed_json = floor_series("fixed_json", Client(floor_port, manager_token), fixed_path, watches[2])
         step_up([system, framework, fixed_json], deadline)
     finally:
         for process in (server, floor):
@@ -549,12 +542,12 @@ def main() -> None:
     line("worker_rss_mb", rss["worker"], "MB")
     line("mixed_pg_cache_hit", 100 * buffers["hit"] / max(1, buffers["hit"] + buffers["read"]), "%")
     floors = (framework, fixed_json)
-    for floor_series in floors:
-        best_floor = saturation(floor_series.steps)
-        line(f"{floor_series.name}_saturation_rps", best_floor.rate if best_floor else 0, "req/s")
-        line(f"{floor_series.name}_saturated", int(floor_series.saturated), "bool")
+    for one_floor in floors:
+        best_floor = saturation(one_floor.steps)
+        line(f"{one_floor.name}_saturation_rps", best_floor.rate if best_floor else 0, "req/s")
+        line(f"{one_floor.name}_saturated", int(one_floor.saturated), "bool")
         if best_floor:
-            line(f"mixed_saturation_vs_{floor_series.name}", rate / best_floor.rate, "x")
+            line(f"mixed_saturation_vs_{one_floor.name}", rate / best_floor.rate, "x")
     # Why: a step holds p95 <= 50 ms only if the requests' own time (in the web worker, without the queue) does,
     # at the first step already; and the CPU a request costs (every process tree) bounds the rate two cores serve.
     for series in (system, *floors):
@@ -563,10 +556,10 @@ def main() -> None:
             if first:
                 line(f"{series.name}_first_step_server_p95", percentile(first, 95), "ms")
             line(f"{series.name}_cpu_per_request", cpu_per_request(series.steps), "ms")
-    for floor_series in floors:
-        if system.steps and floor_series.steps:
-            ratio = cpu_per_request(system.steps) / cpu_per_request(floor_series.steps)
-            line(f"mixed_cpu_vs_{floor_series.name}", ratio, "x")
+    for one_floor in floors:
+        if system.steps and one_floor.steps:
+            ratio = cpu_per_request(system.steps) / cpu_per_request(one_floor.steps)
+            line(f"mixed_cpu_vs_{one_floor.name}", ratio, "x")
 
 
 if __name__ == "__main__":
