@@ -7,14 +7,14 @@ latency counts from the moment its request was due, so a queue in front of the s
 prefix, keystroke by keystroke —, 20 % briefs, 10 % writes (a new guest, a preference, a contact; contacts
 schedule thank-you touches), with token auth, against gunicorn plus a real Celery worker and beat on the broker.
 
-The offered rate doubles from 5 req/s until a step misses p95 <= 50 ms, then climbs ×1.25 from the last rate that
-held until two steps in a row miss (next_rate). The same generator offers its own ladder, right after each of the
-system's steps, to each of two floors on their own gunicorn (the same Django + DRF stack, token auth and
-organization lookup), so load drift on this shared machine lands on all three: the framework floor as issue 15
-defines it and bench/run lookup measures it — the lookup's own view answering 20 guests it holds in memory
-(bench.reference.LookupFramework: pagination, masking, the serializer) —, and below it a fixed JSON of a real lookup
-page rendered as it is (FixedMetricsJson: no serializer), the floor of the runs before 2026-12-07. Traffic goes only
-to 127.0.0.1; the run stops by itself (RUN_SECONDS after the dataset is ready).
+The offered rate doubles from 5 req/s until a step misses p95 <= 50 ms, then halves the gap between the highest rate
+that held and the lowest that missed (geometrically) until they are within 10 % of each other (next_rate). The same
+generator offers its own ladder, right after each of the system's steps, to each of two floors on their own gunicorn
+(the same Django + DRF stack, token auth and organization lookup), so load drift on this shared machine lands on all
+three: the framework floor as issue 15 defines it and bench/run lookup measures it — the lookup's own view answering
+20 guests it holds in memory (bench.reference.LookupFramework: pagination, masking, the serializer) —, and below it
+a fixed JSON of a real lookup page rendered as it is (FixedMetricsJson: no serializer), the floor of the runs before
+2026-12-07. Traffic goes only to 127.0.0.1; the run stops by itself (RUN_SECONDS after the dataset is ready).
 """
 
 from __future__ import annotations
@@ -58,11 +58,15 @@ WEB_WORKERS = 3
 # One Celery process: the writes' follow-ups are rows for tomorrow, and beat's dispatchers run every 10 s and 1 min.
 CELERY_CONCURRENCY = 1
 TARGET_P95_MS = 50.0
-# Offered requests a second: from FIRST_RATE, doubled while every step holds; after a series' first miss, from the
-# last rate that held, ×1.25 a step until two steps in a row miss (next_rate). ×1.25 from 5 all the way took 16
-# steps to reach 142 req/s, and the run's time limit stopped both series there, neither saturated (2026-12-05).
+# Offered requests a second: from FIRST_RATE, doubled while every step holds; after a series' first miss, halfway
+# (geometrically) between the highest rate that held and the lowest that missed, until they are within PRECISION of
+# each other (next_rate). ×1.25 from 5 all the way took 16 steps to reach 142 req/s, and the run's time limit
+# stopped both series there, neither saturated (2026-12-05). ×1.25 from the last rate that held until two misses in
+# a row (2026-12-05 to 12-07) left each saturation somewhere in a step of 1.25, and their ratio within 1.25² = 1.56:
+# 320 held and 400 missed for the mix beside 640 and 800 for the framework floor read 0.50, anything from 0.40 to
+# 0.63 (2026-12-07). Three halvings take the bracket from 2 to 1.09.
 FIRST_RATE = 5
-COARSE, FINE = 2.0, 1.25
+COARSE, PRECISION = 2.0, 1.1
 # A step of the mix lasts longer than one of the floor: a tenth of it are writes, and their p95 needs numbers.
 MIXED_STEP_SECONDS = 15.0
 FLOOR_STEP_SECONDS = 10.0
@@ -270,7 +274,7 @@ class Series:
 
     @property
     def saturated(self) -> bool:
-        return len(self.steps) >= 2 and not self.steps[-1].holds and not self.steps[-2].holds
+        return next_rate(self.steps) is None
 
 
 async def settle(client: Client) -> None:
@@ -283,7 +287,7 @@ async def settle(client: Client) -> None:
 
 def step_up(series: list[Series], deadline: float) -> None:
     """The series take turns, a step each (the system, then each floor, each at its own next_rate: load drift lands
-    on all), a series leaving once two steps in a row missed the target; stops at the deadline."""
+    on all), a series leaving once its saturation is bracketed within PRECISION; stops at the deadline."""
 
     async def run() -> None:
         rng = random.Random(5)
@@ -376,25 +380,35 @@ def cpu_per_request(steps: list[Step]) -> float:
     return 1000 * seconds / max(1, sum(len(step.outcomes) for step in steps if step.watched))
 
 
-def next_rate(steps: list[Step]) -> int:
-    """The rate a series offers next: doubled while every step held (a coarse climb to where it starts to fail); at
-    its first miss, back to the last rate that held ×1.25; then ×1.25 a step (the series stops after two misses in a
-    row, Series.saturated). 5, 10, 20, 40, 80, 160 (missed), 100, 125, 156, ..."""
+def bracket(steps: list[Step]) -> tuple[int | None, int | None]:
+    """The highest rate that held below the lowest that missed, and that lowest miss (None for either when there is
+    none: nothing held below it, or nothing missed yet)."""
+    missed = min((step.rate for step in steps if not step.holds), default=None)
+    held = max((step.rate for step in steps if step.holds and (missed is None or step.rate < missed)), default=None)
+    return held, missed
+
+
+def next_rate(steps: list[Step]) -> int | None:
+    """The rate a series offers next, None when it is done: doubled while every step held (a coarse climb to where
+    it starts to fail); then the geometric middle of the highest rate that held and the lowest that missed, until
+    they are within PRECISION of each other (or no whole rate lies between them). 5, 10, 20, 40, 80, 160 (missed),
+    113 (held), 134 (missed), 123, done: the saturation is 113 or 123, within 10 % of the lowest rate that missed
+    above it. A series whose first step missed is done."""
     if not steps:
         return FIRST_RATE
-    last = steps[-1]
-    if all(step.holds for step in steps):
-        return round(last.rate * COARSE)
-    base = last.rate
-    if sum(not step.holds for step in steps) == 1 and not last.holds:
-        base = max((step.rate for step in steps if step.holds), default=last.rate)  # back to the last that held
-    return max(round(base * FINE), round(base) + 1)  # ×1.25, and at least one more
+    held, missed = bracket(steps)
+    if missed is None:
+        return round(steps[-1].rate * COARSE)
+    if held is None or missed / held <= PRECISION:
+        return None
+    middle = round((held * missed) ** 0.5)
+    return middle if held < middle < missed else None
 
 
 def saturation(steps: list[Step]) -> Step | None:
-    """The highest offered rate that held the target, below the first two misses in a row."""
-    held = [s for s in steps if s.holds]
-    return max(held, key=lambda s: s.rate) if held else None
+    """The highest offered rate that held the target below the lowest that missed."""
+    held, _ = bracket(steps)
+    return next((step for step in steps if step.rate == held and step.holds), None)
 
 
 def tree_rss_mb(pid: int) -> float:

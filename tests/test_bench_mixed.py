@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from gunicorn.config import Config
 from gunicorn.glogging import Logger
 
-from bench.mixed import Outcome, Request, Step, breakdown, next_rate, server_times
+from bench.mixed import Outcome, Request, Step, bracket, breakdown, next_rate, saturation, server_times
 from bench.server import ACCESS_LOG_FORMAT
 
 
@@ -55,15 +55,22 @@ def test_a_request_gets_its_server_time_and_the_rest_is_queue(tmp_path, capsys):
     assert "# mixed_5rps slow: 40.0 ms (server 12.0) lookup /api/v1/customers/?q=wang" in printed
 
 
-def test_the_offered_rate_doubles_until_a_miss_then_climbs_by_a_quarter_from_the_last_that_held():
+def test_the_offered_rate_doubles_until_a_miss_then_halves_the_gap_until_within_a_tenth():
     def steps(*pairs):
         return [Step(rate, [Outcome("lookup", ms, True)]) for rate, ms in pairs]
 
     assert next_rate([]) == 5
     assert next_rate(steps((5, 10), (10, 12), (20, 14))) == 40
-    # 160 missed: back to 80, the last that held, x1.25
-    assert next_rate(steps((5, 10), (10, 10), (20, 10), (40, 10), (80, 20), (160, 900))) == 100
-    assert next_rate(steps((5, 10), (10, 10), (20, 10), (40, 10), (80, 20), (160, 900), (100, 30))) == 125
-    # a miss after the climb restarted: still x1.25 (a second miss in a row ends the series)
-    assert next_rate(steps((5, 10), (10, 10), (160, 900), (12, 30), (15, 60))) == 19
-    assert next_rate(steps((5, 60))) == 6  # not even the first step held
+    climbed = [(5, 10), (10, 10), (20, 10), (40, 10), (80, 20), (160, 900)]
+    # 160 missed: the geometric middle of 80, the highest that held, and 160
+    assert next_rate(steps(*climbed)) == 113
+    assert next_rate(steps(*climbed, (113, 30))) == 134  # held: between 113 and 160
+    assert next_rate(steps(*climbed, (113, 30), (134, 70))) == 123  # missed: between 113 and 134
+    # 113 held and 123 missed, or 123 held and 134 missed: within 10 %, done, and the saturation is the one that held
+    for last, ms in ((123, 70), (123, 30)):
+        done = steps(*climbed, (113, 30), (134, 70), (last, ms))
+        assert next_rate(done) is None
+        assert saturation(done).rate == (113 if ms > 50 else 123)
+    assert bracket(steps(*climbed, (113, 30), (134, 70))) == (113, 134)
+    assert bracket(steps((5, 10), (10, 12))) == (10, None)  # nothing missed yet
+    assert next_rate(steps((5, 60))) is None  # not even the first step held: nothing to bracket
