@@ -323,8 +323,9 @@ class Run:
             # The peer's pass follows, over the same queries: its scans (40 ms a query at 100,000 guests, seconds at
             # ten million) left whatever came next measured on cold CPU caches — interleaved with the four, it
             # raised the API's p95 for exact names from 1.37 to 1.85 times the framework floor's (2026-12-07).
-            for q in order if peer else ():
-                times[q.kind]["peer"][number].append(self.measure("peer", q))
+            if peer:
+                for q in order:
+                    times[q.kind]["peer"][number].append(self.measure("peer", q))
             if number == 0:
                 for q in order:
                     q.first_answer, q.first_peer_answer = q.answer, getattr(q, "peer_answer", None)
