@@ -60,6 +60,7 @@ PAGE = 20
 WRITES = 120
 COLD_PER_KIND = 4
 PEER_INDEX = "bench_peer_names_trgm"
+WRITER = ("Bench", "Writer")  # the guests the writes create: given name, and the family name's start
 PEER_NAMES = "(given_name || ' ' || family_name || ' ' || native_name || ' ' || preferred_name || ' ' || email)"
 
 
@@ -141,6 +142,7 @@ class Run:
             seconds = lookup_dataset.generate(customers=customers, organization_id=self.organization.pk, say=say)
             line("dataset_load_s", seconds, "s")
         self.peer_index()
+        self.forget_writes()
         if self.args.dataset_only:
             self.dataset_lines()
             return
@@ -387,11 +389,10 @@ class Run:
 
         rng = random.Random(3)
         exact = [q for q in self.queries if q.kind == "exact"]
-        self.created: list[int] = []
         times = defaultdict(list)
         for n in range(self.args.writes):
             guest = rng.randint(1, self.args.customers)
-            new_guest = {"given_name": "Bench", "family_name": f"Writer{n}", "phone": f"+1202555{n:04d}"}
+            new_guest = {"given_name": WRITER[0], "family_name": f"{WRITER[1]}{n}", "phone": f"+1202555{n:04d}"}
             preference = {"category": "drink", "text": "Oolong tea", "polarity": "likes"}
             steps = [
                 ("create_guest", "/api/v1/customers/", new_guest),
@@ -404,9 +405,7 @@ class Run:
                 if path is None:
                     self.measure("api", data)
                 else:
-                    answer = self.post(path, data)
-                    if name == "create_guest":
-                        self.created.append(answer["id"])
+                    self.post(path, data)
                 times[name].append((time.perf_counter() - started) * 1000)
         for name in ("create_guest", "add_preference", "log_contact", "lookup_beside_writes"):
             line(f"{name}_p50", percentile(times[name], 50), "ms")
@@ -436,12 +435,23 @@ class Run:
         line("lookup_cold_queries", len(times), "queries")
 
     def forget_writes(self) -> None:
-        """The guests the writes created go again, and the visits they logged are copied into the search terms (as
-        beat does within seconds; no beat runs here), so the next run measures the same dataset."""
-        from crm.lookup.terms import visits_copy
+        """The dataset as generated, whatever a run before this one left (one stopped halfway too, or contacts
+        logged by hand): the guests the writes created go again, and the vocabulary without their words; the visits
+        logged are copied into the search terms (as beat does within seconds; no beat runs here). A visit not yet
+        copied orders a guest's terms by the visit before: a run at 1,000,000 guests after 1,500 contacts logged on
+        500 guests read acc1 20 % for surnames, whose answers are the most recent holders (2026-12-07)."""
+        from django.db import transaction
+
+        from crm.lookup.terms import forget_customers, visits_copy
         from crm.models import Customer
 
-        Customer.objects.filter(pk__in=self.created).delete()
+        given, family = WRITER
+        with transaction.atomic():
+            created = Customer.objects.filter(
+                organization=self.organization, given_name=given, family_name__startswith=family
+            )
+            forget_customers(list(created))
+            created.delete()
         visits_copy()
 
     def rebuild(self) -> None:
