@@ -7,11 +7,26 @@ import datetime
 import logging
 from types import SimpleNamespace
 
+from django.db.models import F
 from gunicorn.config import Config
 from gunicorn.glogging import Logger
 
-from bench.mixed import Outcome, Request, Step, bracket, breakdown, next_rate, saturation, server_times
+from bench.mixed import (
+    CREATED_DOMAIN,
+    Outcome,
+    Request,
+    Step,
+    bracket,
+    breakdown,
+    forget_created_guests,
+    next_rate,
+    saturation,
+    server_times,
+)
 from bench.server import ACCESS_LOG_FORMAT
+from crm.models import NameWord
+from crm.services.customers import customer_create
+from tests.factories import CustomerFactory
 
 
 def _access_line(number: int, took: datetime.timedelta) -> str:
@@ -74,3 +89,21 @@ def test_the_offered_rate_doubles_until_a_miss_then_halves_the_gap_until_within_
     assert bracket(steps(*climbed, (113, 30), (134, 70))) == (113, 134)
     assert bracket(steps((5, 10), (10, 12))) == (10, None)  # nothing missed yet
     assert next_rate(steps((5, 60))) is None  # not even the first step held: nothing to bracket
+
+
+def test_the_guests_a_run_created_leave_the_vocabulary_as_they_found_it(organization):
+    """The mixed load creates copies of real guests' names; dropping them forgets their words, so that a run does not
+    leave the typo stage counting a name once more than the dataset's guests hold it."""
+    CustomerFactory(organization=organization, given_name="Hua", family_name="Wang")
+    before = _counts(organization)
+    customer_create(organization=organization, given_name="Hua", family_name="Wang", email=f"a1@{CREATED_DOMAIN}")
+    customer_create(organization=organization, given_name="Qiaoxu", family_name="Wang", email=f"a2@{CREATED_DOMAIN}")
+    assert _counts(organization)["wang"] == before["wang"] + 2
+
+    assert forget_created_guests() == 2
+    assert _counts(organization) == before  # qiaoxu, held by no guest any more, gone too
+
+
+def _counts(organization) -> dict[str, int]:
+    own = NameWord.objects.filter(organization=organization, key=F("word"))
+    return dict(own.values_list("word", "guests"))
