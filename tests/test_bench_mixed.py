@@ -1,5 +1,6 @@
-"""bench/run mixed reads each request's own time in a web worker from gunicorn's access log (the line format it
-starts gunicorn with), so its output can tell the wait for a free worker from the request's own time."""
+"""bench/run mixed's own logic: each request's own time in a web worker read from gunicorn's access log (the line
+format it starts gunicorn with), so its output can tell the wait for a free worker from the request's own time; the
+ladder of offered rates; and the dataset left as it was found."""
 
 from __future__ import annotations
 
