@@ -440,18 +440,14 @@ class Run:
         logged are copied into the search terms (as beat does within seconds; no beat runs here). A visit not yet
         copied orders a guest's terms by the visit before: a run at 1,000,000 guests after 1,500 contacts logged on
         500 guests read acc1 20 % for surnames, whose answers are the most recent holders (2026-12-07)."""
-        from django.db import transaction
-
-        from crm.lookup.terms import forget_customers, visits_copy
+        from bench.setup import drop_guests
+        from crm.lookup.terms import visits_copy
         from crm.models import Customer
 
         given, family = WRITER
-        with transaction.atomic():
-            created = Customer.objects.filter(
-                organization=self.organization, given_name=given, family_name__startswith=family
-            )
-            forget_customers(list(created))
-            created.delete()
+        drop_guests(
+            Customer.objects.filter(organization=self.organization, given_name=given, family_name__startswith=family)
+        )
         visits_copy()
 
     def rebuild(self) -> None:

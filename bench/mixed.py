@@ -42,14 +42,12 @@ import psycopg
 import bench.boot  # noqa: F401  (Django set up for the imports below)
 
 # isort: split
-from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from bench.measure import line, percentile
 from bench.server import ROOT, free_port, json_getter, start_gunicorn, stop
-from bench.setup import bench_staff, ensure_database, ensure_dataset
+from bench.setup import bench_staff, drop_guests, ensure_database, ensure_dataset
 from bench.watch import Watch, tree
-from crm.lookup.terms import forget_customers
 from crm.models import Customer
 from tests.workers import worker_command, worker_stop
 
@@ -447,11 +445,7 @@ def forget_created_guests() -> int:
     """Drop the guests earlier runs created, so the dataset keeps its size (ensure_dataset counts it), and the
     vocabulary the words they added (copies of real guests' names: left counted, each run made wang, li, … more
     common to the typo stage than the dataset's guests)."""
-    with transaction.atomic():
-        created = Customer.objects.filter(email__endswith=f"@{CREATED_DOMAIN}")
-        forget_customers(list(created))
-        _, deleted = created.delete()
-    return deleted.get(Customer._meta.label, 0)
+    return drop_guests(Customer.objects.filter(email__endswith=f"@{CREATED_DOMAIN}"))
 
 
 def floor_series(name: str, client: Client, path: str, watch: Watch) -> Series:

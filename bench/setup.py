@@ -8,10 +8,13 @@ from urllib.parse import urlparse
 
 import psycopg
 from django.core.management import call_command
+from django.db import transaction
+from django.db.models import QuerySet
 from rest_framework.authtoken.models import Token
 
 from bench import dataset
 from crm import services
+from crm.lookup.terms import forget_customers
 from crm.models import Customer, Organization, Staff
 
 # Every bench staff member's password (the bench databases are throwaway ones).
@@ -66,3 +69,12 @@ def ensure_dataset(*, customers: int, regenerate: bool = False, history: bool = 
             say=lambda text: print(text, file=sys.stderr, flush=True),
         )
     return organization, token
+
+
+def drop_guests(customers: QuerySet[Customer]) -> int:
+    """Delete the guests a benchmark created, the vocabulary forgetting their words first (as an erase does), so that
+    the dataset is left as it was found; how many went."""
+    with transaction.atomic():
+        forget_customers(list(customers))
+        _, deleted = customers.delete()
+    return deleted.get(Customer._meta.label, 0)
