@@ -27,7 +27,7 @@ guest's search terms, vocabulary and change record, and the brief's access recor
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -61,3 +61,16 @@ def sent_together(database: BaseDatabaseWrapper) -> Iterator[None]:
     database.ensure_connection()
     with database.wrap_database_errors, database.connection.pipeline():
         yield
+
+
+def array(values: Iterable[object]) -> str:
+    """A list as one PostgreSQL array literal, for a parameter the statement casts to its array type (`%s::text[]`).
+    psycopg adapts a list element by element in Python, ~1 µs each: a typo's 240 keys and bounds and its 64 corrected
+    names took 0.3-0.5 ms to send, more than PostgreSQL took to plan and run their statements; one string crosses as
+    it is (0.002 ms). Each element is quoted (a term holds any character); None is NULL."""
+    return "{" + ",".join("NULL" if v is None else '"' + _escape(str(v)) + '"' for v in values) + "}"
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"') if ("\\" in text or '"' in text) else text
+

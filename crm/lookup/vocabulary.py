@@ -117,7 +117,8 @@ def vocabulary_add(organization_id: int, counts: Counter) -> None:
         batch = words[start : start + UPSERT_BATCH]
         if connection.vendor == "postgresql" and len(batch) > FEW_WORDS:
             with connection.cursor() as cursor:
-                cursor.execute(_OWN_ROWS.format(table=table), [organization_id, batch, [counts[w] for w in batch]])
+                own = [organization_id, prepared.array(batch), prepared.array(counts[w] for w in batch)]
+                cursor.execute(_OWN_ROWS.format(table=table), own)
                 new = sorted(word for word, inserted in cursor.fetchall() if inserted)
             rows = [(key, word, 0) for word in new for key in deletions(word) if key != word]
         else:
@@ -129,7 +130,7 @@ def _upsert(organization_id: int, table: str, rows: list[tuple[str, str, int]]) 
     if not rows:
         return
     if connection.vendor == "postgresql":
-        params = [organization_id, *(list(column) for column in zip(*rows, strict=True))]
+        params = [organization_id, *(prepared.array(column) for column in zip(*rows, strict=True))]
     else:
         params = [organization_id, json.dumps(rows)]
     with connection.cursor() as cursor:
@@ -193,7 +194,7 @@ def corrections(organization_id: int, typed: list[str]) -> dict[str, list[Correc
             f" CROSS JOIN LATERAL (SELECT w.word, w.guests FROM {table} w WHERE w.organization_id = %s"
             " AND w.key = d.word AND w.word = d.word OFFSET 0) AS w"
         )
-        params = [keys, [bounds[key][0] for key in keys], [bounds[key][1] for key in keys]]
+        params = [prepared.array(keys), *(prepared.array(bounds[key][n] for key in keys) for n in (0, 1))]
     else:
         key, low, high = (f"json_extract(u.value, '$[{n}]')" for n in range(3))
         sql = (

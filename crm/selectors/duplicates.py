@@ -121,7 +121,7 @@ def _sharing(customer: Customer, own: list[str] | None) -> list[tuple[str, int, 
         own_params: list[object] = [customer.pk]
     elif postgresql:
         own_sql = f"SELECT term, kind FROM unnest(%s::text[]) AS term CROSS JOIN unnest(ARRAY[{kinds}]) AS kind"  # noqa: S608
-        own_params = [own]
+        own_params = [prepared.array(own)]
     else:
         own_sql, own_params = ", ".join(["%s"] * len(own)), list(own)
     others, others_params = (" AND customer_id <> %s", [customer.pk]) if customer.pk is not None else ("", [])

@@ -20,7 +20,7 @@ def id_list(ids) -> tuple[str, list]:
     """A condition "id is one of these" with one parameter: an array, or JSON on SQLite. Hundreds of ids
     as separate parameters cost more to bind and parse than the index scan takes."""
     if connection.vendor == "postgresql":
-        return "= ANY(%s::bigint[])", [list(ids)]
+        return "= ANY(%s::bigint[])", [prepared.array(ids)]
     return "IN (SELECT value FROM json_each(%s))", [json.dumps(list(ids))]
 
 
@@ -74,7 +74,7 @@ def exact_sql(organization: Organization, terms: list[str], limit: int) -> tuple
             f"SELECT exact.* FROM unnest(%s::text[]) AS typed (term) CROSS JOIN LATERAL (SELECT {_term_columns()}"  # noqa: S608
             f" FROM {table} WHERE organization_id = %s AND term = typed.term ORDER BY {RECENT_FIRST} LIMIT %s) AS exact"
         )
-        return sql, [list(terms), organization.pk, limit]
+        return sql, [prepared.array(terms), organization.pk, limit]
     branches, params = [], []
     for number, term in enumerate(terms):
         branches.append(
@@ -106,7 +106,7 @@ def best_holders_sql(
             f" CROSS JOIN LATERAL (SELECT {_term_columns()} FROM {table} WHERE organization_id = %s"
             f" AND term = typed.term ORDER BY {RECENT_FIRST} LIMIT %s) AS exact"
         )
-        params = [[term for term, _ in weighed], [weight for _, weight in weighed], organization.pk, limit]
+        params = [prepared.array(term for term, _ in weighed), prepared.array(w for _, w in weighed), organization.pk, limit]
     else:
         branches, params = [], []
         for number, (term, weight) in enumerate(weighed):

@@ -90,7 +90,7 @@ WHERE c.id = %s AND c.merged_into_id IS NULL AND NOT EXISTS (
 def _insert_missing(customer: Customer, wanted: list[tuple[str, int]]) -> None:
     if connection.vendor == "postgresql":
         sql = _INSERT_MISSING_SQL.format(wanted="SELECT * FROM unnest(%s::text[], %s::int[])")
-        params = [[term for term, _ in wanted], [kind for _, kind in wanted], customer.pk]
+        params = [prepared.array(term for term, _ in wanted), prepared.array(kind for _, kind in wanted), customer.pk]
     else:
         sql = _INSERT_MISSING_SQL.format(wanted="VALUES " + ", ".join(["(%s, %s)"] * len(wanted)))
         params = [*(value for row in wanted for value in row), customer.pk]

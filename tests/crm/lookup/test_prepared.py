@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from crm import prepared as prepared_module
 from crm import services
 from crm.lookup import search as lookup
 from tests.factories import CustomerFactory
@@ -128,3 +129,19 @@ def test_the_statements_whose_plan_depends_on_their_values_go_with_them_unprepar
     by_values = [sql for sql, cursor in sent if cursor != "ServerBindingCursor"]
     assert sent[0][1] == "ServerBindingCursor", sent
     assert by_values and all("ARRAY(" in sql for sql in by_values), sent
+
+
+@pytest.mark.parametrize(
+    "values, cast",
+    [
+        (['say "hi"', "back\\slash", "a,b", "{braces}", "  spaced  ", "NULL", "", "王伟", "^zha", "@x.y"], "text[]"),
+        ([1, 0, -7, 2**62], "bigint[]"),
+        ([0.82, 1.0, 0.7 - 0.002 * 3], "float8[]"),
+        (["a", None, "b"], "text[]"),
+    ],
+)
+def test_a_list_sent_as_one_array_literal_arrives_as_the_same_values(values, cast):
+    # The lookup's and the writes' arrays go as one string (crm.prepared.array): every element must arrive as it was
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT %s::{cast}", [prepared_module.array(values)])
+        assert cursor.fetchone()[0] == values
