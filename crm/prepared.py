@@ -73,4 +73,3 @@ def array(values: Iterable[object]) -> str:
 
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"') if ("\\" in text or '"' in text) else text
-

@@ -106,7 +106,12 @@ def best_holders_sql(
             f" CROSS JOIN LATERAL (SELECT {_term_columns()} FROM {table} WHERE organization_id = %s"
             f" AND term = typed.term ORDER BY {RECENT_FIRST} LIMIT %s) AS exact"
         )
-        params = [prepared.array(term for term, _ in weighed), prepared.array(w for _, w in weighed), organization.pk, limit]
+        params = [
+            prepared.array(term for term, _ in weighed),
+            prepared.array(w for _, w in weighed),
+            organization.pk,
+            limit,
+        ]
     else:
         branches, params = [], []
         for number, (term, weight) in enumerate(weighed):
