@@ -41,7 +41,8 @@ from django.db import connection, transaction
 from bench.dataset import CUSTOMER_COLUMNS, LOAD_DEFAULTS, NICKNAMES, GuestPreference, bulk_load, customer_row
 
 NAMES = Path(__file__).resolve().parent / "names"
-VERSION = "lookup-1"  # change when the generator changes: a stored dataset of another version is regenerated
+# Change when the generator or the terms change: a stored dataset of another version is regenerated.
+VERSION = "lookup-2"
 SEED = 20261202
 BATCH = 20_000
 HOUSEHOLD = 0.10

@@ -8,7 +8,7 @@ orders (with the family-name reading too: 曾 → zeng as well as ceng; ü as lv
 tones, family name first (张伟 → zha1ngwe3i), Latin folded to ASCII (José → jose, Müller → muller and mueller,
 O'Connor → oconnor and connor), a phonetic key per Latin word (metaphone), the
 email and its local part, and the phone's digits reversed (so "the last four
-digits" is a prefix); and PREFIX rows, "^" + the first one to three letters of each name term and email, so that
+digits" is a prefix); and PREFIX rows, "^" + the first one to four letters of each name term and email, so that
 a short prefix's most recent holders come straight from the index. Converting costs ~40 µs a name: done once per write,
 never per search (NOTES.md). The same writes keep the vocabulary of name words
 (``NameWord``: each folded word, how many guests hold it) in step.
@@ -19,7 +19,7 @@ the typed tones (Zhāng Wěi → zha1ngwe3i, matched by the toned whole name);
 candidates come from the term index, which orders each term's rows by kind
 and last visit (a surname of 60,000 guests reads its 20 most recent), from
 a short prefix's PREFIX rows, longer prefix ranges (a common one walks the holders of
-its first three letters, most recent first), and for a
+its first four letters, most recent first), and for a
 surname with a given name being typed from a walk of the surname's holders. Several words are first read joined,
 as a whole name or its start (every guest holds their whole name in both orders): "zhao huiy" is the start of
 zhaohuiying, and when a whole name is or starts with the typed words, the words are not read one by one (a guest

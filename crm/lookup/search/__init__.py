@@ -199,7 +199,7 @@ def _lookup(organization: Organization, variants: list[Variant], scores: Scores,
     walks = []
     for number, prefix in enumerate(prefixes):
         if is_prefix_key(prefix):
-            # Short ("w", "zha"): its PREFIX rows hand out the `limit` most recent holders, in index order.
+            # Short ("w", "zhao"): its PREFIX rows hand out the `limit` most recent holders, in index order.
             for customer_id, _, _, seen in found_of[number]:
                 scores.add_prefix(customer_id, prefix, seen)
         elif cap is not None and (counts.get(number) or 0) > cap:
@@ -208,7 +208,7 @@ def _lookup(organization: Organization, variants: list[Variant], scores: Scores,
             for row in found_of[number]:
                 scores.add_term(*row)
     # The common prefixes walked, the one a match of scores most first: a walk is skipped once a page of guests
-    # outranks what its matches can score ("kenn": a page of Kenneths found by the name's walk leaves @kenn…, an
+    # outranks what its matches can score ("kenne": a page of Kenneths found by the name's walk leaves @kenne…, an
     # email's start, unwalked — 0.5 to 1.6 ms at a million guests).
     reach_of = {
         prefix: max(_prefix_reach(v, scores) for v in variants if v.prefix and v.term == prefix) for prefix in walks
@@ -243,7 +243,7 @@ def _prefix_reach(variant: Variant, scores: Scores) -> float:
 
 
 def _stem(prefix: str) -> str | None:
-    """The PREFIX row that every holder of a longer prefix holds: "^zha" for "zhangw"; None for a phone's digits."""
+    """The PREFIX row that every holder of a longer prefix holds: "^zhan" for "zhangw"; None for a phone's digits."""
     sigil = 1 if prefix.startswith(EMAIL_SIGIL) else 0
     stem = prefix[: sigil + PREFIX_KEYS]
     return PREFIX_SIGIL + stem if is_prefix_key(stem) else None

@@ -36,7 +36,11 @@ PHONETIC_SIGIL, EMAIL_SIGIL, PHONE_SIGIL, PREFIX_SIGIL, BIRTHDAY_SIGIL = "~", "@
 # email's: 2 to PREFIX_KEYS after the @), each a row of kind PREFIX carrying last_seen like every term, so that the
 # term index hands out the 20 most recent holders of "w" or "zha" from 20 entries, where the range of the terms
 # starting with "w" holds 382,201 rows at a million guests. Longer prefixes walk these rows (crm.lookup.search).
-PREFIX_KEYS = 3
+# Four, not three (migration 0033): a longer prefix walks the holders of its first PREFIX_KEYS characters, and
+# three were too few where a common name shares them — "huami" and "zhao h" walked the holders of ^hua (Huang)
+# and ^zha (Zhang), 600 to 5,000 guests probed for 20 matches, 6-7 ms at a million guests; "kenn" and "susa" had no
+# rows and walked too. The fourth character costs ~600 bytes a guest (docs/benchmarks.md).
+PREFIX_KEYS = 4
 PREFIXED_KINDS = {
     TermKind.NAME_PART: 0,
     TermKind.NAME: 0,
@@ -267,8 +271,9 @@ def birthday_term(name: str, month: int, day: int) -> str:
 
 def prefix_keys(terms: Iterable[tuple[str, int]]) -> set[tuple[str, int]]:
     """The PREFIX rows of these terms: "^" + each name term's first 1 to PREFIX_KEYS characters, shorter than the
-    term (zhangwei → ^z, ^zh, ^zha; 王芳 → ^王); an email's sigil and then 2 to PREFIX_KEYS characters (@ab, @abc).
-    Migration 0024 writes the same rows in SQL: change both together."""
+    term (zhangwei → ^z, ^zh, ^zha, ^zhan; 王芳 → ^王); an email's sigil and then 2 to PREFIX_KEYS characters (@ab,
+    @abc, @abcd).
+    Migrations 0024 (one to three) and 0033 (four) write the same rows in SQL: change them together."""
     keys = set()
     for term, kind in terms:
         sigil = PREFIXED_KINDS.get(kind)

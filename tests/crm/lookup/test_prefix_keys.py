@@ -63,9 +63,9 @@ def test_a_guest_holds_the_first_letters_of_its_names(organization):
         organization=organization, native_name="张伟", given_name="", family_name="", email="Zw@qq.com", phone=""
     )
     stored = set(SearchTerm.objects.filter(customer=guest, kind=TermKind.PREFIX).values_list("term", flat=True))
-    # Then it holds its first one to three letters of each name term, and of the email after the @
-    assert {"^z", "^zh", "^zha", "^w", "^we", "^wei", "^张", "^@zw", "^@zw@"} <= stored
-    assert not {"^zhan", "^伟", "^@z", "^~"} & {term[:4] if term.startswith("^~") else term for term in stored}
+    # Then it holds its first one to four letters of each name term, and of the email after the @
+    assert {"^z", "^zh", "^zha", "^zhan", "^w", "^we", "^wei", "^张", "^@zw", "^@zw@", "^@zw@q"} <= stored
+    assert not {"^zhang", "^伟", "^@z", "^~"} & {term[:4] if term.startswith("^~") else term for term in stored}
 
 
 @pytest.mark.parametrize("text", ["z", "zh", "zha", "周", "zhan", "zhang", "zhangl", "zhangle"])
@@ -109,7 +109,7 @@ def test_a_longer_common_prefix_walks_the_holders_of_its_first_letters_to_the_sa
     read_whole = find(organization, text)
     assert read_whole
     monkeypatch.setattr(lookup, "PREFIX_RANGE_ROWS", 5)
-    # When the prefix is typed, the holders of its first three letters are walked, most recent first, probed for it
+    # When the prefix is typed, the holders of its first four letters are walked, most recent first, probed for it
     with CaptureQueriesContext(connection) as queries:
         walked = find(organization, text)
     # Then the answer is the one reading every row gives
@@ -117,7 +117,7 @@ def test_a_longer_common_prefix_walks_the_holders_of_its_first_letters_to_the_sa
     assert any(") AS anchor CROSS JOIN LATERAL" in q["sql"] for q in queries.captured_queries)
 
 
-def test_migration_0024_fills_the_rows_the_writers_write(organization):
+def test_migrations_0024_and_0033_fill_the_rows_the_writers_write(organization):
     # Given guests whose terms the product wrote, PREFIX rows included
     guests(organization, 12)
     CustomerFactory(organization=organization, email="li.na@163.com", phone="+8613800001234")
@@ -125,13 +125,19 @@ def test_migration_0024_fills_the_rows_the_writers_write(organization):
     assert written
     # When they are deleted and the migration's SQL fills them again
     SearchTerm.objects.filter(kind=TermKind.PREFIX).delete()
-    fill = importlib.import_module("crm.migrations.0024_searchterm_prefix_keys").FILL
     with connection.cursor() as cursor:
-        cursor.execute(fill)
+        for migration in ("0024_searchterm_prefix_keys", "0033_searchterm_prefix_keys_four"):
+            cursor.execute(importlib.import_module(f"crm.migrations.{migration}").FILL)
     # Then they are the same rows
     filled = set(SearchTerm.objects.filter(kind=TermKind.PREFIX).values_list("customer_id", "term", "last_seen"))
     assert filled == written
     assert all(term.startswith(PREFIX_SIGIL) for _, term, _ in filled)
+    # And 0033's reverse leaves what 0024 wrote
+    with connection.cursor() as cursor:
+        cursor.execute(importlib.import_module("crm.migrations.0033_searchterm_prefix_keys_four").UNFILL)
+    left = set(SearchTerm.objects.filter(kind=TermKind.PREFIX).values_list("customer_id", "term", "last_seen"))
+    assert left == {row for row in written if len(row[1]) - row[1].startswith("^@") <= 4}
+    assert any(len(term) == 5 and not term.startswith("^@") for _, term, _ in written - left)
 
 
 def test_migration_0025_marks_the_inner_parts_and_whole_readings_the_writers_mark(organization):

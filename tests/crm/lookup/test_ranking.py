@@ -444,14 +444,14 @@ def find_walked(organization, monkeypatch, text: str, **bounds) -> tuple[list[in
 @pytest.mark.parametrize("names", [25, 3], ids=["a page of names", "fewer"])
 def test_a_page_found_by_a_names_walk_leaves_the_emails_starting_alike_unwalked(organization, monkeypatch, names):
     # Given guests called Kenneth seen in the last days, and 25 guests with other names whose emails start with
-    # kenn, seen more recently still
+    # kenne, seen more recently still
     kenneths = unsaved(organization, "Kenneth", "Lee", [24 + h for h in range(names)])
     mailed = unsaved(organization, "Bob", "Smith", [1 + h / 10 for h in range(25)])
     for n, guest in enumerate(mailed):
         guest.email = f"kennedy{n}@example.com"
     reindex(Customer.objects.bulk_create(kenneths + mailed))
-    # and both "kenn" ranges held by more rows than are read whole (walked instead): when "kenn" is typed
-    found, statements = find_walked(organization, monkeypatch, "kenn", PREFIX_RANGE_ROWS=5)
+    # and both "kenne" ranges held by more rows than are read whole (walked instead): when "kenne" is typed
+    found, statements = find_walked(organization, monkeypatch, "kenne", PREFIX_RANGE_ROWS=5)
     walks = [sql for sql in statements if "anchor" in sql]
     if names >= 20:
         # Then a page of Kenneths, the most recent first, and the emails' walk is not taken: an email's start
