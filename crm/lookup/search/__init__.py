@@ -32,6 +32,9 @@ from crm.models import Customer, Organization, TermKind
 # of its first characters, most recent first, each probed for it (~3 buffers a holder); with fewer, its rows are
 # read whole and ranked in the database (~0.5 µs a row).
 PREFIX_RANGE_ROWS = 2000
+# The typed words joined, when as short as a PREFIX row ("liu w": liuw), are walked from more than this many rows:
+# the holders of their own PREFIX row, each a match — 20 probes, where ranking 2,000 rows took 2.5 ms.
+JOINED_RANGE_ROWS = 200
 RESULT_LIMIT = 20  # a lookup box shows the best few; the API pages through at most these
 # The typo stage runs when no guest matched every word this well, sound-alike keys left out: a prefix of a name
 # being typed (0.8075 for one word) or a nickname do; a guess by sound does not.
@@ -182,9 +185,41 @@ def _lookup(organization: Organization, variants: list[Variant], scores: Scores,
         ]
         enough = max(whole, key=lambda v: (v.weight, v.term)).term if whole else None
         enough_kind = TermKind.FULL_NAME
+    # The typed words joined ("liu w": liuw) are read by their range however short: the kind of a row starting with
+    # them tells a whole name (Liu Wei, liuwei: scores.joined_prefix, and no word-by-word stage after it) from a part
+    # of one, which a PREFIX row does not — read by its PREFIX rows, "liu w" went on to walk Liu's holders, 4.5 ms at
+    # a million guests. Beyond JOINED_RANGE_ROWS such a range is walked from its own PREFIX rows.
+    ranged = frozenset({scores.joined}) if scores.joined and is_prefix_key(scores.joined) else frozenset()
     counts: dict[int, int | None] = {}
+    # One word: every match of a prefix scores its reach (scores.Scores._prefix_hit). A common prefix (counted above
+    # the cap) is walked, and its matches — hundreds of guests at least — fill the page above any prefix reaching
+    # less, whose range is then not read (prefixes_sql's outranked). Several words: a joined prefix's match may
+    # score less than its reach (a part of a name), so no range is left unread for it.
+    outranked: dict[str, list[str]] = {}
+    if cap is not None and len(scores.query.words) == 1:
+        counted = [prefix for prefix in prefixes if not is_prefix_key(prefix)]
+        reach_of = {
+            prefix: round(
+                max(_prefix_reach(v, scores) for v in variants if v.prefix and v.term == prefix), SCORE_DECIMALS
+            )
+            for prefix in counted
+        }
+        for prefix in counted:
+            if above := [other for other in counted if reach_of[other] > reach_of[prefix]]:
+                outranked[prefix] = above
     found_of: dict[int, list] = defaultdict(list)
-    statement = prefixes_sql(organization, prefixes, limit, cap, exact=terms, enough=enough, enough_kind=enough_kind)
+    statement = prefixes_sql(
+        organization,
+        prefixes,
+        limit,
+        cap,
+        exact=terms,
+        enough=enough,
+        enough_kind=enough_kind,
+        ranged=ranged,
+        ranged_cap=JOINED_RANGE_ROWS,
+        outranked=outranked,
+    )
     for number, count, *row in run(*statement):
         counts[number] = count
         if row[0] is not None:
@@ -198,11 +233,15 @@ def _lookup(organization: Organization, variants: list[Variant], scores: Scores,
         return  # the prefixes were not read, and could not place
     walks = []
     for number, prefix in enumerate(prefixes):
-        if is_prefix_key(prefix):
+        if is_prefix_key(prefix) and prefix not in ranged:
             # Short ("w", "zhao"): its PREFIX rows hand out the `limit` most recent holders, in index order.
             for customer_id, _, _, seen in found_of[number]:
                 scores.add_prefix(customer_id, prefix, seen)
-        elif cap is not None and (counts.get(number) or 0) > cap:
+        elif cap is not None and (counts.get(number) or 0) > (JOINED_RANGE_ROWS if prefix in ranged else cap):
+            walks.append(prefix)
+        elif prefix in outranked and counts.get(number) is None:
+            # Neither counted nor read, a prefix reaching higher having more rows than the cap: walked after it,
+            # should that one's walk not fill the page (a walk that runs out reads the range whole).
             walks.append(prefix)
         else:
             for row in found_of[number]:

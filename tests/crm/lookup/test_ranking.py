@@ -465,6 +465,57 @@ def test_a_page_found_by_a_names_walk_leaves_the_emails_starting_alike_unwalked(
 
 
 @pytest.mark.postgres
+def test_a_common_names_walk_leaves_a_rarer_email_range_starting_alike_neither_counted_nor_read(
+    organization, monkeypatch
+):
+    # Given 25 guests called Kenneth seen in the last days, and 3 guests with other names whose emails start with
+    # kenne, seen more recently still
+    kenneths = unsaved(organization, "Kenneth", "Lee", [24 + h for h in range(25)])
+    mailed = unsaved(organization, "Bob", "Smith", [1, 2, 3])
+    for n, guest in enumerate(mailed):
+        guest.email = f"kennedy{n}@example.com"
+    reindex(Customer.objects.bulk_create(kenneths + mailed))
+    # and "kenne"'s names held by more rows than are read whole (walked), its emails' by fewer: when "kenne" is typed
+    found, statements = find_walked(organization, monkeypatch, "kenne", PREFIX_RANGE_ROWS=20)
+    # Then a page of Kenneths, the most recent first: an email's start scores less than a name's
+    assert found == [c.pk for c in kenneths][:20]
+    # and the emails' range, which the names' walk outranks, was neither counted nor read (its branch never ran)
+    first = next(sql for sql in statements if "WITH counted" in sql)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) " + first)
+        lines = [row[0] for row in cursor.fetchall()]
+    emails = [lines[n - 1] for n, line in enumerate(lines) if "'@kenne'::text" in line and "Index Cond" in line]
+    assert emails and all("never executed" in node for node in emails), "\n".join(lines)
+    assert len([sql for sql in statements if "anchor" in sql]) == 1, statements
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("joined_rows", [200, 3], ids=["read by its range", "walked from its own prefix rows"])
+def test_two_words_as_short_as_a_prefix_row_rank_the_whole_names_starting_with_them_first(
+    organization, monkeypatch, joined_rows
+):
+    # Given six guests called Liu Wei (liuwei), the most recent visitor called Liuwen Zhang (whose whole name given
+    # name first, liuwenzhang, starts with liuw too), and ten called Liu Fang
+    weis = unsaved(organization, "Wei", "Liu", [10 + h for h in range(6)])
+    liuwen = unsaved(organization, "Liuwen", "Zhang", [1])
+    fangs = unsaved(organization, "Fang", "Liu", [2 + h for h in range(10)])
+    reindex(Customer.objects.bulk_create(weis + liuwen + fangs))
+    # When "liu w" is typed (liuw: as short as a PREFIX row, which cannot tell a whole name from a part of one)
+    monkeypatch.setattr(lookup, "JOINED_RANGE_ROWS", joined_rows)
+    with CaptureQueriesContext(connection) as queries:
+        found = find(organization, "liu w")
+    # Then the guests whose whole name starts with the words, scored as "liu" and a prefix of "wei" one by one would
+    # score them, the most recent first; nobody called Liu Fang
+    assert found == [liuwen[0].pk] + [c.pk for c in weis]
+    # and the words were not read one by one: no walk of Liu's holders, no count of each word
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert not any(" AS n0" in sql or "INTERSECT" in sql for sql in statements), statements
+    # (the first statement and the winners; walked, the walk in between, and the range read whole after it, the walk
+    # having run out before a page)
+    assert len(statements) == (2 if joined_rows > 3 else 4), statements
+
+
+@pytest.mark.postgres
 def test_words_all_too_common_to_read_are_only_walked(organization, monkeypatch):
     # Given 40 guests called Anna Maria Smith (no whole name starts with "annasmith": the words are read one by
     # one), 5 of them the most recent visitors and 35 not seen for a year, among 60 other Smiths and 60 other Annas
