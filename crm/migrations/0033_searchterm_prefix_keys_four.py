@@ -9,7 +9,8 @@ by deleting them (a name's four-character key is five characters long with its ^
 from django.db import migrations
 
 # crm.lookup.terms.prefix_keys's fourth character in SQL: name terms (kinds 0, 1 and 5) give their first 4
-# characters, emails (3 and 6) the @ and 4 characters, each shorter than the term; one row per guest and key.
+# characters, emails (3 and 6) the @ and 4 characters, each shorter than the term; one row per guest and key, and none
+# that a guest holds already (written by the new code before the migration ran, or by a run stopped halfway).
 FILL = """
 INSERT INTO crm_searchterm (organization_id, customer_id, term, kind, last_seen)
 SELECT organization_id, customer_id, key, 7, max(last_seen) FROM (
@@ -19,6 +20,7 @@ SELECT organization_id, customer_id, key, 7, max(last_seen) FROM (
     WHERE t.kind IN (0, 1, 3, 5, 6)
       AND 4 <= length(t.term) - 1 - CASE WHEN t.kind IN (3, 6) THEN 1 ELSE 0 END
 ) AS keys
+WHERE NOT EXISTS (SELECT 1 FROM crm_searchterm s WHERE s.customer_id = keys.customer_id AND s.term = keys.key AND s.kind = 7)
 GROUP BY organization_id, customer_id, key
 """
 

@@ -35,6 +35,11 @@ PREFIX_RANGE_ROWS = 2000
 # The typed words joined, when as short as a PREFIX row ("liu w": liuw), are walked from more than this many rows:
 # the holders of their own PREFIX row, each a match — 20 probes, where ranking 2,000 rows took 2.5 ms.
 JOINED_RANGE_ROWS = 200
+# The typed words joined are read as the start of a whole name from this many characters ("liu w": liuw, Liu Wei's
+# liuwei, scoring what the words one by one would, scores.joined_prefix); shorter ("a b", "ma j") they are read by
+# their PREFIX row as a prefix like any other, and the words one by one after it: "a b" is Anna Brown's initials
+# before it is the start of Abigail Jones's abigailjones.
+JOINED_FROM = 4
 RESULT_LIMIT = 20  # a lookup box shows the best few; the API pages through at most these
 # The typo stage runs when no guest matched every word this well, sound-alike keys left out: a prefix of a name
 # being typed (0.8075 for one word) or a nickname do; a guess by sound does not.
@@ -189,7 +194,8 @@ def _lookup(organization: Organization, variants: list[Variant], scores: Scores,
     # them tells a whole name (Liu Wei, liuwei: scores.joined_prefix, and no word-by-word stage after it) from a part
     # of one, which a PREFIX row does not — read by its PREFIX rows, "liu w" went on to walk Liu's holders, 4.5 ms at
     # a million guests. Beyond JOINED_RANGE_ROWS such a range is walked from its own PREFIX rows.
-    ranged = frozenset({scores.joined}) if scores.joined and is_prefix_key(scores.joined) else frozenset()
+    joined = scores.joined
+    ranged = frozenset({joined}) if joined and is_prefix_key(joined) and len(joined) >= JOINED_FROM else frozenset()
     counts: dict[int, int | None] = {}
     # One word: every match of a prefix scores its reach (scores.Scores._prefix_hit). A common prefix (counted above
     # the cap) is walked, and its matches — hundreds of guests at least — fill the page above any prefix reaching
@@ -256,6 +262,11 @@ def _lookup(organization: Organization, variants: list[Variant], scores: Scores,
         if _settled(scores, reach_of[prefix], limit):
             break
         condition = ("(term > %s AND term < %s)", [prefix, prefix + UPPER])
+        if prefix == scores.joined:
+            # Only a whole name starting with the words joined scores what the words one by one would (a part of a
+            # name starting with them, a prefix's 0.85): the most recent of those are the page, and a walk that
+            # took any holder could fill it with the parts (Liuwen Zhou, a given name, before an older Liu Wei).
+            condition = ("(term > %s AND term < %s AND kind = %s)", [prefix, prefix + UPPER, int(TermKind.FULL_NAME)])
         stem = _stem(prefix)
         if stem is None:
             found = walk_rows(organization, [condition], condition, limit)

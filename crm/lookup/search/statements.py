@@ -200,6 +200,7 @@ def prefixes_sql(
     branches, params, counts = [], [], []
     outranked = outranked or {}
     number_of = {prefix: number for number, prefix in enumerate(prefixes)}
+    cap_of: dict[int, int] = {}  # each counted prefix's own cap
     if exact:
         rows_sql, rows_params = exact_sql(organization, list(exact), limit)
         branches.append(_uncounted(rows_sql, "e"))
@@ -223,8 +224,9 @@ def prefixes_sql(
             branches.append(_uncounted(rows_sql, f"p{number}"))
             params += [number, *rows_params]
         else:
-            # A range not counted (the gate closed) has n = 0: not read either, the gate evaluated once.
-            most = ranged_cap if prefix in ranged and ranged_cap is not None else cap
+            # A range not counted (the gate closed) has a count of 0: not read either (the gate is an InitPlan of
+            # each count, run once there).
+            most = cap_of[number] = ranged_cap if prefix in ranged and ranged_cap is not None else cap
             counted = (
                 f"(SELECT count(*) FROM (SELECT 1 FROM {table} WHERE organization_id = %s AND term > %s"  # noqa: S608
                 f" AND term < %s AND {gate} LIMIT %s) AS x)"
@@ -249,7 +251,13 @@ def prefixes_sql(
     for number, count, count_params, above in sorted(counts, key=lambda c: (len(c[3]), c[0])):
         if above:
             over = " OR ".join(f"c.range{other} > %s" for other in above)
-            column, column_params = f"CASE WHEN {over} THEN NULL ELSE {count} END", [*[cap] * len(above), *count_params]
+            column, column_params = (
+                f"CASE WHEN {over} THEN NULL ELSE {count} END",
+                [
+                    *(cap_of[other] for other in above),
+                    *count_params,
+                ],
+            )
         else:
             column, column_params = count, count_params
         if counted_sql is None:

@@ -132,6 +132,11 @@ def test_migrations_0024_and_0033_fill_the_rows_the_writers_write(organization):
     filled = set(SearchTerm.objects.filter(kind=TermKind.PREFIX).values_list("customer_id", "term", "last_seen"))
     assert filled == written
     assert all(term.startswith(PREFIX_SIGIL) for _, term, _ in filled)
+    # and filling again writes nothing twice
+    rows = SearchTerm.objects.filter(kind=TermKind.PREFIX).count()
+    with connection.cursor() as cursor:
+        cursor.execute(importlib.import_module("crm.migrations.0033_searchterm_prefix_keys_four").FILL)
+    assert SearchTerm.objects.filter(kind=TermKind.PREFIX).count() == rows
     # And 0033's reverse leaves what 0024 wrote
     with connection.cursor() as cursor:
         cursor.execute(importlib.import_module("crm.migrations.0033_searchterm_prefix_keys_four").UNFILL)

@@ -145,3 +145,9 @@ def test_a_list_sent_as_one_array_literal_arrives_as_the_same_values(values, cas
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT %s::{cast}", [prepared_module.array(values)])
         assert cursor.fetchone()[0] == values
+
+
+@pytest.mark.parametrize("value", [True, b"bytes", ("a", "b"), timezone.now()])
+def test_an_array_of_another_type_is_refused_rather_than_sent_as_its_python_text(value):
+    with pytest.raises(TypeError):
+        prepared_module.array(["a", value])

@@ -494,25 +494,40 @@ def test_a_common_names_walk_leaves_a_rarer_email_range_starting_alike_neither_c
 def test_two_words_as_short_as_a_prefix_row_rank_the_whole_names_starting_with_them_first(
     organization, monkeypatch, joined_rows
 ):
-    # Given six guests called Liu Wei (liuwei), the most recent visitor called Liuwen Zhang (whose whole name given
-    # name first, liuwenzhang, starts with liuw too), and ten called Liu Fang
-    weis = unsaved(organization, "Wei", "Liu", [10 + h for h in range(6)])
-    liuwen = unsaved(organization, "Liuwen", "Zhang", [1])
-    fangs = unsaved(organization, "Fang", "Liu", [2 + h for h in range(10)])
-    reindex(Customer.objects.bulk_create(weis + liuwen + fangs))
+    # Given 21 guests called Liu Wei (liuwei), a more recent one called Liuwen Zhang (whose whole name given name
+    # first, liuwenzhang, starts with liuw too), the most recent visitor Anna Liuwen Smith (a middle name starting
+    # with liuw: no whole name of hers does), and ten called Liu Fang
+    weis = unsaved(organization, "Wei", "Liu", [10 + h for h in range(21)])
+    liuwen = unsaved(organization, "Liuwen", "Zhang", [2])
+    anna = unsaved(organization, "Anna Liuwen", "Smith", [1])
+    fangs = unsaved(organization, "Fang", "Liu", [3 + h for h in range(10)])
+    reindex(Customer.objects.bulk_create(weis + liuwen + anna + fangs))
     # When "liu w" is typed (liuw: as short as a PREFIX row, which cannot tell a whole name from a part of one)
     monkeypatch.setattr(lookup, "JOINED_RANGE_ROWS", joined_rows)
     with CaptureQueriesContext(connection) as queries:
         found = find(organization, "liu w")
-    # Then the guests whose whole name starts with the words, scored as "liu" and a prefix of "wei" one by one would
-    # score them, the most recent first; nobody called Liu Fang
-    assert found == [liuwen[0].pk] + [c.pk for c in weis]
+    # Then a page of the guests whose whole name starts with the words, scored as "liu" and a prefix of "wei" one by
+    # one would score them, the most recent first: not Anna Liuwen Smith, whose middle name only starts with them,
+    # however recent (walked, only whole names are walked), nor anyone called Liu Fang
+    assert found == [liuwen[0].pk] + [c.pk for c in weis][:19]
     # and the words were not read one by one: no walk of Liu's holders, no count of each word
     statements = [q["sql"] for q in queries.captured_queries]
     assert not any(" AS n0" in sql or "INTERSECT" in sql for sql in statements), statements
-    # (the first statement and the winners; walked, the walk in between, and the range read whole after it, the walk
-    # having run out before a page)
-    assert len(statements) == (2 if joined_rows > 3 else 4), statements
+    assert len(statements) == (2 if joined_rows > 3 else 3), statements  # the walk between the first and the winners
+
+
+@pytest.mark.parametrize("text", ["a b", "ma j"])
+def test_two_words_shorter_than_four_letters_joined_are_read_one_by_one(organization, text):
+    # Given Abigail Jones and Majid Omar, seen today (whole names starting with ab and maj), and Anna Brown and Maria
+    # Jones, seen last week
+    recent = unsaved(organization, "Abigail", "Jones", [1]) + unsaved(organization, "Majid", "Omar", [1])
+    older = unsaved(organization, "Anna", "Brown", [170]) + unsaved(organization, "Maria", "Jones", [170])
+    reindex(Customer.objects.bulk_create(recent + older))
+    # When initials or the start of each word are typed
+    found = find(organization, text)
+    # Then the guest whose words start with each typed word is found, not only the whole names starting with them
+    wanted = older[0] if text == "a b" else older[1]
+    assert wanted.pk in found
 
 
 @pytest.mark.postgres
