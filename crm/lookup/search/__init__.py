@@ -190,10 +190,10 @@ def _lookup(organization: Organization, variants: list[Variant], scores: Scores,
         ]
         enough = max(whole, key=lambda v: (v.weight, v.term)).term if whole else None
         enough_kind = TermKind.FULL_NAME
-    # The typed words joined ("liu w": liuw) are read by their range however short: the kind of a row starting with
-    # them tells a whole name (Liu Wei, liuwei: scores.joined_prefix, and no word-by-word stage after it) from a part
-    # of one, which a PREFIX row does not — read by its PREFIX rows, "liu w" went on to walk Liu's holders, 4.5 ms at
-    # a million guests. Beyond JOINED_RANGE_ROWS such a range is walked from its own PREFIX rows.
+    # The typed words joined ("liu w": liuw) are read by their range from JOINED_FROM letters: the kind of a row
+    # starting with them tells a whole name (Liu Wei, liuwei: scores.joined_prefix, no word-by-word stage after) from
+    # a part of one, which a PREFIX row does not — read by its PREFIX rows, "liu w" went on to walk Liu's holders,
+    # 4.5 ms at a million guests. Beyond JOINED_RANGE_ROWS such a range is walked from its own PREFIX rows.
     joined = scores.joined
     ranged = frozenset({joined}) if joined and is_prefix_key(joined) and len(joined) >= JOINED_FROM else frozenset()
     counts: dict[int, int | None] = {}
@@ -201,17 +201,16 @@ def _lookup(organization: Organization, variants: list[Variant], scores: Scores,
     # the cap) is walked, and its matches — hundreds of guests at least — fill the page above any prefix reaching
     # less, whose range is then not read (prefixes_sql's outranked). Several words: a joined prefix's match may
     # score less than its reach (a part of a name), so no range is left unread for it.
+    # What a match of each prefix scores at most (also the order its walk takes, below).
+    reach_of = {
+        prefix: max(_prefix_reach(v, scores) for v in variants if v.prefix and v.term == prefix) for prefix in prefixes
+    }
     outranked: dict[str, list[str]] = {}
     if cap is not None and len(scores.query.words) == 1:
         counted = [prefix for prefix in prefixes if not is_prefix_key(prefix)]
-        reach_of = {
-            prefix: round(
-                max(_prefix_reach(v, scores) for v in variants if v.prefix and v.term == prefix), SCORE_DECIMALS
-            )
-            for prefix in counted
-        }
+        rounded = {prefix: round(reach_of[prefix], SCORE_DECIMALS) for prefix in counted}
         for prefix in counted:
-            if above := [other for other in counted if reach_of[other] > reach_of[prefix]]:
+            if above := [other for other in counted if rounded[other] > rounded[prefix]]:
                 outranked[prefix] = above
     found_of: dict[int, list] = defaultdict(list)
     statement = prefixes_sql(
@@ -255,9 +254,6 @@ def _lookup(organization: Organization, variants: list[Variant], scores: Scores,
     # The common prefixes walked, the one a match of scores most first: a walk is skipped once a page of guests
     # outranks what its matches can score ("kenne": a page of Kenneths found by the name's walk leaves @kenne…, an
     # email's start, unwalked — 0.5 to 1.6 ms at a million guests).
-    reach_of = {
-        prefix: max(_prefix_reach(v, scores) for v in variants if v.prefix and v.term == prefix) for prefix in walks
-    }
     for prefix in sorted(walks, key=lambda prefix: (-reach_of[prefix], prefix)):
         if _settled(scores, reach_of[prefix], limit):
             break
