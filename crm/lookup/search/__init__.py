@@ -393,7 +393,7 @@ def _whole_corrected(
         rows_found = run(*statement)
     else:
         rows = run(*counted_with_sql(organization, words, FEW_ROWS, statement))
-        scores.rows_counted.update(zip((ranges_key(parts) for parts in words), rows[0][: len(words)], strict=True))
+        scores.count((ranges_key(parts) for parts in words), rows[0][: len(words)])
         rows_found = [row[len(words) :] for row in rows if row[len(words)] is not None]
     for row in rows_found:
         scores.add_term(*row)

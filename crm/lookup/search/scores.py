@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 from crm.lookup.search.query import WHOLE, Query, Variant
 from crm.lookup.terms import PHONETIC_SIGIL, PREFIX_SIGIL
@@ -52,6 +53,11 @@ class Scores:
         # ranges: a statement that counted them on its way (the typo stage's) spares that stage its own.
         self.rows_counted: dict[tuple, int] = {}
         self._ranked: list[tuple[int, float]] | None = None  # ranked(), until a weight changes
+
+    def count(self, ranges: Iterable[tuple], rows: Iterable[int | None]) -> None:
+        """Rows counted of a word's ranges (statements.counts_sql's columns); None, a word not counted, is left
+        out."""
+        self.rows_counted.update((key, n) for key, n in zip(ranges, rows, strict=True) if n is not None)
 
     def add_variants(self, variants: list[Variant]) -> None:
         """More keys to score the rows against (the typo stage's corrections)."""

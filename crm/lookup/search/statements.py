@@ -309,10 +309,24 @@ def count_sql(organization: Organization, parts: list[tuple[str, list]], cap: in
 
 
 def counts_sql(organization: Organization, words: list[list[tuple[str, list]]], cap: int) -> tuple[str, list]:
-    """count_sql of each word, in one row (columns n0, n1, …): one round trip for them all."""
+    """count_sql of each word, in one row (columns n0, n1, …): one round trip for them all. Several words: each is
+    first asked whether it has a row at all (one index probe); when one has none, it is 0 and the others are NULL,
+    not counted — no guest holds every word, and counting a common one (martin, to 1,001 rows: 0.3 ms at a million
+    guests) told the caller nothing ("Jack Martin", where no guest is called Jack). PostgreSQL runs an uncorrelated
+    subquery (an InitPlan) only when its value is first needed: the counts in a branch not taken are not run."""
     counted = [count_sql(organization, parts, cap) for parts in words]
-    columns = ", ".join(f"({sql}) AS n{number}" for number, (sql, _) in enumerate(counted))
-    return f"SELECT {columns}", [p for _, params in counted for p in params]
+    params = [p for _, params in counted for p in params]
+    if len(words) == 1:
+        return f"SELECT ({counted[0][0]}) AS n0", params
+    held = [_union(organization, parts) for parts in words]
+    every = " AND ".join(f"h.h{number}" for number in range(len(words)))
+    columns = ", ".join(
+        f"CASE WHEN {every} THEN ({sql}) WHEN h.h{number} THEN NULL ELSE 0 END AS n{number}"
+        for number, (sql, _) in enumerate(counted)
+    )
+    exists = ", ".join(f"EXISTS ({union}) AS h{number}" for number, (union, _) in enumerate(held))
+    held_params = [p for _, union_params in held for p in union_params]
+    return f"SELECT {columns} FROM (SELECT {exists} OFFSET 0) AS h", [*params, *held_params]  # noqa: S608
 
 
 def counted_with_sql(

@@ -132,14 +132,15 @@ def every_word(
     return frozenset()
 
 
-def counts(organization: Organization, words: list[list[tuple[str, list]]], scores: Scores) -> list[int]:
-    """Each word's rows up to FEW_ROWS + 1: those the search has not counted yet, in one statement."""
+def counts(organization: Organization, words: list[list[tuple[str, list]]], scores: Scores) -> list[int | None]:
+    """Each word's rows up to FEW_ROWS + 1: those the search has not counted yet, in one statement (None: not
+    counted, another word having none)."""
     keys = [ranges_key(parts) for parts in words]
     missing = [number for number, key in enumerate(keys) if key not in scores.rows_counted]
     if missing:
         counted = run(*counts_sql(organization, [words[number] for number in missing], FEW_ROWS))[0]
-        scores.rows_counted.update((keys[number], rows) for number, rows in zip(missing, counted, strict=True))
-    return [scores.rows_counted[key] for key in keys]
+        scores.count((keys[number] for number in missing), counted)
+    return [scores.rows_counted.get(key) for key in keys]
 
 
 def ranges_key(parts: list[tuple[str, list]]) -> tuple:

@@ -8,6 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from crm import selectors
+from crm.lookup.search.query import analyze
+from crm.lookup.search.statements import counts_sql, ranges, run
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -137,3 +139,20 @@ def test_an_email_nobody_holds_finds_nothing_without_reading_its_words_as_names(
         answer = api.get(URL, {"q": "nobody.4467@nowhere.example"})
     # then nothing is found
     assert answer.status_code == 200 and answer.json()["results"] == []
+
+
+@pytest.mark.postgres
+def test_the_words_are_counted_only_when_each_has_a_row(organization):
+    # given many guests called Martin, none called Jack, and one Anna Martin
+    for number in range(30):
+        CustomerFactory(organization=organization, given_name=f"Ann{'a' * (number % 3)}", family_name="Martin")
+    words = {word: ranges(analyze(word).per_word_at(0)) for word in ("jack", "martin", "anna")}
+    # when the every-word stage counts "jack martin" (up to 10 rows a word)
+    (counted,) = run(*counts_sql(organization, [words["jack"], words["martin"]], 10))
+    # then jack has none, and martin, which could not place a guest without jack, is not counted (NULL)
+    assert counted == (0, None)
+    # and when every word has a row, each is counted up to the cap and one more
+    (counted,) = run(*counts_sql(organization, [words["anna"], words["martin"]], 10))
+    assert counted == (11, 11)
+    (counted,) = run(*counts_sql(organization, [words["martin"]], 10))
+    assert counted == (11,)
