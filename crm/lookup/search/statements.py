@@ -280,10 +280,26 @@ def ranges(variants: list[Variant]) -> list[tuple[str, list]]:
     a million guests, where the terms starting with fo are three times as many)."""
     prefixes = sorted({v.term for v in variants if v.prefix})
     exact = sorted({v.term for v in variants} | {PREFIX_SIGIL + p for p in prefixes if is_prefix_key(p)})
-    parts = [(f"term IN ({', '.join(['%s'] * len(exact))})", exact)]
+    parts = [exact_part(exact)]
     # Strictly after the prefix itself: the exact range already has it.
     parts += [("(term > %s AND term < %s)", [p, p + UPPER]) for p in prefixes if not is_prefix_key(p)]
     return parts
+
+
+def exact_part(terms: list[str]) -> tuple[str, list]:
+    """The condition "term is one of these": on PostgreSQL one array parameter, so that the statement's text is the
+    same however many terms a word has (its nicknames, a PREFIX row) and is prepared once (crm.prepared) — written
+    as an IN list, each count of terms was a statement of its own, planned anew on every run (0.3 ms of a name
+    nobody holds, "Linda Lindqvist", counted at a million guests); on SQLite an IN list."""
+    if connection.vendor == "postgresql":
+        return "term = ANY(%s::text[])", [list(terms)]
+    return f"term IN ({', '.join(['%s'] * len(terms))})", list(terms)
+
+
+def exact_terms(part: tuple[str, list]) -> list[str]:
+    """The terms of an exact_part."""
+    _, params = part
+    return params[0] if connection.vendor == "postgresql" else params
 
 
 def either(parts: list[tuple[str, list]]) -> tuple[str, list]:
@@ -345,8 +361,8 @@ def _first_rows(organization: Organization, parts: list[tuple[str, list]], rows:
     recent: exact_sql's LATERAL reads the terms in their array's order), then each prefix's range in term order
     (parts as ranges() makes them: the exact terms first)."""
     table = SearchTerm._meta.db_table
-    (_, exact_terms), prefixes = parts[0], parts[1:]
-    exact, params = exact_sql(organization, exact_terms, rows)
+    exact, params = exact_sql(organization, exact_terms(parts[0]), rows)
+    prefixes = parts[1:]
     branches = [f"SELECT customer_id FROM ({exact}) AS e"]  # noqa: S608
     for number, (sql, prefix_params) in enumerate(prefixes):
         branches.append(

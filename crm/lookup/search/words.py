@@ -14,6 +14,8 @@ from crm.lookup.search.statements import (
     counts_sql,
     either,
     every_word_sql,
+    exact_part,
+    exact_terms,
     ranges,
     run,
     terms_of_sql,
@@ -144,7 +146,8 @@ def counts(organization: Organization, words: list[list[tuple[str, list]]], scor
 
 
 def ranges_key(parts: list[tuple[str, list]]) -> tuple:
-    return tuple((sql, tuple(params)) for sql, params in parts)
+    """A word's ranges as a key (an exact_part's terms are one list parameter)."""
+    return tuple((sql, tuple(tuple(p) if isinstance(p, list) else p for p in params)) for sql, params in parts)
 
 
 def rare_word(
@@ -175,8 +178,8 @@ def best_first(variants: list[Variant], parts: list[tuple[str, list]]) -> list[t
         if variant.prefix and is_prefix_key(variant.term):
             key = PREFIX_SIGIL + variant.term
             weight[key] = max(weight.get(key, 0.0), variant.weight * PREFIX_FACTOR)
-    (sql, terms), prefixes = parts[0], parts[1:]
-    return [(sql, sorted(terms, key=lambda term: (-weight.get(term, 0.0), term))), *prefixes]
+    terms = sorted(exact_terms(parts[0]), key=lambda term: (-weight.get(term, 0.0), term))
+    return [exact_part(terms), *parts[1:]]
 
 
 def anchor_rows(
