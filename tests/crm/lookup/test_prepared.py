@@ -135,6 +135,9 @@ def test_the_statements_whose_plan_depends_on_their_values_go_with_them_unprepar
     "values, cast",
     [
         (['say "hi"', "back\\slash", "a,b", "{braces}", "  spaced  ", "NULL", "", "王伟", "^zha", "@x.y"], "text[]"),
+        # texts without a quote or a backslash, joined in one step
+        (["a,b", "{braces}", "  spaced  ", "NULL", "", "王伟", "^zha", "@x.y", "x\u3000y"], "text[]"),
+        (['a","b'], "text[]"),
         ([1, 0, -7, 2**62], "bigint[]"),
         ([0.82, 1.0, 0.7 - 0.002 * 3], "float8[]"),
         (["a", None, "b"], "text[]"),
@@ -151,3 +154,7 @@ def test_a_list_sent_as_one_array_literal_arrives_as_the_same_values(values, cas
 def test_an_array_of_another_type_is_refused_rather_than_sent_as_its_python_text(value):
     with pytest.raises(TypeError):
         prepared_module.array(["a", value])
+    with pytest.raises(TypeError):
+        prepared_module.array([value])
+    with pytest.raises(TypeError):
+        prepared_module.array([1, value])
