@@ -15,6 +15,7 @@ from crm import services
 from crm.lookup import search as lookup
 from crm.lookup import terms
 from crm.lookup.terms import reindex, visits
+from crm.lookup.vocabulary import vocabulary_rebuild
 from crm.models import Customer, SearchTerm, SearchTermVisit, TermKind
 from crm.tasks import copy_visits
 from tests.factories import CustomerFactory
@@ -618,6 +619,33 @@ def test_a_rare_word_probed_for_a_common_one_checks_its_best_candidates_only(org
     assert found == [c.pk for c in recent]
     probed = [sql for sql in statements if "SELECT DISTINCT customer_id" in sql]
     assert len(probed) == 1 and "LIMIT 40" in probed[0]
+
+
+@pytest.mark.postgres
+def test_a_word_nobody_holds_checks_fewer_of_its_sound_alike_holders(organization, monkeypatch):
+    # Given guests whose name sounds like "mayu" but is two letters from it (Moya): 30 Moya Smiths seen in the last
+    # day, then 15 Moya Wangs seen this week and 10 a year ago; and 120 Bob Wangs. Nobody's name holds "mayu"
+    # (the vocabulary knows it as no one's word) and nothing is one letter from it.
+    smiths = unsaved(organization, "Moya", "Smith", [1 + h / 10 for h in range(30)])
+    recent = unsaved(organization, "Moya", "Wang", [30 + h for h in range(15)])
+    rows = Customer.objects.bulk_create(
+        smiths
+        + recent
+        + unsaved(organization, "Moya", "Wang", [9000 + h for h in range(10)])
+        + unsaved(organization, "Bob", "Wang", [100 + h for h in range(120)])
+    )
+    words: dict = {}
+    reindex(rows, words=words)
+    vocabulary_rebuild(organization.pk, words[organization.pk])
+    # When "mayu wang" is typed, mayu's holders are its sound-alike's (a guess, below any correction), the rare
+    # word: its 40 most recent holders are probed for wang, where a word a guest holds would have had its 1,000
+    found, statements = find_walked(
+        organization, monkeypatch, "mayu wang", RANGE_ROWS=200, CHECK_ROWS=1000, GUESSED_CHECK_ROWS=40
+    )
+    # Then the ten Moya Wangs among them come back, latest first; those behind the 30 Smiths' rows are not probed
+    assert found == [c.pk for c in recent][:10]
+    probed = [sql for sql in statements if "SELECT DISTINCT customer_id" in sql]
+    assert len(probed) == 1 and "LIMIT 40" in probed[0], probed
 
 
 def test_search_terms_follow_the_latest_contact(organization):
