@@ -32,9 +32,8 @@ from crm.models import Customer, Organization, TermKind
 # of its first characters, most recent first, each probed for it (~3 buffers a holder); with fewer, its rows are
 # read whole and ranked in the database (~0.5 µs a row).
 PREFIX_RANGE_ROWS = 2000
-# The typed words joined ("liu w": liuw; "liu we": liuwe) are walked from more than this many rows: the holders of
-# their PREFIX row (of their first four letters when longer), each probed for a whole name starting with them — ~20
-# to 200 probes, where ranking up to PREFIX_RANGE_ROWS rows took 2.2 ms ("liu we", 1,584 rows, a million guests).
+# The typed words joined, when as short as a PREFIX row ("liu w": liuw), are walked from more than this many rows:
+# the holders of their own PREFIX row, each a match — 20 probes, where ranking 2,000 rows took 2.5 ms.
 JOINED_RANGE_ROWS = 200
 # The typed words joined are read as the start of a whole name from this many characters ("liu w": liuw, Liu Wei's
 # liuwei, scoring what the words one by one would, scores.joined_prefix); shorter ("a b", "ma j") they are read by
@@ -194,9 +193,9 @@ def _lookup(organization: Organization, variants: list[Variant], scores: Scores,
     # The typed words joined ("liu w": liuw) are read by their range from JOINED_FROM letters: the kind of a row
     # starting with them tells a whole name (Liu Wei, liuwei: scores.joined_prefix, no word-by-word stage after) from
     # a part of one, which a PREFIX row does not — read by its PREFIX rows, "liu w" went on to walk Liu's holders,
-    # 4.5 ms at a million guests. Beyond JOINED_RANGE_ROWS such a range, of any length, is walked from its PREFIX rows.
+    # 4.5 ms at a million guests. Beyond JOINED_RANGE_ROWS such a range is walked from its own PREFIX rows.
     joined = scores.joined
-    ranged = frozenset({joined}) if joined and len(joined) >= JOINED_FROM else frozenset()
+    ranged = frozenset({joined}) if joined and is_prefix_key(joined) and len(joined) >= JOINED_FROM else frozenset()
     counts: dict[int, int | None] = {}
     # One word: every match of a prefix scores its reach (scores.Scores._prefix_hit). A common prefix (counted above
     # the cap) is walked, and its matches — hundreds of guests at least — fill the page above any prefix reaching

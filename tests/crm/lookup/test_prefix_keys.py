@@ -109,7 +109,6 @@ def test_a_longer_common_prefix_walks_the_holders_of_its_first_letters_to_the_sa
     read_whole = find(organization, text)
     assert read_whole
     monkeypatch.setattr(lookup, "PREFIX_RANGE_ROWS", 5)
-    monkeypatch.setattr(lookup, "JOINED_RANGE_ROWS", 5)  # "zhang w": the words joined have a cap of their own
     # When the prefix is typed, the holders of its first four letters are walked, most recent first, probed for it
     with CaptureQueriesContext(connection) as queries:
         walked = find(organization, text)
