@@ -320,8 +320,12 @@ def _union(organization: Organization, parts: list[tuple[str, list]]) -> tuple[s
 
 def count_sql(organization: Organization, parts: list[tuple[str, list]], cap: int) -> tuple[str, list]:
     """How many rows one word matches, counted up to cap + 1 (index only)."""
-    union, params = _union(organization, parts)
-    return f"SELECT count(*) FROM (SELECT 1 FROM ({union}) AS word LIMIT %s) AS capped", [*params, cap + 1]  # noqa: S608
+    return _capped(_union(organization, parts), cap)
+
+
+def _capped(union: tuple[str, list], cap: int) -> tuple[str, list]:
+    sql, params = union
+    return f"SELECT count(*) FROM (SELECT 1 FROM ({sql}) AS word LIMIT %s) AS capped", [*params, cap + 1]  # noqa: S608
 
 
 def counts_sql(organization: Organization, words: list[list[tuple[str, list]]], cap: int) -> tuple[str, list]:
@@ -330,11 +334,11 @@ def counts_sql(organization: Organization, words: list[list[tuple[str, list]]], 
     not counted — no guest holds every word, and counting a common one (martin, to 1,001 rows: 0.3 ms at a million
     guests) told the caller nothing ("Jack Martin", where no guest is called Jack). PostgreSQL runs an uncorrelated
     subquery (an InitPlan) only when its value is first needed: the counts in a branch not taken are not run."""
-    counted = [count_sql(organization, parts, cap) for parts in words]
+    held = [_union(organization, parts) for parts in words]
+    counted = [_capped(union, cap) for union in held]
     params = [p for _, params in counted for p in params]
     if len(words) == 1:
         return f"SELECT ({counted[0][0]}) AS n0", params
-    held = [_union(organization, parts) for parts in words]
     every = " AND ".join(f"h.h{number}" for number in range(len(words)))
     columns = ", ".join(
         f"CASE WHEN {every} THEN ({sql}) WHEN h.h{number} THEN NULL ELSE 0 END AS n{number}"
