@@ -17,6 +17,8 @@ from crm.lookup.search.statements import (
     best_holders_sql,
     counted_with_sql,
     exact_sql,
+    first_guests,
+    prefix_rows,
     prefix_sql,
     prefixes_sql,
     ranges,
@@ -40,6 +42,8 @@ JOINED_RANGE_ROWS = 200
 # their PREFIX row as a prefix like any other, and the words one by one after it: "a b" is Anna Brown's initials
 # before it is the start of Abigail Jones's abigailjones.
 JOINED_FROM = 4
+# The rows a range read again whole may hand back: all of them.
+WHOLE_RANGE = 2**31 - 1
 RESULT_LIMIT = 20  # a lookup box shows the best few; the API pages through at most these
 # The typo stage runs when no guest matched every word this well, sound-alike keys left out: a prefix of a name
 # being typed (0.8075 for one word) or a nickname do; a guess by sound does not.
@@ -249,7 +253,7 @@ def _lookup(organization: Organization, variants: list[Variant], scores: Scores,
             # should that one's walk not fill the page (a walk that runs out reads the range whole).
             walks.append(prefix)
         else:
-            for row in found_of[number]:
+            for row in _first_guests(organization, prefix, found_of[number], limit, prefix_rows(limit)):
                 scores.add_term(*row)
     # The common prefixes walked, the one a match of scores most first: a walk is skipped once a page of guests
     # outranks what its matches can score ("kenne": a page of Kenneths found by the name's walk leaves @kenne…, an
@@ -270,8 +274,20 @@ def _lookup(organization: Organization, variants: list[Variant], scores: Scores,
             found = anchor_rows(organization, stem, [condition], condition, limit)
         if len({row[0] for row in found}) < limit:  # the walk ran out before the page filled
             found = run(*prefix_sql(organization, prefix, limit), for_its_values=True)
+            found = _first_guests(organization, prefix, found, limit, prefix_rows(limit))
         for row in found:
             scores.add_term(*row)
+
+
+def _first_guests(organization: Organization, prefix: str, rows: list, limit: int, asked: int) -> list:
+    """The rows of a prefix's range read whole (statements.prefix_sql) of its first `limit` guests; the range's
+    every row is read and ranked again in the rare case that the rows asked for held fewer guests."""
+    kept = first_guests(rows, limit, asked)
+    if kept is None:
+        kept = first_guests(
+            run(*prefix_sql(organization, prefix, limit, rows=WHOLE_RANGE), for_its_values=True), limit, WHOLE_RANGE
+        )
+    return kept
 
 
 def _settled(scores: Scores, reach: float, limit: int) -> bool:

@@ -382,6 +382,19 @@ def unsaved(organization, given: str, family: str, hours_ago) -> list[Customer]:
     ]
 
 
+def test_a_guest_holding_many_names_starting_alike_does_not_crowd_the_others_off_the_page(organization, monkeypatch):
+    # Given the most recent visitor, Kenneth Kennedy, whose four name terms start with "kenne" (kenneth, kennedy and
+    # the whole name both ways), and two Kenneths seen before him
+    monkeypatch.setattr(lookup.statements, "PREFIX_ROWS_PER_GUEST", 1)  # as many rows as the page has guests
+    kennedy = unsaved(organization, "Kenneth", "Kennedy", [1])
+    others = unsaved(organization, "Kenneth", "Brown", [5]) + unsaved(organization, "Kenneth", "Hall", [9])
+    reindex(Customer.objects.bulk_create(kennedy + others))
+    # When "kenne" is typed for a page of two, then its rows read first (all four his) make no page: the range is
+    # ranked again whole, and the next Kenneth takes the second place
+    found = [c.pk for c in lookup.search(organization=organization, text="kenne", limit=2)]
+    assert found == [kennedy[0].pk, others[0].pk]
+
+
 @pytest.mark.parametrize(("holders", "longer"), [(25, 0), (5, 3)], ids=["a page of them", "fewer"])
 def test_a_whole_word_held_by_a_page_of_guests_answers_before_any_longer_name(organization, holders, longer):
     # Given guests called Deborah seen in the last days, and three called Deborahlynn seen more recently still
