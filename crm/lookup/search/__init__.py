@@ -253,7 +253,7 @@ def _lookup(organization: Organization, variants: list[Variant], scores: Scores,
             # should that one's walk not fill the page (a walk that runs out reads the range whole).
             walks.append(prefix)
         else:
-            for row in _first_guests(organization, prefix, found_of[number], limit, prefix_rows(limit)):
+            for row in _first_guests(organization, prefix, found_of[number], limit):
                 scores.add_term(*row)
     # The common prefixes walked, the one a match of scores most first: a walk is skipped once a page of guests
     # outranks what its matches can score ("kenne": a page of Kenneths found by the name's walk leaves @kenne…, an
@@ -274,15 +274,15 @@ def _lookup(organization: Organization, variants: list[Variant], scores: Scores,
             found = anchor_rows(organization, stem, [condition], condition, limit)
         if len({row[0] for row in found}) < limit:  # the walk ran out before the page filled
             found = run(*prefix_sql(organization, prefix, limit), for_its_values=True)
-            found = _first_guests(organization, prefix, found, limit, prefix_rows(limit))
+            found = _first_guests(organization, prefix, found, limit)
         for row in found:
             scores.add_term(*row)
 
 
-def _first_guests(organization: Organization, prefix: str, rows: list, limit: int, asked: int) -> list:
-    """The rows of a prefix's range read whole (statements.prefix_sql) of its first `limit` guests; the range's
-    every row is read and ranked again in the rare case that the rows asked for held fewer guests."""
-    kept = first_guests(rows, limit, asked)
+def _first_guests(organization: Organization, prefix: str, rows: list, limit: int) -> list:
+    """The rows of a prefix's range read whole (statements.prefix_sql, its default rows) of its first `limit`
+    guests; the range's every row is read and ranked again in the rare case that those rows held fewer guests."""
+    kept = first_guests(rows, limit, prefix_rows(limit))
     if kept is None:
         kept = first_guests(
             run(*prefix_sql(organization, prefix, limit, rows=WHOLE_RANGE), for_its_values=True), limit, WHOLE_RANGE
