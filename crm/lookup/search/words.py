@@ -179,7 +179,7 @@ def rare_word(
 
 def best_first(variants: list[Variant], parts: list[tuple[str, list]]) -> list[tuple[str, list]]:
     """One word's ranges() with its exact terms ordered by what a holder scores (the word as typed first, then its
-    nicknames, its sound-alike key, its PREFIX row), for statements._first_rows."""
+    nicknames, its sound-alike key, its PREFIX row), for statements.every_word._first_rows."""
     weight: dict[str, float] = {}
     for variant in variants:
         weight[variant.term] = max(weight.get(variant.term, 0.0), variant.weight)

@@ -385,7 +385,7 @@ def unsaved(organization, given: str, family: str, hours_ago) -> list[Customer]:
 def test_a_guest_holding_many_names_starting_alike_does_not_crowd_the_others_off_the_page(organization, monkeypatch):
     # Given the most recent visitor, Kenneth Kennedy, whose four name terms start with "kenne" (kenneth, kennedy and
     # the whole name both ways), and two Kenneths seen before him
-    monkeypatch.setattr(lookup.statements, "PREFIX_ROWS_PER_GUEST", 1)  # as many rows as the page has guests
+    monkeypatch.setattr(lookup.statements.prefixes, "PREFIX_ROWS_PER_GUEST", 1)  # as many rows as the page has guests
     kennedy = unsaved(organization, "Kenneth", "Kennedy", [1])
     others = unsaved(organization, "Kenneth", "Brown", [5]) + unsaved(organization, "Kenneth", "Hall", [9])
     reindex(Customer.objects.bulk_create(kennedy + others))
@@ -446,7 +446,7 @@ def find_walked(organization, monkeypatch, text: str, **bounds) -> tuple[list[in
     """find() with the lookup's bounds set low (FEW_ROWS 10, walks of 30 guests, and the others given), and the
     statements it ran."""
     monkeypatch.setattr(lookup.words, "FEW_ROWS", 10)
-    monkeypatch.setattr(lookup.statements, "WALK_ROWS", 30)
+    monkeypatch.setattr(lookup.statements.every_word, "WALK_ROWS", 30)
     for name, value in bounds.items():
         monkeypatch.setattr(lookup.words if hasattr(lookup.words, name) else lookup, name, value)
     with CaptureQueriesContext(connection) as queries:
