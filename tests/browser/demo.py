@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.db.models import Count
 
 from crm import services
-from crm.models import Customer
+from crm.models import Customer, Stay
 
 
 def load_demo(settings) -> None:
@@ -18,6 +18,13 @@ def load_demo(settings) -> None:
     guest = Customer.objects.filter(email="", home_property__name__icontains="Shanghai").order_by("pk").first()
     issue = services.issue_open(customer=guest, summary="Shower drain slow", severity="low")
     services.issue_update(issue=issue, status="resolved", resolution="Drain cleared by engineering")
+
+
+def arrivals_page() -> str:
+    """The arrivals board of the day the demo's stays arrive: today at Shanghai when the demo was loaded, so that a
+    test running across midnight there (16:00 UTC) still finds them on the board it looks at."""
+    day = Stay.objects.filter(external_system="demo-pms").values_list("arrival", flat=True).first()
+    return f"/arrivals/?date={day.isoformat()}"
 
 
 def rich_guest() -> Customer:

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import log_in, search_settled
-from tests.browser.demo import load_demo, rich_guest
+from tests.browser.demo import arrivals_page, load_demo, rich_guest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -110,7 +110,7 @@ def test_manager_screens_are_touchable_and_accessible(demo, browser_page, locale
     page.goto("/touches/")
     shown(page, page.locator("table"), "follow-ups")
 
-    page.goto("/arrivals/")
+    page.goto(arrivals_page())
     shown(page, page.locator("li.arrival").first, "arrivals")
 
     page.goto(f"/customers/{rich_guest().pk}/timeline/")

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in, search_settled
-from tests.browser.demo import load_demo, rich_guest
+from tests.browser.demo import arrivals_page, load_demo, rich_guest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screens"
@@ -65,7 +65,7 @@ def test_the_main_screens_as_the_readme_shows_them(demo, browser_page, locale, t
     expect(desk.locator("li.task").first).to_be_visible()
     shoot("tasks", desk)
 
-    desk.goto("/arrivals/")
+    desk.goto(arrivals_page())
     expect(desk.locator("li.arrival").first).to_be_visible()
     shoot("arrivals", desk)
 
