@@ -54,10 +54,11 @@ def prefix_rows(limit: int, rows: int | None = None) -> int:
 def first_guests(rows: list, limit: int, asked: int) -> list | None:
     """prefix_sql's rows of its first `limit` guests (each guest's rows among them, in their order); None when those
     cannot be told: all `asked` rows came back and hold fewer guests (some guest holds many of the terms), so a guest
-    of the page may lie beyond them — the caller asks for the whole range."""
+    of the page may lie beyond them — the caller asks for the whole range. The rows are put in prefix_sql's order
+    here (at most `asked` of them): a UNION ALL around the statement (prefixes_sql) need not keep it."""
     guests: set[int] = set()
     kept = []
-    for row in rows:
+    for row in sorted(rows, key=_rank):
         if row[0] not in guests:
             if len(guests) == limit:
                 continue
@@ -66,6 +67,13 @@ def first_guests(rows: list, limit: int, asked: int) -> list | None:
     if len(guests) < limit and len(rows) >= asked:
         return None
     return kept
+
+
+def _rank(row) -> tuple:
+    """prefix_sql's order of a (customer, term, kind, seen) row: the best kind, the most recent visit (never seen
+    last), the newest guest."""
+    customer_id, _, kind, seen = row
+    return (-kind, seen is None, -(seen or 0.0), -customer_id)
 
 
 EXACT_PART = -1  # prefixes_sql's number for the rows of the exact terms
