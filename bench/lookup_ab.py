@@ -79,11 +79,6 @@ def worktree(commit: str) -> Path:
     return path
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("old", help="the commit to compare this checkout with")
@@ -100,6 +95,7 @@ def main() -> None:
     django.setup()
     from bench import lookup_dataset
     from bench.lookup_queries import draw
+    from bench.measure import percentile
 
     if lookup_dataset.stored() != (args.customers, lookup_dataset.VERSION):
         parser.error(f"no lookup dataset of {args.customers} guests: bench/run lookup --dataset-only --customers N")

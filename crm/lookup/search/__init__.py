@@ -18,7 +18,6 @@ from crm.lookup.search.statements import (
     counted_with_sql,
     exact_sql,
     first_guests,
-    prefix_rows,
     prefix_sql,
     prefixes_sql,
     ranges,
@@ -42,8 +41,6 @@ JOINED_RANGE_ROWS = 200
 # their PREFIX row as a prefix like any other, and the words one by one after it: "a b" is Anna Brown's initials
 # before it is the start of Abigail Jones's abigailjones.
 JOINED_FROM = 4
-# The rows a range read again whole may hand back: all of them.
-WHOLE_RANGE = 2**31 - 1
 RESULT_LIMIT = 20  # a lookup box shows the best few; the API pages through at most these
 # The typo stage runs when no guest matched every word this well, sound-alike keys left out: a prefix of a name
 # being typed (0.8075 for one word) or a nickname do; a guess by sound does not.
@@ -282,10 +279,10 @@ def _lookup(organization: Organization, variants: list[Variant], scores: Scores,
 def _first_guests(organization: Organization, prefix: str, rows: list, limit: int) -> list:
     """The rows of a prefix's range read whole (statements.prefix_sql, its default rows) of its first `limit`
     guests; the range's every row is read and ranked again in the rare case that those rows held fewer guests."""
-    kept = first_guests(rows, limit, prefix_rows(limit))
+    kept = first_guests(rows, limit)
     if kept is None:
         kept = first_guests(
-            run(*prefix_sql(organization, prefix, limit, rows=WHOLE_RANGE), for_its_values=True), limit, WHOLE_RANGE
+            run(*prefix_sql(organization, prefix, limit, whole=True), for_its_values=True), limit, whole=True
         )
     return kept
 

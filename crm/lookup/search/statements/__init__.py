@@ -18,7 +18,6 @@ from crm.lookup.search.statements.exact import best_holders_sql, exact_sql, winn
 from crm.lookup.search.statements.prefixes import (
     EXACT_PART,
     first_guests,
-    prefix_rows,
     prefix_sql,
     prefixes_sql,
 )
@@ -47,7 +46,6 @@ __all__ = [
     "exact_terms",
     "first_guests",
     "id_list",
-    "prefix_rows",
     "prefix_sql",
     "prefixes_sql",
     "ranges",

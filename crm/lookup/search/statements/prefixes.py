@@ -20,12 +20,12 @@ def prefix_sql(
     *,
     only_if: tuple[str, list] | None = None,
     at_most: int | None = None,
-    rows: int | None = None,
+    whole: bool = False,
 ) -> tuple[str, list]:
     """The best rows of the terms strictly starting with prefix (the exact term is exact_sql's): customer, term,
     kind, last visit, in the order their guests rank (the best kind, then the most recent visit, then the newest: a
-    guest's first row is its best), `rows` of them (PREFIX_ROWS_PER_GUEST for each of the `limit` guests unless
-    said), for first_guests() to cut at the `limit`-th guest. One index range in term order (at most RANGE_ROWS rows
+    guest's first row is its best), PREFIX_ROWS_PER_GUEST of them for each of the `limit` guests (every row when
+    `whole`), for first_guests() to cut at the `limit`-th guest. One index range in term order (at most RANGE_ROWS rows
     on PostgreSQL: a longer one is walked, see _lookup), ranked in the database, so that a thousand rows do not
     cross to Python: a top-N sort, where grouping the rows by guest before ranking the groups sorted the whole range
     twice (the 1,584 rows of liuwe… at a million guests: 2.0 against 2.9 ms, 2026-12-07). only_if: a condition on
@@ -39,23 +39,21 @@ def prefix_sql(
     matches = (
         f"SELECT {term_columns()} FROM {table} WHERE organization_id = %s AND term > %s AND term < %s{gate}{bound}"  # noqa: S608
     )
+    params = [organization.pk, prefix, prefix + UPPER, *gate_params]
     sql = (
         f"SELECT customer_id, term, kind, seen FROM ({matches}) AS r"  # noqa: S608
-        " ORDER BY kind DESC, seen DESC NULLS LAST, customer_id DESC LIMIT %s"
+        " ORDER BY kind DESC, seen DESC NULLS LAST, customer_id DESC"
     )
-    return sql, [organization.pk, prefix, prefix + UPPER, *gate_params, prefix_rows(limit, rows)]
+    if whole:
+        return sql, params
+    return f"{sql} LIMIT %s", [*params, limit * PREFIX_ROWS_PER_GUEST]
 
 
-def prefix_rows(limit: int, rows: int | None = None) -> int:
-    """The rows prefix_sql asks for: `rows`, else PREFIX_ROWS_PER_GUEST for each of the `limit` guests."""
-    return limit * PREFIX_ROWS_PER_GUEST if rows is None else rows
-
-
-def first_guests(rows: list, limit: int, asked: int) -> list | None:
+def first_guests(rows: list, limit: int, *, whole: bool = False) -> list | None:
     """prefix_sql's rows of its first `limit` guests (each guest's rows among them, in their order); None when those
-    cannot be told: all `asked` rows came back and hold fewer guests (some guest holds many of the terms), so a guest
-    of the page may lie beyond them — the caller asks for the whole range. The rows are put in prefix_sql's order
-    here (at most `asked` of them): a UNION ALL around the statement (prefixes_sql) need not keep it."""
+    cannot be told: every row asked for came back (not `whole`) and they hold fewer guests (some guest holds many of
+    the terms), so a guest of the page may lie beyond them — the caller asks for the whole range. The rows are put in
+    prefix_sql's order here: a UNION ALL around the statement (prefixes_sql) need not keep it."""
     guests: set[int] = set()
     kept = []
     for row in sorted(rows, key=_rank):
@@ -64,7 +62,7 @@ def first_guests(rows: list, limit: int, asked: int) -> list | None:
                 continue
             guests.add(row[0])
         kept.append(row)
-    if len(guests) < limit and len(rows) >= asked:
+    if not whole and len(guests) < limit and len(rows) >= limit * PREFIX_ROWS_PER_GUEST:
         return None
     return kept
 
