@@ -73,12 +73,15 @@ def best_holders_sql(
         rows = " UNION ALL ".join(branches)
     factor = " ".join(f"WHEN {int(kind)} THEN {float(value)!r}" for kind, value in sorted(factors.items()))
     score = f"r.weight * CASE r.kind {factor} ELSE 1.0 END" if factors else "r.weight"
+    # The cut (the limit-th best guest's score) from each guest's best score, a hash of the rows; only the rows above
+    # it are sorted to keep each guest's best: sorting every row by guest for that took 0.16 ms of the 1.23 of "jwiang
+    # fang" at a million guests (689 rows; 200 runs of each, interleaved, 2026-12-07).
     sql = (
-        "WITH best AS (SELECT * FROM (SELECT s.*, row_number() OVER (PARTITION BY customer_id"  # noqa: S608
-        f" ORDER BY score DESC, term) AS nth FROM (SELECT r.*, {score} AS score FROM ({rows}) AS r) AS s) AS ranked"
-        " WHERE nth = 1) SELECT customer_id, term, kind, seen FROM best WHERE score >= (SELECT min(score) FROM"
-        " (SELECT score FROM best ORDER BY score DESC LIMIT %s) AS page) - %s"
-        " ORDER BY score DESC, seen DESC NULLS LAST, customer_id DESC"
+        f"WITH r AS (SELECT r.*, {score} AS score FROM ({rows}) AS r) SELECT customer_id, term, kind, seen FROM"  # noqa: S608
+        " (SELECT r.*, row_number() OVER (PARTITION BY customer_id ORDER BY score DESC, term) AS nth FROM r"
+        " WHERE score >= (SELECT min(score) FROM (SELECT max(score) AS score FROM r GROUP BY customer_id"
+        " ORDER BY score DESC LIMIT %s) AS page) - %s) AS best"
+        " WHERE nth = 1 ORDER BY score DESC, seen DESC NULLS LAST, customer_id DESC"
     )
     return sql, [*params, limit, margin]
 
