@@ -21,6 +21,7 @@ from crm.lookup.search.statements import (
     prefix_sql,
     prefixes_sql,
     ranges,
+    recent_first,
     run,
     winners_sql,
 )
@@ -155,7 +156,7 @@ SCORE_DECIMALS = 3
 
 def _order(customer_id: int, score: float, seen: float | None) -> tuple:
     """The documented tie-break: score, then the most recent visit (never seen last), then the newest."""
-    return (-round(score, SCORE_DECIMALS), seen is None, -(seen or 0.0), -customer_id)
+    return recent_first(round(score, SCORE_DECIMALS), seen, customer_id)
 
 
 def _lookup(organization: Organization, variants: list[Variant], scores: Scores, limit: int) -> None:

@@ -28,6 +28,7 @@ from crm.lookup.search.statements.reading import (
     exact_terms,
     id_list,
     ranges,
+    recent_first,
     run,
 )
 
@@ -49,6 +50,7 @@ __all__ = [
     "prefix_sql",
     "prefixes_sql",
     "ranges",
+    "recent_first",
     "run",
     "terms_of_sql",
     "walk_sql",

@@ -4,7 +4,7 @@ terms in one statement, each range counted first."""
 from __future__ import annotations
 
 from crm.lookup.search.statements.exact import exact_sql
-from crm.lookup.search.statements.reading import RECENT_FIRST, UPPER, term_columns
+from crm.lookup.search.statements.reading import RECENT_FIRST, UPPER, recent_first, term_columns
 from crm.lookup.terms import PREFIX_SIGIL, is_prefix_key
 from crm.models import Organization, SearchTerm
 
@@ -56,7 +56,7 @@ def first_guests(rows: list, limit: int, *, whole: bool = False) -> list | None:
     prefix_sql's order here: a UNION ALL around the statement (prefixes_sql) need not keep it."""
     guests: set[int] = set()
     kept = []
-    for row in sorted(rows, key=_rank):
+    for row in sorted(rows, key=lambda row: recent_first(row[2], row[3], row[0])):  # customer, term, kind, seen
         if row[0] not in guests:
             if len(guests) == limit:
                 continue
@@ -65,13 +65,6 @@ def first_guests(rows: list, limit: int, *, whole: bool = False) -> list | None:
     if not whole and len(guests) < limit and len(rows) >= limit * PREFIX_ROWS_PER_GUEST:
         return None
     return kept
-
-
-def _rank(row) -> tuple:
-    """prefix_sql's order of a (customer, term, kind, seen) row: the best kind, the most recent visit (never seen
-    last), the newest guest."""
-    customer_id, _, kind, seen = row
-    return (-kind, seen is None, -(seen or 0.0), -customer_id)
 
 
 EXACT_PART = -1  # prefixes_sql's number for the rows of the exact terms

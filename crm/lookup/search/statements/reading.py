@@ -43,6 +43,12 @@ def term_columns() -> str:
 RECENT_FIRST = "kind DESC, last_seen DESC NULLS LAST, customer_id DESC"  # the order of searchterm_org_term_recent
 
 
+def recent_first(first: float, seen: float | None, customer_id: int) -> tuple:
+    """RECENT_FIRST's order as a sort key in Python: `first` (a kind, a score) highest, then the most recent visit
+    (never seen last), then the newest guest."""
+    return (-first, seen is None, -(seen or 0.0), -customer_id)
+
+
 def exact_part(terms: list[str]) -> tuple[str, list]:
     """The condition "term is one of these": on PostgreSQL one array parameter, so that the statement's text is the
     same however many terms a word has (its nicknames, a PREFIX row) and is prepared once (crm.prepared) — written
