@@ -261,6 +261,23 @@ def test_the_corrected_whole_names_best_holders_are_read_from_the_term_index(org
         assert "Seq Scan" not in explained, explained
 
 
+def test_the_corrected_names_after_the_first_are_not_read_when_its_holders_fill_the_page(organization):
+    """ "jwiang fang" at a million guests: jiangfang, the heaviest of 64 corrected names, has a page of holders who
+    score more than any other name can; the other 63 names' rows (1,260) were read and ranked for nothing. Each later
+    tier's read is gated by a one-time filter, never executed here."""
+    guests = Customer.objects.bulk_create(
+        Customer(organization=organization, given_name="Fang", family_name="Jiang") for _ in range(25)
+    )
+    reindex(guests)
+    weighed = [("jiangfang", 0.91)] + [(f"name{n}", 0.87 - n / 1000) for n in range(63)]
+    sql, params = best_holders_sql(organization, weighed, 20, WHOLE_PART_FACTORS, margin=0.0015)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) " + sql, params)
+        lines = [row[0] for row in cursor.fetchall()]
+    reads = [line for line in lines if "searchterm_org_term_recent" in line]
+    assert len(reads) == 3 and sum("never executed" in read for read in reads) == 2, "\n".join(lines)
+
+
 @PLANS
 def test_the_winners_are_read_by_id_through_an_index(organization, generic):
     customers = [CustomerFactory(organization=organization, given_name="Wei", family_name="Zhang") for _ in range(20)]

@@ -6,22 +6,25 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rapidfuzz.distance import DamerauLevenshtein
 
 from crm import services
 from crm.lookup.normalize import phonetic
 from crm.lookup.search import _corrected, search
 from crm.lookup.search.query import analyze
-from crm.lookup.search.scores import Scores
-from crm.lookup.terms import NAME_FIELDS, PHONETIC_SIGIL, names_of
+from crm.lookup.search.scores import WHOLE_PART_FACTORS, Scores
+from crm.lookup.search.statements import best_holders_sql, run
+from crm.lookup.terms import NAME_FIELDS, PHONETIC_SIGIL, names_of, reindex
 from crm.lookup.vocabulary import MAX_CANDIDATES, corrections, max_edits, vocabulary_add
-from crm.models import NameWord
+from crm.models import Customer, NameWord
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -389,3 +392,27 @@ def test_more_holders_of_the_corrected_names_than_a_page_bring_the_page_only(org
     newest = lambda holders: sorted(holders, reverse=True)[:20]  # noqa: E731 - a name's best rows: a page of them
     assert set(guests) == {katherine.pk, *newest(catherines), *newest(katharines)}
     assert not set(guests) & set(katherinas)
+
+
+@pytest.mark.parametrize(
+    ("weight", "kept"), [(0.9091, True), (0.85, False)], ids=["within the margin of the cut", "below it"]
+)
+def test_a_corrected_name_read_last_is_kept_when_it_can_reach_the_page(organization, weight, kept):
+    """The corrected whole names' best holders are read heaviest first, a later tier only when it can place
+    (statements.best_holders_sql): 20 Zhang Weis hold the first name (0.91); a Zhang Wen seen since holds the ninth,
+    whose 0.9091 rounds into the page's last score (the search then ranks him first, by his visit) — he comes back;
+    at 0.85 he could not place, and does not."""
+    now = timezone.now()
+    weis = Customer.objects.bulk_create(
+        Customer(
+            organization=organization, given_name="Wei", family_name="Zhang", last_seen=now - timedelta(days=i + 2)
+        )
+        for i in range(20)
+    )
+    wen = Customer.objects.create(organization=organization, given_name="Wen", family_name="Zhang", last_seen=now)
+    reindex([*weis, wen])
+    nobody = [(f"zhangxx{n}", 0.9099 - n / 10_000) for n in range(7)]  # held by no guest: the second tier
+    weighed = [("zhangwei", 0.91), *nobody, ("zhangwen", weight)]
+    found = [row[0] for row in run(*best_holders_sql(organization, weighed, 20, WHOLE_PART_FACTORS, 0.0015))]
+    assert found[:20] == [c.pk for c in weis]
+    assert (wen.pk in found) is kept
