@@ -396,7 +396,7 @@ def _whole_corrected(
     # typed words; the first statement of the search read the typed words joined, and the every-word stage reads
     # them one by one, so no page has been found to depend on a row left out here.
     margin = 1.5 * 10**-SCORE_DECIMALS  # a score that rounds (_order) into the bucket of the page's last one
-    statement = best_holders_sql(organization, sorted(weighed.items()), limit, WHOLE_PART_FACTORS, margin)
+    statement = best_holders_sql(organization, list(weighed.items()), limit, WHOLE_PART_FACTORS, margin)
     # The typed words no guest holds as a name word, counted in the same statement for every_word: one of them with
     # no rows, even as the start of a longer term, ends that stage before it reads. The others are not counted here:
     # counting a common one (zhang, to 1,001 rows) cost each typo 0.3 ms that the stage, so ended, never used.
